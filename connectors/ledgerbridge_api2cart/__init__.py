@@ -1,0 +1,1 @@
+"""API2Cart source connector (unified API over 60+ carts)."""

@@ -1,0 +1,1 @@
+"""Shopify source connector (GraphQL Admin API)."""

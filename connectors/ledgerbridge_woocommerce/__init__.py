@@ -1,0 +1,1 @@
+"""WooCommerce source connector (REST API wc/v3)."""

@@ -1,0 +1,1 @@
+"""Zoho Books target connector (REST API v3)."""

@@ -1,0 +1,193 @@
+"""The ``ledgerbridge`` command line (typer + rich).
+
+Commands stay thin: they parse options, call the library, and render results.
+Plugins add commands through the ``register_commands`` hook.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import ConfigError, LedgerbridgeError
+
+app = typer.Typer(
+    name="ledgerbridge",
+    help="Sync storefront orders, customers, products, payments and refunds into accounting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"ledgerbridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """ledgerbridge command line."""
+
+
+@app.command()
+def connectors() -> None:
+    """List every loaded connector plugin: name, version, kind and capabilities."""
+    from .plugins import get_registry
+
+    registry = get_registry()
+    table = Table(title="Connectors")
+    for column in ("name", "kind", "plugin", "version", "status", "capabilities"):
+        table.add_column(column)
+    for spec in sorted(registry.connectors.values(), key=lambda s: (s.kind, s.name)):
+        status = "[green]ready[/]" if spec.status == "ready" else "[yellow]shell (not built yet)[/]"
+        table.add_row(
+            spec.name,
+            spec.kind.value,
+            spec.plugin,
+            spec.version,
+            status,
+            ", ".join(sorted(spec.capabilities)) or "-",
+        )
+    console.print(table)
+    for problem in registry.problems:
+        err_console.print(f"[yellow]warning:[/] {problem}")
+
+
+@app.command()
+def check(config: ConfigOption = Path("ledgerbridge.yaml")) -> None:
+    """Validate a config file: syntax, schema, connectors, connection settings, mappings."""
+    from .config import load_config
+
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        _print_config_error(exc)
+        raise typer.Exit(1) from None
+    table = Table(title=f"{config}: OK")
+    for column in ("tenant", "pipeline", "source", "target", "mapping", "policy", "interval"):
+        table.add_column(column)
+    for tenant, pipe in loaded.pipelines():
+        src = tenant.connections[pipe.source].platform
+        tgt = tenant.connections[pipe.target].platform
+        table.add_row(
+            tenant.id,
+            pipe.id,
+            f"{pipe.source} ({src})",
+            f"{pipe.target} ({tgt})",
+            str(loaded.mapping_path(pipe).name),
+            pipe.posting_policy,
+            str(pipe.interval),
+        )
+    console.print(table)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path(
+        "ledgerbridge.yaml"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config."""
+    from .starter import STARTER_CONFIG
+
+    if path.exists() and not force:
+        err_console.print(f"[red]error:[/] {path} exists; use --force to overwrite it")
+        raise typer.Exit(1)
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    console.print(f"wrote {path}; edit it, then run [bold]ledgerbridge check -c {path}[/]")
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new encryption key for LEDGERBRIDGE_SECRET_KEY."""
+    from .store import generate_key
+
+    console.print(generate_key(), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def migrate(
+    database: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL (default: LEDGERBRIDGE_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Create or upgrade the state store schema."""
+    from .store import Store
+
+    store = Store(database)
+    store.migrate()
+    console.print(f"schema is up to date ({_redact_url(store.url)})")
+
+
+@app.command()
+def sandbox(
+    name: Annotated[str, typer.Argument(help="Connector whose emulator to run.")],
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8900,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+) -> None:
+    """Run a connector's platform emulator on a loopback port."""
+    import uvicorn
+
+    from .plugins import get_registry
+
+    spec = get_registry().get(name)
+    if spec.emulator is None:
+        err_console.print(f"[red]error:[/] connector {name!r} has no emulator")
+        raise typer.Exit(1)
+    uvicorn.run(spec.emulator(), host=host, port=port, log_level="warning")
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    for location, message in exc.problems:
+        err_console.print(f"[red]{location}[/]: {message}", highlight=False, soft_wrap=True)
+
+
+def _load_plugin_commands() -> None:
+    from .plugins import get_registry
+
+    get_registry().pm.hook.register_commands(cli=app)
+
+
+def main() -> None:
+    try:
+        _load_plugin_commands()
+        app()
+    except ConfigError as exc:
+        _print_config_error(exc)
+        sys.exit(1)
+    except LedgerbridgeError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

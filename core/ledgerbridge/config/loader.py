@@ -1,0 +1,166 @@
+"""Load and check ``ledgerbridge.yaml``.
+
+Three passes, each reporting *every* problem with ``file:line:column``:
+1. YAML syntax and ``${ENV}`` references (``yamlfile``);
+2. the schema (``schema.py``);
+3. cross-references: a pipeline's connections exist and have the right kind,
+   each platform is an installed connector, settings/secrets match that
+   connector's models, the mapping file exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from ..contracts.spec import ConnectorKind, ConnectorSpec
+from ..errors import ConfigError, SourceLocation
+from ..plugins import Registry, get_registry
+from ..yamlfile import YamlDocument, load_yaml
+from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
+
+DEFAULT_CONFIG = "ledgerbridge.yaml"
+MAPPINGS_DIR = Path(__file__).resolve().parents[3] / "mappings"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A checked config and where it was read from."""
+
+    path: Path
+    config: LedgerbridgeConfig
+    document: YamlDocument
+
+    def tenant(self, tenant_id: str) -> TenantConfig:
+        for tenant in self.config.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise ConfigError(f"no tenant {tenant_id!r} in {self.path}")
+
+    def pipelines(self) -> list[tuple[TenantConfig, PipelineConfig]]:
+        return [(t, p) for t in self.config.tenants for p in t.pipelines]
+
+    def mapping_path(self, pipeline: PipelineConfig) -> Path:
+        return resolve_mapping(pipeline.mapping, self.path.parent)
+
+
+def resolve_mapping(name: str, base: Path) -> Path:
+    """A mapping is a path relative to the config, or the name of a shipped preset."""
+    candidate = (base / name).resolve()
+    if candidate.exists():
+        return candidate
+    preset = MAPPINGS_DIR / (name if name.endswith(".yaml") else f"{name}.yaml")
+    return preset if preset.exists() else candidate
+
+
+def load_config(
+    path: str | Path = DEFAULT_CONFIG, registry: Registry | None = None
+) -> LoadedConfig:
+    path = Path(path)
+    doc = load_yaml(path)
+    if doc.data is None:
+        raise doc.error((), "the file is empty; run `ledgerbridge init` for a starter config")
+    try:
+        config = LedgerbridgeConfig.model_validate(doc.data)
+    except ValidationError as exc:
+        raise doc.validation_error(exc, model=LedgerbridgeConfig) from exc
+    problems = _cross_check(config, doc, path, registry or get_registry())
+    if problems:
+        raise ConfigError(problems)
+    return LoadedConfig(path, config, doc)
+
+
+def _cross_check(
+    config: LedgerbridgeConfig, doc: YamlDocument, path: Path, registry: Registry
+) -> list[tuple[SourceLocation, str]]:
+    problems: list[tuple[SourceLocation, str]] = []
+    seen_tenants: set[str] = set()
+    seen_pipelines: set[str] = set()
+    for ti, tenant in enumerate(config.tenants):
+        here: tuple[str | int, ...] = ("tenants", ti)
+        if tenant.id in seen_tenants:
+            problems.append((doc.locate((*here, "id")), f"tenant id {tenant.id!r} is used twice"))
+        seen_tenants.add(tenant.id)
+        specs: dict[str, ConnectorSpec] = {}
+        for name, conn in tenant.connections.items():
+            at: tuple[str | int, ...] = (*here, "connections", name)
+            spec = _check_connection(conn, at, doc, registry, problems)
+            if spec is not None:
+                specs[name] = spec
+        for pi, pipe in enumerate(tenant.pipelines):
+            at = (*here, "pipelines", pi)
+            if pipe.id in seen_pipelines:
+                problems.append((doc.locate((*at, "id")), f"pipeline id {pipe.id!r} is used twice"))
+            seen_pipelines.add(pipe.id)
+            for role, kind in (("source", ConnectorKind.SOURCE), ("target", ConnectorKind.TARGET)):
+                conn_name = getattr(pipe, role)
+                if conn_name not in tenant.connections:
+                    known = ", ".join(sorted(tenant.connections)) or "none"
+                    problems.append(
+                        (
+                            doc.locate((*at, role)),
+                            f"{role} {conn_name!r} is not a connection of tenant {tenant.id!r} "
+                            f"(connections: {known})",
+                        )
+                    )
+                elif conn_name in specs and specs[conn_name].kind is not kind:
+                    problems.append(
+                        (
+                            doc.locate((*at, role)),
+                            f"{role} {conn_name!r} uses platform "
+                            f"{tenant.connections[conn_name].platform!r}, "
+                            f"which is a {specs[conn_name].kind.value} connector, "
+                            f"not a {kind.value}",
+                        )
+                    )
+            mapping = resolve_mapping(pipe.mapping, path.parent)
+            if not mapping.exists():
+                problems.append(
+                    (
+                        doc.locate((*at, "mapping")),
+                        f"mapping file {pipe.mapping!r} not found (looked in {path.parent} "
+                        "and the shipped presets)",
+                    )
+                )
+    return problems
+
+
+def _check_connection(
+    conn: ConnectionConfig,
+    at: tuple[str | int, ...],
+    doc: YamlDocument,
+    registry: Registry,
+    problems: list[tuple[SourceLocation, str]],
+) -> ConnectorSpec | None:
+    spec = registry.connectors.get(conn.platform)
+    if spec is None:
+        known = ", ".join(sorted(registry.connectors)) or "none"
+        problems.append(
+            (
+                doc.locate((*at, "platform")),
+                f"platform {conn.platform!r} is not an installed connector (installed: {known})",
+            )
+        )
+        return None
+    for part, model in (("settings", spec.settings_model), ("secrets", spec.secrets_model)):
+        raw = (
+            conn.settings
+            if part == "settings"
+            else {k: v.get_secret_value() for k, v in conn.secrets.items()}
+        )
+        try:
+            model.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(doc.validation_error(exc, (*at, part), model).problems)
+    return spec
+
+
+def connection_models(conn: ConnectionConfig, spec: ConnectorSpec) -> tuple[BaseModel, BaseModel]:
+    """The connection's settings and secrets, validated by the connector's own models."""
+    settings = spec.settings_model.model_validate(conn.settings)
+    secrets = spec.secrets_model.model_validate(
+        {k: v.get_secret_value() for k, v in conn.secrets.items()}
+    )
+    return settings, secrets

@@ -1,0 +1,72 @@
+"""The shape of ``ledgerbridge.yaml``: tenants, their connections, their pipelines."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+
+from ..canonical import EntityType
+from ..canonical.money import ExactDecimal
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def _duration(value: Any) -> Any:
+    if isinstance(value, int | Decimal):
+        return timedelta(seconds=int(value))
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError("expected a duration such as 30s, 5m, 1h or 1d")
+        return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConnectionConfig(Strict):
+    """An account on one platform. ``settings`` and ``secrets`` are checked
+    against the connector's own models once the connector is known."""
+
+    platform: Identifier
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+
+
+PostingPolicy = Literal["invoice", "sales_receipt", "daily_summary"]
+
+
+class PipelineConfig(Strict):
+    id: Identifier
+    source: Identifier
+    target: Identifier
+    mapping: str
+    posting_policy: PostingPolicy = "invoice"
+    entities: list[EntityType] = Field(default_factory=lambda: [EntityType.ORDER])
+    interval: Duration = timedelta(minutes=5)
+    rounding_tolerance: ExactDecimal = Decimal("0.01")
+    enabled: bool = True
+
+
+class TenantConfig(Strict):
+    id: Identifier
+    name: str = ""
+    connections: dict[Identifier, ConnectionConfig] = Field(default_factory=dict)
+    pipelines: list[PipelineConfig] = Field(default_factory=list)
+
+
+class LedgerbridgeConfig(Strict):
+    version: Literal[1] = 1
+    database: str | None = None
+    tenants: list[TenantConfig] = Field(default_factory=list)

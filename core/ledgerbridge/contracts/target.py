@@ -1,0 +1,123 @@
+"""The target contract: an accounting system we write to."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ..plan import (
+    BusinessKey,
+    ContactDraft,
+    CreditApplication,
+    CreditRefundDraft,
+    DocumentDraft,
+    DocumentKind,
+    ItemDraft,
+    LookupEntry,
+    LookupKind,
+    PaymentDraft,
+    TargetRef,
+)
+
+
+class TargetCapability(StrEnum):
+    INVOICES = "invoices"
+    SALES_RECEIPTS = "sales_receipts"
+    CREDIT_NOTES = "credit_notes"
+    PAYMENTS = "payments"
+    CUSTOMER_ADVANCES = "customer_advances"
+    CREDIT_REFUNDS = "credit_refunds"
+    VOID = "void"
+    UPSERT_BY_KEY = "upsert_by_key"  # the target itself de-duplicates on our key
+    FIND_BY_REFERENCE = "find_by_reference"
+    TAX_INCLUSIVE = "tax_inclusive"
+    MULTI_CURRENCY = "multi_currency"
+
+
+@dataclass(frozen=True)
+class TargetIdentity:
+    """Who the credentials reach: the organisation a pipeline must match before it runs."""
+
+    organization_id: str
+    name: str | None = None
+    base_currency: str | None = None
+    reachable: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetDocument:
+    """A document as the target holds it now (for adoption after a crash and conflict checks)."""
+
+    ref: TargetRef
+    key: BusinessKey | None
+    status: str | None
+    total: Decimal | None
+    balance: Decimal | None = None
+    currency: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    last_modified: datetime | None = None
+
+
+class Target(ABC):
+    """An accounting platform. Every method speaks plan drafts, never platform JSON."""
+
+    @abstractmethod
+    async def identity(self) -> TargetIdentity:
+        """The organisation these credentials write to (raises ``PermissionDenied`` if none)."""
+
+    @abstractmethod
+    async def find_contact(
+        self, *, email: str | None = None, key: str | None = None
+    ) -> TargetRef | None:
+        """A contact by business key (our key custom field, then email)."""
+
+    @abstractmethod
+    async def create_contact(self, draft: ContactDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def update_contact(self, ref: TargetRef, draft: ContactDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def find_item(self, *, sku: str) -> TargetRef | None: ...
+
+    @abstractmethod
+    async def create_item(self, draft: ItemDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def create_document(self, draft: DocumentDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def update_document(self, ref: TargetRef, draft: DocumentDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def void_document(self, ref: TargetRef) -> None: ...
+
+    @abstractmethod
+    async def find_document(self, kind: DocumentKind, key: BusinessKey) -> TargetDocument | None:
+        """The document written for ``key``, if it exists (exact match only)."""
+
+    @abstractmethod
+    async def get_document(self, ref: TargetRef) -> TargetDocument: ...
+
+    @abstractmethod
+    async def record_payment(self, draft: PaymentDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def apply_credit(self, application: CreditApplication) -> None: ...
+
+    @abstractmethod
+    async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef: ...
+
+    @abstractmethod
+    async def lookups(self, kind: LookupKind) -> list[LookupEntry]:
+        """Master data a mapping may name (taxes, accounts, ...), for validation."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

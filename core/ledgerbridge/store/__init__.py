@@ -1,0 +1,38 @@
+"""Durable state: tenants, connections, checkpoints, cross-references, sync
+records and their history, conflicts, audit events, the webhook inbox, leases."""
+
+from .models import (
+    AuditEvent,
+    Checkpoint,
+    ConflictRecord,
+    Connection,
+    CrossReference,
+    InboxEvent,
+    Lease,
+    RecordState,
+    SyncAttempt,
+    SyncRecord,
+    Tenant,
+)
+from .secrets import SecretBox, generate_key
+from .store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Store, resolve_url
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "AuditEvent",
+    "Checkpoint",
+    "ConflictRecord",
+    "Connection",
+    "CrossReference",
+    "InboxEvent",
+    "Lease",
+    "RecordState",
+    "SecretBox",
+    "Store",
+    "SyncAttempt",
+    "SyncRecord",
+    "Tenant",
+    "generate_key",
+    "resolve_url",
+]

@@ -1,0 +1,271 @@
+"""The state store: one SQLAlchemy database (SQLite by default, PostgreSQL at scale).
+
+Only the engine and the CLI use it -- connectors never do; they get what they
+need (credentials, locks) through ``ConnectorContext``.  Methods are small
+repository operations, each in its own transaction, so that a unit of work
+can run on any worker that shares the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, create_engine, select
+
+from ..errors import ConfigError
+from .models import Checkpoint, Connection, CrossReference, InboxEvent, Lease, Tenant
+from .secrets import SecretBox
+from .types import utcnow
+
+DATABASE_URL_ENV = "LEDGERBRIDGE_DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///ledgerbridge.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """Explicit URL, else ``LEDGERBRIDGE_DATABASE_URL``, else ``./ledgerbridge.db``."""
+    return url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        secrets: SecretBox | None = None,
+        connect_args: dict[str, Any] | None = None,
+        echo: bool = False,
+    ) -> None:
+        self.url = resolve_url(url)
+        args = dict(connect_args or {})
+        if self.url.startswith("postgresql") and "+" not in self.url.split(":", 1)[0]:
+            # Plain postgresql:// would pick psycopg2; we ship psycopg 3.
+            self.url = self.url.replace("postgresql", "postgresql+psycopg", 1)
+        if self.url.startswith("sqlite"):
+            args.setdefault("check_same_thread", False)
+        self.engine: Engine = create_engine(self.url, connect_args=args, echo=echo)
+        if self.url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._secrets = secrets
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` with alembic (safe to call every start)."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed on success and rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @property
+    def secrets(self) -> SecretBox:
+        if self._secrets is None:
+            self._secrets = SecretBox.from_env()
+        return self._secrets
+
+    # ----------------------------------------------------------------- tenants & connections
+
+    def upsert_tenant(self, tenant_id: str, name: str = "") -> Tenant:
+        with self.session() as s:
+            row = s.get(Tenant, tenant_id)
+            if row is None:
+                row = Tenant(id=tenant_id, name=name)
+            else:
+                row.name = name or row.name
+            s.add(row)
+            return row
+
+    def upsert_connection(
+        self,
+        tenant_id: str,
+        name: str,
+        *,
+        platform: str,
+        kind: str,
+        settings: dict[str, Any] | None = None,
+        secrets: dict[str, Any] | None = None,
+        organization_id: str | None = None,
+    ) -> Connection:
+        """Create or update a connection; ``secrets`` are encrypted before reaching the database."""
+        conn_id = f"{tenant_id}/{name}"
+        with self.session() as s:
+            row = s.get(Connection, conn_id) or Connection(
+                id=conn_id, tenant_id=tenant_id, name=name, platform=platform, kind=kind
+            )
+            row.platform, row.kind = platform, kind
+            if settings is not None:
+                row.settings = dict(settings)
+            if secrets is not None:
+                row.secrets = self.secrets.encrypt(secrets) if secrets else None
+            if organization_id is not None:
+                row.organization_id = organization_id
+            row.updated_at = utcnow()
+            s.add(row)
+            return row
+
+    def get_connection(self, connection_id: str) -> Connection | None:
+        with self.session() as s:
+            return s.get(Connection, connection_id)
+
+    def connection_secrets(self, connection_id: str) -> dict[str, Any]:
+        row = self.get_connection(connection_id)
+        if row is None or not row.secrets:
+            return {}
+        return self.secrets.decrypt(row.secrets)
+
+    def update_connection_secrets(self, connection_id: str, **changes: Any) -> None:
+        """Merge ``changes`` into a connection's encrypted secrets (e.g. a new refresh token)."""
+        with self.session() as s:
+            row = s.get(Connection, connection_id)
+            if row is None:
+                raise ConfigError(f"unknown connection {connection_id!r}")
+            current = self.secrets.decrypt(row.secrets) if row.secrets else {}
+            current.update(changes)
+            row.secrets = self.secrets.encrypt(current)
+            row.updated_at = utcnow()
+            s.add(row)
+
+    # ----------------------------------------------------------------- checkpoints
+
+    def get_checkpoint(self, pipeline_id: str, entity: str) -> str | None:
+        with self.session() as s:
+            row = s.get(Checkpoint, (pipeline_id, entity))
+            return row.value if row else None
+
+    def set_checkpoint(self, pipeline_id: str, entity: str, value: str) -> None:
+        with self.session() as s:
+            row = s.get(Checkpoint, (pipeline_id, entity)) or Checkpoint(
+                pipeline_id=pipeline_id, entity=entity, value=value
+            )
+            row.value, row.updated_at = value, utcnow()
+            s.add(row)
+
+    # ----------------------------------------------------------------- cross-references
+
+    def get_xref(
+        self,
+        tenant_id: str,
+        source_connection_id: str,
+        entity: str,
+        external_id: str,
+        target_connection_id: str,
+        target_kind: str,
+    ) -> CrossReference | None:
+        with self.session() as s:
+            stmt = select(CrossReference).where(
+                CrossReference.tenant_id == tenant_id,
+                CrossReference.source_connection_id == source_connection_id,
+                CrossReference.entity == entity,
+                CrossReference.external_id == external_id,
+                CrossReference.target_connection_id == target_connection_id,
+                CrossReference.target_kind == target_kind,
+            )
+            return s.exec(stmt).first()
+
+    def put_xref(self, ref: CrossReference) -> CrossReference:
+        """Insert or update the binding (same source record + target kind = one row)."""
+        existing = self.get_xref(
+            ref.tenant_id,
+            ref.source_connection_id,
+            ref.entity,
+            ref.external_id,
+            ref.target_connection_id,
+            ref.target_kind,
+        )
+        with self.session() as s:
+            if existing is not None:
+                existing.target_id, existing.fingerprint = ref.target_id, ref.fingerprint
+                existing.updated_at = utcnow()
+                s.add(existing)
+                return existing
+            s.add(ref)
+            return ref
+
+    # ----------------------------------------------------------------- inbox
+
+    def add_inbox_event(self, event_row: InboxEvent) -> bool:
+        """Store a webhook event; ``False`` when this delivery was already stored (duplicate)."""
+        try:
+            with self.session() as s:
+                s.add(event_row)
+        except IntegrityError:
+            return False
+        return True
+
+    def pending_inbox(self, connection_id: str | None = None, limit: int = 100) -> list[InboxEvent]:
+        with self.session() as s:
+            stmt = select(InboxEvent).where(InboxEvent.status == "new")
+            if connection_id is not None:
+                stmt = stmt.where(InboxEvent.connection_id == connection_id)
+            stmt = stmt.order_by(InboxEvent.id).limit(limit)  # type: ignore[arg-type]
+            return list(s.exec(stmt))
+
+    # ----------------------------------------------------------------- leases
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take ``name`` for ``ttl`` unless someone else holds an unexpired lease.
+
+        Works across processes and hosts: the row's primary key is the lock, and
+        an expired lease may be taken over (a crashed holder cannot block forever).
+        """
+        now = utcnow()
+        try:
+            with self.session() as s:
+                row = s.get(Lease, name, with_for_update=True)
+                if row is None:
+                    s.add(Lease(name=name, holder=holder, expires_at=now + ttl, acquired_at=now))
+                    return True
+                if row.holder != holder and row.expires_at > now:
+                    return False
+                row.holder, row.expires_at, row.acquired_at = holder, now + ttl, now
+                s.add(row)
+                return True
+        except IntegrityError:
+            return False  # another process inserted it first
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self.session() as s:
+            row = s.get(Lease, name)
+            if row is not None and row.holder == holder:
+                s.delete(row)
+
+    def lease_holder(self, name: str) -> tuple[str, datetime] | None:
+        with self.session() as s:
+            row = s.get(Lease, name)
+            if row is None or row.expires_at <= utcnow():
+                return None
+            return row.holder, row.expires_at

@@ -1,0 +1,74 @@
+"""Shared fixtures.
+
+``store`` runs every store test on SQLite and -- when
+``LEDGERBRIDGE_TEST_POSTGRES_URL`` is set (CI sets it) -- on PostgreSQL too, each
+test in a schema of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from ledgerbridge.store import SecretBox, Store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+REFDATA = SHARED / "refdata"
+PG_ENV = "LEDGERBRIDGE_TEST_POSTGRES_URL"
+
+
+def refdata(*parts: str) -> Path:
+    """Path into ../shared/refdata, skipping the test with a clear reason when absent."""
+    path = REFDATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference data {path} is not present (CI has ../shared beside the repo)")
+    return path
+
+
+@pytest.fixture
+def secret_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = Fernet.generate_key().decode()
+    monkeypatch.setenv("LEDGERBRIDGE_SECRET_KEY", key)
+    return key
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get(PG_ENV) or None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path, secret_key: str) -> Iterator[Store]:
+    if request.param == "sqlite":
+        st = Store(f"sqlite:///{tmp_path / 'ledgerbridge.db'}", secrets=SecretBox([secret_key]))
+        st.migrate()
+        yield st
+        st.close()
+        return
+    url = _postgres_url()
+    if url is None and os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests: set {PG_ENV} (.ci/run does)")
+    if url is None:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (CI sets it; e.g. postgresql://postgres@127.0.0.1/test)"
+        )
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = Store(url)
+    with admin.engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    st = Store(
+        url, secrets=SecretBox([secret_key]), connect_args={"options": f"-csearch_path={schema}"}
+    )
+    try:
+        st.migrate()
+        yield st
+    finally:
+        st.close()
+        with admin.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
