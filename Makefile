@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy core
+	$(BIN)/mypy core connectors
 
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
