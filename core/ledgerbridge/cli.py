@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .errors import ConfigError, LedgerbridgeError
+from .mapping import cli as mapping_cli
 
 app = typer.Typer(
     name="ledgerbridge",
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+app.add_typer(mapping_cli.app, name="mappings")
 
 ConfigOption = Annotated[
     Path,

@@ -1,0 +1,1 @@
+"""YAML mappings: the canonical -> target field rules integrators edit without code."""
