@@ -13,6 +13,7 @@ from .models import (
     SyncAttempt,
     SyncRecord,
     Tenant,
+    WriteIntent,
 )
 from .secrets import SecretBox, generate_key
 from .store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Store, resolve_url
@@ -33,6 +34,7 @@ __all__ = [
     "SyncAttempt",
     "SyncRecord",
     "Tenant",
+    "WriteIntent",
     "generate_key",
     "resolve_url",
 ]

@@ -97,6 +97,9 @@ class CrossReference(SQLModel, table=True):
     target_kind: str = Field(max_length=50)
     target_id: str = Field(max_length=100)
     fingerprint: str | None = Field(default=None, max_length=128)
+    snapshot: dict[str, Any] = (
+        _json()
+    )  # what we last wrote (totals, version, target's modified time)
     updated_at: datetime = _ts()
 
 
@@ -200,6 +203,28 @@ class InboxEvent(SQLModel, table=True):
     processed_at: datetime | None = _ts(nullable=True)
 
 
+class WriteIntent(SQLModel, table=True):
+    """A remote write we are about to make (``pending``) or made (``done``).
+
+    Recorded *before* the call and completed *after* it: a ``pending`` intent
+    found later means the outcome is unknown (crash, lost response), so the
+    engine looks the document up by business key before writing again.
+    """
+
+    __tablename__ = "write_intents"
+
+    key: str = Field(primary_key=True, max_length=400)
+    tenant_id: str = Field(index=True, max_length=100)
+    pipeline_id: str = Field(max_length=200)
+    record_id: int | None = Field(default=None, foreign_key="sync_records.id", index=True)
+    scope: str = Field(max_length=300, index=True)  # key without the version: pending lookups
+    operation: str = Field(max_length=50)
+    status: str = Field(default="pending", max_length=20)  # pending | done | adopted
+    target_id: str | None = Field(default=None, max_length=100)
+    created_at: datetime = _ts()
+    completed_at: datetime | None = _ts(nullable=True)
+
+
 class Lease(SQLModel, table=True):
     """A named lock shared by every process using the store (pipeline runs, token refresh)."""
 
@@ -223,4 +248,5 @@ __all__ = [
     "SyncAttempt",
     "SyncRecord",
     "Tenant",
+    "WriteIntent",
 ]

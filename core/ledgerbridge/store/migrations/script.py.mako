@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 import ledgerbridge.store.types
-from alembic import op
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}
