@@ -28,7 +28,8 @@ class itself:
         │   └── TotalsMismatch       an order's parts do not add up to its total
         ├── NotFound                 the record does not exist (any more)
         ├── Conflict                 both sides changed the same fields
-        └── NeedsMapping             a tax / item / account / payment mode has no mapping
+        ├── NeedsMapping             a tax / item / account / payment mode has no mapping
+        └── OutcomeUnknown           a write may have happened; the target cannot tell  (operator)
 """
 
 from __future__ import annotations
@@ -241,6 +242,12 @@ class NeedsMapping(SyncError):
         return {**super().summary(), "missing": self.missing}
 
 
+class OutcomeUnknown(SyncError):
+    """A write may or may not have happened and the target cannot be asked: a person checks."""
+
+    needs_operator = True
+
+
 __all__ = [
     "AuthExpired",
     "AuthFailed",
@@ -249,6 +256,7 @@ __all__ = [
     "LedgerbridgeError",
     "NeedsMapping",
     "NotFound",
+    "OutcomeUnknown",
     "PermissionDenied",
     "PluginError",
     "QuotaExhausted",

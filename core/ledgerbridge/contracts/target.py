@@ -109,6 +109,15 @@ class Target(ABC):
     @abstractmethod
     async def record_payment(self, draft: PaymentDraft) -> TargetRef: ...
 
+    async def find_payment(self, key: BusinessKey) -> TargetRef | None:
+        """The payment written for ``key``, if it exists (exact match on its reference).
+
+        Used after a lost response, so a payment is never recorded twice. A target
+        that cannot look payments up leaves it unimplemented; the engine then parks
+        the record for an operator instead of risking a duplicate.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot look payments up")
+
     @abstractmethod
     async def apply_credit(self, application: CreditApplication) -> None: ...
 

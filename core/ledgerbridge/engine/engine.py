@@ -1,0 +1,370 @@
+"""The engine API a host product calls (async; ``Engine.blocking`` for sync hosts).
+
+    engine = Engine(load_config("ledgerbridge.yaml"))
+    reports = await engine.sync()                 # every enabled pipeline, once
+    await engine.sync("acme-orders", dry_run=True) # plans only: the writes with their payloads
+    await engine.replay(state="needs_mapping")     # after fixing the mapping
+    await engine.aclose()
+
+Callbacks: ``on_record(RecordOutcome)`` after each record reaches an outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import httpx
+from sqlmodel import col, select
+
+from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_models
+from ..contracts.context import ConnectorContext
+from ..contracts.source import Source
+from ..contracts.target import Target
+from ..errors import ConfigError
+from ..plugins import Registry, get_registry
+from ..store import AuditEvent, ConflictRecord, InboxEvent, RecordState, Store, SyncRecord
+from ..store.adapters import StoreCredentials, StoreLocks, default_holder
+from ..store.types import utcnow
+from .journal import Journal, Scope
+from .planner import MappingRuntime
+from .runner import OnRecord, PipelineRunner, RecordOutcome, RunReport
+
+
+@dataclass(frozen=True)
+class PipelineStatus:
+    tenant_id: str
+    pipeline_id: str
+    checkpoints: dict[str, str]
+    states: dict[str, int]
+    last_activity: str | None
+
+
+class Engine:
+    def __init__(
+        self,
+        config: LoadedConfig,
+        store: Store | None = None,
+        *,
+        registry: Registry | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        on_record: OnRecord | None = None,
+        holder: str | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store or Store(config.config.database)
+        self.registry = registry or get_registry()
+        self.transports = dict(transports or {})
+        self.on_record = on_record
+        self.holder = holder or default_holder()
+        self.locks = StoreLocks(self.store, self.holder)
+        self._stack = AsyncExitStack()
+        self._connectors: dict[str, Source | Target] = {}
+        self._runtimes: dict[str, MappingRuntime] = {}
+        self._prepared = False
+
+    # ----------------------------------------------------------------- setup
+
+    async def _prepare(self) -> None:
+        if self._prepared:
+            return
+        await anyio.to_thread.run_sync(self.store.migrate)
+        for tenant in self.config.config.tenants:
+            await anyio.to_thread.run_sync(self.store.upsert_tenant, tenant.id, tenant.name)
+            for name, conn in tenant.connections.items():
+                spec = self.registry.get(conn.platform)
+
+                def upsert(t: TenantConfig = tenant, n: str = name, kind: str = spec.kind) -> None:
+                    c = t.connections[n]
+                    self.store.upsert_connection(
+                        t.id,
+                        n,
+                        platform=c.platform,
+                        kind=kind,
+                        settings=c.settings,
+                        organization_id=str(c.settings.get("organization_id") or "") or None,
+                    )
+
+                await anyio.to_thread.run_sync(upsert)
+        self._prepared = True
+
+    def pipelines(
+        self, pipeline_id: str | None = None
+    ) -> list[tuple[TenantConfig, PipelineConfig]]:
+        found = [
+            (t, p)
+            for t, p in self.config.pipelines()
+            if (pipeline_id is None and p.enabled) or p.id == pipeline_id
+        ]
+        if pipeline_id is not None and not found:
+            known = ", ".join(p.id for _, p in self.config.pipelines())
+            raise ConfigError(
+                f"no pipeline {pipeline_id!r} in {self.config.path} (pipelines: {known})"
+            )
+        return found
+
+    def _connector(self, tenant: TenantConfig, name: str, pipeline: PipelineConfig) -> Any:
+        conn_id = f"{tenant.id}/{name}"
+        if conn_id in self._connectors:
+            return self._connectors[conn_id]
+        conn = tenant.connections[name]
+        spec = self.registry.get(conn.platform)
+        settings, secrets = connection_models(conn, spec)
+        context = ConnectorContext(
+            connection_id=conn_id,
+            tenant_id=tenant.id,
+            settings=settings,
+            secrets=secrets,
+            transport=self.transports.get(conn_id) or self.transports.get(conn.platform),
+            credentials=StoreCredentials(self.store, conn_id),
+            locks=self.locks,
+            rounding_tolerance=pipeline.rounding_tolerance,
+        )
+        connector = spec.build(context)
+        self._connectors[conn_id] = connector
+        self._stack.push_async_callback(connector.aclose)
+        return connector
+
+    def runtime(self, pipeline: PipelineConfig) -> MappingRuntime:
+        if pipeline.id not in self._runtimes:
+            from ..mapping import load_mapping
+
+            path: Path = self.config.mapping_path(pipeline)
+            self._runtimes[pipeline.id] = load_mapping(path)
+        return self._runtimes[pipeline.id]
+
+    def runner(self, pipeline_id: str, *, source_wins: bool = False) -> PipelineRunner:
+        [(tenant, pipeline)] = self.pipelines(pipeline_id)
+        source = self._connector(tenant, pipeline.source, pipeline)
+        target = self._connector(tenant, pipeline.target, pipeline)
+        if not isinstance(source, Source) or not isinstance(target, Target):
+            raise ConfigError(
+                f"pipeline {pipeline.id}: source/target connectors have the wrong kind"
+            )
+        journal = Journal(
+            self.store,
+            Scope(
+                tenant.id,
+                pipeline.id,
+                f"{tenant.id}/{pipeline.source}",
+                f"{tenant.id}/{pipeline.target}",
+            ),
+        )
+        org = tenant.connections[pipeline.target].settings.get("organization_id")
+        return PipelineRunner(
+            pipeline=pipeline,
+            tenant_id=tenant.id,
+            source=source,
+            target=target,
+            runtime=self.runtime(pipeline),
+            journal=journal,
+            store=self.store,
+            holder=self.holder,
+            organization_id=str(org) if org else None,
+            source_wins=source_wins,
+            on_record=self.on_record,
+        )
+
+    # ----------------------------------------------------------------- operations
+
+    async def sync(
+        self,
+        pipeline_id: str | None = None,
+        *,
+        dry_run: bool = False,
+        since: str | None = None,
+        backfill: bool = False,
+    ) -> list[RunReport]:
+        """Run pipelines once: read changes, post them, retry what is due."""
+        await self._prepare()
+        reports = []
+        for _, pipeline in self.pipelines(pipeline_id):
+            runner = self.runner(pipeline.id)
+            reports.append(await runner.run(since=since, backfill=backfill, dry_run=dry_run))
+        return reports
+
+    async def replay(
+        self,
+        record_ids: list[int] | None = None,
+        *,
+        state: RecordState | str | None = None,
+        tenant: str | None = None,
+    ) -> list[RunReport]:
+        """Re-run parked records safely (intents make a re-run unable to double-post)."""
+        await self._prepare()
+        records = await anyio.to_thread.run_sync(
+            lambda: self._select_records(record_ids, state, tenant)
+        )
+        by_pipeline: dict[str, list[SyncRecord]] = {}
+        for record in records:
+            by_pipeline.setdefault(record.pipeline_id, []).append(record)
+        reports = []
+        for pipeline_id, group in by_pipeline.items():
+            reports.append(await self.runner(pipeline_id).replay(group))
+        return reports
+
+    def _select_records(
+        self, ids: list[int] | None, state: RecordState | str | None, tenant: str | None
+    ) -> list[SyncRecord]:
+        with self.store.session() as s:
+            stmt = select(SyncRecord)
+            if ids:
+                stmt = stmt.where(col(SyncRecord.id).in_(ids))
+            if state is not None:
+                stmt = stmt.where(SyncRecord.state == RecordState(state).value)
+            if tenant is not None:
+                stmt = stmt.where(SyncRecord.tenant_id == tenant)
+            if not ids and state is None:
+                parked = [RecordState.FAILED, RecordState.NEEDS_MAPPING, RecordState.CONFLICT]
+                stmt = stmt.where(col(SyncRecord.state).in_([p.value for p in parked]))
+            return list(s.exec(stmt.order_by(col(SyncRecord.id))))
+
+    async def process_inbox(self, limit: int = 500) -> list[RecordOutcome]:
+        """Process stored webhook events through the same path as polling."""
+        await self._prepare()
+        outcomes: list[RecordOutcome] = []
+        events = await anyio.to_thread.run_sync(lambda: self.store.pending_inbox(limit=limit))
+        for event in events:
+            for tenant, pipeline in self.pipelines():
+                if f"{tenant.id}/{pipeline.source}" != event.connection_id:
+                    continue
+                runner = self.runner(pipeline.id)
+                async with runner.lease():
+                    await runner.check_target()
+                    outcomes.append(await runner.handle_event(event))
+            await anyio.to_thread.run_sync(self._mark_processed, event.id)
+        return outcomes
+
+    def _mark_processed(self, event_id: int | None) -> None:
+        with self.store.session() as s:
+            row = s.get(InboxEvent, event_id)
+            if row is not None:
+                row.status, row.processed_at = "processed", utcnow()
+                s.add(row)
+
+    # ----------------------------------------------------------------- conflicts
+
+    def conflicts(self, *, tenant: str | None = None) -> list[ConflictRecord]:
+        with self.store.session() as s:
+            stmt = select(ConflictRecord).where(ConflictRecord.status == "open")
+            if tenant is not None:
+                stmt = stmt.where(ConflictRecord.tenant_id == tenant)
+            return list(s.exec(stmt.order_by(col(ConflictRecord.id))))
+
+    async def resolve_conflict(self, conflict_id: int, keep: str) -> RecordOutcome | None:
+        """``keep="source"`` re-posts the source version over the target's edit;
+        ``keep="target"`` accepts the target's version and re-baselines on it."""
+        if keep not in ("source", "target"):
+            raise ValueError("keep must be 'source' or 'target'")
+        await self._prepare()
+        conflict = await anyio.to_thread.run_sync(self._get_conflict, conflict_id)
+        runner = self.runner(conflict.pipeline_id, source_wins=keep == "source")
+        await anyio.to_thread.run_sync(runner.journal.resolve_conflict, conflict_id, keep)
+        record = runner.journal.get(conflict.record_id) if conflict.record_id else None
+        if record is None:
+            return None
+        if keep == "target":
+            await self._rebaseline(runner, conflict)
+            record_id = record.id
+            assert record_id is not None
+            await anyio.to_thread.run_sync(
+                lambda: runner.journal.transition(
+                    record_id,
+                    RecordState.SYNCED,
+                    started_at=utcnow(),
+                    version=record.source_version,
+                    reason=f"conflict {conflict_id} resolved: kept the target's version",
+                )
+            )
+            return None
+        async with runner.lease():
+            await runner.check_target()
+            return await runner.refetch(record)
+
+    def _get_conflict(self, conflict_id: int) -> ConflictRecord:
+        with self.store.session() as s:
+            row = s.get(ConflictRecord, conflict_id)
+            if row is None:
+                raise ConfigError(f"no conflict {conflict_id}")
+            return row
+
+    async def _rebaseline(self, runner: PipelineRunner, conflict: ConflictRecord) -> None:
+        binding = await anyio.to_thread.run_sync(
+            lambda: [
+                b
+                for b in runner.journal.bindings_for("order", [conflict.external_id])
+                if b.target_kind in ("invoice", "sales_receipt")
+            ]
+        )
+        for b in binding:
+            snapshot = dict(b.snapshot)
+            snapshot["last_modified"] = conflict.target_snapshot.get("last_modified")
+            snapshot["fingerprint"] = "accepted-target-version"
+            b.snapshot = snapshot
+            await anyio.to_thread.run_sync(runner.journal.bind, b)
+
+    # ----------------------------------------------------------------- reading state
+
+    def status(self) -> list[PipelineStatus]:
+        out = []
+        for tenant, pipeline in self.config.pipelines():
+            journal = Journal(self.store, Scope(tenant.id, pipeline.id, "", ""))
+            checkpoints = {
+                e.value: cp
+                for e in pipeline.entities
+                if (cp := self.store.get_checkpoint(pipeline.id, e.value)) is not None
+            }
+            with self.store.session() as s:
+                last = s.exec(
+                    select(SyncRecord.updated_at)
+                    .where(SyncRecord.pipeline_id == pipeline.id)
+                    .order_by(col(SyncRecord.updated_at).desc())
+                ).first()
+            out.append(
+                PipelineStatus(
+                    tenant.id,
+                    pipeline.id,
+                    checkpoints,
+                    journal.state_counts(),
+                    last.isoformat() if last else None,
+                )
+            )
+        return out
+
+    def failures(
+        self, states: list[RecordState] | None = None, *, tenant: str | None = None
+    ) -> list[SyncRecord]:
+        wanted = states or [RecordState.FAILED, RecordState.NEEDS_MAPPING, RecordState.RETRYING]
+        with self.store.session() as s:
+            stmt = select(SyncRecord).where(col(SyncRecord.state).in_([w.value for w in wanted]))
+            if tenant is not None:
+                stmt = stmt.where(SyncRecord.tenant_id == tenant)
+            return list(s.exec(stmt.order_by(col(SyncRecord.id))))
+
+    def audit(self, source_id: str) -> list[AuditEvent]:
+        with self.store.session() as s:
+            stmt = (
+                select(AuditEvent)
+                .where(AuditEvent.source_id == source_id)
+                .order_by(col(AuditEvent.id))
+            )
+            return list(s.exec(stmt))
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def aclose(self) -> None:
+        await self._stack.aclose()
+        self._connectors.clear()
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+__all__ = ["Engine", "PipelineStatus"]

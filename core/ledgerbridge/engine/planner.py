@@ -1,0 +1,374 @@
+"""Planning: a canonical order (and what was already posted for it) in, intended writes out.
+
+Pure -- no I/O, no clock, no store -- so the same function serves the engine,
+``--dry-run`` and ``ledgerbridge mappings preview``, and can be tested alone.
+What each write *contains* comes from the YAML mapping (``MappingRuntime``);
+*which* writes an order needs comes from here: the posting policy and the
+order lifecycle.
+
+Lifecycle (invoice policy)::
+
+    new order .................... create invoice (+ a payment per money-in transaction)
+    paid at checkout ............. sales receipt instead, under the sales_receipt policy
+    edited, unpaid, not voided ... update the invoice (the executor checks for conflicts)
+    edited after payment ......... conflict: a posted, paid document is never silently rewritten
+    cancelled or deleted, unpaid . void the invoice (nothing at all if never posted)
+    refund ....................... credit note against the document; money returned is a
+                                   refund of the credit note; the rest is applied to the
+                                   invoice's open balance
+    payment with no document ..... customer advance (unapplied payment)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from ..canonical import Order, OrderStatus, Payment, Refund
+from ..errors import Conflict, ValidationFailed
+from ..plan import (
+    ContactDraft,
+    CreditApplication,
+    CreditRefundDraft,
+    DocumentDraft,
+    DocumentKind,
+    ItemDraft,
+    Link,
+    PaymentDraft,
+)
+
+
+class MappingRuntime(Protocol):
+    """What the planner needs from a compiled YAML mapping (``ledgerbridge.mapping``)."""
+
+    posting_policy: str
+
+    def skip_reason(self, order: Order) -> str | None: ...
+
+    def contact(self, order: Order, trace: list[Any]) -> ContactDraft: ...
+
+    def contact_match_keys(self, order: Order) -> list[tuple[str, str]]: ...
+
+    def items(self, order: Order, trace: list[Any]) -> list[ItemDraft]: ...
+
+    def document(self, order: Order, kind: DocumentKind, trace: list[Any]) -> DocumentDraft: ...
+
+    def payment(
+        self, order: Order, payment: Payment, applied_to: Link | None, trace: list[Any]
+    ) -> PaymentDraft: ...
+
+    def credit_note(
+        self, order: Order, refund: Refund, against: Link | None, trace: list[Any]
+    ) -> DocumentDraft: ...
+
+    def credit_refund(
+        self, order: Order, refund: Refund, credit_note: Link, trace: list[Any]
+    ) -> CreditRefundDraft | None: ...
+
+
+class Operation(StrEnum):
+    CREATE_DOCUMENT = "create_document"
+    UPDATE_DOCUMENT = "update_document"
+    VOID_DOCUMENT = "void_document"
+    RECORD_PAYMENT = "record_payment"
+    CREATE_CREDIT_NOTE = "create_credit_note"
+    APPLY_CREDIT = "apply_credit"
+    REFUND_CREDIT = "refund_credit"
+
+
+CREATES = frozenset(
+    {
+        Operation.CREATE_DOCUMENT,
+        Operation.RECORD_PAYMENT,
+        Operation.CREATE_CREDIT_NOTE,
+        Operation.REFUND_CREDIT,
+        Operation.APPLY_CREDIT,
+    }
+)
+
+Draft = DocumentDraft | PaymentDraft | CreditApplication | CreditRefundDraft
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One intended remote write.
+
+    ``entity``/``external_id``/``target_kind`` name the binding the result is
+    stored under; ``produces`` is the link later writes of the same plan use
+    to refer to the result; ``versioned`` writes (updates) get a new
+    idempotency key per source version, the others one key per source object.
+    """
+
+    operation: Operation
+    entity: str
+    external_id: str
+    target_kind: str
+    reason: str
+    draft: Draft | None = None
+    ref: Link | None = None
+    produces: Link | None = None
+    versioned: bool = False
+    expect_balance_after: Decimal | None = None  # credit-note balance once this write is done
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PostedDocument:
+    kind: str
+    target_id: str
+    snapshot: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PriorState:
+    """What is already posted for one order, read from its bindings."""
+
+    document: PostedDocument | None = None
+    voided: bool = False
+    payments: frozenset[str] = frozenset()
+    credit_notes: dict[str, str] = field(default_factory=dict)  # refund id -> credit note id
+    credit_refunds: frozenset[str] = frozenset()  # refund ids whose money is posted
+    applications: dict[str, Decimal] = field(default_factory=dict)  # refund id -> amount applied
+
+
+@dataclass
+class Plan:
+    order_key: str
+    version: str | None
+    writes: list[PlannedWrite] = field(default_factory=list)
+    contact: ContactDraft | None = None
+    contact_keys: list[tuple[str, str]] = field(default_factory=list)
+    items: list[ItemDraft] = field(default_factory=list)
+    skipped: str | None = None
+    trace: list[Any] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.writes
+
+
+NOT_A_SALE = {OrderStatus.DRAFT: "a checkout draft", OrderStatus.FAILED: "a failed payment"}
+
+
+def document_link(order: Order, target_id: str | None = None) -> Link:
+    return Link(key=f"document:{order.source.key}", target_id=target_id)
+
+
+def credit_note_link(order: Order, refund_id: str, target_id: str | None = None) -> Link:
+    return Link(key=f"credit_note:{order.source.key}:{refund_id}", target_id=target_id)
+
+
+def fingerprint(draft: DocumentDraft) -> str:
+    """A hash of what we write for a document: equal hashes mean no update is needed."""
+    return hashlib.sha256(draft.model_dump_json().encode()).hexdigest()[:32]
+
+
+def plan_order(
+    order: Order,
+    runtime: MappingRuntime,
+    policy: str | None = None,
+    prior: PriorState | None = None,
+) -> Plan:
+    """The writes ``order`` needs, given what was already posted (``prior``)."""
+    prior = prior or PriorState()
+    policy = policy or runtime.posting_policy
+    plan = Plan(order_key=order.source.key, version=order.source.version)
+
+    reason = runtime.skip_reason(order)
+    if reason is not None and prior.document is None:
+        plan.skipped = reason
+        return plan
+    if order.status in NOT_A_SALE and prior.document is None:
+        plan.skipped = f"order {order.number} is {NOT_A_SALE[order.status]}, not a sale"
+        return plan
+    if order.status is OrderStatus.UNKNOWN:
+        raise ValidationFailed(
+            f"order {order.number} has a status the connector does not know "
+            f"({order.extra.get('source_status', 'unknown')}); it is not posted until mapped",
+            platform=order.source.platform,
+        )
+
+    unpaid = order.amount_received.is_zero()
+    withdrawn = order.status is OrderStatus.DELETED or order.is_cancelled
+    if prior.document is None and withdrawn and unpaid:
+        plan.skipped = f"order {order.number} was cancelled before it was posted; nothing to post"
+        return plan
+
+    trace = plan.trace
+    plan.contact = runtime.contact(order, trace)
+    plan.contact_keys = runtime.contact_match_keys(order)
+    plan.items = runtime.items(order, trace)
+
+    doc = prior.document
+    kind = _document_kind(order, policy, doc)
+    doc_link = document_link(order, doc.target_id if doc else None)
+
+    if doc is None:
+        draft = runtime.document(order, kind, trace)
+        plan.writes.append(
+            PlannedWrite(
+                Operation.CREATE_DOCUMENT,
+                "order",
+                order.source.external_id,
+                kind.value,
+                f"new order {order.number}: {kind.value.replace('_', ' ')}",
+                draft=draft,
+                produces=doc_link,
+                snapshot=_document_snapshot(order, draft),
+            )
+        )
+    elif withdrawn and unpaid and not prior.voided:
+        plan.writes.append(
+            PlannedWrite(
+                Operation.VOID_DOCUMENT,
+                "order",
+                order.source.external_id,
+                "void",
+                f"order {order.number} was {order.status.value} before payment: void",
+                ref=doc_link,
+            )
+        )
+        return plan
+    elif not prior.voided:
+        draft = runtime.document(order, kind, trace)
+        if fingerprint(draft) != doc.snapshot.get("fingerprint"):
+            if prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value:
+                raise Conflict(
+                    f"order {order.number} changed after its {doc.kind.replace('_', ' ')} "
+                    f"{doc.target_id} was paid; a paid document is never rewritten. Review it and "
+                    "post an adjustment (credit note or supplementary invoice) in the target, "
+                    "then resolve the conflict",
+                    platform=order.source.platform,
+                )
+            plan.writes.append(
+                PlannedWrite(
+                    Operation.UPDATE_DOCUMENT,
+                    "order",
+                    order.source.external_id,
+                    doc.kind,
+                    f"order {order.number} changed (version {order.source.version}): update",
+                    draft=draft,
+                    ref=doc_link,
+                    versioned=True,
+                    snapshot=_document_snapshot(order, draft),
+                )
+            )
+
+    if kind is DocumentKind.INVOICE:
+        _plan_payments(plan, order, runtime, prior, doc_link)
+    _plan_refunds(plan, order, runtime, prior, doc_link, kind)
+    return plan
+
+
+def _document_kind(order: Order, policy: str, posted: PostedDocument | None) -> DocumentKind:
+    if posted is not None:
+        return DocumentKind(posted.kind)
+    if policy == "sales_receipt" and _paid_in_full(order):
+        return DocumentKind.SALES_RECEIPT
+    return DocumentKind.INVOICE
+
+
+def _paid_in_full(order: Order) -> bool:
+    return order.amount_received.amount >= order.totals.total.amount > 0
+
+
+def _plan_payments(
+    plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, doc_link: Link
+) -> None:
+    for payment in order.payments:
+        if not payment.is_money_in or payment.external_id in prior.payments:
+            continue
+        draft = runtime.payment(order, payment, doc_link, plan.trace)
+        plan.writes.append(
+            PlannedWrite(
+                Operation.RECORD_PAYMENT,
+                "payment",
+                payment.external_id,
+                "customer_payment",
+                f"{payment.kind.value} {payment.amount} via {payment.gateway or 'unknown gateway'}",
+                draft=draft,
+                snapshot={"amount": str(payment.amount.amount)},
+            )
+        )
+
+
+def _plan_refunds(
+    plan: Plan,
+    order: Order,
+    runtime: MappingRuntime,
+    prior: PriorState,
+    doc_link: Link,
+    kind: DocumentKind,
+) -> None:
+    applied_before = sum(prior.applications.values(), Decimal(0))
+    open_balance = (
+        order.totals.total.amount - order.amount_received.amount - applied_before
+        if kind is DocumentKind.INVOICE
+        else Decimal(0)
+    )
+    for refund in order.refunds:
+        rid = refund.source.external_id
+        credit = refund.credit_total.amount
+        if credit <= 0:
+            continue
+        returned = min(refund.money_returned.amount, credit)
+        cn_link = credit_note_link(order, rid, prior.credit_notes.get(rid))
+        if rid not in prior.credit_notes:
+            draft = runtime.credit_note(
+                order, refund, doc_link if kind is DocumentKind.INVOICE else None, plan.trace
+            )
+            plan.writes.append(
+                PlannedWrite(
+                    Operation.CREATE_CREDIT_NOTE,
+                    "refund",
+                    rid,
+                    "credit_note",
+                    f"refund {rid}: credit note for {credit} {order.currency}",
+                    draft=draft,
+                    produces=cn_link,
+                    snapshot={"credit": str(credit)},
+                )
+            )
+        if returned > 0 and rid not in prior.credit_refunds:
+            refund_draft = runtime.credit_refund(order, refund, cn_link, plan.trace)
+            if refund_draft is not None:
+                plan.writes.append(
+                    PlannedWrite(
+                        Operation.REFUND_CREDIT,
+                        "refund",
+                        rid,
+                        "credit_refund",
+                        f"refund {rid}: {returned} {order.currency} paid back",
+                        draft=refund_draft,
+                        expect_balance_after=credit - returned,
+                        snapshot={"amount": str(returned)},
+                    )
+                )
+        rest = credit - returned
+        if rest > 0 and open_balance > 0 and rid not in prior.applications:
+            amount = min(rest, open_balance)
+            open_balance -= amount
+            plan.writes.append(
+                PlannedWrite(
+                    Operation.APPLY_CREDIT,
+                    "refund",
+                    rid,
+                    "credit_application",
+                    f"refund {rid}: {amount} {order.currency} applied to the open invoice",
+                    draft=CreditApplication(credit_note=cn_link, document=doc_link, amount=amount),
+                    expect_balance_after=credit - returned - amount,
+                    snapshot={"amount": str(amount)},
+                )
+            )
+
+
+def _document_snapshot(order: Order, draft: DocumentDraft) -> dict[str, Any]:
+    return {
+        "fingerprint": fingerprint(draft),
+        "total": str(order.totals.total.amount),
+        "currency": order.currency,
+        "version": order.source.version,
+    }

@@ -1,0 +1,451 @@
+"""One pipeline run: read changes, turn each into a durable outcome, advance the checkpoint.
+
+Units of work are small and store-backed so a task queue can dispatch them
+later: ``process`` handles one change (one record's plan), ``run`` handles
+pages.  Nothing here relies on process-local state for correctness -- the
+lease, intents, bindings and checkpoints all live in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio.to_thread
+
+from ..canonical import EntityType, Order
+from ..config import PipelineConfig
+from ..contracts.source import Change, ChangePage, Source
+from ..contracts.target import Target, TargetIdentity
+from ..errors import LedgerbridgeError, NotFound, RateLimited, SyncError
+from ..store import InboxEvent, RecordState, Store, SyncRecord
+from ..store.types import utcnow
+from .executor import Executor
+from .journal import Journal
+from .planner import (
+    MappingRuntime,
+    Operation,
+    Plan,
+    PlannedWrite,
+    PostedDocument,
+    PriorState,
+    document_link,
+    plan_order,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_BASE = timedelta(minutes=1)
+RETRY_CAP = timedelta(hours=6)
+LEASE_TTL = timedelta(minutes=10)
+
+
+class PipelineBusy(LedgerbridgeError):
+    """Another run of the same pipeline holds its lease."""
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What happened to one source record in one pass."""
+
+    pipeline_id: str
+    entity: str
+    external_id: str
+    version: str | None
+    state: RecordState | None  # None: unchanged since the last sync (no work)
+    writes: tuple[tuple[str, str], ...] = ()  # (operation, outcome)
+    reason: str | None = None
+    record_id: int | None = None
+    plan: Plan | None = None
+
+
+@dataclass
+class RunReport:
+    pipeline_id: str
+    dry_run: bool = False
+    read: int = 0
+    unchanged: int = 0
+    writes: int = 0
+    adopted: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    plans: list[Plan] = field(default_factory=list)
+
+    @property
+    def parked(self) -> int:
+        return sum(self.states[s] for s in ("failed", "needs_mapping", "conflict"))
+
+    def add(self, outcome: RecordOutcome) -> None:
+        self.read += 1
+        if outcome.state is None:
+            self.unchanged += 1
+            return
+        self.states[outcome.state.value] += 1
+        self.writes += sum(1 for _, result in outcome.writes if result == "written")
+        self.adopted += sum(1 for _, result in outcome.writes if result == "adopted")
+        if outcome.plan is not None and self.dry_run:
+            self.plans.append(outcome.plan)
+
+
+OnRecord = Callable[[RecordOutcome], None]
+
+
+class PipelineRunner:
+    def __init__(
+        self,
+        *,
+        pipeline: PipelineConfig,
+        tenant_id: str,
+        source: Source,
+        target: Target,
+        runtime: MappingRuntime,
+        journal: Journal,
+        store: Store,
+        holder: str,
+        organization_id: str | None = None,
+        source_wins: bool = False,
+        on_record: OnRecord | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.tenant_id = tenant_id
+        self.source = source
+        self.target = target
+        self.runtime = runtime
+        self.journal = journal
+        self.store = store
+        self.holder = holder
+        self.organization_id = organization_id
+        self.on_record = on_record
+        self.executor = Executor(target, journal, source_wins=source_wins)
+        self._identity: TargetIdentity | None = None
+
+    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    # ----------------------------------------------------------------- run
+
+    async def run(
+        self, *, since: str | None = None, backfill: bool = False, dry_run: bool = False
+    ) -> RunReport:
+        report = RunReport(self.pipeline.id, dry_run=dry_run)
+        async with self.lease():
+            await self.check_target()
+            for entity in self.pipeline.entities:
+                await self._read(entity, report, since=since, backfill=backfill, dry_run=dry_run)
+            if not dry_run:
+                await self.retry_due(report)
+        return report
+
+    async def _read(
+        self,
+        entity: EntityType,
+        report: RunReport,
+        *,
+        since: str | None,
+        backfill: bool,
+        dry_run: bool,
+    ) -> None:
+        checkpoint = since or await self._db(self.store.get_checkpoint, self.pipeline.id, entity)
+        pages: AsyncIterator[ChangePage]
+        if backfill:
+            start = datetime.fromisoformat(since) if since else None
+            pages = self.source.backfill(entity, start)
+        else:
+            pages = self.source.changes(entity, checkpoint)
+        async for page in pages:
+            for change in page.changes:
+                report.add(await self.process(change, dry_run=dry_run))
+            if page.checkpoint and not dry_run:
+                # Every change above has a durable outcome: the checkpoint may move past them.
+                await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
+                report.checkpoints[entity.value] = page.checkpoint
+                await self._renew()
+
+    async def check_target(self) -> TargetIdentity:
+        """Refuse to run against an organisation the credentials cannot reach."""
+        if self._identity is None:
+            self._identity = await self.target.identity()
+        return self._identity
+
+    # ----------------------------------------------------------------- one record
+
+    async def process(
+        self, change: Change, *, dry_run: bool = False, force: bool = False
+    ) -> RecordOutcome:
+        """Give one change a durable outcome. Never raises for a bad record."""
+        started = utcnow()
+        record: SyncRecord = await self._db(
+            self.journal.record, change.entity.value, change.external_id
+        )
+        assert record.id is not None
+        if (
+            not force
+            and change.version is not None
+            and record.state == RecordState.SYNCED
+            and record.synced_version == change.version
+        ):
+            return self._emit(
+                RecordOutcome(
+                    self.pipeline.id, change.entity, change.external_id, change.version, None
+                )
+            )
+        plan: Plan | None = None
+        try:
+            if change.error is not None:
+                raise change.error
+            if change.deleted:
+                plan = await self._plan_deletion(change)
+            elif isinstance(change.record, Order):
+                prior = await self._db(self._prior, change.record)
+                plan = plan_order(change.record, self.runtime, self.pipeline.posting_policy, prior)
+            else:
+                reason = f"{change.entity.value} records are not posted by this pipeline"
+                return await self._finish(
+                    record, change, RecordState.SKIPPED, started, reason=reason
+                )
+            if dry_run:
+                return self._emit(
+                    RecordOutcome(
+                        self.pipeline.id,
+                        change.entity,
+                        change.external_id,
+                        change.version,
+                        RecordState.SKIPPED if plan.skipped else RecordState.PENDING,
+                        reason=plan.skipped,
+                        record_id=record.id,
+                        plan=plan,
+                    )
+                )
+            if plan.skipped:
+                return await self._finish(
+                    record, change, RecordState.SKIPPED, started, reason=plan.skipped
+                )
+            results = await self.executor.execute(plan, record.id)
+            writes = tuple((w.operation.value, outcome) for w, outcome in results)
+            return await self._finish(record, change, RecordState.SYNCED, started, writes=writes)
+        except SyncError as exc:
+            state = RecordState(exc.record_state)
+            return await self._finish(record, change, state, started, error=exc)
+        except Exception as exc:  # a bug must park the record, not end the run
+            log.exception("unexpected error processing %s %s", change.entity, change.external_id)
+            error = SyncError(f"internal error: {exc!r}")
+            return await self._finish(record, change, RecordState.FAILED, started, error=error)
+
+    async def _finish(
+        self,
+        record: SyncRecord,
+        change: Change,
+        state: RecordState,
+        started: datetime,
+        *,
+        reason: str | None = None,
+        error: SyncError | None = None,
+        writes: tuple[tuple[str, str], ...] = (),
+    ) -> RecordOutcome:
+        assert record.id is not None
+        next_attempt = self._next_attempt(record, error) if state is RecordState.RETRYING else None
+        await self._db(
+            self.journal.transition,
+            record.id,
+            state,
+            started_at=started,
+            version=change.version,
+            error=error,
+            reason=reason,
+            next_attempt_at=next_attempt,
+            request_summary={"writes": [list(w) for w in writes]} if writes else None,
+        )
+        return self._emit(
+            RecordOutcome(
+                self.pipeline.id,
+                change.entity,
+                change.external_id,
+                change.version,
+                state,
+                writes=writes,
+                reason=reason or (error.message if error else None),
+                record_id=record.id,
+            )
+        )
+
+    def _emit(self, outcome: RecordOutcome) -> RecordOutcome:
+        if self.on_record is not None:
+            self.on_record(outcome)
+        return outcome
+
+    @staticmethod
+    def _next_attempt(record: SyncRecord, error: SyncError | None) -> datetime:
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return utcnow() + timedelta(seconds=error.retry_after)
+        backoff = min(RETRY_BASE * (2 ** min(record.attempt_count, 12)), RETRY_CAP)
+        jitter = timedelta(seconds=backoff.total_seconds() * random.uniform(0, 0.2))
+        when: datetime = utcnow() + backoff + jitter
+        return when
+
+    # ----------------------------------------------------------------- prior state
+
+    def _prior(self, order: Order) -> PriorState:
+        j = self.journal
+        docs = {b.target_kind: b for b in j.bindings_for("order", [order.source.external_id])}
+        document = None
+        for kind in ("invoice", "sales_receipt"):
+            if kind in docs:
+                document = PostedDocument(kind, docs[kind].target_id, dict(docs[kind].snapshot))
+        payments = j.bindings_for("payment", [p.external_id for p in order.payments])
+        refunds = j.bindings_for("refund", [r.source.external_id for r in order.refunds])
+        return PriorState(
+            document=document,
+            voided="void" in docs,
+            payments=frozenset(b.external_id for b in payments),
+            credit_notes={
+                b.external_id: b.target_id for b in refunds if b.target_kind == "credit_note"
+            },
+            credit_refunds=frozenset(
+                b.external_id for b in refunds if b.target_kind == "credit_refund"
+            ),
+            applications={
+                b.external_id: _decimal(b.snapshot.get("amount"))
+                for b in refunds
+                if b.target_kind == "credit_application"
+            },
+        )
+
+    async def _plan_deletion(self, change: Change) -> Plan:
+        """A record deleted at the source: void its unpaid document, if any."""
+        plan = Plan(order_key=change.external_id, version=change.version)
+        docs = await self._db(self.journal.bindings_for, "order", [change.external_id])
+        kinds = {b.target_kind: b for b in docs}
+        if "invoice" not in kinds or "void" in kinds:
+            plan.skipped = (
+                f"{change.entity.value} {change.external_id} deleted at the source; "
+                "nothing posted to undo"
+            )
+            return plan
+        paid = await self._db(self._has_payments, change.external_id)
+        if paid:
+            raise SyncError(
+                f"order {change.external_id} was deleted at the source after payment; "
+                "its invoice is left as is -- review it in the target"
+            )
+        invoice = kinds["invoice"]
+        ref = document_link_for(change.external_id, invoice.target_id)
+        plan.writes.append(
+            PlannedWrite(
+                Operation.VOID_DOCUMENT,
+                "order",
+                change.external_id,
+                "void",
+                f"order {change.external_id} deleted at the source before payment: void",
+                ref=ref,
+            )
+        )
+        return plan
+
+    def _has_payments(self, order_id: str) -> bool:
+        from sqlmodel import select
+
+        from ..store import AuditEvent
+
+        with self.store.session() as s:
+            stmt = select(AuditEvent).where(
+                AuditEvent.pipeline_id == self.pipeline.id,
+                AuditEvent.source_id == order_id,
+                AuditEvent.operation == Operation.RECORD_PAYMENT.value,
+                AuditEvent.outcome.in_(("ok", "adopted")),  # type: ignore[attr-defined]
+            )
+            return s.exec(stmt).first() is not None
+
+    # ----------------------------------------------------------------- re-runs
+
+    async def refetch(self, record: SyncRecord, *, force: bool = True) -> RecordOutcome:
+        """Read the record again from the source and process it (retries, replays, webhooks)."""
+        entity = EntityType(record.entity)
+        try:
+            fresh = await self.source.fetch(entity, record.external_id)
+            change = Change(entity, record.external_id, _version_of(fresh), record=fresh)
+        except NotFound:
+            change = Change(entity, record.external_id, None, deleted=True)
+        except SyncError as exc:
+            change = Change(entity, record.external_id, record.source_version, error=exc)
+        return await self.process(change, force=force)
+
+    async def retry_due(self, report: RunReport | None = None) -> list[RecordOutcome]:
+        due = await self._db(self.journal.records, [RecordState.RETRYING], utcnow())
+        outcomes = [await self.refetch(r) for r in due]
+        if report is not None:
+            for outcome in outcomes:
+                report.add(outcome)
+        return outcomes
+
+    async def replay(self, records: list[SyncRecord]) -> RunReport:
+        report = RunReport(self.pipeline.id)
+        async with self.lease():
+            await self.check_target()
+            for record in records:
+                report.add(await self.refetch(record))
+        return report
+
+    async def handle_event(self, event: InboxEvent) -> RecordOutcome:
+        """A webhook is a hint: read the authoritative record, then process it as a change."""
+        entity = EntityType(event.entity)
+        if event.deleted:
+            change = Change(entity, event.external_id, event.version, deleted=True)
+            return await self.process(change)
+        record = await self._db(self.journal.record, event.entity, event.external_id)
+        return await self.refetch(record, force=False)
+
+    # ----------------------------------------------------------------- lease
+
+    def lease(self) -> Any:
+        return _Lease(self)
+
+    async def _renew(self) -> None:
+        await self._db(self.store.acquire_lease, self._lease_name, self.holder, LEASE_TTL)
+
+    @property
+    def _lease_name(self) -> str:
+        return f"pipeline:{self.pipeline.id}"
+
+
+class _Lease:
+    def __init__(self, runner: PipelineRunner) -> None:
+        self.runner = runner
+
+    async def __aenter__(self) -> None:
+        r = self.runner
+        taken = await anyio.to_thread.run_sync(
+            r.store.acquire_lease, r._lease_name, r.holder, LEASE_TTL
+        )
+        if not taken:
+            holder = await anyio.to_thread.run_sync(r.store.lease_holder, r._lease_name)
+            who = f"{holder[0]} until {holder[1]:%H:%M:%S}" if holder else "another worker"
+            raise PipelineBusy(f"pipeline {r.pipeline.id} is already running ({who})")
+
+    async def __aexit__(self, *exc: object) -> None:
+        r = self.runner
+        await anyio.to_thread.run_sync(r.store.release_lease, r._lease_name, r.holder)
+
+
+def document_link_for(order_id: str, target_id: str) -> Any:
+    from ..plan import Link
+
+    return Link(key=f"document:{order_id}", target_id=target_id)
+
+
+def _version_of(record: Any) -> str | None:
+    source = getattr(record, "source", None)
+    return getattr(source, "version", None)
+
+
+def _decimal(value: Any) -> Any:
+    from decimal import Decimal
+
+    return Decimal(str(value)) if value is not None else Decimal(0)
+
+
+__all__ = ["PipelineBusy", "PipelineRunner", "RecordOutcome", "RunReport", "document_link"]
