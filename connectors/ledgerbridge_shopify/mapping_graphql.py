@@ -1,0 +1,432 @@
+"""GraphQL Admin API objects (camelCase, ``MoneyBag``) -> canonical objects.
+
+Pure functions: JSON in (parsed with ``parse_float=Decimal``), canonical out.
+Connections are expected with every page already merged into ``nodes``
+(``source.py`` follows nested ``pageInfo`` before mapping).  Amounts are taken
+in shop money; the presentment total is kept alongside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ledgerbridge.canonical import (
+    Address,
+    Customer,
+    Money,
+    Order,
+    OrderStatus,
+    Payment,
+    Product,
+    ProductVariant,
+    Refund,
+    RefundLine,
+    SourceRef,
+    TaxLine,
+)
+
+from .mapping_common import (
+    DISCOUNT_KIND,
+    PLATFORM,
+    DiscountTally,
+    build,
+    decimal,
+    financial_status,
+    legacy_id,
+    moment,
+    optional_id,
+    order_level_taxes,
+    payment_kind,
+    payment_status,
+    rate,
+    sum_money,
+    validate_order,
+)
+
+
+def nodes(connection: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Items of a connection read either as ``nodes`` or ``edges { node }``."""
+    if not connection:
+        return []
+    if "nodes" in connection:
+        return list(connection["nodes"])
+    return [edge["node"] for edge in connection.get("edges", [])]
+
+
+def shop_money(bag: dict[str, Any] | None, where: str) -> Money:
+    if not bag:
+        raise ValueError(f"{where} is missing")
+    m = bag["shopMoney"]
+    return Money(amount=decimal(m["amount"], where), currency=m["currencyCode"])
+
+
+def _presentment(bag: dict[str, Any] | None) -> Money | None:
+    if not bag or not bag.get("presentmentMoney"):
+        return None
+    m = bag["presentmentMoney"]
+    return Money(amount=decimal(m["amount"], "presentmentMoney"), currency=m["currencyCode"])
+
+
+def _taxes(items: list[dict[str, Any]], where: str) -> tuple[TaxLine, ...]:
+    return tuple(
+        TaxLine(
+            title=t["title"],
+            rate=rate(t.get("rate")),
+            amount=shop_money(t["priceSet"], f"{where}.taxLines[{i}]"),
+        )
+        for i, t in enumerate(items)
+    )
+
+
+def address(data: dict[str, Any] | None) -> Address | None:
+    if not data:
+        return None
+    return Address(
+        first_name=data.get("firstName"),
+        last_name=data.get("lastName"),
+        company=data.get("company"),
+        line1=data.get("address1"),
+        line2=data.get("address2") or None,
+        city=data.get("city"),
+        region=data.get("province"),
+        region_code=data.get("provinceCode"),
+        postal_code=data.get("zip"),
+        country_code=data.get("countryCodeV2"),
+        phone=data.get("phone"),
+    )
+
+
+def _allocations(items: list[dict[str, Any]], tally: DiscountTally, where: str) -> Money | None:
+    amounts = []
+    for i, alloc in enumerate(items):
+        amount = shop_money(alloc["allocatedAmountSet"], f"{where}.discountAllocations[{i}]")
+        app = alloc.get("discountApplication") or {}
+        tally.add(
+            int(app.get("index", -1)),
+            amount,
+            app.get("code"),
+            app.get("title"),
+            DISCOUNT_KIND.get(app.get("__typename", ""), "code"),
+        )
+        amounts.append(amount)
+    return sum_money(amounts, tally.currency)
+
+
+def payment(data: dict[str, Any], where: str) -> Payment:
+    parent = data.get("parentTransaction") or {}
+    return Payment(
+        external_id=legacy_id(data["id"]),
+        kind=payment_kind(data["kind"]),
+        status=payment_status(data.get("status")),
+        amount=shop_money(data["amountSet"], f"{where}.amountSet"),
+        gateway=data.get("gateway"),
+        processed_at=moment(data.get("processedAt")),
+        parent_id=optional_id(parent.get("id")),
+        reference=data.get("paymentId"),
+        test=bool(data.get("test", False)),
+    )
+
+
+def _refund_line_taxes(line: dict[str, Any], amount: Money) -> tuple[TaxLine, ...]:
+    if amount.is_zero():
+        return ()
+    item_taxes = (line.get("lineItem") or {}).get("taxLines") or []
+    if len(item_taxes) == 1:
+        return (
+            TaxLine(
+                title=item_taxes[0]["title"], rate=rate(item_taxes[0].get("rate")), amount=amount
+            ),
+        )
+    title = " + ".join(t["title"] for t in item_taxes) or "Tax"
+    return (TaxLine(title=title, amount=amount),)
+
+
+def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool) -> Refund:
+    rid = legacy_id(data["id"])
+    where = f"refund {rid}"
+    lines: list[RefundLine] = []
+    for i, item in enumerate(nodes(data.get("refundLineItems"))):
+        line_item = item.get("lineItem") or {}
+        tax = shop_money(item["totalTaxSet"], f"{where}.refundLineItems[{i}].totalTaxSet")
+        lines.append(
+            RefundLine(
+                line_id=optional_id(line_item.get("id")),
+                quantity=decimal(item["quantity"], "quantity"),
+                subtotal=shop_money(
+                    item["subtotalSet"], f"{where}.refundLineItems[{i}].subtotalSet"
+                ),
+                taxes=_refund_line_taxes(item, tax),
+                sku=line_item.get("sku"),
+                title=line_item.get("title"),
+                restock=str(item.get("restockType", "")).lower()
+                in {"return", "cancel", "legacy_restock"},
+            )
+        )
+    shipping_items = nodes(data.get("refundShippingLines"))
+    shipping = sum_money(
+        (
+            shop_money(s["subtotalAmountSet"], f"{where}.refundShippingLines")
+            for s in shipping_items
+        ),
+        currency,
+    )
+    shipping_taxes = []
+    for s in shipping_items:
+        tax = shop_money(s["taxAmountSet"], f"{where}.refundShippingLines.taxAmountSet")
+        if not tax.is_zero():
+            ship_tax = ((s.get("shippingLine") or {}).get("taxLines") or [{}])[0]
+            shipping_taxes.append(
+                TaxLine(
+                    title=ship_tax.get("title") or "Shipping tax",
+                    rate=rate(ship_tax.get("rate")),
+                    amount=tax,
+                )
+            )
+    adjustments = nodes(data.get("orderAdjustments"))
+    adjustment = sum_money(
+        (
+            shop_money(a["amountSet"], f"{where}.orderAdjustments")
+            + shop_money(a["taxAmountSet"], f"{where}.orderAdjustments")
+            for a in adjustments
+        ),
+        currency,
+    )
+    return Refund(
+        source=SourceRef(
+            platform=PLATFORM,
+            store=store,
+            external_id=rid,
+            version=data.get("updatedAt"),
+            updated_at=moment(data.get("updatedAt")),
+        ),
+        created_at=moment(data.get("createdAt")),
+        processed_at=moment(data.get("createdAt")),
+        note=data.get("note"),
+        lines=tuple(lines),
+        shipping=shipping,
+        shipping_taxes=tuple(shipping_taxes),
+        adjustment=adjustment,
+        transactions=tuple(
+            payment(t, f"{where}.transactions[{i}]")
+            for i, t in enumerate(nodes(data.get("transactions")))
+        ),
+        taxes_included=taxes_included,
+        extra={
+            "admin_graphql_api_id": data["id"],
+            "total_refunded": str(shop_money(data["totalRefundedSet"], "totalRefundedSet").amount)
+            if data.get("totalRefundedSet")
+            else None,
+            "adjustment_reasons": [a.get("reason") for a in adjustments],
+        },
+    )
+
+
+def _status(data: dict[str, Any]) -> OrderStatus:
+    if data.get("cancelledAt"):
+        return OrderStatus.CANCELLED
+    if data.get("closedAt"):
+        return OrderStatus.COMPLETED
+    return OrderStatus.OPEN
+
+
+def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
+    """The canonical ``Order`` fields for one GraphQL order (not yet validated)."""
+    oid = legacy_id(data.get("legacyResourceId") or data["id"])
+    currency = data["currencyCode"]
+    tally = DiscountTally(currency)
+    lines: list[dict[str, Any]] = []
+    for i, item in enumerate(nodes(data.get("lineItems"))):
+        where = f"lineItems[{i}]"
+        variant = item.get("variant")
+        product = item.get("product")
+        lines.append(
+            {
+                "line_id": legacy_id(item["id"]),
+                "title": item.get("title") or item.get("name") or item.get("sku") or "",
+                "quantity": decimal(item["quantity"], f"{where}.quantity"),
+                "unit_price": shop_money(
+                    item["originalUnitPriceSet"], f"{where}.originalUnitPriceSet"
+                ),
+                "discount": _allocations(item.get("discountAllocations") or [], tally, where),
+                "taxes": _taxes(item.get("taxLines") or [], where),
+                "sku": item.get("sku") or None,
+                "product_id": optional_id(
+                    (product or {}).get("legacyResourceId") or (product or {}).get("id")
+                ),
+                "variant_id": optional_id(
+                    (variant or {}).get("legacyResourceId") or (variant or {}).get("id")
+                ),
+                "taxable": bool(item.get("taxable", True)),
+                "is_gift_card": bool(item.get("isGiftCard", False)),
+                "product_exists": variant is not None and product is not None,
+                "extra": {
+                    "name": item.get("name"),
+                    "variant_title": item.get("variantTitle"),
+                    "vendor": item.get("vendor"),
+                    "current_quantity": item.get("currentQuantity"),
+                },
+            }
+        )
+    shipping_lines: list[dict[str, Any]] = []
+    for i, ship in enumerate(nodes(data.get("shippingLines"))):
+        if ship.get("isRemoved"):
+            continue
+        where = f"shippingLines[{i}]"
+        shipping_lines.append(
+            {
+                "title": ship["title"],
+                "code": ship.get("code"),
+                "price": shop_money(ship["originalPriceSet"], f"{where}.originalPriceSet"),
+                "discount": _allocations(ship.get("discountAllocations") or [], tally, where),
+                "taxes": _taxes(ship.get("taxLines") or [], where),
+            }
+        )
+    attached = [t for line in lines for t in line["taxes"]] + [
+        t for s in shipping_lines for t in s["taxes"]
+    ]
+    fees = []
+    tip = data.get("totalTipReceivedSet")
+    if tip and not shop_money(tip, "totalTipReceivedSet").is_zero():
+        fees.append(
+            {"name": "Tip", "kind": "tip", "amount": shop_money(tip, "totalTipReceivedSet")}
+        )
+    taxes_included = bool(data.get("taxesIncluded", False))
+    customer = data.get("customer")
+    optional_totals = {
+        key: shop_money(data[field], field)
+        for key, field in (
+            ("subtotal", "subtotalPriceSet"),
+            ("discounts", "totalDiscountsSet"),
+            ("shipping", "totalShippingPriceSet"),
+            ("tax", "totalTaxSet"),
+        )
+        if data.get(field)
+    }
+    return {
+        "source": {
+            "platform": PLATFORM,
+            "store": store,
+            "external_id": oid,
+            "version": data.get("updatedAt"),
+            "updated_at": moment(data.get("updatedAt")),
+        },
+        "number": data["name"],
+        "currency": currency,
+        "presentment_currency": data.get("presentmentCurrencyCode"),
+        "presentment_total": _presentment(data.get("totalPriceSet")),
+        "taxes_included": taxes_included,
+        "status": _status(data),
+        "financial_status": financial_status(data.get("displayFinancialStatus")),
+        "created_at": moment(data["createdAt"]),
+        "processed_at": moment(data.get("processedAt")),
+        "updated_at": moment(data.get("updatedAt")),
+        "cancelled_at": moment(data.get("cancelledAt")),
+        "cancel_reason": (data.get("cancelReason") or "").lower() or None,
+        "email": data.get("email"),
+        "customer": _order_customer(customer, store, data) if customer else None,
+        "billing_address": address(data.get("billingAddress")),
+        "shipping_address": address(data.get("shippingAddress")),
+        "lines": lines,
+        "discounts": tally.discounts(),
+        "tax_lines": order_level_taxes(_taxes(data.get("taxLines") or [], "taxLines"), attached),
+        "shipping_lines": shipping_lines,
+        "fees": fees,
+        "totals": {"total": shop_money(data["totalPriceSet"], "totalPriceSet"), **optional_totals},
+        "payments": [
+            payment(t, f"transactions[{i}]") for i, t in enumerate(data.get("transactions") or [])
+        ],
+        "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
+        "payment_gateways": tuple(data.get("paymentGatewayNames") or ()),
+        "test": bool(data.get("test", False)),
+        "tags": tuple(data.get("tags") or ()),
+        "note": data.get("note"),
+        "source_name": data.get("sourceName"),
+        "extra": {
+            "admin_graphql_api_id": data.get("id"),
+            "note_attributes": {
+                a["key"]: a.get("value") for a in data.get("customAttributes") or []
+            },
+            "discount_codes": list(data.get("discountCodes") or []),
+            "display_financial_status": data.get("displayFinancialStatus"),
+            "total_refunded": str(shop_money(data["totalRefundedSet"], "totalRefundedSet").amount)
+            if data.get("totalRefundedSet")
+            else None,
+        },
+    }
+
+
+def _order_customer(data: dict[str, Any], store: str, order: dict[str, Any]) -> Customer:
+    return Customer(
+        source=SourceRef(platform=PLATFORM, store=store, external_id=legacy_id(data["id"])),
+        email=data.get("email") or order.get("email"),
+        first_name=data.get("firstName"),
+        last_name=data.get("lastName"),
+        phone=data.get("phone"),
+        billing_address=address(order.get("billingAddress")),
+        shipping_address=address(order.get("shippingAddress")),
+    )
+
+
+def order(data: dict[str, Any], store: str, context: dict[str, Any] | None = None) -> Order:
+    """A canonical order; raises ``ValidationFailed``/``TotalsMismatch`` naming the order."""
+    ident = str(data.get("name") or data.get("id"))
+    return build("order", ident, lambda: validate_order(order_data(data, store), context))
+
+
+def customer(data: dict[str, Any], store: str) -> Customer:
+    def make() -> Customer:
+        return Customer(
+            source=SourceRef(
+                platform=PLATFORM,
+                store=store,
+                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
+                version=data.get("updatedAt"),
+                updated_at=moment(data.get("updatedAt")),
+            ),
+            email=data.get("email"),
+            first_name=data.get("firstName"),
+            last_name=data.get("lastName"),
+            phone=data.get("phone"),
+            billing_address=address(data.get("defaultAddress")),
+            tax_exempt=bool(data.get("taxExempt", False)),
+            extra={
+                "tags": list(data.get("tags") or []),
+                "state": data.get("state"),
+                "note": data.get("note"),
+            },
+        )
+
+    return build("customer", str(data.get("id")), make)
+
+
+def product(data: dict[str, Any], store: str, currency: str) -> Product:
+    def make() -> Product:
+        return Product(
+            source=SourceRef(
+                platform=PLATFORM,
+                store=store,
+                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
+                version=data.get("updatedAt"),
+                updated_at=moment(data.get("updatedAt")),
+            ),
+            title=data["title"],
+            product_type=data.get("productType") or None,
+            vendor=data.get("vendor") or None,
+            status=(data.get("status") or "").lower() or None,
+            variants=tuple(
+                ProductVariant(
+                    external_id=legacy_id(v.get("legacyResourceId") or v["id"]),
+                    sku=v.get("sku") or None,
+                    title=v.get("title"),
+                    price=Money(amount=decimal(v["price"], "variant.price"), currency=currency)
+                    if v.get("price") is not None
+                    else None,
+                    taxable=bool(v.get("taxable", True)),
+                    barcode=v.get("barcode") or None,
+                )
+                for v in nodes(data.get("variants"))
+            ),
+            extra={"tags": list(data.get("tags") or [])},
+        )
+
+    return build("product", str(data.get("id")), make)
