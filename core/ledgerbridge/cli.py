@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
+from . import __version__, operator_cli
 from .errors import ConfigError, LedgerbridgeError
 from .mapping import cli as mapping_cli
 
@@ -29,6 +29,7 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
+operator_cli.register(app)
 
 ConfigOption = Annotated[
     Path,

@@ -15,6 +15,7 @@ longer than ``max_wait`` are raised for the same reason.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -31,6 +32,7 @@ from tenacity import (
 from .errors import QuotaExhausted, RateLimited, TransientError
 
 T = TypeVar("T")
+log = logging.getLogger("ledgerbridge.retry")
 
 
 @dataclass(frozen=True)
@@ -85,10 +87,19 @@ async def call_with_retry(
     wait_fn = _wait(policy)
 
     def before_sleep(state: RetryCallState) -> None:
-        if on_wait is not None and state.outcome is not None:
-            exc = state.outcome.exception()
-            if exc is not None:
-                on_wait(exc, state.upcoming_sleep)
+        exc = state.outcome.exception() if state.outcome is not None else None
+        if exc is None:
+            return
+        # Logged so a UI can show "rate limited, waiting 61 s" instead of a frozen screen.
+        log.info(
+            "waiting %.1f s after %s: %s",
+            state.upcoming_sleep,
+            type(exc).__name__,
+            exc,
+            extra={"wait_seconds": state.upcoming_sleep, "wait_reason": type(exc).__name__},
+        )
+        if on_wait is not None:
+            on_wait(exc, state.upcoming_sleep)
 
     retrying = AsyncRetrying(
         retry=retry_if_exception(_should_retry(policy)),

@@ -11,9 +11,10 @@ Callbacks: ``on_record(RecordOutcome)`` after each record reaches an outcome.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import anyio.to_thread
 import httpx
 from sqlmodel import col, select
 
+from ..canonical import DEFAULT_ROUNDING_TOLERANCE
 from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_models
 from ..contracts.context import ConnectorContext
 from ..contracts.source import Source
@@ -60,6 +62,7 @@ class Engine:
         self.registry = registry or get_registry()
         self.transports = dict(transports or {})
         self.on_record = on_record
+        self.should_stop: Callable[[], bool] = lambda: False
         self.holder = holder or default_holder()
         self.locks = StoreLocks(self.store, self.holder)
         self._stack = AsyncExitStack()
@@ -69,7 +72,8 @@ class Engine:
 
     # ----------------------------------------------------------------- setup
 
-    async def _prepare(self) -> None:
+    async def prepare(self) -> None:
+        """Migrate the store and register tenants and connections (idempotent)."""
         if self._prepared:
             return
         await anyio.to_thread.run_sync(self.store.migrate)
@@ -107,7 +111,19 @@ class Engine:
             )
         return found
 
-    def _connector(self, tenant: TenantConfig, name: str, pipeline: PipelineConfig) -> Any:
+    def source(self, tenant_id: str, connection: str) -> Source:
+        """The source connector of a connection (the webhook receiver verifies through it)."""
+        tenant = self.config.tenant(tenant_id)
+        if connection not in tenant.connections:
+            raise ConfigError(f"tenant {tenant_id!r} has no connection {connection!r}")
+        pipeline = next((p for p in tenant.pipelines if p.source == connection), None)
+        tolerance = pipeline.rounding_tolerance if pipeline else DEFAULT_ROUNDING_TOLERANCE
+        found = self._connector(tenant, connection, tolerance)
+        if not isinstance(found, Source):
+            raise ConfigError(f"connection {tenant_id}/{connection} is not a source")
+        return found
+
+    def _connector(self, tenant: TenantConfig, name: str, tolerance: Decimal) -> Any:
         conn_id = f"{tenant.id}/{name}"
         if conn_id in self._connectors:
             return self._connectors[conn_id]
@@ -122,7 +138,7 @@ class Engine:
             transport=self.transports.get(conn_id) or self.transports.get(conn.platform),
             credentials=StoreCredentials(self.store, conn_id),
             locks=self.locks,
-            rounding_tolerance=pipeline.rounding_tolerance,
+            rounding_tolerance=tolerance,
         )
         connector = spec.build(context)
         self._connectors[conn_id] = connector
@@ -139,8 +155,8 @@ class Engine:
 
     def runner(self, pipeline_id: str, *, source_wins: bool = False) -> PipelineRunner:
         [(tenant, pipeline)] = self.pipelines(pipeline_id)
-        source = self._connector(tenant, pipeline.source, pipeline)
-        target = self._connector(tenant, pipeline.target, pipeline)
+        source = self._connector(tenant, pipeline.source, pipeline.rounding_tolerance)
+        target = self._connector(tenant, pipeline.target, pipeline.rounding_tolerance)
         if not isinstance(source, Source) or not isinstance(target, Target):
             raise ConfigError(
                 f"pipeline {pipeline.id}: source/target connectors have the wrong kind"
@@ -167,7 +183,7 @@ class Engine:
             organization_id=str(org) if org else None,
             source_wins=source_wins,
             on_record=self.on_record,
-        )
+        ).stopping_when(self.should_stop)
 
     # ----------------------------------------------------------------- operations
 
@@ -180,7 +196,7 @@ class Engine:
         backfill: bool = False,
     ) -> list[RunReport]:
         """Run pipelines once: read changes, post them, retry what is due."""
-        await self._prepare()
+        await self.prepare()
         reports = []
         for _, pipeline in self.pipelines(pipeline_id):
             runner = self.runner(pipeline.id)
@@ -195,7 +211,7 @@ class Engine:
         tenant: str | None = None,
     ) -> list[RunReport]:
         """Re-run parked records safely (intents make a re-run unable to double-post)."""
-        await self._prepare()
+        await self.prepare()
         records = await anyio.to_thread.run_sync(
             lambda: self._select_records(record_ids, state, tenant)
         )
@@ -225,7 +241,7 @@ class Engine:
 
     async def process_inbox(self, limit: int = 500) -> list[RecordOutcome]:
         """Process stored webhook events through the same path as polling."""
-        await self._prepare()
+        await self.prepare()
         outcomes: list[RecordOutcome] = []
         events = await anyio.to_thread.run_sync(lambda: self.store.pending_inbox(limit=limit))
         for event in events:
@@ -260,7 +276,7 @@ class Engine:
         ``keep="target"`` accepts the target's version and re-baselines on it."""
         if keep not in ("source", "target"):
             raise ValueError("keep must be 'source' or 'target'")
-        await self._prepare()
+        await self.prepare()
         conflict = await anyio.to_thread.run_sync(self._get_conflict, conflict_id)
         runner = self.runner(conflict.pipeline_id, source_wins=keep == "source")
         await anyio.to_thread.run_sync(runner.journal.resolve_conflict, conflict_id, keep)

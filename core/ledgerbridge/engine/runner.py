@@ -121,11 +121,17 @@ class PipelineRunner:
         self.holder = holder
         self.organization_id = organization_id
         self.on_record = on_record
+        self.should_stop: Callable[[], bool] = lambda: False
         self.executor = Executor(target, journal, source_wins=source_wins)
         self._identity: TargetIdentity | None = None
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    def stopping_when(self, should_stop: Callable[[], bool]) -> PipelineRunner:
+        """Check ``should_stop`` between records (graceful shutdown of ``ledgerbridge run``)."""
+        self.should_stop = should_stop
+        return self
 
     # ----------------------------------------------------------------- run
 
@@ -137,6 +143,8 @@ class PipelineRunner:
             await self.check_target()
             for entity in self.pipeline.entities:
                 await self._read(entity, report, since=since, backfill=backfill, dry_run=dry_run)
+                if self.should_stop():
+                    return report
             if not dry_run:
                 await self.retry_due(report)
         return report
@@ -160,6 +168,10 @@ class PipelineRunner:
         async for page in pages:
             for change in page.changes:
                 report.add(await self.process(change, dry_run=dry_run))
+                if self.should_stop():
+                    # Stop between records; the page's checkpoint is not stored, so the
+                    # rest of the page is read again next time (already-synced ones are no-ops).
+                    return
             if page.checkpoint and not dry_run:
                 # Every change above has a durable outcome: the checkpoint may move past them.
                 await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
