@@ -1,26 +1,27 @@
-"""Registers the API2Cart source. Shell until the API2Cart connector issue lands."""
+"""Registers the API2Cart source connector and its emulator."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from typing import Any
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts import ConnectorContext, ConnectorKind, ConnectorSpec, SourceCapability
 from ledgerbridge.hookspecs import Register
 
+from .settings import Api2CartSecrets, Api2CartSettings
+from .source import Api2CartSource
 
-class Api2CartSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    base_url: str = Field(default="https://api.api2cart.com/v1.1")
-    cart: str | None = Field(default=None, description="Cart type behind the store key")
+__all__ = ["Api2CartSecrets", "Api2CartSettings", "register_sources"]
 
 
-class Api2CartSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _build(context: ConnectorContext) -> Api2CartSource:
+    return Api2CartSource(context)
 
-    api_key: SecretStr | None = None
-    store_key: SecretStr | None = None
+
+def _emulator() -> Any:
+    from .emulator import create_app
+
+    return create_app()
 
 
 @hookimpl
@@ -30,6 +31,7 @@ def register_sources(register: Register) -> None:
             name="api2cart",
             kind=ConnectorKind.SOURCE,
             title="API2Cart",
+            factory=_build,
             settings_model=Api2CartSettings,
             secrets_model=Api2CartSecrets,
             capabilities=frozenset(
@@ -41,7 +43,8 @@ def register_sources(register: Register) -> None:
                     SourceCapability.WEBHOOKS,
                 }
             ),
-            status="shell",
+            status="ready",
             description="Unified cart API; cursor pagination; webhook hints.",
+            emulator=_emulator,
         )
     )

@@ -1,0 +1,154 @@
+"""API2Cart's response envelope and what each ``return_code`` means to ledgerbridge.
+
+API2Cart answers HTTP 200 for everything and puts the outcome in
+``return_code`` (0 = success), so a 200 is never trusted on its own: every body
+is classified here, and every non-zero code becomes one class of
+``ledgerbridge.errors`` -- retry behaviour then follows from the class.
+Codes and meanings: https://api2cart.com/docs/response-status-codes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ledgerbridge.errors import (
+    AuthFailed,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    SyncError,
+    TransientError,
+    ValidationFailed,
+)
+
+PLATFORM = "api2cart"
+
+# Codes that mean "the same request may succeed later".
+_TRANSIENT = {
+    1: "API2Cart service is not available",
+    9: "API2Cart internal service error",
+    105: "the store's bridge answered with an error",
+    106: "the store URL is not reachable",
+    107: "the store returned an uncategorised error",
+}
+# Codes a person must fix; the text tells the operator what to look at.
+_OPERATOR: dict[int, tuple[type[SyncError], str]] = {
+    2: (AuthFailed, "the API key was rejected: check secrets.api_key (x-api-key)"),
+    4: (
+        AuthFailed,
+        "access to this store was denied: check secrets.store_key (x-store-key) and "
+        "that the store is still connected in API2Cart",
+    ),
+    5: (PermissionDenied, "API access is denied for this API2Cart account (plan or billing)"),
+    6: (AuthFailed, "the API key is disabled in API2Cart: enable it or issue a new key"),
+    100: (
+        AuthFailed,
+        "API2Cart cannot reach the store's API (bad URL or store credentials changed): "
+        "reconnect the store in API2Cart",
+    ),
+    101: (
+        AuthFailed,
+        "API2Cart does not know this store: check secrets.store_key (x-store-key) "
+        "or re-add the store",
+    ),
+    102: (AuthFailed, "the store's FTP access is incorrect: reconnect the store"),
+    103: (AuthFailed, "the store's FTP write permissions are incorrect: reconnect the store"),
+    104: (AuthFailed, "the store's bridge was not found: re-install the bridge"),
+}
+# Codes that mean our request is wrong (a bug, or a parameter this cart does not support).
+_REQUEST = {
+    3: "the API method is not specified",
+    109: "incorrect parameters for the method",
+    111: "too many items requested",
+    114: "a required parameter is missing",
+    115: "too many possible prefixes",
+    116: "duplicate record",
+}
+
+RETURN_CODE_STORE_LIMIT = 7
+RETURN_CODE_ACCOUNT_LIMIT = 10
+RETURN_CODE_PLATFORM_LIMIT = 110
+RETURN_CODE_TOO_MANY_ITEMS = 111
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A successful answer: the ``result`` and the cursor to the next page (if any)."""
+
+    result: Any
+    next_cursor: str | None
+
+
+def decode(body: bytes, *, method: str, status_code: int) -> dict[str, Any]:
+    """Parse a body with exact decimals; anything unreadable is a gateway problem, retried."""
+    if status_code == 429:
+        raise RateLimited(
+            f"API2Cart {method}: HTTP 429", platform=PLATFORM, status_code=status_code
+        )
+    if status_code != 200:
+        raise TransientError(
+            f"API2Cart {method}: HTTP {status_code} (API2Cart documents only 200; "
+            "treated as a gateway error)",
+            platform=PLATFORM,
+            status_code=status_code,
+        )
+    try:
+        payload = json.loads(body, parse_float=Decimal)
+    except ValueError:
+        raise TransientError(
+            f"API2Cart {method}: the response is not JSON ({body[:80]!r})",
+            platform=PLATFORM,
+            status_code=status_code,
+        ) from None
+    if not isinstance(payload, dict) or "return_code" not in payload:
+        raise TransientError(
+            f"API2Cart {method}: the response has no return_code envelope",
+            platform=PLATFORM,
+            status_code=status_code,
+        )
+    return payload
+
+
+def open_envelope(
+    payload: dict[str, Any], *, method: str, account_backoff: float = 60.0
+) -> Envelope:
+    """The result of a successful call, or the classified error."""
+    code = payload.get("return_code")
+    if code == 0:
+        pagination = payload.get("pagination") or {}
+        next_cursor = pagination.get("next") if isinstance(pagination, dict) else None
+        return Envelope(result=payload.get("result"), next_cursor=next_cursor or None)
+    raise classify(code, str(payload.get("return_message") or ""), method, account_backoff)
+
+
+def classify(code: Any, message: str, method: str, account_backoff: float = 60.0) -> SyncError:
+    """The ledgerbridge error for a non-zero ``return_code``."""
+    where = f"API2Cart {method}: return_code {code}"
+    kw: dict[str, Any] = {"platform": PLATFORM, "code": code, "platform_message": message}
+    if code == RETURN_CODE_STORE_LIMIT:
+        return RateLimited(f"{where}: store request limit exceeded ({message})", **kw)
+    if code == RETURN_CODE_PLATFORM_LIMIT:
+        return RateLimited(f"{where}: too many requests to the store's API ({message})", **kw)
+    if code == RETURN_CODE_ACCOUNT_LIMIT:
+        return RateLimited(
+            f"{where}: account request limit exceeded ({message}); every store under this "
+            "API key waits",
+            retry_after=account_backoff,
+            **kw,
+        )
+    if code in _TRANSIENT:
+        return TransientError(f"{where}: {_TRANSIENT[code]} ({message})", **kw)
+    if code in _OPERATOR:
+        cls, hint = _OPERATOR[code]
+        return cls(f"{where}: {hint} (API2Cart said: {message})", **kw)
+    if code == 112:
+        return NotFound(f"{where}: not found ({message})", **kw)
+    if code in (8, 113):
+        return Conflict(f"{where}: already exists ({message})", **kw)
+    if code in _REQUEST:
+        return ValidationFailed(f"{where}: {_REQUEST[code]} ({message})", **kw)
+    return ValidationFailed(f"{where}: undocumented return code ({message})", **kw)

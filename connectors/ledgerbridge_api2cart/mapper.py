@@ -1,0 +1,535 @@
+"""API2Cart ``Order`` JSON -> canonical ``Order`` (pure functions, no I/O).
+
+Field by field (see ``docs/connectors/api2cart.md``):
+
+* lines: ``order_products[]`` -- ``model`` is the SKU, ``price`` is per unit
+  before discount and tax, ``discount_amount`` is the line's allocated
+  discount, ``tax_value_after_discount`` (else ``tax_value``) the line's tax;
+* stated totals: ``total`` first, ``totals`` (legacy) as fallback, read per
+  cart through ``totals.py``;
+* the part of ``total_discount`` not allocated to lines or shipping becomes
+  one unallocated order discount; the part of ``total_tax`` not on lines or
+  shipping becomes an order-level tax line (named as such);
+* status through the store's status list (``statuses.py``);
+* ``refunds[]`` (else ``status.refund_info``) become canonical refunds.
+
+Anything the cart does not report stays ``None`` or is flagged in
+``extra["api2cart"]`` -- the mapper never invents an amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledgerbridge.canonical import (
+    Customer,
+    FeeLine,
+    FinancialStatus,
+    Money,
+    Order,
+    OrderDiscount,
+    OrderLine,
+    OrderStatus,
+    OrderTotals,
+    Refund,
+    RefundLine,
+    ShippingLine,
+    SourceRef,
+    TaxLine,
+)
+from ledgerbridge.errors import ValidationFailed
+
+from .envelope import PLATFORM
+from .fields import address, amount, obj, text, timestamp, timestamp_text
+from .statuses import StatusBook
+from .totals import TotalsSemantics, semantics_for
+
+ZERO = Decimal(0)
+
+_FINANCIAL: dict[str, FinancialStatus] = {
+    "pending": FinancialStatus.PENDING,
+    "unpaid": FinancialStatus.PENDING,
+    "authorized": FinancialStatus.AUTHORIZED,
+    "partially_paid": FinancialStatus.PARTIALLY_PAID,
+    "paid": FinancialStatus.PAID,
+    "partially_refunded": FinancialStatus.PARTIALLY_REFUNDED,
+    "refunded": FinancialStatus.REFUNDED,
+    "voided": FinancialStatus.VOIDED,
+}
+
+
+@dataclass(frozen=True)
+class StoreScope:
+    """What the mapper needs to know about the store an order came from."""
+
+    store: str
+    cart: str | None
+    statuses: StatusBook
+
+
+@dataclass(frozen=True)
+class StatedTotals:
+    """The order's own totals, from ``total`` or (fallback) legacy ``totals``."""
+
+    origin: str  # "total" | "totals"
+    total: Decimal
+    subtotal: Decimal | None
+    shipping: Decimal | None
+    shipping_discount: Decimal
+    shipping_tax: Decimal
+    tax: Decimal | None
+    discount: Decimal | None
+    wrapping: Decimal
+    paid: Decimal | None
+
+
+def _where(order_id: str, path: str) -> str:
+    return f"API2Cart order {order_id}: {path}"
+
+
+def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
+    new = raw.get("total")
+    if isinstance(new, dict) and new.get("total") is not None:
+        more = new.get("additional_fields") or {}
+
+        def n(key: str, src: Mapping[str, Any] = new) -> Decimal | None:
+            return amount(src.get(key), _where(order_id, f"total.{key}"))
+
+        total = n("total")
+        assert total is not None
+        return StatedTotals(
+            origin="total",
+            total=total,
+            subtotal=n("subtotal_ex_tax"),
+            shipping=n("shipping_ex_tax"),
+            shipping_discount=n("shipping_discount_ex_tax", more) or ZERO,
+            shipping_tax=n("shipping_tax", more) or ZERO,
+            tax=n("total_tax"),
+            discount=n("total_discount"),
+            wrapping=n("wrapping_ex_tax") or ZERO,
+            paid=n("total_paid"),
+        )
+    legacy = raw.get("totals")
+    if isinstance(legacy, dict) and legacy.get("total") is not None:
+
+        def m(key: str) -> Decimal | None:
+            return amount(legacy.get(key), _where(order_id, f"totals.{key}"))
+
+        total = m("total")
+        assert total is not None
+        return StatedTotals(
+            origin="totals",
+            total=total,
+            subtotal=m("subtotal"),
+            shipping=m("shipping"),
+            shipping_discount=ZERO,
+            shipping_tax=ZERO,
+            tax=m("tax"),
+            discount=m("discount"),
+            wrapping=ZERO,
+            paid=None,
+        )
+    raise ValidationFailed(
+        _where(
+            order_id,
+            "neither `total` nor `totals` carries a total; the request must ask "
+            "for both (params/response_fields)",
+        ),
+        platform=PLATFORM,
+    )
+
+
+def _money(value: Decimal, currency: str) -> Money:
+    return Money(amount=value, currency=currency)
+
+
+def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLine]:
+    lines: list[OrderLine] = []
+    items = raw.get("order_products") or []
+    components: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        parent = text(item.get("parent_order_product_id"))
+        if parent:
+            components.setdefault(parent, []).append(item)
+    for index, item in enumerate(items):
+        if text(item.get("parent_order_product_id")):
+            continue  # a component of a configurable/bundle line: priced on its parent
+        where = f"order_products[{index}]"
+        line_id = text(item.get("order_product_id")) or str(index)
+        price = amount(item.get("price"), _where(order_id, f"{where}.price"))
+        quantity = amount(item.get("quantity"), _where(order_id, f"{where}.quantity"))
+        if price is None or quantity is None:
+            raise ValidationFailed(
+                _where(order_id, f"{where} has no price or quantity"), platform=PLATFORM
+            )
+        discount = amount(item.get("discount_amount"), _where(order_id, f"{where}.discount_amount"))
+        tax = amount(item.get("tax_value_after_discount"), _where(order_id, f"{where}.tax_value"))
+        if tax is None:
+            tax = amount(item.get("tax_value"), _where(order_id, f"{where}.tax_value"))
+        rate = amount(item.get("tax_percent"), _where(order_id, f"{where}.tax_percent"))
+        taxes = (
+            (
+                TaxLine(
+                    title="Tax",
+                    rate=rate / 100 if rate is not None else None,
+                    amount=_money(tax, currency),
+                ),
+            )
+            if tax
+            else ()
+        )
+        extra: dict[str, Any] = {
+            "additional_fields": item.get("additional_fields") or {},
+            "options": item.get("options") or [],
+            "total_price": str(item.get("total_price"))
+            if item.get("total_price") is not None
+            else None,
+        }
+        if line_id in components:
+            extra["components"] = components[line_id]
+        lines.append(
+            OrderLine(
+                line_id=line_id,
+                title=text(item.get("name")) or text(item.get("model")) or f"Line {line_id}",
+                quantity=quantity,
+                unit_price=_money(price, currency),
+                discount=_money(discount, currency) if discount else None,
+                taxes=taxes,
+                sku=text(item.get("model")),
+                product_id=text(item.get("product_id")),
+                variant_id=text(item.get("variant_id")),
+                extra=extra,
+            )
+        )
+    return lines
+
+
+def _discounts(
+    raw: Mapping[str, Any],
+    stated: StatedTotals,
+    lines: list[OrderLine],
+    currency: str,
+    notes: dict[str, Any],
+) -> list[OrderDiscount]:
+    """The unallocated remainder of ``total_discount``; listed discounts kept for reference."""
+    listed = [d for d in raw.get("discounts") or [] if isinstance(d, dict)]
+    allocated = sum((line.discount.amount for line in lines if line.discount), ZERO)
+    remainder = (stated.discount or ZERO) - allocated - stated.shipping_discount
+    codes = [text(d.get("code")) for d in listed]
+    found: list[OrderDiscount] = []
+    if remainder < 0:
+        notes["discount_note"] = (
+            f"line and shipping discounts ({allocated + stated.shipping_discount}) exceed "
+            f"the stated total_discount ({stated.discount})"
+        )
+        remainder = ZERO
+    listed_sum = sum((amount(d.get("value"), "discounts[].value") or ZERO for d in listed), ZERO)
+    if remainder > 0 and listed and listed_sum == remainder:
+        for d, code in zip(listed, codes, strict=True):
+            value = amount(d.get("value"), "discounts[].value") or ZERO
+            found.append(
+                OrderDiscount(
+                    amount=_money(value, currency),
+                    code=code,
+                    title=text(d.get("type")),
+                    allocated=False,
+                )
+            )
+        return found
+    if remainder > 0:
+        found.append(
+            OrderDiscount(
+                amount=_money(remainder, currency),
+                code=",".join(c for c in codes if c) or None,
+                title="Order discount",
+                kind="code" if any(codes) else "automatic",
+                allocated=False,
+            )
+        )
+    for d, code in zip(listed, codes, strict=True):
+        value = amount(d.get("value"), "discounts[].value") or ZERO
+        if remainder == 0 and value:
+            found.append(
+                OrderDiscount(amount=_money(value, currency), code=code, title=text(d.get("type")))
+            )
+    return found
+
+
+def _refund_lines(items: Any, order_id: str, currency: str) -> tuple[RefundLine, ...]:
+    lines = []
+    for index, item in enumerate(items or []):
+        where = _where(order_id, f"refund item {index}")
+        refunded = amount(item.get("refund"), where) or ZERO
+        lines.append(
+            RefundLine(
+                line_id=text(item.get("order_product_id")),
+                quantity=amount(item.get("qty"), where) or ZERO,
+                subtotal=_money(refunded, currency),
+            )
+        )
+    return tuple(lines)
+
+
+def _refunds(
+    raw: Mapping[str, Any], scope: StoreScope, order_id: str, currency: str
+) -> tuple[Refund, ...]:
+    refunds: list[Refund] = []
+    for index, rf in enumerate(raw.get("refunds") or []):
+        where = _where(order_id, f"refunds[{index}]")
+        refund_id = text(rf.get("id")) or f"{order_id}-refund-{index + 1}"
+        refunds.append(
+            _refund(
+                scope,
+                refund_id,
+                lines=_refund_lines(rf.get("items"), order_id, currency),
+                shipping=amount(rf.get("shipping"), f"{where}.shipping"),
+                fee=amount(rf.get("fee"), f"{where}.fee"),
+                tax=amount(rf.get("tax"), f"{where}.tax"),
+                stated=amount(rf.get("total"), f"{where}.total"),
+                when=rf.get("modified_time"),
+                comment=text(rf.get("comment")),
+                currency=currency,
+                origin="refunds",
+            )
+        )
+    info = (raw.get("status") or {}).get("refund_info")
+    if not refunds and isinstance(info, dict):
+        where = _where(order_id, "status.refund_info")
+        stated = amount(info.get("total_refunded"), f"{where}.total_refunded")
+        if stated:
+            refunds.append(
+                _refund(
+                    scope,
+                    f"{order_id}-refund-info",
+                    lines=_refund_lines(info.get("refunded_items"), order_id, currency),
+                    shipping=amount(info.get("shipping"), f"{where}.shipping"),
+                    fee=amount(info.get("fee"), f"{where}.fee"),
+                    tax=amount(info.get("tax"), f"{where}.tax"),
+                    stated=stated,
+                    when=info.get("time"),
+                    comment=text(info.get("comment")),
+                    currency=currency,
+                    origin="status.refund_info",
+                )
+            )
+    return tuple(refunds)
+
+
+def _refund(
+    scope: StoreScope,
+    refund_id: str,
+    *,
+    lines: tuple[RefundLine, ...],
+    shipping: Decimal | None,
+    fee: Decimal | None,
+    tax: Decimal | None,
+    stated: Decimal | None,
+    when: Any,
+    comment: str | None,
+    currency: str,
+    origin: str,
+) -> Refund:
+    taxes = (
+        (TaxLine(title="Tax refunded (not itemised)", amount=_money(tax, currency)),) if tax else ()
+    )
+    created = timestamp(when, f"refund {refund_id}: time")
+    return Refund(
+        source=SourceRef(
+            platform=PLATFORM,
+            store=scope.store,
+            external_id=refund_id,
+            version=timestamp_text(when),
+            updated_at=created,
+        ),
+        created_at=created,
+        note=comment,
+        lines=lines,
+        shipping=_money(shipping, currency) if shipping else None,
+        shipping_taxes=taxes,
+        adjustment=_money(fee, currency) if fee else None,
+        stated_amount=_money(stated, currency) if stated is not None else None,
+        extra={"origin": origin, "tax_not_itemised": bool(tax)},
+    )
+
+
+def _financial(
+    raw: Mapping[str, Any], stated: StatedTotals, refunds: tuple[Refund, ...]
+) -> FinancialStatus:
+    refunded = sum((r.stated_amount.amount for r in refunds if r.stated_amount is not None), ZERO)
+    if refunded > 0:
+        return (
+            FinancialStatus.REFUNDED
+            if refunded >= stated.total
+            else FinancialStatus.PARTIALLY_REFUNDED
+        )
+    named = text((raw.get("additional_fields") or {}).get("financial_status"))
+    if named and named.lower() in _FINANCIAL:
+        return _FINANCIAL[named.lower()]
+    if stated.paid is not None:
+        if stated.paid >= stated.total:
+            return FinancialStatus.PAID
+        return FinancialStatus.PARTIALLY_PAID if stated.paid > 0 else FinancialStatus.PENDING
+    return FinancialStatus.UNKNOWN
+
+
+def _customer(raw: Mapping[str, Any], scope: StoreScope, email: str | None) -> Customer | None:
+    cust = raw.get("customer")
+    if not isinstance(cust, dict) or not text(cust.get("id")):
+        return None  # marketplace orders (AmazonSP) carry no buyer identity
+    return Customer(
+        source=SourceRef(platform=PLATFORM, store=scope.store, external_id=str(cust["id"])),
+        email=email,
+        first_name=text(cust.get("first_name")),
+        last_name=text(cust.get("last_name")),
+        phone=text(cust.get("phone")),
+        extra={"additional_fields": cust.get("additional_fields") or {}},
+    )
+
+
+def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
+    """The canonical order as a dict, before validation (``map_order`` validates it)."""
+    order_id = text(raw.get("order_id")) or text(raw.get("id"))
+    if order_id is None:
+        raise ValidationFailed("API2Cart order without order_id or id", platform=PLATFORM)
+    currency_obj = obj(raw.get("currency"))
+    currency = text(currency_obj.get("iso3")) or text(currency_obj.get("id"))
+    if currency is None:
+        raise ValidationFailed(
+            _where(order_id, "no currency (the `currency` field must be requested explicitly)"),
+            platform=PLATFORM,
+        )
+    currency = currency.upper()
+    created = timestamp(raw.get("create_at"), _where(order_id, "create_at"))
+    if created is None:
+        raise ValidationFailed(
+            _where(order_id, "no create_at (it must be requested explicitly)"), platform=PLATFORM
+        )
+    modified = timestamp(raw.get("modified_at"), _where(order_id, "modified_at"))
+    semantics: TotalsSemantics = semantics_for(scope.cart)
+    stated = stated_totals(raw, order_id)
+    notes: dict[str, Any] = {
+        "cart": scope.cart,
+        "totals_semantics": "known" if semantics.known else "assumed",
+        "totals_origin": stated.origin,
+        "legacy_totals": raw.get("totals"),
+    }
+    lines = _lines(raw, order_id, currency)
+    discounts = _discounts(raw, stated, lines, currency, notes)
+
+    shipping_lines: list[ShippingLine] = []
+    if stated.shipping:
+        method = obj(raw.get("shipping_method"))
+        shipping_lines.append(
+            ShippingLine(
+                title=text(method.get("name")) or "Shipping",
+                price=_money(stated.shipping, currency),
+                discount=_money(stated.shipping_discount, currency)
+                if stated.shipping_discount
+                else None,
+                taxes=(TaxLine(title="Shipping tax", amount=_money(stated.shipping_tax, currency)),)
+                if stated.shipping_tax
+                else (),
+            )
+        )
+    tax_lines: list[TaxLine] = []
+    line_tax = sum((t.amount.amount for line in lines for t in line.taxes), ZERO)
+    if stated.tax is None:
+        notes["tax_reported"] = False
+    else:
+        rest = stated.tax - line_tax - (stated.shipping_tax if shipping_lines else ZERO)
+        if rest > 0:
+            tax_lines.append(
+                TaxLine(title="Tax (not itemised by the cart)", amount=_money(rest, currency))
+            )
+        elif rest < 0:
+            notes["tax_note"] = f"line taxes {line_tax} exceed the stated total tax {stated.tax}"
+    fees = (
+        [FeeLine(name="Gift wrapping", amount=_money(stated.wrapping, currency), kind="wrapping")]
+        if stated.wrapping
+        else []
+    )
+    subtotal = stated.subtotal
+    if subtotal is not None and semantics.subtotal_net_of_discount and stated.discount:
+        notes["subtotal_net_of_discount"] = str(subtotal)
+        subtotal = subtotal + stated.discount
+
+    status_raw = obj(raw.get("status"))
+    status = scope.statuses.resolve(text(status_raw.get("id")), text(status_raw.get("name")))
+    notes["status"] = {"id": status_raw.get("id"), "name": status_raw.get("name")}
+    if status is OrderStatus.UNKNOWN:
+        notes["status_unknown"] = True
+    refunds = _refunds(raw, scope, order_id, currency)
+    cust = obj(raw.get("customer"))
+    email = text(cust.get("email"))
+    payment = obj(raw.get("payment_method"))
+    notes.update(
+        store_id=raw.get("store_id"),
+        order_details_url=raw.get("order_details_url"),
+        bundles=raw.get("bundles") or [],
+        total_paid=str(stated.paid) if stated.paid is not None else None,
+    )
+    return {
+        "source": SourceRef(
+            platform=PLATFORM,
+            store=scope.store,
+            external_id=order_id,
+            version=timestamp_text(raw.get("modified_at")),
+            updated_at=modified,
+        ),
+        "number": order_id,
+        "currency": currency,
+        "status": status,
+        "financial_status": _financial(raw, stated, refunds),
+        "created_at": created,
+        "updated_at": modified,
+        "processed_at": created,
+        "email": email,
+        "customer": _customer(raw, scope, email),
+        "billing_address": address(raw.get("billing_address"), email),
+        "shipping_address": address(raw.get("shipping_address")),
+        "lines": tuple(lines),
+        "discounts": tuple(discounts),
+        "tax_lines": tuple(tax_lines),
+        "shipping_lines": tuple(shipping_lines),
+        "fees": tuple(fees),
+        "totals": OrderTotals(
+            total=_money(stated.total, currency),
+            subtotal=_money(subtotal, currency) if subtotal is not None else None,
+            discounts=_money(stated.discount, currency) if stated.discount is not None else None,
+            shipping=_money(stated.shipping, currency) if stated.shipping is not None else None,
+            tax=_money(stated.tax, currency) if stated.tax is not None else None,
+        ),
+        "refunds": refunds,
+        "payment_gateways": (name,) if (name := text(payment.get("name"))) else (),
+        "note": text(raw.get("comment")),
+        "source_name": scope.cart,
+        "extra": {
+            "additional_fields": raw.get("additional_fields") or {},
+            "custom_fields": raw.get("custom_fields") or {},
+            "api2cart": notes,
+        },
+    }
+
+
+def map_order(
+    raw: Mapping[str, Any],
+    scope: StoreScope,
+    validation_context: Mapping[str, Any] | None = None,
+) -> Order:
+    """A canonical, reconciled order; raises ``ValidationFailed``/``TotalsMismatch``."""
+    data = order_data(raw, scope)
+    try:
+        return Order.model_validate(data, context=dict(validation_context or {}))
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ValidationFailed(
+            _where(data["number"], f"does not fit the canonical order: {problems}"),
+            platform=PLATFORM,
+        ) from None

@@ -1,0 +1,58 @@
+"""Cursor pagination: filters on page 1, then ``page_cursor`` alone until ``next`` is null."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from ledgerbridge.errors import ValidationFailed
+
+from .client import Api2CartClient, Params
+from .envelope import PLATFORM, RETURN_CODE_TOO_MANY_ITEMS
+
+
+@dataclass
+class CursorPaginator:
+    """Walks one list method.
+
+    ``items_key`` names the list inside ``result`` (``order``, ``customer``,
+    ``product``, ``children``).  On return code 111 ("too many items") the first
+    request is repeated with half the ``count``.
+    """
+
+    client: Api2CartClient
+    method: str
+    params: Params
+    items_key: str
+
+    async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        envelope = await self._first()
+        while True:
+            result = envelope.result or {}
+            if not isinstance(result, dict):
+                raise ValidationFailed(
+                    f"API2Cart {self.method}: result is {type(result).__name__}, not an object",
+                    platform=PLATFORM,
+                )
+            items = result.get(self.items_key) or []
+            if not isinstance(items, list):
+                raise ValidationFailed(
+                    f"API2Cart {self.method}: result.{self.items_key} is not a list",
+                    platform=PLATFORM,
+                )
+            yield items
+            if envelope.next_cursor is None:
+                return
+            envelope = await self.client.get_page(self.method, envelope.next_cursor)
+
+    async def _first(self) -> Any:
+        params = dict(self.params)
+        while True:
+            try:
+                return await self.client.get(self.method, params)
+            except ValidationFailed as exc:
+                count = int(params.get("count", 10))
+                if exc.code != str(RETURN_CODE_TOO_MANY_ITEMS) or count <= 1:
+                    raise
+                params["count"] = count // 2

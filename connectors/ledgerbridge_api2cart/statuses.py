@@ -1,0 +1,81 @@
+"""A store's order statuses (``order.status.list``) and what each means canonically.
+
+Statuses are platform-native ``{id, name}`` pairs ("Shipped", "wc-completed",
+"Canceled"...).  A status is trusted only when the store lists it *and* its id
+or name is in the table below (or the connection's ``status_map``); anything
+else is ``OrderStatus.UNKNOWN`` -- not posted, flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ledgerbridge.canonical import OrderStatus
+
+_KNOWN: dict[str, OrderStatus] = {
+    "draft": OrderStatus.DRAFT,
+    "checkout draft": OrderStatus.DRAFT,
+    "pending": OrderStatus.PENDING,
+    "pending payment": OrderStatus.PENDING,
+    "awaiting payment": OrderStatus.PENDING,
+    "unpaid": OrderStatus.PENDING,
+    "on hold": OrderStatus.ON_HOLD,
+    "hold": OrderStatus.ON_HOLD,
+    "processing": OrderStatus.OPEN,
+    "open": OrderStatus.OPEN,
+    "paid": OrderStatus.OPEN,
+    "unshipped": OrderStatus.OPEN,
+    "partially shipped": OrderStatus.OPEN,
+    "awaiting fulfillment": OrderStatus.OPEN,
+    "awaiting shipment": OrderStatus.OPEN,
+    "shipped": OrderStatus.COMPLETED,
+    "delivered": OrderStatus.COMPLETED,
+    "complete": OrderStatus.COMPLETED,
+    "completed": OrderStatus.COMPLETED,
+    "closed": OrderStatus.COMPLETED,
+    "fulfilled": OrderStatus.COMPLETED,
+    "refunded": OrderStatus.COMPLETED,
+    "canceled": OrderStatus.CANCELLED,
+    "cancelled": OrderStatus.CANCELLED,
+    "voided": OrderStatus.CANCELLED,
+    "failed": OrderStatus.FAILED,
+    "payment failed": OrderStatus.FAILED,
+}
+
+
+def _norm(text: str) -> str:
+    """'wc-on-hold', 'On_Hold', 'PartiallyShipped' -> 'on hold', 'partially shipped'."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text.strip())
+    text = re.sub(r"[-_\s]+", " ", text).lower()
+    return text.removeprefix("wc ")
+
+
+@dataclass(frozen=True)
+class StatusBook:
+    """The statuses one store reports, plus the connection's own overrides."""
+
+    store_statuses: Mapping[str, str]  # id -> name, from order.status.list
+    overrides: Mapping[str, OrderStatus] = field(default_factory=dict)
+
+    @classmethod
+    def from_list(
+        cls, statuses: Iterable[Mapping[str, object]], overrides: Mapping[str, OrderStatus]
+    ) -> StatusBook:
+        return cls(
+            {str(s.get("id")): str(s.get("name") or s.get("id")) for s in statuses if s.get("id")},
+            dict(overrides),
+        )
+
+    def resolve(self, status_id: str | None, name: str | None) -> OrderStatus:
+        """Canonical status; ``UNKNOWN`` unless the store lists it and we know what it means."""
+        for key in (status_id, name):
+            if key and key in self.overrides:
+                return self.overrides[key]
+        if not status_id or status_id not in self.store_statuses:
+            return OrderStatus.UNKNOWN
+        for key in (status_id, name, self.store_statuses[status_id]):
+            if key and _norm(key) in _KNOWN:
+                return _KNOWN[_norm(key)]
+        return OrderStatus.UNKNOWN

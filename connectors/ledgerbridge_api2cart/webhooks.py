@@ -1,0 +1,147 @@
+"""API2Cart webhook deliveries: authenticate by URL token, read as hints, subscribe.
+
+API2Cart documents no signature, and a delivery does not say which store key
+it belongs to.  So the callback URL ends with a per-connection secret token
+(``/hooks/api2cart/{connection}/{token}``), compared in constant time, and a
+delivery is only a *hint*: the engine re-reads the record through the API
+(``fetch``) before acting on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from pydantic import SecretStr
+
+from ledgerbridge.canonical import EntityType
+from ledgerbridge.contracts import WebhookEvent, WebhookRequest
+from ledgerbridge.errors import AuthFailed, Conflict, ValidationFailed, WebhookRejected
+
+from .client import Api2CartClient
+from .envelope import PLATFORM
+from .fields import text, timestamp, timestamp_text
+
+_ENTITIES = {
+    "order": EntityType.ORDER,
+    "customer": EntityType.CUSTOMER,
+    "product": EntityType.PRODUCT,
+}
+
+
+def verify_delivery(request: WebhookRequest, token: SecretStr | None) -> None:
+    """Accept only deliveries whose URL path ends with the connection's token."""
+    if token is None or not token.get_secret_value():
+        raise WebhookRejected(
+            "API2Cart webhooks need secrets.webhook_token (API2Cart does not sign deliveries)"
+        )
+    last = request.path.rstrip("/").rsplit("/", 1)[-1]
+    if not hmac.compare_digest(last.encode(), token.get_secret_value().encode()):
+        raise WebhookRejected("API2Cart webhook: the callback URL token does not match")
+
+
+def _record(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body.strip() else {}
+    except ValueError:
+        raise ValidationFailed(
+            "API2Cart webhook: the body is not JSON", platform=PLATFORM
+        ) from None
+    if not isinstance(data, dict):
+        return {}
+    for key in ("result", "data", "entity"):
+        inner = data.get(key)
+        if isinstance(inner, dict) and (inner.get("id") or inner.get("order_id")):
+            return inner
+    return data
+
+
+def parse_delivery(request: WebhookRequest) -> WebhookEvent | None:
+    """What a verified delivery hints at; ``None`` for entities we do not read."""
+    error_code = text(request.header("X-Webhook-Error-Code"))
+    if error_code and error_code != "0":
+        # API2Cart lost the store connection: a connection-health event, not an order event.
+        raise AuthFailed(
+            "API2Cart reports the store connection is broken: "
+            f"{request.header('X-Webhook-Error-Reason') or 'no reason given'} -- "
+            f"{request.header('X-Webhook-Error-Message') or 'reconnect the store'} "
+            f"(tries left: {request.header('X-Webhook-Error-Try-Count') or '?'}; the webhook "
+            "is disabled after five failures: re-enable it with webhook.update active=true)",
+            platform=PLATFORM,
+            code=error_code,
+        )
+    entity_name = (request.header("X-Webhook-Entity") or "").lower()
+    action = (request.header("X-Webhook-Action") or "").lower()
+    store_id = request.header("X-Webhook-Store-Id") or ""
+    entity = _ENTITIES.get(entity_name)
+    if entity is None:
+        return None
+    record = _record(request.body)
+    external_id = text(record.get("order_id")) if entity is EntityType.ORDER else None
+    external_id = external_id or text(record.get("id"))
+    if external_id is None:
+        raise ValidationFailed(
+            f"API2Cart webhook {entity_name}.{action}: the body names no id", platform=PLATFORM
+        )
+    stamp = record.get("modified_at") or record.get("modified_time")
+    # API2Cart sends no delivery id: the same delivery re-sent hashes to the same id.
+    digest = hashlib.sha256(
+        b"\x00".join([store_id.encode(), entity_name.encode(), action.encode(), request.body])
+    ).hexdigest()
+    return WebhookEvent(
+        delivery_id=f"api2cart:{digest}",
+        topic=f"{entity_name}.{action}",
+        entity=entity,
+        external_id=external_id,
+        version=timestamp_text(stamp),
+        occurred_at=timestamp(stamp, "webhook modified_at") if stamp else None,
+        deleted=action == "delete",
+    )
+
+
+async def ensure_webhook(
+    client: Api2CartClient, *, entity: str, action: str, callback: str, label: str = "ledgerbridge"
+) -> int:
+    """The id of the webhook delivering ``entity.action`` to ``callback``, created if missing.
+
+    ``webhook.list`` is checked first (the ``idempotency_key`` cache lasts only 15
+    minutes); the key makes a retried ``webhook.create`` return the first answer.
+    """
+    existing = await _find(client, entity, action, callback)
+    if existing is not None:
+        return existing
+    key = hashlib.sha256(f"{entity}.{action} {callback}".encode()).hexdigest()[:32]
+    try:
+        envelope = await client.post(
+            "webhook.create",
+            {
+                "entity": entity,
+                "action": action,
+                "callback": callback,
+                "label": label,
+                "active": True,
+                "idempotency_key": key,
+            },
+        )
+    except Conflict:
+        found = await _find(client, entity, action, callback)
+        if found is None:
+            raise
+        return found
+    webhook_id = (envelope.result or {}).get("id")
+    if webhook_id is None:
+        raise ValidationFailed("API2Cart webhook.create returned no id", platform=PLATFORM)
+    return int(webhook_id)
+
+
+async def _find(client: Api2CartClient, entity: str, action: str, callback: str) -> int | None:
+    envelope = await client.get(
+        "webhook.list",
+        {"entity": entity, "action": action, "params": "id,entity,action,callback,active"},
+    )
+    for hook in (envelope.result or {}).get("webhook") or []:
+        if hook.get("callback") == callback and hook.get("id") is not None:
+            return int(hook["id"])
+    return None
