@@ -2,15 +2,216 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console, Group
+from rich.syntax import Syntax
+from rich.table import Table
+
+from ..errors import ConfigError, LedgerbridgeError
 
 app = typer.Typer(
     name="mappings",
     help="Validate mapping files and preview the target payloads they produce.",
     no_args_is_help=True,
 )
+console = Console()
+err_console = Console(stderr=True)
 
 
 @app.callback()
 def mappings() -> None:
     """Mapping files (canonical -> target field rules)."""
+
+
+def _fail(exc: LedgerbridgeError) -> typer.Exit:
+    if isinstance(exc, ConfigError):
+        for location, message in exc.problems:
+            err_console.print(f"[red]{location}[/]: {message}", highlight=False, soft_wrap=True)
+    else:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _load(file: Path) -> Any:
+    from .loader import load_mapping
+
+    try:
+        return load_mapping(file)
+    except ConfigError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="Mapping file (or a preset name).")],
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            help="Target connection (NAME or TENANT/NAME in the config) whose master data "
+            "must contain every tax, item, account and payment mode the mapping names.",
+        ),
+    ] = None,
+    config: Annotated[
+        Path,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
+    ] = Path("ledgerbridge.yaml"),
+) -> None:
+    """Check a mapping file: schema, expressions, names; with --against, the target's ids."""
+    file = _resolve(file)
+    runtime = _load(file)
+    mapping = runtime.mapping
+    console.print(
+        f"{file}: OK ({mapping.source} -> {mapping.target}, policy {mapping.posting_policy}, "
+        f"{sum(1 for f in mapping.filters.values() if f is not None)} filters, "
+        f"{len(mapping.lookups.taxes.entries)} taxes, "
+        f"{len(mapping.lookups.payment_methods.entries)} payment methods, "
+        f"{len(runtime.references)} target references)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if against is None:
+        return
+    import anyio
+
+    from .against import check_against
+
+    try:
+        target = _target(config, against)
+
+        async def run() -> list[Any]:
+            try:
+                return await check_against(runtime, target)
+            finally:
+                await target.aclose()
+
+        missing = anyio.run(run)
+    except LedgerbridgeError as exc:
+        raise _fail(exc) from None
+    for problem in missing:
+        err_console.print(
+            f"[red]{problem.reference.location}[/]: {problem.message}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if missing:
+        raise typer.Exit(1)
+    console.print(f"all {len(runtime.references)} references exist in {against}", highlight=False)
+
+
+def _resolve(file: Path) -> Path:
+    if file.exists():
+        return file
+    from ..config.loader import resolve_mapping
+
+    return resolve_mapping(str(file), Path.cwd())
+
+
+def _target(config_path: Path, name: str) -> Any:
+    """Build the target connector of connection ``name`` from the config."""
+    from ..config import load_config
+    from ..config.loader import connection_models
+    from ..contracts import ConnectorContext, ConnectorKind, Target
+    from ..plugins import get_registry
+
+    loaded = load_config(config_path)
+    tenant_id, _, conn_name = name.rpartition("/")
+    found = [
+        (t, conn_name, t.connections[conn_name])
+        for t in loaded.config.tenants
+        if conn_name in t.connections and (not tenant_id or t.id == tenant_id)
+    ]
+    if not found:
+        raise ConfigError(f"no connection {name!r} in {config_path}")
+    if len(found) > 1:
+        tenants = ", ".join(t.id for t, _, _ in found)
+        raise ConfigError(
+            f"connection {conn_name!r} exists in several tenants ({tenants}); write TENANT/NAME"
+        )
+    tenant, conn_name, conn = found[0]
+    spec = get_registry().get(conn.platform)
+    if spec.kind is not ConnectorKind.TARGET:
+        raise ConfigError(f"connection {name!r} ({conn.platform}) is not a target connector")
+    settings, secrets = connection_models(conn, spec)
+    target = spec.build(ConnectorContext(f"{tenant.id}/{conn_name}", tenant.id, settings, secrets))
+    if not isinstance(target, Target):
+        raise ConfigError(f"connector {conn.platform!r} did not build a target")
+    return target
+
+
+@app.command()
+def preview(
+    file: Annotated[Path, typer.Argument(help="Mapping file (or a preset name).")],
+    order_file: Annotated[
+        Path, typer.Option("--order", help="A canonical order as JSON (Order model).")
+    ],
+    policy: Annotated[
+        str | None,
+        typer.Option(help="invoice | sales_receipt | daily_summary (default: the mapping's)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the preview as JSON.")] = False,
+) -> None:
+    """Show the canonical order and the exact drafts the mapping produces, side by side."""
+    from ..canonical import Order
+    from .preview import POLICIES, preview_order
+
+    if policy is not None and policy not in POLICIES:
+        err_console.print(f"[red]error:[/] --policy must be one of {', '.join(POLICIES)}")
+        raise typer.Exit(2)
+    runtime = _load(_resolve(file))
+    try:
+        raw = json.loads(order_file.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]{order_file}[/]: cannot read the order: {exc}")
+        raise typer.Exit(1) from None
+    try:
+        order = Order.model_validate(raw)
+    except (ValueError, LedgerbridgeError) as exc:
+        err_console.print(f"[red]{order_file}[/]: not a canonical order: {exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    try:
+        result = preview_order(order, runtime, policy)
+    except LedgerbridgeError as exc:
+        missing = getattr(exc, "missing", None)
+        if missing:
+            err_console.print(f"[yellow]needs_mapping[/] {missing}", highlight=False)
+        raise _fail(exc) from None
+    data = result.as_json()
+    if as_json:
+        console.print_json(json.dumps(data, default=str))
+        return
+    _render(data)
+
+
+def _render(data: dict[str, Any]) -> None:
+    def block(value: Any) -> Syntax:
+        return Syntax(json.dumps(value, indent=2, default=str), "json", word_wrap=True)
+
+    console.print(
+        f"policy: [bold]{data['policy']}[/]   planner: {data['planner']}", highlight=False
+    )
+    if data["skipped"]:
+        console.print(f"[yellow]skipped[/]: {data['skipped']}", highlight=False)
+    table = Table(title="canonical order -> target payloads", expand=True)
+    table.add_column("canonical order", ratio=1)
+    table.add_column("target payloads", ratio=1)
+    payloads: list[Any] = []
+    if data["contact"] is not None:
+        payloads += ["contact", block(data["contact"])]
+    for item in data["items"]:
+        payloads += ["item", block(item)]
+    for write in data["writes"]:
+        payloads += [f"{write['operation']}: {write['reason']}", block(write["draft"])]
+    table.add_row(block(data["order"]), Group(*payloads))
+    console.print(table)
+    lookups = Table(title="lookups that fired")
+    for column in ("subject", "table", "key", "value", "via"):
+        lookups.add_column(column)
+    for hit in data["lookups"]:
+        lookups.add_row(hit["subject"], hit["table"], hit["key"], str(hit["value"]), hit["via"])
+    console.print(lookups)
