@@ -1,27 +1,27 @@
-"""Registers the WooCommerce source. Shell until the WooCommerce connector issue lands."""
+"""Registers the WooCommerce source (REST API wc/v3) and its emulator."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from typing import Any
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts import ConnectorContext, ConnectorKind, ConnectorSpec, SourceCapability
 from ledgerbridge.hookspecs import Register
 
+from .settings import WooCommerceSecrets, WooCommerceSettings
+from .source import WooCommerceSource
 
-class WooCommerceSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    store_url: str = Field(description="https://shop.example.com")
-    allow_http: bool = Field(default=False, description="Permit a plain-http store (OAuth 1.0a)")
+__all__ = ["WooCommerceSecrets", "WooCommerceSettings", "register_sources"]
 
 
-class WooCommerceSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _factory(context: ConnectorContext) -> WooCommerceSource:
+    return WooCommerceSource(context)
 
-    consumer_key: SecretStr | None = None
-    consumer_secret: SecretStr | None = None
-    webhook_secret: SecretStr | None = None
+
+def _emulator() -> Any:
+    from .emulator import create_app
+
+    return create_app()
 
 
 @hookimpl
@@ -31,6 +31,7 @@ def register_sources(register: Register) -> None:
             name="woocommerce",
             kind=ConnectorKind.SOURCE,
             title="WooCommerce",
+            factory=_factory,
             settings_model=WooCommerceSettings,
             secrets_model=WooCommerceSecrets,
             capabilities=frozenset(
@@ -42,7 +43,8 @@ def register_sources(register: Register) -> None:
                     SourceCapability.WEBHOOKS,
                 }
             ),
-            status="shell",
+            status="ready",
             description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
+            emulator=_emulator,
         )
     )

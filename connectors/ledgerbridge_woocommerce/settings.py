@@ -1,0 +1,63 @@
+"""What a WooCommerce connection is configured with (validated from ledgerbridge.yaml)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+AuthMode = Literal["auto", "basic", "query", "oauth1"]
+
+
+class WooCommerceSettings(BaseModel):
+    """Connection settings. ``store_url`` is the site URL as WordPress reports it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store_url: str = Field(description="https://shop.example.com")
+    allow_http: bool = Field(default=False, description="Permit a plain-http store (OAuth 1.0a)")
+    auth: AuthMode = Field(
+        default="auto",
+        description=(
+            "auto: Basic over https (falling back once to query parameters when the server drops "
+            "the Authorization header), OAuth 1.0a over http; or force one mode"
+        ),
+    )
+    per_page: int = Field(default=100, ge=1, le=100, description="WooCommerce's maximum is 100")
+    timeout: float = Field(default=30.0, gt=0)
+    currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="Store currency (ISO 4217); products carry none, so prices need it",
+    )
+    refunds_endpoint: Literal["per_order", "global"] = Field(
+        default="per_order",
+        description="global: GET /refunds (WooCommerce 9.0+); per_order: /orders/{id}/refunds",
+    )
+
+    @field_validator("store_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"store_url {value!r} must be an absolute http(s) URL")
+        return value.strip().rstrip("/")
+
+    @property
+    def is_https(self) -> bool:
+        return urlsplit(self.store_url).scheme == "https"
+
+    @property
+    def store_key(self) -> str:
+        """The store's identity in ``SourceRef.store`` (host and path, no scheme)."""
+        parts = urlsplit(self.store_url)
+        return (parts.netloc + parts.path).rstrip("/")
+
+
+class WooCommerceSecrets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None

@@ -1,0 +1,186 @@
+"""WooCommerce's own documentation examples, mapped field by field to canonical objects,
+and the emulator's responses compared with them structurally (the examples are the contract)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import anyio
+import httpx
+
+from ledgerbridge.canonical import (
+    FinancialStatus,
+    OrderStatus,
+    PaymentKind,
+)
+from ledgerbridge_woocommerce.emulator import DEFAULT_KEY, DEFAULT_SECRET
+from ledgerbridge_woocommerce.mapper import map_customer, map_order, map_product
+
+from .conftest import example
+from .contract import differences
+
+D = Decimal
+
+
+def test_order_727_maps_field_by_field_to_the_cent():
+    data = example("order_retrieve.json")
+    order = map_order(data, "example.com")
+    assert order.source.external_id == "727" and order.number == "727"
+    assert order.source.version == "2017-03-22T19:28:08"
+    assert order.currency == "USD" and order.taxes_included is False
+    assert order.status is OrderStatus.OPEN and order.financial_status is FinancialStatus.PAID
+    assert order.created_at.isoformat() == "2017-03-22T19:28:02+00:00"  # the _gmt twin, not local
+    first, second = order.lines
+    assert (first.line_id, first.quantity, first.unit_price.amount) == ("315", D(2), D("3.00"))
+    assert first.discount is None and first.sku is None and first.product_id == "93"
+    assert [(t.title, t.code, t.amount.amount) for t in first.taxes] == [
+        ("State Tax", "US-CA-STATE TAX", D("0.45"))
+    ]
+    assert (second.variant_id, second.sku, second.unit_price.amount) == ("23", "Bar3", D("12.00"))
+    assert second.taxes[0].amount.amount == D("0.9")  # "0.9", not a 2-decimal string
+    assert second.extra["meta_data"] == {"pa_color": "black", "size": "M Test"}
+    (shipping,) = order.shipping_lines
+    assert (shipping.title, shipping.code, shipping.price.amount) == (
+        "Flat Rate",
+        "flat_rate",
+        D("10.00"),
+    )
+    assert order.tax_lines == ()  # every tax_lines cent is attached to a line
+    assert sum(t.amount.amount for t in order.all_tax_lines()) == D(data["total_tax"])
+    assert order.totals.total.amount == D(data["total"]) == D("29.35")
+    assert order.totals.shipping.amount == D(data["shipping_total"])
+    rec = order.reconciliation()
+    assert (rec.lines, rec.shipping, rec.taxes, rec.computed) == (
+        D("18.00"),
+        D("10.00"),
+        D("1.35"),
+        D("29.35"),
+    )
+    assert order.rounding_adjustment is None and order.discrepancies() == []
+    (payment,) = order.payments
+    assert payment.kind is PaymentKind.SALE and payment.amount.amount == D("29.35")
+    assert payment.gateway == "bacs" and payment.reference is None  # transaction_id ""
+    assert payment.processed_at.isoformat() == "2017-03-22T19:28:08+00:00"
+    guest = order.customer
+    assert guest.is_guest and guest.source.external_id == "guest:john.doe@example.com"
+    assert (guest.first_name, guest.billing_address.city) == ("John", "San Francisco")
+    assert order.extra["meta_data"] == {"_download_permissions_granted": "yes"}
+
+
+def test_order_723_and_its_refunds_map_to_the_cent():
+    order_data = example("orders_list.json")[1]
+    refunds = example("order_refunds_list.json")
+    order = map_order(order_data, "example.com", refunds)
+    assert order.source.external_id == "723"
+    assert order.status is OrderStatus.COMPLETED
+    # no date_paid in the sample, but refunds prove money was taken; 19.00 of 39.00 refunded
+    assert order.financial_status is FinancialStatus.PARTIALLY_REFUNDED
+    assert order.payments == ()
+    assert order.source.version == f"{order_data['date_modified_gmt']};refunds=724,726"
+    amount_only, with_line = order.refunds
+    assert amount_only.source.external_id == "726"
+    assert amount_only.lines == () and amount_only.adjustment.amount == D("10.00")
+    assert amount_only.stated_amount.amount == D("10.00") == amount_only.credit_total.amount
+    assert with_line.source.external_id == "724"
+    (line,) = with_line.lines
+    assert (line.line_id, line.quantity, line.subtotal.amount) == ("311", D(1), D("9.00"))
+    assert with_line.adjustment is None and with_line.credit_total.amount == D("9.00")
+    # refunded_payment false in both: recorded by hand, no money moved
+    assert amount_only.transactions == () and with_line.transactions == ()
+    assert order.amount_refunded.amount == 0
+    summary = sum(-D(r["total"]) for r in order_data["refunds"])
+    assert sum(r.stated_amount.amount for r in order.refunds) == summary == D("19.00")
+    assert order.discrepancies() == []
+
+
+def test_single_refund_example_with_money_moved_becomes_a_refund_payment():
+    refund = dict(example("order_refund_retrieve.json"), refunded_payment=True)
+    order_data = dict(example("orders_list.json")[1], refunds=[{"id": 726, "total": "-10.00"}])
+    order = map_order(order_data, "example.com", [refund])
+    (mapped,) = order.refunds
+    (payment,) = mapped.transactions
+    assert payment.kind is PaymentKind.REFUND and payment.amount.amount == D("10.00")
+    assert payment.parent_id == "723" and order.amount_refunded.amount == D("10.00")
+
+
+def test_a_sample_that_does_not_add_up_reports_the_discrepancy():
+    # orders_list.json's order 723 with its shipping line removed: total still says 39.00
+    data = example("orders_list.json")[1]
+    data["shipping_lines"] = []
+    order = map_order(data, "example.com", context={"reconcile": False})
+    (found,) = order.discrepancies()
+    assert found.what == "order_total_vs_parts"
+    assert (found.expected.amount, found.actual.amount, found.difference) == (
+        D("29.00"),
+        D("39.00"),
+        D("10.00"),
+    )
+
+
+def test_customer_and_product_examples():
+    customer = map_customer(example("customer_retrieve.json"), "example.com")
+    assert (customer.source.external_id, customer.email, customer.is_guest) == (
+        "25",
+        "john.doe@example.com",
+        False,
+    )
+    assert (
+        customer.extra["username"] == "john.doe" and customer.billing_address.postal_code == "94103"
+    )
+    product = map_product(example("product_retrieve.json"), "example.com", currency="USD")
+    (variant,) = product.variants
+    assert (product.title, product.product_type, variant.external_id) == (
+        "Premium Quality",
+        "simple",
+        "794",
+    )
+    assert variant.sku is None and variant.price.amount == D("21.99")
+    variation = example("product_variation_retrieve.json")
+    variable = map_product(
+        dict(example("product_retrieve.json"), id=22, type="variable"), "e", [variation]
+    )
+    (v,) = variable.variants
+    assert (v.external_id, v.title, v.price) == ("732", "Black", None)  # no currency configured
+
+
+def test_emulator_responses_have_the_documented_fields_and_types(app):
+    async def main():
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app),
+            base_url="https://shop.test/wp-json/wc/v3",
+            auth=(DEFAULT_KEY, DEFAULT_SECRET),
+        ) as client:
+
+            async def get(path):
+                return json.loads((await client.get(path)).content, parse_float=Decimal)
+
+            orders = await get("/orders?per_page=100&status=any")
+            refunded = next(o for o in orders if o["refunds"] and o["status"] != "refunded")
+            await client.post(
+                "/webhooks",
+                json={"topic": "order.updated", "delivery_url": "https://127.0.0.1:9/x"},
+            )
+            return {
+                "order_retrieve.json": await get(f"/orders/{orders[0]['id']}"),
+                "orders_list.json": orders,
+                "order_refunds_list.json": await get(f"/orders/{refunded['id']}/refunds"),
+                "order_refund_retrieve.json": (await get(f"/orders/{refunded['id']}/refunds"))[0],
+                "customer_retrieve.json": await get("/customers/25"),
+                "product_retrieve.json": await get("/products/40"),
+                "product_variation_retrieve.json": (await get("/products/22/variations"))[0],
+                "webhook_retrieve.json": (await get("/webhooks"))[0],
+                "error_rest_no_route.json": await get("/no/such/route"),
+                "error_woocommerce_rest_term_invalid.json": await get("/orders/999999"),
+            }
+
+    responses = anyio.run(main)
+    problems = {name: differences(example(name), body) for name, body in responses.items()}
+    assert problems == {name: [] for name in responses}
+    # the helper does find a change of type or a missing field
+    broken = dict(responses["order_retrieve.json"], total=29.35)
+    del broken["line_items"][0]["taxes"]
+    assert sorted(differences(example("order_retrieve.json"), broken)) == [
+        "$.line_items[0].taxes: missing",
+        "$.total: expected string, got number (29.35)",
+    ]
