@@ -1,0 +1,1 @@
+"""TinyShop source connector: the worked example of docs/writing-a-connector.md."""

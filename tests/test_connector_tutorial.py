@@ -1,0 +1,82 @@
+"""The tutorial's example connector works as a real, separately installed pip package."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ledgerbridge-tinyshop"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("tinyshop-site")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def _env(site: Path) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200"}
+    env.pop("LEDGERBRIDGE_LOAD_PLUGINS", None)
+    return env
+
+
+def test_installed_example_is_listed_as_a_ready_source(site: Path):
+    out = subprocess.run(
+        [sys.executable, "-m", "ledgerbridge", "connectors"],
+        env=_env(site),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [row] = [line for line in out.stdout.splitlines() if "tinyshop" in line]
+    assert "source" in row and "ready" in row and "0.1.0" in row
+
+
+def test_sandbox_command_serves_the_example_emulator(site: Path):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledgerbridge", "sandbox", "tinyshop", "--port", str(port)],
+        env=_env(site),
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/orders",
+                    headers={"Authorization": "Bearer tinyshop-demo-token"},
+                )
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "sandbox did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200 and len(response.json()["orders"]) == 7
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
