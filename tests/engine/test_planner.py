@@ -130,7 +130,7 @@ def test_shipping_only_refund(runtime):
         ],
     }
     plan = plan_order(order(refunds=[r]), runtime)
-    credit = [w for w in plan.writes if w.operation is Operation.CREATE_CREDIT_NOTE][0]
+    credit = next(w for w in plan.writes if w.operation is Operation.CREATE_CREDIT_NOTE)
     assert credit.snapshot["credit"] == "5.50"
 
 
