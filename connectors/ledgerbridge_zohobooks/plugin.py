@@ -1,31 +1,29 @@
-"""Registers the Zoho Books target. Shell until the Zoho Books connector issue lands."""
+"""Registers the Zoho Books target, its emulator and its ``connect`` command."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from typing import Any
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, TargetCapability
+from ledgerbridge.contracts import ConnectorContext, ConnectorKind, ConnectorSpec, TargetCapability
 from ledgerbridge.hookspecs import Register
 
-DataCenter = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
+from .settings import DataCenterCode as DataCenter
+from .settings import ZohoBooksSecrets, ZohoBooksSettings
+
+__all__ = ["DataCenter", "ZohoBooksSecrets", "ZohoBooksSettings"]
 
 
-class ZohoBooksSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _factory(context: ConnectorContext) -> Any:
+    from .target import ZohoBooksTarget
 
-    data_center: DataCenter = "com"
-    organization_id: str | None = Field(default=None, pattern=r"^\d*$")
+    return ZohoBooksTarget(context)
 
 
-class ZohoBooksSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _emulator() -> Any:
+    from .emulator import create_app
 
-    client_id: SecretStr | None = None
-    client_secret: SecretStr | None = None
-    refresh_token: SecretStr | None = None
+    return create_app()
 
 
 @hookimpl
@@ -35,6 +33,7 @@ def register_targets(register: Register) -> None:
             name="zohobooks",
             kind=ConnectorKind.TARGET,
             title="Zoho Books",
+            factory=_factory,
             settings_model=ZohoBooksSettings,
             secrets_model=ZohoBooksSecrets,
             capabilities=frozenset(
@@ -43,12 +42,24 @@ def register_targets(register: Register) -> None:
                     TargetCapability.SALES_RECEIPTS,
                     TargetCapability.CREDIT_NOTES,
                     TargetCapability.PAYMENTS,
+                    TargetCapability.CUSTOMER_ADVANCES,
+                    TargetCapability.CREDIT_REFUNDS,
                     TargetCapability.VOID,
                     TargetCapability.UPSERT_BY_KEY,
                     TargetCapability.FIND_BY_REFERENCE,
+                    TargetCapability.TAX_INCLUSIVE,
+                    TargetCapability.MULTI_CURRENCY,
                 }
             ),
-            status="shell",
+            status="ready",
+            emulator=_emulator,
             description="OAuth 2.0, all data centres; invoices, receipts, payments, credit notes.",
         )
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from .cli import register
+
+    register(cli)

@@ -1,0 +1,213 @@
+"""``ledgerbridge connect zohobooks``: OAuth consent, code exchange, organisation, stored secrets.
+
+The CLI layer may use the store (the connector runtime may not): the refresh
+token is saved encrypted through ``Store.upsert_connection``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import httpx
+import typer
+
+from ledgerbridge.errors import AuthFailed, LedgerbridgeError, ValidationFailed
+
+from .auth import parse_token_response
+from .client import classify
+from .datacenters import DATA_CENTERS, data_center, trusted_accounts_server, trusted_api_domain
+from .models import Organization, TokenResponse
+from .scopes import SCOPE_STRING
+
+DEFAULT_REDIRECT = "http://127.0.0.1:8765/callback"
+
+
+def consent_url(accounts_server: str, client_id: str, redirect_uri: str, state: str) -> str:
+    query = {
+        "scope": SCOPE_STRING,
+        "client_id": client_id,
+        "response_type": "code",
+        "redirect_uri": redirect_uri,
+        "access_type": "offline",
+        "prompt": "consent",
+        "state": state,
+    }
+    return f"{accounts_server}/oauth/v2/auth?{urlencode(query)}"
+
+
+def exchange_code(
+    http: httpx.Client,
+    accounts_server: str,
+    *,
+    code: str,
+    client_id: str,
+    client_secret: str,
+    redirect_uri: str,
+) -> TokenResponse:
+    response = http.post(
+        f"{accounts_server}/oauth/v2/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "redirect_uri": redirect_uri,
+        },
+    )
+    token = TokenResponse.model_validate(parse_token_response(response, accounts_server))
+    if not token.refresh_token:
+        raise AuthFailed(
+            "Zoho returned no refresh token: the consent URL must ask for access_type=offline "
+            "and prompt=consent",
+            platform="zohobooks",
+        )
+    return token
+
+
+def list_organizations(
+    http: httpx.Client, api_domain: str, access_token: str
+) -> list[Organization]:
+    response = http.get(
+        f"{api_domain}/books/v3/organizations",
+        headers={"Authorization": f"Zoho-oauthtoken {access_token}"},
+    )
+    body = classify(response)
+    return [Organization.model_validate(o) for o in body.get("organizations") or []]
+
+
+def _connect_group(cli: typer.Typer) -> typer.Typer:
+    """The shared ``connect`` group (created by the first connector that needs it)."""
+    for group in cli.registered_groups:
+        if group.name == "connect" and group.typer_instance is not None:
+            return group.typer_instance
+    group_app = typer.Typer(
+        help="Connect an account that needs an interactive flow (OAuth).", no_args_is_help=True
+    )
+    cli.add_typer(group_app, name="connect")
+    return group_app
+
+
+def register(cli: typer.Typer) -> None:
+    _connect_group(cli).command("zohobooks")(connect_zohobooks)
+
+
+def connect_zohobooks(
+    client_id: Annotated[str, typer.Option(envvar="ZOHO_CLIENT_ID", help="OAuth client id.")],
+    client_secret: Annotated[
+        str, typer.Option(envvar="ZOHO_CLIENT_SECRET", help="OAuth client secret.", hide_input=True)
+    ],
+    tenant: Annotated[str, typer.Option(help="Tenant the connection belongs to.")] = "default",
+    name: Annotated[str, typer.Option(help="Connection name.")] = "books",
+    data_center_code: Annotated[
+        str, typer.Option("--data-center", help=f"One of {', '.join(DATA_CENTERS)}.")
+    ] = "com",
+    redirect_uri: Annotated[
+        str, typer.Option(help="Redirect URI registered for the client.")
+    ] = DEFAULT_REDIRECT,
+    code: Annotated[
+        str | None, typer.Option(help="Grant code from the redirect (else prompted).")
+    ] = None,
+    accounts_server: Annotated[
+        str | None, typer.Option(help="The redirect's accounts-server parameter (checked).")
+    ] = None,
+    organization_id: Annotated[str | None, typer.Option(help="Organisation to write to.")] = None,
+    accounts_url: Annotated[
+        str | None, typer.Option(help="Accounts server override (emulator).")
+    ] = None,
+    api_url: Annotated[str | None, typer.Option(help="API domain override (emulator).")] = None,
+    database_url: Annotated[str | None, typer.Option(envvar="LEDGERBRIDGE_DATABASE_URL")] = None,
+    state: Annotated[str, typer.Option(help="Opaque state for the consent URL.")] = "ledgerbridge",
+) -> None:
+    """Authorise ledgerbridge in Zoho Books and store the connection (refresh token encrypted)."""
+    try:
+        _connect(
+            client_id=client_id,
+            client_secret=client_secret,
+            tenant=tenant,
+            name=name,
+            dc_code=data_center_code,
+            redirect_uri=redirect_uri,
+            code=code,
+            accounts_server=accounts_server,
+            organization_id=organization_id,
+            accounts_url=accounts_url,
+            api_url=api_url,
+            database_url=database_url,
+            state=state,
+        )
+    except LedgerbridgeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _connect(**kw: Any) -> None:
+    from ledgerbridge.store import Store
+
+    dc = data_center(kw["dc_code"])
+    overrides = frozenset(u.rstrip("/") for u in (kw["accounts_url"], kw["api_url"]) if u)
+    accounts = trusted_accounts_server(kw["accounts_url"] or dc.accounts_server, extra=overrides)
+    typer.echo("Open this URL, approve access, and copy the `code` parameter of the redirect:")
+    typer.echo(consent_url(accounts, kw["client_id"], kw["redirect_uri"], kw["state"]))
+    typer.echo(f"Scopes requested: {SCOPE_STRING}")
+    code = kw["code"] or typer.prompt("Grant code")
+    if kw["accounts_server"]:
+        # Multi-DC: exchange at the server the redirect named, if it is a Zoho host.
+        accounts = trusted_accounts_server(kw["accounts_server"], extra=overrides)
+    with httpx.Client(timeout=30.0) as http:
+        token = exchange_code(
+            http,
+            accounts,
+            code=code,
+            client_id=kw["client_id"],
+            client_secret=kw["client_secret"],
+            redirect_uri=kw["redirect_uri"],
+        )
+        api_domain = trusted_api_domain(
+            token.api_domain or kw["api_url"] or dc.api_domain, extra=overrides
+        )
+        orgs = list_organizations(http, api_domain, token.access_token)
+    if not orgs:
+        raise ValidationFailed(
+            "this Zoho user belongs to no Books organisation", platform="zohobooks"
+        )
+    chosen = kw["organization_id"]
+    listing = ", ".join(f"{o.organization_id} ({o.name})" for o in orgs)
+    if chosen is None:
+        if len(orgs) > 1:
+            raise ValidationFailed(
+                f"the token reaches several organisations: {listing}; rerun with --organization-id",
+                platform="zohobooks",
+            )
+        chosen = orgs[0].organization_id
+    if chosen not in {o.organization_id for o in orgs}:
+        raise ValidationFailed(
+            f"organisation {chosen} is not reachable with this authorisation; "
+            f"it reaches: {listing}",
+            platform="zohobooks",
+        )
+    settings: dict[str, Any] = {"data_center": dc.code, "organization_id": chosen}
+    if accounts != dc.accounts_server:
+        settings["accounts_url"] = accounts
+    if api_domain != dc.api_domain:
+        settings["api_url"] = api_domain
+    store = Store(kw["database_url"])
+    try:
+        store.migrate()
+        store.upsert_tenant(kw["tenant"])
+        connection = store.upsert_connection(
+            kw["tenant"],
+            kw["name"],
+            platform="zohobooks",
+            kind="target",
+            settings=settings,
+            secrets={
+                "client_id": kw["client_id"],
+                "client_secret": kw["client_secret"],
+                "refresh_token": token.refresh_token,
+            },
+            organization_id=chosen,
+        )
+    finally:
+        store.close()
+    typer.echo(f"Connected {connection.id} to Zoho Books organisation {chosen} ({api_domain}).")

@@ -1,0 +1,77 @@
+"""Zoho's data centres: the API host and the accounts (OAuth) host of each.
+
+Hosts are looked up, never derived by string substitution: Canada's accounts
+host is ``accounts.zohocloud.ca``, not ``accounts.zoho.ca``.  The same table is
+the allow-list for the ``accounts-server`` redirect parameter and the
+``api_domain`` of token responses, which arrive from outside and could
+otherwise send the client secret or tokens to a forged host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledgerbridge.errors import AuthFailed
+
+
+@dataclass(frozen=True)
+class DataCenter:
+    code: str
+    api_domain: str
+    accounts_server: str
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.api_domain}/books/v3"
+
+
+DATA_CENTERS: dict[str, DataCenter] = {
+    dc.code: dc
+    for dc in (
+        DataCenter("com", "https://www.zohoapis.com", "https://accounts.zoho.com"),
+        DataCenter("eu", "https://www.zohoapis.eu", "https://accounts.zoho.eu"),
+        DataCenter("in", "https://www.zohoapis.in", "https://accounts.zoho.in"),
+        DataCenter("com.au", "https://www.zohoapis.com.au", "https://accounts.zoho.com.au"),
+        DataCenter("jp", "https://www.zohoapis.jp", "https://accounts.zoho.jp"),
+        DataCenter("ca", "https://www.zohoapis.ca", "https://accounts.zohocloud.ca"),
+        DataCenter("com.cn", "https://www.zohoapis.com.cn", "https://accounts.zoho.com.cn"),
+        DataCenter("sa", "https://www.zohoapis.sa", "https://accounts.zoho.sa"),
+    )
+}
+
+KNOWN_API_DOMAINS = frozenset(dc.api_domain for dc in DATA_CENTERS.values())
+KNOWN_ACCOUNTS_SERVERS = frozenset(dc.accounts_server for dc in DATA_CENTERS.values())
+
+
+def data_center(code: str) -> DataCenter:
+    try:
+        return DATA_CENTERS[code]
+    except KeyError:
+        raise AuthFailed(
+            f"unknown Zoho data centre {code!r}; expected one of {', '.join(DATA_CENTERS)}",
+            platform="zohobooks",
+        ) from None
+
+
+def trusted_api_domain(candidate: str, *, extra: frozenset[str] = frozenset()) -> str:
+    """``candidate`` if it is a Zoho API domain (or an explicitly configured override)."""
+    domain = candidate.rstrip("/")
+    if domain in KNOWN_API_DOMAINS or domain in extra:
+        return domain
+    raise AuthFailed(
+        f"the token response named api_domain {candidate!r}, which is not a Zoho data centre; "
+        "refusing to send tokens there",
+        platform="zohobooks",
+    )
+
+
+def trusted_accounts_server(candidate: str, *, extra: frozenset[str] = frozenset()) -> str:
+    """``candidate`` if it is a Zoho accounts host (checked before any client secret is sent)."""
+    server = candidate.rstrip("/")
+    if server in KNOWN_ACCOUNTS_SERVERS or server in extra:
+        return server
+    raise AuthFailed(
+        f"accounts-server {candidate!r} is not a Zoho accounts host; refusing to send the "
+        "client secret there (possible forged redirect)",
+        platform="zohobooks",
+    )

@@ -1,0 +1,753 @@
+"""Handlers for the Books resources the connector uses (one small function each)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+
+from .state import ZERO, Organization, ZohoError, compute_document, dec, money
+
+if TYPE_CHECKING:
+    from .app import Handler, ZohoBooksEmulator
+
+Result = tuple[int, dict[str, Any]]
+MAX_PER_PAGE = 200
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _page(request: Request, rows: list[dict[str, Any]], key: str) -> Result:
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+        per_page = min(MAX_PER_PAGE, max(1, int(request.query_params.get("per_page", "200"))))
+    except ValueError:
+        raise ZohoError(400, 2, "Invalid value passed for page or per_page") from None
+    start = (page - 1) * per_page
+    chunk = rows[start : start + per_page]
+    return 200, {
+        "code": 0,
+        "message": "success",
+        key: chunk,
+        "page_context": {
+            "page": page,
+            "per_page": per_page,
+            "has_more_page": start + per_page < len(rows),
+        },
+    }
+
+
+def _ok(status: int, message: str, key: str, value: Any) -> Result:
+    return status, {"code": 0, "message": message, key: value}
+
+
+def _get(table: dict[str, dict[str, Any]], record_id: str, what: str) -> dict[str, Any]:
+    found = table.get(record_id)
+    if found is None:
+        raise ZohoError(404, 1002, f"{what} does not exist.")
+    return found
+
+
+def _custom_fields(
+    org: Organization, entity: str, body: dict[str, Any], current: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Resolve ``custom_fields`` (by api_name, customfield_id or label) and check uniqueness."""
+    values: dict[str, Any] = dict((current or {}).get("custom_field_hash", {}))
+    defined = org.custom_fields.get(entity, {})
+    for raw in body.get("custom_fields") or []:
+        match = None
+        for field_def in defined.values():
+            if (
+                raw.get("api_name") == field_def.api_name
+                or str(raw.get("customfield_id", "")) == field_def.customfield_id
+                or raw.get("label") == field_def.label
+            ):
+                match = field_def
+        if match is None:
+            raise ZohoError(400, 2, f"Invalid value passed for custom_fields: {raw}")
+        values[match.api_name] = raw.get("value")
+    table = _table_for(org, entity)
+    for api_name, value in values.items():
+        field_def = defined[api_name]
+        if not field_def.unique or value in (None, ""):
+            continue
+        for other in table.values():
+            if other is not current and other.get("custom_field_hash", {}).get(api_name) == value:
+                raise ZohoError(400, 4, f"The value {value} already exists for {field_def.label}.")
+    listed = [
+        {
+            "customfield_id": defined[k].customfield_id,
+            "api_name": k,
+            "label": defined[k].label,
+            "value": v,
+        }
+        for k, v in values.items()
+    ]
+    return listed, values
+
+
+def _table_for(org: Organization, entity: str) -> dict[str, dict[str, Any]]:
+    return {
+        "contacts": org.contacts,
+        "items": org.items,
+        "invoices": org.invoices,
+        "salesreceipts": org.salesreceipts,
+        "creditnotes": org.creditnotes,
+        "customerpayments": org.payments,
+    }[entity]
+
+
+class Resources:
+    def __init__(self, emulator: ZohoBooksEmulator) -> None:
+        self.emulator = emulator
+        self.state = emulator.state
+
+    def routes(self) -> list[tuple[str, str, Handler]]:
+        return [
+            ("/contacts", "GET", self.list_contacts),
+            ("/contacts", "POST", self.create_contact),
+            ("/contacts", "PUT", self.upsert_contact),
+            ("/contacts/{contact_id}", "GET", self.get_contact),
+            ("/contacts/{contact_id}", "PUT", self.update_contact),
+            ("/items", "GET", self.list_items),
+            ("/items", "POST", self.create_item),
+            ("/items/{item_id}", "GET", self.get_item),
+            ("/items/{item_id}", "PUT", self.update_item),
+            ("/invoices", "GET", self.list_invoices),
+            ("/invoices", "POST", self.create_invoice),
+            ("/invoices", "PUT", self.upsert_invoice),
+            ("/invoices/{invoice_id}", "GET", self.get_invoice),
+            ("/invoices/{invoice_id}", "PUT", self.update_invoice),
+            ("/invoices/{invoice_id}/status/void", "POST", self.void_invoice),
+            ("/invoices/{invoice_id}/status/sent", "POST", self.mark_sent),
+            ("/salesreceipts", "GET", self.list_receipts),
+            ("/salesreceipts", "POST", self.create_receipt),
+            ("/salesreceipts/{sales_receipt_id}", "GET", self.get_receipt),
+            ("/salesreceipts/{sales_receipt_id}", "PUT", self.update_receipt),
+            ("/customerpayments", "GET", self.list_payments),
+            ("/customerpayments", "POST", self.create_payment),
+            ("/customerpayments/{payment_id}", "GET", self.get_payment),
+            ("/creditnotes", "GET", self.list_creditnotes),
+            ("/creditnotes", "POST", self.create_creditnote),
+            ("/creditnotes/{creditnote_id}", "GET", self.get_creditnote),
+            ("/creditnotes/{creditnote_id}/invoices", "POST", self.apply_creditnote),
+            ("/creditnotes/{creditnote_id}/refunds", "POST", self.refund_creditnote),
+            ("/creditnotes/{creditnote_id}/status/void", "POST", self.void_creditnote),
+            ("/settings/taxes", "GET", self.list_taxes),
+            ("/settings/currencies", "GET", self.list_currencies),
+            ("/chartofaccounts", "GET", self.list_accounts),
+            ("/bankaccounts", "GET", self.list_bank_accounts),
+        ]
+
+    # ------------------------------------------------------------------ organisations & lookups
+
+    async def organizations(self, request: Request, org: Organization | None, body: Any) -> Result:
+        user = self.emulator._authenticate(request)
+        orgs = [self.state.organizations[o].as_json() for o in self.state.user_orgs.get(user, [])]
+        return 200, {"code": 0, "message": "success", "organizations": orgs}
+
+    async def list_taxes(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        return _page(request, [t.as_json() for t in org.taxes.values()], "taxes")
+
+    async def list_currencies(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        return _page(request, list(org.currencies.values()), "currencies")
+
+    async def list_accounts(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        return _page(request, list(org.accounts.values()), "chartofaccounts")
+
+    async def list_bank_accounts(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        return _page(request, list(org.bank_accounts.values()), "bankaccounts")
+
+    # ------------------------------------------------------------------ contacts
+
+    def _contact_fields(
+        self, org: Organization, body: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if current is None and not body.get("contact_name"):
+            raise ZohoError(400, 2, "Contact name is required.")
+        row = dict(current or {})
+        for key in (
+            "contact_name",
+            "company_name",
+            "contact_type",
+            "billing_address",
+            "shipping_address",
+            "notes",
+            "website",
+        ):
+            if key in body:
+                row[key] = body[key]
+        if "currency_id" in body:
+            currency = org.currencies.get(str(body["currency_id"]))
+            if currency is None:
+                raise ZohoError(
+                    400, 2, f"Invalid value passed for currency_id: {body['currency_id']}"
+                )
+            row["currency_id"], row["currency_code"] = (
+                currency["currency_id"],
+                currency["currency_code"],
+            )
+        row.setdefault("currency_id", (org.base_currency() or {}).get("currency_id", ""))
+        row.setdefault("currency_code", org.currency_code)
+        persons = body.get("contact_persons")
+        if persons is not None:
+            row["contact_persons"] = persons
+            primary = next(
+                (p for p in persons if p.get("is_primary_contact")), persons[0] if persons else {}
+            )
+            row["email"] = primary.get("email", "") or ""
+            row["first_name"] = primary.get("first_name", "") or ""
+            row["last_name"] = primary.get("last_name", "") or ""
+            row["phone"] = primary.get("phone", "") or ""
+        row.setdefault("email", "")
+        row["custom_fields"], row["custom_field_hash"] = _custom_fields(
+            org, "contacts", body, current
+        )
+        row["last_modified_time"] = _now()
+        return row
+
+    async def list_contacts(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        q = request.query_params
+        rows = list(org.contacts.values())
+        if q.get("email"):
+            rows = [r for r in rows if r.get("email", "").lower() == q["email"].lower()]
+        if q.get("search_text"):
+            needle = q["search_text"].lower()
+            rows = [
+                r
+                for r in rows
+                if needle
+                in " ".join(
+                    [
+                        r.get("contact_name", ""),
+                        r.get("email", ""),
+                        *map(str, r.get("custom_field_hash", {}).values()),
+                    ]
+                ).lower()
+            ]
+        return _page(request, rows, "contacts")
+
+    async def create_contact(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = self._contact_fields(org, body, None)
+        row["contact_id"] = self.state.ids.next()
+        row["created_time"] = row["last_modified_time"]
+        org.contacts[row["contact_id"]] = row
+        return _ok(201, "The contact has been added.", "contact", row)
+
+    async def get_contact(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        return _ok(
+            200,
+            "success",
+            "contact",
+            _get(org.contacts, request.path_params["contact_id"], "Contact"),
+        )
+
+    async def update_contact(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        current = _get(org.contacts, request.path_params["contact_id"], "Contact")
+        current.update(self._contact_fields(org, body, current))
+        return _ok(200, "Contact information has been saved.", "contact", current)
+
+    async def upsert_contact(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        found = self._by_unique_key(request, org, "contacts")
+        if found is not None:
+            found.update(self._contact_fields(org, body, found))
+            return _ok(200, "Contact information has been saved.", "contact", found)
+        return await self.create_contact(request, org, body)
+
+    # ------------------------------------------------------------------ unique custom field upsert
+
+    def _by_unique_key(
+        self, request: Request, org: Organization, entity: str
+    ) -> dict[str, Any] | None:
+        key = request.headers.get("x-unique-identifier-key", "")
+        value = request.headers.get("x-unique-identifier-value", "")
+        field_def = org.field_by_api_name(entity, key)
+        if field_def is None or not field_def.unique:
+            raise ZohoError(
+                400,
+                2,
+                f"Invalid value passed for X-Unique-Identifier-Key: {key} is not a unique "
+                "custom field.",
+            )
+        for row in _table_for(org, entity).values():
+            if row.get("custom_field_hash", {}).get(key) == value:
+                return row
+        if request.headers.get("x-upsert", "").lower() != "true":
+            raise ZohoError(404, 1002, "No record matches the unique identifier.")
+        return None
+
+    # ------------------------------------------------------------------ items
+
+    def _item_fields(
+        self, org: Organization, body: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if current is None and (not body.get("name") or body.get("rate") in (None, "")):
+            raise ZohoError(400, 2, "Item name and rate are required.")
+        row = dict(current or {})
+        for key in ("name", "sku", "description", "account_id", "product_type", "item_type"):
+            if key in body:
+                row[key] = body[key]
+        if "rate" in body:
+            row["rate"] = dec(body["rate"])
+        if "tax_id" in body:
+            tax = org.tax(body["tax_id"])
+            row["tax_id"] = tax.tax_id if tax else ""
+            row["tax_name"] = tax.tax_name if tax else ""
+            row["tax_percentage"] = tax.tax_percentage if tax else ZERO
+        if body.get("sku"):
+            for other in org.items.values():
+                if other is not current and other.get("sku") == body["sku"]:
+                    raise ZohoError(400, 4, f"The SKU {body['sku']} already exists.")
+        row.setdefault("sku", "")
+        row.setdefault("status", "active")
+        row["last_modified_time"] = _now()
+        return row
+
+    async def list_items(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        rows = list(org.items.values())
+        if request.query_params.get("search_text"):
+            needle = request.query_params["search_text"].lower()
+            rows = [
+                r for r in rows if needle in (r.get("name", "") + " " + r.get("sku", "")).lower()
+            ]
+        return _page(request, rows, "items")
+
+    async def create_item(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = self._item_fields(org, body, None)
+        row["item_id"] = self.state.ids.next()
+        org.items[row["item_id"]] = row
+        return _ok(201, "The item has been added.", "item", row)
+
+    async def get_item(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        return _ok(200, "success", "item", _get(org.items, request.path_params["item_id"], "Item"))
+
+    async def update_item(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        current = _get(org.items, request.path_params["item_id"], "Item")
+        current.update(self._item_fields(org, body, current))
+        return _ok(200, "The item details have been updated.", "item", current)
+
+    # ------------------------------------------------------------------ documents
+
+    def _document(
+        self, org: Organization, entity: str, body: dict[str, Any], current: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        merged = {**(current or {}).get("_request", {}), **body}
+        contact = org.contacts.get(str(merged.get("customer_id", "")))
+        if contact is None:
+            raise ZohoError(
+                400, 2, f"Invalid value passed for customer_id: {merged.get('customer_id')}"
+            )
+        computed = compute_document(org, merged)
+        currency_code = contact.get("currency_code", org.currency_code)
+        rate = dec(merged.get("exchange_rate"), Decimal(1))
+        if currency_code != org.currency_code and "exchange_rate" not in merged:
+            raise ZohoError(400, 2, "Exchange rate is required for a foreign currency transaction.")
+        row = dict(current or {})
+        row.update(
+            {
+                "_request": merged,
+                "customer_id": contact["contact_id"],
+                "customer_name": contact["contact_name"],
+                "date": merged.get("date") or datetime.now(UTC).date().isoformat(),
+                "reference_number": merged.get("reference_number", "") or "",
+                "currency_id": contact.get("currency_id", ""),
+                "currency_code": currency_code,
+                "exchange_rate": rate,
+                "is_inclusive_tax": bool(merged.get("is_inclusive_tax", False)),
+                "discount": computed.discount_total,
+                "discount_total": computed.discount_total,
+                "is_discount_before_tax": True,
+                "discount_type": "entity_level" if computed.discount_total else "item_level",
+                "line_items": [
+                    {**line, "line_item_id": self.state.ids.next()} for line in computed.lines
+                ],
+                "sub_total": computed.sub_total,
+                "tax_total": computed.tax_total,
+                "taxes": computed.taxes,
+                "shipping_charge": computed.shipping_charge,
+                "adjustment": computed.adjustment,
+                "adjustment_description": merged.get("adjustment_description", "") or "",
+                "total": computed.total,
+                "bcy_total": money(computed.total * rate, org.price_precision),
+                "notes": merged.get("notes", "") or "",
+                "last_modified_time": _now(),
+            }
+        )
+        row["custom_fields"], row["custom_field_hash"] = _custom_fields(org, entity, body, current)
+        return row
+
+    @staticmethod
+    def _public(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if not k.startswith("_")}
+
+    # invoices
+
+    def _refresh_invoice(self, row: dict[str, Any]) -> None:
+        paid = sum((p for p in row.get("_payments", {}).values()), ZERO)
+        credited = sum((c for c in row.get("_credits", {}).values()), ZERO)
+        row["payment_made"], row["credits_applied"] = paid, credited
+        row["balance"] = row["total"] - paid - credited
+        if row.get("status") == "void":
+            return
+        if row["balance"] <= 0 and (paid or credited):
+            row["status"] = "paid"
+        elif paid or credited:
+            row["status"] = "partially_paid"
+
+    async def list_invoices(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        q = request.query_params
+        rows = list(org.invoices.values())
+        if q.get("reference_number"):  # Zoho may match loosely: substring here, on purpose
+            rows = [r for r in rows if q["reference_number"] in r.get("reference_number", "")]
+        if q.get("status"):
+            rows = [r for r in rows if r.get("status") == q["status"]]
+        summary = (
+            "invoice_id",
+            "invoice_number",
+            "reference_number",
+            "status",
+            "customer_id",
+            "customer_name",
+            "date",
+            "currency_code",
+            "total",
+            "balance",
+            "last_modified_time",
+            "custom_field_hash",
+        )
+        return _page(request, [{k: r.get(k) for k in summary} for r in rows], "invoices")
+
+    async def create_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = self._document(org, "invoices", body, None)
+        row["invoice_id"] = self.state.ids.next()
+        row["invoice_number"] = self._number(
+            request, org, body, "invoice_number", "INV", org.invoices
+        )
+        row["status"] = "draft"
+        row["_payments"], row["_credits"] = {}, {}
+        self._refresh_invoice(row)
+        org.invoices[row["invoice_id"]] = row
+        return _ok(201, "The invoice has been created.", "invoice", self._public(row))
+
+    def _number(
+        self,
+        request: Request,
+        org: Organization,
+        body: dict[str, Any],
+        field_name: str,
+        prefix: str,
+        table: dict[str, dict[str, Any]],
+    ) -> str:
+        if request.query_params.get("ignore_auto_number_generation", "").lower() == "true":
+            number = str(body.get(field_name) or "")
+            if not number:
+                raise ZohoError(
+                    400, 2, f"{field_name} is required when auto number generation is off."
+                )
+            if any(r.get(field_name) == number for r in table.values()):
+                raise ZohoError(400, 4, f"{field_name} {number} already exists.")
+            return number
+        return org.next_number(prefix)
+
+    async def get_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        return _ok(
+            200,
+            "success",
+            "invoice",
+            self._public(_get(org.invoices, request.path_params["invoice_id"], "Invoice")),
+        )
+
+    async def update_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        current = _get(org.invoices, request.path_params["invoice_id"], "Invoice")
+        current.update(self._document(org, "invoices", body, current))
+        self._refresh_invoice(current)
+        if current["balance"] < 0:
+            raise ZohoError(
+                400, 2, "The invoice total is less than the payments and credits applied."
+            )
+        return _ok(200, "Invoice information has been updated.", "invoice", self._public(current))
+
+    async def upsert_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        found = self._by_unique_key(request, org, "invoices")
+        if found is not None:
+            found.update(self._document(org, "invoices", body, found))
+            self._refresh_invoice(found)
+            return _ok(200, "Invoice information has been updated.", "invoice", self._public(found))
+        return await self.create_invoice(request, org, body)
+
+    async def void_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = _get(org.invoices, request.path_params["invoice_id"], "Invoice")
+        row["status"] = "void"
+        for payment_id, amount in row.get("_payments", {}).items():
+            payment = org.payments[payment_id]
+            payment["unused_amount"] += amount
+        row["_payments"], row["_credits"] = {}, {}
+        row["balance"] = ZERO
+        return 200, {"code": 0, "message": "Invoice status has been changed to Void."}
+
+    async def mark_sent(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = _get(org.invoices, request.path_params["invoice_id"], "Invoice")
+        if row["status"] == "draft":
+            row["status"] = "sent"
+        return 200, {"code": 0, "message": "Invoice status has been changed to Sent."}
+
+    # sales receipts
+
+    async def list_receipts(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        rows = list(org.salesreceipts.values())
+        if request.query_params.get("receipt_number"):
+            rows = [
+                r for r in rows if r.get("receipt_number") == request.query_params["receipt_number"]
+            ]
+        return _page(request, [self._public(r) for r in rows], "salesreceipts")
+
+    async def create_receipt(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        if not body.get("payment_mode"):
+            raise ZohoError(400, 2, "payment_mode is required.")
+        row = self._document(org, "salesreceipts", body, None)
+        row["sales_receipt_id"] = self.state.ids.next()
+        row["receipt_number"] = self._number(
+            request, org, body, "receipt_number", "SR", org.salesreceipts
+        )
+        row["payment_mode"] = body["payment_mode"]
+        row["status"] = "sent"
+        row["balance"] = ZERO
+        org.salesreceipts[row["sales_receipt_id"]] = row
+        return _ok(201, "Sales Receipt Created Successfully.", "salesreceipt", self._public(row))
+
+    async def get_receipt(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = _get(org.salesreceipts, request.path_params["sales_receipt_id"], "Sales receipt")
+        return _ok(200, "success", "salesreceipt", self._public(row))
+
+    async def update_receipt(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        current = _get(org.salesreceipts, request.path_params["sales_receipt_id"], "Sales receipt")
+        current.update(self._document(org, "salesreceipts", body, current))
+        return _ok(200, "Sales receipt updated.", "salesreceipt", self._public(current))
+
+    # customer payments
+
+    async def list_payments(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        rows = list(org.payments.values())
+        ref = request.query_params.get("reference_number")
+        if ref:
+            rows = [r for r in rows if ref in r.get("reference_number", "")]
+        return _page(request, rows, "customer_payments")
+
+    async def create_payment(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        contact = org.contacts.get(str(body.get("customer_id", "")))
+        if contact is None:
+            raise ZohoError(
+                400, 2, f"Invalid value passed for customer_id: {body.get('customer_id')}"
+            )
+        for required in ("payment_mode", "amount", "date"):
+            if body.get(required) in (None, ""):
+                raise ZohoError(400, 2, f"{required} is required.")
+        amount = money(dec(body["amount"]), org.price_precision)
+        if amount <= 0:
+            raise ZohoError(400, 2, "Invalid value passed for amount")
+        applications = body.get("invoices") or []
+        applied_total = ZERO
+        checked: list[tuple[dict[str, Any], Decimal]] = []
+        for entry in applications:
+            invoice = org.invoices.get(str(entry.get("invoice_id", "")))
+            if invoice is None or invoice.get("status") == "void":
+                raise ZohoError(
+                    400, 2, f"Invalid value passed for invoice_id: {entry.get('invoice_id')}"
+                )
+            applied = money(dec(entry.get("amount_applied")), org.price_precision)
+            if applied > invoice["balance"]:
+                raise ZohoError(
+                    400,
+                    24016,
+                    "The amount entered is more than the balance due for the selected invoices.",
+                )
+            applied_total += applied
+            checked.append((invoice, applied))
+        if applied_total > amount:
+            raise ZohoError(400, 2, "The amount applied is more than the payment amount.")
+        payment_id = self.state.ids.next()
+        for invoice, applied in checked:
+            invoice.setdefault("_payments", {})[payment_id] = applied
+            self._refresh_invoice(invoice)
+        row = {
+            "payment_id": payment_id,
+            "payment_number": org.next_number("PMT"),
+            "customer_id": contact["contact_id"],
+            "customer_name": contact["contact_name"],
+            "payment_mode": body["payment_mode"],
+            "amount": amount,
+            "unused_amount": amount - applied_total,
+            "amount_refunded": ZERO,
+            "bank_charges": dec(body.get("bank_charges")),
+            "date": body["date"],
+            "reference_number": body.get("reference_number", "") or "",
+            "account_id": str(body.get("account_id", "") or ""),
+            "exchange_rate": dec(body.get("exchange_rate"), Decimal(1)),
+            "currency_code": contact.get("currency_code", org.currency_code),
+            "invoices": [
+                {
+                    "invoice_id": inv["invoice_id"],
+                    "invoice_number": inv["invoice_number"],
+                    "amount_applied": a,
+                    "balance_amount": inv["balance"],
+                }
+                for inv, a in checked
+            ],
+            "last_modified_time": _now(),
+        }
+        org.payments[payment_id] = row
+        return _ok(201, "The payment has been created.", "payment", row)
+
+    async def get_payment(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        return _ok(
+            200,
+            "success",
+            "payment",
+            _get(org.payments, request.path_params["payment_id"], "Payment"),
+        )
+
+    # credit notes
+
+    def _refresh_creditnote(self, row: dict[str, Any]) -> None:
+        used = sum(row.get("_applied", {}).values(), ZERO) + sum(row.get("_refunds", []), ZERO)
+        row["balance"] = row["total"] - used
+        if row.get("status") != "void":
+            row["status"] = "closed" if row["balance"] <= 0 else "open"
+
+    async def list_creditnotes(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        rows = list(org.creditnotes.values())
+        ref = request.query_params.get("reference_number")
+        if ref:
+            rows = [r for r in rows if ref in r.get("reference_number", "")]
+        return _page(request, [self._public(r) for r in rows], "creditnotes")
+
+    async def create_creditnote(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        if not body.get("date"):
+            raise ZohoError(400, 2, "date is required.")
+        row = self._document(org, "creditnotes", body, None)
+        row["creditnote_id"] = self.state.ids.next()
+        row["creditnote_number"] = self._number(
+            request, org, body, "creditnote_number", "CN", org.creditnotes
+        )
+        row["_applied"], row["_refunds"] = {}, []
+        invoice_id = request.query_params.get("invoice_id")
+        if invoice_id:
+            _get(org.invoices, invoice_id, "Invoice")
+            row["invoice_id"] = invoice_id
+        self._refresh_creditnote(row)
+        org.creditnotes[row["creditnote_id"]] = row
+        return _ok(201, "The credit note has been created.", "creditnote", self._public(row))
+
+    async def get_creditnote(self, request: Request, org: Organization | None, body: Any) -> Result:
+        assert org is not None
+        row = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        return _ok(200, "success", "creditnote", self._public(row))
+
+    async def apply_creditnote(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        note = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        applied_rows = []
+        for entry in body.get("invoices") or []:
+            invoice = _get(org.invoices, str(entry.get("invoice_id", "")), "Invoice")
+            amount = money(dec(entry.get("amount_applied")), org.price_precision)
+            if amount > note["balance"] or amount > invoice["balance"]:
+                raise ZohoError(400, 24016, "The amount applied is more than the balance.")
+            note["_applied"][invoice["invoice_id"]] = (
+                note["_applied"].get(invoice["invoice_id"], ZERO) + amount
+            )
+            invoice.setdefault("_credits", {})[note["creditnote_id"]] = (
+                invoice.get("_credits", {}).get(note["creditnote_id"], ZERO) + amount
+            )
+            self._refresh_invoice(invoice)
+            self._refresh_creditnote(note)
+            applied_rows.append({"invoice_id": invoice["invoice_id"], "amount_applied": amount})
+        if not applied_rows:
+            raise ZohoError(400, 2, "Select at least one invoice.")
+        return _ok(
+            200,
+            "Credits have been applied to the invoice(s).",
+            "apply_to_invoices",
+            {"invoices": applied_rows},
+        )
+
+    async def refund_creditnote(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        note = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        amount = money(dec(body.get("amount")), org.price_precision)
+        if amount <= 0 or amount > note["balance"]:
+            raise ZohoError(400, 2, "The refund amount is more than the credit note balance.")
+        if not body.get("from_account_id") or str(body["from_account_id"]) not in {
+            **org.accounts,
+            **org.bank_accounts,
+        }:
+            raise ZohoError(
+                400, 2, f"Invalid value passed for from_account_id: {body.get('from_account_id')}"
+            )
+        note["_refunds"].append(amount)
+        self._refresh_creditnote(note)
+        refund = {
+            "creditnote_refund_id": self.state.ids.next(),
+            "creditnote_id": note["creditnote_id"],
+            "date": body.get("date", ""),
+            "refund_mode": body.get("refund_mode", "") or "",
+            "reference_number": body.get("reference_number", "") or "",
+            "amount": amount,
+            "from_account_id": str(body["from_account_id"]),
+            "description": body.get("description", "") or "",
+        }
+        return _ok(
+            200, "The credit note amount is refunded successfully.", "creditnote_refund", refund
+        )
+
+    async def void_creditnote(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        note = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        note["status"] = "void"
+        return 200, {"code": 0, "message": "The credit note has been voided."}

@@ -1,0 +1,189 @@
+"""Plan drafts -> Zoho Books request bodies (pure functions, no I/O).
+
+Amounts are rounded half-up to the currency's precision and stay ``Decimal``
+(written as exact JSON numbers by ``jsonmoney.dumps``); ids stay strings.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ledgerbridge.canonical.common import Address
+from ledgerbridge.plan import (
+    ContactDraft,
+    CreditRefundDraft,
+    DocumentDraft,
+    DocumentKind,
+    DocumentLine,
+    ItemDraft,
+    PaymentDraft,
+)
+
+from .jsonmoney import quantize
+
+DEFAULT_PAYMENT_MODE = "others"
+
+
+def address(addr: Address | None) -> dict[str, Any] | None:
+    if addr is None:
+        return None
+    body = {
+        "attention": addr.name or addr.company,
+        "address": addr.line1,
+        "street2": addr.line2,
+        "city": addr.city,
+        "state": addr.region,
+        "state_code": addr.region_code,
+        "zip": addr.postal_code,
+        "country": addr.country_code,
+        "phone": addr.phone,
+    }
+    return {k: v for k, v in body.items() if v}
+
+
+def custom_fields(values: dict[str, str]) -> list[dict[str, Any]]:
+    """``{api_name: value}`` -> Zoho's ``custom_fields`` list (addressed by API name)."""
+    return [{"api_name": name, "value": value} for name, value in values.items()]
+
+
+def contact_body(
+    draft: ContactDraft, *, currency_id: str | None, key_field: str | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"contact_name": draft.display_name, "contact_type": "customer"}
+    if draft.company:
+        body["company_name"] = draft.company
+    if currency_id:
+        body["currency_id"] = currency_id
+    for name, addr in (
+        ("billing_address", draft.billing_address),
+        ("shipping_address", draft.shipping_address),
+    ):
+        rendered = address(addr)
+        if rendered:
+            body[name] = rendered
+    if draft.email or draft.first_name or draft.last_name or draft.phone:
+        person = {
+            "first_name": draft.first_name,
+            "last_name": draft.last_name,
+            "email": draft.email,
+            "phone": draft.phone,
+            "is_primary_contact": True,
+        }
+        body["contact_persons"] = [{k: v for k, v in person.items() if v is not None}]
+    fields = dict(draft.custom_fields)
+    if key_field:
+        fields[key_field] = draft.link.key
+    if fields:
+        body["custom_fields"] = custom_fields(fields)
+    return body
+
+
+def item_body(draft: ItemDraft, *, places: int) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": draft.name,
+        "rate": quantize(draft.rate or Decimal(0), places),
+        "product_type": "goods",
+    }
+    if draft.sku:
+        body["sku"] = draft.sku
+    if draft.tax_id:
+        body["tax_id"] = draft.tax_id
+    if draft.description:
+        body["description"] = draft.description
+    if draft.account_id:
+        body["account_id"] = draft.account_id
+    return body
+
+
+def line_body(line: DocumentLine, *, places: int, kind: DocumentKind) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "description": line.description,
+        "rate": quantize(line.rate, places),  # sent for credit notes too (spec defect 5)
+        "quantity": line.quantity,
+    }
+    if line.item is not None:
+        body["item_id"] = line.item.require()
+    else:
+        body["name"] = line.description  # description-only line (spec defect 4)
+    if line.discount:
+        body["discount"] = quantize(line.discount, places)
+    if line.tax_id:
+        body["tax_id"] = line.tax_id
+    if line.account_id and kind is DocumentKind.CREDIT_NOTE:
+        body["account_id"] = line.account_id
+    return body
+
+
+def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": draft.contact.require(),
+        "date": draft.date.isoformat(),
+        "line_items": [line_body(line, places=places, kind=draft.kind) for line in draft.lines],
+        "is_inclusive_tax": draft.taxes_included,
+    }
+    if draft.kind is DocumentKind.SALES_RECEIPT:
+        body["receipt_number"] = draft.key.reference
+        body["payment_mode"] = draft.payment_mode or DEFAULT_PAYMENT_MODE
+        if draft.deposit_account_id:
+            body["account_id"] = draft.deposit_account_id
+    body["reference_number"] = draft.key.reference
+    if draft.exchange_rate is not None:
+        body["exchange_rate"] = draft.exchange_rate
+    if draft.discount:
+        body["discount"] = quantize(draft.discount, places)
+        body["is_discount_before_tax"] = True
+        body["discount_type"] = "entity_level"
+    if draft.shipping_charge:
+        # The spec types shipping_charge as a string (defect 7); an exact decimal string.
+        body["shipping_charge"] = format(quantize(draft.shipping_charge, places), "f")
+        if draft.shipping_tax_id:
+            body["shipping_charge_tax_id"] = draft.shipping_tax_id
+    if draft.adjustment:
+        body["adjustment"] = quantize(draft.adjustment, places)
+        body["adjustment_description"] = draft.adjustment_description or "Rounding"
+    if draft.notes:
+        body["notes"] = draft.notes
+    fields = dict(draft.custom_fields)
+    if key_field:
+        fields[key_field] = draft.key.source_key
+    if fields:
+        body["custom_fields"] = custom_fields(fields)
+    body.update(draft.extra)
+    return body
+
+
+def payment_body(draft: PaymentDraft, *, places: int, key_field: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer_id": draft.contact.require(),
+        "payment_mode": draft.payment_mode or DEFAULT_PAYMENT_MODE,
+        "amount": quantize(draft.amount, places),
+        "date": draft.date.isoformat(),
+        "reference_number": draft.reference or draft.key.reference,
+        # An empty list is an advance: the amount stays as customer credit.
+        "invoices": [
+            {"invoice_id": link.require(), "amount_applied": quantize(amount, places)}
+            for link, amount in draft.applied_to
+        ],
+    }
+    if draft.account_id:
+        body["account_id"] = draft.account_id
+    if draft.exchange_rate is not None:
+        body["exchange_rate"] = draft.exchange_rate
+    if key_field:
+        body["custom_fields"] = custom_fields({key_field: draft.key.source_key})
+    return body
+
+
+def credit_refund_body(
+    draft: CreditRefundDraft, *, places: int, from_account_id: str
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "date": draft.date.isoformat(),
+        "amount": quantize(draft.amount, places),
+        "from_account_id": from_account_id,
+        "refund_mode": draft.payment_mode or DEFAULT_PAYMENT_MODE,
+    }
+    if draft.reference:
+        body["reference_number"] = draft.reference
+    return body

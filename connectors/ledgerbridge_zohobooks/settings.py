@@ -1,0 +1,53 @@
+"""A Zoho Books connection's settings and secrets, as written in ``ledgerbridge.yaml``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
+Plan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
+
+
+class ZohoBooksSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_center: DataCenterCode = "com"
+    organization_id: str | None = Field(default=None, pattern=r"^\d*$")
+    plan: Plan = Field(default="standard", description="Sets the daily quota and in-flight cap.")
+    daily_quota: int | None = Field(default=None, gt=0, description="Overrides the plan's quota.")
+    max_in_flight: int | None = Field(default=None, gt=0, le=10)
+    requests_per_minute: int = Field(default=90, gt=0, le=100)
+    key_field: str | None = Field(
+        default="cf_ledgerbridge_key",
+        description="API name of the custom field holding our source key on documents/payments.",
+    )
+    key_field_unique: bool = Field(
+        default=False,
+        description="True when the organisation marks key_field unique: writes go through "
+        "Zoho's upsert by unique custom field and are idempotent at Zoho.",
+    )
+    contact_key_field: str | None = None
+    mark_invoices_sent: bool = True
+    refund_account_id: str | None = Field(
+        default=None, description="Default from_account_id for credit-note refunds."
+    )
+    api_url: str | None = Field(
+        default=None, description="Override of the API domain (an emulator or a proxy)."
+    )
+    accounts_url: str | None = Field(
+        default=None, description="Override of the accounts (OAuth) server (an emulator)."
+    )
+
+
+class ZohoBooksSecrets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: SecretStr | None = None
+    client_secret: SecretStr | None = None
+    refresh_token: SecretStr | None = None
+    # Written at run time by the connector through the credential store (never in YAML):
+    access_token: SecretStr | None = None
+    access_token_expires_at: str | None = None
+    api_domain: str | None = None

@@ -1,0 +1,580 @@
+"""The Zoho Books ``Target``: plan drafts in, Zoho Books records out.
+
+Idempotency (facts doc §10), strongest first:
+
+* invoices with ``key_field_unique``: ``PUT /invoices`` with
+  ``X-Unique-Identifier-Key/-Value`` and ``X-Upsert: true`` -- Zoho itself
+  de-duplicates on our key, so a retry after a lost response is harmless;
+* otherwise search before create (exact match on ``reference_number`` and, when
+  present, our key custom field), and after a create whose response was lost
+  search again before retrying -- never a blind retry of a ``POST``;
+* sales receipts carry the order reference as their ``receipt_number``
+  (auto-numbering off), so a repeated create collides instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, cast
+
+import httpx
+
+from ledgerbridge.canonical.money import minor_units
+from ledgerbridge.contracts import ConnectorContext, Target
+from ledgerbridge.contracts.target import TargetDocument, TargetIdentity
+from ledgerbridge.errors import (
+    NeedsMapping,
+    NotFound,
+    PermissionDenied,
+    TransientError,
+    ValidationFailed,
+)
+from ledgerbridge.plan import (
+    BusinessKey,
+    ContactDraft,
+    CreditApplication,
+    CreditRefundDraft,
+    DocumentDraft,
+    DocumentKind,
+    ItemDraft,
+    LookupEntry,
+    LookupKind,
+    PaymentDraft,
+    TargetRef,
+)
+
+from . import models, payloads
+from .auth import TokenManager
+from .client import PLATFORM, ZohoClient
+from .datacenters import data_center, trusted_accounts_server
+from .jsonmoney import quantize
+from .limits import LimitConfig, RateLimiter, limiter_for
+from .settings import ZohoBooksSecrets, ZohoBooksSettings
+
+PAYMENT_MODES = (
+    "cash",
+    "check",
+    "creditcard",
+    "banktransfer",
+    "bankremittance",
+    "autotransaction",
+    "others",
+)
+
+
+class _Kind:
+    """Where each document kind lives in the API."""
+
+    def __init__(
+        self,
+        path: str,
+        key: str,
+        list_key: str,
+        id_field: str,
+        number_field: str,
+        model: type[models.Document],
+    ):
+        self.path, self.key, self.list_key = path, key, list_key
+        self.id_field, self.number_field, self.model = id_field, number_field, model
+
+
+KINDS: dict[DocumentKind, _Kind] = {
+    DocumentKind.INVOICE: _Kind(
+        "/invoices", "invoice", "invoices", "invoice_id", "invoice_number", models.Invoice
+    ),
+    DocumentKind.SALES_RECEIPT: _Kind(
+        "/salesreceipts",
+        "salesreceipt",
+        "salesreceipts",
+        "sales_receipt_id",
+        "receipt_number",
+        models.SalesReceipt,
+    ),
+    DocumentKind.CREDIT_NOTE: _Kind(
+        "/creditnotes",
+        "creditnote",
+        "creditnotes",
+        "creditnote_id",
+        "creditnote_number",
+        models.CreditNote,
+    ),
+}
+
+
+class ZohoBooksTarget(Target):
+    def __init__(self, context: ConnectorContext) -> None:
+        self.context = context
+        self.settings = cast(ZohoBooksSettings, context.settings)
+        secrets = cast(ZohoBooksSecrets, context.secrets)
+        dc = data_center(self.settings.data_center)
+        overrides = frozenset(
+            u.rstrip("/") for u in (self.settings.api_url, self.settings.accounts_url) if u
+        )
+        accounts = trusted_accounts_server(
+            self.settings.accounts_url or dc.accounts_server, extra=overrides
+        )
+        api_domain = (self.settings.api_url or dc.api_domain).rstrip("/")
+        self.http = httpx.AsyncClient(
+            transport=context.transport, timeout=httpx.Timeout(30.0, connect=10.0)
+        )
+        self.tokens = TokenManager(
+            connection_id=context.connection_id,
+            http=self.http,
+            accounts_server=accounts,
+            client_id=secrets.client_id.get_secret_value() if secrets.client_id else "",
+            client_secret=secrets.client_secret.get_secret_value() if secrets.client_secret else "",
+            refresh_token=secrets.refresh_token.get_secret_value()
+            if secrets.refresh_token
+            else None,
+            credentials=context.credentials,
+            locks=context.locks,
+        )
+        self.limit_config = LimitConfig.for_plan(
+            self.settings.plan,
+            per_minute=self.settings.requests_per_minute,
+            daily_quota=self.settings.daily_quota,
+            max_in_flight=self.settings.max_in_flight,
+        )
+        self.client = ZohoClient(
+            http=self.http,
+            tokens=self.tokens,
+            api_base=f"{api_domain}/books/v3",
+            organization_id=self.settings.organization_id,
+            limiter=self._limiter,
+            clock=context.clock,
+            trusted_domains=overrides,
+        )
+        self._currencies: list[models.Currency] | None = None
+        self._identity: TargetIdentity | None = None
+
+    def _limiter(self) -> RateLimiter:
+        org = self.settings.organization_id or "-"
+        return limiter_for(org, self.limit_config, self.context.clock)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # ------------------------------------------------------------------ organisation
+
+    async def identity(self) -> TargetIdentity:
+        body = await self.client.call("GET", "/organizations", with_org=False)
+        orgs = [models.Organization.model_validate(o) for o in body.get("organizations") or []]
+        reachable = tuple(o.organization_id for o in orgs)
+        wanted = self.settings.organization_id
+        if not wanted:
+            raise PermissionDenied(
+                "no organization_id is configured for this Zoho Books connection; the token "
+                f"reaches: {', '.join(f'{o.organization_id} ({o.name})' for o in orgs) or 'none'}",
+                platform=PLATFORM,
+            )
+        for org in orgs:
+            if org.organization_id == wanted:
+                self._identity = TargetIdentity(
+                    organization_id=wanted,
+                    name=org.name,
+                    base_currency=org.currency_code,
+                    reachable=reachable,
+                )
+                return self._identity
+        raise PermissionDenied(
+            f"the configured Zoho Books organization_id {wanted} is not reachable with this "
+            f"connection's token; it reaches: "
+            f"{', '.join(f'{o.organization_id} ({o.name})' for o in orgs) or 'no organisation'}. "
+            "Fix organization_id or reconnect as a user of that organisation.",
+            platform=PLATFORM,
+            details={"configured": wanted, "reachable": list(reachable)},
+        )
+
+    async def _base_currency(self) -> str | None:
+        if self._identity is None:
+            await self.identity()
+        return self._identity.base_currency if self._identity else None
+
+    async def _currency_list(self) -> list[models.Currency]:
+        if self._currencies is None:
+            rows = await self.client.pages("/settings/currencies", "currencies")
+            self._currencies = [models.Currency.model_validate(r) for r in rows]
+        return self._currencies
+
+    async def _currency(self, code: str) -> models.Currency:
+        for currency in await self._currency_list():
+            if currency.currency_code == code:
+                return currency
+        raise NeedsMapping(
+            f"currency {code} is not enabled in Zoho Books organisation "
+            f"{self.settings.organization_id}; add it under Settings > Currencies",
+            missing=f"currency:{code}",
+            platform=PLATFORM,
+        )
+
+    async def _places(self, code: str) -> int:
+        for currency in self._currencies or []:
+            if currency.currency_code == code and currency.price_precision is not None:
+                return currency.price_precision
+        return minor_units(code)
+
+    # ------------------------------------------------------------------ contacts
+
+    async def find_contact(
+        self, *, email: str | None = None, key: str | None = None
+    ) -> TargetRef | None:
+        field = self.settings.contact_key_field
+        if key and field:
+            rows = await self.client.pages("/contacts", "contacts", {"search_text": key})
+            for row in rows:
+                contact = models.Contact.model_validate(row)
+                if contact.custom_field_hash.get(field) == key:
+                    return _ref("contact", contact.contact_id)
+        if email:
+            rows = await self.client.pages("/contacts", "contacts", {"email": email})
+            for row in rows:
+                contact = models.Contact.model_validate(row)
+                if (contact.email or "").lower() == email.lower():  # exact, never "contains"
+                    return _ref("contact", contact.contact_id)
+        return None
+
+    async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
+        currency_id = (await self._currency(draft.currency)).currency_id if draft.currency else None
+        return payloads.contact_body(
+            draft, currency_id=currency_id, key_field=self.settings.contact_key_field
+        )
+
+    async def create_contact(self, draft: ContactDraft) -> TargetRef:
+        body = await self._contact_body(draft)
+
+        async def find() -> TargetRef | None:
+            return await self.find_contact(email=draft.email, key=draft.link.key)
+
+        result = await self._create("/contacts", body, find)
+        if isinstance(result, TargetRef):
+            return result
+        return _ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+
+    async def update_contact(self, ref: TargetRef, draft: ContactDraft) -> TargetRef:
+        body = await self._contact_body(draft)
+        result = await self.client.call("PUT", f"/contacts/{ref.target_id}", body=body)
+        return _ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+
+    # ------------------------------------------------------------------ items
+
+    async def find_item(self, *, sku: str) -> TargetRef | None:
+        # The Books spec has no sku filter: search, then insist on an exact SKU match.
+        rows = await self.client.pages("/items", "items", {"search_text": sku})
+        for row in rows:
+            item = models.Item.model_validate(row)
+            if item.sku == sku:
+                return _ref("item", item.item_id)
+        return None
+
+    async def create_item(self, draft: ItemDraft) -> TargetRef:
+        base = await self._base_currency() or "USD"
+        body = payloads.item_body(draft, places=await self._places(base))
+
+        async def find() -> TargetRef | None:
+            return await self.find_item(sku=draft.sku) if draft.sku else None
+
+        result = await self._create("/items", body, find)
+        if isinstance(result, TargetRef):
+            return result
+        return _ref("item", models.Item.model_validate(result["item"]).item_id)
+
+    async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef:
+        base = await self._base_currency() or "USD"
+        body = payloads.item_body(draft, places=await self._places(base))
+        result = await self.client.call("PUT", f"/items/{ref.target_id}", body=body)
+        return _ref("item", models.Item.model_validate(result["item"]).item_id)
+
+    # ------------------------------------------------------------------ documents
+
+    async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
+        base = await self._base_currency()
+        await self._currency(draft.currency)  # the currency must exist in the org
+        if base and draft.currency != base and draft.exchange_rate is None:
+            raise ValidationFailed(
+                f"{draft.kind.value} {draft.key.reference} is in {draft.currency} but the "
+                f"organisation's base currency is {base}: an exchange_rate is required",
+                platform=PLATFORM,
+            )
+        if not draft.lines:
+            raise ValidationFailed(
+                f"{draft.kind.value} {draft.key.reference} has no lines", platform=PLATFORM
+            )
+        return payloads.document_body(
+            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
+        )
+
+    def _ref_for(self, kind: DocumentKind, row: dict[str, Any]) -> TargetRef:
+        spec = KINDS[kind]
+        doc = spec.model.model_validate(row)
+        return TargetRef(
+            kind=kind.value,
+            target_id=str(row[spec.id_field]),
+            number=row.get(spec.number_field),
+            last_modified=_timestamp(doc.last_modified_time),
+        )
+
+    async def create_document(self, draft: DocumentDraft) -> TargetRef:
+        spec = KINDS[draft.kind]
+        body = await self._document_body(draft)
+        params: dict[str, Any] = {}
+        if draft.kind is DocumentKind.SALES_RECEIPT:
+            params["ignore_auto_number_generation"] = "true"
+        if draft.kind is DocumentKind.CREDIT_NOTE and draft.against is not None:
+            params["invoice_id"] = draft.against.require()
+        if (
+            draft.kind is DocumentKind.INVOICE
+            and self.settings.key_field
+            and self.settings.key_field_unique
+        ):
+            result = await self.client.call(
+                "PUT",
+                "/invoices",
+                body=body,
+                headers={
+                    "X-Unique-Identifier-Key": self.settings.key_field,
+                    "X-Unique-Identifier-Value": draft.key.source_key,
+                    "X-Upsert": "true",
+                },
+            )
+            ref = self._ref_for(draft.kind, result[spec.key])
+        else:
+            existing = await self.find_document(draft.kind, draft.key)
+            if existing is not None:
+                return existing.ref  # written before (a crash between write and record)
+
+            async def find() -> TargetRef | None:
+                doc = await self.find_document(draft.kind, draft.key)
+                return doc.ref if doc else None
+
+            created = await self._create(spec.path, body, find, params=params)
+            if isinstance(created, TargetRef):
+                return created
+            ref = self._ref_for(draft.kind, created[spec.key])
+        if draft.kind is DocumentKind.INVOICE and self.settings.mark_invoices_sent:
+            await self.client.call("POST", f"/invoices/{ref.target_id}/status/sent")
+        return ref
+
+    async def _create(
+        self,
+        path: str,
+        body: dict[str, Any],
+        find: Callable[[], Awaitable[TargetRef | None]],
+        *,
+        params: dict[str, Any] | None = None,
+        attempts: int = 3,
+    ) -> dict[str, Any] | TargetRef:
+        """POST once; if the outcome is unknown, look for the record before trying again."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self.client.call(
+                    "POST", path, params=params, body=body, retry_transient=False
+                )
+            except TransientError:
+                found = await find()
+                if found is not None:
+                    return found
+                if attempt == attempts:
+                    raise
+                await self.context.clock.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def update_document(self, ref: TargetRef, draft: DocumentDraft) -> TargetRef:
+        spec = KINDS[draft.kind]
+        body = await self._document_body(draft)
+        result = await self.client.call("PUT", f"{spec.path}/{ref.target_id}", body=body)
+        return self._ref_for(draft.kind, result[spec.key])
+
+    async def void_document(self, ref: TargetRef) -> None:
+        kind = DocumentKind(ref.kind)
+        if kind is DocumentKind.SALES_RECEIPT:
+            raise ValidationFailed(
+                f"sales receipt {ref.number or ref.target_id} cannot be voided in Zoho Books; "
+                "issue a credit note and refund instead",
+                platform=PLATFORM,
+            )
+        await self.client.call("POST", f"{KINDS[kind].path}/{ref.target_id}/status/void")
+
+    def _document(
+        self, kind: DocumentKind, row: dict[str, Any], key: BusinessKey | None
+    ) -> TargetDocument:
+        doc = KINDS[kind].model.model_validate(row)
+        return TargetDocument(
+            ref=self._ref_for(kind, row),
+            key=key,
+            status=doc.status,
+            total=doc.total,
+            balance=doc.balance,
+            currency=doc.currency_code,
+            fields=row,
+            last_modified=_timestamp(doc.last_modified_time),
+        )
+
+    async def find_document(self, kind: DocumentKind, key: BusinessKey) -> TargetDocument | None:
+        spec = KINDS[kind]
+        if kind is DocumentKind.SALES_RECEIPT:
+            query = {"receipt_number": key.reference}
+        else:
+            query = {"reference_number": key.reference}
+        rows = await self.client.pages(spec.path, spec.list_key, query)
+        field = self.settings.key_field
+        for row in rows:
+            doc = spec.model.model_validate(row)
+            number = (
+                row.get(spec.number_field)
+                if kind is DocumentKind.SALES_RECEIPT
+                else doc.reference_number
+            )
+            if number != key.reference or doc.status == "void":
+                continue  # Zoho may match loosely; we only accept an exact match
+            stored_key = doc.custom_field_hash.get(field) if field else None
+            if stored_key not in (None, "", key.source_key):
+                continue  # same reference, another record (e.g. a second refund)
+            return self._document(kind, row, key)
+        return None
+
+    async def get_document(self, ref: TargetRef) -> TargetDocument:
+        kind = DocumentKind(ref.kind)
+        spec = KINDS[kind]
+        body = await self.client.call("GET", f"{spec.path}/{ref.target_id}")
+        return self._document(kind, body[spec.key], None)
+
+    # ------------------------------------------------------------------ money movements
+
+    async def _find_payment(self, draft: PaymentDraft) -> TargetRef | None:
+        reference = draft.reference or draft.key.reference
+        rows = await self.client.pages(
+            "/customerpayments",
+            ("customer_payments", "customerpayments"),
+            {"reference_number": reference},
+        )
+        field = self.settings.key_field
+        for row in rows:
+            payment = models.CustomerPayment.model_validate(row)
+            if payment.reference_number != reference:
+                continue
+            stored = payment.custom_field_hash.get(field) if field else None
+            if stored not in (None, "", draft.key.source_key):
+                continue
+            return _ref("payment", payment.payment_id)
+        return None
+
+    async def record_payment(self, draft: PaymentDraft) -> TargetRef:
+        base = await self._base_currency()
+        if base and draft.currency != base and draft.exchange_rate is None:
+            await self._currency(draft.currency)
+        body = payloads.payment_body(
+            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
+        )
+        existing = await self._find_payment(draft)
+        if existing is not None:
+            return existing
+        result = await self._create("/customerpayments", body, lambda: self._find_payment(draft))
+        if isinstance(result, TargetRef):
+            return result
+        return _ref("payment", models.CustomerPayment.model_validate(result["payment"]).payment_id)
+
+    async def apply_credit(self, application: CreditApplication) -> None:
+        base = await self._base_currency() or "USD"
+        await self.client.call(
+            "POST",
+            f"/creditnotes/{application.credit_note.require()}/invoices",
+            body={
+                "invoices": [
+                    {
+                        "invoice_id": application.document.require(),
+                        "amount_applied": quantize(application.amount, await self._places(base)),
+                    }
+                ]
+            },
+        )
+
+    async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef:
+        account = draft.from_account_id or self.settings.refund_account_id
+        if not account:
+            raise NeedsMapping(
+                "a credit-note refund needs the account the money left from (from_account_id); "
+                "map one for the payment gateway or set refund_account_id",
+                missing="account:refund_from",
+                platform=PLATFORM,
+            )
+        note = await self.get_document(
+            TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
+        )
+        places = await self._places(note.currency or "USD")
+        result = await self.client.call(
+            "POST",
+            f"/creditnotes/{draft.credit_note.require()}/refunds",
+            body=payloads.credit_refund_body(draft, places=places, from_account_id=account),
+        )
+        refund = models.CreditNoteRefund.model_validate(result["creditnote_refund"])
+        return _ref("credit_refund", refund.creditnote_refund_id)
+
+    # ------------------------------------------------------------------ lookups
+
+    async def lookups(self, kind: LookupKind) -> list[LookupEntry]:
+        if kind is LookupKind.TAXES:
+            rows = await self.client.pages("/settings/taxes", "taxes")
+            taxes = [models.Tax.model_validate(r) for r in rows]
+            return [
+                LookupEntry(
+                    kind=kind,
+                    target_id=t.tax_id,
+                    name=t.tax_name,
+                    details={"percentage": str(t.tax_percentage)},
+                )
+                for t in taxes
+            ]
+        if kind is LookupKind.CURRENCIES:
+            self._currencies = None
+            return [
+                LookupEntry(
+                    kind=kind,
+                    target_id=c.currency_id,
+                    name=c.currency_code,
+                    details={"base": c.is_base_currency},
+                )
+                for c in await self._currency_list()
+            ]
+        if kind in (LookupKind.ACCOUNTS, LookupKind.BANK_ACCOUNTS):
+            path, key = (
+                ("/chartofaccounts", "chartofaccounts")
+                if kind is LookupKind.ACCOUNTS
+                else ("/bankaccounts", "bankaccounts")
+            )
+            accounts = [
+                models.Account.model_validate(r) for r in await self.client.pages(path, key)
+            ]
+            return [
+                LookupEntry(
+                    kind=kind,
+                    target_id=a.account_id,
+                    name=a.account_name,
+                    details={"type": a.account_type},
+                )
+                for a in accounts
+            ]
+        if kind is LookupKind.ITEMS:
+            items = [
+                models.Item.model_validate(r) for r in await self.client.pages("/items", "items")
+            ]
+            return [
+                LookupEntry(kind=kind, target_id=i.item_id, name=i.name, details={"sku": i.sku})
+                for i in items
+            ]
+        if kind is LookupKind.PAYMENT_MODES:
+            return [LookupEntry(kind=kind, target_id=m, name=m) for m in PAYMENT_MODES]
+        raise NotFound(f"Zoho Books has no lookup {kind}", platform=PLATFORM)
+
+
+def _ref(kind: str, target_id: str) -> TargetRef:
+    return TargetRef(kind=kind, target_id=target_id)
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
