@@ -70,7 +70,9 @@ class WooClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _send(self, path: str, params: dict[str, Any]) -> httpx.Response:
+    async def _send(
+        self, path: str, params: dict[str, Any], expect: type
+    ) -> tuple[httpx.Response, Any]:
         try:
             response = await self._http.get(path, params=params)
         except httpx.TransportError as exc:  # timeouts, refused and dropped connections
@@ -78,13 +80,16 @@ class WooClient:
                 f"woocommerce: GET {path} failed in transport ({type(exc).__name__})",
                 platform=PLATFORM,
             ) from exc
-        if response.is_success:
-            return response
-        raise error_for(response)
+        if not response.is_success:
+            raise error_for(response)
+        # Parsed inside the retried call: an HTML page with status 200 is retried too.
+        return response, parse_json(response, expect)
 
-    async def _get(self, path: str, params: dict[str, Any]) -> httpx.Response:
-        async def attempt() -> httpx.Response:
-            return await self._send(path, params)
+    async def _get(
+        self, path: str, params: dict[str, Any], expect: type
+    ) -> tuple[httpx.Response, Any]:
+        async def attempt() -> tuple[httpx.Response, Any]:
+            return await self._send(path, params, expect)
 
         try:
             return await call_with_retry(attempt, self._policy, sleep=self._sleep)
@@ -97,7 +102,7 @@ class WooClient:
         query_client = self._build("query")
         previous, self._http = self._http, query_client
         try:
-            response = await call_with_retry(attempt, self._policy, sleep=self._sleep)
+            result = await call_with_retry(attempt, self._policy, sleep=self._sleep)
         except AuthFailed:
             self._http = previous
             await query_client.aclose()
@@ -109,16 +114,17 @@ class WooClient:
         )
         self.mode = "query"
         await previous.aclose()
-        return response
+        return result
 
     async def get_object(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self._get(path, params or {})
-        data: dict[str, Any] = parse_json(response, dict)
-        return data
+        _, data = await self._get(path, params or {}, dict)
+        result: dict[str, Any] = data
+        return result
 
     async def get_page(self, path: str, params: dict[str, Any], page: int, per_page: int) -> Page:
-        response = await self._get(path, {**params, "page": page, "per_page": per_page})
-        items: list[dict[str, Any]] = parse_json(response, list)
+        response, items = await self._get(
+            path, {**params, "page": page, "per_page": per_page}, list
+        )
         bad = [i for i, item in enumerate(items) if not isinstance(item, dict)]
         if bad:
             raise TransientError(
