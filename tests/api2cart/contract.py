@@ -156,15 +156,24 @@ class OpenApiContract:
 
     @staticmethod
     def response_problems(api_method: str, validator: Any, payload: Any) -> list[str]:
-        problems = []
-        for error in validator.iter_errors(payload):
-            allowed = any(
-                re.search(pattern, error.json_path) and error.validator == keyword
-                for pattern, keyword, _why in ALLOWED_DEFECTS
-            )
-            if not allowed:
-                problems.append(f"{api_method} response {error.json_path}: {error.message}")
-        return problems
+        return [
+            f"{api_method} response {error.json_path}: {error.message}"
+            for error in validator.iter_errors(payload)
+            if not _allowed(error)
+        ]
+
+
+def _allowed(error: Any) -> bool:
+    """An allow-listed defect -- also inside ``anyOf`` (``X | null``): one branch must pass."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        branches: dict[Any, list[Any]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        return any(all(_allowed(sub) for sub in subs) for subs in branches.values())
+    return any(
+        re.search(pattern, error.json_path) and error.validator == keyword
+        for pattern, keyword, _why in ALLOWED_DEFECTS
+    )
 
 
 class ContractTransport(httpx.AsyncBaseTransport):
