@@ -22,6 +22,7 @@ Lifecycle (invoice policy)::
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -35,6 +36,7 @@ from ..plan import (
     CreditRefundDraft,
     DocumentDraft,
     DocumentKind,
+    DocumentLine,
     ItemDraft,
     Link,
     PaymentDraft,
@@ -45,6 +47,7 @@ class MappingRuntime(Protocol):
     """What the planner needs from a compiled YAML mapping (``ledgerbridge.mapping``)."""
 
     posting_policy: str
+    mapping: Any  # the validated mapping file (daily_summary reads its summary and tax rules)
 
     def skip_reason(self, order: Order) -> str | None: ...
 
@@ -67,6 +70,8 @@ class MappingRuntime(Protocol):
     def credit_refund(
         self, order: Order, refund: Refund, credit_note: Link, trace: list[Any]
     ) -> CreditRefundDraft | None: ...
+
+    def summary_lines(self, orders: Sequence[Order], trace: list[Any]) -> list[DocumentLine]: ...
 
 
 class Operation(StrEnum):

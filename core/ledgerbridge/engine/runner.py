@@ -13,21 +13,25 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import anyio.to_thread
 
-from ..canonical import EntityType, Order
+from ..canonical import EntityType, Order, OrderStatus
 from ..config import PipelineConfig
 from ..contracts.source import Change, ChangePage, Source
 from ..contracts.target import Target, TargetIdentity
-from ..errors import LedgerbridgeError, NotFound, RateLimited, SyncError
+from ..errors import LedgerbridgeError, NotFound, RateLimited, SyncError, ValidationFailed
+from ..plan import ContactDraft, DocumentKind, Link
 from ..store import InboxEvent, RecordState, Store, SyncRecord
 from ..store.types import utcnow
+from . import summary
 from .executor import Executor
 from .journal import Journal
 from .planner import (
+    NOT_A_SALE,
     MappingRuntime,
     Operation,
     Plan,
@@ -122,11 +126,16 @@ class PipelineRunner:
         self.organization_id = organization_id
         self.on_record = on_record
         self.should_stop: Callable[[], bool] = lambda: False
+        self.today: Callable[[], date] = lambda: utcnow().date()
         self.executor = Executor(target, journal, source_wins=source_wins)
         self._identity: TargetIdentity | None = None
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    @property
+    def summarizing(self) -> bool:
+        return self.pipeline.posting_policy == "daily_summary"
 
     def stopping_when(self, should_stop: Callable[[], bool]) -> PipelineRunner:
         """Check ``should_stop`` between records (graceful shutdown of ``ledgerbridge run``)."""
@@ -147,6 +156,8 @@ class PipelineRunner:
                     return report
             if not dry_run:
                 await self.retry_due(report)
+                if self.summarizing:
+                    await self.close_days(self.today())
         return report
 
     async def _read(
@@ -212,6 +223,8 @@ class PipelineRunner:
                 raise change.error
             if change.deleted:
                 plan = await self._plan_deletion(change)
+            elif isinstance(change.record, Order) and self.summarizing:
+                return await self._summarize(change.record, change, record, started, dry_run)
             elif isinstance(change.record, Order):
                 prior = await self._db(self._prior, change.record)
                 plan = plan_order(change.record, self.runtime, self.pipeline.posting_policy, prior)
@@ -298,6 +311,176 @@ class PipelineRunner:
         jitter = timedelta(seconds=backoff.total_seconds() * random.uniform(0, 0.2))
         when: datetime = utcnow() + backoff + jitter
         return when
+
+    # ----------------------------------------------------------------- daily summary
+
+    async def _summarize(
+        self, order: Order, change: Change, record: SyncRecord, started: datetime, dry_run: bool
+    ) -> RecordOutcome:
+        """daily_summary: store the order's contribution to its day; posting waits for the day."""
+        reason = self.runtime.skip_reason(order)
+        if reason is None and order.status in NOT_A_SALE:
+            reason = f"order {order.number} is {NOT_A_SALE[order.status]}, not a sale"
+        if order.status is OrderStatus.UNKNOWN:
+            raise ValidationFailed(
+                f"order {order.number} has a status the connector does not know; not summarized"
+            )
+        if reason is not None:
+            return await self._finish(record, change, RecordState.SKIPPED, started, reason=reason)
+        trace: list[Any] = []
+        withdrawn = order.status is OrderStatus.DELETED or order.is_cancelled
+        contrib = (
+            summary.empty_contribution(order)
+            if withdrawn and order.amount_received.is_zero()
+            else summary.contribution(order, self.runtime, trace)
+        )
+        if dry_run:
+            return self._emit(
+                RecordOutcome(self.pipeline.id, change.entity, change.external_id, change.version,
+                              RecordState.PENDING, reason=f"summary contribution {contrib}",
+                              record_id=record.id)
+            )  # fmt: skip
+        bucket = f"{contrib['day']}|{contrib['currency']}"
+        binding = self.journal.make_binding(
+            "order", order.source.external_id, "summary", bucket, contrib
+        )
+        await self._db(self.journal.bind, binding)
+        return await self._finish(
+            record,
+            change,
+            RecordState.PENDING,
+            started,
+            reason=f"in the daily summary of {contrib['day']} {contrib['currency']} "
+            "(posted once the day closes)",
+        )
+
+    async def close_days(self, today: date) -> list[str]:
+        """Post every closed day's summary (or its adjustment) and the day's refunds."""
+        contributions = await self._db(self._summary_bindings)
+        days: dict[str, list[Any]] = {}
+        refund_days: dict[str, list[tuple[Any, str]]] = {}
+        for b in contributions:
+            c = b.snapshot
+            days.setdefault(f"{c['day']}|{c['currency']}", []).append(b)
+            for refund_day in c.get("refunds", {}):
+                refund_days.setdefault(f"{refund_day}|{c['currency']}", []).append((b, refund_day))
+        posted: list[str] = []
+        for bucket, group in sorted(days.items()):
+            day = bucket.split("|")[0]
+            if date.fromisoformat(day) >= today:
+                continue
+            sales = summary.add(b.snapshot["sales"] for b in group)
+            total = sum((Decimal(b.snapshot["total"]) for b in group), Decimal(0))
+            inclusive = any(b.snapshot.get("taxes_included") for b in group)
+            if await self._post_bucket(bucket, "sales", sales, total, inclusive):
+                posted.append(bucket)
+            for b in group:
+                await self._db(self._mark_summarized, b.external_id, bucket)
+        for bucket, pairs in sorted(refund_days.items()):
+            day = bucket.split("|")[0]
+            if date.fromisoformat(day) >= today:
+                continue
+            credit = summary.add(b.snapshot["refunds"][d] for b, d in pairs)
+            total = sum(
+                (Decimal(b.snapshot.get("refund_totals", {}).get(d, "0")) for b, d in pairs),
+                Decimal(0),
+            )
+            inclusive = any(b.snapshot.get("taxes_included") for b, _ in pairs)
+            if await self._post_bucket(bucket, "refunds", credit, total, inclusive):
+                posted.append(f"refunds {bucket}")
+        return posted
+
+    async def _post_bucket(
+        self, bucket: str, what: str, amounts: dict[str, Decimal], total: Decimal, inclusive: bool
+    ) -> bool:
+        """Post a day's sales (or refunds) once; later differences as adjusting documents."""
+        day, currency = bucket.split("|")
+        base_kind = DocumentKind.INVOICE if what == "sales" else DocumentKind.CREDIT_NOTE
+        label = "Sales" if what == "sales" else "Refunds"
+        posted = await self._db(self.journal.binding, "day", bucket, f"summary_{what}")
+        contact = ContactDraft(
+            link=Link(key=f"contact:summary:{currency}"),
+            display_name=f"{self.runtime.mapping.summary.contact_name} ({currency})",
+            currency=currency,
+        )
+        rates = {
+            e.tax_id: Decimal(str(e.rate))
+            for e in self.runtime.mapping.lookups.taxes.entries
+            if e.rate is not None
+        }
+        writes: list[PlannedWrite] = []
+        if posted is None:
+            if not amounts:
+                return False
+            draft = summary.summary_draft(
+                kind=base_kind, day=day, currency=currency, amounts=amounts, contact=contact.link,
+                tax_rates=rates, stated_total=total, taxes_included=inclusive, label=label,
+                key_suffix=what,
+            )  # fmt: skip
+            snapshot = {"amounts": {k: str(v) for k, v in amounts.items()}, "total": str(total),
+                        "adjustments": 0}  # fmt: skip
+            writes.append(PlannedWrite(Operation.CREATE_DOCUMENT, "day", bucket, f"summary_{what}",
+                                       f"{label.lower()} of {day} {currency}", draft=draft,
+                                       snapshot=snapshot))  # fmt: skip
+        else:
+            before = {k: Decimal(v) for k, v in posted.snapshot.get("amounts", {}).items()}
+            diff = summary.delta(amounts, before)
+            if not diff:
+                return False
+            n = int(posted.snapshot.get("adjustments", 0)) + 1
+            more = {k: v for k, v in diff.items() if v > 0}
+            less = {k: -v for k, v in diff.items() if v < 0}
+            for part, amounts_part in (("increase", more), ("decrease", less)):
+                if not amounts_part:
+                    continue
+                grows = (part == "increase") == (what == "sales")
+                kind = DocumentKind.INVOICE if grows else DocumentKind.CREDIT_NOTE
+                draft = summary.summary_draft(
+                    kind=kind, day=day, currency=currency, amounts=amounts_part,
+                    contact=contact.link, tax_rates=rates, stated_total=None,
+                    taxes_included=inclusive, label=f"{label} adjustment {n}",
+                    key_suffix=f"{what}-adjustment-{n}-{part}",
+                )  # fmt: skip
+                writes.append(PlannedWrite(Operation.CREATE_DOCUMENT, "day", bucket,
+                                           f"summary_{what}_adjustment_{n}_{part}",
+                                           f"late change to {day} {currency}: {part}",
+                                           draft=draft))  # fmt: skip
+            new_baseline = dict(posted.snapshot)
+            new_baseline.update(
+                amounts={k: str(v) for k, v in amounts.items()}, total=str(total), adjustments=n
+            )
+        plan = Plan(order_key=f"summary:{bucket}", version=None, writes=writes, contact=contact)
+        await self.executor.execute(plan, None)
+        if posted is not None:
+            posted.snapshot = new_baseline
+            await self._db(self.journal.bind, posted)
+        return True
+
+    def _summary_bindings(self) -> list[Any]:
+        from sqlmodel import select
+
+        from ..store import CrossReference
+
+        s = self.journal.scope
+        with self.store.session() as session:
+            stmt = select(CrossReference).where(
+                CrossReference.tenant_id == s.tenant_id,
+                CrossReference.source_connection_id == s.source_connection_id,
+                CrossReference.target_connection_id == s.target_connection_id,
+                CrossReference.target_kind == "summary",
+            )
+            return list(session.exec(stmt))
+
+    def _mark_summarized(self, external_id: str, bucket: str) -> None:
+        record = self.journal.record("order", external_id)
+        if record.state == RecordState.PENDING.value and record.id is not None:
+            self.journal.transition(
+                record.id,
+                RecordState.SYNCED,
+                started_at=utcnow(),
+                version=record.source_version,
+                reason=f"posted in the daily summary of {bucket.replace('|', ' ')}",
+            )
 
     # ----------------------------------------------------------------- prior state
 

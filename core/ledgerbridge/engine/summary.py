@@ -1,0 +1,151 @@
+"""The daily_summary posting policy: one document per day × currency.
+
+Each order's *contribution* (net amount per target tax and income account,
+and per refund the same for credit) is computed through the mapping when the
+order is read and stored with the order's binding.  When a day closes, the
+contributions of that day are summed into one summary invoice (a line per tax
+/ account) and the day's refunds into one summary credit note.  A change to a
+day already posted never rewrites it: the difference becomes an *adjusting*
+document (a supplementary invoice for increases, a credit note for decreases).
+
+Pure functions here; the runner does the storing and posting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from ..canonical import Order
+from ..plan import BusinessKey, DocumentDraft, DocumentKind, DocumentLine, Link
+
+Bucket = dict[str, Decimal]  # "tax_id|account_id" -> amount
+
+
+def day_of(order: Order) -> date:
+    return (order.processed_at or order.created_at).date()
+
+
+def _key(line: DocumentLine) -> str:
+    return f"{line.tax_id or ''}|{line.account_id or ''}"
+
+
+def _sum_lines(lines: Iterable[DocumentLine]) -> Bucket:
+    out: Bucket = {}
+    for line in lines:
+        amount = line.rate * line.quantity - (line.discount or 0)
+        out[_key(line)] = out.get(_key(line), Decimal(0)) + amount
+    return out
+
+
+def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]:
+    """What one order adds to its day: sales per tax/account, and refunds per their own day."""
+    sales = _sum_lines(runtime.summary_lines([order], trace))
+    refunds: dict[str, Bucket] = {}
+    for refund in order.refunds:
+        when = (refund.processed_at or refund.created_at or order.created_at).date().isoformat()
+        draft = runtime.credit_note(order, refund, None, trace)
+        bucket = refunds.setdefault(when, {})
+        for key, amount in _sum_lines(draft.lines).items():
+            bucket[key] = bucket.get(key, Decimal(0)) + amount
+    return {
+        "day": day_of(order).isoformat(),
+        "currency": order.currency,
+        "taxes_included": order.taxes_included,
+        "total": str(order.totals.total.amount),
+        "sales": {k: str(v) for k, v in sales.items()},
+        "refunds": {d: {k: str(v) for k, v in b.items()} for d, b in refunds.items()},
+        "refund_totals": {
+            (r.processed_at or r.created_at or order.created_at).date().isoformat(): str(
+                r.credit_total.amount
+            )
+            for r in order.refunds
+        },
+    }
+
+
+def empty_contribution(order: Order) -> dict[str, Any]:
+    """A cancelled, unpaid order adds nothing to its day (but replaces what it added before)."""
+    return {
+        "day": day_of(order).isoformat(),
+        "currency": order.currency,
+        "taxes_included": order.taxes_included,
+        "total": "0",
+        "sales": {},
+        "refunds": {},
+        "refund_totals": {},
+    }
+
+
+def add(buckets: Iterable[dict[str, str]]) -> Bucket:
+    out: Bucket = {}
+    for bucket in buckets:
+        for key, value in bucket.items():
+            out[key] = out.get(key, Decimal(0)) + Decimal(value)
+    return out
+
+
+def delta(now: Bucket, posted: Bucket) -> Bucket:
+    keys = set(now) | set(posted)
+    diff = {k: now.get(k, Decimal(0)) - posted.get(k, Decimal(0)) for k in keys}
+    return {k: v for k, v in diff.items() if v != 0}
+
+
+def summary_draft(
+    *,
+    kind: DocumentKind,
+    day: str,
+    currency: str,
+    amounts: Bucket,
+    contact: Link,
+    tax_rates: dict[str, Decimal],
+    stated_total: Decimal | None,
+    taxes_included: bool,
+    label: str,
+    key_suffix: str,
+) -> DocumentDraft:
+    """A summary (or adjusting) document whose total equals ``stated_total`` to the cent.
+
+    The target computes tax per line from the tax's rate; the ``adjustment``
+    carries the rounding difference against the sum of the orders' own totals.
+    """
+    lines = []
+    expected = Decimal(0)
+    for key in sorted(amounts):
+        tax_id, account_id = [*key.split("|"), ""][:2]
+        amount = abs(amounts[key])
+        rate = tax_rates.get(tax_id, Decimal(0))
+        lines.append(
+            DocumentLine(
+                description=f"{label} {day} — {tax_id or 'untaxed'}",
+                quantity=Decimal(1),
+                rate=amount,
+                tax_id=tax_id or None,
+                account_id=account_id or None,
+            )
+        )
+        tax = (
+            Decimal(0)
+            if taxes_included
+            else (amount * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        )
+        expected += amount + tax
+    adjustment = None
+    if stated_total is not None and stated_total != expected:
+        adjustment = stated_total - expected
+    return DocumentDraft(
+        kind=kind,
+        key=BusinessKey(
+            reference=f"{label} {day} {currency}",
+            source_key=f"summary:{day}:{currency}:{key_suffix}",
+        ),
+        contact=contact,
+        date=date.fromisoformat(day),
+        currency=currency,
+        lines=tuple(lines),
+        taxes_included=taxes_included,
+        adjustment=adjustment,
+        adjustment_description="Rounding (sum of orders)" if adjustment else None,
+    )
