@@ -380,3 +380,67 @@ summary:
     got = {(ln.tax_id, ln.account_id): ln.rate for ln in lines}
     # lines: 2 x (18.00 + 5.00 shipping) at VAT 10 %, 2 x 30.00 at VAT 7 %
     assert got == {(VAT10, "4001"): Decimal("46.00"), (VAT7, "4002"): Decimal("60.00")}
+
+
+def test_documented_filters_gift_cards_and_only_paid(write):
+    rt = load_mapping(
+        write(
+            TENANT
+            + """\
+filters:
+  skip gift-card purchases: "order.lines | selectattr('is_gift_card') | list | length > 0"
+  only paid orders: "order.financial_status not in ['paid', 'partially_refunded']"
+""",
+            "filters.yaml",
+        )
+    )
+    paid = two_rate_order(financial_status="paid")
+    assert rt.skip_reason(paid) is None
+    assert rt.skip_reason(two_rate_order(financial_status="pending")) == (
+        "rule 'only paid orders' (order.financial_status not in ['paid', 'partially_refunded'])"
+    )
+    gift = paid.model_dump()
+    gift["lines"][1]["is_gift_card"] = True
+    assert rt.skip_reason(Order.model_validate(gift)) == (
+        "rule 'skip gift-card purchases' "
+        "(order.lines | selectattr('is_gift_card') | list | length > 0)"
+    )
+
+
+def test_two_taxes_on_one_line_map_as_a_group(write):
+    data = order_data(
+        lines=[
+            {
+                "line_id": "L1",
+                "title": "Widget",
+                "quantity": 1,
+                "unit_price": m("100.00"),
+                "taxes": [
+                    {"title": "State", "rate": "0.06", "amount": m("6.00")},
+                    {"title": "County", "rate": "0.01", "amount": m("1.00")},
+                ],
+            }
+        ],
+        shipping_lines=[],
+        totals={"total": m("107.00")},
+    )
+    order = Order.model_validate(data)
+    separate = load_mapping(
+        write(
+            "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    entries:\n"
+            "      - {title: State, rate: 0.06, tax_id: '1'}\n"
+            "      - {title: County, rate: 0.01, tax_id: '2'}\n",
+            "separate.yaml",
+        )
+    )
+    with pytest.raises(NeedsMapping) as caught:
+        separate.document(order, DocumentKind.INVOICE, [])
+    assert caught.value.missing == "tax:State (0.06) + County (0.01)"
+    grouped = load_mapping(
+        write(
+            "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    entries:\n"
+            "      - {title: State + County, tax_id: '12'}\n",
+            "grouped.yaml",
+        )
+    )
+    assert grouped.document(order, DocumentKind.INVOICE, []).lines[0].tax_id == "12"

@@ -247,7 +247,6 @@ class SummaryRules(MappingModel):
 
     sales_accounts: AccountTable = Field(default_factory=AccountTable)
     shipping_account: TargetId | None = None
-    contact_name: str = "Daily sales"
 
 
 class MappingFile(MappingModel):
