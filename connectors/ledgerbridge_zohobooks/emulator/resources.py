@@ -269,7 +269,8 @@ class Resources:
         if found is not None:
             found.update(self._contact_fields(org, body, found))
             return _ok(200, "Contact information has been saved.", "contact", found)
-        return await self.create_contact(request, org, body)
+        _, payload = await self.create_contact(request, org, body)
+        return 200, payload
 
     # ------------------------------------------------------------------ unique custom field upsert
 
@@ -499,7 +500,8 @@ class Resources:
             found.update(self._document(org, "invoices", body, found))
             self._refresh_invoice(found)
             return _ok(200, "Invoice information has been updated.", "invoice", self._public(found))
-        return await self.create_invoice(request, org, body)
+        _, payload = await self.create_invoice(request, org, body)
+        return 200, payload  # the spec documents 200 for PUT /invoices, also when it creates
 
     async def void_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None

@@ -1,0 +1,88 @@
+"""Data centres, api_domain, and single-flight refresh across "processes" sharing a store."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import pytest
+
+from ledgerbridge.errors import AuthFailed
+from ledgerbridge.plan import LookupKind
+from ledgerbridge.store.adapters import StoreCredentials, StoreLocks
+from ledgerbridge_zohobooks.datacenters import (
+    DATA_CENTERS,
+    trusted_accounts_server,
+    trusted_api_domain,
+)
+
+from .helpers import make_target
+
+
+def test_every_data_centre_has_its_own_hosts_and_canada_differs():
+    assert set(DATA_CENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"}
+    for code, dc in DATA_CENTERS.items():
+        assert dc.api_base == f"https://www.zohoapis.{code}/books/v3"
+    assert DATA_CENTERS["ca"].accounts_server == "https://accounts.zohocloud.ca"
+    assert DATA_CENTERS["eu"].accounts_server == "https://accounts.zoho.eu"
+
+
+def test_forged_hosts_are_refused():
+    with pytest.raises(AuthFailed, match="forged"):
+        trusted_accounts_server("https://accounts.zoho.com.evil.example")
+    with pytest.raises(AuthFailed, match="api_domain"):
+        trusted_api_domain("https://www.zohoapis.com.evil.example")
+    assert trusted_api_domain("https://www.zohoapis.in/") == "https://www.zohoapis.in"
+
+
+def test_api_domain_from_the_token_response_wins_over_configuration(zoho):
+    # Configured for the EU data centre; the token response names the emulator as api_domain.
+    async def main():
+        target = make_target(zoho.url, zoho.state, data_center="eu")
+        target.settings.api_url = None
+        target.client.api_base = "https://www.zohoapis.eu/books/v3"
+        try:
+            return await target.lookups(LookupKind.TAXES)
+        finally:
+            await target.aclose()
+
+    assert len(anyio.run(main)) == 4  # reached the emulator, not www.zohoapis.eu
+
+
+def test_refresh_is_single_flight_across_processes_through_the_store(store, zoho):
+    """Two workers (own caches, own lock holders) share only the store: one refresh."""
+    store.upsert_tenant("t1")
+    refresh = zoho.state.issue_refresh_token("1000.EMULATORCLIENT", "merchant@example.com")
+    store.upsert_connection(
+        "t1", "books", platform="zohobooks", kind="target",
+        secrets={"refresh_token": refresh, "access_token": "1000.stale.access",
+                 "access_token_expires_at": str(time.time() - 1)},
+    )  # fmt: skip
+
+    async def main():
+        workers = [
+            make_target(
+                zoho.url,
+                zoho.state,
+                refresh_token="",
+                credentials=StoreCredentials(store, "t1/books"),
+                locks=StoreLocks(store, holder=f"worker-{n}"),
+            )
+            for n in range(2)
+        ]
+        try:
+            async with anyio.create_task_group() as tg:
+                for worker in workers:
+                    for _ in range(10):
+                        tg.start_soon(worker.lookups, LookupKind.TAXES)
+            return [w.tokens.refreshes for w in workers]
+        finally:
+            for worker in workers:
+                await worker.aclose()
+
+    refreshes = anyio.run(main)
+    assert zoho.state.refresh_requests == 1 and sorted(refreshes) == [0, 1]
+    stored = store.connection_secrets("t1/books")
+    assert stored["access_token"] != "1000.stale.access" and stored["refresh_token"] == refresh
+    raw = store.get_connection("t1/books").secrets
+    assert stored["access_token"] not in str(raw)  # encrypted at rest
