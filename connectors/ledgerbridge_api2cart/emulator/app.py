@@ -97,17 +97,18 @@ class EmulatorState:
 # ---------------------------------------------------------------------- rendering
 
 
-def _plain(value: Any, precision: int) -> Any:
-    quantum = Decimal(1).scaleb(-precision)
-    if isinstance(value, Decimal):
+def _plain(value: Any, quantum: Decimal, places: int) -> Any:
+    """Amounts rounded half-up to ``places`` decimals and marked for exact rendering."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _plain(v, quantum, places) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v, quantum, places) for v in value]
+    if kind is Decimal:
         exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -precision:
+        if isinstance(exponent, int) and exponent < -places:
             value = value.quantize(quantum, ROUND_HALF_UP)
         return f"__dec__{value}__"
-    if isinstance(value, dict):
-        return {k: _plain(v, precision) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v, precision) for v in value]
     return value
 
 
@@ -118,13 +119,13 @@ def envelope(
     if pagination is not None:
         body["pagination"] = pagination
     body["result"] = result
-    rendered: dict[str, Any] = _plain(body, precision)
+    rendered: dict[str, Any] = _plain(body, Decimal(1).scaleb(-precision), precision)
     return rendered
 
 
 def render(body: dict[str, Any]) -> Response:
     """JSON with amounts written as exact numbers (never through float)."""
-    text = _DEC.sub(r"\1", json.dumps(body, ensure_ascii=False))
+    text = _DEC.sub(lambda m: m.group(1), json.dumps(body, ensure_ascii=False))
     return Response(text, media_type="application/json")
 
 
