@@ -98,7 +98,9 @@ def test_upsert_by_unique_custom_field_is_idempotent_at_zoho(zoho):
     assert first.target_id == second.target_id == invoice["invoice_id"]
     upserts = [ex for ex in zoho.exchanges if ex.method == "PUT" and ex.path == "/invoices"]
     assert (
-        len(upserts) >= 3 and upserts[0].headers["x-unique-identifier-key"] == "cf_ledgerbridge_key"
+        zoho.faults.lose_next_responses == 0
+        and len(upserts) >= 2
+        and upserts[0].headers["x-unique-identifier-key"] == "cf_ledgerbridge_key"
     )
     assert upserts[0].headers["x-upsert"] == "true"
 
