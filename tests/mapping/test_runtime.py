@@ -444,3 +444,19 @@ def test_two_taxes_on_one_line_map_as_a_group(write):
         )
     )
     assert grouped.document(order, DocumentKind.INVOICE, []).lines[0].tax_id == "12"
+
+
+def test_amount_only_refund_needs_an_account_for_its_line(write, tenant):
+    order = _refunded(two_rate_order(), money_back=False)
+    refund = order.refunds[0].model_copy(
+        update={"lines": (), "shipping": None, "shipping_taxes": (), "adjustment": m_("12.00")}
+    )
+    with pytest.raises(NeedsMapping) as caught:
+        tenant.credit_note(order, refund, None, [])
+    assert caught.value.missing == "refund_adjustment_account"
+    rt = load_mapping(write(TENANT + "refunds:\n  adjustment_account_id: '555'\n", "r.yaml"))
+    note = rt.credit_note(order, refund, None, [])
+    assert note.adjustment is None
+    assert [(ln.rate, ln.account_id, ln.description) for ln in note.lines] == [
+        (Decimal("12.00"), "555", "Refund R7")
+    ]

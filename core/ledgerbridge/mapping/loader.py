@@ -220,6 +220,9 @@ def _references(mapping: MappingFile, doc: MappingDocument) -> list[NamedReferen
     found.append((items, mapping.shipping.item_id, ("shipping", "item_id")))
     found.append((accounts, mapping.shipping.account_id, ("shipping", "account_id")))
     found.append((accounts, mapping.lines.item_account_id, ("lines", "item_account_id")))
+    found.append(
+        (accounts, mapping.refunds.adjustment_account_id, ("refunds", "adjustment_account_id"))
+    )
     for i, rule in enumerate(mapping.lines.rules):
         found.append((items, rule.item_id, ("lines", "rules", i, "item_id")))
         found.append((accounts, rule.account_id, ("lines", "rules", i, "account_id")))

@@ -686,6 +686,9 @@ class MappingRuntime:
             else:
                 shipping_charge, shipping_tax_id = refund.shipping.amount, tax_id
         adjustment = _nonzero(refund.adjustment.amount if refund.adjustment else None)
+        if not lines and shipping_charge is None and adjustment is not None:
+            lines.append(self._amount_only_line(order, refund, adjustment, trace))
+            adjustment = None
         when = refund.processed_at or refund.created_at or order.created_at
         return DocumentDraft(
             kind=DocumentKind.CREDIT_NOTE,
@@ -705,6 +708,30 @@ class MappingRuntime:
             notes=self._eval_text(rules.notes, names) or refund.reason or refund.note,
             custom_fields=self._custom_fields(rules.custom_fields, names),
             against=against,
+        )
+
+    def _amount_only_line(
+        self, order: Order, refund: Refund, amount: Decimal, trace: list[LookupHit]
+    ) -> DocumentLine:
+        """A refund of an amount only: one line on ``refunds.adjustment_account_id``."""
+        account = self.mapping.refunds.adjustment_account_id
+        rid = refund.source.external_id
+        if account is None:
+            raise NeedsMapping(
+                f"order {order.number}: refund {rid} returns an amount without lines; a credit "
+                f"note needs a line, so set refunds.adjustment_account_id in {self.path}",
+                missing="refund_adjustment_account",
+            )
+        trace.append(
+            LookupHit("refunds", "adjustment_account_id", account, f"refund {rid}", "amount only")
+        )
+        return DocumentLine(
+            description=refund.reason or refund.note or f"Refund {rid}",
+            quantity=Decimal(1),
+            rate=amount,
+            tax_id=self.mapping.lookups.taxes.untaxed,
+            account_id=account,
+            source_line_id=f"refund:{rid}",
         )
 
     def credit_refund(

@@ -232,6 +232,9 @@ class RefundRules(MappingModel):
     )
     notes: RefundExpr | None = None
     custom_fields: dict[str, RefundExpr] = Field(default_factory=dict)
+    # A refund of an amount only (no lines, no shipping) becomes one line on this account:
+    # a credit note needs at least one line.
+    adjustment_account_id: TargetId | None = None
 
 
 class PaymentRules(MappingModel):
