@@ -69,6 +69,11 @@ def make_source(
     return WooCommerceSource(context, policy=FAST)
 
 
+def live_source(server: Any, **kw: Any) -> WooCommerceSource:
+    """A source reading the emulator on a loopback port: plain http, so OAuth 1.0a signed."""
+    return make_source(url=server.url, allow_http=True, transport=httpx.AsyncHTTPTransport(), **kw)
+
+
 @pytest.fixture
 def app() -> Any:
     return create_app(seed(orders=24), EmulatorConfig(), FaultConfig())

@@ -10,6 +10,7 @@ import anyio
 import httpx
 
 from ledgerbridge.canonical import (
+    EntityType,
     FinancialStatus,
     OrderStatus,
     PaymentKind,
@@ -17,7 +18,7 @@ from ledgerbridge.canonical import (
 from ledgerbridge_woocommerce.emulator import DEFAULT_KEY, DEFAULT_SECRET
 from ledgerbridge_woocommerce.mapper import map_customer, map_order, map_product
 
-from .conftest import example
+from .conftest import example, live_source
 from .contract import differences
 
 D = Decimal
@@ -184,3 +185,36 @@ def test_emulator_responses_have_the_documented_fields_and_types(app):
         "$.line_items[0].taxes: missing",
         "$.total: expected string, got number (29.35)",
     ]
+
+
+def test_doc_examples_served_over_real_http_map_to_the_cent(app, live):
+    """The examples loaded into the emulator and read by the connector over a real socket."""
+    store = app.emulator.store
+    order_727 = example("order_retrieve.json")
+    order_723 = example("orders_list.json")[1]
+    store.orders[727] = order_727
+    store.orders[723] = order_723
+    store.refunds[723] = example("order_refunds_list.json")
+
+    async def main():
+        source = live_source(live)
+        try:
+            return await source.fetch(EntityType.ORDER, "727"), await source.fetch(
+                EntityType.ORDER, "723"
+            )
+        finally:
+            await source.aclose()
+
+    first, second = anyio.run(main)
+    assert first.totals.total.amount == D(order_727["total"]) == first.reconciliation().computed
+    assert [line.unit_price.amount * line.quantity for line in first.lines] == [
+        D(item["subtotal"]) for item in order_727["line_items"]
+    ]
+    assert [t.amount.amount for line in first.lines for t in line.taxes] == [
+        D(item["total_tax"]) for item in order_727["line_items"]
+    ]
+    assert first.shipping_lines[0].price.amount == D(order_727["shipping_total"])
+    assert [r.stated_amount.amount for r in second.refunds] == [D("10.00"), D("9.00")]
+    assert [r.credit_total.amount for r in second.refunds] == [D("10.00"), D("9.00")]
+    assert second.refunds[1].lines[0].line_id == "311"
+    assert second.discrepancies() == [] and first.discrepancies() == []

@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 import anyio
-import httpx
 import pytest
 
 from ledgerbridge.canonical import EntityType, OrderStatus
@@ -14,11 +13,7 @@ from ledgerbridge_woocommerce.emulator import EmulatorConfig, create_app, seed
 from ledgerbridge_woocommerce.emulator.data import dates
 from ledgerbridge_woocommerce.responses import StoreTooOld
 
-from .conftest import make_source
-
-
-def live_source(server, **kw):
-    return make_source(url=server.url, allow_http=True, transport=httpx.AsyncHTTPTransport(), **kw)
+from .conftest import live_source, make_source
 
 
 async def read_all(source, entity=EntityType.ORDER, checkpoint=None, page_size=None):
