@@ -89,7 +89,9 @@ def _connect_group(cli: typer.Typer) -> typer.Typer:
 
 
 def register(cli: typer.Typer) -> None:
-    _connect_group(cli).command("zohobooks")(connect_zohobooks)
+    group = _connect_group(cli)
+    if not any(c.name == "zohobooks" for c in group.registered_commands):
+        group.command("zohobooks")(connect_zohobooks)
 
 
 def connect_zohobooks(
