@@ -19,12 +19,20 @@ from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 
 from .auth import OAuth1Auth, QueryCredentialsTransport, credentials, initial_mode
 from .pagination import Page
-from .responses import PLATFORM, error_for, parse_json
+from .responses import PLATFORM, TimedOut, error_for, parse_json
 from .settings import WooCommerceSecrets, WooCommerceSettings
 
 log = logging.getLogger(__name__)
 
 API_PATH = "/wp-json/wc/v3"
+
+
+class _NoRetry(Exception):
+    """Carries an error past ``call_with_retry`` when the caller handles it itself."""
+
+    def __init__(self, error: TimedOut) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class WooClient:
@@ -75,7 +83,13 @@ class WooClient:
     ) -> tuple[httpx.Response, Any]:
         try:
             response = await self._http.get(path, params=params)
-        except httpx.TransportError as exc:  # timeouts, refused and dropped connections
+        except httpx.TimeoutException as exc:
+            raise TimedOut(
+                f"woocommerce: GET {path} timed out after {self.settings.timeout} s "
+                f"(per_page={params.get('per_page', '-')})",
+                platform=PLATFORM,
+            ) from exc
+        except httpx.TransportError as exc:  # refused and dropped connections
             raise TransientError(
                 f"woocommerce: GET {path} failed in transport ({type(exc).__name__})",
                 platform=PLATFORM,
@@ -86,11 +100,24 @@ class WooClient:
         return response, parse_json(response, expect)
 
     async def _get(
-        self, path: str, params: dict[str, Any], expect: type
+        self, path: str, params: dict[str, Any], expect: type, *, retry_timeouts: bool = True
     ) -> tuple[httpx.Response, Any]:
         async def attempt() -> tuple[httpx.Response, Any]:
-            return await self._send(path, params, expect)
+            try:
+                return await self._send(path, params, expect)
+            except TimedOut as exc:
+                if retry_timeouts:
+                    raise
+                raise _NoRetry(exc) from exc
 
+        try:
+            return await self._get_with_fallback(attempt)
+        except _NoRetry as wrapped:
+            raise wrapped.error from None
+
+    async def _get_with_fallback(
+        self, attempt: Callable[[], Awaitable[tuple[httpx.Response, Any]]]
+    ) -> tuple[httpx.Response, Any]:
         try:
             return await call_with_retry(attempt, self._policy, sleep=self._sleep)
         except AuthFailed:
@@ -121,9 +148,22 @@ class WooClient:
         result: dict[str, Any] = data
         return result
 
-    async def get_page(self, path: str, params: dict[str, Any], page: int, per_page: int) -> Page:
+    async def get_page(
+        self,
+        path: str,
+        params: dict[str, Any],
+        page: int,
+        per_page: int,
+        *,
+        retry_timeouts: bool = True,
+    ) -> Page:
+        """One page. ``retry_timeouts=False`` raises ``TimedOut`` at once, for a caller that
+        would rather ask again for a smaller page than the same one again."""
         response, items = await self._get(
-            path, {**params, "page": page, "per_page": per_page}, list
+            path,
+            {**params, "page": page, "per_page": per_page},
+            list,
+            retry_timeouts=retry_timeouts,
         )
         bad = [i for i, item in enumerate(items) if not isinstance(item, dict)]
         if bad:

@@ -38,6 +38,11 @@ class RouteMissing(NotFound):
     needs_operator = True
 
 
+class TimedOut(TransientError):
+    """The host did not answer in time -- on WordPress usually a page too large for its PHP
+    limits, so readers halve ``per_page`` before trying again."""
+
+
 class StoreTooOld(SyncError):
     """The store ignored ``modified_after`` (WooCommerce before the filter existed):
     incremental reads cannot be trusted on it. Someone must upgrade or switch to full scans."""

@@ -40,12 +40,13 @@ from . import webhooks
 from .client import WooClient
 from .mapper import failed_change, gmt, map_customer, map_order, map_product, version_of
 from .pagination import Page
-from .responses import PLATFORM, RouteMissing, StoreTooOld
+from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
 
 log = logging.getLogger(__name__)
 
 ORDER_STREAMS = ("any", "trash")
+MIN_PAGE = 10  # per_page is halved on timeouts down to this, then timeouts are retried as is
 
 
 class WooCommerceSource(Source):
@@ -64,6 +65,7 @@ class WooCommerceSource(Source):
             settings, secrets, transport=context.transport, policy=policy, sleep=context.clock.sleep
         )
         self._global_refunds = settings.refunds_endpoint == "global"
+        self._page_cap = 100  # lowered when the host times out on large pages
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -128,9 +130,27 @@ class WooCommerceSource(Source):
         """Pages of records modified after ``keyset``, oldest first, each with its new keyset."""
         page = 1
         taken: set[str] = set()
+        per_page = min(per_page, self._page_cap)
         while True:
             query = {**params, "orderby": "modified", "order": "asc", **keyset.query()}
-            result: Page = await self.client.get_page(path, query, page, per_page)
+            try:
+                result: Page = await self.client.get_page(
+                    path, query, page, per_page, retry_timeouts=per_page <= MIN_PAGE
+                )
+            except TimedOut:
+                # Large pages are what WordPress hosts fail to render in time: halve and
+                # ask again from the same offset (repeats are skipped by id).
+                smaller = max(MIN_PAGE, per_page // 2)
+                log.warning(
+                    "woocommerce %s: %s timed out with per_page=%d; retrying with %d",
+                    self.store,
+                    path,
+                    per_page,
+                    smaller,
+                )
+                page = (page - 1) * per_page // smaller + 1
+                per_page = self._page_cap = smaller  # kept for the rest of this source's reads
+                continue
             fresh = []
             advanced = keyset
             bound = keyset.lower_bound()

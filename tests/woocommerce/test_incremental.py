@@ -148,3 +148,20 @@ def test_checkpoints_are_opaque_json_the_engine_can_store(app):
         if o["status"] != "trash" and o["status"] != "checkout-draft"
     )
     assert state["any"]["after"] == latest
+
+
+def test_timeouts_halve_the_page_size_over_real_http():
+    from ledgerbridge.sandbox import serve
+    from ledgerbridge_woocommerce.emulator import EmulatorConfig, create_app, seed
+
+    app = create_app(seed(orders=30), EmulatorConfig(slow_above_per_page=25, slow_seconds=0.6))
+    with serve(app) as server:
+        pages = anyio.run(read_all, live_source(server, timeout=0.25), EntityType.ORDER, None, 100)
+    read = ids(pages)
+    assert (
+        len(read)
+        == len(set(read))
+        == len([o for o in app.emulator.store.orders.values() if o["status"] != "checkout-draft"])
+    )
+    sizes = [r.split("per_page=")[1] for r in app.emulator.config.requests if "/orders?" in r]
+    assert sizes[:3] == ["100", "50", "25"] and set(sizes[3:]) == {"25"}  # kept for trash too

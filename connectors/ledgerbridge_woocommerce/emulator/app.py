@@ -13,6 +13,7 @@ Generic faults come from ``ledgerbridge.sandbox.FaultInjector`` around it all.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,8 @@ class EmulatorConfig:
     throttle_status: int = 429
     retry_after: str | None = "1"
     html_next: int = 0  # answer the next N requests with an HTML page and status 200
+    slow_above_per_page: int | None = None  # pages of more items than this take slow_seconds
+    slow_seconds: float = 1.0
     requests: list[str] = field(default_factory=list)  # "METHOD path?query" of each API call
 
 
@@ -123,7 +126,7 @@ class Emulator:
 
     # ----------------------------------------------------------------- listing
 
-    def listing(
+    async def listing(
         self, request: Request, items: list[dict[str, Any]], *, dated: bool = True
     ) -> Response:
         q = request.query_params
@@ -199,6 +202,9 @@ class Emulator:
             rels.append(link(page - 1, "prev"))
         if page < pages:
             rels.append(link(page + 1, "next"))
+        limit = self.config.slow_above_per_page
+        if limit is not None and len(chunk) > limit:
+            await asyncio.sleep(self.config.slow_seconds)  # a host struggling with big pages
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
         if rels:
             headers["Link"] = ", ".join(rels)
@@ -217,7 +223,7 @@ class Emulator:
         if request.query_params.get("customer"):
             cid = int(request.query_params["customer"])
             items = [o for o in items if o["customer_id"] == cid]
-        return self.listing(request, items)
+        return await self.listing(request, items)
 
     async def order(self, request: Request) -> Response:
         order = self.store.orders.get(int(request.path_params["id"]))
@@ -229,7 +235,7 @@ class Emulator:
         oid = int(request.path_params["id"])
         if oid not in self.store.orders:
             return error("woocommerce_rest_shop_order_invalid_id", "Invalid order ID.", 404)
-        return self.listing(request, self.store.refunds.get(oid, []), dated=False)
+        return await self.listing(request, self.store.refunds.get(oid, []), dated=False)
 
     async def order_refund(self, request: Request) -> Response:
         oid, rid = int(request.path_params["id"]), int(request.path_params["rid"])
@@ -251,13 +257,13 @@ class Emulator:
             items = [r for r in items if r["parent_id"] in parents]
         for r in items:
             r.setdefault("date_modified_gmt", r["date_created_gmt"])
-        return self.listing(request, items)
+        return await self.listing(request, items)
 
     async def customers(self, request: Request) -> Response:
         items = list(self.store.customers.values())
         if request.query_params.get("email"):
             items = [c for c in items if c["email"] == request.query_params["email"]]
-        return self.listing(request, items, dated=False)
+        return await self.listing(request, items, dated=False)
 
     async def customer(self, request: Request) -> Response:
         item = self.store.customers.get(int(request.path_params["id"]))
@@ -266,7 +272,7 @@ class Emulator:
         return respond(item)
 
     async def products(self, request: Request) -> Response:
-        return self.listing(request, list(self.store.products.values()))
+        return await self.listing(request, list(self.store.products.values()))
 
     async def product(self, request: Request) -> Response:
         item = self.store.products.get(int(request.path_params["id"]))
@@ -278,7 +284,7 @@ class Emulator:
         pid = int(request.path_params["id"])
         if pid not in self.store.products:
             return error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-        return self.listing(request, self.store.variations.get(pid, []))
+        return await self.listing(request, self.store.variations.get(pid, []))
 
     async def webhooks(self, request: Request) -> Response:
         if request.method == "GET":
