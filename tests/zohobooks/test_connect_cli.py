@@ -13,7 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from ledgerbridge.store import SecretBox, Store
-from ledgerbridge_zohobooks.cli import register
+from ledgerbridge_zohobooks.cli import consent_url, register
+from ledgerbridge_zohobooks.datacenters import data_center
 from ledgerbridge_zohobooks.emulator.seed import (
     EMULATOR_CLIENT_ID,
     EMULATOR_CLIENT_SECRET,
@@ -113,8 +114,7 @@ def test_a_forged_accounts_server_never_gets_the_secret(zoho, tmp_path, secret_k
 @pytest.mark.parametrize(
     ("dc", "host"), [("ca", "https://accounts.zohocloud.ca"), ("eu", "https://accounts.zoho.eu")]
 )
-def test_consent_url_uses_the_data_centres_accounts_host(dc, host, tmp_path, secret_key):
-    args = ["connect", "zohobooks", "--client-id", "c", "--client-secret", "s", "--data-center", dc,
-            "--database-url", f"sqlite:///{tmp_path / 'x.db'}"]  # fmt: skip
-    result = CliRunner().invoke(cli_app(), args, input="\n")
-    assert f"{host}/oauth/v2/auth?" in result.output
+def test_consent_url_uses_the_data_centres_accounts_host(dc, host):
+    url = consent_url(data_center(dc).accounts_server, "c", "http://127.0.0.1/cb", "st")
+    assert url.startswith(f"{host}/oauth/v2/auth?")
+    assert parse_qs(urlparse(url).query)["state"] == ["st"]
