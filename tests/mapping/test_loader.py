@@ -144,3 +144,9 @@ def test_unquoted_long_ids_stay_exact(write):
         )
     )
     assert rt.mapping.lookups.taxes.entries[0].tax_id == "8754310000010306009"
+
+
+def test_typo_hints_use_the_yaml_key_not_the_python_name(write):
+    path = write("extends: shopify-to-zohobooks\nshipping:\n  ass: line\n", "alias.yaml")
+    (problem,) = problems(path)
+    assert problem == f"{path}:3:3: shipping.ass: unknown key 'ass' (did you mean 'as'?)"

@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, get_args, get_origin
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
-from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
@@ -93,9 +92,14 @@ class Expression:
     def evaluate(self, names: dict[str, Any]) -> Any:
         try:
             return self._run(names)
-        except (UndefinedError, SecurityError, TypeError, ValueError, ArithmeticError) as exc:
-            if isinstance(exc, ValidationFailed):
-                raise
+        except (
+            TemplateError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            AttributeError,
+            LookupError,
+        ) as exc:
             at = f"{self.location}: " if self.location else ""
             raise ExpressionFailed(
                 f"{at}mapping {self.where or 'expression'} `{self.source}` failed: {exc}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -41,6 +41,46 @@ class MappingDocument(YamlDocument):
                 return SourceLocation(self.files.get(probe, self.path), line, col)
             probe = probe[:-1]
         return SourceLocation(self.path, 1, 1)
+
+    def validation_error(
+        self, exc: ValidationError, prefix: Loc = (), model: type[BaseModel] | None = None
+    ) -> ConfigError:
+        """As ``YamlDocument``'s, but "did you mean" offers the keys as written in YAML
+        (aliases such as ``shipping.as``), not Python field names."""
+        base = super().validation_error(exc, prefix, None)
+        if model is None:
+            return base
+        problems = []
+        for err, (where, message) in zip(exc.errors(include_url=False), base.problems, strict=True):
+            hint = ""
+            if err["type"] == "extra_forbidden":
+                inner = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+                hint = _did_you_mean(str(inner[-1]), _yaml_keys(model, inner[:-1]))
+            problems.append((where, message + hint))
+        return ConfigError(problems)
+
+
+def _yaml_keys(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys a YAML mapping may hold at ``loc`` (field aliases where set)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or current is None:
+            continue
+        info = {(f.alias or n): f for n, f in current.model_fields.items()}.get(str(part))
+        current = _model_in(info.annotation) if info is not None else None
+    if current is None or not hasattr(current, "model_fields"):
+        return []
+    return [f.alias or n for n, f in current.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def resolve_extends(name: str, base: Path) -> Path:
