@@ -49,7 +49,7 @@ class Keyset:
         return {"modified_after": bound.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"}
 
     def lower_bound(self) -> datetime | None:
-        """Anything modified at or before this came back only if the filter was ignored."""
+        """Anything modified before this came back only if the filter was ignored."""
         return None if self.after is None else self.after - OVERLAP
 
     def to_json(self) -> dict[str, Any]:

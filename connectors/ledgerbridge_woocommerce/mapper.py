@@ -222,7 +222,7 @@ def _line(
         sku=text(item.get("sku")),
         product_id=str(item["product_id"]) if item.get("product_id") else None,
         variant_id=str(variation) if variation else None,
-        taxable=bool(item.get("taxes")) or item.get("tax_class") not in (None, ""),
+        taxable=bool(item.get("taxes")),
         product_exists=bool(item.get("product_id")),
         extra={"meta_data": line_meta, "tax_class": item.get("tax_class")},
     )

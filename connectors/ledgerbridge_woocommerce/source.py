@@ -164,12 +164,12 @@ class WooCommerceSource(Source):
                         f"woocommerce: {path} {external_id} has no date_modified_gmt",
                         platform=PLATFORM,
                     )
-                if bound is not None and modified <= bound:
+                if bound is not None and modified < bound:  # the bound itself: inclusive filter
                     raise StoreTooOld(
                         f"woocommerce: {self.store} returned {path} {external_id} modified "
-                        f"{modified.isoformat()} for modified_after={bound.isoformat()}: the site "
-                        "ignores modified_after (WooCommerce too old). Upgrade it, or run a full "
-                        "backfill and rely on webhooks",
+                        f"{modified.isoformat()}, before modified_after={bound.isoformat()}: "
+                        "the site ignores modified_after (WooCommerce too old). Upgrade it, "
+                        "or run a full backfill and rely on webhooks",
                         platform=PLATFORM,
                     )
                 if keyset.seen(modified, external_id) or external_id in taken:

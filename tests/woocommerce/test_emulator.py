@@ -112,3 +112,27 @@ def test_registered_spec_builds_the_source_and_serves_the_sandbox():
 
         customer = anyio.run(main)
     assert customer.email == "john.doe@example.com"
+
+
+def test_refunds_of_a_tax_inclusive_order_credit_gross_amounts(app):
+    from .conftest import make_source
+
+    store = app.emulator.store
+    oid = next(i for i, o in store.orders.items() if o["prices_include_tax"] and not o["refunds"])
+    refund = anyio.run(app.emulator.refund_order, oid, "partial")
+
+    async def main():
+        source = make_source(app)
+        try:
+            return await source.fetch(EntityType.ORDER, str(oid))
+        finally:
+            await source.aclose()
+
+    order = anyio.run(main)
+    (mapped,) = order.refunds
+    assert mapped.taxes_included and order.financial_status is FinancialStatus.PARTIALLY_REFUNDED
+    (line,) = mapped.lines
+    item = refund["line_items"][0]
+    assert line.subtotal.amount == -(D(item["total"]) + D(item["total_tax"]))
+    assert mapped.credit_total.amount == D(refund["amount"]) and mapped.adjustment is None
+    assert mapped.tax.amount == -D(item["total_tax"]) and mapped.discrepancies() == []
