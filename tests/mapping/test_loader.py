@@ -150,3 +150,9 @@ def test_typo_hints_use_the_yaml_key_not_the_python_name(write):
     path = write("extends: shopify-to-zohobooks\nshipping:\n  ass: line\n", "alias.yaml")
     (problem,) = problems(path)
     assert problem == f"{path}:3:3: shipping.ass: unknown key 'ass' (did you mean 'as'?)"
+
+
+def test_summary_contact_name_is_configurable(write):
+    rt = load_mapping(write(TENANT + "summary:\n  contact_name: Shop takings\n", "s.yaml"))
+    assert rt.mapping.summary.contact_name == "Shop takings"
+    assert load_mapping(write(TENANT, "d.yaml")).mapping.summary.contact_name == "Daily sales"

@@ -250,6 +250,7 @@ class SummaryRules(MappingModel):
 
     sales_accounts: AccountTable = Field(default_factory=AccountTable)
     shipping_account: TargetId | None = None
+    contact_name: str = "Daily sales"  # the summary contact, one per currency: "<name> (USD)"
 
 
 class MappingFile(MappingModel):
