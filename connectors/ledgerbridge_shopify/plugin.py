@@ -1,11 +1,19 @@
-"""Registers the Shopify source. Shell until the Shopify connector issue lands."""
+"""Registers the Shopify source (GraphQL Admin API) and its emulator."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts import (
+    ConnectorContext,
+    ConnectorKind,
+    ConnectorSpec,
+    Source,
+    SourceCapability,
+)
 from ledgerbridge.hookspecs import Register
 
 
@@ -14,6 +22,22 @@ class ShopifySettings(BaseModel):
 
     shop: str = Field(description="Shop subdomain: <shop>.myshopify.com")
     api_version: str = Field(default="2025-01", pattern=r"^\d{4}-\d{2}$")
+    base_url: str | None = Field(
+        default=None,
+        description="Override https://<shop>.myshopify.com (sandbox / emulator only)",
+    )
+    page_size: int = Field(
+        default=50,
+        ge=1,
+        le=250,
+        description="Orders asked per page (lowered automatically when a page would cost too much)",
+    )
+    overlap_seconds: int = Field(
+        default=120, ge=0, description="Re-read window before the checkpoint"
+    )
+    bulk_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often a bulk backfill is polled"
+    )
 
 
 class ShopifySecrets(BaseModel):
@@ -21,6 +45,21 @@ class ShopifySecrets(BaseModel):
 
     access_token: SecretStr | None = None
     app_secret: SecretStr | None = Field(default=None, description="Verifies webhook HMACs")
+    previous_app_secret: SecretStr | None = Field(
+        default=None, description="Also accepted for webhooks while a secret rotation settles"
+    )
+
+
+def build_source(context: ConnectorContext) -> Source:
+    from .source import ShopifySource
+
+    return ShopifySource(context)
+
+
+def build_emulator(**options: Any) -> Any:
+    from .emulator import create_app
+
+    return create_app(**options)
 
 
 @hookimpl
@@ -30,6 +69,7 @@ def register_sources(register: Register) -> None:
             name="shopify",
             kind=ConnectorKind.SOURCE,
             title="Shopify",
+            factory=build_source,
             settings_model=ShopifySettings,
             secrets_model=ShopifySecrets,
             capabilities=frozenset(
@@ -42,7 +82,8 @@ def register_sources(register: Register) -> None:
                     SourceCapability.BACKFILL,
                 }
             ),
-            status="shell",
+            status="ready",
             description="GraphQL Admin API; bulk backfill; signed webhooks.",
+            emulator=build_emulator,
         )
     )

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-LINE_PAGE = 20
-SHIPPING_PAGE = 5
-REFUND_LIST = 10
-TRANSACTION_LIST = 25
+LINE_PAGE = 10
+SHIPPING_PAGE = 2
+REFUND_LIST = 20
+TRANSACTION_LIST = 10
+TRANSACTION_MAX = 200
+REFUND_MAX = 250
 REFUND_LINE_PAGE = 10
 REFUND_TRANSACTION_PAGE = 5
 REFUND_SHIPPING_PAGE = 3
@@ -114,7 +116,7 @@ ORDER_BODY = f"""
   shippingLines(first: {SHIPPING_PAGE}, includeRemovals: false) {{
     pageInfo {{ hasNextPage endCursor }} nodes {{ ...ShippingLineFields }} }}
   transactions(first: {TRANSACTION_LIST}) {{ ...TransactionFields }}
-  refunds(first: {REFUND_LIST}) {{ {_REFUND_BODY} }}
+  refunds(first: {REFUND_LIST}) {{ id }}
 """
 
 
@@ -218,16 +220,22 @@ NESTED_PAGES: dict[tuple[str, str], NestedPage] = {
     )
 }
 
-ORDER_LISTS = _doc(
+REFUND_BY_ID = _doc(f"query RefundById($id: ID!) {{ refund(id: $id) {{ {_REFUND_BODY} }} }}")
+"""Refunds are read one by one: inside the order query their nested connections would
+multiply the order page's requested cost past Shopify's 1,000-point single-query limit."""
+
+ORDER_REFUND_IDS = _doc(
+    "query OrderRefundIds($id: ID!) "
+    f"{{ order(id: $id) {{ refunds(first: {REFUND_MAX}) {{ id }} }} }}"
+)
+
+ORDER_TRANSACTIONS = _doc(
     f"""
-query OrderLists($id: ID!) {{
-  order(id: $id) {{
-    transactions(first: 250) {{ ...TransactionFields }}
-    refunds(first: 250) {{ {_REFUND_BODY} }}
-  }}
+query OrderTransactions($id: ID!) {{
+  order(id: $id) {{ transactions(first: {TRANSACTION_MAX}) {{ ...TransactionFields }} }}
 }}"""
 )
-"""Re-reads an order's refund and transaction lists in full when the first read hit the cap."""
+"""Re-reads an order's transaction list when the first read came back full."""
 
 # ---------------------------------------------------------------- bulk operations
 # Bulk queries ignore pagination arguments, allow at most five connections and a
@@ -294,7 +302,9 @@ query BulkPoll {
 ALL_QUERIES: dict[str, str] = {
     "ORDERS_CHANGED": ORDERS_CHANGED,
     "ORDER_BY_ID": ORDER_BY_ID,
-    "ORDER_LISTS": ORDER_LISTS,
+    "REFUND_BY_ID": REFUND_BY_ID,
+    "ORDER_REFUND_IDS": ORDER_REFUND_IDS,
+    "ORDER_TRANSACTIONS": ORDER_TRANSACTIONS,
     "CUSTOMERS_CHANGED": CUSTOMERS_CHANGED,
     "CUSTOMER_BY_ID": CUSTOMER_BY_ID,
     "PRODUCTS_CHANGED": PRODUCTS_CHANGED,

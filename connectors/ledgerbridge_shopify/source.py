@@ -1,0 +1,375 @@
+"""The Shopify ``Source``: incremental reads, single fetches, bulk backfill, webhooks.
+
+Ties the parts together -- ``client`` (HTTP, throttling, errors), ``queries``
+(documents), ``checkpoint`` (what is safe to store), ``bulk`` (long
+histories), the mappers (JSON -> canonical) and ``webhooks`` (HMAC).  A record
+that cannot be mapped travels as ``Change(error=...)``; platform errors that
+stop the read (auth, scope, outage) are raised for the engine to handle by
+class.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ledgerbridge.canonical import CanonicalRecord, EntityType
+from ledgerbridge.contracts import (
+    Change,
+    ChangePage,
+    ConnectorContext,
+    Source,
+    WebhookEvent,
+    WebhookRequest,
+)
+from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
+
+from . import mapping_graphql, queries, webhooks
+from .bulk import BulkRunner, Reassembler
+from .checkpoint import Checkpoint
+from .client import ShopifyClient
+from .mapping_common import PLATFORM, legacy_id
+
+MAX_QUERY_COST = 1000.0
+
+
+@dataclass(frozen=True)
+class EntityQueries:
+    root: str
+    by_id: str
+    list_query: str
+    operation: str
+    gid_type: str
+    bulk: str
+    day_granularity: bool = False
+
+
+ENTITIES: dict[EntityType, EntityQueries] = {
+    EntityType.ORDER: EntityQueries(
+        "orders",
+        "order",
+        queries.ORDERS_CHANGED,
+        "OrdersChangedSince",
+        "Order",
+        queries.BULK_ORDERS,
+    ),
+    EntityType.CUSTOMER: EntityQueries(
+        "customers",
+        "customer",
+        queries.CUSTOMERS_CHANGED,
+        "CustomersChangedSince",
+        "Customer",
+        queries.BULK_CUSTOMERS,
+        day_granularity=True,
+    ),
+    EntityType.PRODUCT: EntityQueries(
+        "products",
+        "product",
+        queries.PRODUCTS_CHANGED,
+        "ProductsChangedSince",
+        "Product",
+        queries.BULK_PRODUCTS,
+    ),
+}
+BY_ID = {
+    EntityType.ORDER: queries.ORDER_BY_ID,
+    EntityType.CUSTOMER: queries.CUSTOMER_BY_ID,
+    EntityType.PRODUCT: queries.PRODUCT_BY_ID,
+}
+
+
+class ShopifySource(Source):
+    def __init__(self, context: ConnectorContext) -> None:
+        from .plugin import ShopifySecrets, ShopifySettings
+
+        settings = context.settings
+        secrets = context.secrets
+        assert isinstance(settings, ShopifySettings) and isinstance(secrets, ShopifySecrets)
+        self.settings = settings
+        self.secrets = secrets
+        self.context = context
+        self.store = settings.shop
+        if secrets.access_token is None:
+            from ledgerbridge.errors import AuthFailed
+
+            raise AuthFailed("shopify: no access_token is configured", platform=PLATFORM)
+        self.client = ShopifyClient(
+            base_url=settings.base_url or f"https://{settings.shop}.myshopify.com",
+            api_version=settings.api_version,
+            token=secrets.access_token,
+            clock=context.clock,
+            transport=context.transport,
+        )
+        self.overlap = timedelta(seconds=settings.overlap_seconds)
+        self._page: dict[EntityType, int] = {}
+        self._currency: str | None = None
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # ------------------------------------------------------------------ incremental reads
+
+    def _first(self, entity: EntityType, wanted: int) -> int:
+        """A page size whose requested cost stays under the single-query and bucket limits."""
+        spec = ENTITIES[entity]
+        first = min(wanted, self._page.get(entity, wanted))
+        per_item = self.client.budget.expected.get(f"{spec.operation}/1")
+        if per_item is None:
+            return 1  # a one-record first page tells what a record costs; no query is refused
+        if per_item:
+            ceiling = MAX_QUERY_COST
+            if self.client.budget.maximum:
+                ceiling = min(ceiling, self.client.budget.maximum)
+            first = min(first, max(1, math.floor(0.9 * ceiling / per_item)))
+        return max(1, first)
+
+    async def _list(
+        self, entity: EntityType, search: str, first: int, after: str | None
+    ) -> dict[str, Any]:
+        spec = ENTITIES[entity]
+        while True:
+            try:
+                per_item = self.client.budget.expected.get(f"{spec.operation}/1")
+                data = await self.client.execute(
+                    spec.list_query,
+                    {"first": first, "after": after, "query": search},
+                    operation=spec.operation,
+                    expected_cost=per_item * first if per_item else None,
+                )
+            except ValidationFailed as exc:
+                cost = exc.details.get("cost") if exc.code == "MAX_COST_EXCEEDED" else None
+                if not cost or first == 1:
+                    raise
+                first = max(1, math.floor(first * 0.9 * MAX_QUERY_COST / float(cost)))
+                self._page[entity] = first
+                continue
+            requested = self.client.budget.expected.get(spec.operation)
+            if requested:
+                self.client.budget.expected[f"{spec.operation}/1"] = requested / max(1, first)
+            return dict(data[spec.root])
+
+    async def changes(
+        self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
+    ) -> AsyncIterator[ChangePage]:
+        spec = ENTITIES[entity]
+        state = Checkpoint.parse(checkpoint)
+        search = state.search(self.overlap, day_granularity=spec.day_granularity)
+        after: str | None = None
+        while True:
+            first = self._first(entity, page_size or self.settings.page_size)
+            connection = await self._list(entity, search, first, after)
+            changes: list[Change] = []
+            handed: list[tuple[str, str]] = []
+            for node in connection.get("nodes") or []:
+                ident = legacy_id(node.get("legacyResourceId") or node["id"])
+                stamp = node["updatedAt"]
+                if state.already_seen(ident, stamp):
+                    continue
+                changes.append(await self._change(entity, ident, node))
+                handed.append((ident, stamp))
+            state = state.advance(handed, self.overlap)
+            yield ChangePage(changes, state.dump() if state.since else checkpoint)
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                return
+            after = info["endCursor"]
+
+    async def _change(self, entity: EntityType, ident: str, node: dict[str, Any]) -> Change:
+        version = node.get("updatedAt")
+        try:
+            record = await self._to_canonical(entity, node)
+        except ValidationFailed as exc:
+            return Change(entity, ident, version, error=exc)
+        return Change(entity, ident, version, record=record)
+
+    async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
+        if entity is EntityType.ORDER:
+            full = await self.complete_order(node)
+            return mapping_graphql.order(full, self.store, self.context.validation_context)
+        if entity is EntityType.CUSTOMER:
+            return mapping_graphql.customer(node, self.store)
+        node = await self._complete(node, "product", ("variants",))
+        return mapping_graphql.product(node, self.store, await self.shop_currency())
+
+    async def shop_currency(self) -> str:
+        if self._currency is None:
+            data = await self.client.execute(queries.SHOP, operation="ShopInfo")
+            self._currency = str(data["shop"]["currencyCode"])
+        return self._currency
+
+    # ------------------------------------------------------------------ nested pages
+
+    async def _complete(
+        self, owner: dict[str, Any], kind: str, fields: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """Follow ``pageInfo`` of nested connections until every page is in ``nodes``."""
+        result = dict(owner)
+        for name in fields:
+            connection = result.get(name)
+            if not connection:
+                continue
+            items = list(connection.get("nodes") or [])
+            info = connection.get("pageInfo") or {}
+            page = queries.NESTED_PAGES[(kind, name)]
+            while info.get("hasNextPage"):
+                data = await self.client.execute(
+                    page.query,
+                    {"id": owner["id"], "first": 50, "after": info.get("endCursor")},
+                    operation=f"Nested:{kind}.{name}",
+                )
+                holder = data.get(kind)
+                if holder is None:
+                    raise NotFound(
+                        f"shopify {kind} {owner['id']} vanished while paging {name}",
+                        platform=PLATFORM,
+                    )
+                more = holder[name]
+                items += more.get("nodes") or []
+                info = more.get("pageInfo") or {}
+            result[name] = {"nodes": items, "pageInfo": {"hasNextPage": False}}
+        return result
+
+    async def complete_order(
+        self, node: dict[str, Any], *, lists_complete: bool = False
+    ) -> dict[str, Any]:
+        """The order with every line, shipping line, transaction and refund read in full."""
+        order = await self._complete(node, "order", ("lineItems", "shippingLines"))
+        gid = order["id"]
+        if not lists_complete and len(order.get("transactions") or []) >= queries.TRANSACTION_LIST:
+            data = await self.client.execute(
+                queries.ORDER_TRANSACTIONS, {"id": gid}, operation="OrderTransactions"
+            )
+            order["transactions"] = (data.get("order") or {}).get("transactions") or []
+            if len(order["transactions"]) >= queries.TRANSACTION_MAX:
+                raise ValidationFailed(
+                    f"shopify order {gid} has {queries.TRANSACTION_MAX} or more transactions; "
+                    "ledgerbridge reads at most that many and will not post a partial list",
+                    platform=PLATFORM,
+                )
+        refs = order.get("refunds") or []
+        if not lists_complete and len(refs) >= queries.REFUND_LIST:
+            data = await self.client.execute(
+                queries.ORDER_REFUND_IDS, {"id": gid}, operation="OrderRefundIds"
+            )
+            refs = (data.get("order") or {}).get("refunds") or []
+        refunds = []
+        for ref in refs:
+            data = await self.client.execute(
+                queries.REFUND_BY_ID, {"id": ref["id"]}, operation="RefundById"
+            )
+            refund = data.get("refund")
+            if refund is None:
+                raise NotFound(
+                    f"shopify refund {ref['id']} of order {gid} not found", platform=PLATFORM
+                )
+            refunds.append(
+                await self._complete(
+                    refund,
+                    "refund",
+                    ("refundLineItems", "refundShippingLines", "orderAdjustments", "transactions"),
+                )
+            )
+        order["refunds"] = refunds
+        return order
+
+    # ------------------------------------------------------------------ single records
+
+    async def fetch(self, entity: EntityType, external_id: str) -> CanonicalRecord:
+        spec = ENTITIES[entity]
+        gid = (
+            external_id
+            if external_id.startswith("gid://")
+            else f"gid://shopify/{spec.gid_type}/{external_id}"
+        )
+        data = await self.client.execute(
+            BY_ID[entity], {"id": gid}, operation=f"{spec.gid_type}ById"
+        )
+        node = data.get(spec.by_id)
+        if node is None:
+            raise NotFound(
+                f"shopify {entity.value} {external_id} does not exist", platform=PLATFORM
+            )
+        return await self._to_canonical(entity, node)
+
+    # ------------------------------------------------------------------ bulk backfill
+
+    def backfill(
+        self, entity: EntityType, since: datetime | None = None
+    ) -> AsyncIterator[ChangePage]:
+        return self._backfill(entity, since)
+
+    async def _backfill(
+        self, entity: EntityType, since: datetime | None, page_size: int = 250
+    ) -> AsyncIterator[ChangePage]:
+        spec = ENTITIES[entity]
+        start = Checkpoint(since.astimezone(UTC) if since else None)
+        search = start.search(timedelta(0), day_granularity=spec.day_granularity)
+        runner = BulkRunner(self.client, self.settings.bulk_poll_seconds)
+        op = await runner.run(queries.bulk_query(spec.bulk, search))
+        began = datetime.fromisoformat(str(op["createdAt"]).replace("Z", "+00:00"))
+        assembler = Reassembler()
+        page: list[Change] = []
+
+        async def emit(roots: list[dict[str, Any]]) -> None:
+            for root in roots:
+                page.append(await self._bulk_change(entity, root))
+
+        async for row in runner.rows(op.get("url")):
+            await emit(assembler.add(row))
+            if len(page) >= page_size:
+                yield ChangePage(list(page), None)
+                page.clear()
+        await emit(assembler.finish())
+        for parent in sorted(assembler.late):
+            # rows arrived after their record left the window: re-read it whole
+            ident = legacy_id(parent)
+            page.append(await self._refetch_change(entity, ident))
+        # Everything changed before the operation started is in the file: incremental
+        # reads continue from there (with their usual overlap).
+        final = Checkpoint(began).dump()
+        yield ChangePage(list(page), final)
+
+    async def _bulk_change(self, entity: EntityType, root: dict[str, Any]) -> Change:
+        ident = legacy_id(root.get("legacyResourceId") or root["id"])
+        version = root.get("updatedAt")
+        try:
+            if entity is EntityType.ORDER:
+                full = await self.complete_order(root, lists_complete=True)
+                record: CanonicalRecord = mapping_graphql.order(
+                    full, self.store, self.context.validation_context
+                )
+            elif entity is EntityType.CUSTOMER:
+                record = mapping_graphql.customer(root, self.store)
+            else:
+                record = mapping_graphql.product(root, self.store, await self.shop_currency())
+        except ValidationFailed as exc:
+            return Change(entity, ident, version, error=exc)
+        return Change(entity, ident, version, record=record)
+
+    async def _refetch_change(self, entity: EntityType, ident: str) -> Change:
+        try:
+            record = await self.fetch(entity, ident)
+        except ValidationFailed as exc:
+            return Change(entity, ident, None, error=exc)
+        except NotFound:
+            return Change(entity, ident, None, deleted=True)
+        return Change(entity, ident, getattr(record.source, "version", None), record=record)
+
+    # ------------------------------------------------------------------ webhooks
+
+    def verify_webhook(self, request: WebhookRequest) -> None:
+        secrets = [
+            s for s in (self.secrets.app_secret, self.secrets.previous_app_secret) if s is not None
+        ]
+        webhooks.verify(request, secrets)
+
+    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
+        return webhooks.parse(request)
+
+
+Fetcher = Callable[[EntityType, str], Awaitable[CanonicalRecord]]
+
+__all__ = ["ENTITIES", "Fetcher", "ShopifySource", "SyncError"]
