@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -41,6 +41,7 @@ from ledgerbridge.canonical import (
     ShippingLine,
     SourceRef,
     TaxLine,
+    minor_units,
 )
 from ledgerbridge.errors import ValidationFailed
 
@@ -276,7 +277,11 @@ def _refund_lines(items: Any, order_id: str, currency: str) -> tuple[RefundLine,
 
 
 def _refunds(
-    raw: Mapping[str, Any], scope: StoreScope, order_id: str, currency: str
+    raw: Mapping[str, Any],
+    scope: StoreScope,
+    order_id: str,
+    currency: str,
+    order_lines: Mapping[str, OrderLine],
 ) -> tuple[Refund, ...]:
     refunds: list[Refund] = []
     for index, rf in enumerate(raw.get("refunds") or []):
@@ -295,6 +300,7 @@ def _refunds(
                 comment=text(rf.get("comment")),
                 currency=currency,
                 origin="refunds",
+                order_lines=order_lines,
             )
         )
     info = (raw.get("status") or {}).get("refund_info")
@@ -315,9 +321,21 @@ def _refunds(
                     comment=text(info.get("comment")),
                     currency=currency,
                     origin="status.refund_info",
+                    order_lines=order_lines,
                 )
             )
     return tuple(refunds)
+
+
+def _allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """``total`` split in proportion to ``weights``, in whole minor units; the last part
+    takes the rounding remainder so the parts always add up to ``total``."""
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    whole = sum(weights, ZERO)
+    if whole == 0:
+        return [total] + [ZERO] * (len(weights) - 1)
+    parts = [(total * w / whole).quantize(quantum, ROUND_HALF_UP) for w in weights[:-1]]
+    return [*parts, total - sum(parts, ZERO)]
 
 
 def _refund(
@@ -333,10 +351,44 @@ def _refund(
     comment: str | None,
     currency: str,
     origin: str,
+    order_lines: Mapping[str, OrderLine],
 ) -> Refund:
-    taxes = (
-        (TaxLine(title="Tax refunded (not itemised)", amount=_money(tax, currency)),) if tax else ()
-    )
+    """One refund. API2Cart gives its tax as one figure: it is spread over the refunded
+    lines (and shipping) in proportion to their amounts, each part titled and rated like
+    the order line's own tax, so the credit note carries it where the invoice did."""
+    shipping_taxes: tuple[TaxLine, ...] = ()
+    notes: dict[str, Any] = {"origin": origin, "tax": str(tax) if tax is not None else None}
+    if tax:
+        weights = [line.subtotal.amount for line in lines] + ([shipping] if shipping else [])
+        if weights:
+            parts = _allocate(tax, weights, currency)
+            placed = []
+            for line, part in zip(lines, parts, strict=False):
+                original = order_lines.get(line.line_id or "")
+                model = original.taxes[0] if original and original.taxes else None
+                taxes = (
+                    (
+                        TaxLine(
+                            title=model.title if model else "Tax",
+                            rate=model.rate if model else None,
+                            amount=_money(part, currency),
+                        ),
+                    )
+                    if part
+                    else ()
+                )
+                placed.append(line.model_copy(update={"taxes": taxes}))
+            lines = tuple(placed)
+            if shipping and parts[-1]:
+                shipping_taxes = (
+                    TaxLine(title="Shipping tax", amount=_money(parts[-1], currency)),
+                )
+            notes["tax_allocated"] = True
+        else:
+            shipping_taxes = (
+                TaxLine(title="Tax refunded (not itemised)", amount=_money(tax, currency)),
+            )
+            notes["tax_unplaced"] = True
     created = timestamp(when, f"refund {refund_id}: time")
     return Refund(
         source=SourceRef(
@@ -350,10 +402,10 @@ def _refund(
         note=comment,
         lines=lines,
         shipping=_money(shipping, currency) if shipping else None,
-        shipping_taxes=taxes,
+        shipping_taxes=shipping_taxes,
         adjustment=_money(fee, currency) if fee else None,
         stated_amount=_money(stated, currency) if stated is not None else None,
-        extra={"origin": origin, "tax_not_itemised": bool(tax)},
+        extra=notes,
     )
 
 
@@ -463,7 +515,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     notes["status"] = {"id": status_raw.get("id"), "name": status_raw.get("name")}
     if status is OrderStatus.UNKNOWN:
         notes["status_unknown"] = True
-    refunds = _refunds(raw, scope, order_id, currency)
+    refunds = _refunds(raw, scope, order_id, currency, {ln.line_id: ln for ln in lines})
     cust = obj(raw.get("customer"))
     email = text(cust.get("email"))
     payment = obj(raw.get("payment_method"))

@@ -184,3 +184,37 @@ def test_floats_are_refused_with_the_place_named():
     raw = json.loads(refdata("api2cart-examples", AMAZON_INFO).read_text())["result"]
     with pytest.raises(ValidationFailed, match=r"total\.total.*float"):
         map_order(raw, scope("AmazonSP", ("Shipped", "Shipped")))
+
+
+def test_refund_tax_is_spread_over_refunded_lines_like_the_order_taxed_them():
+    raw = example(AMAZON_INFO)["result"]
+    second = dict(
+        raw["order_products"][0],
+        order_product_id="2",
+        price=Decimal("20"),
+        tax_value=Decimal("2.00"),
+        tax_percent=Decimal("10"),
+    )
+    raw["order_products"][0]["tax_percent"] = Decimal("7.74436")
+    raw["order_products"].append(second)
+    raw["total"].update(
+        subtotal_ex_tax=Decimal("59.9"), total_tax=Decimal("5.09"), total=Decimal("64.99")
+    )
+    raw["refunds"] = [
+        {
+            "id": "rf-9",
+            "tax": Decimal("1.01"),
+            "total": Decimal("31.01"),
+            "items": [
+                {"order_product_id": "106151335804001", "qty": 1, "refund": Decimal("20")},
+                {"order_product_id": "2", "qty": 1, "refund": Decimal("10")},
+            ],
+        }
+    ]
+    order = map_order(raw, scope("AmazonSP", ("Shipped", "Shipped")))
+    (refund,) = order.refunds
+    parts = [line.taxes[0].amount.amount for line in refund.lines]
+    assert parts == [Decimal("0.67"), Decimal("0.34")] and sum(parts) == Decimal("1.01")
+    assert refund.lines[1].taxes[0].rate == Decimal("0.1")  # the order line's own rate
+    assert refund.shipping_taxes == () and refund.discrepancies() == []
+    assert refund.extra["tax_allocated"] is True

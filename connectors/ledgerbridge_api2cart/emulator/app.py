@@ -536,11 +536,12 @@ def create_state(
     stores: dict[str, tuple[str, str]] | None = None,
     orders: int = 25,
     seed: int = 1,
+    tax_rates: tuple[Decimal, ...] = (Decimal("0.08"), Decimal("0.2")),
 ) -> EmulatorState:
     return EmulatorState(
         api_keys={api_key},
         stores={
-            key: seed_store(cart, currency=currency, orders=orders, seed=seed)
+            key: seed_store(cart, currency=currency, orders=orders, seed=seed, tax_rates=tax_rates)
             for key, (cart, currency) in (stores or DEFAULT_STORES).items()
         },
     )

@@ -108,12 +108,18 @@ def _address(rng: random.Random, kind: str, first: str, last: str) -> dict[str, 
     }
 
 
-def _order(rng: random.Random, store: StoreData, number: int, modified: datetime) -> dict[str, Any]:
+def _order(
+    rng: random.Random,
+    store: StoreData,
+    number: int,
+    modified: datetime,
+    tax_rates: tuple[Decimal, ...],
+) -> dict[str, Any]:
     style = store.style
     cur = store.currency
     first, last = rng.choice(FIRST), rng.choice(LAST)
     created = modified - timedelta(hours=rng.randint(1, 72))
-    rate = Decimal("0") if style == "EtsyAPIv3" else rng.choice([Decimal("0.08"), Decimal("0.2")])
+    rate = Decimal("0") if style == "EtsyAPIv3" else rng.choice(tax_rates)
     lines: list[dict[str, Any]] = []
     line_discounts = Decimal(0)
     line_taxes = Decimal(0)
@@ -341,6 +347,7 @@ def seed_store(
     products: int = 8,
     deleted: int = 2,
     seed: int = 1,
+    tax_rates: tuple[Decimal, ...] = (Decimal("0.08"), Decimal("0.2")),
 ) -> StoreData:
     """A store with ``orders`` live orders, ``deleted`` deleted ones, customers and products.
 
@@ -353,7 +360,7 @@ def seed_store(
     for number in range(1, orders + deleted + 1):
         if number % 3:
             moment += timedelta(minutes=rng.randint(1, 30))
-        order = _order(rng, store, number, moment)
+        order = _order(rng, store, number, moment, tax_rates)
         (store.deleted if number > orders else store.orders)[order["order_id"]] = order
     for number in range(1, customers + 1):
         customer = _customer(rng, number, BASE_TIME + timedelta(minutes=7 * number))
