@@ -156,3 +156,9 @@ def test_summary_contact_name_is_configurable(write):
     rt = load_mapping(write(TENANT + "summary:\n  contact_name: Shop takings\n", "s.yaml"))
     assert rt.mapping.summary.contact_name == "Shop takings"
     assert load_mapping(write(TENANT, "d.yaml")).mapping.summary.contact_name == "Daily sales"
+
+
+def test_unknown_time_zone_is_rejected_at_its_line(write):
+    path = write(TENANT + "timezone: Europe/Berlni\n", "tz.yaml")
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}:{N + 1}:11: timezone: unknown time zone 'Europe/Berlni'")

@@ -460,3 +460,14 @@ def test_amount_only_refund_needs_an_account_for_its_line(write, tenant):
     assert [(ln.rate, ln.account_id, ln.description) for ln in note.lines] == [
         (Decimal("12.00"), "555", "Refund R7")
     ]
+
+
+def test_dates_follow_the_books_time_zone(write, tenant):
+    from datetime import UTC, datetime
+
+    late = two_rate_order(created_at=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))
+    assert str(tenant.document(late, DocumentKind.INVOICE, []).date) == "2026-01-31"
+    berlin = load_mapping(write(TENANT + "timezone: Europe/Berlin\n", "tz.yaml"))
+    assert str(berlin.document(late, DocumentKind.INVOICE, []).date) == "2026-02-01"
+    payment = berlin.payment(late, late.payments[0], None, [])
+    assert str(payment.date) == "2026-02-01"

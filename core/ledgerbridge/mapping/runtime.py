@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..canonical import Order, OrderLine, Payment, Refund, TaxLine
 from ..errors import NeedsMapping, SourceLocation, ValidationFailed
@@ -67,8 +68,11 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _to_date(value: Any, what: str) -> date:
+def _to_date(value: Any, what: str, zone: tzinfo | None = None) -> date:
+    """The accounting date of ``value``: an aware datetime is read in the books' time zone."""
     if isinstance(value, datetime):
+        if zone is not None and value.tzinfo is not None:
+            return value.astimezone(zone).date()
         return value.date()
     if isinstance(value, date):
         return value
@@ -96,6 +100,7 @@ class MappingRuntime:
     def __init__(self, mapping: MappingFile, path: str, references: list[NamedReference]):
         self.mapping = mapping
         self.posting_policy: str = mapping.posting_policy
+        self.zone: tzinfo | None = ZoneInfo(mapping.timezone) if mapping.timezone else None
         self.options: dict[str, Any] = dict(mapping.options)
         self.path = path
         self.references = references
@@ -580,7 +585,7 @@ class MappingRuntime:
                 source_key=order.source.key,
             ),
             contact=self.contact_link(order),
-            date=_to_date(rules.date.evaluate(names), "document.date"),
+            date=_to_date(rules.date.evaluate(names), "document.date", self.zone),
             currency=order.currency,
             lines=tuple(lines + shipping_lines + fee_lines),
             taxes_included=order.taxes_included,
@@ -614,7 +619,7 @@ class MappingRuntime:
             contact=self.contact_link(order),
             amount=amount,
             currency=order.currency,
-            date=when.date(),
+            date=_to_date(when, "date", self.zone),
             payment_mode=method.payment_mode,
             account_id=method.account_id,
             reference=_text(self.mapping.payments.reference.evaluate(names)),
@@ -697,7 +702,7 @@ class MappingRuntime:
                 source_key=f"{order.source.key}:refund:{refund.source.external_id}",
             ),
             contact=self.contact_link(order),
-            date=when.date(),
+            date=_to_date(when, "date", self.zone),
             currency=order.currency,
             lines=tuple(lines),
             taxes_included=refund.taxes_included,
@@ -747,7 +752,7 @@ class MappingRuntime:
         return CreditRefundDraft(
             credit_note=credit_note,
             amount=returned.amount,
-            date=when.date(),
+            date=_to_date(when, "date", self.zone),
             from_account_id=method.account_id,
             payment_mode=method.payment_mode,
             reference=out.reference or out.external_id,

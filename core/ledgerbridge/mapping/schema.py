@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .expressions import (
     FEE_SCOPE,
@@ -253,6 +253,17 @@ class SummaryRules(MappingModel):
     contact_name: str = "Daily sales"  # the summary contact, one per currency: "<name> (USD)"
 
 
+def _zone(value: str | None) -> str | None:
+    if value is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (expected e.g. Europe/Berlin)") from None
+    return value
+
+
 class MappingFile(MappingModel):
     version: Literal[1] = 1
     source: str
@@ -260,6 +271,9 @@ class MappingFile(MappingModel):
     extends: str | None = None
     description: str | None = None
     posting_policy: PostingPolicy = "invoice"
+    timezone: Annotated[str | None, AfterValidator(_zone)] = (
+        None  # IANA zone the books keep dates in (default: as the source says)
+    )
     options: dict[str, Any] = Field(default_factory=dict)
     filters: dict[str, OrderExpr | None] = Field(default_factory=dict)
     contact: ContactRules = Field(default_factory=ContactRules)
