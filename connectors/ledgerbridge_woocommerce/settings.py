@@ -31,9 +31,12 @@ class WooCommerceSettings(BaseModel):
         pattern=r"^[A-Z]{3}$",
         description="Store currency (ISO 4217); products carry none, so prices need it",
     )
-    refunds_endpoint: Literal["per_order", "global"] = Field(
-        default="per_order",
-        description="global: GET /refunds (WooCommerce 9.0+); per_order: /orders/{id}/refunds",
+    refunds_endpoint: Literal["auto", "global", "per_order"] = Field(
+        default="auto",
+        description=(
+            "auto: GET /refunds (WooCommerce 9.0+), per order where the site lacks it; "
+            "global: GET /refunds only; per_order: /orders/{id}/refunds"
+        ),
     )
 
     @field_validator("store_url")

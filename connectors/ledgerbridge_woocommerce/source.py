@@ -4,9 +4,9 @@
   ``checkpoint.py``), ``orderby=modified&order=asc``, 100 a page.  Orders are
   read in two streams -- ``status=any`` and ``status=trash`` (whether ``any``
   includes trash is not documented) -- each with its own place in the checkpoint.
-* Refunds ride on their order: an order listing refunds gets them read from
-  ``/orders/{id}/refunds`` (or ``GET /refunds`` on WooCommerce 9.0+ when
-  ``refunds_endpoint: global``, falling back per order on older sites).
+* Refunds ride on their order: the refunds listed by a page of orders are read in one
+  ``GET /refunds?include=...`` on WooCommerce 9.0+ (``refunds_endpoint: auto``, falling
+  back to ``/orders/{id}/refunds`` on older sites) or per order.
 * Customers have no date filter.  ``changes(CUSTOMER, None)`` (and
   ``backfill``) is a full pass over ``/customers``; after it, each read takes
   the registered customers referenced by orders modified since, fetched in
@@ -64,7 +64,7 @@ class WooCommerceSource(Source):
         self.client = WooClient(
             settings, secrets, transport=context.transport, policy=policy, sleep=context.clock.sleep
         )
-        self._global_refunds = settings.refunds_endpoint == "global"
+        self._refunds_mode = settings.refunds_endpoint
         self._page_cap = 100  # lowered when the host times out on large pages
 
     async def aclose(self) -> None:
@@ -334,29 +334,50 @@ class WooCommerceSource(Source):
             page += 1
 
     async def _refunds_for(self, orders: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        """Full refund objects of the orders whose ``refunds[]`` summary is not empty."""
-        wanted = [str(o.get("id")) for o in orders if o.get("refunds")]
+        """Full refund objects of the orders whose ``refunds[]`` summary is not empty.
+
+        With ``GET /refunds`` (WooCommerce 9.0+) the refunds of a whole page of orders come
+        in one call, asked for by the refund ids the orders list (``include``; core drops the
+        ``parent`` filter on that route).  An order whose listed refunds do not all come back
+        is read per order, so nothing is silently missing.
+        """
+        wanted = {
+            str(o.get("id")): [str(r.get("id")) for r in o["refunds"] if isinstance(r, dict)]
+            for o in orders
+            if o.get("refunds")
+        }
         if not wanted:
             return {}
-        found: dict[str, list[dict[str, Any]]] = {oid: [] for oid in wanted}
-        if self._global_refunds:
+        found: dict[str, list[dict[str, Any]]] = {}
+        if self._refunds_mode in ("auto", "global"):
             try:
-                for start in range(0, len(wanted), 100):
-                    batch = wanted[start : start + 100]
-                    for refund in await self._all("/refunds", {"parent": ",".join(batch)}):
-                        found.setdefault(str(refund.get("parent_id")), []).append(refund)
-                return found
+                found = await self._refunds_by_id(wanted)
             except RouteMissing:
-                log.warning(
-                    "woocommerce %s: GET /refunds is missing (WooCommerce before 9.0); "
+                if self._refunds_mode == "global":
+                    raise
+                log.info(
+                    "woocommerce %s: no GET /refunds (WooCommerce before 9.0); "
                     "reading refunds per order",
                     self.store,
                 )
-                self._global_refunds = False
-                found = {oid: [] for oid in wanted}
-        for oid in wanted:
+                self._refunds_mode = "per_order"
+        for oid, refund_ids in wanted.items():
+            if sorted(str(r.get("id")) for r in found.get(oid, [])) == sorted(refund_ids):
+                continue
             try:
                 found[oid] = await self._all(f"/orders/{oid}/refunds", {})
             except NotFound:
-                found.pop(oid)  # the order went away between the two calls
+                found.pop(oid, None)  # the order went away between the two calls
+        return found
+
+    async def _refunds_by_id(self, wanted: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:
+        refund_ids = [rid for ids in wanted.values() for rid in ids]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for start in range(0, len(refund_ids), 100):
+            batch = refund_ids[start : start + 100]
+            for refund in await self._all("/refunds", {"include": ",".join(batch)}):
+                found.setdefault(str(refund.get("parent_id")), []).append(refund)
+        for refunds in found.values():  # newest first, as the per-order route lists them
+            refunds.sort(key=lambda r: (str(r.get("date_created_gmt") or ""), r.get("id") or 0))
+            refunds.reverse()
         return found

@@ -48,6 +48,7 @@ def read_orders(transport: httpx.AsyncBaseTransport) -> list[ChangePage]:
 
 def record(directory: Path) -> tuple[Path, list[ChangePage]]:
     app = create_app(seed(orders=12), EmulatorConfig())
+    (directory / CASSETTE).unlink(missing_ok=True)  # a fresh recording, not an append
     vcr = scrubbing_vcr(directory, SECRETS, record_mode="all")
     with vcr.use_cassette(CASSETTE):
         pages = read_orders(httpx.ASGITransport(app))

@@ -116,26 +116,39 @@ def test_backfill_since_a_date_and_a_bad_checkpoint(app):
 
 def test_refunds_are_read_with_their_order_from_either_endpoint(app):
     store = app.emulator.store
+    calls = app.emulator.config.requests
     refunded = {str(i) for i in store.refunds}
-    for endpoint in ("per_order", "global"):
+    used = {}
+    for endpoint in ("per_order", "auto", "global"):
+        calls.clear()
         pages = anyio.run(read_all, make_source(app, refunds_endpoint=endpoint))
         orders = {c.external_id: c.record for p in pages for c in p.changes}
         for oid in refunded:
             got = [r.source.external_id for r in orders[oid].refunds]
             assert got == [str(r["id"]) for r in store.refunds[int(oid)]], endpoint
             assert orders[oid].discrepancies() == []
-    calls = app.emulator.config.requests
-    assert any(c.startswith("GET /wp-json/wc/v3/refunds?") for c in calls)
+        used[endpoint] = (
+            sum(c.startswith("GET /wp-json/wc/v3/refunds?") for c in calls),
+            sum("/orders/" in c and "/refunds?" in c for c in calls),
+        )
+    assert used["per_order"] == (0, len(refunded))
+    # one GET /refunds?include=... per page of orders that lists refunds, nothing per order
+    assert used["auto"] == used["global"] and used["global"][1] == 0 and used["global"][0] >= 1
+    assert any("include=" in c for c in calls if c.startswith("GET /wp-json/wc/v3/refunds?"))
 
 
-def test_global_refunds_fall_back_per_order_on_sites_before_9_0():
+def test_sites_before_9_0_are_read_per_order_unless_global_is_demanded():
     app = create_app(seed(orders=10), EmulatorConfig(global_refunds=False))
-    pages = anyio.run(read_all, make_source(app, refunds_endpoint="global"))
+    pages = anyio.run(read_all, make_source(app))
     refunded = [c.record for p in pages for c in p.changes if c.record and c.record.refunds]
     assert refunded and len(refunded) == len(app.emulator.store.refunds)
     calls = app.emulator.config.requests
-    assert sum(c.startswith("GET /wp-json/wc/v3/refunds?") for c in calls) == 1
+    assert sum(c.startswith("GET /wp-json/wc/v3/refunds?") for c in calls) == 1  # tried once
     assert any("/refunds?" in c and "/orders/" in c for c in calls)
+    from ledgerbridge_woocommerce.responses import RouteMissing
+
+    with pytest.raises(RouteMissing, match="rest_no_route"):
+        anyio.run(read_all, make_source(app, refunds_endpoint="global"))
 
 
 def test_checkpoints_are_opaque_json_the_engine_can_store(app):
