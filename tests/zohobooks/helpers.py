@@ -73,6 +73,8 @@ def make_target(
 ) -> ZohoBooksTarget:
     if refresh_token is None:
         refresh_token = state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+    if credentials is None:
+        credentials = MemoryCredentials()
     context = ConnectorContext(
         connection_id=connection_id,
         tenant_id="t1",
@@ -85,7 +87,7 @@ def make_target(
             refresh_token=refresh_token,
         ),
         transport=transport,
-        credentials=credentials or MemoryCredentials(),
+        credentials=credentials,
         locks=locks or ProcessLocalLocks(),
     )
     if clock is not None:

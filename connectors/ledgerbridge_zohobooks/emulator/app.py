@@ -279,7 +279,8 @@ class ZohoBooksEmulator:
         return self._envelope(200, {"status": "success"})
 
     def _mint(self, user: str) -> str:
-        token = f"1000.{self.state.ids.next()}.access"
+        presets = self.state.preset_access_tokens
+        token = presets.pop(0) if presets else f"1000.{self.state.ids.next()}.access"
         self.state.access_tokens[token] = (user, time.time() + self.limits.token_ttl)
         return token
 

@@ -243,6 +243,7 @@ class EmulatorState:
     refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # rt -> (client, user)
     access_tokens: dict[str, tuple[str, float]] = field(default_factory=dict)  # at -> (user, exp)
     ids: Ids = field(default_factory=Ids)
+    preset_access_tokens: list[str] = field(default_factory=list)  # handed out first (cassettes)
     token_requests: int = 0
     refresh_requests: int = 0
     code_exchanges: int = 0
