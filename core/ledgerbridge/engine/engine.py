@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from ..canonical import DEFAULT_ROUNDING_TOLERANCE
 from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_models
-from ..contracts.context import ConnectorContext
+from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
 from ..errors import ConfigError
@@ -56,11 +56,13 @@ class Engine:
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         on_record: OnRecord | None = None,
         holder: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.store = store or Store(config.config.database)
         self.registry = registry or get_registry()
         self.transports = dict(transports or {})
+        self.clock = clock or SystemClock()
         self.on_record = on_record
         self.should_stop: Callable[[], bool] = lambda: False
         self.holder = holder or default_holder()
@@ -138,6 +140,7 @@ class Engine:
             transport=self.transports.get(conn_id) or self.transports.get(conn.platform),
             credentials=StoreCredentials(self.store, conn_id),
             locks=self.locks,
+            clock=self.clock,
             rounding_tolerance=tolerance,
         )
         connector = spec.build(context)

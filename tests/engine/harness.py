@@ -1,0 +1,229 @@
+"""Two emulators on loopback and a config wiring a pipeline between them.
+
+Used by the engine's end-to-end tests and benchmarks: a real source connector,
+the real Zoho Books connector, the real YAML mapping and a real store -- only
+the platforms are emulated.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ledgerbridge.config import load_config
+from ledgerbridge.engine import Engine
+from ledgerbridge.sandbox import FaultConfig, serve
+from ledgerbridge.store import Store
+from ledgerbridge_zohobooks.emulator import create_app as zoho_app
+from ledgerbridge_zohobooks.emulator.seed import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    MAIN_ORG,
+    MERCHANT,
+)
+
+
+@dataclass
+class Harness:
+    root: Path
+    config_path: Path
+    mapping_path: Path
+    db_url: str
+    zoho: Any
+    source_app: Any
+    zoho_faults: FaultConfig
+    source_faults: FaultConfig
+    zoho_url: str
+    source_url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def org(self) -> Any:
+        return self.zoho.emulator.state.organizations[MAIN_ORG]
+
+    def tax_id(self, name: str) -> str:
+        return next(t.tax_id for t in self.org.taxes.values() if t.tax_name == name)
+
+    def account_id(self, name: str) -> str:
+        accounts = {**self.org.accounts, **self.org.bank_accounts}
+        return next(a["account_id"] for a in accounts.values() if a["account_name"] == name)
+
+    def engine(self, **kw: Any) -> Engine:
+        loaded = load_config(self.config_path)
+        kw.setdefault("clock", InstantClock())
+        return Engine(loaded, Store(self.db_url), **kw)
+
+    def store(self) -> Store:
+        return Store(self.db_url)
+
+    def documents(self, kind: str = "invoices") -> list[dict[str, Any]]:
+        return list(getattr(self.org, kind).values())
+
+    def write_mapping(self, body: str) -> None:
+        self.mapping_path.write_text(textwrap.dedent(body))
+
+
+WOO_MAPPING = """\
+extends: woocommerce-to-zohobooks
+lookups:
+  taxes:
+    entries:
+      - {{title: State Tax, rate: 0.10, tax_id: "{vat10}"}}
+  payment_methods:
+    entries:
+      stripe: {{payment_mode: creditcard, account_id: "{clearing}"}}
+      bacs: {{payment_mode: banktransfer, account_id: "{checking}"}}
+  fee_accounts:
+    default: "{sales}"
+"""
+
+
+@contextmanager
+def woocommerce_to_zoho(
+    tmp: Path, *, orders: int = 12, policy: str = "invoice", wrap_zoho: Any = None
+) -> Iterator[Harness]:
+    from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
+    from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
+    from ledgerbridge_woocommerce.emulator.data import seed
+
+    zoho_faults, woo_faults = FaultConfig(), FaultConfig()
+    zoho = zoho_app(faults=zoho_faults)
+    woo = woo_app(store=seed(orders=orders), faults=woo_faults)
+    with ExitStack() as stack:
+        zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
+        ws = stack.enter_context(serve(woo))
+        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+        h = Harness(
+            root=tmp,
+            config_path=tmp / "ledgerbridge.yaml",
+            mapping_path=tmp / "mapping.yaml",
+            db_url=f"sqlite:///{tmp / 'state.db'}",
+            zoho=zoho,
+            source_app=woo,
+            zoho_faults=zoho_faults,
+            source_faults=woo_faults,
+            zoho_url=zs.url,
+            source_url=ws.url,
+        )
+        add_merchant_custom_fields(h.org, zoho.emulator.state)
+        h.write_mapping(
+            WOO_MAPPING.format(
+                vat10=h.tax_id("VAT 10"),
+                clearing=h.account_id("Stripe Clearing"),
+                checking=h.account_id("Business Checking"),
+                sales=h.account_id("Sales"),
+            )
+        )
+        h.config_path.write_text(
+            textwrap.dedent(
+                f"""\
+                version: 1
+                database: {h.db_url}
+                tenants:
+                  - id: acme
+                    connections:
+                      shop:
+                        platform: woocommerce
+                        settings: {{store_url: "{ws.url}", allow_http: true, currency: USD}}
+                        secrets: {{consumer_key: "{DEFAULT_KEY}", consumer_secret: "{DEFAULT_SECRET}"}}
+                      books:
+                        platform: zohobooks
+                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", accounts_url: "{zs.url}"}}
+                        secrets:
+                          client_id: "{EMULATOR_CLIENT_ID}"
+                          client_secret: "{EMULATOR_CLIENT_SECRET}"
+                          refresh_token: "{refresh}"
+                    pipelines:
+                      - id: woo-books
+                        source: shop
+                        target: books
+                        mapping: mapping.yaml
+                        posting_policy: {policy}
+                """
+            )
+        )
+        yield h
+
+
+class InstantClock:
+    """Back-off and rate-limit waits pass at once (and are counted) so tests stay fast."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.waited: list[float] = []
+
+    def now(self) -> float:
+        import time
+
+        return time.monotonic() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        import anyio
+
+        self.waited.append(seconds)
+        self.offset += max(0.0, seconds)
+        await anyio.sleep(0)
+
+
+class InterceptWrite:
+    """ASGI wrapper around an emulator: act right after a matching write is processed,
+    before its response leaves (kill the client, or drop the response)."""
+
+    def __init__(self, app: Any, path_suffix: str, action: Any) -> None:
+        self.app, self.path_suffix, self.action = app, path_suffix, action
+        self.armed = True
+        self.outage = False  # while set, look-ups on the same path answer 503
+        self.emulator = getattr(app, "emulator", None)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if (
+            self.outage
+            and scope.get("method") == "GET"
+            and scope.get("path", "").endswith(self.path_suffix)
+        ):
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        hit = (
+            self.armed
+            and scope.get("type") == "http"
+            and scope.get("method") in ("POST", "PUT")
+            and scope.get("path", "").endswith(self.path_suffix)
+        )
+        if not hit:
+            await self.app(scope, receive, send)
+            return
+        self.armed = False
+
+        async def swallow(message: Any) -> None:
+            return None
+
+        await self.app(scope, receive, swallow)  # the write commits server-side
+        await self.action(send)
+
+
+def add_merchant_custom_fields(org: Any, state: Any) -> None:
+    """The custom fields the shipped presets write, created as a merchant would."""
+    from ledgerbridge_zohobooks.emulator.state import CustomField
+
+    wanted = {
+        "contacts": ["cf_source_customer_id"],
+        "invoices": ["cf_source_order_id"],
+        "salesreceipts": ["cf_source_order_id"],
+        "creditnotes": ["cf_source_order_id"],
+        "customerpayments": ["cf_source_order_id"],
+    }
+    for entity, names in wanted.items():
+        for name in names:
+            org.custom_fields.setdefault(entity, {})[name] = CustomField(
+                state.ids.next(), name, name.replace("cf_", "").replace("_", " ").title()
+            )
+
+
+def total_of(doc: dict[str, Any]) -> Decimal:
+    return Decimal(str(doc["total"]))
