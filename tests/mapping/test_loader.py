@@ -162,3 +162,10 @@ def test_unknown_time_zone_is_rejected_at_its_line(write):
     path = write(TENANT + "timezone: Europe/Berlni\n", "tz.yaml")
     (problem,) = problems(path)
     assert problem.startswith(f"{path}:{N + 1}:11: timezone: unknown time zone 'Europe/Berlni'")
+
+
+def test_huge_powers_cannot_stall_a_worker(write):
+    rt = load_mapping(write(TENANT + "document:\n  notes: 2 ** 100000000\n", "pow.yaml"))
+    with pytest.raises(ExpressionFailed) as caught:
+        rt.document(two_rate_order(), DocumentKind.INVOICE, [])
+    assert "exponent 100000000 is larger than 64" in str(caught.value)

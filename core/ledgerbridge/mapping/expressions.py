@@ -22,9 +22,11 @@ import difflib
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, get_args, get_origin
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
@@ -41,7 +43,23 @@ from ..canonical import (
 )
 from ..errors import SourceLocation, ValidationFailed
 
-ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+MAX_EXPONENT = 64
+
+
+class MappingEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, plus a bound on ``**`` so one expression cannot stall a sync worker."""
+
+    intercepted_binops = frozenset({"**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**":
+            if isinstance(right, int | float | Decimal) and abs(Decimal(right)) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+            return left**right
+        return super().call_binop(context, operator, left, right)
+
+
+ENV = MappingEnvironment(undefined=StrictUndefined, autoescape=False)
 
 # What each name means when an expression uses it (None: a free-form mapping such as ``extra``).
 NAME_TYPES: dict[str, Any] = {
