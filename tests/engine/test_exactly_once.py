@@ -17,7 +17,6 @@ from pathlib import Path
 
 import anyio
 import pytest
-
 from sqlmodel import select
 
 from ledgerbridge.store import Lease, RecordState, SyncRecord, WriteIntent
@@ -134,7 +133,7 @@ def test_write_committed_response_lost_is_adopted_not_repeated(tmp_path: Path):
         return holder["wrapper"]
 
     with woocommerce_to_zoho(tmp_path, orders=6, wrap_zoho=wrap) as h:
-        report, engine = sync(h)
+        _, engine = sync(h)
         retrying = engine.failures([RecordState.RETRYING])
         assert retrying, [(r.external_id, r.state, r.reason) for r in engine.failures()]
         lost = retrying[0]
