@@ -8,6 +8,7 @@ requests per second afterwards instead of failing the run.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from pydantic import SecretStr
 from ledgerbridge.errors import AuthFailed, RateLimited, TransientError
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 
-from .envelope import PLATFORM, Envelope, decode, open_envelope
+from .envelope import PLATFORM, RETURN_CODE_ACCOUNT_LIMIT, Envelope, decode, open_envelope
 
 Params = Mapping[str, str | int | bool]
 
@@ -63,6 +64,25 @@ class Pacer:
             await sleep(self.interval)
 
 
+@dataclass
+class AccountGate:
+    """What every client of one API key in this process shares: the account-wide pause.
+
+    Return code 10 means the *account* is over its limit, so every store under that key
+    waits -- not only the one that was told.  Keyed by a hash of the key, never the key.
+    """
+
+    paused_until: float = 0.0
+
+
+_GATES: dict[str, AccountGate] = {}
+
+
+def account_gate(api_key: SecretStr) -> AccountGate:
+    digest = hashlib.sha256(api_key.get_secret_value().encode()).hexdigest()
+    return _GATES.setdefault(digest, AccountGate())
+
+
 def _bool(value: str | int | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -80,6 +100,7 @@ class Api2CartClient:
         store_key: SecretStr | None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]],
+        now: Callable[[], float],
         policy: RetryPolicy = DEFAULT_POLICY,
         account_backoff: float = 60.0,
         timeout: float = 30.0,
@@ -98,6 +119,8 @@ class Api2CartClient:
             headers={"accept": "application/json"},
         )
         self._sleep = sleep
+        self._now = now
+        self.gate = account_gate(api_key)
         self._policy = policy
         self._account_backoff = account_backoff
         self._on_wait = on_wait
@@ -124,6 +147,9 @@ class Api2CartClient:
         url = f"{method}.json" + (f"?{query}" if query else "")
 
         async def attempt() -> Envelope:
+            paused = self.gate.paused_until - self._now()
+            if paused > 0:
+                await self._sleep(paused)
             await self.pacer.wait(self._sleep)
             self.calls += 1
             try:
@@ -142,8 +168,11 @@ class Api2CartClient:
                 envelope = open_envelope(
                     payload, method=method, account_backoff=self._account_backoff
                 )
-            except RateLimited:
+            except RateLimited as exc:
                 self.pacer.throttled()
+                if exc.code == str(RETURN_CODE_ACCOUNT_LIMIT) and exc.retry_after:
+                    until = self._now() + exc.retry_after
+                    self.gate.paused_until = max(self.gate.paused_until, until)
                 raise
             self.pacer.succeeded()
             return envelope

@@ -74,6 +74,7 @@ class Api2CartSource(Source):
             store_key=secrets.store_key,
             transport=context.transport,
             sleep=context.clock.sleep,
+            now=context.clock.now,
             account_backoff=self.settings.account_backoff,
             timeout=self.settings.timeout,
         )

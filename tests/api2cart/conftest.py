@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from ledgerbridge.contracts import ConnectorContext
+from ledgerbridge_api2cart.client import _GATES
 from ledgerbridge_api2cart.emulator import create_app, create_state
 from ledgerbridge_api2cart.emulator.app import EmulatorState
 from ledgerbridge_api2cart.settings import Api2CartSecrets, Api2CartSettings
@@ -92,6 +93,14 @@ class Harness:
     @property
     def violations(self) -> list[str]:
         return [v for t in self.transports for v in t.violations]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_account_gates() -> Iterator[None]:
+    """The account pause is process-wide by design; tests must not inherit one."""
+    _GATES.clear()
+    yield
+    _GATES.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from ledgerbridge.canonical import EntityType, Order, OrderStatus
-from ledgerbridge.errors import AuthFailed, NotFound, TotalsMismatch
+from ledgerbridge.errors import AuthFailed, NotFound, RateLimited, TotalsMismatch
+from ledgerbridge.retry import RetryPolicy
 from ledgerbridge.sandbox import serve
 
 from .conftest import AMAZON, ETSY, GENERIC, Harness
@@ -106,6 +107,20 @@ def test_return_code_10_waits_the_account_backoff(harness: Harness):
     harness.state.inject(10, times=1, methods={"order.status.list"})
     anyio.run(lambda: collect(harness.source(account_backoff=42)))
     assert 42.0 in harness.clock.waits
+
+
+def test_return_code_10_pauses_every_store_of_the_account(harness: Harness):
+    """Store A is told the account is over its limit; store B, same key, waits too."""
+    harness.state.inject(10, times=1, methods={"order.status.list"})
+    store_a = harness.source(GENERIC, account_backoff=42)
+    store_a.client._policy = RetryPolicy(attempts=1)  # hand the wait to the engine
+    with pytest.raises(RateLimited):
+        anyio.run(lambda: collect(store_a))
+    assert harness.clock.waits == []
+    store_b = harness.source(ETSY, account_backoff=42)
+    anyio.run(lambda: collect(store_b))
+    assert harness.clock.waits[0] == 42  # before its first request
+    assert len(harness.state.calls("order.status.list")) == 2
 
 
 def test_an_invalid_api_key_stops_with_an_operator_message(harness: Harness):
