@@ -106,6 +106,7 @@ class ShopifySource(Source):
         self.overlap = timedelta(seconds=settings.overlap_seconds)
         self._page: dict[EntityType, int] = {}
         self._currency: str | None = None
+        self.bulk_window = 256  # roots held while re-assembling a bulk file
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -211,7 +212,7 @@ class ShopifySource(Source):
             connection = result.get(name)
             if not connection:
                 continue
-            items = list(connection.get("nodes") or [])
+            items = mapping_graphql.nodes(connection)
             info = connection.get("pageInfo") or {}
             page = queries.NESTED_PAGES[(kind, name)]
             while info.get("hasNextPage"):
@@ -227,7 +228,7 @@ class ShopifySource(Source):
                         platform=PLATFORM,
                     )
                 more = holder[name]
-                items += more.get("nodes") or []
+                items += mapping_graphql.nodes(more)
                 info = more.get("pageInfo") or {}
             result[name] = {"nodes": items, "pageInfo": {"hasNextPage": False}}
         return result
@@ -310,7 +311,7 @@ class ShopifySource(Source):
         runner = BulkRunner(self.client, self.settings.bulk_poll_seconds)
         op = await runner.run(queries.bulk_query(spec.bulk, search))
         began = datetime.fromisoformat(str(op["createdAt"]).replace("Z", "+00:00"))
-        assembler = Reassembler()
+        assembler = Reassembler(window=self.bulk_window)
         page: list[Change] = []
 
         async def emit(roots: list[dict[str, Any]]) -> None:

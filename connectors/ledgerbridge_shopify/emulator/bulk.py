@@ -41,8 +41,8 @@ SLICE = 200
 
 
 def _is_connection(value: Any) -> bool:
-    return (
-        isinstance(value, dict) and ("edges" in value or "nodes" in value) and "pageInfo" in value
+    return isinstance(value, dict) and (
+        isinstance(value.get("edges"), list) or isinstance(value.get("nodes"), list)
     )
 
 
