@@ -115,3 +115,13 @@ def test_rerecording_scrubs_every_secret(tmp_path):
         for secret in (ACCESS_TOKEN, REFRESH_TOKEN, EMULATOR_CLIENT_SECRET, MAIN_ORG):
             assert secret not in text
         assert "<ACCESS_TOKEN_0>" in text and ORG_PLACEHOLDER in text
+
+
+def test_unknown_zoho_tokens_are_scrubbed_by_pattern(tmp_path):
+    from .cassette_scenarios import TOKEN_PATTERN
+
+    live_token = "1000.5f2a9c0e1b7d4a3f8e6c2b1a09d8e7f6.0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+    assert (
+        TOKEN_PATTERN.sub("<ZOHO_TOKEN>", f'"access_token":"{live_token}"')
+        == '"access_token":"<ZOHO_TOKEN>"'
+    )
