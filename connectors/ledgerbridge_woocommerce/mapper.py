@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -52,6 +52,7 @@ from ledgerbridge.contracts import Change
 from ledgerbridge.errors import SyncError, ValidationFailed
 
 PLATFORM = "woocommerce"
+UNIT_QUANTUM = Decimal("1e-8")
 
 STATUSES: dict[str, OrderStatus] = {
     "pending": OrderStatus.PENDING,
@@ -206,10 +207,11 @@ def _line(
         subtotal += amount(item.get("subtotal_tax"), f"{at}.subtotal_tax")
         line_total += amount(item.get("total_tax"), f"{at}.total_tax")
     unit = subtotal / quantity
-    gross = unit * quantity
-    # Exact for every subtotal a quantity divides; otherwise the discount absorbs the
-    # sub-cent remainder so the line's net stays exactly WooCommerce's total.
-    discount = gross - line_total
+    if unit * quantity != subtotal:
+        # 10.00 / 3: no exact unit price exists. Eight decimals, and the sub-cent remainder
+        # shows up as the order's explicit rounding_adjustment instead of a fake discount.
+        unit = unit.quantize(UNIT_QUANTUM, ROUND_HALF_UP)
+    discount = subtotal - line_total
     variation = item.get("variation_id")
     line_meta = meta(item.get("meta_data"))
     return OrderLine(

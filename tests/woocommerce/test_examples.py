@@ -218,3 +218,15 @@ def test_doc_examples_served_over_real_http_map_to_the_cent(app, live):
     assert [r.credit_total.amount for r in second.refunds] == [D("10.00"), D("9.00")]
     assert second.refunds[1].lines[0].line_id == "311"
     assert second.discrepancies() == [] and first.discrepancies() == []
+
+
+def test_a_subtotal_the_quantity_does_not_divide_keeps_the_cents_explicit():
+    data = example("order_retrieve.json")
+    line = data["line_items"][0]
+    line.update(quantity=3, subtotal="10.00", total="9.00")  # a 1.00 coupon share
+    data["total"] = "32.35"  # 9.00 + 12.00 + 10.00 shipping + 1.35 tax
+    order = map_order(data, "example.com")
+    first = order.lines[0]
+    assert first.unit_price.amount == D("3.33333333") and first.discount.amount == D("1.00")
+    assert order.rounding_adjustment.amount == D("0.00000001")  # 10.00 - 3 x 3.33333333
+    assert first.net.amount + order.rounding_adjustment.amount == D("9.00")
