@@ -27,13 +27,16 @@ class Checkpoint:
         """Parse a stored checkpoint; a bare ISO date-time (``backfill``) sets both watermarks."""
         if not text:
             return cls()
-        if text.lstrip().startswith("{"):
-            data = json.loads(text)
-            return cls(
-                modified=_dt(data.get("modified")),
-                deleted=_dt(data.get("deleted")),
-            )
-        moment = _dt(text)
+        try:
+            if text.lstrip().startswith("{"):
+                data = json.loads(text)
+                return cls(modified=_dt(data.get("modified")), deleted=_dt(data.get("deleted")))
+            moment = _dt(text)
+        except (ValueError, AttributeError):
+            raise ValueError(
+                f"API2Cart checkpoint {text[:80]!r} is neither this connector's JSON "
+                "checkpoint nor an ISO 8601 date-time"
+            ) from None
         return cls(modified=moment, deleted=moment)
 
     def dumps(self) -> str:

@@ -91,10 +91,15 @@ def test_recorded_cassettes_hold_no_secret(tmp_path: Path):
         assert not headers & {"x-api-key", "x-store-key"}
 
 
-def test_every_recorded_request_is_sent_through_httpx():
+def test_the_cassette_shows_cursor_pages_sent_alone_and_verbatim():
     committed = yaml.safe_load((CASSETTES / NAME).read_text())["interactions"]
-    methods = [httpx.URL(i["request"]["uri"]).path.rsplit("/", 1)[-1] for i in committed]
+    urls = [httpx.URL(i["request"]["uri"]) for i in committed]
+    methods = [u.path.rsplit("/", 1)[-1] for u in urls]
     assert methods[:4] == ["order.status.list.json"] + ["order.list.json"] * 3
+    for url in urls[2:4]:
+        query = url.query.decode()
+        assert query.startswith("page_cursor=") and "&" not in query
+        assert "%25" not in query  # encoded once, as received
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio
 import httpx
+import pytest
 
 from ledgerbridge.contracts import ConnectorContext, ConnectorKind
 from ledgerbridge.plugins import Registry
@@ -26,6 +27,11 @@ def test_checkpoint_round_trips_and_never_moves_back():
 def test_a_bare_iso_datetime_from_backfill_sets_both_watermarks():
     cp = Checkpoint.loads("2026-01-05T10:00:00+02:00")
     assert cp.modified == cp.deleted == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+
+def test_a_garbled_checkpoint_is_a_clear_error():
+    with pytest.raises(ValueError, match="neither this connector's JSON checkpoint"):
+        Checkpoint.loads("page 3 of 9")
 
 
 def test_modified_from_is_written_in_the_filter_zone_with_the_overlap():

@@ -222,3 +222,30 @@ def test_customers_include_guests_and_products_carry_children(harness: Harness):
     assert len(simple.variants) == 1 and simple.variants[0].sku == "WID-1"
     assert harness.state.calls("product.child_item.list")
     assert not harness.state.calls("product.variant.list")
+
+
+def test_fetch_customer_and_product_and_resume_customers(harness: Harness):
+    async def run():
+        source = harness.source(currency="USD")
+        try:
+            customer = await source.fetch(EntityType.CUSTOMER, "503")
+            product = await source.fetch(EntityType.PRODUCT, "7004")
+            with pytest.raises(NotFound):
+                await source.fetch(EntityType.CUSTOMER, "999")
+            with pytest.raises(NotFound):
+                await source.fetch(EntityType.PRODUCT, "999")
+            return customer, product
+        finally:
+            await source.aclose()
+
+    customer, product = anyio.run(run)
+    assert customer.source.external_id == "503" and customer.email
+    assert customer.billing_address is not None and customer.billing_address.email
+    assert len(product.variants) == 3 and product.variants[0].price.currency == "USD"
+    first = anyio.run(lambda: collect(harness.source(), EntityType.CUSTOMER, page_size=5))
+    checkpoint = first[-1].checkpoint
+    later = anyio.run(
+        lambda: collect(harness.source(modified_overlap="PT0S"), EntityType.CUSTOMER, checkpoint)
+    )
+    # only what shares the newest second is read again
+    assert [c.external_id for p in later for c in p.changes] == ["512"]
