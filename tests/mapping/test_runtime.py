@@ -471,3 +471,39 @@ def test_dates_follow_the_books_time_zone(write, tenant):
     assert str(berlin.document(late, DocumentKind.INVOICE, []).date) == "2026-02-01"
     payment = berlin.payment(late, late.payments[0], None, [])
     assert str(payment.date) == "2026-02-01"
+
+
+def test_summary_applies_line_rules_and_unallocated_discounts(write):
+    rt = load_mapping(
+        write(
+            TENANT
+            + """\
+summary:
+  sales_accounts:
+    entries: {VAT 10%: "4001", VAT 7%: "4002"}
+  shipping_account: "4009"
+lines:
+  rules:
+    - {name: widgets, when: "line.sku == 'W-1'", account_id: "4005"}
+""",
+            "summary.yaml",
+        )
+    )
+    data = order_data(
+        discounts=[{"amount": m("4.00"), "allocated": False}], totals={"total": m("21.30")}
+    )
+    lines = rt.summary_lines([Order.model_validate(data)], [])
+    got = {(ln.tax_id, ln.account_id): ln.rate for ln in lines}
+    # widget 18.00 on the rule's account; shipping 5.00 on the shipping account;
+    # the 4.00 order discount on the account of the order's only tax
+    assert got == {
+        (VAT10, "4005"): Decimal("18.00"),
+        (VAT10, "4009"): Decimal("5.00"),
+        (VAT10, "4001"): Decimal("-4.00"),
+    }
+    two_taxes = two_rate_order(
+        discounts=[{"amount": m("1.00"), "allocated": False}], totals={"total": m("56.40")}
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        rt.summary_lines([two_taxes], [])
+    assert "cannot be split across several taxes" in str(caught.value)

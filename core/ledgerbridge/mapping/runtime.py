@@ -777,26 +777,45 @@ class MappingRuntime:
                 f"got {sorted(currencies)} / taxes_included {sorted(inclusive)}"
             )
         sums: dict[tuple[str | None, str], Decimal] = {}
+
+        def add(tax_id: str | None, account: str, amount: Decimal) -> None:
+            sums[(tax_id, account)] = sums.get((tax_id, account), Decimal(0)) + amount
+
+        shipping_account = self.mapping.summary.shipping_account
         for order in orders:
-            for line in order.lines:
-                tax_id = self._tax_id(
-                    self._line_taxes(order, line), f"line {line.line_id}", order, trace
+            # The same line rules, tax lookups and fee accounts as per-order documents.
+            lines = self._document_lines(order, trace)
+            for ln in lines:
+                account = ln.account_id or self._summary_account(order, ln.tax_id, trace)
+                add(ln.tax_id, account, ln.rate * ln.quantity - (ln.discount or 0))
+            ship_lines, charge, ship_tax = self._shipping(order, trace)
+            for ln in ship_lines:
+                account = (
+                    ln.account_id
+                    or shipping_account
+                    or self._summary_account(order, ln.tax_id, trace)
                 )
-                account = self._summary_account(order, tax_id, trace)
-                sums[(tax_id, account)] = sums.get((tax_id, account), Decimal(0)) + line.net.amount
-            for i, ship in enumerate(order.shipping_lines):
-                tax_id = self._shipping_tax(ship.taxes, f"shipping {i + 1}", order, trace)
-                account = self.mapping.summary.shipping_account or self._summary_account(
-                    order, tax_id, trace
-                )
-                sums[(tax_id, account)] = sums.get((tax_id, account), Decimal(0)) + ship.net.amount
-            for i, fee in enumerate(order.fees):
-                subject = f"fee {i + 1} ({fee.name})"
-                tax_id = self._tax_id(fee.taxes, subject, order, trace)
-                account = self._fee_account(order, fee.kind, subject, trace)
-                sums[(tax_id, account)] = (
-                    sums.get((tax_id, account), Decimal(0)) + fee.amount.amount
-                )
+                add(ln.tax_id, account, ln.rate * ln.quantity - (ln.discount or 0))
+            if charge:
+                account = shipping_account or self._summary_account(order, ship_tax, trace)
+                add(ship_tax, account, charge)
+            fee_lines, fee_adjustment = self._fees(order, trace, order.taxes_included)
+            for ln in fee_lines:
+                add(ln.tax_id, ln.account_id or "", ln.rate)
+            unallocated = (
+                sum((d.amount.amount for d in order.discounts if not d.allocated), Decimal(0))
+                - fee_adjustment
+            )
+            if unallocated:
+                taxes = {ln.tax_id for ln in lines}
+                if len(taxes) != 1:
+                    raise ValidationFailed(
+                        f"order {order.number}: an order-level discount (or a fee sent as an "
+                        "adjustment) cannot be split across several taxes in a daily summary; "
+                        "have the source allocate it to lines"
+                    )
+                tax_id = taxes.pop()
+                add(tax_id, self._summary_account(order, tax_id, trace), -unallocated)
         names = {e.tax_id: e.label for e in self.mapping.lookups.taxes.entries}
         return [
             DocumentLine(
