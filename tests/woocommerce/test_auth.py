@@ -135,3 +135,19 @@ def test_basic_over_plain_http_is_not_accepted_by_the_emulator(live):
     response = httpx.get(live.url + "/wp-json/wc/v3/orders", auth=(DEFAULT_KEY, DEFAULT_SECRET))
     assert response.status_code == 401
     assert response.json()["code"] == "woocommerce_rest_cannot_view"
+
+
+def test_settings_name_what_is_wrong():
+    from pydantic import ValidationError
+
+    from ledgerbridge_woocommerce.settings import WooCommerceSettings
+
+    with pytest.raises(ValidationError, match="must be an absolute http"):
+        WooCommerceSettings(store_url="shop.example.com")
+    with pytest.raises(ValidationError, match="per_page"):
+        WooCommerceSettings(store_url="https://shop.example.com", per_page=500)
+    with pytest.raises(ValidationError, match="consumer_key"):
+        WooCommerceSettings(store_url="https://shop.example.com", consumer_key="ck_x")
+    settings = WooCommerceSettings(store_url="https://shop.example.com/store/")
+    assert settings.store_url == "https://shop.example.com/store"
+    assert settings.store_key == "shop.example.com/store"
