@@ -112,68 +112,115 @@ def _resolve(file: Path) -> Path:
     return resolve_mapping(str(file), Path.cwd())
 
 
-def _target(config_path: Path, name: str) -> Any:
-    """Build the target connector of connection ``name`` from the config."""
+def _connector(config_path: Path, name: str, kind: str) -> Any:
+    """Build the ``kind`` connector ("source" | "target") of connection ``name`` from the config."""
     from ..config import load_config
     from ..config.loader import connection_models
-    from ..contracts import ConnectorContext, ConnectorKind, Target
+    from ..contracts import ConnectorContext, ConnectorKind, Source, Target
     from ..plugins import get_registry
 
     loaded = load_config(config_path)
     tenant_id, _, conn_name = name.rpartition("/")
     found = [
-        (t, conn_name, t.connections[conn_name])
+        (t, t.connections[conn_name])
         for t in loaded.config.tenants
         if conn_name in t.connections and (not tenant_id or t.id == tenant_id)
     ]
     if not found:
         raise ConfigError(f"no connection {name!r} in {config_path}")
     if len(found) > 1:
-        tenants = ", ".join(t.id for t, _, _ in found)
+        tenants = ", ".join(t.id for t, _ in found)
         raise ConfigError(
             f"connection {conn_name!r} exists in several tenants ({tenants}); write TENANT/NAME"
         )
-    tenant, conn_name, conn = found[0]
+    tenant, conn = found[0]
     spec = get_registry().get(conn.platform)
-    if spec.kind is not ConnectorKind.TARGET:
-        raise ConfigError(f"connection {name!r} ({conn.platform}) is not a target connector")
+    if spec.kind is not ConnectorKind(kind):
+        raise ConfigError(f"connection {name!r} ({conn.platform}) is not a {kind} connector")
     settings, secrets = connection_models(conn, spec)
-    target = spec.build(ConnectorContext(f"{tenant.id}/{conn_name}", tenant.id, settings, secrets))
-    if not isinstance(target, Target):
-        raise ConfigError(f"connector {conn.platform!r} did not build a target")
-    return target
+    built = spec.build(ConnectorContext(f"{tenant.id}/{conn_name}", tenant.id, settings, secrets))
+    if not isinstance(built, Target if kind == "target" else Source):
+        raise ConfigError(f"connector {conn.platform!r} did not build a {kind}")
+    return built
+
+
+def _target(config_path: Path, name: str) -> Any:
+    return _connector(config_path, name, "target")
+
+
+def _fetch_order(config_path: Path, name: str, external_id: str) -> Any:
+    """Read one order through the source connector (as the engine would)."""
+    import anyio
+
+    from ..canonical import EntityType
+
+    source = _connector(config_path, name, "source")
+
+    async def fetch() -> Any:
+        try:
+            return await source.fetch(EntityType.ORDER, external_id)
+        finally:
+            await source.aclose()
+
+    return anyio.run(fetch)
 
 
 @app.command()
 def preview(
     file: Annotated[Path, typer.Argument(help="Mapping file (or a preset name).")],
     order_file: Annotated[
-        Path, typer.Option("--order", help="A canonical order as JSON (Order model).")
-    ],
+        Path | None, typer.Option("--order", help="A canonical order as JSON (Order model).")
+    ] = None,
+    source_id: Annotated[
+        str | None,
+        typer.Option("--source-id", help="Read this order through the --source connection."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Source connection (NAME or TENANT/NAME) for --source-id."),
+    ] = None,
+    config: Annotated[
+        Path,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
+    ] = Path("ledgerbridge.yaml"),
     policy: Annotated[
         str | None,
         typer.Option(help="invoice | sales_receipt | daily_summary (default: the mapping's)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the preview as JSON.")] = False,
 ) -> None:
-    """Show the canonical order and the exact drafts the mapping produces, side by side."""
+    """Show the canonical order and the exact drafts the mapping produces, side by side.
+
+    The order comes from a canonical JSON file (--order) or is read through a source
+    connection of the config (--source-id ID --source NAME).
+    """
     from ..canonical import Order
     from .preview import POLICIES, preview_order
 
     if policy is not None and policy not in POLICIES:
         err_console.print(f"[red]error:[/] --policy must be one of {', '.join(POLICIES)}")
         raise typer.Exit(2)
+    if (order_file is None) == (source_id is None) or (source_id and not source):
+        err_console.print("[red]error:[/] give --order FILE, or --source-id ID with --source NAME")
+        raise typer.Exit(2)
     runtime = _load(_resolve(file))
-    try:
-        raw = json.loads(order_file.read_text(encoding="utf-8"), parse_float=Decimal)
-    except (OSError, ValueError) as exc:
-        err_console.print(f"[red]{order_file}[/]: cannot read the order: {exc}")
-        raise typer.Exit(1) from None
-    try:
-        order = Order.model_validate(raw)
-    except (ValueError, LedgerbridgeError) as exc:
-        err_console.print(f"[red]{order_file}[/]: not a canonical order: {exc}", soft_wrap=True)
-        raise typer.Exit(1) from None
+    if source_id is not None and source is not None:
+        try:
+            order = _fetch_order(config, source, source_id)
+        except LedgerbridgeError as exc:
+            raise _fail(exc) from None
+    else:
+        assert order_file is not None
+        try:
+            raw = json.loads(order_file.read_text(encoding="utf-8"), parse_float=Decimal)
+        except (OSError, ValueError) as exc:
+            err_console.print(f"[red]{order_file}[/]: cannot read the order: {exc}")
+            raise typer.Exit(1) from None
+        try:
+            order = Order.model_validate(raw)
+        except (ValueError, LedgerbridgeError) as exc:
+            err_console.print(f"[red]{order_file}[/]: not a canonical order: {exc}", soft_wrap=True)
+            raise typer.Exit(1) from None
     try:
         result = preview_order(order, runtime, policy)
     except LedgerbridgeError as exc:
