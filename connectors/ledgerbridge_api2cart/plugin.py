@@ -11,7 +11,7 @@ from ledgerbridge.hookspecs import Register
 from .settings import Api2CartSecrets, Api2CartSettings
 from .source import Api2CartSource
 
-__all__ = ["Api2CartSecrets", "Api2CartSettings", "register_sources"]
+__all__ = ["Api2CartSecrets", "Api2CartSettings", "register_commands", "register_sources"]
 
 
 def _build(context: ConnectorContext) -> Api2CartSource:
@@ -22,6 +22,13 @@ def _emulator() -> Any:
     from .emulator import create_app
 
     return create_app()
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from .cli import register
+
+    register(cli)
 
 
 @hookimpl
