@@ -9,7 +9,7 @@ cannot be mapped travels as ``Change(error=...)``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -172,7 +172,7 @@ class Api2CartSource(Source):
         stamp_field: str,
         start: Checkpoint,
         count: int,
-        build: Callable[[list[dict[str, Any]]], Any],
+        build: Callable[[list[dict[str, Any]]], Awaitable[list[Change]]],
         *,
         phase: str = "modified",
     ) -> AsyncIterator[ChangePage]:
@@ -198,7 +198,7 @@ class Api2CartSource(Source):
                 if key not in seen:
                     seen.add(key)
                     fresh.append(item)
-            changes: list[Change] = await _maybe_await(build(fresh))
+            changes = await build(fresh)
             for item in fresh:
                 try:
                     mark = mark.advanced(phase, timestamp(item.get(stamp_field), method))
@@ -207,7 +207,7 @@ class Api2CartSource(Source):
             if changes:
                 yield ChangePage(changes, mark.dumps())
 
-    def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
+    async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
         return [
             _guarded(
                 EntityType.ORDER,
@@ -217,7 +217,7 @@ class Api2CartSource(Source):
             for item in items
         ]
 
-    def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
+    async def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
         return [
             Change(
                 entity=EntityType.ORDER,
@@ -228,7 +228,7 @@ class Api2CartSource(Source):
             for item in items
         ]
 
-    def _customer_changes(self, items: list[dict[str, Any]]) -> list[Change]:
+    async def _customer_changes(self, items: list[dict[str, Any]]) -> list[Change]:
         return [
             _guarded(EntityType.CUSTOMER, item, lambda raw: map_customer(raw, self.store))
             for item in items
@@ -309,12 +309,6 @@ class Api2CartSource(Source):
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
         return parse_delivery(request)
-
-
-async def _maybe_await(value: Any) -> Any:
-    if hasattr(value, "__await__"):
-        return await value
-    return value
 
 
 def _guarded(

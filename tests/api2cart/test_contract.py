@@ -130,3 +130,26 @@ def test_every_emulated_method_answers_within_the_spec(harness: Harness):
     assert "currency" not in default_view and "create_at" not in default_view  # the trap
     assert "currency" in answers[1]["result"]["order"][0]
     assert transport.violations == []
+
+
+def test_the_emulator_rounds_to_the_requested_precision(harness: Harness):
+    order = next(iter(harness.state.stores[GENERIC].orders.values()))
+    order["order_products"][0]["tax_value"] = Decimal("3.09495")
+
+    async def read(precision):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(harness.app),
+            base_url="http://api2cart.test/v1.1/",
+            headers={"x-api-key": API_KEY, "x-store-key": GENERIC},
+        ) as client:
+            params = {"order_id": order["order_id"], "params": "force_all"}
+            if precision:
+                params["rounding_precision"] = precision
+            answer = await client.get("order.info.json", params=params)
+            return json.loads(answer.content, parse_float=Decimal)["result"]
+
+    def tax(precision):
+        return anyio.run(read, precision)["order_products"][0]["tax_value"]
+
+    assert tax(None) == Decimal("3.09")  # the store's default (2), half-up
+    assert tax(4) == Decimal("3.0950") and tax(6) == Decimal("3.09495")
