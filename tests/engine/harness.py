@@ -70,6 +70,11 @@ class Harness:
 
 WOO_MAPPING = """\
 extends: woocommerce-to-zohobooks
+refunds:
+  adjustment_account_id: "{sales}"
+summary:
+  sales_accounts:
+    default: "{sales}"
 lookups:
   taxes:
     entries:

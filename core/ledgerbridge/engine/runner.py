@@ -157,7 +157,7 @@ class PipelineRunner:
             if not dry_run:
                 await self.retry_due(report)
                 if self.summarizing:
-                    await self.close_days(self.today())
+                    report.writes += len(await self.close_days(self.today()))
         return report
 
     async def _read(
@@ -355,46 +355,49 @@ class PipelineRunner:
         )
 
     async def close_days(self, today: date) -> list[str]:
-        """Post every closed day's summary (or its adjustment) and the day's refunds."""
+        """Post every closed day's summary (or its adjustment) and the day's refunds.
+
+        Buckets are day × currency × tax mode: a shop that mixes tax-inclusive and
+        tax-exclusive orders gets one document per mode, since one document has one.
+        Returns one entry per document written.
+        """
         contributions = await self._db(self._summary_bindings)
         days: dict[str, list[Any]] = {}
         refund_days: dict[str, list[tuple[Any, str]]] = {}
         for b in contributions:
             c = b.snapshot
-            days.setdefault(f"{c['day']}|{c['currency']}", []).append(b)
+            mode = "incl" if c.get("taxes_included") else "excl"
+            days.setdefault(f"{c['day']}|{c['currency']}|{mode}", []).append(b)
             for refund_day in c.get("refunds", {}):
-                refund_days.setdefault(f"{refund_day}|{c['currency']}", []).append((b, refund_day))
+                key = f"{refund_day}|{c['currency']}|{mode}"
+                refund_days.setdefault(key, []).append((b, refund_day))
         posted: list[str] = []
         for bucket, group in sorted(days.items()):
-            day = bucket.split("|")[0]
-            if date.fromisoformat(day) >= today:
+            if date.fromisoformat(bucket.split("|")[0]) >= today:
                 continue
             sales = summary.add(b.snapshot["sales"] for b in group)
             total = sum((Decimal(b.snapshot["total"]) for b in group), Decimal(0))
-            inclusive = any(b.snapshot.get("taxes_included") for b in group)
-            if await self._post_bucket(bucket, "sales", sales, total, inclusive):
-                posted.append(bucket)
+            posted += [bucket] * await self._post_bucket(bucket, "sales", sales, total)
             for b in group:
                 await self._db(self._mark_summarized, b.external_id, bucket)
         for bucket, pairs in sorted(refund_days.items()):
-            day = bucket.split("|")[0]
-            if date.fromisoformat(day) >= today:
+            if date.fromisoformat(bucket.split("|")[0]) >= today:
                 continue
             credit = summary.add(b.snapshot["refunds"][d] for b, d in pairs)
             total = sum(
                 (Decimal(b.snapshot.get("refund_totals", {}).get(d, "0")) for b, d in pairs),
                 Decimal(0),
             )
-            inclusive = any(b.snapshot.get("taxes_included") for b, _ in pairs)
-            if await self._post_bucket(bucket, "refunds", credit, total, inclusive):
-                posted.append(f"refunds {bucket}")
+            written = await self._post_bucket(bucket, "refunds", credit, total)
+            posted += [f"refunds {bucket}"] * written
         return posted
 
     async def _post_bucket(
-        self, bucket: str, what: str, amounts: dict[str, Decimal], total: Decimal, inclusive: bool
-    ) -> bool:
+        self, bucket: str, what: str, amounts: dict[str, Decimal], total: Decimal
+    ) -> int:
         """Post a day's sales (or refunds) once; later differences as adjusting documents."""
-        day, currency = bucket.split("|")
+        day, currency, mode = bucket.split("|")
+        inclusive = mode == "incl"
         base_kind = DocumentKind.INVOICE if what == "sales" else DocumentKind.CREDIT_NOTE
         label = "Sales" if what == "sales" else "Refunds"
         posted = await self._db(self.journal.binding, "day", bucket, f"summary_{what}")
@@ -411,7 +414,7 @@ class PipelineRunner:
         writes: list[PlannedWrite] = []
         if posted is None:
             if not amounts:
-                return False
+                return 0
             draft = summary.summary_draft(
                 kind=base_kind, day=day, currency=currency, amounts=amounts, contact=contact.link,
                 tax_rates=rates, stated_total=total, taxes_included=inclusive, label=label,
@@ -426,7 +429,7 @@ class PipelineRunner:
             before = {k: Decimal(v) for k, v in posted.snapshot.get("amounts", {}).items()}
             diff = summary.delta(amounts, before)
             if not diff:
-                return False
+                return 0
             n = int(posted.snapshot.get("adjustments", 0)) + 1
             more = {k: v for k, v in diff.items() if v > 0}
             less = {k: -v for k, v in diff.items() if v < 0}
@@ -450,11 +453,11 @@ class PipelineRunner:
                 amounts={k: str(v) for k, v in amounts.items()}, total=str(total), adjustments=n
             )
         plan = Plan(order_key=f"summary:{bucket}", version=None, writes=writes, contact=contact)
-        await self.executor.execute(plan, None)
+        results = await self.executor.execute(plan, None)
         if posted is not None:
             posted.snapshot = new_baseline
             await self._db(self.journal.bind, posted)
-        return True
+        return sum(1 for _, outcome in results if outcome == "written")
 
     def _summary_bindings(self) -> list[Any]:
         from sqlmodel import select
@@ -479,7 +482,7 @@ class PipelineRunner:
                 RecordState.SYNCED,
                 started_at=utcnow(),
                 version=record.source_version,
-                reason=f"posted in the daily summary of {bucket.replace('|', ' ')}",
+                reason=f"posted in the daily summary of {' '.join(bucket.split('|')[:2])}",
             )
 
     # ----------------------------------------------------------------- prior state

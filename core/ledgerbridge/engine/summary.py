@@ -138,8 +138,8 @@ def summary_draft(
     return DocumentDraft(
         kind=kind,
         key=BusinessKey(
-            reference=f"{label} {day} {currency}",
-            source_key=f"summary:{day}:{currency}:{key_suffix}",
+            reference=f"{label} {day} {currency}{' (tax incl.)' if taxes_included else ''}",
+            source_key=f"summary:{day}:{currency}:{'incl' if taxes_included else 'excl'}:{key_suffix}",
         ),
         contact=contact,
         date=date.fromisoformat(day),

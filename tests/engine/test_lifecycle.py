@@ -1,0 +1,192 @@
+"""Order lifecycle through the engine, WooCommerce emulator -> Zoho Books emulator:
+needs_mapping then replay, cancellation, edits and conflicts, later refunds, and
+the sales_receipt and daily_summary posting policies."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import anyio
+import pytest
+
+from ledgerbridge.store import RecordState
+
+from .harness import woocommerce_to_zoho
+
+pytestmark = pytest.mark.usefixtures("secret_key")
+
+
+def run(h, coro_name="sync", *args, **kw):
+    engine = h.engine()
+
+    async def main():
+        async with engine:
+            return await getattr(engine, coro_name)(*args, **kw)
+
+    return anyio.run(main), engine
+
+
+def binding(engine, entity, external_id, kind):
+    return engine.store.get_xref("acme", "acme/shop", entity, external_id, "acme/books", kind)
+
+
+def unpaid_posted(h, engine) -> str:
+    for oid, order in h.source_app.emulator.store.orders.items():
+        unpaid = order["status"] in ("pending", "on-hold") and not order.get("date_paid_gmt")
+        if unpaid and binding(engine, "order", str(oid), "invoice"):
+            return str(oid)
+    raise AssertionError("no unpaid posted order in the seed")
+
+
+def touch(h, oid: str, **changes):
+    anyio.run(lambda: h.source_app.emulator.touch_order(int(oid), **changes))
+
+
+def test_unmapped_tax_parks_orders_naming_it_and_replay_syncs_them_after_the_fix(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        good_mapping = h.mapping_path.read_text()
+        h.mapping_path.write_text(good_mapping.replace("title: State Tax", "title: Sales Tax"))
+        [report], engine = run(h)
+        parked = engine.failures([RecordState.NEEDS_MAPPING])
+        assert parked and report.states["needs_mapping"] == len(parked)
+        assert all("State Tax" in r.missing_key for r in parked), [r.missing_key for r in parked]
+        assert all(r.retry_safe for r in parked)
+        invoices_before = len(h.org.invoices)
+
+        h.mapping_path.write_text(good_mapping)  # the integrator fixes the YAML
+        reports, engine = run(h, "replay", state="needs_mapping")
+        assert sum(r.states["synced"] for r in reports) == len(parked)
+        assert engine.failures([RecordState.NEEDS_MAPPING]) == []
+        assert len(h.org.invoices) > invoices_before
+        for record in parked:
+            assert binding(engine, "order", record.external_id, "invoice") is not None
+
+
+def test_cancel_after_posting_voids_the_unpaid_invoice(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        _, engine = run(h)
+        oid = unpaid_posted(h, engine)
+        invoice_id = binding(engine, "order", oid, "invoice").target_id
+        touch(h, oid, status="cancelled")
+        [_report], engine = run(h)
+        assert h.org.invoices[invoice_id]["status"] == "void"
+        assert binding(engine, "order", oid, "void") is not None
+        assert [e.operation for e in engine.audit(oid)][-1] == "void_document"
+
+
+def test_edit_of_an_unpaid_order_updates_the_invoice_once(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        _, engine = run(h)
+        oid = unpaid_posted(h, engine)
+        invoice_id = binding(engine, "order", oid, "invoice").target_id
+        touch(h, oid, customer_note="Please gift wrap")
+        [report], engine = run(h)
+        assert report.writes == 1
+        assert h.org.invoices[invoice_id]["notes"] == "Please gift wrap"
+        assert [e.operation for e in engine.audit(oid)][-1] == "update_document"
+
+
+def test_edit_in_both_places_is_a_conflict_resolvable_either_way(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        _, engine = run(h)
+        oid = unpaid_posted(h, engine)
+        invoice_id = binding(engine, "order", oid, "invoice").target_id
+        h.org.invoices[invoice_id]["notes"] = "edited by the accountant"
+        h.org.invoices[invoice_id]["last_modified_time"] = "2099-01-01T00:00:00+0000"
+        touch(h, oid, customer_note="changed at the shop")
+        [report], engine = run(h)
+        assert report.states["conflict"] == 1
+        [conflict] = engine.conflicts()
+        assert conflict.external_id == oid and conflict.target_id == invoice_id
+        assert h.org.invoices[invoice_id]["notes"] == "edited by the accountant"  # not overwritten
+        [record] = engine.failures([RecordState.CONFLICT])
+        assert not record.retry_safe
+
+        outcome, engine = run(h, "resolve_conflict", conflict.id, "source")
+        assert outcome.state is RecordState.SYNCED
+        assert h.org.invoices[invoice_id]["notes"] == "changed at the shop"
+        assert engine.conflicts() == []
+
+
+def test_a_refund_after_posting_becomes_a_credit_note_with_its_money(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        _, engine = run(h)
+        paid = [
+            oid
+            for oid, o in h.source_app.emulator.store.orders.items()
+            if o.get("date_paid_gmt")
+            and o["status"] in ("processing", "completed")
+            and binding(engine, "order", str(oid), "invoice")
+        ]
+        oid = paid[0]
+        notes_before = len(h.org.creditnotes)
+        refund = anyio.run(lambda: h.source_app.emulator.refund_order(oid, "partial"))
+        [_report], engine = run(h)
+        assert len(h.org.creditnotes) == notes_before + 1
+        credit = binding(engine, "refund", str(refund["id"]), "credit_note")
+        note = h.org.creditnotes[credit.target_id]
+        assert Decimal(str(note["total"])) == Decimal(refund["amount"])
+        ops = Counter(e.operation for e in engine.audit(str(oid)))
+        assert ops["create_credit_note"] == 1
+
+
+def test_sales_receipt_policy_posts_paid_orders_in_one_document(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12, policy="sales_receipt") as h:
+        [report], _engine = run(h)
+        receipts = list(h.org.salesreceipts.values())
+        assert receipts and report.states["synced"] >= 6
+        for receipt in receipts:
+            oid = receipt["reference_number"]
+            assert Decimal(str(receipt["total"])) == Decimal(
+                h.source_app.emulator.store.orders[int(oid)]["total"]
+            )
+
+
+def test_daily_summary_posts_one_document_per_day_and_adjusts_late_edits(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12, policy="daily_summary") as h:
+        before = set(h.org.invoices)
+        [report], engine = run(h)
+        summaries = [h.org.invoices[i] for i in set(h.org.invoices) - before]
+        # Every seeded order is on 2026-03-01; the shop mixes tax-inclusive and exclusive orders:
+        # one document per tax mode.
+        assert len(summaries) == 2 and report.writes >= 2
+        orders = h.source_app.emulator.store.orders
+        contributing = [
+            o
+            for o in orders.values()
+            if o["status"] not in ("failed", "checkout-draft", "trash")
+            and not (o["status"] == "cancelled" and not o.get("date_paid_gmt"))
+        ]
+        for inclusive in (True, False):
+            expected = sum(
+                (Decimal(o["total"]) for o in contributing if o["prices_include_tax"] is inclusive),
+                Decimal(0),
+            )
+            [doc] = [s for s in summaries if ("tax incl." in s["reference_number"]) is inclusive]
+            assert Decimal(str(doc["total"])) == expected, inclusive
+        summary = next(s for s in summaries if "tax incl." not in s["reference_number"])
+        assert {line["tax_id"] or None for line in summary["line_items"]} == {
+            h.tax_id("VAT 10"),
+            None,
+        }
+        assert all(r.state == "synced" for r in engine.failures([RecordState.SYNCED]))
+        assert len(h.org.creditnotes) >= 1  # the day's refunds, summarized per tax mode
+
+        again, engine = run(h)
+        assert again[0].writes == 0 and set(h.org.invoices) - before == {
+            s["invoice_id"] for s in summaries
+        }
+
+        # A late edit to a day already posted: an adjusting document, never a rewrite.
+        oid = next(i for i, o in orders.items() if o["status"] == "on-hold")
+        touch(h, str(oid), status="cancelled")
+        [late], engine = run(h)
+        assert late.writes == 1
+        assert h.org.invoices[summary["invoice_id"]]["total"] == summary["total"]  # untouched
+        adjusting = [
+            n for n in h.org.creditnotes.values() if "adjustment" in n["reference_number"].lower()
+        ]
+        assert len(adjusting) == 1
+        assert Decimal(str(adjusting[0]["total"])) == Decimal(orders[oid]["total"])
