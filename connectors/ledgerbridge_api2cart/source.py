@@ -88,9 +88,15 @@ class Api2CartSource(Source):
     async def status_book(self) -> StatusBook:
         """The store's statuses (``order.status.list``), read once per source."""
         if self._statuses is None:
-            envelope = await self.client.get(
-                "order.status.list", {"allow_user_defined_order_statuses": True}
-            )
+            try:
+                envelope = await self.client.get(
+                    "order.status.list", {"allow_user_defined_order_statuses": True}
+                )
+            except ValidationFailed:
+                # A cart that cannot list its statuses: only ``status_map`` is trusted, so
+                # every other status stays UNKNOWN (not posted, flagged) -- never guessed.
+                self._statuses = StatusBook({}, dict(self.settings.status_map))
+                return self._statuses
             listed = (envelope.result or {}).get("cart_order_statuses") or []
             self._statuses = StatusBook.from_list(listed, self.settings.status_map)
         return self._statuses

@@ -249,3 +249,15 @@ def test_fetch_customer_and_product_and_resume_customers(harness: Harness):
     )
     # only what shares the newest second is read again
     assert [c.external_id for p in later for c in p.changes] == ["512"]
+
+
+def test_a_cart_without_a_status_list_posts_only_mapped_statuses(harness: Harness):
+    harness.state.inject(109, times=1, methods={"order.status.list"})
+    pages = anyio.run(
+        lambda: collect(harness.source(ETSY, status_map={"completed": "completed"}), page_size=25)
+    )
+    orders = [c.record for p in pages for c in p.changes if c.record is not None]
+    assert len(orders) == 25
+    statuses = {o.extra["api2cart"]["status"]["id"]: o.status for o in orders}
+    assert statuses["completed"] is OrderStatus.COMPLETED
+    assert {s for k, s in statuses.items() if k != "completed"} == {OrderStatus.UNKNOWN}
