@@ -48,12 +48,7 @@ def timestamp(value: Any, where: str) -> datetime | None:
     raw = text(value)
     if raw is None:
         return None
-    for fmt in ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"):
-        try:
-            return datetime.strptime(raw, fmt)
-        except ValueError:
-            continue
-    try:
+    try:  # "Y-m-d\\TH:i:sO" (2024-08-01T02:18:42+0000) is ISO 8601 to Python 3.11
         parsed = datetime.fromisoformat(raw)
     except ValueError:
         raise ValidationFailed(f"{where}: {raw!r} is not a date-time", platform=PLATFORM) from None
