@@ -470,6 +470,11 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "totals_origin": stated.origin,
         "legacy_totals": raw.get("totals"),
     }
+    legacy = obj(raw.get("totals"))
+    legacy_total = amount(legacy.get("total"), _where(order_id, "totals.total"))
+    if stated.origin == "total" and legacy_total is not None and legacy_total != stated.total:
+        # Reported, not resolved: `total` is read, the disagreement travels with the order.
+        notes["totals_disagree"] = {"total": str(stated.total), "totals": str(legacy_total)}
     lines = _lines(raw, order_id, currency)
     discounts = _discounts(raw, stated, lines, currency, notes)
 

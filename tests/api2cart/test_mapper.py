@@ -218,3 +218,13 @@ def test_refund_tax_is_spread_over_refunded_lines_like_the_order_taxed_them():
     assert refund.lines[1].taxes[0].rate == Decimal("0.1")  # the order line's own rate
     assert refund.shipping_taxes == () and refund.discrepancies() == []
     assert refund.extra["tax_allocated"] is True
+
+
+def test_total_and_legacy_totals_disagreeing_is_reported():
+    raw = example(ETSY_INFO)["result"]
+    raw["totals"]["total"] = Decimal("190.00")
+    order = map_order(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert order.totals.total.amount == Decimal("195.49")  # `total` is read first
+    assert order.extra["api2cart"]["totals_disagree"] == {"total": "195.49", "totals": "190.00"}
+    clean = map_order(example(ETSY_INFO)["result"], scope("EtsyAPIv3"))
+    assert "totals_disagree" not in clean.extra["api2cart"]
