@@ -135,11 +135,12 @@ def summary_draft(
     adjustment = None
     if stated_total is not None and stated_total != expected:
         adjustment = stated_total - expected
+    mode = "incl" if taxes_included else "excl"
     return DocumentDraft(
         kind=kind,
         key=BusinessKey(
             reference=f"{label} {day} {currency}{' (tax incl.)' if taxes_included else ''}",
-            source_key=f"summary:{day}:{currency}:{'incl' if taxes_included else 'excl'}:{key_suffix}",
+            source_key=f"summary:{day}:{currency}:{mode}:{key_suffix}",
         ),
         contact=contact,
         date=date.fromisoformat(day),
