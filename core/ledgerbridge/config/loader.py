@@ -124,6 +124,37 @@ def _cross_check(
                         "and the shipped presets)",
                     )
                 )
+            else:
+                problems += _check_mapping(mapping, pipe, tenant, doc, (*at, "mapping"))
+    return problems
+
+
+def _check_mapping(
+    mapping: Path,
+    pipe: PipelineConfig,
+    tenant: TenantConfig,
+    doc: YamlDocument,
+    at: tuple[str | int, ...],
+) -> list[tuple[SourceLocation, str]]:
+    """The mapping file itself (with its own positions), and that it is for this pipeline's pair."""
+    from ..mapping import load_mapping
+
+    try:
+        runtime = load_mapping(mapping)
+    except ConfigError as exc:
+        return list(exc.problems)
+    problems: list[tuple[SourceLocation, str]] = []
+    for role in ("source", "target"):
+        conn = tenant.connections.get(getattr(pipe, role))
+        named = getattr(runtime.mapping, role)
+        if conn is not None and conn.platform != named:
+            problems.append(
+                (
+                    doc.locate((*at, "<value>")),
+                    f"mapping {pipe.mapping!r} is for {role} {named!r}, but {role} "
+                    f"{getattr(pipe, role)!r} is a {conn.platform} connection",
+                )
+            )
     return problems
 
 
