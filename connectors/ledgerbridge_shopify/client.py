@@ -1,6 +1,7 @@
 """The GraphQL Admin API client: one POST per query, every outcome classified.
 
-* Auth is an ``httpx.Auth`` flow adding ``X-Shopify-Access-Token``.
+* Auth is an ``httpx.Auth`` flow (``auth.ShopifyAuth``) adding ``X-Shopify-Access-Token``
+  and refreshing an expiring token once on a 401.
 * Each response is read from its *body* as well as its status: throttling can
   arrive as HTTP 200 with ``errors[].extensions.code == "THROTTLED"``
   (facts doc §4.1), and a 200 with other ``errors`` is a rejected query, never
@@ -15,12 +16,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from ledgerbridge.contracts import Clock
 from ledgerbridge.errors import (
@@ -45,17 +45,6 @@ OLD_ORDERS_HINT = (
 )
 
 
-class AccessTokenAuth(httpx.Auth):
-    """Adds the Admin API token header; the token stays a ``SecretStr`` until sent."""
-
-    def __init__(self, token: SecretStr) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["X-Shopify-Access-Token"] = self._token.get_secret_value()
-        yield request
-
-
 class ShopifyClient:
     """Talks to ``/admin/api/{version}/graphql.json`` of one shop."""
 
@@ -64,7 +53,7 @@ class ShopifyClient:
         *,
         base_url: str,
         api_version: str,
-        token: SecretStr,
+        auth: httpx.Auth,
         clock: Clock,
         transport: httpx.AsyncBaseTransport | None = None,
         policy: RetryPolicy | None = None,
@@ -79,7 +68,7 @@ class ShopifyClient:
         self._http = httpx.AsyncClient(
             base_url=base_url,
             transport=transport,
-            auth=AccessTokenAuth(token),
+            auth=auth,
             timeout=timeout,
             headers={"Content-Type": "application/json", "Accept": "application/json"},
         )

@@ -35,6 +35,9 @@ class ShopifySettings(BaseModel):
     overlap_seconds: int = Field(
         default=120, ge=0, description="Re-read window before the checkpoint"
     )
+    client_id: str | None = Field(
+        default=None, description="App client id (expiring offline tokens are refreshed with it)"
+    )
     bulk_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often a bulk backfill is polled"
     )
@@ -44,6 +47,10 @@ class ShopifySecrets(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     access_token: SecretStr | None = None
+    refresh_token: SecretStr | None = Field(
+        default=None, description="Expiring offline tokens: the first refresh token (then rotated)"
+    )
+    client_secret: SecretStr | None = Field(default=None, description="Refreshes expiring tokens")
     app_secret: SecretStr | None = Field(default=None, description="Verifies webhook HMACs")
     previous_app_secret: SecretStr | None = Field(
         default=None, description="Also accepted for webhooks while a secret rotation settles"

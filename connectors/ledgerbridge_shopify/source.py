@@ -11,7 +11,7 @@ class.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,9 +25,10 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
+from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
 
 from . import mapping_graphql, queries, webhooks
+from .auth import ShopifyAuth, TokenProvider
 from .bulk import BulkRunner, Reassembler
 from .checkpoint import Checkpoint
 from .client import ShopifyClient
@@ -92,14 +93,27 @@ class ShopifySource(Source):
         self.secrets = secrets
         self.context = context
         self.store = settings.shop
-        if secrets.access_token is None:
-            from ledgerbridge.errors import AuthFailed
-
-            raise AuthFailed("shopify: no access_token is configured", platform=PLATFORM)
+        base_url = settings.base_url or f"https://{settings.shop}.myshopify.com"
+        self.tokens = TokenProvider(
+            access_token=secrets.access_token,
+            refresh_token=secrets.refresh_token,
+            client_id=settings.client_id,
+            client_secret=secrets.client_secret,
+            credentials=context.credentials,
+            locks=context.locks,
+            shop=settings.shop,
+            token_url=f"{base_url.rstrip('/')}/admin/oauth/access_token",
+            transport=context.transport,
+        )
+        if secrets.access_token is None and not self.tokens.can_refresh:
+            raise AuthFailed(
+                "shopify: configure access_token, or client_id + client_secret + refresh_token",
+                platform=PLATFORM,
+            )
         self.client = ShopifyClient(
-            base_url=settings.base_url or f"https://{settings.shop}.myshopify.com",
+            base_url=base_url,
             api_version=settings.api_version,
-            token=secrets.access_token,
+            auth=ShopifyAuth(self.tokens),
             clock=context.clock,
             transport=context.transport,
         )
@@ -371,6 +385,4 @@ class ShopifySource(Source):
         return webhooks.parse(request)
 
 
-Fetcher = Callable[[EntityType, str], Awaitable[CanonicalRecord]]
-
-__all__ = ["ENTITIES", "Fetcher", "ShopifySource", "SyncError"]
+__all__ = ["ENTITIES", "ShopifySource"]

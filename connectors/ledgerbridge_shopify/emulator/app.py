@@ -15,11 +15,13 @@ import json
 import re
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from graphql import GraphQLSyntaxError, execute_sync, parse, validate
 from starlette.applications import Starlette
@@ -67,6 +69,57 @@ class ShopifyEmulator(FaultInjector):
     stats: Counter[str]
     throttle_next: int
     throttle_status: int
+    oauth: OAuthTokens
+
+
+class OAuthTokens:
+    """Expiring offline tokens: 60-minute access tokens, refresh tokens replaced on every use."""
+
+    def __init__(
+        self, client_id: str, client_secret: str, ttl: float, scopes: frozenset[str]
+    ) -> None:
+        self.client_id, self.client_secret, self.ttl, self.scopes = (
+            client_id,
+            client_secret,
+            ttl,
+            scopes,
+        )
+        self.access: dict[str, float] = {}  # token -> wall-clock expiry
+        self.refresh: set[str] = set()
+        self.exchanges = 0
+
+    def issue_refresh_token(self) -> str:
+        token = f"shprt_{uuid.uuid4().hex}"
+        self.refresh.add(token)
+        return token
+
+    def expire_access_tokens(self) -> None:
+        self.access = dict.fromkeys(self.access, 0.0)
+
+    def valid(self, token: str) -> bool:
+        return self.access.get(token, 0.0) > time.time()
+
+    def exchange(self, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        if (
+            form.get("client_id") != self.client_id
+            or form.get("client_secret") != self.client_secret
+        ):
+            return 401, {"error": "invalid_client"}
+        if form.get("grant_type") != "refresh_token":
+            return 400, {"error": "unsupported_grant_type"}
+        old = form.get("refresh_token", "")
+        if old not in self.refresh:
+            return 400, {"error": "invalid_grant"}
+        self.refresh.discard(old)  # rotation: a refresh token works once
+        self.exchanges += 1
+        access = f"shpat_exp_{uuid.uuid4().hex}"
+        self.access[access] = time.time() + self.ttl
+        return 200, {
+            "access_token": access,
+            "expires_in": int(self.ttl),
+            "refresh_token": self.issue_refresh_token(),
+            "scope": ",".join(sorted(self.scopes)),
+        }
 
 
 def create_app(
@@ -85,6 +138,9 @@ def create_app(
     faults: FaultConfig | None = None,
     data_dir: Path | None = None,
     shop_name: str = "emulated",
+    client_id: str = "emulator-client-id",
+    client_secret: str = "emulator-client-secret",  # noqa: S107 - the emulator's own
+    token_ttl: float = 3600.0,
 ) -> ShopifyEmulator:
     """Build an emulated shop. ``clock`` drives the bucket (pass a scaled clock in tests)."""
     schema = load_schema()
@@ -100,6 +156,7 @@ def create_app(
     directory = data_dir or Path(tempfile.mkdtemp(prefix="shopify-emulator-"))
     bulk = BulkOperations(schema, resolver, directory, interleave=interleave)
     stats: Counter[str] = Counter()
+    oauth = OAuthTokens(client_id, client_secret, token_ttl, ALL_SCOPES)
     documents: dict[str, tuple[Any, list[Any]]] = {}  # the connector sends the same few queries
     costs: dict[tuple[str, tuple[tuple[str, int], ...]], int] = {}
 
@@ -107,7 +164,8 @@ def create_app(
         stats["requests"] += 1
         if not VERSION.match(request.path_params["version"]):
             return _json({"errors": "Not Found"}, 404)
-        scopes = token_scopes.get(request.headers.get("x-shopify-access-token", ""))
+        presented = request.headers.get("x-shopify-access-token", "")
+        scopes = token_scopes.get(presented) or (oauth.scopes if oauth.valid(presented) else None)
         if scopes is None:
             stats["unauthorized"] += 1
             return _json({"errors": UNAUTHORIZED_MESSAGE}, 401)
@@ -227,8 +285,14 @@ def create_app(
         )
         return JSONResponse({"status": response.status_code})
 
+    async def access_token(request: Request) -> Response:
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        status, payload = oauth.exchange(form)
+        return _json(payload, status)
+
     app = Starlette(
         routes=[
+            Route("/admin/oauth/access_token", access_token, methods=["POST"]),
             Route("/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"]),
             Route("/_bulk/{name}", bulk_file, methods=["GET"]),
             Route("/_emulator/webhooks", send_webhook, methods=["POST"]),
@@ -241,4 +305,5 @@ def create_app(
     emulator.stats = stats
     emulator.throttle_next = 0
     emulator.throttle_status = throttle_status
+    emulator.oauth = oauth
     return emulator
