@@ -130,10 +130,10 @@ class OrgLimiter:
                     elapsed = max(0.0, now - self._refilled_at)
                     self._tokens = min(self.config.per_minute, self._tokens + elapsed * rate)
                     self._refilled_at = now
-                    if self._tokens >= 1:
-                        self._tokens -= 1
+                    if self._tokens >= 1 - 1e-9:  # float dust must not stall the bucket
+                        self._tokens = max(0.0, self._tokens - 1)
                         return
-                    wait = (1 - self._tokens) / rate
+                    wait = max((1 - self._tokens) / rate, 0.001)
                 else:
                     wait = wait_block
             await self.clock.sleep(wait)

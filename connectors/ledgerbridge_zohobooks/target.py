@@ -307,11 +307,13 @@ class ZohoBooksTarget(Target):
     def _ref_for(self, kind: DocumentKind, row: dict[str, Any]) -> TargetRef:
         spec = KINDS[kind]
         doc = spec.model.model_validate(row)
+        total = getattr(doc, "total", None)
         return TargetRef(
             kind=kind.value,
             target_id=str(row[spec.id_field]),
             number=row.get(spec.number_field),
             last_modified=_timestamp(doc.last_modified_time),
+            total=total if isinstance(total, Decimal) else None,  # lets the engine settle rounding
         )
 
     async def create_document(self, draft: DocumentDraft) -> TargetRef:

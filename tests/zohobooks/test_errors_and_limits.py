@@ -232,3 +232,31 @@ def test_plan_sets_quota_and_in_flight_cap():
     )
     paid = LimitConfig.for_plan("professional", daily_quota=7000)
     assert paid.daily_quota == 7000 and paid.max_in_flight == 10
+
+
+def test_limiter_never_stalls_on_float_dust():
+    """A logical clock starting at 0 exposes rounding dust in the bucket (it once spun forever)."""
+
+    class ZeroClock:
+        t = 0.0
+
+        def now(self):
+            return self.t
+
+        async def sleep(self, seconds):
+            self.t += seconds
+            await anyio.sleep(0)
+
+    clock = ZeroClock()
+    limiter = OrgLimiter(MAIN_ORG, LimitConfig(per_minute=90, daily_quota=10**6), clock)
+
+    async def main():
+        admitted = 0
+        with anyio.fail_after(5):
+            while clock.now() < 120:
+                async with limiter.slot():
+                    admitted += 1
+        return admitted
+
+    admitted = anyio.run(main)
+    assert 265 <= admitted <= 272  # 90 at once, then 1.5 per second
