@@ -169,3 +169,13 @@ def test_huge_powers_cannot_stall_a_worker(write):
     with pytest.raises(ExpressionFailed) as caught:
         rt.document(two_rate_order(), DocumentKind.INVOICE, [])
     assert "exponent 100000000 is larger than 64" in str(caught.value)
+
+
+def test_an_entry_that_can_never_match_is_an_error(write):
+    path = write(
+        "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    match_by: rate\n    entries:\n"
+        "      - {title: VAT, tax_id: '1'}\n",
+        "never.yaml",
+    )
+    (problem,) = problems(path)
+    assert problem.startswith(f"{path}:6:9: lookups.taxes.entries.0: match_by is 'rate'")

@@ -507,3 +507,26 @@ lines:
     with pytest.raises(ValidationFailed) as caught:
         rt.summary_lines([two_taxes], [])
     assert "cannot be split across several taxes" in str(caught.value)
+
+
+def test_match_by_rate_ignores_titles_and_match_by_title_ignores_rates(write):
+    by_rate = load_mapping(
+        write(
+            "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    match_by: rate\n    entries:\n"
+            "      - {title: Anything, rate: 0.10, tax_id: '10'}\n"
+            "      - {rate: 0.07, tax_id: '7'}\n",
+            "rate.yaml",
+        )
+    )
+    doc = by_rate.document(two_rate_order(), DocumentKind.INVOICE, [])
+    assert [ln.tax_id for ln in doc.lines] == ["10", "7"]
+    by_title = load_mapping(
+        write(
+            "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    match_by: title\n    entries:\n"
+            "      - {title: vat 10%, rate: 0.99, tax_id: '10'}\n"
+            "      - {title: VAT  7%, tax_id: '7'}\n",
+            "title.yaml",
+        )
+    )
+    doc = by_title.document(two_rate_order(), DocumentKind.INVOICE, [])
+    assert [ln.tax_id for ln in doc.lines] == ["10", "7"]

@@ -206,6 +206,17 @@ def _check_tax_names(
     for name in mapping.summary.sales_accounts.entries:
         named.append((("summary", "sales_accounts", "entries", name), name))
     problems = []
+    match_by = mapping.lookups.taxes.match_by
+    for index, entry in enumerate(mapping.lookups.taxes.entries):
+        needed = {"rate": entry.rate, "title": entry.title}.get(match_by, True)
+        if needed is None:
+            problems.append(
+                (
+                    doc.locate(("lookups", "taxes", "entries", index)),
+                    f"lookups.taxes.entries.{index}: match_by is {match_by!r}, so this entry "
+                    f"needs a {match_by!r} or it can never match",
+                )
+            )
     for loc, name in named:
         if name not in known:
             listed = ", ".join(repr(k) for k in known) or "none"

@@ -269,7 +269,7 @@ class MappingRuntime:
                 if title_ok and by_title is None:
                     by_title = entry
             elif table.match_by == "rate":
-                if rate_ok and entry.title is None and by_rate is None:
+                if rate_ok and by_rate is None:  # titles are ignored
                     by_rate = entry
             elif title_ok and rate_ok:
                 by_both = by_both or entry
