@@ -16,7 +16,7 @@ import pytest
 from ledgerbridge.canonical import FinancialStatus, Money, OrderStatus, PaymentKind, PaymentStatus
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
 from ledgerbridge_shopify import checks, mapping_rest
-from ledgerbridge_shopify.mapping_common import loads
+from ledgerbridge_shopify.mapping_common import build, loads
 from tests.conftest import refdata
 
 
@@ -165,3 +165,25 @@ def test_customer_fixture() -> None:
     assert customer.email == data["email"]
     assert customer.first_name == data["first_name"]
     assert customer.source.updated_at == datetime.fromisoformat(data["updated_at"]).astimezone(UTC)
+
+
+def test_standalone_refund_and_transaction_fixtures() -> None:
+    # the 2016 refund sample has no amounts on its lines: the credit cannot be known, so it is
+    # refused with the field named -- never guessed from the line item's price
+    data = fixture("rest_fixture_refund.json")["refund"]
+    with pytest.raises(ValidationFailed, match=r"refund_line_items\[0\]\.total_tax is missing"):
+        build(
+            "refund",
+            "509562969",
+            lambda: mapping_rest.refund(data, "apple", "USD", taxes_included=False),
+        )
+    (auth,) = [
+        mapping_rest.payment(t, "USD", "t") for t in fixture("rest_fixture_transactions.json")
+    ]
+    assert (auth.kind, auth.status, auth.amount, auth.gateway) == (
+        PaymentKind.AUTHORIZATION,
+        PaymentStatus.SUCCESS,
+        usd("409.94"),
+        "bogus",
+    )
+    assert not auth.is_money_in  # an authorisation is not money received
