@@ -159,13 +159,17 @@ def payment_body(draft: PaymentDraft, *, places: int, key_field: str | None) -> 
         "payment_mode": draft.payment_mode or DEFAULT_PAYMENT_MODE,
         "amount": quantize(draft.amount, places),
         "date": draft.date.isoformat(),
-        "reference_number": draft.reference or draft.key.reference,
+        # Our business key's reference, so find_payment finds it after a lost response;
+        # the gateway's own reference goes to the description.
+        "reference_number": draft.key.reference,
         # An empty list is an advance: the amount stays as customer credit.
         "invoices": [
             {"invoice_id": link.require(), "amount_applied": quantize(amount, places)}
             for link, amount in draft.applied_to
         ],
     }
+    if draft.reference:
+        body["description"] = f"Reference: {draft.reference}"
     if draft.account_id:
         body["account_id"] = draft.account_id
     if draft.exchange_rate is not None:

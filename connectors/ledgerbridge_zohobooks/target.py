@@ -307,13 +307,12 @@ class ZohoBooksTarget(Target):
     def _ref_for(self, kind: DocumentKind, row: dict[str, Any]) -> TargetRef:
         spec = KINDS[kind]
         doc = spec.model.model_validate(row)
-        total = getattr(doc, "total", None)
         return TargetRef(
             kind=kind.value,
             target_id=str(row[spec.id_field]),
             number=row.get(spec.number_field),
             last_modified=_timestamp(doc.last_modified_time),
-            total=total if isinstance(total, Decimal) else None,  # lets the engine settle rounding
+            total=doc.total,  # lets the engine settle rounding against the source total
         )
 
     async def create_document(self, draft: DocumentDraft) -> TargetRef:
@@ -443,20 +442,20 @@ class ZohoBooksTarget(Target):
 
     # ------------------------------------------------------------------ money movements
 
-    async def _find_payment(self, draft: PaymentDraft) -> TargetRef | None:
-        reference = draft.reference or draft.key.reference
+    async def find_payment(self, key: BusinessKey) -> TargetRef | None:
+        """The payment written for ``key``: exact ``reference_number``, and our key field."""
         rows = await self.client.pages(
             "/customerpayments",
-            ("customer_payments", "customerpayments"),
-            {"reference_number": reference},
+            ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
+            {"reference_number": key.reference},
         )
         field = self.settings.key_field
         for row in rows:
             payment = models.CustomerPayment.model_validate(row)
-            if payment.reference_number != reference:
+            if payment.reference_number != key.reference:
                 continue
             stored = payment.custom_field_hash.get(field) if field else None
-            if stored not in (None, "", draft.key.source_key):
+            if stored not in (None, "", key.source_key):
                 continue
             return _ref("payment", payment.payment_id)
         return None
@@ -464,14 +463,18 @@ class ZohoBooksTarget(Target):
     async def record_payment(self, draft: PaymentDraft) -> TargetRef:
         base = await self._base_currency()
         if base and draft.currency != base and draft.exchange_rate is None:
-            await self._currency(draft.currency)
+            raise ValidationFailed(
+                f"payment {draft.key.reference} is in {draft.currency} but the organisation's "
+                f"base currency is {base}: an exchange_rate is required",
+                platform=PLATFORM,
+            )
         body = payloads.payment_body(
             draft, places=await self._places(draft.currency), key_field=self.settings.key_field
         )
-        existing = await self._find_payment(draft)
+        existing = await self.find_payment(draft.key)
         if existing is not None:
             return existing
-        result = await self._create("/customerpayments", body, lambda: self._find_payment(draft))
+        result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
         if isinstance(result, TargetRef):
             return result
         return _ref("payment", models.CustomerPayment.model_validate(result["payment"]).payment_id)

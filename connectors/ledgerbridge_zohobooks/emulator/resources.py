@@ -631,6 +631,9 @@ class Resources:
             ],
             "last_modified_time": _now(),
         }
+        row["custom_fields"], row["custom_field_hash"] = _custom_fields(
+            org, "customerpayments", body, None
+        )
         org.payments[payment_id] = row
         return _ok(201, "The payment has been created.", "payment", row)
 
