@@ -59,6 +59,7 @@ class TargetRef(PlanModel):
     target_id: str
     number: str | None = None
     last_modified: datetime | None = None
+    total: ExactDecimal | None = None  # the document total the target computed, when known
 
 
 class BusinessKey(PlanModel):

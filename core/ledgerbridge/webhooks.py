@@ -11,6 +11,7 @@ later (``ledgerbridge run`` drains the inbox through the same path as polling).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .config import LoadedConfig, load_config
-from .errors import ConfigError, WebhookRejected
+from .errors import ConfigError, SyncError, WebhookRejected
 from .store import InboxEvent, Store
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 def app(
@@ -69,6 +71,11 @@ def app(
             event = source.parse_webhook(delivery)
         except WebhookRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
+        except SyncError as exc:
+            # An authentic delivery reporting a problem (e.g. the store disconnected): say
+            # so loudly -- logged for the operator and answered non-2xx so it is not lost.
+            log.warning("webhook for %s/%s: %s", tenant_id, connection, exc)
+            return JSONResponse({"error": str(exc), **exc.summary()}, status_code=422)
         if event is None:
             return JSONResponse({"status": "acknowledged"})
         if not state["prepared"]:

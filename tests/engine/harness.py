@@ -41,6 +41,7 @@ class Harness:
     zoho_url: str
     source_url: str
     extra: dict[str, Any] = field(default_factory=dict)
+    clock: Any = None
 
     @property
     def org(self) -> Any:
@@ -55,7 +56,7 @@ class Harness:
 
     def engine(self, **kw: Any) -> Engine:
         loaded = load_config(self.config_path)
-        kw.setdefault("clock", InstantClock())
+        kw.setdefault("clock", self.clock or InstantClock())
         return Engine(loaded, Store(self.db_url), **kw)
 
     def store(self) -> Store:
@@ -98,6 +99,8 @@ def woocommerce_to_zoho(
 
     zoho_faults, woo_faults = FaultConfig(), FaultConfig()
     zoho = zoho_app(faults=zoho_faults)
+    clock = InstantClock()  # Zoho's per-minute window runs on the same (instant) time
+    zoho.emulator.clock = clock.now
     woo = woo_app(store=seed(orders=orders), faults=woo_faults)
     with ExitStack() as stack:
         zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
@@ -114,6 +117,7 @@ def woocommerce_to_zoho(
             source_faults=woo_faults,
             zoho_url=zs.url,
             source_url=ws.url,
+            clock=clock,
         )
         add_merchant_custom_fields(h.org, zoho.emulator.state)
         h.write_mapping(
@@ -228,6 +232,109 @@ def add_merchant_custom_fields(org: Any, state: Any) -> None:
             org.custom_fields.setdefault(entity, {})[name] = CustomField(
                 state.ids.next(), name, name.replace("cf_", "").replace("_", " ").title()
             )
+
+
+SHOPIFY_MAPPING = """\
+extends: shopify-to-zohobooks
+refunds:
+  adjustment_account_id: "{sales}"
+summary:
+  sales_accounts:
+    default: "{sales}"
+lookups:
+  taxes:
+    entries:
+      - {{title: State Tax, rate: 0.06, tax_id: "{state}"}}
+      - {{title: VAT, rate: 0.2, tax_id: "{vat}"}}
+      - {{title: Sales Tax, rate: 0.0825, tax_id: "{sales_tax}"}}
+      - {{title: GST, rate: 0.1, tax_id: "{gst}"}}
+  payment_methods:
+    entries:
+      shopify_payments: {{payment_mode: creditcard, account_id: "{clearing}"}}
+      paypal: {{payment_mode: others, account_id: "{clearing}"}}
+      manual: {{payment_mode: banktransfer, account_id: "{checking}"}}
+      gift_card: {{payment_mode: others, account_id: "{clearing}"}}
+  fee_accounts:
+    default: "{sales}"
+"""
+
+
+@contextmanager
+def shopify_to_zoho(
+    tmp: Path, *, orders: int = 50, policy: str = "invoice", wrap_zoho: Any = None, **shop: Any
+) -> Iterator[Harness]:
+    """Shopify emulator -> Zoho Books emulator; the org gets the shop's tax rates."""
+    from ledgerbridge_shopify.emulator.app import DEFAULT_TOKEN
+    from ledgerbridge_shopify.emulator.app import create_app as shopify_app
+    from ledgerbridge_zohobooks.emulator.state import Tax
+
+    zoho_faults, shop_faults = FaultConfig(), FaultConfig()
+    zoho = zoho_app(faults=zoho_faults)
+    clock = InstantClock()  # the shop's cost bucket and Zoho's minute window run on it too
+    zoho.emulator.clock = clock.now
+    shopify = shopify_app(orders=orders, faults=shop_faults, clock=clock.now, **shop)
+    with ExitStack() as stack:
+        zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
+        ss = stack.enter_context(serve(shopify))
+        state = zoho.emulator.state
+        refresh = state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+        h = Harness(
+            root=tmp,
+            config_path=tmp / "ledgerbridge.yaml",
+            mapping_path=tmp / "mapping.yaml",
+            db_url=f"sqlite:///{tmp / 'state.db'}",
+            zoho=zoho,
+            source_app=shopify,
+            zoho_faults=zoho_faults,
+            source_faults=shop_faults,
+            zoho_url=zs.url,
+            source_url=ss.url,
+            clock=clock,
+        )
+        for name, pct in (("State Tax 6", "6"), ("VAT 20", "20"), ("Sales Tax 8.25", "8.25")):
+            tax = Tax(state.ids.next(), name, Decimal(pct))
+            h.org.taxes[tax.tax_id] = tax
+        add_merchant_custom_fields(h.org, state)
+        h.write_mapping(
+            SHOPIFY_MAPPING.format(
+                state=h.tax_id("State Tax 6"),
+                vat=h.tax_id("VAT 20"),
+                sales_tax=h.tax_id("Sales Tax 8.25"),
+                gst=h.tax_id("VAT 10"),
+                clearing=h.account_id("Stripe Clearing"),
+                checking=h.account_id("Business Checking"),
+                sales=h.account_id("Sales"),
+            )
+        )
+        h.config_path.write_text(
+            textwrap.dedent(
+                f"""\
+                version: 1
+                database: {h.db_url}
+                tenants:
+                  - id: acme
+                    connections:
+                      shop:
+                        platform: shopify
+                        settings: {{shop: emulated, base_url: "{ss.url}"}}
+                        secrets: {{access_token: "{DEFAULT_TOKEN}"}}
+                      books:
+                        platform: zohobooks
+                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", accounts_url: "{zs.url}"}}
+                        secrets:
+                          client_id: "{EMULATOR_CLIENT_ID}"
+                          client_secret: "{EMULATOR_CLIENT_SECRET}"
+                          refresh_token: "{refresh}"
+                    pipelines:
+                      - id: shop-books
+                        source: shop
+                        target: books
+                        mapping: mapping.yaml
+                        posting_policy: {policy}
+                """
+            )
+        )
+        yield h
 
 
 def total_of(doc: dict[str, Any]) -> Decimal:

@@ -49,6 +49,9 @@ from ..store.types import utcnow
 from .journal import Journal
 from .planner import Draft, Operation, Plan, PlannedWrite
 
+# A target/source gap above this is a mapping problem, not tax rounding.
+ROUNDING_CEILING = Decimal("0.10")
+
 # A failed call that certainly changed nothing: its intent is closed, not left pending.
 DEFINITE_FAILURES = (
     RateLimited,
@@ -314,10 +317,12 @@ class Executor:
         op = write.operation
         if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
             assert isinstance(draft, DocumentDraft)
-            return await self.target.create_document(draft)
+            created = await self.target.create_document(draft)
+            return await self._settle_rounding(created, draft, write.expected_total)
         if op is Operation.UPDATE_DOCUMENT:
             assert isinstance(draft, DocumentDraft) and write.ref is not None
-            return await self.target.update_document(self._ref(write, links), draft)
+            ref = await self.target.update_document(self._ref(write, links), draft)
+            return await self._settle_rounding(ref, draft, write.expected_total)
         if op is Operation.VOID_DOCUMENT:
             ref = self._ref(write, links)
             await self.target.void_document(ref)
@@ -333,6 +338,47 @@ class Executor:
             await self.target.apply_credit(draft)
             return TargetRef(kind="credit_application", target_id=draft.credit_note.require())
         raise AssertionError(f"unknown operation {op}")  # pragma: no cover
+
+    async def _settle_rounding(
+        self, ref: TargetRef, draft: DocumentDraft, expected: Decimal | None
+    ) -> TargetRef:
+        """Make the document total equal the source's to the cent.
+
+        Platforms round tax per line or per document; when the target's own
+        arithmetic lands a few cents off the source total, the difference goes
+        into the document's rounding adjustment (one more call, only then).
+        A larger gap is not rounding: it is refused rather than papered over.
+        """
+        if expected is None or ref.total is None or ref.total == expected:
+            return ref
+        gap = expected - ref.total
+        if abs(gap) > ROUNDING_CEILING:
+            raise ValidationFailed(
+                f"{draft.kind.value} {ref.number or ref.target_id} totals {ref.total} in the "
+                f"target but {expected} at the source; a difference of {gap} is not rounding. "
+                "Check the tax mapping (a rate that differs between source and target)",
+                details={"target_id": ref.target_id, "difference": str(gap)},
+            )
+        fixed = draft.model_copy(
+            update={
+                "adjustment": (draft.adjustment or Decimal(0)) + gap,
+                "adjustment_description": draft.adjustment_description
+                or "Rounding difference (tax rounded per line at the source)",
+            }
+        )
+        corrected = await self.target.update_document(ref, fixed)
+        await self._db(
+            self.journal.add_audit,
+            self.journal.audit(
+                source_id=draft.key.source_key,
+                idempotency_key=f"rounding:{ref.target_id}",
+                operation="rounding_adjustment",
+                target_id=ref.target_id,
+                outcome="ok",
+                details={"difference": str(gap), "expected": str(expected)},
+            ),
+        )
+        return corrected
 
     def _ref(self, write: PlannedWrite, links: dict[str, str]) -> TargetRef:
         assert write.ref is not None

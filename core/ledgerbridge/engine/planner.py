@@ -117,6 +117,7 @@ class PlannedWrite:
     produces: Link | None = None
     versioned: bool = False
     expect_balance_after: Decimal | None = None  # credit-note balance once this write is done
+    expected_total: Decimal | None = None  # the source's total the document must equal
     snapshot: dict[str, Any] = field(default_factory=dict)
 
 
@@ -222,6 +223,7 @@ def plan_order(
                 f"new order {order.number}: {kind.value.replace('_', ' ')}",
                 draft=draft,
                 produces=doc_link,
+                expected_total=order.totals.total.amount,
                 snapshot=_document_snapshot(order, draft),
             )
         )
@@ -258,6 +260,7 @@ def plan_order(
                     draft=draft,
                     ref=doc_link,
                     versioned=True,
+                    expected_total=order.totals.total.amount,
                     snapshot=_document_snapshot(order, draft),
                 )
             )
@@ -334,6 +337,7 @@ def _plan_refunds(
                     f"refund {rid}: credit note for {credit} {order.currency}",
                     draft=draft,
                     produces=cn_link,
+                    expected_total=credit,
                     snapshot={"credit": str(credit)},
                 )
             )
