@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ledgerbridge.mapping.preview import preview_order, preview_writes
+from ledgerbridge.mapping.preview import preview_order
 
 from .conftest import two_rate_order
 
 
-def test_fallback_composes_the_same_drafts(tenant):
+def test_preview_plans_through_the_engine_planner(tenant):
+    from ledgerbridge.engine.planner import plan_order
+
     order = two_rate_order()
-    own = preview_writes(order, tenant)
-    assert [w.operation for w in own.writes] == ["create_document", "record_payment"]
-    planned = preview_order(order, tenant)
-    assert [w.draft for w in planned.writes] == [w.draft for w in own.writes]
-    assert planned.contact == own.contact and planned.items == own.items
+    preview = preview_order(order, tenant)
+    plan = plan_order(order, tenant, "invoice")
+    assert preview.planner == "ledgerbridge.engine.planner"
+    assert [w.draft for w in preview.writes] == [w.draft for w in plan.writes]
+    assert [w.operation for w in preview.writes] == ["create_document", "record_payment"]
 
 
 def test_daily_summary_preview_lists_summary_lines(write):

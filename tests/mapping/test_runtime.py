@@ -530,3 +530,28 @@ def test_match_by_rate_ignores_titles_and_match_by_title_ignores_rates(write):
     )
     doc = by_title.document(two_rate_order(), DocumentKind.INVOICE, [])
     assert [ln.tax_id for ln in doc.lines] == ["10", "7"]
+
+
+def test_a_payment_method_without_deposit_account_needs_mapping_unless_null_on_purpose(write):
+    order = two_rate_order()
+    preset_only = load_mapping(
+        write(
+            "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    entries:\n"
+            "      - {title: VAT 10%, tax_id: '1'}\n      - {title: VAT 7%, tax_id: '2'}\n",
+            "preset-only.yaml",
+        )
+    )
+    with pytest.raises(NeedsMapping) as caught:
+        preset_only.payment(order, order.payments[0], None, [])
+    assert caught.value.missing == "payment_account:shopify_payments"
+    on_purpose = load_mapping(
+        write(
+            TENANT.replace(
+                'shopify_payments: {payment_mode: creditcard, account_id: "4600000000003610001"}',
+                "shopify_payments: {payment_mode: creditcard, account_id: null}",
+            ),
+            "null.yaml",
+        )
+    )
+    draft = on_purpose.payment(order, order.payments[0], None, [])
+    assert (draft.payment_mode, draft.account_id) == ("creditcard", None)

@@ -1,23 +1,18 @@
 """What a mapping would write for one order, without writing anything.
 
 ``preview_order`` plans through the engine's planner
-(``ledgerbridge.engine.planner.plan_order``) when it is installed, so the
-preview and the engine's dry-run share one code path; otherwise it falls back
-to ``preview_writes``, which composes the same runtime builders the planner
-calls (new order only: no prior state).
+(``ledgerbridge.engine.planner.plan_order``), so the preview and the engine's
+dry-run share one code path.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
 
 from ..canonical import Order
-from ..plan import DocumentKind, Link
 from .runtime import LookupHit, MappingRuntime
 
 POLICIES = ("invoice", "sales_receipt", "daily_summary")
@@ -73,20 +68,18 @@ class Preview:
         }
 
 
-def _engine_planner() -> Any:
-    try:
-        module = importlib.import_module("ledgerbridge.engine.planner")
-    except ImportError:
-        return None
-    return getattr(module, "plan_order", None)
-
-
 def preview_order(order: Order, runtime: MappingRuntime, policy: str | None = None) -> Preview:
-    """Plan ``order`` as a new order under ``policy`` (default: the mapping's)."""
+    """Plan ``order`` as a new order under ``policy`` (default: the mapping's).
+
+    Invoice and sales-receipt policies go through the engine's planner, the same
+    function the engine and its dry-run use.  Under ``daily_summary`` an order is
+    not posted by itself: the preview shows its contribution to the day's summary.
+    """
+    from ..engine.planner import plan_order
+
     policy = policy or runtime.posting_policy
-    plan_order = _engine_planner()
-    if plan_order is None or policy == "daily_summary":
-        return preview_writes(order, runtime, policy)
+    if policy == "daily_summary":
+        return _summary_preview(order, runtime)
     plan = plan_order(order, runtime, policy)
     return Preview(
         order=order,
@@ -95,76 +88,25 @@ def preview_order(order: Order, runtime: MappingRuntime, policy: str | None = No
         contact=plan.contact,
         contact_keys=list(plan.contact_keys),
         items=list(plan.items),
-        writes=[
-            PreviewWrite(str(getattr(w.operation, "value", w.operation)), w.reason, w.draft)
-            for w in plan.writes
-        ],
+        writes=[PreviewWrite(w.operation.value, w.reason, w.draft) for w in plan.writes],
         trace=list(plan.trace),
         planner="ledgerbridge.engine.planner",
     )
 
 
-def preview_writes(order: Order, runtime: MappingRuntime, policy: str | None = None) -> Preview:
-    """The writes for a new order, composed from the runtime's builders alone."""
-    policy = policy or runtime.posting_policy
-    result = Preview(order=order, policy=policy)
+def _summary_preview(order: Order, runtime: MappingRuntime) -> Preview:
+    result = Preview(order=order, policy="daily_summary")
     result.skipped = runtime.skip_reason(order)
     if result.skipped is not None:
         return result
-    trace = result.trace
-    result.contact = runtime.contact(order, trace)
-    result.contact_keys = runtime.contact_match_keys(order)
-    result.items = list(runtime.items(order, trace))
-    if policy == "daily_summary":
-        lines = runtime.summary_lines([order], trace)
-        result.writes.append(
-            PreviewWrite(
-                "summary_lines",
-                f"order {order.number}: its share of the daily summary",
-                _SummaryLines(lines=[line.model_dump(mode="json") for line in lines]),
-            )
-        )
-        return result
-    paid = order.amount_received.amount >= order.totals.total.amount > 0
-    kind = (
-        DocumentKind.SALES_RECEIPT if policy == "sales_receipt" and paid else DocumentKind.INVOICE
-    )
-    doc_link = Link(key=f"document:{order.source.key}")
+    lines = runtime.summary_lines([order], result.trace)
     result.writes.append(
         PreviewWrite(
-            "create_document",
-            f"new order {order.number}: {kind.value.replace('_', ' ')}",
-            runtime.document(order, kind, trace),
+            "summary_lines",
+            f"order {order.number}: its share of the daily summary",
+            _SummaryLines(lines=[line.model_dump(mode="json") for line in lines]),
         )
     )
-    if kind is DocumentKind.INVOICE:
-        for payment in order.payments:
-            if payment.is_money_in:
-                result.writes.append(
-                    PreviewWrite(
-                        "record_payment",
-                        f"{payment.kind.value} {payment.amount} via {payment.gateway}",
-                        runtime.payment(order, payment, doc_link, trace),
-                    )
-                )
-    for refund in order.refunds:
-        if refund.credit_total.amount <= Decimal(0):
-            continue
-        rid = refund.source.external_id
-        cn_link = Link(key=f"credit_note:{order.source.key}:{rid}")
-        against = doc_link if kind is DocumentKind.INVOICE else None
-        result.writes.append(
-            PreviewWrite(
-                "create_credit_note",
-                f"refund {rid}: credit note",
-                runtime.credit_note(order, refund, against, trace),
-            )
-        )
-        money = runtime.credit_refund(order, refund, cn_link, trace)
-        if money is not None:
-            result.writes.append(
-                PreviewWrite("refund_credit", f"refund {rid}: money paid back", money)
-            )
     return result
 
 

@@ -520,15 +520,23 @@ class MappingRuntime:
     ) -> PaymentMethod:
         table = self.mapping.lookups.payment_methods
         key = gateway or "(none)"
+        method: PaymentMethod | None = None
         if key in table.entries:
-            method = table.entries[key]
-            trace.append(LookupHit("payment_methods", key, _method_text(method), subject))
+            method, via = table.entries[key], "entry"
+        elif table.default is not None:
+            method, via = table.default, "default"
+        if method is not None:
+            if method.account_id is None and "account_id" not in method.model_fields_set:
+                # Money must land in a known (clearing) account, never in whatever the
+                # target picks; `account_id: null` says "the target's default" on purpose.
+                raise NeedsMapping(
+                    f"order {order.number}: payment method {key!r} ({subject}) names no "
+                    f"deposit account; set its account_id in lookups.payment_methods of "
+                    f"{self.path} (or account_id: null for the target's default)",
+                    missing=f"payment_account:{key}",
+                )
+            trace.append(LookupHit("payment_methods", key, _method_text(method), subject, via))
             return method
-        if table.default is not None:
-            trace.append(
-                LookupHit("payment_methods", key, _method_text(table.default), subject, "default")
-            )
-            return table.default
         raise NeedsMapping(
             f"order {order.number}: no payment mode for gateway {key!r} ({subject}); "
             f"add it under lookups.payment_methods.entries in {self.path}",
