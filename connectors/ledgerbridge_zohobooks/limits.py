@@ -98,6 +98,7 @@ class OrgLimiter:
         self._blocked_until = 0.0
         self._day = self._day_key()
         self.used_today = 0
+        self.daily_quota = config.daily_quota
         self._exhausted_until: float | None = None
         self.calls = 0
 
@@ -111,12 +112,12 @@ class OrgLimiter:
         if self._exhausted_until is not None and time.time() < self._exhausted_until:
             raise QuotaExhausted(
                 f"Zoho Books daily API quota for organisation {self.organization_id} is used up "
-                f"({self.used_today}/{self.config.daily_quota}); calls resume after the reset",
+                f"({self.used_today}/{self.daily_quota}); calls resume after the reset",
                 platform="zohobooks",
                 code=45,
                 retry_after=self._exhausted_until - time.time(),
             )
-        if self.used_today >= self.config.daily_quota:
+        if self.used_today >= self.daily_quota:
             self.quota_exhausted(None)
             self._check_quota()
 
@@ -155,6 +156,8 @@ class OrgLimiter:
         remaining = _int(headers.get("x-rate-limit-remaining"))
         reset = _int(headers.get("x-rate-limit-reset"))
         if limit and remaining is not None:
+            # Zoho's own numbers win: support may have raised the plan's quota.
+            self.daily_quota = limit
             self.used_today = max(self.used_today, limit - remaining)
             if remaining <= 0:
                 self.quota_exhausted(float(reset) if reset else None)

@@ -260,3 +260,32 @@ def test_limiter_never_stalls_on_float_dust():
 
     admitted = anyio.run(main)
     assert 265 <= admitted <= 272  # 90 at once, then 1.5 per second
+
+
+def test_lists_are_paged_by_200_until_has_more_page_is_false(zoho):
+    items = zoho.state.organizations[MAIN_ORG].items
+    for n in range(450):
+        item_id = f"47000000000000{n:05d}"
+        items[item_id] = {
+            "item_id": item_id,
+            "name": f"Bulk {n}",
+            "sku": f"BULK-{n}",
+            "rate": Decimal("1.00"),
+        }
+    entries = run_target(zoho, lambda t: t.lookups(LookupKind.ITEMS))
+    assert len(entries) == 452 and len({e.target_id for e in entries}) == 452
+    pages = [ex.query for ex in zoho.exchanges if ex.path == "/items"]
+    assert [(q["page"], q["per_page"]) for q in pages] == [("1", "200"), ("2", "200"), ("3", "200")]
+
+
+def test_a_raised_quota_in_headers_wins_over_the_plan():
+    limiter = OrgLimiter(MAIN_ORG, LimitConfig(daily_quota=1000))
+    limiter.observe({"x-rate-limit-limit": "20000", "x-rate-limit-remaining": "18500"})
+    assert limiter.daily_quota == 20000 and limiter.used_today == 1500
+
+    async def main():
+        async with limiter.slot():
+            pass
+
+    anyio.run(main)  # 1,500 used is over the plan's 1,000 but under Zoho's 20,000
+    assert limiter.used_today == 1501
