@@ -134,6 +134,7 @@ class Resources:
             ("/creditnotes", "GET", self.list_creditnotes),
             ("/creditnotes", "POST", self.create_creditnote),
             ("/creditnotes/{creditnote_id}", "GET", self.get_creditnote),
+            ("/creditnotes/{creditnote_id}", "PUT", self.update_creditnote),
             ("/creditnotes/{creditnote_id}/invoices", "POST", self.apply_creditnote),
             ("/creditnotes/{creditnote_id}/refunds", "POST", self.refund_creditnote),
             ("/creditnotes/{creditnote_id}/status/void", "POST", self.void_creditnote),
@@ -688,6 +689,21 @@ class Resources:
         assert org is not None
         row = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
         return _ok(200, "success", "creditnote", self._public(row))
+
+    async def update_creditnote(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        assert org is not None
+        current = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        current.update(self._document(org, "creditnotes", body, current))
+        self._refresh_creditnote(current)
+        if current["balance"] < 0:
+            raise ZohoError(
+                400, 2, "The credit note total is less than the credits applied and refunded."
+            )
+        return _ok(
+            200, "Credit Note information has been updated.", "creditnote", self._public(current)
+        )
 
     async def apply_creditnote(
         self, request: Request, org: Organization | None, body: Any
