@@ -86,3 +86,48 @@ def test_refresh_is_single_flight_across_processes_through_the_store(store, zoho
     assert stored["access_token"] != "1000.stale.access" and stored["refresh_token"] == refresh
     raw = store.get_connection("t1/books").secrets
     assert stored["access_token"] not in str(raw)  # encrypted at rest
+
+
+def test_refresh_is_single_flight_across_real_processes(zoho, tmp_path, secret_key):
+    """Three OS processes, 10 concurrent calls each, one expired token in the store."""
+    import os
+    import subprocess
+    import sys
+
+    from ledgerbridge.store import SecretBox, Store
+
+    db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store = Store(db_url, secrets=SecretBox([secret_key]))
+    store.migrate()
+    store.upsert_tenant("t1")
+    refresh = zoho.state.issue_refresh_token("1000.EMULATORCLIENT", "merchant@example.com")
+    store.upsert_connection(
+        "t1", "books", platform="zohobooks", kind="target",
+        secrets={"refresh_token": refresh, "access_token": "1000.stale.access",
+                 "access_token_expires_at": str(time.time() - 1)},
+    )  # fmt: skip
+    store.close()
+    env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key}
+    workers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.zohobooks.refresh_worker",
+                zoho.url,
+                db_url,
+                "t1/books",
+                "10",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    outputs = [w.communicate(timeout=90) for w in workers]
+    assert all(w.returncode == 0 for w in workers), [err for _, err in outputs]
+    assert sorted(int(out.strip()) for out, _ in outputs) == [0, 0, 1]
+    assert zoho.state.refresh_requests == 1
+    assert zoho.emulator.api_calls == 30
