@@ -290,6 +290,15 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
         fees.append(
             {"name": "Tip", "kind": "tip", "amount": shop_money(tip, "totalTipReceivedSet")}
         )
+    duties = data.get("originalTotalDutiesSet")
+    if duties and not data.get("dutiesIncluded") and not shop_money(duties, "duties").is_zero():
+        # duties charged on top of the subtotal (when included they already sit in line prices)
+        fees.append({"name": "Duties", "kind": "duty", "amount": shop_money(duties, "duties")})
+    extra_fees = data.get("originalTotalAdditionalFeesSet")
+    if extra_fees and not shop_money(extra_fees, "additional fees").is_zero():
+        fees.append(
+            {"name": "Additional fees", "kind": "fee", "amount": shop_money(extra_fees, "fees")}
+        )
     taxes_included = bool(data.get("taxesIncluded", False))
     customer = data.get("customer")
     optional_totals = {

@@ -272,6 +272,15 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
                 "amount": Money(amount=decimal(tip, "total_tip_received"), currency=currency),
             }
         )
+    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
+    if duties and not data.get("duties_included") and decimal(duties["amount"], "duties") != 0:
+        fees.append(
+            {
+                "name": "Duties",
+                "kind": "duty",
+                "amount": Money(amount=decimal(duties["amount"], "duties"), currency=currency),
+            }
+        )
     totals: dict[str, Money] = {"total": amount(data, "total_price", currency, "order")}
     for key, field in (
         ("subtotal", "subtotal_price"),

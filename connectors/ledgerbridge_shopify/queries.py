@@ -91,7 +91,8 @@ _ORDER_SCALARS = """
   displayFinancialStatus paymentGatewayNames discountCodes customAttributes { key value }
   subtotalPriceSet { ...Bag } totalPriceSet { ...BagBoth } totalTaxSet { ...Bag }
   totalDiscountsSet { ...Bag } totalShippingPriceSet { ...Bag } totalRefundedSet { ...Bag }
-  totalTipReceivedSet { ...Bag }
+  totalTipReceivedSet { ...Bag } originalTotalDutiesSet { ...Bag } dutiesIncluded
+  originalTotalAdditionalFeesSet { ...Bag }
   taxLines { ...Tax }
   customer { id legacyResourceId email firstName lastName phone }
   billingAddress { ...Address } shippingAddress { ...Address }

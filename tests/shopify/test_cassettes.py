@@ -28,6 +28,7 @@ def record(directory: Path) -> Path:
     clock = ScaledClock(5000)
     app = create_app(orders=100, clock=clock.now, tokens={RECORDING_TOKEN: ALL_SCOPES})
     recorder = scrubbing_vcr(directory, SECRETS, record_mode="all")
+    (directory / CASSETTE).unlink(missing_ok=True)  # a fresh recording, not appended to the old
 
     async def scenario(url: str) -> None:
         source = make_source(base_url=url, clock=clock, token=RECORDING_TOKEN)

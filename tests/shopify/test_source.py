@@ -276,3 +276,11 @@ def test_customers_and_products() -> None:
     assert product is not None and len(product.variants) == 3  # type: ignore[union-attr]
     assert product.variants[0].price is not None and product.variants[0].price.currency == "USD"  # type: ignore[union-attr]
     run(source.aclose())
+
+
+def test_duties_are_a_fee_line(shop_source: ShopifySource) -> None:
+    order = fetch(shop_source, 6)  # n % 23 == 6: import duties on top of the subtotal
+    (duty,) = [f for f in order.fees if f.kind == "duty"]
+    assert duty.amount.amount == Decimal("3.50") and order.reconciliation().ok
+    assert all(f.kind != "duty" for f in fetch(shop_source, 7).fees)
+    run(shop_source.aclose())

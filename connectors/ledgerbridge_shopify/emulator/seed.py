@@ -10,7 +10,8 @@ Variety, by order number: presentment currency differs (every 5th), tax-inclusiv
 prices (every 4th), discount codes allocated across lines (every 3rd), gift-card
 purchases (every 11th), deleted variants (every 13th), cancellations with a voided
 authorisation (every 17th), test orders (every 19th), partial refunds (every 7th,
-with shipping refunded every 14th), authorise + capture (n % 3 == 1), and a
+with shipping refunded every 14th), authorise + capture (n % 3 == 1), import duties
+(n % 23 == 6), and a
 30-line fully refunded order (every 97th) that needs nested pagination.
 """
 
@@ -290,7 +291,8 @@ class Seeder:
         tax_total = line_tax_total + ship_tax
         gross = sum((p * q for _, p, q, _, _ in raw_lines), Decimal(0))
         subtotal = gross - discount_total
-        total = subtotal + ship_price + (Decimal(0) if taxes_included else tax_total)
+        duties = Decimal("3.50") if n % 23 == 6 else Decimal(0)  # an international order
+        total = subtotal + ship_price + (Decimal(0) if taxes_included else tax_total) + duties
         gateway = GATEWAYS[n % len(GATEWAYS)]
         at = iso(created + timedelta(minutes=1))
         txn_base = oid * 100
@@ -415,6 +417,9 @@ class Seeder:
             "totalShippingPriceSet": bag(ship_price),
             "totalRefundedSet": bag(refunded_total),
             "totalTipReceivedSet": bag(Decimal(0)),
+            "originalTotalDutiesSet": bag(duties) if duties else None,
+            "originalTotalAdditionalFeesSet": None,
+            "dutiesIncluded": False,
             "taxLines": tax_lines(tax_total),
             "customer": customer,
             "billingAddress": self._address(rng, first, last),
