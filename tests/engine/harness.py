@@ -261,7 +261,13 @@ lookups:
 
 @contextmanager
 def shopify_to_zoho(
-    tmp: Path, *, orders: int = 50, policy: str = "invoice", wrap_zoho: Any = None, **shop: Any
+    tmp: Path,
+    *,
+    orders: int = 50,
+    policy: str = "invoice",
+    wrap_zoho: Any = None,
+    daily_quota: int | None = None,
+    **shop: Any,
 ) -> Iterator[Harness]:
     """Shopify emulator -> Zoho Books emulator; the org gets the shop's tax rates."""
     from ledgerbridge_shopify.emulator.app import DEFAULT_TOKEN
@@ -272,6 +278,10 @@ def shopify_to_zoho(
     zoho = zoho_app(faults=zoho_faults)
     clock = InstantClock()  # the shop's cost bucket and Zoho's minute window run on it too
     zoho.emulator.clock = clock.now
+    quota = ""
+    if daily_quota is not None:  # a bigger plan than the emulator's default standard one
+        zoho.emulator.limits.daily = {"standard": daily_quota}
+        quota = f", daily_quota: {daily_quota}"
     shopify = shopify_app(orders=orders, faults=shop_faults, clock=clock.now, **shop)
     with ExitStack() as stack:
         zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
@@ -320,7 +330,7 @@ def shopify_to_zoho(
                         secrets: {{access_token: "{DEFAULT_TOKEN}"}}
                       books:
                         platform: zohobooks
-                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", accounts_url: "{zs.url}"}}
+                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", accounts_url: "{zs.url}"{quota}}}
                         secrets:
                           client_id: "{EMULATOR_CLIENT_ID}"
                           client_secret: "{EMULATOR_CLIENT_SECRET}"
