@@ -289,3 +289,29 @@ def test_a_raised_quota_in_headers_wins_over_the_plan():
 
     anyio.run(main)  # 1,500 used is over the plan's 1,000 but under Zoho's 20,000
     assert limiter.used_today == 1501
+
+
+@pytest.mark.parametrize(("max_in_flight", "expect_1070"), [(5, False), (8, True)])
+def test_in_flight_cap_keeps_under_zohos_concurrency_limit(zoho, max_in_flight, expect_1070):
+    """Free plan: Zoho allows 5 calls in process. Our cap of 5 never trips code 1070; a
+    misconfigured cap of 8 does, and the 1070s are retried until every call succeeds."""
+    zoho.emulator.limits.hold = 0.05  # each call stays "in process" for 50 ms
+
+    async def burst(target):
+        results = []
+
+        async def one():
+            results.append(await target.lookups(LookupKind.TAXES))
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(16):
+                tg.start_soon(one)
+        return results
+
+    # Real clock: back-off must really let the in-process calls finish.
+    results = run_target(
+        zoho, burst, organization_id=SECOND_ORG, plan="free", max_in_flight=max_in_flight
+    )
+    assert len(results) == 16
+    refused = [ex for ex in zoho.exchanges if ex.status == 429 and ex.response["code"] == 1070]
+    assert bool(refused) is expect_1070
