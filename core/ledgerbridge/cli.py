@@ -99,7 +99,7 @@ def check(config: ConfigOption = Path("ledgerbridge.yaml")) -> None:
             f"{pipe.source} ({src})",
             f"{pipe.target} ({tgt})",
             str(loaded.mapping_path(pipe).name),
-            pipe.posting_policy,
+            pipe.posting_policy or "(from mapping)",
             str(pipe.interval),
         )
     console.print(table)

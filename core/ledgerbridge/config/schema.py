@@ -52,7 +52,7 @@ class PipelineConfig(Strict):
     source: Identifier
     target: Identifier
     mapping: str
-    posting_policy: PostingPolicy = "invoice"
+    posting_policy: PostingPolicy | None = None  # None: the mapping's posting_policy
     entities: list[EntityType] = Field(default_factory=lambda: [EntityType.ORDER])
     interval: Duration = timedelta(minutes=5)
     rounding_tolerance: ExactDecimal = Decimal("0.01")

@@ -128,6 +128,8 @@ class PipelineRunner:
         self.should_stop: Callable[[], bool] = lambda: False
         self.today: Callable[[], date] = lambda: utcnow().date()
         self.executor = Executor(target, journal, source_wins=source_wins)
+        # The pipeline may override the mapping's posting policy.
+        self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
 
     async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -135,7 +137,7 @@ class PipelineRunner:
 
     @property
     def summarizing(self) -> bool:
-        return self.pipeline.posting_policy == "daily_summary"
+        return self.policy == "daily_summary"
 
     def stopping_when(self, should_stop: Callable[[], bool]) -> PipelineRunner:
         """Check ``should_stop`` between records (graceful shutdown of ``ledgerbridge run``)."""
@@ -227,7 +229,7 @@ class PipelineRunner:
                 return await self._summarize(change.record, change, record, started, dry_run)
             elif isinstance(change.record, Order):
                 prior = await self._db(self._prior, change.record)
-                plan = plan_order(change.record, self.runtime, self.pipeline.posting_policy, prior)
+                plan = plan_order(change.record, self.runtime, self.policy, prior)
             else:
                 reason = f"{change.entity.value} records are not posted by this pipeline"
                 return await self._finish(

@@ -48,7 +48,13 @@ def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]
         when = (refund.processed_at or refund.created_at or order.created_at).date().isoformat()
         draft = runtime.credit_note(order, refund, None, trace)
         bucket = refunds.setdefault(when, {})
-        for key, amount in _sum_lines(draft.lines).items():
+        parts = _sum_lines(draft.lines)
+        if draft.shipping_charge:  # refunded shipping sent as a charge, with its tax
+            key = f"{draft.shipping_tax_id or ''}|"
+            parts[key] = parts.get(key, Decimal(0)) + draft.shipping_charge
+        if draft.adjustment:  # an amount refunded outside lines and shipping
+            parts["|"] = parts.get("|", Decimal(0)) + draft.adjustment
+        for key, amount in parts.items():
             bucket[key] = bucket.get(key, Decimal(0)) + amount
     return {
         "day": day_of(order).isoformat(),
