@@ -185,7 +185,9 @@ class ShopifySource(Source):
                     continue
                 changes.append(await self._change(entity, ident, node))
                 handed.append((ident, stamp))
-            state = state.advance(handed, self.overlap)
+            # customers are searched by whole day: remember that whole window's records
+            window = self.overlap + timedelta(days=1) if spec.day_granularity else self.overlap
+            state = state.advance(handed, window)
             yield ChangePage(changes, state.dump() if state.since else checkpoint)
             info = connection.get("pageInfo") or {}
             if not info.get("hasNextPage"):

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
+from datetime import UTC
 
 from pydantic import SecretStr
 
@@ -66,6 +67,17 @@ def verify(request: WebhookRequest, secrets: Sequence[SecretStr]) -> None:
         raise WebhookRejected("shopify webhook: signature does not match the body")
 
 
+def _utc(stamp: str | None) -> str | None:
+    """REST ``updated_at`` (with an offset) in the GraphQL ``updatedAt`` form, so the same
+    change reported by a webhook and by a poll carries the same version."""
+    when = moment(stamp)
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def parse(request: WebhookRequest) -> WebhookEvent | None:
     """The event a verified delivery describes; ``None`` for topics ledgerbridge does not follow."""
     topic = (request.header("X-Shopify-Topic") or "").strip().lower()
@@ -82,7 +94,7 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
             version = None
         else:
             ident = legacy_id(body["id"])
-            version = body.get("updated_at")
+            version = _utc(body.get("updated_at"))
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRejected(f"shopify webhook {topic}: body has no usable id ({exc})") from exc
     return WebhookEvent(

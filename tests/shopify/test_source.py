@@ -270,6 +270,13 @@ def test_customers_and_products() -> None:
     # customers match updated_at by whole day: the next read asks from the day's start and
     # the overlap de-duplication keeps the last ones from coming back
     assert "since" in json.loads(cps[-1] or "{}")
+    again, _ = run(collect(source.changes(EntityType.CUSTOMER, cps[-1])))
+    assert again == []
+    changed = app.shop.touch_customer(4)
+    third, _ = run(collect(source.changes(EntityType.CUSTOMER, cps[-1])))
+    assert [(c.external_id, c.version) for c in third] == [
+        (changed["legacyResourceId"], changed["updatedAt"])
+    ]
     products, _ = run(collect(source.changes(EntityType.PRODUCT, None)))
     assert len(products) == 7
     product = products[2].record

@@ -48,13 +48,14 @@ def test_signed_order_webhook_verifies_and_parses() -> None:
         EntityType.ORDER,
         "450789469",
     )
-    assert event.version == "2008-01-10T11:00:00-05:00" and not event.deleted
+    # the same form as GraphQL's updatedAt, so a webhook and a poll of one change agree
+    assert event.version == "2008-01-10T16:00:00Z" and not event.deleted
 
 
 @pytest.mark.parametrize(
     ("topic", "payload", "entity", "ident", "deleted"),
     [
-        ("orders/create", {"id": 1, "updated_at": "x"}, EntityType.ORDER, "1", False),
+        ("orders/create", {"id": 1, "updated_at": None}, EntityType.ORDER, "1", False),
         ("orders/paid", {"id": 2}, EntityType.ORDER, "2", False),
         ("orders/cancelled", {"id": 3}, EntityType.ORDER, "3", False),
         ("orders/delete", {"id": 4}, EntityType.ORDER, "4", True),
