@@ -208,6 +208,8 @@ class ZohoClient:
             except RateLimited as exc:
                 if isinstance(exc, QuotaExhausted):
                     limiter.quota_exhausted(exc.retry_after)
+                elif exc.code == "1070":
+                    limiter.concurrency_refused()
                 elif exc.retry_after:
                     limiter.block(exc.retry_after)
                 raise

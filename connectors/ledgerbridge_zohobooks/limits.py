@@ -72,6 +72,8 @@ class RateLimiter(Protocol):
 
     def block(self, seconds: float) -> None: ...
 
+    def concurrency_refused(self) -> None: ...
+
     def quota_exhausted(self, reset_in: float | None) -> None: ...
 
 
@@ -93,7 +95,8 @@ class OrgLimiter:
         self.clock: Clock = clock or SystemClock()
         self._tokens = float(config.per_minute)
         self._refilled_at = self.clock.now()
-        self._in_flight = anyio.Semaphore(config.max_in_flight)
+        # A CapacityLimiter, because its size can shrink at run time (code 1070).
+        self._in_flight = anyio.CapacityLimiter(config.max_in_flight)
         self._bucket_lock = anyio.Lock()
         self._blocked_until = 0.0
         self._day = self._day_key()
@@ -161,6 +164,14 @@ class OrgLimiter:
             self.used_today = max(self.used_today, limit - remaining)
             if remaining <= 0:
                 self.quota_exhausted(float(reset) if reset else None)
+
+    @property
+    def in_flight_cap(self) -> int:
+        return int(self._in_flight.total_tokens)
+
+    def concurrency_refused(self) -> None:
+        """Zoho said code 1070: allow one call fewer in flight from now on (at least one)."""
+        self._in_flight.total_tokens = max(1, self.in_flight_cap - 1)
 
     def block(self, seconds: float) -> None:
         self._blocked_until = max(self._blocked_until, self.clock.now() + seconds)

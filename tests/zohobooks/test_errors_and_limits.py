@@ -306,12 +306,13 @@ def test_in_flight_cap_keeps_under_zohos_concurrency_limit(zoho, max_in_flight, 
         async with anyio.create_task_group() as tg:
             for _ in range(16):
                 tg.start_soon(one)
-        return results
+        return results, target._limiter().in_flight_cap
 
     # Real clock: back-off must really let the in-process calls finish.
-    results = run_target(
+    results, cap = run_target(
         zoho, burst, organization_id=SECOND_ORG, plan="free", max_in_flight=max_in_flight
     )
     assert len(results) == 16
     refused = [ex for ex in zoho.exchanges if ex.status == 429 and ex.response["code"] == 1070]
     assert bool(refused) is expect_1070
+    assert (cap < max_in_flight) is expect_1070  # each 1070 lowers the org's in-flight cap
