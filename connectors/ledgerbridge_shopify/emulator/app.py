@@ -153,7 +153,8 @@ def create_app(
     bucket = LeakyBucket(maximum=bucket_size, restore_rate=restore_rate, clock=clock)
     calculator = CostCalculator(schema)
     resolver = Resolver(shop)
-    directory = data_dir or Path(tempfile.mkdtemp(prefix="shopify-emulator-"))
+    # created on the first bulk operation only
+    directory = data_dir or Path(tempfile.gettempdir()) / f"shopify-emulator-{uuid.uuid4().hex}"
     bulk = BulkOperations(schema, resolver, directory, interleave=interleave)
     stats: Counter[str] = Counter()
     oauth = OAuthTokens(client_id, client_secret, token_ttl, ALL_SCOPES)

@@ -179,6 +179,7 @@ class BulkOperations:
         return {"bulkOperation": op.as_graphql(), "userErrors": []}
 
     def _run(self, op: BulkOperation, document: Any, context: dict[str, Any], base: str) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path(op.number)
         ctx: dict[str, Any] = {**context, "bulk": True, "bulk_after": None, "bulk_limit": SLICE}
         pending: deque[tuple[int, list[dict[str, Any]]]] = deque()
