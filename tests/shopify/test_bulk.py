@@ -127,3 +127,17 @@ def test_late_rows_make_the_source_reread_the_record() -> None:
         await source.aclose()
 
     asyncio.run(scenario())
+
+
+def test_bulk_access_denied_names_the_scope() -> None:
+    from ledgerbridge.errors import PermissionDenied
+    from ledgerbridge_shopify.emulator import ALL_SCOPES
+
+    clock = ScaledClock(5000)
+    app = create_app(orders=3, clock=clock.now, tokens={"no-orders": ALL_SCOPES - {"read_orders"}})
+    source = make_source(app=app, clock=clock, token="no-orders", bulk_poll_seconds=0.2)
+    with pytest.raises(PermissionDenied, match="access denied"):
+        asyncio.run(collect(source.backfill(EntityType.ORDER)))
+    op = app.bulk.current()
+    assert op is not None and (op.status, op.error_code) == ("FAILED", "ACCESS_DENIED")
+    asyncio.run(source.aclose())
