@@ -291,3 +291,16 @@ def test_duties_are_a_fee_line(shop_source: ShopifySource) -> None:
     assert duty.amount.amount == Decimal("3.50") and order.reconciliation().ok
     assert all(f.kind != "duty" for f in fetch(shop_source, 7).fees)
     run(shop_source.aclose())
+
+
+def test_page_too_expensive_for_one_query_is_shrunk_and_retried() -> None:
+    clock = ScaledClock(5000)
+    app = create_app(orders=12, clock=clock.now)
+    source = make_source(app=app, clock=clock)
+    # a wrong (too cheap) per-record estimate: the first page asks for 12 orders, ~3,000 points
+    source.client.budget.expected["OrdersChangedSince/1"] = 10.0
+    changes, _ = run(collect(source.changes(EntityType.ORDER, None)))
+    run(source.aclose())
+    assert len(changes) == 12 and all(c.error is None for c in changes)
+    assert source.client.stats["failed"] == 1  # the one MAX_COST_EXCEEDED answer
+    assert source._page[EntityType.ORDER] <= 3
