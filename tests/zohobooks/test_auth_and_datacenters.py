@@ -131,3 +131,25 @@ def test_refresh_is_single_flight_across_real_processes(zoho, tmp_path, secret_k
     assert sorted(int(out.strip()) for out, _ in outputs) == [0, 0, 1]
     assert zoho.state.refresh_requests == 1
     assert zoho.emulator.api_calls == 30
+
+
+def test_a_token_close_to_expiry_is_refreshed_before_zoho_rejects_it(zoho):
+    """Four minutes left is inside the 5-minute margin: refresh first, never send it."""
+    from ledgerbridge.contracts.context import MemoryCredentials
+
+    zoho.state.access_tokens["1000.nearly.expired"] = ("merchant@example.com", time.time() + 240)
+    credentials = MemoryCredentials(
+        {"access_token": "1000.nearly.expired", "access_token_expires_at": str(time.time() + 240)}
+    )
+
+    async def main():
+        target = make_target(zoho.url, zoho.state, credentials=credentials)
+        try:
+            return await target.lookups(LookupKind.TAXES)
+        finally:
+            await target.aclose()
+
+    assert len(anyio.run(main)) == 4
+    assert zoho.state.refresh_requests == 1
+    assert all(ex.status == 200 for ex in zoho.exchanges)
+    assert credentials.values["access_token"] != "1000.nearly.expired"
