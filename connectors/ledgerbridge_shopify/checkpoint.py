@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from ledgerbridge.errors import ValidationFailed
 
+MAX_SEEN = 2000  # bound on the overlap window's remembered records (the checkpoint stays small)
+
 
 def _parse(stamp: str) -> datetime:
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
@@ -77,4 +79,9 @@ class Checkpoint:
         if since is not None:
             floor = since - overlap
             seen = {k: v for k, v in seen.items() if _parse(v) >= floor}
+        if len(seen) > MAX_SEEN:
+            # keep the newest; a record dropped here is only read again (the engine
+            # treats an unchanged version as done) -- never skipped
+            newest = sorted(seen.items(), key=lambda kv: kv[1], reverse=True)[:MAX_SEEN]
+            seen = dict(newest)
         return Checkpoint(since, seen)

@@ -33,6 +33,19 @@ def test_checkpoint_round_trip_and_overlap() -> None:
     assert not again.already_seen("2", "2026-01-01T10:06:00Z")  # changed again: not skipped
 
 
+def test_checkpoint_seen_set_is_bounded_keeping_the_newest() -> None:
+    from ledgerbridge_shopify.checkpoint import MAX_SEEN
+
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    pairs = [
+        (str(i), (base + timedelta(seconds=i // 10)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        for i in range(3000)
+    ]
+    cp = Checkpoint().advance(pairs, timedelta(hours=1))
+    assert len(cp.seen) == MAX_SEEN and "2999" in cp.seen and "0" not in cp.seen
+    assert cp.since == base + timedelta(seconds=299)
+
+
 def test_checkpoint_accepts_iso_and_rejects_garbage() -> None:
     assert Checkpoint.parse("2026-02-03T04:05:06+00:00").since == datetime(
         2026, 2, 3, 4, 5, 6, tzinfo=UTC
