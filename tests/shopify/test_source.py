@@ -304,3 +304,18 @@ def test_page_too_expensive_for_one_query_is_shrunk_and_retried() -> None:
     assert len(changes) == 12 and all(c.error is None for c in changes)
     assert source.client.stats["failed"] == 1  # the one MAX_COST_EXCEEDED answer
     assert source._page[EntityType.ORDER] <= 3
+
+
+def test_full_transaction_list_is_read_again_in_full() -> None:
+    clock = ScaledClock(5000)
+    app = create_app(orders=4, clock=clock.now)
+    seeded = app.shop.orders.get(5_000_000_001)
+    assert seeded is not None
+    template = seeded["transactions"][0]
+    many = [{**template, "id": f"gid://shopify/OrderTransaction/{900 + i}"} for i in range(12)]
+    app.shop.touch_order(1, transactions=many)
+    source = make_source(app=app, clock=clock)
+    order = fetch(source, 1)
+    assert [p.external_id for p in order.payments] == [str(900 + i) for i in range(12)]
+    assert source.client.stats["requests"] == 2  # the order (10 transactions), then all 12
+    run(source.aclose())
