@@ -58,7 +58,12 @@ def _target(unlimited: bool = True):
     context = ConnectorContext(
         connection_id="bench/books",
         tenant_id="bench",
-        settings=ZohoBooksSettings(organization_id=MAIN_ORG, api_url=BASE, accounts_url=BASE),
+        settings=ZohoBooksSettings(
+            organization_id=MAIN_ORG,
+            api_url=BASE,
+            accounts_url=BASE,
+            key_field="cf_ledgerbridge_key",
+        ),
         secrets=ZohoBooksSecrets(
             client_id=EMULATOR_CLIENT_ID,
             client_secret=EMULATOR_CLIENT_SECRET,

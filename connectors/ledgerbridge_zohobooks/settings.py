@@ -20,8 +20,10 @@ class ZohoBooksSettings(BaseModel):
     max_in_flight: int | None = Field(default=None, gt=0, le=10)
     requests_per_minute: int = Field(default=90, gt=0, le=100)
     key_field: str | None = Field(
-        default="cf_ledgerbridge_key",
-        description="API name of the custom field holding our source key on documents/payments.",
+        default=None,
+        description="API name of a custom field (e.g. cf_ledgerbridge_key) the merchant created on "
+        "invoices, sales receipts, credit notes and payments to hold our source key. Off by "
+        "default: writing a custom field the organisation lacks would fail every document.",
     )
     key_field_unique: bool = Field(
         default=False,

@@ -75,6 +75,7 @@ def make_target(
         refresh_token = state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
     if credentials is None:
         credentials = MemoryCredentials()
+    settings.setdefault("key_field", "cf_ledgerbridge_key")  # the emulator's orgs have it
     context = ConnectorContext(
         connection_id=connection_id,
         tenant_id="t1",

@@ -31,6 +31,7 @@ def real_target() -> ZohoBooksTarget:
         settings=ZohoBooksSettings(
             data_center=_env("ZOHO_DATA_CENTER"),  # type: ignore[arg-type]
             organization_id=_env("ZOHO_ORGANIZATION_ID"),
+            key_field="cf_ledgerbridge_key",
         ),
         secrets=ZohoBooksSecrets(
             client_id=_env("ZOHO_CLIENT_ID"),
