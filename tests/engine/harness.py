@@ -91,7 +91,12 @@ lookups:
 
 @contextmanager
 def woocommerce_to_zoho(
-    tmp: Path, *, orders: int = 12, policy: str = "invoice", wrap_zoho: Any = None
+    tmp: Path,
+    *,
+    orders: int = 12,
+    policy: str = "invoice",
+    wrap_zoho: Any = None,
+    db_url: str | None = None,
 ) -> Iterator[Harness]:
     from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
     from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
@@ -110,7 +115,7 @@ def woocommerce_to_zoho(
             root=tmp,
             config_path=tmp / "ledgerbridge.yaml",
             mapping_path=tmp / "mapping.yaml",
-            db_url=f"sqlite:///{tmp / 'state.db'}",
+            db_url=db_url or f"sqlite:///{tmp / 'state.db'}",
             zoho=zoho,
             source_app=woo,
             zoho_faults=zoho_faults,

@@ -44,8 +44,10 @@ def touch(h, oid: str, **changes):
     anyio.run(lambda: h.source_app.emulator.touch_order(int(oid), **changes))
 
 
-def test_unmapped_tax_parks_orders_naming_it_and_replay_syncs_them_after_the_fix(tmp_path: Path):
-    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+def test_unmapped_tax_parks_orders_naming_it_and_replay_syncs_them_after_the_fix(
+    tmp_path: Path, db_url: str
+):
+    with woocommerce_to_zoho(tmp_path, orders=12, db_url=db_url) as h:
         good_mapping = h.mapping_path.read_text()
         h.mapping_path.write_text(good_mapping.replace("title: State Tax", "title: Sales Tax"))
         [report], engine = run(h)
@@ -88,8 +90,8 @@ def test_edit_of_an_unpaid_order_updates_the_invoice_once(tmp_path: Path):
         assert [e.operation for e in engine.audit(oid)][-1] == "update_document"
 
 
-def test_edit_in_both_places_is_a_conflict_resolvable_either_way(tmp_path: Path):
-    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+def test_edit_in_both_places_is_a_conflict_resolvable_either_way(tmp_path: Path, db_url: str):
+    with woocommerce_to_zoho(tmp_path, orders=12, db_url=db_url) as h:
         _, engine = run(h)
         oid = unpaid_posted(h, engine)
         invoice_id = binding(engine, "order", oid, "invoice").target_id

@@ -45,7 +45,6 @@ from ..plan import (
     TargetRef,
 )
 from ..store import ConflictRecord
-from ..store.types import utcnow
 from .journal import Journal
 from .planner import Draft, Operation, Plan, PlannedWrite
 
@@ -196,14 +195,15 @@ class Executor:
         order_key: str,
     ) -> str:
         key, scope = idempotency_key(self.journal, write, version)
-        existing = await self._db(self.journal.intent, key)
+        known = await self._db(self.journal.intents_in_scope, scope)
+        existing = next((i for i in known if i.key == key), None)
         if existing is not None and existing.status in ("done", "adopted"):
             self._learn(write, links, existing.target_id)
             return "already_done"
         draft = _resolve(write.draft, links)
         source_id = order_key.rsplit(":", 1)[-1]
 
-        pending = await self._db(self.journal.pending_in_scope, scope)
+        pending = [i for i in known if i.status == "pending"]
         if pending:
             adopted = await self._adopt(write, draft, links)
             if adopted is not None:
@@ -236,7 +236,7 @@ class Executor:
                 ),
             )
             if definite:
-                await self._db(self._close_failed, key)
+                await self._db(self.journal.fail_intent, key)
             raise
         await self._complete(
             write,
@@ -251,15 +251,6 @@ class Executor:
         )
         self._learn(write, links, ref.target_id if ref else None)
         return "written"
-
-    def _close_failed(self, key: str) -> None:
-        from ..store import WriteIntent
-
-        with self.journal.store.session() as s:
-            row = s.get(WriteIntent, key)
-            if row is not None:
-                row.status, row.completed_at = "failed", utcnow()
-                s.add(row)
 
     def _learn(self, write: PlannedWrite, links: dict[str, str], target_id: str | None) -> None:
         if write.produces is not None and target_id:

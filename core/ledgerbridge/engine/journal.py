@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy import func, or_, select
+from sqlmodel import col
+from sqlmodel import select as orm_select
 
 from ..errors import SyncError
 from ..store import (
@@ -40,7 +40,32 @@ class Scope:
     target_connection_id: str
 
 
+def _upsert(engine: Any, table: Any) -> Any:
+    """INSERT ... ON CONFLICT for the store's dialect (SQLite and PostgreSQL share the syntax)."""
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
+
+
+_INTENTS = WriteIntent.__table__  # type: ignore[attr-defined]
+_XREFS = CrossReference.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+_RECORDS = SyncRecord.__table__  # type: ignore[attr-defined]
+_ATTEMPTS = SyncAttempt.__table__  # type: ignore[attr-defined]
+_BINDING_KEY = [
+    "tenant_id", "source_connection_id", "entity", "external_id",
+    "target_connection_id", "target_kind",
+]  # fmt: skip
+
+
 class Journal:
+    """Hot paths (one per record or per write) use SQLAlchemy Core on one connection
+    each: an order's bookkeeping costs a handful of short statements, not ORM sessions."""
+
     def __init__(self, store: Store, scope: Scope) -> None:
         self.store = store
         self.scope = scope
@@ -49,34 +74,32 @@ class Journal:
 
     def record(self, entity: str, external_id: str) -> SyncRecord:
         """The record for a source object, created ``pending`` on first sight."""
-        with self.store.session() as s:
-            row = self._find(s, entity, external_id)
-            if row is not None:
-                return row
-        try:
-            with self.store.session() as s:
-                row = SyncRecord(
-                    tenant_id=self.scope.tenant_id,
-                    pipeline_id=self.scope.pipeline_id,
-                    entity=entity,
-                    external_id=external_id,
-                )
-                s.add(row)
-                return row
-        except IntegrityError:  # another worker created it first
-            with self.store.session() as s:
-                found = self._find(s, entity, external_id)
-                assert found is not None
-                return found
-
-    def _find(self, session: Any, entity: str, external_id: str) -> SyncRecord | None:
-        stmt = select(SyncRecord).where(
-            SyncRecord.pipeline_id == self.scope.pipeline_id,
-            SyncRecord.entity == entity,
-            SyncRecord.external_id == external_id,
+        now = utcnow()
+        where = (
+            (_RECORDS.c.pipeline_id == self.scope.pipeline_id)
+            & (_RECORDS.c.entity == entity)
+            & (_RECORDS.c.external_id == external_id)
         )
-        result: SyncRecord | None = session.exec(stmt).first()
-        return result
+        with self.store.engine.begin() as conn:
+            row = conn.execute(select(_RECORDS).where(where)).first()
+            if row is None:
+                conn.execute(
+                    _upsert(self.store.engine, _RECORDS)
+                    .values(
+                        tenant_id=self.scope.tenant_id,
+                        pipeline_id=self.scope.pipeline_id,
+                        entity=entity,
+                        external_id=external_id,
+                        state=RecordState.PENDING.value,
+                        retry_safe=True,
+                        attempt_count=0,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing()  # another worker created it first
+                )
+                row = conn.execute(select(_RECORDS).where(where)).one()
+        return SyncRecord.model_validate(row._asdict())
 
     def get(self, record_id: int) -> SyncRecord | None:
         with self.store.session() as s:
@@ -94,33 +117,35 @@ class Journal:
         next_attempt_at: datetime | None = None,
         request_summary: dict[str, Any] | None = None,
     ) -> SyncRecord:
-        """Move a record to ``state`` and keep the step in its history."""
+        """Move a record to ``state`` and keep the step in its history (one transaction)."""
         now = utcnow()
-        with self.store.session() as s:
-            row = s.get(SyncRecord, record_id)
-            assert row is not None
-            previous = row.state
-            row.state = state.value
-            row.source_version = version or row.source_version
-            row.updated_at = now
-            row.next_attempt_at = next_attempt_at
+        with self.store.engine.begin() as conn:
+            current = conn.execute(select(_RECORDS).where(_RECORDS.c.id == record_id)).one()
+            values: dict[str, Any] = {
+                "state": state.value,
+                "source_version": version or current.source_version,
+                "updated_at": now,
+                "next_attempt_at": next_attempt_at,
+            }
             if state is RecordState.SYNCED:
-                row.synced_version = version
-                row.reason = row.error_class = row.error_code = row.missing_key = None
-                row.attempt_count = 0
-                row.retry_safe = True
+                values.update(
+                    synced_version=version, reason=reason, error_class=None, error_code=None,
+                    missing_key=None, attempt_count=0, retry_safe=True,
+                )  # fmt: skip
             else:
-                row.attempt_count += 1
-                row.reason = reason or (error.message if error else None)
-                row.error_class = type(error).__name__ if error else None
-                row.error_code = error.code if error else None
-                row.missing_key = getattr(error, "missing", None)
-                row.retry_safe = _retry_safe(state, error)
-            s.add(row)
-            s.add(
-                SyncAttempt(
+                values.update(
+                    attempt_count=current.attempt_count + 1,
+                    reason=reason or (error.message if error else None),
+                    error_class=type(error).__name__ if error else None,
+                    error_code=error.code if error else None,
+                    missing_key=getattr(error, "missing", None),
+                    retry_safe=_retry_safe(state, error),
+                )
+            conn.execute(_RECORDS.update().where(_RECORDS.c.id == record_id).values(**values))
+            conn.execute(
+                _ATTEMPTS.insert().values(
                     record_id=record_id,
-                    from_state=previous,
+                    from_state=current.state,
                     to_state=state.value,
                     started_at=started_at,
                     finished_at=now,
@@ -128,13 +153,14 @@ class Journal:
                     request_summary=request_summary or {},
                 )
             )
-            return row
+            row = conn.execute(select(_RECORDS).where(_RECORDS.c.id == record_id)).one()
+        return SyncRecord.model_validate(row._asdict())
 
     def records(
         self, states: list[RecordState] | None = None, due_before: datetime | None = None
     ) -> list[SyncRecord]:
         with self.store.session() as s:
-            stmt = select(SyncRecord).where(SyncRecord.pipeline_id == self.scope.pipeline_id)
+            stmt = orm_select(SyncRecord).where(SyncRecord.pipeline_id == self.scope.pipeline_id)
             if states:
                 stmt = stmt.where(col(SyncRecord.state).in_([st.value for st in states]))
             if due_before is not None:
@@ -144,7 +170,7 @@ class Journal:
     def state_counts(self) -> dict[str, int]:
         with self.store.session() as s:
             stmt = (
-                select(SyncRecord.state, func.count())
+                orm_select(SyncRecord.state, func.count())
                 .where(SyncRecord.pipeline_id == self.scope.pipeline_id)
                 .group_by(SyncRecord.state)
             )
@@ -153,31 +179,36 @@ class Journal:
     # ----------------------------------------------------------------- intents
 
     def intent(self, key: str) -> WriteIntent | None:
-        with self.store.session() as s:
-            return s.get(WriteIntent, key)
+        with self.store.engine.connect() as conn:
+            row = conn.execute(select(_INTENTS).where(_INTENTS.c.key == key)).first()
+        return None if row is None else WriteIntent.model_validate(row._asdict())
+
+    def intents_in_scope(self, scope: str) -> list[WriteIntent]:
+        """Every intent for the same write, any source version (one query per write)."""
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(_INTENTS).where(_INTENTS.c.scope == scope)).all()
+        return [WriteIntent.model_validate(r._asdict()) for r in rows]
 
     def pending_in_scope(self, scope: str) -> list[WriteIntent]:
         """Intents for the same write (any source version) whose outcome is unknown."""
-        with self.store.session() as s:
-            stmt = select(WriteIntent).where(
-                WriteIntent.scope == scope, WriteIntent.status == "pending"
-            )
-            return list(s.exec(stmt))
+        return [i for i in self.intents_in_scope(scope) if i.status == "pending"]
 
     def begin_intent(self, key: str, scope: str, operation: str, record_id: int | None) -> None:
         """Durably note that a remote write is about to happen (before the call)."""
-        with self.store.session() as s:
-            if s.get(WriteIntent, key) is not None:
-                return
-            s.add(
-                WriteIntent(
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                _upsert(self.store.engine, _INTENTS)
+                .values(
                     key=key,
                     scope=scope,
                     tenant_id=self.scope.tenant_id,
                     pipeline_id=self.scope.pipeline_id,
                     record_id=record_id,
                     operation=operation,
+                    status="pending",
+                    created_at=utcnow(),
                 )
+                .on_conflict_do_nothing()
             )
 
     def complete_intent(
@@ -192,24 +223,36 @@ class Journal:
     ) -> None:
         """After the call: result, binding and audit event in ONE transaction."""
         now = utcnow()
-        with self.store.session() as s:
-            row = s.get(WriteIntent, key)
-            if row is not None:
-                row.status = "adopted" if adopted else "done"
-                row.target_id = target_id
-                row.completed_at = now
-                s.add(row)
-            if settle_scope is not None:
-                stmt = select(WriteIntent).where(
-                    WriteIntent.scope == settle_scope, WriteIntent.status == "pending"
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                _INTENTS.update()
+                .where(_INTENTS.c.key == key)
+                .values(
+                    status="adopted" if adopted else "done", target_id=target_id, completed_at=now
                 )
-                for other in s.exec(stmt):
-                    other.status = "superseded"
-                    other.completed_at = now
-                    s.add(other)
+            )
+            if settle_scope is not None:
+                conn.execute(
+                    _INTENTS.update()
+                    .where(
+                        (_INTENTS.c.scope == settle_scope)
+                        & (_INTENTS.c.status == "pending")
+                        & (_INTENTS.c.key != key)
+                    )
+                    .values(status="superseded", completed_at=now)
+                )
             if binding is not None:
-                self._bind(s, binding)
-            s.add(audit)
+                self._bind_core(conn, binding)
+            conn.execute(_AUDIT.insert().values(**_audit_values(audit)))
+
+    def fail_intent(self, key: str) -> None:
+        """A call that certainly changed nothing: close its intent (no look-up needed later)."""
+        with self.store.engine.begin() as conn:
+            conn.execute(
+                _INTENTS.update()
+                .where(_INTENTS.c.key == key)
+                .values(status="failed", completed_at=utcnow())
+            )
 
     # ----------------------------------------------------------------- bindings
 
@@ -227,7 +270,7 @@ class Journal:
         if not external_ids:
             return []
         with self.store.session() as s:
-            stmt = select(CrossReference).where(
+            stmt = orm_select(CrossReference).where(
                 CrossReference.tenant_id == self.scope.tenant_id,
                 CrossReference.source_connection_id == self.scope.source_connection_id,
                 CrossReference.target_connection_id == self.scope.target_connection_id,
@@ -235,6 +278,25 @@ class Journal:
                 col(CrossReference.external_id).in_(external_ids),
             )
             return list(s.exec(stmt))
+
+    def bindings_of(self, wanted: dict[str, list[str]]) -> list[CrossReference]:
+        """Bindings of several entities at once (entity -> external ids): one query."""
+        clauses = [
+            (_XREFS.c.entity == entity) & (_XREFS.c.external_id.in_(ids))
+            for entity, ids in wanted.items()
+            if ids
+        ]
+        if not clauses:
+            return []
+        stmt = select(_XREFS).where(
+            (_XREFS.c.tenant_id == self.scope.tenant_id)
+            & (_XREFS.c.source_connection_id == self.scope.source_connection_id)
+            & (_XREFS.c.target_connection_id == self.scope.target_connection_id)
+            & or_(*clauses)
+        )
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(stmt).all()
+        return [CrossReference.model_validate(r._asdict()) for r in rows]
 
     def make_binding(
         self,
@@ -256,26 +318,33 @@ class Journal:
         )
 
     def bind(self, binding: CrossReference) -> None:
-        with self.store.session() as s:
-            self._bind(s, binding)
+        with self.store.engine.begin() as conn:
+            self._bind_core(conn, binding)
 
-    def _bind(self, session: Any, binding: CrossReference) -> None:
-        stmt = select(CrossReference).where(
-            CrossReference.tenant_id == binding.tenant_id,
-            CrossReference.source_connection_id == binding.source_connection_id,
-            CrossReference.entity == binding.entity,
-            CrossReference.external_id == binding.external_id,
-            CrossReference.target_connection_id == binding.target_connection_id,
-            CrossReference.target_kind == binding.target_kind,
+    def _bind_core(self, conn: Any, binding: CrossReference) -> None:
+        values = {
+            "tenant_id": binding.tenant_id,
+            "source_connection_id": binding.source_connection_id,
+            "entity": binding.entity,
+            "external_id": binding.external_id,
+            "target_connection_id": binding.target_connection_id,
+            "target_kind": binding.target_kind,
+            "target_id": binding.target_id,
+            "fingerprint": binding.fingerprint,
+            "snapshot": binding.snapshot or {},
+            "updated_at": utcnow(),
+        }
+        stmt = _upsert(self.store.engine, _XREFS).values(**values)
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=_BINDING_KEY,
+                set_={
+                    "target_id": stmt.excluded.target_id,
+                    "snapshot": stmt.excluded.snapshot,
+                    "updated_at": stmt.excluded.updated_at,
+                },
+            )
         )
-        existing = session.exec(stmt).first()
-        if existing is None:
-            session.add(binding)
-            return
-        existing.target_id = binding.target_id
-        existing.snapshot = binding.snapshot
-        existing.updated_at = utcnow()
-        session.add(existing)
 
     # ----------------------------------------------------------------- audit & conflicts
 
@@ -285,13 +354,13 @@ class Journal:
         )
 
     def add_audit(self, event: AuditEvent) -> None:
-        with self.store.session() as s:
-            s.add(event)
+        with self.store.engine.begin() as conn:
+            conn.execute(_AUDIT.insert().values(**_audit_values(event)))
 
     def audit_trail(self, source_id: str) -> list[AuditEvent]:
         with self.store.session() as s:
             stmt = (
-                select(AuditEvent)
+                orm_select(AuditEvent)
                 .where(AuditEvent.pipeline_id == self.scope.pipeline_id)
                 .where(AuditEvent.source_id == source_id)
                 .order_by(col(AuditEvent.id))
@@ -305,7 +374,7 @@ class Journal:
 
     def open_conflicts(self) -> list[ConflictRecord]:
         with self.store.session() as s:
-            stmt = select(ConflictRecord).where(
+            stmt = orm_select(ConflictRecord).where(
                 ConflictRecord.pipeline_id == self.scope.pipeline_id,
                 ConflictRecord.status == "open",
             )
@@ -319,6 +388,12 @@ class Journal:
             row.status, row.resolution, row.resolved_at = "resolved", keep, utcnow()
             s.add(row)
             return row
+
+
+def _audit_values(event: AuditEvent) -> dict[str, Any]:
+    values = event.model_dump(exclude={"id"})
+    values["at"] = values.get("at") or utcnow()
+    return values
 
 
 def _retry_safe(state: RecordState, error: SyncError | None) -> bool:

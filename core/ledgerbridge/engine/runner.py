@@ -490,14 +490,20 @@ class PipelineRunner:
     # ----------------------------------------------------------------- prior state
 
     def _prior(self, order: Order) -> PriorState:
-        j = self.journal
-        docs = {b.target_kind: b for b in j.bindings_for("order", [order.source.external_id])}
+        found = self.journal.bindings_of(
+            {
+                "order": [order.source.external_id],
+                "payment": [p.external_id for p in order.payments],
+                "refund": [r.source.external_id for r in order.refunds],
+            }
+        )
+        docs = {b.target_kind: b for b in found if b.entity == "order"}
         document = None
         for kind in ("invoice", "sales_receipt"):
             if kind in docs:
                 document = PostedDocument(kind, docs[kind].target_id, dict(docs[kind].snapshot))
-        payments = j.bindings_for("payment", [p.external_id for p in order.payments])
-        refunds = j.bindings_for("refund", [r.source.external_id for r in order.refunds])
+        payments = [b for b in found if b.entity == "payment"]
+        refunds = [b for b in found if b.entity == "refund"]
         return PriorState(
             document=document,
             voided="void" in docs,
