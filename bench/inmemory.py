@@ -31,18 +31,18 @@ from ledgerbridge.plan import (
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def order(n: int, customers: int = 50, skus: int = 20) -> Order:
+def order(n: int, customers: int = 50, skus: int = 20, currency: str = "EUR") -> Order:
     """A paid two-line order with VAT, shipping and a discount: 19 + 5 + 4.90 + 5.49 tax = 34.39."""
 
     def m(a: str) -> dict[str, str]:
-        return {"amount": a, "currency": "EUR"}
+        return {"amount": a, "currency": currency}
 
     c = n % customers
     return Order.model_validate(
         {
             "source": {"platform": "bench", "store": "s", "external_id": str(n), "version": "1"},
             "number": f"#{n}",
-            "currency": "EUR",
+            "currency": currency,
             "created_at": START + timedelta(minutes=n),
             "email": f"c{c}@example.com",
             "customer": {
@@ -72,22 +72,25 @@ def order(n: int, customers: int = 50, skus: int = 20) -> Order:
 class MemorySource(Source):
     """Yields ``total`` orders in pages, built lazily (memory stays flat)."""
 
-    def __init__(self, total: int, page_size: int = 250) -> None:
-        self.total, self.page_size = total, page_size
+    def __init__(
+        self, total: int, page_size: int = 250, start: int = 0, currency: str = "EUR"
+    ) -> None:
+        self.total, self.page_size, self.start, self.currency = total, page_size, start, currency
 
     async def changes(
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
     ) -> AsyncIterator[ChangePage]:
-        start = int(checkpoint or 0)
-        for first in range(start, self.total, self.page_size):
+        begin = int(checkpoint or self.start)
+        for first in range(begin, self.total, self.page_size):
             last = min(first + self.page_size, self.total)
             changes = [
-                Change(EntityType.ORDER, str(n), "1", record=order(n)) for n in range(first, last)
+                Change(EntityType.ORDER, str(n), "1", record=order(n, currency=self.currency))
+                for n in range(first, last)
             ]
             yield ChangePage(changes, str(last))
 
     async def fetch(self, entity: EntityType, external_id: str) -> Order:
-        return order(int(external_id))
+        return order(int(external_id), currency=self.currency)
 
 
 class MemoryTarget(Target):
@@ -177,8 +180,10 @@ lookups:
 """
 
 
-def runner_for(tmp: Any, source: Source, target: Target, policy: str = "invoice") -> Any:
-    """A PipelineRunner over a fresh SQLite store in ``tmp``."""
+def runner_for(
+    tmp: Any, source: Source, target: Target, policy: str = "invoice", mapping: str = MAPPING
+) -> Any:
+    """A PipelineRunner over a SQLite store in ``tmp`` (kept between calls)."""
     from pathlib import Path
 
     from ledgerbridge.config import PipelineConfig
@@ -188,7 +193,7 @@ def runner_for(tmp: Any, source: Source, target: Target, policy: str = "invoice"
     from ledgerbridge.store import Store
 
     tmp = Path(tmp)
-    (tmp / "mapping.yaml").write_text(MAPPING)
+    (tmp / "mapping.yaml").write_text(mapping)
     store = Store(f"sqlite:///{tmp / 'bench.db'}")
     store.migrate()
     pipeline = PipelineConfig(id="bench", source="src", target="tgt", mapping="mapping.yaml",

@@ -40,11 +40,15 @@ DEFAULT_IN_FLIGHT = 10
 
 @dataclass(frozen=True)
 class LimitConfig:
-    """What one organisation may do. ``per_minute`` stays under Zoho's 100 on purpose."""
+    """What one organisation may do. ``per_minute`` (+ ``burst``) stays under Zoho's 100."""
 
     per_minute: int = 90
     daily_quota: int = 1000
     max_in_flight: int = 5
+    # Tokens that may be spent at once. A bucket as deep as ``per_minute`` would admit
+    # ``per_minute`` calls at once *plus* a minute's refill -- nearly twice the limit in one
+    # 60-second window. With ``burst`` tokens, no window sees more than per_minute + burst.
+    burst: int = 5
 
     @classmethod
     def for_plan(
@@ -54,9 +58,11 @@ class LimitConfig:
         per_minute: int = 90,
         daily_quota: int | None = None,
         max_in_flight: int | None = None,
+        burst: int = 5,
     ) -> LimitConfig:
         plan = plan.lower()
         return cls(
+            burst=burst,
             per_minute=per_minute,
             daily_quota=daily_quota or DAILY_QUOTA_BY_PLAN.get(plan, 1000),
             max_in_flight=max_in_flight or IN_FLIGHT_BY_PLAN.get(plan, DEFAULT_IN_FLIGHT),
@@ -93,7 +99,8 @@ class OrgLimiter:
         self.organization_id = organization_id
         self.config = config
         self.clock: Clock = clock or SystemClock()
-        self._tokens = float(config.per_minute)
+        self._capacity = float(max(1, min(config.burst, config.per_minute)))
+        self._tokens = self._capacity
         self._refilled_at = self.clock.now()
         # A CapacityLimiter, because its size can shrink at run time (code 1070).
         self._in_flight = anyio.CapacityLimiter(config.max_in_flight)
@@ -132,7 +139,7 @@ class OrgLimiter:
                 wait_block = self._blocked_until - now
                 if wait_block <= 0:
                     elapsed = max(0.0, now - self._refilled_at)
-                    self._tokens = min(self.config.per_minute, self._tokens + elapsed * rate)
+                    self._tokens = min(self._capacity, self._tokens + elapsed * rate)
                     self._refilled_at = now
                     if self._tokens >= 1 - 1e-9:  # float dust must not stall the bucket
                         self._tokens = max(0.0, self._tokens - 1)

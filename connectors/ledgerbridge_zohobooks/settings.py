@@ -18,7 +18,15 @@ class ZohoBooksSettings(BaseModel):
     plan: Plan = Field(default="standard", description="Sets the daily quota and in-flight cap.")
     daily_quota: int | None = Field(default=None, gt=0, description="Overrides the plan's quota.")
     max_in_flight: int | None = Field(default=None, gt=0, le=10)
-    requests_per_minute: int = Field(default=90, gt=0, le=100)
+    requests_per_minute: int = Field(
+        default=95,
+        gt=0,
+        le=100,
+        description="Paced rate; with ``burst`` no 60-second window exceeds Zoho's 100.",
+    )
+    burst: int = Field(
+        default=5, ge=1, le=100, description="Calls that may start at once (token bucket depth)."
+    )
     key_field: str | None = Field(
         default=None,
         description="API name of a custom field (e.g. cf_ledgerbridge_key) the merchant created on "

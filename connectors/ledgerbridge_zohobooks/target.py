@@ -135,6 +135,7 @@ class ZohoBooksTarget(Target):
             per_minute=self.settings.requests_per_minute,
             daily_quota=self.settings.daily_quota,
             max_in_flight=self.settings.max_in_flight,
+            burst=self.settings.burst,
         )
         self.client = ZohoClient(
             http=self.http,

@@ -259,7 +259,8 @@ def test_limiter_never_stalls_on_float_dust():
         return admitted
 
     admitted = anyio.run(main)
-    assert 265 <= admitted <= 272  # 90 at once, then 1.5 per second
+    # 5 at once (the burst), then 1.5 per second: never more than per_minute + burst a minute.
+    assert 185 <= admitted <= 188
 
 
 def test_lists_are_paged_by_200_until_has_more_page_is_false(zoho):
@@ -310,9 +311,42 @@ def test_in_flight_cap_keeps_under_zohos_concurrency_limit(zoho, max_in_flight, 
 
     # Real clock: back-off must really let the in-process calls finish.
     results, cap = run_target(
-        zoho, burst, organization_id=SECOND_ORG, plan="free", max_in_flight=max_in_flight
+        zoho,
+        burst,
+        organization_id=SECOND_ORG,
+        plan="free",
+        max_in_flight=max_in_flight,
+        burst=16,  # let all 16 start at once: only the in-flight cap holds them back
     )
     assert len(results) == 16
     refused = [ex for ex in zoho.exchanges if ex.status == 429 and ex.response["code"] == 1070]
     assert bool(refused) is expect_1070
     assert (cap < max_in_flight) is expect_1070  # each 1070 lowers the org's in-flight cap
+
+
+def test_no_sixty_second_window_exceeds_zohos_limit():
+    """95/min paced with a burst of 5: never more than 100 calls in any 60 s (Zoho's code 44)."""
+
+    class ZeroClock:
+        t = 0.0
+
+        def now(self):
+            return self.t
+
+        async def sleep(self, seconds):
+            self.t += seconds
+            await anyio.sleep(0)
+
+    clock = ZeroClock()
+    limiter = OrgLimiter(MAIN_ORG, LimitConfig(per_minute=95, daily_quota=10**6, burst=5), clock)
+    stamps: list[float] = []
+
+    async def main():
+        with anyio.fail_after(5):
+            while clock.now() < 180:
+                async with limiter.slot():
+                    stamps.append(clock.now())
+
+    anyio.run(main)
+    busiest = max(sum(1 for s in stamps if start <= s < start + 60) for start in stamps)
+    assert 95 <= busiest <= 100

@@ -1,0 +1,184 @@
+"""The engine's figures (issue targets in parentheses):
+
+* target calls per order at steady state, per posting policy
+  (invoice <= 1.0 + the payment; sales receipt = 1.0; daily summary <= 1 per day x currency);
+* throughput against an emulated 100 requests/minute organisation, on a scaled clock
+  (>= 95 % of the ceiling with zero 429s);
+* engine overhead with zero latency: in-memory source and target, so only planning,
+  mapping and the store's bookkeeping are measured (>= 2,000 orders/s on one core);
+* peak memory as the number of orders grows tenfold (<= 1.1x).
+
+``LEDGERBRIDGE_BENCH_FULL=1`` runs the memory figure at 10k vs 100k orders (slow);
+the default is 2k vs 20k.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from figures import Figure
+from inmemory import MAPPING, MemorySource, MemoryTarget, runner_for
+from pydantic import SecretStr
+
+from ledgerbridge.contracts import ConnectorContext
+from ledgerbridge_zohobooks.emulator import create_app
+from ledgerbridge_zohobooks.emulator.seed import EMULATOR_CLIENT_ID, MAIN_ORG, MERCHANT
+from ledgerbridge_zohobooks.emulator.state import Tax
+from ledgerbridge_zohobooks.settings import ZohoBooksSecrets, ZohoBooksSettings
+from ledgerbridge_zohobooks.target import ZohoBooksTarget
+
+# Write operations, as counted at the emulator (reads are reported apart).
+DOCUMENT_CALLS = ("/invoices", "/salesreceipts", "/creditnotes", "/customerpayments")
+
+
+class ScaledClock:
+    """Sleeps pass at once; the emulator's minute window reads the same clock."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() + self.offset
+
+    async def sleep(self, seconds: float) -> None:
+        self.offset += max(0.0, seconds)
+        await anyio.sleep(0)
+
+
+def _zoho(per_minute: int = 10_000, rpm: int = 100) -> tuple[Any, Any, ScaledClock, list[Any]]:
+    exchanges: list[Any] = []
+    app = create_app(observer=exchanges.append)
+    emulator = app.emulator  # type: ignore[attr-defined]
+    clock = ScaledClock()
+    emulator.clock = clock.now
+    emulator.limits.per_minute = per_minute
+    emulator.limits.daily = {"standard": 10_000_000}
+    org = emulator.state.organizations[MAIN_ORG]
+    tax = Tax(emulator.state.ids.next(), "VAT 19", Decimal(19))
+    org.taxes[tax.tax_id] = tax
+    refresh = emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+    context = ConnectorContext(
+        connection_id="t/books",
+        tenant_id="t",
+        settings=ZohoBooksSettings(
+            organization_id=MAIN_ORG,
+            api_url="http://zoho.bench",
+            accounts_url="http://zoho.bench",
+            requests_per_minute=rpm,
+            daily_quota=10_000_000,
+        ),
+        secrets=ZohoBooksSecrets(
+            client_id=SecretStr(EMULATOR_CLIENT_ID),
+            client_secret=SecretStr("emulator-client-secret"),
+            refresh_token=SecretStr(refresh),
+        ),
+        transport=httpx.ASGITransport(app=app),
+        clock=clock,
+    )
+    mapping = MAPPING.replace('tax_id: "tax-19"', f'tax_id: "{tax.tax_id}"')
+    bank = next(iter(org.bank_accounts))
+    mapping = mapping.replace('account_id: "acc-1"', f'account_id: "{bank}"')
+    return ZohoBooksTarget(context), mapping, clock, exchanges
+
+
+def _count(exchanges: list[Any]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for ex in exchanges:
+        if ex.status == 429:
+            counts["429"] += 1
+        write = ex.method in ("POST", "PUT")
+        document = any(ex.path.startswith(p) for p in DOCUMENT_CALLS)
+        counts["document_writes" if write and document else "other"] += 1
+        counts["all"] += 1
+    return counts
+
+
+def calls_per_order() -> list[Figure]:
+    figures = []
+    warm, measured = 100, 300
+    for policy in ("invoice", "sales_receipt", "daily_summary"):
+        with tempfile.TemporaryDirectory() as tmp:
+            target, mapping, _, exchanges = _zoho()
+            runner = runner_for(tmp, MemorySource(warm, currency="USD"), target, policy, mapping)
+            anyio.run(runner.run)  # contacts and items resolved: steady state from here
+            exchanges.clear()
+            runner = runner_for(
+                tmp, MemorySource(warm + measured, start=warm, currency="USD"), target, policy,
+                mapping,
+            )  # fmt: skip
+            report = anyio.run(runner.run)
+            counts = _count(exchanges)
+            days = len({(n // (24 * 60)) for n in range(warm, warm + measured)})
+            per = counts["all"] / measured
+            docs = counts["document_writes"] / measured
+            target_text = {
+                "invoice": "<= 1.0 + the payment (2.0 paid)",
+                "sales_receipt": "= 1.0",
+                "daily_summary": f"<= 1 per day x currency ({days} days)",
+            }[policy]
+            figures.append(Figure("engine", f"{policy}: all target calls / order", per,
+                                  "calls", target_text))  # fmt: skip
+            figures.append(Figure("engine", f"{policy}: document writes / order", docs,
+                                  "calls", target_text))  # fmt: skip
+            assert report.states.get("failed", 0) == 0, report.states
+    return figures
+
+
+def throughput_at_the_ceiling() -> list[Figure]:
+    with tempfile.TemporaryDirectory() as tmp:
+        target, mapping, clock, exchanges = _zoho(per_minute=100, rpm=95)
+        runner = runner_for(tmp, MemorySource(150, currency="USD"), target, "invoice", mapping)
+        start_sim, start_real = clock.now(), time.monotonic()
+        anyio.run(runner.run)
+        minutes = (clock.now() - start_sim) / 60
+        counts = _count(exchanges)
+        rate = counts["all"] / minutes if minutes else 0.0
+        return [
+            Figure("engine", "calls per simulated minute at a 100/min org", rate, "calls/min",
+                   ">= 95 (95 % of the ceiling)"),
+            Figure("engine", "429 answers at the 100/min org", counts["429"], "responses", "0"),
+            Figure("engine", "real seconds for that run", time.monotonic() - start_real, "s",
+                   "finishes in seconds (scaled clock)"),
+        ]  # fmt: skip
+
+
+def overhead() -> list[Figure]:
+    n = 2000
+    with tempfile.TemporaryDirectory() as tmp:
+        runner = runner_for(tmp, MemorySource(n), MemoryTarget())
+        start = time.perf_counter()
+        anyio.run(runner.run)
+        elapsed = time.perf_counter() - start
+    return [Figure("engine", f"orders/s with zero latency ({n} orders, SQLite)", n / elapsed,
+                   "orders/s", ">= 2,000 on one core")]  # fmt: skip
+
+
+def memory() -> list[Figure]:
+    small, large = (10_000, 100_000) if os.environ.get("LEDGERBRIDGE_BENCH_FULL") else (2_000, 20_000)
+    peaks = {}
+    for n in (small, large):
+        with tempfile.TemporaryDirectory() as tmp:
+            runner = runner_for(Path(tmp), MemorySource(n), MemoryTarget())
+            tracemalloc.start()
+            anyio.run(runner.run)
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    return [
+        Figure("engine", f"peak memory, {small} orders", peaks[small] / 2**20, "MiB"),
+        Figure("engine", f"peak memory, {large} orders", peaks[large] / 2**20, "MiB"),
+        Figure("engine", f"peak memory ratio {large // small}x orders", peaks[large] / peaks[small],
+               "x", "<= 1.1"),
+    ]  # fmt: skip
+
+
+def run() -> list[Figure]:
+    return calls_per_order() + throughput_at_the_ceiling() + overhead() + memory()
