@@ -163,7 +163,8 @@ def overhead() -> list[Figure]:
 
 
 def memory() -> list[Figure]:
-    small, large = (10_000, 100_000) if os.environ.get("LEDGERBRIDGE_BENCH_FULL") else (2_000, 20_000)
+    full = os.environ.get("LEDGERBRIDGE_BENCH_FULL")
+    small, large = (10_000, 100_000) if full else (2_000, 20_000)
     peaks = {}
     for n in (small, large):
         with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ the platforms are emulated.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -87,81 +87,6 @@ lookups:
   fee_accounts:
     default: "{sales}"
 """
-
-
-@contextmanager
-def woocommerce_to_zoho(
-    tmp: Path,
-    *,
-    orders: int = 12,
-    policy: str = "invoice",
-    wrap_zoho: Any = None,
-    db_url: str | None = None,
-) -> Iterator[Harness]:
-    from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
-    from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
-    from ledgerbridge_woocommerce.emulator.data import seed
-
-    zoho_faults, woo_faults = FaultConfig(), FaultConfig()
-    zoho = zoho_app(faults=zoho_faults)
-    clock = InstantClock()  # Zoho's per-minute window runs on the same (instant) time
-    zoho.emulator.clock = clock.now
-    woo = woo_app(store=seed(orders=orders), faults=woo_faults)
-    with ExitStack() as stack:
-        zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
-        ws = stack.enter_context(serve(woo))
-        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
-        h = Harness(
-            root=tmp,
-            config_path=tmp / "ledgerbridge.yaml",
-            mapping_path=tmp / "mapping.yaml",
-            db_url=db_url or f"sqlite:///{tmp / 'state.db'}",
-            zoho=zoho,
-            source_app=woo,
-            zoho_faults=zoho_faults,
-            source_faults=woo_faults,
-            zoho_url=zs.url,
-            source_url=ws.url,
-            clock=clock,
-        )
-        add_merchant_custom_fields(h.org, zoho.emulator.state)
-        h.write_mapping(
-            WOO_MAPPING.format(
-                vat10=h.tax_id("VAT 10"),
-                clearing=h.account_id("Stripe Clearing"),
-                checking=h.account_id("Business Checking"),
-                sales=h.account_id("Sales"),
-            )
-        )
-        h.config_path.write_text(
-            textwrap.dedent(
-                f"""\
-                version: 1
-                database: {h.db_url}
-                tenants:
-                  - id: acme
-                    connections:
-                      shop:
-                        platform: woocommerce
-                        settings: {{store_url: "{ws.url}", allow_http: true, currency: USD}}
-                        secrets: {{consumer_key: "{DEFAULT_KEY}", consumer_secret: "{DEFAULT_SECRET}"}}
-                      books:
-                        platform: zohobooks
-                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", accounts_url: "{zs.url}"}}
-                        secrets:
-                          client_id: "{EMULATOR_CLIENT_ID}"
-                          client_secret: "{EMULATOR_CLIENT_SECRET}"
-                          refresh_token: "{refresh}"
-                    pipelines:
-                      - id: woo-books
-                        source: shop
-                        target: books
-                        mapping: mapping.yaml
-                        posting_policy: {policy}
-                """
-            )
-        )
-        yield h
 
 
 class InstantClock:
@@ -265,6 +190,122 @@ lookups:
 
 
 @contextmanager
+def _into_zoho(
+    tmp: Path,
+    source_app: Any,
+    source_faults: FaultConfig,
+    clock: InstantClock,
+    *,
+    connection: Callable[[str], str],
+    mapping: Callable[[Harness], str],
+    policy: str,
+    wrap_zoho: Any,
+    db_url: str | None,
+    daily_quota: int | None = None,
+) -> Iterator[Harness]:
+    """Serve a source emulator and the Zoho Books emulator; write the config and mapping.
+
+    ``connection(url)`` gives the YAML of the ``shop`` connection (flow style);
+    ``mapping(h)`` the tenant mapping, once the organisation is set up.
+    """
+    zoho_faults = FaultConfig()
+    zoho = zoho_app(faults=zoho_faults)
+    zoho.emulator.clock = clock.now  # Zoho's per-minute window runs on the same time
+    quota = ""
+    if daily_quota is not None:  # a bigger plan than the emulator's default standard one
+        zoho.emulator.limits.daily = {"standard": daily_quota}
+        quota = f", daily_quota: {daily_quota}"
+    with ExitStack() as stack:
+        zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
+        ss = stack.enter_context(serve(source_app))
+        state = zoho.emulator.state
+        refresh = state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+        h = Harness(
+            root=tmp,
+            config_path=tmp / "ledgerbridge.yaml",
+            mapping_path=tmp / "mapping.yaml",
+            db_url=db_url or f"sqlite:///{tmp / 'state.db'}",
+            zoho=zoho,
+            source_app=source_app,
+            zoho_faults=zoho_faults,
+            source_faults=source_faults,
+            zoho_url=zs.url,
+            source_url=ss.url,
+            clock=clock,
+        )
+        add_merchant_custom_fields(h.org, state)
+        h.write_mapping(mapping(h))
+        books = (
+            f'{{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", '
+            f'accounts_url: "{zs.url}"{quota}}}'
+        )
+        h.config_path.write_text(
+            textwrap.dedent(
+                f"""\
+                version: 1
+                database: {h.db_url}
+                tenants:
+                  - id: acme
+                    connections:
+                      shop: {connection(ss.url)}
+                      books:
+                        platform: zohobooks
+                        settings: {books}
+                        secrets:
+                          client_id: "{EMULATOR_CLIENT_ID}"
+                          client_secret: "{EMULATOR_CLIENT_SECRET}"
+                          refresh_token: "{refresh}"
+                    pipelines:
+                      - id: pipe
+                        source: shop
+                        target: books
+                        mapping: mapping.yaml
+                        posting_policy: {policy}
+                """
+            )
+        )
+        yield h
+
+
+@contextmanager
+def woocommerce_to_zoho(
+    tmp: Path,
+    *,
+    orders: int = 12,
+    policy: str = "invoice",
+    wrap_zoho: Any = None,
+    db_url: str | None = None,
+) -> Iterator[Harness]:
+    from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
+    from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
+    from ledgerbridge_woocommerce.emulator.data import seed
+
+    faults = FaultConfig()
+    woo = woo_app(store=seed(orders=orders), faults=faults)
+
+    def connection(url: str) -> str:
+        return (
+            f'{{platform: woocommerce, settings: {{store_url: "{url}", allow_http: true, '
+            f'currency: USD}}, secrets: {{consumer_key: "{DEFAULT_KEY}", '
+            f'consumer_secret: "{DEFAULT_SECRET}"}}}}'
+        )
+
+    def mapping(h: Harness) -> str:
+        return WOO_MAPPING.format(
+            vat10=h.tax_id("VAT 10"),
+            clearing=h.account_id("Stripe Clearing"),
+            checking=h.account_id("Business Checking"),
+            sales=h.account_id("Sales"),
+        )
+
+    with _into_zoho(
+        tmp, woo, faults, InstantClock(), connection=connection, mapping=mapping,
+        policy=policy, wrap_zoho=wrap_zoho, db_url=db_url,
+    ) as h:  # fmt: skip
+        yield h
+
+
+@contextmanager
 def shopify_to_zoho(
     tmp: Path,
     *,
@@ -279,76 +320,34 @@ def shopify_to_zoho(
     from ledgerbridge_shopify.emulator.app import create_app as shopify_app
     from ledgerbridge_zohobooks.emulator.state import Tax
 
-    zoho_faults, shop_faults = FaultConfig(), FaultConfig()
-    zoho = zoho_app(faults=zoho_faults)
-    clock = InstantClock()  # the shop's cost bucket and Zoho's minute window run on it too
-    zoho.emulator.clock = clock.now
-    quota = ""
-    if daily_quota is not None:  # a bigger plan than the emulator's default standard one
-        zoho.emulator.limits.daily = {"standard": daily_quota}
-        quota = f", daily_quota: {daily_quota}"
-    shopify = shopify_app(orders=orders, faults=shop_faults, clock=clock.now, **shop)
-    with ExitStack() as stack:
-        zs = stack.enter_context(serve(wrap_zoho(zoho) if wrap_zoho else zoho))
-        ss = stack.enter_context(serve(shopify))
-        state = zoho.emulator.state
-        refresh = state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
-        h = Harness(
-            root=tmp,
-            config_path=tmp / "ledgerbridge.yaml",
-            mapping_path=tmp / "mapping.yaml",
-            db_url=f"sqlite:///{tmp / 'state.db'}",
-            zoho=zoho,
-            source_app=shopify,
-            zoho_faults=zoho_faults,
-            source_faults=shop_faults,
-            zoho_url=zs.url,
-            source_url=ss.url,
-            clock=clock,
+    faults, clock = FaultConfig(), InstantClock()  # the shop's cost bucket runs on it too
+    shopify = shopify_app(orders=orders, faults=faults, clock=clock.now, **shop)
+
+    def connection(url: str) -> str:
+        return (
+            f'{{platform: shopify, settings: {{shop: emulated, base_url: "{url}"}}, '
+            f'secrets: {{access_token: "{DEFAULT_TOKEN}"}}}}'
         )
+
+    def mapping(h: Harness) -> str:
+        state = h.zoho.emulator.state
         for name, pct in (("State Tax 6", "6"), ("VAT 20", "20"), ("Sales Tax 8.25", "8.25")):
             tax = Tax(state.ids.next(), name, Decimal(pct))
             h.org.taxes[tax.tax_id] = tax
-        add_merchant_custom_fields(h.org, state)
-        h.write_mapping(
-            SHOPIFY_MAPPING.format(
-                state=h.tax_id("State Tax 6"),
-                vat=h.tax_id("VAT 20"),
-                sales_tax=h.tax_id("Sales Tax 8.25"),
-                gst=h.tax_id("VAT 10"),
-                clearing=h.account_id("Stripe Clearing"),
-                checking=h.account_id("Business Checking"),
-                sales=h.account_id("Sales"),
-            )
+        return SHOPIFY_MAPPING.format(
+            state=h.tax_id("State Tax 6"),
+            vat=h.tax_id("VAT 20"),
+            sales_tax=h.tax_id("Sales Tax 8.25"),
+            gst=h.tax_id("VAT 10"),
+            clearing=h.account_id("Stripe Clearing"),
+            checking=h.account_id("Business Checking"),
+            sales=h.account_id("Sales"),
         )
-        h.config_path.write_text(
-            textwrap.dedent(
-                f"""\
-                version: 1
-                database: {h.db_url}
-                tenants:
-                  - id: acme
-                    connections:
-                      shop:
-                        platform: shopify
-                        settings: {{shop: emulated, base_url: "{ss.url}"}}
-                        secrets: {{access_token: "{DEFAULT_TOKEN}"}}
-                      books:
-                        platform: zohobooks
-                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", accounts_url: "{zs.url}"{quota}}}
-                        secrets:
-                          client_id: "{EMULATOR_CLIENT_ID}"
-                          client_secret: "{EMULATOR_CLIENT_SECRET}"
-                          refresh_token: "{refresh}"
-                    pipelines:
-                      - id: shop-books
-                        source: shop
-                        target: books
-                        mapping: mapping.yaml
-                        posting_policy: {policy}
-                """
-            )
-        )
+
+    with _into_zoho(
+        tmp, shopify, faults, clock, connection=connection, mapping=mapping, policy=policy,
+        wrap_zoho=wrap_zoho, db_url=None, daily_quota=daily_quota,
+    ) as h:  # fmt: skip
         yield h
 
 

@@ -15,7 +15,7 @@ cached for the run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -119,69 +119,72 @@ class Executor:
     # ----------------------------------------------------------------- dependencies
 
     async def resolve_contact(self, draft: ContactDraft, keys: list[tuple[str, str]]) -> str:
+        """Binding, then the target's business keys in the mapping's order, then create."""
+
+        async def find() -> TargetRef | None:
+            for kind, value in keys:
+                found = None
+                if kind == "email":
+                    found = await self.target.find_contact(email=value)
+                elif kind in ("key", "source_id"):
+                    found = await self.target.find_contact(key=value)
+                if found is not None:
+                    return found
+            return None
+
+        # One contact per currency: a target contact has a single currency.
         external = f"{draft.link.key}|{draft.currency or ''}"
-        if external in self._contacts:
-            return self._contacts[external]
-        bound = await self._bound_id("customer", external, "contact")
-        if bound is not None:
-            self._contacts[external] = bound
-            return bound
-        found: TargetRef | None = None
-        for kind, value in keys:
-            if kind == "email":
-                found = await self.target.find_contact(email=value)
-            elif kind in ("key", "source_id"):
-                found = await self.target.find_contact(key=value)
-            if found is not None:
-                break
-        outcome = "adopted"
-        if found is None:
-            found = await self.target.create_contact(draft)
-            outcome = "created"
-        await self._db(
-            self.journal.bind,
-            self.journal.make_binding("customer", external, "contact", found.target_id),
-        )
-        await self._db(
-            self.journal.add_audit,
-            self.journal.audit(
-                source_id=draft.link.key,
-                idempotency_key=f"contact:{external}",
-                operation="resolve_contact",
-                target_id=found.target_id,
-                outcome=outcome,
-            ),
-        )
-        self._contacts[external] = found.target_id
-        return found.target_id
+        return await self._resolve(
+            self._contacts, "customer", external, "contact", find,
+            lambda: self.target.create_contact(draft),
+        )  # fmt: skip
 
     async def resolve_item(self, draft: ItemDraft) -> str:
-        key = draft.link.key
-        if key in self._items:
-            return self._items[key]
-        bound = await self._bound_id("item", key, "item")
+        """Binding, then the target's item with the same SKU, then create."""
+
+        async def find() -> TargetRef | None:
+            return await self.target.find_item(sku=draft.sku) if draft.sku else None
+
+        return await self._resolve(
+            self._items, "item", draft.link.key, "item", find,
+            lambda: self.target.create_item(draft),
+        )  # fmt: skip
+
+    async def _resolve(
+        self,
+        cache: dict[str, str],
+        entity: str,
+        external: str,
+        kind: str,
+        find: Callable[[], Awaitable[TargetRef | None]],
+        create: Callable[[], Awaitable[TargetRef]],
+    ) -> str:
+        """Master data is found before it is created, bound, audited and cached for the run."""
+        if external in cache:
+            return cache[external]
+        bound = await self._bound_id(entity, external, kind)
         if bound is not None:
-            self._items[key] = bound
+            cache[external] = bound
             return bound
-        found = await self.target.find_item(sku=draft.sku) if draft.sku else None
+        found = await find()
         outcome = "adopted"
         if found is None:
-            found = await self.target.create_item(draft)
+            found = await create()
             outcome = "created"
         await self._db(
-            self.journal.bind, self.journal.make_binding("item", key, "item", found.target_id)
+            self.journal.bind, self.journal.make_binding(entity, external, kind, found.target_id)
         )
         await self._db(
             self.journal.add_audit,
             self.journal.audit(
-                source_id=key,
-                idempotency_key=f"item:{key}",
-                operation="resolve_item",
+                source_id=external,
+                idempotency_key=f"{kind}:{external}",
+                operation=f"resolve_{kind}",
                 target_id=found.target_id,
                 outcome=outcome,
             ),
         )
-        self._items[key] = found.target_id
+        cache[external] = found.target_id
         return found.target_id
 
     # ----------------------------------------------------------------- one write
