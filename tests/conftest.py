@@ -23,6 +23,21 @@ REFDATA = SHARED / "refdata"
 PG_ENV = "LEDGERBRIDGE_TEST_POSTGRES_URL"
 
 
+def pip_install(target: Path, *packages: Path) -> Path:
+    """Really install local packages (with their entry points) into ``target``, offline."""
+    import subprocess
+    import sys
+
+    for package in packages:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+             "--no-build-isolation", "--no-index", "--target", str(target), str(package)],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+    return target
+
+
 def refdata(*parts: str) -> Path:
     """Path into ../shared/refdata, skipping the test with a clear reason when absent."""
     path = REFDATA.joinpath(*parts)

@@ -12,30 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .conftest import pip_install
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ledgerbridge-tinyshop"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("tinyshop-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return target
+    return pip_install(tmp_path_factory.mktemp("tinyshop-site"), EXAMPLE)
 
 
 def _env(site: Path) -> dict[str, str]:

@@ -15,6 +15,8 @@ from ledgerbridge.contracts import ConnectorContext, ConnectorKind, EmptySetting
 from ledgerbridge.errors import PluginError
 from ledgerbridge.plugins import PluginWarning, Registry
 
+from .conftest import pip_install
+
 HERE = Path(__file__).parent
 BUILTINS = {"shopify", "woocommerce", "api2cart", "zohobooks"}
 
@@ -22,26 +24,12 @@ BUILTINS = {"shopify", "woocommerce", "api2cart", "zohobooks"}
 @pytest.fixture(scope="module")
 def installed_plugins(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Really install the throwaway plugin packages (with their entry points) into a directory."""
-    target = tmp_path_factory.mktemp("site")
-    for name in ("ledgerbridge-example", "ledgerbridge-broken"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-deps",
-                "--no-build-isolation",
-                "--no-index",
-                "--target",
-                str(target),
-                str(HERE / "plugins" / name),
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return target
+    plugins = HERE / "plugins"
+    return pip_install(
+        tmp_path_factory.mktemp("site"),
+        plugins / "ledgerbridge-example",
+        plugins / "ledgerbridge-broken",
+    )
 
 
 @pytest.fixture
