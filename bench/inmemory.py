@@ -177,6 +177,9 @@ lookups:
   payment_methods:
     entries:
       stripe: {payment_mode: creditcard, account_id: "acc-1"}
+summary:
+  sales_accounts:
+    default: "acc-1"
 """
 
 
