@@ -18,10 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Shopify, WooCommerce and API2Cart emulators -> Zoho Books emulator through the real CLI;
+# state persists in .demo/ (a second run writes nothing; `rm -rf .demo` starts over).
 demo: install
-	$(BIN)/ledgerbridge --version
-	$(BIN)/ledgerbridge connectors
-	$(BIN)/ledgerbridge check -c examples/ledgerbridge.yaml
+	$(BIN)/python -m demo
 
 lint: install
 	$(BIN)/ruff check .

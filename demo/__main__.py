@@ -1,0 +1,5 @@
+"""``python -m demo [--dir DIR] [--orders N]``."""
+
+from demo.run import main
+
+raise SystemExit(main())
