@@ -348,12 +348,17 @@ def resolve(
     ctx: typer.Context,
     conflict_id: Annotated[int, typer.Argument(help="Conflict id.")],
     keep: Annotated[str, typer.Option(help="source | target")],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
+    ] = None,
 ) -> None:
     """Resolve a conflict by keeping the source's or the target's version."""
     if keep not in ("source", "target"):
         err_console.print("[red]error:[/] --keep must be 'source' or 'target'")
         raise typer.Exit(2)
-    engine = _engine(ctx.obj or DEFAULT_CONFIG)
+    # -c is accepted after `resolve` too (`conflicts resolve 3 --keep source -c x.yaml`)
+    engine = _engine(config or ctx.obj or DEFAULT_CONFIG)
 
     async def main() -> RecordOutcome | None:
         async with engine:
