@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ..canonical import DEFAULT_ROUNDING_TOLERANCE
@@ -80,7 +82,9 @@ class Engine:
             return
         await anyio.to_thread.run_sync(self.store.migrate)
         for tenant in self.config.config.tenants:
-            await anyio.to_thread.run_sync(self.store.upsert_tenant, tenant.id, tenant.name)
+            await anyio.to_thread.run_sync(
+                _retry_on_race, partial(self.store.upsert_tenant, tenant.id, tenant.name)
+            )
             for name, conn in tenant.connections.items():
                 spec = self.registry.get(conn.platform)
 
@@ -95,7 +99,7 @@ class Engine:
                         organization_id=str(c.settings.get("organization_id") or "") or None,
                     )
 
-                await anyio.to_thread.run_sync(upsert)
+                await anyio.to_thread.run_sync(_retry_on_race, upsert)
         self._prepared = True
 
     def pipelines(
@@ -387,3 +391,13 @@ class Engine:
 
 
 __all__ = ["Engine", "PipelineStatus"]
+
+
+def _retry_on_race(upsert: Callable[[], object]) -> None:
+    """Run a read-then-insert upsert; once more if another process inserted the same row
+    between our read and our insert (several ``ledgerbridge sync`` processes starting
+    together on one store) -- the second attempt finds the row and updates it."""
+    try:
+        upsert()
+    except IntegrityError:
+        upsert()
