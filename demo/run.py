@@ -185,7 +185,7 @@ def record_run(directory: Path, *, first: bool, writes: int, rows: list[Row]) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument("--dir", type=Path, default=Path(".demo"), help="state between runs")
-    parser.add_argument("--orders", type=int, default=25, help="orders per shop (first run)")
+    parser.add_argument("--orders", type=int, default=20, help="orders per shop (first run)")
     args = parser.parse_args(argv)
     directory: Path = args.dir.resolve()
     started = time.monotonic()
