@@ -80,6 +80,10 @@ def run_cli(
 
 def sync_all(world: Running, env: dict[str, str]) -> None:
     """One ``ledgerbridge sync`` process per merchant, all at once."""
+    console.print(
+        "\n[bold]Syncing the three merchants at once[/] (one `ledgerbridge sync` process each; "
+        "Zoho Books allows each organisation 100 calls a minute, and the connector paces to it)"
+    )
     procs = {}
     for pipeline in PIPELINES:
         argv = ledgerbridge("sync", pipeline, "-c", str(world.config_path))
@@ -209,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         run_cli(world, "status", env=env)
         rows = reconcile(world)
         clean = print_reconciliation(rows)
+        run_cli(world, "failures", env=env)  # what is held, and why
         writes = len(world.writes)
     record_run(directory, first=first, writes=writes, rows=rows)
     elapsed = time.monotonic() - started
