@@ -26,7 +26,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until(check: Any, timeout: float = 30.0) -> None:
+def wait_until(check: Any, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"
