@@ -213,3 +213,18 @@ def test_default_url_is_the_local_sqlite_file(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("LEDGERBRIDGE_DATABASE_URL", "postgresql://db/x")
     assert resolve_url() == "postgresql://db/x"
     assert resolve_url("sqlite:///other.db") == "sqlite:///other.db"
+
+
+def test_processes_migrating_a_fresh_database_at_once_all_succeed(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code = f"from ledgerbridge.store import Store; Store({url!r}).migrate()"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    with Store(url).engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"

@@ -192,3 +192,28 @@ def test_daily_summary_posts_one_document_per_day_and_adjusts_late_edits(tmp_pat
         ]
         assert len(adjusting) == 1
         assert Decimal(str(adjusting[0]["total"])) == Decimal(orders[oid]["total"])
+
+
+def test_a_document_whose_total_is_not_rounding_close_is_voided_and_the_record_parked(
+    tmp_path: Path,
+):
+    """A tax mapped to a target tax of another rate: the invoice would post wrong totals."""
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        wrong = h.mapping_path.read_text().replace(h.tax_id("VAT 10"), h.tax_id("Reduced 5"))
+        h.mapping_path.write_text(wrong)
+        _, engine = run(h)
+        failed = engine.failures([RecordState.FAILED])
+        assert failed and all(
+            "is not rounding" in r.reason and "voided" in r.reason for r in failed
+        )
+        open_docs = [
+            d
+            for d in h.org.invoices.values()
+            if d["status"] != "void" and not d["reference_number"].startswith("SEED-")
+        ]
+        orders = h.source_app.emulator.store.orders
+        for doc in open_docs:  # whatever stayed open is right to the cent
+            assert Decimal(str(doc["total"])) == Decimal(
+                orders[int(doc["reference_number"])]["total"]
+            )
+        assert any(d["status"] == "void" for d in h.org.invoices.values())

@@ -312,11 +312,11 @@ class Executor:
         if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
             assert isinstance(draft, DocumentDraft)
             created = await self.target.create_document(draft)
-            return await self._settle_rounding(created, draft, write.expected_total)
+            return await self._settle_rounding(created, draft, write.expected_total, created=True)
         if op is Operation.UPDATE_DOCUMENT:
             assert isinstance(draft, DocumentDraft) and write.ref is not None
             ref = await self.target.update_document(self._ref(write, links), draft)
-            return await self._settle_rounding(ref, draft, write.expected_total)
+            return await self._settle_rounding(ref, draft, write.expected_total, created=False)
         if op is Operation.VOID_DOCUMENT:
             ref = self._ref(write, links)
             await self.target.void_document(ref)
@@ -334,24 +334,32 @@ class Executor:
         raise AssertionError(f"unknown operation {op}")  # pragma: no cover
 
     async def _settle_rounding(
-        self, ref: TargetRef, draft: DocumentDraft, expected: Decimal | None
+        self, ref: TargetRef, draft: DocumentDraft, expected: Decimal | None, *, created: bool
     ) -> TargetRef:
         """Make the document total equal the source's to the cent.
 
         Platforms round tax per line or per document; when the target's own
         arithmetic lands a few cents off the source total, the difference goes
         into the document's rounding adjustment (one more call, only then).
-        A larger gap is not rounding: it is refused rather than papered over.
+        A larger gap is not rounding but a mapping problem (e.g. a discount the
+        source applied after tax): a document just created with wrong totals is
+        voided at once -- never left open in the books -- and the record is parked.
         """
         if expected is None or ref.total is None or ref.total == expected:
             return ref
         gap = expected - ref.total
         if abs(gap) > ROUNDING_CEILING:
+            voided = False
+            if created and draft.kind is not DocumentKind.SALES_RECEIPT:
+                await self.target.void_document(ref)
+                voided = True
             raise ValidationFailed(
                 f"{draft.kind.value} {ref.number or ref.target_id} totals {ref.total} in the "
-                f"target but {expected} at the source; a difference of {gap} is not rounding. "
-                "Check the tax mapping (a rate that differs between source and target)",
-                details={"target_id": ref.target_id, "difference": str(gap)},
+                f"target but {expected} at the source; a difference of {gap} is not rounding"
+                f"{' (the document was voided)' if voided else ''}. Check the mapping: a tax "
+                "rate that differs between source and target, or a discount applied before/after "
+                "tax differently than the source did",
+                details={"target_id": ref.target_id, "difference": str(gap), "voided": voided},
             )
         fixed = draft.model_copy(
             update={

@@ -68,15 +68,29 @@ class Store:
     # ----------------------------------------------------------------- lifecycle
 
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` with alembic (safe to call every start)."""
+        """Bring the schema to ``revision`` with alembic (safe to call every start).
+
+        Several processes may start on a fresh database at once; the loser of that
+        race sees "already exists", waits for the winner and finds the schema current.
+        """
+        import time
+
         from alembic import command
         from alembic.config import Config
+        from sqlalchemy.exc import DBAPIError
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as connection:
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, revision)
+                return
+            except DBAPIError as exc:
+                if "already exists" not in str(exc) or attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()
