@@ -191,9 +191,12 @@ def plan_order(
         plan.skipped = f"order {order.number} is {NOT_A_SALE[order.status]}, not a sale"
         return plan
     if order.status is OrderStatus.UNKNOWN:
+        raw = order.extra.get("source_status") or order.extra.get("status") or "not reported"
+        if isinstance(raw, dict):
+            raw = raw.get("name") or raw.get("id") or raw
         raise ValidationFailed(
-            f"order {order.number} has a status the connector does not know "
-            f"({order.extra.get('source_status', 'unknown')}); it is not posted until mapped",
+            f"order {order.number} has status {raw!r}, which the connector does not map to a "
+            "canonical status; it is not posted until the status is mapped",
             platform=order.source.platform,
         )
 
