@@ -20,9 +20,8 @@ from figures import Figure  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--json", nargs="?", const="-", help="write figures as JSON (to a file or stdout)"
-    )
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--out", help="also write the figures as JSON to this file")
     parser.add_argument("names", nargs="*", help="only these benchmarks (e.g. canonical)")
     args = parser.parse_args()
     figures: list[Figure] = []
@@ -32,12 +31,11 @@ def main() -> None:
             continue
         module = importlib.import_module(path.stem)
         figures.extend(module.run())
+    payload = json.dumps([f.as_dict() for f in figures], indent=2)
+    if args.out:
+        Path(args.out).write_text(payload + "\n")
     if args.json:
-        payload = json.dumps([f.as_dict() for f in figures], indent=2)
-        if args.json == "-":
-            print(payload)
-        else:
-            Path(args.json).write_text(payload + "\n")
+        print(payload)
         return
     from rich.console import Console
     from rich.table import Table
