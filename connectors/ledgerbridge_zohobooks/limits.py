@@ -82,6 +82,8 @@ class RateLimiter(Protocol):
 
     def quota_exhausted(self, reset_in: float | None) -> None: ...
 
+    def snapshot(self) -> dict[str, int | float]: ...
+
 
 def _seconds_to_utc_midnight() -> float:
     now = time.time()
@@ -111,6 +113,7 @@ class OrgLimiter:
         self.daily_quota = config.daily_quota
         self._exhausted_until: float | None = None
         self.calls = 0
+        self._recent: list[float] = []  # start times of recent calls (this process)
 
     @staticmethod
     def _day_key() -> int:
@@ -158,6 +161,9 @@ class OrgLimiter:
             self._check_quota()
             self.used_today += 1
             self.calls += 1
+            self._recent.append(self.clock.now())
+            if len(self._recent) > 4 * self.config.per_minute:
+                del self._recent[: len(self._recent) - self.config.per_minute]
             yield
 
     def observe(self, headers: Mapping[str, str]) -> None:
@@ -171,6 +177,19 @@ class OrgLimiter:
             self.used_today = max(self.used_today, limit - remaining)
             if remaining <= 0:
                 self.quota_exhausted(float(reset) if reset else None)
+
+    def snapshot(self) -> dict[str, int | float]:
+        """What ``ledgerbridge status`` shows: today's quota as Zoho counts it (after
+        ``observe``), and this process's pacing budget for the current minute."""
+        now = self.clock.now()
+        self._recent = [t for t in self._recent if now - t < 60.0]
+        return {
+            "daily_quota": self.daily_quota,
+            "calls_left_today": max(0, self.daily_quota - self.used_today),
+            "per_minute": self.config.per_minute,
+            "calls_left_this_minute": max(0, self.config.per_minute - len(self._recent)),
+            "in_flight_cap": self.in_flight_cap,
+        }
 
     @property
     def in_flight_cap(self) -> int:

@@ -156,6 +156,12 @@ class ZohoBooksTarget(Target):
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    async def limits(self) -> dict[str, Any]:
+        """Calls left today (Zoho's own count, read from one cheap call's headers) and the
+        pacing budget of this minute in this process."""
+        await self.client.call("GET", "/settings/currencies")
+        return {"organization_id": self.settings.organization_id, **self._limiter().snapshot()}
+
     # ------------------------------------------------------------------ organisation
 
     async def identity(self) -> TargetIdentity:

@@ -225,15 +225,30 @@ def serve(
 # --------------------------------------------------------------------------- reading state
 
 
-def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Per tenant and pipeline: last activity, checkpoint, counts per record state."""
+def status(
+    config: ConfigOption = DEFAULT_CONFIG,
+    limits: Annotated[
+        bool, typer.Option(help="Ask each target for its rate-limit state (one call each).")
+    ] = True,
+) -> None:
+    """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits."""
     engine = _engine(config)
     engine.store.migrate()
+    limit_state: dict[str, Any] = {}
+    if limits:
+
+        async def read_limits() -> dict[str, Any]:
+            async with engine:
+                return await engine.limits()
+
+        limit_state = anyio.run(read_limits)
     table = Table(title="Pipelines")
-    for col in ("tenant", "pipeline", "last activity", "checkpoint", "states", "inbox"):
+    for col in ("tenant", "pipeline", "last activity", "checkpoint", "states", "inbox", "limits"):
         table.add_column(col)
     pending = len(engine.store.pending_inbox(limit=100000))
+    pipes = {p.id: p for _, p in engine.config.pipelines()}
     for st in engine.status():
+        target = f"{st.tenant_id}/{pipes[st.pipeline_id].target}"
         table.add_row(
             st.tenant_id,
             st.pipeline_id,
@@ -241,8 +256,20 @@ def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
             ", ".join(f"{k}={v}" for k, v in st.checkpoints.items()) or "-",
             ", ".join(f"{k}: {v}" for k, v in sorted(st.states.items())) or "-",
             f"{pending} waiting",
+            _limits_text(limit_state.get(target)) if limits else "-",
         )
     console.print(table)
+
+
+def _limits_text(state: dict[str, Any] | None) -> str:
+    if not state:
+        return "-"
+    if "error" in state:
+        return f"unknown ({state['error']})"
+    return (
+        f"{state['calls_left_this_minute']}/{state['per_minute']} this minute (this process), "
+        f"{state['calls_left_today']}/{state['daily_quota']} today"
+    )
 
 
 def _failure_row(record: SyncRecord) -> dict[str, Any]:

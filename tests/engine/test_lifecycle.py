@@ -4,6 +4,9 @@ the sales_receipt and daily_summary posting policies."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -217,3 +220,22 @@ def test_a_document_whose_total_is_not_rounding_close_is_voided_and_the_record_p
                 orders[int(doc["reference_number"])]["total"]
             )
         assert any(d["status"] == "void" for d in h.org.invoices.values())
+
+
+def test_status_reports_calls_left_today_as_zoho_counts_them(tmp_path: Path):
+    from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
+
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        run(h)
+        limits, _ = run(h, "limits")
+        [state] = limits.values()
+        used = h.zoho.emulator._daily[MAIN_ORG]  # Zoho's own count, including the status call
+        daily = h.zoho.emulator.limits.daily["standard"]
+        assert state["daily_quota"] == daily
+        assert state["calls_left_today"] == daily - used
+        assert state["per_minute"] == 95 and 0 <= state["calls_left_this_minute"] <= 95
+        out = subprocess.run(
+            [sys.executable, "-m", "ledgerbridge", "status", "-c", str(h.config_path)],
+            capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"}, check=True,
+        )  # fmt: skip
+        assert f"{daily - used - 1}/{daily} today" in out.stdout

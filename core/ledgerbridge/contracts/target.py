@@ -128,5 +128,12 @@ class Target(ABC):
     async def lookups(self, kind: LookupKind) -> list[LookupEntry]:
         """Master data a mapping may name (taxes, accounts, ...), for validation."""
 
+    async def limits(self) -> dict[str, Any] | None:
+        """Rate-limit state for ``ledgerbridge status`` (calls left this minute / today).
+
+        ``None`` when the target has no limits worth showing.
+        """
+        return None
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

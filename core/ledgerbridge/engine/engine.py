@@ -29,7 +29,7 @@ from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_mode
 from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
-from ..errors import ConfigError
+from ..errors import ConfigError, SyncError
 from ..plugins import Registry, get_registry
 from ..store import AuditEvent, ConflictRecord, InboxEvent, RecordState, Store, SyncRecord
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
@@ -356,6 +356,21 @@ class Engine:
                     last.isoformat() if last else None,
                 )
             )
+        return out
+
+    async def limits(self) -> dict[str, dict[str, Any] | None]:
+        """Each target connection's rate-limit state (one cheap call per organisation)."""
+        await self.prepare()
+        out: dict[str, dict[str, Any] | None] = {}
+        for tenant, pipeline in self.pipelines():
+            conn_id = f"{tenant.id}/{pipeline.target}"
+            if conn_id in out:
+                continue
+            target = self._connector(tenant, pipeline.target, pipeline.rounding_tolerance)
+            try:
+                out[conn_id] = await target.limits()
+            except SyncError as exc:
+                out[conn_id] = {"error": exc.message}
         return out
 
     def failures(
