@@ -318,12 +318,18 @@ def order_data(
         _line(item, i, currency, inclusive, rates, where)
         for i, item in enumerate(data.get("line_items") or [])
     )
+
+    def gross(row: dict[str, Any], at: str) -> Decimal:
+        """``total``, plus ``total_tax`` when prices include tax (WooCommerce stores them net)."""
+        value = amount(row.get("total"), f"{where}.{at}.total")
+        if inclusive:
+            value += amount(row.get("total_tax"), f"{where}.{at}.total_tax")
+        return value
+
     shipping_lines = []
     for i, ship in enumerate(data.get("shipping_lines") or []):
         at = f"shipping_lines[{i}]"
-        price = amount(ship.get("total"), f"{where}.{at}.total")
-        if inclusive:
-            price += amount(ship.get("total_tax"), f"{where}.{at}.total_tax")
+        price = gross(ship, at)
         shipping_lines.append(
             ShippingLine(
                 title=text(ship.get("method_title")) or "Shipping",
@@ -335,9 +341,7 @@ def order_data(
     fees = []
     for i, fee in enumerate(data.get("fee_lines") or []):
         at = f"fee_lines[{i}]"
-        value = amount(fee.get("total"), f"{where}.{at}.total")
-        if inclusive:
-            value += amount(fee.get("total_tax"), f"{where}.{at}.total_tax")
+        value = gross(fee, at)
         fees.append(
             FeeLine(
                 name=text(fee.get("name")) or "Fee",

@@ -53,11 +53,12 @@ def app(
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_body:
             return JSONResponse({"error": "body too large"}, status_code=413)
-        body = b""
+        buffer = bytearray()
         async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body:
+            buffer += chunk
+            if len(buffer) > max_body:
                 return JSONResponse({"error": "body too large"}, status_code=413)
+        body = bytes(buffer)
         from .contracts.source import WebhookRequest
 
         delivery = WebhookRequest(

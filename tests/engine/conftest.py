@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from ledgerbridge.canonical import Order
 from ledgerbridge.mapping import load_mapping
 from ledgerbridge.store import Store
 
+from ..canonical_factory import m, order_data
 from ..conftest import PG_ENV
 
 TENANT_MAPPING = """\
@@ -64,49 +64,18 @@ def runtime(mapping_file: Path) -> Any:
     return load_mapping(mapping_file)
 
 
-def m(amount: str, currency: str = "USD") -> dict[str, str]:
-    return {"amount": amount, "currency": currency}
-
-
 def order(version: str = "v1", **overrides: Any) -> Order:
-    """2 x 10.00 - 2.00 + shipping 5.00 with VAT 10% (1.80 + 0.50) = 25.30, paid by card."""
-    data: dict[str, Any] = {
-        "source": {
-            "platform": "shopify",
-            "store": "acme",
-            "external_id": "1001",
-            "version": version,
-        },
-        "number": "#1001",
-        "currency": "USD",
-        "created_at": datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
-        "email": "ada@example.com",
-        "customer": {
+    """The shared 25.30 order (tests/canonical_factory.py) as a Shopify order, paid by card."""
+    data = order_data(
+        source={"platform": "shopify", "store": "acme", "external_id": "1001", "version": version},
+        email="ada@example.com",
+        customer={
             "source": {"platform": "shopify", "store": "acme", "external_id": "77"},
             "email": "ada@example.com",
             "first_name": "Ada",
             "last_name": "Lovelace",
         },
-        "lines": [
-            {
-                "line_id": "L1",
-                "title": "Widget",
-                "sku": "W-1",
-                "quantity": 2,
-                "unit_price": m("10.00"),
-                "discount": m("2.00"),
-                "taxes": [{"title": "VAT 10%", "rate": "0.10", "amount": m("1.80")}],
-            }
-        ],
-        "shipping_lines": [
-            {
-                "title": "Standard",
-                "price": m("5.00"),
-                "taxes": [{"title": "VAT 10%", "rate": "0.10", "amount": m("0.50")}],
-            }
-        ],
-        "totals": {"total": m("25.30")},
-        "payments": [
+        payments=[
             {
                 "external_id": "T1",
                 "kind": "sale",
@@ -115,8 +84,8 @@ def order(version: str = "v1", **overrides: Any) -> Order:
                 "gateway": "shopify_payments",
             }
         ],
-        "financial_status": "paid",
-    }
+        financial_status="paid",
+    )
     data.update(overrides)
     return Order.model_validate(data)
 

@@ -19,8 +19,6 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-import anyio.to_thread
-
 from ..contracts.target import Target, TargetDocument
 from ..errors import (
     AuthFailed,
@@ -45,7 +43,7 @@ from ..plan import (
     TargetRef,
 )
 from ..store import ConflictRecord
-from .journal import Journal
+from .journal import Journal, off_loop
 from .planner import Draft, Operation, Plan, PlannedWrite
 
 # A target/source gap above this is a mapping problem, not tax rounding.
@@ -87,8 +85,7 @@ class Executor:
         self._contacts: dict[str, str] = {}
         self._items: dict[str, str] = {}
 
-    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+    _db = staticmethod(off_loop)
 
     async def _bound_id(self, entity: str, external_id: str, kind: str) -> str | None:
         bound = await self._db(self.journal.binding, entity, external_id, kind)

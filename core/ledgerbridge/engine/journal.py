@@ -8,10 +8,12 @@ worker thread (``anyio.to_thread``) so the event loop keeps moving.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import func, or_, select
 from sqlmodel import col
 from sqlmodel import select as orm_select
@@ -28,6 +30,11 @@ from ..store import (
     WriteIntent,
 )
 from ..store.types import utcnow
+
+
+async def off_loop(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking store call in a worker thread so the event loop keeps moving."""
+    return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..store import InboxEvent, RecordState, Store, SyncRecord
 from ..store.types import utcnow
 from . import summary
 from .executor import Executor
-from .journal import Journal
+from .journal import Journal, off_loop
 from .planner import (
     NOT_A_SALE,
     MappingRuntime,
@@ -38,7 +38,6 @@ from .planner import (
     PlannedWrite,
     PostedDocument,
     PriorState,
-    document_link,
     plan_order,
 )
 
@@ -132,8 +131,7 @@ class PipelineRunner:
         self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
 
-    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        return await anyio.to_thread.run_sync(lambda: fn(*args, **kwargs))
+    _db = staticmethod(off_loop)
 
     @property
     def summarizing(self) -> bool:
@@ -539,7 +537,7 @@ class PipelineRunner:
                 "its invoice is left as is -- review it in the target"
             )
         invoice = kinds["invoice"]
-        ref = document_link_for(change.external_id, invoice.target_id)
+        ref = Link(key=f"document:{invoice.target_id}", target_id=invoice.target_id)
         plan.writes.append(
             PlannedWrite(
                 Operation.VOID_DOCUMENT,
@@ -637,21 +635,13 @@ class _Lease:
         await anyio.to_thread.run_sync(r.store.release_lease, r._lease_name, r.holder)
 
 
-def document_link_for(order_id: str, target_id: str) -> Any:
-    from ..plan import Link
-
-    return Link(key=f"document:{order_id}", target_id=target_id)
-
-
 def _version_of(record: Any) -> str | None:
     source = getattr(record, "source", None)
     return getattr(source, "version", None)
 
 
-def _decimal(value: Any) -> Any:
-    from decimal import Decimal
-
+def _decimal(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal(0)
 
 
-__all__ = ["PipelineBusy", "PipelineRunner", "RecordOutcome", "RunReport", "document_link"]
+__all__ = ["PipelineBusy", "PipelineRunner", "RecordOutcome", "RunReport"]
