@@ -136,7 +136,9 @@ class MemoryTarget(Target):
     async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef:
         return ref
 
-    async def create_document(self, draft: DocumentDraft) -> TargetRef:
+    async def create_document(
+        self, draft: DocumentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
         return self._ref(draft.kind.value, f"create_{draft.kind.value}")
 
     async def update_document(self, ref: TargetRef, draft: DocumentDraft) -> TargetRef:
@@ -151,7 +153,9 @@ class MemoryTarget(Target):
     async def get_document(self, ref: TargetRef) -> TargetDocument:
         return TargetDocument(ref=ref, key=None, status="sent", total=None)
 
-    async def record_payment(self, draft: PaymentDraft) -> TargetRef:
+    async def record_payment(
+        self, draft: PaymentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
         return self._ref("payment", "record_payment")
 
     async def apply_credit(self, application: CreditApplication) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
 Plan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
+MarkSent = Literal["always", "unless_paid", "never"]
+
+# ``mark_invoices_sent`` was a boolean; existing YAML keeps working.
+_LEGACY_MARK_SENT = {"true": "unless_paid", "false": "never"}
 
 
 class ZohoBooksSettings(BaseModel):
@@ -39,7 +43,15 @@ class ZohoBooksSettings(BaseModel):
         "Zoho's upsert by unique custom field and are idempotent at Zoho.",
     )
     contact_key_field: str | None = None
-    mark_invoices_sent: bool = True
+    mark_invoices_sent: MarkSent = Field(
+        default="unless_paid",
+        description="Zoho creates API invoices as drafts, which are not in the ledger. "
+        "``always``: POST /invoices/{id}/status/sent after every create. ``unless_paid`` "
+        "(default): the same, except for an invoice whose payments in the same plan cover "
+        "its total (``settled_in_plan``): recording them takes it out of draft, so the call "
+        "is saved. ``never``: leave new invoices as drafts. Legacy YAML booleans: ``true`` "
+        "means ``unless_paid``, ``false`` means ``never``.",
+    )
     refund_account_id: str | None = Field(
         default=None, description="Default from_account_id for credit-note refunds."
     )
@@ -49,6 +61,15 @@ class ZohoBooksSettings(BaseModel):
     accounts_url: str | None = Field(
         default=None, description="Override of the accounts (OAuth) server (an emulator)."
     )
+
+    @field_validator("mark_invoices_sent", mode="before")
+    @classmethod
+    def _legacy_mark_sent(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return "unless_paid" if value else "never"
+        if isinstance(value, str):
+            return _LEGACY_MARK_SENT.get(value.strip().lower(), value)
+        return value
 
 
 class ZohoBooksSecrets(BaseModel):

@@ -6,8 +6,9 @@ Idempotency (facts doc §10), strongest first:
   ``X-Unique-Identifier-Key/-Value`` and ``X-Upsert: true`` -- Zoho itself
   de-duplicates on our key, so a retry after a lost response is harmless;
 * otherwise search before create (exact match on ``reference_number`` and, when
-  present, our key custom field), and after a create whose response was lost
-  search again before retrying -- never a blind retry of a ``POST``;
+  present, our key custom field) -- skipped when the engine says the write was
+  never attempted (``first_attempt=True``) -- and after a create whose response
+  was lost search again before retrying, always -- never a blind retry of a ``POST``;
 * sales receipts carry the order reference as their ``receipt_number``
   (auto-numbering off), so a repeated create collides instead of duplicating.
 """
@@ -322,7 +323,16 @@ class ZohoBooksTarget(Target):
             total=doc.total,  # lets the engine settle rounding against the source total
         )
 
-    async def create_document(self, draft: DocumentDraft) -> TargetRef:
+    async def create_document(
+        self, draft: DocumentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
+        """Upsert, or (search unless ``first_attempt``) then ``POST``; then mark sent if needed.
+
+        ``first_attempt`` skips only the search *before* the create: a create whose
+        response is lost is still looked up before any retry (``_create``). An invoice
+        found instead of created (written before, or by the lost call) that is still a
+        draft is marked sent like a new one, so no adoption leaves a draft behind.
+        """
         spec = KINDS[draft.kind]
         body = await self._document_body(draft)
         params: dict[str, Any] = {}
@@ -335,7 +345,7 @@ class ZohoBooksTarget(Target):
             and self.settings.key_field
             and self.settings.key_field_unique
         ):
-            result = await self.client.call(
+            upserted = await self.client.call(
                 "PUT",
                 "/invoices",
                 body=body,
@@ -345,23 +355,47 @@ class ZohoBooksTarget(Target):
                     "X-Upsert": "true",
                 },
             )
-            ref = self._ref_for(draft.kind, result[spec.key])
+            row = upserted[spec.key]
+            ref, status = self._ref_for(draft.kind, row), row.get("status")
         else:
-            existing = await self.find_document(draft.kind, draft.key)
-            if existing is not None:
-                return existing.ref  # written before (a crash between write and record)
+            found: list[TargetDocument] = []
 
             async def find() -> TargetRef | None:
                 doc = await self.find_document(draft.kind, draft.key)
+                if doc is not None:
+                    found.append(doc)
                 return doc.ref if doc else None
 
-            created = await self._create(spec.path, body, find, params=params)
-            if isinstance(created, TargetRef):
-                return created
-            ref = self._ref_for(draft.kind, created[spec.key])
-        if draft.kind is DocumentKind.INVOICE and self.settings.mark_invoices_sent:
+            # Written before (a crash between write and record)? Not looked up when the
+            # engine's intents show this write was never attempted.
+            result: dict[str, Any] | TargetRef | None = None if first_attempt else await find()
+            if result is None:
+                result = await self._create(spec.path, body, find, params=params)
+            if isinstance(result, TargetRef):  # found, not created
+                ref, status = result, found[-1].status
+            else:
+                row = result[spec.key]
+                ref, status = self._ref_for(draft.kind, row), row.get("status")
+        if (
+            draft.kind is DocumentKind.INVOICE
+            and status in (None, "draft")
+            and self._mark_sent(draft)
+        ):
             await self.client.call("POST", f"/invoices/{ref.target_id}/status/sent")
         return ref
+
+    def _mark_sent(self, draft: DocumentDraft) -> bool:
+        """Whether a new invoice needs ``POST /invoices/{id}/status/sent``.
+
+        Zoho creates API invoices as drafts, which are not in the ledger. Under
+        ``unless_paid`` an invoice the same plan pays in full (``settled_in_plan``) is left
+        to the payment: recording it takes the invoice out of draft (the emulator's
+        model; unconfirmed for the real service, facts doc §7.3). Should that payment
+        fail, the record is parked and its replay records the payment, so the draft
+        does not stay unnoticed.
+        """
+        mode = self.settings.mark_invoices_sent
+        return mode == "always" or (mode == "unless_paid" and not draft.settled_in_plan)
 
     async def _create(
         self,
@@ -467,7 +501,9 @@ class ZohoBooksTarget(Target):
             return _ref("payment", payment.payment_id)
         return None
 
-    async def record_payment(self, draft: PaymentDraft) -> TargetRef:
+    async def record_payment(
+        self, draft: PaymentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
         base = await self._base_currency()
         if base and draft.currency != base and draft.exchange_rate is None:
             raise ValidationFailed(
@@ -478,9 +514,10 @@ class ZohoBooksTarget(Target):
         body = payloads.payment_body(
             draft, places=await self._places(draft.currency), key_field=self.settings.key_field
         )
-        existing = await self.find_payment(draft.key)
-        if existing is not None:
-            return existing
+        if not first_attempt:
+            existing = await self.find_payment(draft.key)
+            if existing is not None:
+                return existing
         result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
         if isinstance(result, TargetRef):
             return result

@@ -137,6 +137,12 @@ class DocumentDraft(PlanModel):
     extra: dict[str, Any] = Field(
         default_factory=dict
     )  # target-specific fields named by the mapping
+    settled_in_plan: bool = False
+    """A hint, not content: the same plan applies payments covering the document's whole
+    total right after this document is created. A target may skip a step that only an
+    unpaid document needs (Zoho Books: marking a draft invoice sent, since recording the
+    payment takes it out of draft). Not part of the document's fingerprint
+    (``engine.planner.fingerprint``): it says what happens next, not what the document is."""
 
 
 class PaymentDraft(PlanModel):

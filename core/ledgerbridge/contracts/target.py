@@ -91,7 +91,20 @@ class Target(ABC):
     async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef: ...
 
     @abstractmethod
-    async def create_document(self, draft: DocumentDraft) -> TargetRef: ...
+    async def create_document(
+        self, draft: DocumentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
+        """Write a new document.
+
+        ``first_attempt``: True when the engine's write-ahead intents show this write was
+        never attempted before (no intent for its key, in a run the engine trusts): the
+        target may skip its own search-before-create. False: search first, as a second
+        line of defence. Either way, a create whose outcome is unknown (a lost response)
+        must be looked up before it is retried, never repeated blindly.
+
+        ``draft.settled_in_plan`` says the same plan records payments covering the whole
+        total right after; a target may skip steps only an unpaid document needs.
+        """
 
     @abstractmethod
     async def update_document(self, ref: TargetRef, draft: DocumentDraft) -> TargetRef: ...
@@ -107,7 +120,16 @@ class Target(ABC):
     async def get_document(self, ref: TargetRef) -> TargetDocument: ...
 
     @abstractmethod
-    async def record_payment(self, draft: PaymentDraft) -> TargetRef: ...
+    async def record_payment(
+        self, draft: PaymentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
+        """Record money received, applied to ``draft.applied_to`` (none: an advance).
+
+        ``first_attempt``: True when the engine's write-ahead intents show this write was
+        never attempted before (no intent for its key, in a run the engine trusts): the
+        target may skip its own search-before-create. False: search first, as a second
+        line of defence. A payment whose outcome is unknown is looked up before any retry.
+        """
 
     async def find_payment(self, key: BusinessKey) -> TargetRef | None:
         """The payment written for ``key``, if it exists (exact match on its reference).

@@ -8,7 +8,9 @@ order lifecycle.
 
 Lifecycle (invoice policy)::
 
-    new order .................... create invoice (+ a payment per money-in transaction)
+    new order .................... create invoice (+ a payment per money-in transaction;
+                                   when those payments cover its total, the invoice draft
+                                   is marked ``settled_in_plan``, a hint for the target)
     paid at checkout ............. sales receipt instead, under the sales_receipt policy
     edited, unpaid, not voided ... update the invoice (the executor checks for conflicts)
     edited after payment ......... conflict: a posted, paid document is never silently rewritten
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
@@ -167,9 +169,15 @@ def credit_note_link(order: Order, refund_id: str, target_id: str | None = None)
     return Link(key=f"credit_note:{order.source.key}:{refund_id}", target_id=target_id)
 
 
+# Hints about the rest of a plan, not document content: left out of fingerprints, so a
+# hint never makes a posted document look changed (nor changes the fingerprints stored
+# before the hint existed).
+_HINTS = frozenset({"settled_in_plan"})
+
+
 def fingerprint(draft: DocumentDraft) -> str:
     """A hash of what we write for a document: equal hashes mean no update is needed."""
-    return hashlib.sha256(draft.model_dump_json().encode()).hexdigest()[:32]
+    return hashlib.sha256(draft.model_dump_json(exclude=set(_HINTS)).encode()).hexdigest()[:32]
 
 
 def plan_order(
@@ -270,6 +278,7 @@ def plan_order(
 
     if kind is DocumentKind.INVOICE:
         _plan_payments(plan, order, runtime, prior, doc_link)
+        _hint_settled(plan, doc_link)
     _plan_refunds(plan, order, runtime, prior, doc_link, kind)
     return plan
 
@@ -304,6 +313,40 @@ def _plan_payments(
                 snapshot={"amount": str(payment.amount.amount)},
             )
         )
+
+
+def _hint_settled(plan: Plan, doc_link: Link) -> None:
+    """Mark a new invoice ``settled_in_plan`` when this plan's payments cover its total.
+
+    The payments are the ``RECORD_PAYMENT`` writes that follow the create in the same plan;
+    only the amounts they apply to this very document count (an advance does not).
+    """
+    create = next(
+        (
+            (i, w)
+            for i, w in enumerate(plan.writes)
+            if w.operation is Operation.CREATE_DOCUMENT and w.produces == doc_link
+        ),
+        None,
+    )
+    if create is None:
+        return
+    index, write = create
+    if not isinstance(write.draft, DocumentDraft) or write.expected_total is None:
+        return
+    applied = sum(
+        (
+            amount
+            for w in plan.writes[index + 1 :]
+            if w.operation is Operation.RECORD_PAYMENT and isinstance(w.draft, PaymentDraft)
+            for link, amount in w.draft.applied_to
+            if link.key == doc_link.key
+        ),
+        Decimal(0),
+    )
+    if write.expected_total > 0 and applied >= write.expected_total:
+        draft = write.draft.model_copy(update={"settled_in_plan": True})
+        plan.writes[index] = replace(write, draft=draft)
 
 
 def _plan_refunds(
