@@ -384,6 +384,17 @@ class ZohoBooksTarget(Target):
             await self.client.call("POST", f"/invoices/{ref.target_id}/status/sent")
         return ref
 
+    async def adopt_document(self, found: TargetDocument, draft: DocumentDraft) -> TargetRef:
+        """A document the engine adopts after a crash: an invoice still a draft is marked
+        sent as ``create_document`` would have (the crash may have come between the two)."""
+        if (
+            draft.kind is DocumentKind.INVOICE
+            and found.status in (None, "draft")
+            and self._mark_sent(draft)
+        ):
+            await self.client.call("POST", f"/invoices/{found.ref.target_id}/status/sent")
+        return found.ref
+
     def _mark_sent(self, draft: DocumentDraft) -> bool:
         """Whether a new invoice needs ``POST /invoices/{id}/status/sent``.
 

@@ -56,6 +56,9 @@ class PipelineConfig(Strict):
     entities: list[EntityType] = Field(default_factory=lambda: [EntityType.ORDER])
     interval: Duration = timedelta(minutes=5)
     rounding_tolerance: ExactDecimal = Decimal("0.01")
+    # auto: once the pipeline has run, its intents vouch that a write was never attempted
+    # and the target may skip its search before creating; always: search on every create.
+    search_before_create: Literal["auto", "always"] = "auto"
     enabled: bool = True
 
 

@@ -116,6 +116,12 @@ class Target(ABC):
     async def find_document(self, kind: DocumentKind, key: BusinessKey) -> TargetDocument | None:
         """The document written for ``key``, if it exists (exact match only)."""
 
+    async def adopt_document(self, found: TargetDocument, draft: DocumentDraft) -> TargetRef:
+        """Finish a document found after an unknown outcome, as ``create_document`` would
+        have left it (a crash may fall between a create and its follow-up calls, e.g.
+        Zoho Books' mark-as-sent).  The default: it is finished as found."""
+        return found.ref
+
     @abstractmethod
     async def get_document(self, ref: TargetRef) -> TargetDocument: ...
 

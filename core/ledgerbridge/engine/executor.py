@@ -1,4 +1,4 @@
-"""Carry out a plan against a target, exactly once.
+"""Carry out plans against a target, exactly once.
 
 Targets such as Zoho Books have no idempotency key, so the executor provides
 one: every write has a key (tenant, pipeline, entity, source id, operation
@@ -7,6 +7,11 @@ result after it; an intent found without a result (crash, lost response) makes
 the executor look the record up in the target by business key and *adopt* it,
 writing only when it is truly absent.
 
+Plans run in units of work (``run_unit``): the intents of every write in the
+unit are recorded in one transaction before the first call, and the results
+go into a ``Batch`` the caller commits in one transaction after the last.  A
+crash in between costs look-ups, never duplicates.
+
 Contacts and items are resolved binder-first (cross-reference), then by
 business key in the target, and created only when absent; resolved ids are
 cached for the run.
@@ -14,8 +19,10 @@ cached for the run.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -43,8 +50,10 @@ from ..plan import (
     TargetRef,
 )
 from ..store import ConflictRecord
-from .journal import Journal, off_loop
+from .journal import SENT_OR_UNKNOWN, Batch, Journal, off_loop
 from .planner import Draft, Operation, Plan, PlannedWrite
+
+log = logging.getLogger(__name__)
 
 # A target/source gap above this is a mapping problem, not tax rounding.
 ROUNDING_CEILING = Decimal("0.10")
@@ -60,6 +69,10 @@ DEFINITE_FAILURES = (
 )
 
 OnWrite = Callable[[PlannedWrite, str, str | None], None]
+# What one plan of a unit came to: its (write, outcome) pairs, the error that stopped it,
+# or None when the unit stopped before it started (its record is read again next time).
+PlanResult = list[tuple[PlannedWrite, str]] | SyncError | None
+Keyed = list[tuple[PlannedWrite, str, str]]  # (write, key, scope)
 
 
 def idempotency_key(journal: Journal, write: PlannedWrite, version: str | None) -> tuple[str, str]:
@@ -82,40 +95,138 @@ class Executor:
         self.journal = journal
         self.source_wins = source_wins
         self.on_write = on_write
+        # Set by the runner when the store's intents can vouch for absence (see
+        # ``PipelineRunner.trust_intents``): a write with no intent was never attempted,
+        # so the target may skip its own search before creating.
+        self.trust_intents = False
         self._contacts: dict[str, str] = {}
         self._items: dict[str, str] = {}
+        self._unbound: set[tuple[str, str]] = (
+            set()
+        )  # (entity, external) the store has no binding of
 
     _db = staticmethod(off_loop)
 
-    async def _bound_id(self, entity: str, external_id: str, kind: str) -> str | None:
-        bound = await self._db(self.journal.binding, entity, external_id, kind)
-        return None if bound is None else str(bound.target_id)
-
-    # ----------------------------------------------------------------- plan
+    # ----------------------------------------------------------------- plans
 
     async def execute(self, plan: Plan, record_id: int | None) -> list[tuple[PlannedWrite, str]]:
-        """Run every write of ``plan``; returns (write, outcome) pairs."""
+        """Run one plan as its own unit of work; raises the error that stopped it."""
+        batch = Batch()
+        try:
+            [result] = await self.run_unit([(plan, record_id)], batch)
+        finally:
+            await self._db(self.journal.commit, batch)
+        if isinstance(result, SyncError):
+            raise result
+        assert result is not None
+        return result
+
+    async def run_unit(
+        self,
+        plans: Sequence[tuple[Plan, int | None]],
+        batch: Batch,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> list[PlanResult]:
+        """Run the plans of one unit of work in order; results go into ``batch``.
+
+        Every write's intent is durable before the first call.  A plan that fails
+        does not stop the others; ``should_stop`` is checked between plans.
+        """
+        keyed: list[Keyed] = [
+            [(w, *idempotency_key(self.journal, w, plan.version)) for w in plan.writes]
+            for plan, _ in plans
+        ]
+        scopes = [scope for writes in keyed for _, _, scope in writes]
+        known = await self._db(self.journal.intents_in_scopes, scopes) if scopes else {}
+        status = {i.key: i.status for rows in known.values() for i in rows}
+        ahead = [
+            (key, scope, write.operation.value, record_id)
+            for (_, record_id), writes in zip(plans, keyed, strict=True)
+            for write, key, scope in writes
+            if status.get(key) not in ("done", "adopted")
+        ]
+        await self._prime(p for p, _ in plans)
+        await self._db(self.journal.begin_intents, ahead)
+        # Intents this unit may close as ``not_sent`` if their call never happens: never
+        # one left ``pending`` by an earlier run, whose outcome is still unknown.
+        begun = {key for key, *_ in ahead if status.get(key) in (None, "failed", "not_sent")}
+
+        results: list[PlanResult] = []
+        for index, ((plan, record_id), writes) in enumerate(zip(plans, keyed, strict=True)):
+            if should_stop():
+                for rest in keyed[index:]:
+                    _close_unsent(batch, rest, begun)
+                results += [None] * (len(plans) - index)
+                break
+            progress = _Progress()
+            try:
+                results.append(await self._execute(plan, record_id, writes, known, batch, progress))
+            except Exception as exc:
+                if not isinstance(exc, SyncError):  # a bug parks the record, never ends the unit
+                    log.exception("unexpected error executing the plan of %s", plan.order_key)
+                    exc = SyncError(f"internal error: {exc!r}")
+                # A write whose call started keeps its intent (pending while its outcome is
+                # unknown); the writes after it were never sent.
+                _close_unsent(batch, writes[progress.index + (1 if progress.sent else 0) :], begun)
+                results.append(exc)
+        return results
+
+    async def _execute(
+        self,
+        plan: Plan,
+        record_id: int | None,
+        writes: Keyed,
+        known: dict[str, list[Any]],
+        batch: Batch,
+        progress: _Progress,
+    ) -> list[tuple[PlannedWrite, str]]:
         links: dict[str, str] = {}
         if plan.writes:
             if plan.contact is not None:
                 links[plan.contact.link.key] = await self.resolve_contact(
-                    plan.contact, plan.contact_keys
+                    plan.contact, plan.contact_keys, batch
                 )
             for item in plan.items:
-                links[item.link.key] = await self.resolve_item(item)
+                links[item.link.key] = await self.resolve_item(item, batch)
         done: list[tuple[PlannedWrite, str]] = []
-        for write in plan.writes:
+        for index, (write, key, scope) in enumerate(writes):
+            progress.index, progress.sent = index, False
             if write.ref is not None and write.ref.target_id:
                 links[write.ref.key] = write.ref.target_id
             if write.produces is not None and write.produces.target_id:
                 links[write.produces.key] = write.produces.target_id
-            outcome = await self._write(write, links, plan.version, record_id, plan.order_key)
+            outcome = await self._write(
+                write, key, scope, links, plan, record_id, known.get(scope, []), batch, progress
+            )
             done.append((write, outcome))
         return done
 
     # ----------------------------------------------------------------- dependencies
 
-    async def resolve_contact(self, draft: ContactDraft, keys: list[tuple[str, str]]) -> str:
+    async def _prime(self, plans: Any) -> None:
+        """Fill the run's caches with the bound contacts and items of a unit (one query)."""
+        wanted: dict[str, list[str]] = {"customer": [], "item": []}
+        for plan in plans:
+            if not plan.writes:
+                continue
+            if plan.contact is not None:
+                external = _contact_external(plan.contact)
+                if external not in self._contacts:
+                    wanted["customer"].append(external)
+            wanted["item"] += [i.link.key for i in plan.items if i.link.key not in self._items]
+        if not (wanted["customer"] or wanted["item"]):
+            return
+        for b in await self._db(self.journal.bindings_of, wanted):
+            if b.entity == "customer" and b.target_kind == "contact":
+                self._contacts[b.external_id] = b.target_id
+            elif b.entity == "item" and b.target_kind == "item":
+                self._items[b.external_id] = b.target_id
+        self._unbound |= {("customer", e) for e in wanted["customer"] if e not in self._contacts}
+        self._unbound |= {("item", e) for e in wanted["item"] if e not in self._items}
+
+    async def resolve_contact(
+        self, draft: ContactDraft, keys: list[tuple[str, str]], batch: Batch
+    ) -> str:
         """Binding, then the target's business keys in the mapping's order, then create."""
 
         async def find() -> TargetRef | None:
@@ -129,14 +240,12 @@ class Executor:
                     return found
             return None
 
-        # One contact per currency: a target contact has a single currency.
-        external = f"{draft.link.key}|{draft.currency or ''}"
         return await self._resolve(
-            self._contacts, "customer", external, "contact", find,
-            lambda: self.target.create_contact(draft),
+            self._contacts, "customer", _contact_external(draft), "contact", find,
+            lambda: self.target.create_contact(draft), batch,
         )  # fmt: skip
 
-    async def resolve_item(self, draft: ItemDraft) -> str:
+    async def resolve_item(self, draft: ItemDraft, batch: Batch) -> str:
         """Binding, then the target's item with the same SKU, then create."""
 
         async def find() -> TargetRef | None:
@@ -144,7 +253,7 @@ class Executor:
 
         return await self._resolve(
             self._items, "item", draft.link.key, "item", find,
-            lambda: self.target.create_item(draft),
+            lambda: self.target.create_item(draft), batch,
         )  # fmt: skip
 
     async def _resolve(
@@ -155,31 +264,34 @@ class Executor:
         kind: str,
         find: Callable[[], Awaitable[TargetRef | None]],
         create: Callable[[], Awaitable[TargetRef]],
+        batch: Batch,
     ) -> str:
-        """Master data is found before it is created, bound, audited and cached for the run."""
+        """Master data is found before it is created, bound, audited and cached for the run.
+
+        Creating master data needs no intent: a lost binding is found again by
+        business key, never created twice."""
         if external in cache:
             return cache[external]
-        bound = await self._bound_id(entity, external, kind)
-        if bound is not None:
-            cache[external] = bound
-            return bound
+        if (entity, external) not in self._unbound:  # not primed by ``_prime``: ask the store
+            bound = await self._db(self.journal.binding, entity, external, kind)
+            if bound is not None:
+                cache[external] = str(bound.target_id)
+                return cache[external]
+        self._unbound.discard((entity, external))
         found = await find()
         outcome = "adopted"
         if found is None:
             found = await create()
             outcome = "created"
-        await self._db(
-            self.journal.bind, self.journal.make_binding(entity, external, kind, found.target_id)
-        )
-        await self._db(
-            self.journal.add_audit,
+        batch.add_binding(self.journal.binding_row(entity, external, kind, found.target_id))
+        batch.audits.append(
             self.journal.audit(
                 source_id=external,
                 idempotency_key=f"{kind}:{external}",
                 operation=f"resolve_{kind}",
                 target_id=found.target_id,
                 outcome=outcome,
-            ),
+            )
         )
         cache[external] = found.target_id
         return found.target_id
@@ -189,41 +301,44 @@ class Executor:
     async def _write(
         self,
         write: PlannedWrite,
+        key: str,
+        scope: str,
         links: dict[str, str],
-        version: str | None,
+        plan: Plan,
         record_id: int | None,
-        order_key: str,
+        known: list[Any],
+        batch: Batch,
+        progress: _Progress,
     ) -> str:
-        key, scope = idempotency_key(self.journal, write, version)
-        known = await self._db(self.journal.intents_in_scope, scope)
         existing = next((i for i in known if i.key == key), None)
         if existing is not None and existing.status in ("done", "adopted"):
             self._learn(write, links, existing.target_id)
             return "already_done"
         draft = _resolve(write.draft, links)
-        source_id = order_key.rsplit(":", 1)[-1]
+        source_id = plan.order_key.rsplit(":", 1)[-1]
+        version = plan.version
 
-        pending = [i for i in known if i.status == "pending"]
-        if pending:
+        if any(i.status == "pending" for i in known):
             adopted = await self._adopt(write, draft, links)
             if adopted is not None:
-                await self._complete(
-                    write, key, scope, adopted, True, record_id, source_id, version, 0.0
-                )
+                self._complete(write, key, scope, adopted, True, record_id, source_id, version,
+                               0.0, batch, known)  # fmt: skip
                 self._learn(write, links, adopted.target_id)
                 return "adopted"
 
         if write.operation is Operation.UPDATE_DOCUMENT:
             await self._check_conflict(write, draft, record_id, source_id)
 
-        await self._db(self.journal.begin_intent, key, scope, write.operation.value, record_id)
+        # Never attempted before (no intent that may have reached the target), in a run
+        # whose intents can vouch for that: the target need not search before creating.
+        first_attempt = self.trust_intents and not any(i.status in SENT_OR_UNKNOWN for i in known)
         started = time.perf_counter()
+        progress.sent = True
         try:
-            ref = await self._call(write, draft, links)
+            ref = await self._call(write, draft, links, batch, first_attempt=first_attempt)
         except SyncError as exc:
             definite = isinstance(exc, DEFINITE_FAILURES)
-            await self._db(
-                self.journal.add_audit,
+            batch.audits.append(
                 self.journal.audit(
                     record_id=record_id,
                     source_id=source_id,
@@ -233,22 +348,13 @@ class Executor:
                     outcome="failed" if definite else "unknown",
                     duration_ms=int((time.perf_counter() - started) * 1000),
                     details=exc.summary(),
-                ),
+                )
             )
             if definite:
-                await self._db(self.journal.fail_intent, key)
+                batch.close(key, "failed")
             raise
-        await self._complete(
-            write,
-            key,
-            scope,
-            ref,
-            False,
-            record_id,
-            source_id,
-            version,
-            time.perf_counter() - started,
-        )
+        self._complete(write, key, scope, ref, False, record_id, source_id, version,
+                       time.perf_counter() - started, batch, known)  # fmt: skip
         self._learn(write, links, ref.target_id if ref else None)
         return "written"
 
@@ -256,7 +362,7 @@ class Executor:
         if write.produces is not None and target_id:
             links[write.produces.key] = target_id
 
-    async def _complete(
+    def _complete(
         self,
         write: PlannedWrite,
         key: str,
@@ -267,60 +373,69 @@ class Executor:
         source_id: str,
         version: str | None,
         seconds: float,
+        batch: Batch,
+        known: list[Any],
     ) -> None:
         target_id = ref.target_id if ref else (write.ref.target_id if write.ref else None)
         snapshot = dict(write.snapshot)
         if ref is not None and ref.last_modified is not None:
             snapshot["last_modified"] = ref.last_modified.isoformat()
-        binding = None
+        supersede = any(i.status == "pending" and i.key != key for i in known)
+        batch.complete(key, scope, target_id, adopted=adopted, supersede=supersede)
         if target_id is not None:
-            binding = self.journal.make_binding(
-                write.entity, write.external_id, write.target_kind, target_id, snapshot
+            batch.add_binding(
+                self.journal.binding_row(
+                    write.entity, write.external_id, write.target_kind, target_id, snapshot
+                )
             )
-        audit = self.journal.audit(
-            record_id=record_id,
-            source_id=source_id,
-            source_version=version,
-            idempotency_key=key,
-            operation=write.operation.value,
-            target_id=target_id,
-            outcome="adopted" if adopted else "ok",
-            duration_ms=int(seconds * 1000),
-            details={"reason": write.reason, "number": ref.number if ref else None},
-        )
-        await self._db(
-            self.journal.complete_intent,
-            key,
-            target_id=target_id,
-            adopted=adopted,
-            binding=binding,
-            audit=audit,
-            settle_scope=scope,
+        batch.audits.append(
+            self.journal.audit(
+                record_id=record_id,
+                source_id=source_id,
+                source_version=version,
+                idempotency_key=key,
+                operation=write.operation.value,
+                target_id=target_id,
+                outcome="adopted" if adopted else "ok",
+                duration_ms=int(seconds * 1000),
+                details={"reason": write.reason, "number": ref.number if ref else None},
+            )
         )
         if self.on_write is not None:
-            self.on_write(write, "adopted" if adopted else "written", target_id)
+            on_write, outcome = self.on_write, "adopted" if adopted else "written"
+            batch.after_commit.append(lambda: on_write(write, outcome, target_id))
 
     # ----------------------------------------------------------------- target calls
 
     async def _call(
-        self, write: PlannedWrite, draft: Draft | None, links: dict[str, str]
+        self,
+        write: PlannedWrite,
+        draft: Draft | None,
+        links: dict[str, str],
+        batch: Batch,
+        *,
+        first_attempt: bool,
     ) -> TargetRef | None:
         op = write.operation
         if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
             assert isinstance(draft, DocumentDraft)
-            created = await self.target.create_document(draft)
-            return await self._settle_rounding(created, draft, write.expected_total, created=True)
+            created = await self.target.create_document(draft, first_attempt=first_attempt)
+            return await self._settle_rounding(
+                created, draft, write.expected_total, batch, created=True
+            )
         if op is Operation.UPDATE_DOCUMENT:
             assert isinstance(draft, DocumentDraft) and write.ref is not None
             ref = await self.target.update_document(self._ref(write, links), draft)
-            return await self._settle_rounding(ref, draft, write.expected_total, created=False)
+            return await self._settle_rounding(
+                ref, draft, write.expected_total, batch, created=False
+            )
         if op is Operation.VOID_DOCUMENT:
             ref = self._ref(write, links)
             await self.target.void_document(ref)
             return ref
         if op is Operation.RECORD_PAYMENT:
             assert isinstance(draft, PaymentDraft)
-            return await self.target.record_payment(draft)
+            return await self.target.record_payment(draft, first_attempt=first_attempt)
         if op is Operation.REFUND_CREDIT:
             assert isinstance(draft, CreditRefundDraft)
             return await self.target.refund_credit(draft)
@@ -331,7 +446,13 @@ class Executor:
         raise AssertionError(f"unknown operation {op}")  # pragma: no cover
 
     async def _settle_rounding(
-        self, ref: TargetRef, draft: DocumentDraft, expected: Decimal | None, *, created: bool
+        self,
+        ref: TargetRef,
+        draft: DocumentDraft,
+        expected: Decimal | None,
+        batch: Batch,
+        *,
+        created: bool,
     ) -> TargetRef:
         """Make the document total equal the source's to the cent.
 
@@ -366,8 +487,7 @@ class Executor:
             }
         )
         corrected = await self.target.update_document(ref, fixed)
-        await self._db(
-            self.journal.add_audit,
+        batch.audits.append(
             self.journal.audit(
                 source_id=draft.key.source_key,
                 idempotency_key=f"rounding:{ref.target_id}",
@@ -375,7 +495,7 @@ class Executor:
                 target_id=ref.target_id,
                 outcome="ok",
                 details={"difference": str(gap), "expected": str(expected)},
-            ),
+            )
         )
         return corrected
 
@@ -395,7 +515,7 @@ class Executor:
         if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
             assert isinstance(draft, DocumentDraft)
             found = await self.target.find_document(draft.kind, draft.key)
-            return found.ref if found else None
+            return await self.target.adopt_document(found, draft) if found else None
         if op is Operation.RECORD_PAYMENT:
             assert isinstance(draft, PaymentDraft)
             try:
@@ -468,6 +588,26 @@ class Executor:
             "`ledgerbridge conflicts resolve ID --keep source|target`",
             details={"conflict_id": conflict.id},
         )
+
+
+@dataclass
+class _Progress:
+    """How far a plan got: writes before ``index`` are finished; ``sent`` says whether
+    the call of write ``index`` started (and so may have reached the target)."""
+
+    index: int = 0
+    sent: bool = False
+
+
+def _contact_external(draft: ContactDraft) -> str:
+    """One contact per currency: a target contact has a single currency."""
+    return f"{draft.link.key}|{draft.currency or ''}"
+
+
+def _close_unsent(batch: Batch, writes: Keyed, begun: set[str]) -> None:
+    for _, key, _ in writes:
+        if key in begun and key not in batch.results:
+            batch.close(key, "not_sent")
 
 
 def _str(value: Decimal | None) -> str | None:

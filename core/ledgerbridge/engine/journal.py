@@ -1,20 +1,25 @@
 """The engine's durable bookkeeping: records, their state history, intents, bindings, audit.
 
-Every method is one short transaction, so a unit of work (one record's plan)
-can run on any worker sharing the database, and a crash at any point leaves a
-state the next run can finish from.  Blocking calls: the engine runs them in a
-worker thread (``anyio.to_thread``) so the event loop keeps moving.
+A unit of work (a window of one page's records) costs a fixed handful of short
+transactions whatever its size: open its records, read what was posted before
+and the intents of its writes, record every intent *before* the first remote
+call, and after the calls commit one ``Batch`` -- results, bindings, audit
+events and state transitions together.  Any worker sharing the database can
+run a unit, and a crash at any point leaves a state the next run finishes from
+(an intent without a result is looked up in the target before it is written).
+Blocking calls: the engine runs them in a worker thread (``off_loop``) so the
+event loop keeps moving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlmodel import col
 from sqlmodel import select as orm_select
 
@@ -68,10 +73,92 @@ _BINDING_KEY = [
     "target_connection_id", "target_kind",
 ]  # fmt: skip
 
+# Intent statuses. ``pending``: the call may have happened (look before writing again);
+# ``done``/``adopted``/``superseded``: a record exists in the target; ``failed``: the call
+# certainly changed nothing; ``not_sent``: recorded ahead of a call that was never made.
+SENT_OR_UNKNOWN = frozenset({"pending", "done", "adopted", "superseded"})
+IN_CHUNKS = 500  # bound on the ids of one IN (...) clause
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """What a unit of work needs of a sync record (read per row without ORM machinery)."""
+
+    id: int
+    entity: str
+    external_id: str
+    state: str
+    source_version: str | None
+    synced_version: str | None
+    attempt_count: int
+
+
+_RECORD_ROW = [
+    "id", "entity", "external_id", "state", "source_version", "synced_version", "attempt_count",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A record moving to a new state, with the step kept in its history."""
+
+    record: RecordRow | SyncRecord
+    state: RecordState
+    started_at: datetime
+    version: str | None = None
+    error: SyncError | None = None
+    reason: str | None = None
+    next_attempt_at: datetime | None = None
+    request_summary: dict[str, Any] | None = None
+
+
+@dataclass
+class Batch:
+    """What a unit of work writes after its remote calls, committed in ONE transaction.
+
+    Intents were recorded durably before the calls, so nothing here is needed
+    for exactly-once: a crash before the commit leaves intents without results,
+    which the next run resolves by looking the documents up in the target.
+    """
+
+    results: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # key -> status, id
+    superseded: list[tuple[str, str]] = field(default_factory=list)  # (scope, completed key)
+    bindings: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
+    audits: list[dict[str, Any]] = field(default_factory=list)  # rows of ``Journal.audit``
+    transitions: list[Transition] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def complete(
+        self, key: str, scope: str, target_id: str | None, *, adopted: bool, supersede: bool
+    ) -> None:
+        """The write is done; ``supersede``: close the scope's other pending intents (earlier
+        source versions of the same write, settled by this one)."""
+        self.results[key] = ("adopted" if adopted else "done", target_id)
+        if supersede:
+            self.superseded.append((scope, key))
+
+    def close(self, key: str, status: str) -> None:
+        """``failed`` (the call certainly changed nothing) or ``not_sent``."""
+        self.results[key] = (status, None)
+
+    def add_binding(self, row: dict[str, Any]) -> None:
+        """A row of ``Journal.binding_row``; the last one for the same binding wins."""
+        self.bindings[(row["entity"], row["external_id"], row["target_kind"])] = row
+
+    def __bool__(self) -> bool:
+        return bool(self.results or self.bindings or self.audits or self.transitions)
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(values), IN_CHUNKS):
+        yield values[i : i + IN_CHUNKS]
+
 
 class Journal:
-    """Hot paths (one per record or per write) use SQLAlchemy Core on one connection
-    each: an order's bookkeeping costs a handful of short statements, not ORM sessions."""
+    """The store as the engine sees it, scoped to one pipeline.
+
+    Hot paths use SQLAlchemy Core with executemany, one connection per unit of
+    work, not ORM sessions per row."""
 
     def __init__(self, store: Store, scope: Scope) -> None:
         self.store = store
@@ -79,38 +166,51 @@ class Journal:
 
     # ----------------------------------------------------------------- records
 
-    def record(self, entity: str, external_id: str) -> SyncRecord:
+    def record(self, entity: str, external_id: str) -> RecordRow:
         """The record for a source object, created ``pending`` on first sight."""
-        now = utcnow()
-        where = (
-            (_RECORDS.c.pipeline_id == self.scope.pipeline_id)
-            & (_RECORDS.c.entity == entity)
-            & (_RECORDS.c.external_id == external_id)
-        )
-        with self.store.engine.begin() as conn:
-            row = conn.execute(select(_RECORDS).where(where)).first()
-            if row is None:
-                conn.execute(
-                    _upsert(self.store.engine, _RECORDS)
-                    .values(
-                        tenant_id=self.scope.tenant_id,
-                        pipeline_id=self.scope.pipeline_id,
-                        entity=entity,
-                        external_id=external_id,
-                        state=RecordState.PENDING.value,
-                        retry_safe=True,
-                        attempt_count=0,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    .on_conflict_do_nothing()  # another worker created it first
-                )
-                row = conn.execute(select(_RECORDS).where(where)).one()
-        return SyncRecord.model_validate(row._asdict())
+        return self.open_records(entity, [external_id])[external_id]
 
     def get(self, record_id: int) -> SyncRecord | None:
         with self.store.session() as s:
             return s.get(SyncRecord, record_id)
+
+    def open_records(self, entity: str, external_ids: list[str]) -> dict[str, RecordRow]:
+        """The records of a unit of work, created ``pending`` on first sight (one transaction)."""
+        base = (_RECORDS.c.pipeline_id == self.scope.pipeline_id) & (_RECORDS.c.entity == entity)
+        columns = [_RECORDS.c[name] for name in _RECORD_ROW]
+        found: dict[str, RecordRow] = {}
+        wanted = list(dict.fromkeys(external_ids))
+        with self.store.engine.begin() as conn:
+
+            def read(ids: list[str]) -> None:
+                for chunk in _chunks(ids):
+                    stmt = select(*columns).where(base & _RECORDS.c.external_id.in_(chunk))
+                    for row in conn.execute(stmt):
+                        found[row.external_id] = RecordRow(*row)
+
+            read(wanted)
+            missing = [i for i in wanted if i not in found]
+            if missing:
+                now = utcnow()
+                conn.execute(
+                    _upsert(self.store.engine, _RECORDS).on_conflict_do_nothing(),
+                    [
+                        {
+                            "tenant_id": self.scope.tenant_id,
+                            "pipeline_id": self.scope.pipeline_id,
+                            "entity": entity,
+                            "external_id": external_id,
+                            "state": RecordState.PENDING.value,
+                            "retry_safe": True,
+                            "attempt_count": 0,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for external_id in missing
+                    ],
+                )  # another worker may have created some first: DO NOTHING, then read
+                read(missing)
+        return found
 
     def transition(
         self,
@@ -124,44 +224,16 @@ class Journal:
         next_attempt_at: datetime | None = None,
         request_summary: dict[str, Any] | None = None,
     ) -> SyncRecord:
-        """Move a record to ``state`` and keep the step in its history (one transaction)."""
-        now = utcnow()
-        with self.store.engine.begin() as conn:
-            current = conn.execute(select(_RECORDS).where(_RECORDS.c.id == record_id)).one()
-            values: dict[str, Any] = {
-                "state": state.value,
-                "source_version": version or current.source_version,
-                "updated_at": now,
-                "next_attempt_at": next_attempt_at,
-            }
-            if state is RecordState.SYNCED:
-                values.update(
-                    synced_version=version, reason=reason, error_class=None, error_code=None,
-                    missing_key=None, attempt_count=0, retry_safe=True,
-                )  # fmt: skip
-            else:
-                values.update(
-                    attempt_count=current.attempt_count + 1,
-                    reason=reason or (error.message if error else None),
-                    error_class=type(error).__name__ if error else None,
-                    error_code=error.code if error else None,
-                    missing_key=getattr(error, "missing", None),
-                    retry_safe=_retry_safe(state, error),
-                )
-            conn.execute(_RECORDS.update().where(_RECORDS.c.id == record_id).values(**values))
-            conn.execute(
-                _ATTEMPTS.insert().values(
-                    record_id=record_id,
-                    from_state=current.state,
-                    to_state=state.value,
-                    started_at=started_at,
-                    finished_at=now,
-                    error=error.summary() if error else ({"reason": reason} if reason else {}),
-                    request_summary=request_summary or {},
-                )
-            )
-            row = conn.execute(select(_RECORDS).where(_RECORDS.c.id == record_id)).one()
-        return SyncRecord.model_validate(row._asdict())
+        """Move one record to ``state`` outside a unit of work (conflict resolution, summaries)."""
+        current = self.get(record_id)
+        assert current is not None
+        step = Transition(
+            current, state, started_at, version, error, reason, next_attempt_at, request_summary
+        )
+        self.commit(Batch(transitions=[step]))
+        refreshed = self.get(record_id)
+        assert refreshed is not None
+        return refreshed
 
     def records(
         self, states: list[RecordState] | None = None, due_before: datetime | None = None
@@ -190,76 +262,129 @@ class Journal:
             row = conn.execute(select(_INTENTS).where(_INTENTS.c.key == key)).first()
         return None if row is None else WriteIntent.model_validate(row._asdict())
 
-    def intents_in_scope(self, scope: str) -> list[WriteIntent]:
-        """Every intent for the same write, any source version (one query per write)."""
+    def intents_in_scopes(self, scopes: Iterable[str]) -> dict[str, list[Any]]:
+        """Every intent for the given writes, any source version, by scope (one query)."""
+        found: dict[str, list[Any]] = {}
         with self.store.engine.connect() as conn:
-            rows = conn.execute(select(_INTENTS).where(_INTENTS.c.scope == scope)).all()
-        return [WriteIntent.model_validate(r._asdict()) for r in rows]
+            for chunk in _chunks(list(dict.fromkeys(scopes))):
+                stmt = select(
+                    _INTENTS.c.key, _INTENTS.c.scope, _INTENTS.c.status, _INTENTS.c.target_id
+                ).where(_INTENTS.c.scope.in_(chunk))
+                for row in conn.execute(stmt):
+                    found.setdefault(row.scope, []).append(row)
+        return found
 
-    def pending_in_scope(self, scope: str) -> list[WriteIntent]:
-        """Intents for the same write (any source version) whose outcome is unknown."""
-        return [i for i in self.intents_in_scope(scope) if i.status == "pending"]
-
-    def begin_intent(self, key: str, scope: str, operation: str, record_id: int | None) -> None:
-        """Durably note that a remote write is about to happen (before the call)."""
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                _upsert(self.store.engine, _INTENTS)
-                .values(
-                    key=key,
-                    scope=scope,
-                    tenant_id=self.scope.tenant_id,
-                    pipeline_id=self.scope.pipeline_id,
-                    record_id=record_id,
-                    operation=operation,
-                    status="pending",
-                    created_at=utcnow(),
-                )
-                .on_conflict_do_nothing()
-            )
-
-    def complete_intent(
-        self,
-        key: str,
-        *,
-        target_id: str | None,
-        adopted: bool,
-        binding: CrossReference | None,
-        audit: AuditEvent,
-        settle_scope: str | None = None,
-    ) -> None:
-        """After the call: result, binding and audit event in ONE transaction."""
+    def begin_intents(self, intents: list[tuple[str, str, str, int | None]]) -> None:
+        """Durably note (key, scope, operation, record id) of the writes about to happen,
+        before the first of their calls: one transaction for a whole unit of work."""
+        if not intents:
+            return
         now = utcnow()
+        stmt = _upsert(self.store.engine, _INTENTS)
+        # A key closed as ``failed``/``not_sent`` is about to be sent after all: pending
+        # again.  A completed one (done/adopted) never is.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"status": "pending", "completed_at": None, "record_id": stmt.excluded.record_id},
+            where=(_INTENTS.c.status != "done") & (_INTENTS.c.status != "adopted"),
+        )
         with self.store.engine.begin() as conn:
             conn.execute(
-                _INTENTS.update()
-                .where(_INTENTS.c.key == key)
-                .values(
-                    status="adopted" if adopted else "done", target_id=target_id, completed_at=now
-                )
+                stmt,
+                [
+                    {
+                        "key": key,
+                        "scope": scope,
+                        "tenant_id": self.scope.tenant_id,
+                        "pipeline_id": self.scope.pipeline_id,
+                        "record_id": record_id,
+                        "operation": operation,
+                        "status": "pending",
+                        "created_at": now,
+                    }
+                    for key, scope, operation, record_id in intents
+                ],
             )
-            if settle_scope is not None:
-                conn.execute(
-                    _INTENTS.update()
-                    .where(
-                        (_INTENTS.c.scope == settle_scope)
-                        & (_INTENTS.c.status == "pending")
-                        & (_INTENTS.c.key != key)
-                    )
-                    .values(status="superseded", completed_at=now)
-                )
-            if binding is not None:
-                self._bind_core(conn, binding)
-            conn.execute(_AUDIT.insert().values(**_audit_values(audit)))
 
-    def fail_intent(self, key: str) -> None:
-        """A call that certainly changed nothing: close its intent (no look-up needed later)."""
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                _INTENTS.update()
-                .where(_INTENTS.c.key == key)
-                .values(status="failed", completed_at=utcnow())
+    def commit(self, batch: Batch) -> None:
+        """After the calls: results, bindings, audit events and transitions in ONE transaction."""
+        if batch:
+            now = utcnow()
+            with self.store.engine.begin() as conn:
+                if batch.results:
+                    conn.execute(
+                        _INTENTS.update()
+                        .where(_INTENTS.c.key == bindparam("k"))
+                        .values(status=bindparam("s"), target_id=bindparam("t"), completed_at=now),
+                        [{"k": k, "s": s, "t": t} for k, (s, t) in batch.results.items()],
+                    )
+                if batch.superseded:
+                    conn.execute(
+                        _INTENTS.update()
+                        .where(
+                            (_INTENTS.c.scope == bindparam("sc"))
+                            & (_INTENTS.c.status == "pending")
+                            & (_INTENTS.c.key != bindparam("k"))
+                        )
+                        .values(status="superseded", completed_at=now),
+                        [{"sc": scope, "k": key} for scope, key in batch.superseded],
+                    )
+                if batch.bindings:
+                    self._bind_core(conn, list(batch.bindings.values()))
+                if batch.audits:
+                    conn.execute(_AUDIT.insert(), batch.audits)
+                if batch.transitions:
+                    self._transitions_core(conn, batch.transitions, now)
+        for callback in batch.after_commit:
+            callback()
+
+    def _transitions_core(self, conn: Any, steps: list[Transition], now: datetime) -> None:
+        updates, attempts = [], []
+        for step in steps:
+            current, state, error = step.record, step.state, step.error
+            values: dict[str, Any] = {
+                "rid": current.id,
+                "state": state.value,
+                "source_version": step.version or current.source_version,
+                "updated_at": now,
+                "next_attempt_at": step.next_attempt_at,
+            }
+            if state is RecordState.SYNCED:
+                values.update(
+                    synced_version=step.version, reason=step.reason, error_class=None,
+                    error_code=None, missing_key=None, attempt_count=0, retry_safe=True,
+                )  # fmt: skip
+            else:
+                values.update(
+                    synced_version=current.synced_version,
+                    attempt_count=current.attempt_count + 1,
+                    reason=step.reason or (error.message if error else None),
+                    error_class=type(error).__name__ if error else None,
+                    error_code=error.code if error else None,
+                    missing_key=getattr(error, "missing", None),
+                    retry_safe=_retry_safe(state, error),
+                )
+            updates.append(values)
+            summary = error.summary() if error else ({"reason": step.reason} if step.reason else {})
+            attempts.append(
+                {
+                    "record_id": current.id,
+                    "from_state": current.state,
+                    "to_state": state.value,
+                    "started_at": step.started_at,
+                    "finished_at": now,
+                    "error": summary,
+                    "request_summary": step.request_summary or {},
+                }
             )
+        columns = [k for k in updates[0] if k != "rid"]
+        conn.execute(
+            _RECORDS.update()
+            .where(_RECORDS.c.id == bindparam("rid"))
+            .values({c: bindparam(c) for c in columns}),
+            updates,
+        )
+        conn.execute(_ATTEMPTS.insert(), attempts)
 
     # ----------------------------------------------------------------- bindings
 
@@ -286,7 +411,7 @@ class Journal:
             )
             return list(s.exec(stmt))
 
-    def bindings_of(self, wanted: dict[str, list[str]]) -> list[CrossReference]:
+    def bindings_of(self, wanted: dict[str, list[str]]) -> list[Any]:
         """Bindings of several entities at once (entity -> external ids): one query."""
         clauses = [
             (_XREFS.c.entity == entity) & (_XREFS.c.external_id.in_(ids))
@@ -302,46 +427,42 @@ class Journal:
             & or_(*clauses)
         )
         with self.store.engine.connect() as conn:
-            rows = conn.execute(stmt).all()
-        return [CrossReference.model_validate(r._asdict()) for r in rows]
+            return list(conn.execute(stmt).all())  # rows, read by attribute like the model
 
-    def make_binding(
+    def binding_row(
         self,
         entity: str,
         external_id: str,
         target_kind: str,
         target_id: str,
         snapshot: dict[str, Any] | None = None,
-    ) -> CrossReference:
-        return CrossReference(
-            tenant_id=self.scope.tenant_id,
-            source_connection_id=self.scope.source_connection_id,
-            entity=entity,
-            external_id=external_id,
-            target_connection_id=self.scope.target_connection_id,
-            target_kind=target_kind,
-            target_id=target_id,
-            snapshot=snapshot or {},
-        )
+    ) -> dict[str, Any]:
+        """A binding as the row ``Batch.add_binding`` upserts."""
+        return {
+            "tenant_id": self.scope.tenant_id,
+            "source_connection_id": self.scope.source_connection_id,
+            "entity": entity,
+            "external_id": external_id,
+            "target_connection_id": self.scope.target_connection_id,
+            "target_kind": target_kind,
+            "target_id": target_id,
+            "fingerprint": None,
+            "snapshot": snapshot or {},
+        }
 
     def bind(self, binding: CrossReference) -> None:
+        row = self.binding_row(
+            binding.entity, binding.external_id, binding.target_kind, binding.target_id,
+            binding.snapshot,
+        )  # fmt: skip
+        row["fingerprint"] = binding.fingerprint
         with self.store.engine.begin() as conn:
-            self._bind_core(conn, binding)
+            self._bind_core(conn, [row])
 
-    def _bind_core(self, conn: Any, binding: CrossReference) -> None:
-        values = {
-            "tenant_id": binding.tenant_id,
-            "source_connection_id": binding.source_connection_id,
-            "entity": binding.entity,
-            "external_id": binding.external_id,
-            "target_connection_id": binding.target_connection_id,
-            "target_kind": binding.target_kind,
-            "target_id": binding.target_id,
-            "fingerprint": binding.fingerprint,
-            "snapshot": binding.snapshot or {},
-            "updated_at": utcnow(),
-        }
-        stmt = _upsert(self.store.engine, _XREFS).values(**values)
+    def _bind_core(self, conn: Any, rows: list[dict[str, Any]]) -> None:
+        now = utcnow()
+        rows = [{**row, "updated_at": now} for row in rows]
+        stmt = _upsert(self.store.engine, _XREFS)
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=_BINDING_KEY,
@@ -350,19 +471,41 @@ class Journal:
                     "snapshot": stmt.excluded.snapshot,
                     "updated_at": stmt.excluded.updated_at,
                 },
-            )
+            ),
+            rows,
         )
 
     # ----------------------------------------------------------------- audit & conflicts
 
-    def audit(self, **fields: Any) -> AuditEvent:
-        return AuditEvent(
-            tenant_id=self.scope.tenant_id, pipeline_id=self.scope.pipeline_id, **fields
-        )
-
-    def add_audit(self, event: AuditEvent) -> None:
-        with self.store.engine.begin() as conn:
-            conn.execute(_AUDIT.insert().values(**_audit_values(event)))
+    def audit(
+        self,
+        *,
+        source_id: str,
+        idempotency_key: str,
+        operation: str,
+        outcome: str,
+        record_id: int | None = None,
+        source_version: str | None = None,
+        target_id: str | None = None,
+        duration_ms: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """An audit event as the row ``Batch.audits`` inserts (every column, for executemany)."""
+        return {
+            "tenant_id": self.scope.tenant_id,
+            "pipeline_id": self.scope.pipeline_id,
+            "record_id": record_id,
+            "source_id": source_id,
+            "source_version": source_version,
+            "idempotency_key": idempotency_key,
+            "operation": operation,
+            "target_id": target_id,
+            "outcome": outcome,
+            "duration_ms": duration_ms,
+            "attempt": 1,
+            "at": utcnow(),
+            "details": details or {},
+        }
 
     def audit_trail(self, source_id: str) -> list[AuditEvent]:
         with self.store.session() as s:
@@ -395,12 +538,6 @@ class Journal:
             row.status, row.resolution, row.resolved_at = "resolved", keep, utcnow()
             s.add(row)
             return row
-
-
-def _audit_values(event: AuditEvent) -> dict[str, Any]:
-    values = event.model_dump(exclude={"id"})
-    values["at"] = values.get("at") or utcnow()
-    return values
 
 
 def _retry_safe(state: RecordState, error: SyncError | None) -> bool:

@@ -1,17 +1,20 @@
 """One pipeline run: read changes, turn each into a durable outcome, advance the checkpoint.
 
-Units of work are small and store-backed so a task queue can dispatch them
-later: ``process`` handles one change (one record's plan), ``run`` handles
-pages.  Nothing here relies on process-local state for correctness -- the
-lease, intents, bindings and checkpoints all live in the store.
+Units of work are store-backed so a task queue can dispatch them later:
+``process_many`` gives a window of one page's changes their outcomes (``process``
+is a window of one), ``run`` walks pages and stores a page's checkpoint once
+every change on it is durable.  Nothing here relies on process-local state for
+correctness -- the lease, intents, bindings and checkpoints all live in the store.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
+import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,11 +28,11 @@ from ..contracts.source import Change, ChangePage, Source
 from ..contracts.target import Target, TargetIdentity
 from ..errors import LedgerbridgeError, NotFound, RateLimited, SyncError, ValidationFailed
 from ..plan import ContactDraft, DocumentKind, Link
-from ..store import InboxEvent, RecordState, Store, SyncRecord
+from ..store import CrossReference, InboxEvent, RecordState, Store, SyncRecord
 from ..store.types import utcnow
 from . import summary
 from .executor import Executor
-from .journal import Journal, off_loop
+from .journal import Batch, Journal, RecordRow, Transition, off_loop
 from .planner import (
     NOT_A_SALE,
     MappingRuntime,
@@ -46,6 +49,8 @@ log = logging.getLogger(__name__)
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=6)
 LEASE_TTL = timedelta(minutes=10)
+UNIT_SECONDS = 0.25  # remote-call time one unit of work aims at (see ``_size_units``)
+MAX_UNIT = 500
 
 
 class PipelineBusy(LedgerbridgeError):
@@ -130,6 +135,8 @@ class PipelineRunner:
         # The pipeline may override the mapping's posting policy.
         self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
+        self.unit_size = 1  # grows with the target's pace (``_size_units``)
+        self._renewed = time.monotonic()
 
     _db = staticmethod(off_loop)
 
@@ -150,6 +157,7 @@ class PipelineRunner:
         report = RunReport(self.pipeline.id, dry_run=dry_run)
         async with self.lease():
             await self.check_target()
+            await self._decide_trust()
             for entity in self.pipeline.entities:
                 await self._read(entity, report, since=since, backfill=backfill, dry_run=dry_run)
                 if self.should_stop():
@@ -177,17 +185,54 @@ class PipelineRunner:
         else:
             pages = self.source.changes(entity, checkpoint)
         async for page in pages:
-            for change in page.changes:
-                report.add(await self.process(change, dry_run=dry_run))
+            for unit in self._units(page.changes):
+                began = time.perf_counter()
+                outcomes = await self.process_many(
+                    unit, dry_run=dry_run, should_stop=self.should_stop
+                )
+                self._size_units(time.perf_counter() - began, outcomes)
+                for outcome in outcomes:
+                    report.add(outcome)
                 if self.should_stop():
-                    # Stop between records; the page's checkpoint is not stored, so the
+                    # Stopped between records: the page's checkpoint is not stored, so the
                     # rest of the page is read again next time (already-synced ones are no-ops).
                     return
+                await self._renew(every=LEASE_TTL / 4)
             if page.checkpoint and not dry_run:
                 # Every change above has a durable outcome: the checkpoint may move past them.
                 await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
                 report.checkpoints[entity.value] = page.checkpoint
                 await self._renew()
+
+    def _units(self, changes: list[Change]) -> Iterator[list[Change]]:
+        """Split a page into units of work of the current size; a record appears at most
+        once per unit (a later change to it starts the next one)."""
+        unit: list[Change] = []
+        seen: set[tuple[EntityType, str]] = set()
+        for change in changes:
+            key = (change.entity, change.external_id)
+            if len(unit) >= self.unit_size or key in seen:
+                yield unit
+                unit, seen = [], set()
+            unit.append(change)
+            seen.add(key)
+        if unit:
+            yield unit
+
+    def _size_units(self, seconds: float, outcomes: list[RecordOutcome]) -> None:
+        """Size the next unit so its remote calls take about ``UNIT_SECONDS``.
+
+        A crash inside a unit leaves its intents without results, and each costs a
+        look-up in the target on the next run: against a slow, rate-limited target
+        a unit is a record or two; against a fast one the bookkeeping of hundreds
+        of records is shared by a few transactions."""
+        writes = sum(len(o.writes) for o in outcomes)
+        if not writes:
+            return  # records with nothing to write say nothing about the target's pace
+        per_write = seconds / writes
+        per_record = per_write * max(1.0, writes / max(1, len(outcomes)))
+        wanted = int(UNIT_SECONDS / per_record) if per_record > 0 else MAX_UNIT
+        self.unit_size = max(1, min(MAX_UNIT, wanted, self.unit_size * 4))
 
     async def check_target(self) -> TargetIdentity:
         """Refuse to run against an organisation the credentials cannot reach."""
@@ -195,107 +240,161 @@ class PipelineRunner:
             self._identity = await self.target.identity()
         return self._identity
 
-    # ----------------------------------------------------------------- one record
+    async def _decide_trust(self) -> None:
+        """Whether the store's intents can vouch that a write was never attempted.
+
+        Only when the pipeline has run before (it holds a checkpoint): a first run --
+        or a run on a store that was lost and recreated -- may meet documents the
+        store knows nothing of, so each create is searched for first.
+        ``search_before_create: always`` keeps the search on every run."""
+        if self.pipeline.search_before_create == "always":
+            self.executor.trust_intents = False
+            return
+        marks = await self._db(
+            lambda: [self.store.get_checkpoint(self.pipeline.id, e) for e in self.pipeline.entities]
+        )
+        self.executor.trust_intents = any(mark is not None for mark in marks)
+
+    # ----------------------------------------------------------------- records
 
     async def process(
         self, change: Change, *, dry_run: bool = False, force: bool = False
     ) -> RecordOutcome:
-        """Give one change a durable outcome. Never raises for a bad record."""
-        started = utcnow()
-        record: SyncRecord = await self._db(
-            self.journal.record, change.entity.value, change.external_id
-        )
-        assert record.id is not None
-        if (
-            not force
-            and change.version is not None
-            and record.state == RecordState.SYNCED
-            and record.synced_version == change.version
-        ):
-            return self._emit(
-                RecordOutcome(
+        """Give one change a durable outcome (a unit of work of one record)."""
+        [outcome] = await self.process_many([change], dry_run=dry_run, force=force)
+        return outcome
+
+    async def process_many(
+        self,
+        changes: list[Change],
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> list[RecordOutcome]:
+        """Give each change a durable outcome: one unit of work. Never raises for a bad record.
+
+        A record appears at most once in ``changes``.  Returns the outcomes of the
+        records processed: all of them, unless ``should_stop`` cut the unit short.
+        """
+        entity_ids: dict[str, list[str]] = {}
+        for change in changes:
+            entity_ids.setdefault(change.entity.value, []).append(change.external_id)
+        records: dict[tuple[str, str], RecordRow] = {}
+        for entity, ids in entity_ids.items():
+            opened = await self._db(self.journal.open_records, entity, ids)
+            records.update(((entity, i), r) for i, r in opened.items())
+
+        batch = Batch()
+        outcomes: dict[int, RecordOutcome] = {}
+        todo: list[tuple[int, Change, RecordRow]] = []
+        for index, change in enumerate(changes):
+            record = records[(change.entity.value, change.external_id)]
+            if (
+                not force
+                and change.version is not None
+                and record.state == RecordState.SYNCED
+                and record.synced_version == change.version
+            ):
+                outcomes[index] = RecordOutcome(
                     self.pipeline.id, change.entity, change.external_id, change.version, None
                 )
-            )
-        plan: Plan | None = None
-        try:
-            if change.error is not None:
-                raise change.error
-            if change.deleted:
-                plan = await self._plan_deletion(change)
-            elif isinstance(change.record, Order) and self.summarizing:
-                return await self._summarize(change.record, change, record, started, dry_run)
-            elif isinstance(change.record, Order):
-                prior = await self._db(self._prior, change.record)
-                plan = plan_order(change.record, self.runtime, self.policy, prior)
             else:
-                reason = f"{change.entity.value} records are not posted by this pipeline"
-                return await self._finish(
-                    record, change, RecordState.SKIPPED, started, reason=reason
-                )
-            if dry_run:
-                return self._emit(
-                    RecordOutcome(
-                        self.pipeline.id,
-                        change.entity,
-                        change.external_id,
-                        change.version,
-                        RecordState.SKIPPED if plan.skipped else RecordState.PENDING,
-                        reason=plan.skipped,
-                        record_id=record.id,
-                        plan=plan,
-                    )
-                )
-            if plan.skipped:
-                return await self._finish(
-                    record, change, RecordState.SKIPPED, started, reason=plan.skipped
-                )
-            results = await self.executor.execute(plan, record.id)
-            writes = tuple((w.operation.value, outcome) for w, outcome in results)
-            return await self._finish(record, change, RecordState.SYNCED, started, writes=writes)
-        except SyncError as exc:
-            state = RecordState(exc.record_state)
-            return await self._finish(record, change, state, started, error=exc)
-        except Exception as exc:  # a bug must park the record, not end the run
-            log.exception("unexpected error processing %s %s", change.entity, change.external_id)
-            error = SyncError(f"internal error: {exc!r}")
-            return await self._finish(record, change, RecordState.FAILED, started, error=error)
+                todo.append((index, change, record))
 
-    async def _finish(
+        orders = [c.record for _, c, _ in todo if isinstance(c.record, Order) and not c.deleted]
+        posted = await self._db(self._posted_for, orders) if orders and not self.summarizing else []
+        planned: list[tuple[int, Change, RecordRow, Plan, datetime]] = []
+        for index, change, record in todo:
+            started = utcnow()
+            step = functools.partial(self._finish, batch, record, change, started)
+            try:
+                if change.error is not None:
+                    raise change.error
+                if change.deleted:
+                    plan = await self._plan_deletion(change)
+                elif isinstance(change.record, Order) and self.summarizing:
+                    outcomes[index] = await self._summarize(
+                        change.record, change, record, step, dry_run, batch
+                    )
+                    continue
+                elif isinstance(change.record, Order):
+                    prior = self._prior(change.record, posted)
+                    plan = plan_order(change.record, self.runtime, self.policy, prior)
+                else:
+                    reason = f"{change.entity.value} records are not posted by this pipeline"
+                    outcomes[index] = step(RecordState.SKIPPED, reason=reason)
+                    continue
+                if dry_run:
+                    outcomes[index] = RecordOutcome(
+                        self.pipeline.id, change.entity, change.external_id, change.version,
+                        RecordState.SKIPPED if plan.skipped else RecordState.PENDING,
+                        reason=plan.skipped, record_id=record.id, plan=plan,
+                    )  # fmt: skip
+                elif plan.skipped:
+                    outcomes[index] = step(RecordState.SKIPPED, reason=plan.skipped)
+                else:
+                    planned.append((index, change, record, plan, started))
+            except SyncError as exc:
+                outcomes[index] = step(RecordState(exc.record_state), error=exc)
+            except Exception as exc:  # a bug must park the record, not end the run
+                log.exception(
+                    "unexpected error processing %s %s", change.entity, change.external_id
+                )
+                outcomes[index] = step(
+                    RecordState.FAILED, error=SyncError(f"internal error: {exc!r}")
+                )
+
+        if planned:
+            results = await self.executor.run_unit(
+                [(plan, record.id) for _, _, record, plan, _ in planned], batch, should_stop
+            )
+            for (index, change, record, _, started), result in zip(planned, results, strict=True):
+                step = functools.partial(self._finish, batch, record, change, started)
+                if result is None:
+                    continue  # the unit stopped before this record: read again next time
+                if isinstance(result, SyncError):
+                    outcomes[index] = step(RecordState(result.record_state), error=result)
+                else:
+                    writes = tuple((w.operation.value, outcome) for w, outcome in result)
+                    outcomes[index] = step(RecordState.SYNCED, writes=writes)
+        if not dry_run:
+            await self._db(self.journal.commit, batch)
+        ordered = [outcomes[i] for i in sorted(outcomes)]
+        for outcome in ordered:
+            self._emit(outcome)
+        return ordered
+
+    def _finish(
         self,
-        record: SyncRecord,
+        batch: Batch,
+        record: RecordRow,
         change: Change,
-        state: RecordState,
         started: datetime,
+        state: RecordState,
         *,
         reason: str | None = None,
         error: SyncError | None = None,
         writes: tuple[tuple[str, str], ...] = (),
     ) -> RecordOutcome:
-        assert record.id is not None
+        """The record's new state, into the unit's batch (durable when the batch commits)."""
         next_attempt = self._next_attempt(record, error) if state is RecordState.RETRYING else None
-        await self._db(
-            self.journal.transition,
-            record.id,
-            state,
-            started_at=started,
-            version=change.version,
-            error=error,
-            reason=reason,
-            next_attempt_at=next_attempt,
-            request_summary={"writes": [list(w) for w in writes]} if writes else None,
-        )
-        return self._emit(
-            RecordOutcome(
-                self.pipeline.id,
-                change.entity,
-                change.external_id,
-                change.version,
-                state,
-                writes=writes,
-                reason=reason or (error.message if error else None),
-                record_id=record.id,
+        batch.transitions.append(
+            Transition(
+                record, state, started, version=change.version, error=error, reason=reason,
+                next_attempt_at=next_attempt,
+                request_summary={"writes": [list(w) for w in writes]} if writes else None,
             )
+        )  # fmt: skip
+        return RecordOutcome(
+            self.pipeline.id,
+            change.entity,
+            change.external_id,
+            change.version,
+            state,
+            writes=writes,
+            reason=reason or (error.message if error else None),
+            record_id=record.id,
         )
 
     def _emit(self, outcome: RecordOutcome) -> RecordOutcome:
@@ -304,7 +403,7 @@ class PipelineRunner:
         return outcome
 
     @staticmethod
-    def _next_attempt(record: SyncRecord, error: SyncError | None) -> datetime:
+    def _next_attempt(record: RecordRow, error: SyncError | None) -> datetime:
         if isinstance(error, RateLimited) and error.retry_after is not None:
             return utcnow() + timedelta(seconds=error.retry_after)
         backoff = min(RETRY_BASE * (2 ** min(record.attempt_count, 12)), RETRY_CAP)
@@ -315,7 +414,13 @@ class PipelineRunner:
     # ----------------------------------------------------------------- daily summary
 
     async def _summarize(
-        self, order: Order, change: Change, record: SyncRecord, started: datetime, dry_run: bool
+        self,
+        order: Order,
+        change: Change,
+        record: RecordRow,
+        step: Callable[..., RecordOutcome],
+        dry_run: bool,
+        batch: Batch,
     ) -> RecordOutcome:
         """daily_summary: store the order's contribution to its day; posting waits for the day."""
         reason = self.runtime.skip_reason(order)
@@ -326,7 +431,7 @@ class PipelineRunner:
                 f"order {order.number} has a status the connector does not know; not summarized"
             )
         if reason is not None:
-            return await self._finish(record, change, RecordState.SKIPPED, started, reason=reason)
+            return step(RecordState.SKIPPED, reason=reason)
         trace: list[Any] = []
         withdrawn = order.status is OrderStatus.DELETED or order.is_cancelled
         contrib = (
@@ -335,21 +440,17 @@ class PipelineRunner:
             else summary.contribution(order, self.runtime, trace)
         )
         if dry_run:
-            return self._emit(
-                RecordOutcome(self.pipeline.id, change.entity, change.external_id, change.version,
-                              RecordState.PENDING, reason=f"summary contribution {contrib}",
-                              record_id=record.id)
+            return RecordOutcome(
+                self.pipeline.id, change.entity, change.external_id, change.version,
+                RecordState.PENDING, reason=f"summary contribution {contrib}",
+                record_id=record.id,
             )  # fmt: skip
         bucket = f"{contrib['day']}|{contrib['currency']}"
-        binding = self.journal.make_binding(
-            "order", order.source.external_id, "summary", bucket, contrib
+        batch.add_binding(
+            self.journal.binding_row("order", order.source.external_id, "summary", bucket, contrib)
         )
-        await self._db(self.journal.bind, binding)
-        return await self._finish(
-            record,
-            change,
+        return step(
             RecordState.PENDING,
-            started,
             reason=f"in the daily summary of {contrib['day']} {contrib['currency']} "
             "(posted once the day closes)",
         )
@@ -378,8 +479,7 @@ class PipelineRunner:
             sales = summary.add(b.snapshot["sales"] for b in group)
             total = sum((Decimal(b.snapshot["total"]) for b in group), Decimal(0))
             posted += [bucket] * await self._post_bucket(bucket, "sales", sales, total)
-            for b in group:
-                await self._db(self._mark_summarized, b.external_id, bucket)
+            await self._db(self._mark_summarized, [b.external_id for b in group], bucket)
         for bucket, pairs in sorted(refund_days.items()):
             if date.fromisoformat(bucket.split("|")[0]) >= today:
                 continue
@@ -474,27 +574,46 @@ class PipelineRunner:
             )
             return list(session.exec(stmt))
 
-    def _mark_summarized(self, external_id: str, bucket: str) -> None:
-        record = self.journal.record("order", external_id)
-        if record.state == RecordState.PENDING.value and record.id is not None:
-            self.journal.transition(
-                record.id,
-                RecordState.SYNCED,
-                started_at=utcnow(),
-                version=record.source_version,
-                reason=f"posted in the daily summary of {' '.join(bucket.split('|')[:2])}",
+    def _mark_summarized(self, external_ids: list[str], bucket: str) -> None:
+        """The day's summary is posted: its pending orders are synced (one transaction)."""
+        now, day = utcnow(), " ".join(bucket.split("|")[:2])
+        records = self.journal.open_records("order", external_ids)
+        self.journal.commit(
+            Batch(
+                transitions=[
+                    Transition(
+                        r,
+                        RecordState.SYNCED,
+                        now,
+                        version=r.source_version,
+                        reason=f"posted in the daily summary of {day}",
+                    )
+                    for r in records.values()
+                    if r.state == RecordState.PENDING.value
+                ]
             )
+        )
 
     # ----------------------------------------------------------------- prior state
 
-    def _prior(self, order: Order) -> PriorState:
-        found = self.journal.bindings_of(
+    def _posted_for(self, orders: list[Order]) -> list[CrossReference]:
+        """What was posted before for a unit's orders, their payments and refunds (one query)."""
+        return self.journal.bindings_of(
             {
-                "order": [order.source.external_id],
-                "payment": [p.external_id for p in order.payments],
-                "refund": [r.source.external_id for r in order.refunds],
+                "order": [o.source.external_id for o in orders],
+                "payment": [p.external_id for o in orders for p in o.payments],
+                "refund": [r.source.external_id for o in orders for r in o.refunds],
             }
         )
+
+    @staticmethod
+    def _prior(order: Order, posted: list[CrossReference]) -> PriorState:
+        mine = {
+            ("order", order.source.external_id),
+            *(("payment", p.external_id) for p in order.payments),
+            *(("refund", r.source.external_id) for r in order.refunds),
+        }
+        found = [b for b in posted if (b.entity, b.external_id) in mine]
         docs = {b.target_kind: b for b in found if b.entity == "order"}
         document = None
         for kind in ("invoice", "sales_receipt"):
@@ -566,7 +685,7 @@ class PipelineRunner:
 
     # ----------------------------------------------------------------- re-runs
 
-    async def refetch(self, record: SyncRecord, *, force: bool = True) -> RecordOutcome:
+    async def refetch(self, record: RecordRow | SyncRecord, *, force: bool = True) -> RecordOutcome:
         """Read the record again from the source and process it (retries, replays, webhooks)."""
         entity = EntityType(record.entity)
         try:
@@ -608,8 +727,12 @@ class PipelineRunner:
     def lease(self) -> Any:
         return _Lease(self)
 
-    async def _renew(self) -> None:
+    async def _renew(self, every: timedelta | None = None) -> None:
+        """Extend the lease (``every``: only when that long has passed since the last time)."""
+        if every is not None and time.monotonic() - self._renewed < every.total_seconds():
+            return
         await self._db(self.store.acquire_lease, self._lease_name, self.holder, LEASE_TTL)
+        self._renewed = time.monotonic()
 
     @property
     def _lease_name(self) -> str:
