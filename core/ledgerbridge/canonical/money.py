@@ -8,6 +8,7 @@ this point has already lost cents somewhere upstream (a JSON parser without
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -27,6 +28,8 @@ def minor_units(currency: str) -> int:
 
 def _exact_decimal(value: Any) -> Any:
     """Accept Decimal, int and numeric strings; refuse float and bool."""
+    if type(value) is Decimal:  # the usual case, first
+        return value
     if isinstance(value, bool):
         raise ValueError("a boolean is not an amount")
     if isinstance(value, float):
@@ -61,7 +64,9 @@ class Money(BaseModel):
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(amount=Decimal(0), currency=currency)
+        if type(currency) is str:
+            return _zero(cls, currency)
+        return cls(amount=Decimal(0), currency=currency)  # not a plain str: checked each time
 
     @classmethod
     def of(cls, amount: Decimal | int | str, currency: str) -> Money:
@@ -99,6 +104,12 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+@lru_cache(maxsize=256)
+def _zero(cls: type[Money], currency: str) -> Money:
+    """Zero in ``currency``, built once: totals start from it (a Money is frozen, so shared)."""
+    return cls(amount=Decimal(0), currency=currency)
 
 
 def total(amounts: Any, currency: str) -> Money:

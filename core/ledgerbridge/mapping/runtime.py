@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,9 @@ def tax_key(tax: TaxLine) -> str:
     return f"{tax.title} ({tax.rate})" if tax.rate is not None else tax.title
 
 
+_MAX_CACHED = 4096  # tax lookups (per runtime) and links (shared) kept for the next order
+
+
 def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -82,6 +86,13 @@ def _to_date(value: Any, what: str, zone: tzinfo | None = None) -> date:
         except ValueError:
             pass
     raise ValidationFailed(f"{what} must give a date or a datetime, got {value!r}")
+
+
+@lru_cache(maxsize=_MAX_CACHED)
+def _link(key: str, target_id: str | None = None) -> Link:
+    """A Link, built once per key: the same contact and items recur on order after order
+    (a Link is frozen, so drafts can share one)."""
+    return Link(key=key, target_id=target_id)
 
 
 def _text(value: Any) -> str | None:
@@ -107,6 +118,12 @@ class MappingRuntime:
         self._taxes_by_name: dict[str, TaxEntry] = {
             entry.label: entry for entry in mapping.lookups.taxes.entries
         }
+        # The mapping does not change once loaded: what is derived from it is kept.
+        self._tax_titles: list[tuple[TaxEntry, str | None]] = [
+            (entry, None if entry.title is None else _norm(entry.title))
+            for entry in mapping.lookups.taxes.entries
+        ]
+        self._tax_entries: dict[tuple[str, Decimal | None], TaxEntry | None] = {}
 
     # ------------------------------------------------------------------ policy & filters
 
@@ -192,11 +209,11 @@ class MappingRuntime:
         customer = order.customer
         if customer is not None and not customer.is_guest:
             ref = customer.source
-            return Link(key=f"contact:{ref.platform}:{ref.store}:{ref.external_id}")
+            return _link(f"contact:{ref.platform}:{ref.store}:{ref.external_id}")
         email = self._order_email(order)
         if email and self.mapping.contact.guests == "per_email":
-            return Link(key=f"contact:email:{email}")
-        return Link(key=f"contact:walkin:{order.currency}")
+            return _link(f"contact:email:{email}")
+        return _link(f"contact:walkin:{order.currency}")
 
     def contact_match_keys(self, order: Order) -> list[tuple[str, str]]:
         """Business keys to find the contact by, in the mapping's order."""
@@ -259,12 +276,27 @@ class MappingRuntime:
     # ------------------------------------------------------------------ taxes
 
     def _tax_entry(self, tax: TaxLine) -> TaxEntry | None:
+        """The entry a source tax maps to; found once per title and rate, then remembered."""
+        rate = tax.rate
+        if rate is not None and rate.is_nan():  # a NaN equals nothing, not even as a dict key
+            return self._find_tax_entry(tax.title, rate)
+        key = (tax.title, rate)
+        try:
+            return self._tax_entries[key]
+        except KeyError:
+            pass
+        entry = self._find_tax_entry(tax.title, rate)
+        if len(self._tax_entries) < _MAX_CACHED:
+            self._tax_entries[key] = entry
+        return entry
+
+    def _find_tax_entry(self, title: str, rate: Decimal | None) -> TaxEntry | None:
         table = self.mapping.lookups.taxes
-        title = _norm(tax.title)
+        wanted = _norm(title)
         by_both = by_title = by_rate = None
-        for entry in table.entries:
-            title_ok = entry.title is not None and _norm(entry.title) == title
-            rate_ok = entry.rate is not None and tax.rate is not None and entry.rate == tax.rate
+        for entry, entry_title in self._tax_titles:
+            title_ok = entry_title is not None and entry_title == wanted
+            rate_ok = entry.rate is not None and rate is not None and entry.rate == rate
             if table.match_by == "title":
                 if title_ok and by_title is None:
                     by_title = entry
@@ -349,10 +381,10 @@ class MappingRuntime:
 
     def _item_link(self, order: Order, line: OrderLine, rule: LineRule | None) -> Link | None:
         if rule is not None and rule.item_id is not None:
-            return Link(key=f"item:id:{rule.item_id}", target_id=rule.item_id)
+            return _link(f"item:id:{rule.item_id}", rule.item_id)
         rules = self.mapping.lines
         if rules.match_items_by == "sku" and line.sku:
-            return Link(key=f"item:sku:{line.sku}")
+            return _link(f"item:sku:{line.sku}")
         if rules.without_sku == "needs_mapping" and (rule is None or rule.account_id is None):
             raise NeedsMapping(
                 f"order {order.number}: line {line.line_id} ({line.title!r}) has no SKU and "
@@ -426,7 +458,7 @@ class MappingRuntime:
 
     def _shipping_item(self) -> Link | None:
         item_id = self.mapping.shipping.item_id
-        return None if item_id is None else Link(key=f"item:id:{item_id}", target_id=item_id)
+        return None if item_id is None else _link(f"item:id:{item_id}", item_id)
 
     def _shipping_tax(
         self, taxes: Sequence[TaxLine], subject: str, order: Order, trace: list[LookupHit]
@@ -659,10 +691,10 @@ class MappingRuntime:
             title = rl.title or (original.title if original else None) or "Refund"
             item: Link | None = None
             if rule is not None and rule.item_id is not None:
-                item = Link(key=f"item:id:{rule.item_id}", target_id=rule.item_id)
+                item = _link(f"item:id:{rule.item_id}", rule.item_id)
             elif self.mapping.lines.match_items_by == "sku":
                 sku = rl.sku or (original.sku if original else None)
-                item = Link(key=f"item:sku:{sku}") if sku else None
+                item = _link(f"item:sku:{sku}") if sku else None
             lines.append(
                 DocumentLine(
                     description=title if quantity == rl.quantity else f"{rl.quantity} x {title}",
