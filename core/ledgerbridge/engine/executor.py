@@ -101,9 +101,10 @@ class Executor:
         self.trust_intents = False
         self._contacts: dict[str, str] = {}
         self._items: dict[str, str] = {}
-        self._unbound: set[tuple[str, str]] = (
-            set()
-        )  # (entity, external) the store has no binding of
+        # (entity, external) of master data the store has no binding of (see ``_prime``)
+        self._unbound: set[tuple[str, str]] = set()
+        # Resolved contact and item links, shared by every draft that names them.
+        self._links: dict[tuple[str, str], Link] = {}
 
     _db = staticmethod(off_loop)
 
@@ -183,11 +184,12 @@ class Executor:
         links: dict[str, str] = {}
         if plan.writes:
             if plan.contact is not None:
-                links[plan.contact.link.key] = await self.resolve_contact(
-                    plan.contact, plan.contact_keys, batch
-                )
+                key = plan.contact.link.key
+                links[key] = await self.resolve_contact(plan.contact, plan.contact_keys, batch)
+                self._share(key, links[key])
             for item in plan.items:
                 links[item.link.key] = await self.resolve_item(item, batch)
+                self._share(item.link.key, links[item.link.key])
         done: list[tuple[PlannedWrite, str]] = []
         for index, (write, key, scope) in enumerate(writes):
             progress.index, progress.sent = index, False
@@ -202,6 +204,10 @@ class Executor:
         return done
 
     # ----------------------------------------------------------------- dependencies
+
+    def _share(self, key: str, target_id: str) -> None:
+        if (key, target_id) not in self._links:
+            self._links[(key, target_id)] = Link(key=key, target_id=target_id)
 
     async def _prime(self, plans: Any) -> None:
         """Fill the run's caches with the bound contacts and items of a unit (one query)."""
@@ -314,7 +320,7 @@ class Executor:
         if existing is not None and existing.status in ("done", "adopted"):
             self._learn(write, links, existing.target_id)
             return "already_done"
-        draft = _resolve(write.draft, links)
+        draft = _resolve(write.draft, links, self._links)
         source_id = plan.order_key.rsplit(":", 1)[-1]
         version = plan.version
 
@@ -620,8 +626,11 @@ def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(fields, default=str)))
 
 
-def _resolve(draft: Draft | None, links: dict[str, str]) -> Draft | None:
-    """Fill every link of a draft with the target id resolved so far."""
+def _resolve(
+    draft: Draft | None, links: dict[str, str], shared: dict[tuple[str, str], Link]
+) -> Draft | None:
+    """Fill every link of a draft with the target id resolved so far (copies only what
+    changes). ``shared``: resolved contact and item links, reused from order to order."""
     if draft is None:
         return None
 
@@ -629,11 +638,15 @@ def _resolve(draft: Draft | None, links: dict[str, str]) -> Draft | None:
         if link is None or link.target_id is not None:
             return link
         target_id = links.get(link.key)
-        return link.resolved(target_id) if target_id else link
+        if not target_id:
+            return link
+        return shared.get((link.key, target_id)) or link.resolved(target_id)
 
     if isinstance(draft, DocumentDraft):
         lines = tuple(
-            line.model_copy(update={"item": fill(line.item)}) if line.item else line
+            line.model_copy(update={"item": item})
+            if line.item is not None and (item := fill(line.item)) is not line.item
+            else line
             for line in draft.lines
         )
         return draft.model_copy(

@@ -172,12 +172,12 @@ def credit_note_link(order: Order, refund_id: str, target_id: str | None = None)
 # Hints about the rest of a plan, not document content: left out of fingerprints, so a
 # hint never makes a posted document look changed (nor changes the fingerprints stored
 # before the hint existed).
-_HINTS = frozenset({"settled_in_plan"})
+_HINTS = {"settled_in_plan"}
 
 
 def fingerprint(draft: DocumentDraft) -> str:
     """A hash of what we write for a document: equal hashes mean no update is needed."""
-    return hashlib.sha256(draft.model_dump_json(exclude=set(_HINTS)).encode()).hexdigest()[:32]
+    return hashlib.sha256(draft.model_dump_json(exclude=_HINTS).encode()).hexdigest()[:32]
 
 
 def plan_order(
@@ -208,7 +208,8 @@ def plan_order(
             platform=order.source.platform,
         )
 
-    unpaid = order.amount_received.is_zero()
+    received = order.amount_received.amount
+    unpaid = received == 0
     withdrawn = order.status is OrderStatus.DELETED or order.is_cancelled
     if prior.document is None and withdrawn and unpaid:
         plan.skipped = f"order {order.number} was cancelled before it was posted; nothing to post"
@@ -220,11 +221,13 @@ def plan_order(
     plan.items = runtime.items(order, trace)
 
     doc = prior.document
-    kind = _document_kind(order, policy, doc)
+    kind = _document_kind(order, policy, doc, received)
     doc_link = document_link(order, doc.target_id if doc else None)
 
+    created: int | None = None  # index of the create write, if any
     if doc is None:
         draft = runtime.document(order, kind, trace)
+        created = len(plan.writes)
         plan.writes.append(
             PlannedWrite(
                 Operation.CREATE_DOCUMENT,
@@ -278,21 +281,21 @@ def plan_order(
 
     if kind is DocumentKind.INVOICE:
         _plan_payments(plan, order, runtime, prior, doc_link)
-        _hint_settled(plan, doc_link)
-    _plan_refunds(plan, order, runtime, prior, doc_link, kind)
+        if created is not None:
+            _hint_settled(plan, created, doc_link)
+    if order.refunds:
+        _plan_refunds(plan, order, runtime, prior, doc_link, kind, received)
     return plan
 
 
-def _document_kind(order: Order, policy: str, posted: PostedDocument | None) -> DocumentKind:
+def _document_kind(
+    order: Order, policy: str, posted: PostedDocument | None, received: Decimal
+) -> DocumentKind:
     if posted is not None:
         return DocumentKind(posted.kind)
-    if policy == "sales_receipt" and _paid_in_full(order):
+    if policy == "sales_receipt" and received >= order.totals.total.amount > 0:
         return DocumentKind.SALES_RECEIPT
     return DocumentKind.INVOICE
-
-
-def _paid_in_full(order: Order) -> bool:
-    return order.amount_received.amount >= order.totals.total.amount > 0
 
 
 def _plan_payments(
@@ -315,23 +318,14 @@ def _plan_payments(
         )
 
 
-def _hint_settled(plan: Plan, doc_link: Link) -> None:
-    """Mark a new invoice ``settled_in_plan`` when this plan's payments cover its total.
+def _hint_settled(plan: Plan, index: int, doc_link: Link) -> None:
+    """Mark the new invoice (``plan.writes[index]``) ``settled_in_plan`` when this plan's
+    payments cover its total.
 
     The payments are the ``RECORD_PAYMENT`` writes that follow the create in the same plan;
     only the amounts they apply to this very document count (an advance does not).
     """
-    create = next(
-        (
-            (i, w)
-            for i, w in enumerate(plan.writes)
-            if w.operation is Operation.CREATE_DOCUMENT and w.produces == doc_link
-        ),
-        None,
-    )
-    if create is None:
-        return
-    index, write = create
+    write = plan.writes[index]
     if not isinstance(write.draft, DocumentDraft) or write.expected_total is None:
         return
     applied = sum(
@@ -356,10 +350,11 @@ def _plan_refunds(
     prior: PriorState,
     doc_link: Link,
     kind: DocumentKind,
+    received: Decimal,
 ) -> None:
     applied_before = sum(prior.applications.values(), Decimal(0))
     open_balance = (
-        order.totals.total.amount - order.amount_received.amount - applied_before
+        order.totals.total.amount - received - applied_before
         if kind is DocumentKind.INVOICE
         else Decimal(0)
     )

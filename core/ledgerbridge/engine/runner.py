@@ -303,7 +303,10 @@ class PipelineRunner:
                 todo.append((index, change, record))
 
         orders = [c.record for _, c, _ in todo if isinstance(c.record, Order) and not c.deleted]
-        posted = await self._db(self._posted_for, orders) if orders and not self.summarizing else []
+        posted: dict[tuple[str, str], list[Any]] = {}
+        if orders and not self.summarizing:
+            for b in await self._db(self._posted_for, orders):
+                posted.setdefault((b.entity, b.external_id), []).append(b)
         planned: list[tuple[int, Change, RecordRow, Plan, datetime]] = []
         for index, change, record in todo:
             started = utcnow()
@@ -562,8 +565,6 @@ class PipelineRunner:
     def _summary_bindings(self) -> list[Any]:
         from sqlmodel import select
 
-        from ..store import CrossReference
-
         s = self.journal.scope
         with self.store.session() as session:
             stmt = select(CrossReference).where(
@@ -596,7 +597,7 @@ class PipelineRunner:
 
     # ----------------------------------------------------------------- prior state
 
-    def _posted_for(self, orders: list[Order]) -> list[CrossReference]:
+    def _posted_for(self, orders: list[Order]) -> list[Any]:
         """What was posted before for a unit's orders, their payments and refunds (one query)."""
         return self.journal.bindings_of(
             {
@@ -607,13 +608,14 @@ class PipelineRunner:
         )
 
     @staticmethod
-    def _prior(order: Order, posted: list[CrossReference]) -> PriorState:
-        mine = {
+    def _prior(order: Order, posted: dict[tuple[str, str], list[Any]]) -> PriorState:
+        """What was posted before for ``order`` (``posted``: the unit's bindings by record)."""
+        mine = [
             ("order", order.source.external_id),
             *(("payment", p.external_id) for p in order.payments),
             *(("refund", r.source.external_id) for r in order.refunds),
-        }
-        found = [b for b in posted if (b.entity, b.external_id) in mine]
+        ]
+        found = [b for key in mine for b in posted.get(key, ())]
         docs = {b.target_kind: b for b in found if b.entity == "order"}
         document = None
         for kind in ("invoice", "sales_receipt"):
