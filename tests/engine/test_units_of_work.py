@@ -215,3 +215,42 @@ def test_a_lost_store_does_not_duplicate_documents(tmp_path: Path) -> None:
         assert report.states["synced"] == len(before)
         assert invoices_by_reference(h) == before
         assert {k: len(h.documents(k)) for k in counts} == counts
+
+
+def test_a_stop_inside_a_unit_closes_the_unsent_intents_and_keeps_the_checkpoint(
+    tmp_path: Path,
+) -> None:
+    """``ledgerbridge run`` stops between records: the rest of the unit was never sent, so
+    its intents close as ``not_sent`` (no look-up needed later) and the page is read again."""
+    context, box = _recorded(tmp_path, orders=8)
+    with context as h:
+        engine = h.engine()
+        outcomes: list[Any] = []
+
+        async def main() -> Any:
+            async with engine:
+                await engine.prepare()
+                runner = engine.runner("pipe")
+                runner.unit_size = 8
+                runner.on_record = outcomes.append
+                runner.stopping_when(lambda: box["r"].count("POST", "/books/v3/invoices") >= 3)
+                return await runner.run()
+
+        report = anyio.run(main)
+        assert report.checkpoints == {}  # the page was cut short: read again next time
+        store = h.store()
+        with store.session() as s:
+            intents = s.exec(select(WriteIntent)).all()
+        statuses = Counter(i.status for i in intents)
+        assert statuses["pending"] == 0 and statuses["not_sent"] > 0
+        assert sum(1 for o in outcomes if o.state is not None) == 3
+
+        calls_before = len(box["r"].calls)
+        report, _ = sync(h)
+        assert all(n == 1 for n in invoices_by_reference(h).values())
+        with store.session() as s:
+            statuses = Counter(i.status for i in s.exec(select(WriteIntent)).all())
+        assert statuses["not_sent"] == 0 and statuses["pending"] == 0
+        # Nothing to adopt: a not_sent intent is known not to have reached Zoho.
+        assert statuses["adopted"] == 0
+        assert len(box["r"].calls) > calls_before

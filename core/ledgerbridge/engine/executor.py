@@ -96,7 +96,7 @@ class Executor:
         self.source_wins = source_wins
         self.on_write = on_write
         # Set by the runner when the store's intents can vouch for absence (see
-        # ``PipelineRunner.trust_intents``): a write with no intent was never attempted,
+        # ``PipelineRunner._decide_trust``): a write with no intent was never attempted,
         # so the target may skip its own search before creating.
         self.trust_intents = False
         self._contacts: dict[str, str] = {}
