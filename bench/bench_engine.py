@@ -200,7 +200,9 @@ def memory() -> list[Figure]:
     full = os.environ.get("LEDGERBRIDGE_BENCH_FULL")
     small, large = (10_000, 100_000) if full else (1_000, 10_000)
     peaks = {}
-    for n in (small, large):
+    # A warm-up run first: one-time allocations (lazy imports, compiled statements and
+    # templates) would otherwise count against the first size only.
+    for n in (200, small, large):
         with tempfile.TemporaryDirectory() as tmp:
             runner = runner_for(Path(tmp), MemorySource(n), MemoryTarget())
             tracemalloc.start()
