@@ -22,7 +22,9 @@ from ..yamlfile import YamlDocument, load_yaml
 from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
 
 DEFAULT_CONFIG = "ledgerbridge.yaml"
-MAPPINGS_DIR = Path(__file__).resolve().parents[3] / "mappings"
+# The shipped presets: the repository's mappings/ through the package's presets link in a
+# checkout, the copied files in an installed wheel.
+MAPPINGS_DIR = (Path(__file__).parents[1] / "presets").resolve()
 
 
 @dataclass(frozen=True)
