@@ -376,6 +376,15 @@ class ZohoBooksTarget(Target):
             else:
                 row = result[spec.key]
                 ref, status = self._ref_for(draft.kind, row), row.get("status")
+        return await self._issue(ref, status, draft)
+
+    async def adopt_document(self, found: TargetDocument, draft: DocumentDraft) -> TargetRef:
+        """A document the engine adopts after a crash: an invoice still a draft is marked
+        sent as ``create_document`` would have (the crash may have come between the two)."""
+        return await self._issue(found.ref, found.status, draft)
+
+    async def _issue(self, ref: TargetRef, status: str | None, draft: DocumentDraft) -> TargetRef:
+        """Take a new or adopted invoice out of draft when ``mark_invoices_sent`` says so."""
         if (
             draft.kind is DocumentKind.INVOICE
             and status in (None, "draft")
@@ -383,17 +392,6 @@ class ZohoBooksTarget(Target):
         ):
             await self.client.call("POST", f"/invoices/{ref.target_id}/status/sent")
         return ref
-
-    async def adopt_document(self, found: TargetDocument, draft: DocumentDraft) -> TargetRef:
-        """A document the engine adopts after a crash: an invoice still a draft is marked
-        sent as ``create_document`` would have (the crash may have come between the two)."""
-        if (
-            draft.kind is DocumentKind.INVOICE
-            and found.status in (None, "draft")
-            and self._mark_sent(draft)
-        ):
-            await self.client.call("POST", f"/invoices/{found.ref.target_id}/status/sent")
-        return found.ref
 
     def _mark_sent(self, draft: DocumentDraft) -> bool:
         """Whether a new invoice needs ``POST /invoices/{id}/status/sent``.

@@ -111,10 +111,11 @@ class InstantClock:
 
 class InterceptWrite:
     """ASGI wrapper around an emulator: act right after a matching write is processed,
-    before its response leaves (kill the client, or drop the response)."""
+    before its response leaves (kill the client, or drop the response) -- or, with
+    ``before``, instead of processing it (the action answers)."""
 
-    def __init__(self, app: Any, path_suffix: str, action: Any) -> None:
-        self.app, self.path_suffix, self.action = app, path_suffix, action
+    def __init__(self, app: Any, path_suffix: str, action: Any, *, before: bool = False) -> None:
+        self.app, self.path_suffix, self.action, self.before = app, path_suffix, action, before
         self.armed = True
         self.outage = False  # while set, look-ups on the same path answer 503
         self.emulator = getattr(app, "emulator", None)
@@ -138,6 +139,9 @@ class InterceptWrite:
             await self.app(scope, receive, send)
             return
         self.armed = False
+        if self.before:
+            await self.action(send)
+            return
 
         async def swallow(message: Any) -> None:
             return None

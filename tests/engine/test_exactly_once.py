@@ -78,6 +78,29 @@ def test_a_run_posts_every_order_once_with_totals_to_the_cent_and_a_rerun_writes
         assert {k: len(getattr(h.org, k)) for k in before} == before
 
 
+def take_over_lease(store) -> None:
+    """The dead worker's lease blocks until it expires; take it over explicitly."""
+    with store.session() as s:
+        for lease in s.exec(select(Lease)).all():
+            s.delete(lease)
+
+
+def killed_then_restarted(h, secret_key: str, worker: dict[str, int], between) -> None:
+    """A real ``ledgerbridge sync`` the emulator SIGKILLs (``worker["pid"]``); ``between``
+    inspects the store after the kill; then the lease is taken over and a second sync runs."""
+    cmd = [sys.executable, "-m", "ledgerbridge", "sync", "-c", str(h.config_path)]
+    env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key}
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    worker["pid"] = first.pid
+    first.wait(timeout=120)
+    assert first.returncode == -signal.SIGKILL
+    between()
+    take_over_lease(h.store())
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert all(n == 1 for n in invoices_by_reference(h).values())
+
+
 def test_sigkill_between_remote_write_and_local_commit_leaves_one_document(
     tmp_path: Path, secret_key: str
 ):
@@ -91,79 +114,50 @@ def test_sigkill_between_remote_write_and_local_commit_leaves_one_document(
         return InterceptWrite(app, "/invoices", kill_worker)
 
     with woocommerce_to_zoho(tmp_path, orders=6, wrap_zoho=wrap) as h:
-        cmd = [sys.executable, "-m", "ledgerbridge", "sync", "-c", str(h.config_path)]
-        env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key}
-        first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        worker["pid"] = first.pid
-        first.wait(timeout=120)
-        assert first.returncode == -signal.SIGKILL
         store = h.store()
-        with store.session() as s:
-            pending = s.exec(select(WriteIntent).where(WriteIntent.status == "pending")).all()
-        # The unit's intents were recorded before its first call: the invoice whose response
-        # never arrived, and the writes after it that were never sent (the kill came first).
-        assert pending and pending[0].operation == "create_document"
-        assert len({i.record_id for i in pending}) == 1  # the unit was this one record
-        written_before_crash = len(h.org.invoices)
+        before: dict[str, int] = {}
 
-        # Restart: the lease of the dead worker blocks until it expires; take it over explicitly.
-        with store.session() as s:
-            for lease in s.exec(select(Lease)).all():
-                s.delete(lease)
-        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-        assert second.returncode == 0, second.stderr
-        assert all(n == 1 for n in invoices_by_reference(h).values())
-        assert len(h.org.invoices) >= written_before_crash
+        def after_the_kill() -> None:
+            with store.session() as s:
+                pending = s.exec(select(WriteIntent).where(WriteIntent.status == "pending")).all()
+            # The unit's intents were recorded before its first call: the invoice whose
+            # response never arrived, and the writes after it never sent (the kill came first).
+            assert pending and pending[0].operation == "create_document"
+            assert len({i.record_id for i in pending}) == 1  # the unit was this one record
+            before["invoices"] = len(h.org.invoices)
+
+        killed_then_restarted(h, secret_key, worker, after_the_kill)
+        assert len(h.org.invoices) >= before["invoices"]
         with store.session() as s:
             statuses = Counter(i.status for i in s.exec(select(WriteIntent)).all())
         assert statuses["pending"] == 0 and statuses["adopted"] == 1
-
-
-class KillBefore:
-    """ASGI wrapper: the worker dies as its request for ``path_suffix`` arrives, before Zoho
-    acts on it (the crash falls between two calls of one write)."""
-
-    def __init__(self, app, path_suffix: str, pid: dict[str, int]) -> None:
-        self.app, self.path_suffix, self.pid = app, path_suffix, pid
-        self.emulator = getattr(app, "emulator", None)
-        self.armed = True
-
-    async def __call__(self, scope, receive, send):
-        if self.armed and scope.get("path", "").endswith(self.path_suffix):
-            self.armed = False
-            os.kill(self.pid["pid"], signal.SIGKILL)
-            await asyncio.sleep(0.2)
-            await send({"type": "http.response.start", "status": 503, "headers": []})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await self.app(scope, receive, send)
 
 
 def test_sigkill_between_create_and_mark_sent_leaves_no_draft(tmp_path: Path, secret_key: str):
     """An unpaid order's invoice is created (a draft) and the worker dies before marking it
     sent: on restart the engine adopts it and finishes it -- no draft left out of the ledger."""
     worker: dict[str, int] = {}
-    with woocommerce_to_zoho(
-        tmp_path, orders=12, wrap_zoho=lambda app: KillBefore(app, "/status/sent", worker)
-    ) as h:
-        cmd = [sys.executable, "-m", "ledgerbridge", "sync", "-c", str(h.config_path)]
-        env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key}
-        first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        worker["pid"] = first.pid
-        first.wait(timeout=120)
-        assert first.returncode == -signal.SIGKILL
-        drafts = [d for d in h.documents("invoices") if d["status"] == "draft"]
-        assert len(drafts) == 1
-        store = h.store()
-        with store.session() as s:
-            for lease in s.exec(select(Lease)).all():
-                s.delete(lease)
-        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-        assert second.returncode == 0, second.stderr
-        assert all(n == 1 for n in invoices_by_reference(h).values())
+
+    async def kill_before_it_is_marked(send):
+        os.kill(worker["pid"], signal.SIGKILL)
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    def wrap(app):
+        return InterceptWrite(app, "/status/sent", kill_before_it_is_marked, before=True)
+
+    with woocommerce_to_zoho(tmp_path, orders=12, wrap_zoho=wrap) as h:
+        drafts: list[dict] = []
+
+        def after_the_kill() -> None:
+            drafts.extend(d for d in h.documents("invoices") if d["status"] == "draft")
+            assert len(drafts) == 1
+
+        killed_then_restarted(h, secret_key, worker, after_the_kill)
         assert [d["status"] for d in h.documents("invoices") if d["status"] == "draft"] == []
         assert h.org.invoices[drafts[0]["invoice_id"]]["status"] == "sent"
-        with store.session() as s:
+        with h.store().session() as s:
             adopted = s.exec(select(WriteIntent).where(WriteIntent.status == "adopted")).all()
         assert [i.operation for i in adopted] == ["create_document"]
 

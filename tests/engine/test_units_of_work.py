@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from ledgerbridge.store import Lease, WriteIntent
+from ledgerbridge.store import WriteIntent
 
 from .harness import Harness, woocommerce_to_zoho
-from .test_exactly_once import invoices_by_reference, sync
+from .test_exactly_once import invoices_by_reference, sync, take_over_lease
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 
@@ -78,6 +78,17 @@ def _add_orders(h: Harness, total: int) -> list[str]:
     return [str(k) for k in more]
 
 
+async def run_in_units(engine: Any, unit_size: int, setup: Any = None) -> Any:
+    """One run of the pipeline, its first unit ``unit_size`` records (``setup(runner)`` first)."""
+    async with engine:
+        await engine.prepare()
+        runner = engine.runner("pipe")
+        runner.unit_size = unit_size
+        if setup is not None:
+            setup(runner)
+        return await runner.run()
+
+
 def _commits_for(tmp_path: Path, orders: int) -> int:
     """Store transactions of a first run over ``orders`` orders, the page as one unit."""
     tmp_path.mkdir()
@@ -86,15 +97,11 @@ def _commits_for(tmp_path: Path, orders: int) -> int:
         engine = h.engine()
         commits: list[int] = []
 
-        async def main() -> Any:
-            async with engine:
-                await engine.prepare()
-                runner = engine.runner("pipe")
-                runner.unit_size = 100  # the whole page is one unit
-                event.listen(runner.store.engine, "commit", lambda conn: commits.append(1))
-                return await runner.run()
+        def count_commits(runner: Any) -> None:
+            event.listen(runner.store.engine, "commit", lambda conn: commits.append(1))
 
-        report = anyio.run(main)
+        # The whole page is one unit.
+        report = anyio.run(run_in_units, engine, 100, count_commits)
         assert report.read >= orders - 2 and report.writes >= report.read  # a trashed one or so
         assert all(n == 1 for n in invoices_by_reference(h).values())
         return len(commits)
@@ -122,15 +129,7 @@ def test_a_run_cancelled_inside_a_unit_resumes_with_one_document_per_order(
 
         async def crash() -> None:
             async with anyio.create_task_group() as tg:
-
-                async def run() -> None:
-                    async with engine:
-                        await engine.prepare()
-                        runner = engine.runner("pipe")
-                        runner.unit_size = 8
-                        await runner.run()
-
-                tg.start_soon(run)
+                tg.start_soon(run_in_units, engine, 8)
                 await anyio.to_thread.run_sync(recorder.held.wait, 30)
                 tg.cancel_scope.cancel()  # the worker dies mid-unit
 
@@ -139,8 +138,7 @@ def test_a_run_cancelled_inside_a_unit_resumes_with_one_document_per_order(
         store = h.store()
         with store.session() as s:
             pending = s.exec(select(WriteIntent).where(WriteIntent.status == "pending")).all()
-            for lease in s.exec(select(Lease)).all():
-                s.delete(lease)  # the dead worker's lease
+        take_over_lease(store)
         assert len({i.record_id for i in pending}) > 3  # the unit spanned several records
         written_before = Counter(invoices_by_reference(h))
         assert sum(written_before.values()) == 3
@@ -227,16 +225,11 @@ def test_a_stop_inside_a_unit_closes_the_unsent_intents_and_keeps_the_checkpoint
         engine = h.engine()
         outcomes: list[Any] = []
 
-        async def main() -> Any:
-            async with engine:
-                await engine.prepare()
-                runner = engine.runner("pipe")
-                runner.unit_size = 8
-                runner.on_record = outcomes.append
-                runner.stopping_when(lambda: box["r"].count("POST", "/books/v3/invoices") >= 3)
-                return await runner.run()
+        def stop_after_three_invoices(runner: Any) -> None:
+            runner.on_record = outcomes.append
+            runner.stopping_when(lambda: box["r"].count("POST", "/books/v3/invoices") >= 3)
 
-        report = anyio.run(main)
+        report = anyio.run(run_in_units, engine, 8, stop_after_three_invoices)
         assert report.checkpoints == {}  # the page was cut short: read again next time
         store = h.store()
         with store.session() as s:

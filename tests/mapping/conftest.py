@@ -97,3 +97,32 @@ def two_rate_order(**overrides: Any) -> Order:
     }
     data.update(overrides)
     return Order.model_validate(data)
+
+
+def book_refund(money_back: bool = True, **extra: Any) -> dict[str, Any]:
+    """A refund of ``two_rate_order``'s book and its shipping: 30.00 + 2.10 + 5.00 + 0.50 = 37.60,
+    paid back by card unless ``money_back`` is false (store credit)."""
+    transactions = [
+        {
+            "external_id": "RT1",
+            "kind": "refund",
+            "status": "success",
+            "amount": m("37.60"),
+            "gateway": "shopify_payments",
+        }
+    ]
+    return {
+        "source": {"platform": "shopify", "store": "acme", "external_id": "R7"},
+        "lines": [
+            {
+                "line_id": "L2",
+                "quantity": 1,
+                "subtotal": m("30.00"),
+                "taxes": [{"title": "VAT 7%", "rate": "0.07", "amount": m("2.10")}],
+            }
+        ],
+        "shipping": m("5.00"),
+        "shipping_taxes": [{"title": "VAT 10%", "rate": "0.10", "amount": m("0.50")}],
+        "transactions": transactions if money_back else [],
+        **extra,
+    }

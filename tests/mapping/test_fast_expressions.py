@@ -30,37 +30,9 @@ from ledgerbridge.mapping.expressions import (
 from ledgerbridge.mapping.runtime import MappingRuntime
 from tests.canonical_factory import m
 
-from .conftest import TENANT, two_rate_order
+from .conftest import TENANT, book_refund, two_rate_order
 
 # --------------------------------------------------------------------------- orders
-
-
-def _refund(money_back: bool = True) -> dict[str, Any]:
-    return {
-        "source": {"platform": "shopify", "store": "acme", "external_id": "R7"},
-        "reason": "damaged",
-        "lines": [
-            {
-                "line_id": "L2",
-                "quantity": 1,
-                "subtotal": m("30.00"),
-                "taxes": [{"title": "VAT 7%", "rate": "0.07", "amount": m("2.10")}],
-            }
-        ],
-        "shipping": m("5.00"),
-        "shipping_taxes": [{"title": "VAT 10%", "rate": "0.10", "amount": m("0.50")}],
-        "transactions": [
-            {
-                "external_id": "RT1",
-                "kind": "refund",
-                "status": "success",
-                "amount": m("37.60"),
-                "gateway": "shopify_payments",
-            }
-        ]
-        if money_back
-        else [],
-    }
 
 
 def _orders() -> list[Order]:
@@ -114,7 +86,7 @@ def _orders() -> list[Order]:
                         "reference": "ch_1",
                     }
                 ],
-                "refunds": [_refund()],
+                "refunds": [book_refund(reason="damaged")],
             }
         ),
     ]

@@ -12,7 +12,7 @@ from ledgerbridge.mapping import ExpressionFailed, LookupHit, load_mapping
 from ledgerbridge.plan import DocumentKind, Link
 from tests.canonical_factory import m, order_data
 
-from .conftest import TENANT, two_rate_order
+from .conftest import TENANT, book_refund, two_rate_order
 
 VAT10, VAT7 = "4600000000170940001", "4600000000170950001"
 SHIP_ITEM = "4600000000990010001"
@@ -257,30 +257,7 @@ def test_unknown_gateway_needs_mapping(tenant):
 
 
 def _refunded(order: Order, money_back: bool) -> Order:
-    refund = {
-        "source": {"platform": "shopify", "store": "acme", "external_id": "R7"},
-        "lines": [
-            {
-                "line_id": "L2",
-                "quantity": 1,
-                "subtotal": m("30.00"),
-                "taxes": [{"title": "VAT 7%", "rate": "0.07", "amount": m("2.10")}],
-            }
-        ],
-        "shipping": m("5.00"),
-        "shipping_taxes": [{"title": "VAT 10%", "rate": "0.10", "amount": m("0.50")}],
-        "transactions": [
-            {
-                "external_id": "RT1",
-                "kind": "refund",
-                "status": "success",
-                "amount": m("37.60"),
-                "gateway": "shopify_payments",
-            }
-        ]
-        if money_back
-        else [],
-    }
+    refund = book_refund(money_back)
     return Order.model_validate({**order.model_dump(), "refunds": [refund]})
 
 

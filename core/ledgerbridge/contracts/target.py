@@ -131,10 +131,8 @@ class Target(ABC):
     ) -> TargetRef:
         """Record money received, applied to ``draft.applied_to`` (none: an advance).
 
-        ``first_attempt``: True when the engine's write-ahead intents show this write was
-        never attempted before (no intent for its key, in a run the engine trusts): the
-        target may skip its own search-before-create. False: search first, as a second
-        line of defence. A payment whose outcome is unknown is looked up before any retry.
+        ``first_attempt`` as for ``create_document``: a payment whose outcome is unknown
+        is looked up before any retry.
         """
 
     async def find_payment(self, key: BusinessKey) -> TargetRef | None:

@@ -345,17 +345,12 @@ class Executor:
         except SyncError as exc:
             definite = isinstance(exc, DEFINITE_FAILURES)
             batch.audits.append(
-                self.journal.audit(
-                    record_id=record_id,
-                    source_id=source_id,
-                    source_version=version,
-                    idempotency_key=key,
-                    operation=write.operation.value,
+                self._audit_write(
+                    write, key, record_id, source_id, version,
                     outcome="failed" if definite else "unknown",
-                    duration_ms=int((time.perf_counter() - started) * 1000),
-                    details=exc.summary(),
+                    seconds=time.perf_counter() - started, details=exc.summary(),
                 )
-            )
+            )  # fmt: skip
             if definite:
                 batch.close(key, "failed")
             raise
@@ -363,6 +358,32 @@ class Executor:
                        time.perf_counter() - started, batch, known)  # fmt: skip
         self._learn(write, links, ref.target_id if ref else None)
         return "written"
+
+    def _audit_write(
+        self,
+        write: PlannedWrite,
+        key: str,
+        record_id: int | None,
+        source_id: str,
+        version: str | None,
+        *,
+        outcome: str,
+        seconds: float,
+        details: dict[str, Any],
+        target_id: str | None = None,
+    ) -> dict[str, Any]:
+        """The audit row of one remote write (or of its failed attempt)."""
+        return self.journal.audit(
+            record_id=record_id,
+            source_id=source_id,
+            source_version=version,
+            idempotency_key=key,
+            operation=write.operation.value,
+            target_id=target_id,
+            outcome=outcome,
+            duration_ms=int(seconds * 1000),
+            details=details,
+        )
 
     def _learn(self, write: PlannedWrite, links: dict[str, str], target_id: str | None) -> None:
         if write.produces is not None and target_id:
@@ -395,18 +416,12 @@ class Executor:
                 )
             )
         batch.audits.append(
-            self.journal.audit(
-                record_id=record_id,
-                source_id=source_id,
-                source_version=version,
-                idempotency_key=key,
-                operation=write.operation.value,
-                target_id=target_id,
-                outcome="adopted" if adopted else "ok",
-                duration_ms=int(seconds * 1000),
+            self._audit_write(
+                write, key, record_id, source_id, version,
+                outcome="adopted" if adopted else "ok", seconds=seconds, target_id=target_id,
                 details={"reason": write.reason, "number": ref.number if ref else None},
             )
-        )
+        )  # fmt: skip
         if self.on_write is not None:
             on_write, outcome = self.on_write, "adopted" if adopted else "written"
             batch.after_commit.append(lambda: on_write(write, outcome, target_id))

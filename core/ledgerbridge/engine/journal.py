@@ -223,17 +223,14 @@ class Journal:
         reason: str | None = None,
         next_attempt_at: datetime | None = None,
         request_summary: dict[str, Any] | None = None,
-    ) -> SyncRecord:
-        """Move one record to ``state`` outside a unit of work (conflict resolution, summaries)."""
+    ) -> None:
+        """Move one record to ``state`` outside a unit of work (conflict resolution)."""
         current = self.get(record_id)
         assert current is not None
         step = Transition(
             current, state, started_at, version, error, reason, next_attempt_at, request_summary
         )
         self.commit(Batch(transitions=[step]))
-        refreshed = self.get(record_id)
-        assert refreshed is not None
-        return refreshed
 
     def records(
         self, states: list[RecordState] | None = None, due_before: datetime | None = None

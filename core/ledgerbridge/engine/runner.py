@@ -20,8 +20,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import anyio.to_thread
-
 from ..canonical import EntityType, Order, OrderStatus
 from ..config import PipelineConfig
 from ..contracts.source import Change, ChangePage, Source
@@ -747,17 +745,15 @@ class _Lease:
 
     async def __aenter__(self) -> None:
         r = self.runner
-        taken = await anyio.to_thread.run_sync(
-            r.store.acquire_lease, r._lease_name, r.holder, LEASE_TTL
-        )
+        taken = await off_loop(r.store.acquire_lease, r._lease_name, r.holder, LEASE_TTL)
         if not taken:
-            holder = await anyio.to_thread.run_sync(r.store.lease_holder, r._lease_name)
+            holder = await off_loop(r.store.lease_holder, r._lease_name)
             who = f"{holder[0]} until {holder[1]:%H:%M:%S}" if holder else "another worker"
             raise PipelineBusy(f"pipeline {r.pipeline.id} is already running ({who})")
 
     async def __aexit__(self, *exc: object) -> None:
         r = self.runner
-        await anyio.to_thread.run_sync(r.store.release_lease, r._lease_name, r.holder)
+        await off_loop(r.store.release_lease, r._lease_name, r.holder)
 
 
 def _version_of(record: Any) -> str | None:
