@@ -34,6 +34,7 @@ from ..store import (
     SyncRecord,
     WriteIntent,
 )
+from ..store.bulk import BulkStatement
 from ..store.types import utcnow
 
 
@@ -52,9 +53,9 @@ class Scope:
     target_connection_id: str
 
 
-def _upsert(engine: Any, table: Any) -> Any:
+def _upsert_for(dialect: str, table: Any) -> Any:
     """INSERT ... ON CONFLICT for the store's dialect (SQLite and PostgreSQL share the syntax)."""
-    if engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table)
@@ -96,6 +97,65 @@ class RecordRow:
 _RECORD_ROW = [
     "id", "entity", "external_id", "state", "source_version", "synced_version", "attempt_count",
 ]  # fmt: skip
+# What a transition sets on its record.
+_RECORD_MOVE = [
+    "state", "source_version", "synced_version", "updated_at", "next_attempt_at", "reason",
+    "error_class", "error_code", "missing_key", "attempt_count", "retry_safe",
+]  # fmt: skip
+
+
+class _HotStatements:
+    """The statements a unit of work runs for many rows, built once per dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.open_records = BulkStatement(_upsert_for(dialect, _RECORDS).on_conflict_do_nothing())
+        begin = _upsert_for(dialect, _INTENTS)
+        # A key closed as ``failed``/``not_sent`` is about to be sent after all: pending
+        # again.  A completed one (done/adopted) never is.
+        self.begin_intents = BulkStatement(
+            begin.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "status": "pending",
+                    "completed_at": None,
+                    "record_id": begin.excluded.record_id,
+                },
+                where=(_INTENTS.c.status != "done") & (_INTENTS.c.status != "adopted"),
+            )
+        )
+        self.complete_intents = BulkStatement(
+            _INTENTS.update()
+            .where(_INTENTS.c.key == bindparam("k"))
+            .values(status=bindparam("s"), target_id=bindparam("t"), completed_at=bindparam("now"))
+        )
+        bind = _upsert_for(dialect, _XREFS)
+        self.bind = BulkStatement(
+            bind.on_conflict_do_update(
+                index_elements=_BINDING_KEY,
+                set_={
+                    "target_id": bind.excluded.target_id,
+                    "snapshot": bind.excluded.snapshot,
+                    "updated_at": bind.excluded.updated_at,
+                },
+            )
+        )
+        self.audit = BulkStatement(_AUDIT.insert())
+        self.move_records = BulkStatement(
+            _RECORDS.update()
+            .where(_RECORDS.c.id == bindparam("rid"))
+            .values({c: bindparam(c) for c in _RECORD_MOVE})
+        )
+        self.attempts = BulkStatement(_ATTEMPTS.insert())
+
+
+_HOT: dict[str, _HotStatements] = {}
+
+
+def _hot(engine: Any) -> _HotStatements:
+    name = engine.dialect.name
+    if name not in _HOT:
+        _HOT[name] = _HotStatements(name)
+    return _HOT[name]
 
 
 @dataclass(frozen=True)
@@ -163,6 +223,7 @@ class Journal:
     def __init__(self, store: Store, scope: Scope) -> None:
         self.store = store
         self.scope = scope
+        self._hot = _hot(store.engine)
 
     # ----------------------------------------------------------------- records
 
@@ -192,8 +253,8 @@ class Journal:
             missing = [i for i in wanted if i not in found]
             if missing:
                 now = utcnow()
-                conn.execute(
-                    _upsert(self.store.engine, _RECORDS).on_conflict_do_nothing(),
+                self._hot.open_records.execute(
+                    conn,
                     [
                         {
                             "tenant_id": self.scope.tenant_id,
@@ -277,17 +338,9 @@ class Journal:
         if not intents:
             return
         now = utcnow()
-        stmt = _upsert(self.store.engine, _INTENTS)
-        # A key closed as ``failed``/``not_sent`` is about to be sent after all: pending
-        # again.  A completed one (done/adopted) never is.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"status": "pending", "completed_at": None, "record_id": stmt.excluded.record_id},
-            where=(_INTENTS.c.status != "done") & (_INTENTS.c.status != "adopted"),
-        )
         with self.store.engine.begin() as conn:
-            conn.execute(
-                stmt,
+            self._hot.begin_intents.execute(
+                conn,
                 [
                     {
                         "key": key,
@@ -309,11 +362,12 @@ class Journal:
             now = utcnow()
             with self.store.engine.begin() as conn:
                 if batch.results:
-                    conn.execute(
-                        _INTENTS.update()
-                        .where(_INTENTS.c.key == bindparam("k"))
-                        .values(status=bindparam("s"), target_id=bindparam("t"), completed_at=now),
-                        [{"k": k, "s": s, "t": t} for k, (s, t) in batch.results.items()],
+                    self._hot.complete_intents.execute(
+                        conn,
+                        [
+                            {"k": k, "s": s, "t": t, "now": now}
+                            for k, (s, t) in batch.results.items()
+                        ],
                     )
                 if batch.superseded:
                     conn.execute(
@@ -329,7 +383,7 @@ class Journal:
                 if batch.bindings:
                     self._bind_core(conn, list(batch.bindings.values()))
                 if batch.audits:
-                    conn.execute(_AUDIT.insert(), batch.audits)
+                    self._hot.audit.execute(conn, batch.audits)
                 if batch.transitions:
                     self._transitions_core(conn, batch.transitions, now)
         for callback in batch.after_commit:
@@ -374,14 +428,8 @@ class Journal:
                     "request_summary": step.request_summary or {},
                 }
             )
-        columns = [k for k in updates[0] if k != "rid"]
-        conn.execute(
-            _RECORDS.update()
-            .where(_RECORDS.c.id == bindparam("rid"))
-            .values({c: bindparam(c) for c in columns}),
-            updates,
-        )
-        conn.execute(_ATTEMPTS.insert(), attempts)
+        self._hot.move_records.execute(conn, updates)
+        self._hot.attempts.execute(conn, attempts)
 
     # ----------------------------------------------------------------- bindings
 
@@ -458,19 +506,7 @@ class Journal:
 
     def _bind_core(self, conn: Any, rows: list[dict[str, Any]]) -> None:
         now = utcnow()
-        rows = [{**row, "updated_at": now} for row in rows]
-        stmt = _upsert(self.store.engine, _XREFS)
-        conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=_BINDING_KEY,
-                set_={
-                    "target_id": stmt.excluded.target_id,
-                    "snapshot": stmt.excluded.snapshot,
-                    "updated_at": stmt.excluded.updated_at,
-                },
-            ),
-            rows,
-        )
+        self._hot.bind.execute(conn, [{**row, "updated_at": now} for row in rows])
 
     # ----------------------------------------------------------------- audit & conflicts
 

@@ -1,0 +1,117 @@
+"""Statements the engine runs for many rows at once, with parameters built as the driver takes them.
+
+A unit of work writes a few narrow rows per order (intents, bindings, audit
+events, state changes).  SQLAlchemy's ``executemany`` builds a parameter
+dictionary per row and sends every value through its type's bind processor;
+for rows this narrow that bookkeeping costs about as much as SQLite's own work.
+A ``BulkStatement`` keeps SQLAlchemy's SQL and its type processing, and drops
+the per-row bookkeeping:
+
+* the statement is compiled once per dialect and set of columns (the SQL,
+  paramstyle and casts are SQLAlchemy's own);
+* each parameter's bind processor is looked up once -- the one SQLAlchemy
+  itself would apply (``type.dialect_impl(dialect).bind_processor(dialect)``,
+  so ``UTCDateTime`` and the JSON columns convert exactly as elsewhere);
+* a value shared by the rows of one call (the batch's timestamp, an empty
+  JSON object) is converted once;
+* the rows go to the driver in one ``exec_driver_sql`` call, inside the
+  caller's transaction.
+
+Only plain INSERT / UPDATE / upsert statements whose variable parts are all
+``bindparam``s (or column values, for an INSERT) belong here: a value fixed
+in the statement is compiled in with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # parameter names, in the order the driver takes them
+    fixed: dict[str, Any]  # parameters whose value the statement carries
+    processors: tuple[Processor, ...]
+    positional: bool
+
+
+class BulkStatement:
+    """An INSERT, UPDATE or upsert run for many rows (dicts keyed by parameter name)."""
+
+    def __init__(self, statement: UpdateBase) -> None:
+        self.statement = statement
+        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+
+    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run the statement once per row, in ``conn``'s transaction."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        compiled = self._compiled.get((conn.dialect.name, columns))
+        if compiled is None:
+            compiled = self._compile(conn.dialect, columns)
+            self._compiled[(conn.dialect.name, columns)] = compiled
+        conn.exec_driver_sql(compiled.sql, _parameters(compiled, rows))
+
+    def _compile(self, dialect: Dialect, columns: tuple[str, ...]) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect, column_keys=list(columns))
+        assert isinstance(compiled, SQLCompiler)
+        positional = compiled.positiontup is not None
+        names = tuple(compiled.positiontup if positional else compiled.binds)  # type: ignore[arg-type]
+        binds = compiled.binds
+        fixed = {name: binds[name].effective_value for name in names if name not in columns}
+        missing = [name for name in fixed if binds[name].required]
+        if missing:
+            raise ValueError(f"rows lack the parameters {missing} of {compiled.string!r}")
+        processors = tuple(
+            binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        )
+        return _Compiled(compiled.string, names, fixed, processors, positional)
+
+
+def _parameters(compiled: _Compiled, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The driver's parameters: a tuple per row (positional styles) or a dict (named ones).
+
+    Each column keeps the last value it converted: rows of one batch that share an
+    object (the same timestamp) convert it once.  Empty JSON objects are shared the
+    same way, being equal wherever they come from."""
+    fixed, names = compiled.fixed, compiled.names
+    columns = []
+    for name, process in zip(names, compiled.processors, strict=True):
+        if name in fixed:
+            value = fixed[name]
+            columns.append([process(value) if process else value] * len(rows))
+            continue
+        if process is None:
+            columns.append([row[name] for row in rows])
+            continue
+        out: list[Any] = []
+        seen: Any = _UNSEEN
+        converted: Any = None
+        empty: Any = _UNSEEN
+        for row in rows:
+            value = row[name]
+            if value is not seen:
+                if type(value) is dict and not value:
+                    if empty is _UNSEEN:
+                        empty = process(value)
+                    out.append(empty)
+                    continue
+                seen, converted = value, process(value)
+            out.append(converted)
+        columns.append(out)
+    if compiled.positional:
+        return list(zip(*columns, strict=True))
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+_UNSEEN = object()
