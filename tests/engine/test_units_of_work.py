@@ -247,3 +247,37 @@ def test_a_stop_inside_a_unit_closes_the_unsent_intents_and_keeps_the_checkpoint
         # Nothing to adopt: a not_sent intent is known not to have reached Zoho.
         assert statuses["adopted"] == 0
         assert len(box["r"].calls) > calls_before
+
+
+def test_every_read_of_a_unit_searches_an_index(tmp_path: Path) -> None:
+    """The reads a unit makes (its records, what was posted before, its intents, master
+    data bindings) find rows through an index: none scans a table, so a unit costs the
+    same on a store holding years of history as on a new one."""
+    context, _ = _recorded(tmp_path, orders=6)
+    with context as h:
+        sync(h)  # the tables hold rows; the second run reads them back
+        _add_orders(h, total=9)
+        plans: dict[str, list[str]] = {}
+
+        def explain(runner: Any) -> None:
+            def before(conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
+                if sql.lstrip().upper().startswith("SELECT") and not many:
+                    rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                    plans[sql] = [row[-1] for row in rows]
+
+            event.listen(runner.store.engine, "before_cursor_execute", before)
+
+        report = anyio.run(run_in_units, h.engine(), 100, explain)
+        assert report.writes > 0
+        # The columns a read may look rows up by, per table (records due for a retry are
+        # found by state): an index on a prefix before them (tenant and connection alone,
+        # say) would still read every row of a connection.
+        by_key = {"sync_records": ("external_id=?", "(state=?)"),
+                  "cross_references": ("external_id=?",), "write_intents": ("scope=?",)}  # fmt: skip
+        for table, keys in by_key.items():
+            reads = {sql: steps for sql, steps in plans.items() if f"FROM {table}" in sql}
+            assert reads, f"the unit did not read {table}"
+            for sql, steps in reads.items():
+                assert not any(s.startswith("SCAN") for s in steps), (sql, steps)
+                searches = [s for s in steps if s.startswith("SEARCH")]
+                assert all(any(k in s for k in keys) for s in searches), (sql, steps)

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlmodel import col
 from sqlmodel import select as orm_select
 
@@ -457,20 +457,27 @@ class Journal:
             return list(s.exec(stmt))
 
     def bindings_of(self, wanted: dict[str, list[str]]) -> list[Any]:
-        """Bindings of several entities at once (entity -> external ids): one query."""
-        clauses = [
-            (_XREFS.c.entity == entity) & (_XREFS.c.external_id.in_(ids))
-            for entity, ids in wanted.items()
-            if ids
-        ]
-        if not clauses:
-            return []
-        stmt = select(_XREFS).where(
+        """Bindings of several entities at once (entity -> external ids): one query.
+
+        One SELECT per entity, joined by UNION ALL, so each is a search on the binding
+        key's index (tenant, source, entity, external id); an OR of the entities would
+        leave the database only the (tenant, source) prefix -- a scan of every binding
+        the connection has, growing with the merchant's history."""
+        base = (
             (_XREFS.c.tenant_id == self.scope.tenant_id)
             & (_XREFS.c.source_connection_id == self.scope.source_connection_id)
             & (_XREFS.c.target_connection_id == self.scope.target_connection_id)
-            & or_(*clauses)
         )
+        selects = [
+            select(_XREFS).where(
+                base & (_XREFS.c.entity == entity) & (_XREFS.c.external_id.in_(chunk))
+            )
+            for entity, ids in wanted.items()
+            for chunk in _chunks(list(dict.fromkeys(ids)))
+        ]
+        if not selects:
+            return []
+        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
         with self.store.engine.connect() as conn:
             return list(conn.execute(stmt).all())  # rows, read by attribute like the model
 
