@@ -104,3 +104,32 @@ def test_the_planned_payment_covers_the_total_it_was_hinted_for(runtime):
     invoice, payment = plan.writes
     applied = sum((a for link, a in payment.draft.applied_to if link.key == invoice.produces.key))
     assert invoice.expected_total == applied == Decimal("25.30")
+
+
+def test_the_hint_says_what_the_planned_payments_apply(runtime):
+    """Known before the invoice is built, the hint still agrees with the payment writes that
+    follow it: set exactly when what they apply to the invoice covers its total."""
+    cases = [
+        [],
+        [sale("T1", "10.00")],
+        [sale("T1", "25.29")],
+        [sale("T1", "25.30")],
+        [sale("T1", "20.00"), sale("T2", "5.30")],
+        [sale("T1", "30.00")],
+        [sale("T1", "20.00"), dict(sale("T2", "5.30"), status="failure")],
+        [dict(sale("T1", "25.30"), kind="authorization")],
+    ]
+    for payments in cases:
+        plan = plan_order(order(payments=payments, financial_status="pending"), runtime)
+        invoice = plan.writes[0]
+        applied = sum(
+            (
+                amount
+                for w in plan.writes[1:]
+                if w.operation is Operation.RECORD_PAYMENT
+                for link, amount in w.draft.applied_to
+                if link.key == invoice.produces.key
+            ),
+            Decimal(0),
+        )
+        assert created(plan).settled_in_plan is (applied >= invoice.expected_total > 0), payments

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
@@ -57,9 +57,19 @@ class MappingRuntime(Protocol):
 
     def contact_match_keys(self, order: Order) -> list[tuple[str, str]]: ...
 
-    def items(self, order: Order, trace: list[Any]) -> list[ItemDraft]: ...
+    def line_decisions(self, order: Order) -> Any: ...
 
-    def document(self, order: Order, kind: DocumentKind, trace: list[Any]) -> DocumentDraft: ...
+    def items(self, order: Order, trace: list[Any], lines: Any = None) -> list[ItemDraft]: ...
+
+    def document(
+        self,
+        order: Order,
+        kind: DocumentKind,
+        trace: list[Any],
+        lines: Any = None,
+        *,
+        settled_in_plan: bool = False,
+    ) -> DocumentDraft: ...
 
     def payment(
         self, order: Order, payment: Payment, applied_to: Link | None, trace: list[Any]
@@ -158,6 +168,8 @@ class Plan:
         return not self.writes
 
 
+_NOTHING_POSTED = PriorState()  # read only, so one serves every new order
+
 NOT_A_SALE = {OrderStatus.DRAFT: "a checkout draft", OrderStatus.FAILED: "a failed payment"}
 
 
@@ -176,8 +188,12 @@ _HINTS = {"settled_in_plan"}
 
 
 def fingerprint(draft: DocumentDraft) -> str:
-    """A hash of what we write for a document: equal hashes mean no update is needed."""
-    return hashlib.sha256(draft.model_dump_json(exclude=_HINTS).encode()).hexdigest()[:32]
+    """A hash of what we write for a document: equal hashes mean no update is needed.
+
+    The JSON is ``draft.model_dump_json(exclude=_HINTS)``'s, taken as the bytes pydantic's
+    serializer gives (not decoded to text and encoded back)."""
+    json = draft.__pydantic_serializer__.to_json(draft, exclude=_HINTS)
+    return hashlib.sha256(json).hexdigest()[:32]
 
 
 def plan_order(
@@ -187,7 +203,7 @@ def plan_order(
     prior: PriorState | None = None,
 ) -> Plan:
     """The writes ``order`` needs, given what was already posted (``prior``)."""
-    prior = prior or PriorState()
+    prior = prior or _NOTHING_POSTED
     policy = policy or runtime.posting_policy
     plan = Plan(order_key=order.source.key, version=order.source.version)
 
@@ -218,16 +234,16 @@ def plan_order(
     trace = plan.trace
     plan.contact = runtime.contact(order, trace)
     plan.contact_keys = runtime.contact_match_keys(order)
-    plan.items = runtime.items(order, trace)
+    lines = runtime.line_decisions(order)  # decided once, for the items and the document
+    plan.items = runtime.items(order, trace, lines)
 
     doc = prior.document
     kind = _document_kind(order, policy, doc, received)
     doc_link = document_link(order, doc.target_id if doc else None)
+    paying = _payments_to_record(order, prior) if kind is DocumentKind.INVOICE else []
 
-    created: int | None = None  # index of the create write, if any
     if doc is None:
-        draft = runtime.document(order, kind, trace)
-        created = len(plan.writes)
+        draft = runtime.document(order, kind, trace, lines, settled_in_plan=_settles(order, paying))
         plan.writes.append(
             PlannedWrite(
                 Operation.CREATE_DOCUMENT,
@@ -254,7 +270,7 @@ def plan_order(
         )
         return plan
     elif not prior.voided:
-        draft = runtime.document(order, kind, trace)
+        draft = runtime.document(order, kind, trace, lines)
         if fingerprint(draft) != doc.snapshot.get("fingerprint"):
             if prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value:
                 raise Conflict(
@@ -280,9 +296,7 @@ def plan_order(
             )
 
     if kind is DocumentKind.INVOICE:
-        _plan_payments(plan, order, runtime, prior, doc_link)
-        if created is not None:
-            _hint_settled(plan, created, doc_link)
+        _plan_payments(plan, order, runtime, paying, doc_link)
     if order.refunds:
         _plan_refunds(plan, order, runtime, prior, doc_link, kind, received)
     return plan
@@ -298,12 +312,28 @@ def _document_kind(
     return DocumentKind.INVOICE
 
 
+def _payments_to_record(order: Order, prior: PriorState) -> list[Payment]:
+    """The money received for an invoice that is not posted yet: one payment write each."""
+    return [p for p in order.payments if p.is_money_in and p.external_id not in prior.payments]
+
+
+def _settles(order: Order, paying: list[Payment]) -> bool:
+    """Whether the payments this plan records (``paying``) cover the order's total.
+
+    A new invoice they settle is marked ``settled_in_plan``, a hint for the target.  Each
+    payment is applied in full to the invoice (``_plan_payments``), so it is known before the
+    invoice draft is built (and no draft is rebuilt after the fact); an advance (a payment
+    applied to no document) would not count.
+    """
+    total = order.totals.total.amount
+    return total > 0 and sum((p.amount.amount for p in paying), Decimal(0)) >= total
+
+
 def _plan_payments(
-    plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, doc_link: Link
+    plan: Plan, order: Order, runtime: MappingRuntime, paying: list[Payment], doc_link: Link
 ) -> None:
-    for payment in order.payments:
-        if not payment.is_money_in or payment.external_id in prior.payments:
-            continue
+    """A payment write per payment in ``paying``, each applied in full to ``doc_link``."""
+    for payment in paying:
         draft = runtime.payment(order, payment, doc_link, plan.trace)
         plan.writes.append(
             PlannedWrite(
@@ -316,31 +346,6 @@ def _plan_payments(
                 snapshot={"amount": str(payment.amount.amount)},
             )
         )
-
-
-def _hint_settled(plan: Plan, index: int, doc_link: Link) -> None:
-    """Mark the new invoice (``plan.writes[index]``) ``settled_in_plan`` when this plan's
-    payments cover its total.
-
-    The payments are the ``RECORD_PAYMENT`` writes that follow the create in the same plan;
-    only the amounts they apply to this very document count (an advance does not).
-    """
-    write = plan.writes[index]
-    if not isinstance(write.draft, DocumentDraft) or write.expected_total is None:
-        return
-    applied = sum(
-        (
-            amount
-            for w in plan.writes[index + 1 :]
-            if w.operation is Operation.RECORD_PAYMENT and isinstance(w.draft, PaymentDraft)
-            for link, amount in w.draft.applied_to
-            if link.key == doc_link.key
-        ),
-        Decimal(0),
-    )
-    if write.expected_total > 0 and applied >= write.expected_total:
-        draft = write.draft.model_copy(update={"settled_in_plan": True})
-        plan.writes[index] = replace(write, draft=draft)
 
 
 def _plan_refunds(

@@ -400,6 +400,13 @@ def _fast_chain(node: nodes.Expr) -> Evaluator | None:
         if obj is _MISSING:
             obj = undefined(name=name)
         for model, attr in steps:
+            # ``_read``'s usual case inline (a chain runs for every line of every order);
+            # anything else -- another type, a missing attribute, a method -- goes through it.
+            if type(obj) is model:
+                value = getattr(obj, attr, _MISSING)
+                if value is not _MISSING and not isinstance(value, _METHOD_TYPES):
+                    obj = value
+                    continue
             obj = _read(obj, model, attr)
         return obj
 

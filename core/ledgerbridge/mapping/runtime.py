@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..canonical import Order, OrderLine, Payment, Refund, TaxLine
@@ -48,6 +48,49 @@ class LookupHit:
 
     def __str__(self) -> str:
         return f"{self.subject}: {self.table}[{self.key}] -> {self.value} ({self.via})"
+
+
+@dataclass(frozen=True)
+class _TaxChoice:
+    """What ``lookups.taxes`` decides for one set of source taxes, whichever line carries them.
+
+    ``hits`` are the lookups that decided it, as (key, value, via): each becomes a
+    ``LookupHit`` naming the line it was looked up for.  ``unmapped`` (a tax with no entry
+    and no default) or ``conflicting`` (taxes that map to different target taxes) is the
+    ``NeedsMapping`` to raise once those hits are traced.
+    """
+
+    tax_id: str | None
+    hits: tuple[tuple[str, str | None, str], ...]
+    unmapped: str | None = None
+    conflicting: str | None = None
+
+
+class _LineDecision(NamedTuple):
+    """What the mapping decided for one order line: its rule (with the lookups the rules'
+    ``when`` made to find it) and its item link."""
+
+    rule: LineRule | None
+    rule_hits: tuple[LookupHit, ...]
+    item: Link | None
+
+
+class LineDecisions:
+    """The line decisions of one order, taken once per plan.
+
+    ``items`` decides each line's rule and item link and records them here; ``document``
+    builds its lines from the same decisions rather than evaluating every rule again (its
+    trace still shows each rule lookup, as if decided afresh).  Only lines ``items`` got
+    through are recorded, so a line it did not reach is decided as usual.
+    """
+
+    def __init__(self, order: Order) -> None:
+        self.order = order
+        self.decided: list[_LineDecision] = []
+
+    def check(self, order: Order) -> None:
+        if order is not self.order:
+            raise ValueError("these line decisions were taken for another order")
 
 
 @dataclass(frozen=True)
@@ -124,11 +167,14 @@ class MappingRuntime:
             for entry in mapping.lookups.taxes.entries
         ]
         self._tax_entries: dict[tuple[str, Decimal | None], TaxEntry | None] = {}
+        self._tax_choices: dict[tuple[tuple[str, str | None], ...], _TaxChoice] = {}
 
     # ------------------------------------------------------------------ policy & filters
 
     def skip_reason(self, order: Order) -> str | None:
         """The first filter that skips ``order`` (``rule 'skip test orders' (order.test)``)."""
+        if not self.mapping.filters:
+            return None
         names = self._names(order, [])
         for name, expr in self.mapping.filters.items():
             if expr is not None and expr.evaluate(names):
@@ -320,15 +366,49 @@ class MappingRuntime:
         named: str | None = None,
         via: str = "entry",
     ) -> str | None:
-        table = self.mapping.lookups.taxes
         if named is not None:
             chosen = self._taxes_by_name[named]
             trace.append(LookupHit("taxes", named, chosen.tax_id, subject, via))
             return chosen.tax_id
+        choice = self._tax_choice(taxes)
+        for key, value, how in choice.hits:
+            trace.append(LookupHit("taxes", key, value, subject, how))
+        if choice.unmapped is not None:
+            raise NeedsMapping(
+                f"order {order.number}: no tax mapping for {choice.unmapped!r} on {subject}; "
+                f"add it under lookups.taxes.entries in {self.path}",
+                missing=f"tax:{choice.unmapped}",
+            )
+        if choice.conflicting is not None:
+            combined = choice.conflicting
+            raise NeedsMapping(
+                f"order {order.number}: {subject} carries several taxes ({combined}) that map to "
+                "different target taxes, and a target line takes one; map the combination "
+                f"(title {combined!r}) to a tax group in lookups.taxes",
+                missing=f"tax:{combined}",
+            )
+        return choice.tax_id
+
+    def _tax_choice(self, taxes: Sequence[TaxLine]) -> _TaxChoice:
+        """What ``lookups.taxes`` decides for these taxes; decided once per titles and rates
+        as the order writes them (``0.1`` and ``0.10`` are told apart: hits show the rate as
+        written), then remembered."""
+        key = tuple([(t.title, None if t.rate is None else str(t.rate)) for t in taxes])
+        try:
+            return self._tax_choices[key]
+        except KeyError:
+            pass
+        choice = self._choose_tax(taxes)
+        if len(self._tax_choices) < _MAX_CACHED:
+            self._tax_choices[key] = choice
+        return choice
+
+    def _choose_tax(self, taxes: Sequence[TaxLine]) -> _TaxChoice:
+        table = self.mapping.lookups.taxes
         if not taxes:
-            if table.untaxed is not None:
-                trace.append(LookupHit("taxes", "(untaxed)", table.untaxed, subject, "untaxed"))
-            return table.untaxed
+            if table.untaxed is None:
+                return _TaxChoice(None, ())
+            return _TaxChoice(table.untaxed, (("(untaxed)", table.untaxed, "untaxed"),))
         entry: TaxEntry | None
         if len(taxes) > 1:
             group = TaxLine(
@@ -340,44 +420,46 @@ class MappingRuntime:
             )
             entry = self._tax_entry(group)
             if entry is not None:
-                trace.append(LookupHit("taxes", tax_key(group), entry.tax_id, subject))
-                return entry.tax_id
+                return _TaxChoice(entry.tax_id, ((tax_key(group), entry.tax_id, "entry"),))
+        hits: list[tuple[str, str | None, str]] = []
         found: dict[str, str] = {}
         for tax in taxes:
             key = tax_key(tax)
             entry = self._tax_entry(tax)
             if entry is not None:
-                trace.append(LookupHit("taxes", key, entry.tax_id, subject))
+                hits.append((key, entry.tax_id, "entry"))
                 found[key] = entry.tax_id
             elif table.default is not None:
-                trace.append(LookupHit("taxes", key, table.default, subject, "default"))
+                hits.append((key, table.default, "default"))
                 found[key] = table.default
             else:
-                raise NeedsMapping(
-                    f"order {order.number}: no tax mapping for {key!r} on {subject}; "
-                    f"add it under lookups.taxes.entries in {self.path}",
-                    missing=f"tax:{key}",
-                )
+                return _TaxChoice(None, tuple(hits), unmapped=key)
         if len(set(found.values())) > 1:
-            combined = " + ".join(found)
-            raise NeedsMapping(
-                f"order {order.number}: {subject} carries several taxes ({combined}) that map to "
-                "different target taxes, and a target line takes one; map the combination "
-                f"(title {combined!r}) to a tax group in lookups.taxes",
-                missing=f"tax:{combined}",
-            )
-        return next(iter(found.values()))
+            return _TaxChoice(None, tuple(hits), conflicting=" + ".join(found))
+        return _TaxChoice(next(iter(found.values())), tuple(hits))
 
     # ------------------------------------------------------------------ lines & items
 
-    def _rule_for(self, order: Order, line: OrderLine, trace: list[LookupHit]) -> LineRule | None:
-        if not self.mapping.lines.rules:
-            return None
-        names = self._names(order, trace, line=line)
+    def line_decisions(self, order: Order) -> LineDecisions:
+        """Where ``items`` records its line decisions for ``order``, for ``document`` to reuse."""
+        return LineDecisions(order)
+
+    def _rule_for(self, names: dict[str, Any]) -> LineRule | None:
+        """The first line rule whose ``when`` holds for a line (``names`` carry the line)."""
         for rule in self.mapping.lines.rules:
             if rule.when.evaluate(names):
                 return rule
         return None
+
+    def _decide(
+        self, names: dict[str, Any], trace: list[LookupHit]
+    ) -> tuple[LineRule | None, tuple[LookupHit, ...]]:
+        """The rule for a line and the lookups its ``when`` expressions made (already traced)."""
+        if not self.mapping.lines.rules:
+            return None, ()
+        start = len(trace)
+        rule = self._rule_for(names)
+        return rule, tuple(trace[start:])
 
     def _item_link(self, order: Order, line: OrderLine, rule: LineRule | None) -> Link | None:
         if rule is not None and rule.item_id is not None:
@@ -398,16 +480,28 @@ class MappingRuntime:
             return line.taxes
         return order.tax_lines  # order-level taxes apply to each taxable line
 
-    def items(self, order: Order, trace: list[LookupHit]) -> list[ItemDraft]:
-        """Items to ensure exist for lines matched by SKU (Link key ``item:sku:<SKU>``)."""
+    def items(
+        self, order: Order, trace: list[LookupHit], lines: LineDecisions | None = None
+    ) -> list[ItemDraft]:
+        """Items to ensure exist for lines matched by SKU (Link key ``item:sku:<SKU>``).
+
+        With ``lines`` (from ``line_decisions``), each line's rule and item link are recorded
+        there, so that ``document`` does not decide them again.
+        """
+        if lines is not None:
+            lines.check(order)
+            lines.decided.clear()  # decided anew: what this call decides is what is kept
         rules = self.mapping.lines
+        base = self._names(order, trace)
         drafts: dict[str, ItemDraft] = {}
         for line in order.lines:
-            rule = self._rule_for(order, line, trace)
+            names = {**base, "line": line}
+            rule, hits = self._decide(names, trace)
             link = self._item_link(order, line, rule)
+            if lines is not None:
+                lines.decided.append(_LineDecision(rule, hits, link))
             if link is None or link.target_id is not None or link.key in drafts:
                 continue
-            names = self._names(order, trace, line=line)
             drafts[link.key] = ItemDraft(
                 link=link,
                 name=_text(rules.item_name.evaluate(names)) or line.title,
@@ -425,11 +519,25 @@ class MappingRuntime:
             )
         return list(drafts.values())
 
-    def _document_lines(self, order: Order, trace: list[LookupHit]) -> list[DocumentLine]:
+    def _document_lines(
+        self,
+        order: Order,
+        base: dict[str, Any],
+        trace: list[LookupHit],
+        lines: LineDecisions | None = None,
+    ) -> list[DocumentLine]:
+        """One document line per order line; a line ``items`` already decided (``lines``) keeps
+        that rule and item link, and its rules' lookups are traced again for this line."""
+        decided = lines.decided if lines is not None else []
         out: list[DocumentLine] = []
-        for line in order.lines:
-            rule = self._rule_for(order, line, trace)
-            names = self._names(order, trace, line=line)
+        for index, line in enumerate(order.lines):
+            names = {**base, "line": line}
+            known = decided[index] if index < len(decided) else None
+            if known is None:
+                rule, _hits = self._decide(names, trace)
+            else:
+                rule = known.rule
+                trace.extend(known.rule_hits)
             described = rule.description if rule and rule.description else None
             description = _text((described or self.mapping.lines.description).evaluate(names))
             via = f"rule {rule.name!r}" if rule else "entry"
@@ -438,7 +546,7 @@ class MappingRuntime:
                     description=description or line.title,
                     quantity=line.quantity,
                     rate=line.unit_price.amount,
-                    item=self._item_link(order, line, rule),
+                    item=self._item_link(order, line, rule) if known is None else known.item,
                     discount=_nonzero(line.discount.amount if line.discount else None),
                     tax_id=self._tax_id(
                         self._line_taxes(order, line),
@@ -593,14 +701,28 @@ class MappingRuntime:
                 missing=f"currency:{order.currency}",
             )
 
-    def document(self, order: Order, kind: DocumentKind, trace: list[LookupHit]) -> DocumentDraft:
-        """The invoice or sales receipt for ``order``."""
+    def document(
+        self,
+        order: Order,
+        kind: DocumentKind,
+        trace: list[LookupHit],
+        lines: LineDecisions | None = None,
+        *,
+        settled_in_plan: bool = False,
+    ) -> DocumentDraft:
+        """The invoice or sales receipt for ``order``.
+
+        ``lines``: the decisions ``items`` took for this order's lines (see ``LineDecisions``);
+        ``settled_in_plan``: the planner's hint, carried as given (``DocumentDraft``).
+        """
         if kind is DocumentKind.CREDIT_NOTE:
             raise ValueError("use credit_note(order, refund, against, trace) for credit notes")
+        if lines is not None:
+            lines.check(order)
         self._check_currency(order)
         rules = self.mapping.document
         names = self._names(order, trace)
-        lines = self._document_lines(order, trace)
+        order_lines = self._document_lines(order, names, trace, lines)
         shipping_lines, shipping_charge, shipping_tax_id = self._shipping(order, trace)
         fee_lines, fee_adjustment = self._fees(order, trace, order.taxes_included)
         order_discount = sum(
@@ -627,7 +749,7 @@ class MappingRuntime:
             contact=self.contact_link(order),
             date=_to_date(rules.date.evaluate(names), "document.date", self.zone),
             currency=order.currency,
-            lines=tuple(lines + shipping_lines + fee_lines),
+            lines=tuple(order_lines + shipping_lines + fee_lines),
             taxes_included=order.taxes_included,
             discount=document_discount,
             shipping_charge=shipping_charge,
@@ -639,6 +761,7 @@ class MappingRuntime:
             payment_mode=payment_mode,
             deposit_account_id=deposit,
             extra=self._fields(rules.fields, names),
+            settled_in_plan=settled_in_plan,
         )
 
     def payment(
@@ -682,7 +805,7 @@ class MappingRuntime:
             if rl.quantity == 0 and rl.subtotal.is_zero():
                 continue
             original = by_id.get(rl.line_id) if rl.line_id else None
-            rule = self._rule_for(order, original, trace) if original else None
+            rule = self._rule_for(self._names(order, trace, line=original)) if original else None
             quantity, rate = rl.quantity, rl.subtotal.amount
             if quantity != 0 and (rate / quantity) * quantity == rate:
                 rate = rate / quantity
@@ -824,7 +947,7 @@ class MappingRuntime:
         shipping_account = self.mapping.summary.shipping_account
         for order in orders:
             # The same line rules, tax lookups and fee accounts as per-order documents.
-            lines = self._document_lines(order, trace)
+            lines = self._document_lines(order, self._names(order, trace), trace)
             for ln in lines:
                 account = ln.account_id or self._summary_account(order, ln.tax_id, trace)
                 add(ln.tax_id, account, ln.rate * ln.quantity - (ln.discount or 0))
