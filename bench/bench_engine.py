@@ -198,8 +198,8 @@ def overhead() -> list[Figure]:
         Figure("engine", f"orders/s with zero latency ({n} orders, SQLite, {core})",
                n / elapsed, "orders/s", ">= 2,000 on one core"),
         Figure("engine", "  of which planning and mapping (plan_order)", plan, "us/order"),
-        Figure("engine", "  of which store bookkeeping (journal: 8 rows, 11 row writes/order)", store,
-               "us/order"),
+        Figure("engine", "  of which store bookkeeping (journal: 8 rows, 11 row writes/order)",
+               store, "us/order"),
         Figure("engine", "  of which the rest (executor, runner, in-memory target)",
                total - plan - store, "us/order"),
     ]  # fmt: skip
