@@ -9,7 +9,8 @@
 * peak memory as the number of orders grows tenfold (<= 1.1x).
 
 ``LEDGERBRIDGE_BENCH_FULL=1`` runs the memory figure at 10k vs 100k orders (slow);
-the default is 1k vs 10k (tracemalloc slows the run).
+the default is 1k vs 10k (tracemalloc slows the run).  ``LEDGERBRIDGE_BENCH_POSTGRES_URL``
+adds the overhead figure over a PostgreSQL store.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from ledgerbridge_zohobooks.emulator.seed import EMULATOR_CLIENT_ID, MAIN_ORG, M
 from ledgerbridge_zohobooks.emulator.state import Tax
 from ledgerbridge_zohobooks.settings import ZohoBooksSecrets, ZohoBooksSettings
 from ledgerbridge_zohobooks.target import ZohoBooksTarget
+
+# Set to a PostgreSQL URL to measure the overhead over a PostgreSQL store as well.
+POSTGRES_ENV = "LEDGERBRIDGE_BENCH_POSTGRES_URL"
 
 # Write operations, as counted at the emulator (reads are reported apart).
 DOCUMENT_CALLS = ("/invoices", "/salesreceipts", "/creditnotes", "/customerpayments")
@@ -208,7 +212,43 @@ def overhead() -> list[Figure]:
             Figure("engine", "  the same, free to use every core (thread hops between cores)",
                    unpinned, "orders/s")
         )  # fmt: skip
+    postgres = os.environ.get(POSTGRES_ENV)
+    if postgres:
+        figures.append(
+            Figure("engine", f"orders/s with zero latency ({n} orders, PostgreSQL store)",
+                   _postgres_rate(postgres, n), "orders/s", "(server on the same machine)")
+        )  # fmt: skip
     return figures
+
+
+def _postgres_rate(url: str, n: int) -> float:
+    """The same run over a PostgreSQL store, in a schema of its own dropped afterwards."""
+    import uuid
+
+    from ledgerbridge.store import Store
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = Store(url)
+    with admin.engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    store = Store(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            source = MemorySource(n, prebuilt=True)
+            gc.collect()
+            gc.freeze()
+            try:
+                runner = runner_for(tmp, source, MemoryTarget(), store=store)
+                start = time.perf_counter()
+                anyio.run(runner.run)
+                return n / (time.perf_counter() - start)
+            finally:
+                gc.unfreeze()
+    finally:
+        store.close()
+        with admin.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
 
 
 @contextmanager

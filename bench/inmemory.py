@@ -204,9 +204,14 @@ summary:
 
 
 def runner_for(
-    tmp: Any, source: Source, target: Target, policy: str = "invoice", mapping: str = MAPPING
+    tmp: Any,
+    source: Source,
+    target: Target,
+    policy: str = "invoice",
+    mapping: str = MAPPING,
+    store: Any = None,
 ) -> Any:
-    """A PipelineRunner over a SQLite store in ``tmp`` (kept between calls)."""
+    """A PipelineRunner over ``store``; by default a SQLite store in ``tmp``, kept between calls."""
     from pathlib import Path
 
     from ledgerbridge.config import PipelineConfig
@@ -217,7 +222,8 @@ def runner_for(
 
     tmp = Path(tmp)
     (tmp / "mapping.yaml").write_text(mapping)
-    store = Store(f"sqlite:///{tmp / 'bench.db'}")
+    if store is None:
+        store = Store(f"sqlite:///{tmp / 'bench.db'}")
     store.migrate()
     pipeline = PipelineConfig(id="bench", source="src", target="tgt", mapping="mapping.yaml",
                               posting_policy=policy)  # fmt: skip
