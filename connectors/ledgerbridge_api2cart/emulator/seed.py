@@ -173,6 +173,9 @@ def _order(
     total = gross_total - total_discount + shipping + total_tax
     subtotal = gross_total - order_discount if style == "EtsyAPIv3" else gross_total
     status = rng.choice([s["id"] for s in store.statuses])
+    # Pending and cancelled orders were never paid (a cancellation here is never refunded):
+    # their `total_paid` is 0 and Etsy's financial status says so.
+    paid = status.lower() not in ("pending", "cancelled", "canceled")
     refunds: list[dict[str, Any]] = []
     refund_info = None
     if status == "refunded" or (status in ("completed", "Shipped") and rng.random() < 0.15):
@@ -207,7 +210,7 @@ def _order(
         "total_discount": total_discount,
         "total_tax": total_tax,
         "total": total,
-        "total_paid": total if status not in ("pending", "Pending") else Decimal(0),
+        "total_paid": total if paid else Decimal(0),
         "additional_fields": {
             "shipping_discount_ex_tax": Decimal(0),
             "subtotal_tax": line_taxes,
@@ -275,7 +278,10 @@ def _order(
         "gift_message": None,
         "order_details_url": None,
         "additional_fields": (
-            {"financial_status": "paid", "fulfillment_status": "delivered"}
+            {
+                "financial_status": "paid" if paid else "voided",
+                "fulfillment_status": "delivered",
+            }
             if style == "EtsyAPIv3"
             else {}
         ),
