@@ -11,7 +11,10 @@ Field by field (see ``docs/connectors/api2cart.md``):
   one unallocated order discount; the part of ``total_tax`` not on lines or
   shipping becomes an order-level tax line (named as such);
 * status through the store's status list (``statuses.py``);
-* ``refunds[]`` (else ``status.refund_info``) become canonical refunds.
+* ``refunds[]`` (else ``status.refund_info``) become canonical refunds;
+* payments: ``order.transaction.list`` is not read; an order whose money came in
+  in full (financial status paid, partially refunded or refunded) gets one
+  synthesized payment of its total (``_received_in_full``).
 
 Anything the cart does not report stays ``None`` or is flagged in
 ``extra["api2cart"]`` -- the mapper never invents an amount.
@@ -36,6 +39,9 @@ from ledgerbridge.canonical import (
     OrderLine,
     OrderStatus,
     OrderTotals,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
     Refund,
     RefundLine,
     ShippingLine,
@@ -429,6 +435,49 @@ def _financial(
     return FinancialStatus.UNKNOWN
 
 
+# Money came in in full: paid, or paid and then (partly) given back -- the refunds are
+# separate documents (credit notes), so the payment is still the whole total.
+_RECEIVED_IN_FULL = frozenset(
+    {FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED, FinancialStatus.REFUNDED}
+)
+
+
+def _received_in_full(
+    order_id: str,
+    financial: FinancialStatus,
+    total: Decimal,
+    currency: str,
+    gateway: str | None,
+) -> tuple[Payment, ...]:
+    """The payment of an order paid in full, synthesized from its financial status.
+
+    API2Cart's ``order.transaction.list`` is not read (its support varies by cart, §7.5),
+    so the fallback is the order itself: its financial status, its total and
+    ``payment_method.name``. The order then carries exactly one payment whose id
+    ``{order_id}:paid`` does not depend on anything that changes between reads or edits,
+    so the engine records it once however often the order is re-read.
+
+    A partially paid or pending order gets none: the connector cannot know what part was
+    posted before, so recording a partial amount now and the full amount later would count
+    the money twice. Its payment is recorded when the order reads as paid. The ``Order``
+    JSON carries no paid time (``finished_time`` is completion, not payment), so
+    ``processed_at`` stays ``None`` and the engine uses the order's own time. A zero total
+    has nothing to pay.
+    """
+    if financial not in _RECEIVED_IN_FULL or total <= 0:
+        return ()
+    return (
+        Payment(
+            external_id=f"{order_id}:paid",
+            kind=PaymentKind.SALE,
+            status=PaymentStatus.SUCCESS,
+            amount=_money(total, currency),
+            gateway=gateway,
+            processed_at=None,
+        ),
+    )
+
+
 def _customer(raw: Mapping[str, Any], scope: StoreScope, email: str | None) -> Customer | None:
     cust = raw.get("customer")
     if not isinstance(cust, dict) or not text(cust.get("id")):
@@ -524,6 +573,15 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     cust = obj(raw.get("customer"))
     email = text(cust.get("email"))
     payment = obj(raw.get("payment_method"))
+    gateway = text(payment.get("name"))
+    financial = _financial(raw, stated, refunds)
+    payments = _received_in_full(order_id, financial, stated.total, currency, gateway)
+    if payments:
+        # Not a transaction the cart reported: derived from the financial status (above).
+        notes["payment_synthesized"] = {
+            "from": "financial_status",
+            "external_id": payments[0].external_id,
+        }
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),
@@ -541,7 +599,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "number": order_id,
         "currency": currency,
         "status": status,
-        "financial_status": _financial(raw, stated, refunds),
+        "financial_status": financial,
         "created_at": created,
         "updated_at": modified,
         "processed_at": created,
@@ -562,7 +620,8 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
             tax=_money(stated.tax, currency) if stated.tax is not None else None,
         ),
         "refunds": refunds,
-        "payment_gateways": (name,) if (name := text(payment.get("name"))) else (),
+        "payments": payments,
+        "payment_gateways": (gateway,) if gateway else (),
         "note": text(raw.get("comment")),
         "source_name": scope.cart,
         "extra": {

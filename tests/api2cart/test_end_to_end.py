@@ -108,7 +108,7 @@ def wired(tmp_path: Path) -> Iterator[Wired]:
                         secrets: {{api_key: "{API_KEY}", store_key: "{STORE_KEY}", webhook_token: "{TOKEN}"}}
                       books:
                         platform: zohobooks
-                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}"}}
+                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}", burst: 100}}
                         secrets:
                           client_id: "{EMULATOR_CLIENT_ID}"
                           client_secret: "{EMULATOR_CLIENT_SECRET}"
@@ -208,3 +208,53 @@ def test_a_webhook_hint_is_stored_once_read_back_and_posted(wired: Wired):
     assert [q["order_id"] for q in info] == [held]  # read back before acting
     posted = [d for d in wired.org.invoices.values() if d.get("reference_number") == held]
     assert len(posted) == 1
+
+
+def test_a_paid_order_ends_with_its_invoice_paid_and_a_re_run_writes_nothing(wired: Wired):
+    """The payment synthesized from the financial status reaches Zoho Books once."""
+    state, org = wired.state, wired.org
+    report, engine = _run(wired.config, wired.db)
+    orders = state.stores[STORE_KEY].orders
+    paid = [
+        i
+        for i, o in orders.items()
+        if o["total"]["total_paid"] == o["total"]["total"]
+        and o["status"]["id"] != "awaiting-pickup"
+    ]
+    unpaid = [i for i, o in orders.items() if o["total"]["total_paid"] == 0]
+    assert paid and unpaid
+    checked = 0
+    for order_id in paid:
+        binding = engine.store.get_xref(
+            "acme", "acme/shop", "order", order_id, "acme/books", "invoice"
+        )
+        assert binding is not None, order_id
+        invoice = org.invoices[binding.target_id]
+        total = orders[order_id]["total"]["total"]
+        assert Decimal(str(invoice["total"])) == total, order_id
+        assert Decimal(str(invoice["balance"])) == 0 and invoice["status"] == "paid", order_id
+        applied = [
+            (p, a)
+            for p in org.payments.values()
+            for a in p["invoices"]
+            if a["invoice_id"] == binding.target_id
+        ]
+        [(payment, application)] = applied  # one payment per order
+        assert (
+            Decimal(str(payment["amount"])) == total == Decimal(str(application["amount_applied"]))
+        )
+        assert payment["payment_mode"] == "creditcard"
+        checked += 1
+    assert checked >= 3
+    for order_id in unpaid:  # pending: no payment; cancelled before posting: nothing at all
+        binding = engine.store.get_xref(
+            "acme", "acme/shop", "order", order_id, "acme/books", "invoice"
+        )
+        if binding is not None:
+            invoice = org.invoices[binding.target_id]
+            assert Decimal(str(invoice["balance"])) == Decimal(str(invoice["total"])) > 0
+    payments = len(org.payments)
+    assert payments == checked  # none for the pending ones
+    again, _ = _run(wired.config, wired.db)
+    assert report.writes > 0 and again.writes == 0
+    assert len(org.payments) == payments
