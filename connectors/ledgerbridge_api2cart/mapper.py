@@ -478,6 +478,35 @@ def _received_in_full(
     )
 
 
+def _money_given_back(refunds: tuple[Refund, ...], gateway: str | None) -> tuple[Refund, ...]:
+    """The refunds of an order whose payment was synthesized, each with its money going back.
+
+    The order's money is taken as received from its financial status (``_received_in_full``);
+    a refund of such an order gave that money back, and books that record the one must
+    record the other: without it the credit note would stay open as customer credit while
+    the cash had left.  So each refund without a transaction gets one refund transaction of
+    its credit, id ``{refund_id}:returned`` -- stable across reads.  (A stated total that
+    disagrees with the refund's parts is already reported as a discrepancy of its own.)
+    """
+    return tuple(
+        refund if refund.transactions else _given_back(refund, gateway) for refund in refunds
+    )
+
+
+def _given_back(refund: Refund, gateway: str | None) -> Refund:
+    returned = Payment(
+        external_id=f"{refund.source.external_id}:returned",
+        kind=PaymentKind.REFUND,
+        status=PaymentStatus.SUCCESS,
+        amount=refund.credit_total,
+        gateway=gateway,
+        processed_at=refund.created_at,
+    )
+    return refund.model_copy(
+        update={"transactions": (returned,), "extra": {**refund.extra, "money_back": "synthesized"}}
+    )
+
+
 def _customer(raw: Mapping[str, Any], scope: StoreScope, email: str | None) -> Customer | None:
     cust = raw.get("customer")
     if not isinstance(cust, dict) or not text(cust.get("id")):
@@ -582,6 +611,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
             "from": "financial_status",
             "external_id": payments[0].external_id,
         }
+        refunds = _money_given_back(refunds, gateway)
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),

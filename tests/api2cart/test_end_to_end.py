@@ -255,6 +255,20 @@ def test_a_paid_order_ends_with_its_invoice_paid_and_a_re_run_writes_nothing(wir
             assert Decimal(str(invoice["balance"])) == Decimal(str(invoice["total"])) > 0
     payments = len(org.payments)
     assert payments == checked  # none for the pending ones
+    # A refund of a paid order gave the money back: its credit note is refunded in full,
+    # not left open as customer credit.
+    refunded = [i for i in paid if orders[i]["refunds"]]
+    assert refunded
+    for order_id in refunded:
+        binding = engine.store.get_xref(
+            "acme", "acme/shop", "refund", orders[order_id]["refunds"][0]["id"],
+            "acme/books", "credit_note",
+        )  # fmt: skip
+        assert binding is not None, order_id
+        note = org.creditnotes[binding.target_id]
+        credit = orders[order_id]["refunds"][0]["total"]
+        assert Decimal(str(note["total"])) == credit and note["_refunds"] == [credit], order_id
+        assert Decimal(str(note["balance"])) == 0, order_id
     again, _ = _run(wired.config, wired.db)
     assert report.writes > 0 and again.writes == 0
     assert len(org.payments) == payments

@@ -139,6 +139,11 @@ def test_a_refunded_order_keeps_its_full_payment_beside_its_refunds(
     assert payment.amount.amount == Decimal("195.49")  # the money that came in
     (refund,) = order.refunds
     assert refund.source.external_id == "rf-1" and refund.stated_amount.amount == refunded
+    # The money that came in went back: the credit note is refunded, not left as credit.
+    (returned,) = refund.transactions
+    assert returned.external_id == "rf-1:returned" and returned.is_money_out
+    assert returned.amount.amount == refunded == refund.money_returned.amount
+    assert returned.gateway == "cc" and refund.discrepancies() == []
 
 
 def test_emulated_orders_paid_in_full_get_one_payment_and_the_others_none():
