@@ -174,8 +174,9 @@ def _order(
     subtotal = gross_total - order_discount if style == "EtsyAPIv3" else gross_total
     status = rng.choice([s["id"] for s in store.statuses])
     # Pending and cancelled orders were never paid (a cancellation here is never refunded):
-    # their `total_paid` is 0 and Etsy's financial status says so.
+    # their `total_paid` is 0 and Etsy's financial status says so (pending, or voided).
     paid = status.lower() not in ("pending", "cancelled", "canceled")
+    unpaid_as = "pending" if status.lower() == "pending" else "voided"
     refunds: list[dict[str, Any]] = []
     refund_info = None
     if status == "refunded" or (status in ("completed", "Shipped") and rng.random() < 0.15):
@@ -279,7 +280,7 @@ def _order(
         "order_details_url": None,
         "additional_fields": (
             {
-                "financial_status": "paid" if paid else "voided",
+                "financial_status": "paid" if paid else unpaid_as,
                 "fulfillment_status": "delivered",
             }
             if style == "EtsyAPIv3"
