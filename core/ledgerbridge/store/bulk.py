@@ -49,17 +49,19 @@ class BulkStatement:
 
     def __init__(self, statement: UpdateBase) -> None:
         self.statement = statement
-        self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
+        self._compiled: dict[tuple[str, str, str, tuple[str, ...]], _Compiled] = {}
 
     def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once per row, in ``conn``'s transaction."""
         if not rows:
             return
         columns = tuple(rows[0])
-        compiled = self._compiled.get((conn.dialect.name, columns))
+        dialect = conn.dialect
+        # The SQL depends on the database and on how its driver takes parameters.
+        key = (dialect.name, dialect.driver, dialect.paramstyle, columns)
+        compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compile(conn.dialect, columns)
-            self._compiled[(conn.dialect.name, columns)] = compiled
+            compiled = self._compiled[key] = self._compile(dialect, columns)
         conn.exec_driver_sql(compiled.sql, _parameters(compiled, rows))
 
     def _compile(self, dialect: Dialect, columns: tuple[str, ...]) -> _Compiled:
