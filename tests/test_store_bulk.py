@@ -96,3 +96,12 @@ def test_a_missing_parameter_names_itself(store: Store) -> None:
     )
     with store.engine.begin() as conn, pytest.raises(ValueError, match=r"\['s'\]"):
         update.execute(conn, [{"k": "a"}])
+
+
+def test_a_column_with_a_default_must_be_given(store: Store) -> None:
+    """SQLAlchemy fills a column's Python default per row; a BulkStatement refuses rows
+    without it rather than write NULL (``attempt`` and ``at`` have defaults)."""
+    row = _audit_rows("x", datetime(2026, 3, 1, tzinfo=UTC))[0]
+    del row["attempt"], row["at"]
+    with store.engine.begin() as conn, pytest.raises(ValueError, match=r"\['attempt', 'at'\]"):
+        BulkStatement(AUDIT.insert()).execute(conn, [row])

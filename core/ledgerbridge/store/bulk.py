@@ -19,7 +19,8 @@ the per-row bookkeeping:
 
 Only plain INSERT / UPDATE / upsert statements whose variable parts are all
 ``bindparam``s (or column values, for an INSERT) belong here: a value fixed
-in the statement is compiled in with it.
+in the statement is compiled in with it.  An INSERT's rows carry every column
+that has a default: a missing one is an error, never a silent NULL.
 """
 
 from __future__ import annotations
@@ -70,8 +71,11 @@ class BulkStatement:
         positional = compiled.positiontup is not None
         names = tuple(compiled.positiontup if positional else compiled.binds)  # type: ignore[arg-type]
         binds = compiled.binds
+        # A column with a Python-side default is a parameter SQLAlchemy would fill per row;
+        # here the rows must carry it (their batch shares one value, converted once).
+        defaulted = {c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
         fixed = {name: binds[name].effective_value for name in names if name not in columns}
-        missing = [name for name in fixed if binds[name].required]
+        missing = [name for name in fixed if binds[name].required or name in defaulted]
         if missing:
             raise ValueError(f"rows lack the parameters {missing} of {compiled.string!r}")
         processors = tuple(
