@@ -233,17 +233,7 @@ def _postgres_rate(url: str, n: int) -> float:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     store = Store(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            source = MemorySource(n, prebuilt=True)
-            gc.collect()
-            gc.freeze()
-            try:
-                runner = runner_for(tmp, source, MemoryTarget(), store=store)
-                start = time.perf_counter()
-                anyio.run(runner.run)
-                return n / (time.perf_counter() - start)
-            finally:
-                gc.unfreeze()
+        return n / _timed_run(n, store)
     finally:
         store.close()
         with admin.engine.begin() as conn:
@@ -265,21 +255,23 @@ def one_core() -> Iterator[bool]:
         os.sched_setaffinity(0, allowed)
 
 
+def _timed_run(n: int, store: Any = None) -> float:
+    """Seconds of one run over ``n`` prebuilt orders, frozen out of the collector's view."""
+    with tempfile.TemporaryDirectory() as tmp:
+        source = MemorySource(n, prebuilt=True)
+        gc.collect()
+        gc.freeze()
+        try:
+            runner = runner_for(tmp, source, MemoryTarget(), store=store)
+            start = time.perf_counter()
+            anyio.run(runner.run)
+            return time.perf_counter() - start
+        finally:
+            gc.unfreeze()
+
+
 def _best_rate(n: int) -> float:
-    rates = []
-    for _ in range(3):
-        with tempfile.TemporaryDirectory() as tmp:
-            source = MemorySource(n, prebuilt=True)
-            gc.collect()
-            gc.freeze()
-            try:
-                runner = runner_for(tmp, source, MemoryTarget())
-                start = time.perf_counter()
-                anyio.run(runner.run)
-                rates.append(n / (time.perf_counter() - start))
-            finally:
-                gc.unfreeze()
-    return max(rates)
+    return max(n / _timed_run(n) for _ in range(3))
 
 
 def _breakdown(n: int) -> dict[str, float]:
@@ -302,23 +294,15 @@ def _breakdown(n: int) -> dict[str, float]:
     names = ("open_records", "bindings_of", "intents_in_scopes", "begin_intents", "commit")
     saved = {name: getattr(Journal, name) for name in names}
     plan_order = runner_module.plan_order
-    with tempfile.TemporaryDirectory() as tmp:
-        source = MemorySource(n, prebuilt=True)
-        gc.collect()
-        gc.freeze()
-        try:
-            for name in names:
-                setattr(Journal, name, timed(saved[name], "store"))
-            runner_module.plan_order = timed(plan_order, "plan")  # type: ignore[assignment]
-            runner = runner_for(tmp, source, MemoryTarget())
-            start = time.perf_counter()
-            anyio.run(runner.run)
-            spent["total"] = time.perf_counter() - start
-        finally:
-            for name, fn in saved.items():
-                setattr(Journal, name, fn)
-            runner_module.plan_order = plan_order  # type: ignore[assignment]
-            gc.unfreeze()
+    try:
+        for name in names:
+            setattr(Journal, name, timed(saved[name], "store"))
+        runner_module.plan_order = timed(plan_order, "plan")  # type: ignore[assignment]
+        spent["total"] = _timed_run(n)
+    finally:
+        for name, fn in saved.items():
+            setattr(Journal, name, fn)
+        runner_module.plan_order = plan_order  # type: ignore[assignment]
     return spent
 
 

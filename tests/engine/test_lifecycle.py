@@ -239,3 +239,42 @@ def test_status_reports_calls_left_today_as_zoho_counts_them(tmp_path: Path):
             capture_output=True, text=True, env={**os.environ, "COLUMNS": "250"}, check=True,
         )  # fmt: skip
         assert f"{daily - used - 1}/{daily} today" in out.stdout
+
+
+def _deleted_at_the_source(h, oid: str):
+    """The pipeline processes the order's deletion (``Change(deleted=True)``)."""
+    from ledgerbridge.canonical import EntityType
+    from ledgerbridge.contracts import Change
+
+    engine = h.engine()
+
+    async def main():
+        async with engine:
+            await engine.prepare()
+            runner = engine.runner("pipe")
+            return await runner.process(Change(EntityType.ORDER, oid, None, deleted=True))
+
+    return anyio.run(main), engine
+
+
+def test_a_deletion_voids_an_unpaid_invoice_and_leaves_a_paid_one_for_review(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        _, engine = run(h)
+        unpaid = unpaid_posted(h, engine)
+        outcome, engine = _deleted_at_the_source(h, unpaid)
+        assert outcome.state is RecordState.SYNCED
+        invoice_id = binding(engine, "order", unpaid, "invoice").target_id
+        assert h.org.invoices[invoice_id]["status"] == "void"
+
+        paid = next(
+            str(oid)
+            for oid, o in h.source_app.emulator.store.orders.items()
+            if o.get("date_paid_gmt")
+            and any(e.operation == "record_payment" for e in engine.audit(str(oid)))
+        )
+        invoice_id = binding(engine, "order", paid, "invoice").target_id
+        status = h.org.invoices[invoice_id]["status"]
+        outcome, engine = _deleted_at_the_source(h, paid)
+        assert outcome.state is RecordState.FAILED
+        assert "deleted at the source after payment" in (outcome.reason or "")
+        assert h.org.invoices[invoice_id]["status"] == status  # left as is

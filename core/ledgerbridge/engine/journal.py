@@ -315,11 +315,6 @@ class Journal:
 
     # ----------------------------------------------------------------- intents
 
-    def intent(self, key: str) -> WriteIntent | None:
-        with self.store.engine.connect() as conn:
-            row = conn.execute(select(_INTENTS).where(_INTENTS.c.key == key)).first()
-        return None if row is None else WriteIntent.model_validate(row._asdict())
-
     def intents_in_scopes(self, scopes: Iterable[str]) -> dict[str, list[Any]]:
         """Every intent for the given writes, any source version, by scope (one query)."""
         found: dict[str, list[Any]] = {}
@@ -547,15 +542,20 @@ class Journal:
             "details": details or {},
         }
 
-    def audit_trail(self, source_id: str) -> list[AuditEvent]:
-        with self.store.session() as s:
-            stmt = (
-                orm_select(AuditEvent)
-                .where(AuditEvent.pipeline_id == self.scope.pipeline_id)
-                .where(AuditEvent.source_id == source_id)
-                .order_by(col(AuditEvent.id))
+    def has_written(self, source_id: str, operation: str) -> bool:
+        """Whether a write of ``operation`` for this source record reached the target."""
+        stmt = (
+            select(_AUDIT.c.id)
+            .where(
+                (_AUDIT.c.pipeline_id == self.scope.pipeline_id)
+                & (_AUDIT.c.source_id == source_id)
+                & (_AUDIT.c.operation == operation)
+                & _AUDIT.c.outcome.in_(("ok", "adopted"))
             )
-            return list(s.exec(stmt))
+            .limit(1)
+        )
+        with self.store.engine.connect() as conn:
+            return conn.execute(stmt).first() is not None
 
     def add_conflict(self, conflict: ConflictRecord) -> ConflictRecord:
         with self.store.session() as s:

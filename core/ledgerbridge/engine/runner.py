@@ -649,7 +649,9 @@ class PipelineRunner:
                 "nothing posted to undo"
             )
             return plan
-        paid = await self._db(self._has_payments, change.external_id)
+        paid = await self._db(
+            self.journal.has_written, change.external_id, Operation.RECORD_PAYMENT.value
+        )
         if paid:
             raise SyncError(
                 f"order {change.external_id} was deleted at the source after payment; "
@@ -668,20 +670,6 @@ class PipelineRunner:
             )
         )
         return plan
-
-    def _has_payments(self, order_id: str) -> bool:
-        from sqlmodel import select
-
-        from ..store import AuditEvent
-
-        with self.store.session() as s:
-            stmt = select(AuditEvent).where(
-                AuditEvent.pipeline_id == self.pipeline.id,
-                AuditEvent.source_id == order_id,
-                AuditEvent.operation == Operation.RECORD_PAYMENT.value,
-                AuditEvent.outcome.in_(("ok", "adopted")),  # type: ignore[attr-defined]
-            )
-            return s.exec(stmt).first() is not None
 
     # ----------------------------------------------------------------- re-runs
 
