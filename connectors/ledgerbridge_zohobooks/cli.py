@@ -1,7 +1,9 @@
 """``ledgerbridge connect zohobooks``: OAuth consent, code exchange, organisation, stored secrets.
 
-The CLI layer may use the store (the connector runtime may not): the refresh
-token is saved encrypted through ``Store.upsert_connection``.
+The CLI layer may use the store (the connector runtime may not): the connection is
+saved through the engine's ``register_connection``, which encrypts the refresh
+token and binds the organisation to the tenant -- refusing, with nothing saved,
+an organisation already bound to another tenant.
 """
 
 from __future__ import annotations
@@ -144,6 +146,8 @@ def connect_zohobooks(
 
 
 def _connect(**kw: Any) -> None:
+    from ledgerbridge.engine.tenancy import register_connection
+    from ledgerbridge.plugins import get_registry
     from ledgerbridge.store import Store
 
     dc = data_center(kw["dc_code"])
@@ -196,12 +200,11 @@ def _connect(**kw: Any) -> None:
     store = Store(kw["database_url"])
     try:
         store.migrate()
-        store.upsert_tenant(kw["tenant"])
-        connection = store.upsert_connection(
+        connection = register_connection(
+            store,
+            get_registry().get("zohobooks"),
             kw["tenant"],
             kw["name"],
-            platform="zohobooks",
-            kind="target",
             settings=settings,
             secrets={
                 "client_id": kw["client_id"],

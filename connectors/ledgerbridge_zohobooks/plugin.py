@@ -11,7 +11,9 @@ from ledgerbridge.hookspecs import Register
 from .settings import DataCenterCode as DataCenter
 from .settings import ZohoBooksSecrets, ZohoBooksSettings
 
-__all__ = ["DataCenter", "ZohoBooksSecrets", "ZohoBooksSettings"]
+__all__ = ["ACCOUNT_SETTINGS", "DataCenter", "ZohoBooksSecrets", "ZohoBooksSettings"]
+
+ACCOUNT_SETTINGS = ("data_center", "organization_id")
 
 
 def _factory(context: ConnectorContext) -> Any:
@@ -36,6 +38,9 @@ def register_targets(register: Register) -> None:
             factory=_factory,
             settings_model=ZohoBooksSettings,
             secrets_model=ZohoBooksSecrets,
+            # One Zoho Books organisation lives in one data centre: the pair is the account
+            # bound to one tenant (docs/connectors/zohobooks.md, "One organisation, one tenant").
+            account_settings=ACCOUNT_SETTINGS,
             capabilities=frozenset(
                 {
                     TargetCapability.INVOICES,

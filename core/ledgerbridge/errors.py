@@ -17,6 +17,7 @@ class itself:
     ├── PluginError                  a plugin failed to load or registered something invalid
     ├── SecretsError                 no encryption key, or a ciphertext the key cannot open
     ├── WebhookRejected              bad or missing signature: store nothing, answer 401
+    ├── AccountBound                 a target account belongs to another tenant: write nothing
     └── SyncError                    anything that happens while talking to a platform
         ├── TransientError           5xx, timeouts, connection errors           (retryable)
         │   └── RateLimited          429 and platform throttle codes; .retry_after
@@ -86,6 +87,12 @@ class SecretsError(LedgerbridgeError):
 
 class WebhookRejected(LedgerbridgeError):
     """A webhook failed verification; nothing about it may be stored."""
+
+
+class AccountBound(LedgerbridgeError):
+    """A target account (a Zoho Books organisation) is bound to another tenant, or no
+    longer to this one: nothing may be written to it.  Not a ``SyncError``: it parks no
+    record, it stops the run (docs/configuration.md, "One organisation, one tenant")."""
 
 
 # --------------------------------------------------------------------------- sync errors
@@ -249,6 +256,7 @@ class OutcomeUnknown(SyncError):
 
 
 __all__ = [
+    "AccountBound",
     "AuthExpired",
     "AuthFailed",
     "ConfigError",

@@ -147,6 +147,9 @@ class Resources:
     # ------------------------------------------------------------------ organisations & lookups
 
     async def organizations(self, request: Request, org: Organization | None, body: Any) -> Result:
+        # GET /organizations (operationId list_organizations, organizations.yml; facts doc §3):
+        # no organization_id, answers ``organizations[]`` -- only those the token's user
+        # belongs to, which is what the connect command and the startup check rely on.
         user = self.emulator._authenticate(request)
         orgs = [self.state.organizations[o].as_json() for o in self.state.user_orgs.get(user, [])]
         return 200, {"code": 0, "message": "success", "organizations": orgs}

@@ -5,7 +5,8 @@ Three passes, each reporting *every* problem with ``file:line:column``:
 2. the schema (``schema.py``);
 3. cross-references: a pipeline's connections exist and have the right kind,
    each platform is an installed connector, settings/secrets match that
-   connector's models, the mapping file exists.
+   connector's models, the mapping file exists, and no two tenants reach the
+   same target account unless both declare it shared (``accounts.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..contracts.spec import ConnectorKind, ConnectorSpec
 from ..errors import ConfigError, SourceLocation
 from ..plugins import Registry, get_registry
 from ..yamlfile import YamlDocument, load_yaml
+from .accounts import check_accounts
 from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
 
 DEFAULT_CONFIG = "ledgerbridge.yaml"
@@ -128,7 +130,7 @@ def _cross_check(
                 )
             else:
                 problems += _check_mapping(mapping, pipe, tenant, doc, (*at, "mapping"))
-    return problems
+    return problems + check_accounts(config, doc, registry)
 
 
 def _check_mapping(

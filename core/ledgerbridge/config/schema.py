@@ -42,6 +42,9 @@ class ConnectionConfig(Strict):
     platform: Identifier
     settings: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # The other tenants whose connections reach the same account (a Zoho Books organisation)
+    # on purpose. Both sides declare it; otherwise one account belongs to one tenant.
+    shared_with: list[Identifier] = Field(default_factory=list)
 
 
 PostingPolicy = Literal["invoice", "sales_receipt", "daily_summary"]

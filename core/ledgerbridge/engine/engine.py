@@ -34,6 +34,7 @@ from ..plugins import Registry, get_registry
 from ..store import AuditEvent, ConflictRecord, InboxEvent, RecordState, Store, SyncRecord
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
 from ..store.types import utcnow
+from . import tenancy
 from .journal import Journal, Scope
 from .planner import MappingRuntime
 from .runner import OnRecord, PipelineRunner, RecordOutcome, RunReport
@@ -73,6 +74,7 @@ class Engine:
         self._connectors: dict[str, Source | Target] = {}
         self._runtimes: dict[str, MappingRuntime] = {}
         self._prepared = False
+        self._verified: set[str] = set()  # target connections checked at startup
 
     # ----------------------------------------------------------------- setup
 
@@ -81,6 +83,7 @@ class Engine:
         if self._prepared:
             return
         await anyio.to_thread.run_sync(self.store.migrate)
+        await self._bind_accounts()
         for tenant in self.config.config.tenants:
             await anyio.to_thread.run_sync(
                 _retry_on_race, partial(self.store.upsert_tenant, tenant.id, tenant.name)
@@ -178,7 +181,7 @@ class Engine:
             ),
         )
         org = tenant.connections[pipeline.target].settings.get("organization_id")
-        return PipelineRunner(
+        runner = PipelineRunner(
             pipeline=pipeline,
             tenant_id=tenant.id,
             source=source,
@@ -191,6 +194,42 @@ class Engine:
             source_wins=source_wins,
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
+        runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
+        return runner
+
+    # ----------------------------------------------------------------- tenancy
+
+    async def _bind_accounts(self) -> None:
+        """Startup: each target account is bound to its tenant, or the engine refuses."""
+        await anyio.to_thread.run_sync(
+            _retry_on_race, partial(tenancy.bind_accounts, self.store, self.config, self.registry)
+        )
+
+    async def verify_targets(self, pipeline_id: str | None = None) -> None:
+        """Startup, once per target connection: the organisation its credentials reach is
+        the configured one, among those they can reach, and bound to its tenant."""
+        for tenant, pipeline in self.pipelines(pipeline_id):
+            conn_id = f"{tenant.id}/{pipeline.target}"
+            if conn_id in self._verified:
+                continue
+            target = self._connector(tenant, pipeline.target, pipeline.rounding_tolerance)
+            conn = tenant.connections[pipeline.target]
+            spec = self.registry.get(conn.platform)
+            settings, _ = connection_models(conn, spec)
+            tenancy.verify_identity(spec, settings, await target.identity(), conn_id)
+            account = spec.account_key(settings)
+            if account is not None:
+                await anyio.to_thread.run_sync(
+                    self.store.check_account, account, tenant.id, conn_id
+                )
+            self._verified.add(conn_id)
+
+    def _unit_guard(self, tenant: TenantConfig, name: str) -> tenancy.UnitGuard | None:
+        conn = tenant.connections[name]
+        account = self.registry.get(conn.platform).account_key(conn.settings)
+        if account is None:
+            return None
+        return tenancy.UnitGuard(self.store, account, tenant.id, f"{tenant.id}/{name}")
 
     # ----------------------------------------------------------------- operations
 
@@ -204,6 +243,7 @@ class Engine:
     ) -> list[RunReport]:
         """Run pipelines once: read changes, post them, retry what is due."""
         await self.prepare()
+        await self.verify_targets(pipeline_id)
         reports = []
         for _, pipeline in self.pipelines(pipeline_id):
             runner = self.runner(pipeline.id)

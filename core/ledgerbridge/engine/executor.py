@@ -105,6 +105,10 @@ class Executor:
         self._unbound: set[tuple[str, str]] = set()
         # Resolved contact and item links, shared by every draft that names them.
         self._links: dict[tuple[str, str], Link] = {}
+        # Set by the engine: refuses (raises) when the target's account is no longer bound
+        # to this tenant. Awaited before each unit's first intent, so a refused unit
+        # records nothing and sends nothing (``engine/tenancy.py``).
+        self.before_unit: Callable[[], Awaitable[None]] | None = None
 
     _db = staticmethod(off_loop)
 
@@ -133,6 +137,8 @@ class Executor:
         Every write's intent is durable before the first call.  A plan that fails
         does not stop the others; ``should_stop`` is checked between plans.
         """
+        if self.before_unit is not None:
+            await self.before_unit()
         keyed: list[Keyed] = [
             [(w, *idempotency_key(self.journal, w, plan.version)) for w in plan.writes]
             for plan, _ in plans

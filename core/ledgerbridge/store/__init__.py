@@ -1,7 +1,8 @@
-"""Durable state: tenants, connections, checkpoints, cross-references, sync
+"""Durable state: tenants, connections, account bindings, checkpoints, cross-references, sync
 records and their history, conflicts, audit events, the webhook inbox, leases."""
 
 from .models import (
+    AccountBinding,
     AuditEvent,
     Checkpoint,
     ConflictRecord,
@@ -21,6 +22,7 @@ from .store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Store, resolve_url
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
+    "AccountBinding",
     "AuditEvent",
     "Checkpoint",
     "ConflictRecord",

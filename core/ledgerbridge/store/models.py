@@ -66,6 +66,26 @@ class Connection(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class AccountBinding(SQLModel, table=True):
+    """An account on a target platform (a Zoho Books organisation in its data centre) and
+    the one tenant it belongs to.
+
+    ``account`` is the connector's account key (``ConnectorSpec.account_key``); being the
+    primary key, two processes cannot bind it to two tenants.  ``shared_with`` lists the
+    tenants the owner's config shares it with explicitly (``shared_with:`` in the YAML).
+    """
+
+    __tablename__ = "account_bindings"
+
+    account: str = Field(primary_key=True, max_length=300)
+    platform: str = Field(max_length=100)
+    tenant_id: str = Field(index=True, max_length=100)
+    connection_id: str = Field(max_length=200)
+    shared_with: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
 class Checkpoint(SQLModel, table=True):
     """How far a pipeline has durably read one entity of its source."""
 
@@ -237,6 +257,7 @@ class Lease(SQLModel, table=True):
 
 
 __all__ = [
+    "AccountBinding",
     "AuditEvent",
     "Checkpoint",
     "ConflictRecord",

@@ -9,7 +9,7 @@ can run on any worker that shares the database.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,8 +20,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
-from ..errors import ConfigError
-from .models import Checkpoint, Connection, CrossReference, InboxEvent, Lease, Tenant
+from ..errors import AccountBound, ConfigError
+from .models import (
+    AccountBinding,
+    Checkpoint,
+    Connection,
+    CrossReference,
+    InboxEvent,
+    Lease,
+    Tenant,
+)
 from .secrets import SecretBox
 from .types import utcnow
 
@@ -42,6 +50,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def refusal(binding: AccountBinding, tenant_id: str, connection_id: str) -> str:
+    """Why ``tenant_id`` may not use an account bound to another tenant (names both)."""
+    return (
+        f"{binding.account} is bound to tenant {binding.tenant_id!r} "
+        f"(connection {binding.connection_id}); tenant {tenant_id!r} (connection "
+        f"{connection_id}) may not write to it. One organisation belongs to one tenant: fix "
+        f"{connection_id}'s settings, or declare the organisation shared with `shared_with: "
+        f"[{tenant_id}]` on {binding.connection_id} and `shared_with: [{binding.tenant_id}]` "
+        f"on {connection_id} (docs/configuration.md)"
+    )
 
 
 class Store:
@@ -134,10 +154,19 @@ class Store:
         settings: dict[str, Any] | None = None,
         secrets: dict[str, Any] | None = None,
         organization_id: str | None = None,
+        account: str | None = None,
+        shared_with: Sequence[str] | None = None,
     ) -> Connection:
-        """Create or update a connection; ``secrets`` are encrypted before reaching the database."""
+        """Create or update a connection; ``secrets`` are encrypted before reaching the database.
+
+        ``account`` (``ConnectorSpec.account_key``): the target account the connection
+        reaches is bound to ``tenant_id`` in the same transaction -- or, when it is bound
+        to another tenant that does not share it, ``AccountBound`` and nothing is written.
+        """
         conn_id = f"{tenant_id}/{name}"
         with self.session() as s:
+            if account is not None:
+                self._bind(s, account, tenant_id, conn_id, platform, shared_with)
             row = s.get(Connection, conn_id) or Connection(
                 id=conn_id, tenant_id=tenant_id, name=name, platform=platform, kind=kind
             )
@@ -173,6 +202,99 @@ class Store:
             row.secrets = self.secrets.encrypt(current)
             row.updated_at = utcnow()
             s.add(row)
+
+    # ----------------------------------------------------------------- account bindings
+
+    def bind_account(
+        self,
+        account: str,
+        *,
+        tenant_id: str,
+        connection_id: str,
+        platform: str,
+        shared_with: Sequence[str] | None = None,
+    ) -> AccountBinding:
+        """Bind ``account`` to ``tenant_id``, or confirm it is bound to (or shared with) it.
+
+        Refuses with ``AccountBound`` naming both tenants when another tenant holds it and
+        does not share it.  ``shared_with`` (the owner's declaration) replaces the stored
+        one when ``tenant_id`` owns the account; ``None`` leaves it as it is.
+        """
+        with self.session() as s:
+            return self._bind(s, account, tenant_id, connection_id, platform, shared_with)
+
+    def _bind(
+        self,
+        s: Session,
+        account: str,
+        tenant_id: str,
+        connection_id: str,
+        platform: str,
+        shared_with: Sequence[str] | None,
+    ) -> AccountBinding:
+        row = s.get(AccountBinding, account, with_for_update=True)
+        if row is None:
+            row = AccountBinding(
+                account=account,
+                platform=platform,
+                tenant_id=tenant_id,
+                connection_id=connection_id,
+                shared_with=sorted(set(shared_with or ()) - {tenant_id}),
+            )
+            s.add(row)
+            s.flush()  # a concurrent binder of the same account fails here (primary key)
+            return row
+        if row.tenant_id != tenant_id:
+            if tenant_id not in row.shared_with:
+                raise AccountBound(refusal(row, tenant_id, connection_id))
+            return row
+        if shared_with is not None:
+            row.shared_with = sorted(set(shared_with) - {tenant_id})
+        row.connection_id, row.updated_at = connection_id, utcnow()
+        s.add(row)
+        return row
+
+    def account_binding(self, account: str) -> AccountBinding | None:
+        with self.session() as s:
+            return s.get(AccountBinding, account)
+
+    def account_bindings(self, tenant_id: str | None = None) -> list[AccountBinding]:
+        with self.session() as s:
+            stmt = select(AccountBinding)
+            if tenant_id is not None:
+                stmt = stmt.where(AccountBinding.tenant_id == tenant_id)
+            return list(s.exec(stmt.order_by(AccountBinding.account)))  # type: ignore[arg-type]
+
+    def check_account(self, account: str, tenant_id: str, connection_id: str) -> AccountBinding:
+        """The binding that lets ``tenant_id`` write to ``account``; ``AccountBound`` if none.
+
+        Read-only: checked before every unit of work, so an account moved to another
+        tenant while a run goes on stops that run before its next write."""
+        row = self.account_binding(account)
+        if row is None:
+            raise AccountBound(
+                f"{account} is bound to no tenant any more (it was released while "
+                f"{connection_id} was running); tenant {tenant_id!r} writes nothing to it "
+                "until it is bound again (restart, or `ledgerbridge connect`)"
+            )
+        if row.tenant_id != tenant_id and tenant_id not in row.shared_with:
+            raise AccountBound(refusal(row, tenant_id, connection_id))
+        return row
+
+    def release_account(self, account: str, tenant_id: str) -> bool:
+        """Unbind ``account`` from its owner ``tenant_id`` (moving an organisation to another
+        tenant); ``False`` when it was not bound.  Refuses to release another tenant's."""
+        with self.session() as s:
+            row = s.get(AccountBinding, account, with_for_update=True)
+            if row is None:
+                return False
+            if row.tenant_id != tenant_id:
+                raise AccountBound(
+                    f"{account} is bound to tenant {row.tenant_id!r}, not {tenant_id!r}: "
+                    "only its own tenant releases it"
+                )
+            s.delete(row)
+            return True
 
     # ----------------------------------------------------------------- checkpoints
 
