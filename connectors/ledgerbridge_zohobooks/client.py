@@ -162,6 +162,13 @@ class ZohoClient:
     ) -> dict[str, Any]:
         limiter = self._limiter()
         query = dict(params)
+        if str(query.get("organization_id", self.organization_id)) != str(self.organization_id):
+            # The connection's own (bound) organisation only: never another one via params.
+            raise PermissionDenied(
+                f"refused: a call for organisation {query['organization_id']} on the "
+                f"connection bound to organisation {self.organization_id}",
+                platform=PLATFORM,
+            )
         if with_org:
             if not self.organization_id:
                 raise AuthFailed(

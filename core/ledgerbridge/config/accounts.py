@@ -72,9 +72,8 @@ def check_accounts(
                         f"{account} of {use.tenant}/{use.connection} is also reached by "
                         f"tenant {other.tenant!r} ({other.tenant}/{other.connection} at {there}). "
                         "One organisation belongs to one tenant: fix the settings, or declare "
-                        f"it shared with `shared_with: [{other.tenant}]` on "
-                        f"{use.tenant}/{use.connection} and `shared_with: [{use.tenant}]` on "
-                        f"{other.tenant}/{other.connection}",
+                        f"it shared: {use.tenant}/{use.connection} lists {other.tenant} in its "
+                        f"shared_with and {other.tenant}/{other.connection} lists {use.tenant}",
                     )
                 )
     return problems

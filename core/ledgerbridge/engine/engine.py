@@ -29,7 +29,7 @@ from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_mode
 from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
-from ..errors import ConfigError, SyncError
+from ..errors import ConfigError, LedgerbridgeError, SyncError
 from ..plugins import Registry, get_registry
 from ..store import AuditEvent, ConflictRecord, InboxEvent, RecordState, Store, SyncRecord
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
@@ -75,6 +75,7 @@ class Engine:
         self._runtimes: dict[str, MappingRuntime] = {}
         self._prepared = False
         self._verified: set[str] = set()  # target connections checked at startup
+        self._claimed: set[str] = set()  # accounts this start bound (``_bind_accounts``)
 
     # ----------------------------------------------------------------- setup
 
@@ -201,9 +202,11 @@ class Engine:
 
     async def _bind_accounts(self) -> None:
         """Startup: each target account is bound to its tenant, or the engine refuses."""
-        await anyio.to_thread.run_sync(
-            _retry_on_race, partial(tenancy.bind_accounts, self.store, self.config, self.registry)
-        )
+        bind = partial(tenancy.bind_accounts, self.store, self.config, self.registry)
+        try:
+            self._claimed = await anyio.to_thread.run_sync(bind)
+        except IntegrityError:  # another process bound one at the same moment: check again
+            self._claimed = await anyio.to_thread.run_sync(bind)
 
     async def verify_targets(self, pipeline_id: str | None = None) -> None:
         """Startup, once per target connection: the organisation its credentials reach is
@@ -216,8 +219,13 @@ class Engine:
             conn = tenant.connections[pipeline.target]
             spec = self.registry.get(conn.platform)
             settings, _ = connection_models(conn, spec)
-            tenancy.verify_identity(spec, settings, await target.identity(), conn_id)
             account = spec.account_key(settings)
+            try:
+                tenancy.verify_identity(spec, settings, await target.identity(), conn_id)
+            except LedgerbridgeError:
+                if account in self._claimed:  # claimed by this start: not ours after all
+                    await anyio.to_thread.run_sync(self.store.release_account, account, tenant.id)
+                raise
             if account is not None:
                 await anyio.to_thread.run_sync(
                     self.store.check_account, account, tenant.id, conn_id

@@ -61,11 +61,14 @@ def register_connection(
     )
 
 
-def bind_accounts(store: Store, config: LoadedConfig, registry: Registry) -> None:
+def bind_accounts(store: Store, config: LoadedConfig, registry: Registry) -> set[str]:
     """Bind every configured connection's account to its tenant, or refuse (startup).
 
     Owners first, so that an account shared on purpose is recorded with its sharing
-    before the tenants it is shared with are checked against it."""
+    before the tenants it is shared with are checked against it.  Returns the accounts
+    that were bound to no tenant before (claimed now: released again if the credentials
+    turn out not to reach them, so a mistyped organisation never blocks its owner)."""
+    claimed: set[str] = set()
     uses: list[tuple[int, str, str, ConnectorSpec, str, list[str]]] = []
     for tenant in config.config.tenants:
         for name, conn in tenant.connections.items():
@@ -75,6 +78,8 @@ def bind_accounts(store: Store, config: LoadedConfig, registry: Registry) -> Non
                 continue
             current = store.account_binding(account)
             owner = current is None or current.tenant_id == tenant.id
+            if current is None:
+                claimed.add(account)
             uses.append((0 if owner else 1, tenant.id, name, spec, account, conn.shared_with))
     for _, tenant_id, name, spec, account, shared in sorted(uses, key=lambda u: u[0]):
         store.bind_account(
@@ -84,6 +89,7 @@ def bind_accounts(store: Store, config: LoadedConfig, registry: Registry) -> Non
             platform=spec.name,
             shared_with=shared,
         )
+    return claimed
 
 
 def verify_identity(

@@ -58,9 +58,9 @@ def refusal(binding: AccountBinding, tenant_id: str, connection_id: str) -> str:
         f"{binding.account} is bound to tenant {binding.tenant_id!r} "
         f"(connection {binding.connection_id}); tenant {tenant_id!r} (connection "
         f"{connection_id}) may not write to it. One organisation belongs to one tenant: fix "
-        f"{connection_id}'s settings, or declare the organisation shared with `shared_with: "
-        f"[{tenant_id}]` on {binding.connection_id} and `shared_with: [{binding.tenant_id}]` "
-        f"on {connection_id} (docs/configuration.md)"
+        f"{connection_id}'s settings, or declare the organisation shared: "
+        f"{binding.connection_id} lists {tenant_id} in its shared_with and {connection_id} "
+        f"lists {binding.tenant_id} (docs/configuration.md)"
     )
 
 
