@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import anyio
 import pytest
@@ -20,6 +21,7 @@ from ledgerbridge.store import Store
 from ledgerbridge_zohobooks.emulator.seed import FOREIGN_ORG, MAIN_ORG, SECOND_ORG
 
 from ..engine.harness import woocommerce_to_zoho
+from .test_connect_binding import connect
 
 MAIN = f"zohobooks:data_center=com,organization_id={MAIN_ORG}"
 FOREIGN = f"zohobooks:data_center=com,organization_id={FOREIGN_ORG}"
@@ -74,9 +76,12 @@ def test_ledgerbridge_sync_refuses_to_write_into_an_organisation_bound_to_anothe
     tmp_path, secret_key
 ):
     with woocommerce_to_zoho(tmp_path, orders=4) as h:
+        # Tenant beta connected this organisation first, through `ledgerbridge connect`.
+        zoho = SimpleNamespace(url=h.zoho_url, state=h.zoho.emulator.state)
+        db = Path(h.db_url.removeprefix("sqlite:///"))
+        connected = connect(zoho, db, secret_key, "beta", MAIN_ORG)
+        assert connected.returncode == 0, connected.stderr
         store = h.store()
-        store.migrate()
-        bind_to_beta(store)  # beta connected this organisation first
         before, writes = posts(h), record_writes(h)
         env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key, "COLUMNS": "300"}
         env.pop("LEDGERBRIDGE_LOAD_PLUGINS", None)
