@@ -79,7 +79,9 @@ def test_the_same_organisation_id_in_another_data_centre_is_another_account(tmp_
 
 def test_shared_with_must_name_a_tenant_of_the_file(tmp_path):
     found = problems(config(tmp_path, acme="betta", beta="acme"))
-    assert any(":10:23: shared_with names tenant 'betta', which is not in this file" in p for p in found)
+    assert any(
+        ":10:23: shared_with names tenant 'betta', which is not in this file" in p for p in found
+    )
 
 
 def test_ledgerbridge_check_refuses_the_config_and_exits_non_zero(tmp_path):

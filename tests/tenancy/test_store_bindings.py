@@ -37,7 +37,9 @@ def test_the_zoho_account_is_the_data_centre_and_the_organisation():
     assert spec.account_settings == ("data_center", "organization_id")
     assert spec.account_key({"data_center": "eu", "organization_id": "20234695"}) == ACME_ORG
     # The settings model's default data centre counts; an unset organisation names no account.
-    assert spec.account_key({"organization_id": "1"}) == "zohobooks:data_center=com,organization_id=1"
+    assert (
+        spec.account_key({"organization_id": "1"}) == "zohobooks:data_center=com,organization_id=1"
+    )
     assert spec.account_key({"data_center": "eu"}) is None
     assert spec.account_key({"organization_id": "not-digits"}) is None  # invalid: loader reports
 

@@ -40,12 +40,12 @@ def check_accounts(
     for ti, tenant in enumerate(config.tenants):
         for name, conn in tenant.connections.items():
             at: Loc = ("tenants", ti, "connections", name)
-            for si, other in enumerate(conn.shared_with):
-                if other not in tenants:
+            for si, named in enumerate(conn.shared_with):
+                if named not in tenants:
                     problems.append(
                         (
                             doc.locate((*at, "shared_with", si)),
-                            f"shared_with names tenant {other!r}, which is not in this file "
+                            f"shared_with names tenant {named!r}, which is not in this file "
                             f"(tenants: {', '.join(sorted(tenants))})",
                         )
                     )
@@ -53,9 +53,7 @@ def check_accounts(
             account = spec.account_key(conn.settings) if spec is not None else None
             if spec is None or account is None:
                 continue
-            setting = next(
-                (s for s in reversed(spec.account_settings) if s in conn.settings), None
-            )
+            setting = next((s for s in reversed(spec.account_settings) if s in conn.settings), None)
             where: Loc = (*at, "settings", setting) if setting else at
             uses.setdefault(account, []).append(
                 _Use(tenant.id, name, where, frozenset(conn.shared_with))

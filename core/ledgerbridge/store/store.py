@@ -263,7 +263,7 @@ class Store:
             stmt = select(AccountBinding)
             if tenant_id is not None:
                 stmt = stmt.where(AccountBinding.tenant_id == tenant_id)
-            return list(s.exec(stmt.order_by(AccountBinding.account)))  # type: ignore[arg-type]
+            return list(s.exec(stmt.order_by(AccountBinding.account)))
 
     def check_account(self, account: str, tenant_id: str, connection_id: str) -> AccountBinding:
         """The binding that lets ``tenant_id`` write to ``account``; ``AccountBound`` if none.
