@@ -46,9 +46,9 @@ def bind_to_beta(store: Store, account: str = MAIN) -> None:
 
 
 def test_startup_refuses_an_organisation_the_token_cannot_reach_before_any_pipeline_writes(
-    tmp_path, secret_key
+    tmp_path, secret_key, db_url
 ):
-    with woocommerce_to_zoho(tmp_path, orders=4) as h:
+    with woocommerce_to_zoho(tmp_path, orders=4, db_url=db_url) as h:
         config = yaml.safe_load(h.config_path.read_text())
         acme = config["tenants"][0]
         books2 = yaml.safe_load(yaml.safe_dump(acme["connections"]["books"]))
@@ -98,9 +98,9 @@ def test_ledgerbridge_sync_refuses_to_write_into_an_organisation_bound_to_anothe
 
 
 def test_an_organisation_moved_to_another_tenant_mid_run_stops_the_run_before_its_next_write(
-    tmp_path, secret_key
+    tmp_path, secret_key, db_url
 ):
-    with woocommerce_to_zoho(tmp_path, orders=6) as h:
+    with woocommerce_to_zoho(tmp_path, orders=6, db_url=db_url) as h:
         moved: dict[str, int] = {}
         store = h.store()
         invoices_before = len(h.org.invoices)
