@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
@@ -269,8 +270,12 @@ class Store:
         """The binding that lets ``tenant_id`` write to ``account``; ``AccountBound`` if none.
 
         Read-only: checked before every unit of work, so an account moved to another
-        tenant while a run goes on stops that run before its next write."""
-        row = self.account_binding(account)
+        tenant while a run goes on stops that run before its next write.  One primary-key
+        read outside the ORM's session: it runs once per unit of work."""
+        table = AccountBinding.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            found = conn.execute(sa_select(table).where(table.c.account == account)).first()
+        row = AccountBinding(**found._mapping) if found is not None else None
         if row is None:
             raise AccountBound(
                 f"{account} is bound to no tenant any more (it was released while "
