@@ -145,3 +145,44 @@ def test_the_client_sends_its_own_organisation_only(tmp_path):
         with pytest.raises(LedgerbridgeError, match=f"organisation {SECOND_ORG}"):
             anyio.run(main)
         assert h.zoho.emulator.api_calls == calls  # the call never left
+
+
+def test_an_organisation_shared_on_both_sides_starts_for_both_tenants(tmp_path, secret_key):
+    with woocommerce_to_zoho(tmp_path, orders=1) as h:
+        config = yaml.safe_load(h.config_path.read_text())
+        acme = config["tenants"][0]
+        beta = yaml.safe_load(yaml.safe_dump(acme))
+        beta["id"], beta["pipelines"][0]["id"] = "beta", "beta-pipe"
+        acme["connections"]["books"]["shared_with"] = ["beta"]
+        beta["connections"]["books"]["shared_with"] = ["acme"]
+        config["tenants"].append(beta)
+        h.config_path.write_text(yaml.safe_dump(config))
+
+        async def main() -> None:
+            async with h.engine() as engine:
+                await engine.prepare()
+                await engine.verify_targets()
+
+        anyio.run(main)
+        binding = h.store().account_binding(MAIN)
+        assert (binding.tenant_id, binding.shared_with) == ("acme", ["beta"])
+        assert h.store().check_account(MAIN, "beta", "beta/books").tenant_id == "acme"
+
+
+def test_a_target_reaching_another_organisation_than_configured_is_refused():
+    """For connectors whose ``identity()`` does not check this itself."""
+    from ledgerbridge.contracts.target import TargetIdentity
+    from ledgerbridge.engine.tenancy import verify_identity
+    from ledgerbridge.plugins import get_registry
+    from ledgerbridge_zohobooks.settings import ZohoBooksSettings
+
+    spec = get_registry().get("zohobooks")
+    settings = ZohoBooksSettings(organization_id=MAIN_ORG)
+    verify_identity(spec, settings, TargetIdentity(MAIN_ORG, reachable=(MAIN_ORG,)), "acme/books")
+    for identity in (
+        TargetIdentity(SECOND_ORG, reachable=(MAIN_ORG, SECOND_ORG)),
+        TargetIdentity(MAIN_ORG, reachable=(SECOND_ORG,)),
+    ):
+        with pytest.raises(AccountBound) as refused:
+            verify_identity(spec, settings, identity, "acme/books")
+        assert MAIN_ORG in str(refused.value) and SECOND_ORG in str(refused.value)
