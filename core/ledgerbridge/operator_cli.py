@@ -1,8 +1,9 @@
-"""Operator commands: sync, run, serve, status, failures, replay, conflicts, audit.
+"""Operator commands: sync, run, serve, status, failures, replay, conflicts, audit, unlock.
 
 Each failure line answers three questions a support person has: *what record*,
 *why* (error class, platform code and message, or the missing mapping key), and
-*whether a retry is safe*.
+*whether a retry is safe*.  Every command exits with a code from ``exitcodes``
+(documented in docs/operations.md, "Exit codes") so cron and Kubernetes can act on it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rich.table import Table
 
 from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
+from .exitcodes import ExitCode, most_urgent
 from .store import RecordState, Store, SyncRecord
 
 console = Console()
@@ -41,6 +43,37 @@ conflicts_app = typer.Typer(help="List and resolve conflicts.", invoke_without_c
 def _engine(config: Path, **kw: Any) -> Engine:
     loaded = load_config(config)
     return Engine(loaded, Store(loaded.config.database), **kw)
+
+
+def _exit(code: ExitCode) -> None:
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def report_code(report: RunReport) -> ExitCode:
+    """What one pipeline's run comes to, as an exit code."""
+    if report.halted is not None:
+        return ExitCode.CREDENTIALS
+    if report.parked:
+        return ExitCode.PARKED
+    if report.busy is not None:
+        return ExitCode.BUSY
+    if report.retrying:
+        return ExitCode.RETRYING
+    return ExitCode.OK
+
+
+def _explain(reports: list[RunReport]) -> ExitCode:
+    """Say on stderr why runs stopped early; the exit code of them all."""
+    for report in reports:
+        if report.halted is not None:
+            err_console.print(f"[red]error:[/] {report.halted}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"reconnect: [bold]{report.halted.instruction}[/]", highlight=False, soft_wrap=True
+            )
+        if report.busy is not None:
+            err_console.print(f"[yellow]busy:[/] {report.busy}", highlight=False, soft_wrap=True)
+    return most_urgent(report_code(r) for r in reports)
 
 
 # --------------------------------------------------------------------------- sync
@@ -121,6 +154,8 @@ def sync(
     _print_reports(reports)
     if dry_run:
         _print_plans(reports)
+        return
+    _exit(_explain(reports))
 
 
 def _print_reports(reports: list[RunReport]) -> None:
@@ -173,6 +208,7 @@ def run(
     engine = _engine(config)
     engine.should_stop = lambda: stop["requested"]
     last_run: dict[str, float] = {}
+    codes: list[ExitCode] = []
 
     def request_stop(signum: int, _frame: Any) -> None:
         stop["requested"] = True
@@ -196,6 +232,7 @@ def run(
                             f"{pipeline.id}: read {report.read}, writes {report.writes}, "
                             f"parked {report.parked}"
                         )
+                        codes.append(_explain([report]))
                 outcomes = await engine.process_inbox()
                 if outcomes:
                     console.print(f"inbox: {len(outcomes)} event(s) processed")
@@ -207,6 +244,8 @@ def run(
 
     anyio.run(main)
     console.print("stopped")
+    if once:  # one round for cron: its outcome, as for ``sync``
+        _exit(most_urgent(codes))
 
 
 def serve(
@@ -231,7 +270,8 @@ def status(
         bool, typer.Option(help="Ask each target for its rate-limit state (one call each).")
     ] = True,
 ) -> None:
-    """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits."""
+    """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits;
+    then connections that need reconnecting, and the leases with their holders and expiry."""
     engine = _engine(config)
     engine.store.migrate()
     limit_state: dict[str, Any] = {}
@@ -247,6 +287,7 @@ def status(
         table.add_column(col)
     pending = len(engine.store.pending_inbox(limit=100000))
     pipes = {p.id: p for _, p in engine.config.pipelines()}
+    dead = {c.id: c for c in engine.needing_reconnect()}
     for st in engine.status():
         target = f"{st.tenant_id}/{pipes[st.pipeline_id].target}"
         table.add_row(
@@ -257,6 +298,56 @@ def status(
             ", ".join(f"{k}: {v}" for k, v in sorted(st.states.items())) or "-",
             f"{pending} waiting",
             _limits_text(limit_state.get(target)) if limits else "-",
+        )
+    console.print(table)
+    _print_dead_connections(list(dead.values()))
+    _print_leases(engine)
+
+
+def _print_dead_connections(connections: list[Any]) -> None:
+    from .engine.engine import reconnect_instruction
+
+    if not connections:
+        return
+    table = Table(title="Connections that need reconnecting")
+    for col in ("connection", "since", "why", "reconnect with"):
+        table.add_column(col)
+    for c in connections:
+        table.add_row(
+            c.id,
+            c.reconnect_since.isoformat(timespec="seconds") if c.reconnect_since else "-",
+            c.reconnect_reason or "-",
+            reconnect_instruction(c.tenant_id, c.name, c.platform),
+        )
+    console.print(table)
+
+
+def _print_leases(engine: Engine) -> None:
+    from .engine.lease import LEASE_TTL
+    from .store.holders import holder_is_dead
+    from .store.types import utcnow
+
+    leases = engine.leases()
+    if not leases:
+        console.print(f"no leases held (a run holds its pipeline's lease; TTL {LEASE_TTL})")
+        return
+    table = Table(title=f"Leases (TTL {LEASE_TTL}; `ledgerbridge unlock PIPELINE` releases one)")
+    for col in ("lease", "holder", "acquired", "expires", "state"):
+        table.add_column(col)
+    now = utcnow()
+    for lease in leases:
+        if lease.expires_at <= now:
+            state = "expired (free)"
+        elif holder_is_dead(lease.holder):
+            state = "holder dead (taken over by the next run)"
+        else:
+            state = "held"
+        table.add_row(
+            lease.name,
+            lease.holder,
+            lease.acquired_at.isoformat(timespec="seconds"),
+            lease.expires_at.isoformat(timespec="seconds"),
+            state,
         )
     console.print(table)
 
@@ -304,8 +395,10 @@ def failures(
     engine = _engine(config)
     engine.store.migrate()
     rows = [_failure_row(r) for r in engine.failures(state, tenant=tenant)]
+    code = _rows_code(rows)
     if as_json:
         console.print_json(json.dumps(rows))
+        _exit(code)
         return
     if not rows:
         console.print("no failures")
@@ -324,6 +417,17 @@ def failures(
             str(row["attempts"]),
         )
     console.print(table)
+    _exit(code)
+
+
+def _rows_code(rows: list[dict[str, Any]]) -> ExitCode:
+    """``failures`` exits with the worst state it lists: PARKED for failed, needs_mapping or
+    conflict rows (a person must act), RETRYING when only retrying rows are listed."""
+    parked = {RecordState.FAILED, RecordState.NEEDS_MAPPING, RecordState.CONFLICT}
+    states = {RecordState(row["state"]) for row in rows}
+    if states & parked:
+        return ExitCode.PARKED
+    return ExitCode.RETRYING if states else ExitCode.OK
 
 
 def replay(
@@ -344,7 +448,12 @@ def replay(
         async with engine:
             return await engine.replay(ids, state=state, tenant=tenant)
 
-    _print_reports(anyio.run(main))
+    reports = anyio.run(main)
+    if ids and not reports:
+        err_console.print(f"[red]error:[/] no records with id {', '.join(map(str, ids))}")
+        raise typer.Exit(int(ExitCode.NOT_FOUND))
+    _print_reports(reports)
+    _exit(_explain(reports))
 
 
 @conflicts_app.callback()
@@ -405,8 +514,8 @@ def audit(
     engine.store.migrate()
     events = engine.audit(order)
     if not events:
-        console.print(f"no writes recorded for order {order}")
-        return
+        err_console.print(f"no writes recorded for order {order}")
+        raise typer.Exit(int(ExitCode.NOT_FOUND))
     table = Table(title=f"Audit of order {order}")
     for col in ("at", "operation", "outcome", "target id", "version", "ms", "key"):
         table.add_column(col)
@@ -418,7 +527,42 @@ def audit(
     console.print(table)
 
 
+def unlock(
+    pipeline: Annotated[str, typer.Argument(help="Pipeline id whose lease to release.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Release a pipeline's lease held by a worker that is gone (e.g. on another host).
+
+    A worker on this host whose process died is taken over by the next run anyway; this is
+    for a holder elsewhere, whose lease would otherwise block the pipeline until it expires.
+    Make sure the holder named in the confirmation is really stopped: two runs of one
+    pipeline at once are what the lease prevents.
+    """
+    from .store.types import utcnow
+
+    engine = _engine(config)
+    engine.store.migrate()
+    lease = engine.pipeline_lease(pipeline)
+    if lease is None:
+        console.print(f"pipeline {pipeline} is not locked")
+        return
+    expired = lease.expires_at <= utcnow()
+    when = f"{'expired' if expired else 'expires'} {lease.expires_at.isoformat(timespec='seconds')}"
+    question = f"release the lease of pipeline {pipeline} held by {lease.holder} ({when})?"
+    if not yes and not typer.confirm(question, default=False):
+        err_console.print("not released")
+        raise typer.Exit(int(ExitCode.BUSY))
+    if engine.unlock(pipeline, lease.holder):
+        console.print(f"released the lease of pipeline {pipeline} (was held by {lease.holder})")
+        return
+    err_console.print(
+        f"[yellow]the lease of pipeline {pipeline} changed hands meanwhile; not released[/]"
+    )
+    raise typer.Exit(int(ExitCode.BUSY))
+
+
 def register(app: typer.Typer) -> None:
-    for command in (sync, run, serve, status, failures, replay, audit):
+    for command in (sync, run, serve, status, failures, replay, audit, unlock):
         app.command()(command)
     app.add_typer(conflicts_app, name="conflicts")
