@@ -15,7 +15,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlmodel import select
 
 from ledgerbridge.exitcodes import ExitCode
