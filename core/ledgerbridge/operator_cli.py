@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import operator_locks
 from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
 from .exitcodes import ExitCode, most_urgent
@@ -300,56 +301,8 @@ def status(
             _limits_text(limit_state.get(target)) if limits else "-",
         )
     console.print(table)
-    _print_dead_connections(list(dead.values()))
-    _print_leases(engine)
-
-
-def _print_dead_connections(connections: list[Any]) -> None:
-    from .engine.engine import reconnect_instruction
-
-    if not connections:
-        return
-    table = Table(title="Connections that need reconnecting")
-    for col in ("connection", "since", "why", "reconnect with"):
-        table.add_column(col)
-    for c in connections:
-        table.add_row(
-            c.id,
-            c.reconnect_since.isoformat(timespec="seconds") if c.reconnect_since else "-",
-            c.reconnect_reason or "-",
-            reconnect_instruction(c.tenant_id, c.name, c.platform),
-        )
-    console.print(table)
-
-
-def _print_leases(engine: Engine) -> None:
-    from .engine.lease import LEASE_TTL
-    from .store.holders import holder_is_dead
-    from .store.types import utcnow
-
-    leases = engine.leases()
-    if not leases:
-        console.print(f"no leases held (a run holds its pipeline's lease; TTL {LEASE_TTL})")
-        return
-    table = Table(title=f"Leases (TTL {LEASE_TTL}; `ledgerbridge unlock PIPELINE` releases one)")
-    for col in ("lease", "holder", "acquired", "expires", "state"):
-        table.add_column(col)
-    now = utcnow()
-    for lease in leases:
-        if lease.expires_at <= now:
-            state = "expired (free)"
-        elif holder_is_dead(lease.holder):
-            state = "holder dead (taken over by the next run)"
-        else:
-            state = "held"
-        table.add_row(
-            lease.name,
-            lease.holder,
-            lease.acquired_at.isoformat(timespec="seconds"),
-            lease.expires_at.isoformat(timespec="seconds"),
-            state,
-        )
-    console.print(table)
+    operator_locks.print_dead_connections(console, list(dead.values()))
+    operator_locks.print_leases(console, engine)
 
 
 def _limits_text(state: dict[str, Any] | None) -> str:
@@ -527,42 +480,7 @@ def audit(
     console.print(table)
 
 
-def unlock(
-    pipeline: Annotated[str, typer.Argument(help="Pipeline id whose lease to release.")],
-    config: ConfigOption = DEFAULT_CONFIG,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    """Release a pipeline's lease held by a worker that is gone (e.g. on another host).
-
-    A worker on this host whose process died is taken over by the next run anyway; this is
-    for a holder elsewhere, whose lease would otherwise block the pipeline until it expires.
-    Make sure the holder named in the confirmation is really stopped: two runs of one
-    pipeline at once are what the lease prevents.
-    """
-    from .store.types import utcnow
-
-    engine = _engine(config)
-    engine.store.migrate()
-    lease = engine.pipeline_lease(pipeline)
-    if lease is None:
-        console.print(f"pipeline {pipeline} is not locked")
-        return
-    expired = lease.expires_at <= utcnow()
-    when = f"{'expired' if expired else 'expires'} {lease.expires_at.isoformat(timespec='seconds')}"
-    question = f"release the lease of pipeline {pipeline} held by {lease.holder} ({when})?"
-    if not yes and not typer.confirm(question, default=False):
-        err_console.print("not released")
-        raise typer.Exit(int(ExitCode.BUSY))
-    if engine.unlock(pipeline, lease.holder):
-        console.print(f"released the lease of pipeline {pipeline} (was held by {lease.holder})")
-        return
-    err_console.print(
-        f"[yellow]the lease of pipeline {pipeline} changed hands meanwhile; not released[/]"
-    )
-    raise typer.Exit(int(ExitCode.BUSY))
-
-
 def register(app: typer.Typer) -> None:
-    for command in (sync, run, serve, status, failures, replay, audit, unlock):
+    for command in (sync, run, serve, status, failures, replay, audit, operator_locks.unlock):
         app.command()(command)
     app.add_typer(conflicts_app, name="conflicts")
