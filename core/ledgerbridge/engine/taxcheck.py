@@ -110,6 +110,10 @@ def tax_gaps(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]) -
     return gaps
 
 
+def _percent(rate: Decimal) -> str:
+    return f"{(rate * 100).normalize():f}%"
+
+
 def check_taxes(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]) -> None:
     """Raise ``TotalsMismatch`` (the order is parked, nothing written) when the target's
     own tax arithmetic would put the document total off the source's beyond rounding."""
@@ -119,7 +123,8 @@ def check_taxes(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]
         return
     stated = order.totals.total.amount
     lines = "; ".join(
-        f"{g.subject}: tax stated {g.stated} but {g.rate} of {g.base} is {g.computed}" for g in gaps
+        f"{g.subject}: tax stated {g.stated} but {_percent(g.rate)} of {g.base} is {g.computed}"
+        for g in gaps
     )
     raise TotalsMismatch(
         f"order {order.number}: {lines}. The target computes tax from the rate, so its total "
