@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from demo.run import cli_env
-from ledgerbridge.exitcodes import ExitCode
 from demo.world import Running, running
+from ledgerbridge.exitcodes import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from demo.run import fix_mapping
 from demo.world import PAYPAL_GATEWAY
-
 from ledgerbridge.exitcodes import ExitCode
 
 from .conftest import Operator

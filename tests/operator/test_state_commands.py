@@ -8,9 +8,8 @@ from collections import Counter
 
 import anyio
 
-from ledgerbridge.store import Store, SyncRecord
-
 from ledgerbridge.exitcodes import ExitCode
+from ledgerbridge.store import Store, SyncRecord
 
 from .conftest import Operator
 
@@ -66,7 +65,9 @@ def test_an_edit_on_both_sides_is_listed_and_resolved_keeping_the_source(
     conflict_id = row.split("│")[1].strip()
     assert invoice["invoice_id"][-6:] in listed or invoice["invoice_id"][:10] in listed
     [parked] = [
-        r for r in operator.json("failures", "--state", "conflict", code=ExitCode.PARKED) if r["record"] == f"order {oid}"
+        r
+        for r in operator.json("failures", "--state", "conflict", code=ExitCode.PARKED)
+        if r["record"] == f"order {oid}"
     ]
     assert parked["retry_safe"] is False
 
