@@ -5,7 +5,8 @@
 * ``executor`` -- intents before, results after; adoption by business key after a crash;
 * ``journal``  -- records and their history, intents, bindings, conflicts, audit (the store);
 * ``runner``   -- one pipeline run: pages, checkpoints, retries, replay, webhooks, dead credentials;
-* ``daily``    -- the daily_summary policy's part of a run; ``lease`` -- one run of a pipeline at a time;
+* ``daily``    -- the daily_summary policy's part of a run;
+* ``lease``    -- one run of a pipeline at a time (a crashed holder on this host is taken over);
 * ``engine``   -- the ``Engine`` API host products call.
 """
 
