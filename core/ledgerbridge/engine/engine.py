@@ -29,7 +29,7 @@ from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_mode
 from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
-from ..errors import AuthFailed, ConfigError, SyncError, UnknownId
+from ..errors import ConfigError, SyncError, UnknownId
 from ..plugins import Registry, get_registry
 from ..store import (
     AuditEvent,
@@ -276,16 +276,12 @@ class Engine:
                 runner = self.runner(pipeline.id)
                 try:
                     async with runner.lease():
-                        await runner.check_target()
-                        outcome = await runner.handle_event(event)
-                except (PipelineBusy, AuthFailed):
-                    break  # busy elsewhere, or dead credentials: the event waits for later
-                if runner.halted is not None:
-                    await anyio.to_thread.run_sync(
-                        self.store.mark_needs_reconnect,
-                        runner.halted.connection_id,
-                        str(runner.halted),
-                    )
+                        if await runner.target_reachable():
+                            outcome = await runner.handle_event(event)
+                except PipelineBusy:
+                    break  # another worker runs the pipeline: the event waits for later
+                if runner.halted is not None:  # dead credentials: the event waits as well
+                    await runner.record_halt()
                     break
                 outcomes.append(outcome)
             else:

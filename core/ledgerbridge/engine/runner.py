@@ -122,7 +122,7 @@ class PipelineRunner(DailySummaries):
         report = RunReport(self.pipeline.id, dry_run=dry_run)
         async with self.lease():
             try:
-                if await self._target_reachable():
+                if await self.target_reachable():
                     await self._decide_trust()
                     for entity in self.pipeline.entities:
                         await self._read(
@@ -137,11 +137,12 @@ class PipelineRunner(DailySummaries):
                                 report.writes += len(await self.close_days(self.today()))
             except AuthFailed as exc:  # e.g. a daily summary's post
                 self._halt("target", exc)
-        await self._record_halt(report)
+        await self.record_halt(report)
         return report
 
-    async def _target_reachable(self) -> bool:
-        """``check_target``; a dead target connection halts the run before any record."""
+    async def target_reachable(self) -> bool:
+        """``check_target``; a dead target connection halts the run (``halted``) before any
+        record is touched, and one that answers clears its "needs reconnecting" mark."""
         try:
             await self.check_target()
         except AuthFailed as exc:
@@ -163,9 +164,11 @@ class PipelineRunner(DailySummaries):
         self.halted = ReconnectNeeded(conn, instruction, error)
         log.error("%s", self.halted)
 
-    async def _record_halt(self, report: RunReport) -> None:
+    async def record_halt(self, report: RunReport | None = None) -> None:
+        """A halted run marks the dead connection in the store (``status`` shows it)."""
         if self.halted is not None:
-            report.halted = self.halted
+            if report is not None:
+                report.halted = self.halted
             await self._db(
                 self.store.mark_needs_reconnect, self.halted.connection_id, str(self.halted)
             )
@@ -549,13 +552,13 @@ class PipelineRunner(DailySummaries):
         the version they were parked at)."""
         report = RunReport(self.pipeline.id)
         async with self.lease():
-            if await self._target_reachable():
+            if await self.target_reachable():
                 for record in records:
                     outcome = await self.refetch(record)
                     if self.halted is not None:
                         break
                     report.add(outcome)
-        await self._record_halt(report)
+        await self.record_halt(report)
         return report
 
     async def handle_event(self, event: InboxEvent) -> RecordOutcome:
