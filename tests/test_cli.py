@@ -56,7 +56,7 @@ def test_init_writes_a_config_that_check_accepts(tmp_path: Path):
 def test_check_reports_file_line_and_column_and_fails(tmp_path: Path):
     (tmp_path / "bad.yaml").write_text("version: 1\ntenants:\n  - id: acme\n    conections: {}\n")
     out = run("check", "-c", "bad.yaml", cwd=tmp_path)
-    assert out.returncode == 1
+    assert out.returncode == 6  # ExitCode.CONFIG
     assert (
         "bad.yaml:4:5: tenants.0.conections: unknown key 'conections' (did you mean 'connections'?)"
         in out.stderr
@@ -77,4 +77,4 @@ def test_migrate_creates_the_store(tmp_path: Path):
 
 def test_sandbox_of_a_connector_without_emulator_is_a_clear_error():
     out = run("sandbox", "nonexistent")
-    assert out.returncode == 1 and "no connector named 'nonexistent'" in out.stderr
+    assert out.returncode == 6 and "no connector named 'nonexistent'" in out.stderr

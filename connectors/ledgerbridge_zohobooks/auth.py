@@ -13,11 +13,21 @@ burst of workers that each refresh on expiry would lock the connection out.
 Tokens live in ``context.credentials`` only; they never reach logs or errors.
 The token endpoint reports failures *in the body with HTTP 200*
 (``{"error": "invalid_code"}``); those become ``AuthFailed`` with a message
-that tells an operator the likely cause.
+that tells an operator the likely cause -- ``CredentialsRevoked`` when the
+refresh token itself is dead (facts doc §2.6: ``invalid_code`` is also the
+answer for a revoked or deleted refresh token).
+
+A dead refresh token is remembered: in this process, and in the credential
+store as a digest of the credentials that failed (``DEAD_KEY``), so neither
+this run nor a later one asks the accounts server again with the same ones --
+Zoho mints at most 10 access tokens per refresh token per 10 minutes (§2.8),
+and a loop of refused refreshes helps nobody.  New credentials (a
+``ledgerbridge connect``, a changed secret) have another digest and are tried.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +36,7 @@ import anyio
 import httpx
 
 from ledgerbridge.contracts.context import CredentialStore, LockProvider
-from ledgerbridge.errors import AuthFailed, TransientError
+from ledgerbridge.errors import AuthFailed, CredentialsRevoked, TransientError
 
 from .jsonmoney import loads
 
@@ -35,6 +45,9 @@ TOKEN_KEY = "access_token"  # noqa: S105 - a credential name, not a value
 EXPIRES_KEY = "access_token_expires_at"
 API_DOMAIN_KEY = "api_domain"
 REFRESH_TOKEN_KEY = "refresh_token"  # noqa: S105 - a name
+DEAD_KEY = "refresh_refused"  # digest of the credentials the accounts server refused
+# Token endpoint errors that mean the refresh token itself is dead (facts doc §2.6).
+REVOKED_ERRORS = frozenset({"invalid_code", "invalid_token"})
 
 TOKEN_ERROR_HINTS: dict[str, str] = {
     "invalid_code": (
@@ -65,7 +78,8 @@ class AccessToken:
 
 def token_error(error: str, accounts_server: str) -> AuthFailed:
     hint = TOKEN_ERROR_HINTS.get(error, "the token endpoint refused the request")
-    return AuthFailed(
+    kind = CredentialsRevoked if error in REVOKED_ERRORS else AuthFailed
+    return kind(
         f"Zoho accounts server {accounts_server} answered {error!r}: {hint}",
         platform="zohobooks",
         code=error,
@@ -128,17 +142,23 @@ class TokenManager:
         self._cached: AccessToken | None = None
         self._lock = anyio.Lock()
         self.refreshes = 0
+        self._dead: tuple[str, AuthFailed] | None = None  # (credentials digest, the refusal)
 
     @property
     def lock_name(self) -> str:
         return f"zohobooks:token:{self.connection_id}"
 
     async def token(self) -> AccessToken:
-        """A token valid for at least the refresh margin (refreshing at most once at a time)."""
+        """A token valid for at least the refresh margin (refreshing at most once at a time).
+
+        Raises the remembered refusal, without asking Zoho, while the credentials are
+        the ones the accounts server refused."""
         cached = self._cached
         if cached is not None and cached.fresh():
             return cached
         async with self._lock:
+            if self._dead is not None:
+                await self._still_dead()
             cached = self._cached
             if cached is not None and cached.fresh():
                 return cached  # another task refreshed while we waited
@@ -172,14 +192,47 @@ class TokenManager:
         if token.api_domain:
             await self._credentials.save(API_DOMAIN_KEY, token.api_domain)
 
+    def _digest(self, refresh_token: str) -> str:
+        """Which credentials a refusal was for (never the secrets themselves)."""
+        material = "\0".join(
+            (self.accounts_server, self._client_id, self._client_secret, refresh_token)
+        )
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+    async def _still_dead(self) -> None:
+        """Raise the remembered refusal unless the credentials changed since."""
+        assert self._dead is not None
+        refresh_token = await self._credentials.load(REFRESH_TOKEN_KEY) or self._refresh_token
+        if refresh_token and self._digest(refresh_token) != self._dead[0]:
+            self._dead = None  # reconnected while we ran: try the new credentials
+            return
+        raise self._dead[1].with_traceback(None)
+
+    async def _refused(self, refresh_token: str, error: AuthFailed) -> AuthFailed:
+        digest = self._digest(refresh_token)
+        self._dead = (digest, error)
+        await self._credentials.save(DEAD_KEY, digest)
+        return error
+
     async def _refresh(self) -> AccessToken:
         refresh_token = await self._credentials.load(REFRESH_TOKEN_KEY) or self._refresh_token
         if not refresh_token:
-            raise AuthFailed(
+            raise CredentialsRevoked(
                 f"connection {self.connection_id} has no Zoho refresh token; "
                 "run `ledgerbridge connect zohobooks`",
                 platform="zohobooks",
             )
+        if await self._credentials.load(DEAD_KEY) == self._digest(refresh_token):
+            refused = CredentialsRevoked(
+                f"Zoho's accounts server {self.accounts_server} refused this connection's "
+                "refresh token before (revoked, or deleted by Zoho's 20-token cap); it is not "
+                "asked again with the same credentials: reconnect with "
+                "`ledgerbridge connect zohobooks`",
+                platform="zohobooks",
+                code="refused_before",
+            )
+            self._dead = (self._digest(refresh_token), refused)
+            raise refused
         try:
             response = await self._http.post(
                 f"{self.accounts_server}/oauth/v2/token",
@@ -194,7 +247,10 @@ class TokenManager:
             raise TransientError(
                 f"Zoho accounts server unreachable: {type(exc).__name__}", platform="zohobooks"
             ) from None
-        body = parse_token_response(response, self.accounts_server)
+        try:
+            body = parse_token_response(response, self.accounts_server)
+        except AuthFailed as exc:
+            raise await self._refused(refresh_token, exc) from None
         self.refreshes += 1
         expires_in = float(body.get("expires_in") or 3600)
         domain = body.get("api_domain")

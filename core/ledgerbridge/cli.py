@@ -16,7 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, operator_cli
-from .errors import ConfigError, LedgerbridgeError
+from .errors import (
+    ConfigError,
+    LedgerbridgeError,
+    PluginError,
+    ReconnectNeeded,
+    SecretsError,
+    UnknownId,
+)
+from .exitcodes import ExitCode
 from .mapping import cli as mapping_cli
 
 app = typer.Typer(
@@ -86,7 +94,7 @@ def check(config: ConfigOption = Path("ledgerbridge.yaml")) -> None:
         loaded = load_config(config)
     except ConfigError as exc:
         _print_config_error(exc)
-        raise typer.Exit(1) from None
+        raise typer.Exit(int(ExitCode.CONFIG)) from None
     table = Table(title=f"{config}: OK")
     for column in ("tenant", "pipeline", "source", "target", "mapping", "policy", "interval"):
         table.add_column(column)
@@ -179,16 +187,34 @@ def _load_plugin_commands() -> None:
     get_registry().pm.hook.register_commands(cli=app)
 
 
+def exit_code_of(exc: LedgerbridgeError) -> ExitCode:
+    """The exit code of an error that ended a command (docs/operations.md, "Exit codes")."""
+    from .engine import PipelineBusy
+
+    if isinstance(exc, UnknownId):
+        return ExitCode.NOT_FOUND
+    if isinstance(exc, ConfigError | SecretsError | PluginError):
+        return ExitCode.CONFIG
+    if isinstance(exc, ReconnectNeeded):
+        return ExitCode.CREDENTIALS
+    if isinstance(exc, PipelineBusy):
+        return ExitCode.BUSY
+    return ExitCode.INTERNAL
+
+
 def main() -> None:
     try:
         _load_plugin_commands()
         app()
+    except UnknownId as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(int(ExitCode.NOT_FOUND))
     except ConfigError as exc:
         _print_config_error(exc)
-        sys.exit(1)
+        sys.exit(int(ExitCode.CONFIG))
     except LedgerbridgeError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(1)
+        sys.exit(int(exit_code_of(exc)))
 
 
 if __name__ == "__main__":  # pragma: no cover

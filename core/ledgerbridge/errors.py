@@ -14,6 +14,8 @@ class itself:
 
     LedgerbridgeError
     ├── ConfigError                  bad ledgerbridge.yaml / mapping file (file:line:column)
+    │   └── UnknownId                a pipeline, record, conflict or order that does not exist
+    ├── ReconnectNeeded              a run stopped: a connection's credentials are dead
     ├── PluginError                  a plugin failed to load or registered something invalid
     ├── SecretsError                 no encryption key, or a ciphertext the key cannot open
     ├── WebhookRejected              bad or missing signature: store nothing, answer 401
@@ -24,6 +26,7 @@ class itself:
         │       └── QuotaExhausted   daily quota gone; stop this organisation until reset
         ├── AuthExpired              access token expired: refresh once, then retry
         ├── AuthFailed               refresh impossible (revoked, wrong data centre)  (operator)
+        │   └── CredentialsRevoked   the refresh token is revoked or invalid: reconnect
         ├── PermissionDenied         token lacks a scope / role                       (operator)
         ├── ValidationFailed         the platform (or our model) rejected the data    (failed)
         │   └── TotalsMismatch       an order's parts do not add up to its total
@@ -75,6 +78,27 @@ class ConfigError(LedgerbridgeError):
             problems = [(SourceLocation("<config>"), problems)]
         self.problems = problems
         super().__init__("\n".join(f"{loc}: {msg}" for loc, msg in problems))
+
+
+class UnknownId(ConfigError):
+    """A name the command was given does not exist: a pipeline, record, conflict or order."""
+
+
+class ReconnectNeeded(LedgerbridgeError):
+    """A run stopped at a dead connection: nothing more can be written or read through it.
+
+    ``connection_id`` names the connection, ``instruction`` the command that mends it
+    (``ledgerbridge connect zohobooks ...``), ``cause`` the error that showed it.
+    """
+
+    def __init__(self, connection_id: str, instruction: str, cause: SyncError) -> None:
+        self.connection_id = connection_id
+        self.instruction = instruction
+        self.cause = cause
+        super().__init__(
+            f"connection {connection_id} needs reconnecting: {cause.message}. "
+            f"Run `{instruction}`, then run again (records not reached are still pending)"
+        )
 
 
 class PluginError(LedgerbridgeError):
@@ -181,6 +205,11 @@ class AuthFailed(SyncError):
     needs_operator = True
 
 
+class CredentialsRevoked(AuthFailed):
+    """The refresh token is revoked, deleted or invalid: no call can succeed until a person
+    reconnects.  A run stops at the first one instead of parking every remaining record."""
+
+
 class PermissionDenied(SyncError):
     """The credentials work but may not do this (missing scope or role)."""
 
@@ -261,6 +290,7 @@ __all__ = [
     "AuthFailed",
     "ConfigError",
     "Conflict",
+    "CredentialsRevoked",
     "LedgerbridgeError",
     "NeedsMapping",
     "NotFound",
@@ -269,11 +299,13 @@ __all__ = [
     "PluginError",
     "QuotaExhausted",
     "RateLimited",
+    "ReconnectNeeded",
     "SecretsError",
     "SourceLocation",
     "SyncError",
     "TotalsMismatch",
     "TransientError",
+    "UnknownId",
     "ValidationFailed",
     "WebhookRejected",
 ]

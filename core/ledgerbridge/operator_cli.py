@@ -1,8 +1,9 @@
-"""Operator commands: sync, run, serve, status, failures, replay, conflicts, audit.
+"""Operator commands: sync, run, serve, status, failures, replay, conflicts, audit, unlock.
 
 Each failure line answers three questions a support person has: *what record*,
 *why* (error class, platform code and message, or the missing mapping key), and
-*whether a retry is safe*.
+*whether a retry is safe*.  Every command exits with a code from ``exitcodes``
+(documented in docs/operations.md, "Exit codes") so cron and Kubernetes can act on it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import operator_locks
 from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
+from .exitcodes import ExitCode, most_urgent
 from .store import RecordState, Store, SyncRecord
 
 console = Console()
@@ -41,6 +44,37 @@ conflicts_app = typer.Typer(help="List and resolve conflicts.", invoke_without_c
 def _engine(config: Path, **kw: Any) -> Engine:
     loaded = load_config(config)
     return Engine(loaded, Store(loaded.config.database), **kw)
+
+
+def _exit(code: ExitCode) -> None:
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def report_code(report: RunReport) -> ExitCode:
+    """What one pipeline's run comes to, as an exit code."""
+    if report.halted is not None:
+        return ExitCode.CREDENTIALS
+    if report.parked:
+        return ExitCode.PARKED
+    if report.busy is not None:
+        return ExitCode.BUSY
+    if report.retrying:
+        return ExitCode.RETRYING
+    return ExitCode.OK
+
+
+def _explain(reports: list[RunReport]) -> ExitCode:
+    """Say on stderr why runs stopped early; the exit code of them all."""
+    for report in reports:
+        if report.halted is not None:
+            err_console.print(f"[red]error:[/] {report.halted}", highlight=False, soft_wrap=True)
+            err_console.print(
+                f"reconnect: [bold]{report.halted.instruction}[/]", highlight=False, soft_wrap=True
+            )
+        if report.busy is not None:
+            err_console.print(f"[yellow]busy:[/] {report.busy}", highlight=False, soft_wrap=True)
+    return most_urgent(report_code(r) for r in reports)
 
 
 # --------------------------------------------------------------------------- sync
@@ -121,6 +155,8 @@ def sync(
     _print_reports(reports)
     if dry_run:
         _print_plans(reports)
+        return
+    _exit(_explain(reports))
 
 
 def _print_reports(reports: list[RunReport]) -> None:
@@ -173,6 +209,7 @@ def run(
     engine = _engine(config)
     engine.should_stop = lambda: stop["requested"]
     last_run: dict[str, float] = {}
+    codes: list[ExitCode] = []
 
     def request_stop(signum: int, _frame: Any) -> None:
         stop["requested"] = True
@@ -196,6 +233,7 @@ def run(
                             f"{pipeline.id}: read {report.read}, writes {report.writes}, "
                             f"parked {report.parked}"
                         )
+                        codes.append(_explain([report]))
                 outcomes = await engine.process_inbox()
                 if outcomes:
                     console.print(f"inbox: {len(outcomes)} event(s) processed")
@@ -207,6 +245,8 @@ def run(
 
     anyio.run(main)
     console.print("stopped")
+    if once:  # one round for cron: its outcome, as for ``sync``
+        _exit(most_urgent(codes))
 
 
 def serve(
@@ -231,7 +271,8 @@ def status(
         bool, typer.Option(help="Ask each target for its rate-limit state (one call each).")
     ] = True,
 ) -> None:
-    """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits."""
+    """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits;
+    then connections that need reconnecting, and the leases with their holders and expiry."""
     engine = _engine(config)
     engine.store.migrate()
     limit_state: dict[str, Any] = {}
@@ -247,6 +288,7 @@ def status(
         table.add_column(col)
     pending = len(engine.store.pending_inbox(limit=100000))
     pipes = {p.id: p for _, p in engine.config.pipelines()}
+    dead = {c.id: c for c in engine.needing_reconnect()}
     for st in engine.status():
         target = f"{st.tenant_id}/{pipes[st.pipeline_id].target}"
         table.add_row(
@@ -259,6 +301,8 @@ def status(
             _limits_text(limit_state.get(target)) if limits else "-",
         )
     console.print(table)
+    operator_locks.print_dead_connections(console, list(dead.values()))
+    operator_locks.print_leases(console, engine)
 
 
 def _limits_text(state: dict[str, Any] | None) -> str:
@@ -304,8 +348,10 @@ def failures(
     engine = _engine(config)
     engine.store.migrate()
     rows = [_failure_row(r) for r in engine.failures(state, tenant=tenant)]
+    code = _rows_code(rows)
     if as_json:
         console.print_json(json.dumps(rows))
+        _exit(code)
         return
     if not rows:
         console.print("no failures")
@@ -324,6 +370,17 @@ def failures(
             str(row["attempts"]),
         )
     console.print(table)
+    _exit(code)
+
+
+def _rows_code(rows: list[dict[str, Any]]) -> ExitCode:
+    """``failures`` exits with the worst state it lists: PARKED for failed, needs_mapping or
+    conflict rows (a person must act), RETRYING when only retrying rows are listed."""
+    parked = {RecordState.FAILED, RecordState.NEEDS_MAPPING, RecordState.CONFLICT}
+    states = {RecordState(row["state"]) for row in rows}
+    if states & parked:
+        return ExitCode.PARKED
+    return ExitCode.RETRYING if states else ExitCode.OK
 
 
 def replay(
@@ -344,7 +401,12 @@ def replay(
         async with engine:
             return await engine.replay(ids, state=state, tenant=tenant)
 
-    _print_reports(anyio.run(main))
+    reports = anyio.run(main)
+    if ids and not reports:
+        err_console.print(f"[red]error:[/] no records with id {', '.join(map(str, ids))}")
+        raise typer.Exit(int(ExitCode.NOT_FOUND))
+    _print_reports(reports)
+    _exit(_explain(reports))
 
 
 @conflicts_app.callback()
@@ -405,8 +467,8 @@ def audit(
     engine.store.migrate()
     events = engine.audit(order)
     if not events:
-        console.print(f"no writes recorded for order {order}")
-        return
+        err_console.print(f"no writes recorded for order {order}")
+        raise typer.Exit(int(ExitCode.NOT_FOUND))
     table = Table(title=f"Audit of order {order}")
     for col in ("at", "operation", "outcome", "target id", "version", "ms", "key"):
         table.add_column(col)
@@ -419,6 +481,6 @@ def audit(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (sync, run, serve, status, failures, replay, audit):
+    for command in (sync, run, serve, status, failures, replay, audit, operator_locks.unlock):
         app.command()(command)
     app.add_typer(conflicts_app, name="conflicts")

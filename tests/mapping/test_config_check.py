@@ -26,14 +26,14 @@ def test_check_reports_problems_inside_the_mapping_and_a_wrong_pair(tmp_path: Pa
     (tmp_path / "acme.yaml").write_text("extends: shopify-to-zohobooks\nshiping: {as: line}\n")
     (tmp_path / "ledgerbridge.yaml").write_text(CONFIG.replace("MAPPING", "acme.yaml"))
     out = run("check", "-c", "ledgerbridge.yaml", cwd=tmp_path)
-    assert out.returncode == 1
+    assert out.returncode == 6  # ExitCode.CONFIG
     assert "acme.yaml:2:1: shiping: unknown key 'shiping' (did you mean 'shipping'?)" in out.stderr
 
     (tmp_path / "ledgerbridge.yaml").write_text(
         CONFIG.replace("MAPPING", "woocommerce-to-zohobooks")
     )
     out = run("check", "-c", "ledgerbridge.yaml", cwd=tmp_path)
-    assert out.returncode == 1
+    assert out.returncode == 6  # ExitCode.CONFIG
     assert (
         "ledgerbridge.yaml:11:18: mapping 'woocommerce-to-zohobooks' is for source 'woocommerce', "
         "but source 'shop' is a shopify connection"

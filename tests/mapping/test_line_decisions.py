@@ -27,7 +27,7 @@ RULES = (
   rules:
     - name: books
       when: "lookup('groups', line.sku) == 'books'"
-      tax: VAT 10%
+      tax: VAT 7%  # the book's own rate: a plan parks a line whose target tax differs
       account_id: "777"
 """
 )

@@ -15,6 +15,7 @@ import pytest
 
 from demo.run import cli_env
 from demo.world import Running, running
+from ledgerbridge.exitcodes import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,16 +30,19 @@ class Operator:
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "ledgerbridge", *args, "-c", str(self.world.config_path)]
 
-    def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, ok: bool = True, code: int = ExitCode.OK
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a command; with ``ok``, its exit code must be ``code`` (docs: "Exit codes")."""
         done = subprocess.run(
             self.argv(*args), env=self.env, capture_output=True, text=True, timeout=120, cwd=REPO
         )
         if ok:
-            assert done.returncode == 0, (args, done.stdout, done.stderr)
+            assert done.returncode == code, (args, done.returncode, done.stdout, done.stderr)
         return done
 
-    def json(self, *args: str) -> Any:
-        return json.loads(self.cli(*args, "--json").stdout)
+    def json(self, *args: str, code: int = ExitCode.OK) -> Any:
+        return json.loads(self.cli(*args, "--json", code=code).stdout)
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(

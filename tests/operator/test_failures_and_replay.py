@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from demo.run import fix_mapping
 from demo.world import PAYPAL_GATEWAY
+from ledgerbridge.exitcodes import ExitCode
 
 from .conftest import Operator
 
@@ -15,8 +16,8 @@ def test_failures_explain_the_parked_order_and_replay_posts_it_after_the_fix(
     operator: Operator,
 ) -> None:
     world = operator.world
-    operator.cli("sync", "west-orders")
-    [row] = operator.json("failures", "--state", "needs_mapping")
+    operator.cli("sync", "west-orders", code=ExitCode.PARKED)  # the PayPal order is parked
+    [row] = operator.json("failures", "--state", "needs_mapping", code=ExitCode.PARKED)
     paid_by_paypal = next(
         str(oid) for oid, o in world.saved.woo.orders.items()
         if o["payment_method"] == PAYPAL_GATEWAY
@@ -29,7 +30,7 @@ def test_failures_explain_the_parked_order_and_replay_posts_it_after_the_fix(
     assert f"payment_method:{PAYPAL_GATEWAY}" in row["why"]
     assert "lookups.payment_methods.entries" in row["why"]
     assert row["retry_safe"] is True
-    table = operator.cli("failures", "--state", "needs_mapping").stdout
+    table = operator.cli("failures", "--state", "needs_mapping", code=ExitCode.PARKED).stdout
     for expected in (f"order {paid_by_paypal}", "NeedsMapping", PAYPAL_GATEWAY, "yes"):
         assert expected in table, table
     org = world.org("west")
@@ -58,4 +59,5 @@ def test_failures_explain_the_parked_order_and_replay_posts_it_after_the_fix(
 
 
 def test_audit_of_an_order_never_written_says_so(operator: Operator) -> None:
-    assert "no writes recorded for order 999999" in operator.cli("audit", "999999").stdout
+    done = operator.cli("audit", "999999", code=ExitCode.NOT_FOUND)
+    assert "no writes recorded for order 999999" in done.stderr

@@ -8,6 +8,7 @@ from collections import Counter
 
 import anyio
 
+from ledgerbridge.exitcodes import ExitCode
 from ledgerbridge.store import Store, SyncRecord
 
 from .conftest import Operator
@@ -22,12 +23,12 @@ def test_dry_run_shows_the_planned_writes_and_writes_nothing(operator: Operator)
     paid = next(str(o["id"]) for o in world.saved.woo.orders.values() if o["status"] == "completed")
     assert re.search(rf"order:{paid}\b|\b{paid}\b", out), out
     # and the real run afterwards posts what the dry run showed
-    operator.cli("sync", "west-orders")
+    operator.cli("sync", "west-orders", code=ExitCode.PARKED)
     assert world.org("west").invoices
 
 
 def test_status_counts_records_per_state(operator: Operator) -> None:
-    operator.cli("sync", "west-orders")
+    operator.cli("sync", "west-orders", code=ExitCode.PARKED)
     store = Store(operator.world.database_url)
     with store.session() as s:
         counts = Counter(r.state for r in s.exec(SyncRecord.__table__.select()))  # type: ignore[attr-defined]
@@ -45,7 +46,7 @@ def test_an_edit_on_both_sides_is_listed_and_resolved_keeping_the_source(
     operator: Operator,
 ) -> None:
     world = operator.world
-    operator.cli("sync", "west-orders")
+    operator.cli("sync", "west-orders", code=ExitCode.PARKED)
     assert operator.cli("conflicts").stdout.strip() == "no open conflicts"
     invoice = next(
         i for i in world.org("west").invoices.values() if i["status"] not in ("paid", "void")
@@ -54,7 +55,7 @@ def test_an_edit_on_both_sides_is_listed_and_resolved_keeping_the_source(
     invoice["notes"] = "edited by the accountant"
     invoice["last_modified_time"] = "2099-01-01T00:00:00+0000"
     anyio.run(lambda: world.woo.emulator.touch_order(oid, customer_note="changed at the shop"))
-    operator.cli("sync", "west-orders")
+    operator.cli("sync", "west-orders", code=ExitCode.PARKED)
     assert invoice["notes"] == "edited by the accountant", (
         "the accountant's edit is not overwritten"
     )
@@ -64,7 +65,9 @@ def test_an_edit_on_both_sides_is_listed_and_resolved_keeping_the_source(
     conflict_id = row.split("│")[1].strip()
     assert invoice["invoice_id"][-6:] in listed or invoice["invoice_id"][:10] in listed
     [parked] = [
-        r for r in operator.json("failures", "--state", "conflict") if r["record"] == f"order {oid}"
+        r
+        for r in operator.json("failures", "--state", "conflict", code=ExitCode.PARKED)
+        if r["record"] == f"order {oid}"
     ]
     assert parked["retry_safe"] is False
 

@@ -29,13 +29,23 @@ from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_mode
 from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
-from ..errors import ConfigError, LedgerbridgeError, SyncError
+from ..errors import ConfigError, LedgerbridgeError, SyncError, UnknownId
 from ..plugins import Registry, get_registry
-from ..store import AuditEvent, ConflictRecord, InboxEvent, RecordState, Store, SyncRecord
+from ..store import (
+    AuditEvent,
+    ConflictRecord,
+    Connection,
+    InboxEvent,
+    Lease,
+    RecordState,
+    Store,
+    SyncRecord,
+)
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
 from ..store.types import utcnow
 from . import tenancy
 from .journal import Journal, Scope
+from .lease import PipelineBusy, lease_name
 from .planner import MappingRuntime
 from .runner import OnRecord, PipelineRunner, RecordOutcome, RunReport
 
@@ -116,7 +126,7 @@ class Engine:
         ]
         if pipeline_id is not None and not found:
             known = ", ".join(p.id for _, p in self.config.pipelines())
-            raise ConfigError(
+            raise UnknownId(
                 f"no pipeline {pipeline_id!r} in {self.config.path} (pipelines: {known})"
             )
         return found
@@ -196,6 +206,10 @@ class Engine:
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
+        runner.reconnect = {
+            f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)
+            for name, conn in tenant.connections.items()
+        }
         return runner
 
     # ----------------------------------------------------------------- tenancy
@@ -255,7 +269,10 @@ class Engine:
         reports = []
         for _, pipeline in self.pipelines(pipeline_id):
             runner = self.runner(pipeline.id)
-            reports.append(await runner.run(since=since, backfill=backfill, dry_run=dry_run))
+            try:
+                reports.append(await runner.run(since=since, backfill=backfill, dry_run=dry_run))
+            except PipelineBusy as exc:  # another live worker runs it: the others still run
+                reports.append(RunReport(pipeline.id, dry_run=dry_run, busy=str(exc)))
         return reports
 
     async def replay(
@@ -304,10 +321,18 @@ class Engine:
                 if f"{tenant.id}/{pipeline.source}" != event.connection_id:
                     continue
                 runner = self.runner(pipeline.id)
-                async with runner.lease():
-                    await runner.check_target()
-                    outcomes.append(await runner.handle_event(event))
-            await anyio.to_thread.run_sync(self._mark_processed, event.id)
+                try:
+                    async with runner.lease():
+                        if await runner.target_reachable():
+                            outcome = await runner.handle_event(event)
+                except PipelineBusy:
+                    break  # another worker runs the pipeline: the event waits for later
+                if runner.halted is not None:  # dead credentials: the event waits as well
+                    await runner.record_halt()
+                    break
+                outcomes.append(outcome)
+            else:
+                await anyio.to_thread.run_sync(self._mark_processed, event.id)
         return outcomes
 
     def _mark_processed(self, event_id: int | None) -> None:
@@ -360,7 +385,7 @@ class Engine:
         with self.store.session() as s:
             row = s.get(ConflictRecord, conflict_id)
             if row is None:
-                raise ConfigError(f"no conflict {conflict_id}")
+                raise UnknownId(f"no conflict {conflict_id}")
             return row
 
     async def _rebaseline(self, runner: PipelineRunner, conflict: ConflictRecord) -> None:
@@ -405,6 +430,24 @@ class Engine:
                 )
             )
         return out
+
+    def leases(self) -> list[Lease]:
+        """Every lease in the store: pipeline runs and token refreshes, with holder and expiry."""
+        return self.store.leases()
+
+    def pipeline_lease(self, pipeline_id: str) -> Lease | None:
+        """The lease of a pipeline the config defines (``UnknownId`` for any other name)."""
+        self.pipelines(pipeline_id)
+        return self.store.get_lease(lease_name(pipeline_id))
+
+    def unlock(self, pipeline_id: str, holder: str) -> bool:
+        """Release a pipeline's lease held by ``holder`` (the one the operator confirmed)."""
+        self.pipelines(pipeline_id)
+        return self.store.break_lease(lease_name(pipeline_id), holder)
+
+    def needing_reconnect(self) -> list[Connection]:
+        """Connections a run found with dead credentials, not mended since."""
+        return self.store.needing_reconnect()
 
     async def limits(self) -> dict[str, dict[str, Any] | None]:
         """Each target connection's rate-limit state (one cheap call per organisation)."""
@@ -454,6 +497,13 @@ class Engine:
 
 
 __all__ = ["Engine", "PipelineStatus"]
+
+
+def reconnect_instruction(tenant_id: str, name: str, platform: str) -> str:
+    """The command that gives a connection working credentials again."""
+    if platform == "zohobooks":
+        return f"ledgerbridge connect zohobooks --tenant {tenant_id} --name {name}"
+    return f"renew the {platform} credentials of connection {tenant_id}/{name} in the config"
 
 
 def _retry_on_race(upsert: Callable[[], object]) -> None:

@@ -15,6 +15,9 @@ Lifecycle (invoice policy)::
     edited, unpaid, not voided ... update the invoice (the executor checks for conflicts)
     edited after payment ......... conflict: a posted, paid document is never silently rewritten
     cancelled or deleted, unpaid . void the invoice (nothing at all if never posted)
+    tax the target would compute
+    otherwise .................... parked before any write (``taxcheck``): the target's
+                                   total would differ from the source's
     refund ....................... credit note against the document; money returned is a
                                    refund of the credit note; the rest is applied to the
                                    invoice's open balance
@@ -43,6 +46,7 @@ from ..plan import (
     Link,
     PaymentDraft,
 )
+from .taxcheck import check_taxes, mapped_rates
 
 
 class MappingRuntime(Protocol):
@@ -244,6 +248,7 @@ def plan_order(
 
     if doc is None:
         draft = runtime.document(order, kind, trace, lines, settled_in_plan=_settles(order, paying))
+        check_taxes(order, draft, mapped_rates(runtime.mapping))  # park before any write
         plan.writes.append(
             PlannedWrite(
                 Operation.CREATE_DOCUMENT,
@@ -272,6 +277,7 @@ def plan_order(
     elif not prior.voided:
         draft = runtime.document(order, kind, trace, lines)
         if fingerprint(draft) != doc.snapshot.get("fingerprint"):
+            check_taxes(order, draft, mapped_rates(runtime.mapping))
             if prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value:
                 raise Conflict(
                     f"order {order.number} changed after its {doc.kind.replace('_', ' ')} "

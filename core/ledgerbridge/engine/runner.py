@@ -13,26 +13,31 @@ import functools
 import logging
 import random
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ..canonical import EntityType, Order, OrderStatus
+from ..canonical import EntityType, Order
 from ..config import PipelineConfig
 from ..contracts.source import Change, ChangePage, Source
 from ..contracts.target import Target, TargetIdentity
-from ..errors import LedgerbridgeError, NotFound, RateLimited, SyncError, ValidationFailed
-from ..plan import ContactDraft, DocumentKind, Link
-from ..store import CrossReference, InboxEvent, RecordState, Store, SyncRecord
+from ..errors import (
+    AuthFailed,
+    NotFound,
+    RateLimited,
+    ReconnectNeeded,
+    SyncError,
+)
+from ..plan import Link
+from ..store import InboxEvent, RecordState, Store, SyncRecord
 from ..store.types import utcnow
-from . import summary
+from .daily import DailySummaries
 from .executor import Executor
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
+from .lease import LEASE_TTL, PipelineBusy, PipelineLease
+from .outcomes import RecordOutcome, RunReport
 from .planner import (
-    NOT_A_SALE,
     MappingRuntime,
     Operation,
     Plan,
@@ -46,62 +51,18 @@ log = logging.getLogger(__name__)
 
 RETRY_BASE = timedelta(minutes=1)
 RETRY_CAP = timedelta(hours=6)
-LEASE_TTL = timedelta(minutes=10)
 UNIT_SECONDS = 0.25  # remote-call time one unit of work aims at (see ``_size_units``)
 MAX_UNIT = 500
-
-
-class PipelineBusy(LedgerbridgeError):
-    """Another run of the same pipeline holds its lease."""
-
-
-@dataclass(frozen=True)
-class RecordOutcome:
-    """What happened to one source record in one pass."""
-
-    pipeline_id: str
-    entity: str
-    external_id: str
-    version: str | None
-    state: RecordState | None  # None: unchanged since the last sync (no work)
-    writes: tuple[tuple[str, str], ...] = ()  # (operation, outcome)
-    reason: str | None = None
-    record_id: int | None = None
-    plan: Plan | None = None
-
-
-@dataclass
-class RunReport:
-    pipeline_id: str
-    dry_run: bool = False
-    read: int = 0
-    unchanged: int = 0
-    writes: int = 0
-    adopted: int = 0
-    states: Counter[str] = field(default_factory=Counter)
-    checkpoints: dict[str, str] = field(default_factory=dict)
-    plans: list[Plan] = field(default_factory=list)
-
-    @property
-    def parked(self) -> int:
-        return sum(self.states[s] for s in ("failed", "needs_mapping", "conflict"))
-
-    def add(self, outcome: RecordOutcome) -> None:
-        self.read += 1
-        if outcome.state is None:
-            self.unchanged += 1
-            return
-        self.states[outcome.state.value] += 1
-        self.writes += sum(1 for _, result in outcome.writes if result == "written")
-        self.adopted += sum(1 for _, result in outcome.writes if result == "adopted")
-        if outcome.plan is not None and self.dry_run:
-            self.plans.append(outcome.plan)
+# A record parked in one of these states at source version V waits for a new version or an
+# explicit replay: the same V delivered again (a webhook redelivery, a backstop poll) would
+# only repeat what failed -- e.g. create, find the total wrong, void, on every pass.
+HELD_STATES = frozenset({RecordState.FAILED.value, RecordState.CONFLICT.value})
 
 
 OnRecord = Callable[[RecordOutcome], None]
 
 
-class PipelineRunner:
+class PipelineRunner(DailySummaries):
     def __init__(
         self,
         *,
@@ -134,7 +95,11 @@ class PipelineRunner:
         self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
         self.unit_size = 1  # grows with the target's pace (``_size_units``)
-        self._renewed = time.monotonic()
+        self._lease: PipelineLease | None = None
+        # The dead connection that stopped this run (see ``_halt``), and the command that
+        # mends each connection (the engine fills it in: ``ledgerbridge connect ...``).
+        self.halted: ReconnectNeeded | None = None
+        self.reconnect: dict[str, str] = {}
 
     _db = staticmethod(off_loop)
 
@@ -152,19 +117,61 @@ class PipelineRunner:
     async def run(
         self, *, since: str | None = None, backfill: bool = False, dry_run: bool = False
     ) -> RunReport:
+        """Read, post and retry; a dead connection stops the run (``report.halted``), leaving
+        every record it did not reach as it was."""
         report = RunReport(self.pipeline.id, dry_run=dry_run)
         async with self.lease():
-            await self.check_target()
-            await self._decide_trust()
-            for entity in self.pipeline.entities:
-                await self._read(entity, report, since=since, backfill=backfill, dry_run=dry_run)
-                if self.should_stop():
-                    return report
-            if not dry_run:
-                await self.retry_due(report)
-                if self.summarizing:
-                    report.writes += len(await self.close_days(self.today()))
+            try:
+                if await self.target_reachable():
+                    await self._decide_trust()
+                    for entity in self.pipeline.entities:
+                        await self._read(
+                            entity, report, since=since, backfill=backfill, dry_run=dry_run
+                        )
+                        if self.should_stop() or self.halted:
+                            break
+                    else:
+                        if not dry_run:
+                            await self.retry_due(report)
+                            if self.summarizing and not self.halted:
+                                report.writes += len(await self.close_days(self.today()))
+            except AuthFailed as exc:  # e.g. a daily summary's post
+                self._halt("target", exc)
+        await self.record_halt(report)
         return report
+
+    async def target_reachable(self) -> bool:
+        """``check_target``; a dead target connection halts the run (``halted``) before any
+        record is touched, and one that answers clears its "needs reconnecting" mark."""
+        try:
+            await self.check_target()
+        except AuthFailed as exc:
+            self._halt("target", exc)
+            return False
+        await self._db(self.store.clear_needs_reconnect, self.journal.scope.target_connection_id)
+        return True
+
+    def _halt(self, side: str, error: AuthFailed) -> None:
+        """Credentials that cannot work until a person reconnects: stop at the first sign.
+
+        Every later record would fail the same way (and each would ask the platform for a
+        token again); they stay as they are -- pending, or due for retry -- not failed."""
+        if self.halted is not None:
+            return
+        scope = self.journal.scope
+        conn = scope.target_connection_id if side == "target" else scope.source_connection_id
+        instruction = self.reconnect.get(conn) or f"renew the credentials of connection {conn}"
+        self.halted = ReconnectNeeded(conn, instruction, error)
+        log.error("%s", self.halted)
+
+    async def record_halt(self, report: RunReport | None = None) -> None:
+        """A halted run marks the dead connection in the store (``status`` shows it)."""
+        if self.halted is not None:
+            if report is not None:
+                report.halted = self.halted
+            await self._db(
+                self.store.mark_needs_reconnect, self.halted.connection_id, str(self.halted)
+            )
 
     async def _read(
         self,
@@ -182,25 +189,37 @@ class PipelineRunner:
             pages = self.source.backfill(entity, start)
         else:
             pages = self.source.changes(entity, checkpoint)
-        async for page in pages:
-            for unit in self._units(page.changes):
-                began = time.perf_counter()
-                outcomes = await self.process_many(
-                    unit, dry_run=dry_run, should_stop=self.should_stop
-                )
-                self._size_units(time.perf_counter() - began, outcomes)
-                for outcome in outcomes:
-                    report.add(outcome)
-                if self.should_stop():
-                    # Stopped between records: the page's checkpoint is not stored, so the
-                    # rest of the page is read again next time (already-synced ones are no-ops).
+        try:
+            async for page in pages:
+                if not await self._page(page, entity, report, dry_run):
                     return
-                await self._renew(every=LEASE_TTL / 4)
-            if page.checkpoint and not dry_run:
-                # Every change above has a durable outcome: the checkpoint may move past them.
-                await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
-                report.checkpoints[entity.value] = page.checkpoint
-                await self._renew()
+        except AuthFailed as exc:
+            self._halt("source", exc)
+
+    async def _page(
+        self, page: ChangePage, entity: EntityType, report: RunReport, dry_run: bool
+    ) -> bool:
+        """Give a page's changes their outcomes, then store its checkpoint; ``False``: stopped."""
+        for unit in self._units(page.changes):
+            began = time.perf_counter()
+            outcomes = await self.process_many(unit, dry_run=dry_run, should_stop=self._stopping)
+            self._size_units(time.perf_counter() - began, outcomes)
+            for outcome in outcomes:
+                report.add(outcome)
+            if self._stopping():
+                # Stopped between records: the page's checkpoint is not stored, so the
+                # rest of the page is read again next time (already-synced ones are no-ops).
+                return False
+            await self._renew(every=LEASE_TTL / 4)
+        if page.checkpoint and not dry_run:
+            # Every change above has a durable outcome: the checkpoint may move past them.
+            await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
+            report.checkpoints[entity.value] = page.checkpoint
+            await self._renew()
+        return True
+
+    def _stopping(self) -> bool:
+        return self.should_stop() or self.halted is not None
 
     def _units(self, changes: list[Change]) -> Iterator[list[Change]]:
         """Split a page into units of work of the current size; a record appears at most
@@ -258,9 +277,16 @@ class PipelineRunner:
     async def process(
         self, change: Change, *, dry_run: bool = False, force: bool = False
     ) -> RecordOutcome:
-        """Give one change a durable outcome (a unit of work of one record)."""
-        [outcome] = await self.process_many([change], dry_run=dry_run, force=force)
-        return outcome
+        """Give one change a durable outcome (a unit of work of one record).
+
+        A record a dead connection kept from its outcome comes back with ``state=None``
+        (it is left as it was; ``self.halted`` says why)."""
+        for outcome in await self.process_many([change], dry_run=dry_run, force=force):
+            return outcome
+        return RecordOutcome(
+            self.pipeline.id, change.entity, change.external_id, change.version, None,
+            reason=str(self.halted) if self.halted else "not processed",
+        )  # fmt: skip
 
     async def process_many(
         self,
@@ -288,12 +314,7 @@ class PipelineRunner:
         todo: list[tuple[int, Change, RecordRow]] = []
         for index, change in enumerate(changes):
             record = records[(change.entity.value, change.external_id)]
-            if (
-                not force
-                and change.version is not None
-                and record.state == RecordState.SYNCED
-                and record.synced_version == change.version
-            ):
+            if not force and _seen_before(record, change):
                 outcomes[index] = RecordOutcome(
                     self.pipeline.id, change.entity, change.external_id, change.version, None
                 )
@@ -310,6 +331,9 @@ class PipelineRunner:
             started = utcnow()
             step = functools.partial(self._finish, batch, record, change, started)
             try:
+                if isinstance(change.error, AuthFailed):
+                    self._halt("source", change.error)
+                    continue  # the record stays as it was: the source cannot be read now
                 if change.error is not None:
                     raise change.error
                 if change.deleted:
@@ -354,6 +378,11 @@ class PipelineRunner:
                 step = functools.partial(self._finish, batch, record, change, started)
                 if result is None:
                     continue  # the unit stopped before this record: read again next time
+                if isinstance(result, AuthFailed):
+                    # Dead credentials say nothing about the record: it stays as it was
+                    # (the write's intent is closed ``failed``: its call changed nothing).
+                    self._halt("target", result)
+                    continue
                 if isinstance(result, SyncError):
                     outcomes[index] = step(RecordState(result.record_state), error=result)
                 else:
@@ -411,187 +440,6 @@ class PipelineRunner:
         jitter = timedelta(seconds=backoff.total_seconds() * random.uniform(0, 0.2))
         when: datetime = utcnow() + backoff + jitter
         return when
-
-    # ----------------------------------------------------------------- daily summary
-
-    async def _summarize(
-        self,
-        order: Order,
-        change: Change,
-        record: RecordRow,
-        step: Callable[..., RecordOutcome],
-        dry_run: bool,
-        batch: Batch,
-    ) -> RecordOutcome:
-        """daily_summary: store the order's contribution to its day; posting waits for the day."""
-        reason = self.runtime.skip_reason(order)
-        if reason is None and order.status in NOT_A_SALE:
-            reason = f"order {order.number} is {NOT_A_SALE[order.status]}, not a sale"
-        if order.status is OrderStatus.UNKNOWN:
-            raise ValidationFailed(
-                f"order {order.number} has a status the connector does not know; not summarized"
-            )
-        if reason is not None:
-            return step(RecordState.SKIPPED, reason=reason)
-        trace: list[Any] = []
-        withdrawn = order.status is OrderStatus.DELETED or order.is_cancelled
-        contrib = (
-            summary.empty_contribution(order)
-            if withdrawn and order.amount_received.is_zero()
-            else summary.contribution(order, self.runtime, trace)
-        )
-        if dry_run:
-            return RecordOutcome(
-                self.pipeline.id, change.entity, change.external_id, change.version,
-                RecordState.PENDING, reason=f"summary contribution {contrib}",
-                record_id=record.id,
-            )  # fmt: skip
-        bucket = f"{contrib['day']}|{contrib['currency']}"
-        batch.add_binding(
-            self.journal.binding_row("order", order.source.external_id, "summary", bucket, contrib)
-        )
-        return step(
-            RecordState.PENDING,
-            reason=f"in the daily summary of {contrib['day']} {contrib['currency']} "
-            "(posted once the day closes)",
-        )
-
-    async def close_days(self, today: date) -> list[str]:
-        """Post every closed day's summary (or its adjustment) and the day's refunds.
-
-        Buckets are day × currency × tax mode: a shop that mixes tax-inclusive and
-        tax-exclusive orders gets one document per mode, since one document has one.
-        Returns one entry per document written.
-        """
-        contributions = await self._db(self._summary_bindings)
-        days: dict[str, list[Any]] = {}
-        refund_days: dict[str, list[tuple[Any, str]]] = {}
-        for b in contributions:
-            c = b.snapshot
-            mode = "incl" if c.get("taxes_included") else "excl"
-            days.setdefault(f"{c['day']}|{c['currency']}|{mode}", []).append(b)
-            for refund_day in c.get("refunds", {}):
-                key = f"{refund_day}|{c['currency']}|{mode}"
-                refund_days.setdefault(key, []).append((b, refund_day))
-        posted: list[str] = []
-        for bucket, group in sorted(days.items()):
-            if date.fromisoformat(bucket.split("|")[0]) >= today:
-                continue
-            sales = summary.add(b.snapshot["sales"] for b in group)
-            total = sum((Decimal(b.snapshot["total"]) for b in group), Decimal(0))
-            posted += [bucket] * await self._post_bucket(bucket, "sales", sales, total)
-            await self._db(self._mark_summarized, [b.external_id for b in group], bucket)
-        for bucket, pairs in sorted(refund_days.items()):
-            if date.fromisoformat(bucket.split("|")[0]) >= today:
-                continue
-            credit = summary.add(b.snapshot["refunds"][d] for b, d in pairs)
-            total = sum(
-                (Decimal(b.snapshot.get("refund_totals", {}).get(d, "0")) for b, d in pairs),
-                Decimal(0),
-            )
-            written = await self._post_bucket(bucket, "refunds", credit, total)
-            posted += [f"refunds {bucket}"] * written
-        return posted
-
-    async def _post_bucket(
-        self, bucket: str, what: str, amounts: dict[str, Decimal], total: Decimal
-    ) -> int:
-        """Post a day's sales (or refunds) once; later differences as adjusting documents."""
-        day, currency, mode = bucket.split("|")
-        inclusive = mode == "incl"
-        base_kind = DocumentKind.INVOICE if what == "sales" else DocumentKind.CREDIT_NOTE
-        label = "Sales" if what == "sales" else "Refunds"
-        posted = await self._db(self.journal.binding, "day", bucket, f"summary_{what}")
-        contact = ContactDraft(
-            link=Link(key=f"contact:summary:{currency}"),
-            display_name=f"{self.runtime.mapping.summary.contact_name} ({currency})",
-            currency=currency,
-        )
-        rates = {
-            e.tax_id: Decimal(str(e.rate))
-            for e in self.runtime.mapping.lookups.taxes.entries
-            if e.rate is not None
-        }
-        writes: list[PlannedWrite] = []
-        if posted is None:
-            if not amounts:
-                return 0
-            draft = summary.summary_draft(
-                kind=base_kind, day=day, currency=currency, amounts=amounts, contact=contact.link,
-                tax_rates=rates, stated_total=total, taxes_included=inclusive, label=label,
-                key_suffix=what,
-            )  # fmt: skip
-            snapshot = {"amounts": {k: str(v) for k, v in amounts.items()}, "total": str(total),
-                        "adjustments": 0}  # fmt: skip
-            writes.append(PlannedWrite(Operation.CREATE_DOCUMENT, "day", bucket, f"summary_{what}",
-                                       f"{label.lower()} of {day} {currency}", draft=draft,
-                                       snapshot=snapshot))  # fmt: skip
-        else:
-            before = {k: Decimal(v) for k, v in posted.snapshot.get("amounts", {}).items()}
-            diff = summary.delta(amounts, before)
-            if not diff:
-                return 0
-            n = int(posted.snapshot.get("adjustments", 0)) + 1
-            more = {k: v for k, v in diff.items() if v > 0}
-            less = {k: -v for k, v in diff.items() if v < 0}
-            for part, amounts_part in (("increase", more), ("decrease", less)):
-                if not amounts_part:
-                    continue
-                grows = (part == "increase") == (what == "sales")
-                kind = DocumentKind.INVOICE if grows else DocumentKind.CREDIT_NOTE
-                draft = summary.summary_draft(
-                    kind=kind, day=day, currency=currency, amounts=amounts_part,
-                    contact=contact.link, tax_rates=rates, stated_total=None,
-                    taxes_included=inclusive, label=f"{label} adjustment {n}",
-                    key_suffix=f"{what}-adjustment-{n}-{part}",
-                )  # fmt: skip
-                writes.append(PlannedWrite(Operation.CREATE_DOCUMENT, "day", bucket,
-                                           f"summary_{what}_adjustment_{n}_{part}",
-                                           f"late change to {day} {currency}: {part}",
-                                           draft=draft))  # fmt: skip
-            new_baseline = dict(posted.snapshot)
-            new_baseline.update(
-                amounts={k: str(v) for k, v in amounts.items()}, total=str(total), adjustments=n
-            )
-        plan = Plan(order_key=f"summary:{bucket}", version=None, writes=writes, contact=contact)
-        results = await self.executor.execute(plan, None)
-        if posted is not None:
-            posted.snapshot = new_baseline
-            await self._db(self.journal.bind, posted)
-        return sum(1 for _, outcome in results if outcome == "written")
-
-    def _summary_bindings(self) -> list[Any]:
-        from sqlmodel import select
-
-        s = self.journal.scope
-        with self.store.session() as session:
-            stmt = select(CrossReference).where(
-                CrossReference.tenant_id == s.tenant_id,
-                CrossReference.source_connection_id == s.source_connection_id,
-                CrossReference.target_connection_id == s.target_connection_id,
-                CrossReference.target_kind == "summary",
-            )
-            return list(session.exec(stmt))
-
-    def _mark_summarized(self, external_ids: list[str], bucket: str) -> None:
-        """The day's summary is posted: its pending orders are synced (one transaction)."""
-        now, day = utcnow(), " ".join(bucket.split("|")[:2])
-        records = self.journal.open_records("order", external_ids)
-        self.journal.commit(
-            Batch(
-                transitions=[
-                    Transition(
-                        r,
-                        RecordState.SYNCED,
-                        now,
-                        version=r.source_version,
-                        reason=f"posted in the daily summary of {day}",
-                    )
-                    for r in records.values()
-                    if r.state == RecordState.PENDING.value
-                ]
-            )
-        )
 
     # ----------------------------------------------------------------- prior state
 
@@ -687,18 +535,30 @@ class PipelineRunner:
 
     async def retry_due(self, report: RunReport | None = None) -> list[RecordOutcome]:
         due = await self._db(self.journal.records, [RecordState.RETRYING], utcnow())
-        outcomes = [await self.refetch(r) for r in due]
-        if report is not None:
-            for outcome in outcomes:
+        outcomes = []
+        for record in due:
+            if self._stopping():
+                break
+            outcome = await self.refetch(record)
+            if self.halted is not None:
+                break
+            outcomes.append(outcome)
+            if report is not None:
                 report.add(outcome)
         return outcomes
 
     async def replay(self, records: list[SyncRecord]) -> RunReport:
+        """Run parked records again, each read fresh from the source (``force``: even at
+        the version they were parked at)."""
         report = RunReport(self.pipeline.id)
         async with self.lease():
-            await self.check_target()
-            for record in records:
-                report.add(await self.refetch(record))
+            if await self.target_reachable():
+                for record in records:
+                    outcome = await self.refetch(record)
+                    if self.halted is not None:
+                        break
+                    report.add(outcome)
+        await self.record_halt(report)
         return report
 
     async def handle_event(self, event: InboxEvent) -> RecordOutcome:
@@ -712,36 +572,24 @@ class PipelineRunner:
 
     # ----------------------------------------------------------------- lease
 
-    def lease(self) -> Any:
-        return _Lease(self)
+    def lease(self) -> PipelineLease:
+        self._lease = PipelineLease(self.store, self.pipeline.id, self.holder)
+        return self._lease
 
     async def _renew(self, every: timedelta | None = None) -> None:
         """Extend the lease (``every``: only when that long has passed since the last time)."""
-        if every is not None and time.monotonic() - self._renewed < every.total_seconds():
-            return
-        await self._db(self.store.acquire_lease, self._lease_name, self.holder, LEASE_TTL)
-        self._renewed = time.monotonic()
-
-    @property
-    def _lease_name(self) -> str:
-        return f"pipeline:{self.pipeline.id}"
+        if self._lease is not None:
+            await self._lease.renew(every)
 
 
-class _Lease:
-    def __init__(self, runner: PipelineRunner) -> None:
-        self.runner = runner
-
-    async def __aenter__(self) -> None:
-        r = self.runner
-        taken = await off_loop(r.store.acquire_lease, r._lease_name, r.holder, LEASE_TTL)
-        if not taken:
-            holder = await off_loop(r.store.lease_holder, r._lease_name)
-            who = f"{holder[0]} until {holder[1]:%H:%M:%S}" if holder else "another worker"
-            raise PipelineBusy(f"pipeline {r.pipeline.id} is already running ({who})")
-
-    async def __aexit__(self, *exc: object) -> None:
-        r = self.runner
-        await off_loop(r.store.release_lease, r._lease_name, r.holder)
+def _seen_before(record: RecordRow, change: Change) -> bool:
+    """Whether ``change`` is a re-delivery of a version that needs no work: synced at that
+    version, or parked (``HELD_STATES``) at it -- a new version or ``replay`` retries it."""
+    if change.version is None:
+        return False
+    if record.state == RecordState.SYNCED.value:
+        return record.synced_version == change.version
+    return record.state in HELD_STATES and record.source_version == change.version
 
 
 def _version_of(record: Any) -> str | None:
@@ -753,4 +601,4 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value)) if value is not None else Decimal(0)
 
 
-__all__ = ["PipelineBusy", "PipelineRunner", "RecordOutcome", "RunReport"]
+__all__ = ["HELD_STATES", "PipelineBusy", "PipelineRunner", "RecordOutcome", "RunReport"]

@@ -9,9 +9,6 @@ secrets).  Store calls run in a worker thread so the event loop never blocks.
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -19,12 +16,10 @@ from datetime import timedelta
 import anyio
 import anyio.to_thread
 
+from .holders import default_holder
 from .store import Store
 
-
-def default_holder() -> str:
-    """A lease holder name unique to this process (host, pid, random suffix)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+__all__ = ["StoreCredentials", "StoreLocks", "default_holder"]
 
 
 class StoreLocks:
@@ -32,7 +27,8 @@ class StoreLocks:
 
     Inside one process an anyio lock serialises tasks (they share a holder
     name); across processes the lease row does.  A lease outlives a crashed
-    holder by at most ``ttl`` seconds.
+    holder by at most ``ttl`` seconds -- on the same host not at all: a holder
+    whose process is gone is taken over at once (``store.holders``).
     """
 
     def __init__(

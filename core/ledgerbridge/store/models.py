@@ -64,6 +64,10 @@ class Connection(SQLModel, table=True):
     organization_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+    # Set when a run met dead credentials (revoked refresh token, ...): why, and since when.
+    # ``status`` shows it; a successful connect or a run that reaches the platform clears it.
+    reconnect_reason: str | None = Field(default=None, sa_type=Text)
+    reconnect_since: datetime | None = _ts(nullable=True)
 
 
 class AccountBinding(SQLModel, table=True):

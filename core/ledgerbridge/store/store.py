@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
 from ..errors import AccountBound, ConfigError
+from .holders import holder_is_dead
 from .models import (
     AccountBinding,
     Checkpoint,
@@ -176,6 +177,8 @@ class Store:
                 row.settings = dict(settings)
             if secrets is not None:
                 row.secrets = self.secrets.encrypt(secrets) if secrets else None
+                # New credentials (``ledgerbridge connect``): no longer known to be dead.
+                row.reconnect_reason, row.reconnect_since = None, None
             if organization_id is not None:
                 row.organization_id = organization_id
             row.updated_at = utcnow()
@@ -301,6 +304,30 @@ class Store:
             s.delete(row)
             return True
 
+    def mark_needs_reconnect(self, connection_id: str, reason: str) -> None:
+        """A run met dead credentials on this connection: ``status`` shows it until cleared."""
+        with self.session() as s:
+            row = s.get(Connection, connection_id)
+            if row is None:
+                return
+            if row.reconnect_reason is None:
+                row.reconnect_since = utcnow()
+            row.reconnect_reason = reason
+            s.add(row)
+
+    def clear_needs_reconnect(self, connection_id: str) -> None:
+        """The connection's credentials work again (a call went through)."""
+        with self.session() as s:
+            row = s.get(Connection, connection_id)
+            if row is not None and row.reconnect_reason is not None:
+                row.reconnect_reason, row.reconnect_since = None, None
+                s.add(row)
+
+    def needing_reconnect(self) -> list[Connection]:
+        with self.session() as s:
+            stmt = select(Connection).where(Connection.reconnect_reason.is_not(None))  # type: ignore[union-attr]
+            return list(s.exec(stmt))
+
     # ----------------------------------------------------------------- checkpoints
 
     def get_checkpoint(self, pipeline_id: str, entity: str) -> str | None:
@@ -381,8 +408,10 @@ class Store:
     def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
         """Take ``name`` for ``ttl`` unless someone else holds an unexpired lease.
 
-        Works across processes and hosts: the row's primary key is the lock, and
-        an expired lease may be taken over (a crashed holder cannot block forever).
+        Works across processes and hosts: the row's primary key is the lock.  An
+        expired lease may be taken over (a crashed holder cannot block forever), and
+        so may one whose holder is provably dead -- same host, its process gone
+        (``holders.holder_is_dead``) -- at once.
         """
         now = utcnow()
         try:
@@ -391,7 +420,7 @@ class Store:
                 if row is None:
                     s.add(Lease(name=name, holder=holder, expires_at=now + ttl, acquired_at=now))
                     return True
-                if row.holder != holder and row.expires_at > now:
+                if row.holder != holder and row.expires_at > now and not holder_is_dead(row.holder):
                     return False
                 row.holder, row.expires_at, row.acquired_at = holder, now + ttl, now
                 s.add(row)
@@ -411,3 +440,22 @@ class Store:
             if row is None or row.expires_at <= utcnow():
                 return None
             return row.holder, row.expires_at
+
+    def leases(self) -> list[Lease]:
+        """Every lease, held or expired (``status`` shows them with holder and expiry)."""
+        with self.session() as s:
+            return list(s.exec(select(Lease).order_by(Lease.name)))
+
+    def get_lease(self, name: str) -> Lease | None:
+        with self.session() as s:
+            return s.get(Lease, name)
+
+    def break_lease(self, name: str, holder: str) -> bool:
+        """Remove ``name`` if ``holder`` still holds it (``ledgerbridge unlock``): the holder
+        confirmed by the operator, never one that took the lease since."""
+        with self.session() as s:
+            row = s.get(Lease, name, with_for_update=True)
+            if row is None or row.holder != holder:
+                return False
+            s.delete(row)
+            return True

@@ -1,0 +1,63 @@
+"""What a run reports: one ``RecordOutcome`` per record, a ``RunReport`` per pipeline run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..errors import ReconnectNeeded
+from ..store import RecordState
+from .planner import Plan
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """What happened to one source record in one pass."""
+
+    pipeline_id: str
+    entity: str
+    external_id: str
+    version: str | None
+    state: RecordState | None  # None: unchanged since the last sync (no work)
+    writes: tuple[tuple[str, str], ...] = ()  # (operation, outcome)
+    reason: str | None = None
+    record_id: int | None = None
+    plan: Plan | None = None
+
+
+@dataclass
+class RunReport:
+    pipeline_id: str
+    dry_run: bool = False
+    read: int = 0
+    unchanged: int = 0
+    writes: int = 0
+    adopted: int = 0
+    states: Counter[str] = field(default_factory=Counter)
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    plans: list[Plan] = field(default_factory=list)
+    # Why the run stopped early: a dead connection (reconnect), or another worker's lease.
+    halted: ReconnectNeeded | None = None
+    busy: str | None = None
+
+    @property
+    def parked(self) -> int:
+        return sum(self.states[s] for s in ("failed", "needs_mapping", "conflict"))
+
+    @property
+    def retrying(self) -> int:
+        return self.states["retrying"]
+
+    def add(self, outcome: RecordOutcome) -> None:
+        self.read += 1
+        if outcome.state is None:
+            self.unchanged += 1
+            return
+        self.states[outcome.state.value] += 1
+        self.writes += sum(1 for _, result in outcome.writes if result == "written")
+        self.adopted += sum(1 for _, result in outcome.writes if result == "adopted")
+        if outcome.plan is not None and self.dry_run:
+            self.plans.append(outcome.plan)
+
+
+__all__ = ["RecordOutcome", "RunReport"]
