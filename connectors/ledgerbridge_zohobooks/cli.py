@@ -141,8 +141,10 @@ def connect_zohobooks(
             state=state,
         )
     except LedgerbridgeError as exc:
+        from ledgerbridge.cli import exit_code_of
+
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(int(exit_code_of(exc))) from None
 
 
 def _connect(**kw: Any) -> None:

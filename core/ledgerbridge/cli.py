@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__, operator_cli
 from .errors import (
+    AccountBound,
     ConfigError,
     LedgerbridgeError,
     PluginError,
@@ -193,7 +194,7 @@ def exit_code_of(exc: LedgerbridgeError) -> ExitCode:
 
     if isinstance(exc, UnknownId):
         return ExitCode.NOT_FOUND
-    if isinstance(exc, ConfigError | SecretsError | PluginError):
+    if isinstance(exc, ConfigError | SecretsError | PluginError | AccountBound):
         return ExitCode.CONFIG
     if isinstance(exc, ReconnectNeeded):
         return ExitCode.CREDENTIALS

@@ -92,7 +92,7 @@ def test_ledgerbridge_check_refuses_the_config_and_exits_non_zero(tmp_path):
         [sys.executable, "-m", "ledgerbridge", "check", "-c", str(path)],
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
-    assert out.returncode == 1
+    assert out.returncode == 6  # ExitCode.CONFIG
     assert f"{path}:9:11:" in out.stderr and f"{path}:16:11:" in out.stderr
     assert "tenant 'beta'" in out.stderr and "tenant 'acme'" in out.stderr
     assert "acme/books lists beta in its shared_with" in out.stderr

@@ -39,7 +39,7 @@ def test_connect_refuses_an_organisation_bound_to_another_tenant(zoho, tmp_path,
     assert first.returncode == 0, first.stderr
 
     second = connect(zoho, db, secret_key, "beta", MAIN_ORG)
-    assert second.returncode == 1
+    assert second.returncode == 6  # ExitCode.CONFIG
     assert f"organization_id={MAIN_ORG}" in second.stderr
     assert "tenant 'acme'" in second.stderr and "tenant 'beta'" in second.stderr
     assert "Connected" not in second.stdout

@@ -89,7 +89,7 @@ def test_ledgerbridge_sync_refuses_to_write_into_an_organisation_bound_to_anothe
             [sys.executable, "-m", "ledgerbridge", "sync", "-c", str(h.config_path)],
             capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path,
         )  # fmt: skip
-        assert out.returncode == 1, out.stdout + out.stderr
+        assert out.returncode == 6, out.stdout + out.stderr
         assert MAIN_ORG in out.stderr
         assert "tenant 'beta'" in out.stderr and "tenant 'acme'" in out.stderr
         assert posts(h) == before and writes == []  # beta's books untouched

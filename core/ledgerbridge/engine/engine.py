@@ -29,7 +29,14 @@ from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_mode
 from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
-from ..errors import ConfigError, LedgerbridgeError, SyncError, UnknownId
+from ..errors import (
+    AuthFailed,
+    ConfigError,
+    LedgerbridgeError,
+    ReconnectNeeded,
+    SyncError,
+    UnknownId,
+)
 from ..plugins import Registry, get_registry
 from ..store import (
     AuditEvent,
@@ -235,7 +242,16 @@ class Engine:
             settings, _ = connection_models(conn, spec)
             account = spec.account_key(settings)
             try:
-                tenancy.verify_identity(spec, settings, await target.identity(), conn_id)
+                try:
+                    identity = await target.identity()
+                except AuthFailed as exc:  # dead credentials: reconnect, never a crash
+                    mend = reconnect_instruction(tenant.id, pipeline.target, conn.platform)
+                    why = ReconnectNeeded(conn_id, mend, exc)
+                    await anyio.to_thread.run_sync(
+                        self.store.mark_needs_reconnect, conn_id, str(why)
+                    )
+                    raise why from exc
+                tenancy.verify_identity(spec, settings, identity, conn_id)
             except LedgerbridgeError:
                 if account in self._claimed:  # claimed by this start: not ours after all
                     await anyio.to_thread.run_sync(self.store.release_account, account, tenant.id)
