@@ -11,6 +11,14 @@ Idempotency (facts doc §10), strongest first:
   was lost search again before retrying, always -- never a blind retry of a ``POST``;
 * sales receipts carry the order reference as their ``receipt_number``
   (auto-numbering off), so a repeated create collides instead of duplicating.
+
+Every other ``POST`` that moves money is read back the same way before it is sent
+again (``_create``): a payment by its reference and the ``[ledgerbridge <key>]``
+marker in its description, a credit-note refund from the note's refund list by
+that marker, a credit application from the note's credited invoices. A record
+found that way comes back with ``adopted=True`` so the engine records the truth.
+If the read itself fails, ``OutcomeUnknown`` reaches the engine, which reads
+again on its next attempt before writing anything.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from ledgerbridge.contracts.target import TargetDocument, TargetIdentity
 from ledgerbridge.errors import (
     NeedsMapping,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     TransientError,
     ValidationFailed,
@@ -369,6 +378,8 @@ class ZohoBooksTarget(Target):
             # Written before (a crash between write and record)? Not looked up when the
             # engine's intents show this write was never attempted.
             result: dict[str, Any] | TargetRef | None = None if first_attempt else await find()
+            if isinstance(result, TargetRef):
+                result = result.model_copy(update={"adopted": True})
             if result is None:
                 result = await self._create(spec.path, body, find, params=params)
             if isinstance(result, TargetRef):  # found, not created
@@ -390,7 +401,10 @@ class ZohoBooksTarget(Target):
             and status in (None, "draft")
             and self._mark_sent(draft)
         ):
-            await self.client.call("POST", f"/invoices/{ref.target_id}/status/sent")
+            # A status move: repeating it changes nothing, so the client may retry it.
+            await self.client.call(
+                "POST", f"/invoices/{ref.target_id}/status/sent", idempotent=True
+            )
         return ref
 
     def _mark_sent(self, draft: DocumentDraft) -> bool:
@@ -415,16 +429,22 @@ class ZohoBooksTarget(Target):
         params: dict[str, Any] | None = None,
         attempts: int = 3,
     ) -> dict[str, Any] | TargetRef:
-        """POST once; if the outcome is unknown, look for the record before trying again."""
+        """POST once; if the outcome is unknown, read the target before trying again.
+
+        Found: the record is returned with ``adopted=True``. Certainly absent: the POST is
+        sent again (at most ``attempts`` in all). The read failed: ``OutcomeUnknown`` is
+        raised, and the engine reads again on its next attempt before writing.
+        """
         for attempt in range(1, attempts + 1):
             try:
-                return await self.client.call(
-                    "POST", path, params=params, body=body, retry_transient=False
-                )
-            except TransientError:
-                found = await find()
+                return await self.client.call("POST", path, params=params, body=body)
+            except OutcomeUnknown as unknown:
+                try:
+                    found = await find()
+                except TransientError:
+                    raise unknown from None
                 if found is not None:
-                    return found
+                    return found.model_copy(update={"adopted": True})
                 if attempt == attempts:
                     raise
                 await self.context.clock.sleep(0.5 * attempt)
@@ -444,7 +464,9 @@ class ZohoBooksTarget(Target):
                 "issue a credit note and refund instead",
                 platform=PLATFORM,
             )
-        await self.client.call("POST", f"{KINDS[kind].path}/{ref.target_id}/status/void")
+        await self.client.call(
+            "POST", f"{KINDS[kind].path}/{ref.target_id}/status/void", idempotent=True
+        )
 
     def _document(
         self, kind: DocumentKind, row: dict[str, Any], key: BusinessKey | None
@@ -493,21 +515,31 @@ class ZohoBooksTarget(Target):
     # ------------------------------------------------------------------ money movements
 
     async def find_payment(self, key: BusinessKey) -> TargetRef | None:
-        """The payment written for ``key``: exact ``reference_number``, and our key field."""
+        """The payment written for ``key``: exact ``reference_number``, then our key field or
+        the ``[ledgerbridge <key>]`` marker in its description -- the reference alone is
+        the order's, shared by every payment of the order.
+
+        A payment with neither (written before payments carried the marker) is taken
+        only when it is the one such payment under the reference.
+        """
         rows = await self.client.pages(
             "/customerpayments",
             ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
             {"reference_number": key.reference},
         )
         field = self.settings.key_field
+        unmarked: list[models.CustomerPayment] = []
         for row in rows:
             payment = models.CustomerPayment.model_validate(row)
             if payment.reference_number != key.reference:
                 continue
             stored = payment.custom_field_hash.get(field) if field else None
-            if stored not in (None, "", key.source_key):
-                continue
-            return _ref("payment", payment.payment_id)
+            if stored == key.source_key or payloads.has_marker(payment.description, key.source_key):
+                return _ref("payment", payment.payment_id)
+            if stored in (None, "") and "[ledgerbridge " not in (payment.description or ""):
+                unmarked.append(payment)
+        if len(unmarked) == 1:
+            return _ref("payment", unmarked[0].payment_id)
         return None
 
     async def record_payment(
@@ -526,26 +558,46 @@ class ZohoBooksTarget(Target):
         if not first_attempt:
             existing = await self.find_payment(draft.key)
             if existing is not None:
-                return existing
+                return existing.model_copy(update={"adopted": True})
         result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
         if isinstance(result, TargetRef):
             return result
         return _ref("payment", models.CustomerPayment.model_validate(result["payment"]).payment_id)
 
-    async def apply_credit(self, application: CreditApplication) -> None:
+    async def apply_credit(self, application: CreditApplication) -> TargetRef | None:
         base = await self._base_currency() or "USD"
-        await self.client.call(
-            "POST",
-            f"/creditnotes/{application.credit_note.require()}/invoices",
-            body={
-                "invoices": [
-                    {
-                        "invoice_id": application.document.require(),
-                        "amount_applied": quantize(application.amount, await self._places(base)),
-                    }
-                ]
-            },
+        note_id = application.credit_note.require()
+        body = {
+            "invoices": [
+                {
+                    "invoice_id": application.document.require(),
+                    "amount_applied": quantize(application.amount, await self._places(base)),
+                }
+            ]
+        }
+        result = await self._create(
+            f"/creditnotes/{note_id}/invoices",
+            body,
+            lambda: self.find_credit_application(application),
         )
+        if isinstance(result, TargetRef):
+            return result
+        return _ref("credit_application", note_id)
+
+    async def find_credit_application(self, application: CreditApplication) -> TargetRef | None:
+        """The credit note's application to the document, from ``GET
+        /creditnotes/{id}/invoices``. The engine applies a note (one per source refund) to
+        a document at most once, so the pair -- with the amount -- identifies the write."""
+        note_id = application.credit_note.require()
+        invoice_id = application.document.require()
+        body = await self.client.call("GET", f"/creditnotes/{note_id}/invoices")
+        places = await self._places(await self._base_currency() or "USD")
+        wanted = quantize(application.amount, places)
+        for row in body.get("invoices_credited") or []:
+            credited = models.CreditedInvoice.model_validate(row)
+            if credited.invoice_id == invoice_id and credited.credited_amount == wanted:
+                return _ref("credit_application", note_id)
+        return None
 
     async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef:
         account = draft.from_account_id or self.settings.refund_account_id
@@ -560,13 +612,37 @@ class ZohoBooksTarget(Target):
             TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
         )
         places = await self._places(note.currency or "USD")
-        result = await self.client.call(
-            "POST",
+        result = await self._create(
             f"/creditnotes/{draft.credit_note.require()}/refunds",
-            body=payloads.credit_refund_body(draft, places=places, from_account_id=account),
+            payloads.credit_refund_body(draft, places=places, from_account_id=account),
+            lambda: self.find_refund(draft),
         )
+        if isinstance(result, TargetRef):
+            return result
         refund = models.CreditNoteRefund.model_validate(result["creditnote_refund"])
         return _ref("credit_refund", refund.creditnote_refund_id)
+
+    async def find_refund(self, draft: CreditRefundDraft) -> TargetRef | None:
+        """The refund written for ``draft``, from the credit note's refund list
+        (``GET /creditnotes/{id}/refunds``), by the ``[ledgerbridge <credit note key>]``
+        marker in its description. A refund with no marker of ours (written before
+        refunds carried it) is taken when its reference and amount are the draft's."""
+        note_id = draft.credit_note.require()
+        rows = await self.client.pages(f"/creditnotes/{note_id}/refunds", "creditnote_refunds")
+        refunds = [models.CreditNoteRefund.model_validate(r) for r in rows]
+        for refund in refunds:
+            if payloads.has_marker(refund.description, draft.credit_note.key):
+                return _ref("credit_refund", refund.creditnote_refund_id)
+        for refund in refunds:
+            legacy = "[ledgerbridge " not in (refund.description or "")
+            if (
+                legacy
+                and draft.reference
+                and refund.reference_number == draft.reference
+                and refund.refunded == draft.amount
+            ):
+                return _ref("credit_refund", refund.creditnote_refund_id)
+        return None
 
     # ------------------------------------------------------------------ lookups
 
