@@ -123,6 +123,7 @@ class WriteTrap:
     then_outage: bool = False
     times: int = 1
     fired: list[Any] = field(default_factory=list)  # the bodies of the writes it hit
+    paths: list[str] = field(default_factory=list)  # and their paths
 
     def matches(self, method: str, path: str, body: Any) -> bool:
         return (
@@ -173,6 +174,7 @@ class TrapInjector:
             return
         trap.times -= 1
         trap.fired.append(body)
+        trap.paths.append(path)
         if trap.then_outage:
             self.outage = True
         if not trap.lose:
