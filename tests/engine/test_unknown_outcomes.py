@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from sqlmodel import select
 
@@ -190,3 +191,25 @@ def test_the_second_of_two_equal_payments_is_told_apart_by_its_key(tmp_path: Pat
         assert check_books(h, orders) >= 20
         report, _ = sync(h)
         assert report.writes == 0
+
+
+# ----------------------------------------------------------------------------- updates
+
+
+def test_an_update_whose_answer_was_lost_is_sent_again_not_taken_for_a_conflict(tmp_path: Path):
+    """The update's PUT lands, its answer is lost and the worker dies. The invoice's
+    last-modified time is now our own unrecorded write's: re-sending the (whole-document,
+    repeatable) update is right; calling it an edit in Zoho would park the order."""
+    trap = WriteTrap("PUT", rf"{API}/invoices/\d+", lose=True, then_outage=True, times=0)
+    holder: dict[str, TrapInjector] = {}
+    with woocommerce_to_zoho(tmp_path, orders=12, wrap_zoho=trapped(holder, trap)) as h:
+        sync(h)
+        store = h.source_app.emulator.store
+        oid = next(o for o, order in store.orders.items() if order["status"] == "on-hold")
+        anyio.run(lambda: h.source_app.emulator.touch_order(oid, customer_note="Gift wrap"))
+        trap.times = 1
+        crashed_then_rerun(h, holder["traps"], trap)
+        [invoice] = [i for i in h.org.invoices.values() if i["reference_number"] == str(oid)]
+        assert invoice["notes"] == "Gift wrap"
+        assert [i.status for i in intents(h, "update_document")] == ["done"]
+        assert check_books(h, source_orders(h)) >= 6

@@ -326,7 +326,8 @@ class Executor:
         source_id = plan.order_key.rsplit(":", 1)[-1]
         version = plan.version
         if write.operation is Operation.UPDATE_DOCUMENT:
-            await self._check_conflict(write, draft, record_id, source_id)
+            unrecorded = any(i.status == "pending" for i in known)
+            await self._check_conflict(write, draft, record_id, source_id, unrecorded)
         started = time.perf_counter()
         try:
             ref: TargetRef | None = None
@@ -490,9 +491,18 @@ class Executor:
         return TargetRef(kind=kind, target_id=target_id)
 
     async def _check_conflict(
-        self, write: PlannedWrite, draft: Draft | None, record_id: int | None, source_id: str
+        self,
+        write: PlannedWrite,
+        draft: Draft | None,
+        record_id: int | None,
+        source_id: str,
+        unrecorded: bool = False,
     ) -> None:
-        """Refuse to overwrite a document someone edited in the target since our last write."""
+        """Refuse to overwrite a document someone edited in the target since our last write.
+
+        ``unrecorded``: an update of ours may have landed without its answer (a pending
+        intent), so a changed ``last_modified`` may be our own write: only a payment in
+        the target then stops the update, which is safe to send again."""
         bound = await self._db(
             self.journal.binding, write.entity, write.external_id, write.target_kind
         )
@@ -503,7 +513,7 @@ class Executor:
         )
         ours = bound.snapshot.get("last_modified")
         theirs = current.last_modified.isoformat() if current.last_modified else None
-        edited = ours is not None and theirs is not None and theirs != ours
+        edited = not unrecorded and ours is not None and theirs is not None and theirs != ours
         paid = (
             current.balance is not None
             and current.total is not None
