@@ -192,3 +192,24 @@ def test_a_sales_receipt_adopted_after_a_lost_create_is_settled_to_the_cent(tmp_
         assert "create_document" in adopted_ops(h)
         assert check_books(h, orders, documents="salesreceipts") >= 20
         clean_rerun_writes_nothing(h)
+
+
+@pytest.mark.parametrize("lose", [False, True], ids=["mark-sent-refused", "mark-sent-answer-lost"])
+def test_an_invoice_whose_mark_sent_was_cut_off_is_sent_after_adoption(tmp_path: Path, lose: bool):
+    """An unpaid order's invoice is created; marking it sent is refused or its answer lost
+    as the worker dies. Adopted, it ends ``sent`` as a clean run leaves it -- never a draft
+    outside the ledger, never a second invoice."""
+    from .harness import woocommerce_to_zoho
+
+    trap = WriteTrap("POST", rf"{API}/invoices/\d+/status/sent", lose=lose, then_outage=True)
+    holder: dict[str, TrapInjector] = {}
+    with woocommerce_to_zoho(tmp_path, orders=12, wrap_zoho=trapped(holder, trap)) as h:
+        orders = source_orders(h)
+        crashed_then_rerun(h, holder["traps"], trap)
+        [path] = trap.paths
+        invoice = h.org.invoices[path.split("/")[4]]
+        assert invoice["status"] == "sent"
+        assert [d for d in h.org.invoices.values() if d["status"] == "draft"] == []
+        assert "create_document" in adopted_ops(h)
+        assert check_books(h, orders) >= 6
+        clean_rerun_writes_nothing(h)
