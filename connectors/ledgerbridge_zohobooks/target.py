@@ -43,14 +43,11 @@ from ledgerbridge.errors import (
 from ledgerbridge.plan import (
     BusinessKey,
     ContactDraft,
-    CreditApplication,
-    CreditRefundDraft,
     DocumentDraft,
     DocumentKind,
     ItemDraft,
     LookupEntry,
     LookupKind,
-    PaymentDraft,
     TargetRef,
 )
 
@@ -58,8 +55,8 @@ from . import models, payloads
 from .auth import TokenManager
 from .client import PLATFORM, ZohoClient
 from .datacenters import data_center, trusted_accounts_server
-from .jsonmoney import quantize
 from .limits import LimitConfig, RateLimiter, limiter_for
+from .movements import MoneyMovements, plain_ref
 from .settings import ZohoBooksSecrets, ZohoBooksSettings
 
 PAYMENT_MODES = (
@@ -112,7 +109,7 @@ KINDS: dict[DocumentKind, _Kind] = {
 }
 
 
-class ZohoBooksTarget(Target):
+class ZohoBooksTarget(MoneyMovements, Target):
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
         self.settings = cast(ZohoBooksSettings, context.settings)
@@ -242,13 +239,13 @@ class ZohoBooksTarget(Target):
             for row in rows:
                 contact = models.Contact.model_validate(row)
                 if contact.custom_field_hash.get(field) == key:
-                    return _ref("contact", contact.contact_id)
+                    return plain_ref("contact", contact.contact_id)
         if email:
             rows = await self.client.pages("/contacts", "contacts", {"email": email})
             for row in rows:
                 contact = models.Contact.model_validate(row)
                 if (contact.email or "").lower() == email.lower():  # exact, never "contains"
-                    return _ref("contact", contact.contact_id)
+                    return plain_ref("contact", contact.contact_id)
         return None
 
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
@@ -266,12 +263,12 @@ class ZohoBooksTarget(Target):
         result = await self._create("/contacts", body, find)
         if isinstance(result, TargetRef):
             return result
-        return _ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
 
     async def update_contact(self, ref: TargetRef, draft: ContactDraft) -> TargetRef:
         body = await self._contact_body(draft)
         result = await self.client.call("PUT", f"/contacts/{ref.target_id}", body=body)
-        return _ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
 
     # ------------------------------------------------------------------ items
 
@@ -281,7 +278,7 @@ class ZohoBooksTarget(Target):
         for row in rows:
             item = models.Item.model_validate(row)
             if item.sku == sku:
-                return _ref("item", item.item_id)
+                return plain_ref("item", item.item_id)
         return None
 
     async def create_item(self, draft: ItemDraft) -> TargetRef:
@@ -294,13 +291,13 @@ class ZohoBooksTarget(Target):
         result = await self._create("/items", body, find)
         if isinstance(result, TargetRef):
             return result
-        return _ref("item", models.Item.model_validate(result["item"]).item_id)
+        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
 
     async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef:
         base = await self._base_currency() or "USD"
         body = payloads.item_body(draft, places=await self._places(base))
         result = await self.client.call("PUT", f"/items/{ref.target_id}", body=body)
-        return _ref("item", models.Item.model_validate(result["item"]).item_id)
+        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
 
     # ------------------------------------------------------------------ documents
 
@@ -512,138 +509,6 @@ class ZohoBooksTarget(Target):
         body = await self.client.call("GET", f"{spec.path}/{ref.target_id}")
         return self._document(kind, body[spec.key], None)
 
-    # ------------------------------------------------------------------ money movements
-
-    async def find_payment(self, key: BusinessKey) -> TargetRef | None:
-        """The payment written for ``key``: exact ``reference_number``, then our key field or
-        the ``[ledgerbridge <key>]`` marker in its description -- the reference alone is
-        the order's, shared by every payment of the order.
-
-        A payment with neither (written before payments carried the marker) is taken
-        only when it is the one such payment under the reference.
-        """
-        rows = await self.client.pages(
-            "/customerpayments",
-            ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
-            {"reference_number": key.reference},
-        )
-        field = self.settings.key_field
-        unmarked: list[models.CustomerPayment] = []
-        for row in rows:
-            payment = models.CustomerPayment.model_validate(row)
-            if payment.reference_number != key.reference:
-                continue
-            stored = payment.custom_field_hash.get(field) if field else None
-            if stored == key.source_key or payloads.has_marker(payment.description, key.source_key):
-                return _ref("payment", payment.payment_id)
-            if stored in (None, "") and "[ledgerbridge " not in (payment.description or ""):
-                unmarked.append(payment)
-        if len(unmarked) == 1:
-            return _ref("payment", unmarked[0].payment_id)
-        return None
-
-    async def record_payment(
-        self, draft: PaymentDraft, *, first_attempt: bool = False
-    ) -> TargetRef:
-        base = await self._base_currency()
-        if base and draft.currency != base and draft.exchange_rate is None:
-            raise ValidationFailed(
-                f"payment {draft.key.reference} is in {draft.currency} but the organisation's "
-                f"base currency is {base}: an exchange_rate is required",
-                platform=PLATFORM,
-            )
-        body = payloads.payment_body(
-            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
-        )
-        if not first_attempt:
-            existing = await self.find_payment(draft.key)
-            if existing is not None:
-                return existing.model_copy(update={"adopted": True})
-        result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
-        if isinstance(result, TargetRef):
-            return result
-        return _ref("payment", models.CustomerPayment.model_validate(result["payment"]).payment_id)
-
-    async def apply_credit(self, application: CreditApplication) -> TargetRef | None:
-        base = await self._base_currency() or "USD"
-        note_id = application.credit_note.require()
-        body = {
-            "invoices": [
-                {
-                    "invoice_id": application.document.require(),
-                    "amount_applied": quantize(application.amount, await self._places(base)),
-                }
-            ]
-        }
-        result = await self._create(
-            f"/creditnotes/{note_id}/invoices",
-            body,
-            lambda: self.find_credit_application(application),
-        )
-        if isinstance(result, TargetRef):
-            return result
-        return _ref("credit_application", note_id)
-
-    async def find_credit_application(self, application: CreditApplication) -> TargetRef | None:
-        """The credit note's application to the document, from ``GET
-        /creditnotes/{id}/invoices``. The engine applies a note (one per source refund) to
-        a document at most once, so the pair -- with the amount -- identifies the write."""
-        note_id = application.credit_note.require()
-        invoice_id = application.document.require()
-        body = await self.client.call("GET", f"/creditnotes/{note_id}/invoices")
-        places = await self._places(await self._base_currency() or "USD")
-        wanted = quantize(application.amount, places)
-        for row in body.get("invoices_credited") or []:
-            credited = models.CreditedInvoice.model_validate(row)
-            if credited.invoice_id == invoice_id and credited.credited_amount == wanted:
-                return _ref("credit_application", note_id)
-        return None
-
-    async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef:
-        account = draft.from_account_id or self.settings.refund_account_id
-        if not account:
-            raise NeedsMapping(
-                "a credit-note refund needs the account the money left from (from_account_id); "
-                "map one for the payment gateway or set refund_account_id",
-                missing="account:refund_from",
-                platform=PLATFORM,
-            )
-        note = await self.get_document(
-            TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
-        )
-        places = await self._places(note.currency or "USD")
-        result = await self._create(
-            f"/creditnotes/{draft.credit_note.require()}/refunds",
-            payloads.credit_refund_body(draft, places=places, from_account_id=account),
-            lambda: self.find_refund(draft),
-        )
-        if isinstance(result, TargetRef):
-            return result
-        refund = models.CreditNoteRefund.model_validate(result["creditnote_refund"])
-        return _ref("credit_refund", refund.creditnote_refund_id)
-
-    async def find_refund(self, draft: CreditRefundDraft) -> TargetRef | None:
-        """The refund written for ``draft``, from the credit note's refund list
-        (``GET /creditnotes/{id}/refunds``), by the ``[ledgerbridge <credit note key>]``
-        marker in its description. A refund with no marker of ours (written before
-        refunds carried it) is taken when its reference and amount are the draft's."""
-        note_id = draft.credit_note.require()
-        rows = await self.client.pages(f"/creditnotes/{note_id}/refunds", "creditnote_refunds")
-        refunds = [models.CreditNoteRefund.model_validate(r) for r in rows]
-        for refund in refunds:
-            if payloads.has_marker(refund.description, draft.credit_note.key):
-                return _ref("credit_refund", refund.creditnote_refund_id)
-        for refund in refunds:
-            legacy = "[ledgerbridge " not in (refund.description or "")
-            if (
-                legacy
-                and draft.reference
-                and refund.reference_number == draft.reference
-                and refund.refunded == draft.amount
-            ):
-                return _ref("credit_refund", refund.creditnote_refund_id)
-        return None
-
     # ------------------------------------------------------------------ lookups
 
     async def lookups(self, kind: LookupKind) -> list[LookupEntry]:
@@ -699,10 +564,6 @@ class ZohoBooksTarget(Target):
         if kind is LookupKind.PAYMENT_MODES:
             return [LookupEntry(kind=kind, target_id=m, name=m) for m in PAYMENT_MODES]
         raise NotFound(f"Zoho Books has no lookup {kind}", platform=PLATFORM)
-
-
-def _ref(kind: str, target_id: str) -> TargetRef:
-    return TargetRef(kind=kind, target_id=target_id)
 
 
 def _timestamp(value: str | None) -> datetime | None:
