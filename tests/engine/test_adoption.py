@@ -213,3 +213,42 @@ def test_an_invoice_whose_mark_sent_was_cut_off_is_sent_after_adoption(tmp_path:
         assert "create_document" in adopted_ops(h)
         assert check_books(h, orders) >= 6
         clean_rerun_writes_nothing(h)
+
+
+def test_a_worker_killed_right_after_zoho_committed_an_invoice_settles_it_on_restart(
+    tmp_path: Path, secret_key: str
+):
+    """The real CLI, SIGKILLed by the emulator the moment Zoho has committed an invoice it
+    totals a cent off the order. The restarted worker adopts it, settles it, then records
+    the payment: the invoice is paid in full, as a clean run leaves it."""
+    import asyncio
+    import os
+    import signal
+
+    from .test_exactly_once import killed_then_restarted
+
+    worker: dict[str, int] = {}
+
+    async def kill_worker() -> None:
+        os.kill(worker["pid"], signal.SIGKILL)
+        await asyncio.sleep(0.2)
+
+    trap = WriteTrap("POST", f"{API}/invoices", lose=True, after=kill_worker)
+    holder: dict[str, TrapInjector] = {}
+    # The CLI paces itself to Zoho's 100 calls a minute in real time: a few orders only.
+    with shopify_to_zoho(tmp_path, orders=10, wrap_zoho=trapped(holder, trap)) as h:
+        orders = source_orders(h)
+        trap.when = off_by_rounding(h, {o.number: {o.totals.total.amount} for o in orders.values()})
+        # Start the worker's calls at once (a deep token bucket), still under Zoho's 100/min.
+        config = h.config_path.read_text()
+        h.config_path.write_text(config.replace(f'accounts_url: "{h.zoho_url}"}}',
+                                                f'accounts_url: "{h.zoho_url}", burst: 45}}'))  # fmt: skip
+        assert "burst: 45" in h.config_path.read_text()
+        killed_then_restarted(h, secret_key, worker, lambda: None)
+        [body] = trap.fired
+        [invoice] = [
+            d for d in h.org.invoices.values() if d["reference_number"] == body["reference_number"]
+        ]
+        assert invoice["balance"] == 0 and invoice["status"] == "paid"
+        assert "create_document" in adopted_ops(h)
+        assert check_books(h, orders) >= 8

@@ -14,7 +14,7 @@ import asyncio
 import json
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +122,7 @@ class WriteTrap:
     lose: bool = True
     then_outage: bool = False
     times: int = 1
+    after: Callable[[], Awaitable[None]] | None = None  # run once the lost write committed
     fired: list[Any] = field(default_factory=list)  # the bodies of the writes it hit
     paths: list[str] = field(default_factory=list)  # and their paths
 
@@ -185,6 +186,8 @@ class TrapInjector:
             return None  # the app's answer never reaches the client
 
         await self.app(scope, replay, swallow)
+        if trap.after is not None:
+            await trap.after()  # e.g. SIGKILL the worker while the write is unrecorded
         await send(
             {
                 "type": "http.response.start",
