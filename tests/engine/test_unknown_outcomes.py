@@ -213,3 +213,24 @@ def test_an_update_whose_answer_was_lost_is_sent_again_not_taken_for_a_conflict(
         assert invoice["notes"] == "Gift wrap"
         assert [i.status for i in intents(h, "update_document")] == ["done"]
         assert check_books(h, source_orders(h)) >= 6
+
+
+def test_a_refused_read_after_a_lost_refund_leaves_its_intent_pending(tmp_path: Path):
+    """The refund's answer is lost, then the credentials die before the note's refunds can
+    be read. The refusal is the read's, not the refund's -- which Zoho has: the intent must
+    stay pending (never "changed nothing"), so the next attempt reads before writing."""
+    trap = WriteTrap("POST", rf"{API}/creditnotes/\d+/refunds", lose=True)
+    holder: dict[str, TrapInjector] = {}
+    with shopify_to_zoho(tmp_path, orders=8, wrap_zoho=trapped(holder, trap)) as h:
+
+        async def revoke() -> None:
+            h.zoho.emulator.state.expire_access_tokens()
+            h.zoho.emulator.state.revoke_refresh_tokens()
+
+        trap.after = revoke
+        sync(h)
+        assert trap.fired
+        note = note_of(h, trap.paths[0])
+        assert len(note["_refunds"]) == 1  # the refund exists in Zoho
+        assert [i.status for i in intents(h, "refund_credit")] == ["pending"]
+        assert audit_outcomes(h, "refund_credit") == ["unknown"]

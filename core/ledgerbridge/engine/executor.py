@@ -34,6 +34,7 @@ from ..errors import (
     Conflict,
     NeedsMapping,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     RateLimited,
     SyncError,
@@ -331,16 +332,18 @@ class Executor:
         started = time.perf_counter()
         try:
             ref: TargetRef | None = None
-            if any(i.status == "pending" for i in known):
+            read = any(i.status == "pending" for i in known)
+            if read:
                 # An earlier call's outcome is unknown: read the target before sending.
                 void = write.operation is Operation.VOID_DOCUMENT
                 about = self._ref(write, links) if void else None
                 ref = await self.adoption.find(write, draft, batch, about)
             if ref is None:
                 # Never attempted before (no intent that may have reached the target), in a
-                # run whose intents can vouch for that: the target need not search first.
-                first_attempt = self.trust_intents and not any(
-                    i.status in SENT_OR_UNKNOWN for i in known
+                # run whose intents can vouch for that -- or just read and found absent: the
+                # target need not search before creating.
+                first_attempt = read or (
+                    self.trust_intents and not any(i.status in SENT_OR_UNKNOWN for i in known)
                 )
                 progress.sent = True
                 ref = await self._call(
@@ -350,8 +353,10 @@ class Executor:
             # Only a refusal of our own call, before anything was committed, certainly
             # changed nothing (or a document we voided again at once). A failed read or
             # follow-up leaves the intent pending: the next attempt reads first.
-            definite = isinstance(exc, DEFINITE_FAILURES) and (
-                (progress.sent and not progress.committed) or bool(exc.details.get("voided"))
+            definite = (
+                isinstance(exc, DEFINITE_FAILURES)
+                and ((progress.sent and not progress.committed) or bool(exc.details.get("voided")))
+                and not _while_learning_an_unknown_outcome(exc)
             )
             batch.audits.append(
                 self._audit_write(
@@ -555,6 +560,18 @@ class _Progress:
     index: int = 0
     sent: bool = False
     committed: bool = False  # the call of write ``index`` certainly wrote its record
+
+
+def _while_learning_an_unknown_outcome(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a target read back a write whose outcome was
+    unknown (it is chained to that ``OutcomeUnknown``): a refusal of the *read* says
+    nothing about the write, whose intent must stay pending."""
+    seen = exc.__context__
+    while seen is not None:
+        if isinstance(seen, OutcomeUnknown):
+            return True
+        seen = seen.__context__
+    return False
 
 
 def _contact_external(draft: ContactDraft) -> str:
