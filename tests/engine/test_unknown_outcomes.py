@@ -96,11 +96,13 @@ def unpaid_order_with_a_credit_only_refund(h: Harness) -> int:
 
 @pytest.mark.parametrize("then_outage", [False, True], ids=["lost-answer", "worker-died"])
 def test_a_credit_application_whose_answer_was_lost_is_found_not_applied_twice(
-    tmp_path: Path, then_outage: bool
+    tmp_path: Path, then_outage: bool, db_url: str
 ):
     trap = WriteTrap("POST", rf"{API}/creditnotes/\d+/invoices", lose=True, then_outage=then_outage)
     holder: dict[str, TrapInjector] = {}
-    with woocommerce_to_zoho(tmp_path, orders=12, wrap_zoho=trapped(holder, trap)) as h:
+    with woocommerce_to_zoho(
+        tmp_path, orders=12, wrap_zoho=trapped(holder, trap), db_url=db_url
+    ) as h:
         oid = unpaid_order_with_a_credit_only_refund(h)
         orders = source_orders(h)
         if then_outage:
