@@ -37,6 +37,7 @@ from ledgerbridge.errors import (
     NotFound,
     OutcomeUnknown,
     PermissionDenied,
+    SyncError,
     TransientError,
     ValidationFailed,
 )
@@ -399,9 +400,13 @@ class ZohoBooksTarget(MoneyMovements, Target):
             and self._mark_sent(draft)
         ):
             # A status move: repeating it changes nothing, so the client may retry it.
-            await self.client.call(
-                "POST", f"/invoices/{ref.target_id}/status/sent", idempotent=True
-            )
+            try:
+                await self.client.call(
+                    "POST", f"/invoices/{ref.target_id}/status/sent", idempotent=True
+                )
+            except SyncError as exc:
+                exc.details["committed"] = True  # the invoice exists; only this step failed
+                raise
         return ref
 
     def _mark_sent(self, draft: DocumentDraft) -> bool:

@@ -252,3 +252,47 @@ def test_a_worker_killed_right_after_zoho_committed_an_invoice_settles_it_on_res
         assert invoice["balance"] == 0 and invoice["status"] == "paid"
         assert "create_document" in adopted_ops(h)
         assert check_books(h, orders) >= 8
+
+
+@pytest.mark.parametrize("again", ["replay", "new-version"])
+def test_a_refused_mark_sent_leaves_the_created_invoice_to_be_adopted_not_created_again(
+    tmp_path: Path, again: str
+):
+    """Zoho refuses to mark a new invoice sent (a definite 400). The invoice exists: its
+    intent must not read "changed nothing", or the replay writes a second invoice. The
+    record is parked with the reason; its replay adopts the invoice and marks it sent."""
+    from .harness import woocommerce_to_zoho
+
+    trap = WriteTrap(
+        "POST", rf"{API}/invoices/\d+/status/sent", lose=False,
+        refusal=(400, b'{"code": 2, "message": "Invalid value passed for status"}'),
+    )  # fmt: skip
+    holder: dict[str, TrapInjector] = {}
+    with woocommerce_to_zoho(tmp_path, orders=12, wrap_zoho=trapped(holder, trap)) as h:
+        orders = source_orders(h)
+        _, engine = sync(h)
+        [path] = trap.paths
+        invoice_id = path.split("/")[4]
+        reference = h.org.invoices[invoice_id]["reference_number"]
+        [parked] = engine.failures([RecordState.FAILED])
+        assert "status" in (parked.reason or "")
+
+        if again == "replay":
+
+            async def replay() -> Any:
+                engine = h.engine()
+                async with engine:
+                    return await engine.replay(state="failed")
+
+            anyio.run(replay)
+        else:  # the order changes at the source: the next run posts it again
+            emulator = h.source_app.emulator
+            anyio.run(lambda: emulator.touch_order(int(parked.external_id), customer_note="x"))
+            orders = source_orders(h)
+            sync(h)
+        same = [d for d in h.org.invoices.values() if d["reference_number"] == reference]
+        assert [d["invoice_id"] for d in same] == [invoice_id]  # adopted, not created again
+        assert h.org.invoices[invoice_id]["status"] == "sent"
+        assert "create_document" in adopted_ops(h)
+        assert check_books(h, orders) >= 6
+        clean_rerun_writes_nothing(h)

@@ -352,10 +352,12 @@ class Executor:
         except SyncError as exc:
             # Only a refusal of our own call, before anything was committed, certainly
             # changed nothing (or a document we voided again at once). A failed read or
-            # follow-up leaves the intent pending: the next attempt reads first.
+            # follow-up -- the target marks those ``details["committed"]`` -- leaves the
+            # intent pending: the next attempt reads first.
+            committed = progress.committed or bool(exc.details.get("committed"))
             definite = (
                 isinstance(exc, DEFINITE_FAILURES)
-                and ((progress.sent and not progress.committed) or bool(exc.details.get("voided")))
+                and ((progress.sent and not committed) or bool(exc.details.get("voided")))
                 and not _while_learning_an_unknown_outcome(exc)
             )
             batch.audits.append(

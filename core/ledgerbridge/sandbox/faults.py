@@ -111,7 +111,8 @@ class WriteTrap:
     optional test on the request's JSON body. ``lose``: the app processes the write
     and the response is dropped (its outcome is unknown to the client); otherwise
     the write is refused with a 503 before the app sees it (it certainly did not
-    happen, though the client cannot tell). With ``then_outage`` every later request
+    happen, though the client cannot tell) -- or with ``refusal``'s status and body, e.g.
+    a platform's own definite refusal. With ``then_outage`` every later request
     answers 503 until ``TrapInjector.outage`` is cleared: the target is unreachable,
     as it is to a worker that died right after the write.
     """
@@ -123,6 +124,7 @@ class WriteTrap:
     then_outage: bool = False
     times: int = 1
     after: Callable[[], Awaitable[None]] | None = None  # run once the lost write committed
+    refusal: tuple[int, bytes] = (503, b'{"error": "injected fault: refused before processing"}')
     fired: list[Any] = field(default_factory=list)  # the bodies of the writes it hit
     paths: list[str] = field(default_factory=list)  # and their paths
 
@@ -179,7 +181,7 @@ class TrapInjector:
         if trap.then_outage:
             self.outage = True
         if not trap.lose:
-            await _plain(send, 503, b'{"error": "injected fault: refused before processing"}')
+            await _plain(send, *trap.refusal)
             return
 
         async def swallow(message: dict[str, Any]) -> None:
