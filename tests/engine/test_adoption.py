@@ -23,6 +23,7 @@ import anyio
 import pytest
 from sqlmodel import select
 
+from ledgerbridge.errors import OutcomeUnknown
 from ledgerbridge.sandbox import TrapInjector, WriteTrap
 from ledgerbridge.store import AuditEvent, RecordState, SyncRecord, WriteIntent
 from ledgerbridge.store.types import utcnow
@@ -295,4 +296,44 @@ def test_a_refused_mark_sent_leaves_the_created_invoice_to_be_adopted_not_create
         assert h.org.invoices[invoice_id]["status"] == "sent"
         assert "create_document" in adopted_ops(h)
         assert check_books(h, orders) >= 6
+        clean_rerun_writes_nothing(h)
+
+
+def test_a_daily_summary_whose_create_answer_was_lost_is_adopted_once(tmp_path: Path):
+    """The summary invoice of a day commits, its answer is lost and Zoho goes away. The next
+    run adopts it: one summary per day and tax mode, its total the day's sales."""
+    from .harness import woocommerce_to_zoho
+
+    trap = WriteTrap("POST", f"{API}/invoices", lose=True, then_outage=True)
+    holder: dict[str, TrapInjector] = {}
+    with woocommerce_to_zoho(
+        tmp_path, orders=12, policy="daily_summary", wrap_zoho=trapped(holder, trap)
+    ) as h:
+        seeded = set(h.org.invoices)
+        # A summary that cannot be posted ends the run with the error (the runner's way);
+        # the store keeps the write's intent pending.
+        with pytest.raises(OutcomeUnknown):
+            sync(h)
+        assert trap.fired
+        holder["traps"].outage = False
+        due_now(h)
+        sync(h)
+        summaries = [h.org.invoices[i] for i in set(h.org.invoices) - seeded]
+        assert len(summaries) == 2
+        assert len({s["reference_number"] for s in summaries}) == 2
+        orders = h.source_app.emulator.store.orders
+        contributing = [
+            o
+            for o in orders.values()
+            if o["status"] not in ("failed", "checkout-draft", "trash")
+            and not (o["status"] == "cancelled" and not o.get("date_paid_gmt"))
+        ]
+        for inclusive in (True, False):
+            expected = sum(
+                (Decimal(o["total"]) for o in contributing if o["prices_include_tax"] is inclusive),
+                Decimal(0),
+            )
+            [doc] = [s for s in summaries if ("tax incl." in s["reference_number"]) is inclusive]
+            assert Decimal(str(doc["total"])) == expected
+        assert "create_document" in adopted_ops(h)
         clean_rerun_writes_nothing(h)
