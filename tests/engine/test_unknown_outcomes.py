@@ -236,3 +236,28 @@ def test_a_refused_read_after_a_lost_refund_leaves_its_intent_pending(tmp_path: 
         assert len(note["_refunds"]) == 1  # the refund exists in Zoho
         assert [i.status for i in intents(h, "refund_credit")] == ["pending"]
         assert audit_outcomes(h, "refund_credit") == ["unknown"]
+
+
+# ----------------------------------------------------------------------------- at random
+
+
+def test_answers_lost_at_random_on_every_write_kind_park_nothing_and_keep_the_books(
+    tmp_path: Path,
+):
+    """One Zoho answer in ten is lost after the write committed -- documents, payments,
+    credit notes, refunds, contacts, items alike. Every write is read back instead of
+    re-sent: no record parked, no duplicate, books to the cent, the adoptions recorded."""
+    with shopify_to_zoho(tmp_path, orders=100) as h:
+        orders = source_orders(h)
+        h.zoho_faults.lose_response_rate = 0.10
+        h.zoho_faults._rng.seed(2)
+        _, engine = sync(h)
+        h.zoho_faults.lose_response_rate = 0
+        assert engine.failures([RecordState.RETRYING, RecordState.FAILED]) == []
+        with h.store().session() as s:
+            statuses = [i.status for i in s.exec(select(WriteIntent)).all()]
+        assert statuses.count("adopted") >= 5 and "failed" not in statuses
+        assert "pending" not in statuses
+        assert check_books(h, orders) >= 80
+        report, _ = sync(h)
+        assert report.writes == 0
