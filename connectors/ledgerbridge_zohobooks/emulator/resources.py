@@ -620,6 +620,7 @@ class Resources:
             "bank_charges": dec(body.get("bank_charges")),
             "date": body["date"],
             "reference_number": body.get("reference_number", "") or "",
+            # customer-payments.yml create-a-payment-request: description is kept as sent
             "description": body.get("description", "") or "",
             "account_id": str(body.get("account_id", "") or ""),
             "exchange_rate": dec(body.get("exchange_rate"), Decimal(1)),
