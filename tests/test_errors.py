@@ -20,6 +20,8 @@ from ledgerbridge import errors as e
         (e.ValidationFailed, False, False, "failed"),
         (e.NotFound, False, False, "failed"),
         (e.Conflict, False, False, "conflict"),
+        (e.OutcomeUnknown, True, False, "retrying"),
+        (e.OutcomeUnverifiable, False, True, "failed"),
     ],
 )
 def test_class_says_what_to_do(cls, retryable, operator, state):

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ledgerbridge.errors import (
+    OutcomeUnknown,
     QuotaExhausted,
     RateLimited,
     TransientError,
@@ -67,6 +68,7 @@ def test_rate_limits_wait_as_told_and_report_the_wait():
         ValidationFailed("bad"),
         QuotaExhausted("daily", retry_after=3600),
         RateLimited("long", retry_after=10_000),
+        OutcomeUnknown("sent, no answer"),  # read back before any re-send, never retried
     ],
 )
 def test_non_retryable_and_long_waits_are_raised_at_once(exc):

@@ -3,6 +3,13 @@
 One job: turn a call ("GET /invoices with these filters") into the envelope's
 payload or one of ``ledgerbridge.errors``' classes.  It branches on HTTP status
 and the envelope ``code``, never on ``message`` (Zoho's messages change).
+
+Zoho Books has no idempotency key, so a ``POST`` that creates something (a document,
+a payment, a refund, a credit application) is never re-sent after its outcome
+became unknown -- a timeout once sent, a dropped connection, a 5xx that may have
+committed: ``OutcomeUnknown`` is raised and the caller reads the target first.
+It is retried only when it certainly did not take effect: the connection was
+never made, Zoho throttled it (429), or refused the access token (401).
 """
 
 from __future__ import annotations
@@ -18,10 +25,10 @@ from ledgerbridge.errors import (
     AuthExpired,
     AuthFailed,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     QuotaExhausted,
     RateLimited,
-    SyncError,
     TransientError,
     ValidationFailed,
 )
@@ -36,6 +43,11 @@ PLATFORM = "zohobooks"
 PER_PAGE = 200
 BLOCK_SECONDS = 60.0  # code 44: Zoho blocks the org for "at least a minute"
 AUTH_CODES = frozenset({14, 57})
+# Repeating one of these cannot change the books twice (PUT writes a whole record, by id or
+# by unique key). POST can: it is idempotent only where the caller says so (status moves).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+# Failures before the request left: the server certainly never saw it.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -159,6 +171,7 @@ class ZohoClient:
         body: Any,
         headers: dict[str, str],
         with_org: bool,
+        idempotent: bool,
     ) -> dict[str, Any]:
         limiter = self._limiter()
         query = dict(params)
@@ -188,16 +201,21 @@ class ZohoClient:
                     response = await self.http.request(
                         method, url, params=query, content=content, headers=send_headers
                     )
-                except httpx.TimeoutException as exc:
+                except NEVER_SENT as exc:
                     raise TransientError(
-                        f"Zoho Books {method} {path} timed out ({type(exc).__name__}); "
-                        "the outcome of a write is unknown",
+                        f"Zoho Books {method} {path}: connection failed ({type(exc).__name__}); "
+                        "the request was never sent",
                         platform=PLATFORM,
                     ) from None
+                except httpx.TimeoutException as exc:
+                    raise _sent_but_unanswered(
+                        f"Zoho Books {method} {path} timed out ({type(exc).__name__})", idempotent
+                    ) from None
                 except httpx.TransportError as exc:
-                    raise TransientError(
-                        f"Zoho Books {method} {path}: connection failed ({type(exc).__name__})",
-                        platform=PLATFORM,
+                    raise _sent_but_unanswered(
+                        f"Zoho Books {method} {path}: the connection broke before the answer "
+                        f"({type(exc).__name__})",
+                        idempotent,
                     ) from None
             limiter.observe(response.headers)
             try:
@@ -220,6 +238,17 @@ class ZohoClient:
                 elif exc.retry_after:
                     limiter.block(exc.retry_after)
                 raise
+            except TransientError as exc:
+                if idempotent:
+                    raise
+                # A 5xx after the request arrived: it may have committed before failing.
+                raise OutcomeUnknown(
+                    f"{exc.message}; {method} {path} may have taken effect",
+                    platform=PLATFORM,
+                    code=exc.code,
+                    platform_message=exc.platform_message,
+                    status_code=exc.status_code,
+                ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _on_wait(self, exc: BaseException, seconds: float) -> None:
@@ -234,33 +263,27 @@ class ZohoClient:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         with_org: bool = True,
-        retry_transient: bool = True,
+        idempotent: bool | None = None,
     ) -> dict[str, Any]:
         """One API call with retries by error class.
 
-        ``retry_transient=False`` is for creates: a timeout leaves the outcome
-        unknown, so only throttling (never processed) is retried here; the
-        caller checks whether the write happened before trying again.
+        ``idempotent``: whether sending the request twice cannot change the books twice.
+        By default GET, PUT and DELETE are and POST is not; a POST that only moves a
+        document's status (mark as sent, void) passes ``True``. A request that is not
+        idempotent is retried only when it certainly did not take effect (connection never
+        made, 429, refused token); otherwise ``OutcomeUnknown`` is raised at once, and
+        the caller reads the target before deciding to send it again.
         """
+        safe = method.upper() in IDEMPOTENT_METHODS if idempotent is None else idempotent
 
         async def attempt() -> dict[str, Any]:
-            try:
-                return await self._send_once(
-                    method, path, dict(params or {}), body, dict(headers or {}), with_org
-                )
-            except RateLimited:
-                raise
-            except TransientError as exc:
-                if retry_transient:
-                    raise
-                raise OutcomeUnknown(exc) from None
-
-        try:
-            return await call_with_retry(
-                attempt, self.policy, sleep=self.clock.sleep, on_wait=self._on_wait
+            return await self._send_once(
+                method, path, dict(params or {}), body, dict(headers or {}), with_org, safe
             )
-        except OutcomeUnknown as wrapped:
-            raise wrapped.error from None
+
+        return await call_with_retry(
+            attempt, self.policy, sleep=self.clock.sleep, on_wait=self._on_wait
+        )
 
     async def pages(
         self, path: str, key: str | tuple[str, ...], params: Mapping[str, Any] | None = None
@@ -285,12 +308,11 @@ class ZohoClient:
             page += 1
 
 
-class OutcomeUnknown(Exception):
-    """Internal: a create's response never arrived (not retried blindly)."""
-
-    def __init__(self, error: SyncError) -> None:
-        super().__init__(str(error))
-        self.error = error
+def _sent_but_unanswered(message: str, idempotent: bool) -> TransientError:
+    """The request left and no answer came: safe to repeat, or an unknown outcome."""
+    if idempotent:
+        return TransientError(message, platform=PLATFORM)
+    return OutcomeUnknown(f"{message}; the outcome of the write is unknown", platform=PLATFORM)
 
 
 Sender = Callable[[], Awaitable[dict[str, Any]]]

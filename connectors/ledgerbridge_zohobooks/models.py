@@ -149,14 +149,33 @@ class CustomerPayment(ZohoModel):
     amount: Amount = None
     unused_amount: Amount = None
     reference_number: str | None = None
+    description: str | None = None
     date: str | None = None
     invoices: list[AppliedInvoice] = Field(default_factory=list)
     custom_field_hash: dict[str, Any] = Field(default_factory=dict)
 
 
 class CreditNoteRefund(ZohoModel):
+    """A refund of a credit note: the create's answer, or a row of the note's refund list
+    (which states the amount as ``amount_fcy``/``amount_bcy`` instead of ``amount``)."""
+
     creditnote_refund_id: ZohoId
     amount: Amount = None
+    amount_fcy: Amount = None
+    reference_number: str | None = None
+    description: str | None = None
+
+    @property
+    def refunded(self) -> Decimal | None:
+        return self.amount if self.amount is not None else self.amount_fcy
+
+
+class CreditedInvoice(ZohoModel):
+    """One application of a credit note to an invoice (``invoices_credited``)."""
+
+    invoice_id: ZohoId
+    creditnote_invoice_id: ZohoId = ""
+    credited_amount: Amount = None
 
 
 class Tax(ZohoModel):

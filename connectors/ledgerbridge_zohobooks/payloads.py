@@ -25,6 +25,17 @@ from .jsonmoney import quantize
 DEFAULT_PAYMENT_MODE = "others"
 
 
+def write_marker(key: str) -> str:
+    """The tag a payment or refund carries in its ``description`` so that it is found
+    again after a lost response (``[ledgerbridge <key>]``). The brackets keep one key
+    from matching inside a longer one (``...:T1`` in ``...:T10``)."""
+    return f"[ledgerbridge {key}]"
+
+
+def has_marker(description: str | None, key: str) -> bool:
+    return write_marker(key) in (description or "")
+
+
 def address(addr: Address | None) -> dict[str, Any] | None:
     if addr is None:
         return None
@@ -168,8 +179,11 @@ def payment_body(draft: PaymentDraft, *, places: int, key_field: str | None) -> 
             for link, amount in draft.applied_to
         ],
     }
-    if draft.reference:
-        body["description"] = f"Reference: {draft.reference}"
+    # The marker first: the payment is found by it after a lost response (two payments of
+    # one order share the reference_number); the gateway's own reference after it.
+    body["description"] = write_marker(draft.key.source_key) + (
+        f" Reference: {draft.reference}" if draft.reference else ""
+    )
     if draft.account_id:
         body["account_id"] = draft.account_id
     if draft.exchange_rate is not None:
@@ -190,4 +204,7 @@ def credit_refund_body(
     }
     if draft.reference:
         body["reference_number"] = draft.reference
+    # Found by this after a lost response (``ZohoBooksTarget.find_refund``): the credit
+    # note's key names the source refund, and a note gets one refund write from us.
+    body["description"] = write_marker(draft.credit_note.key)
     return body

@@ -11,6 +11,14 @@ Idempotency (facts doc §10), strongest first:
   was lost search again before retrying, always -- never a blind retry of a ``POST``;
 * sales receipts carry the order reference as their ``receipt_number``
   (auto-numbering off), so a repeated create collides instead of duplicating.
+
+Every other ``POST`` that moves money is read back the same way before it is sent
+again (``_create``): a payment by its reference and the ``[ledgerbridge <key>]``
+marker in its description, a credit-note refund from the note's refund list by
+that marker, a credit application from the note's credited invoices. A record
+found that way comes back with ``adopted=True`` so the engine records the truth.
+If the read itself fails, ``OutcomeUnknown`` reaches the engine, which reads
+again on its next attempt before writing anything.
 """
 
 from __future__ import annotations
@@ -27,21 +35,20 @@ from ledgerbridge.contracts.target import TargetDocument, TargetIdentity
 from ledgerbridge.errors import (
     NeedsMapping,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
+    SyncError,
     TransientError,
     ValidationFailed,
 )
 from ledgerbridge.plan import (
     BusinessKey,
     ContactDraft,
-    CreditApplication,
-    CreditRefundDraft,
     DocumentDraft,
     DocumentKind,
     ItemDraft,
     LookupEntry,
     LookupKind,
-    PaymentDraft,
     TargetRef,
 )
 
@@ -49,8 +56,8 @@ from . import models, payloads
 from .auth import TokenManager
 from .client import PLATFORM, ZohoClient
 from .datacenters import data_center, trusted_accounts_server
-from .jsonmoney import quantize
 from .limits import LimitConfig, RateLimiter, limiter_for
+from .movements import MoneyMovements, plain_ref
 from .settings import ZohoBooksSecrets, ZohoBooksSettings
 
 PAYMENT_MODES = (
@@ -103,7 +110,7 @@ KINDS: dict[DocumentKind, _Kind] = {
 }
 
 
-class ZohoBooksTarget(Target):
+class ZohoBooksTarget(MoneyMovements, Target):
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
         self.settings = cast(ZohoBooksSettings, context.settings)
@@ -233,13 +240,13 @@ class ZohoBooksTarget(Target):
             for row in rows:
                 contact = models.Contact.model_validate(row)
                 if contact.custom_field_hash.get(field) == key:
-                    return _ref("contact", contact.contact_id)
+                    return plain_ref("contact", contact.contact_id)
         if email:
             rows = await self.client.pages("/contacts", "contacts", {"email": email})
             for row in rows:
                 contact = models.Contact.model_validate(row)
                 if (contact.email or "").lower() == email.lower():  # exact, never "contains"
-                    return _ref("contact", contact.contact_id)
+                    return plain_ref("contact", contact.contact_id)
         return None
 
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
@@ -257,12 +264,12 @@ class ZohoBooksTarget(Target):
         result = await self._create("/contacts", body, find)
         if isinstance(result, TargetRef):
             return result
-        return _ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
 
     async def update_contact(self, ref: TargetRef, draft: ContactDraft) -> TargetRef:
         body = await self._contact_body(draft)
         result = await self.client.call("PUT", f"/contacts/{ref.target_id}", body=body)
-        return _ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
 
     # ------------------------------------------------------------------ items
 
@@ -272,7 +279,7 @@ class ZohoBooksTarget(Target):
         for row in rows:
             item = models.Item.model_validate(row)
             if item.sku == sku:
-                return _ref("item", item.item_id)
+                return plain_ref("item", item.item_id)
         return None
 
     async def create_item(self, draft: ItemDraft) -> TargetRef:
@@ -285,13 +292,13 @@ class ZohoBooksTarget(Target):
         result = await self._create("/items", body, find)
         if isinstance(result, TargetRef):
             return result
-        return _ref("item", models.Item.model_validate(result["item"]).item_id)
+        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
 
     async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef:
         base = await self._base_currency() or "USD"
         body = payloads.item_body(draft, places=await self._places(base))
         result = await self.client.call("PUT", f"/items/{ref.target_id}", body=body)
-        return _ref("item", models.Item.model_validate(result["item"]).item_id)
+        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
 
     # ------------------------------------------------------------------ documents
 
@@ -369,6 +376,8 @@ class ZohoBooksTarget(Target):
             # Written before (a crash between write and record)? Not looked up when the
             # engine's intents show this write was never attempted.
             result: dict[str, Any] | TargetRef | None = None if first_attempt else await find()
+            if isinstance(result, TargetRef):
+                result = result.model_copy(update={"adopted": True})
             if result is None:
                 result = await self._create(spec.path, body, find, params=params)
             if isinstance(result, TargetRef):  # found, not created
@@ -390,7 +399,14 @@ class ZohoBooksTarget(Target):
             and status in (None, "draft")
             and self._mark_sent(draft)
         ):
-            await self.client.call("POST", f"/invoices/{ref.target_id}/status/sent")
+            # A status move: repeating it changes nothing, so the client may retry it.
+            try:
+                await self.client.call(
+                    "POST", f"/invoices/{ref.target_id}/status/sent", idempotent=True
+                )
+            except SyncError as exc:
+                exc.details["committed"] = True  # the invoice exists; only this step failed
+                raise
         return ref
 
     def _mark_sent(self, draft: DocumentDraft) -> bool:
@@ -415,16 +431,22 @@ class ZohoBooksTarget(Target):
         params: dict[str, Any] | None = None,
         attempts: int = 3,
     ) -> dict[str, Any] | TargetRef:
-        """POST once; if the outcome is unknown, look for the record before trying again."""
+        """POST once; if the outcome is unknown, read the target before trying again.
+
+        Found: the record is returned with ``adopted=True``. Certainly absent: the POST is
+        sent again (at most ``attempts`` in all). The read failed: ``OutcomeUnknown`` is
+        raised, and the engine reads again on its next attempt before writing.
+        """
         for attempt in range(1, attempts + 1):
             try:
-                return await self.client.call(
-                    "POST", path, params=params, body=body, retry_transient=False
-                )
-            except TransientError:
-                found = await find()
+                return await self.client.call("POST", path, params=params, body=body)
+            except OutcomeUnknown as unknown:
+                try:
+                    found = await find()
+                except TransientError:
+                    raise unknown from None
                 if found is not None:
-                    return found
+                    return found.model_copy(update={"adopted": True})
                 if attempt == attempts:
                     raise
                 await self.context.clock.sleep(0.5 * attempt)
@@ -444,7 +466,9 @@ class ZohoBooksTarget(Target):
                 "issue a credit note and refund instead",
                 platform=PLATFORM,
             )
-        await self.client.call("POST", f"{KINDS[kind].path}/{ref.target_id}/status/void")
+        await self.client.call(
+            "POST", f"{KINDS[kind].path}/{ref.target_id}/status/void", idempotent=True
+        )
 
     def _document(
         self, kind: DocumentKind, row: dict[str, Any], key: BusinessKey | None
@@ -489,84 +513,6 @@ class ZohoBooksTarget(Target):
         spec = KINDS[kind]
         body = await self.client.call("GET", f"{spec.path}/{ref.target_id}")
         return self._document(kind, body[spec.key], None)
-
-    # ------------------------------------------------------------------ money movements
-
-    async def find_payment(self, key: BusinessKey) -> TargetRef | None:
-        """The payment written for ``key``: exact ``reference_number``, and our key field."""
-        rows = await self.client.pages(
-            "/customerpayments",
-            ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
-            {"reference_number": key.reference},
-        )
-        field = self.settings.key_field
-        for row in rows:
-            payment = models.CustomerPayment.model_validate(row)
-            if payment.reference_number != key.reference:
-                continue
-            stored = payment.custom_field_hash.get(field) if field else None
-            if stored not in (None, "", key.source_key):
-                continue
-            return _ref("payment", payment.payment_id)
-        return None
-
-    async def record_payment(
-        self, draft: PaymentDraft, *, first_attempt: bool = False
-    ) -> TargetRef:
-        base = await self._base_currency()
-        if base and draft.currency != base and draft.exchange_rate is None:
-            raise ValidationFailed(
-                f"payment {draft.key.reference} is in {draft.currency} but the organisation's "
-                f"base currency is {base}: an exchange_rate is required",
-                platform=PLATFORM,
-            )
-        body = payloads.payment_body(
-            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
-        )
-        if not first_attempt:
-            existing = await self.find_payment(draft.key)
-            if existing is not None:
-                return existing
-        result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
-        if isinstance(result, TargetRef):
-            return result
-        return _ref("payment", models.CustomerPayment.model_validate(result["payment"]).payment_id)
-
-    async def apply_credit(self, application: CreditApplication) -> None:
-        base = await self._base_currency() or "USD"
-        await self.client.call(
-            "POST",
-            f"/creditnotes/{application.credit_note.require()}/invoices",
-            body={
-                "invoices": [
-                    {
-                        "invoice_id": application.document.require(),
-                        "amount_applied": quantize(application.amount, await self._places(base)),
-                    }
-                ]
-            },
-        )
-
-    async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef:
-        account = draft.from_account_id or self.settings.refund_account_id
-        if not account:
-            raise NeedsMapping(
-                "a credit-note refund needs the account the money left from (from_account_id); "
-                "map one for the payment gateway or set refund_account_id",
-                missing="account:refund_from",
-                platform=PLATFORM,
-            )
-        note = await self.get_document(
-            TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
-        )
-        places = await self._places(note.currency or "USD")
-        result = await self.client.call(
-            "POST",
-            f"/creditnotes/{draft.credit_note.require()}/refunds",
-            body=payloads.credit_refund_body(draft, places=places, from_account_id=account),
-        )
-        refund = models.CreditNoteRefund.model_validate(result["creditnote_refund"])
-        return _ref("credit_refund", refund.creditnote_refund_id)
 
     # ------------------------------------------------------------------ lookups
 
@@ -623,10 +569,6 @@ class ZohoBooksTarget(Target):
         if kind is LookupKind.PAYMENT_MODES:
             return [LookupEntry(kind=kind, target_id=m, name=m) for m in PAYMENT_MODES]
         raise NotFound(f"Zoho Books has no lookup {kind}", platform=PLATFORM)
-
-
-def _ref(kind: str, target_id: str) -> TargetRef:
-    return TargetRef(kind=kind, target_id=target_id)
 
 
 def _timestamp(value: str | None) -> datetime | None:

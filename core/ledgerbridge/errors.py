@@ -22,8 +22,9 @@ class itself:
     ├── AccountBound                 a target account belongs to another tenant: write nothing
     └── SyncError                    anything that happens while talking to a platform
         ├── TransientError           5xx, timeouts, connection errors           (retryable)
-        │   └── RateLimited          429 and platform throttle codes; .retry_after
-        │       └── QuotaExhausted   daily quota gone; stop this organisation until reset
+        │   ├── RateLimited          429 and platform throttle codes; .retry_after
+        │   │   └── QuotaExhausted   daily quota gone; stop this organisation until reset
+        │   └── OutcomeUnknown       a write may have happened: read the target before any re-send
         ├── AuthExpired              access token expired: refresh once, then retry
         ├── AuthFailed               refresh impossible (revoked, wrong data centre)  (operator)
         │   └── CredentialsRevoked   the refresh token is revoked or invalid: reconnect
@@ -33,7 +34,7 @@ class itself:
         ├── NotFound                 the record does not exist (any more)
         ├── Conflict                 both sides changed the same fields
         ├── NeedsMapping             a tax / item / account / payment mode has no mapping
-        └── OutcomeUnknown           a write may have happened; the target cannot tell  (operator)
+        └── OutcomeUnverifiable      a write may have happened; the target cannot tell  (operator)
 """
 
 from __future__ import annotations
@@ -278,7 +279,17 @@ class NeedsMapping(SyncError):
         return {**super().summary(), "missing": self.missing}
 
 
-class OutcomeUnknown(SyncError):
+class OutcomeUnknown(TransientError):
+    """A write was sent and its outcome is unknown: a timeout after sending, a dropped
+    connection, a 5xx that may have committed.
+
+    Never retried blindly (``ledgerbridge.retry`` does not retry it): the record waits as
+    ``retrying`` and the next attempt first reads the target to learn whether the write
+    happened (the engine's adoption), re-sending only when it certainly did not.
+    """
+
+
+class OutcomeUnverifiable(SyncError):
     """A write may or may not have happened and the target cannot be asked: a person checks."""
 
     needs_operator = True
@@ -295,6 +306,7 @@ __all__ = [
     "NeedsMapping",
     "NotFound",
     "OutcomeUnknown",
+    "OutcomeUnverifiable",
     "PermissionDenied",
     "PluginError",
     "QuotaExhausted",

@@ -60,6 +60,9 @@ class TargetRef(PlanModel):
     number: str | None = None
     last_modified: datetime | None = None
     total: ExactDecimal | None = None  # the document total the target computed, when known
+    adopted: bool = False
+    """True when the target found the record already written (by an earlier call whose
+    answer was lost) instead of writing it now: the engine records it as adopted."""
 
 
 class BusinessKey(PlanModel):

@@ -6,6 +6,8 @@ how long to wait follows from the exception class alone:
 * ``RateLimited`` -- wait ``retry_after`` when the platform said, else back off;
 * ``TransientError`` (5xx, timeouts, dropped connections) -- capped exponential
   back-off with jitter;
+* ``OutcomeUnknown`` -- never: a write that may have happened is read back from the
+  target before it is sent again, which is the caller's job, not a blind retry's;
 * everything else -- raised at once.
 
 ``QuotaExhausted`` is never waited out in-process (it can be hours): it is
@@ -29,7 +31,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from .errors import QuotaExhausted, RateLimited, TransientError
+from .errors import OutcomeUnknown, QuotaExhausted, RateLimited, TransientError
 
 T = TypeVar("T")
 log = logging.getLogger("ledgerbridge.retry")
@@ -49,7 +51,7 @@ DEFAULT_POLICY = RetryPolicy()
 
 def _should_retry(policy: RetryPolicy) -> Callable[[BaseException], bool]:
     def check(exc: BaseException) -> bool:
-        if isinstance(exc, QuotaExhausted):
+        if isinstance(exc, QuotaExhausted | OutcomeUnknown):
             return False
         if isinstance(exc, RateLimited):
             return exc.retry_after is None or exc.retry_after <= policy.max_wait

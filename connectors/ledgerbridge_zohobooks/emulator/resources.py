@@ -135,7 +135,9 @@ class Resources:
             ("/creditnotes", "POST", self.create_creditnote),
             ("/creditnotes/{creditnote_id}", "GET", self.get_creditnote),
             ("/creditnotes/{creditnote_id}", "PUT", self.update_creditnote),
+            ("/creditnotes/{creditnote_id}/invoices", "GET", self.list_creditnote_invoices),
             ("/creditnotes/{creditnote_id}/invoices", "POST", self.apply_creditnote),
+            ("/creditnotes/{creditnote_id}/refunds", "GET", self.list_creditnote_refunds),
             ("/creditnotes/{creditnote_id}/refunds", "POST", self.refund_creditnote),
             ("/creditnotes/{creditnote_id}/status/void", "POST", self.void_creditnote),
             ("/settings/taxes", "GET", self.list_taxes),
@@ -621,6 +623,8 @@ class Resources:
             "bank_charges": dec(body.get("bank_charges")),
             "date": body["date"],
             "reference_number": body.get("reference_number", "") or "",
+            # customer-payments.yml create-a-payment-request: description is kept as sent
+            "description": body.get("description", "") or "",
             "account_id": str(body.get("account_id", "") or ""),
             "exchange_rate": dec(body.get("exchange_rate"), Decimal(1)),
             "currency_code": contact.get("currency_code", org.currency_code),
@@ -722,6 +726,19 @@ class Resources:
             note["_applied"][invoice["invoice_id"]] = (
                 note["_applied"].get(invoice["invoice_id"], ZERO) + amount
             )
+            # One row per application, as GET /creditnotes/{id}/invoices lists them
+            # (credit-notes.yml, list_invoices_of_credit_note: invoices_credited).
+            note.setdefault("_credited_rows", []).append(
+                {
+                    "creditnote_id": note["creditnote_id"],
+                    "invoice_id": invoice["invoice_id"],
+                    "creditnote_invoice_id": self.state.ids.next(),
+                    "date": datetime.now(UTC).date().isoformat(),
+                    "invoice_number": invoice["invoice_number"],
+                    "creditnote_number": note["creditnote_number"],
+                    "credited_amount": amount,
+                }
+            )
             invoice.setdefault("_credits", {})[note["creditnote_id"]] = (
                 invoice.get("_credits", {}).get(note["creditnote_id"], ZERO) + amount
             )
@@ -764,9 +781,46 @@ class Resources:
             "from_account_id": str(body["from_account_id"]),
             "description": body.get("description", "") or "",
         }
+        note.setdefault("_refund_rows", []).append(refund)
         return _ok(
             200, "The credit note amount is refunded successfully.", "creditnote_refund", refund
         )
+
+    async def list_creditnote_refunds(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        """GET /creditnotes/{id}/refunds (credit-notes.yml,
+        list_credit_note_refunds_of_a_credit_note): the note's refunds, with the
+        ``reference_number`` and ``description`` they were written with, amounts as
+        ``amount_fcy`` (the note's currency) and ``amount_bcy`` (base currency)."""
+        assert org is not None
+        note = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        rate = dec(note.get("exchange_rate"), Decimal(1))
+        rows = [
+            {
+                "creditnote_refund_id": r["creditnote_refund_id"],
+                "creditnote_id": note["creditnote_id"],
+                "date": r["date"],
+                "refund_mode": r["refund_mode"],
+                "reference_number": r["reference_number"],
+                "creditnote_number": note["creditnote_number"],
+                "customer_name": note.get("customer_name", ""),
+                "description": r["description"],
+                "amount_fcy": r["amount"],
+                "amount_bcy": money(r["amount"] * rate, org.price_precision),
+            }
+            for r in note.get("_refund_rows", [])
+        ]
+        return _page(request, rows, "creditnote_refunds")
+
+    async def list_creditnote_invoices(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        """GET /creditnotes/{id}/invoices (credit-notes.yml, list_invoices_of_credit_note):
+        one row per application of the note, key ``invoices_credited``."""
+        assert org is not None
+        note = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        return _ok(200, "success", "invoices_credited", list(note.get("_credited_rows", [])))
 
     async def void_creditnote(
         self, request: Request, org: Organization | None, body: Any

@@ -136,7 +136,9 @@ class Target(ABC):
         """
 
     async def find_payment(self, key: BusinessKey) -> TargetRef | None:
-        """The payment written for ``key``, if it exists (exact match on its reference).
+        """The payment written for ``key``, if it exists (exact match on a reference the
+        payment carries -- never on its amount alone: two payments of one order may be
+        equal).
 
         Used after a lost response, so a payment is never recorded twice. A target
         that cannot look payments up leaves it unimplemented; the engine then parks
@@ -145,10 +147,33 @@ class Target(ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot look payments up")
 
     @abstractmethod
-    async def apply_credit(self, application: CreditApplication) -> None: ...
+    async def apply_credit(self, application: CreditApplication) -> TargetRef | None:
+        """Apply a credit note to a document. May return a ref (``adopted=True`` when the
+        application was found already made); ``None`` lets the engine name it."""
+
+    async def find_credit_application(self, application: CreditApplication) -> TargetRef | None:
+        """The application of ``application.credit_note`` to ``application.document``, if it
+        was made (read from the target, e.g. the credit note's credited invoices).
+
+        The engine plans at most one application per credit note and document, so the
+        pair identifies the write. Unimplemented: the engine parks a record whose
+        application's outcome is unknown for an operator, never applies it twice.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot look credit applications up")
 
     @abstractmethod
     async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef: ...
+
+    async def find_refund(self, draft: CreditRefundDraft) -> TargetRef | None:
+        """The refund written for ``draft``, if it exists: read from the credit note's
+        refunds and matched by a reference the refund carries (``draft.reference`` and the
+        credit note's key), never by the credit note's balance alone -- two refunds of
+        the same amount leave the same balance.
+
+        Unimplemented: the engine parks a record whose refund's outcome is unknown for
+        an operator, never refunds twice.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot look refunds up")
 
     @abstractmethod
     async def lookups(self, kind: LookupKind) -> list[LookupEntry]:

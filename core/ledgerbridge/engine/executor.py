@@ -4,8 +4,10 @@ Targets such as Zoho Books have no idempotency key, so the executor provides
 one: every write has a key (tenant, pipeline, entity, source id, operation
 [, source version]).  The intent is recorded before the remote call and the
 result after it; an intent found without a result (crash, lost response) makes
-the executor look the record up in the target by business key and *adopt* it,
-writing only when it is truly absent.
+the executor read the target first (``adoption``) and *adopt* what the lost call
+did -- finished exactly as a create would have finished it -- writing only when
+it certainly did not happen.  This holds for every write kind: documents,
+payments, credit-note refunds and applications, voids.
 
 Plans run in units of work (``run_unit``): the intents of every write in the
 unit are recorded in one transaction before the first call, and the results
@@ -50,13 +52,13 @@ from ..plan import (
     TargetRef,
 )
 from ..store import ConflictRecord
+from .adoption import Adoption
 from .journal import SENT_OR_UNKNOWN, Batch, Journal, off_loop
 from .planner import Draft, Operation, Plan, PlannedWrite
+from .rounding import settle_rounding
 
 log = logging.getLogger(__name__)
 
-# A target/source gap above this is a mapping problem, not tax rounding.
-ROUNDING_CEILING = Decimal("0.10")
 
 # A failed call that certainly changed nothing: its intent is closed, not left pending.
 DEFINITE_FAILURES = (
@@ -93,6 +95,7 @@ class Executor:
     ) -> None:
         self.target = target
         self.journal = journal
+        self.adoption = Adoption(target, journal)
         self.source_wins = source_wins
         self.on_write = on_write
         # Set by the runner when the store's intents can vouch for absence (see
@@ -198,7 +201,7 @@ class Executor:
                 self._share(item.link.key, links[item.link.key])
         done: list[tuple[PlannedWrite, str]] = []
         for index, (write, key, scope) in enumerate(writes):
-            progress.index, progress.sent = index, False
+            progress.index, progress.sent, progress.committed = index, False, False
             if write.ref is not None and write.ref.target_id:
                 links[write.ref.key] = write.ref.target_id
             if write.produces is not None and write.produces.target_id:
@@ -329,27 +332,40 @@ class Executor:
         draft = _resolve(write.draft, links, self._links)
         source_id = plan.order_key.rsplit(":", 1)[-1]
         version = plan.version
-
-        if any(i.status == "pending" for i in known):
-            adopted = await self._adopt(write, draft, links)
-            if adopted is not None:
-                self._complete(write, key, scope, adopted, True, record_id, source_id, version,
-                               0.0, batch, known)  # fmt: skip
-                self._learn(write, links, adopted.target_id)
-                return "adopted"
-
         if write.operation is Operation.UPDATE_DOCUMENT:
-            await self._check_conflict(write, draft, record_id, source_id)
-
-        # Never attempted before (no intent that may have reached the target), in a run
-        # whose intents can vouch for that: the target need not search before creating.
-        first_attempt = self.trust_intents and not any(i.status in SENT_OR_UNKNOWN for i in known)
+            unrecorded = any(i.status == "pending" for i in known)
+            await self._check_conflict(write, draft, record_id, source_id, unrecorded)
         started = time.perf_counter()
-        progress.sent = True
         try:
-            ref = await self._call(write, draft, links, batch, first_attempt=first_attempt)
+            ref: TargetRef | None = None
+            read = any(i.status == "pending" for i in known)
+            if read:
+                # An earlier call's outcome is unknown: read the target before sending.
+                void = write.operation is Operation.VOID_DOCUMENT
+                about = self._ref(write, links) if void else None
+                ref = await self.adoption.find(write, draft, batch, about)
+            if ref is None:
+                # Never attempted before (no intent that may have reached the target), in a
+                # run whose intents can vouch for that -- or just read and found absent: the
+                # target need not search before creating.
+                first_attempt = read or (
+                    self.trust_intents and not any(i.status in SENT_OR_UNKNOWN for i in known)
+                )
+                progress.sent = True
+                ref = await self._call(
+                    write, draft, links, batch, progress, first_attempt=first_attempt
+                )
         except SyncError as exc:
-            definite = isinstance(exc, DEFINITE_FAILURES)
+            # Only a refusal of our own call, before anything was committed, certainly
+            # changed nothing (or a document we voided again at once). A failed read or
+            # follow-up -- the target marks those ``details["committed"]`` -- leaves the
+            # intent pending: the next attempt reads first.
+            committed = progress.committed or bool(exc.details.get("committed"))
+            definite = (
+                isinstance(exc, DEFINITE_FAILURES)
+                and ((progress.sent and not committed) or bool(exc.details.get("voided")))
+                and not _while_learning_an_unknown_outcome(exc)
+            )
             batch.audits.append(
                 self._audit_write(
                     write, key, record_id, source_id, version,
@@ -360,10 +376,11 @@ class Executor:
             if definite:
                 batch.close(key, "failed")
             raise
-        self._complete(write, key, scope, ref, False, record_id, source_id, version,
+        adopted = ref is not None and ref.adopted
+        self._complete(write, key, scope, ref, adopted, record_id, source_id, version,
                        time.perf_counter() - started, batch, known)  # fmt: skip
         self._learn(write, links, ref.target_id if ref else None)
-        return "written"
+        return "adopted" if adopted else "written"
 
     def _audit_write(
         self,
@@ -440,6 +457,7 @@ class Executor:
         draft: Draft | None,
         links: dict[str, str],
         batch: Batch,
+        progress: _Progress,
         *,
         first_attempt: bool,
     ) -> TargetRef | None:
@@ -447,15 +465,18 @@ class Executor:
         if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
             assert isinstance(draft, DocumentDraft)
             created = await self.target.create_document(draft, first_attempt=first_attempt)
-            return await self._settle_rounding(
-                created, draft, write.expected_total, batch, created=True
-            )
+            progress.committed = True  # the follow-ups below may fail; the document exists
+            return await settle_rounding(
+                self.target, self.journal, created, draft, write.expected_total, batch,
+                created=True,
+            )  # fmt: skip
         if op is Operation.UPDATE_DOCUMENT:
             assert isinstance(draft, DocumentDraft) and write.ref is not None
             ref = await self.target.update_document(self._ref(write, links), draft)
-            return await self._settle_rounding(
-                ref, draft, write.expected_total, batch, created=False
-            )
+            return await settle_rounding(
+                self.target, self.journal, ref, draft, write.expected_total, batch,
+                created=False,
+            )  # fmt: skip
         if op is Operation.VOID_DOCUMENT:
             ref = self._ref(write, links)
             await self.target.void_document(ref)
@@ -468,63 +489,11 @@ class Executor:
             return await self.target.refund_credit(draft)
         if op is Operation.APPLY_CREDIT:
             assert isinstance(draft, CreditApplication)
-            await self.target.apply_credit(draft)
-            return TargetRef(kind="credit_application", target_id=draft.credit_note.require())
+            applied = await self.target.apply_credit(draft)
+            return applied or TargetRef(
+                kind="credit_application", target_id=draft.credit_note.require()
+            )
         raise AssertionError(f"unknown operation {op}")  # pragma: no cover
-
-    async def _settle_rounding(
-        self,
-        ref: TargetRef,
-        draft: DocumentDraft,
-        expected: Decimal | None,
-        batch: Batch,
-        *,
-        created: bool,
-    ) -> TargetRef:
-        """Make the document total equal the source's to the cent.
-
-        Platforms round tax per line or per document; when the target's own
-        arithmetic lands a few cents off the source total, the difference goes
-        into the document's rounding adjustment (one more call, only then).
-        A larger gap is not rounding but a mapping problem (e.g. a discount the
-        source applied after tax): a document just created with wrong totals is
-        voided at once -- never left open in the books -- and the record is parked.
-        """
-        if expected is None or ref.total is None or ref.total == expected:
-            return ref
-        gap = expected - ref.total
-        if abs(gap) > ROUNDING_CEILING:
-            voided = False
-            if created and draft.kind is not DocumentKind.SALES_RECEIPT:
-                await self.target.void_document(ref)
-                voided = True
-            raise ValidationFailed(
-                f"{draft.kind.value} {ref.number or ref.target_id} totals {ref.total} in the "
-                f"target but {expected} at the source; a difference of {gap} is not rounding"
-                f"{' (the document was voided)' if voided else ''}. Check the mapping: a tax "
-                "rate that differs between source and target, or a discount applied before/after "
-                "tax differently than the source did",
-                details={"target_id": ref.target_id, "difference": str(gap), "voided": voided},
-            )
-        fixed = draft.model_copy(
-            update={
-                "adjustment": (draft.adjustment or Decimal(0)) + gap,
-                "adjustment_description": draft.adjustment_description
-                or "Rounding difference (tax rounded per line at the source)",
-            }
-        )
-        corrected = await self.target.update_document(ref, fixed)
-        batch.audits.append(
-            self.journal.audit(
-                source_id=draft.key.source_key,
-                idempotency_key=f"rounding:{ref.target_id}",
-                operation="rounding_adjustment",
-                target_id=ref.target_id,
-                outcome="ok",
-                details={"difference": str(gap), "expected": str(expected)},
-            )
-        )
-        return corrected
 
     def _ref(self, write: PlannedWrite, links: dict[str, str]) -> TargetRef:
         assert write.ref is not None
@@ -534,45 +503,19 @@ class Executor:
         kind = write.target_kind if write.target_kind != "void" else DocumentKind.INVOICE.value
         return TargetRef(kind=kind, target_id=target_id)
 
-    async def _adopt(
-        self, write: PlannedWrite, draft: Draft | None, links: dict[str, str]
-    ) -> TargetRef | None:
-        """After an unknown outcome: find what the lost call may have created."""
-        op = write.operation
-        if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
-            assert isinstance(draft, DocumentDraft)
-            found = await self.target.find_document(draft.kind, draft.key)
-            return await self.target.adopt_document(found, draft) if found else None
-        if op is Operation.RECORD_PAYMENT:
-            assert isinstance(draft, PaymentDraft)
-            try:
-                return await self.target.find_payment(draft.key)
-            except NotImplementedError:
-                raise OutcomeUnknown(
-                    f"a payment for {draft.key.source_key} may have been recorded before a crash "
-                    f"and {type(self.target).__name__} cannot look payments up; check the target, "
-                    "then replay"
-                ) from None
-        if op in (Operation.REFUND_CREDIT, Operation.APPLY_CREDIT):
-            credit_note_id = (
-                draft.credit_note.target_id
-                if isinstance(draft, CreditRefundDraft | CreditApplication)
-                else None
-            )
-            if credit_note_id is None or write.expect_balance_after is None:
-                return None
-            doc = await self.target.get_document(
-                TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=credit_note_id)
-            )
-            if doc.balance is not None and doc.balance <= write.expect_balance_after:
-                return TargetRef(kind=write.target_kind, target_id=credit_note_id)
-            return None
-        return None  # updates and voids are safe to repeat
-
     async def _check_conflict(
-        self, write: PlannedWrite, draft: Draft | None, record_id: int | None, source_id: str
+        self,
+        write: PlannedWrite,
+        draft: Draft | None,
+        record_id: int | None,
+        source_id: str,
+        unrecorded: bool = False,
     ) -> None:
-        """Refuse to overwrite a document someone edited in the target since our last write."""
+        """Refuse to overwrite a document someone edited in the target since our last write.
+
+        ``unrecorded``: an update of ours may have landed without its answer (a pending
+        intent), so a changed ``last_modified`` may be our own write: only a payment in
+        the target then stops the update, which is safe to send again."""
         bound = await self._db(
             self.journal.binding, write.entity, write.external_id, write.target_kind
         )
@@ -583,7 +526,7 @@ class Executor:
         )
         ours = bound.snapshot.get("last_modified")
         theirs = current.last_modified.isoformat() if current.last_modified else None
-        edited = ours is not None and theirs is not None and theirs != ours
+        edited = not unrecorded and ours is not None and theirs is not None and theirs != ours
         paid = (
             current.balance is not None
             and current.total is not None
@@ -624,6 +567,19 @@ class _Progress:
 
     index: int = 0
     sent: bool = False
+    committed: bool = False  # the call of write ``index`` certainly wrote its record
+
+
+def _while_learning_an_unknown_outcome(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while a target read back a write whose outcome was
+    unknown (it is chained to that ``OutcomeUnknown``): a refusal of the *read* says
+    nothing about the write, whose intent must stay pending."""
+    seen = exc.__context__
+    while seen is not None:
+        if isinstance(seen, OutcomeUnknown):
+            return True
+        seen = seen.__context__
+    return False
 
 
 def _contact_external(draft: ContactDraft) -> str:

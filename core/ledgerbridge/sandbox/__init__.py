@@ -4,7 +4,14 @@ Each connector ships its own emulator (a Starlette app that behaves like the
 platform for everything the connector uses); these pieces are what they share.
 """
 
-from .faults import FaultConfig, FaultInjector
+from .faults import FaultConfig, FaultInjector, TrapInjector, WriteTrap
 from .server import LoopbackServer, serve
 
-__all__ = ["FaultConfig", "FaultInjector", "LoopbackServer", "serve"]
+__all__ = [
+    "FaultConfig",
+    "FaultInjector",
+    "LoopbackServer",
+    "TrapInjector",
+    "WriteTrap",
+    "serve",
+]

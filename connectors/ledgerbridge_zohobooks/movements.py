@@ -1,0 +1,205 @@
+"""Money movements in Zoho Books: customer payments, credit applications, credit-note refunds.
+
+Each is a ``POST`` Zoho cannot de-duplicate, so each carries something to be found by
+after a lost answer, and is read back before it is ever sent again (``_create``):
+
+* a payment: the order's ``reference_number`` and, in its ``description``, the marker
+  ``[ledgerbridge <source key>]`` (or our key custom field) -- the reference alone is
+  shared by every payment of the order;
+* a refund: the marker ``[ledgerbridge <credit note key>]`` in its ``description``,
+  found in the note's refund list (``GET /creditnotes/{id}/refunds``);
+* a credit application: the note's credited invoices (``GET /creditnotes/{id}/invoices``);
+  the engine applies a note to a document once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ledgerbridge.contracts.target import TargetDocument
+from ledgerbridge.errors import NeedsMapping, ValidationFailed
+from ledgerbridge.plan import (
+    BusinessKey,
+    CreditApplication,
+    CreditRefundDraft,
+    DocumentKind,
+    PaymentDraft,
+    TargetRef,
+)
+
+from . import models, payloads
+from .client import PLATFORM, ZohoClient
+from .jsonmoney import quantize
+from .settings import ZohoBooksSettings
+
+
+class _Books(Protocol):
+    """What the movements need of the target they are mixed into."""
+
+    client: ZohoClient
+    settings: ZohoBooksSettings
+
+    async def _base_currency(self) -> str | None: ...
+
+    async def _places(self, code: str) -> int: ...
+
+    async def get_document(self, ref: TargetRef) -> TargetDocument: ...
+
+    async def _create(
+        self,
+        path: str,
+        body: dict[str, Any],
+        find: Callable[[], Awaitable[TargetRef | None]],
+        *,
+        params: dict[str, Any] | None = None,
+        attempts: int = 3,
+    ) -> dict[str, Any] | TargetRef: ...
+
+    async def find_payment(self, key: BusinessKey) -> TargetRef | None: ...
+
+    async def find_credit_application(self, application: CreditApplication) -> TargetRef | None: ...
+
+    async def find_refund(self, draft: CreditRefundDraft) -> TargetRef | None: ...
+
+
+class MoneyMovements:
+    """The ``Target`` methods that move money, mixed into ``ZohoBooksTarget``."""
+
+    async def find_payment(self: _Books, key: BusinessKey) -> TargetRef | None:
+        """The payment written for ``key``: exact ``reference_number``, then our key field or
+        the ``[ledgerbridge <key>]`` marker in its description -- the reference alone is
+        the order's, shared by every payment of the order.
+
+        A payment with neither (written before payments carried the marker) is taken
+        only when it is the one such payment under the reference.
+        """
+        rows = await self.client.pages(
+            "/customerpayments",
+            ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
+            {"reference_number": key.reference},
+        )
+        field = self.settings.key_field
+        unmarked: list[models.CustomerPayment] = []
+        for row in rows:
+            payment = models.CustomerPayment.model_validate(row)
+            if payment.reference_number != key.reference:
+                continue
+            stored = payment.custom_field_hash.get(field) if field else None
+            if stored == key.source_key or payloads.has_marker(payment.description, key.source_key):
+                return plain_ref("payment", payment.payment_id)
+            if stored in (None, "") and "[ledgerbridge " not in (payment.description or ""):
+                unmarked.append(payment)
+        if len(unmarked) == 1:
+            return plain_ref("payment", unmarked[0].payment_id)
+        return None
+
+    async def record_payment(
+        self: _Books, draft: PaymentDraft, *, first_attempt: bool = False
+    ) -> TargetRef:
+        base = await self._base_currency()
+        if base and draft.currency != base and draft.exchange_rate is None:
+            raise ValidationFailed(
+                f"payment {draft.key.reference} is in {draft.currency} but the organisation's "
+                f"base currency is {base}: an exchange_rate is required",
+                platform=PLATFORM,
+            )
+        body = payloads.payment_body(
+            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
+        )
+        if not first_attempt:
+            existing = await self.find_payment(draft.key)
+            if existing is not None:
+                return existing.model_copy(update={"adopted": True})
+        result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
+        if isinstance(result, TargetRef):
+            return result
+        return plain_ref(
+            "payment", models.CustomerPayment.model_validate(result["payment"]).payment_id
+        )
+
+    async def apply_credit(self: _Books, application: CreditApplication) -> TargetRef | None:
+        base = await self._base_currency() or "USD"
+        note_id = application.credit_note.require()
+        body = {
+            "invoices": [
+                {
+                    "invoice_id": application.document.require(),
+                    "amount_applied": quantize(application.amount, await self._places(base)),
+                }
+            ]
+        }
+        result = await self._create(
+            f"/creditnotes/{note_id}/invoices",
+            body,
+            lambda: self.find_credit_application(application),
+        )
+        if isinstance(result, TargetRef):
+            return result
+        return plain_ref("credit_application", note_id)
+
+    async def find_credit_application(
+        self: _Books, application: CreditApplication
+    ) -> TargetRef | None:
+        """The credit note's application to the document, from ``GET
+        /creditnotes/{id}/invoices``. The engine applies a note (one per source refund) to
+        a document at most once, so the pair -- with the amount -- identifies the write."""
+        note_id = application.credit_note.require()
+        invoice_id = application.document.require()
+        body = await self.client.call("GET", f"/creditnotes/{note_id}/invoices")
+        places = await self._places(await self._base_currency() or "USD")
+        wanted = quantize(application.amount, places)
+        for row in body.get("invoices_credited") or []:
+            credited = models.CreditedInvoice.model_validate(row)
+            if credited.invoice_id == invoice_id and credited.credited_amount == wanted:
+                return plain_ref("credit_application", note_id)
+        return None
+
+    async def refund_credit(self: _Books, draft: CreditRefundDraft) -> TargetRef:
+        account = draft.from_account_id or self.settings.refund_account_id
+        if not account:
+            raise NeedsMapping(
+                "a credit-note refund needs the account the money left from (from_account_id); "
+                "map one for the payment gateway or set refund_account_id",
+                missing="account:refund_from",
+                platform=PLATFORM,
+            )
+        note = await self.get_document(
+            TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
+        )
+        places = await self._places(note.currency or "USD")
+        result = await self._create(
+            f"/creditnotes/{draft.credit_note.require()}/refunds",
+            payloads.credit_refund_body(draft, places=places, from_account_id=account),
+            lambda: self.find_refund(draft),
+        )
+        if isinstance(result, TargetRef):
+            return result
+        refund = models.CreditNoteRefund.model_validate(result["creditnote_refund"])
+        return plain_ref("credit_refund", refund.creditnote_refund_id)
+
+    async def find_refund(self: _Books, draft: CreditRefundDraft) -> TargetRef | None:
+        """The refund written for ``draft``, from the credit note's refund list
+        (``GET /creditnotes/{id}/refunds``), by the ``[ledgerbridge <credit note key>]``
+        marker in its description. A refund with no marker of ours (written before
+        refunds carried it) is taken when its reference and amount are the draft's."""
+        note_id = draft.credit_note.require()
+        rows = await self.client.pages(f"/creditnotes/{note_id}/refunds", "creditnote_refunds")
+        refunds = [models.CreditNoteRefund.model_validate(r) for r in rows]
+        for refund in refunds:
+            if payloads.has_marker(refund.description, draft.credit_note.key):
+                return plain_ref("credit_refund", refund.creditnote_refund_id)
+        for refund in refunds:
+            legacy = "[ledgerbridge " not in (refund.description or "")
+            if (
+                legacy
+                and draft.reference
+                and refund.reference_number == draft.reference
+                and refund.refunded == draft.amount
+            ):
+                return plain_ref("credit_refund", refund.creditnote_refund_id)
+        return None
+
+
+def plain_ref(kind: str, target_id: str) -> TargetRef:
+    return TargetRef(kind=kind, target_id=target_id)
