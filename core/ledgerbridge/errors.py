@@ -17,6 +17,8 @@ class itself:
     ├── PluginError                  a plugin failed to load or registered something invalid
     ├── SecretsError                 no encryption key, or a ciphertext the key cannot open
     ├── WebhookRejected              bad or missing signature: store nothing, answer 401
+    ├── WebhookMalformed             authentic delivery, unusable body: store nothing, answer 400
+    ├── StoreError                   the state store is unusable as found (half-created schema)
     └── SyncError                    anything that happens while talking to a platform
         ├── TransientError           5xx, timeouts, connection errors           (retryable)
         │   └── RateLimited          429 and platform throttle codes; .retry_after
@@ -86,6 +88,15 @@ class SecretsError(LedgerbridgeError):
 
 class WebhookRejected(LedgerbridgeError):
     """A webhook failed verification; nothing about it may be stored."""
+
+
+class WebhookMalformed(LedgerbridgeError):
+    """An authentic delivery whose body cannot be used (nested too deep, an id that is not
+    an id): answer 400, store nothing."""
+
+
+class StoreError(LedgerbridgeError):
+    """The state store cannot be used as found (e.g. tables without a migration record)."""
 
 
 # --------------------------------------------------------------------------- sync errors
@@ -263,9 +274,11 @@ __all__ = [
     "RateLimited",
     "SecretsError",
     "SourceLocation",
+    "StoreError",
     "SyncError",
     "TotalsMismatch",
     "TransientError",
     "ValidationFailed",
+    "WebhookMalformed",
     "WebhookRejected",
 ]

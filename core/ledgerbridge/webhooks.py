@@ -7,15 +7,25 @@ signature checked by the connection's *source connector* (bad -> 401, nothing
 stored); the event is stored in the inbox (de-duplicated on the platform's
 delivery id) *before* answering 2xx, and answered fast -- processing happens
 later (``ledgerbridge run`` drains the inbox through the same path as polling).
+
+The store is set up (migrated, tenants and connections registered) once, in the
+app's ASGI lifespan -- never on a request path, where simultaneous first deliveries
+would race each other through the migrations.  Until it is ready every delivery (and
+``GET /health``) is answered 503 with ``Retry-After``: platforms redeliver, nothing is
+lost.  A host that mounts the receiver enters its lifespan (``started``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
+from sqlalchemy.exc import OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,7 +36,23 @@ from .errors import ConfigError, SyncError, WebhookRejected
 from .store import InboxEvent, Store
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
+RETRY_AFTER_SECONDS = 5
 log = logging.getLogger(__name__)
+
+
+def not_ready(why: str = "the store is not ready yet") -> JSONResponse:
+    """503 with Retry-After: the platform redelivers later; nothing is lost."""
+    return JSONResponse(
+        {"error": why},
+        status_code=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def started(receiver: Starlette) -> AbstractAsyncContextManager[Any]:
+    """The receiver's lifespan, for a host app that mounts it (Starlette does not run a
+    mounted app's lifespan): ``async with started(hooks): yield`` in the host's own."""
+    return receiver.router.lifespan_context(receiver)
 
 
 def app(
@@ -40,10 +66,40 @@ def app(
     from .engine import Engine
 
     loaded = config if isinstance(config, LoadedConfig) else load_config(config)
+    owns_engine = engine is None
     engine = engine or Engine(loaded, store)
-    state = {"prepared": False}
+    state: dict[str, Any] = {"ready": False, "problem": None}
+
+    async def prepare() -> bool:
+        try:
+            await engine.prepare()
+        except Exception as exc:
+            if state["problem"] != str(exc):
+                log.warning("webhook receiver: the store is not ready (%s); retrying", exc)
+            state["problem"] = str(exc)
+            return False
+        state["ready"], state["problem"] = True, None
+        return True
+
+    async def keep_preparing() -> None:
+        while not await prepare():
+            await anyio.sleep(RETRY_AFTER_SECONDS)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tasks:
+            if not await prepare():
+                tasks.start_soon(keep_preparing)
+            try:
+                yield
+            finally:
+                tasks.cancel_scope.cancel()
+                if owns_engine:
+                    await engine.aclose()
 
     async def receive(request: Request) -> JSONResponse:
+        if not state["ready"]:
+            return not_ready()
         tenant_id = request.path_params["tenant"]
         connection = request.path_params["connection"]
         try:
@@ -79,9 +135,6 @@ def app(
             return JSONResponse({"error": str(exc), **exc.summary()}, status_code=422)
         if event is None:
             return JSONResponse({"status": "acknowledged"})
-        if not state["prepared"]:
-            await engine.prepare()
-            state["prepared"] = True
         row = InboxEvent(
             tenant_id=tenant_id,
             connection_id=f"{tenant_id}/{connection}",
@@ -92,10 +145,16 @@ def app(
             version=event.version,
             deleted=event.deleted,
         )
-        stored = await anyio.to_thread.run_sync(engine.store.add_inbox_event, row)
+        try:
+            stored = await anyio.to_thread.run_sync(engine.store.add_inbox_event, row)
+        except OperationalError as exc:  # locked, unreachable: the platform redelivers
+            log.warning("webhook for %s/%s not stored: %s", tenant_id, connection, exc.orig)
+            return not_ready("the store is busy or unreachable")
         return JSONResponse({"status": "stored" if stored else "duplicate"})
 
     async def health(request: Request) -> JSONResponse:
+        if not state["ready"]:
+            return not_ready()
         return JSONResponse({"status": "ok"})
 
     routes = [
@@ -103,6 +162,6 @@ def app(
         Route("/webhooks/{tenant}/{connection}/{secret}", receive, methods=["POST"]),
         Route("/health", health, methods=["GET"]),
     ]
-    receiver = Starlette(routes=routes)
+    receiver = Starlette(routes=routes, lifespan=lifespan)
     receiver.state.engine = engine
     return receiver
