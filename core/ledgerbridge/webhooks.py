@@ -4,9 +4,11 @@
 
 For each delivery: unknown connection -> 404; body over the limit -> 413;
 signature checked by the connection's *source connector* (bad -> 401, nothing
-stored); the event is stored in the inbox (de-duplicated on the platform's
-delivery id) *before* answering 2xx, and answered fast -- processing happens
-later (``ledgerbridge run`` drains the inbox through the same path as polling).
+stored); an authentic body that cannot be used -- nested too deeply, an id that is
+not an id (``webhook_guards``) -> 400, nothing stored; the event is stored in the
+inbox (de-duplicated on the platform's delivery id) *before* answering 2xx, and
+answered fast -- processing happens later (``ledgerbridge run`` drains the inbox
+through the same path as polling).
 
 The store is set up (migrated, tenants and connections registered) once, in the
 app's ASGI lifespan -- never on a request path, where simultaneous first deliveries
@@ -32,8 +34,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .config import LoadedConfig, load_config
-from .errors import ConfigError, SyncError, WebhookRejected
+from .errors import ConfigError, SyncError, WebhookMalformed, WebhookRejected
 from .store import InboxEvent, Store
+from .webhook_guards import check_event
 
 DEFAULT_MAX_BODY = 2 * 1024 * 1024
 RETRY_AFTER_SECONDS = 5
@@ -123,11 +126,18 @@ def app(
             path=request.url.path,
             query=dict(request.query_params),
         )
+        what = f"webhook for {tenant_id}/{connection}"
         try:
             source.verify_webhook(delivery)
             event = source.parse_webhook(delivery)
+            if event is not None:
+                check_event(event, what)
         except WebhookRejected as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
+        except WebhookMalformed as exc:  # authentic, but not usable: stored nowhere
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except RecursionError:  # a source that parsed without ``load_json``
+            return JSONResponse({"error": f"{what}: the body nests too deeply"}, status_code=400)
         except SyncError as exc:
             # An authentic delivery reporting a problem (e.g. the store disconnected): say
             # so loudly -- logged for the operator and answered non-2xx so it is not lost.

@@ -19,11 +19,15 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
+from ledgerbridge_shopify.webhooks import expected_signature
 from ledgerbridge_woocommerce.webhooks import signature
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK_SECRET = "hostile-hook-secret"
+SHOPIFY_SECRET = "hostile-shopify-secret"
+API2CART_TOKEN = "hostile-api2cart-token"
 
 CONFIG = """\
 version: 1
@@ -44,6 +48,36 @@ tenants:
         source: shop
         target: books
         mapping: woocommerce-to-zohobooks
+  - id: north
+    connections:
+      shop:
+        platform: shopify
+        settings: {{shop: hostile, base_url: "http://127.0.0.1:9"}}
+        secrets: {{access_token: shpat_x, app_secret: {shopify}}}
+      books:
+        platform: zohobooks
+        settings: {{organization_id: "456", data_center: com}}
+        secrets: {{client_id: id, client_secret: sec, refresh_token: tok}}
+    pipelines:
+      - id: north-orders
+        source: shop
+        target: books
+        mapping: shopify-to-zohobooks
+  - id: cart
+    connections:
+      shop:
+        platform: api2cart
+        settings: {{base_url: "http://127.0.0.1:9/v1.1", cart: EtsyAPIv3}}
+        secrets: {{api_key: k, store_key: s, webhook_token: {token}}}
+      books:
+        platform: zohobooks
+        settings: {{organization_id: "789", data_center: com}}
+        secrets: {{client_id: id, client_secret: sec, refresh_token: tok}}
+    pipelines:
+      - id: cart-orders
+        source: shop
+        target: books
+        mapping: api2cart-to-zohobooks
 """
 
 
@@ -63,7 +97,11 @@ def make_world(directory: Path) -> World:
     directory.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{directory / 'state.db'}"
     config_path = directory / "ledgerbridge.yaml"
-    config_path.write_text(CONFIG.format(database=database_url, hook=HOOK_SECRET))
+    config_path.write_text(
+        CONFIG.format(
+            database=database_url, hook=HOOK_SECRET, shopify=SHOPIFY_SECRET, token=API2CART_TOKEN
+        )
+    )
     config_path.chmod(0o600)
     env = dict(os.environ)
     env.pop("LEDGERBRIDGE_SECRET_KEY_FILE", None)
@@ -87,6 +125,28 @@ def woo_delivery(
         "X-WC-Webhook-Signature": signature(body, HOOK_SECRET),
     }
     return body, headers
+
+
+def shopify_delivery(body: bytes, delivery_id: str) -> tuple[str, bytes, dict[str, str]]:
+    """A correctly signed Shopify ``orders/updated`` delivery: (path, body, headers)."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/updated",
+        "X-Shopify-Webhook-Id": delivery_id,
+        "X-Shopify-Hmac-Sha256": expected_signature(body, SecretStr(SHOPIFY_SECRET)).decode(),
+    }
+    return "/webhooks/north/shop", body, headers
+
+
+def api2cart_delivery(body: bytes) -> tuple[str, bytes, dict[str, str]]:
+    """An API2Cart ``order.update`` delivery to the callback URL holding the token."""
+    headers = {
+        "Content-Type": "application/json",
+        "X-Webhook-Entity": "order",
+        "X-Webhook-Action": "update",
+        "X-Webhook-Store-Id": "1",
+    }
+    return f"/webhooks/cart/shop/{API2CART_TOKEN}", body, headers
 
 
 def free_port() -> int:
