@@ -49,6 +49,8 @@ class YamlDocument:
     path: str
     data: Any
     positions: dict[Loc, tuple[int, int]] = field(default_factory=dict)
+    # where a value came (at least in part) from a ``${ENV_VAR}`` reference, not the file
+    interpolated: set[Loc] = field(default_factory=set)
 
     def locate(self, loc: Loc) -> SourceLocation:
         """The position of ``loc`` or of its nearest ancestor that has one."""
@@ -317,6 +319,8 @@ def _plain(
     if isinstance(node, str):
         value = str(node)
         if interpolate and "$" in value:
+            if any(match.group(1) for match in _ENV_REF.finditer(value)):
+                doc.interpolated.add(loc)
             return _interpolate(value, loc, doc, problems)
         return value
     return node

@@ -19,6 +19,7 @@ from ..contracts.spec import ConnectorKind, ConnectorSpec
 from ..errors import ConfigError, SourceLocation
 from ..plugins import Registry, get_registry
 from ..yamlfile import YamlDocument, load_yaml
+from .exposure import warn_about_exposure
 from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
 
 DEFAULT_CONFIG = "ledgerbridge.yaml"
@@ -71,6 +72,7 @@ def load_config(
     problems = _cross_check(config, doc, path, registry or get_registry())
     if problems:
         raise ConfigError(problems)
+    warn_about_exposure(path, config, doc)
     return LoadedConfig(path, config, doc)
 
 
