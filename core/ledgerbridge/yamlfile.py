@@ -38,6 +38,9 @@ MAX_DOCUMENT_BYTES = 512 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000
 MAX_REPORTED_PROBLEMS = 50
+# More than MAX_DEPTH opening brackets in a row: refused before the parser sees them (its
+# scanner looks ~1,000 characters ahead in O(n^2) before the depth bound can act).
+_FLOW_RUN = re.compile(rf"(?:[\[{{][ \t\r\n]*){{{MAX_DEPTH + 1}}}")
 
 _ENV_REF = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -139,6 +142,7 @@ def load_yaml(
         text = _read_text(name)
     elif len(text) > MAX_DOCUMENT_BYTES:
         raise _too_large(name)
+    _check_flow_run(text, name)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     yaml.max_depth = MAX_DEPTH
@@ -177,6 +181,24 @@ def load_yaml(
     if problems:
         raise ConfigError(problems)
     return doc
+
+
+def _check_flow_run(text: str, name: str) -> None:
+    """A run of brackets nested deeper than ``MAX_DEPTH``, unless it may sit in a quoted
+    string or a comment (then the parser itself decides, slower but exact)."""
+    for run in _FLOW_RUN.finditer(text):
+        line_start = text.rfind("\n", 0, run.start()) + 1
+        if any(c in text[line_start : run.start()] for c in "'\"#"):
+            continue
+        line, column = _position(text, run.start())
+        raise ConfigError(
+            [
+                (
+                    SourceLocation(name, line, column),
+                    f"invalid YAML: nested deeper than {MAX_DEPTH} levels",
+                )
+            ]
+        )
 
 
 def _read_text(name: str) -> str:

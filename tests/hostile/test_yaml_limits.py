@@ -97,12 +97,19 @@ def test_a_file_over_the_size_limit_is_refused_without_parsing_it(tmp_path: Path
 def test_nesting_deeper_than_the_limit_is_refused_with_its_position(tmp_path: Path) -> None:
     path = tmp_path / "deep.yaml"
     path.write_text("version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n")
+    started = time.perf_counter()
     with pytest.raises(ConfigError) as caught:
         load_yaml(path)  # used to be a RecursionError
+    assert time.perf_counter() - started < 1.0
     [(where, message)] = caught.value.problems
     assert (where.file, where.line) == (str(path), 2)
     assert message == f"invalid YAML: nested deeper than {MAX_DEPTH} levels"
+    block = "".join(" " * level + "k:\n" for level in range(MAX_DEPTH + 5))
+    with pytest.raises(ConfigError, match="nested deeper than"):
+        load_yaml(path, text=block)
     load_yaml(path, text="x: " + "[" * (MAX_DEPTH - 2) + "]" * (MAX_DEPTH - 2))  # within
+    quoted = load_yaml(path, text="note: '" + "[" * 500 + "'\n").data  # text, not nesting
+    assert quoted == {"note": "[" * 500}
 
 
 @pytest.mark.parametrize(
