@@ -98,9 +98,11 @@ class Store:
             self.url = self.url.replace("postgresql", "postgresql+psycopg", 1)
         if self.url.startswith("sqlite"):
             args.setdefault("check_same_thread", False)
-            _create_private(sqlite_file(self.url))
         self.engine: Engine = create_engine(self.url, connect_args=args, echo=echo)
         if self.url.startswith("sqlite"):
+            database_file = sqlite_file(self.url)
+            # just before SQLite would create the file (with the umask's mode)
+            event.listen(self.engine, "do_connect", lambda *_: _create_private(database_file))
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._secrets = secrets
 
