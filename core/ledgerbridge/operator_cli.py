@@ -236,6 +236,14 @@ def serve(
                         highlight=False,
                         soft_wrap=True,
                     )
+            readiness = receiver.state.readiness
+            if not readiness["ready"]:
+                err_console.print(
+                    f"[yellow]the store is not ready ({readiness['problem']}); deliveries are "
+                    "answered 503 until it is (retrying every few seconds)[/]",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             console.file.flush()
 
     receiver = app(config)

@@ -77,9 +77,10 @@ def app(
         try:
             await engine.prepare()
         except Exception as exc:
-            if state["problem"] != str(exc):
-                log.warning("webhook receiver: the store is not ready (%s); retrying", exc)
-            state["problem"] = str(exc)
+            problem = (str(exc).splitlines() or [type(exc).__name__])[0]
+            if state["problem"] != problem:
+                log.warning("webhook receiver: the store is not ready (%s); retrying", problem)
+            state["problem"] = problem
             return False
         state["ready"], state["problem"] = True, None
         return True
@@ -174,4 +175,5 @@ def app(
     ]
     receiver = Starlette(routes=routes, lifespan=lifespan)
     receiver.state.engine = engine
+    receiver.state.readiness = state  # {"ready": bool, "problem": str | None}
     return receiver
