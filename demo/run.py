@@ -28,7 +28,7 @@ from rich.table import Table
 from ledgerbridge.store import generate_key
 
 from .reconcile import Row, reconcile
-from .world import PAYPAL_GATEWAY, Running, running
+from .world import PAYPAL_GATEWAY, Running, running, write_private
 
 console = Console(width=max(100, shutil.get_terminal_size().columns))
 PIPELINES = ("north-orders", "west-orders", "cart-orders")
@@ -40,8 +40,7 @@ def cli_env(directory: Path) -> dict[str, str]:
     directory.mkdir(parents=True, exist_ok=True)
     key_file = directory / "secret.key"
     if not key_file.exists():
-        key_file.write_text(generate_key())
-        key_file.chmod(0o600)
+        write_private(key_file, generate_key())
     env = dict(os.environ)
     env.pop("LEDGERBRIDGE_SECRET_KEY", None)
     env.pop("LEDGERBRIDGE_CONFIG", None)

@@ -10,6 +10,7 @@ and can prove that it writes nothing new.
 
 from __future__ import annotations
 
+import os
 import pickle
 import string
 from collections.abc import Iterator
@@ -127,6 +128,15 @@ def _merchant_setup(org: Organization, state: EmulatorState) -> None:
         org.custom_fields.setdefault(entity, {})[name] = CustomField(state.ids.next(), name, label)
 
 
+def write_private(path: Path, content: str | bytes) -> None:
+    """Write ``path`` readable by its owner only (0600) from the start, whatever the umask."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # an existing file keeps its mode through O_CREAT
+        handle.write(data)
+
+
 def placeholders(org: Organization) -> dict[str, str]:
     """Tax and account ids of one organisation, as the mapping templates name them."""
     ids: dict[str, str] = {}
@@ -187,7 +197,7 @@ class Running:
             **{f"{t}_refresh": self.saved.refresh[t] for t in TENANTS},
         }
         text = Template((HERE / "ledgerbridge.yaml").read_text()).substitute(values)
-        self.config_path.write_text(text)
+        write_private(self.config_path, text)  # it holds the emulators' secrets in plain text
         (self.directory / "mappings").mkdir(exist_ok=True)
         for tenant in TENANTS:
             source = SOURCE_OF[tenant]
@@ -198,8 +208,8 @@ class Running:
             target.write_text(template.substitute(placeholders(self.org(tenant))))
 
     def save(self) -> None:
-        data = pickle.dumps(self.saved)
-        (self.directory / STATE_FILE).write_bytes(data)
+        data = pickle.dumps(self.saved)  # the emulators' tokens and secrets: private too
+        write_private(self.directory / STATE_FILE, data)
 
 
 def load(directory: Path, orders: int) -> Saved:

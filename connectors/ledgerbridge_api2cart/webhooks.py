@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from typing import Any
 
 from pydantic import SecretStr
@@ -19,6 +18,7 @@ from pydantic import SecretStr
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.errors import AuthFailed, Conflict, ValidationFailed, WebhookRejected
+from ledgerbridge.webhook_guards import load_json, record_id
 
 from .client import Api2CartClient
 from .envelope import PLATFORM
@@ -44,7 +44,7 @@ def verify_delivery(request: WebhookRequest, token: SecretStr | None) -> None:
 
 def _record(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body) if body.strip() else {}
+        data = load_json(body, "API2Cart webhook") if body.strip() else {}
     except ValueError:
         raise ValidationFailed(
             "API2Cart webhook: the body is not JSON", platform=PLATFORM
@@ -79,8 +79,11 @@ def parse_delivery(request: WebhookRequest) -> WebhookEvent | None:
     if entity is None:
         return None
     record = _record(request.body)
-    external_id = text(record.get("order_id")) if entity is EntityType.ORDER else None
-    external_id = external_id or text(record.get("id"))
+    raw = record.get("order_id") if entity is EntityType.ORDER else None
+    if raw is None or raw == "":
+        raw = record.get("id")
+    what = f"API2Cart webhook {entity_name}.{action}"
+    external_id = None if raw is None or raw == "" else text(record_id(raw, what))
     if external_id is None:
         raise ValidationFailed(
             f"API2Cart webhook {entity_name}.{action}: the body names no id", platform=PLATFORM

@@ -13,14 +13,16 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import UTC
+from decimal import Decimal
 
 from pydantic import SecretStr
 
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.errors import WebhookRejected
+from ledgerbridge.webhook_guards import load_json, record_id
 
-from .mapping_common import legacy_id, loads, moment
+from .mapping_common import legacy_id, moment
 
 TOPICS: dict[str, EntityType] = {
     "orders/create": EntityType.ORDER,
@@ -87,13 +89,14 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
     delivery = request.header("X-Shopify-Webhook-Id")
     if not delivery:
         raise WebhookRejected("shopify webhook: X-Shopify-Webhook-Id header is missing")
+    what = f"shopify webhook {topic}"
     try:
-        body = loads(request.body)
+        body = load_json(request.body, what, parse_float=Decimal)
         if topic in PARENT_ORDER_TOPICS:
-            ident = legacy_id(body["order_id"])
+            ident = legacy_id(record_id(body["order_id"], what))
             version = None
         else:
-            ident = legacy_id(body["id"])
+            ident = legacy_id(record_id(body["id"], what))
             version = _utc(body.get("updated_at"))
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRejected(f"shopify webhook {topic}: body has no usable id ({exc})") from exc

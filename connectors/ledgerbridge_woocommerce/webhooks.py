@@ -15,13 +15,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from decimal import Decimal
 
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.errors import WebhookRejected
+from ledgerbridge.webhook_guards import load_json, record_id
 
 from .mapper import MappingError, gmt, version_of
 
@@ -75,7 +75,7 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
     if entity is None or not event:
         return None  # coupon.*, action.*: acknowledged, nothing to read
     try:
-        payload = json.loads(request.body, parse_float=Decimal)
+        payload = load_json(request.body, f"woocommerce webhook {topic}", parse_float=Decimal)
     except ValueError:
         raise WebhookRejected(f"woocommerce webhook {topic}: body is not JSON") from None
     if not isinstance(payload, dict) or payload.get("id") in (None, ""):
@@ -98,7 +98,7 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
         delivery_id=delivery_id,
         topic=topic,
         entity=entity,
-        external_id=str(payload["id"]),
+        external_id=record_id(payload["id"], f"woocommerce webhook {topic}"),
         version=version,
         occurred_at=occurred,
         deleted=deleted,

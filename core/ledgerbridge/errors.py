@@ -20,6 +20,8 @@ class itself:
     ├── SecretsError                 no encryption key, or a ciphertext the key cannot open
     ├── WebhookRejected              bad or missing signature: store nothing, answer 401
     ├── AccountBound                 a target account belongs to another tenant: write nothing
+    ├── WebhookMalformed             authentic delivery, unusable body: store nothing, answer 400
+    ├── StoreError                   the state store is unusable as found (half-created schema)
     └── SyncError                    anything that happens while talking to a platform
         ├── TransientError           5xx, timeouts, connection errors           (retryable)
         │   ├── RateLimited          429 and platform throttle codes; .retry_after
@@ -118,6 +120,15 @@ class AccountBound(LedgerbridgeError):
     """A target account (a Zoho Books organisation) is bound to another tenant, or no
     longer to this one: nothing may be written to it.  Not a ``SyncError``: it parks no
     record, it stops the run (docs/configuration.md, "One organisation, one tenant")."""
+
+
+class WebhookMalformed(LedgerbridgeError):
+    """An authentic delivery whose body cannot be used (nested too deep, an id that is not
+    an id): answer 400, store nothing."""
+
+
+class StoreError(LedgerbridgeError):
+    """The state store cannot be used as found (e.g. tables without a migration record)."""
 
 
 # --------------------------------------------------------------------------- sync errors
@@ -314,10 +325,12 @@ __all__ = [
     "ReconnectNeeded",
     "SecretsError",
     "SourceLocation",
+    "StoreError",
     "SyncError",
     "TotalsMismatch",
     "TransientError",
     "UnknownId",
     "ValidationFailed",
+    "WebhookMalformed",
     "WebhookRejected",
 ]

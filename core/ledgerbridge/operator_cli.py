@@ -251,15 +251,43 @@ def run(
 
 def serve(
     config: ConfigOption = DEFAULT_CONFIG,
-    port: Annotated[int, typer.Option(help="Port.")] = 8787,
+    port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8787,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
 ) -> None:
-    """Run the webhook receiver (POST /webhooks/{tenant}/{connection})."""
+    """Run the webhook receiver (POST /webhooks/{tenant}/{connection}).
+
+    The store is set up before the port opens; then it prints the URL it listens on.
+    """
     import uvicorn
 
     from .webhooks import app
 
-    uvicorn.run(app(config), host=host, port=port, log_level="warning")
+    class Announcing(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if self.should_exit:
+                return
+            for server in self.servers:
+                for sock in server.sockets:
+                    address, bound = sock.getsockname()[:2]
+                    console.print(
+                        f"ledgerbridge receiver listening on http://{address}:{bound} "
+                        "(POST /webhooks/{tenant}/{connection}, GET /health)",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
+            readiness = receiver.state.readiness
+            if not readiness["ready"]:
+                err_console.print(
+                    f"[yellow]the store is not ready ({readiness['problem']}); deliveries are "
+                    "answered 503 until it is (retrying every few seconds)[/]",
+                    highlight=False,
+                    soft_wrap=True,
+                )
+            console.file.flush()
+
+    receiver = app(config)
+    Announcing(uvicorn.Config(receiver, host=host, port=port, log_level="warning")).run()
 
 
 # --------------------------------------------------------------------------- reading state

@@ -166,6 +166,7 @@ def test_api2cart_orders_reach_zoho_books_once_with_their_totals(wired: Wired):
 def test_a_webhook_hint_is_stored_once_read_back_and_posted(wired: Wired):
     """Delivery -> core receiver (URL token checked by the connector) -> inbox -> order.info."""
     from ledgerbridge.webhooks import app as receiver_app
+    from ledgerbridge.webhooks import started
 
     _run(wired.config, wired.db)
     orders = wired.state.stores[STORE_KEY].orders
@@ -190,9 +191,12 @@ def test_a_webhook_hint_is_stored_once_read_back_and_posted(wired: Wired):
     async def main():
         async with engine:
             receiver = receiver_app(wired.config, engine=engine)
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(receiver), base_url="http://hooks"
-            ) as client:
+            async with (
+                started(receiver),
+                httpx.AsyncClient(
+                    transport=httpx.ASGITransport(receiver), base_url="http://hooks"
+                ) as client,
+            ):
                 url = f"/webhooks/acme/shop/{TOKEN}"
                 first = await client.post(url, json=body, headers=headers)
                 again = await client.post(url, json=body, headers=headers)

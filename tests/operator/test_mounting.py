@@ -1,6 +1,10 @@
-"""The receiver mounted in a host ASGI app, as docs/operations.md shows it."""
+"""The receiver mounted in a host ASGI app, as docs/operations.md shows it: the host's
+lifespan enters the receiver's (which sets the store up)."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 import httpx
@@ -18,7 +22,13 @@ from .conftest import Operator
 def test_a_host_app_mounting_the_receiver_stores_a_signed_delivery(operator: Operator) -> None:
     world = operator.world
     hooks = ledgerbridge.webhooks.app(str(world.config_path))
-    host = Starlette(routes=[Mount("/ledgerbridge", app=hooks)])
+
+    @asynccontextmanager
+    async def lifespan(_host: Starlette) -> AsyncIterator[None]:
+        async with ledgerbridge.webhooks.started(hooks):
+            yield
+
+    host = Starlette(routes=[Mount("/ledgerbridge", app=hooks)], lifespan=lifespan)
     oid = next(iter(world.saved.woo.orders))
     sender = WebhookSender()
     hook = Webhook(1, "ledgerbridge", "order.updated", "unused", WOO_HOOK_SECRET)
@@ -29,7 +39,10 @@ def test_a_host_app_mounting_the_receiver_stores_a_signed_delivery(operator: Ope
 
     async def post() -> list[tuple[int, str]]:
         transport = httpx.ASGITransport(app=host)
-        async with httpx.AsyncClient(transport=transport, base_url="http://host") as client:
+        async with (
+            host.router.lifespan_context(host),  # as the host's server (uvicorn) runs it
+            httpx.AsyncClient(transport=transport, base_url="http://host") as client,
+        ):
             url = "/ledgerbridge/webhooks/west/shop"
             codes = []
             for delivery in (signed, signed, forged):

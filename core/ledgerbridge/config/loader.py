@@ -21,6 +21,7 @@ from ..errors import ConfigError, SourceLocation
 from ..plugins import Registry, get_registry
 from ..yamlfile import YamlDocument, load_yaml
 from .accounts import check_accounts
+from .exposure import warn_about_exposure
 from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
 
 DEFAULT_CONFIG = "ledgerbridge.yaml"
@@ -73,6 +74,7 @@ def load_config(
     problems = _cross_check(config, doc, path, registry or get_registry())
     if problems:
         raise ConfigError(problems)
+    warn_about_exposure(path, config, doc)
     return LoadedConfig(path, config, doc)
 
 

@@ -46,24 +46,30 @@ from ..canonical import (
     ShippingLine,
 )
 from ..errors import SourceLocation, ValidationFailed
-
-MAX_EXPONENT = 64
+from .bounds import MAX_LENGTH, bound_filters, check_binop, check_method, check_size
 
 
 class MappingEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox, plus a bound on ``**`` so one expression cannot stall a sync worker."""
+    """The sandbox, plus size bounds (``bounds``) so one expression cannot build a huge
+    value or stall a sync worker.  Intercepting an operator also keeps Jinja2 from
+    folding a constant such as ``'a' * 10**9`` while it compiles."""
 
-    intercepted_binops = frozenset({"**"})
+    intercepted_binops = frozenset({"*", "**", "%", "+"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            if isinstance(right, int | float | Decimal) and abs(Decimal(right)) > MAX_EXPONENT:
-                raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
-            return left**right
-        return super().call_binop(context, operator, left, right)
+        check_binop(operator, left, right)
+        return check_size(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        check_method(__obj, args, kwargs)
+        return check_size(super().call(__context, __obj, *args, **kwargs))
 
 
 ENV = MappingEnvironment(undefined=StrictUndefined, autoescape=False)
+bound_filters(ENV.filters)
+# Template statements a mapping may use; no ``set`` (repeated ``{% set x = x ~ x %}``
+# doubles a value each time), no macros (recursion), no nested loops (a product of sizes).
+TEMPLATE_STATEMENTS = (nodes.Output, nodes.If, nodes.For)
 
 # What each name means when an expression uses it (None: a free-form mapping such as ``extra``).
 NAME_TYPES: dict[str, Any] = {
@@ -171,13 +177,22 @@ def compile_expression(source: Any, scope: frozenset[str], *, fast: bool = True)
             f"unknown name {', '.join(hints)} in `{text}`; here an expression can use: {names}"
         )
     _check_attributes(tree, text)
+    _check_statements(tree, text)
+    _check_constants(tree, text)
     tables = tuple(_lookup_tables(tree))
     if is_template:
         template = ENV.from_string(text)
         fast_render = _fast_template(tree) if fast else None
 
         def render(names: dict[str, Any]) -> Any:
-            return template.render(**names)
+            # counted while it renders: a loop cannot build more than the bound
+            parts, size = [], 0
+            for part in template.generate(**names):
+                size += len(part)
+                if size > MAX_LENGTH:
+                    raise SecurityError(f"the template renders more than {MAX_LENGTH} characters")
+                parts.append(part)
+            return "".join(parts)
 
         return Expression(
             text, scope, True, fast_render or render, tables, fast=fast_render is not None
@@ -207,9 +222,48 @@ def _strict(evaluate: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, An
         result = evaluate(names)
         if isinstance(result, StrictUndefined):
             str(result)  # raises UndefinedError naming what is missing
-        return result
+        return check_size(result)
 
     return run
+
+
+def _check_statements(tree: nodes.Template, text: str) -> None:
+    """Only ``{% if %}`` and (not nested) ``{% for %}`` in a template."""
+    for node in tree.find_all(nodes.Stmt):
+        if not isinstance(node, TEMPLATE_STATEMENTS):
+            raise ValueError(
+                f"`{text}`: a mapping template may use only {{% if %}} and {{% for %}} "
+                f"statements (found {type(node).__name__.lower()})"
+            )
+        if isinstance(node, nodes.For) and any(True for _ in node.find_all(nodes.For)):
+            raise ValueError(f"`{text}`: loops inside loops are not allowed in a mapping template")
+
+
+def _check_constants(tree: nodes.Template, text: str) -> None:
+    """Operations on constants are computed now, under the same bounds as at run time,
+    so ``'a' * 10**9`` is a load-time error, not a gigabyte in the middle of a sync."""
+    for node in tree.find_all(nodes.BinExpr):
+        try:
+            _constant(node)
+        except (SecurityError, ArithmeticError, TypeError, ValueError) as exc:
+            raise ValueError(f"`{text}`: {exc}") from None
+
+
+def _constant(node: nodes.Node) -> Any:
+    """The value of a constant (sub)expression; ``_MISSING`` when it is not constant."""
+    if isinstance(node, nodes.Const):
+        return node.value
+    if isinstance(node, nodes.Neg | nodes.Pos):
+        inner = _constant(node.node)
+        if inner is _MISSING or not isinstance(inner, int | float | Decimal):
+            return _MISSING
+        return -inner if isinstance(node, nodes.Neg) else inner
+    if isinstance(node, nodes.BinExpr):
+        left, right = _constant(node.left), _constant(node.right)
+        if left is _MISSING or right is _MISSING:
+            return _MISSING
+        return ENV.call_binop(None, node.operator, left, right)
+    return _MISSING
 
 
 def _lookup_tables(tree: nodes.Template) -> Iterator[tuple[str, int]]:

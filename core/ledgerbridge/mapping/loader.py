@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import ConfigError, SourceLocation
 from ..plan import LookupKind
-from ..yamlfile import Loc, YamlDocument, load_yaml
+from ..yamlfile import MAX_REPORTED_PROBLEMS, Loc, YamlDocument, load_yaml
 from .expressions import Expression
 from .runtime import MappingRuntime, NamedReference
 from .schema import MappingFile
@@ -51,13 +51,15 @@ class MappingDocument(YamlDocument):
         if model is None:
             return base
         problems = []
-        for err, (where, message) in zip(exc.errors(include_url=False), base.problems, strict=True):
+        errors = exc.errors(include_url=False)[:MAX_REPORTED_PROBLEMS]
+        listed, more = base.problems[: len(errors)], base.problems[len(errors) :]
+        for err, (where, message) in zip(errors, listed, strict=True):
             hint = ""
             if err["type"] == "extra_forbidden":
                 inner = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
                 hint = _did_you_mean(str(inner[-1]), _yaml_keys(model, inner[:-1]))
             problems.append((where, message + hint))
-        return ConfigError(problems)
+        return ConfigError(problems + more)
 
 
 def _yaml_keys(model: type[BaseModel], loc: Loc) -> list[str]:
@@ -124,24 +126,52 @@ def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> MappingDoc
 
 
 def _overlay(base: Any, over: Any, loc: Loc, merged: MappingDocument, doc: YamlDocument) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
-        result = dict(base)
-        for key, value in over.items():
-            child = (*loc, key)
-            _copy_positions(child, merged, doc, only_key=True)
-            if value is None and key in base and child != ("extends",):
-                _drop_positions(child, merged)
-                result.pop(key)
-            elif isinstance(result.get(key), dict) and isinstance(value, dict):
-                result[key] = _overlay(result[key], value, child, merged, doc)
-            else:
-                _drop_positions(child, merged)
-                _copy_positions(child, merged, doc)
-                result[key] = value
-        return result
-    _drop_positions(loc, merged)
-    _copy_positions(loc, merged, doc)
-    return over
+    return _Overlay(merged, doc).merge(base, over, loc)
+
+
+class _Overlay:
+    """Merges ``doc`` over ``merged`` and carries the positions along.
+
+    Positions are found through an index of every position key by its prefixes, so
+    merging a file of N keys costs O(N), not O(N^2) (a scan of every position per key).
+    """
+
+    def __init__(self, merged: MappingDocument, doc: YamlDocument) -> None:
+        self.merged, self.doc = merged, doc
+        self.under: dict[Loc, list[Loc]] = {}
+        for key in doc.positions:
+            for n in range(len(key) + 1):
+                self.under.setdefault(key[:n], []).append(key)
+
+    def merge(self, base: Any, over: Any, loc: Loc) -> Any:
+        if isinstance(base, dict) and isinstance(over, dict):
+            result = dict(base)
+            for key, value in over.items():
+                child = (*loc, key)
+                self.copy(child, only_key=True)
+                if value is None and key in base and child != ("extends",):
+                    _drop_positions(child, self.merged)
+                    result.pop(key)
+                elif isinstance(result.get(key), dict) and isinstance(value, dict):
+                    result[key] = self.merge(result[key], value, child)
+                else:
+                    if key in base:  # only an inherited key has positions to drop
+                        _drop_positions(child, self.merged)
+                    self.copy(child)
+                    result[key] = value
+            return result
+        _drop_positions(loc, self.merged)
+        self.copy(loc)
+        return over
+
+    def copy(self, loc: Loc, only_key: bool = False) -> None:
+        if only_key:
+            keys = [k for k in (loc, (*loc, "<value>")) if k in self.doc.positions]
+        else:
+            keys = self.under.get(loc, [])
+        for key in keys:
+            self.merged.positions[key] = self.doc.positions[key]
+            self.merged.files[key] = self.doc.path
 
 
 def _drop_positions(loc: Loc, merged: MappingDocument) -> None:
@@ -149,20 +179,6 @@ def _drop_positions(loc: Loc, merged: MappingDocument) -> None:
     for key in [k for k in merged.positions if k[:n] == loc]:
         del merged.positions[key]
         merged.files.pop(key, None)
-
-
-def _copy_positions(
-    loc: Loc, merged: MappingDocument, doc: YamlDocument, only_key: bool = False
-) -> None:
-    n = len(loc)
-    for key, pos in doc.positions.items():
-        if only_key:
-            if key not in (loc, (*loc, "<value>")):
-                continue
-        elif key[:n] != loc:
-            continue
-        merged.positions[key] = pos
-        merged.files[key] = doc.path
 
 
 def parse_mapping(doc: MappingDocument) -> MappingFile:

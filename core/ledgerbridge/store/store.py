@@ -8,20 +8,23 @@ can run on any worker that shares the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 
-from ..errors import AccountBound, ConfigError
+from ..errors import AccountBound, ConfigError, StoreError
 from .holders import holder_is_dead
 from .models import (
     AccountBinding,
@@ -38,11 +41,46 @@ from .types import utcnow
 DATABASE_URL_ENV = "LEDGERBRIDGE_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///ledgerbridge.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATE_LOCK_TIMEOUT = 300.0
+# pg_advisory_xact_lock key every ledgerbridge migration of a PostgreSQL database takes
+PG_MIGRATE_LOCK_KEY = int.from_bytes(b"lbmigrat", "big")
+# alembic keeps its migration context in module globals: one migration per process at a time
+_PROCESS_MIGRATE_LOCK = threading.RLock()
 
 
 def resolve_url(url: str | None = None) -> str:
     """Explicit URL, else ``LEDGERBRIDGE_DATABASE_URL``, else ``./ledgerbridge.db``."""
     return url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for in-memory SQLite and other databases."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _create_private(path: Path | None) -> None:
+    """Create a new SQLite file readable by its owner only (0600) before SQLite creates
+    it with the umask's mode (typically 0644); SQLite gives its -wal and -shm files the
+    database file's mode.  An existing file is left as it is."""
+    if path is None:
+        return
+    # exists already, or no such directory (SQLite says so on connect): nothing to do
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -84,6 +122,9 @@ class Store:
             args.setdefault("check_same_thread", False)
         self.engine: Engine = create_engine(self.url, connect_args=args, echo=echo)
         if self.url.startswith("sqlite"):
+            database_file = sqlite_file(self.url)
+            # just before SQLite would create the file (with the umask's mode)
+            event.listen(self.engine, "do_connect", lambda *_: _create_private(database_file))
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._secrets = secrets
 
@@ -92,27 +133,110 @@ class Store:
     def migrate(self, revision: str = "head") -> None:
         """Bring the schema to ``revision`` with alembic (safe to call every start).
 
-        Several processes may start on a fresh database at once; the loser of that
-        race sees "already exists", waits for the winner and finds the schema current.
+        One migration at a time, however many start together: a process-wide lock
+        (alembic's ``context`` is module-global, so two threads migrating at once
+        corrupt each other) plus a lock the database's other users see -- a file lock
+        beside a SQLite file, an advisory lock on PostgreSQL.  Under that lock a store
+        left with tables but no migration record is recognised and, where that is
+        safe, repaired (``_recover_unrecorded``).
         """
-        import time
-
         from alembic import command
         from alembic.config import Config
-        from sqlalchemy.exc import DBAPIError
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        for attempt in range(5):
-            try:
-                with self.engine.begin() as connection:
-                    cfg.attributes["connection"] = connection
-                    command.upgrade(cfg, revision)
-                return
-            except DBAPIError as exc:
-                if "already exists" not in str(exc) or attempt == 4:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
+        with (
+            _PROCESS_MIGRATE_LOCK,
+            self._migrate_file_lock(),
+            self.engine.begin() as connection,
+        ):
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATE_LOCK_KEY}
+                )
+            cfg.attributes["connection"] = connection
+            if self._recover_unrecorded(connection):
+                command.stamp(cfg, "head")
+            command.upgrade(cfg, revision)
+
+    @contextmanager
+    def _migrate_file_lock(self) -> Iterator[None]:
+        """A lock file beside a SQLite database file (other processes migrating it wait)."""
+        path = sqlite_file(self.url)
+        if path is None or not path.parent.is_dir():
+            yield  # in memory, or no such directory (SQLite says so; no lock file made)
+            return
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(f"{path}.migrate-lock", mode=0o600)
+        try:
+            with lock.acquire(timeout=MIGRATE_LOCK_TIMEOUT):
+                yield
+        except Timeout:
+            raise StoreError(
+                f"another process has been migrating {path} for over "
+                f"{MIGRATE_LOCK_TIMEOUT:.0f}s (lock file {lock.lock_file}); "
+                "try again when it is done"
+            ) from None
+
+    def _recover_unrecorded(self, connection: DBConnection) -> bool:
+        """Recognise ledgerbridge tables without a migration record; True when the
+        schema is complete and only the record is missing (the caller stamps head).
+
+        Such a store was left by an interrupted or concurrent first migration (on
+        SQLite each ``CREATE TABLE`` commits by itself).  If the tables hold no rows
+        they are dropped and the migration runs afresh; if they are exactly the
+        current schema the record is written; anything else is refused with what to do.
+        """
+        import logging
+
+        from sqlalchemy import func, inspect, select
+        from sqlmodel import SQLModel
+
+        found = set(inspect(connection).get_table_names())
+        ours = [t for t in SQLModel.metadata.sorted_tables if t.name in found]
+        if not ours:
+            return False
+        if "alembic_version" in found:
+            recorded = connection.execute(text("SELECT count(*) FROM alembic_version")).scalar()
+            if recorded:
+                return False
+        log = logging.getLogger("ledgerbridge.store")
+        where = _redacted(self.url)
+        names = ", ".join(t.name for t in ours)
+        rows = sum(
+            connection.execute(select(func.count()).select_from(t)).scalar_one() for t in ours
+        )
+        if rows == 0:
+            for table in reversed(ours):
+                table.drop(connection)
+            log.warning(
+                "%s had ledgerbridge tables (%s) but no migration record -- left by an "
+                "interrupted or concurrent first migration; they held no rows and are "
+                "created afresh",
+                where,
+                names,
+            )
+            return False
+        inspector = inspect(connection)
+        complete = all(
+            t.name in found
+            and {c.name for c in t.columns} <= {c["name"] for c in inspector.get_columns(t.name)}
+            for t in SQLModel.metadata.sorted_tables
+        )
+        if complete:
+            log.warning(
+                "%s has the current ledgerbridge schema but no migration record; "
+                "recording it as migrated to the latest revision",
+                where,
+            )
+            return True
+        raise StoreError(
+            f"{where} has ledgerbridge tables ({names}) holding {rows} row(s) but no migration "
+            "record (alembic_version), and they are not the current schema, so ledgerbridge "
+            "cannot tell which migration they are at. Back the database up, then restore a "
+            "backup taken before the damage or move the data to a fresh store"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
