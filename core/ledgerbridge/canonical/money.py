@@ -47,6 +47,8 @@ MAX_AMOUNT_TEXT = 64
 
 def _shown(value: Any) -> str:
     """``value`` for an error message, cut short: a hostile field can be megabytes long."""
+    if isinstance(value, int) and value.bit_length() > 200:  # repr() refuses 4,300+ digits
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
     text = repr(value)
     return text if len(text) <= 40 else f"{text[:37]}..."
 
