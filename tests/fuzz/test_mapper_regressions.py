@@ -91,9 +91,11 @@ def test_the_guard_parks_an_unforeseen_exception_with_its_type_and_field_path() 
     assert "woocommerce order 9 could not be mapped at order 9.line_items[1]: AttributeError" in (
         change.error.message
     )
-    with pytest.raises(ValidationFailed, match="ZeroDivisionError"):
-        with guarded("woocommerce", EntityType.ORDER, "9"):
-            _ = 1 / 0
+    with (
+        pytest.raises(ValidationFailed, match="ZeroDivisionError"),
+        guarded("woocommerce", EntityType.ORDER, "9"),
+    ):
+        _ = 1 / 0
 
 
 # ---------------------------------------------------------------------------- WooCommerce
@@ -165,10 +167,9 @@ A2C_POISONS = {
 
 @pytest.mark.parametrize("poison", list(A2C_POISONS))
 def test_api2cart_a_poisoned_order_is_parked_and_the_read_goes_on(poison: str) -> None:
-    from tests.api2cart.conftest import API_KEY, GENERIC, STORES, FakeClock, Harness
-
     from ledgerbridge_api2cart.emulator import create_app as a2c_app
     from ledgerbridge_api2cart.emulator import create_state
+    from tests.api2cart.conftest import API_KEY, GENERIC, STORES, FakeClock, Harness
 
     state = create_state(api_key=API_KEY, stores=STORES, orders=10)
     harness = Harness(state=state, app=a2c_app(state), clock=FakeClock())
@@ -197,9 +198,8 @@ def test_api2cart_a_poisoned_order_is_parked_and_the_read_goes_on(poison: str) -
     [("sNaN", "not a finite number"), ("1e999999999", "out of range")],
 )
 def test_shopify_a_poisoned_amount_is_parked_naming_the_field(amount: str, problem: str) -> None:
-    from tests.shopify.helpers import ScaledClock, make_source
-
     from ledgerbridge_shopify.emulator import create_app as shopify_app
+    from tests.shopify.helpers import ScaledClock, make_source
 
     clock = ScaledClock(5000)
     app = shopify_app(orders=6, clock=clock.now)
@@ -217,10 +217,9 @@ def test_shopify_a_poisoned_amount_is_parked_naming_the_field(amount: str, probl
 
 
 def test_shopify_rest_example_poisoned_line_is_parked() -> None:
-    from tests.conftest import refdata
-
     from ledgerbridge_shopify import mapping_rest
     from ledgerbridge_shopify.mapping_common import loads
+    from tests.conftest import refdata
 
     path = refdata("shopify-examples", "rest_fixture_orders_partially_refunded_full.json")
     data = loads(path.read_bytes())
