@@ -22,7 +22,7 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.contracts.guard import guarded, mapped
+from ledgerbridge.contracts.guard import guarded, mapped, record_id
 from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
 
 from .catalog import map_customer, map_product
@@ -318,7 +318,8 @@ def _guarded(
     entity: EntityType, raw: dict[str, Any], build: Callable[[dict[str, Any]], CanonicalRecord]
 ) -> Change:
     """The record as a Change -- or the reason it could not be read (the core guard)."""
-    external_id = str(text(raw.get("order_id")) or text(raw.get("id")) or "?")
+    order_id = raw.get("order_id")
+    external_id = record_id(order_id if order_id not in (None, "") else raw.get("id"))
     version = timestamp_text(raw.get("modified_at") or raw.get("modified_time"))
     return mapped(entity, external_id, version, lambda: build(raw), platform=PLATFORM)
 

@@ -33,7 +33,7 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.contracts.guard import guarded, mapped
+from ledgerbridge.contracts.guard import guarded, mapped, record_id
 from ledgerbridge.errors import NotFound, ValidationFailed
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
@@ -220,7 +220,7 @@ class WooCommerceSource(Source):
                 changes.append(
                     mapped(
                         EntityType.PRODUCT,
-                        str(item.get("id")),
+                        record_id(item.get("id")),
                         text(item.get("date_modified_gmt")),
                         functools.partial(self._product, item, variations),
                         platform=PLATFORM,
@@ -300,7 +300,7 @@ class WooCommerceSource(Source):
     def _customer_change(self, data: dict[str, Any]) -> Change:
         return mapped(
             EntityType.CUSTOMER,
-            str(data.get("id")),
+            record_id(data.get("id")),
             text(data.get("date_modified_gmt")),
             lambda: map_customer(data, self.store),
             platform=PLATFORM,
@@ -383,7 +383,7 @@ def order_change(
     """One order of a page as a Change: mapped, or parked with the reason (the core guard)."""
     return mapped(
         EntityType.ORDER,
-        str(data.get("id")),
+        record_id(data.get("id")),
         version_of(data),
         lambda: map_order(data, store, refunds, context=context),
         platform=PLATFORM,

@@ -19,6 +19,7 @@ the innermost mapper frame that holds the path it was reading in a local named
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -31,6 +32,52 @@ from .source import Change
 
 _PATH_LOCALS = ("at", "where")
 _MESSAGE_LIMIT = 300
+MAX_ID_LENGTH = 200
+"""The store keys records on ids of at most this many characters."""
+MAX_VERSION_LENGTH = 100
+"""The store keeps versions of at most this many characters; longer ones are digested."""
+INVALID_ID = "invalid-id:"
+"""Prefix of the stand-in for an id that cannot be one (see ``record_id``)."""
+
+
+def record_id(value: Any) -> str:
+    """A platform id as the string the store keys on.
+
+    A string or integer of 1-200 characters is itself.  Anything else -- a missing
+    id, an object, a boolean, ``nan``, a 5,000-digit number, a 100,000-character
+    string -- becomes a stable stand-in ``invalid-id:<digest>`` (the same payload gives
+    the same stand-in, so a re-read finds the same parked record), which ``mapped``
+    parks instead of mapping.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if 0 < len(text) <= MAX_ID_LENGTH and text.isprintable():
+            return text
+    elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() < 600:
+        text = str(value)
+        if len(text) <= MAX_ID_LENGTH:
+            return text
+    return INVALID_ID + _digest(value)
+
+
+def record_version(value: Any) -> str | None:
+    """A version marker the store can keep: blank is None, a long one is digested."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else record_id(value)
+    if not text.strip():
+        return None
+    if len(text) > MAX_VERSION_LENGTH:
+        return "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:40]
+    return text
+
+
+def _digest(value: Any) -> str:
+    try:
+        shown = repr(value)
+    except ValueError:  # an int too long for repr(): its bytes identify it as well
+        shown = f"int:{value.to_bytes((value.bit_length() + 8) // 8, 'big', signed=True).hex()}"
+    return hashlib.sha256(shown.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 def mapped(
@@ -46,8 +93,22 @@ def mapped(
 
     A ``SyncError`` the mapper raised on purpose (``ValidationFailed``,
     ``TotalsMismatch``, ``NeedsMapping``) travels unchanged; anything else becomes
-    a ``ValidationFailed`` from ``unmappable``.
+    a ``ValidationFailed`` from ``unmappable``.  A record whose id is not one
+    (``record_id`` gave a stand-in) is parked without mapping; a version too long to
+    store is digested.
     """
+    version = record_version(version)
+    if external_id.startswith(INVALID_ID) or len(external_id) > MAX_ID_LENGTH:
+        if len(external_id) > MAX_ID_LENGTH:
+            external_id = INVALID_ID + _digest(external_id)
+        refused = ValidationFailed(
+            f"{platform} {entity.value} has an id that is not a platform id "
+            f"(wrong type, blank, or longer than {MAX_ID_LENGTH} characters); "
+            f"parked as {external_id}",
+            platform=platform,
+            details={"field": "id"},
+        )
+        return Change(entity=entity, external_id=external_id, version=version, error=refused)
     try:
         record = build()
     except Exception as exc:
@@ -144,4 +205,12 @@ def _short(text: str) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else f"{text[: _MESSAGE_LIMIT - 3]}..."
 
 
-__all__ = ["field_path", "guarded", "mapped", "objects", "unmappable"]
+__all__ = [
+    "field_path",
+    "guarded",
+    "mapped",
+    "objects",
+    "record_id",
+    "record_version",
+    "unmappable",
+]

@@ -19,7 +19,7 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.contracts.guard import guarded, mapped
+from ledgerbridge.contracts.guard import guarded, mapped, record_id
 from ledgerbridge.errors import WebhookRejected
 
 from .client import TinyShopClient
@@ -66,7 +66,7 @@ class TinyShopSource(Source):
         # The core guard: any failure to map parks this one order (with the reason), never the run.
         return mapped(
             EntityType.ORDER,
-            str(raw.get("id")),
+            record_id(raw.get("id")),
             raw.get("updated_at"),
             lambda: to_order(raw, self.settings.store, self.context.validation_context),
             platform="tinyshop",
