@@ -22,7 +22,7 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.contracts.guard import guarded, mapped, record_id
+from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
 from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
 
 from .catalog import map_customer, map_product
@@ -320,7 +320,8 @@ def _guarded(
     """The record as a Change -- or the reason it could not be read (the core guard)."""
     order_id = raw.get("order_id")
     external_id = record_id(order_id if order_id not in (None, "") else raw.get("id"))
-    version = timestamp_text(raw.get("modified_at") or raw.get("modified_time"))
+    stamp = raw.get("modified_at") or raw.get("modified_time")
+    version = record_version(stamp.get("value") if isinstance(stamp, dict) else stamp)
     return mapped(entity, external_id, version, lambda: build(raw), platform=PLATFORM)
 
 

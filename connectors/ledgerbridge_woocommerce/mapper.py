@@ -48,7 +48,7 @@ from ledgerbridge.canonical import (
     TaxLine,
 )
 from ledgerbridge.canonical.money import parse_amount
-from ledgerbridge.contracts.guard import objects
+from ledgerbridge.contracts.guard import objects, record_id
 from ledgerbridge.errors import ValidationFailed
 
 PLATFORM = "woocommerce"
@@ -148,10 +148,11 @@ def address(data: Any) -> Address | None:
 def version_of(order: Mapping[str, Any]) -> str:
     """The change marker: ``date_modified_gmt`` plus the refund ids the order lists, so a poll
     and a webhook of the same state agree, and a new refund is a new version."""
-    base = str(order.get("date_modified_gmt") or order.get("date_created_gmt") or "")
+    stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
+    base = stamp if isinstance(stamp, str) else record_id(stamp)
     listed = order.get("refunds")
     listed = listed if isinstance(listed, list) else []
-    refund_ids = sorted(str(r.get("id")) for r in listed if isinstance(r, dict))
+    refund_ids = sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict))
     return f"{base};refunds={','.join(refund_ids)}" if refund_ids else base
 
 

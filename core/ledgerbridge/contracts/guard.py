@@ -64,8 +64,8 @@ def record_version(value: Any) -> str | None:
     """A version marker the store can keep: blank is None, a long one is digested."""
     if value is None:
         return None
-    text = value if isinstance(value, str) else record_id(value)
-    if not text.strip():
+    text = value.strip() if isinstance(value, str) else record_id(value)
+    if not text:
         return None
     if len(text) > MAX_VERSION_LENGTH:
         return "sha256:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:40]
