@@ -177,7 +177,7 @@ def bad_id_body(platform: str, value: Any) -> bytes:
 PATH_TRICKS = [
     "/webhooks/acme/nope",
     "/webhooks/nobody/shop",
-    "/webhooks/acme/../acme/shop",
+    "/webhooks/acme/../nobody/shop",
     "/webhooks/%2e%2e/acme/shop",
     "/webhooks/acme/shop%2f..%2fwoo",
     "/webhooks/acme/shop/../../../etc/passwd",
@@ -189,7 +189,7 @@ PATH_TRICKS = [
     "/webhooks/acme/cart/wrong-token",
     "/webhooks/acme/cart/" + A2C_TOKEN + "x",
     "/webhooks//shop",
-    "/webhooks/acme/shop?x=" + "y" * 2000,
+    "/webhooks/nobody/woo/" + "z" * 300 + "?x=" + "y" * 2000,
 ]
 
 
