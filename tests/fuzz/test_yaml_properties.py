@@ -1,0 +1,59 @@
+"""Property: a configuration or mapping file, however mangled, loads or is refused with
+``ConfigError`` naming ``file:line:column`` -- never another exception, never slowly.
+
+Generic mutations of the shipped files run in process; the inputs known to break the
+property today run in a child process bounded in time and memory.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bench.fuzz import yamls
+
+from .support import bounded
+
+SEEDS = yamls.seeds()
+
+
+def test_the_shipped_files_keep_the_property(tmp_path: Path) -> None:
+    yamls.prepare(tmp_path)
+    for seed in SEEDS:
+        path = tmp_path / "under-test.yaml"
+        path.write_text(seed.text)
+        assert yamls.violation(seed.kind, path, limit=5.0) is None, seed.name
+
+
+@pytest.mark.parametrize("kind", ["config", "mapping"])
+def test_mutated_files_load_or_fail_with_a_position(tmp_path: Path, kind: str) -> None:
+    yamls.prepare(tmp_path)
+    chosen = [s for s in SEEDS if s.kind == kind]
+
+    @bounded(40)
+    @given(
+        seed=st.sampled_from(chosen), rng=st.randoms(use_true_random=False), count=st.integers(1, 4)
+    )
+    def check(seed: Any, rng: random.Random, count: int) -> None:
+        path = tmp_path / "under-test.yaml"
+        path.write_text(yamls.mutate(rng, seed.text, count), encoding="utf-8")
+        problem = yamls.violation(kind, path, limit=2.0)
+        assert problem is None, f"{seed.name}: {problem}\n---\n{path.read_text()[:2000]}"
+
+    check()
+
+
+@pytest.mark.xfail(strict=True, reason="fixed by the receiver/YAML hardening branch")
+@pytest.mark.parametrize("kind", ["config", "mapping"])
+@pytest.mark.parametrize("name", sorted(yamls.KNOWN))
+def test_hostile_files_are_refused_quickly_with_a_position(
+    tmp_path: Path, name: str, kind: str
+) -> None:
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(yamls.KNOWN[name])
+    assert yamls.isolated(kind, path, timeout=5.0) is None
