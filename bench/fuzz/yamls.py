@@ -10,7 +10,7 @@ exception.
 
 ``KNOWN`` are the inputs that break that today and are bounded by the YAML
 hardening (NUL and non-UTF-8 bytes, alias expansion, and -- found by this fuzzer --
-very deep nesting and integers over 4,300 digits); generic mutations avoid them
+very deep nesting, integers over 4,300 digits, impossible dates); generic mutations avoid them
 so that the two are told apart.
 """
 
@@ -63,8 +63,6 @@ SNIPPETS = [
     "big: 12345678901234567890123456789012345678901234567890",
     "nan: .nan",
     "inf: -.inf",
-    "date: 2026-02-30",
-    "when: 2026-01-01T25:61:00Z",
     "emoji: 😀😀",
     "rtl: \u202eevil",
     "interval: -5m",
@@ -164,9 +162,11 @@ KNOWN = {
     ),
     "deep-nesting": b"version: " + b"[" * 1000 + b"]" * 1000 + b"\n",
     "huge-integer": b"version: " + b"9" * 5000 + b"\n",
+    "invalid-date": b"version: 1\nsince: 2026-02-30\n",
 }
 """Inputs that break the property today (NUL/non-UTF-8: traceback; alias expansion:
-minutes and gigabytes; depth: RecursionError after seconds; 5,000 digits: ValueError)."""
+minutes and gigabytes; depth: RecursionError after seconds; 5,000 digits: ValueError;
+a date that does not exist, ``2026-02-30``: ValueError from the YAML timestamp)."""
 
 
 def isolated(kind: str, path: Path, *, timeout: float = 5.0, memory: int = 1 << 30) -> str | None:
