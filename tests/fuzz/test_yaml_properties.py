@@ -57,3 +57,26 @@ def test_hostile_files_are_refused_quickly_with_a_position(
     path = tmp_path / f"{name}.yaml"
     path.write_bytes(yamls.KNOWN[name])
     assert yamls.isolated(kind, path, timeout=5.0) is None
+
+
+@pytest.mark.parametrize("key", ["dat[_center", "function-x", "a[b]c"])
+def test_an_unknown_key_that_looks_like_a_pydantic_tag_is_reported_at_its_position(
+    tmp_path: Path, key: str
+) -> None:
+    """Found by the fuzzer: ``dat[_center`` (a typo) was taken for a union tag and dropped,
+    and ``ledgerbridge check`` died with IndexError."""
+    path = tmp_path / "ledgerbridge.yaml"
+    path.write_text(
+        "version: 1\ntenants:\n  - id: demo\n    connections:\n      books:\n"
+        "        platform: zohobooks\n        settings:\n"
+        f"          {key}: eu\n"
+    )
+    from ledgerbridge.config import load_config
+    from ledgerbridge.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    messages = [(loc.line, loc.column, text) for loc, text in caught.value.problems]
+    assert any(
+        line == 8 and f"settings.{key}: unknown key {key!r}" in text for line, _, text in messages
+    ), messages
