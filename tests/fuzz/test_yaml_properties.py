@@ -80,3 +80,20 @@ def test_an_unknown_key_that_looks_like_a_pydantic_tag_is_reported_at_its_positi
     assert any(
         line == 8 and f"settings.{key}: unknown key {key!r}" in text for line, _, text in messages
     ), messages
+
+
+def test_a_mapping_key_that_looks_like_a_pydantic_tag_is_reported_at_its_position(
+    tmp_path: Path,
+) -> None:
+    """Found by the fuzzer: ``exte[ds:`` made ``mappings validate`` die with IndexError."""
+    from ledgerbridge.errors import ConfigError
+    from ledgerbridge.mapping.loader import load_mapping
+
+    path = tmp_path / "m.yaml"
+    path.write_text("exte[ds: shopify-to-zohobooks\nsource: shopify\n")
+    with pytest.raises(ConfigError) as caught:
+        load_mapping(path)
+    assert any(
+        (loc.line, text) == (1, "exte[ds: unknown key 'exte[ds' (did you mean 'extends'?)")
+        for loc, text in caught.value.problems
+    ), caught.value.problems
