@@ -169,30 +169,64 @@ minutes and gigabytes; depth: RecursionError after seconds; 5,000 digits: ValueE
 a date that does not exist, ``2026-02-30``: ValueError from the YAML timestamp)."""
 
 
-def isolated(kind: str, path: Path, *, timeout: float = 5.0, memory: int = 1 << 30) -> str | None:
-    """``violation`` in a child process bounded in time and memory: for inputs that may
-    hang or exhaust the machine (alias expansion) -- a timeout is ``slow``."""
+class _Slow(Exception):
+    pass
+
+
+def bounded(kind: str, path: Path, *, limit: float = 1.0) -> str | None:
+    """``violation`` in this process, interrupted after ``2 * limit`` seconds (main thread
+    only: SIGALRM).  For inputs that are slow but not memory-hungry."""
+    import signal
+
+    def stop(*_: object) -> None:
+        raise _Slow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, 2 * limit)
+    try:
+        return violation(kind, path, limit=limit)
+    except _Slow:
+        return f"slow: still loading after {2 * limit:.0f}s"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+MEMORY_HUNGRY = {"billion-laughs"}
+"""Known files that can exhaust memory: loaded in a child process (``isolated``)."""
+
+
+def isolated(kind: str, path: Path, *, limit: float = 1.0, memory: int = 1 << 30) -> str | None:
+    """``violation`` in a child process bounded in memory, stopped after ``2 * limit`` seconds
+    of loading: for inputs that may hang or exhaust the machine (alias expansion)."""
     import json
     import subprocess
     import sys
 
     code = (
-        "import json, resource, sys\n"
+        "import json, resource, signal, sys\n"
         f"resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))\n"
+        "from pathlib import Path\n"
         "from bench.fuzz.yamls import violation\n"
-        "print(json.dumps(violation(sys.argv[1], __import__('pathlib').Path(sys.argv[2]))))\n"
+        "def stop(*_):\n"
+        "    print(json.dumps(f'slow: still loading after {2 * float(sys.argv[3]):.0f}s'))\n"
+        "    sys.stdout.flush()\n"
+        "    import os; os._exit(0)\n"
+        "signal.signal(signal.SIGALRM, stop)\n"
+        "signal.setitimer(signal.ITIMER_REAL, 2 * float(sys.argv[3]))\n"
+        "print(json.dumps(violation(sys.argv[1], Path(sys.argv[2]), limit=float(sys.argv[3]))))\n"
     )
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, kind, str(path)],
+            [sys.executable, "-c", code, kind, str(path), str(limit)],
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=120,
             cwd=REPO,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return f"slow: still loading after {timeout:.0f}s"
+        return "slow: the child did not finish in 120s"
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["?"])[-1]
         return f"crash: exit {done.returncode}: {last[:120]}"

@@ -48,15 +48,32 @@ def test_mutated_files_load_or_fail_with_a_position(tmp_path: Path, kind: str) -
     check()
 
 
-@pytest.mark.xfail(strict=True, reason="fixed by the receiver/YAML hardening branch")
+BRIEFED = {"nul-byte", "non-utf8", "billion-laughs"}
+KNOWN = [
+    pytest.param(
+        name,
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="fixed by the receiver/YAML hardening branch"
+            if name in BRIEFED
+            else "found by fuzzing, not yet fixed: for the YAML hardening (load_yaml) to bound",
+        ),
+    )
+    for name in sorted(yamls.KNOWN)
+]
+
+
 @pytest.mark.parametrize("kind", ["config", "mapping"])
-@pytest.mark.parametrize("name", sorted(yamls.KNOWN))
+@pytest.mark.parametrize("name", KNOWN)
 def test_hostile_files_are_refused_quickly_with_a_position(
     tmp_path: Path, name: str, kind: str
 ) -> None:
     path = tmp_path / f"{name}.yaml"
     path.write_bytes(yamls.KNOWN[name])
-    assert yamls.isolated(kind, path, timeout=5.0) is None
+    if name not in yamls.MEMORY_HUNGRY:
+        assert yamls.bounded(kind, path, limit=1.0) is None
+        return
+    assert yamls.isolated(kind, path, limit=1.0) is None
 
 
 @pytest.mark.parametrize("key", ["dat[_center", "function-x", "a[b]c"])
