@@ -8,5 +8,7 @@ modules here are shared by both:
 * ``mappers``   -- the platform examples as fuzz targets and the mapping property;
 * ``webhooks``  -- hostile deliveries and the receiver's property;
 * ``yamls``     -- mutated configuration and mapping files and the loaders' property;
-* ``secrets``   -- the plain-text secrets scan of databases, logs and cassettes.
+* ``expressions`` -- generated mapping expressions and the sandbox's property;
+* ``secrets``   -- the plain-text secrets scan of databases, logs and cassettes;
+* ``serve``     -- a real ``ledgerbridge serve`` on loopback; ``report`` -- the table.
 """

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
 import json
 import os
 import random
@@ -29,52 +28,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import expressions, mappers, secrets, webhooks, yamls
+from .report import Row, table
 from .serve import serve
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Row:
-    area: str
-    cases: int = 0
-    crashes: int = 0
-    errors_5xx: int = 0
-    accepted_bad: int = 0
-    stored_bad: int = 0
-    leaks: int = 0
-    latencies: list[float] = field(default_factory=list)
-    notes: collections.Counter[str] = field(default_factory=collections.Counter)
-
-    def percentile(self, q: float) -> str:
-        if not self.latencies:
-            return "-"
-        ordered = sorted(self.latencies)
-        return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.1f} ms"
-
-    def failed(self) -> bool:
-        return bool(
-            self.crashes or self.errors_5xx or self.accepted_bad or self.stored_bad or self.leaks
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "area": self.area,
-            "cases": self.cases,
-            "crashes": self.crashes,
-            "5xx": self.errors_5xx,
-            "accepted_bad": self.accepted_bad,
-            "stored_bad": self.stored_bad,
-            "leaks": self.leaks,
-            "p50": self.percentile(0.5),
-            "p95": self.percentile(0.95),
-            "notes": dict(self.notes.most_common(6)),
-        }
 
 
 def log(message: str) -> None:
@@ -356,32 +316,6 @@ def check_demo(work: Path, orders: int) -> Row:
 
 
 # ---------------------------------------------------------------------------- report
-
-
-def table(rows: list[Row]) -> str:
-    head = ["area", "cases", "crashes", "5xx", "accepted-bad", "stored-bad", "leaks", "p50", "p95"]
-    body = [
-        [
-            r.area,
-            str(r.cases),
-            str(r.crashes),
-            str(r.errors_5xx),
-            str(r.accepted_bad),
-            str(r.stored_bad),
-            str(r.leaks),
-            r.percentile(0.5),
-            r.percentile(0.95),
-        ]
-        for r in rows
-    ]
-    widths = [max(len(line[i]) for line in [head, *body]) for i in range(len(head))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)) + " |"]
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    lines += [
-        "| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |"
-        for line in body
-    ]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.fuzz.__main__ import Row, main, table
+from bench.fuzz.__main__ import main
+from bench.fuzz.report import Row, table
 
 
 def test_a_small_run_prints_one_row_per_area_and_exits_zero_when_clean(
