@@ -233,3 +233,40 @@ def test_shopify_rest_example_poisoned_line_is_parked() -> None:
         platform="shopify",
     )
     assert isinstance(change.error, ValidationFailed) and "#1001" in str(change.error)
+
+
+# ---------------------------------------------------------------------------- ids and versions
+
+
+def test_an_id_that_is_not_an_id_parks_under_a_stable_stand_in() -> None:
+    from ledgerbridge.contracts.guard import record_id
+
+    for value in ({"x": 1}, True, None, "", "x" * 300, 10**5000, "a\x00b"):
+        ident = record_id(value)
+        assert ident.startswith("invalid-id:") and ident == record_id(value)
+        change = mapped(EntityType.ORDER, ident, None, lambda: 1 / 0, platform="shop")  # type: ignore[arg-type,return-value]
+        assert change.record is None and "not a platform id" in str(change.error)
+    assert record_id(42) == "42" and record_id(" 1001 ") == "1001"
+
+
+def test_a_version_too_long_for_the_store_is_digested_the_same_way_each_time() -> None:
+    from ledgerbridge.contracts.guard import MAX_VERSION_LENGTH
+
+    long = "2026-03-01T10:00:00;refunds=" + ",".join(str(i) for i in range(200))
+    first = mapped(EntityType.ORDER, "7", long, lambda: 1 / 0, platform="shop")  # type: ignore[arg-type,return-value]
+    again = mapped(EntityType.ORDER, "7", long, lambda: 1 / 0, platform="shop")  # type: ignore[arg-type,return-value]
+    assert first.version == again.version and len(first.version or "") <= MAX_VERSION_LENGTH
+
+
+def test_woocommerce_a_5000_digit_refund_id_parks_the_order_instead_of_crashing_the_read() -> None:
+    """Found by the fuzzer: ``version_of`` turned the refund id into text and raised
+    ValueError (Python's 4,300-digit limit) before the guard could run."""
+    from ledgerbridge_woocommerce.emulator.data import seed
+    from ledgerbridge_woocommerce.source import order_change
+
+    store = seed(orders=4)
+    order = copy.deepcopy(next(iter(store.orders.values())))
+    order["refunds"] = [{"id": 10**5000, "total": "-1.00"}]
+    change = order_change(order, [], "shop")
+    assert change.external_id == str(order["id"]) and change.version is not None
+    assert (change.record is None) != (change.error is None)
