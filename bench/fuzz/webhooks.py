@@ -163,6 +163,20 @@ BAD_IDS: list[Any] = [
 ]
 """Ids that are not ids: wrong JSON types, ``nan``, 5,000 digits, 100,000 characters."""
 
+CLEARLY_BAD_IDS: list[Any] = [
+    {"x": 1},
+    True,
+    False,
+    None,
+    [1],
+    float("nan"),
+    10**5000,
+    "9" * 5000,
+    "x" * 100_000,
+]
+"""The ids no validation may let through (wrong JSON type, NaN, over 200 characters); the
+others above (blank, control characters, a path) are judged by ``valid_stored_id``."""
+
 
 def bad_id_body(platform: str, value: Any) -> bytes:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4000:
