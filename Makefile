@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n auto
 ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench format clean
+.PHONY: install demo test lint typecheck pytest bench fuzz format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+# The long fuzz run (docs/reliability.md): mappers, webhooks against a real `ledgerbridge
+# serve`, YAML files, expressions, then the demo and the secrets check. `tests/fuzz` runs the
+# same properties, bounded, in `make test`.  ARGS are passed on (e.g. ARGS="--requests 2000").
+fuzz: install
+	$(BIN)/python -m bench.fuzz $(ARGS)
 
 format: install
 	$(BIN)/ruff format .

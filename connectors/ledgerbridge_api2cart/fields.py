@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import Address
+from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts.guard import objects
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
@@ -25,20 +27,19 @@ def text(value: Any) -> str | None:
 
 
 def amount(value: Any, where: str) -> Decimal | None:
-    """An exact amount from a JSON number parsed with ``parse_float=Decimal``."""
+    """An exact amount from a JSON number parsed with ``parse_float=Decimal`` (blank: None).
+
+    The core edge reader refuses floats, booleans, objects, non-finite and out-of-range
+    values with a ``ValidationFailed`` naming ``where``.
+    """
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ValidationFailed(f"{where}: {value!r} is not an amount", platform=PLATFORM)
-    if isinstance(value, float):
-        raise ValidationFailed(
-            f"{where}: {value!r} arrived as a float (parse JSON with parse_float=Decimal)",
-            platform=PLATFORM,
-        )
-    try:
-        return Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except ArithmeticError:
-        raise ValidationFailed(f"{where}: {value!r} is not an amount", platform=PLATFORM) from None
+    return parse_amount(value, where, platform=PLATFORM)
+
+
+def rows(value: Any, where: str) -> list[dict[str, Any]]:
+    """An array of objects (``order_products``, ``refunds`` ...), its shape checked at the edge."""
+    return objects(value, where, platform=PLATFORM)
 
 
 def timestamp(value: Any, where: str) -> datetime | None:

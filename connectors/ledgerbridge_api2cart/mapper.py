@@ -52,7 +52,7 @@ from ledgerbridge.canonical import (
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, obj, text, timestamp, timestamp_text
+from .fields import address, amount, obj, rows, text, timestamp, timestamp_text
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
 
@@ -157,7 +157,7 @@ def _money(value: Decimal, currency: str) -> Money:
 
 def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLine]:
     lines: list[OrderLine] = []
-    items = raw.get("order_products") or []
+    items = rows(raw.get("order_products"), _where(order_id, "order_products"))
     components: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         parent = text(item.get("parent_order_product_id"))
@@ -269,7 +269,7 @@ def _discounts(
 
 def _refund_lines(items: Any, order_id: str, currency: str) -> tuple[RefundLine, ...]:
     lines = []
-    for index, item in enumerate(items or []):
+    for index, item in enumerate(rows(items, _where(order_id, "refund items"))):
         where = _where(order_id, f"refund item {index}")
         refunded = amount(item.get("refund"), where) or ZERO
         lines.append(
@@ -290,7 +290,7 @@ def _refunds(
     order_lines: Mapping[str, OrderLine],
 ) -> tuple[Refund, ...]:
     refunds: list[Refund] = []
-    for index, rf in enumerate(raw.get("refunds") or []):
+    for index, rf in enumerate(rows(raw.get("refunds"), _where(order_id, "refunds"))):
         where = _where(order_id, f"refunds[{index}]")
         refund_id = text(rf.get("id")) or f"{order_id}-refund-{index + 1}"
         refunds.append(

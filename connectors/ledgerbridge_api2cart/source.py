@@ -22,6 +22,7 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
+from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
 from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
 
 from .catalog import map_customer, map_product
@@ -214,14 +215,7 @@ class Api2CartSource(Source):
                 yield ChangePage(changes, mark.dumps())
 
     async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
-        return [
-            _guarded(
-                EntityType.ORDER,
-                item,
-                lambda raw: map_order(raw, scope, self.context.validation_context),
-            )
-            for item in items
-        ]
+        return [order_change(item, scope, self.context.validation_context) for item in items]
 
     async def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
         return [
@@ -287,7 +281,8 @@ class Api2CartSource(Source):
             )
             if not isinstance(envelope.result, dict) or not envelope.result:
                 raise NotFound(f"API2Cart order {external_id} not found", platform=PLATFORM)
-            return map_order(envelope.result, scope, self.context.validation_context)
+            with guarded(PLATFORM, entity, external_id):
+                return map_order(envelope.result, scope, self.context.validation_context)
         if entity is EntityType.CUSTOMER:
             envelope = await self.client.get(
                 "customer.list",
@@ -296,7 +291,8 @@ class Api2CartSource(Source):
             found = (envelope.result or {}).get("customer") or []
             if not found:
                 raise NotFound(f"API2Cart customer {external_id} not found", platform=PLATFORM)
-            return map_customer(found[0], self.store)
+            with guarded(PLATFORM, entity, external_id):
+                return map_customer(found[0], self.store)
         envelope = await self.client.get(
             "product.list", {"product_ids": external_id, "response_fields": PRODUCT_FIELDS}
         )
@@ -304,9 +300,10 @@ class Api2CartSource(Source):
         if not found:
             raise NotFound(f"API2Cart product {external_id} not found", platform=PLATFORM)
         children = await self._children([external_id])
-        return map_product(
-            found[0], children.get(external_id, []), self.store, self.settings.currency
-        )
+        with guarded(PLATFORM, entity, external_id):
+            return map_product(
+                found[0], children.get(external_id, []), self.store, self.settings.currency
+            )
 
     # ------------------------------------------------------------------ webhooks
 
@@ -320,17 +317,16 @@ class Api2CartSource(Source):
 def _guarded(
     entity: EntityType, raw: dict[str, Any], build: Callable[[dict[str, Any]], CanonicalRecord]
 ) -> Change:
-    """The record as a Change -- or the reason it could not be read, never an exception."""
-    external_id = str(text(raw.get("order_id")) or text(raw.get("id")) or "?")
-    version = timestamp_text(raw.get("modified_at") or raw.get("modified_time"))
-    try:
-        record = build(raw)
-    except SyncError as exc:
-        return Change(entity=entity, external_id=external_id, version=version, error=exc)
-    except Exception as exc:  # a shape nobody foresaw must still park, not crash the run
-        error = ValidationFailed(
-            f"API2Cart {entity.value} {external_id} could not be read: {type(exc).__name__}: {exc}",
-            platform=PLATFORM,
-        )
-        return Change(entity=entity, external_id=external_id, version=version, error=error)
-    return Change(entity=entity, external_id=external_id, version=version, record=record)
+    """The record as a Change -- or the reason it could not be read (the core guard)."""
+    order_id = raw.get("order_id")
+    external_id = record_id(order_id if order_id not in (None, "") else raw.get("id"))
+    stamp = raw.get("modified_at") or raw.get("modified_time")
+    version = record_version(stamp.get("value") if isinstance(stamp, dict) else stamp)
+    return mapped(entity, external_id, version, lambda: build(raw), platform=PLATFORM)
+
+
+def order_change(
+    raw: dict[str, Any], scope: StoreScope, context: dict[str, Any] | None = None
+) -> Change:
+    """One order of a page as a Change: mapped, or parked with the reason."""
+    return _guarded(EntityType.ORDER, raw, lambda item: map_order(item, scope, context))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -26,6 +26,8 @@ from ledgerbridge.canonical import (
     PaymentStatus,
     TaxLine,
 )
+from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts.guard import field_path
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
 
 PLATFORM = "shopify"
@@ -53,15 +55,15 @@ def optional_id(value: Any) -> str | None:
 
 
 def decimal(value: Any, where: str) -> Decimal:
-    """An exact amount from a string or a JSON number parsed as Decimal (never a float)."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{where}: {value!r} is not an amount")
-    if isinstance(value, float):
-        raise ValueError(f"{where}: float {value!r}; parse the JSON with parse_float=Decimal")
+    """An exact amount from a string or a JSON number parsed as Decimal (never a float).
+
+    The core edge reader also refuses non-finite (``"sNaN"``), out-of-range
+    (``"1e999999999"``) and non-numeric values; ``build`` names the record.
+    """
     try:
-        return Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"{where}: {value!r} is not a decimal number") from None
+        return parse_amount(value, where, platform=PLATFORM)
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from None
 
 
 def money(value: Any, currency: str, where: str) -> Money:
@@ -205,10 +207,12 @@ def build(kind: str, ident: str, fn: Callable[[], T]) -> T:
         raise ValidationFailed(
             f"shopify {kind} {ident} cannot be mapped: {problems}", platform=PLATFORM
         ) from exc
-    except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError) as exc:
         detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise ValidationFailed(
-            f"shopify {kind} {ident} cannot be mapped: {detail}", platform=PLATFORM
+            f"shopify {kind} {ident} cannot be mapped: {detail}",
+            platform=PLATFORM,
+            details={"exception": type(exc).__name__, "field": field_path(exc)},
         ) from exc
 
 

@@ -25,6 +25,7 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
+from ledgerbridge.contracts.guard import guarded, mapped
 from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
 
 from . import mapping_graphql, queries, webhooks
@@ -194,22 +195,50 @@ class ShopifySource(Source):
                 return
             after = info["endCursor"]
 
-    async def _change(self, entity: EntityType, ident: str, node: dict[str, Any]) -> Change:
+    async def _change(
+        self, entity: EntityType, ident: str, node: dict[str, Any], *, lists_complete: bool = False
+    ) -> Change:
+        """Read what the record still needs (platform errors stop the read), then map it
+        under the core guard: a record that cannot be mapped is parked, never raised."""
         version = node.get("updatedAt")
         try:
-            record = await self._to_canonical(entity, node)
+            full = await self._prepare(entity, node, lists_complete=lists_complete)
         except ValidationFailed as exc:
             return Change(entity, ident, version, error=exc)
-        return Change(entity, ident, version, record=record)
+        currency = self._currency
+        return mapped(
+            entity,
+            ident,
+            version,
+            lambda: self._map(entity, full, currency),
+            platform=PLATFORM,
+        )
 
-    async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
+    async def _prepare(
+        self, entity: EntityType, node: dict[str, Any], *, lists_complete: bool = False
+    ) -> dict[str, Any]:
+        """The node with every nested page read (and the shop currency known, for products)."""
         if entity is EntityType.ORDER:
-            full = await self.complete_order(node)
+            return await self.complete_order(node, lists_complete=lists_complete)
+        if entity is EntityType.PRODUCT:
+            await self.shop_currency()
+            if not lists_complete:
+                return await self._complete(node, "product", ("variants",))
+        return node
+
+    def _map(
+        self, entity: EntityType, full: dict[str, Any], currency: str | None
+    ) -> CanonicalRecord:
+        if entity is EntityType.ORDER:
             return mapping_graphql.order(full, self.store, self.context.validation_context)
         if entity is EntityType.CUSTOMER:
-            return mapping_graphql.customer(node, self.store)
-        node = await self._complete(node, "product", ("variants",))
-        return mapping_graphql.product(node, self.store, await self.shop_currency())
+            return mapping_graphql.customer(full, self.store)
+        return mapping_graphql.product(full, self.store, currency or "")
+
+    async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
+        full = await self._prepare(entity, node)
+        with guarded(PLATFORM, entity, legacy_id(node.get("legacyResourceId") or node.get("id"))):
+            return self._map(entity, full, self._currency)
 
     async def shop_currency(self) -> str:
         if self._currency is None:
@@ -351,20 +380,7 @@ class ShopifySource(Source):
 
     async def _bulk_change(self, entity: EntityType, root: dict[str, Any]) -> Change:
         ident = legacy_id(root.get("legacyResourceId") or root["id"])
-        version = root.get("updatedAt")
-        try:
-            if entity is EntityType.ORDER:
-                full = await self.complete_order(root, lists_complete=True)
-                record: CanonicalRecord = mapping_graphql.order(
-                    full, self.store, self.context.validation_context
-                )
-            elif entity is EntityType.CUSTOMER:
-                record = mapping_graphql.customer(root, self.store)
-            else:
-                record = mapping_graphql.product(root, self.store, await self.shop_currency())
-        except ValidationFailed as exc:
-            return Change(entity, ident, version, error=exc)
-        return Change(entity, ident, version, record=record)
+        return await self._change(entity, ident, root, lists_complete=True)
 
     async def _refetch_change(self, entity: EntityType, ident: str) -> Change:
         try:

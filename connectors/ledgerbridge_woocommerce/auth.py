@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Generator
 from typing import Any
 
@@ -24,6 +25,9 @@ from .settings import WooCommerceSecrets, WooCommerceSettings
 
 # Imported by name so type-checking does not depend on whether oauthlib's stubs are installed.
 oauth1: Any = importlib.import_module("oauthlib.oauth1")
+# oauthlib logs every signed request's parameters -- the consumer key among them -- at
+# DEBUG: a log configured for debugging must still hold no credential.
+logging.getLogger("oauthlib").setLevel(max(logging.INFO, logging.getLogger("oauthlib").level))
 
 
 def _oauth_client(key: str, secret: str) -> Any:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,7 +28,6 @@ from pydantic import ValidationError
 from ledgerbridge.canonical import (
     Address,
     Customer,
-    EntityType,
     FeeLine,
     FinancialStatus,
     Money,
@@ -48,8 +47,9 @@ from ledgerbridge.canonical import (
     SourceRef,
     TaxLine,
 )
-from ledgerbridge.contracts import Change
-from ledgerbridge.errors import SyncError, ValidationFailed
+from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts.guard import objects, record_id
+from ledgerbridge.errors import ValidationFailed
 
 PLATFORM = "woocommerce"
 UNIT_QUANTUM = Decimal("1e-8")
@@ -76,20 +76,20 @@ class MappingError(ValueError):
 
 
 def amount(value: Any, where: str) -> Decimal:
-    """A money/quantity value as Decimal: strings ("0.9"), ints and Decimals; never floats."""
-    if isinstance(value, bool) or value is None:
-        raise MappingError(f"{where} is {value!r}, expected an amount")
-    if isinstance(value, float):
-        raise MappingError(f"{where} is a float {value!r}; JSON must be parsed with Decimal")
-    if isinstance(value, Decimal | int):
-        return Decimal(value)
-    text = str(value).strip()
-    if not text:
+    """A money/quantity value as Decimal: strings ("0.9"), ints and Decimals; never floats.
+
+    WooCommerce writes an unset amount as ``""`` (zero); anything else goes through the
+    core edge reader, which refuses non-finite, out-of-range and non-numeric values with
+    a ``ValidationFailed`` naming ``where``.
+    """
+    if isinstance(value, str) and not value.strip():
         return Decimal(0)
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise MappingError(f"{where} is {value!r}, not a number") from None
+    return parse_amount(value, where, platform=PLATFORM)
+
+
+def rows(value: Any, where: str) -> list[dict[str, Any]]:
+    """An array of objects (``line_items``, ``taxes`` ...), its shape checked at the edge."""
+    return objects(value, where, platform=PLATFORM)
 
 
 def optional_amount(value: Any, where: str) -> Decimal | None:
@@ -148,8 +148,11 @@ def address(data: Any) -> Address | None:
 def version_of(order: Mapping[str, Any]) -> str:
     """The change marker: ``date_modified_gmt`` plus the refund ids the order lists, so a poll
     and a webhook of the same state agree, and a new refund is a new version."""
-    base = str(order.get("date_modified_gmt") or order.get("date_created_gmt") or "")
-    refund_ids = sorted(str(r.get("id")) for r in order.get("refunds") or [] if isinstance(r, dict))
+    stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
+    base = stamp if isinstance(stamp, str) else record_id(stamp)
+    listed = order.get("refunds")
+    listed = listed if isinstance(listed, list) else []
+    refund_ids = sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict))
     return f"{base};refunds={','.join(refund_ids)}" if refund_ids else base
 
 
@@ -184,7 +187,7 @@ class TaxRates:
     ) -> tuple[TaxLine, ...]:
         """``taxes[{id, total, subtotal}]`` -> TaxLines of the ``total`` (after discounts)."""
         result = []
-        for i, entry in enumerate(entries or []):
+        for i, entry in enumerate(rows(entries, f"{where}.taxes")):
             value = amount(entry.get("total"), f"{where}.taxes[{i}].total") * sign
             if value != 0:
                 result.append(self.tax(entry.get("id"), value, currency))
@@ -239,7 +242,7 @@ def _residual_taxes(
     for tax in attached:
         by_code[tax.code or ""] = by_code.get(tax.code or "", Decimal(0)) + tax.amount.amount
     result = []
-    for i, line in enumerate(data.get("tax_lines") or []):
+    for i, line in enumerate(rows(data.get("tax_lines"), f"{where}.tax_lines")):
         at = f"{where}.tax_lines[{i}]"
         stated = amount(line.get("tax_total"), f"{at}.tax_total") + amount(
             line.get("shipping_tax_total"), f"{at}.shipping_tax_total"
@@ -258,7 +261,7 @@ def _financial_status(
     refunded = sum(
         (
             abs(amount(r.get("total"), f"{where}.refunds[{i}].total"))
-            for i, r in enumerate(data.get("refunds") or [])
+            for i, r in enumerate(rows(data.get("refunds"), f"{where}.refunds"))
         ),
         Decimal(0),
     )
@@ -309,14 +312,14 @@ def order_data(
     if currency is None:
         raise MappingError(f"{where}.currency is missing")
     inclusive = bool(data.get("prices_include_tax"))
-    rates = TaxRates(data.get("tax_lines") or [])
+    rates = TaxRates(rows(data.get("tax_lines"), f"{where}.tax_lines"))
 
     def money(value: Any, field: str) -> Money:
         return Money(amount=amount(value, f"{where}.{field}"), currency=currency)
 
     lines = tuple(
         _line(item, i, currency, inclusive, rates, where)
-        for i, item in enumerate(data.get("line_items") or [])
+        for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items"))
     )
 
     def gross(row: dict[str, Any], at: str) -> Decimal:
@@ -327,7 +330,7 @@ def order_data(
         return value
 
     shipping_lines = []
-    for i, ship in enumerate(data.get("shipping_lines") or []):
+    for i, ship in enumerate(rows(data.get("shipping_lines"), f"{where}.shipping_lines")):
         at = f"shipping_lines[{i}]"
         price = gross(ship, at)
         shipping_lines.append(
@@ -339,7 +342,7 @@ def order_data(
             )
         )
     fees = []
-    for i, fee in enumerate(data.get("fee_lines") or []):
+    for i, fee in enumerate(rows(data.get("fee_lines"), f"{where}.fee_lines")):
         at = f"fee_lines[{i}]"
         value = gross(fee, at)
         fees.append(
@@ -350,7 +353,7 @@ def order_data(
             )
         )
     discounts = []
-    for i, coupon in enumerate(data.get("coupon_lines") or []):
+    for i, coupon in enumerate(rows(data.get("coupon_lines"), f"{where}.coupon_lines")):
         at = f"coupon_lines[{i}]"
         value = amount(coupon.get("discount"), f"{where}.{at}.discount")
         if inclusive:
@@ -487,7 +490,7 @@ def map_refund(
     """
     where = f"order {order.get('id')} refund {data.get('id')}"
     lines = []
-    for i, item in enumerate(data.get("line_items") or []):
+    for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items")):
         at = f"{where}.line_items[{i}]"
         value = -amount(item.get("total"), f"{at}.total")
         if inclusive:
@@ -505,14 +508,14 @@ def map_refund(
         )
     shipping = Decimal(0)
     shipping_taxes: list[TaxLine] = []
-    for i, ship in enumerate(data.get("shipping_lines") or []):
+    for i, ship in enumerate(rows(data.get("shipping_lines"), f"{where}.shipping_lines")):
         at = f"{where}.shipping_lines[{i}]"
         shipping -= amount(ship.get("total"), f"{at}.total")
         if inclusive:
             shipping -= amount(ship.get("total_tax"), f"{at}.total_tax")
         shipping_taxes += rates.taxes(ship.get("taxes"), currency, at, sign=-1)
     fees = Decimal(0)
-    for i, fee in enumerate(data.get("fee_lines") or []):
+    for i, fee in enumerate(rows(data.get("fee_lines"), f"{where}.fee_lines")):
         at = f"{where}.fee_lines[{i}]"
         fees -= amount(fee.get("total"), f"{at}.total")
         fees -= amount(fee.get("total_tax"), f"{at}.total_tax")
@@ -656,14 +659,3 @@ def map_product(
         )
     except (MappingError, ValidationError) as exc:
         raise ValidationFailed(f"woocommerce: {where}: {exc}", platform=PLATFORM) from None
-
-
-def failed_change(entity: EntityType, data: Mapping[str, Any], error: SyncError) -> Change:
-    """A record that could not be mapped travels as an error, so the engine parks it."""
-    version = data.get("date_modified_gmt")
-    return Change(
-        entity=entity,
-        external_id=str(data.get("id")),
-        version=str(version) if version else None,
-        error=error,
-    )

@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -32,13 +33,14 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
+from ledgerbridge.contracts.guard import guarded, mapped, record_id
 from ledgerbridge.errors import NotFound, ValidationFailed
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from . import checkpoint as cp
 from . import webhooks
 from .client import WooClient
-from .mapper import failed_change, gmt, map_customer, map_order, map_product, version_of
+from .mapper import gmt, map_customer, map_order, map_product, text, version_of
 from .pagination import Page
 from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
@@ -90,7 +92,8 @@ class WooCommerceSource(Source):
         if entity is EntityType.ORDER:
             data = await self.client.get_object(f"/orders/{int(external_id)}")
             refunds = await self._refunds_for([data])
-            return self._order(data, refunds.get(str(data.get("id")), []))
+            with guarded(PLATFORM, entity, external_id):
+                return self._order(data, refunds.get(str(data.get("id")), []))
         if entity is EntityType.CUSTOMER:
             if not external_id.isdigit():
                 raise NotFound(
@@ -98,11 +101,13 @@ class WooCommerceSource(Source):
                     "their orders",
                     platform=PLATFORM,
                 )
-            return map_customer(
-                await self.client.get_object(f"/customers/{external_id}"), self.store
-            )
+            data = await self.client.get_object(f"/customers/{external_id}")
+            with guarded(PLATFORM, entity, external_id):
+                return map_customer(data, self.store)
         data = await self.client.get_object(f"/products/{int(external_id)}")
-        return await self._product(data)
+        variations = await self._variations(data)
+        with guarded(PLATFORM, entity, external_id):
+            return self._product(data, variations)
 
     # ------------------------------------------------------------------ change streams
 
@@ -211,17 +216,14 @@ class WooCommerceSource(Source):
         async for items, after in self._walk("/products", {"status": "any"}, keyset, per_page):
             changes = []
             for item in items:
-                try:
-                    product = await self._product(item)
-                except ValidationFailed as exc:
-                    changes.append(failed_change(EntityType.PRODUCT, item, exc))
-                    continue
+                variations = await self._variations(item)
                 changes.append(
-                    Change(
+                    mapped(
                         EntityType.PRODUCT,
-                        product.source.external_id,
-                        product.source.version,
-                        record=product,
+                        record_id(item.get("id")),
+                        text(item.get("date_modified_gmt")),
+                        functools.partial(self._product, item, variations),
+                        platform=PLATFORM,
                     )
                 )
             state["main"] = after.to_json()
@@ -293,34 +295,23 @@ class WooCommerceSource(Source):
         return map_order(data, self.store, refunds, context=self.context.validation_context)
 
     def _order_change(self, data: dict[str, Any], refunds: list[dict[str, Any]]) -> Change:
-        try:
-            order = self._order(data, refunds)
-        except ValidationFailed as exc:
-            return failed_change(EntityType.ORDER, data, exc)
-        return Change(
-            EntityType.ORDER,
-            order.source.external_id,
-            version_of(data),
-            record=order,
-            deleted=data.get("status") == "trash",
-        )
+        return order_change(data, refunds, self.store, self.context.validation_context)
 
     def _customer_change(self, data: dict[str, Any]) -> Change:
-        try:
-            customer = map_customer(data, self.store)
-        except ValidationFailed as exc:
-            return failed_change(EntityType.CUSTOMER, data, exc)
-        return Change(
+        return mapped(
             EntityType.CUSTOMER,
-            customer.source.external_id,
-            customer.source.version,
-            record=customer,
+            record_id(data.get("id")),
+            text(data.get("date_modified_gmt")),
+            lambda: map_customer(data, self.store),
+            platform=PLATFORM,
         )
 
-    async def _product(self, data: dict[str, Any]) -> Product:
-        variations: list[dict[str, Any]] = []
-        if data.get("type") == "variable":
-            variations = await self._all(f"/products/{data.get('id')}/variations", {})
+    async def _variations(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+        if data.get("type") != "variable":
+            return []
+        return await self._all(f"/products/{data.get('id')}/variations", {})
+
+    def _product(self, data: dict[str, Any], variations: list[dict[str, Any]]) -> Product:
         return map_product(data, self.store, variations, currency=self.settings.currency)
 
     async def _all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -381,3 +372,20 @@ class WooCommerceSource(Source):
             refunds.sort(key=lambda r: (str(r.get("date_created_gmt") or ""), r.get("id") or 0))
             refunds.reverse()
         return found
+
+
+def order_change(
+    data: dict[str, Any],
+    refunds: list[dict[str, Any]],
+    store: str,
+    context: dict[str, Any] | None = None,
+) -> Change:
+    """One order of a page as a Change: mapped, or parked with the reason (the core guard)."""
+    return mapped(
+        EntityType.ORDER,
+        record_id(data.get("id")),
+        version_of(data),
+        lambda: map_order(data, store, refunds, context=context),
+        platform=PLATFORM,
+        deleted=data.get("status") == "trash",
+    )

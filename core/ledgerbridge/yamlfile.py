@@ -79,6 +79,8 @@ class YamlDocument:
         errors = exc.errors(include_url=False)
         for err in errors[:MAX_REPORTED_PROBLEMS]:
             inner = tuple(p for p in err["loc"] if not _is_pydantic_tag(p))
+            if err["type"] == "extra_forbidden" and (not inner or inner[-1] != err["loc"][-1]):
+                inner = (*inner, err["loc"][-1])  # a key that looks like a tag: ``dat[a``
             loc = prefix + inner
             where = ".".join(str(p) for p in loc) or "(top level)"
             message = err["msg"].removeprefix("Value error, ")

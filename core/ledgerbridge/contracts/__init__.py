@@ -6,12 +6,15 @@
   payments and credit notes, finds a document by business key, and lists the
   master data mappings refer to.
 * ``ConnectorSpec`` -- how a plugin describes a connector to the registry.
+* ``mapped``/``guarded`` -- the mapping guard: a record that cannot be mapped becomes a
+  ``Change`` carrying the reason, never an exception that ends a run.
 * ``ConnectorContext`` -- everything the engine hands a connector; the only way
   a connector reaches shared state (credentials, locks), so that connectors
   never touch the store themselves.
 """
 
 from .context import Clock, ConnectorContext, CredentialStore, LockProvider, SystemClock
+from .guard import guarded, mapped
 from .source import Change, ChangePage, Source, SourceCapability, WebhookEvent, WebhookRequest
 from .spec import ConnectorKind, ConnectorSpec, EmptySettings
 from .target import Target, TargetCapability, TargetDocument, TargetIdentity
@@ -35,4 +38,6 @@ __all__ = [
     "TargetIdentity",
     "WebhookEvent",
     "WebhookRequest",
+    "guarded",
+    "mapped",
 ]

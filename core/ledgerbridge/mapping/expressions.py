@@ -128,6 +128,7 @@ class Expression:
             ArithmeticError,
             AttributeError,
             LookupError,
+            RuntimeError,  # Jinja's own globals: cycler() with no items
         ) as exc:
             at = f"{self.location}: " if self.location else ""
             raise ExpressionFailed(
@@ -141,6 +142,19 @@ class Expression:
 
 def compile_expression(source: Any, scope: frozenset[str], *, fast: bool = True) -> Expression:
     """Compile and statically check ``source``; ``ValueError`` says what is wrong.
+
+    Jinja2 folds the constant parts of an expression while compiling it, so a constant
+    the sandbox refuses (``(13)['__class__'] or x``) fails at compile time with a
+    ``TemplateError``: that is reported as the ``ValueError`` of an invalid expression.
+    """
+    try:
+        return _compile(source, scope, fast=fast)
+    except TemplateError as exc:
+        raise ValueError(f"invalid expression `{str(source).strip()}`: {exc}") from None
+
+
+def _compile(source: Any, scope: frozenset[str], *, fast: bool) -> Expression:
+    """``compile_expression`` itself.
 
     Checks: syntax; every name is allowed here; every attribute chain on a
     canonical object names a real field (``order.numbr`` -> did you mean 'number'?).

@@ -57,6 +57,8 @@ class MappingDocument(YamlDocument):
             hint = ""
             if err["type"] == "extra_forbidden":
                 inner = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+                if not inner or inner[-1] != err["loc"][-1]:
+                    inner = (*inner, err["loc"][-1])  # a key that looks like a tag: ``exte[ds``
                 hint = _did_you_mean(str(inner[-1]), _yaml_keys(model, inner[:-1]))
             problems.append((where, message + hint))
         return ConfigError(problems + more)

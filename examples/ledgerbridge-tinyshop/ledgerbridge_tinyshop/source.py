@@ -19,7 +19,8 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.errors import SyncError, WebhookRejected
+from ledgerbridge.contracts.guard import guarded, mapped, record_id
+from ledgerbridge.errors import WebhookRejected
 
 from .client import TinyShopClient
 from .mapper import to_order
@@ -62,15 +63,19 @@ class TinyShopSource(Source):
             page += 1
 
     def _change(self, raw: dict) -> Change:
-        try:
-            order = to_order(raw, self.settings.store, self.context.validation_context)
-            return Change(EntityType.ORDER, str(raw["id"]), raw["updated_at"], record=order)
-        except SyncError as exc:  # parked by the engine, never dropped
-            return Change(EntityType.ORDER, str(raw.get("id")), raw.get("updated_at"), error=exc)
+        # The core guard: any failure to map parks this one order (with the reason), never the run.
+        return mapped(
+            EntityType.ORDER,
+            record_id(raw.get("id")),
+            raw.get("updated_at"),
+            lambda: to_order(raw, self.settings.store, self.context.validation_context),
+            platform="tinyshop",
+        )
 
     async def fetch(self, entity: EntityType, external_id: str) -> Order:
         raw = await self.client.get(f"/api/orders/{external_id}")
-        return to_order(raw, self.settings.store, self.context.validation_context)
+        with guarded("tinyshop", entity, external_id):
+            return to_order(raw, self.settings.store, self.context.validation_context)
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         secret = self.secrets.webhook_secret
