@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
@@ -176,6 +178,9 @@ def load_yaml(
         ) from None
     except YAMLError as exc:
         raise ConfigError([(SourceLocation(name), f"invalid YAML: {exc}")]) from None
+    except ValueError as exc:  # a scalar YAML resolves but Python cannot build (2026-02-30)
+        where = _unbuildable_scalar(yaml, text, name)
+        raise ConfigError([(where, f"invalid value: {str(exc)[:200]}")]) from None
     _check_expanded_size(node, name)
     doc = YamlDocument(name, None)
     problems: list[tuple[SourceLocation, str]] = []
@@ -183,6 +188,33 @@ def load_yaml(
     if problems:
         raise ConfigError(problems)
     return doc
+
+
+def _unbuildable_scalar(yaml: YAML, text: str, name: str) -> SourceLocation:
+    """Where the scalar is that YAML resolves to an int or a date Python cannot build (5,000
+    digits, February 30th): the constructor's ``ValueError`` carries no position."""
+    try:
+        root = yaml.compose(text)
+    except Exception:  # the composer failing too: the file is as far as we can point
+        return SourceLocation(name)
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node.value, list):
+            for item in node.value:
+                stack.extend(item if isinstance(item, tuple) else (item,))
+            continue
+        tag = str(getattr(node.tag, "value", node.tag) or "")
+        try:
+            digits = str(node.value).lstrip("+-").replace("_", "")
+            if tag.endswith(":int") and len(digits) > sys.get_int_max_str_digits():
+                raise ValueError(digits)
+            if tag.endswith(":timestamp"):
+                date.fromisoformat(str(node.value)[:10])
+        except ValueError:
+            mark = node.start_mark
+            return SourceLocation(name, mark.line + 1, mark.column + 1)
+    return SourceLocation(name)
 
 
 def _check_flow_run(text: str, name: str) -> None:

@@ -48,19 +48,7 @@ def test_mutated_files_load_or_fail_with_a_position(tmp_path: Path, kind: str) -
     check()
 
 
-BRIEFED = {"nul-byte", "non-utf8", "billion-laughs"}
-KNOWN = [
-    pytest.param(
-        name,
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="fixed by the receiver/YAML hardening branch"
-            if name in BRIEFED
-            else "found by fuzzing, not yet fixed: for the YAML hardening (load_yaml) to bound",
-        ),
-    )
-    for name in sorted(yamls.KNOWN)
-]
+KNOWN = sorted(yamls.KNOWN)
 
 
 @pytest.mark.parametrize("kind", ["config", "mapping"])

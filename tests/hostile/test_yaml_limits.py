@@ -46,7 +46,7 @@ def test_billion_laughs_is_refused_with_its_position_in_under_a_second(
     assert len(path.read_bytes()) < 400
     args = ["check", "-c", str(path)] if command == "check" else ["mappings", "validate", str(path)]
     done = cli(*args)  # used to run past 40 s and 870 MB
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == (6 if command == "check" else 1), done.stderr  # 6: CONFIG
     assert f"{path}:7:1: invalid YAML: expands to" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     started = time.perf_counter()
@@ -138,7 +138,7 @@ def test_check_reports_a_nul_byte_without_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "ledgerbridge.yaml"
     path.write_bytes(b"version: 1\ntenants: []\nname: \x00\n")
     done = cli("check", "-c", str(path))
-    assert done.returncode == 1
+    assert done.returncode == 6  # ExitCode.CONFIG
     assert "Traceback" not in done.stderr, done.stderr
     assert f"{path}:3:7" in done.stderr
 
@@ -147,3 +147,23 @@ def test_a_bom_at_the_start_of_a_utf8_file_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbfversion: 1\n")
     assert load_yaml(path).data == {"version": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        ("version: 1\nsince: 2026-02-30\n", (2, 8), "day is out of range"),
+        ("version: " + "9" * 5000 + "\n", (1, 10), "Exceeds the limit"),
+    ],
+)
+def test_a_value_python_cannot_build_is_reported_at_its_position(
+    tmp_path: Path, text: str, where: tuple[int, int], what: str
+) -> None:
+    """A date that does not exist or an integer of 5,000 digits: YAML resolves them, Python's
+    constructors raise ``ValueError`` without a position (found by the fuzzer)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_yaml(path)
+    [(location, message)] = caught.value.problems
+    assert (location.line, location.column) == where and what in message
