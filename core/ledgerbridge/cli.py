@@ -18,6 +18,7 @@ from rich.table import Table
 from . import __version__, operator_cli
 from .errors import ConfigError, LedgerbridgeError
 from .mapping import cli as mapping_cli
+from .worker import cli as worker_cli
 
 app = typer.Typer(
     name="ledgerbridge",
@@ -30,6 +31,7 @@ console = Console()
 err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
 operator_cli.register(app)
+worker_cli.register(app)
 
 ConfigOption = Annotated[
     Path,

@@ -6,7 +6,8 @@ For each delivery: unknown connection -> 404; body over the limit -> 413;
 signature checked by the connection's *source connector* (bad -> 401, nothing
 stored); the event is stored in the inbox (de-duplicated on the platform's
 delivery id) *before* answering 2xx, and answered fast -- processing happens
-later (``ledgerbridge run`` drains the inbox through the same path as polling).
+later (``ledgerbridge run`` drains the inbox through the same path as polling;
+in the distributed mode the receiver queues a task that wakes the pipelines).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def app(
     loaded = config if isinstance(config, LoadedConfig) else load_config(config)
     engine = engine or Engine(loaded, store)
     state = {"prepared": False}
+    from .worker.settings import configured
+
+    notify = None
+    if configured(loaded):  # distributed mode: wake the workers (ledgerbridge.worker.notify)
+        from .worker.notify import notifier
+
+        notify = notifier(loaded)
 
     async def receive(request: Request) -> JSONResponse:
         tenant_id = request.path_params["tenant"]
@@ -93,6 +101,8 @@ def app(
             deleted=event.deleted,
         )
         stored = await anyio.to_thread.run_sync(engine.store.add_inbox_event, row)
+        if stored and notify is not None:
+            await anyio.to_thread.run_sync(notify, row.connection_id)
         return JSONResponse({"status": "stored" if stored else "duplicate"})
 
     async def health(request: Request) -> JSONResponse:

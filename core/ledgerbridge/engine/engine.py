@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -30,6 +31,7 @@ from ..contracts.context import Clock, ConnectorContext, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
 from ..errors import ConfigError, LedgerbridgeError, SyncError
+from ..limits import LimiterProvider
 from ..plugins import Registry, get_registry
 from ..store import AuditEvent, ConflictRecord, InboxEvent, RecordState, Store, SyncRecord
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
@@ -60,8 +62,12 @@ class Engine:
         on_record: OnRecord | None = None,
         holder: str | None = None,
         clock: Clock | None = None,
+        limiters: LimiterProvider | None = None,
     ) -> None:
         self.config = config
+        # Rate limits of target accounts: this process's (embedded) unless given, or the
+        # config's ``workers: {limits: redis}`` shares them through Redis.
+        self.limiters = limiters if limiters is not None else _configured_limiters(config)
         self.store = store or Store(config.config.database)
         self.registry = registry or get_registry()
         self.transports = dict(transports or {})
@@ -150,6 +156,7 @@ class Engine:
             locks=self.locks,
             clock=self.clock,
             rounding_tolerance=tolerance,
+            limiters=self.limiters,
         )
         connector = spec.build(context)
         self._connectors[conn_id] = connector
@@ -310,6 +317,87 @@ class Engine:
             await anyio.to_thread.run_sync(self._mark_processed, event.id)
         return outcomes
 
+    async def work(
+        self,
+        pipeline_id: str,
+        *,
+        holder: str | None = None,
+        max_pages: int | None = 1,
+        lease_ttl: timedelta | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RunReport:
+        """One bounded share of a pipeline's work -- a distributed worker's unit of dispatch.
+
+        Under the pipeline's lease (``holder``: this task's own name): the pipeline's
+        waiting webhook events first (a merchant's new order does not queue behind its
+        backlog), then due retries, at most ``max_pages`` pages of changes, and closed
+        summary days.  ``report.more`` says the pipeline has work left.  While it runs
+        the lease is renewed every ``lease_ttl / 3``, so a short lease is safe for a
+        live worker and lapses soon after a dead one; a lease lost to another holder
+        stops the work between records.
+        """
+        await self.prepare()
+        await self.verify_targets(pipeline_id)
+        runner = self.runner(pipeline_id)
+        [(tenant, pipeline)] = self.pipelines(pipeline_id)
+        if holder is not None:
+            runner.holder = holder
+        if lease_ttl is not None:
+            runner.lease_ttl = lease_ttl
+        lost = {"lease": False}
+        outside = should_stop or (lambda: False)
+        runner.stopping_when(lambda: lost["lease"] or self.should_stop() or outside())
+        async with runner.lease(), anyio.create_task_group() as group:
+            group.start_soon(self._heartbeat, runner, lost)
+            try:
+                events = await anyio.to_thread.run_sync(
+                    lambda: self.store.pending_inbox(f"{tenant.id}/{pipeline.source}", limit=100)
+                )
+                outcomes = []
+                for event in events:
+                    if runner.should_stop():
+                        break
+                    await runner.check_target()
+                    outcomes.append(await runner.handle_event(event))
+                    # A webhook is a hint: polling reads the same change by its checkpoint
+                    # for any other pipeline of the connection.
+                    await anyio.to_thread.run_sync(self._mark_processed, event.id)
+                report = await runner.run(max_pages=max_pages)
+                for outcome in outcomes:
+                    report.add(outcome)
+                if len(events) == 100 or runner.should_stop():
+                    report.more = True
+            finally:
+                group.cancel_scope.cancel()
+        return report
+
+    async def _heartbeat(self, runner: PipelineRunner, lost: dict[str, bool]) -> None:
+        while True:
+            await anyio.sleep(runner.lease_ttl.total_seconds() / 3)
+            taken = await anyio.to_thread.run_sync(
+                self.store.acquire_lease, runner.lease_name, runner.holder, runner.lease_ttl
+            )
+            if not taken:
+                lost["lease"] = True
+                return
+
+    def pending_events(self) -> dict[str, int]:
+        """Waiting webhook events per source connection (dispatch: whose pipeline to wake)."""
+        found: dict[str, int] = {}
+        for event in self.store.pending_inbox(limit=100000):
+            found[event.connection_id] = found.get(event.connection_id, 0) + 1
+        return found
+
+    def retries_due(self, pipeline_id: str) -> int:
+        """Records of the pipeline whose retry is due now."""
+        with self.store.session() as s:
+            stmt = select(SyncRecord.id).where(
+                SyncRecord.pipeline_id == pipeline_id,
+                SyncRecord.state == RecordState.RETRYING.value,
+                col(SyncRecord.next_attempt_at) <= utcnow(),
+            )
+            return len(list(s.exec(stmt)))
+
     def _mark_processed(self, event_id: int | None) -> None:
         with self.store.session() as s:
             row = s.get(InboxEvent, event_id)
@@ -454,6 +542,29 @@ class Engine:
 
 
 __all__ = ["Engine", "PipelineStatus"]
+
+
+def _configured_limiters(config: LoadedConfig) -> LimiterProvider | None:
+    """``workers: {limits: redis}``: every process of the deployment shares account limits."""
+    import os
+
+    workers = config.config.workers
+    if workers is None or workers.limits != "redis":
+        return None
+    url = (
+        os.environ.get("LEDGERBRIDGE_REDIS_URL")
+        or workers.redis_url
+        or os.environ.get("LEDGERBRIDGE_BROKER_URL")
+        or workers.broker_url
+    )
+    if not url or not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{config.path}: workers.limits is 'redis' but no Redis URL is configured "
+            "(set workers.redis_url or LEDGERBRIDGE_REDIS_URL)"
+        )
+    from ..limits.redis import RedisLimiters
+
+    return RedisLimiters(url)
 
 
 def _retry_on_race(upsert: Callable[[], object]) -> None:

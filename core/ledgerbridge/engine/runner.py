@@ -81,6 +81,7 @@ class RunReport:
     states: Counter[str] = field(default_factory=Counter)
     checkpoints: dict[str, str] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
+    more: bool = False  # stopped early (``max_pages`` or ``should_stop``): work remains
 
     @property
     def parked(self) -> int:
@@ -134,6 +135,7 @@ class PipelineRunner:
         self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
         self.unit_size = 1  # grows with the target's pace (``_size_units``)
+        self.lease_ttl = LEASE_TTL  # a worker renews a short lease from a heartbeat instead
         self._renewed = time.monotonic()
 
     _db = staticmethod(off_loop)
@@ -150,15 +152,26 @@ class PipelineRunner:
     # ----------------------------------------------------------------- run
 
     async def run(
-        self, *, since: str | None = None, backfill: bool = False, dry_run: bool = False
+        self,
+        *,
+        since: str | None = None,
+        backfill: bool = False,
+        dry_run: bool = False,
+        max_pages: int | None = None,
     ) -> RunReport:
+        """Read every change since the checkpoint (``max_pages``: at most that many pages
+        per entity -- a worker's bounded share; ``report.more`` says work remains)."""
         report = RunReport(self.pipeline.id, dry_run=dry_run)
         async with self.lease():
             await self.check_target()
             await self._decide_trust()
             for entity in self.pipeline.entities:
-                await self._read(entity, report, since=since, backfill=backfill, dry_run=dry_run)
+                await self._read(
+                    entity, report, since=since, backfill=backfill, dry_run=dry_run,
+                    max_pages=max_pages,
+                )  # fmt: skip
                 if self.should_stop():
+                    report.more = True
                     return report
             if not dry_run:
                 await self.retry_due(report)
@@ -174,6 +187,7 @@ class PipelineRunner:
         since: str | None,
         backfill: bool,
         dry_run: bool,
+        max_pages: int | None = None,
     ) -> None:
         checkpoint = since or await self._db(self.store.get_checkpoint, self.pipeline.id, entity)
         pages: AsyncIterator[ChangePage]
@@ -182,7 +196,17 @@ class PipelineRunner:
             pages = self.source.backfill(entity, start)
         else:
             pages = self.source.changes(entity, checkpoint)
+        read, resumable = 0, False
         async for page in pages:
+            if max_pages is not None and read >= max_pages and resumable:
+                # A bounded share is done and the stored checkpoint resumes right here.
+                report.more = True
+                aclose = getattr(pages, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+                break
+            read += 1
+            resumable = bool(page.checkpoint) and not dry_run
             for unit in self._units(page.changes):
                 began = time.perf_counter()
                 outcomes = await self.process_many(
@@ -194,8 +218,9 @@ class PipelineRunner:
                 if self.should_stop():
                     # Stopped between records: the page's checkpoint is not stored, so the
                     # rest of the page is read again next time (already-synced ones are no-ops).
+                    report.more = True
                     return
-                await self._renew(every=LEASE_TTL / 4)
+                await self._renew(every=self.lease_ttl / 4)
             if page.checkpoint and not dry_run:
                 # Every change above has a durable outcome: the checkpoint may move past them.
                 await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
@@ -719,8 +744,13 @@ class PipelineRunner:
         """Extend the lease (``every``: only when that long has passed since the last time)."""
         if every is not None and time.monotonic() - self._renewed < every.total_seconds():
             return
-        await self._db(self.store.acquire_lease, self._lease_name, self.holder, LEASE_TTL)
+        await self._db(self.store.acquire_lease, self._lease_name, self.holder, self.lease_ttl)
         self._renewed = time.monotonic()
+
+    @property
+    def lease_name(self) -> str:
+        """The store lease that makes one run of the pipeline at a time, on any host."""
+        return self._lease_name
 
     @property
     def _lease_name(self) -> str:
@@ -733,7 +763,7 @@ class _Lease:
 
     async def __aenter__(self) -> None:
         r = self.runner
-        taken = await off_loop(r.store.acquire_lease, r._lease_name, r.holder, LEASE_TTL)
+        taken = await off_loop(r.store.acquire_lease, r._lease_name, r.holder, r.lease_ttl)
         if not taken:
             holder = await off_loop(r.store.lease_holder, r._lease_name)
             who = f"{holder[0]} until {holder[1]:%H:%M:%S}" if holder else "another worker"
