@@ -37,3 +37,87 @@ def test_workers_share_the_tenants_and_the_books_are_exact(tmp_path: Path, datab
         # every worker did some of the work
         busy = [p for p in tmp_path.glob("w*.log") if "share done" in p.read_text()]
         assert len(busy) >= 2, w.logs()
+
+
+def _ids(log: str, *words: str) -> set[str]:
+    import re
+
+    found: set[str] = set()
+    for word in words:
+        found |= set(re.findall(r"ledgerbridge\.work\[([0-9a-f-]+)\] " + word, log))
+    return found
+
+
+def test_a_worker_killed_mid_task_loses_and_duplicates_nothing(
+    tmp_path: Path, database: str
+) -> None:
+    redis_url, amqp = need_redis(), need_rabbitmq()
+    # Each Zoho call takes 0.2 s, so a share is seconds long and the kill lands inside one.
+    with world(
+        tmp_path, database=database, broker=amqp, redis=redis_url, tenants=3, orders=12,
+        hold=0.2,
+    ) as w:  # fmt: skip
+        doomed = w.worker("doomed", concurrency=3)
+        w.beat()
+        deadline = time.monotonic() + 60
+        while sum(sum(c.values()) for c in w.books().values()) < 4:
+            assert time.monotonic() < deadline, w.logs()
+            time.sleep(0.1)
+        kill(doomed)  # SIGKILL: no ack, no lease release, no goodbye
+        log = (tmp_path / "doomed.log").read_text()
+        unfinished = _ids(log, "received") - _ids(log, "succeeded", "retry")
+        assert unfinished, "the kill should land while a share runs"
+        w.worker("rescuer", concurrency=3)
+        w.wait_settled(timeout=120)
+        w.assert_books_exact()
+        rescued = _ids((tmp_path / "rescuer.log").read_text(), "received")
+        assert unfinished & rescued, "the killed worker's task was handed out again"
+
+
+def test_the_broker_restarted_mid_run_loses_nothing(tmp_path: Path, database: str) -> None:
+    redis_url = need_redis()
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (a private broker is restarted)")
+    from ledgerbridge.sandbox.server import _free_port
+
+    port = _free_port("127.0.0.1")
+    data = tmp_path / "broker"
+    data.mkdir()
+
+    def broker() -> subprocess.Popen[bytes]:
+        # A private broker (the shared one is not ours to restart), persisting every write.
+        return subprocess.Popen(
+            [server, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
+             "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+
+    proc = broker()
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    for _ in range(50):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.RedisError:
+            time.sleep(0.1)
+    try:
+        with world(
+            tmp_path / "w", database=database, broker=url, redis=redis_url, tenants=3,
+            orders=12, hold=0.1,
+        ) as w:  # fmt: skip
+            w.worker("w0", concurrency=3)
+            w.beat()
+            deadline = time.monotonic() + 60
+            while sum(sum(c.values()) for c in w.books().values()) < 4:
+                assert time.monotonic() < deadline, w.logs()
+                time.sleep(0.1)
+            kill(proc)  # the broker dies mid-run ...
+            time.sleep(2)
+            proc = broker()  # ... and comes back with what it had persisted
+            w.wait_settled(timeout=120)
+            w.assert_books_exact()
+    finally:
+        kill(proc)

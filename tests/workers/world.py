@@ -210,6 +210,7 @@ workers:
   sweep_every: 1s
   visibility_timeout: {visibility}s
   yield_after: 2s
+  lease_ttl: {lease}s
 tenants:
 """
 
@@ -245,6 +246,7 @@ def world(
     hold: float = 0.0,
     rpm: int = 90,
     visibility: int = 20,
+    lease_ttl: int = 6,
 ) -> Iterator[World]:
     """Serve the emulators on loopback and write the config; stop every process at the end."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -258,7 +260,7 @@ def world(
         zoho_url = stack.enter_context(serve(zoho)).url
         text = CONFIG.format(
             database=database, broker=broker, redis=redis, queue=f"lbtest-{tag}",
-            visibility=visibility,
+            visibility=visibility, lease=lease_ttl,
         )  # fmt: skip
         (directory / "mappings").mkdir(exist_ok=True)
         template = Template((DEMO / "mappings" / "woocommerce.yaml").read_text())

@@ -92,6 +92,9 @@ class WorkersConfig(Strict):
     sweep_every: Duration = timedelta(seconds=30)
     # Redis broker: an unacknowledged task is handed out again after this long.
     visibility_timeout: Duration = timedelta(minutes=5)
+    # A running share renews its pipeline's lease every third of this; a dead worker's
+    # lease lapses after it, and its redelivered task runs.
+    lease_ttl: Duration = timedelta(seconds=30)
 
 
 class LedgerbridgeConfig(Strict):

@@ -54,6 +54,7 @@ class WorkerSettings:
             yield_after=workers.yield_after.total_seconds(),
             sweep_every=workers.sweep_every.total_seconds(),
             visibility_timeout=workers.visibility_timeout.total_seconds(),
+            lease_ttl=workers.lease_ttl,
         )
 
 
