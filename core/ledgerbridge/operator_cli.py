@@ -259,6 +259,9 @@ def status(
             _limits_text(limit_state.get(target)) if limits else "-",
         )
     console.print(table)
+    from .worker.status import render as render_shared
+
+    render_shared(engine.config, console)  # distributed mode: the workers' shared state
 
 
 def _limits_text(state: dict[str, Any] | None) -> str:

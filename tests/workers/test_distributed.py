@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from .services import need_postgres, need_rabbitmq, need_redis, postgres_schema
-from .world import World, kill, world
-
+from .world import kill, world
 
 
 @pytest.fixture
@@ -37,6 +36,22 @@ def test_workers_share_the_tenants_and_the_books_are_exact(tmp_path: Path, datab
         # every worker did some of the work
         busy = [p for p in tmp_path.glob("w*.log") if "share done" in p.read_text()]
         assert len(busy) >= 2, w.logs()
+        # status reads each organisation's calls from the shared state, and the queue
+        from ledgerbridge.config import load_config
+        from ledgerbridge.worker.status import shared_state
+
+        state = shared_state(load_config(w.config))
+        assert state is not None
+        for tenant in w.tenants:
+            used = state["accounts"][f"zohobooks:{w.orgs[tenant]}"]
+            assert used["day"] >= w.zoho_calls(w.orgs[tenant]) > 0
+            assert used["per_minute"] == 100 and used["max_in_flight"] == 10
+        assert set(state["pipelines"].values()) <= {"idle", "queued"}
+        shown = subprocess.run(
+            [*w.argv("status"), "--no-limits"], env=w.env, capture_output=True, text=True
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert "Shared limits" in shown.stdout and w.orgs[w.tenants[0]] in shown.stdout
 
 
 def _ids(log: str, *words: str) -> set[str]:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from demo.run import cli_env
-from demo.world import HERE as DEMO, Template, _merchant_setup, placeholders
+from demo.world import HERE as DEMO
+from demo.world import Template, _merchant_setup, placeholders
 from ledgerbridge.sandbox import serve
 from ledgerbridge.store import Store, SyncRecord
 from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
@@ -61,6 +62,14 @@ class World:
     def orders(self, tenant: str) -> dict[int, dict[str, Any]]:
         return dict(self.shops[tenant].emulator.store.orders)
 
+    def zoho_calls(self, org_id: str) -> int:
+        """API calls the Zoho emulator counted today for one organisation."""
+        emulator = self.zoho.emulator
+        return int(emulator._daily.get(org_id, 0))
+
+    def argv(self, command: str) -> list[str]:
+        return [sys.executable, "-m", "ledgerbridge", command, "-c", str(self.config)]
+
     # ------------------------------------------------------------- processes
 
     def start(self, command: str, *args: str, name: str) -> subprocess.Popen[bytes]:
@@ -80,9 +89,7 @@ class World:
         return self.start("worker", "--name", f"{name}@test", "-C", str(concurrency), name=name)
 
     def beat(self) -> subprocess.Popen[bytes]:
-        return self.start(
-            "beat", "--schedule", str(self.directory / "beat-schedule"), name="beat"
-        )
+        return self.start("beat", "--schedule", str(self.directory / "beat-schedule"), name="beat")
 
     def stop_all(self) -> None:
         for proc in self.procs:
@@ -124,9 +131,7 @@ class World:
             dead = [p.args[3] for p in self.procs if p.poll() not in (None, -9)]
             assert not dead, f"{dead} exited\n{self.logs()}"
             states = self.states()
-            if sum(states[s] for s in TERMINAL) >= wanted and not (
-                set(states) - TERMINAL
-            ):
+            if sum(states[s] for s in TERMINAL) >= wanted and not (set(states) - TERMINAL):
                 return states
             time.sleep(0.5)
         raise AssertionError(f"not settled in {timeout}s: {dict(states)}\n{self.logs()}")
