@@ -177,8 +177,10 @@ class World:
                     assert record is None
                     continue
                 assert record is not None, f"{tenant}: order {oid} never read"
-                if order["status"] in UNMAPPED:
-                    assert record.state == "needs_mapping", (tenant, oid, record.state)
+                if order["status"] in UNMAPPED:  # parked with its reason, as embedded does
+                    assert record.state in ("failed", "needs_mapping"), (tenant, oid, record.state)
+                    assert "does not map" in (record.reason or ""), record.reason
+                    assert str(oid) not in counts
                     continue
                 assert record.state in ("synced", "skipped"), (tenant, oid, record.state)
                 if record.state == "synced" and order["status"] not in ("cancelled", "failed"):
