@@ -148,3 +148,21 @@ def test_a_backlogged_account_holds_at_most_its_budget_of_tasks() -> None:
     marker = dispatcher.redis.get(f"lb:dispatch:{pipes[0]}")
     dispatcher.release(pipes[0], account, marker)
     assert dispatcher.dispatch(pipes[2], account) == "queued"
+
+
+def test_hundreds_of_slots_on_one_loop_wait_for_a_connection_instead_of_failing() -> None:
+    # A worker's slots share one event loop and one Redis pool: past the pool's size a
+    # call must wait for a connection (it failed with "Too many connections" before).
+    one, _, provider, account = two_workers(AccountLimits(10_000, 10**6, 1_000))
+
+    async def many() -> None:
+        async def call() -> None:
+            async with one.slot():
+                await anyio.sleep(0.05)
+
+        async with anyio.create_task_group() as group:
+            for _ in range(200):
+                group.start_soon(call)
+
+    anyio.run(many)
+    assert provider.usage("zohobooks", account)["day"] == 200

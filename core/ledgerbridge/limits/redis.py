@@ -39,6 +39,7 @@ from . import AccountLimits
 
 SLOT_TTL = 120.0  # seconds a call may hold its in-flight slot before it lapses
 CAP_RECOVERY = 3600  # seconds a lowered in-flight cap stays lowered
+MAX_CONNECTIONS = 32  # Redis connections per worker process (per event loop)
 PREFIX = "lb:limits"
 ACCOUNTS = f"{PREFIX}:accounts"
 
@@ -254,9 +255,12 @@ class RedisLimiters:
         loop = asyncio.get_running_loop()
         found = self._async.get(loop)
         if found is None:
-            found = self._async[loop] = redis.asyncio.Redis.from_url(
-                self.url, decode_responses=True
+            # A blocking pool: past ``max_connections`` a call waits for a connection
+            # rather than failing (hundreds of slots share one loop in a worker).
+            pool = redis.asyncio.BlockingConnectionPool.from_url(
+                self.url, max_connections=MAX_CONNECTIONS, timeout=30, decode_responses=True
             )
+            found = self._async[loop] = redis.asyncio.Redis(connection_pool=pool)
         return found
 
     def limiter(
