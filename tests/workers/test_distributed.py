@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .services import need_postgres, need_rabbitmq, need_redis, postgres_schema
-from .world import kill, world
+from .world import World, kill, world
 
 
 @pytest.fixture
@@ -52,6 +52,48 @@ def test_workers_share_the_tenants_and_the_books_are_exact(tmp_path: Path, datab
         )
         assert shown.returncode == 0, shown.stderr
         assert "Shared limits" in shown.stdout and w.orgs[w.tenants[0]] in shown.stdout
+        webhook_reaches_the_books_through_the_workers(w)
+
+
+def webhook_reaches_the_books_through_the_workers(w: World) -> None:
+    """``serve`` stores a signed webhook and queues ``ledgerbridge.event``; a worker posts it."""
+    import anyio
+    import httpx
+
+    from ledgerbridge.sandbox.server import _free_port
+    from ledgerbridge_woocommerce.emulator.webhooks import Webhook
+
+    tenant = w.tenants[0]
+    org = w.zoho.emulator.state.organizations[w.orgs[tenant]]
+    oid, invoice = next(
+        (int(i["custom_field_hash"]["cf_source_order_id"]), i)
+        for i in org.invoices.values()
+        if i["status"] not in ("paid", "void")
+    )
+    port = _free_port("127.0.0.1")
+    w.start("serve", "--port", str(port), name="serve")
+    receiver = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{receiver}/health").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, w.logs()
+        time.sleep(0.1)
+    emulator = w.shops[tenant].emulator
+    emulator.sender.webhooks[1] = Webhook(
+        1, "ledgerbridge", "order.updated", f"{receiver}/webhooks/{tenant}/shop", "hook"
+    )
+    anyio.run(lambda: emulator.touch_order(oid, customer_note="Ring twice"))
+    assert emulator.sender.sent == [("order.updated", 200)]
+    deadline = time.monotonic() + 30
+    while invoice["notes"] != "Ring twice":
+        assert time.monotonic() < deadline, w.logs()
+        time.sleep(0.05)
+    logs = "".join(p.read_text() for p in w.directory.glob("w*.log"))
+    assert "ledgerbridge.event[" in logs, "the receiver queued the event for the workers"
 
 
 def _ids(log: str, *words: str) -> set[str]:
