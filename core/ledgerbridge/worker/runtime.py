@@ -29,6 +29,7 @@ from .dispatch import Dispatcher, account_of
 from .settings import WorkerSettings
 
 log = logging.getLogger(__name__)
+MAX_COUNTDOWN = 60.0  # seconds: the furthest ahead a share is queued
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,13 @@ class Runtime:
         self.dispatcher.release(pipeline_id, account, task_id)
         after = "-"
         if report.more:
+            # Out of budget: come back when the organisation has some (at most a minute
+            # ahead -- a long countdown outlives a Redis broker's visibility timeout, and a
+            # share that finds its organisation still blocked yields again at once).
             wait = self.wait_seconds(pipeline_id)
-            after = self.dispatch(pipeline_id, countdown=wait if wait > yield_after else 0)
+            after = self.dispatch(
+                pipeline_id, countdown=min(wait, MAX_COUNTDOWN) if wait > yield_after else 0
+            )
         return ShareResult(
             pipeline_id, report.read, report.writes, report.parked, report.more, after
         )
