@@ -4,6 +4,7 @@ machines; what one spends or is told (Zoho's 429 codes 44, 45, 1070) binds the o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import anyio
 import pytest
@@ -16,11 +17,23 @@ from ledgerbridge.worker.dispatch import Dispatcher
 
 from .services import need_redis
 
+CREATED: list[tuple[RedisLimiters, str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _forget_accounts() -> Iterator[None]:
+    yield
+    while CREATED:
+        provider, account = CREATED.pop()
+        provider.forget("zohobooks", account)
+        assert not list(provider.client().scan_iter(f"lb:limits:zohobooks:{account}:*"))
+
 
 def two_workers(limits: AccountLimits, window: float = 60.0):  # type: ignore[no-untyped-def]
     url = need_redis()
     account = f"test-{uuid.uuid4().hex[:10]}"
     a, b = RedisLimiters(url, window=window), RedisLimiters(url, window=window)
+    CREATED.append((a, account))
     clock = SystemClock()
     return (
         a.limiter("zohobooks", account, limits, clock),
@@ -148,6 +161,7 @@ def test_a_backlogged_account_holds_at_most_its_budget_of_tasks() -> None:
     marker = dispatcher.redis.get(f"lb:dispatch:{pipes[0]}")
     dispatcher.release(pipes[0], account, marker)
     assert dispatcher.dispatch(pipes[2], account) == "queued"
+    dispatcher.redis.delete(f"lb:limits:{account}:conf")
 
 
 def test_hundreds_of_slots_on_one_loop_wait_for_a_connection_instead_of_failing() -> None:

@@ -316,6 +316,15 @@ class RedisLimiters:
             )
         return out
 
+    def forget(self, platform: str, account: str) -> None:
+        """Drop an account's shared state (a tenant removed from the deployment)."""
+        client = self.client()
+        base = f"{PREFIX}:{platform}:{account}:"
+        for key in client.scan_iter(f"{base}*"):
+            client.delete(key)
+        client.srem(ACCOUNTS, f"{platform}:{account}")
+        self._limiters.pop((platform, account), None)
+
     async def aclose(self) -> None:
         for client in list(self._async.values()):
             await client.aclose()

@@ -48,6 +48,7 @@ if redis.call('ZSCORE', KEYS[2], ARGV[1]) == false
    and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return -1 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
 return 1
 """
 
@@ -63,6 +64,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3]))
 return 1
 """
 
