@@ -326,60 +326,29 @@ class Engine:
         lease_ttl: timedelta | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> RunReport:
-        """One bounded share of a pipeline's work -- a distributed worker's unit of dispatch.
+        """One bounded share of a pipeline's work -- a distributed worker's unit of dispatch
+        (``engine/share.py``): waiting webhook events, due retries, at most ``max_pages``
+        pages, closed summary days, under the pipeline's lease renewed by a heartbeat.
+        ``report.more`` says the pipeline has work left."""
+        from .share import run_share
 
-        Under the pipeline's lease (``holder``: this task's own name): the pipeline's
-        waiting webhook events first (a merchant's new order does not queue behind its
-        backlog), then due retries, at most ``max_pages`` pages of changes, and closed
-        summary days.  ``report.more`` says the pipeline has work left.  While it runs
-        the lease is renewed every ``lease_ttl / 3``, so a short lease is safe for a
-        live worker and lapses soon after a dead one; a lease lost to another holder
-        stops the work between records.
-        """
         await self.prepare()
         await self.verify_targets(pipeline_id)
         runner = self.runner(pipeline_id)
-        [(tenant, pipeline)] = self.pipelines(pipeline_id)
         if holder is not None:
             runner.holder = holder
         if lease_ttl is not None:
             runner.lease_ttl = lease_ttl
-        lost = {"lease": False}
+        [(tenant, pipeline)] = self.pipelines(pipeline_id)
         outside = should_stop or (lambda: False)
-        runner.stopping_when(lambda: lost["lease"] or self.should_stop() or outside())
-        async with runner.lease(), anyio.create_task_group() as group:
-            group.start_soon(self._heartbeat, runner, lost)
-            try:
-                events = await anyio.to_thread.run_sync(
-                    lambda: self.store.pending_inbox(f"{tenant.id}/{pipeline.source}", limit=100)
-                )
-                outcomes = []
-                for event in events:
-                    if runner.should_stop():
-                        break
-                    await runner.check_target()
-                    outcomes.append(await runner.handle_event(event))
-                    # A webhook is a hint: polling reads the same change by its checkpoint
-                    # for any other pipeline of the connection.
-                    await anyio.to_thread.run_sync(self._mark_processed, event.id)
-                report = await runner.run(max_pages=max_pages)
-                for outcome in outcomes:
-                    report.add(outcome)
-                if len(events) == 100 or runner.should_stop():
-                    report.more = True
-            finally:
-                group.cancel_scope.cancel()
-        return report
-
-    async def _heartbeat(self, runner: PipelineRunner, lost: dict[str, bool]) -> None:
-        while True:
-            await anyio.sleep(runner.lease_ttl.total_seconds() / 3)
-            taken = await anyio.to_thread.run_sync(
-                self.store.acquire_lease, runner.lease_name, runner.holder, runner.lease_ttl
-            )
-            if not taken:
-                lost["lease"] = True
-                return
+        return await run_share(
+            self.store,
+            runner,
+            f"{tenant.id}/{pipeline.source}",
+            max_pages=max_pages,
+            should_stop=lambda: self.should_stop() or outside(),
+            mark_processed=self._mark_processed,
+        )
 
     def pending_events(self) -> dict[str, int]:
         """Waiting webhook events per source connection (dispatch: whose pipeline to wake)."""
