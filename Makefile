@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n auto
 ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench fuzz format clean
+.PHONY: install demo test lint typecheck pytest bench bench-workers fuzz format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: install
 # same properties, bounded, in `make test`.  ARGS are passed on (e.g. ARGS="--requests 2000").
 fuzz: install
 	$(BIN)/python -m bench.fuzz $(ARGS)
+
+# Distributed workers on PostgreSQL, Redis and RabbitMQ (docs/deployment.md): 2,000 orders,
+# 20 merchants, 4 workers, books checked in the Zoho emulator.
+bench-workers: install
+	$(BIN)/python bench/bench_workers.py $(ARGS)
 
 format: install
 	$(BIN)/ruff format .

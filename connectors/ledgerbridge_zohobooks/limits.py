@@ -7,8 +7,10 @@ organisation in this process shares one ``OrgLimiter`` (``limiter_for``), so
 two pipelines into one org cannot add up to a block.  ``X-Rate-Limit-*``
 headers are used when Zoho sends them and never required.
 
-``RateLimiter`` is the interface the rest of the connector sees, so the engine
-can later swap in a limiter shared across processes.
+``RateLimiter`` (``ledgerbridge.limits``) is the interface the rest of the
+connector sees: when the host passes a ``LimiterProvider`` (distributed mode,
+limits shared in Redis by every worker), ``limiter_for`` returns its limiter
+instead of this process's.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ import asyncio
 import time
 import weakref
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
 
 import anyio
 
 from ledgerbridge.contracts.context import Clock, SystemClock
 from ledgerbridge.errors import QuotaExhausted
+from ledgerbridge.limits import AccountLimits, LimiterProvider, RateLimiter
+
+__all__ = ["LimitConfig", "OrgLimiter", "RateLimiter", "limiter_for"]
 
 DAILY_QUOTA_BY_PLAN: dict[str, int] = {
     "free": 1000,
@@ -67,22 +71,6 @@ class LimitConfig:
             daily_quota=daily_quota or DAILY_QUOTA_BY_PLAN.get(plan, 1000),
             max_in_flight=max_in_flight or IN_FLIGHT_BY_PLAN.get(plan, DEFAULT_IN_FLIGHT),
         )
-
-
-class RateLimiter(Protocol):
-    """What the client needs from a limiter (one per organisation)."""
-
-    def slot(self) -> AbstractAsyncContextManager[None]: ...
-
-    def observe(self, headers: Mapping[str, str]) -> None: ...
-
-    def block(self, seconds: float) -> None: ...
-
-    def concurrency_refused(self) -> None: ...
-
-    def quota_exhausted(self, reset_in: float | None) -> None: ...
-
-    def snapshot(self) -> dict[str, int | float]: ...
 
 
 def _seconds_to_utc_midnight() -> float:
@@ -218,12 +206,19 @@ _LIMITERS: weakref.WeakKeyDictionary[object, dict[str, OrgLimiter]] = weakref.We
 
 
 def limiter_for(
-    organization_id: str, config: LimitConfig, clock: Clock | None = None
-) -> OrgLimiter:
-    """The limiter of ``organization_id`` shared in this process (created on first use).
+    organization_id: str,
+    config: LimitConfig,
+    clock: Clock | None = None,
+    shared: LimiterProvider | None = None,
+) -> RateLimiter:
+    """The limiter of ``organization_id``: the host's shared one when it passes ``shared``,
+    else the one of this process (created on first use).
 
     Kept per event loop: locks and semaphores belong to the loop that made them.
     """
+    if shared is not None:
+        limits = AccountLimits(config.per_minute, config.daily_quota, config.max_in_flight)
+        return shared.limiter("zohobooks", organization_id, limits, clock or SystemClock())
     loop = asyncio.get_running_loop()
     per_loop = _LIMITERS.setdefault(loop, {})
     limiter = per_loop.get(organization_id)

@@ -159,7 +159,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
 
     def _limiter(self) -> RateLimiter:
         org = self.settings.organization_id or "-"
-        return limiter_for(org, self.limit_config, self.context.clock)
+        return limiter_for(org, self.limit_config, self.context.clock, self.context.limiters)
 
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -27,6 +27,7 @@ from .errors import (
 )
 from .exitcodes import ExitCode
 from .mapping import cli as mapping_cli
+from .worker import cli as worker_cli
 
 app = typer.Typer(
     name="ledgerbridge",
@@ -39,6 +40,7 @@ console = Console()
 err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
 operator_cli.register(app)
+worker_cli.register(app)
 
 ConfigOption = Annotated[
     Path,

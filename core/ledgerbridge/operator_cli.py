@@ -331,6 +331,9 @@ def status(
     console.print(table)
     operator_locks.print_dead_connections(console, list(dead.values()))
     operator_locks.print_leases(console, engine)
+    from .worker.status import render as render_shared
+
+    render_shared(engine.config, console)  # distributed mode: the workers' shared state
 
 
 def _limits_text(state: dict[str, Any] | None) -> str:

@@ -8,7 +8,8 @@ stored); an authentic body that cannot be used -- nested too deeply, an id that 
 not an id (``webhook_guards``) -> 400, nothing stored; the event is stored in the
 inbox (de-duplicated on the platform's delivery id) *before* answering 2xx, and
 answered fast -- processing happens later (``ledgerbridge run`` drains the inbox
-through the same path as polling).
+through the same path as polling; in the distributed mode the receiver queues a
+task that wakes the pipelines).
 
 The store is set up (migrated, tenants and connections registered) once, in the
 app's ASGI lifespan -- never on a request path, where simultaneous first deliveries
@@ -101,6 +102,14 @@ def app(
                 if owns_engine:
                     await engine.aclose()
 
+    from .worker.settings import configured
+
+    notify = None
+    if configured(loaded):  # distributed mode: wake the workers (ledgerbridge.worker.notify)
+        from .worker.notify import notifier
+
+        notify = notifier(loaded)
+
     async def receive(request: Request) -> JSONResponse:
         if not state["ready"]:
             return not_ready()
@@ -161,6 +170,8 @@ def app(
         except OperationalError as exc:  # locked, unreachable: the platform redelivers
             log.warning("webhook for %s/%s not stored: %s", tenant_id, connection, exc.orig)
             return not_ready("the store is busy or unreachable")
+        if stored and notify is not None:
+            await anyio.to_thread.run_sync(notify, row.connection_id)
         return JSONResponse({"status": "stored" if stored else "duplicate"})
 
     async def health(request: Request) -> JSONResponse:

@@ -7,6 +7,7 @@ from .schema import (
     PipelineConfig,
     PostingPolicy,
     TenantConfig,
+    WorkersConfig,
 )
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "PipelineConfig",
     "PostingPolicy",
     "TenantConfig",
+    "WorkersConfig",
     "connection_models",
     "load_config",
     "resolve_mapping",

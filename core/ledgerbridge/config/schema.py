@@ -72,7 +72,33 @@ class TenantConfig(Strict):
     pipelines: list[PipelineConfig] = Field(default_factory=list)
 
 
+class WorkersConfig(Strict):
+    """Distributed mode (docs/deployment.md): Celery workers fed through a broker.
+
+    Absent: the embedded mode (``ledgerbridge run``).  Each value may also come from the
+    environment (``LEDGERBRIDGE_BROKER_URL``, ``LEDGERBRIDGE_REDIS_URL``), which wins.
+    """
+
+    broker_url: str | None = None  # redis://... or amqp://...
+    result_backend: str | None = None  # tasks return nothing anyone waits on: none by default
+    # Where account limits live: "process" (each process its own) or "redis" (shared).
+    limits: Literal["process", "redis"] = "redis"
+    redis_url: str | None = None  # the shared limits and dispatch budgets; default: broker's
+    concurrency: int = Field(default=16, ge=1, le=1000)  # tasks at once in one worker
+    queue: Identifier = "ledgerbridge"
+    # A task yields its worker when its account would wait longer than this for a call.
+    yield_after: Duration = timedelta(seconds=2)
+    # Sweeps: due retries and unprocessed webhook events are re-dispatched this often.
+    sweep_every: Duration = timedelta(seconds=30)
+    # Redis broker: an unacknowledged task is handed out again after this long.
+    visibility_timeout: Duration = timedelta(minutes=5)
+    # A running share renews its pipeline's lease every third of this; a dead worker's
+    # lease lapses after it, and its redelivered task runs.
+    lease_ttl: Duration = timedelta(seconds=30)
+
+
 class LedgerbridgeConfig(Strict):
     version: Literal[1] = 1
     database: str | None = None
     tenants: list[TenantConfig] = Field(default_factory=list)
+    workers: WorkersConfig | None = None

@@ -6,12 +6,15 @@ import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 from pydantic import BaseModel
 
 from ..canonical.reconcile import DEFAULT_ROUNDING_TOLERANCE
+
+if TYPE_CHECKING:
+    from ..limits import LimiterProvider
 
 
 class CredentialStore(Protocol):
@@ -113,6 +116,9 @@ class ConnectorContext:
     locks: LockProvider = field(default_factory=ProcessLocalLocks)
     clock: Clock = field(default_factory=SystemClock)
     rounding_tolerance: Decimal = DEFAULT_ROUNDING_TOLERANCE
+    # Where rate limits live (``ledgerbridge.limits``): None -- in this process (embedded);
+    # the distributed mode passes limits shared by every worker.
+    limiters: LimiterProvider | None = None
 
     @property
     def validation_context(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -37,6 +38,7 @@ from ..errors import (
     SyncError,
     UnknownId,
 )
+from ..limits import LimiterProvider
 from ..plugins import Registry, get_registry
 from ..store import (
     AuditEvent,
@@ -77,8 +79,12 @@ class Engine:
         on_record: OnRecord | None = None,
         holder: str | None = None,
         clock: Clock | None = None,
+        limiters: LimiterProvider | None = None,
     ) -> None:
         self.config = config
+        # Rate limits of target accounts: this process's (embedded) unless given, or the
+        # config's ``workers: {limits: redis}`` shares them through Redis.
+        self.limiters = limiters if limiters is not None else _configured_limiters(config)
         self.store = store or Store(config.config.database)
         self.registry = registry or get_registry()
         self.transports = dict(transports or {})
@@ -167,6 +173,7 @@ class Engine:
             locks=self.locks,
             clock=self.clock,
             rounding_tolerance=tolerance,
+            limiters=self.limiters,
         )
         connector = spec.build(context)
         self._connectors[conn_id] = connector
@@ -351,6 +358,56 @@ class Engine:
                 await anyio.to_thread.run_sync(self._mark_processed, event.id)
         return outcomes
 
+    async def work(
+        self,
+        pipeline_id: str,
+        *,
+        holder: str | None = None,
+        max_pages: int | None = 1,
+        lease_ttl: timedelta | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> RunReport:
+        """One bounded share of a pipeline's work -- a distributed worker's unit of dispatch
+        (``engine/share.py``): waiting webhook events, due retries, at most ``max_pages``
+        pages, closed summary days, under the pipeline's lease renewed by a heartbeat.
+        ``report.more`` says the pipeline has work left."""
+        from .share import run_share
+
+        await self.prepare()
+        await self.verify_targets(pipeline_id)
+        runner = self.runner(pipeline_id)
+        if holder is not None:
+            runner.holder = holder
+        if lease_ttl is not None:
+            runner.lease_ttl = lease_ttl
+        [(tenant, pipeline)] = self.pipelines(pipeline_id)
+        outside = should_stop or (lambda: False)
+        return await run_share(
+            self.store,
+            runner,
+            f"{tenant.id}/{pipeline.source}",
+            max_pages=max_pages,
+            should_stop=lambda: self.should_stop() or outside(),
+            mark_processed=self._mark_processed,
+        )
+
+    def pending_events(self) -> dict[str, int]:
+        """Waiting webhook events per source connection (dispatch: whose pipeline to wake)."""
+        found: dict[str, int] = {}
+        for event in self.store.pending_inbox(limit=100000):
+            found[event.connection_id] = found.get(event.connection_id, 0) + 1
+        return found
+
+    def retries_due(self, pipeline_id: str) -> int:
+        """Records of the pipeline whose retry is due now."""
+        with self.store.session() as s:
+            stmt = select(SyncRecord.id).where(
+                SyncRecord.pipeline_id == pipeline_id,
+                SyncRecord.state == RecordState.RETRYING.value,
+                col(SyncRecord.next_attempt_at) <= utcnow(),
+            )
+            return len(list(s.exec(stmt)))
+
     def _mark_processed(self, event_id: int | None) -> None:
         with self.store.session() as s:
             row = s.get(InboxEvent, event_id)
@@ -520,6 +577,29 @@ def reconnect_instruction(tenant_id: str, name: str, platform: str) -> str:
     if platform == "zohobooks":
         return f"ledgerbridge connect zohobooks --tenant {tenant_id} --name {name}"
     return f"renew the {platform} credentials of connection {tenant_id}/{name} in the config"
+
+
+def _configured_limiters(config: LoadedConfig) -> LimiterProvider | None:
+    """``workers: {limits: redis}``: every process of the deployment shares account limits."""
+    import os
+
+    workers = config.config.workers
+    if workers is None or workers.limits != "redis":
+        return None
+    url = (
+        os.environ.get("LEDGERBRIDGE_REDIS_URL")
+        or workers.redis_url
+        or os.environ.get("LEDGERBRIDGE_BROKER_URL")
+        or workers.broker_url
+    )
+    if not url or not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"{config.path}: workers.limits is 'redis' but no Redis URL is configured "
+            "(set workers.redis_url or LEDGERBRIDGE_REDIS_URL)"
+        )
+    from ..limits.redis import RedisLimiters
+
+    return RedisLimiters(url)
 
 
 def _retry_on_race(upsert: Callable[[], object]) -> None:

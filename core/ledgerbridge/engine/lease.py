@@ -33,13 +33,16 @@ def lease_name(pipeline_id: str) -> str:
 class PipelineLease:
     """``async with PipelineLease(store, pipeline_id, holder):`` -- raises ``PipelineBusy``."""
 
-    def __init__(self, store: Store, pipeline_id: str, holder: str) -> None:
+    def __init__(
+        self, store: Store, pipeline_id: str, holder: str, ttl: timedelta = LEASE_TTL
+    ) -> None:
         self.store, self.pipeline_id, self.holder = store, pipeline_id, holder
+        self.ttl = ttl  # a distributed worker holds a short lease renewed by a heartbeat
         self.name = lease_name(pipeline_id)
         self._renewed = time.monotonic()
 
     async def __aenter__(self) -> PipelineLease:
-        taken = await off_loop(self.store.acquire_lease, self.name, self.holder, LEASE_TTL)
+        taken = await off_loop(self.store.acquire_lease, self.name, self.holder, self.ttl)
         if not taken:
             holder = await off_loop(self.store.lease_holder, self.name)
             who = f"{holder[0]} until {holder[1]:%H:%M:%S} UTC" if holder else "another worker"
@@ -57,7 +60,7 @@ class PipelineLease:
         """Extend the lease (``every``: only when that long has passed since the last time)."""
         if every is not None and time.monotonic() - self._renewed < every.total_seconds():
             return
-        await off_loop(self.store.acquire_lease, self.name, self.holder, LEASE_TTL)
+        await off_loop(self.store.acquire_lease, self.name, self.holder, self.ttl)
         self._renewed = time.monotonic()
 
 

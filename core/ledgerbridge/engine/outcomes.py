@@ -39,6 +39,7 @@ class RunReport:
     # Why the run stopped early: a dead connection (reconnect), or another worker's lease.
     halted: ReconnectNeeded | None = None
     busy: str | None = None
+    more: bool = False  # stopped early (``max_pages`` or ``should_stop``): work remains
 
     @property
     def parked(self) -> int:

@@ -35,7 +35,7 @@ from ..store.types import utcnow
 from .daily import DailySummaries
 from .executor import Executor
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
-from .lease import LEASE_TTL, PipelineBusy, PipelineLease
+from .lease import LEASE_TTL, PipelineBusy, PipelineLease, lease_name
 from .outcomes import RecordOutcome, RunReport
 from .planner import (
     MappingRuntime,
@@ -100,6 +100,7 @@ class PipelineRunner(DailySummaries):
         # mends each connection (the engine fills it in: ``ledgerbridge connect ...``).
         self.halted: ReconnectNeeded | None = None
         self.reconnect: dict[str, str] = {}
+        self.lease_ttl = LEASE_TTL  # a worker renews a short lease from a heartbeat instead
 
     _db = staticmethod(off_loop)
 
@@ -115,10 +116,16 @@ class PipelineRunner(DailySummaries):
     # ----------------------------------------------------------------- run
 
     async def run(
-        self, *, since: str | None = None, backfill: bool = False, dry_run: bool = False
+        self,
+        *,
+        since: str | None = None,
+        backfill: bool = False,
+        dry_run: bool = False,
+        max_pages: int | None = None,
     ) -> RunReport:
         """Read, post and retry; a dead connection stops the run (``report.halted``), leaving
-        every record it did not reach as it was."""
+        every record it did not reach as it was.  ``max_pages``: at most that many pages per
+        entity -- a distributed worker's bounded share; ``report.more`` says work remains."""
         report = RunReport(self.pipeline.id, dry_run=dry_run)
         async with self.lease():
             try:
@@ -126,9 +133,11 @@ class PipelineRunner(DailySummaries):
                     await self._decide_trust()
                     for entity in self.pipeline.entities:
                         await self._read(
-                            entity, report, since=since, backfill=backfill, dry_run=dry_run
-                        )
+                            entity, report, since=since, backfill=backfill, dry_run=dry_run,
+                            max_pages=max_pages,
+                        )  # fmt: skip
                         if self.should_stop() or self.halted:
+                            report.more = self.halted is None
                             break
                     else:
                         if not dry_run:
@@ -181,6 +190,7 @@ class PipelineRunner(DailySummaries):
         since: str | None,
         backfill: bool,
         dry_run: bool,
+        max_pages: int | None = None,
     ) -> None:
         checkpoint = since or await self._db(self.store.get_checkpoint, self.pipeline.id, entity)
         pages: AsyncIterator[ChangePage]
@@ -190,8 +200,19 @@ class PipelineRunner(DailySummaries):
         else:
             pages = self.source.changes(entity, checkpoint)
         try:
+            read, resumable = 0, False
             async for page in pages:
+                if max_pages is not None and read >= max_pages and resumable:
+                    # A bounded share is done and the stored checkpoint resumes right here.
+                    report.more = True
+                    aclose = getattr(pages, "aclose", None)
+                    if aclose is not None:
+                        await aclose()
+                    return
+                read += 1
+                resumable = bool(page.checkpoint) and not dry_run
                 if not await self._page(page, entity, report, dry_run):
+                    report.more = True
                     return
         except AuthFailed as exc:
             self._halt("source", exc)
@@ -210,7 +231,7 @@ class PipelineRunner(DailySummaries):
                 # Stopped between records: the page's checkpoint is not stored, so the
                 # rest of the page is read again next time (already-synced ones are no-ops).
                 return False
-            await self._renew(every=LEASE_TTL / 4)
+            await self._renew(every=self.lease_ttl / 4)
         if page.checkpoint and not dry_run:
             # Every change above has a durable outcome: the checkpoint may move past them.
             await self._db(self.store.set_checkpoint, self.pipeline.id, entity, page.checkpoint)
@@ -573,13 +594,18 @@ class PipelineRunner(DailySummaries):
     # ----------------------------------------------------------------- lease
 
     def lease(self) -> PipelineLease:
-        self._lease = PipelineLease(self.store, self.pipeline.id, self.holder)
+        self._lease = PipelineLease(self.store, self.pipeline.id, self.holder, self.lease_ttl)
         return self._lease
 
     async def _renew(self, every: timedelta | None = None) -> None:
         """Extend the lease (``every``: only when that long has passed since the last time)."""
         if self._lease is not None:
             await self._lease.renew(every)
+
+    @property
+    def lease_name(self) -> str:
+        """The store lease that makes one run of the pipeline at a time, on any host."""
+        return lease_name(self.pipeline.id)
 
 
 def _seen_before(record: RecordRow, change: Change) -> bool:
