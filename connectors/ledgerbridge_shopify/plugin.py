@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ledgerbridge import hookimpl
+from ledgerbridge.canonical import OrderStatus
 from ledgerbridge.contracts import (
     ConnectorContext,
     ConnectorKind,
@@ -40,6 +41,11 @@ class ShopifySettings(BaseModel):
     )
     bulk_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often a bulk backfill is polled"
+    )
+    status_map: dict[str, OrderStatus] = Field(
+        default_factory=dict,
+        description="Order state (open, closed, cancelled) -> canonical status; overrides the "
+        'built-in meaning. docs/configuration.md, "Order statuses"',
     )
 
 

@@ -205,7 +205,9 @@ class ShopifySource(Source):
     async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
         if entity is EntityType.ORDER:
             full = await self.complete_order(node)
-            return mapping_graphql.order(full, self.store, self.context.validation_context)
+            return mapping_graphql.order(
+                full, self.store, self.context.validation_context, self.settings.status_map
+            )
         if entity is EntityType.CUSTOMER:
             return mapping_graphql.customer(node, self.store)
         node = await self._complete(node, "product", ("variants",))
@@ -356,7 +358,7 @@ class ShopifySource(Source):
             if entity is EntityType.ORDER:
                 full = await self.complete_order(root, lists_complete=True)
                 record: CanonicalRecord = mapping_graphql.order(
-                    full, self.store, self.context.validation_context
+                    full, self.store, self.context.validation_context, self.settings.status_map
                 )
             elif entity is EntityType.CUSTOMER:
                 record = mapping_graphql.customer(root, self.store)

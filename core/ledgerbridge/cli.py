@@ -133,12 +133,24 @@ def keygen() -> None:
 @app.command()
 def migrate(
     database: Annotated[
-        str | None, typer.Option(help="SQLAlchemy URL (default: LEDGERBRIDGE_DATABASE_URL).")
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL (default: the config's database:, else LEDGERBRIDGE_DATABASE_URL)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
     ] = None,
 ) -> None:
     """Create or upgrade the state store schema."""
+    from .config.loader import config_database
     from .store import Store
 
+    if database is None:
+        path = config or Path("ledgerbridge.yaml")
+        if config is not None or path.exists():
+            database = config_database(path)
     store = Store(database)
     store.migrate()
     console.print(f"schema is up to date ({_redact_url(store.url)})")

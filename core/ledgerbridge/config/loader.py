@@ -59,6 +59,15 @@ def resolve_mapping(name: str, base: Path) -> Path:
     return preset if preset.exists() else candidate
 
 
+def config_database(path: str | Path) -> str | None:
+    """The ``database:`` of a config file, read without validating the rest (``connect`` and
+    ``migrate`` run before the config's mappings or every secret exist)."""
+    doc = load_yaml(Path(path))
+    data = doc.data if isinstance(doc.data, dict) else {}
+    value = data.get("database")
+    return str(value) if value else None
+
+
 def load_config(
     path: str | Path = DEFAULT_CONFIG, registry: Registry | None = None
 ) -> LoadedConfig:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -95,13 +96,21 @@ def validate(
         raise _fail(exc) from None
     for problem in missing:
         err_console.print(
-            f"[red]{problem.reference.location}[/]: {problem.message}",
+            f"[red]{problem.reference.location}[/]: {escape(problem.message)}",
             highlight=False,
             soft_wrap=True,
         )
+        if problem.fix:
+            err_console.print(
+                f"  fix: {problem.fix}", highlight=False, soft_wrap=True, markup=False
+            )
     if missing:
         raise typer.Exit(1)
-    console.print(f"all {len(runtime.references)} references exist in {against}", highlight=False)
+    console.print(
+        f"all {len(runtime.references)} references exist in {against}, and so does every "
+        "custom field the mapping writes",
+        highlight=False,
+    )
 
 
 def _resolve(file: Path) -> Path:
@@ -113,7 +122,13 @@ def _resolve(file: Path) -> Path:
 
 
 def _connector(config_path: Path, name: str, kind: str) -> Any:
-    """Build the ``kind`` connector ("source" | "target") of connection ``name`` from the config."""
+    """Build the ``kind`` connector ("source" | "target") of connection ``name`` from the config.
+
+    Credentials ``ledgerbridge connect`` stored (an OAuth refresh token, encrypted) are read
+    from the config's state store, as the engine reads them: a connection made by
+    ``connect`` works here without copying its token into the config.  The store is
+    closed with the connector (``aclose``).
+    """
     from ..config import load_config
     from ..config.loader import connection_models
     from ..contracts import ConnectorContext, ConnectorKind, Source, Target
@@ -138,10 +153,49 @@ def _connector(config_path: Path, name: str, kind: str) -> Any:
     if spec.kind is not ConnectorKind(kind):
         raise ConfigError(f"connection {name!r} ({conn.platform}) is not a {kind} connector")
     settings, secrets = connection_models(conn, spec)
-    built = spec.build(ConnectorContext(f"{tenant.id}/{conn_name}", tenant.id, settings, secrets))
+    conn_id = f"{tenant.id}/{conn_name}"
+    context = ConnectorContext(conn_id, tenant.id, settings, secrets)
+    store = _stored_credentials(loaded.config.database, conn_id, context)
+    built = spec.build(context)
     if not isinstance(built, Target if kind == "target" else Source):
         raise ConfigError(f"connector {conn.platform!r} did not build a {kind}")
+    if store is not None:
+        close = built.aclose
+
+        async def aclose() -> None:
+            try:
+                await close()
+            finally:
+                store.close()
+
+        built.aclose = aclose  # type: ignore[method-assign]
     return built
+
+
+def _stored_credentials(database: str | None, conn_id: str, context: Any) -> Any:
+    """Point ``context`` at the connection's stored credentials, if the store has the
+    connection (``ledgerbridge connect`` registered it); return the open store or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..store import Store
+    from ..store.adapters import StoreCredentials, StoreLocks
+    from ..store.store import resolve_url
+
+    url = make_url(resolve_url(database))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or ":memory:").exists():
+        return None  # no state store yet: nothing stored (and none created by a look)
+    store = Store(database)
+    try:
+        registered = store.get_connection(conn_id) is not None
+    except SQLAlchemyError:  # no state store yet (never migrated): nothing stored
+        registered = False
+    if not registered:
+        store.close()
+        return None
+    context.credentials = StoreCredentials(store, conn_id)
+    context.locks = StoreLocks(store)
+    return store
 
 
 def _target(config_path: Path, name: str) -> Any:
