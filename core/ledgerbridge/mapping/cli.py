@@ -316,3 +316,81 @@ def _render(data: dict[str, Any]) -> None:
     for hit in data["lookups"]:
         lookups.add_row(hit["subject"], hit["table"], hit["key"], str(hit["value"]), hit["via"])
     console.print(lookups)
+
+
+@app.command("init")
+def init_mapping(
+    file: Annotated[Path, typer.Argument(help="Where to write the starter mapping.")],
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against",
+            help="Target connection (NAME or TENANT/NAME) whose taxes, accounts, payment "
+            "modes, currencies and custom fields to read.",
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Source connection whose recent orders give the tax titles and rates, "
+            "gateways, statuses and currencies to match.",
+        ),
+    ] = None,
+    extends: Annotated[
+        str | None,
+        typer.Option(help="Preset to extend (default: <source platform>-to-<target platform>)."),
+    ] = None,
+    orders: Annotated[int, typer.Option(help="Recent orders to read from the source.")] = 200,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    config: Annotated[
+        Path,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
+    ] = Path("ledgerbridge.yaml"),
+) -> None:
+    """Write a starter mapping from the organisation and the store: every lookup filled
+    where a match is found, a commented TODO where none is."""
+    from .init import build_starter
+
+    if file.exists() and not force:
+        err_console.print(f"[red]error:[/] {file} exists; use --force to overwrite it")
+        raise typer.Exit(1)
+    try:
+        text, todos, summary = build_starter(
+            config, against, source, extends, orders, _connector, _platform
+        )
+    except LedgerbridgeError as exc:
+        raise _fail(exc) from None
+    file.write_text(text, encoding="utf-8")
+    try:
+        _load_checked(file)
+    except ConfigError as exc:  # a bug here, not the user's: say so plainly
+        file.rename(file.with_suffix(file.suffix + ".rejected"))
+        raise _fail(exc) from None
+    console.print(f"wrote {file}: {summary}", highlight=False, soft_wrap=True)
+    for todo in todos:
+        console.print(f"  TODO: {todo}", highlight=False, soft_wrap=True, markup=False)
+    console.print(
+        f"next: fix the TODOs, then `ledgerbridge mappings validate {file} --against {against}`",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _load_checked(file: Path) -> Any:
+    from .loader import load_mapping
+
+    return load_mapping(file)
+
+
+def _platform(config_path: Path, name: str) -> str:
+    """The platform of connection ``name`` (NAME or TENANT/NAME) in the config."""
+    from ..config import load_config
+
+    loaded = load_config(config_path)
+    tenant_id, _, conn_name = name.rpartition("/")
+    for tenant in loaded.config.tenants:
+        if conn_name in tenant.connections and (not tenant_id or tenant.id == tenant_id):
+            return tenant.connections[conn_name].platform
+    raise ConfigError(f"no connection {name!r} in {config_path}")
