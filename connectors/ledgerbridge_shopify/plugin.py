@@ -75,6 +75,18 @@ def build_emulator(**options: Any) -> Any:
     return create_app(**options)
 
 
+def _sandbox_info(url: str) -> Any:
+    from ledgerbridge.sandbox import SandboxInfo
+
+    from .emulator import DEFAULT_TOKEN
+
+    return SandboxInfo(
+        settings={"shop": "emulated", "base_url": url},
+        secrets={"access_token": DEFAULT_TOKEN},
+        notes=("the shop sells in USD; base_url is for a sandbox only",),
+    )
+
+
 @hookimpl
 def register_sources(register: Register) -> None:
     register(
@@ -98,5 +110,6 @@ def register_sources(register: Register) -> None:
             status="ready",
             description="GraphQL Admin API; bulk backfill; signed webhooks.",
             emulator=build_emulator,
+            sandbox_info=_sandbox_info,
         )
     )

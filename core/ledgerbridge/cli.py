@@ -161,17 +161,28 @@ def sandbox(
     name: Annotated[str, typer.Argument(help="Connector whose emulator to run.")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8900,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    orders: Annotated[
+        int | None, typer.Option(help="Orders to seed (a store's sandbox; default: its own).")
+    ] = None,
 ) -> None:
-    """Run a connector's platform emulator on a loopback port."""
+    """Run a connector's platform emulator on a loopback port; prints its URL and the
+    connection block (settings, credentials, organisation ids) a config needs."""
     import uvicorn
 
     from .plugins import get_registry
+    from .sandbox import startup_lines
 
     spec = get_registry().get(name)
     if spec.emulator is None:
         err_console.print(f"[red]error:[/] connector {name!r} has no emulator")
         raise typer.Exit(1)
-    uvicorn.run(spec.emulator(), host=host, port=port, log_level="warning")
+    app = spec.emulator() if orders is None else spec.emulator(orders=orders)
+    url = f"http://{host}:{port}"
+    info = spec.sandbox_info(url) if spec.sandbox_info else None
+    connection = "books" if spec.kind.value == "target" else "shop"
+    for line in startup_lines(name, spec.title, url, info, connection):
+        print(line, flush=True)  # plain text: piped to a file or a test, it stays one line
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _redact_url(url: str) -> str:

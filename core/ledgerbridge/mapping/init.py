@@ -255,8 +255,7 @@ def _taxes(spec: StarterInput, todos: list[str]) -> list[str]:
         for t in taxes:
             pct = _percent(t)
             out.append(
-                f"      #   {t.target_id}  {t.name} "
-                f"({_num(pct) if pct is not None else '?'} %)"
+                f"      #   {t.target_id}  {t.name} ({_num(pct) if pct is not None else '?'} %)"
             )
     return out
 

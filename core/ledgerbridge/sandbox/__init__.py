@@ -5,6 +5,14 @@ platform for everything the connector uses); these pieces are what they share.
 """
 
 from .faults import FaultConfig, FaultInjector
+from .info import SandboxInfo, startup_lines
 from .server import LoopbackServer, serve
 
-__all__ = ["FaultConfig", "FaultInjector", "LoopbackServer", "serve"]
+__all__ = [
+    "FaultConfig",
+    "FaultInjector",
+    "LoopbackServer",
+    "SandboxInfo",
+    "serve",
+    "startup_lines",
+]
