@@ -144,7 +144,8 @@ def test_the_sandbox_quickstart_end_to_end(tmp_path: Path) -> None:
         org = str(books["settings"]["organization_id"])
         assert any(MERCHANT in ln for ln in zoho_lines)
         config = tmp_path / "ledgerbridge.yaml"
-        write_config(config, shop, books)
+        # the pipeline names the mapping `mappings init` writes below
+        write_config(config, shop, books, pipeline=True)
 
         # 2. the store's key and schema
         key = cli("keygen", cwd=tmp_path, env=env)
@@ -188,7 +189,7 @@ def test_the_sandbox_quickstart_end_to_end(tmp_path: Path) -> None:
         mapping = (tmp_path / "acme-mapping.yaml").read_text()
         assert 'tax_id: "' in mapping and "account_id:" in mapping
 
-        # 5. the TODOs: the plugin status gets a meaning; the pipeline uses the mapping
+        # 5. the TODOs: the plugin status gets a meaning
         shop["settings"]["status_map"] = {"awaiting-shipment": "open"}
         write_config(config, shop, books, pipeline=True)
         checked = cli("check", "-c", str(config), cwd=tmp_path, env=env)

@@ -134,7 +134,7 @@ def _connector(config_path: Path, name: str, kind: str) -> Any:
     from ..contracts import ConnectorContext, ConnectorKind, Source, Target
     from ..plugins import get_registry
 
-    loaded = load_config(config_path)
+    loaded = load_config(config_path, check_mappings=False)
     tenant_id, _, conn_name = name.rpartition("/")
     found = [
         (t, t.connections[conn_name])
@@ -388,7 +388,7 @@ def _platform(config_path: Path, name: str) -> str:
     """The platform of connection ``name`` (NAME or TENANT/NAME) in the config."""
     from ..config import load_config
 
-    loaded = load_config(config_path)
+    loaded = load_config(config_path, check_mappings=False)
     tenant_id, _, conn_name = name.rpartition("/")
     for tenant in loaded.config.tenants:
         if conn_name in tenant.connections and (not tenant_id or tenant.id == tenant_id):
