@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,12 +52,23 @@ def sandbox(name: str, *args: str) -> Iterator[tuple[str, list[str]]]:
     )  # fmt: skip
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline().rstrip("\n")]
+        printed: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [printed.put(ln.rstrip("\n")) for ln in proc.stdout], daemon=True
+        ).start()
+
+        def line() -> str:
+            try:
+                return printed.get(timeout=30)
+            except queue.Empty:
+                raise AssertionError(f"sandbox {name} printed no start-up text") from None
+
+        lines = [line()]
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", lines[0])
         assert match, lines
         url = match.group(1)
         while not lines[-1].startswith("- "):  # the config block, then the notes
-            lines.append(proc.stdout.readline().rstrip("\n"))
+            lines.append(line())
         deadline = time.monotonic() + 20
         while True:  # printed before the server binds: wait for it
             try:
