@@ -28,7 +28,7 @@ from rich.table import Table
 from ledgerbridge.store import generate_key
 
 from .reconcile import Row, reconcile
-from .world import PAYPAL_GATEWAY, Running, running, write_private
+from .world import PAYPAL_GATEWAY, SOURCE_OF, Running, running, write_private
 
 console = Console(width=max(100, shutil.get_terminal_size().columns))
 PIPELINES = ("north-orders", "west-orders", "cart-orders")
@@ -209,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in world.urls.items():
             console.print(f"  {name:12} emulator at {url}")
         run_cli(world, "check", env=env)
+        for tenant, source in SOURCE_OF.items():
+            # every id and custom field each mapping needs, checked in its organisation
+            mapping = world.directory / "mappings" / f"{source}.yaml"
+            run_cli(world, "mappings", "validate", str(mapping), "--against", f"{tenant}/books",
+                    env=env)  # fmt: skip
         # once, before three processes share the store
         run_cli(world, "migrate", "--database", world.database_url, env=env, config=False)
         sync_all(world, env)

@@ -18,10 +18,25 @@ def _build(context: ConnectorContext) -> Api2CartSource:
     return Api2CartSource(context)
 
 
-def _emulator() -> Any:
+def _emulator(orders: int | None = None) -> Any:
     from .emulator import create_app
+    from .emulator.app import create_state
 
-    return create_app()
+    return create_app(create_state(orders=orders) if orders is not None else None)
+
+
+def _sandbox_info(url: str) -> Any:
+    from ledgerbridge.sandbox import SandboxInfo
+
+    from .emulator.app import DEFAULT_API_KEY, DEFAULT_STORES
+
+    key, (cart, currency) = next(iter(DEFAULT_STORES.items()))
+    others = ", ".join(f"{k} ({c}, {cur})" for k, (c, cur) in list(DEFAULT_STORES.items())[1:])
+    return SandboxInfo(
+        settings={"base_url": f"{url}/v1.1", "cart": cart},
+        secrets={"api_key": DEFAULT_API_KEY, "store_key": key},
+        notes=(f"store {key} sells in {currency}; other store keys: {others}",),
+    )
 
 
 @hookimpl
@@ -53,5 +68,6 @@ def register_sources(register: Register) -> None:
             status="ready",
             description="Unified cart API; cursor pagination; webhook hints.",
             emulator=_emulator,
+            sandbox_info=_sandbox_info,
         )
     )

@@ -8,6 +8,7 @@ in shop money; the presentment total is kept alongside.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ledgerbridge.canonical import (
@@ -222,11 +223,23 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
 
 
 def _status(data: dict[str, Any]) -> OrderStatus:
+    return STATES[order_state(data)]
+
+
+STATES = {
+    "cancelled": OrderStatus.CANCELLED,
+    "closed": OrderStatus.COMPLETED,
+    "open": OrderStatus.OPEN,
+}
+
+
+def order_state(data: dict[str, Any]) -> str:
+    """Shopify's order state as the admin names it (the key of ``settings.status_map``)."""
     if data.get("cancelledAt"):
-        return OrderStatus.CANCELLED
+        return "cancelled"
     if data.get("closedAt"):
-        return OrderStatus.COMPLETED
-    return OrderStatus.OPEN
+        return "closed"
+    return "open"
 
 
 def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
@@ -376,10 +389,25 @@ def _order_customer(data: dict[str, Any], store: str, order: dict[str, Any]) -> 
     )
 
 
-def order(data: dict[str, Any], store: str, context: dict[str, Any] | None = None) -> Order:
-    """A canonical order; raises ``ValidationFailed``/``TotalsMismatch`` naming the order."""
+def order(
+    data: dict[str, Any],
+    store: str,
+    context: dict[str, Any] | None = None,
+    status_map: Mapping[str, OrderStatus] | None = None,
+) -> Order:
+    """A canonical order; raises ``ValidationFailed``/``TotalsMismatch`` naming the order.
+
+    ``status_map`` (the connection's) overrides what an order state means."""
     ident = str(data.get("name") or data.get("id"))
-    return build("order", ident, lambda: validate_order(order_data(data, store), context))
+
+    def fields() -> dict[str, Any]:
+        out = order_data(data, store)
+        mapped = (status_map or {}).get(order_state(data))
+        if mapped is not None:
+            out["status"] = mapped
+        return out
+
+    return build("order", ident, lambda: validate_order(fields(), context))
 
 
 def customer(data: dict[str, Any], store: str) -> Customer:

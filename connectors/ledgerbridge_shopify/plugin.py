@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ledgerbridge import hookimpl
+from ledgerbridge.canonical import OrderStatus
 from ledgerbridge.contracts import (
     ConnectorContext,
     ConnectorKind,
@@ -41,6 +42,11 @@ class ShopifySettings(BaseModel):
     bulk_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often a bulk backfill is polled"
     )
+    status_map: dict[str, OrderStatus] = Field(
+        default_factory=dict,
+        description="Order state (open, closed, cancelled) -> canonical status; overrides the "
+        'built-in meaning. docs/configuration.md, "Order statuses"',
+    )
 
 
 class ShopifySecrets(BaseModel):
@@ -69,6 +75,18 @@ def build_emulator(**options: Any) -> Any:
     return create_app(**options)
 
 
+def _sandbox_info(url: str) -> Any:
+    from ledgerbridge.sandbox import SandboxInfo
+
+    from .emulator import DEFAULT_TOKEN
+
+    return SandboxInfo(
+        settings={"shop": "emulated", "base_url": url},
+        secrets={"access_token": DEFAULT_TOKEN},
+        notes=("the shop sells in USD; base_url is for a sandbox only",),
+    )
+
+
 @hookimpl
 def register_sources(register: Register) -> None:
     register(
@@ -92,5 +110,6 @@ def register_sources(register: Register) -> None:
             status="ready",
             description="GraphQL Admin API; bulk backfill; signed webhooks.",
             emulator=build_emulator,
+            sandbox_info=_sandbox_info,
         )
     )

@@ -230,7 +230,9 @@ class ShopifySource(Source):
         self, entity: EntityType, full: dict[str, Any], currency: str | None
     ) -> CanonicalRecord:
         if entity is EntityType.ORDER:
-            return mapping_graphql.order(full, self.store, self.context.validation_context)
+            return mapping_graphql.order(
+                full, self.store, self.context.validation_context, self.settings.status_map
+            )
         if entity is EntityType.CUSTOMER:
             return mapping_graphql.customer(full, self.store)
         return mapping_graphql.product(full, self.store, currency or "")

@@ -303,9 +303,15 @@ def customer_from_order(data: dict[str, Any], store: str) -> Customer:
 
 
 def order_data(
-    data: dict[str, Any], store: str, refunds: Iterable[dict[str, Any]] = ()
+    data: dict[str, Any],
+    store: str,
+    refunds: Iterable[dict[str, Any]] = (),
+    status_map: Mapping[str, OrderStatus] | None = None,
 ) -> dict[str, Any]:
-    """The keyword data of a canonical Order (validate it with ``Order.model_validate``)."""
+    """The keyword data of a canonical Order (validate it with ``Order.model_validate``).
+
+    ``status_map`` (the connection's) names what a status outside ``STATUSES`` -- a
+    plugin's own, e.g. ``awaiting-shipment`` -- means; it wins over the table."""
     order_id = data.get("id")
     where = f"order {order_id}"
     currency = text(data.get("currency"))
@@ -389,7 +395,7 @@ def order_data(
             )
         )
     status_raw = str(data.get("status") or "")
-    status = STATUSES.get(status_raw, OrderStatus.UNKNOWN)
+    status = (status_map or {}).get(status_raw) or STATUSES.get(status_raw, OrderStatus.UNKNOWN)
     modified = gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt")
     created = gmt(data.get("date_created_gmt"), f"{where}.date_created_gmt")
     if created is None:
@@ -456,10 +462,11 @@ def map_order(
     refunds: Iterable[dict[str, Any]] = (),
     *,
     context: dict[str, Any] | None = None,
+    status_map: Mapping[str, OrderStatus] | None = None,
 ) -> Order:
     """A canonical Order, or ValidationFailed/TotalsMismatch naming the order and the field."""
     try:
-        return Order.model_validate(order_data(data, store, refunds), context=context)
+        return Order.model_validate(order_data(data, store, refunds, status_map), context=context)
     except MappingError as exc:
         raise ValidationFailed(f"woocommerce: {exc}", platform=PLATFORM) from None
     except ValidationError as exc:

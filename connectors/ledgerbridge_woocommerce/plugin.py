@@ -18,10 +18,26 @@ def _factory(context: ConnectorContext) -> WooCommerceSource:
     return WooCommerceSource(context)
 
 
-def _emulator() -> Any:
-    from .emulator import create_app
+def _emulator(orders: int | None = None) -> Any:
+    from .emulator import create_app, seed
 
-    return create_app()
+    return create_app(seed(orders=orders) if orders is not None else None)
+
+
+def _sandbox_info(url: str) -> Any:
+    from ledgerbridge.sandbox import SandboxInfo
+
+    from .emulator import DEFAULT_KEY, DEFAULT_SECRET
+
+    return SandboxInfo(
+        settings={"store_url": url, "allow_http": True, "currency": "USD"},
+        secrets={"consumer_key": DEFAULT_KEY, "consumer_secret": DEFAULT_SECRET},
+        notes=(
+            "plain http is signed with OAuth 1.0a (allow_http: true); a real store is https",
+            "one order carries a shipping plugin's status, awaiting-shipment: map it with "
+            "settings.status_map: {awaiting-shipment: open}",
+        ),
+    )
 
 
 @hookimpl
@@ -46,5 +62,6 @@ def register_sources(register: Register) -> None:
             status="ready",
             description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
             emulator=_emulator,
+            sandbox_info=_sandbox_info,
         )
     )

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from ledgerbridge.canonical import OrderStatus
+
 AuthMode = Literal["auto", "basic", "query", "oauth1"]
 
 
@@ -30,6 +32,13 @@ class WooCommerceSettings(BaseModel):
         default=None,
         pattern=r"^[A-Z]{3}$",
         description="Store currency (ISO 4217); products carry none, so prices need it",
+    )
+    status_map: dict[str, OrderStatus] = Field(
+        default_factory=dict,
+        description="Store status (as the platform names it) -> canonical status (open, "
+        "completed, on_hold, pending, cancelled, failed, draft); overrides the built-in table, "
+        "so a plugin's own status (e.g. awaiting-shipment) can be posted. docs/configuration.md, "
+        '"Order statuses"',
     )
     refunds_endpoint: Literal["auto", "global", "per_order"] = Field(
         default="auto",

@@ -292,7 +292,13 @@ class WooCommerceSource(Source):
     # ------------------------------------------------------------------ mapping glue
 
     def _order(self, data: dict[str, Any], refunds: list[dict[str, Any]]) -> Order:
-        return map_order(data, self.store, refunds, context=self.context.validation_context)
+        return map_order(
+            data,
+            self.store,
+            refunds,
+            context=self.context.validation_context,
+            status_map=self.settings.status_map,
+        )
 
     def _order_change(self, data: dict[str, Any], refunds: list[dict[str, Any]]) -> Change:
         return order_change(data, refunds, self.store, self.context.validation_context)

@@ -4,10 +4,17 @@ The CLI layer may use the store (the connector runtime may not): the connection 
 saved through the engine's ``register_connection``, which encrypts the refresh
 token and binds the organisation to the tenant -- refusing, with nothing saved,
 an organisation already bound to another tenant.
+
+The grant code is single-use and lives a minute or two (facts doc §2.2), so one
+attempt must do: when the user reaches several organisations and named none, the
+organisations are listed after the exchange and the user picks one while the new
+refresh token is held in memory -- never "rerun with a new code".  The store is
+the one the config names (``-c``, its ``database:``), as every other command's.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -57,7 +64,20 @@ def exchange_code(
             "redirect_uri": redirect_uri,
         },
     )
-    token = TokenResponse.model_validate(parse_token_response(response, accounts_server))
+    try:
+        body = parse_token_response(response, accounts_server)
+    except AuthFailed as exc:
+        if exc.code != "invalid_code":
+            raise
+        # At the code exchange, invalid_code is about the grant code, not a refresh token.
+        raise AuthFailed(
+            f"Zoho accounts server {accounts_server} answered 'invalid_code': the grant code was "
+            "already used or has expired (a code is single-use and lives about a minute); open "
+            "the consent URL again and paste the new code at once",
+            platform="zohobooks",
+            code="invalid_code",
+        ) from None
+    token = TokenResponse.model_validate(body)
     if not token.refresh_token:
         raise AuthFailed(
             "Zoho returned no refresh token: the consent URL must ask for access_type=offline "
@@ -120,7 +140,23 @@ def connect_zohobooks(
         str | None, typer.Option(help="Accounts server override (emulator).")
     ] = None,
     api_url: Annotated[str | None, typer.Option(help="API domain override (emulator).")] = None,
-    database_url: Annotated[str | None, typer.Option(envvar="LEDGERBRIDGE_DATABASE_URL")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="State store URL (default: the config's database:, else "
+            "LEDGERBRIDGE_DATABASE_URL, else ./ledgerbridge.db)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="LEDGERBRIDGE_CONFIG",
+            help="Config whose database: holds the connection (default: ./ledgerbridge.yaml "
+            "if present).",
+        ),
+    ] = None,
     state: Annotated[str, typer.Option(help="Opaque state for the consent URL.")] = "ledgerbridge",
 ) -> None:
     """Authorise ledgerbridge in Zoho Books and store the connection (refresh token encrypted)."""
@@ -137,7 +173,7 @@ def connect_zohobooks(
             organization_id=organization_id,
             accounts_url=accounts_url,
             api_url=api_url,
-            database_url=database_url,
+            database_url=database_url or config_database(config),
             state=state,
         )
     except LedgerbridgeError as exc:
@@ -145,6 +181,40 @@ def connect_zohobooks(
 
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(int(exit_code_of(exc))) from None
+
+
+def config_database(config: Path | None) -> str | None:
+    """The ``database:`` of the config (``-c``, else ./ledgerbridge.yaml when present)."""
+    from ledgerbridge.config.loader import config_database as read
+
+    if config is None:
+        default = Path("ledgerbridge.yaml")
+        return read(default) if default.exists() else None
+    return read(config)
+
+
+def choose_organization(orgs: list[Organization]) -> str:
+    """Ask which organisation to write to (the refresh token waits in memory meanwhile)."""
+    typer.echo("This Zoho user reaches several organisations:")
+    for n, org in enumerate(orgs, 1):
+        typer.echo(f"  {n}. {org.organization_id}  {org.name} ({org.currency_code or '-'})")
+    by_id = {o.organization_id: o.organization_id for o in orgs}
+    while True:
+        try:
+            answer = typer.prompt("Organisation (number or id)").strip()
+        except typer.Abort:
+            raise ValidationFailed(
+                "no organisation chosen; the authorisation was not stored. Rerun with "
+                "--organization-id ID (one of: "
+                + ", ".join(f"{o.organization_id} ({o.name})" for o in orgs)
+                + ") and a new grant code",
+                platform="zohobooks",
+            ) from None
+        if answer in by_id:
+            return by_id[answer]
+        if answer.isdigit() and 1 <= int(answer) <= len(orgs):
+            return orgs[int(answer) - 1].organization_id
+        typer.echo(f"{answer!r} is neither a number from the list nor an organisation id")
 
 
 def _connect(**kw: Any) -> None:
@@ -182,12 +252,7 @@ def _connect(**kw: Any) -> None:
     chosen = kw["organization_id"]
     listing = ", ".join(f"{o.organization_id} ({o.name})" for o in orgs)
     if chosen is None:
-        if len(orgs) > 1:
-            raise ValidationFailed(
-                f"the token reaches several organisations: {listing}; rerun with --organization-id",
-                platform="zohobooks",
-            )
-        chosen = orgs[0].organization_id
+        chosen = orgs[0].organization_id if len(orgs) == 1 else choose_organization(orgs)
     if chosen not in {o.organization_id for o in orgs}:
         raise ValidationFailed(
             f"organisation {chosen} is not reachable with this authorisation; "

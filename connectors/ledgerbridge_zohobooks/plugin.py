@@ -22,10 +22,39 @@ def _factory(context: ConnectorContext) -> Any:
     return ZohoBooksTarget(context)
 
 
-def _emulator() -> Any:
+def _emulator(orders: int | None = None) -> Any:
+    """``orders`` is ignored: an organisation starts without sales documents."""
     from .emulator import create_app
 
     return create_app()
+
+
+def _sandbox_info(url: str) -> Any:
+    from ledgerbridge.sandbox import SandboxInfo
+
+    from .emulator.seed import (
+        EMULATOR_CLIENT_ID,
+        EMULATOR_CLIENT_SECRET,
+        MAIN_ORG,
+        MERCHANT,
+        SECOND_ORG,
+    )
+
+    return SandboxInfo(
+        settings={"organization_id": MAIN_ORG, "api_url": url, "accounts_url": url},
+        secrets={"client_id": EMULATOR_CLIENT_ID, "client_secret": EMULATOR_CLIENT_SECRET},
+        notes=(
+            f"organisations of the user {MERCHANT}: {MAIN_ORG} (Acme Books, USD), "
+            f"{SECOND_ORG} (Acme Europe, EUR)",
+            "store the refresh token with: ledgerbridge connect zohobooks --tenant TENANT "
+            f"--name NAME --client-id {EMULATOR_CLIENT_ID} --client-secret "
+            f"{EMULATOR_CLIENT_SECRET} --accounts-url {url} --api-url {url}",
+            f"approve the consent URL it prints with &user={MERCHANT} appended; the browser "
+            "lands on the redirect URI with ?code=...: paste that code",
+            f"custom fields (the web app's Field Customization): POST {url}/_emulator/"
+            'customfields {"organization_id": ..., "module": "invoices", "api_name": "cf_..."}',
+        ),
+    )
 
 
 @hookimpl
@@ -58,6 +87,7 @@ def register_targets(register: Register) -> None:
             ),
             status="ready",
             emulator=_emulator,
+            sandbox_info=_sandbox_info,
             description="OAuth 2.0, all data centres; invoices, receipts, payments, credit notes.",
         )
     )

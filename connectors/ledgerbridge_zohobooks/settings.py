@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
 Plan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
 MarkSent = Literal["always", "unless_paid", "never"]
+Module = Literal["contacts", "invoices", "salesreceipts", "creditnotes", "customerpayments"]
 
 # ``mark_invoices_sent`` was a boolean; existing YAML keeps working.
 _LEGACY_MARK_SENT = {"true": "unless_paid", "false": "never"}
@@ -51,6 +52,14 @@ class ZohoBooksSettings(BaseModel):
         "its total (``settled_in_plan``): recording them takes it out of draft, so the call "
         "is saved. ``never``: leave new invoices as drafts. Legacy YAML booleans: ``true`` "
         "means ``unless_paid``, ``false`` means ``never``.",
+    )
+    custom_fields: dict[Module, list[str]] = Field(
+        default_factory=dict,
+        description="The custom fields the merchant created in the organisation, by module "
+        "(API names, e.g. {invoices: [cf_source_order_id]}). Zoho's API documents no endpoint "
+        "that lists or creates custom-field definitions, so the connection states them and "
+        "`mappings validate --against` checks every field the mapping writes is among them "
+        '(docs/connectors/zohobooks.md, "Custom fields").',
     )
     refund_account_id: str | None = Field(
         default=None, description="Default from_account_id for credit-note refunds."

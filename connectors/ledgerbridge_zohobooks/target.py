@@ -23,7 +23,7 @@ again on its next attempt before writing anything.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -31,7 +31,12 @@ import httpx
 
 from ledgerbridge.canonical.money import minor_units
 from ledgerbridge.contracts import ConnectorContext, Target
-from ledgerbridge.contracts.target import TargetDocument, TargetIdentity
+from ledgerbridge.contracts.target import (
+    FieldNeed,
+    SetupProblem,
+    TargetDocument,
+    TargetIdentity,
+)
 from ledgerbridge.errors import (
     NeedsMapping,
     NotFound,
@@ -52,7 +57,7 @@ from ledgerbridge.plan import (
     TargetRef,
 )
 
-from . import models, payloads
+from . import models, payloads, setup
 from .auth import TokenManager
 from .client import PLATFORM, ZohoClient
 from .datacenters import data_center, trusted_accounts_server
@@ -568,7 +573,20 @@ class ZohoBooksTarget(MoneyMovements, Target):
             ]
         if kind is LookupKind.PAYMENT_MODES:
             return [LookupEntry(kind=kind, target_id=m, name=m) for m in PAYMENT_MODES]
+        if kind is LookupKind.CUSTOM_FIELDS:
+            return setup.declared_fields(self.settings)
         raise NotFound(f"Zoho Books has no lookup {kind}", platform=PLATFORM)
+
+    async def verify_setup(self, fields: Sequence[FieldNeed]) -> list[SetupProblem]:
+        """Custom fields (stated in ``settings.custom_fields``) and the settings' ids."""
+        problems = setup.custom_field_problems(self.settings, fields)
+        if self.settings.refund_account_id:
+            accounts = [
+                *await self.lookups(LookupKind.ACCOUNTS),
+                *await self.lookups(LookupKind.BANK_ACCOUNTS),
+            ]
+            problems += setup.account_problems(self.settings, accounts)
+        return problems
 
 
 def _timestamp(value: str | None) -> datetime | None:

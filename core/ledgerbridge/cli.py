@@ -144,12 +144,24 @@ def keygen() -> None:
 @app.command()
 def migrate(
     database: Annotated[
-        str | None, typer.Option(help="SQLAlchemy URL (default: LEDGERBRIDGE_DATABASE_URL).")
+        str | None,
+        typer.Option(
+            help="SQLAlchemy URL (default: the config's database:, else LEDGERBRIDGE_DATABASE_URL)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
     ] = None,
 ) -> None:
     """Create or upgrade the state store schema."""
+    from .config.loader import config_database
     from .store import Store
 
+    if database is None:
+        path = config or Path("ledgerbridge.yaml")
+        if config is not None or path.exists():
+            database = config_database(path)
     store = Store(database)
     store.migrate()
     console.print(f"schema is up to date ({_redact_url(store.url)})")
@@ -160,17 +172,28 @@ def sandbox(
     name: Annotated[str, typer.Argument(help="Connector whose emulator to run.")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8900,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    orders: Annotated[
+        int | None, typer.Option(help="Orders to seed (a store's sandbox; default: its own).")
+    ] = None,
 ) -> None:
-    """Run a connector's platform emulator on a loopback port."""
+    """Run a connector's platform emulator on a loopback port; prints its URL and the
+    connection block (settings, credentials, organisation ids) a config needs."""
     import uvicorn
 
     from .plugins import get_registry
+    from .sandbox import startup_lines
 
     spec = get_registry().get(name)
     if spec.emulator is None:
         err_console.print(f"[red]error:[/] connector {name!r} has no emulator")
         raise typer.Exit(1)
-    uvicorn.run(spec.emulator(), host=host, port=port, log_level="warning")
+    app = spec.emulator() if orders is None else spec.emulator(orders=orders)
+    url = f"http://{host}:{port}"
+    info = spec.sandbox_info(url) if spec.sandbox_info else None
+    connection = "books" if spec.kind.value == "target" else "shop"
+    for line in startup_lines(name, spec.title, url, info, connection):
+        print(line, flush=True)  # plain text: piped to a file or a test, it stays one line
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _redact_url(url: str) -> str:

@@ -189,6 +189,7 @@ class LookupKind(StrEnum):
     BANK_ACCOUNTS = "bank_accounts"
     PAYMENT_MODES = "payment_modes"
     ITEMS = "items"
+    CUSTOM_FIELDS = "custom_fields"  # details: {"module": ...} (what records carry it)
 
 
 class LookupEntry(PlanModel):

@@ -7,6 +7,7 @@ target has not landed.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,12 @@ def books(tmp_path: Path):
             "organization_id": seed.MAIN_ORG,
             "api_url": server.url,
             "accounts_url": server.url,
+            # The custom fields the shipped preset writes, as the merchant created them.
+            "custom_fields": {
+                "contacts": ["cf_source_customer_id"],
+                "invoices": ["cf_source_order_id"],
+                "creditnotes": ["cf_source_order_id"],
+            },
         }
         secrets = {
             "client_id": seed.EMULATOR_CLIENT_ID,
@@ -79,7 +86,7 @@ def books(tmp_path: Path):
 
 
 def _flow(values: dict[str, Any]) -> str:
-    return "{" + ", ".join(f'{k}: "{v}"' for k, v in values.items()) + "}"
+    return "{" + ", ".join(f"{k}: {json.dumps(v)}" for k, v in values.items()) + "}"
 
 
 def _mapping(

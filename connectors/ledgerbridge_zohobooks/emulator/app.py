@@ -300,6 +300,9 @@ class ZohoBooksEmulator:
         ]
         for path, method, handler in r.routes():
             routes.append(Route(API + path, self.api(handler), methods=[method]))
+        from . import controls
+
+        routes += controls.routes(self)
         return Starlette(routes=routes)
 
 

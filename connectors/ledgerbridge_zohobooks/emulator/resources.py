@@ -68,6 +68,9 @@ def _custom_fields(
             ):
                 match = field_def
         if match is None:
+            # A field the organisation does not define is refused with code 2, nothing
+            # written: the stricter reading of the facts doc §15 "Custom fields on writes"
+            # (a public integration retries on HTTP 400 when Zoho does not know the name).
             raise ZohoError(400, 2, f"Invalid value passed for custom_fields: {raw}")
         values[match.api_name] = raw.get("value")
     table = _table_for(org, entity)

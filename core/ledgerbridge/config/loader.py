@@ -60,9 +60,24 @@ def resolve_mapping(name: str, base: Path) -> Path:
     return preset if preset.exists() else candidate
 
 
+def config_database(path: str | Path) -> str | None:
+    """The ``database:`` of a config file, read without validating the rest (``connect`` and
+    ``migrate`` run before the config's mappings or every secret exist)."""
+    doc = load_yaml(Path(path))
+    data = doc.data if isinstance(doc.data, dict) else {}
+    value = data.get("database")
+    return str(value) if value else None
+
+
 def load_config(
-    path: str | Path = DEFAULT_CONFIG, registry: Registry | None = None
+    path: str | Path = DEFAULT_CONFIG,
+    registry: Registry | None = None,
+    *,
+    check_mappings: bool = True,
 ) -> LoadedConfig:
+    """Load and check a config; ``check_mappings=False`` leaves the pipelines' mapping files
+    unread (``mappings init`` writes the file a pipeline names; ``mappings validate`` checks
+    the one it is given)."""
     path = Path(path)
     doc = load_yaml(path)
     if doc.data is None:
@@ -71,7 +86,7 @@ def load_config(
         config = LedgerbridgeConfig.model_validate(doc.data)
     except ValidationError as exc:
         raise doc.validation_error(exc, model=LedgerbridgeConfig) from exc
-    problems = _cross_check(config, doc, path, registry or get_registry())
+    problems = _cross_check(config, doc, path, registry or get_registry(), check_mappings)
     if problems:
         raise ConfigError(problems)
     warn_about_exposure(path, config, doc)
@@ -79,7 +94,11 @@ def load_config(
 
 
 def _cross_check(
-    config: LedgerbridgeConfig, doc: YamlDocument, path: Path, registry: Registry
+    config: LedgerbridgeConfig,
+    doc: YamlDocument,
+    path: Path,
+    registry: Registry,
+    check_mappings: bool = True,
 ) -> list[tuple[SourceLocation, str]]:
     problems: list[tuple[SourceLocation, str]] = []
     seen_tenants: set[str] = set()
@@ -122,6 +141,8 @@ def _cross_check(
                         )
                     )
             mapping = resolve_mapping(pipe.mapping, path.parent)
+            if not check_mappings:
+                continue
             if not mapping.exists():
                 problems.append(
                     (

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ..canonical import CanonicalRecord, EntityType
+from ..canonical import CanonicalRecord, EntityType, Order
 from ..errors import SyncError
+from .describe import SourceDescription
 
 
 class SourceCapability(StrEnum):
@@ -100,6 +101,27 @@ class Source(ABC):
     ) -> AsyncIterator[ChangePage]:
         """Long histories through the platform's bulk path; defaults to ``changes``."""
         return self.changes(entity, since.isoformat() if since else None)
+
+    async def describe(self, limit: int = 200) -> SourceDescription:
+        """What recent orders use -- tax titles and rates, gateways, statuses, currencies --
+        for ``ledgerbridge mappings init``.  The default reads up to ``limit`` orders through
+        ``changes``; a connector with a cheaper listing may override it."""
+        found = SourceDescription()
+        pages = self.changes(EntityType.ORDER, None)
+        try:
+            async for page in pages:
+                for change in page.changes:
+                    if isinstance(change.record, Order):
+                        found.add(change.record)
+                    elif change.error is not None:
+                        found.unreadable += 1
+                if found.orders + found.unreadable >= limit:
+                    break
+        finally:
+            aclose = getattr(pages, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return found
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         """Raise ``WebhookRejected`` unless the delivery is authentic."""

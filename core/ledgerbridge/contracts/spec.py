@@ -33,7 +33,9 @@ class ConnectorSpec:
     ``ledgerbridge check`` catches a wrong key before a run does.
     ``status="shell"`` marks a connector whose body is not built yet: it is
     listed (clearly marked) but cannot be instantiated.
-    ``emulator`` builds the ASGI app behind ``ledgerbridge sandbox NAME``.
+    ``emulator`` builds the ASGI app behind ``ledgerbridge sandbox NAME`` (``orders=N``
+    seeds that many orders where the platform has orders); ``sandbox_info(url)`` says
+    what a config needs to reach it (printed when the sandbox starts).
     ``account_settings`` names the settings that together identify the account
     a connection reaches on the platform (Zoho Books: ``data_center`` and
     ``organization_id``).  An account is bound to one tenant: the config loader,
@@ -51,6 +53,7 @@ class ConnectorSpec:
     status: Literal["ready", "shell"] = "ready"
     description: str = ""
     emulator: Callable[..., Any] | None = None
+    sandbox_info: Callable[[str], Any] | None = None  # url -> ledgerbridge.sandbox.SandboxInfo
     account_settings: tuple[str, ...] = ()
     plugin: str = field(default="", compare=False)
     version: str = field(default="", compare=False)

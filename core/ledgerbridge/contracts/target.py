@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -60,6 +61,32 @@ class TargetDocument:
     currency: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FieldNeed:
+    """A custom field a mapping writes: on which kind of record and under which API name.
+
+    ``record`` is target-neutral (``contact``, ``invoice``, ``sales_receipt``,
+    ``credit_note``, ``payment``); the target names the module it lives in.
+    ``where`` is the mapping position that asks for it (for the message).
+    """
+
+    record: str
+    name: str
+    where: str
+
+
+@dataclass(frozen=True)
+class SetupProblem:
+    """Something the organisation lacks for a mapping or for the connection's own settings.
+
+    ``where`` says who needs it (a mapping position, or ``settings.<key>``); ``fix`` how
+    to create it (a menu path or a command)."""
+
+    where: str
+    message: str
+    fix: str = ""
 
 
 class Target(ABC):
@@ -178,6 +205,12 @@ class Target(ABC):
     @abstractmethod
     async def lookups(self, kind: LookupKind) -> list[LookupEntry]:
         """Master data a mapping may name (taxes, accounts, ...), for validation."""
+
+    async def verify_setup(self, fields: Sequence[FieldNeed]) -> list[SetupProblem]:
+        """What the organisation lacks for these custom fields and for the connection's own
+        settings (ids it names, fields it writes), checked by ``mappings validate --against``
+        before any write.  The default: a target with nothing of its own to check."""
+        return []
 
     async def limits(self) -> dict[str, Any] | None:
         """Rate-limit state for ``ledgerbridge status`` (calls left this minute / today).

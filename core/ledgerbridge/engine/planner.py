@@ -224,7 +224,9 @@ def plan_order(
             raw = raw.get("name") or raw.get("id") or raw
         raise ValidationFailed(
             f"order {order.number} has status {raw!r}, which the connector does not map to a "
-            "canonical status; it is not posted until the status is mapped",
+            "canonical status; it is not posted until the status is mapped: add it to the "
+            f"source connection's settings, e.g. status_map: {{{raw}: open}} (or completed, "
+            "on_hold, pending, cancelled)",
             platform=order.source.platform,
         )
 

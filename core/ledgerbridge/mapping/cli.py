@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
@@ -95,13 +96,21 @@ def validate(
         raise _fail(exc) from None
     for problem in missing:
         err_console.print(
-            f"[red]{problem.reference.location}[/]: {problem.message}",
+            f"[red]{problem.reference.location}[/]: {escape(problem.message)}",
             highlight=False,
             soft_wrap=True,
         )
+        if problem.fix:
+            err_console.print(
+                f"  fix: {problem.fix}", highlight=False, soft_wrap=True, markup=False
+            )
     if missing:
         raise typer.Exit(1)
-    console.print(f"all {len(runtime.references)} references exist in {against}", highlight=False)
+    console.print(
+        f"all {len(runtime.references)} references exist in {against}, and so does every "
+        "custom field the mapping writes",
+        highlight=False,
+    )
 
 
 def _resolve(file: Path) -> Path:
@@ -113,13 +122,19 @@ def _resolve(file: Path) -> Path:
 
 
 def _connector(config_path: Path, name: str, kind: str) -> Any:
-    """Build the ``kind`` connector ("source" | "target") of connection ``name`` from the config."""
+    """Build the ``kind`` connector ("source" | "target") of connection ``name`` from the config.
+
+    Credentials ``ledgerbridge connect`` stored (an OAuth refresh token, encrypted) are read
+    from the config's state store, as the engine reads them: a connection made by
+    ``connect`` works here without copying its token into the config.  The store is
+    closed with the connector (``aclose``).
+    """
     from ..config import load_config
     from ..config.loader import connection_models
     from ..contracts import ConnectorContext, ConnectorKind, Source, Target
     from ..plugins import get_registry
 
-    loaded = load_config(config_path)
+    loaded = load_config(config_path, check_mappings=False)
     tenant_id, _, conn_name = name.rpartition("/")
     found = [
         (t, t.connections[conn_name])
@@ -138,10 +153,49 @@ def _connector(config_path: Path, name: str, kind: str) -> Any:
     if spec.kind is not ConnectorKind(kind):
         raise ConfigError(f"connection {name!r} ({conn.platform}) is not a {kind} connector")
     settings, secrets = connection_models(conn, spec)
-    built = spec.build(ConnectorContext(f"{tenant.id}/{conn_name}", tenant.id, settings, secrets))
+    conn_id = f"{tenant.id}/{conn_name}"
+    context = ConnectorContext(conn_id, tenant.id, settings, secrets)
+    store = _stored_credentials(loaded.config.database, conn_id, context)
+    built = spec.build(context)
     if not isinstance(built, Target if kind == "target" else Source):
         raise ConfigError(f"connector {conn.platform!r} did not build a {kind}")
+    if store is not None:
+        close = built.aclose
+
+        async def aclose() -> None:
+            try:
+                await close()
+            finally:
+                store.close()
+
+        built.aclose = aclose  # type: ignore[method-assign]
     return built
+
+
+def _stored_credentials(database: str | None, conn_id: str, context: Any) -> Any:
+    """Point ``context`` at the connection's stored credentials, if the store has the
+    connection (``ledgerbridge connect`` registered it); return the open store or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..store import Store
+    from ..store.adapters import StoreCredentials, StoreLocks
+    from ..store.store import resolve_url
+
+    url = make_url(resolve_url(database))
+    if url.get_backend_name() == "sqlite" and not Path(url.database or ":memory:").exists():
+        return None  # no state store yet: nothing stored (and none created by a look)
+    store = Store(database)
+    try:
+        registered = store.get_connection(conn_id) is not None
+    except SQLAlchemyError:  # no state store yet (never migrated): nothing stored
+        registered = False
+    if not registered:
+        store.close()
+        return None
+    context.credentials = StoreCredentials(store, conn_id)
+    context.locks = StoreLocks(store)
+    return store
 
 
 def _target(config_path: Path, name: str) -> Any:
@@ -262,3 +316,81 @@ def _render(data: dict[str, Any]) -> None:
     for hit in data["lookups"]:
         lookups.add_row(hit["subject"], hit["table"], hit["key"], str(hit["value"]), hit["via"])
     console.print(lookups)
+
+
+@app.command("init")
+def init_mapping(
+    file: Annotated[Path, typer.Argument(help="Where to write the starter mapping.")],
+    against: Annotated[
+        str,
+        typer.Option(
+            "--against",
+            help="Target connection (NAME or TENANT/NAME) whose taxes, accounts, payment "
+            "modes, currencies and custom fields to read.",
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Source connection whose recent orders give the tax titles and rates, "
+            "gateways, statuses and currencies to match.",
+        ),
+    ] = None,
+    extends: Annotated[
+        str | None,
+        typer.Option(help="Preset to extend (default: <source platform>-to-<target platform>)."),
+    ] = None,
+    orders: Annotated[int, typer.Option(help="Recent orders to read from the source.")] = 200,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    config: Annotated[
+        Path,
+        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
+    ] = Path("ledgerbridge.yaml"),
+) -> None:
+    """Write a starter mapping from the organisation and the store: every lookup filled
+    where a match is found, a commented TODO where none is."""
+    from .init import build_starter
+
+    if file.exists() and not force:
+        err_console.print(f"[red]error:[/] {file} exists; use --force to overwrite it")
+        raise typer.Exit(1)
+    try:
+        text, todos, summary = build_starter(
+            config, against, source, extends, orders, _connector, _platform
+        )
+    except LedgerbridgeError as exc:
+        raise _fail(exc) from None
+    file.write_text(text, encoding="utf-8")
+    try:
+        _load_checked(file)
+    except ConfigError as exc:  # a bug here, not the user's: say so plainly
+        file.rename(file.with_suffix(file.suffix + ".rejected"))
+        raise _fail(exc) from None
+    console.print(f"wrote {file}: {summary}", highlight=False, soft_wrap=True)
+    for todo in todos:
+        console.print(f"  TODO: {todo}", highlight=False, soft_wrap=True, markup=False)
+    console.print(
+        f"next: fix the TODOs, then `ledgerbridge mappings validate {file} --against {against}`",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _load_checked(file: Path) -> Any:
+    from .loader import load_mapping
+
+    return load_mapping(file)
+
+
+def _platform(config_path: Path, name: str) -> str:
+    """The platform of connection ``name`` (NAME or TENANT/NAME) in the config."""
+    from ..config import load_config
+
+    loaded = load_config(config_path, check_mappings=False)
+    tenant_id, _, conn_name = name.rpartition("/")
+    for tenant in loaded.config.tenants:
+        if conn_name in tenant.connections and (not tenant_id or tenant.id == tenant_id):
+            return tenant.connections[conn_name].platform
+    raise ConfigError(f"no connection {name!r} in {config_path}")
