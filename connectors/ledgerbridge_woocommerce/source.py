@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, Product
+from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, OrderStatus, Product
 from ledgerbridge.contracts import (
     Change,
     ChangePage,
@@ -301,7 +301,9 @@ class WooCommerceSource(Source):
         )
 
     def _order_change(self, data: dict[str, Any], refunds: list[dict[str, Any]]) -> Change:
-        return order_change(data, refunds, self.store, self.context.validation_context)
+        return order_change(
+            data, refunds, self.store, self.context.validation_context, self.settings.status_map
+        )
 
     def _customer_change(self, data: dict[str, Any]) -> Change:
         return mapped(
@@ -385,13 +387,14 @@ def order_change(
     refunds: list[dict[str, Any]],
     store: str,
     context: dict[str, Any] | None = None,
+    status_map: Mapping[str, OrderStatus] | None = None,
 ) -> Change:
     """One order of a page as a Change: mapped, or parked with the reason (the core guard)."""
     return mapped(
         EntityType.ORDER,
         record_id(data.get("id")),
         version_of(data),
-        lambda: map_order(data, store, refunds, context=context),
+        lambda: map_order(data, store, refunds, context=context, status_map=status_map),
         platform=PLATFORM,
         deleted=data.get("status") == "trash",
     )
