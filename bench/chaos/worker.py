@@ -1,0 +1,186 @@
+"""The worker under test: the real ``ledgerbridge`` CLI in a subprocess, killed on purpose.
+
+A worker is ``python -m ledgerbridge sync PIPELINE -c CONFIG``, as cron would run
+it.  Before it can write, its PID is registered with the Zoho Books emulator's
+control surface, so a kill rule there can SIGKILL it right after a committed
+write; the driver's own timer kills it at random points too.
+
+A restart after a kill may meet the dead worker's lease.  The product's promise
+is that it resumes within 10 s; the worker retries that long and, past it, counts
+the wait as **lease blocked** (a failed check) and releases the lease as an operator
+would (``ledgerbridge unlock``, or the store's own ``release_lease`` where the CLI
+has no such command) so the rest of the scenario still measures something.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .world import Book, World
+
+BUSY = "is already running"
+RESUME_WITHIN = 10.0  # seconds a restart may wait for a dead worker's lease
+RUN_TIMEOUT = 1800.0
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def killed(self) -> bool:
+        return self.returncode == -signal.SIGKILL
+
+    @property
+    def busy(self) -> bool:
+        return BUSY in self.stderr or BUSY in self.stdout
+
+
+@dataclass
+class Tally:
+    """What one book's workers went through."""
+
+    kills: int = 0
+    timer_kills: int = 0
+    runs: int = 0
+    lease_blocked: int = 0
+    lease_waits: list[float] = field(default_factory=list)
+    exits: dict[int, int] = field(default_factory=dict)  # exit code of finished runs -> n
+    errors: list[str] = field(default_factory=list)
+
+
+class Worker:
+    """Runs one book's pipeline through the CLI."""
+
+    def __init__(self, world: World, book: Book, tally: Tally, rng: random.Random) -> None:
+        self.world, self.book, self.tally, self.rng = world, book, tally, rng
+        self._lock = threading.Lock()
+        self.live: set[int] = set()
+
+    def cli(self, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "ledgerbridge", *args]
+        return subprocess.run(  # noqa: S603 - our own CLI
+            cmd,
+            cwd=self.book.directory,
+            env=self.world.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def sync(self, *, kill_after: float | None = None) -> Outcome:
+        """One ``ledgerbridge sync``; ``kill_after`` seconds: SIGKILL it then (timer kill)."""
+        cmd = [sys.executable, "-m", "ledgerbridge", "sync", self.book.pipeline]
+        cmd += ["-c", str(self.book.config)]
+        started = time.monotonic()
+        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+            cmd,
+            cwd=self.book.directory,
+            env=self.world.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        with self._lock:
+            self.live.add(proc.pid)
+        if not self.book.reference:
+            self.world.control("zohobooks").post(
+                "kill", {"pid": proc.pid, "scope": self.book.org_id}
+            )
+        timer = None
+        if kill_after is not None:
+            timer = threading.Timer(kill_after, _kill, (proc,))
+            timer.start()
+        try:
+            out, err = proc.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            self.tally.errors.append(f"{self.book.name}: a sync ran over {RUN_TIMEOUT:.0f} s")
+        finally:
+            if timer is not None:
+                timer.cancel()
+            with self._lock:
+                self.live.discard(proc.pid)
+        outcome = Outcome(proc.returncode, out, err, time.monotonic() - started)
+        with self._lock:
+            self.tally.runs += 1
+            if outcome.killed:
+                self.tally.kills += 1
+                if timer is not None and timer.finished.is_set():
+                    self.tally.timer_kills += 1
+            elif not outcome.busy:
+                self.tally.exits[outcome.returncode] = self.tally.exits.get(outcome.returncode, 0) + 1
+        return outcome
+
+    def sync_through_lease(self, *, kill_after: float | None = None, siblings: bool = False) -> Outcome:
+        """A sync that, when refused for a lease, retries until it runs.
+
+        ``siblings``: other live workers share the pipeline, so a held lease may be theirs;
+        the clock for "a dead worker's lease" only runs while none of them is alive.
+        """
+        waited_from: float | None = None
+        while True:
+            outcome = self.sync(kill_after=kill_after)
+            if not outcome.busy:
+                if waited_from is not None:
+                    self.tally.lease_waits.append(time.monotonic() - waited_from)
+                return outcome
+            if siblings and self.others_alive():
+                waited_from = None
+                time.sleep(0.2 + self.rng.random() * 0.5)
+                continue
+            waited_from = waited_from or time.monotonic()
+            if time.monotonic() - waited_from > RESUME_WITHIN:
+                self.tally.lease_blocked += 1
+                self.tally.lease_waits.append(time.monotonic() - waited_from)
+                self.release_lease()
+                waited_from = None
+                continue
+            time.sleep(0.5)
+
+    def others_alive(self) -> bool:
+        return bool(self.live)
+
+    def release_lease(self) -> None:
+        """What an operator does about a dead worker's lease."""
+        done = self.cli("unlock", self.book.pipeline, "--yes", "-c", str(self.book.config))
+        if done.returncode == 0:
+            return
+        from ledgerbridge.config import load_config
+        from ledgerbridge.store import Store
+
+        store = Store(load_config(self.book.config).database)
+        try:
+            name = f"pipeline:{self.book.pipeline}"
+            held = store.lease_holder(name)
+            if held is not None:
+                store.release_lease(name, held[0])
+        finally:
+            store.close()
+
+    def failures(self) -> list[dict[str, Any]]:
+        """The product's own account of what it parked (``ledgerbridge failures --json``)."""
+        done = self.cli("failures", "--json", "-c", str(self.book.config))
+        if done.returncode != 0:
+            self.tally.errors.append(f"{self.book.name}: failures exited {done.returncode}")
+            return []
+        rows: list[dict[str, Any]] = json.loads(done.stdout or "[]")
+        return rows
+
+
+def _kill(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
