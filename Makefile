@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n auto
 ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench format clean
+.PHONY: install demo test lint typecheck pytest bench chaos format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+# The chaos harness, full set (every scenario on all nine source x policy pairs; long, not in
+# CI): the real CLI killed and faulted against emulator processes. See docs/reliability.md.
+chaos: install
+	$(BIN)/python -m bench.chaos --full $(ARGS)
 
 format: install
 	$(BIN)/ruff format .

@@ -28,12 +28,22 @@ FULL = {"orders": 120, "kills": 6}
 CI = {"orders": 17, "kills": 4}
 
 
+COLUMNS = (
+    "scenario", "source", "policy", "orders", "kills", "faults", "duplicates", "missing",
+    "money diff", "orphans", "state diff", "parked (by reason)", "parked by harness",
+    "clean re-run writes", "lease > 10 s", "wall s", "ok",
+)  # fmt: skip
+
+
 def table(rows: list[Row], title: str) -> Table:
     t = Table(title=title)
-    for name in ("scenario", "source", "policy", "orders", "kills", "faults", "duplicates",
-                 "missing", "money diff", "orphans", "state diff", "parked (by reason)",
-                 "parked by harness", "clean re-run writes", "lease > 10 s", "wall s", "ok"):  # fmt: skip
-        t.add_column(name, justify="left" if name in ("scenario", "source", "policy", "parked (by reason)") else "right")
+    for name in COLUMNS:
+        t.add_column(
+            name,
+            justify="left"
+            if name in ("scenario", "source", "policy", "parked (by reason)")
+            else "right",
+        )
     for r in rows:
         v = r.verdict
         parked = ", ".join(f"{k} ×{n}" for k, n in sorted(v.parked.items())) or "0"
@@ -65,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     for scenario in args.scenario or list(SCENARIOS):
         pairs = ALL_PAIRS if args.full else REDUCED[scenario]
-        console.print(f"[bold]{scenario}[/]: {len(pairs)} pair(s), {orders} orders, {kills} kills per book")
+        console.print(
+            f"[bold]{scenario}[/]: {len(pairs)} pair(s), {orders} orders, {kills} kills per book"
+        )
         got = run_scenario(
             scenario, pairs, root=root, orders=orders, budget=Budget(kills=kills),
             seed=args.seed, jobs=args.jobs,

@@ -100,7 +100,7 @@ def _drop(databases: dict[str, str]) -> None:
 
 def _reference(world: World, book: Book, seed: int) -> list[dict[str, Any]]:
     """The quiet run: no faults, no kills; what a clean sync makes of the same shop."""
-    worker = Worker(world, book, Tally(), random.Random(seed))  # noqa: S311
+    worker = Worker(world, book, Tally(), random.Random(seed))
     for _ in range(3):
         worker.sync_through_lease()
         parks = worker.failures()
@@ -112,7 +112,7 @@ def _reference(world: World, book: Book, seed: int) -> list[dict[str, Any]]:
 
 def _chaos(world: World, book: Book, scenario: str, budget: Budget, seed: int) -> BookRun:
     run = BookRun(book)
-    rng = random.Random(f"{seed}:{book.name}")  # noqa: S311 - not security
+    rng = random.Random(f"{seed}:{book.name}")
     started = time.monotonic()
     if scenario == "concurrent":
         Worker(world, book, run.tally, rng).cli("migrate", "-c", str(book.config))
@@ -142,9 +142,14 @@ def run_scenario(
             if scenario == "tokens":  # a revocation ends every token: the references go first
                 for future in parks.values():
                     future.result()
-                runs = {(b.source, b.policy): _chaos(world, b, scenario, budget, seed) for b in chaos}
+                runs = {
+                    (b.source, b.policy): _chaos(world, b, scenario, budget, seed) for b in chaos
+                }
             else:
-                futures = {(b.source, b.policy): pool.submit(_chaos, world, b, scenario, budget, seed) for b in chaos}  # fmt: skip
+                futures = {
+                    (b.source, b.policy): pool.submit(_chaos, world, b, scenario, budget, seed)
+                    for b in chaos
+                }
                 runs = {k: f.result() for k, f in futures.items()}
             ref_parks = {k: f.result() for k, f in parks.items()}
         zoho = world.control("zohobooks")
@@ -156,7 +161,7 @@ def run_scenario(
                 zoho.get("export", scope=book.org_id),
                 zoho.get("export", scope=ref.org_id),
                 shop,
-                Worker(world, book, run.tally, random.Random(0)).failures(),  # noqa: S311
+                Worker(world, book, run.tally, random.Random(0)).failures(),
                 ref_parks[(source, policy)],
             )
             rows.append(_row(scenario, run, verdict, len(shop)))
@@ -169,7 +174,9 @@ def run_scenario(
 def _row(scenario: str, run: BookRun, verdict: Verdict, orders: int) -> Row:
     problems = list(run.tally.errors)
     if run.tally.lease_blocked:
-        problems.append(f"restart blocked by a dead worker's lease {run.tally.lease_blocked} time(s) (> 10 s)")
+        problems.append(
+            f"restart blocked by a dead worker's lease {run.tally.lease_blocked} time(s) (> 10 s)"
+        )
     for n in run.token_requests_after_revoke:
         if n > 2:
             problems.append(f"{n} token requests after the revocation (at most 2)")

@@ -31,10 +31,14 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from ledgerbridge_zohobooks.emulator.control import KINDS
-from ledgerbridge_zohobooks.emulator.seed import EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, MERCHANT
+from ledgerbridge_zohobooks.emulator.seed import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    MERCHANT,
+)
 
-from .world import Book, World
 from .worker import Outcome, Tally, Worker
+from .world import Book, World
 
 FAULTS = ("lose_response", "error_5xx", "throttle_1070")
 SETTLE_PASSES = 8
@@ -81,7 +85,7 @@ def drive_kills(world: World, run: BookRun, budget: Budget, rng: random.Random) 
         timer = rng.random() < 0.5
         if not timer:
             _arm_write_kill(world, run.book, rng)
-        outcome = worker.sync_through_lease(kill_after=rng.uniform(0.8, 5.0) if timer else None)
+        outcome = worker.sync_through_lease(kill_after=rng.uniform(1.5, 6.0) if timer else None)
         misses = 0 if outcome.killed else misses + 1  # three clean runs: nothing left to kill
     world.control("zohobooks").delete(f"kill?scope={run.book.org_id}")
 
@@ -145,7 +149,7 @@ def reconnect(world: World, book: Book, worker: Worker) -> None:
     code = parse_qs(urlparse(consent.headers["location"]).query)["code"][0]
     from ledgerbridge.config import load_config
 
-    database = load_config(book.config).database
+    database = load_config(book.config).config.database
     done = worker.cli(
         "connect", "zohobooks", "--tenant", book.tenant, "--name", "books", "--code", code,
         "--client-id", EMULATOR_CLIENT_ID, "--client-secret", EMULATOR_CLIENT_SECRET,
@@ -161,12 +165,12 @@ def drive_concurrent(world: World, run: BookRun, budget: Budget, rng: random.Ran
     done = threading.Event()
 
     def one(n: int) -> None:
-        local = random.Random(rng.random() + n)  # noqa: S311 - not security
+        local = random.Random(rng.random() + n)
         clean = 0
         while not done.is_set() and clean < 2:
             kill = run.tally.kills < budget.kills and local.random() < 0.5
             outcome = worker.sync_through_lease(
-                kill_after=local.uniform(0.8, 5.0) if kill else None, siblings=True
+                kill_after=local.uniform(1.5, 6.0) if kill else None, siblings=True
             )
             clean = 0 if outcome.killed else clean + 1
 

@@ -48,7 +48,10 @@ def _shopify(orders: int, seed: int) -> tuple[Any, Callable[[dict[str, str]], An
             if order is None:
                 continue
             money = order["totalPriceSet"]["shopMoney"]  # the order total, shop currency
-            rows[str(shop.orders.base + n)] = {"currency": order["currencyCode"], "total": money["amount"]}
+            rows[str(shop.orders.base + n)] = {
+                "currency": order["currencyCode"],
+                "total": money["amount"],
+            }
         return rows
 
     return app, export
@@ -78,7 +81,10 @@ def _api2cart(orders: int, seed: int) -> tuple[Any, Callable[[dict[str, str]], A
     from ledgerbridge_api2cart.emulator import create_app, create_state
 
     state = create_state(
-        api_key=API2CART_KEY, stores={API2CART_STORE: ("EtsyAPIv3", "EUR")}, orders=orders, seed=seed
+        api_key=API2CART_KEY,
+        stores={API2CART_STORE: ("EtsyAPIv3", "EUR")},
+        orders=orders,
+        seed=seed,
     )
     app = create_app(state)
 
@@ -102,7 +108,7 @@ def build(platform: str, *, orders: int, seed: int, state: Path | None) -> Contr
         from ledgerbridge_zohobooks.emulator.control import controlled
 
         assert state is not None, "--state: the pickled Zoho Books state the driver prepared"
-        books = pickle.loads(state.read_bytes())  # noqa: S301 - the driver's own file
+        books = pickle.loads(state.read_bytes())
         # A generous plan: every worker paces itself to Zoho's 100 a minute; limits are
         # not what the harness measures (429s are injected on purpose instead).
         limits = EmulatorLimits(per_minute=1_000_000, default_daily=10_000_000)

@@ -1,4 +1,4 @@
-"""The verdict, from the emulators' own state: the chaos book against the reference book and the shop.
+"""The verdict, from the emulators' own state: the chaos book against the reference and the shop.
 
 Both books are exported by the Zoho Books emulator (``/_sandbox/export``), the
 shop's order totals by the shop's emulator; the sync's store is never read for
@@ -49,9 +49,10 @@ class Verdict:
 
     @property
     def clean(self) -> bool:
-        return not (
-            self.duplicates or self.missing or self.orphans or self.money or self.state
-        ) and not self.parked_by_harness
+        return (
+            not (self.duplicates or self.missing or self.orphans or self.money or self.state)
+            and not self.parked_by_harness
+        )
 
 
 def _d(value: Any) -> Decimal:
@@ -88,8 +89,13 @@ def _payments(books: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
     names = _numbers(books)
     rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for p in books["payments"]:
-        applied = sorted((names.get(a["invoice_id"], "?"), _d(a["amount_applied"])) for a in p.get("invoices", []))
-        rows[p.get("reference_number", "")].append((_d(p["amount"]), _d(p["unused_amount"]), tuple(applied)))
+        applied = sorted(
+            (names.get(a["invoice_id"], "?"), _d(a["amount_applied"]))
+            for a in p.get("invoices", [])
+        )
+        rows[p.get("reference_number", "")].append(
+            (_d(p["amount"]), _d(p["unused_amount"]), tuple(applied))
+        )
     return rows
 
 
@@ -136,7 +142,9 @@ def verify(
     for note in chaos["creditnotes"]:
         if note.get("refunds") and note.get("status") != "void" and _d(note["balance"]) != 0:
             v.money += 1
-            v.note(f"refunded credit note {note.get('creditnote_number')} open at {note['balance']}")
+            v.note(
+                f"refunded credit note {note.get('creditnote_number')} open at {note['balance']}"
+            )
     for kind, key in (("contacts", ("contact_name", "email")), ("items", ("sku", "name"))):
         mine = Counter(tuple(str(r.get(k, "")) for k in key) for r in chaos[kind])
         theirs = Counter(tuple(str(r.get(k, "")) for k in key) for r in reference[kind])
@@ -170,10 +178,9 @@ def _compare_documents(
             else:
                 v.orphans += extra
             v.note(f"{key}: {len(mine)} live (reference {len(theirs)})")
-        elif len(mine) < len(theirs):
-            if not any(h.endswith(f" {order}") for h in held):
-                v.missing += len(theirs) - len(mine)
-                v.note(f"{key}: {len(mine)} live (reference {len(theirs)})")
+        elif len(mine) < len(theirs) and not any(h.endswith(f" {order}") for h in held):
+            v.missing += len(theirs) - len(mine)
+            v.note(f"{key}: {len(mine)} live (reference {len(theirs)})")
         for doc, ref in zip(mine, theirs, strict=False):
             for name in ("total", "balance"):
                 if _d(doc.get(name)) != _d(ref.get(name)):

@@ -70,7 +70,7 @@ class Worker:
 
     def cli(self, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "ledgerbridge", *args]
-        return subprocess.run(  # noqa: S603 - our own CLI
+        return subprocess.run(
             cmd,
             cwd=self.book.directory,
             env=self.world.env,
@@ -85,7 +85,7 @@ class Worker:
         cmd = [sys.executable, "-m", "ledgerbridge", "sync", self.book.pipeline]
         cmd += ["-c", str(self.book.config)]
         started = time.monotonic()
-        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+        proc = subprocess.Popen(
             cmd,
             cwd=self.book.directory,
             env=self.world.env,
@@ -122,10 +122,14 @@ class Worker:
                 if timer is not None and timer.finished.is_set():
                     self.tally.timer_kills += 1
             elif not outcome.busy:
-                self.tally.exits[outcome.returncode] = self.tally.exits.get(outcome.returncode, 0) + 1
+                self.tally.exits[outcome.returncode] = (
+                    self.tally.exits.get(outcome.returncode, 0) + 1
+                )
         return outcome
 
-    def sync_through_lease(self, *, kill_after: float | None = None, siblings: bool = False) -> Outcome:
+    def sync_through_lease(
+        self, *, kill_after: float | None = None, siblings: bool = False
+    ) -> Outcome:
         """A sync that, when refused for a lease, retries until it runs.
 
         ``siblings``: other live workers share the pipeline, so a held lease may be theirs;
@@ -162,7 +166,7 @@ class Worker:
         from ledgerbridge.config import load_config
         from ledgerbridge.store import Store
 
-        store = Store(load_config(self.book.config).database)
+        store = Store(load_config(self.book.config).config.database)
         try:
             name = f"pipeline:{self.book.pipeline}"
             held = store.lease_holder(name)

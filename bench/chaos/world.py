@@ -131,7 +131,7 @@ def _spawn(root: Path, platform: str, args: list[str]) -> tuple[subprocess.Popen
     port = _free_port()
     log = (root / f"{platform}.log").open("ab")
     cmd = [sys.executable, "-m", "bench.chaos.serve", platform, "--port", str(port), *args]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)  # noqa: S603 - our own
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)
     return proc, f"http://127.0.0.1:{port}"
 
 

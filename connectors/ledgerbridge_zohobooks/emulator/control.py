@@ -1,4 +1,4 @@
-"""The Zoho Books emulator's chaos controls: write kinds, Zoho's throttle bodies, token knobs, books.
+"""The Zoho Books emulator's chaos controls: write kinds, throttle bodies, token knobs, books.
 
 ``controlled(app)`` wraps the emulator in ``ledgerbridge.sandbox.control.ControlSurface``
 (faults and kills over HTTP) and tells it what Zoho-specific means:

@@ -76,7 +76,7 @@ class Controls:
     committed: dict[str, dict[str, int]] = field(default_factory=dict)  # scope -> kind -> n
     injected: dict[str, dict[str, int]] = field(default_factory=dict)  # scope -> fault -> n
     killed: int = 0
-    rng: random.Random = field(default_factory=lambda: random.Random(0))  # noqa: S311
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def fault_for(self, scope: str, kind: str) -> str | None:
         for rule in self.rules:
@@ -137,7 +137,7 @@ class ControlSurface:
         self.responders = {"error_5xx": SERVICE_UNAVAILABLE, **(responders or {})}
         self.exporters = exporters or {}
         self.actions = actions or {}
-        self.controls = Controls(rng=random.Random(seed))  # noqa: S311 - not security
+        self.controls = Controls(rng=random.Random(seed))
         self.emulator = getattr(app, "emulator", None)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:

@@ -1,0 +1,54 @@
+"""The chaos harness in reduced form, inside the normal suite (``make chaos`` runs the full set).
+
+Each scenario runs on three (source, posting policy) pairs of a Latin square --
+every source and every policy meets every scenario, every pair meets one -- with
+~17 orders per shop and ~4 kills per book: about 200 orders and 10 kills per
+scenario.  The emulators run as their own processes, the worker is the real
+``ledgerbridge sync``, and the verdict comes from the emulators' books
+(``bench/chaos/verify.py``).  A failing row fails the test with the harness's
+own account of what went wrong.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.chaos.__main__ import CI
+from bench.chaos.driver import PG_ENV, REDUCED, run_scenario
+from bench.chaos.scenarios import Budget
+
+pytestmark = pytest.mark.slow
+
+
+def _needs_postgres(scenario: str) -> None:
+    if scenario != "concurrent" or os.environ.get(PG_ENV):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL chaos scenario: set {PG_ENV}")
+    pytest.skip(f"the concurrent scenario needs PostgreSQL: set {PG_ENV}")
+
+
+@pytest.mark.parametrize("scenario", list(REDUCED))
+def test_chaos_scenario_leaves_the_books_exactly_right(scenario: str, tmp_path: Path) -> None:
+    _needs_postgres(scenario)
+    rows = run_scenario(
+        scenario,
+        REDUCED[scenario],
+        root=tmp_path,
+        orders=CI["orders"],
+        budget=Budget(kills=CI["kills"]),
+        seed=7,
+        jobs=3,
+    )
+    assert len(rows) == len(REDUCED[scenario])
+    report = [
+        f"{r.source}/{r.policy}: {line}"
+        for r in rows
+        if not r.ok
+        for line in [*r.problems, *r.verdict.details]
+    ]
+    assert all(r.ok for r in rows), "\n".join(report)
+    assert all(r.clean_writes == 0 for r in rows)
