@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, help="work directory (kept); default: a temporary one")
     parser.add_argument("--json", type=Path, help="also write the rows (with details) here")
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: every scenario's finally stops its workers and emulators
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     size = FULL if args.full else CI
     orders, kills = args.orders or size["orders"], args.kills or size["kills"]
     root = args.dir or Path(tempfile.mkdtemp(prefix="ledgerbridge-chaos-"))
@@ -83,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed, jobs=args.jobs,
         )  # fmt: skip
         rows.extend(got)
+        if args.json:  # after every scenario: a long run stopped early keeps what it measured
+            args.json.write_text(json.dumps([r.as_json() for r in rows], indent=2))
         for row in got:
             for line in [*row.problems, *row.verdict.details]:
                 console.print(f"  {row.source}/{row.policy}: {line}", highlight=False, markup=False)
     mode = "full" if args.full else "reduced"
     console.print(table(rows, f"Chaos ({mode}), {time.monotonic() - started:.0f} s"))
-    if args.json:
-        args.json.write_text(json.dumps([r.as_json() for r in rows], indent=2))
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
     failed = [r for r in rows if not r.ok]

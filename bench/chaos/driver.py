@@ -20,7 +20,7 @@ from typing import Any
 
 from .scenarios import DRIVERS, BookRun, Budget, settle
 from .verify import Verdict, verify
-from .worker import Tally, Worker
+from .worker import Tally, Worker, kill_all
 from .world import POLICIES, SOURCES, Book, World, start
 
 SCENARIOS = ("kills", "faults", "tokens", "concurrent")
@@ -48,6 +48,9 @@ class Row:
     lease_blocked: int
     seconds: float
     problems: list[str] = field(default_factory=list)
+    timer_kills: int = 0
+    runs: int = 0
+    exits: dict[int, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +66,7 @@ class Row:
             "state_differences": v.state, "parked": dict(v.parked),
             "parked_by_harness": v.parked_by_harness, "clean_rerun_writes": self.clean_writes,
             "lease_blocked": self.lease_blocked, "seconds": round(self.seconds, 1),
+            "timer_kills": self.timer_kills, "runs": self.runs, "exits": self.exits,
             "ok": self.ok, "problems": self.problems, "details": v.details,
         }  # fmt: skip
 
@@ -137,8 +141,13 @@ def run_scenario(
     try:
         refs = {(b.source, b.policy): b for b in world.books if b.reference}
         chaos = [b for b in world.books if not b.reference]
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            parks = {k: pool.submit(_reference, world, b, seed) for k, b in refs.items()}
+        # four workers per book already: the concurrent scenario drives one book at a time
+        width = 1 if scenario == "concurrent" else max(1, jobs)
+        with (
+            ThreadPoolExecutor(max_workers=len(refs)) as quiet,
+            ThreadPoolExecutor(max_workers=width) as pool,
+        ):
+            parks = {k: quiet.submit(_reference, world, b, seed) for k, b in refs.items()}
             if scenario == "tokens":  # a revocation ends every token: the references go first
                 for future in parks.values():
                     future.result()
@@ -167,6 +176,7 @@ def run_scenario(
             rows.append(_row(scenario, run, verdict, len(shop)))
         return rows
     finally:
+        kill_all()
         world.stop()
         _drop(databases)
 
@@ -189,7 +199,8 @@ def _row(scenario: str, run: BookRun, verdict: Verdict, orders: int) -> Row:
         scenario=scenario, source=run.book.source, policy=run.book.policy, orders=orders,
         kills=run.tally.kills, faults=sum(run.injected.values()), verdict=verdict,
         clean_writes=run.clean_writes, lease_blocked=run.tally.lease_blocked,
-        seconds=run.seconds, problems=problems,
+        seconds=run.seconds, problems=problems, timer_kills=run.tally.timer_kills,
+        runs=run.tally.runs, exits=dict(run.tally.exits),
     )  # fmt: skip
 
 

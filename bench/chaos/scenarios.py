@@ -162,30 +162,31 @@ def reconnect(world: World, book: Book, worker: Worker) -> None:
 
 def drive_concurrent(world: World, run: BookRun, budget: Budget, rng: random.Random) -> None:
     worker = Worker(world, run.book, run.tally, rng)
-    done = threading.Event()
+    kills = {"armed": 0}
 
     def one(n: int) -> None:
-        local = random.Random(rng.random() + n)
-        clean = 0
-        while not done.is_set() and clean < 2:
+        local = random.Random(f"{rng.random()}:{n}")
+        while True:
             kill = run.tally.kills < budget.kills and local.random() < 0.5
             outcome = worker.sync_through_lease(
                 kill_after=local.uniform(1.5, 6.0) if kill else None, siblings=True
             )
-            clean = 0 if outcome.killed else clean + 1
+            if not outcome.killed:
+                return  # this worker saw the pipeline through once
 
     threads = [threading.Thread(target=one, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
+    zoho = world.control("zohobooks")
     while any(t.is_alive() for t in threads):
-        if run.tally.kills < budget.kills:
-            world.control("zohobooks").delete(f"kill?scope={run.book.org_id}")
-            for pid in list(worker.live):  # the rule kills every worker registered now
-                world.control("zohobooks").post("kill", {"pid": pid, "scope": run.book.org_id})
-            _arm_write_kill(world, run.book, rng)
         time.sleep(rng.uniform(1.0, 4.0))
-    done.set()
-    world.control("zohobooks").delete(f"kill?scope={run.book.org_id}")
+        if kills["armed"] < budget.kills // 2 and worker.live:
+            zoho.delete(f"kill?scope={run.book.org_id}")
+            for pid in list(worker.live):  # the rule kills every worker registered now
+                zoho.post("kill", {"pid": pid, "scope": run.book.org_id})
+            _arm_write_kill(world, run.book, rng)
+            kills["armed"] += 1
+    zoho.delete(f"kill?scope={run.book.org_id}")
 
 
 def settle(world: World, run: BookRun, rng: random.Random) -> Outcome | None:

@@ -117,8 +117,11 @@ def _park_key(row: dict[str, Any]) -> str:
 
 
 def _reason(row: dict[str, Any]) -> str:
+    """A short reason: the missing mapping key, else the start of the product's own words."""
     why = str(row.get("why") or "")
-    return f"{row['state']}: {why[:60]}" if why else str(row["state"])
+    if why.startswith("missing mapping: "):
+        why = why.removeprefix("missing mapping: ").split(" ", 1)[0]
+    return f"{row['state']}: {why[:40]}" if why else str(row["state"])
 
 
 def verify(

@@ -8,14 +8,15 @@ write; the driver's own timer kills it at random points too.
 A restart after a kill may meet the dead worker's lease.  The product's promise
 is that it resumes within 10 s; the worker retries that long and, past it, counts
 the wait as **lease blocked** (a failed check) and releases the lease as an operator
-would (``ledgerbridge unlock``, or the store's own ``release_lease`` where the CLI
-has no such command) so the rest of the scenario still measures something.
+would (the store's ``release_lease``, which is what an unlock does) so the rest of
+the scenario still measures something.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -27,8 +28,17 @@ from typing import Any
 from .world import Book, World
 
 BUSY = "is already running"
+HOLDER = re.compile(r"already running \([^:()\s]+:(\d+):")
 RESUME_WITHIN = 10.0  # seconds a restart may wait for a dead worker's lease
 RUN_TIMEOUT = 1800.0
+LIVE: set[subprocess.Popen[str]] = set()  # every worker process of this driver, for cleanup
+
+
+def kill_all() -> None:
+    """SIGKILL every worker still running (the driver is stopping)."""
+    for proc in list(LIVE):
+        if proc.poll() is None:
+            proc.kill()
 
 
 @dataclass
@@ -45,6 +55,12 @@ class Outcome:
     @property
     def busy(self) -> bool:
         return BUSY in self.stderr or BUSY in self.stdout
+
+    @property
+    def holder_pid(self) -> int | None:
+        """The PID in the refusal's lease holder (``host:pid:nonce``), when it names one."""
+        found = HOLDER.search(self.stderr + self.stdout)
+        return int(found.group(1)) if found else None
 
 
 @dataclass
@@ -95,13 +111,14 @@ class Worker:
         )
         with self._lock:
             self.live.add(proc.pid)
+            LIVE.add(proc)
         if not self.book.reference:
             self.world.control("zohobooks").post(
                 "kill", {"pid": proc.pid, "scope": self.book.org_id}
             )
-        timer = None
+        timer, fired = None, threading.Event()
         if kill_after is not None:
-            timer = threading.Timer(kill_after, _kill, (proc,))
+            timer = threading.Timer(kill_after, _kill, (proc, fired))
             timer.start()
         try:
             out, err = proc.communicate(timeout=RUN_TIMEOUT)
@@ -114,12 +131,13 @@ class Worker:
                 timer.cancel()
             with self._lock:
                 self.live.discard(proc.pid)
+                LIVE.discard(proc)
         outcome = Outcome(proc.returncode, out, err, time.monotonic() - started)
         with self._lock:
             self.tally.runs += 1
             if outcome.killed:
                 self.tally.kills += 1
-                if timer is not None and timer.finished.is_set():
+                if fired.is_set():
                     self.tally.timer_kills += 1
             elif not outcome.busy:
                 self.tally.exits[outcome.returncode] = (
@@ -133,7 +151,7 @@ class Worker:
         """A sync that, when refused for a lease, retries until it runs.
 
         ``siblings``: other live workers share the pipeline, so a held lease may be theirs;
-        the clock for "a dead worker's lease" only runs while none of them is alive.
+        the clock for "a dead worker's lease" only runs while its holder is not one of them.
         """
         waited_from: float | None = None
         while True:
@@ -142,38 +160,40 @@ class Worker:
                 if waited_from is not None:
                     self.tally.lease_waits.append(time.monotonic() - waited_from)
                 return outcome
-            if siblings and self.others_alive():
-                waited_from = None
-                time.sleep(0.2 + self.rng.random() * 0.5)
+            if siblings and self.holder_alive(outcome):
+                waited_from = None  # a live sibling's lease: wait for it, not against the clock
+                time.sleep(2.0 + self.rng.random() * 2.0)
                 continue
             waited_from = waited_from or time.monotonic()
             if time.monotonic() - waited_from > RESUME_WITHIN:
-                self.tally.lease_blocked += 1
                 self.tally.lease_waits.append(time.monotonic() - waited_from)
-                self.release_lease()
+                self.release_stuck_lease()
                 waited_from = None
                 continue
-            time.sleep(0.5)
+            time.sleep(1.0)
 
-    def others_alive(self) -> bool:
-        return bool(self.live)
+    def holder_alive(self, outcome: Outcome) -> bool:
+        """Is the lease held by one of this book's workers that is still running?"""
+        pid = outcome.holder_pid
+        if pid is None:  # the refusal does not say: any live sibling may hold it
+            return bool(self.live)
+        return pid in self.live
 
-    def release_lease(self) -> None:
-        """What an operator does about a dead worker's lease."""
-        done = self.cli("unlock", self.book.pipeline, "--yes", "-c", str(self.book.config))
-        if done.returncode == 0:
-            return
+    def release_stuck_lease(self) -> None:
+        """What an operator does about a dead worker's lease: release it (counted once)."""
         from ledgerbridge.config import load_config
         from ledgerbridge.store import Store
 
-        store = Store(load_config(self.book.config).config.database)
-        try:
-            name = f"pipeline:{self.book.pipeline}"
-            held = store.lease_holder(name)
-            if held is not None:
-                store.release_lease(name, held[0])
-        finally:
-            store.close()
+        with self._lock:
+            store = Store(load_config(self.book.config).config.database)
+            try:
+                name = f"pipeline:{self.book.pipeline}"
+                held = store.lease_holder(name)
+                if held is not None:
+                    self.tally.lease_blocked += 1
+                    store.release_lease(name, held[0])
+            finally:
+                store.close()
 
     def failures(self) -> list[dict[str, Any]]:
         """The product's own account of what it parked (``ledgerbridge failures --json``)."""
@@ -185,6 +205,7 @@ class Worker:
         return rows
 
 
-def _kill(proc: subprocess.Popen[str]) -> None:
+def _kill(proc: subprocess.Popen[str], fired: threading.Event) -> None:
     if proc.poll() is None:
+        fired.set()
         proc.send_signal(signal.SIGKILL)
