@@ -141,11 +141,9 @@ def run_scenario(
     try:
         refs = {(b.source, b.policy): b for b in world.books if b.reference}
         chaos = [b for b in world.books if not b.reference]
-        # four workers per book already: the concurrent scenario drives one book at a time
-        width = 1 if scenario == "concurrent" else max(1, jobs)
         with (
             ThreadPoolExecutor(max_workers=len(refs)) as quiet,
-            ThreadPoolExecutor(max_workers=width) as pool,
+            ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
         ):
             parks = {k: quiet.submit(_reference, world, b, seed) for k, b in refs.items()}
             if scenario == "tokens":  # a revocation ends every token: the references go first

@@ -187,6 +187,7 @@ def drive_concurrent(world: World, run: BookRun, budget: Budget, rng: random.Ran
             _arm_write_kill(world, run.book, rng)
             kills["armed"] += 1
     zoho.delete(f"kill?scope={run.book.org_id}")
+    worker.close()
 
 
 def settle(world: World, run: BookRun, rng: random.Random) -> Outcome | None:

@@ -29,6 +29,7 @@ from .world import Book, World
 
 BUSY = "is already running"
 HOLDER = re.compile(r"already running \([^:()\s]+:(\d+):")
+HOLDER_PID = re.compile(r"[^:]+:(\d+):")  # a lease holder is host:pid:nonce
 RESUME_WITHIN = 10.0  # seconds a restart may wait for a dead worker's lease
 RUN_TIMEOUT = 1800.0
 LIVE: set[subprocess.Popen[str]] = set()  # every worker process of this driver, for cleanup
@@ -83,6 +84,7 @@ class Worker:
         self.world, self.book, self.tally, self.rng = world, book, tally, rng
         self._lock = threading.Lock()
         self.live: set[int] = set()
+        self._store: Any = None
 
     def cli(self, *args: str, timeout: float = 300.0) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "ledgerbridge", *args]
@@ -155,6 +157,8 @@ class Worker:
         """
         waited_from: float | None = None
         while True:
+            while siblings and self.sibling_holds_lease():
+                time.sleep(0.5)  # cheaper than a refused process start
             outcome = self.sync(kill_after=kill_after)
             if not outcome.busy:
                 if waited_from is not None:
@@ -179,21 +183,38 @@ class Worker:
             return bool(self.live)
         return pid in self.live
 
-    def release_stuck_lease(self) -> None:
-        """What an operator does about a dead worker's lease: release it (counted once)."""
+    def _lease(self) -> tuple[str, Any] | None:
+        """The pipeline's lease as the store holds it (scheduling only, never the verdict)."""
         from ledgerbridge.config import load_config
         from ledgerbridge.store import Store
 
+        if self._store is None:
+            self._store = Store(load_config(self.book.config).config.database)
+        try:
+            return self._store.lease_holder(self.lease_name)
+        except Exception:  # no schema yet: nobody holds it
+            return None
+
+    def sibling_holds_lease(self) -> bool:
+        held = self._lease()
+        found = HOLDER_PID.match(held[0]) if held else None
+        return found is not None and int(found.group(1)) in self.live
+
+    def release_stuck_lease(self) -> None:
+        """What an operator does about a dead worker's lease: release it (counted once)."""
         with self._lock:
-            store = Store(load_config(self.book.config).config.database)
-            try:
-                name = f"pipeline:{self.book.pipeline}"
-                held = store.lease_holder(name)
-                if held is not None:
-                    self.tally.lease_blocked += 1
-                    store.release_lease(name, held[0])
-            finally:
-                store.close()
+            held = self._lease()
+            if held is not None and self._store is not None:
+                self.tally.lease_blocked += 1
+                self._store.release_lease(self.lease_name, held[0])
+
+    @property
+    def lease_name(self) -> str:
+        return f"pipeline:{self.book.pipeline}"
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
 
     def failures(self) -> list[dict[str, Any]]:
         """The product's own account of what it parked (``ledgerbridge failures --json``)."""
