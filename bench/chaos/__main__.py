@@ -18,43 +18,15 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from .driver import ALL_PAIRS, REDUCED, SCENARIOS, Row, run_scenario
+from .report import markdown, table
 from .scenarios import Budget
 
 # make chaos: >= 1,000 orders and >= 50 kills per scenario (nine books of 120 orders, 6 kills each)
 FULL = {"orders": 120, "kills": 6}
 # make test: ~200 orders and ~10 kills per scenario (three books of 17 orders, 4 kills each)
 CI = {"orders": 17, "kills": 4}
-
-
-COLUMNS = (
-    "scenario", "source", "policy", "orders", "kills", "faults", "duplicates", "missing",
-    "money diff", "orphans", "state diff", "parked (by reason)", "parked by harness",
-    "clean re-run writes", "lease > 10 s", "wall s", "ok",
-)  # fmt: skip
-
-
-def table(rows: list[Row], title: str) -> Table:
-    t = Table(title=title)
-    for name in COLUMNS:
-        t.add_column(
-            name,
-            justify="left"
-            if name in ("scenario", "source", "policy", "parked (by reason)")
-            else "right",
-        )
-    for r in rows:
-        v = r.verdict
-        parked = ", ".join(f"{k} ×{n}" for k, n in sorted(v.parked.items())) or "0"
-        t.add_row(
-            r.scenario, r.source, r.policy, str(r.orders), str(r.kills), str(r.faults),
-            str(v.duplicates), str(v.missing), f"{v.money} ({v.money_total})", str(v.orphans),
-            str(v.state), parked, str(v.parked_by_harness), str(r.clean_writes),
-            str(r.lease_blocked), f"{r.seconds:.0f}", "yes" if r.ok else "NO",
-        )  # fmt: skip
-    return t
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=3, help="books driven at once")
     parser.add_argument("--dir", type=Path, help="work directory (kept); default: a temporary one")
     parser.add_argument("--json", type=Path, help="also write the rows (with details) here")
+    parser.add_argument("--markdown", type=Path, help="also write the Markdown table here")
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C: every scenario's finally stops its workers and emulators
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -92,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             for line in [*row.problems, *row.verdict.details]:
                 console.print(f"  {row.source}/{row.policy}: {line}", highlight=False, markup=False)
     mode = "full" if args.full else "reduced"
-    console.print(table(rows, f"Chaos ({mode}), {time.monotonic() - started:.0f} s"))
+    saved = [r.as_json() for r in rows]
+    console.print(table(saved, f"Chaos ({mode}), {time.monotonic() - started:.0f} s"))
+    if args.markdown:
+        args.markdown.write_text(markdown(saved))
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
     failed = [r for r in rows if not r.ok]
