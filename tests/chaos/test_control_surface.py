@@ -131,3 +131,15 @@ def test_zoho_throttles_answer_with_zohos_codes_and_change_nothing() -> None:
         assert state.refresh_tokens == {}
         refused = http.get("/books/v3/invoices", params={"organization_id": MAIN_ORG}, headers=auth)
         assert refused.status_code == 401
+
+
+def test_an_action_rule_runs_the_platform_action_after_the_nth_committed_write() -> None:
+    done: list[int] = []
+    surface = ControlSurface(_things, _posts, actions={"revoke": lambda body: done.append(1)})
+    with serve(surface) as server, httpx.Client(base_url=server.url) as http:
+        assert http.post("/_sandbox/kill", json={"after": 1, "action": "nope"}).status_code == 400
+        http.post("/_sandbox/kill", json={"scope": "a", "after": 2, "action": "revoke"})
+        http.post("/x", params={"org": "a"})
+        assert done == []
+        assert http.post("/x", params={"org": "a"}).status_code == 201  # answered: no kill
+        assert done == [1]

@@ -12,7 +12,8 @@
 - **actions**: ``expire_tokens`` (every access token past its 3600 s lifetime, facts doc §2.8),
   ``revoke`` (every refresh token revoked, as ``POST /oauth/v2/token/revoke`` does, facts doc
   §2.5, and the access tokens they minted expired -- the stricter reading, so the worker meets
-  the revocation at once), ``auth_counters`` (token-endpoint calls so far);
+  the revocation at once), ``auth_counters`` (token-endpoint calls so far, and since the last
+  revocation);
 - **export** of one organisation's books (documents with their refunds and applications,
   payments, contacts, items): the state a verifier reads instead of the sync's own store.
 """
@@ -107,7 +108,10 @@ def controlled(app: Any, *, seed: int = 0) -> ControlSurface:
         state.expire_access_tokens()
         return {"expired": len(state.access_tokens)}
 
+    marks = {"revoked_at": 0}
+
     def revoke(_: dict[str, Any]) -> dict[str, Any]:
+        marks["revoked_at"] = state.token_requests
         revoked = len(state.refresh_tokens)
         state.revoke_refresh_tokens()
         state.expire_access_tokens()
@@ -116,6 +120,7 @@ def controlled(app: Any, *, seed: int = 0) -> ControlSurface:
     def counters(_: dict[str, Any]) -> dict[str, Any]:
         return {
             "token_requests": state.token_requests,
+            "since_revoke": state.token_requests - marks["revoked_at"],
             "refresh_requests": state.refresh_requests,
             "code_exchanges": state.code_exchanges,
             "api_calls": emulator.api_calls,

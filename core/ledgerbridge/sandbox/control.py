@@ -13,7 +13,8 @@ so this middleware takes its orders over HTTP, under ``/_sandbox/``:
 - ``POST /_sandbox/kill`` ``{"pid": 123, "kind": "create", "scope": "*", "after": 3}``: right
   after the 3rd committed write of that kind from now, before its response leaves, every
   registered PID of that scope is sent SIGKILL -- the worker dies between the platform's
-  commit and its own.  ``{"pid": 123}`` alone (``after`` 0) only registers the PID.
+  commit and its own.  ``{"pid": 123}`` alone (``after`` 0) only registers the PID;
+  ``{"action": "revoke", "after": 5}`` runs a platform action there instead of the kill.
 - ``GET /_sandbox/counters``: committed writes per scope and kind, faults injected, kills.
 - ``GET /_sandbox/export[/<name>]?scope=...`` and ``POST /_sandbox/action/<name>``: what the
   platform registers (its books, a shop's orders, its token knobs).
@@ -64,6 +65,7 @@ class KillRule:
     kind: str
     scope: str
     after: int  # fire on the after-th matching committed write
+    action: str | None = None  # a platform action to run then instead of the kill
 
 
 @dataclass
@@ -93,18 +95,18 @@ class Controls:
             return rule.fault
         return None
 
-    def commit(self, scope: str, kind: str) -> bool:
-        """Count a committed write; True when a kill rule fires on it."""
+    def commit(self, scope: str, kind: str) -> list[KillRule]:
+        """Count a committed write; the rules that fire on it."""
         kinds = self.committed.setdefault(scope, {})
         kinds[kind] = kinds.get(kind, 0) + 1
-        fire = False
+        fired = []
         for rule in list(self.kills):
             if rule.kind in ("*", kind) and rule.scope in ("*", scope):
                 rule.after -= 1
                 if rule.after <= 0:
                     self.kills.remove(rule)
-                    fire = True
-        return fire
+                    fired.append(rule)
+        return fired
 
     def kill_workers(self, scope: str) -> int:
         victims = set(self.pids.get(scope, set())) | set(self.pids.get("*", set()))
@@ -167,7 +169,10 @@ class ControlSurface:
         await self.app(scope, receive, hold)
         status = next((m["status"] for m in held if m["type"] == "http.response.start"), 500)
         committed = 200 <= status < 300
-        if committed and self.controls.commit(org, kind):
+        for rule in self.controls.commit(org, kind) if committed else []:
+            if rule.action is not None:
+                self.actions[rule.action]({})  # e.g. a revocation, mid-run by construction
+                continue
             self.controls.kill_workers(org)
             fault = "lose_response"  # the worker is dead; nobody reads the answer
         if fault == "lose_response":
@@ -207,8 +212,13 @@ class ControlSurface:
             where = str(body.get("scope", "*"))
             if body.get("pid"):
                 c.pids.setdefault(where, set()).add(int(body["pid"]))
+            action = body.get("action")
+            if action is not None and action not in self.actions:
+                await _answer(send, 400, json.dumps({"error": f"no action {action!r}"}).encode())
+                return
             if int(body.get("after", 0)) > 0:
-                c.kills.append(KillRule(str(body.get("kind", "*")), where, int(body["after"])))
+                kind = str(body.get("kind", "*"))
+                c.kills.append(KillRule(kind, where, int(body["after"]), action))
             result = {"kills": len(c.kills)}
         elif what == "counters":
             result = {"committed": c.committed, "injected": c.injected, "killed": c.killed}
