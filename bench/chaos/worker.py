@@ -135,6 +135,11 @@ class Worker:
                 self.live.discard(proc.pid)
                 LIVE.discard(proc)
         outcome = Outcome(proc.returncode, out, err, time.monotonic() - started)
+        with (self.book.directory / "runs.log").open("a") as log:  # for a post-mortem
+            log.write(
+                f"{time.strftime('%H:%M:%S')} pid {proc.pid} exit {proc.returncode} "
+                f"{outcome.seconds:.1f}s busy={outcome.busy} {err.strip()[-200:]!r}\n"
+            )
         with self._lock:
             self.tally.runs += 1
             if outcome.killed:
