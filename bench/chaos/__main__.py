@@ -22,11 +22,17 @@ from rich.console import Console
 from .driver import ALL_PAIRS, REDUCED, SCENARIOS, Row, run_scenario
 from .report import markdown, table
 from .scenarios import Budget
+from .worker import kill_all
 
 # make chaos: >= 1,000 orders and >= 50 kills per scenario (nine books of 120 orders, 6 kills each)
 FULL = {"orders": 120, "kills": 6}
 # make test: ~200 orders and ~10 kills per scenario (three books of 17 orders, 4 kills each)
 CI = {"orders": 17, "kills": 4}
+
+
+def _stop(*_: object) -> None:
+    kill_all()
+    sys.exit(143)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the Markdown table here")
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C: every scenario's finally stops its workers and emulators
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _stop)
     size = FULL if args.full else CI
     orders, kills = args.orders or size["orders"], args.kills or size["kills"]
     root = args.dir or Path(tempfile.mkdtemp(prefix="ledgerbridge-chaos-"))

@@ -20,7 +20,7 @@ from typing import Any
 
 from .scenarios import DRIVERS, BookRun, Budget, settle
 from .verify import Verdict, verify
-from .worker import Tally, Worker, kill_all
+from .worker import LIVE, Tally, Worker
 from .world import POLICIES, SOURCES, Book, World, start
 
 SCENARIOS = ("kills", "faults", "tokens", "concurrent")
@@ -174,7 +174,9 @@ def run_scenario(
             rows.append(_row(scenario, run, verdict, len(shop)))
         return rows
     finally:
-        kill_all()
+        for proc in list(LIVE):  # a scenario that failed midway leaves no worker behind
+            if proc.poll() is None:
+                proc.kill()
         world.stop()
         _drop(databases)
 

@@ -33,10 +33,16 @@ HOLDER_PID = re.compile(r"[^:]+:(\d+):")  # a lease holder is host:pid:nonce
 RESUME_WITHIN = 10.0  # seconds a restart may wait for a dead worker's lease
 RUN_TIMEOUT = 1800.0
 LIVE: set[subprocess.Popen[str]] = set()  # every worker process of this driver, for cleanup
+STOP = threading.Event()  # the driver is stopping: start no more workers
+
+
+class Stopped(Exception):
+    """Raised in the driving threads once the driver stops."""
 
 
 def kill_all() -> None:
-    """SIGKILL every worker still running (the driver is stopping)."""
+    """SIGKILL every worker still running and start no more (the driver is stopping)."""
+    STOP.set()
     for proc in list(LIVE):
         if proc.poll() is None:
             proc.kill()
@@ -100,6 +106,8 @@ class Worker:
 
     def sync(self, *, kill_after: float | None = None) -> Outcome:
         """One ``ledgerbridge sync``; ``kill_after`` seconds: SIGKILL it then (timer kill)."""
+        if STOP.is_set():
+            raise Stopped(self.book.name)
         cmd = [sys.executable, "-m", "ledgerbridge", "sync", self.book.pipeline]
         cmd += ["-c", str(self.book.config)]
         started = time.monotonic()
