@@ -146,18 +146,11 @@ def run_scenario(
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
         ):
             parks = {k: quiet.submit(_reference, world, b, seed) for k, b in refs.items()}
-            if scenario == "tokens":  # a revocation ends every token: the references go first
-                for future in parks.values():
-                    future.result()
-                runs = {
-                    (b.source, b.policy): _chaos(world, b, scenario, budget, seed) for b in chaos
-                }
-            else:
-                futures = {
-                    (b.source, b.policy): pool.submit(_chaos, world, b, scenario, budget, seed)
-                    for b in chaos
-                }
-                runs = {k: f.result() for k, f in futures.items()}
+            futures = {
+                (b.source, b.policy): pool.submit(_chaos, world, b, scenario, budget, seed)
+                for b in chaos
+            }
+            runs = {k: f.result() for k, f in futures.items()}
             ref_parks = {k: f.result() for k, f in parks.items()}
         zoho = world.control("zohobooks")
         rows = []

@@ -117,11 +117,13 @@ def drive_tokens(world: World, run: BookRun, budget: Budget, rng: random.Random)
     zoho = world.control("zohobooks")
     worker = Worker(world, run.book, run.tally, rng)
     first, second = rng.randint(2, 4), rng.randint(6, 9)
+    token = world.refresh[run.book.name]  # this book's own: the other books keep theirs
     for action, after in (("expire_tokens", first), ("revoke", second)):
-        zoho.post("kill", {"scope": run.book.org_id, "after": after, "action": action})
+        rule = {"action": action, "args": {"tokens": [token]}}
+        zoho.post("kill", {"scope": run.book.org_id, "after": after, **rule})
     outcome = worker.sync_through_lease()
-    counters = zoho.post("action/auth_counters")
-    if counters["since_revoke"] == counters["token_requests"]:  # never revoked: too few writes
+    counters = zoho.post("action/auth_counters", {"token": token})
+    if not counters["revoked"]:
         worker.tally.errors.append(f"{run.book.name}: the run ended before the revocation")
     run.token_requests_after_revoke.append(counters["since_revoke"])
     run.revoked_exits.append(outcome.returncode)

@@ -143,3 +143,24 @@ def test_an_action_rule_runs_the_platform_action_after_the_nth_committed_write()
         assert done == []
         assert http.post("/x", params={"org": "a"}).status_code == 201  # answered: no kill
         assert done == [1]
+
+
+def test_revoking_one_refresh_token_counts_its_refreshes_and_spares_the_others() -> None:
+    app = zoho_app()
+    state = app.emulator.state
+    mine, theirs = (state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT) for _ in range(2))
+    secret = state.clients[EMULATOR_CLIENT_ID]
+    with serve(controlled(app)) as server, httpx.Client(base_url=server.url) as http:
+
+        def refresh(token: str) -> dict:
+            form = {"grant_type": "refresh_token", "refresh_token": token}
+            form |= {"client_id": EMULATOR_CLIENT_ID, "client_secret": secret}
+            return http.post("/oauth/v2/token", data=form).json()
+
+        assert "access_token" in refresh(mine)
+        http.post("/_sandbox/action/revoke", json={"tokens": [mine]})
+        assert refresh(mine) == {"error": "invalid_code"}
+        assert refresh(mine) == {"error": "invalid_code"}
+        assert "access_token" in refresh(theirs)
+        counted = http.post("/_sandbox/action/auth_counters", json={"token": mine}).json()
+        assert counted["revoked"] and counted["since_revoke"] == 2

@@ -10,10 +10,10 @@
   refdata ``ratelimit_concurrency_1070.json`` and ``ratelimit_per_minute_44_api.json``):
   ``throttle_1070`` (HTTP 429, code 1070) and ``throttle_44`` (HTTP 429, code 44);
 - **actions**: ``expire_tokens`` (every access token past its 3600 s lifetime, facts doc §2.8),
-  ``revoke`` (every refresh token revoked, as ``POST /oauth/v2/token/revoke`` does, facts doc
-  §2.5, and the access tokens they minted expired -- the stricter reading, so the worker meets
-  the revocation at once), ``auth_counters`` (token-endpoint calls so far, and since the last
-  revocation);
+  ``revoke`` (the given refresh tokens, else all, revoked as ``POST /oauth/v2/token/revoke``
+  does, facts doc §2.5, and the access tokens expired -- the stricter reading, so the worker
+  meets the revocation at once), ``auth_counters`` (token-endpoint calls so far, and a refresh
+  token's refreshes since its revocation);
 - **export** of one organisation's books (documents with their refunds and applications,
   payments, contacts, items): the state a verifier reads instead of the sync's own store.
 """
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 
 from ledgerbridge.sandbox.control import ControlSurface
 
@@ -99,35 +100,74 @@ def export_books(state: EmulatorState, organization_id: str) -> dict[str, Any]:
     }
 
 
+class RefreshCounter:
+    """ASGI wrapper counting token-endpoint refreshes per refresh token (the request is replayed).
+
+    Zoho allows 10 access tokens per refresh token per 10 minutes (facts doc §2.8), so a
+    verifier counts per refresh token: how many a worker asked for after its token died.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.emulator = getattr(app, "emulator", None)
+        self.refreshes: dict[str, int] = {}
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") != "/oauth/v2/token":
+            await self.app(scope, receive, send)
+            return
+        messages, more = [], True
+        while more:
+            message = await receive()
+            messages.append(message)
+            more = bool(message.get("more_body"))
+        form = dict(parse_qsl(b"".join(m.get("body", b"") for m in messages).decode()))
+        query = dict(parse_qsl(scope.get("query_string", b"").decode()))
+        token = {**query, **form}.get("refresh_token")
+        if token:
+            self.refreshes[token] = self.refreshes.get(token, 0) + 1
+        replay = iter(messages)
+
+        async def again() -> Any:
+            return next(replay, {"type": "http.disconnect"})
+
+        await self.app(scope, again, send)
+
+
 def controlled(app: Any, *, seed: int = 0) -> ControlSurface:
     """The Zoho Books emulator app (``create_app``) behind the chaos control surface."""
     emulator = app.emulator
     state: EmulatorState = emulator.state
+    counter = RefreshCounter(app)
+    marks: dict[str, int] = {}  # refresh token -> refreshes when it was revoked
 
     def expire(_: dict[str, Any]) -> dict[str, Any]:
         state.expire_access_tokens()
         return {"expired": len(state.access_tokens)}
 
-    marks = {"revoked_at": 0}
-
-    def revoke(_: dict[str, Any]) -> dict[str, Any]:
-        marks["revoked_at"] = state.token_requests
-        revoked = len(state.refresh_tokens)
-        state.revoke_refresh_tokens()
+    def revoke(body: dict[str, Any]) -> dict[str, Any]:
+        """``{"tokens": [...]}``: those refresh tokens (else every one); access tokens expire."""
+        tokens = list(body.get("tokens") or state.refresh_tokens)
+        for token in tokens:
+            marks[token] = counter.refreshes.get(token, 0)
+            state.refresh_tokens.pop(token, None)
         state.expire_access_tokens()
-        return {"revoked": revoked}
+        return {"revoked": len(tokens)}
 
-    def counters(_: dict[str, Any]) -> dict[str, Any]:
+    def counters(body: dict[str, Any]) -> dict[str, Any]:
+        """``{"token": ...}``: also that refresh token's refreshes since its revocation."""
+        token = str(body.get("token", ""))
         return {
             "token_requests": state.token_requests,
-            "since_revoke": state.token_requests - marks["revoked_at"],
+            "revoked": token in marks,
+            "since_revoke": counter.refreshes.get(token, 0) - marks.get(token, 0),
             "refresh_requests": state.refresh_requests,
             "code_exchanges": state.code_exchanges,
             "api_calls": emulator.api_calls,
         }
 
-    surface = ControlSurface(
-        app,
+    return ControlSurface(
+        counter,
         classify,
         responders={
             "throttle_1070": (429, dumps(THROTTLE_1070).encode()),
@@ -137,4 +177,3 @@ def controlled(app: Any, *, seed: int = 0) -> ControlSurface:
         actions={"expire_tokens": expire, "revoke": revoke, "auth_counters": counters},
         seed=seed,
     )
-    return surface

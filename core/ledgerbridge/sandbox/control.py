@@ -14,7 +14,7 @@ so this middleware takes its orders over HTTP, under ``/_sandbox/``:
   after the 3rd committed write of that kind from now, before its response leaves, every
   registered PID of that scope is sent SIGKILL -- the worker dies between the platform's
   commit and its own.  ``{"pid": 123}`` alone (``after`` 0) only registers the PID;
-  ``{"action": "revoke", "after": 5}`` runs a platform action there instead of the kill.
+  ``{"action": "revoke", "args": {...}, "after": 5}`` runs a platform action there instead.
 - ``GET /_sandbox/counters``: committed writes per scope and kind, faults injected, kills.
 - ``GET /_sandbox/export[/<name>]?scope=...`` and ``POST /_sandbox/action/<name>``: what the
   platform registers (its books, a shop's orders, its token knobs).
@@ -66,6 +66,7 @@ class KillRule:
     scope: str
     after: int  # fire on the after-th matching committed write
     action: str | None = None  # a platform action to run then instead of the kill
+    args: dict[str, Any] = field(default_factory=dict)  # the action's body
 
 
 @dataclass
@@ -171,7 +172,7 @@ class ControlSurface:
         committed = 200 <= status < 300
         for rule in self.controls.commit(org, kind) if committed else []:
             if rule.action is not None:
-                self.actions[rule.action]({})  # e.g. a revocation, mid-run by construction
+                self.actions[rule.action](rule.args)  # e.g. a revocation, mid-run by construction
                 continue
             self.controls.kill_workers(org)
             fault = "lose_response"  # the worker is dead; nobody reads the answer
@@ -218,7 +219,8 @@ class ControlSurface:
                 return
             if int(body.get("after", 0)) > 0:
                 kind = str(body.get("kind", "*"))
-                c.kills.append(KillRule(kind, where, int(body["after"]), action))
+                args = dict(body.get("args") or {})
+                c.kills.append(KillRule(kind, where, int(body["after"]), action, args))
             result = {"kills": len(c.kills)}
         elif what == "counters":
             result = {"committed": c.committed, "injected": c.injected, "killed": c.killed}
