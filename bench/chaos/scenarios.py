@@ -86,7 +86,7 @@ def drive_kills(world: World, run: BookRun, budget: Budget, rng: random.Random) 
         timer = rng.random() < 0.5
         if not timer:
             _arm_write_kill(world, run.book, rng)
-        outcome = worker.sync_through_lease(kill_after=rng.uniform(1.5, 6.0) if timer else None)
+        outcome = worker.sync_through_lease(kill_after=rng.uniform(3.0, 20.0) if timer else None)
         misses = 0 if outcome.killed else misses + 1  # three clean runs: nothing left to kill
     world.control("zohobooks").delete(f"kill?scope={run.book.org_id}")
 
@@ -166,7 +166,7 @@ def drive_concurrent(world: World, run: BookRun, budget: Budget, rng: random.Ran
         while True:
             kill = run.tally.kills < budget.kills and local.random() < 0.5
             outcome = worker.sync_through_lease(
-                kill_after=local.uniform(1.5, 6.0) if kill else None, siblings=True
+                kill_after=local.uniform(3.0, 20.0) if kill else None, siblings=True
             )
             if not outcome.killed:
                 return  # this worker saw the pipeline through once
