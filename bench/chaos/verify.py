@@ -138,7 +138,7 @@ def verify(
         v.parked[_reason(row)] += 1
         if _park_key(row) not in expected_held:
             v.parked_by_harness += 1
-            v.note(f"parked by the harness: {row['record']} {_reason(row)}")
+            v.note(f"parked by the harness: {row['record']} {row['state']}: {row.get('why')}")
     _compare_documents(v, _documents(chaos), _documents(reference), shop, held)
     _compare_rows(v, "payment", _payments(chaos), _payments(reference))
     _compare_rows(v, "credit note", _notes(chaos), _notes(reference))
