@@ -32,6 +32,7 @@ def _books() -> dict[str, Any]:
         "payments": [
             {
                 "reference_number": "t-11",
+                "custom_field_hash": {"cf_source_order_id": "11"},
                 "amount": "10.00",
                 "unused_amount": "0.00",
                 "invoices": [{"invoice_id": "id-INV-1", "amount_applied": "10.00"}],
@@ -75,6 +76,15 @@ def test_a_missing_document_is_counted_unless_the_order_is_parked() -> None:
     verdict = verify(chaos, _books(), SHOP, parked, [])
     assert verdict.missing == 0 and verdict.parked_by_harness == 1  # held, but not in the reference
     assert verify(chaos, _books(), SHOP, parked, parked).clean  # a genuine park
+
+
+def test_the_payment_of_a_parked_order_is_the_parks_not_missing() -> None:
+    chaos = _books()
+    del chaos["invoices"][0], chaos["payments"][0], chaos["creditnotes"][0]
+    parked = [{"record": "order 11", "state": "failed", "why": "dead credentials"}]
+    verdict = verify(chaos, _books(), SHOP, parked, [])
+    assert (verdict.missing, verdict.parked_by_harness) == (0, 1)
+    assert verify(chaos, _books(), SHOP, [], []).missing == 3
 
 
 def test_money_differences_a_cent_off_and_an_open_refunded_credit_note() -> None:
