@@ -46,10 +46,19 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |"]
     lines.append("|" + "|".join("---" if c in LEFT else "---:" for c in COLUMNS) + "|")
     lines += ["| " + " | ".join(c.replace("|", "/") for c in cells(r)) + " |" for r in rows]
+    totals = []
+    for scenario in dict.fromkeys(r["scenario"] for r in rows):
+        mine = [r for r in rows if r["scenario"] == scenario]
+        totals.append(
+            f"- {scenario}: {sum(r['orders'] for r in mine)} orders posted "
+            f"({len(mine)} books), {sum(r['kills'] for r in mine)} kills, "
+            f"{sum(r['faults'] for r in mine)} faults, {sum(r['ok'] for r in mine)} of "
+            f"{len(mine)} rows clean"
+        )
     problems = [
         f"- {r['scenario']} {r['source']}/{r['policy']}: {p}" for r in rows for p in r["problems"]
     ]
-    return "\n".join(lines + (["", *problems] if problems else [])) + "\n"
+    return "\n".join(lines + ["", *totals] + (["", *problems] if problems else [])) + "\n"
 
 
 if __name__ == "__main__":
