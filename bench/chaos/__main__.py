@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, help="orders in each shop")
     parser.add_argument("--kills", type=int, help="kills per chaos book")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--jobs", type=int, default=3, help="books driven at once")
+    parser.add_argument(
+        "--jobs", type=int, help="books driven at once (default 9 with --full, else 3)"
+    )
     parser.add_argument("--dir", type=Path, help="work directory (kept); default: a temporary one")
     parser.add_argument("--json", type=Path, help="also write the rows (with details) here")
     parser.add_argument("--markdown", type=Path, help="also write the Markdown table here")
@@ -62,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         got = run_scenario(
             scenario, pairs, root=root, orders=orders, budget=Budget(kills=kills),
-            seed=args.seed, jobs=args.jobs,
+            seed=args.seed, jobs=args.jobs or (9 if args.full else 3),
         )  # fmt: skip
         rows.extend(got)
         if args.json:  # after every scenario: a long run stopped early keeps what it measured
