@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,16 @@ COLUMNS = (
 LEFT = ("scenario", "source", "policy", "parked (by reason)")
 
 
+def reasons(parked: dict[str, int]) -> dict[str, int]:
+    """Parks by reason, the order's own id left out so that one reason is one line."""
+    merged: Counter[str] = Counter()
+    for reason, n in parked.items():
+        merged[re.sub(r"\border \S+ ", "order ", reason)] += n
+    return dict(merged)
+
+
 def cells(row: dict[str, Any]) -> list[str]:
-    parked = ", ".join(f"{k} ×{n}" for k, n in sorted(row["parked"].items())) or "0"
+    parked = ", ".join(f"{k} ×{n}" for k, n in sorted(reasons(row["parked"]).items())) or "0"
     return [
         row["scenario"], row["source"], row["policy"], str(row["orders"]), str(row["kills"]),
         str(row["faults"]), str(row["duplicates"]), str(row["missing"]),
