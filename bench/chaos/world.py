@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -133,6 +134,14 @@ def _spawn(root: Path, platform: str, args: list[str]) -> tuple[subprocess.Popen
     cmd = [sys.executable, "-m", "bench.chaos.serve", platform, "--port", str(port), *args]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)
     return proc, f"http://127.0.0.1:{port}"
+
+
+def _die_with_parent() -> None:
+    """Linux: the emulator gets SIGTERM when its driver dies, however it dies (no leftovers)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
