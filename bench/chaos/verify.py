@@ -210,7 +210,8 @@ def _compare_rows(
     """Payments or credit notes by key; those of a parked order are the park's, not missing."""
     for key in sorted(set(chaos) | set(reference)):
         mine, theirs = Counter(chaos.get(key, [])), Counter(reference.get(key, []))
-        if key.split(":", 1)[0] in held and sum(mine.values()) < sum(theirs.values()):
+        parked = any(part in held for part in key.split(":", 1))  # by order id, else number
+        if parked and sum(mine.values()) < sum(theirs.values()):
             continue
         if mine == theirs:
             continue
