@@ -146,6 +146,9 @@ def run_scenario(
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
         ):
             parks = {k: quiet.submit(_reference, world, b, seed) for k, b in refs.items()}
+            if scenario == "tokens":  # its expiry ends every access token: references go first
+                for future in parks.values():
+                    future.result()
             futures = {
                 (b.source, b.policy): pool.submit(_chaos, world, b, scenario, budget, seed)
                 for b in chaos
