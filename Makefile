@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n auto
 ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench bench-workers fuzz format clean
+.PHONY: install demo test lint typecheck pytest bench bench-workers fuzz chaos format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ fuzz: install
 # 20 merchants, 4 workers, books checked in the Zoho emulator.
 bench-workers: install
 	$(BIN)/python bench/bench_workers.py $(ARGS)
+
+# The chaos harness, full set (every scenario on all nine source x policy pairs; long, not in
+# CI): the real CLI killed and faulted against emulator processes. See docs/reliability.md.
+chaos: install
+	$(BIN)/python -m bench.chaos --full $(ARGS)
 
 format: install
 	$(BIN)/ruff format .

@@ -1,0 +1,89 @@
+"""``python -m bench.chaos``: run the chaos scenarios and print the figures table.
+
+Exits 1 when any check fails (a duplicate, a missing document, a money
+difference, an order parked by the harness's own faults, a write on the clean
+re-run, a restart blocked by a dead worker's lease, a revoked credential not
+stopping the run), 0 when every row is clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .driver import ALL_PAIRS, REDUCED, SCENARIOS, Row, run_scenario
+from .report import markdown, table
+from .scenarios import Budget
+from .worker import kill_all
+
+# make chaos: >= 1,000 orders and >= 50 kills per scenario (nine books of 120 orders, up to 8
+# kills each: a book that is fully synced early has nothing left to kill)
+FULL = {"orders": 120, "kills": 8}
+# make test: ~200 orders and ~10 kills per scenario (three books of 17 orders, 4 kills each)
+CI = {"orders": 17, "kills": 4}
+
+
+def _stop(*_: object) -> None:
+    kill_all()
+    sys.exit(143)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="every scenario on all nine pairs")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="only these")
+    parser.add_argument("--orders", type=int, help="orders in each shop")
+    parser.add_argument("--kills", type=int, help="kills per chaos book")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--jobs", type=int, help="books driven at once (default 9 with --full, else 3)"
+    )
+    parser.add_argument("--dir", type=Path, help="work directory (kept); default: a temporary one")
+    parser.add_argument("--json", type=Path, help="also write the rows (with details) here")
+    parser.add_argument("--markdown", type=Path, help="also write the Markdown table here")
+    args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: every scenario's finally stops its workers and emulators
+    signal.signal(signal.SIGTERM, _stop)
+    size = FULL if args.full else CI
+    orders, kills = args.orders or size["orders"], args.kills or size["kills"]
+    root = args.dir or Path(tempfile.mkdtemp(prefix="ledgerbridge-chaos-"))
+    console = Console(width=max(200, shutil.get_terminal_size().columns))
+    rows: list[Row] = []
+    started = time.monotonic()
+    for scenario in args.scenario or list(SCENARIOS):
+        pairs = ALL_PAIRS if args.full else REDUCED[scenario]
+        console.print(
+            f"[bold]{scenario}[/]: {len(pairs)} pair(s), {orders} orders, {kills} kills per book"
+        )
+        got = run_scenario(
+            scenario, pairs, root=root, orders=orders, budget=Budget(kills=kills),
+            seed=args.seed, jobs=args.jobs or (9 if args.full else 3),
+        )  # fmt: skip
+        rows.extend(got)
+        if args.json:  # after every scenario: a long run stopped early keeps what it measured
+            args.json.write_text(json.dumps([r.as_json() for r in rows], indent=2))
+        for row in got:
+            for line in [*row.problems, *row.verdict.details]:
+                console.print(f"  {row.source}/{row.policy}: {line}", highlight=False, markup=False)
+    mode = "full" if args.full else "reduced"
+    saved = [r.as_json() for r in rows]
+    console.print(table(saved, f"Chaos ({mode}), {time.monotonic() - started:.0f} s"))
+    if args.markdown:
+        args.markdown.write_text(markdown(saved))
+    if args.dir is None:
+        shutil.rmtree(root, ignore_errors=True)
+    failed = [r for r in rows if not r.ok]
+    console.print(f"{len(rows) - len(failed)} of {len(rows)} rows clean")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The chaos harness in reduced form, inside the normal suite (``make chaos`` runs the full set).
+
+Each scenario runs on three (source, posting policy) pairs of a Latin square --
+every source and every policy meets every scenario, every pair meets one -- with
+~17 orders per shop and ~4 kills per book: about 200 orders and 10 kills per
+scenario.  The emulators run as their own processes, the worker is the real
+``ledgerbridge sync``, and the verdict comes from the emulators' books
+(``bench/chaos/verify.py``).  A failing row fails the test with the harness's
+own account of what went wrong.
+
+``KNOWN_DEFECTS`` lists the failures the harness finds in the product today, each
+with the defect it shows; while every failing line of a run matches one of them the
+test is an expected failure (xfail, with the lines), anything else fails it.  Delete
+an entry when its fix lands: the test then holds the product to it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.chaos.__main__ import CI
+from bench.chaos.driver import PG_ENV, REDUCED, run_scenario
+from bench.chaos.scenarios import Budget
+
+pytestmark = pytest.mark.slow
+
+KNOWN_DEFECTS = {
+    r"restart blocked by a dead worker's lease": "a SIGKILLed worker's lease blocks for its TTL",
+    r"token requests after the revocation": "a revoked refresh token is asked again and again",
+    r"revoked refresh token exited 0": "a run with dead credentials exits 0",
+    r"parked by the harness: .*(access token|reconnect)": "the records of a run with dead "
+    "credentials parked failed instead of left pending",
+    r"refund amount is more than the credit note balance": "a refund re-sent after a lost "
+    "response, or refused on an adopted credit note short of its total",
+    r"contact \('Daily sales": "a contact create re-sent after a lost response (no email to "
+    "find it by)",
+    r"invoices:Sales \S+ \S+: (2 live|status draft)": "a daily summary re-created after the "
+    "credentials died mid-post (the first left a draft)",
+}
+
+
+def _needs_postgres(scenario: str) -> None:
+    if scenario != "concurrent" or os.environ.get(PG_ENV):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL chaos scenario: set {PG_ENV}")
+    pytest.skip(f"the concurrent scenario needs PostgreSQL: set {PG_ENV}")
+
+
+@pytest.mark.parametrize("scenario", list(REDUCED))
+def test_chaos_scenario_leaves_the_books_exactly_right(scenario: str, tmp_path: Path) -> None:
+    _needs_postgres(scenario)
+    rows = run_scenario(
+        scenario,
+        REDUCED[scenario],
+        root=tmp_path,
+        orders=CI["orders"],
+        budget=Budget(kills=CI["kills"]),
+        seed=7,
+        jobs=3,
+    )
+    assert len(rows) == len(REDUCED[scenario])
+    report = [
+        f"{r.source}/{r.policy}: {line}"
+        for r in rows
+        if not r.ok
+        for line in [*r.problems, *r.verdict.details]
+    ]
+    unknown = [line for line in report if not any(re.search(k, line) for k in KNOWN_DEFECTS)]
+    assert not unknown, "\n".join(report)
+    if report:
+        pytest.xfail("known defects only:\n" + "\n".join(report))
+    assert all(r.ok and r.clean_writes == 0 for r in rows)
