@@ -237,7 +237,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
     # ------------------------------------------------------------------ contacts
 
     async def find_contact(
-        self, *, email: str | None = None, key: str | None = None
+        self, *, email: str | None = None, key: str | None = None, name: str | None = None
     ) -> TargetRef | None:
         field = self.settings.contact_key_field
         if key and field:
@@ -252,6 +252,11 @@ class ZohoBooksTarget(MoneyMovements, Target):
                 contact = models.Contact.model_validate(row)
                 if (contact.email or "").lower() == email.lower():  # exact, never "contains"
                     return plain_ref("contact", contact.contact_id)
+        if name:  # GET /contacts?contact_name= (contacts.yml, list-contacts); exact match only
+            rows = await self.client.pages("/contacts", "contacts", {"contact_name": name})
+            for row in rows:
+                if row.get("contact_name") == name:
+                    return plain_ref("contact", str(row["contact_id"]))
         return None
 
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
@@ -264,7 +269,11 @@ class ZohoBooksTarget(MoneyMovements, Target):
         body = await self._contact_body(draft)
 
         async def find() -> TargetRef | None:
-            return await self.find_contact(email=draft.email, key=draft.link.key)
+            return await self.find_contact(
+                email=draft.email,
+                key=draft.link.key,
+                name=draft.display_name if draft.unique_name else None,
+            )
 
         result = await self._create("/contacts", body, find)
         if isinstance(result, TargetRef):

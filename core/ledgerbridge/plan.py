@@ -89,6 +89,10 @@ class ContactDraft(PlanModel):
     billing_address: Address | None = None
     shipping_address: Address | None = None
     custom_fields: dict[str, str] = Field(default_factory=dict)
+    # The display name is ours and unique to this contact (a daily summary's "Daily sales
+    # (USD)"): with no e-mail and no key, the target finds it again by that name -- never a
+    # storefront customer's name, which two people may share.
+    unique_name: bool = False
 
 
 class ItemDraft(PlanModel):

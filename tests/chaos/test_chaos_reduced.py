@@ -28,19 +28,7 @@ from bench.chaos.scenarios import Budget
 
 pytestmark = pytest.mark.slow
 
-KNOWN_DEFECTS = {
-    r"restart blocked by a dead worker's lease": "a SIGKILLed worker's lease blocks for its TTL",
-    r"token requests after the revocation": "a revoked refresh token is asked again and again",
-    r"revoked refresh token exited 0": "a run with dead credentials exits 0",
-    r"parked by the harness: .*(access token|reconnect)": "the records of a run with dead "
-    "credentials parked failed instead of left pending",
-    r"refund amount is more than the credit note balance": "a refund re-sent after a lost "
-    "response, or refused on an adopted credit note short of its total",
-    r"contact \('Daily sales": "a contact create re-sent after a lost response (no email to "
-    "find it by)",
-    r"invoices:Sales \S+ \S+: (2 live|status draft)": "a daily summary re-created after the "
-    "credentials died mid-post (the first left a draft)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def _needs_postgres(scenario: str) -> None:

@@ -337,3 +337,32 @@ def test_a_daily_summary_whose_create_answer_was_lost_is_adopted_once(tmp_path: 
             assert Decimal(str(doc["total"])) == expected
         assert "create_document" in adopted_ops(h)
         clean_rerun_writes_nothing(h)
+
+
+def test_a_summary_contact_whose_create_answer_was_lost_is_found_by_its_name(tmp_path: Path):
+    """The daily summary's contact ("Daily sales (USD)") has no e-mail and, without a key
+    custom field, nothing else to be found by: its create answer is lost and Zoho goes away.
+    The next run must find it by its own unique name, never create a second one (the chaos
+    harness saw three)."""
+    from .harness import woocommerce_to_zoho
+
+    def summary_contact(body: Any) -> bool:
+        return isinstance(body, dict) and str(body.get("contact_name", "")).startswith(
+            "Daily sales"
+        )
+
+    trap = WriteTrap("POST", f"{API}/contacts", when=summary_contact, lose=True, then_outage=True)
+    holder: dict[str, TrapInjector] = {}
+    with woocommerce_to_zoho(
+        tmp_path, orders=12, policy="daily_summary", wrap_zoho=trapped(holder, trap)
+    ) as h:
+        with pytest.raises(Exception):  # noqa: B017 -- the run ends at Zoho's outage
+            sync(h)
+        assert trap.fired
+        holder["traps"].outage = False
+        due_now(h)
+        sync(h)
+        names = [c["contact_name"] for c in h.org.contacts.values()]
+        summary = [n for n in names if n.startswith("Daily sales")]
+        assert len(summary) == len(set(summary)) and summary, names
+        clean_rerun_writes_nothing(h)

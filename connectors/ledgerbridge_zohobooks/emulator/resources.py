@@ -233,6 +233,8 @@ class Resources:
         rows = list(org.contacts.values())
         if q.get("email"):
             rows = [r for r in rows if r.get("email", "").lower() == q["email"].lower()]
+        if q.get("contact_name"):  # contacts.yml list-contacts: "Search contacts by contact name"
+            rows = [r for r in rows if r.get("contact_name", "") == q["contact_name"]]
         if q.get("search_text"):
             needle = q["search_text"].lower()
             rows = [

@@ -98,9 +98,10 @@ class Target(ABC):
 
     @abstractmethod
     async def find_contact(
-        self, *, email: str | None = None, key: str | None = None
+        self, *, email: str | None = None, key: str | None = None, name: str | None = None
     ) -> TargetRef | None:
-        """A contact by business key (our key custom field, then email)."""
+        """A contact by business key (our key custom field, then email, then -- only for a
+        ``ContactDraft.unique_name`` contact -- its exact display name)."""
 
     @abstractmethod
     async def create_contact(self, draft: ContactDraft) -> TargetRef: ...

@@ -131,6 +131,7 @@ class DailySummaries:
             link=Link(key=f"contact:summary:{currency}"),
             display_name=f"{self.runtime.mapping.summary.contact_name} ({currency})",
             currency=currency,
+            unique_name=True,
         )
         rates = {
             e.tax_id: Decimal(str(e.rate))
@@ -178,7 +179,13 @@ class DailySummaries:
             new_baseline.update(
                 amounts={k: str(v) for k, v in amounts.items()}, total=str(total), adjustments=n
             )
-        plan = Plan(order_key=f"summary:{bucket}", version=None, writes=writes, contact=contact)
+        plan = Plan(
+            order_key=f"summary:{bucket}",
+            version=None,
+            writes=writes,
+            contact=contact,
+            contact_keys=[("name", contact.display_name)],
+        )
         results = await self.executor.execute(plan, None)
         if posted is not None:
             posted.snapshot = new_baseline

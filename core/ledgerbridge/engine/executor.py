@@ -251,6 +251,8 @@ class Executor:
                     found = await self.target.find_contact(email=value)
                 elif kind in ("key", "source_id"):
                     found = await self.target.find_contact(key=value)
+                elif kind == "name" and draft.unique_name:
+                    found = await self.target.find_contact(name=value)
                 if found is not None:
                     return found
             return None
