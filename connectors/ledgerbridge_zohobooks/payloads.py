@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical.common import Address
+from ledgerbridge.errors import ValidationFailed
 from ledgerbridge.plan import (
     ContactDraft,
     CreditRefundDraft,
@@ -126,6 +127,30 @@ def line_body(line: DocumentLine, *, places: int, kind: DocumentKind) -> dict[st
     return body
 
 
+def discount_fields(draft: DocumentDraft, *, places: int) -> dict[str, Any]:
+    """The document's discount scope: Zoho takes one per document (``discount_type``
+    ``entity_level`` or ``item_level``, invoices.yml; facts doc §15). The mapping folds an
+    order discount into the lines when a line has its own (``mapping.discounts``); a draft
+    that still carries both is refused here rather than booked wrong."""
+    lined = any(line.discount for line in draft.lines)
+    if draft.discount and lined:
+        raise ValidationFailed(
+            f"{draft.kind.value} {draft.key.reference} carries a document discount and line "
+            "discounts; Zoho Books takes one scope per document (fold the document discount "
+            "into the lines)",
+            platform="zohobooks",
+        )
+    if draft.discount:
+        return {
+            "discount": quantize(draft.discount, places),
+            "is_discount_before_tax": True,
+            "discount_type": "entity_level",
+        }
+    if lined:
+        return {"discount_type": "item_level"}
+    return {}
+
+
 def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
@@ -141,10 +166,7 @@ def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -
     body["reference_number"] = draft.key.reference
     if draft.exchange_rate is not None:
         body["exchange_rate"] = draft.exchange_rate
-    if draft.discount:
-        body["discount"] = quantize(draft.discount, places)
-        body["is_discount_before_tax"] = True
-        body["discount_type"] = "entity_level"
+    body.update(discount_fields(draft, places=places))
     if draft.shipping_charge:
         # The spec types shipping_charge as a string (defect 7); an exact decimal string.
         body["shipping_charge"] = format(quantize(draft.shipping_charge, places), "f")

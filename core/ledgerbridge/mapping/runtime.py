@@ -32,6 +32,7 @@ from ..plan import (
     LookupKind,
     PaymentDraft,
 )
+from .discounts import one_scope
 from .expressions import Expression
 from .schema import LineRule, MappingFile, PaymentMethod, TaxEntry
 
@@ -736,6 +737,12 @@ class MappingRuntime:
             document_discount = _nonzero(order_discount)
         else:
             adjustment -= order_discount
+        all_lines, document_discount = one_scope(
+            order_lines + shipping_lines + fee_lines,
+            document_discount,
+            currency=order.currency,
+            subject=f"order {order.number}",
+        )
         payment_mode = deposit = None
         if kind is DocumentKind.SALES_RECEIPT:
             method = self._payment_method(order, self._order_gateway(order), "receipt", trace)
@@ -749,7 +756,7 @@ class MappingRuntime:
             contact=self.contact_link(order),
             date=_to_date(rules.date.evaluate(names), "document.date", self.zone),
             currency=order.currency,
-            lines=tuple(order_lines + shipping_lines + fee_lines),
+            lines=tuple(all_lines),
             taxes_included=order.taxes_included,
             discount=document_discount,
             shipping_charge=shipping_charge,
