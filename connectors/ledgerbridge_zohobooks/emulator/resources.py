@@ -543,6 +543,7 @@ class Resources:
         assert org is not None
         if not body.get("payment_mode"):
             raise ZohoError(400, 2, "payment_mode is required.")
+        rules.sales_receipt_request(body)
         row = self._document(org, "salesreceipts", body, None)
         row["sales_receipt_id"] = self.state.ids.next()
         row["receipt_number"] = self._number(
@@ -562,6 +563,7 @@ class Resources:
     async def update_receipt(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
         current = _get(org.salesreceipts, request.path_params["sales_receipt_id"], "Sales receipt")
+        rules.sales_receipt_request(body)
         current.update(self._document(org, "salesreceipts", body, current))
         return _ok(200, "Sales receipt updated.", "salesreceipt", self._public(current))
 
@@ -582,6 +584,7 @@ class Resources:
             raise ZohoError(
                 400, 2, f"Invalid value passed for customer_id: {body.get('customer_id')}"
             )
+        rules.payment_request(body)
         for required in ("payment_mode", "amount", "date"):
             if body.get(required) in (None, ""):
                 raise ZohoError(400, 2, f"{required} is required.")
@@ -686,6 +689,7 @@ class Resources:
         assert org is not None
         if not body.get("date"):
             raise ZohoError(400, 2, "date is required.")
+        rules.credit_note_request(body)
         row = self._document(org, "creditnotes", body, None)
         row["creditnote_id"] = self.state.ids.next()
         row["creditnote_number"] = self._number(
@@ -710,6 +714,7 @@ class Resources:
     ) -> Result:
         assert org is not None
         current = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        rules.credit_note_request(body)
         current.update(self._document(org, "creditnotes", body, current))
         self._refresh_creditnote(current)
         if current["balance"] < 0:

@@ -156,3 +156,96 @@ def contact_currency_change(
             2,
             "The currency of a customer with transactions cannot be changed.",
         )
+
+
+# ---------------------------------------------------------------------------- request schemas
+# The fields each write's request schema declares (top level, and per line item), copied
+# from the OpenAPI files (credit notes, customer payments); anything else is refused, as
+# the stricter reading of an undocumented field. Allowed beyond the schema: only the
+# genuine spec defects listed in ``SPEC_DEFECTS`` (facts §12), each with its reason.
+
+CREDIT_NOTE_FIELDS = frozenset(
+    # credit-notes.yml, create_credit_note (POST /creditnotes) request body
+    {"customer_id", "currency_id", "contact_persons_associated", "date", "is_draft"}
+    | {"exchange_rate", "line_items", "location_id", "creditnote_number", "gst_treatment"}
+    | {"tax_treatment", "is_reverse_charge_applied", "gst_no", "cfdi_usage"}
+    | {"cfdi_reference_type", "place_of_supply", "ignore_auto_number_generation"}
+    | {"reference_number", "custom_fields", "tags", "notes", "terms", "template_id", "tax_id"}
+    | {"tax_authority_id", "tax_exemption_id", "avatax_use_code", "avatax_exempt_no"}
+    | {"vat_treatment", "is_inclusive_tax", "avatax_tax_code"}
+)
+CREDIT_NOTE_LINE_FIELDS = frozenset(
+    {"item_id", "invoice_id", "invoice_item_id", "description", "code", "name", "type"}
+    | {"account_id", "account_name", "quantity", "tax_id", "tds_tax_id", "tax_treatment_code"}
+    | {"product_type", "sat_item_key_code", "unitkey_code", "serial_numbers", "location_id"}
+    | {"project_id", "tags", "line_item_category"}
+)
+PAYMENT_FIELDS = frozenset(
+    # customer-payments.yml, create_customer_payment (POST /customerpayments) request body
+    {"customer_id", "payment_mode", "amount", "date", "reference_number", "description"}
+    | {"invoices", "exchange_rate", "payment_form", "bank_charges", "custom_fields"}
+    | {"location_id", "invoice_id", "amount_applied", "account_id", "contact_persons"}
+    | {"retainerinvoice_id", "tags"}
+)
+PAYMENT_INVOICE_FIELDS = frozenset({"invoice_id", "amount_applied", "tax_amount_withheld"})
+
+SPEC_DEFECTS: dict[str, frozenset[str]] = {
+    # Defect 5 (facts §12, §7.5): create-credit-note's line omits ``rate`` although every
+    # credit-note response carries it and a line without a price credits nothing.
+    "creditnotes.line": frozenset({"rate"}),
+}
+
+# customer-payments.yml ``payment_mode``: "check, cash, creditcard, banktransfer,
+# bankremittance, autotransaction or others".
+PAYMENT_MODES = frozenset(
+    {"check", "cash", "creditcard", "banktransfer", "bankremittance", "autotransaction", "others"}
+)
+# sales-receipt.yml ``payment_mode``: "Allowed values: cash, check, credit_card,
+# bank_transfer, etc." -- the receipt spelling (facts §12 defect 9). "etc." is read as the
+# customer-payment list in the receipt spelling; nothing else is accepted.
+RECEIPT_PAYMENT_MODES = frozenset(
+    {"cash", "check", "credit_card", "bank_transfer", "bank_remittance", "auto_transaction"}
+    | {"others"}
+)
+
+
+def _refuse_unknown(where: str, sent: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(sent) - allowed - SPEC_DEFECTS.get(where, frozenset()))
+    if unknown:
+        raise ZohoError(
+            400,
+            2,
+            f"Invalid field(s) for {where}: {', '.join(unknown)} (not in the request schema).",
+        )
+
+
+def sales_receipt_request(body: dict[str, Any]) -> None:
+    """A documented ``payment_mode`` in the receipt spelling.
+
+    Not yet enforced here: the receipt's field list (sales-receipt.yml declares no
+    discount, shipping, adjustment, tax-inclusive flag, exchange rate, deposit account,
+    custom fields or description-only lines; facts §15). The connector still sends some
+    of them; see "Emulator rules and their sources" in docs/connectors/zohobooks.md.
+    """
+    mode = body.get("payment_mode")
+    if mode not in (None, "") and mode not in RECEIPT_PAYMENT_MODES:
+        raise ZohoError(400, 2, f"Invalid value passed for payment_mode: {mode}")
+
+
+def credit_note_request(body: dict[str, Any]) -> None:
+    """Only the documented fields of a credit note (with line ``rate``, defect 5)."""
+    _refuse_unknown("creditnotes", body, CREDIT_NOTE_FIELDS)
+    for raw in body.get("line_items") or []:
+        if isinstance(raw, dict):
+            _refuse_unknown("creditnotes.line", raw, CREDIT_NOTE_LINE_FIELDS)
+
+
+def payment_request(body: dict[str, Any]) -> None:
+    """Only the documented fields of a customer payment, and a documented ``payment_mode``."""
+    _refuse_unknown("customerpayments", body, PAYMENT_FIELDS)
+    for raw in body.get("invoices") or []:
+        if isinstance(raw, dict):
+            _refuse_unknown("customerpayments.invoices", raw, PAYMENT_INVOICE_FIELDS)
+    mode = body.get("payment_mode")
+    if mode not in (None, "") and mode not in PAYMENT_MODES:
+        raise ZohoError(400, 2, f"Invalid value passed for payment_mode: {mode}")
