@@ -225,7 +225,9 @@ def credit_note_extra_lines(draft: DocumentDraft, *, places: int) -> list[dict[s
     return lines
 
 
-def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -> dict[str, Any]:
+def document_body(
+    draft: DocumentDraft, *, places: int, key_field: str | None, currency_id: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
         "date": draft.date.isoformat(),
@@ -237,6 +239,11 @@ def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -
         body["payment_mode"] = receipt_payment_mode(draft.payment_mode or DEFAULT_PAYMENT_MODE)
         if draft.deposit_account_id:
             body["account_id"] = draft.deposit_account_id
+    elif currency_id:
+        # The draft's currency, stated (invoices.yml, credit-notes.yml declare currency_id):
+        # Zoho refuses it if the contact is in another one, instead of booking the
+        # amounts in the contact's currency. The receipt schema declares no currency_id.
+        body["currency_id"] = currency_id
     body["reference_number"] = draft.key.reference
     if draft.exchange_rate is not None:
         body["exchange_rate"] = draft.exchange_rate

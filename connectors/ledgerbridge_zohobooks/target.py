@@ -340,7 +340,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
         )
 
     async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
-        await self._currency(draft.currency)  # the currency must exist in the org
+        currency = await self._currency(draft.currency)  # it must exist in the org
         rate = await self.exchange_rate(
             f"{draft.kind.value} {draft.key.reference}",
             draft.currency,
@@ -353,7 +353,10 @@ class ZohoBooksTarget(MoneyMovements, Target):
                 f"{draft.kind.value} {draft.key.reference} has no lines", platform=PLATFORM
             )
         return payloads.document_body(
-            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
+            draft,
+            places=await self._places(draft.currency),
+            key_field=self.settings.key_field,
+            currency_id=currency.currency_id,
         )
 
     def _ref_for(self, kind: DocumentKind, row: dict[str, Any]) -> TargetRef:
