@@ -194,3 +194,29 @@ def test_a_receipt_is_written_with_the_receipt_spelling_of_its_payment_mode(zoho
 
     receipt = zoho.state.organizations[MAIN_ORG].salesreceipts[_call(zoho, main)]
     assert receipt["payment_mode"] == "credit_card" and receipt["total"] == Decimal("30.00")
+
+
+def test_a_credit_note_line_discount_becomes_the_rate_and_never_loses_a_cent():
+    from ledgerbridge_zohobooks.payloads import line_body
+
+    def sent(quantity: str, discount: str) -> dict[str, Any]:
+        line = DocumentLine(
+            description="Lamp",
+            quantity=Decimal(quantity),
+            rate=Decimal("10.00"),
+            discount=Decimal(discount),
+        )
+        return line_body(line, places=2, kind=DocumentKind.CREDIT_NOTE)
+
+    exact = sent("2", "1.00")  # 19.00 over 2 units: 9.50 each
+    assert (exact["rate"], exact["quantity"], "discount" in exact) == (
+        Decimal("9.50"),
+        Decimal("2"),
+        False,
+    )
+    inexact = sent("3", "1.00")  # 29.00 over 3 units is not a price in cents: one unit of 29.00
+    assert (inexact["rate"], inexact["quantity"], inexact["description"]) == (
+        Decimal("29.00"),
+        Decimal("1"),
+        "3 x Lamp",
+    )
