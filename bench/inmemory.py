@@ -126,7 +126,12 @@ class MemoryTarget(Target):
         return TargetIdentity("org-1", "Bench", "EUR", ("org-1",))
 
     async def find_contact(
-        self, *, email: str | None = None, key: str | None = None, name: str | None = None
+        self,
+        *,
+        email: str | None = None,
+        key: str | None = None,
+        name: str | None = None,
+        currency: str | None = None,
     ) -> TargetRef | None:
         self.calls["find_contact"] = self.calls.get("find_contact", 0) + 1
         found = self.contacts.get(email or key or name or "")

@@ -15,10 +15,11 @@ after a lost answer, and is read back before it is ever sent again (``_create``)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, Protocol
 
 from ledgerbridge.contracts.target import TargetDocument
-from ledgerbridge.errors import NeedsMapping, ValidationFailed
+from ledgerbridge.errors import NeedsMapping
 from ledgerbridge.plan import (
     BusinessKey,
     CreditApplication,
@@ -41,6 +42,14 @@ class _Books(Protocol):
     settings: ZohoBooksSettings
 
     async def _base_currency(self) -> str | None: ...
+
+    async def exchange_rate(
+        self,
+        what: str,
+        currency: str,
+        configured: Decimal | None,
+        stated: dict[str, Decimal],
+    ) -> Decimal | None: ...
 
     async def _places(self, code: str) -> int: ...
 
@@ -97,13 +106,13 @@ class MoneyMovements:
     async def record_payment(
         self: _Books, draft: PaymentDraft, *, first_attempt: bool = False
     ) -> TargetRef:
-        base = await self._base_currency()
-        if base and draft.currency != base and draft.exchange_rate is None:
-            raise ValidationFailed(
-                f"payment {draft.key.reference} is in {draft.currency} but the organisation's "
-                f"base currency is {base}: an exchange_rate is required",
-                platform=PLATFORM,
-            )
+        rate = await self.exchange_rate(
+            f"payment {draft.key.reference}",
+            draft.currency,
+            draft.exchange_rate,
+            draft.stated_rates,
+        )
+        draft = draft.model_copy(update={"exchange_rate": rate})
         body = payloads.payment_body(
             draft, places=await self._places(draft.currency), key_field=self.settings.key_field
         )

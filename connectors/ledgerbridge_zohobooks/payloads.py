@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical.common import Address
+from ledgerbridge.errors import ValidationFailed
 from ledgerbridge.plan import (
     ContactDraft,
     CreditRefundDraft,
@@ -107,7 +108,29 @@ def item_body(draft: ItemDraft, *, places: int) -> dict[str, Any]:
     return body
 
 
+def credit_line(line: DocumentLine, *, places: int) -> DocumentLine:
+    """A credit-note line carries no discount (credit-notes.yml declares none): the
+    discounted unit price when it is exact to the cent, else the line's net amount as one
+    unit, its description saying how many."""
+    if not line.discount:
+        return line
+    net = line.rate * line.quantity - line.discount
+    unit = net / line.quantity if line.quantity else net
+    if line.quantity and quantize(unit, places) * line.quantity == net:
+        return line.model_copy(update={"rate": unit, "discount": None})
+    return line.model_copy(
+        update={
+            "rate": net,
+            "quantity": Decimal(1),
+            "discount": None,
+            "description": f"{line.quantity} x {line.description}",
+        }
+    )
+
+
 def line_body(line: DocumentLine, *, places: int, kind: DocumentKind) -> dict[str, Any]:
+    if kind is DocumentKind.CREDIT_NOTE:
+        line = credit_line(line, places=places)
     body: dict[str, Any] = {
         "description": line.description,
         "rate": quantize(line.rate, places),  # sent for credit notes too (spec defect 5)
@@ -126,7 +149,85 @@ def line_body(line: DocumentLine, *, places: int, kind: DocumentKind) -> dict[st
     return body
 
 
-def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -> dict[str, Any]:
+def discount_fields(draft: DocumentDraft, *, places: int) -> dict[str, Any]:
+    """The document's discount scope: Zoho takes one per document (``discount_type``
+    ``entity_level`` or ``item_level``, invoices.yml; facts doc §15). The mapping folds an
+    order discount into the lines when a line has its own (``mapping.discounts``); a draft
+    that still carries both is refused here rather than booked wrong."""
+    lined = any(line.discount for line in draft.lines)
+    if draft.kind is DocumentKind.CREDIT_NOTE:
+        if draft.discount:
+            raise ValidationFailed(
+                f"credit note {draft.key.reference} carries a document discount; "
+                "credit-notes.yml declares none (credit the discounted lines instead)",
+                platform="zohobooks",
+            )
+        return {}  # line discounts are folded into the rates (credit_line)
+    if draft.discount and lined:
+        raise ValidationFailed(
+            f"{draft.kind.value} {draft.key.reference} carries a document discount and line "
+            "discounts; Zoho Books takes one scope per document (fold the document discount "
+            "into the lines)",
+            platform="zohobooks",
+        )
+    if draft.discount:
+        return {
+            "discount": quantize(draft.discount, places),
+            "is_discount_before_tax": True,
+            "discount_type": "entity_level",
+        }
+    if lined:
+        return {"discount_type": "item_level"}
+    return {}
+
+
+# customer-payments.yml spells payment modes ``creditcard``/``banktransfer``; sales-receipt.yml
+# ``credit_card``/``bank_transfer`` (facts doc §12 defect 9, §15). Mappings use the payment
+# spelling (it is also the lookup's); receipts get theirs.
+RECEIPT_SPELLING = {
+    "creditcard": "credit_card",
+    "banktransfer": "bank_transfer",
+    "bankremittance": "bank_remittance",
+    "autotransaction": "auto_transaction",
+}
+
+
+def receipt_payment_mode(mode: str) -> str:
+    return RECEIPT_SPELLING.get(mode, mode)
+
+
+def credit_note_extra_lines(draft: DocumentDraft, *, places: int) -> list[dict[str, Any]]:
+    """A credit note's refunded shipping and its adjustment as description-only lines: the
+    credit-note request schema declares no ``shipping_charge``/``adjustment`` (facts doc
+    §15), while its lines take a name, a description and a tax. Zoho's arithmetic is the
+    same: a line is taxed (or its tax extracted) exactly as a shipping charge is."""
+    lines: list[dict[str, Any]] = []
+    if draft.shipping_charge:
+        line: dict[str, Any] = {
+            "name": "Shipping",
+            "description": "Shipping refund",
+            "rate": quantize(draft.shipping_charge, places),
+            "quantity": Decimal(1),
+        }
+        if draft.shipping_tax_id:
+            line["tax_id"] = draft.shipping_tax_id
+        lines.append(line)
+    if draft.adjustment:
+        text = draft.adjustment_description or "Adjustment"
+        lines.append(
+            {
+                "name": text,
+                "description": text,
+                "rate": quantize(draft.adjustment, places),
+                "quantity": Decimal(1),
+            }
+        )
+    return lines
+
+
+def document_body(
+    draft: DocumentDraft, *, places: int, key_field: str | None, currency_id: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
         "date": draft.date.isoformat(),
@@ -135,24 +236,30 @@ def document_body(draft: DocumentDraft, *, places: int, key_field: str | None) -
     }
     if draft.kind is DocumentKind.SALES_RECEIPT:
         body["receipt_number"] = draft.key.reference
-        body["payment_mode"] = draft.payment_mode or DEFAULT_PAYMENT_MODE
+        body["payment_mode"] = receipt_payment_mode(draft.payment_mode or DEFAULT_PAYMENT_MODE)
         if draft.deposit_account_id:
             body["account_id"] = draft.deposit_account_id
+    elif currency_id:
+        # The draft's currency, stated (invoices.yml, credit-notes.yml declare currency_id):
+        # Zoho refuses it if the contact is in another one, instead of booking the
+        # amounts in the contact's currency. The receipt schema declares no currency_id.
+        body["currency_id"] = currency_id
     body["reference_number"] = draft.key.reference
     if draft.exchange_rate is not None:
         body["exchange_rate"] = draft.exchange_rate
-    if draft.discount:
-        body["discount"] = quantize(draft.discount, places)
-        body["is_discount_before_tax"] = True
-        body["discount_type"] = "entity_level"
-    if draft.shipping_charge:
-        # The spec types shipping_charge as a string (defect 7); an exact decimal string.
-        body["shipping_charge"] = format(quantize(draft.shipping_charge, places), "f")
-        if draft.shipping_tax_id:
-            body["shipping_charge_tax_id"] = draft.shipping_tax_id
-    if draft.adjustment:
-        body["adjustment"] = quantize(draft.adjustment, places)
-        body["adjustment_description"] = draft.adjustment_description or "Rounding"
+    body.update(discount_fields(draft, places=places))
+    if draft.kind is DocumentKind.CREDIT_NOTE:
+        # credit-notes.yml declares neither shipping_charge nor adjustment: both are lines.
+        body["line_items"] += credit_note_extra_lines(draft, places=places)
+    else:
+        if draft.shipping_charge:
+            # The spec types shipping_charge as a string (defect 7); an exact decimal string.
+            body["shipping_charge"] = format(quantize(draft.shipping_charge, places), "f")
+            if draft.shipping_tax_id:
+                body["shipping_charge_tax_id"] = draft.shipping_tax_id
+        if draft.adjustment:
+            body["adjustment"] = quantize(draft.adjustment, places)
+            body["adjustment_description"] = draft.adjustment_description or "Rounding"
     if draft.notes:
         body["notes"] = draft.notes
     fields = dict(draft.custom_fields)

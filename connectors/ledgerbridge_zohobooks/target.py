@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import httpx
@@ -237,26 +238,36 @@ class ZohoBooksTarget(MoneyMovements, Target):
     # ------------------------------------------------------------------ contacts
 
     async def find_contact(
-        self, *, email: str | None = None, key: str | None = None, name: str | None = None
+        self,
+        *,
+        email: str | None = None,
+        key: str | None = None,
+        name: str | None = None,
+        currency: str | None = None,
     ) -> TargetRef | None:
+        """Our key field, then the exact e-mail; with ``currency``, only a contact in that
+        currency: a Zoho contact has one currency and its documents follow it (facts doc
+        §7.1, §15), so a EUR order never lands on the same customer's USD contact."""
         field = self.settings.contact_key_field
         if key and field:
             rows = await self.client.pages("/contacts", "contacts", {"search_text": key})
             for row in rows:
                 contact = models.Contact.model_validate(row)
-                if contact.custom_field_hash.get(field) == key:
+                if contact.custom_field_hash.get(field) == key and _in(contact, currency):
                     return plain_ref("contact", contact.contact_id)
         if email:
             rows = await self.client.pages("/contacts", "contacts", {"email": email})
             for row in rows:
                 contact = models.Contact.model_validate(row)
-                if (contact.email or "").lower() == email.lower():  # exact, never "contains"
+                # exact, never "contains"
+                if (contact.email or "").lower() == email.lower() and _in(contact, currency):
                     return plain_ref("contact", contact.contact_id)
         if name:  # GET /contacts?contact_name= (contacts.yml, list-contacts); exact match only
             rows = await self.client.pages("/contacts", "contacts", {"contact_name": name})
             for row in rows:
-                if row.get("contact_name") == name:
-                    return plain_ref("contact", str(row["contact_id"]))
+                contact = models.Contact.model_validate(row)
+                if row.get("contact_name") == name and _in(contact, currency):
+                    return plain_ref("contact", contact.contact_id)
         return None
 
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
@@ -273,6 +284,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
                 email=draft.email,
                 key=draft.link.key,
                 name=draft.display_name if draft.unique_name else None,
+                currency=draft.currency,
             )
 
         result = await self._create("/contacts", body, find)
@@ -316,21 +328,54 @@ class ZohoBooksTarget(MoneyMovements, Target):
 
     # ------------------------------------------------------------------ documents
 
-    async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
+    async def exchange_rate(
+        self,
+        what: str,
+        currency: str,
+        configured: Decimal | None,
+        stated: dict[str, Decimal],
+    ) -> Decimal | None:
+        """The rate a record in ``currency`` is written with; None in the base currency.
+
+        Zoho requires one for a currency other than the organisation's base currency
+        (invoices.yml, ``exchange_rate``). The source's own rate comes first (the amounts
+        it states in the base currency, ``stated``), then the pipeline's configured one;
+        with neither the record waits for an operator -- never a silent 1.0.
+        """
         base = await self._base_currency()
-        await self._currency(draft.currency)  # the currency must exist in the org
-        if base and draft.currency != base and draft.exchange_rate is None:
-            raise ValidationFailed(
-                f"{draft.kind.value} {draft.key.reference} is in {draft.currency} but the "
-                f"organisation's base currency is {base}: an exchange_rate is required",
-                platform=PLATFORM,
-            )
+        if not base or currency == base:
+            return None
+        if base in stated:
+            return stated[base]
+        if configured is not None:
+            return configured
+        raise NeedsMapping(
+            f"{what} is in {currency} but the Zoho Books organisation keeps its books in "
+            f"{base}, and the source states no {currency}->{base} rate; set "
+            f"lookups.currencies.exchange_rates.{currency} (how many {base} one {currency} "
+            "is worth) in the pipeline's mapping file",
+            missing=f"exchange_rate:{currency}",
+            platform=PLATFORM,
+        )
+
+    async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
+        currency = await self._currency(draft.currency)  # it must exist in the org
+        rate = await self.exchange_rate(
+            f"{draft.kind.value} {draft.key.reference}",
+            draft.currency,
+            draft.exchange_rate,
+            draft.stated_rates,
+        )
+        draft = draft.model_copy(update={"exchange_rate": rate})
         if not draft.lines:
             raise ValidationFailed(
                 f"{draft.kind.value} {draft.key.reference} has no lines", platform=PLATFORM
             )
         return payloads.document_body(
-            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
+            draft,
+            places=await self._places(draft.currency),
+            key_field=self.settings.key_field,
+            currency_id=currency.currency_id,
         )
 
     def _ref_for(self, kind: DocumentKind, row: dict[str, Any]) -> TargetRef:
@@ -596,6 +641,12 @@ class ZohoBooksTarget(MoneyMovements, Target):
             ]
             problems += setup.account_problems(self.settings, accounts)
         return problems
+
+
+def _in(contact: models.Contact, currency: str | None) -> bool:
+    """Whether ``contact`` is in ``currency`` (any, when None). A row that states no
+    currency is taken as not matching: a wrong-currency contact fails every document."""
+    return currency is None or (contact.currency_code or "").upper() == currency.upper()
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -130,7 +130,14 @@ class DocumentDraft(PlanModel):
     currency: str
     lines: tuple[DocumentLine, ...]
     taxes_included: bool = False
-    exchange_rate: ExactDecimal | None = None
+    exchange_rate: ExactDecimal | None = None  # configured: 1 unit of `currency` in base units
+    stated_rates: dict[str, ExactDecimal] = Field(
+        default_factory=dict, exclude_if=lambda rates: not rates
+    )
+    """Rates the source states (units of each named currency per 1 unit of ``currency``,
+    e.g. Shopify's presentment money): a target whose base currency is named here takes
+    that rate before ``exchange_rate``. Left out of the JSON when empty, so the
+    fingerprint of a document without one is what it was before the field existed."""
     discount: ExactDecimal | None = None  # document-level, before tax
     shipping_charge: ExactDecimal | None = None
     shipping_tax_id: str | None = None
@@ -164,6 +171,9 @@ class PaymentDraft(PlanModel):
     account_id: str | None = None
     reference: str | None = None
     exchange_rate: ExactDecimal | None = None
+    stated_rates: dict[str, ExactDecimal] = Field(
+        default_factory=dict, exclude_if=lambda rates: not rates
+    )  # as on DocumentDraft
     applied_to: tuple[tuple[Link, ExactDecimal], ...] = ()
 
 

@@ -220,7 +220,23 @@ def test_unallocated_order_discount_goes_to_document_discount_or_adjustment(writ
     )
     order = Order.model_validate(data)
     doc = tenant.document(order, DocumentKind.INVOICE, [])
-    assert doc.discount == Decimal("4.00") and doc.adjustment is None
+    # The widget line has its own 2.00 discount: one scope per document, so the order's
+    # 4.00 is folded into the product line (shipping, sent as a line here, keeps none).
+    assert doc.discount is None and doc.adjustment is None
+    assert [ln.discount for ln in doc.lines] == [Decimal("6.00"), None]
+    # No line discount, but shipping is sent as a line (this tenant): a document discount
+    # would be spread over the shipping line too, so it is folded into the product line.
+    no_line_discount = order_data(
+        lines=[{**order_data()["lines"][0], "discount": None}],
+        discounts=[{"amount": m("4.00"), "code": "WELCOME", "allocated": False}],
+        totals={"total": m("23.30")},
+    )
+    doc = tenant.document(Order.model_validate(no_line_discount), DocumentKind.INVOICE, [])
+    assert doc.discount is None and [ln.discount for ln in doc.lines] == [Decimal("4.00"), None]
+    # Product lines only, none discounted: the order discount stays a document discount.
+    products_only = {**no_line_discount, "shipping_lines": [], "totals": {"total": m("17.80")}}
+    doc = tenant.document(Order.model_validate(products_only), DocumentKind.INVOICE, [])
+    assert doc.discount == Decimal("4.00") and [ln.discount for ln in doc.lines] == [None]
     rt = load_mapping(write(TENANT + "document:\n  order_discounts: adjustment\n", "adj.yaml"))
     doc = rt.document(order, DocumentKind.INVOICE, [])
     assert doc.discount is None and doc.adjustment == Decimal("-4.00")

@@ -9,7 +9,7 @@ from decimal import Decimal
 import anyio
 import pytest
 
-from ledgerbridge.errors import NeedsMapping, ValidationFailed
+from ledgerbridge.errors import NeedsMapping
 from ledgerbridge.plan import (
     BusinessKey,
     ContactDraft,
@@ -92,8 +92,9 @@ def test_foreign_currency_needs_an_exchange_rate_and_a_contact_in_that_currency(
             ContactDraft(link=link, display_name="Euro Buyer", currency="EUR")
         )
         lines = [DocumentLine(description="Lamp", quantity=Decimal(1), rate=Decimal("80.00"))]
-        with pytest.raises(ValidationFailed, match="exchange_rate is required"):
+        with pytest.raises(NeedsMapping, match="lookups.currencies.exchange_rates.EUR") as no_rate:
             await target.create_document(draft(contact.target_id, "#8002", lines, currency="EUR"))
+        assert no_rate.value.missing == "exchange_rate:EUR"
         ref = await target.create_document(
             draft(
                 contact.target_id, "#8002", lines, currency="EUR", exchange_rate=Decimal("1.0825")

@@ -101,7 +101,9 @@ def test_the_same_order_as_a_sales_receipt(zoho):
     org = zoho.state.organizations[MAIN_ORG]
     receipt = org.salesreceipts[written.document.target_id]
     assert receipt["total"] == order.totals.total.amount
-    assert receipt["receipt_number"] == "#5002" and receipt["payment_mode"] == "creditcard"
+    assert (
+        receipt["receipt_number"] == "#5002" and receipt["payment_mode"] == "credit_card"
+    )  # the receipt spelling
     assert written.payment is None and not org.payments  # a receipt is sale and payment at once
     note = org.creditnotes[written.credit_notes[0].target_id]
     assert note["total"] == Decimal("42.00") and note["balance"] == 0

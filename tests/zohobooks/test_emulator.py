@@ -26,10 +26,12 @@ def test_exclusive_tax_with_entity_discount_shipping_and_adjustment(org):
     body = {
         "line_items": [
             {"description": "A", "rate": Decimal("100.00"), "quantity": Decimal(1), "tax_id": tax(org, "VAT 10")},
-            {"description": "B", "rate": Decimal("50.00"), "quantity": Decimal(2), "discount": Decimal("10.00"),
+            {"description": "B", "rate": Decimal("45.00"), "quantity": Decimal(2),
              "tax_id": tax(org, "Reduced 5")},
         ],
         "discount": Decimal("19.00"),  # spread 100:90 before tax -> 10.00 and 9.00
+        "discount_type": "entity_level",
+        "is_discount_before_tax": True,
         "shipping_charge": "10.00",
         "shipping_charge_tax_id": tax(org, "VAT 10"),
         "adjustment": Decimal("-0.01"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from . import rules
 from .state import ZERO, Organization, ZohoError, compute_document, dec, money
 
 if TYPE_CHECKING:
@@ -271,6 +272,7 @@ class Resources:
     async def update_contact(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
         current = _get(org.contacts, request.path_params["contact_id"], "Contact")
+        rules.contact_currency_change(org, current, body)
         current.update(self._contact_fields(org, body, current))
         return _ok(200, "Contact information has been saved.", "contact", current)
 
@@ -278,6 +280,7 @@ class Resources:
         assert org is not None
         found = self._by_unique_key(request, org, "contacts")
         if found is not None:
+            rules.contact_currency_change(org, found, body)
             found.update(self._contact_fields(org, body, found))
             return _ok(200, "Contact information has been saved.", "contact", found)
         _, payload = await self.create_contact(request, org, body)
@@ -370,11 +373,9 @@ class Resources:
             raise ZohoError(
                 400, 2, f"Invalid value passed for customer_id: {merged.get('customer_id')}"
             )
+        currency, rate = rules.document_currency(org, contact, merged)
+        currency_code = currency["currency_code"]
         computed = compute_document(org, merged)
-        currency_code = contact.get("currency_code", org.currency_code)
-        rate = dec(merged.get("exchange_rate"), Decimal(1))
-        if currency_code != org.currency_code and "exchange_rate" not in merged:
-            raise ZohoError(400, 2, "Exchange rate is required for a foreign currency transaction.")
         row = dict(current or {})
         row.update(
             {
@@ -383,14 +384,14 @@ class Resources:
                 "customer_name": contact["contact_name"],
                 "date": merged.get("date") or datetime.now(UTC).date().isoformat(),
                 "reference_number": merged.get("reference_number", "") or "",
-                "currency_id": contact.get("currency_id", ""),
+                "currency_id": currency["currency_id"],
                 "currency_code": currency_code,
                 "exchange_rate": rate,
                 "is_inclusive_tax": bool(merged.get("is_inclusive_tax", False)),
                 "discount": computed.discount_total,
                 "discount_total": computed.discount_total,
-                "is_discount_before_tax": True,
-                "discount_type": "entity_level" if computed.discount_total else "item_level",
+                "is_discount_before_tax": computed.is_discount_before_tax,
+                "discount_type": computed.discount_type,
                 "line_items": [
                     {**line, "line_item_id": self.state.ids.next()} for line in computed.lines
                 ],
@@ -547,6 +548,7 @@ class Resources:
         assert org is not None
         if not body.get("payment_mode"):
             raise ZohoError(400, 2, "payment_mode is required.")
+        rules.sales_receipt_request(body)
         row = self._document(org, "salesreceipts", body, None)
         row["sales_receipt_id"] = self.state.ids.next()
         row["receipt_number"] = self._number(
@@ -566,6 +568,7 @@ class Resources:
     async def update_receipt(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
         current = _get(org.salesreceipts, request.path_params["sales_receipt_id"], "Sales receipt")
+        rules.sales_receipt_request(body)
         current.update(self._document(org, "salesreceipts", body, current))
         return _ok(200, "Sales receipt updated.", "salesreceipt", self._public(current))
 
@@ -586,9 +589,11 @@ class Resources:
             raise ZohoError(
                 400, 2, f"Invalid value passed for customer_id: {body.get('customer_id')}"
             )
+        rules.payment_request(body)
         for required in ("payment_mode", "amount", "date"):
             if body.get(required) in (None, ""):
                 raise ZohoError(400, 2, f"{required} is required.")
+        currency, rate = rules.document_currency(org, contact, body)
         amount = money(dec(body["amount"]), org.price_precision)
         if amount <= 0:
             raise ZohoError(400, 2, "Invalid value passed for amount")
@@ -600,6 +605,12 @@ class Resources:
             if invoice is None or invoice.get("status") == "void":
                 raise ZohoError(
                     400, 2, f"Invalid value passed for invoice_id: {entry.get('invoice_id')}"
+                )
+            # Stricter reading (customer-payments.yml leaves it unsaid): a payment is applied
+            # to its own customer's invoices only, so it is in their currency.
+            if invoice.get("customer_id") != contact["contact_id"]:
+                raise ZohoError(
+                    400, 2, f"Invoice {invoice['invoice_number']} belongs to another customer."
                 )
             applied = money(dec(entry.get("amount_applied")), org.price_precision)
             if applied > invoice["balance"]:
@@ -631,8 +642,8 @@ class Resources:
             # customer-payments.yml create-a-payment-request: description is kept as sent
             "description": body.get("description", "") or "",
             "account_id": str(body.get("account_id", "") or ""),
-            "exchange_rate": dec(body.get("exchange_rate"), Decimal(1)),
-            "currency_code": contact.get("currency_code", org.currency_code),
+            "exchange_rate": rate,
+            "currency_code": currency["currency_code"],
             "invoices": [
                 {
                     "invoice_id": inv["invoice_id"],
@@ -683,6 +694,7 @@ class Resources:
         assert org is not None
         if not body.get("date"):
             raise ZohoError(400, 2, "date is required.")
+        rules.credit_note_request(body)
         row = self._document(org, "creditnotes", body, None)
         row["creditnote_id"] = self.state.ids.next()
         row["creditnote_number"] = self._number(
@@ -707,6 +719,7 @@ class Resources:
     ) -> Result:
         assert org is not None
         current = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
+        rules.credit_note_request(body)
         current.update(self._document(org, "creditnotes", body, current))
         self._refresh_creditnote(current)
         if current["balance"] < 0:

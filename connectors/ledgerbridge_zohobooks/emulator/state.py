@@ -142,6 +142,8 @@ class Ids:
 @dataclass
 class Computed:
     lines: list[dict[str, Any]]
+    discount_type: str
+    is_discount_before_tax: bool
     sub_total: Decimal
     discount_total: Decimal
     shipping_charge: Decimal
@@ -152,7 +154,15 @@ class Computed:
 
 
 def compute_document(org: Organization, body: dict[str, Any]) -> Computed:
-    """Zoho's totals for an invoice, credit note or sales receipt body."""
+    """Zoho's totals for an invoice, credit note or sales receipt body.
+
+    The discount is taken in the one scope the body names (``rules.discount_scope``): line
+    discounts reduce each line; an ``entity_level`` discount before tax is spread over the
+    lines in proportion and reduces the taxable amounts, after tax it reduces the total only.
+    """
+    from .rules import discount_scope  # rules imports this module
+
+    scope = discount_scope(body)
     places = org.price_precision
     inclusive = bool(body.get("is_inclusive_tax", False))
     raw_lines = body.get("line_items") or []
@@ -205,8 +215,9 @@ def compute_document(org: Organization, body: dict[str, Any]) -> Computed:
         part = base * pct / (100 + pct) if inclusive else base * pct / 100
         tax_by_id[tax.tax_id] = tax_by_id.get(tax.tax_id, ZERO) + part
 
+    spread = entity_discount if scope.before_tax else ZERO
     for line, net in zip(lines, nets, strict=True):
-        share = entity_discount * net / sub_total if sub_total else ZERO
+        share = spread * net / sub_total if sub_total else ZERO
         tax = org.taxes.get(line["tax_id"]) if line["tax_id"] else None
         add_tax(tax, net - share)
     add_tax(shipping_tax, shipping)
@@ -222,6 +233,8 @@ def compute_document(org: Organization, body: dict[str, Any]) -> Computed:
         total += tax_total
     return Computed(
         lines=lines,
+        discount_type=scope.scope or "item_level",
+        is_discount_before_tax=scope.before_tax,
         sub_total=sub_total,
         discount_total=entity_discount,
         shipping_charge=shipping,

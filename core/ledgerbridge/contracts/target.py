@@ -98,10 +98,17 @@ class Target(ABC):
 
     @abstractmethod
     async def find_contact(
-        self, *, email: str | None = None, key: str | None = None, name: str | None = None
+        self,
+        *,
+        email: str | None = None,
+        key: str | None = None,
+        name: str | None = None,
+        currency: str | None = None,
     ) -> TargetRef | None:
         """A contact by business key (our key custom field, then email, then -- only for a
-        ``ContactDraft.unique_name`` contact -- its exact display name)."""
+        ``ContactDraft.unique_name`` contact -- its exact display name); with ``currency``,
+        only a contact in that currency (a target contact may have a single currency, and a
+        document follows its contact's)."""
 
     @abstractmethod
     async def create_contact(self, draft: ContactDraft) -> TargetRef: ...

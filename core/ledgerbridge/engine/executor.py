@@ -248,11 +248,11 @@ class Executor:
             for kind, value in keys:
                 found = None
                 if kind == "email":
-                    found = await self.target.find_contact(email=value)
+                    found = await self.target.find_contact(email=value, currency=draft.currency)
                 elif kind in ("key", "source_id"):
-                    found = await self.target.find_contact(key=value)
+                    found = await self.target.find_contact(key=value, currency=draft.currency)
                 elif kind == "name" and draft.unique_name:
-                    found = await self.target.find_contact(name=value)
+                    found = await self.target.find_contact(name=value, currency=draft.currency)
                 if found is not None:
                     return found
             return None

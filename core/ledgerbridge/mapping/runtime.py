@@ -32,6 +32,8 @@ from ..plan import (
     LookupKind,
     PaymentDraft,
 )
+from .currency import stated_rates
+from .discounts import one_scope
 from .expressions import Expression
 from .schema import LineRule, MappingFile, PaymentMethod, TaxEntry
 
@@ -701,6 +703,15 @@ class MappingRuntime:
                 missing=f"currency:{order.currency}",
             )
 
+    def _rates(self, order: Order) -> dict[str, Any]:
+        """``exchange_rate`` (configured for the shop currency) and ``stated_rates`` (what
+        the source states: presentment money against shop money) for a draft of ``order``;
+        the target picks the one for its base currency (``DocumentDraft.stated_rates``)."""
+        return {
+            "exchange_rate": self.mapping.lookups.currencies.exchange_rates.get(order.currency),
+            "stated_rates": stated_rates(order),
+        }
+
     def document(
         self,
         order: Order,
@@ -736,6 +747,12 @@ class MappingRuntime:
             document_discount = _nonzero(order_discount)
         else:
             adjustment -= order_discount
+        all_lines, document_discount = one_scope(
+            order_lines + shipping_lines + fee_lines,
+            document_discount,
+            currency=order.currency,
+            subject=f"order {order.number}",
+        )
         payment_mode = deposit = None
         if kind is DocumentKind.SALES_RECEIPT:
             method = self._payment_method(order, self._order_gateway(order), "receipt", trace)
@@ -749,13 +766,14 @@ class MappingRuntime:
             contact=self.contact_link(order),
             date=_to_date(rules.date.evaluate(names), "document.date", self.zone),
             currency=order.currency,
-            lines=tuple(order_lines + shipping_lines + fee_lines),
+            lines=tuple(all_lines),
             taxes_included=order.taxes_included,
             discount=document_discount,
             shipping_charge=shipping_charge,
             shipping_tax_id=shipping_tax_id,
             adjustment=_nonzero(adjustment),
             adjustment_description=rules.rounding_description if _nonzero(adjustment) else None,
+            **self._rates(order),
             notes=self._eval_text(rules.notes, names),
             custom_fields=self._custom_fields(rules.custom_fields, names),
             payment_mode=payment_mode,
@@ -786,6 +804,7 @@ class MappingRuntime:
             payment_mode=method.payment_mode,
             account_id=method.account_id,
             reference=_text(self.mapping.payments.reference.evaluate(names)),
+            **self._rates(order),
             applied_to=((applied_to, amount),) if applied_to is not None else (),
         )
 
@@ -873,6 +892,7 @@ class MappingRuntime:
             shipping_tax_id=shipping_tax_id,
             adjustment=adjustment,
             adjustment_description="Refund adjustment" if adjustment else None,
+            **self._rates(order),
             notes=self._eval_text(rules.notes, names) or refund.reason or refund.note,
             custom_fields=self._custom_fields(rules.custom_fields, names),
             against=against,

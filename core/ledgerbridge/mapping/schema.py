@@ -11,7 +11,15 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from .expressions import (
     FEE_SCOPE,
@@ -108,9 +116,24 @@ class AccountTable(MappingModel):
 
 
 class CurrencyRules(MappingModel):
-    """Which shop currencies may be posted (empty: any); others wait in needs_mapping."""
+    """Which shop currencies may be posted (empty: any); others wait in needs_mapping.
+
+    ``exchange_rates``: for a shop currency other than the books' base currency, how many
+    base-currency units one unit is worth, used when the source states no rate of its own
+    (e.g. ``EUR: 1.08`` for books kept in USD). Without either, such a record waits in
+    needs_mapping as ``exchange_rate:<currency>`` -- never booked at a silent 1.0.
+    """
 
     accept: list[str] = Field(default_factory=list)
+    exchange_rates: dict[str, Decimal] = Field(default_factory=dict)
+
+    @field_validator("exchange_rates")
+    @classmethod
+    def _positive(cls, rates: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, rate in rates.items():
+            if rate <= 0:
+                raise ValueError(f"exchange_rates.{code}: a rate must be positive, got {rate}")
+        return rates
 
 
 class Table(MappingModel):
