@@ -232,8 +232,12 @@ class Worker:
     def failures(self) -> list[dict[str, Any]]:
         """The product's own account of what it parked (``ledgerbridge failures --json``)."""
         done = self.cli("failures", "--json", "-c", str(self.book.config))
-        if done.returncode != 0:
-            self.tally.errors.append(f"{self.book.name}: failures exited {done.returncode}")
+        # 3 and 4: it listed parked or retrying records (docs/operations.md, "Exit codes").
+        if done.returncode not in (0, 3, 4):
+            why = (done.stderr or "").strip().splitlines()[-1:] or [""]
+            self.tally.errors.append(
+                f"{self.book.name}: failures exited {done.returncode} {why[0][:300]}"
+            )
             return []
         rows: list[dict[str, Any]] = json.loads(done.stdout or "[]")
         return rows
