@@ -26,6 +26,7 @@ from .errors import (
     UnknownId,
 )
 from .exitcodes import ExitCode
+from .console import users_cli
 from .mapping import cli as mapping_cli
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ console = Console()
 err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
 operator_cli.register(app)
+users_cli.register(app)
 
 ConfigOption = Annotated[
     Path,

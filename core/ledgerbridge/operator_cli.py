@@ -254,12 +254,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port.")] = 8787,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
 ) -> None:
-    """Run the webhook receiver (POST /webhooks/{tenant}/{connection})."""
+    """Run the webhook receiver (POST /webhooks/{tenant}/{connection}) and the operator
+    console (/console)."""
     import uvicorn
 
+    from .console import with_console
     from .webhooks import app
 
-    uvicorn.run(app(config), host=host, port=port, log_level="warning")
+    uvicorn.run(with_console(app(config), config), host=host, port=port, log_level="warning")
 
 
 # --------------------------------------------------------------------------- reading state

@@ -1,0 +1,290 @@
+"""Read (and the few write) queries behind the operator console.
+
+Every read is bounded to the pipelines the caller may see (the console passes the pipeline
+ids of the user's tenants), so one tenant's rows never reach another tenant's page, and
+every list is a keyset page on an indexed column: ``sync_records`` by ``pipeline_id`` and
+id, the unique ``(pipeline_id, entity, external_id)`` for a search by order id, ``state``;
+``audit_events`` and ``sync_attempts`` by ``record_id``.  Views never write SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from .console_models import ConsoleUser
+from .models import AuditEvent, CrossReference, SyncAttempt, SyncRecord
+from .store import Store
+from .types import utcnow
+
+PAGE_SIZE = 50
+PARKED = ("failed", "needs_mapping", "conflict", "retrying")
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Parked records that share one cause: state, error class and missing key (or code)."""
+
+    state: str
+    error_class: str | None
+    key: str | None  # the missing mapping key, else the platform's error code
+    count: int
+    sample_id: int  # the newest record of the group
+
+
+def state_counts(store: Store, pipeline_id: str) -> dict[str, int]:
+    """How many records of a pipeline are in each state."""
+    with store.session() as s:
+        stmt = (
+            select(SyncRecord.state, func.count())
+            .where(SyncRecord.pipeline_id == pipeline_id)
+            .group_by(SyncRecord.state)
+        )
+        return {state: int(n) for state, n in s.exec(stmt)}
+
+
+def last_activity(store: Store, pipeline_id: str) -> datetime | None:
+    """When a record of the pipeline last changed (what ``ledgerbridge status`` shows)."""
+    with store.session() as s:
+        return s.exec(
+            select(func.max(SyncRecord.updated_at)).where(SyncRecord.pipeline_id == pipeline_id)
+        ).first()
+
+
+def records_page(
+    store: Store,
+    pipelines: Sequence[str],
+    *,
+    state: str | None = None,
+    search: str | None = None,
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[SyncRecord]:
+    """Newest first, ``limit`` records older than ``before_id`` (keyset, never OFFSET).
+
+    ``search`` is a source record id (an order's id or number as the source keys it):
+    matched exactly through the unique index on ``(pipeline_id, entity, external_id)``.
+    """
+    if not pipelines:
+        return []
+    with store.session() as s:
+        stmt = select(SyncRecord).where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
+        if state:
+            stmt = stmt.where(SyncRecord.state == state)
+        if search:
+            stmt = stmt.where(SyncRecord.external_id == search.strip())
+        if before_id is not None:
+            stmt = stmt.where(col(SyncRecord.id) < before_id)
+        stmt = stmt.order_by(col(SyncRecord.id).desc()).limit(limit)
+        return list(s.exec(stmt))
+
+
+def record_in(store: Store, record_id: int, pipelines: Sequence[str]) -> SyncRecord | None:
+    """One record, or ``None`` when it does not exist *or* belongs to a pipeline not listed
+    (the console answers both with 404: another tenant's ids are not confirmed)."""
+    with store.session() as s:
+        row = s.get(SyncRecord, record_id)
+    if row is None or row.pipeline_id not in pipelines:
+        return None
+    return row
+
+
+def history(store: Store, record_id: int) -> list[SyncAttempt]:
+    """Every state change of a record, oldest first."""
+    with store.session() as s:
+        stmt = (
+            select(SyncAttempt)
+            .where(SyncAttempt.record_id == record_id)
+            .order_by(col(SyncAttempt.id))
+        )
+        return list(s.exec(stmt))
+
+
+def record_events(store: Store, record_id: int) -> list[AuditEvent]:
+    """The writes made for a record (with their idempotency keys) and operator actions on it."""
+    with store.session() as s:
+        stmt = (
+            select(AuditEvent).where(AuditEvent.record_id == record_id).order_by(col(AuditEvent.id))
+        )
+        return list(s.exec(stmt))
+
+
+def bindings_of(
+    store: Store, tenant_id: str, source_connection_id: str, entity: str, external_id: str
+) -> list[CrossReference]:
+    """The target documents written for a source record: its own bindings and those of its
+    parts (``<id>:<part>``, e.g. the payments of order 1005 are ``payment 1005:paid``).
+    A prefix range on the unique index, not ``LIKE``."""
+    with store.session() as s:
+        own = select(CrossReference).where(
+            CrossReference.tenant_id == tenant_id,
+            CrossReference.source_connection_id == source_connection_id,
+            CrossReference.entity == entity,
+            CrossReference.external_id == external_id,
+        )
+        parts = select(CrossReference).where(
+            CrossReference.tenant_id == tenant_id,
+            CrossReference.source_connection_id == source_connection_id,
+            col(CrossReference.external_id) >= f"{external_id}:",
+            col(CrossReference.external_id) < f"{external_id};",  # ';' follows ':'
+        )
+        return list(s.exec(own)) + [b for b in s.exec(parts) if b.entity != entity]
+
+
+def failure_groups(store: Store, pipelines: Sequence[str]) -> list[FailureGroup]:
+    """Parked and retrying records grouped by cause, biggest group first."""
+    if not pipelines:
+        return []
+    key = func.coalesce(SyncRecord.missing_key, SyncRecord.error_code)
+    with store.session() as s:
+        stmt = (
+            select(  # type: ignore[call-overload]
+                SyncRecord.state, SyncRecord.error_class, key, func.count(), func.max(SyncRecord.id)
+            )
+            .where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
+            .where(col(SyncRecord.state).in_(PARKED))
+            .group_by(SyncRecord.state, SyncRecord.error_class, key)
+        )
+        rows = list(s.exec(stmt))
+    groups = [FailureGroup(st, cls, k, int(n), int(newest)) for st, cls, k, n, newest in rows]
+    return sorted(groups, key=lambda g: (-g.count, g.state, g.error_class or "", g.key or ""))
+
+
+def group_members(
+    store: Store,
+    pipelines: Sequence[str],
+    state: str,
+    error_class: str | None,
+    key: str | None,
+    limit: int = 500,
+) -> list[SyncRecord]:
+    """The records of one failure group (for its list and for "replay the group")."""
+    if not pipelines:
+        return []
+    cause = func.coalesce(SyncRecord.missing_key, SyncRecord.error_code)
+    klass = col(SyncRecord.error_class)
+    with store.session() as s:
+        stmt = (
+            select(SyncRecord)
+            .where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
+            .where(SyncRecord.state == state)
+            .where(klass.is_(None) if error_class is None else klass == error_class)
+            .where(cause.is_(None) if key is None else cause == key)
+            .order_by(col(SyncRecord.id))
+            .limit(limit)
+        )
+        return list(s.exec(stmt))
+
+
+def audit_export(
+    store: Store, tenant_id: str, start: datetime, end: datetime, batch: int = 1000
+) -> Iterator[list[AuditEvent]]:
+    """Every audit event of a tenant with ``start <= at < end``, in id order, in keyset
+    batches: a long range streams instead of loading at once."""
+    last = 0
+    while True:
+        with store.session() as s:
+            stmt = (
+                select(AuditEvent)
+                .where(AuditEvent.tenant_id == tenant_id)
+                .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
+                .where(col(AuditEvent.id) > last)
+                .order_by(col(AuditEvent.id))
+                .limit(batch)
+            )
+            rows = list(s.exec(stmt))
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].id or last
+
+
+def record_operator_action(
+    store: Store,
+    record: SyncRecord,
+    *,
+    user: str,
+    action: str,
+    outcome: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An operator's action on a record, as an audit event naming the user."""
+    now = utcnow()
+    event = AuditEvent(
+        tenant_id=record.tenant_id,
+        pipeline_id=record.pipeline_id,
+        record_id=record.id,
+        source_id=record.external_id,
+        source_version=record.source_version,
+        idempotency_key=f"operator:{action}:{record.id}:{now.isoformat()}",
+        operation=f"operator_{action}",
+        outcome=outcome,
+        at=now,
+        details={"user": user, **(details or {})},
+    )
+    with store.session() as s:
+        s.add(event)
+    return event
+
+
+# --------------------------------------------------------------------------- users
+
+
+def get_user(store: Store, username: str) -> ConsoleUser | None:
+    with store.session() as s:
+        return s.get(ConsoleUser, username)
+
+
+def list_users(store: Store) -> list[ConsoleUser]:
+    with store.session() as s:
+        return list(s.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))))
+
+
+def put_user(
+    store: Store, username: str, *, password_hash: str, role: str, tenants: Sequence[str]
+) -> ConsoleUser:
+    """Create a user or replace its password, role and tenants."""
+    with store.session() as s:
+        row = s.get(ConsoleUser, username) or ConsoleUser(
+            username=username, password_hash=password_hash, role=role
+        )
+        row.password_hash, row.role, row.tenants = password_hash, role, list(tenants)
+        row.updated_at = utcnow()
+        s.add(row)
+        return row
+
+
+def remove_user(store: Store, username: str) -> bool:
+    with store.session() as s:
+        row = s.get(ConsoleUser, username)
+        if row is None:
+            return False
+        s.delete(row)
+        return True
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "FailureGroup",
+    "audit_export",
+    "bindings_of",
+    "failure_groups",
+    "get_user",
+    "group_members",
+    "history",
+    "last_activity",
+    "list_users",
+    "put_user",
+    "record_events",
+    "record_in",
+    "record_operator_action",
+    "records_page",
+    "remove_user",
+    "state_counts",
+]

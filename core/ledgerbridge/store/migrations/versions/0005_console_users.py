@@ -1,0 +1,41 @@
+"""console users: the people who may log in to the operator console
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-04
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import ledgerbridge.store.types
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "console_users",
+        sa.Column("username", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("password_hash", sa.Text(), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+        sa.Column("tenants", sa.JSON(), nullable=False),
+        sa.Column("disabled", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at", ledgerbridge.store.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column(
+            "updated_at", ledgerbridge.store.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("username"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("console_users")
