@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, operator_cli
+from .console import users_cli
 from .errors import (
     AccountBound,
     ConfigError,
@@ -26,7 +27,6 @@ from .errors import (
     UnknownId,
 )
 from .exitcodes import ExitCode
-from .console import users_cli
 from .mapping import cli as mapping_cli
 
 app = typer.Typer(

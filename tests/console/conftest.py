@@ -23,7 +23,7 @@ from ledgerbridge.engine import Engine
 from ledgerbridge.store import Store
 from ledgerbridge.store import console_queries as q
 
-PASSWORD = "correct horse battery"  # noqa: S105 - a test user's
+PASSWORD = "correct horse battery"
 # name -> (role, tenants)
 USERS = {
     "olga": ("operator", ["west"]),

@@ -104,7 +104,9 @@ def test_a_viewer_reads_but_cannot_replay(world: World) -> None:
 
     anyio.run(main)
     assert q.record_in(world.store, parked, ["west-orders"]).state == "needs_mapping"  # type: ignore[union-attr]
-    assert not [e for e in q.record_events(world.store, parked) if e.operation.startswith("operator")]
+    assert not [
+        e for e in q.record_events(world.store, parked) if e.operation.startswith("operator")
+    ]
 
 
 def test_a_post_without_the_sessions_csrf_token_is_refused(world: World) -> None:
@@ -127,7 +129,9 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(world: World) -> None
 
     anyio.run(main)
     assert q.record_in(world.store, parked, ["west-orders"]).state == "needs_mapping"  # type: ignore[union-attr]
-    assert not [e for e in q.record_events(world.store, parked) if e.operation.startswith("operator")]
+    assert not [
+        e for e in q.record_events(world.store, parked) if e.operation.startswith("operator")
+    ]
 
 
 def test_sessions_are_signed_and_expire() -> None:

@@ -45,7 +45,9 @@ def test_an_operator_reads_the_reason_fixes_the_mapping_and_replays(world: World
             csrf = await client.csrf()
             again = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
             assert again.status_code == 303
-            assert again.headers["location"] == f"/ops/console/records/{parked}?replayed=needs_mapping"
+            assert (
+                again.headers["location"] == f"/ops/console/records/{parked}?replayed=needs_mapping"
+            )
             assert fix_mapping(world.demo)
             done = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
             assert done.status_code == 303

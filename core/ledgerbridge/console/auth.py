@@ -31,7 +31,7 @@ ROLES = ("viewer", "operator", "admin")
 ALL_TENANTS = "*"
 SESSION_COOKIE = "lb_console"
 LOGIN_COOKIE = "lb_console_login"  # the log-in form's CSRF token, before there is a session
-SECRET_ENV = "LEDGERBRIDGE_CONSOLE_KEY"
+SECRET_ENV = "LEDGERBRIDGE_CONSOLE_KEY"  # noqa: S105 - the variable's name
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
 # A hash verified when the user is unknown, so that a wrong name costs as long as a wrong

@@ -79,7 +79,9 @@ def add(
 
 
 @app.command("list")
-def list_(config: ConfigOption = Path("ledgerbridge.yaml"), database: DatabaseOption = None) -> None:
+def list_(
+    config: ConfigOption = Path("ledgerbridge.yaml"), database: DatabaseOption = None
+) -> None:
     """The users in the store (config users are in the config)."""
     store = _store(config, database)
     table = Table(title="Console users")

@@ -66,7 +66,9 @@ class Console:
         self.transports = transports
         settings = self.loaded.config.console
         self.users = Directory(self.loaded, self.store)
-        self.sessions = Sessions(signing_key(self.loaded), int(settings.session_ttl.total_seconds()))
+        self.sessions = Sessions(
+            signing_key(self.loaded), int(settings.session_ttl.total_seconds())
+        )
         self.trusted_header = settings.trusted_header
         self.secure = settings.secure_cookies
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -332,7 +334,9 @@ async def audit_csv(console: Console, request: Request) -> Response:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(columns)
-        async for events in iterate_in_threadpool(q.audit_export(console.store, tenant, start, end)):
+        async for events in iterate_in_threadpool(
+            q.audit_export(console.store, tenant, start, end)
+        ):
             for e in events:
                 writer.writerow(
                     csv_cell(v)
