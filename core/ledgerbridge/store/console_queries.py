@@ -119,7 +119,10 @@ def bindings_of(
 ) -> list[CrossReference]:
     """The target documents written for a source record: its own bindings and those of its
     parts (``<id>:<part>``, e.g. the payments of order 1005 are ``payment 1005:paid``).
-    A prefix range on the unique index, not ``LIKE``."""
+    A prefix range on the unique index, not ``LIKE`` (which neither SQLite nor PostgreSQL
+    answers from that index).  The range assumes byte order, as SQLite's default and
+    PostgreSQL's ``C`` collations sort; under a language collation, which may ignore the
+    ``:``, a part can be missed (never a wrong one shown: each is checked for the prefix)."""
     with store.session() as s:
         own = select(CrossReference).where(
             CrossReference.tenant_id == tenant_id,
@@ -133,7 +136,10 @@ def bindings_of(
             col(CrossReference.external_id) >= f"{external_id}:",
             col(CrossReference.external_id) < f"{external_id};",  # ';' follows ':'
         )
-        return list(s.exec(own)) + [b for b in s.exec(parts) if b.entity != entity]
+        prefix = f"{external_id}:"
+        return list(s.exec(own)) + [
+            b for b in s.exec(parts) if b.entity != entity and b.external_id.startswith(prefix)
+        ]
 
 
 def failure_groups(store: Store, pipelines: Sequence[str]) -> list[FailureGroup]:
