@@ -51,7 +51,9 @@ def test_an_operator_reads_the_reason_fixes_the_mapping_and_replays(world: World
             assert fix_mapping(world.demo)
             done = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
             assert done.status_code == 303
-            after = (await client.get(f"/records/{parked}", params={"replayed": "synced"})).text
+            after = (await client.get(done.headers["location"].removeprefix("/ops/console"))).text
+            spoof = await client.get(f"/records/{parked}", params={"replayed": "call 555-0100"})
+            assert "555-0100" not in spoof.text and "Replayed: synced" in spoof.text
             today = after and (await client.get("/audit")).text
             start = re.search(r'name="from" value="([^"]+)"', today)
             end = re.search(r'name="to" value="([^"]+)"', today)
@@ -84,7 +86,7 @@ def test_an_operator_reads_the_reason_fixes_the_mapping_and_replays(world: World
     assert 'href="/ops/console/records"' in page  # links follow the mount prefix
 
     # synced, from the merchant's books: one invoice for the order, to the cent
-    assert 'id="record-state">synced<' in after
+    assert 'id="record-state">synced<' in after and "Replayed: synced" in after
     [invoice] = _invoices_for(world, order_id)
     order = world.demo.saved.woo.orders[int(order_id)]
     assert Decimal(str(invoice["total"])) == Decimal(order["total"])

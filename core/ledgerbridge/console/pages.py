@@ -169,9 +169,18 @@ async def record(console: Console, request: Request) -> Response:
     data = await anyio.to_thread.run_sync(_record_page, console, user, record_id)
     if data is None:
         raise not_found()
-    return console.render(
-        request, "record.html", replayed=request.query_params.get("replayed"), **data
-    )
+    return console.render(request, "record.html", replayed=_replayed(request, data), **data)
+
+
+def _replayed(request: Request, data: dict[str, Any]) -> str | None:
+    """The note after a replay: the record's state, or the error the replay met as its
+    audit event stored it -- never text taken from the URL (no spoofed notices)."""
+    if "replayed" not in request.query_params:
+        return None
+    actions = [e for e in data["events"] if e.operation == "operator_replay"]
+    if actions and actions[-1].details.get("error"):
+        return f"failed: {actions[-1].details['error']}"
+    return str(data["record"].state)
 
 
 # --------------------------------------------------------------------------- failures
@@ -202,8 +211,12 @@ def _failures(console: Console, user: Principal) -> list[dict[str, Any]]:
 
 async def failures(console: Console, request: Request) -> Response:
     groups = await anyio.to_thread.run_sync(_failures, console, request.state.user)
+    shown = request.query_params.get("replayed", "")
     return console.render(
-        request, "failures.html", groups=groups, replayed=request.query_params.get("replayed")
+        request,
+        "failures.html",
+        groups=groups,
+        replayed=shown if shown.isdigit() else None,  # a count; never text from the URL
     )
 
 
@@ -256,7 +269,7 @@ async def replay_one(console: Console, request: Request) -> Response:
     after = await anyio.to_thread.run_sync(
         lambda: q.record_in(console.store, record_id, console.pipelines(user))
     )
-    outcome = f"error: {error}" if error else (after.state if after else "gone")
+    outcome = "error" if error else (after.state if after else "gone")
     return redirect(request, f"/records/{record_id}", replayed=outcome)
 
 
@@ -272,8 +285,9 @@ async def replay_group(console: Console, request: Request) -> Response:
     if not members:
         raise not_found()
     _, error = await _replay(console, user, members)
-    outcome = f"error: {error}" if error else f"{len(members)} record(s) replayed"
-    return redirect(request, "/failures", replayed=outcome)
+    if error:  # the reason is in each record's timeline (its operator_replay event)
+        return redirect(request, f"/records/{members[0].id}", replayed="error")
+    return redirect(request, "/failures", replayed=len(members))
 
 
 __all__ = ["failures", "overview", "record", "records", "replay_group", "replay_one"]
