@@ -74,6 +74,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     yield from make_world(tmp_path, monkeypatch)
 
 
+@pytest.fixture(scope="module")
+def shared_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One world for a module whose tests change nothing in it (they check refusals)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield from make_world(tmp_path_factory.mktemp("console"), monkeypatch)
+
+
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 
 

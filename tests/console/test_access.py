@@ -16,8 +16,12 @@ from ledgerbridge.store import console_queries as q
 
 from .conftest import PASSWORD, Client, World
 
+# Every test here checks reads and refusals: none changes the world, so they share one.
 
-def test_pages_need_a_log_in_and_a_wrong_password_gets_none(world: World) -> None:
+
+def test_pages_need_a_log_in_and_a_wrong_password_gets_none(shared_world: World) -> None:
+    world = shared_world
+
     async def main() -> None:
         client = Client(ledgerbridge.console.app(world.config_path, world.store))
         try:
@@ -40,7 +44,9 @@ def test_pages_need_a_log_in_and_a_wrong_password_gets_none(world: World) -> Non
     anyio.run(main)
 
 
-def test_log_in_without_the_forms_token_is_refused(world: World) -> None:
+def test_log_in_without_the_forms_token_is_refused(shared_world: World) -> None:
+    world = shared_world
+
     async def main() -> None:
         client = Client(ledgerbridge.console.app(world.config_path, world.store))
         try:
@@ -53,7 +59,8 @@ def test_log_in_without_the_forms_token_is_refused(world: World) -> None:
     anyio.run(main)
 
 
-def test_an_operator_of_another_tenant_sees_nothing_of_west(world: World) -> None:
+def test_an_operator_of_another_tenant_sees_nothing_of_west(shared_world: World) -> None:
+    world = shared_world
     parked = world.parked_id()
 
     async def main() -> None:
@@ -86,7 +93,8 @@ def test_an_operator_of_another_tenant_sees_nothing_of_west(world: World) -> Non
     assert q.record_in(world.store, parked, ["west-orders"]).state == "needs_mapping"  # type: ignore[union-attr]
 
 
-def test_a_viewer_reads_but_cannot_replay(world: World) -> None:
+def test_a_viewer_reads_but_cannot_replay(shared_world: World) -> None:
+    world = shared_world
     parked = world.parked_id()
 
     async def main() -> None:
@@ -109,7 +117,8 @@ def test_a_viewer_reads_but_cannot_replay(world: World) -> None:
     ]
 
 
-def test_a_post_without_the_sessions_csrf_token_is_refused(world: World) -> None:
+def test_a_post_without_the_sessions_csrf_token_is_refused(shared_world: World) -> None:
+    world = shared_world
     parked = world.parked_id()
 
     async def main() -> None:
@@ -150,8 +159,9 @@ def test_sessions_are_signed_and_expire() -> None:
 
 
 def test_a_trusted_header_logs_in_only_when_configured_and_only_known_users(
-    world: World,
+    shared_world: World,
 ) -> None:
+    world = shared_world
     loaded = load_config(world.config_path)
     behind_proxy = dataclasses.replace(
         loaded,
@@ -177,7 +187,8 @@ def test_a_trusted_header_logs_in_only_when_configured_and_only_known_users(
     anyio.run(main)
 
 
-def test_users_in_the_config_log_in_with_their_hash(world: World) -> None:
+def test_users_in_the_config_log_in_with_their_hash(shared_world: World) -> None:
+    world = shared_world
     loaded = load_config(world.config_path)
     user = ConsoleUserConfig(
         username="cfg-user",
