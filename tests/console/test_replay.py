@@ -167,3 +167,34 @@ def test_no_page_renders_a_secret(world: World) -> None:
     for text in anyio.run(main):
         for secret in secrets:
             assert secret not in text
+
+
+def test_a_replay_that_cannot_run_says_why_and_is_audited(world: World) -> None:
+    """Another worker holds the pipeline's lease: the replay does nothing, the page says
+    why (from the stored audit event), and the attempt is recorded with the user."""
+    from datetime import timedelta
+
+    parked = world.parked_id()
+    assert fix_mapping(world.demo)
+    holder = "worker-7.elsewhere:4242:abcdef12"
+    assert world.store.acquire_lease("pipeline:west-orders", holder, timedelta(minutes=5))
+
+    async def main() -> str:
+        client = Client(ledgerbridge.console.app(world.config_path, world.store))
+        try:
+            await client.login("olga")
+            csrf = await client.csrf()
+            answer = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
+            assert answer.headers["location"] == f"/console/records/{parked}?replayed=error"
+            return (await client.get(f"/records/{parked}", params={"replayed": "error"})).text
+        finally:
+            await client.aclose()
+
+    page = anyio.run(main)
+    assert "Replayed: failed:" in page and holder in page
+    record = q.record_in(world.store, parked, ["west-orders"])
+    assert record is not None and record.state == "needs_mapping"
+    assert _invoices_for(world, record.external_id) == []
+    [action] = [e for e in q.record_events(world.store, parked) if e.operation == "operator_replay"]
+    assert action.outcome == "error" and action.details["user"] == "olga"
+    assert holder in action.details["error"]
