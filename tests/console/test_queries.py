@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ledgerbridge.store import AuditEvent, CrossReference, Store, SyncRecord
+from ledgerbridge.store import AuditEvent, CrossReference, Store, SyncAttempt, SyncRecord
 from ledgerbridge.store import console_queries as q
 
 
@@ -47,7 +47,17 @@ def test_pages_are_keyset_and_scoped_to_the_callers_pipelines(store: Store) -> N
     assert q.record_in(store, b_record.id, ["a-orders"]) is None
     assert q.record_in(store, b_record.id, ["b-orders"]) is not None
     assert q.state_counts(store, "a-orders") == {"synced": 7, "needs_mapping": 2, "failed": 1}
-    assert q.last_activity(store, "a-orders") is not None
+    assert q.last_activity(store, "a-orders") is None  # no record has changed state yet
+    when = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    with store.session() as s:
+        for record, at in ((first[1], when), (first[2], when - timedelta(hours=1))):
+            assert record.id is not None
+            s.add(SyncAttempt(record_id=record.id, to_state="synced", started_at=at,
+                              finished_at=at))  # fmt: skip
+        s.add(SyncAttempt(record_id=b_record.id, to_state="synced", started_at=when,
+                          finished_at=when + timedelta(hours=5)))  # fmt: skip
+    assert q.last_activity(store, "a-orders") == when - timedelta(hours=1)  # the newest row
+    assert q.last_activity(store, "b-orders") == when + timedelta(hours=5)
     assert q.last_activity(store, "nothing") is None
 
 

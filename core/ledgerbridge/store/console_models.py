@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from .models import SyncRecord
 from .types import UTCDateTime, utcnow
 
 
@@ -37,4 +38,12 @@ class ConsoleUser(SQLModel, table=True):
         return {"username": self.username, "role": self.role, "tenants": list(self.tenants)}
 
 
-__all__ = ["ConsoleUser"]
+# The console counts a pipeline's records per state and lists them by state, newest first:
+# one index answers both without reading the table (migration 0005).
+RECORDS_BY_STATE = Index(
+    "ix_sync_records_pipeline_state",
+    SyncRecord.__table__.c.pipeline_id,  # type: ignore[attr-defined]
+    SyncRecord.__table__.c.state,  # type: ignore[attr-defined]
+)
+
+__all__ = ["RECORDS_BY_STATE", "ConsoleUser"]

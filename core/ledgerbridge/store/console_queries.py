@@ -49,11 +49,19 @@ def state_counts(store: Store, pipeline_id: str) -> dict[str, int]:
 
 
 def last_activity(store: Store, pipeline_id: str) -> datetime | None:
-    """When a record of the pipeline last changed (what ``ledgerbridge status`` shows)."""
+    """When a record of the pipeline last changed state: its newest history row, found by
+    walking the history backwards from its newest row -- not by reading every record of
+    the pipeline for the largest ``updated_at``."""
     with store.session() as s:
-        return s.exec(
-            select(func.max(SyncRecord.updated_at)).where(SyncRecord.pipeline_id == pipeline_id)
-        ).first()
+        stmt = (
+            select(SyncAttempt.started_at, SyncAttempt.finished_at)
+            .join(SyncRecord, col(SyncRecord.id) == col(SyncAttempt.record_id))
+            .where(SyncRecord.pipeline_id == pipeline_id)
+            .order_by(col(SyncAttempt.id).desc())
+            .limit(1)
+        )
+        row = s.exec(stmt).first()
+    return None if row is None else (row[1] or row[0])
 
 
 def records_page(
@@ -70,18 +78,22 @@ def records_page(
     ``search`` is a source record id (an order's id or number as the source keys it):
     matched exactly through the unique index on ``(pipeline_id, entity, external_id)``.
     """
-    if not pipelines:
-        return []
+    found: list[SyncRecord] = []
     with store.session() as s:
-        stmt = select(SyncRecord).where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
-        if state:
-            stmt = stmt.where(SyncRecord.state == state)
-        if search:
-            stmt = stmt.where(SyncRecord.external_id == search.strip())
-        if before_id is not None:
-            stmt = stmt.where(col(SyncRecord.id) < before_id)
-        stmt = stmt.order_by(col(SyncRecord.id).desc()).limit(limit)
-        return list(s.exec(stmt))
+        # One keyset page per pipeline, merged: ``pipeline_id = ?`` walks its index in id
+        # order (with ``state``, the pipeline-and-state index), where ``IN (...)`` would
+        # sort every matching row before the LIMIT.
+        for pipeline_id in dict.fromkeys(pipelines):
+            stmt = select(SyncRecord).where(SyncRecord.pipeline_id == pipeline_id)
+            if state:
+                stmt = stmt.where(SyncRecord.state == state)
+            if search:
+                stmt = stmt.where(SyncRecord.external_id == search.strip())
+            if before_id is not None:
+                stmt = stmt.where(col(SyncRecord.id) < before_id)
+            found += s.exec(stmt.order_by(col(SyncRecord.id).desc()).limit(limit))
+    found.sort(key=lambda r: -(r.id or 0))
+    return found[:limit]
 
 
 def record_in(store: Store, record_id: int, pipelines: Sequence[str]) -> SyncRecord | None:

@@ -1,4 +1,5 @@
-"""console users: the people who may log in to the operator console
+"""console users: the people who may log in to the operator console; records by
+pipeline and state (the console's counts and state lists)
 
 Revision ID: 0005
 Revises: 0004
@@ -35,7 +36,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("username"),
     )
+    with op.batch_alter_table("sync_records", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_sync_records_pipeline_state", ["pipeline_id", "state"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sync_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_sync_records_pipeline_state")
     op.drop_table("console_users")
