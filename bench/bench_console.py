@@ -1,9 +1,10 @@
 """Console page times with many records in the store (docs/console.md, "Performance").
 
 Seeds the demo world's store with ``--records`` sync records of the west pipeline (1 in 100
-parked as needs_mapping, each record with one history row and one audit event, every tenth
-with a binding), then requests each page in-process through the ASGI transport -- the
-server's whole time: queries and rendering -- and prints p50/p95 per page.
+parked as needs_mapping; each record with one history row and one audit event, a minute
+apart, so a day's audit export holds 1,440 rows; every tenth with a binding), then requests
+each page in-process through the ASGI transport -- the server's whole time: queries and
+rendering -- and prints p50/p95 per page.
 
     .venv/bin/python bench/bench_console.py --records 200000
     .venv/bin/python bench/bench_console.py --records 1000000 --database postgresql://...
@@ -69,7 +70,8 @@ def seed(store: Store, records: int) -> None:
                 "source_id": ext, "source_version": "v1",
                 "idempotency_key": f"west:west-orders:order:{ext}:invoice",
                 "operation": "create_document", "target_id": str(9_000_000 + n),
-                "outcome": "ok", "duration_ms": 3, "attempt": 1, "at": now, "details": {},
+                "outcome": "ok", "duration_ms": 3, "attempt": 1,
+                "at": now - timedelta(minutes=records - n), "details": {},
             })  # fmt: skip
             if n % 10 == 0:
                 refs.append({

@@ -211,3 +211,33 @@ def test_users_in_the_config_log_in_with_their_hash(shared_world: World) -> None
             await client.aclose()
 
     anyio.run(main)
+
+
+def test_a_console_section_in_the_yaml_config_is_read(shared_world: World) -> None:
+    """Users and the signing key written in ``ledgerbridge.yaml`` (an argon2 hash's ``$``
+    signs survive the config's ``${ENV}`` interpolation)."""
+    world = shared_world
+    hashed = hash_password("yaml password")
+    path = world.config_path.with_name("with-console.yaml")
+    path.write_text(
+        world.config_path.read_text()
+        + "console:\n"
+        + "  secret_key: ${LEDGERBRIDGE_CONSOLE_KEY}\n"
+        + "  session_ttl: 1h\n"
+        + "  users:\n"
+        + f"    - {{username: yaml-user, password_hash: '{hashed}', role: operator, tenants: [west]}}\n"
+    )
+    loaded = load_config(path)
+    assert loaded.config.console.session_ttl.total_seconds() == 3600
+    [user] = loaded.config.console.users
+    assert user.password_hash.get_secret_value() == hashed
+
+    async def main() -> None:
+        client = Client(ledgerbridge.console.app(path, world.store))
+        try:
+            assert (await client.login("yaml-user", "yaml password")).status_code == 303
+            assert "yaml-user (operator)" in (await client.get("/")).text
+        finally:
+            await client.aclose()
+
+    anyio.run(main)
