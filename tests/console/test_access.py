@@ -14,7 +14,7 @@ from ledgerbridge.config.schema import ConsoleConfig, ConsoleUserConfig
 from ledgerbridge.console.auth import SESSION_COOKIE, Sessions, hash_password
 from ledgerbridge.store import console_queries as q
 
-from .conftest import PASSWORD, Client, World
+from .conftest import PASSWORD, Client, World, csrf_of
 
 # Every test here checks reads and refusals: none changes the world, so they share one.
 
@@ -241,3 +241,30 @@ def test_a_console_section_in_the_yaml_config_is_read(shared_world: World) -> No
             await client.aclose()
 
     anyio.run(main)
+
+
+def test_after_log_in_it_goes_back_only_to_its_own_pages(shared_world: World) -> None:
+    world = shared_world
+
+    async def after_login(next_url: str) -> str:
+        client = Client(ledgerbridge.console.app(world.config_path, world.store))
+        try:
+            form = await client.get("/login", params={"next": next_url})
+            answer = await client.post(
+                "/login",
+                {"csrf": csrf_of(form.text), "username": "olga", "password": PASSWORD,
+                 "next": next_url},
+            )  # fmt: skip
+            assert answer.status_code == 303
+            return answer.headers["location"]
+        finally:
+            await client.aclose()
+
+    async def main() -> list[str]:
+        return [
+            await after_login(url)
+            for url in ("/console/records", "https://evil.example/", "//evil.example/",
+                        "/console/\\\\evil.example", "/elsewhere")
+        ]  # fmt: skip
+
+    assert anyio.run(main) == ["/console/records"] + ["/console/"] * 4

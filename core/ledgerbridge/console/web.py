@@ -270,7 +270,7 @@ async def login_post(console: Console, request: Request) -> Response:
     cookie, _ = console.sessions.issue(user.username)
     target = str(form.get("next") or "")
     root = base(request)
-    if not target.startswith(f"{root}/") or target.startswith("//"):
+    if not target.startswith(f"{root}/") or target.startswith("//") or "\\" in target:
         target = f"{root}/"  # only our own pages: no open redirect
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
