@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
-from .models import SyncRecord
+from .models import AuditEvent, SyncRecord
 from .types import UTCDateTime, utcnow
 
 
@@ -46,4 +46,11 @@ RECORDS_BY_STATE = Index(
     SyncRecord.__table__.c.state,  # type: ignore[attr-defined]
 )
 
-__all__ = ["RECORDS_BY_STATE", "ConsoleUser"]
+# The audit export reads one tenant's events between two times.
+AUDIT_BY_TIME = Index(
+    "ix_audit_events_tenant_at",
+    AuditEvent.__table__.c.tenant_id,  # type: ignore[attr-defined]
+    AuditEvent.__table__.c.at,  # type: ignore[attr-defined]
+)
+
+__all__ = ["AUDIT_BY_TIME", "RECORDS_BY_STATE", "ConsoleUser"]

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
 from .console_models import ConsoleUser
-from .models import AuditEvent, CrossReference, SyncAttempt, SyncRecord
+from .models import AuditEvent, Checkpoint, CrossReference, SyncAttempt, SyncRecord
 from .store import Store
 from .types import utcnow
 
@@ -48,20 +48,27 @@ def state_counts(store: Store, pipeline_id: str) -> dict[str, int]:
         return {state: int(n) for state, n in s.exec(stmt)}
 
 
-def last_activity(store: Store, pipeline_id: str) -> datetime | None:
-    """When a record of the pipeline last changed state: its newest history row, found by
-    walking the history backwards from its newest row -- not by reading every record of
-    the pipeline for the largest ``updated_at``."""
+def last_activity(store: Store, pipeline_id: str, window: int = 20_000) -> datetime | None:
+    """When the pipeline last did something: its newest state change among the store's
+    latest ``window`` history rows (a bounded walk back from the newest row, not a read of
+    every record of the pipeline), else when its checkpoint last moved."""
     with store.session() as s:
-        stmt = (
-            select(SyncAttempt.started_at, SyncAttempt.finished_at)
-            .join(SyncRecord, col(SyncRecord.id) == col(SyncAttempt.record_id))
-            .where(SyncRecord.pipeline_id == pipeline_id)
-            .order_by(col(SyncAttempt.id).desc())
-            .limit(1)
-        )
-        row = s.exec(stmt).first()
-    return None if row is None else (row[1] or row[0])
+        top = s.exec(select(func.max(SyncAttempt.id))).first()
+        if top is not None:
+            stmt = (
+                select(SyncAttempt.started_at, SyncAttempt.finished_at)
+                .join(SyncRecord, col(SyncRecord.id) == col(SyncAttempt.record_id))
+                .where(SyncRecord.pipeline_id == pipeline_id)
+                .where(col(SyncAttempt.id) > top - window)
+                .order_by(col(SyncAttempt.id).desc())
+                .limit(1)
+            )
+            row = s.exec(stmt).first()
+            if row is not None:
+                return row[1] or row[0]
+        return s.exec(
+            select(func.max(Checkpoint.updated_at)).where(Checkpoint.pipeline_id == pipeline_id)
+        ).first()
 
 
 def records_page(
@@ -202,25 +209,32 @@ def group_members(
 def audit_export(
     store: Store, tenant_id: str, start: datetime, end: datetime, batch: int = 1000
 ) -> Iterator[list[AuditEvent]]:
-    """Every audit event of a tenant with ``start <= at < end``, in id order, in keyset
-    batches: a long range streams instead of loading at once."""
-    last = 0
+    """Every audit event of a tenant with ``start <= at < end``, in time order, in keyset
+    batches on ``(at, id)`` -- the ``(tenant_id, at)`` index's order: a long range streams
+    instead of loading at once, and a short one reads only its own rows."""
+    after: tuple[datetime, int] | None = None
     while True:
         with store.session() as s:
             stmt = (
                 select(AuditEvent)
                 .where(AuditEvent.tenant_id == tenant_id)
                 .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
-                .where(col(AuditEvent.id) > last)
-                .order_by(col(AuditEvent.id))
-                .limit(batch)
             )
+            if after is not None:
+                at, last = after
+                stmt = stmt.where(
+                    or_(
+                        col(AuditEvent.at) > at,
+                        and_(col(AuditEvent.at) == at, col(AuditEvent.id) > last),
+                    )
+                )
+            stmt = stmt.order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(batch)
             rows = list(s.exec(stmt))
         if rows:
             yield rows
         if len(rows) < batch:
             return
-        last = rows[-1].id or last
+        after = (rows[-1].at, rows[-1].id or 0)
 
 
 def record_operator_action(

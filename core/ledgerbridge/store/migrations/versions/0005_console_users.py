@@ -1,5 +1,6 @@
 """console users: the people who may log in to the operator console; records by
-pipeline and state (the console's counts and state lists)
+pipeline and state (the console's counts and state lists); audit events by tenant and time
+(the audit export)
 
 Revision ID: 0005
 Revises: 0004
@@ -40,9 +41,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_sync_records_pipeline_state", ["pipeline_id", "state"], unique=False
         )
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_events_tenant_at", ["tenant_id", "at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_tenant_at")
     with op.batch_alter_table("sync_records", schema=None) as batch_op:
         batch_op.drop_index("ix_sync_records_pipeline_state")
     op.drop_table("console_users")
