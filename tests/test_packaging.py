@@ -20,6 +20,11 @@ def test_the_wheel_ships_the_presets_and_an_install_resolves_them(tmp_path: Path
     [wheel] = (tmp_path / "dist").glob("ledgerbridge-*.whl")
     shipped = {Path(n).name for n in zipfile.ZipFile(wheel).namelist() if "/presets/" in n}
     assert shipped == {p.name for p in (ROOT / "mappings").glob("*.yaml")}
+    names = set(zipfile.ZipFile(wheel).namelist())  # the console's templates and stylesheet
+    assert {
+        "ledgerbridge/console/templates/record.html",
+        "ledgerbridge/console/static/console.css",
+    } <= names
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)  # what `pip install` puts in site-packages

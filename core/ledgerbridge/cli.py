@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, operator_cli
+from .console import users_cli
 from .errors import (
     AccountBound,
     ConfigError,
@@ -41,6 +42,7 @@ err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
 operator_cli.register(app)
 worker_cli.register(app)
+users_cli.register(app)
 
 ConfigOption = Annotated[
     Path,

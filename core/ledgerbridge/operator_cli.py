@@ -254,12 +254,14 @@ def serve(
     port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8787,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
 ) -> None:
-    """Run the webhook receiver (POST /webhooks/{tenant}/{connection}).
+    """Run the webhook receiver (POST /webhooks/{tenant}/{connection}) and the operator
+    console (/console).
 
     The store is set up before the port opens; then it prints the URL it listens on.
     """
     import uvicorn
 
+    from .console import with_console
     from .webhooks import app
 
     class Announcing(uvicorn.Server):
@@ -272,7 +274,7 @@ def serve(
                     address, bound = sock.getsockname()[:2]
                     console.print(
                         f"ledgerbridge receiver listening on http://{address}:{bound} "
-                        "(POST /webhooks/{tenant}/{connection}, GET /health)",
+                        "(POST /webhooks/{tenant}/{connection}, GET /health; console at /console)",
                         highlight=False,
                         soft_wrap=True,
                     )
@@ -287,7 +289,8 @@ def serve(
             console.file.flush()
 
     receiver = app(config)
-    Announcing(uvicorn.Config(receiver, host=host, port=port, log_level="warning")).run()
+    served = with_console(receiver, config)
+    Announcing(uvicorn.Config(served, host=host, port=port, log_level="warning")).run()
 
 
 # --------------------------------------------------------------------------- reading state

@@ -97,8 +97,28 @@ class WorkersConfig(Strict):
     lease_ttl: Duration = timedelta(seconds=30)
 
 
+class ConsoleUserConfig(Strict):
+    """A console log-in declared in the config (``ledgerbridge users hash`` makes the hash)."""
+
+    username: Identifier
+    password_hash: SecretStr
+    role: Literal["viewer", "operator", "admin"] = "viewer"
+    tenants: list[str] = Field(default_factory=list)  # tenant ids, or ["*"] for all
+
+
+class ConsoleConfig(Strict):
+    """The operator console (docs/console.md)."""
+
+    secret_key: SecretStr | None = None  # signs session cookies; else LEDGERBRIDGE_CONSOLE_KEY
+    session_ttl: Duration = timedelta(hours=8)
+    secure_cookies: bool = False  # True behind HTTPS
+    trusted_header: str | None = None  # e.g. X-Forwarded-User from an SSO proxy; off by default
+    users: list[ConsoleUserConfig] = Field(default_factory=list)
+
+
 class LedgerbridgeConfig(Strict):
     version: Literal[1] = 1
     database: str | None = None
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
     workers: WorkersConfig | None = None

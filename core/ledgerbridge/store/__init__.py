@@ -1,6 +1,7 @@
 """Durable state: tenants, connections, account bindings, checkpoints, cross-references, sync
 records and their history, conflicts, audit events, the webhook inbox, leases."""
 
+from .console_models import ConsoleUser
 from .models import (
     AccountBinding,
     AuditEvent,
@@ -27,6 +28,7 @@ __all__ = [
     "Checkpoint",
     "ConflictRecord",
     "Connection",
+    "ConsoleUser",
     "CrossReference",
     "InboxEvent",
     "Lease",

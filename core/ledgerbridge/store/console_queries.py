@@ -1,0 +1,322 @@
+"""Read (and the few write) queries behind the operator console.
+
+Every read is bounded to the pipelines the caller may see (the console passes the pipeline
+ids of the user's tenants), so one tenant's rows never reach another tenant's page, and
+every list is a keyset page on an indexed column: ``sync_records`` by ``pipeline_id`` and
+id, the unique ``(pipeline_id, entity, external_id)`` for a search by order id, ``state``;
+``audit_events`` and ``sync_attempts`` by ``record_id``.  Views never write SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import col, select
+
+from .console_models import ConsoleUser
+from .models import AuditEvent, Checkpoint, CrossReference, SyncAttempt, SyncRecord
+from .store import Store
+from .types import utcnow
+
+PAGE_SIZE = 50
+PARKED = ("failed", "needs_mapping", "conflict", "retrying")
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Parked records that share one cause: state, error class and missing key (or code)."""
+
+    state: str
+    error_class: str | None
+    key: str | None  # the missing mapping key, else the platform's error code
+    count: int
+    sample_id: int  # the newest record of the group
+
+
+def state_counts(store: Store, pipeline_id: str) -> dict[str, int]:
+    """How many records of a pipeline are in each state."""
+    with store.session() as s:
+        stmt = (
+            select(SyncRecord.state, func.count())
+            .where(SyncRecord.pipeline_id == pipeline_id)
+            .group_by(SyncRecord.state)
+        )
+        return {state: int(n) for state, n in s.exec(stmt)}
+
+
+def last_activity(store: Store, pipeline_id: str, window: int = 20_000) -> datetime | None:
+    """When the pipeline last did something: its newest state change among the store's
+    latest ``window`` history rows (a bounded walk back from the newest row, not a read of
+    every record of the pipeline), else when its checkpoint last moved."""
+    with store.session() as s:
+        top = s.exec(select(func.max(SyncAttempt.id))).first()
+        if top is not None:
+            stmt = (
+                select(SyncAttempt.started_at, SyncAttempt.finished_at)
+                .join(SyncRecord, col(SyncRecord.id) == col(SyncAttempt.record_id))
+                .where(SyncRecord.pipeline_id == pipeline_id)
+                .where(col(SyncAttempt.id) > top - window)
+                .order_by(col(SyncAttempt.id).desc())
+                .limit(1)
+            )
+            row = s.exec(stmt).first()
+            if row is not None:
+                return row[1] or row[0]
+        return s.exec(
+            select(func.max(Checkpoint.updated_at)).where(Checkpoint.pipeline_id == pipeline_id)
+        ).first()
+
+
+def records_page(
+    store: Store,
+    pipelines: Sequence[str],
+    *,
+    state: str | None = None,
+    search: str | None = None,
+    before_id: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> list[SyncRecord]:
+    """Newest first, ``limit`` records older than ``before_id`` (keyset, never OFFSET).
+
+    ``search`` is a source record id (an order's id or number as the source keys it):
+    matched exactly through the unique index on ``(pipeline_id, entity, external_id)``.
+    """
+    found: list[SyncRecord] = []
+    with store.session() as s:
+        # One keyset page per pipeline, merged: ``pipeline_id = ?`` walks its index in id
+        # order (with ``state``, the pipeline-and-state index), where ``IN (...)`` would
+        # sort every matching row before the LIMIT.
+        for pipeline_id in dict.fromkeys(pipelines):
+            stmt = select(SyncRecord).where(SyncRecord.pipeline_id == pipeline_id)
+            if state:
+                stmt = stmt.where(SyncRecord.state == state)
+            if search:
+                stmt = stmt.where(SyncRecord.external_id == search.strip())
+            if before_id is not None:
+                stmt = stmt.where(col(SyncRecord.id) < before_id)
+            found += s.exec(stmt.order_by(col(SyncRecord.id).desc()).limit(limit))
+    found.sort(key=lambda r: -(r.id or 0))
+    return found[:limit]
+
+
+def record_in(store: Store, record_id: int, pipelines: Sequence[str]) -> SyncRecord | None:
+    """One record, or ``None`` when it does not exist *or* belongs to a pipeline not listed
+    (the console answers both with 404: another tenant's ids are not confirmed)."""
+    with store.session() as s:
+        row = s.get(SyncRecord, record_id)
+    if row is None or row.pipeline_id not in pipelines:
+        return None
+    return row
+
+
+def history(store: Store, record_id: int) -> list[SyncAttempt]:
+    """Every state change of a record, oldest first."""
+    with store.session() as s:
+        stmt = (
+            select(SyncAttempt)
+            .where(SyncAttempt.record_id == record_id)
+            .order_by(col(SyncAttempt.id))
+        )
+        return list(s.exec(stmt))
+
+
+def record_events(store: Store, record_id: int) -> list[AuditEvent]:
+    """The writes made for a record (with their idempotency keys) and operator actions on it."""
+    with store.session() as s:
+        stmt = (
+            select(AuditEvent).where(AuditEvent.record_id == record_id).order_by(col(AuditEvent.id))
+        )
+        return list(s.exec(stmt))
+
+
+def bindings_of(
+    store: Store, tenant_id: str, source_connection_id: str, entity: str, external_id: str
+) -> list[CrossReference]:
+    """The target documents written for a source record: its own bindings and those of its
+    parts (``<id>:<part>``, e.g. the payments of order 1005 are ``payment 1005:paid``).
+    A prefix range on the unique index, not ``LIKE`` (which neither SQLite nor PostgreSQL
+    answers from that index).  The range assumes byte order, as SQLite's default and
+    PostgreSQL's ``C`` collations sort; under a language collation, which may ignore the
+    ``:``, a part can be missed (never a wrong one shown: each is checked for the prefix)."""
+    with store.session() as s:
+        own = select(CrossReference).where(
+            CrossReference.tenant_id == tenant_id,
+            CrossReference.source_connection_id == source_connection_id,
+            CrossReference.entity == entity,
+            CrossReference.external_id == external_id,
+        )
+        parts = select(CrossReference).where(
+            CrossReference.tenant_id == tenant_id,
+            CrossReference.source_connection_id == source_connection_id,
+            col(CrossReference.external_id) >= f"{external_id}:",
+            col(CrossReference.external_id) < f"{external_id};",  # ';' follows ':'
+        )
+        prefix = f"{external_id}:"
+        return list(s.exec(own)) + [
+            b for b in s.exec(parts) if b.entity != entity and b.external_id.startswith(prefix)
+        ]
+
+
+def failure_groups(store: Store, pipelines: Sequence[str]) -> list[FailureGroup]:
+    """Parked and retrying records grouped by cause, biggest group first."""
+    if not pipelines:
+        return []
+    key = func.coalesce(SyncRecord.missing_key, SyncRecord.error_code)
+    with store.session() as s:
+        stmt = (
+            select(  # type: ignore[call-overload]
+                SyncRecord.state, SyncRecord.error_class, key, func.count(), func.max(SyncRecord.id)
+            )
+            .where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
+            .where(col(SyncRecord.state).in_(PARKED))
+            .group_by(SyncRecord.state, SyncRecord.error_class, key)
+        )
+        rows = list(s.exec(stmt))
+    groups = [FailureGroup(st, cls, k, int(n), int(newest)) for st, cls, k, n, newest in rows]
+    return sorted(groups, key=lambda g: (-g.count, g.state, g.error_class or "", g.key or ""))
+
+
+def group_members(
+    store: Store,
+    pipelines: Sequence[str],
+    state: str,
+    error_class: str | None,
+    key: str | None,
+    limit: int = 500,
+) -> list[SyncRecord]:
+    """The records of one failure group (for its list and for "replay the group")."""
+    if not pipelines:
+        return []
+    cause = func.coalesce(SyncRecord.missing_key, SyncRecord.error_code)
+    klass = col(SyncRecord.error_class)
+    with store.session() as s:
+        stmt = (
+            select(SyncRecord)
+            .where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
+            .where(SyncRecord.state == state)
+            .where(klass.is_(None) if error_class is None else klass == error_class)
+            .where(cause.is_(None) if key is None else cause == key)
+            .order_by(col(SyncRecord.id))
+            .limit(limit)
+        )
+        return list(s.exec(stmt))
+
+
+def audit_export(
+    store: Store, tenant_id: str, start: datetime, end: datetime, batch: int = 1000
+) -> Iterator[list[AuditEvent]]:
+    """Every audit event of a tenant with ``start <= at < end``, in time order, in keyset
+    batches on ``(at, id)`` -- the ``(tenant_id, at)`` index's order: a long range streams
+    instead of loading at once, and a short one reads only its own rows."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        with store.session() as s:
+            stmt = (
+                select(AuditEvent)
+                .where(AuditEvent.tenant_id == tenant_id)
+                .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
+            )
+            if after is not None:
+                at, last = after
+                stmt = stmt.where(
+                    or_(
+                        col(AuditEvent.at) > at,
+                        and_(col(AuditEvent.at) == at, col(AuditEvent.id) > last),
+                    )
+                )
+            stmt = stmt.order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(batch)
+            rows = list(s.exec(stmt))
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        after = (rows[-1].at, rows[-1].id or 0)
+
+
+def record_operator_action(
+    store: Store,
+    record: SyncRecord,
+    *,
+    user: str,
+    action: str,
+    outcome: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """An operator's action on a record, as an audit event naming the user."""
+    now = utcnow()
+    event = AuditEvent(
+        tenant_id=record.tenant_id,
+        pipeline_id=record.pipeline_id,
+        record_id=record.id,
+        source_id=record.external_id,
+        source_version=record.source_version,
+        idempotency_key=f"operator:{action}:{record.id}:{now.isoformat()}",
+        operation=f"operator_{action}",
+        outcome=outcome,
+        at=now,
+        details={"user": user, **(details or {})},
+    )
+    with store.session() as s:
+        s.add(event)
+    return event
+
+
+# --------------------------------------------------------------------------- users
+
+
+def get_user(store: Store, username: str) -> ConsoleUser | None:
+    with store.session() as s:
+        return s.get(ConsoleUser, username)
+
+
+def list_users(store: Store) -> list[ConsoleUser]:
+    with store.session() as s:
+        return list(s.exec(select(ConsoleUser).order_by(col(ConsoleUser.username))))
+
+
+def put_user(
+    store: Store, username: str, *, password_hash: str, role: str, tenants: Sequence[str]
+) -> ConsoleUser:
+    """Create a user or replace its password, role and tenants."""
+    with store.session() as s:
+        row = s.get(ConsoleUser, username) or ConsoleUser(
+            username=username, password_hash=password_hash, role=role
+        )
+        row.password_hash, row.role, row.tenants = password_hash, role, list(tenants)
+        row.updated_at = utcnow()
+        s.add(row)
+        return row
+
+
+def remove_user(store: Store, username: str) -> bool:
+    with store.session() as s:
+        row = s.get(ConsoleUser, username)
+        if row is None:
+            return False
+        s.delete(row)
+        return True
+
+
+__all__ = [
+    "PAGE_SIZE",
+    "FailureGroup",
+    "audit_export",
+    "bindings_of",
+    "failure_groups",
+    "get_user",
+    "group_members",
+    "history",
+    "last_activity",
+    "list_users",
+    "put_user",
+    "record_events",
+    "record_in",
+    "record_operator_action",
+    "records_page",
+    "remove_user",
+    "state_counts",
+]

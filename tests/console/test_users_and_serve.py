@@ -1,0 +1,66 @@
+"""``ledgerbridge users`` makes a log-in that works (only the argon2 hash stored), and
+``ledgerbridge serve``'s app answers both the console and the webhook receiver."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import httpx
+from typer.testing import CliRunner
+
+import ledgerbridge.console
+import ledgerbridge.webhooks
+from ledgerbridge.cli import app as cli
+from ledgerbridge.exitcodes import ExitCode
+from ledgerbridge.store import console_queries as q
+
+from .conftest import Client, World
+
+
+def _users(world: World, *args: str, stdin: str = "") -> Any:
+    """``ledgerbridge users ...`` in-process (typer's runner: the real command, no fork)."""
+    return CliRunner().invoke(cli, ["users", *args, "-c", str(world.config_path)], input=stdin)
+
+
+def test_users_add_makes_a_log_in_with_only_the_hash_stored(world: World) -> None:
+    done = _users(world, "add", "sam", "--role", "operator", "--tenant", "west",
+                  "--password-stdin", stdin="sam's long password\n")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    row = q.get_user(world.store, "sam")
+    assert row is not None and row.role == "operator" and row.tenants == ["west"]
+    assert row.password_hash.startswith("$argon2") and "long password" not in row.password_hash
+    short = _users(world, "add", "tim", "--tenant", "west", "--password-stdin", stdin="short\n")
+    assert short.exit_code == 2 and "at least 8 characters" in short.output
+    untargeted = _users(world, "add", "tim", "--password-stdin", stdin="long enough pw\n")
+    assert untargeted.exit_code == 2 and "--tenant" in untargeted.output
+    assert q.get_user(world.store, "tim") is None
+    assert "sam" in _users(world, "list").stdout
+
+    async def main() -> None:
+        client = Client(ledgerbridge.console.app(world.config_path, world.store))
+        try:
+            assert (await client.login("sam", "sam's long password")).status_code == 303
+            assert "sam (operator)" in (await client.get("/")).text
+        finally:
+            await client.aclose()
+
+    anyio.run(main)
+    assert _users(world, "remove", "sam").exit_code == 0
+    assert _users(world, "remove", "sam").exit_code == ExitCode.NOT_FOUND
+
+
+def test_the_served_app_has_the_console_and_the_receiver(world: World) -> None:
+    served = ledgerbridge.console.with_console(
+        ledgerbridge.webhooks.app(world.config_path, world.store), world.config_path
+    )
+
+    async def main() -> tuple[int, int, int]:
+        transport = httpx.ASGITransport(app=served)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve") as http:
+            login = await http.get("/console/login")
+            unsigned = await http.post("/webhooks/west/shop", content=b"{}")
+            unknown = await http.post("/webhooks/nobody/shop", content=b"{}")
+            return login.status_code, unsigned.status_code, unknown.status_code
+
+    assert anyio.run(main) == (200, 401, 404)
