@@ -57,7 +57,11 @@ def test_the_served_app_has_the_console_and_the_receiver(world: World) -> None:
 
     async def main() -> tuple[int, int, int]:
         transport = httpx.ASGITransport(app=served)
-        async with httpx.AsyncClient(transport=transport, base_url="http://serve") as http:
+        # The outer app's lifespan sets the receiver's store up, as uvicorn does under serve.
+        async with (
+            served.router.lifespan_context(served),
+            httpx.AsyncClient(transport=transport, base_url="http://serve") as http,
+        ):
             login = await http.get("/console/login")
             unsigned = await http.post("/webhooks/west/shop", content=b"{}")
             unknown = await http.post("/webhooks/nobody/shop", content=b"{}")
