@@ -85,7 +85,15 @@ def record_id(value: Any, what: str) -> str:
         raise WebhookMalformed(f"{what}: the id is an integer of more than 200 digits")
     text = str(value)
     _check_text(text, what, "the id", MAX_ID_LENGTH)
+    if text != text.strip():
+        raise WebhookMalformed(f"{what}: the id has leading or trailing blanks")
+    if text.lower() in _NOT_IDS or text.startswith(("{", "[")):
+        # a JSON value written out as a string by a broken sender ("nan", "{'x': 1}")
+        raise WebhookMalformed(f"{what}: the id looks like a JSON value, not a platform id")
     return text
+
+
+_NOT_IDS = frozenset({"true", "false", "none", "null", "nan", "inf", "-inf", "infinity"})
 
 
 def check_event(event: WebhookEvent, what: str) -> None:

@@ -96,3 +96,9 @@ def test_an_expression_building_a_gigabyte_string_is_refused() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
     )
     assert done.returncode == 0, done.stderr[-500:]
+
+
+@pytest.mark.parametrize("text", ["{{ 1 and 2 }}", "{{ 0 or 'x' }}", "{{ (1 + 1) and true }}"])
+def test_constant_logic_compiles(text: str) -> None:
+    """Found by the fuzz run: constant ``and``/``or`` crashed the load-time folding."""
+    compile_expression(text, ORDER_SCOPE)

@@ -135,3 +135,14 @@ def test_the_nesting_scan_ignores_brackets_inside_strings() -> None:
     assert nested_deeper_than(b'{"a": "]", "b": ' + b"[" * 65 + b"]" * 65 + b"}")
     assert not nested_deeper_than(b"[" * 64 + b"]" * 64)
     assert nested_deeper_than(b"[{" * 33 + b"}]" * 33)
+
+
+@pytest.mark.parametrize("value", ["nan", "True", "null", "{'x': 1}", "[1]", " 12", "12 "])
+def test_a_string_id_that_is_a_json_value_or_padded_is_not_an_id(value: str) -> None:
+    """Found by the fuzz run: string ids standing in for JSON values were stored."""
+    from ledgerbridge.errors import WebhookMalformed
+    from ledgerbridge.webhook_guards import record_id
+
+    with pytest.raises(WebhookMalformed):
+        record_id(value, "delivery")
+    assert record_id("ORD-12", "delivery") == "ORD-12" and record_id(12, "delivery") == "12"

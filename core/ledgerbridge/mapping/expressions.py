@@ -272,6 +272,8 @@ def _constant(node: nodes.Node) -> Any:
         if inner is _MISSING or not isinstance(inner, int | float | Decimal):
             return _MISSING
         return -inner if isinstance(node, nodes.Neg) else inner
+    if isinstance(node, nodes.And | nodes.Or):  # short-circuit logic, no binop to fold
+        return _MISSING
     if isinstance(node, nodes.BinExpr):
         left, right = _constant(node.left), _constant(node.right)
         if left is _MISSING or right is _MISSING:
