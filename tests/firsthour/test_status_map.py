@@ -65,8 +65,12 @@ def test_shopify_takes_the_same_setting():
 
 
 def test_every_source_names_it_status_map():
-    sources = [s for s in get_registry().connectors.values() if s.kind is ConnectorKind.SOURCE]
-    assert {s.name for s in sources} >= {"shopify", "woocommerce", "api2cart"}
+    # The built-in sources; a third-party plugin (the tinyshop example, when another test
+    # has installed it) decides for itself.
+    builtin = {"shopify", "woocommerce", "api2cart"}
+    registry = get_registry().connectors.values()
+    sources = [s for s in registry if s.kind is ConnectorKind.SOURCE and s.name in builtin]
+    assert {s.name for s in sources} == builtin
     for spec in sources:
         field = spec.settings_model.model_fields.get("status_map")
         assert field is not None, f"{spec.name} has no status_map setting"
