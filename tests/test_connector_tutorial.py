@@ -64,3 +64,50 @@ def test_sandbox_command_serves_the_example_emulator(site: Path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+CONFIG = """\
+version: 1
+tenants:
+  - id: acme
+    connections:
+      shop:
+        platform: tinyshop
+        settings: {base_url: "http://127.0.0.1:9"}
+        secrets: {api_token: "t"}
+      books:
+        platform: zohobooks
+        settings: {data_center: eu, organization_id: "20234695"}
+    pipelines:
+      - id: tiny-orders
+        source: shop
+        target: books
+        mapping: %s
+"""
+
+
+def test_the_installed_example_ships_its_preset(site: Path, tmp_path: Path):
+    """`register_presets`: the wheel carries the preset, `mappings presets` lists it, and a
+    pipeline (directly or through a tenant file's `extends:`) names it like a built-in one."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "ledgerbridge", "mappings", "presets", "--json"],
+        env=_env(site),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = {row["name"]: row for row in __import__("json").loads(listed.stdout)}
+    assert rows["tinyshop-to-zohobooks"]["shipped_by"] == "tinyshop"
+    assert str(site) in rows["tinyshop-to-zohobooks"]["path"]
+    (tmp_path / "mine.yaml").write_text(
+        "extends: tinyshop-to-zohobooks\nversion: 1\nsource: tinyshop\ntarget: zohobooks\n"
+    )
+    for mapping in ("tinyshop-to-zohobooks", "mine.yaml"):
+        (tmp_path / "ledgerbridge.yaml").write_text(CONFIG % mapping)
+        checked = subprocess.run(
+            [sys.executable, "-m", "ledgerbridge", "check", "-c", str(tmp_path / "ledgerbridge.yaml")],
+            env=_env(site),
+            capture_output=True,
+            text=True,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr

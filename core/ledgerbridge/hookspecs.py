@@ -8,6 +8,7 @@ one is not.  Built-in connectors use these same hooks through the same
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pluggy import HookimplMarker, HookspecMarker
@@ -18,6 +19,7 @@ hookspec = HookspecMarker("ledgerbridge")
 hookimpl = HookimplMarker("ledgerbridge")
 
 Register = Callable[[ConnectorSpec], None]
+RegisterPreset = Callable[[str, Path], None]
 
 
 @hookspec
@@ -36,6 +38,18 @@ def register_targets(register: Register) -> None:
 
     Call ``register(ConnectorSpec(name=..., kind=ConnectorKind.TARGET, ...))`` once
     per connector.
+    """
+
+
+@hookspec
+def register_presets(register: RegisterPreset) -> None:
+    """Ship mapping presets with a plugin.
+
+    Call ``register("tinyshop-to-zohobooks", path)`` once per preset, ``path`` being a
+    YAML file inside the plugin's package (``Path(__file__).parent / "presets" / ...``).
+    A pipeline's ``mapping:`` and a mapping's ``extends:`` then name it like a preset
+    shipped with ledgerbridge.  A name that a built-in preset or an earlier plugin
+    already uses is reported as a warning and ignored.
     """
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import warnings
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -23,6 +24,9 @@ from .errors import PluginError
 
 ENTRY_POINT_GROUP = "ledgerbridge"
 ALLOW_LIST_ENV = "LEDGERBRIDGE_LOAD_PLUGINS"
+# The presets shipped with ledgerbridge: the repository's mappings/ through the package's
+# presets link in a checkout, the copied files in an installed wheel.
+BUILTIN_PRESETS_DIR = (Path(__file__).parent / "presets").resolve()
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ class Registry:
         self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
         self.pm.add_hookspecs(hookspecs)
         self.connectors: dict[str, ConnectorSpec] = {}
+        # Mapping presets shipped by plugins (register_presets): name -> (file, plugin).
+        self.presets: dict[str, tuple[Path, str]] = {}
         self.problems: list[str] = []
 
     # ----------------------------------------------------------------- loading
@@ -63,17 +69,26 @@ class Registry:
 
     def _collect(self, plugin: str, version: str) -> None:
         found: list[ConnectorSpec] = []
+        presets: list[tuple[str, Path]] = []
 
         def register(spec: ConnectorSpec) -> None:
             if not isinstance(spec, ConnectorSpec):
                 raise PluginError(f"register() expects a ConnectorSpec, got {type(spec).__name__}")
             found.append(spec)
 
+        def register_preset(name: str, path: Path) -> None:
+            if not isinstance(name, str) or not name or "/" in name or name.endswith(".yaml"):
+                raise PluginError(f"register_preset() expects a name like 'x-to-y', got {name!r}")
+            if not Path(path).is_file():
+                raise PluginError(f"preset {name!r}: {path} is not a file")
+            presets.append((name, Path(path)))
+
         caller = self.pm.subset_hook_caller
         others = [p for p in self.pm.get_plugins() if self.pm.get_name(p) != plugin]
         try:
             caller("register_sources", others)(register=register)
             caller("register_targets", others)(register=register)
+            caller("register_presets", others)(register=register_preset)
         except Exception as exc:
             self.pm.unregister(name=plugin)
             self._warn(f"plugin {plugin!r} failed while registering connectors: {exc!r}")
@@ -87,6 +102,38 @@ class Registry:
                 )
                 continue
             self.connectors[spec.name] = _stamp(spec, plugin, version)
+        for name, path in presets:
+            self._add_preset(name, path, plugin)
+
+    def _add_preset(self, name: str, path: Path, plugin: str) -> None:
+        if (BUILTIN_PRESETS_DIR / f"{name}.yaml").exists():
+            self._warn(f"preset {name!r} from plugin {plugin!r} ignored: ledgerbridge ships one")
+        elif name in self.presets:
+            self._warn(
+                f"preset {name!r} from plugin {plugin!r} ignored: "
+                f"already registered by {self.presets[name][1]!r}"
+            )
+        else:
+            self.presets[name] = (path.resolve(), plugin)
+
+    def preset(self, name: str) -> Path | None:
+        """The file of a preset by name (``x-to-y`` or ``x-to-y.yaml``): shipped with
+        ledgerbridge first, then registered by a plugin."""
+        stem = name.removesuffix(".yaml")
+        if "/" in stem or "\\" in stem or not stem:
+            return None
+        builtin = BUILTIN_PRESETS_DIR / f"{stem}.yaml"
+        if builtin.is_file():
+            return builtin
+        found = self.presets.get(stem)
+        return found[0] if found else None
+
+    def preset_names(self) -> dict[str, str]:
+        """Every preset name with who ships it (``ledgerbridge`` or the plugin)."""
+        names = {p.stem: "ledgerbridge" for p in sorted(BUILTIN_PRESETS_DIR.glob("*.yaml"))}
+        for name, (_path, plugin) in sorted(self.presets.items()):
+            names.setdefault(name, plugin)
+        return names
 
     def _warn(self, message: str) -> None:
         self.problems.append(message)

@@ -18,16 +18,14 @@ from pydantic import BaseModel, ValidationError
 
 from ..contracts.spec import ConnectorKind, ConnectorSpec
 from ..errors import ConfigError, SourceLocation
-from ..plugins import Registry, get_registry
+from ..plugins import BUILTIN_PRESETS_DIR, Registry, get_registry
 from ..yamlfile import YamlDocument, load_yaml
 from .accounts import check_accounts
 from .exposure import warn_about_exposure
 from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
 
 DEFAULT_CONFIG = "ledgerbridge.yaml"
-# The shipped presets: the repository's mappings/ through the package's presets link in a
-# checkout, the copied files in an installed wheel.
-MAPPINGS_DIR = (Path(__file__).parents[1] / "presets").resolve()
+MAPPINGS_DIR = BUILTIN_PRESETS_DIR
 
 
 @dataclass(frozen=True)
@@ -51,13 +49,14 @@ class LoadedConfig:
         return resolve_mapping(pipeline.mapping, self.path.parent)
 
 
-def resolve_mapping(name: str, base: Path) -> Path:
-    """A mapping is a path relative to the config, or the name of a shipped preset."""
+def resolve_mapping(name: str, base: Path, registry: Registry | None = None) -> Path:
+    """A mapping is a path relative to the config, or the name of a preset: shipped with
+    ledgerbridge, or by an installed plugin (the ``register_presets`` hook)."""
     candidate = (base / name).resolve()
     if candidate.exists():
         return candidate
-    preset = MAPPINGS_DIR / (name if name.endswith(".yaml") else f"{name}.yaml")
-    return preset if preset.exists() else candidate
+    preset = (registry or get_registry()).preset(name)
+    return preset if preset is not None else candidate
 
 
 def config_database(path: str | Path) -> str | None:
@@ -140,7 +139,7 @@ def _cross_check(
                             f"not a {kind.value}",
                         )
                     )
-            mapping = resolve_mapping(pipe.mapping, path.parent)
+            mapping = resolve_mapping(pipe.mapping, path.parent, registry)
             if not check_mappings:
                 continue
             if not mapping.exists():
@@ -148,7 +147,7 @@ def _cross_check(
                     (
                         doc.locate((*at, "mapping")),
                         f"mapping file {pipe.mapping!r} not found (looked in {path.parent} "
-                        "and the shipped presets)",
+                        "and the presets: " + ", ".join(registry.preset_names()) + ")",
                     )
                 )
             else:

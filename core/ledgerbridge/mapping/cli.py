@@ -378,6 +378,28 @@ def init_mapping(
     )
 
 
+@app.command("presets")
+def list_presets(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the presets a pipeline's `mapping:` or a mapping's `extends:` can name: those
+    shipped with ledgerbridge and those installed plugins ship."""
+    from ..plugins import get_registry
+
+    registry = get_registry()
+    rows = [
+        {"name": name, "shipped_by": who, "path": str(registry.preset(name))}
+        for name, who in registry.preset_names().items()
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("preset", "shipped by", "file")
+    for row in rows:
+        table.add_row(row["name"], row["shipped_by"], row["path"])
+    console.print(table)
+
+
 def _load_checked(file: Path) -> Any:
     from .loader import load_mapping
 

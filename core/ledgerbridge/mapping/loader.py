@@ -88,7 +88,7 @@ def _model_in(annotation: Any) -> Any:
 
 
 def resolve_extends(name: str, base: Path) -> Path:
-    """``extends:`` names a shipped preset (``shopify-to-zohobooks``) or a path."""
+    """``extends:`` names a preset (``shopify-to-zohobooks``, or one a plugin ships) or a path."""
     from ..config.loader import resolve_mapping
 
     return resolve_mapping(name, base)
@@ -113,7 +113,7 @@ def load_document(path: str | Path, _chain: tuple[Path, ...] = ()) -> MappingDoc
             raise doc.error(
                 ("extends", "<value>"),
                 f"extends: {parent_name!r} is neither a file next to {path.name} "
-                "nor a shipped preset in mappings/",
+                "nor a preset (`ledgerbridge mappings presets` lists them)",
             )
         if parent.resolve() in here or len(here) > MAX_EXTENDS_DEPTH:
             raise doc.error(("extends", "<value>"), f"extends: {parent_name!r} makes a cycle")

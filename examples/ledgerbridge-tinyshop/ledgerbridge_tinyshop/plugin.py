@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ledgerbridge import hookimpl
 from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
-from ledgerbridge.hookspecs import Register
+from ledgerbridge.hookspecs import Register, RegisterPreset
 
 from .emulator import create_app
 from .source import TinyShopSecrets, TinyShopSettings, TinyShopSource
@@ -25,3 +27,9 @@ def register_sources(register: Register) -> None:
             description="Example connector from docs/writing-a-connector.md.",
         )
     )
+
+
+@hookimpl
+def register_presets(register: RegisterPreset) -> None:
+    # `mapping: tinyshop-to-zohobooks` in a pipeline, or `extends:` in a tenant's mapping.
+    register("tinyshop-to-zohobooks", Path(__file__).parent / "presets" / "tinyshop-to-zohobooks.yaml")
