@@ -32,4 +32,5 @@ def register_sources(register: Register) -> None:
 @hookimpl
 def register_presets(register: RegisterPreset) -> None:
     # `mapping: tinyshop-to-zohobooks` in a pipeline, or `extends:` in a tenant's mapping.
-    register("tinyshop-to-zohobooks", Path(__file__).parent / "presets" / "tinyshop-to-zohobooks.yaml")
+    presets = Path(__file__).parent / "presets"
+    register("tinyshop-to-zohobooks", presets / "tinyshop-to-zohobooks.yaml")
