@@ -105,7 +105,14 @@ def test_the_installed_example_ships_its_preset(site: Path, tmp_path: Path):
     for mapping in ("tinyshop-to-zohobooks", "mine.yaml"):
         (tmp_path / "ledgerbridge.yaml").write_text(CONFIG % mapping)
         checked = subprocess.run(
-            [sys.executable, "-m", "ledgerbridge", "check", "-c", str(tmp_path / "ledgerbridge.yaml")],
+            [
+                sys.executable,
+                "-m",
+                "ledgerbridge",
+                "check",
+                "-c",
+                str(tmp_path / "ledgerbridge.yaml"),
+            ],
             env=_env(site),
             capture_output=True,
             text=True,

@@ -57,7 +57,9 @@ def test_a_registered_preset_resolves_by_name_for_mapping_and_extends(
     # extends: goes through the process registry; point it at ours.
     monkeypatch.setattr("ledgerbridge.plugins._registry", registry)
     tenant = config_dir / "mapping.yaml"
-    tenant.write_text("extends: acme-to-zohobooks\nversion: 1\nsource: shopify\ntarget: zohobooks\n")
+    tenant.write_text(
+        "extends: acme-to-zohobooks\nversion: 1\nsource: shopify\ntarget: zohobooks\n"
+    )
     assert load_mapping(tenant).mapping.posting_policy == "sales_receipt"
 
 
@@ -74,7 +76,9 @@ def test_a_plugin_cannot_shadow_a_builtin_preset_or_another_plugins(preset_file:
     registry = Registry()
     with pytest.warns(PluginWarning, match="ledgerbridge ships one"):
         registry.register_module(_plugin("shopify-to-zohobooks", preset_file), "sneaky")
-    assert registry.preset("shopify-to-zohobooks") == BUILTIN_PRESETS_DIR / "shopify-to-zohobooks.yaml"
+    assert (
+        registry.preset("shopify-to-zohobooks") == BUILTIN_PRESETS_DIR / "shopify-to-zohobooks.yaml"
+    )
     registry.register_module(_plugin("acme-to-zohobooks", preset_file), "first")
     with pytest.warns(PluginWarning, match="already registered by 'first'"):
         registry.register_module(_plugin("acme-to-zohobooks", preset_file), "second")
