@@ -15,10 +15,8 @@ from typing import Annotated, cast
 import anyio
 import typer
 
-from ledgerbridge.config import connection_models, load_config
-from ledgerbridge.contracts import ConnectorContext
+from ledgerbridge.commands import configured_connection, exit_code
 from ledgerbridge.errors import ConfigError, LedgerbridgeError
-from ledgerbridge.plugins import get_registry
 
 from .settings import Api2CartSecrets
 from .source import Api2CartSource
@@ -57,32 +55,20 @@ def subscribe(
             typer.echo(line)
     except LedgerbridgeError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise typer.Exit(exit_code(exc)) from None
 
 
 async def _subscribe(
     config: Path, tenant_id: str, connection: str, base: str, events: tuple[str, ...]
 ) -> list[str]:
-    loaded = load_config(config)
-    tenant = loaded.tenant(tenant_id)
-    conn = tenant.connections.get(connection)
-    if conn is None or conn.platform != "api2cart":
-        raise ConfigError(f"tenant {tenant_id!r} has no API2Cart connection {connection!r}")
-    settings, secrets = connection_models(conn, get_registry().get("api2cart"))
-    token = cast(Api2CartSecrets, secrets).webhook_token
+    context = configured_connection(config, tenant_id, connection, "api2cart")
+    token = cast(Api2CartSecrets, context.secrets).webhook_token
     if token is None or not token.get_secret_value():
         raise ConfigError(
             f"connection {tenant_id}/{connection}: set secrets.webhook_token first "
             "(it ends the callback URL; API2Cart does not sign deliveries)"
         )
-    source = Api2CartSource(
-        ConnectorContext(
-            connection_id=f"{tenant_id}/{connection}",
-            tenant_id=tenant_id,
-            settings=settings,
-            secrets=secrets,
-        )
-    )
+    source = Api2CartSource(context)
     path = f"{base.rstrip('/')}/webhooks/{tenant_id}/{connection}/"
     lines = []
     try:

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import httpx
 import typer
 
+from ledgerbridge.commands import config_database, exit_code, save_connection
 from ledgerbridge.errors import AuthFailed, LedgerbridgeError, ValidationFailed
 
 from .auth import parse_token_response
@@ -177,20 +178,8 @@ def connect_zohobooks(
             state=state,
         )
     except LedgerbridgeError as exc:
-        from ledgerbridge.cli import exit_code_of
-
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(int(exit_code_of(exc))) from None
-
-
-def config_database(config: Path | None) -> str | None:
-    """The ``database:`` of the config (``-c``, else ./ledgerbridge.yaml when present)."""
-    from ledgerbridge.config.loader import config_database as read
-
-    if config is None:
-        default = Path("ledgerbridge.yaml")
-        return read(default) if default.exists() else None
-    return read(config)
+        raise typer.Exit(exit_code(exc)) from None
 
 
 def choose_organization(orgs: list[Organization]) -> str:
@@ -218,10 +207,6 @@ def choose_organization(orgs: list[Organization]) -> str:
 
 
 def _connect(**kw: Any) -> None:
-    from ledgerbridge.engine.tenancy import register_connection
-    from ledgerbridge.plugins import get_registry
-    from ledgerbridge.store import Store
-
     dc = data_center(kw["dc_code"])
     overrides = frozenset(u.rstrip("/") for u in (kw["accounts_url"], kw["api_url"]) if u)
     accounts = trusted_accounts_server(kw["accounts_url"] or dc.accounts_server, extra=overrides)
@@ -264,22 +249,17 @@ def _connect(**kw: Any) -> None:
         settings["accounts_url"] = accounts
     if api_domain != dc.api_domain:
         settings["api_url"] = api_domain
-    store = Store(kw["database_url"])
-    try:
-        store.migrate()
-        connection = register_connection(
-            store,
-            get_registry().get("zohobooks"),
-            kw["tenant"],
-            kw["name"],
-            settings=settings,
-            secrets={
-                "client_id": kw["client_id"],
-                "client_secret": kw["client_secret"],
-                "refresh_token": token.refresh_token,
-            },
-            organization_id=chosen,
-        )
-    finally:
-        store.close()
-    typer.echo(f"Connected {connection.id} to Zoho Books organisation {chosen} ({api_domain}).")
+    connection_id = save_connection(
+        kw["database_url"],
+        "zohobooks",
+        kw["tenant"],
+        kw["name"],
+        settings=settings,
+        secrets={
+            "client_id": kw["client_id"],
+            "client_secret": kw["client_secret"],
+            "refresh_token": token.refresh_token,
+        },
+        organization_id=chosen,
+    )
+    typer.echo(f"Connected {connection_id} to Zoho Books organisation {chosen} ({api_domain}).")

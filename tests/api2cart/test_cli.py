@@ -89,4 +89,5 @@ def test_subscribe_refuses_without_a_webhook_token(tmp_path: Path):
             str(config),
         ],
     )
-    assert result.exit_code == 1 and "secrets.webhook_token" in result.output
+    # A missing secret is the config's to fix: exit 6, as for every command (exitcodes.py).
+    assert result.exit_code == 6 and "secrets.webhook_token" in result.output
