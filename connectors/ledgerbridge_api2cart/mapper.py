@@ -596,6 +596,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     status_raw = obj(raw.get("status"))
     status = scope.statuses.resolve(text(status_raw.get("id")), text(status_raw.get("name")))
     notes["status"] = {"id": status_raw.get("id"), "name": status_raw.get("name")}
+    source_status = text(status_raw.get("id")) or text(status_raw.get("name"))
     if status is OrderStatus.UNKNOWN:
         notes["status_unknown"] = True
     refunds = _refunds(raw, scope, order_id, currency, {ln.line_id: ln for ln in lines})
@@ -629,6 +630,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "number": order_id,
         "currency": currency,
         "status": status,
+        "source_status": source_status,
         "financial_status": financial,
         "created_at": created,
         "updated_at": modified,

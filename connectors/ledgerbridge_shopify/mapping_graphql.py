@@ -338,6 +338,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
         "presentment_total": _presentment(data.get("totalPriceSet")),
         "taxes_included": taxes_included,
         "status": _status(data),
+        "source_status": order_state(data),
         "financial_status": financial_status(data.get("displayFinancialStatus")),
         "created_at": moment(data["createdAt"]),
         "processed_at": moment(data.get("processedAt")),

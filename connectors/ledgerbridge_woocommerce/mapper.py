@@ -413,6 +413,7 @@ def order_data(
         "currency": currency,
         "taxes_included": inclusive,
         "status": status,
+        "source_status": status_raw or None,
         "financial_status": _financial_status(
             data, paid_at is not None or bool(data.get("refunds")), grand_total.amount, where
         ),

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from ledgerbridge.canonical import EntityType, Order, OrderStatus
-from ledgerbridge.errors import AuthFailed, NotFound, RateLimited, TotalsMismatch
+from ledgerbridge.engine.planner import plan_order
+from ledgerbridge.errors import AuthFailed, NotFound, RateLimited, TotalsMismatch, ValidationFailed
+from ledgerbridge.mapping import load_mapping
 from ledgerbridge.retry import RetryPolicy
 from ledgerbridge.sandbox import serve
 
@@ -182,6 +184,12 @@ def test_unknown_and_user_defined_statuses(harness: Harness):
     order = anyio.run(lambda: _fetch(harness, first["order_id"]))
     assert order.status is OrderStatus.UNKNOWN and order.extra["api2cart"]["status_unknown"]
     assert order.extra["api2cart"]["status"] == {"id": "awaiting-pickup", "name": "Awaiting Pickup"}
+    assert order.source_status == "awaiting-pickup"
+    # The advice names the key that maps it (it used to say "not reported": the planner read a
+    # status field only WooCommerce's mapper filled).
+    runtime = load_mapping("mappings/api2cart-to-zohobooks.yaml")
+    with pytest.raises(ValidationFailed, match=r"status_map: \{awaiting-pickup: open\}"):
+        plan_order(order, runtime)
     mapped = anyio.run(
         lambda: _fetch(harness, first["order_id"], status_map={"awaiting-pickup": "on_hold"})
     )

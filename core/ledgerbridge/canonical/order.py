@@ -283,6 +283,10 @@ class Order(CanonicalModel):
     presentment_total: Money | None = None
     taxes_included: bool = False
     status: OrderStatus = OrderStatus.OPEN
+    # The platform's own word for the status (WooCommerce ``awaiting-shipment``, an API2Cart
+    # status id): the key of the connection's ``status_map`` that maps it, so an order whose
+    # status the connector cannot map is parked with advice naming that key.
+    source_status: str | None = None
     financial_status: FinancialStatus = FinancialStatus.UNKNOWN
     created_at: datetime
     processed_at: datetime | None = None

@@ -39,9 +39,7 @@ class SourceDescription:
     def add(self, order: Order) -> None:
         self.orders += 1
         self.currencies[order.currency] += 1
-        raw = order.extra.get("source_status") or order.extra.get("status")
-        if isinstance(raw, dict):
-            raw = raw.get("name") or raw.get("id")
+        raw = order.source_status
         self.statuses[(str(raw or order.status.value), order.status)] += 1
         for tax in _taxes(order):
             self.taxes[SeenTax(tax.title, tax.rate)] += 1

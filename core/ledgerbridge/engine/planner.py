@@ -219,9 +219,7 @@ def plan_order(
         plan.skipped = f"order {order.number} is {NOT_A_SALE[order.status]}, not a sale"
         return plan
     if order.status is OrderStatus.UNKNOWN:
-        raw = order.extra.get("source_status") or order.extra.get("status") or "not reported"
-        if isinstance(raw, dict):
-            raw = raw.get("name") or raw.get("id") or raw
+        raw = order.source_status or "not reported"
         raise ValidationFailed(
             f"order {order.number} has status {raw!r}, which the connector does not map to a "
             "canonical status; it is not posted until the status is mapped: add it to the "
