@@ -44,6 +44,9 @@ class RetryPolicy:
     maximum: float = 30.0
     max_wait: float = 120.0  # a longer wait is handed to the engine, not slept here
     jitter: float = 0.5
+    # False for a call that must not be repeated blindly (a create whose answer may be lost):
+    # rate limits, answered before anything was done, are still waited out.
+    retry_transient: bool = True
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -55,7 +58,7 @@ def _should_retry(policy: RetryPolicy) -> Callable[[BaseException], bool]:
             return False
         if isinstance(exc, RateLimited):
             return exc.retry_after is None or exc.retry_after <= policy.max_wait
-        return isinstance(exc, TransientError)
+        return policy.retry_transient and isinstance(exc, TransientError)
 
     return check
 

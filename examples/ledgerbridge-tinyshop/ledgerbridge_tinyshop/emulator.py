@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,6 +11,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from ledgerbridge.http import hmac_sha256
 
 TOKEN = "tinyshop-demo-token"  # noqa: S105 - the emulator's own fake credential
 WEBHOOK_SECRET = "tinyshop-webhook-secret"  # noqa: S105
@@ -53,7 +52,7 @@ def seed_orders(count: int = 7) -> list[dict[str, Any]]:
 
 
 def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac_sha256(secret, body)
 
 
 def create_app(orders: list[dict[str, Any]] | None = None) -> Starlette:

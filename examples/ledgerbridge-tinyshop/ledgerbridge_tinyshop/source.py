@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import AsyncIterator
 
@@ -21,8 +18,9 @@ from ledgerbridge.contracts import (
 )
 from ledgerbridge.contracts.guard import guarded, mapped, record_id
 from ledgerbridge.errors import WebhookRejected
+from ledgerbridge.http import numbered_pages, verify_hmac_sha256
 
-from .client import TinyShopClient
+from .client import tinyshop_client
 from .mapper import to_order
 
 
@@ -43,24 +41,21 @@ class TinyShopSource(Source):
         assert isinstance(context.settings, TinyShopSettings)
         assert isinstance(context.secrets, TinyShopSecrets)
         self.settings, self.secrets, self.context = context.settings, context.secrets, context
-        self.client = TinyShopClient(
-            self.settings.base_url, self.secrets.api_token.get_secret_value(), context.transport
-        )
+        self.client = tinyshop_client(context, self.settings.base_url, self.secrets.api_token)
 
     async def changes(
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
     ) -> AsyncIterator[ChangePage]:
-        page, pages = 1, 1
-        while page <= pages:
-            params = {"page": page, "per_page": page_size or 50}
+        async def page(number: int) -> dict:
+            params = {"page": number, "per_page": page_size or 50}
             if checkpoint:
                 params["updated_since"] = checkpoint
-            body = await self.client.get("/api/orders", **params)
-            pages = body["pages"]
-            changes = [self._change(raw) for raw in body["orders"]]
+            return await self.client.get_json("/api/orders", dict, **params)
+
+        # Page 1 always comes back, empty or not: its (unchanged) checkpoint is the answer.
+        async for body in numbered_pages(page, total_pages=lambda b: b["pages"], is_empty=never):
             newest = max((raw["updated_at"] for raw in body["orders"]), default=checkpoint)
-            yield ChangePage(changes, newest)
-            page += 1
+            yield ChangePage([self._change(raw) for raw in body["orders"]], newest)
 
     def _change(self, raw: dict) -> Change:
         # The core guard: any failure to map parks this one order (with the reason), never the run.
@@ -73,20 +68,19 @@ class TinyShopSource(Source):
         )
 
     async def fetch(self, entity: EntityType, external_id: str) -> Order:
-        raw = await self.client.get(f"/api/orders/{external_id}")
+        raw = await self.client.get_json(f"/api/orders/{external_id}", dict)
         with guarded("tinyshop", entity, external_id):
             return to_order(raw, self.settings.store, self.context.validation_context)
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        secret = self.secrets.webhook_secret
-        given = request.header("X-TinyShop-Signature")
-        if secret is None or given is None:
-            raise WebhookRejected("missing TinyShop signature or webhook secret")
-        expected = base64.b64encode(
-            hmac.new(secret.get_secret_value().encode(), request.body, hashlib.sha256).digest()
-        ).decode()
-        if not hmac.compare_digest(expected, given):
-            raise WebhookRejected("TinyShop signature does not match")
+        if self.secrets.webhook_secret is None:
+            raise WebhookRejected("TinyShop webhook: set secrets.webhook_secret first")
+        verify_hmac_sha256(
+            self.secrets.webhook_secret,
+            request.body,
+            request.header("X-TinyShop-Signature"),
+            what="TinyShop webhook",
+        )
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
         body = json.loads(request.body)
@@ -101,3 +95,7 @@ class TinyShopSource(Source):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def never(body: dict) -> bool:
+    return False

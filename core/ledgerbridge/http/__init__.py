@@ -1,0 +1,31 @@
+"""The connector kit's HTTP parts: what every platform client needs and none should write again.
+
+- ``responses``: one ``Retry-After`` reader (seconds or an HTTP date), JSON with ``Decimal``
+  amounts, and a default status -> error-class table a connector extends with its platform's
+  codes (``ErrorTable``).
+- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret.
+- ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
+  signer the emulators use.
+- ``pagination``: page-number, cursor and has-more loops as small async iterators.
+- ``client``: ``KitClient``, an ``httpx.AsyncClient`` built from a ``ConnectorContext`` whose
+  calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
+"""
+
+from .auth import BearerAuth
+from .client import KitClient
+from .pagination import cursor_pages, has_more_pages, numbered_pages
+from .responses import ErrorTable, parse_json, retry_after
+from .signatures import hmac_sha256, verify_hmac_sha256
+
+__all__ = [
+    "BearerAuth",
+    "ErrorTable",
+    "KitClient",
+    "cursor_pages",
+    "has_more_pages",
+    "hmac_sha256",
+    "numbered_pages",
+    "parse_json",
+    "retry_after",
+    "verify_hmac_sha256",
+]

@@ -1,0 +1,90 @@
+"""The three ways platforms page a list, as async iterators over pages.
+
+A connector supplies "fetch one page" and gets the loop: stop conditions, a guard against a
+platform that answers the same cursor forever, and a bound on pages.  Each yields the page as
+the fetch returned it, so the connector maps records and checkpoints per page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+from ..errors import TransientError
+
+P = TypeVar("P")
+
+# A list longer than this many pages is a platform looping, not a shop's history.
+MAX_PAGES = 1_000_000
+
+
+async def numbered_pages(
+    fetch: Callable[[int], Awaitable[P]],
+    *,
+    total_pages: Callable[[P], int | None] = lambda _page: None,
+    is_empty: Callable[[P], bool] = lambda page: not page,
+    first: int = 1,
+) -> AsyncIterator[P]:
+    """Pages 1, 2, ... until the platform's stated total (``X-WP-TotalPages``, a ``Link`` header
+    without ``next``) is reached or a page comes back empty."""
+    number = first
+    while number - first < MAX_PAGES:
+        page = await fetch(number)
+        if is_empty(page):
+            return
+        yield page
+        total = total_pages(page)
+        if total is not None and number >= total + first - 1:
+            return
+        number += 1
+
+
+async def cursor_pages(
+    fetch: Callable[[str | None], Awaitable[P]],
+    next_cursor: Callable[[P], str | None],
+    *,
+    start: str | None = None,
+    platform: str = "",
+) -> AsyncIterator[P]:
+    """Pages until the platform returns no next cursor (GraphQL ``pageInfo.endCursor`` with
+    ``hasNextPage``, REST ``page_info``, API2Cart ``next``)."""
+    cursor, seen = start, set[str]()
+    for _ in range(MAX_PAGES):
+        page = await fetch(cursor)
+        yield page
+        cursor = next_cursor(page)
+        if not cursor:
+            return
+        if cursor in seen:
+            raise TransientError(
+                f"{platform or 'platform'}: the cursor {cursor[:40]!r} came back twice; "
+                "stopping instead of looping",
+                platform=platform or None,
+            )
+        seen.add(cursor)
+
+
+async def has_more_pages(
+    fetch: Callable[[int], Awaitable[P]],
+    has_more: Callable[[P], bool],
+    *,
+    first: int = 1,
+) -> AsyncIterator[P]:
+    """Pages while the platform's flag says more follow (Zoho ``page_context.has_more_page``)."""
+    number = first
+    while number - first < MAX_PAGES:
+        page = await fetch(number)
+        yield page
+        if not has_more(page):
+            return
+        number += 1
+
+
+def header_total_pages(header: str) -> Callable[[Any], int | None]:
+    """``total_pages`` for a page fetched as an ``httpx.Response``: the count in ``header``."""
+
+    def read(response: Any) -> int | None:
+        value = response.headers.get(header)
+        return int(value) if value is not None and str(value).isdigit() else None
+
+    return read

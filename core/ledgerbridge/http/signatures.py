@@ -1,0 +1,45 @@
+"""HMAC-SHA256 webhook signatures: one verifier for connectors, the matching signer for
+emulators.  Shopify, WooCommerce and most carts sign the raw body with a shared secret and send
+the digest base64- or hex-encoded in a header; the comparison must be constant-time."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Literal
+
+from pydantic import SecretStr
+
+from ..errors import WebhookRejected
+
+Encoding = Literal["base64", "hex"]
+
+
+def hmac_sha256(secret: SecretStr | str, body: bytes, encoding: Encoding = "base64") -> str:
+    """The signature of ``body`` (what a platform sends, and what an emulator signs with)."""
+    key = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    digest = hmac.new(key.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode() if encoding == "base64" else digest.hex()
+
+
+def verify_hmac_sha256(
+    secrets: SecretStr | str | list[SecretStr] | list[str] | tuple[SecretStr | str, ...],
+    body: bytes,
+    given: str | None,
+    *,
+    encoding: Encoding = "base64",
+    what: str = "webhook",
+) -> None:
+    """Raise ``WebhookRejected`` unless ``given`` is the signature of the raw ``body`` under one
+    of ``secrets`` (several while a secret is being rotated).  Every secret is compared, in
+    constant time, whatever the first one said -- the time taken tells nothing."""
+    if not given:
+        raise WebhookRejected(f"{what}: the signature header is missing")
+    keys = list(secrets) if isinstance(secrets, list | tuple) else [secrets]
+    presented = given.strip().encode()
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(hmac_sha256(key, body, encoding).encode(), presented)
+    if not matched:
+        raise WebhookRejected(f"{what}: the signature does not match the body")
