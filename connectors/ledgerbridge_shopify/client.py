@@ -32,6 +32,7 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
+from ledgerbridge.http import retry_after
 from ledgerbridge.retry import RetryPolicy, call_with_retry
 
 from .mapping_common import PLATFORM, loads
@@ -212,12 +213,8 @@ def _http_error(status: int, response: httpx.Response, body: Any, operation: str
     if status == 423:
         return PermissionDenied(f"{where}: the shop is locked", **kw)
     if status in {429, 430}:
-        retry_after = response.headers.get("Retry-After")
-        return RateLimited(
-            f"{where}: too many requests",
-            retry_after=float(retry_after) if retry_after else None,
-            **kw,
-        )
+        # Seconds or an HTTP date (RFC 9110); float() of a date used to crash the read.
+        return RateLimited(f"{where}: too many requests", retry_after=retry_after(response), **kw)
     if status >= 500:
         return TransientError(f"{where}: server error", **kw)
     return ValidationFailed(f"{where}: request rejected", **kw)

@@ -11,9 +11,7 @@ is a retryable error -- never an empty page.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -27,6 +25,7 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
+from ledgerbridge.http import retry_after
 
 PLATFORM = "woocommerce"
 
@@ -71,23 +70,6 @@ def parse_json(response: httpx.Response, expect: type) -> Any:
             status_code=response.status_code,
         )
     return data
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from ``Retry-After`` (delta-seconds or an HTTP date); None when absent or bad."""
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def error_for(response: httpx.Response) -> SyncError:

@@ -320,3 +320,21 @@ def test_full_transaction_list_is_read_again_in_full() -> None:
     assert [p.external_id for p in order.payments] == [str(900 + i) for i in range(12)]
     assert source.client.stats["requests"] == 2  # the order (10 transactions), then all 12
     run(source.aclose())
+
+
+def test_a_429_with_an_http_date_retry_after_is_a_rate_limit_not_a_crash():
+    """Shopify's edge may send ``Retry-After`` as an HTTP date (RFC 9110); ``float()`` of it
+    raised ValueError out of the read."""
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    import httpx
+
+    from ledgerbridge.errors import RateLimited
+    from ledgerbridge_shopify.client import _http_error
+
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=40), usegmt=True)
+    request = httpx.Request("POST", "https://acme.myshopify.com/admin/api/2025-01/graphql.json")
+    response = httpx.Response(429, headers={"Retry-After": when}, request=request)
+    error = _http_error(429, response, None, "orders")
+    assert isinstance(error, RateLimited) and 35 <= error.retry_after <= 40
