@@ -327,5 +327,56 @@ def memory() -> list[Figure]:
     ]  # fmt: skip
 
 
+def expression_fast_path() -> list[Figure]:
+    """Why ``mapping/expressions.py`` keeps a second evaluator beside Jinja2's.
+
+    The same 2,000 orders planned with the bench mapping compiled twice: expressions that only
+    read canonical fields in plain Python (the default), and every expression through Jinja2's
+    sandbox.  Interleaved, best of seven, so the machine's other work hits both alike.
+    """
+    from inmemory import order
+
+    import ledgerbridge.mapping.expressions as expressions
+    from ledgerbridge.engine.planner import plan_order
+    from ledgerbridge.mapping import load_mapping
+
+    original = expressions._compile
+
+    def jinja_only(source: Any, scope: frozenset[str], *, fast: bool = True) -> Any:
+        return original(source, scope, fast=False)
+
+    orders = [order(n) for n in range(2000)]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mapping.yaml"
+        path.write_text(MAPPING)
+        runtimes = {"fast": load_mapping(path)}
+        expressions._compile = jinja_only  # type: ignore[assignment]
+        try:
+            runtimes["jinja"] = load_mapping(path)
+        finally:
+            expressions._compile = original
+    best = {"fast": float("inf"), "jinja": float("inf")}
+    for _ in range(7):
+        for name, runtime in runtimes.items():
+            start = time.perf_counter()
+            for o in orders:
+                plan_order(o, runtime)
+            best[name] = min(best[name], (time.perf_counter() - start) / len(orders) * 1e6)
+    saved = best["jinja"] - best["fast"]
+    return [
+        Figure("engine", "plan_order, field-reading expressions in plain Python", best["fast"],
+               "us/order"),
+        Figure("engine", "plan_order, every expression through Jinja2", best["jinja"], "us/order"),
+        Figure("engine", "  saved per order by the fast path", saved, "us/order",
+               "kept while it saves >= 10 % of an order's engine time"),
+    ]  # fmt: skip
+
+
 def run() -> list[Figure]:
-    return calls_per_order() + throughput_at_the_ceiling() + overhead() + memory()
+    return (
+        calls_per_order()
+        + throughput_at_the_ceiling()
+        + overhead()
+        + expression_fast_path()
+        + memory()
+    )
