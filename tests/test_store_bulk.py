@@ -105,3 +105,26 @@ def test_a_column_with_a_default_must_be_given(store: Store) -> None:
     del row["attempt"], row["at"]
     with store.engine.begin() as conn, pytest.raises(ValueError, match=r"\['attempt', 'at'\]"):
         BulkStatement(AUDIT.insert()).execute(conn, [row])
+
+
+def test_sqlalchemy_is_pinned_to_the_range_bulk_statements_are_written_for():
+    """``BulkStatement`` reads compiler attributes a minor release may change: the dependency
+    is pinned to the tested range, and the installed release is inside it."""
+    import tomllib
+    from importlib.metadata import version
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    from ledgerbridge.store.bulk import SQLALCHEMY_RANGE
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    [declared] = [
+        Requirement(d)
+        for d in pyproject["project"]["dependencies"]
+        if Requirement(d).name.lower() == "sqlalchemy"
+    ]
+    assert declared.specifier == SpecifierSet(SQLALCHEMY_RANGE)
+    assert any(s.operator == "<" for s in declared.specifier), "no upper bound"
+    assert version("sqlalchemy") in declared.specifier

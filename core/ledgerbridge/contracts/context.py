@@ -53,14 +53,6 @@ class SystemClock:
         await anyio.sleep(seconds)
 
 
-class _NullLock:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
 class ProcessLocalLocks:
     """Locks within one process only -- the default when no store is attached."""
 
@@ -71,19 +63,8 @@ class ProcessLocalLocks:
         self._locks: dict[str, Any] = {}
 
     def lock(self, name: str, *, ttl: float = 30.0) -> AbstractAsyncContextManager[None]:
-        lock = self._locks.setdefault(name, self._anyio.Lock())
-        return _LockCM(lock)
-
-
-class _LockCM:
-    def __init__(self, lock: Any) -> None:
-        self._lock = lock
-
-    async def __aenter__(self) -> None:
-        await self._lock.acquire()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._lock.release()
+        lock: AbstractAsyncContextManager[None] = self._locks.setdefault(name, self._anyio.Lock())
+        return lock
 
 
 class MemoryCredentials:

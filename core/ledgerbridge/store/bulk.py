@@ -35,6 +35,11 @@ from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any] | None
 
+# The SQLAlchemy releases this module is written and tested against: it reads the compiled
+# statement's ``positiontup``, ``binds`` and ``insert_prefetch``/``update_prefetch``, which a
+# minor release may change.  pyproject.toml pins the same range; a test checks both agree.
+SQLALCHEMY_RANGE = ">=2.0,<2.2"
+
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
