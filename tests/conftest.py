@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,45 @@ def _postgres_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 
 
+def postgres_url_or_skip() -> str:
+    """The test PostgreSQL URL; skipped without one, a failure under CI (which must run them)."""
+    url = _postgres_url()
+    if url is None and os.environ.get("CI"):
+        pytest.fail(f"CI must run the PostgreSQL tests: set {PG_ENV} (.ci/run does)")
+    if url is None:
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (CI sets it; e.g. postgresql://postgres@127.0.0.1/test)"
+        )
+    return url
+
+
+@contextmanager
+def postgres_schema(url: str, prefix: str = "t") -> Iterator[tuple[str, str]]:
+    """A fresh schema of its own in the test database, dropped afterwards: its name and a
+    store URL that selects it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = Store(url)
+    with admin.engine.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    base = admin.url
+    try:
+        yield schema, f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store URL: a SQLite file, or (CI) a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+        return
+    with postgres_schema(postgres_url_or_skip(), "e") as (_schema, url):
+        yield url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path, secret_key: str) -> Iterator[Store]:
     if request.param == "sqlite":
@@ -65,25 +105,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, secret_key: str) -> It
         yield st
         st.close()
         return
-    url = _postgres_url()
-    if url is None and os.environ.get("CI"):
-        pytest.fail(f"CI must run the PostgreSQL tests: set {PG_ENV} (.ci/run does)")
-    if url is None:
-        pytest.skip(
-            f"PostgreSQL tests need {PG_ENV} (CI sets it; e.g. postgresql://postgres@127.0.0.1/test)"
+    with postgres_schema(postgres_url_or_skip()) as (schema, _url):
+        st = Store(
+            _postgres_url() or "",
+            secrets=SecretBox([secret_key]),
+            connect_args={"options": f"-csearch_path={schema}"},
         )
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = Store(url)
-    with admin.engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    st = Store(
-        url, secrets=SecretBox([secret_key]), connect_args={"options": f"-csearch_path={schema}"}
-    )
-    try:
-        st.migrate()
-        yield st
-    finally:
-        st.close()
-        with admin.engine.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.close()
+        try:
+            st.migrate()
+            yield st
+        finally:
+            st.close()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +9,8 @@ import pytest
 
 from ledgerbridge.canonical import Order
 from ledgerbridge.mapping import load_mapping
-from ledgerbridge.store import Store
 
 from ..canonical_factory import m, order_data
-from ..conftest import PG_ENV
 
 TENANT_MAPPING = """\
 extends: shopify-to-zohobooks
@@ -28,28 +23,6 @@ lookups:
     entries:
       shopify_payments: {payment_mode: creditcard, account_id: "4600000000003610001"}
 """
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store URL: a SQLite file, or (CI) a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'state.db'}"
-        return
-    url = os.environ.get(PG_ENV)
-    if url is None and os.environ.get("CI"):
-        pytest.fail(f"CI must run the PostgreSQL tests: set {PG_ENV}")
-    if url is None:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (CI sets it)")
-    schema = f"e_{uuid.uuid4().hex[:12]}"
-    admin = Store(url)
-    with admin.engine.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    base = admin.url
-    yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    with admin.engine.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.close()
 
 
 @pytest.fixture
