@@ -196,21 +196,24 @@ class Api2CartSource(Source):
         mark = start
         seen: set[tuple[str, str | None]] = set()
         async for items in CursorPaginator(self.client, method, query, items_key).pages():
-            fresh = []
+            fresh, keys = [], []
             for item in items:
                 key = (
                     str(item.get("id") or item.get("order_id")),
                     timestamp_text(item.get(stamp_field)),
                 )
-                if key not in seen:
+                # Handed over by this walk, or by the last one inside the overlap window.
+                if key not in seen and not start.already_seen(phase, *key):
                     seen.add(key)
                     fresh.append(item)
+                    keys.append(key)
             changes = await build(fresh)
             for item in fresh:
                 try:
                     mark = mark.advanced(phase, timestamp(item.get(stamp_field), method))
                 except SyncError:
                     continue  # the record itself is reported by ``build``
+            mark = mark.remember(phase, keys, self.settings.modified_overlap)
             if changes:
                 yield ChangePage(changes, mark.dumps())
 
