@@ -84,7 +84,9 @@ class Checkpoint:
         current: datetime | None = getattr(self, phase)
         if seen is None or (current is not None and seen <= current):
             return self
-        return replace(self, **{phase: seen})
+        if phase == "deleted":
+            return replace(self, deleted=seen)
+        return replace(self, modified=seen)
 
 
 def _after(version: str, floor: datetime) -> bool:
