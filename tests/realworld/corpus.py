@@ -1,0 +1,363 @@
+"""The real-world order corpus: payloads published by others, addressed by provenance.
+
+The repository keeps no copies of third-party files.  Each corpus entry names
+the public file it comes from (repository, path, commit, licence) and how one
+order is selected inside it (a JSON pointer; for documentation pages the n-th
+JSON block; for Shopify's client-library tests the n-th recorded response
+body).  ``fill`` brings the source files, unchanged, into a local cache
+(``LEDGERBRIDGE_REALWORLD_DIR``, default ``tests/data/realworld/.cache``, never
+committed): from a local git mirror when one is given, otherwise over HTTPS at
+the pinned commit.  Vendor examples already on this machine
+(``../shared/refdata``) are read where they lie.
+
+A test that needs an entry whose file is absent is skipped with the reason,
+and fails under ``CI=true`` -- the corpus is part of what CI proves.
+
+    python -m tests.realworld.corpus fill [--mirrors /path/to/mirrors]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+CACHE = Path(os.environ.get("LEDGERBRIDGE_REALWORLD_DIR", REPO / "tests/data/realworld/.cache"))
+REFDATA = Path(os.environ.get("LEDGERBRIDGE_REFDATA", REPO.parent / "shared" / "refdata"))
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    repo: str  # owner/name on GitHub; "refdata" for ../shared/refdata
+    path: str
+    commit: str
+    licence: str
+
+    @property
+    def local(self) -> Path:
+        if self.repo == "refdata":
+            return REFDATA / self.path
+        return CACHE / self.repo.replace("/", "+") / self.commit[:12] / self.path
+
+
+PY_API = "Shopify/shopify_python_api"
+RUBY_API = "Shopify/shopify-api-ruby"
+WOO_DOCS = "woocommerce/woocommerce-rest-api-docs"
+RUBY_AT = "4eca719dfbb38326e66d6bff0f3611ceeec53aeb"
+RUBY_OLD = "34d224347958f34ec3d19b50e001b6d57f4d3fa3"  # the fixtures before the 2021 rewrite
+WOO_AT = "13d61967911cb312a27be2dc57b12d5949f40016"
+
+FILES: dict[str, SourceFile] = {
+    "shopify-refdata-orders": SourceFile(
+        "refdata", "shopify-examples/rest_fixture_orders_partially_refunded_full.json", "", "MIT"
+    ),
+    "shopify-refdata-order": SourceFile(
+        "refdata", "shopify-examples/rest_fixture_order.json", "", "MIT"
+    ),
+    "ruby-order-json": SourceFile(RUBY_API, "test/fixtures/order.json", RUBY_OLD, "MIT"),
+    "ruby-order-props": SourceFile(
+        RUBY_API, "test/fixtures/order_with_properties.json", RUBY_OLD, "MIT"
+    ),
+    "ruby-order-test": SourceFile(RUBY_API, "test/rest/2026_07/order_test.rb", RUBY_AT, "MIT"),
+    "woo-v3-orders": SourceFile(
+        WOO_DOCS, "source/includes/wp-api-v3/_orders.md", WOO_AT, "Apache-2.0"
+    ),
+    "woo-v3-refunds": SourceFile(
+        WOO_DOCS, "source/includes/wp-api-v3/_order-refunds.md", WOO_AT, "Apache-2.0"
+    ),
+    "woo-v1-orders": SourceFile(
+        WOO_DOCS, "source/includes/wp-api-v1/_orders.md", WOO_AT, "Apache-2.0"
+    ),
+    "a2c-amazon-info": SourceFile(
+        "refdata",
+        "api2cart-examples/amazonsp__order.info__order-id-111-2392565-0194613.response.json",
+        "",
+        "see refdata README",
+    ),
+    "a2c-amazon-list": SourceFile(
+        "refdata",
+        "api2cart-examples/amazonsp__order.list__count-2__page1.response.json",
+        "",
+        "see refdata README",
+    ),
+    "a2c-etsy-info": SourceFile(
+        "refdata",
+        "api2cart-examples/etsyapiv3__order.info__order-id-4130825825.response.json",
+        "",
+        "see refdata README",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One order of the corpus: where it is published and how it is picked out."""
+
+    name: str
+    platform: str
+    file: str
+    pointer: str  # JSON pointer inside the selected document
+    block: int | None = None  # n-th JSON block (docs pages) / response body (Ruby tests)
+    what: str = ""
+    refunds: tuple[tuple[str, int, str], ...] = ()  # (file, block, pointer) of separate refunds
+
+    @property
+    def source(self) -> SourceFile:
+        return FILES[self.file]
+
+
+def _shopify_ruby(n: int, what: str, pointer: str = "/order") -> Entry:
+    return Entry(f"ruby-order-test-{n}", "shopify", "ruby-order-test", pointer, n, what)
+
+
+ENTRIES: tuple[Entry, ...] = (
+    # ---- Shopify, REST / webhook shape
+    Entry(
+        "refdata-orders-0",
+        "shopify",
+        "shopify-refdata-orders",
+        "/orders/0",
+        None,
+        "partially refunded, discount code across lines, line taxes, refund with transaction",
+    ),
+    Entry(
+        "refdata-order",
+        "shopify",
+        "shopify-refdata-order",
+        "/order",
+        None,
+        "authorized (not captured), two tax lines, shipping with tax",
+    ),
+    Entry("ruby-fixture-order", "shopify", "ruby-order-json", "/order", None, "fixture order"),
+    Entry(
+        "ruby-fixture-order-properties",
+        "shopify",
+        "ruby-order-props",
+        "/order",
+        None,
+        "line item properties",
+    ),
+    _shopify_ruby(0, "docs example: list orders, partially refunded", "/orders/0"),
+    _shopify_ruby(4, "docs example: authorized order", "/orders/0"),
+    _shopify_ruby(5, "docs example: create order, paid, one line", "/orders/0"),
+    _shopify_ruby(12, "docs example: cancel order (partially refunded)"),
+    _shopify_ruby(13, "docs example: cancel order with refund"),
+    _shopify_ruby(14, "docs example: cancel order, refunded"),
+    _shopify_ruby(15, "docs example: create order in EUR"),
+    _shopify_ruby(16, "docs example: create order, partially paid"),
+    _shopify_ruby(17, "docs example: create order, pending"),
+    _shopify_ruby(18, "docs example: create order with tax lines"),
+    _shopify_ruby(19, "docs example: create order, fulfilled"),
+    _shopify_ruby(20, "docs example: create order with customer"),
+    _shopify_ruby(21, "docs example: create order with addresses"),
+    _shopify_ruby(22, "docs example: create order with a discount"),
+    _shopify_ruby(23, "docs example: create order, three lines"),
+    # ---- WooCommerce, wc/v3 and wc/v1 documentation examples
+    Entry(
+        "woo-v3-retrieve-727",
+        "woocommerce",
+        "woo-v3-orders",
+        "",
+        1,
+        "retrieve: processing, tax on lines and shipping",
+    ),
+    Entry(
+        "woo-v3-list-723",
+        "woocommerce",
+        "woo-v3-orders",
+        "/1",
+        2,
+        "list: completed, two refunds",
+        refunds=(("woo-v3-refunds", 2, ""),),
+    ),
+    Entry("woo-v3-update-727", "woocommerce", "woo-v3-orders", "", 3, "update: completed"),
+    Entry(
+        "woo-v3-batch-728", "woocommerce", "woo-v3-orders", "/create/0", 5, "batch create: pending"
+    ),
+    Entry(
+        "woo-v3-batch-729",
+        "woocommerce",
+        "woo-v3-orders",
+        "/create/1",
+        5,
+        "batch create: processing",
+    ),
+    Entry("woo-v1-retrieve-154", "woocommerce", "woo-v1-orders", "", 1, "wc/v1 retrieve"),
+    Entry("woo-v1-list-116", "woocommerce", "woo-v1-orders", "/1", 2, "wc/v1 list, tax-free"),
+    Entry("woo-v1-update-154", "woocommerce", "woo-v1-orders", "", 3, "wc/v1 update: completed"),
+    Entry(
+        "woo-v1-batch-155",
+        "woocommerce",
+        "woo-v1-orders",
+        "/create/0",
+        5,
+        "wc/v1 batch create: pending",
+    ),
+    Entry(
+        "woo-v1-batch-156",
+        "woocommerce",
+        "woo-v1-orders",
+        "/create/1",
+        5,
+        "wc/v1 batch create: processing",
+    ),
+    # ---- API2Cart, official mock dataset
+    Entry(
+        "a2c-amazon-info",
+        "api2cart",
+        "a2c-amazon-info",
+        "/result",
+        None,
+        "AmazonSP order.info: total without totals",
+    ),
+    Entry(
+        "a2c-amazon-list-0",
+        "api2cart",
+        "a2c-amazon-list",
+        "/result/order/0",
+        None,
+        "AmazonSP order.list, default params",
+    ),
+    Entry(
+        "a2c-amazon-list-1",
+        "api2cart",
+        "a2c-amazon-list",
+        "/result/order/1",
+        None,
+        "AmazonSP order.list, default params",
+    ),
+    Entry(
+        "a2c-etsy-info",
+        "api2cart",
+        "a2c-etsy-info",
+        "/result",
+        None,
+        "Etsy order.info: discount already in the subtotal",
+    ),
+)
+
+
+class Absent(Exception):
+    """The source file of an entry is not on this machine."""
+
+
+def _ruby_bodies(text: str) -> list[str]:
+    """The recorded response bodies of a Ruby REST test (``JSON.generate({...})``)."""
+    return re.findall(r"body: JSON\.generate\((\{.*?\})\), headers: \{\}\)\n", text)
+
+
+def _ruby_to_json(body: str) -> str:
+    """A Ruby hash literal of plain data, read as JSON (``=>`` and ``nil`` only)."""
+    out, i, in_str = [], 0, False
+    while i < len(body):
+        c = body[i]
+        if in_str:
+            out.append(c)
+            if c == "\\":
+                out.append(body[i + 1])
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+            out.append(c)
+        elif body.startswith("=>", i):
+            out.append(":")
+            i += 1
+        elif body.startswith("nil", i):
+            out.append("null")
+            i += 2
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _md_blocks(text: str) -> list[str]:
+    return re.findall(r"```json\n(.*?)```", text, re.S)
+
+
+def _pointer(doc: Any, pointer: str) -> Any:
+    for part in [p for p in pointer.split("/") if p]:
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return doc
+
+
+def document(file: str, block: int | None, pointer: str) -> Any:
+    source = FILES[file]
+    if not source.local.is_file():
+        raise Absent(f"{source.repo}:{source.path} is not in {source.local.parent}")
+    text = source.local.read_text(encoding="utf-8")
+    if block is not None:
+        if source.path.endswith(".rb"):
+            text = _ruby_to_json(_ruby_bodies(text)[block])
+        else:
+            text = _md_blocks(text)[block]
+    return _pointer(json.loads(text, parse_float=Decimal), pointer)
+
+
+def payload(entry: Entry) -> dict[str, Any]:
+    """The entry's order as published (numbers exact: ``parse_float=Decimal``)."""
+    found = document(entry.file, entry.block, entry.pointer)
+    assert isinstance(found, dict), entry.name
+    return found
+
+
+def raw_payload(entry: Entry) -> bytes:
+    """The order as JSON text, the way a platform would send it."""
+    return json.dumps(payload(entry), default=str).encode()
+
+
+# ---------------------------------------------------------------- filling the cache
+
+
+def fill(mirrors: Path | None) -> int:
+    """Bring every source file into the cache, unchanged; returns how many are there."""
+    done = 0
+    for source in {s for s in FILES.values() if s.repo != "refdata"}:
+        target = source.local
+        if target.is_file():
+            done += 1
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mirror = mirrors / source.repo.replace("/", "+") / "repo" if mirrors else None
+        if mirror is not None and mirror.is_dir():
+            content = subprocess.run(
+                ["git", "-C", str(mirror), "show", f"{source.commit}:{source.path}"],
+                check=True,
+                capture_output=True,
+            ).stdout
+        else:
+            import httpx
+
+            url = f"https://raw.githubusercontent.com/{source.repo}/{source.commit}/{source.path}"
+            response = httpx.get(url, timeout=60, follow_redirects=True)
+            response.raise_for_status()
+            content = response.content
+        target.write_bytes(content)
+        done += 1
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.realworld.corpus")
+    sub = parser.add_subparsers(dest="command", required=True)
+    filling = sub.add_parser("fill", help="bring the corpus source files into the cache")
+    filling.add_argument("--mirrors", type=Path, default=None, help="owner+name/repo git mirrors")
+    args = parser.parse_args(argv)
+    if args.command == "fill":
+        print(f"{fill(args.mirrors)} source files in {CACHE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
