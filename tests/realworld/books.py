@@ -1,0 +1,190 @@
+"""Reading a corpus order's outcome from the Zoho Books emulator's own state.
+
+Expectations come from the payload's own statements (its total, its tax, its
+refunds' amounts); what was booked is read from the emulator, never from our
+store -- except a parked record's reason and ``missing_key``, which only our
+store holds.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import pytest
+from sqlmodel import Session, select
+
+from ledgerbridge.engine.outcomes import RunReport
+from ledgerbridge.store.models import SyncRecord
+
+from ..engine.harness import Harness
+from .corpus import Absent, Entry, payload
+
+ZERO = Decimal(0)
+
+
+def dec(value: Any) -> Decimal:
+    return Decimal(str(value)) if value not in (None, "") else ZERO
+
+
+def load(entry: Entry) -> dict[str, Any]:
+    """The entry's payload, or skip (fail under CI) when its source file is absent."""
+    try:
+        return payload(entry)
+    except Absent as exc:
+        if os.environ.get("CI"):
+            pytest.fail(
+                f"CI must run the real-world corpus: {exc} (python -m tests.realworld.corpus fill)"
+            )
+        pytest.skip(f"{exc}; run: python -m tests.realworld.corpus fill")
+
+
+def sync(h: Harness) -> RunReport:
+    engine = h.engine()
+
+    async def run() -> RunReport:
+        async with engine:
+            [report] = await engine.sync()
+            return report
+
+    return anyio.run(run)
+
+
+def records(h: Harness) -> dict[str, SyncRecord]:
+    """Order records of the pipeline, by external id."""
+    store = h.store()
+    with Session(store.engine) as session:
+        rows = session.exec(select(SyncRecord).where(SyncRecord.entity == "order")).all()
+        return {r.external_id: r for r in rows}
+
+
+@dataclass
+class Booked:
+    """What Zoho holds for one order number."""
+
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[Decimal] = field(default_factory=list)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        assert len(self.documents) == 1, f"{len(self.documents)} live documents"
+        return self.documents[0]
+
+    def tax_total(self) -> Decimal:
+        doc = self.document
+        if "tax_total" in doc:
+            return dec(doc["tax_total"])
+        return sum((dec(t.get("tax_amount")) for t in doc.get("taxes") or []), ZERO)
+
+    def credited(self) -> Decimal:
+        return sum((dec(n["total"]) for n in self.notes), ZERO)
+
+
+def _live(rows: Iterator[dict[str, Any]], number: str) -> list[dict[str, Any]]:
+    return [
+        r for r in rows if r.get("status") != "void" and r.get("reference_number", "") == number
+    ]
+
+
+def booked(h: Harness, number: str) -> Booked:
+    org = h.org
+    found = Booked(
+        documents=_live(iter(org.invoices.values()), number)
+        + _live(iter(org.salesreceipts.values()), number),
+        notes=_live(iter(org.creditnotes.values()), number),
+    )
+    ids = {d.get("invoice_id") for d in found.documents}
+    for p in org.payments.values():
+        for applied in p.get("invoices") or []:
+            if applied["invoice_id"] in ids:
+                found.payments.append(dec(applied["amount_applied"]))
+    return found
+
+
+# ---------------------------------------------------------------- following advice
+
+
+def read_order(h: Harness, external_id: str) -> Any:
+    """The order as the real source connector maps it (for the rates an operator reads)."""
+    from ledgerbridge.canonical import EntityType
+
+    engine = h.engine()
+
+    async def run() -> Any:
+        async with engine:
+            return await engine.source("acme", "shop").fetch(EntityType.ORDER, external_id)
+
+    return anyio.run(run)
+
+
+def _rate_of(order: Any, title: str) -> Decimal:
+    """The rate the order charged under ``title``: stated, else tax over its taxed base."""
+    stated = {t.rate for t in order.all_tax_lines() if t.title == title and t.rate is not None}
+    if len(stated) == 1:
+        return stated.pop()
+    tax = base = ZERO
+    for line in order.lines:
+        for t in line.taxes:
+            if t.title == title:
+                tax += t.amount.amount
+                base += line.net.amount if hasattr(line, "net") else line.gross.amount
+    assert base, f"no taxed base for {title!r}"
+    return (tax / base).quantize(Decimal("0.0001"))
+
+
+def follow(h: Harness, record: SyncRecord) -> str:
+    """Do what the parked record's advice says, as an operator would: the key it names
+    is added to the tenant mapping (with a target tax created at the order's rate when
+    the key is a tax).  Returns the key followed; unknown advice fails the test."""
+    import yaml
+    from ledgerbridge_zohobooks.emulator.state import Tax
+
+    key = record.missing_key or ""
+    kind, _, name = key.partition(":")
+    mapping = yaml.safe_load(h.mapping_path.read_text())
+    lookups = mapping.setdefault("lookups", {})
+    if kind == "tax":
+        order = read_order(h, record.external_id)
+        rate = _rate_of(order, name)
+        state = h.zoho.emulator.state
+        tax = Tax(state.ids.next(), f"{name} {rate * 100:g}"[:50], rate * 100)
+        h.org.taxes[tax.tax_id] = tax
+        entries = lookups.setdefault("taxes", {}).setdefault("entries", [])
+        entries.append({"title": name, "tax_id": tax.tax_id})
+    elif kind in ("payment_method", "payment_account"):
+        methods = lookups.setdefault("payment_methods", {}).setdefault("entries", {})
+        methods[name] = {
+            "payment_mode": "creditcard",
+            "account_id": h.account_id("Stripe Clearing"),
+        }
+    else:
+        pytest.fail(f"advice names {key!r}, which this test cannot follow: {record.reason}")
+    h.mapping_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
+    return key
+
+
+def post_following_advice(h: Harness, limit: int = 4) -> tuple[SyncRecord, list[str]]:
+    """Sync; while the order is parked for a mapping key, follow the advice and replay.
+    Returns the final record and the keys followed."""
+    sync(h)
+    followed: list[str] = []
+    for _ in range(limit):
+        [record] = records(h).values()
+        if record.state != "needs_mapping":
+            return record, followed
+        assert record.missing_key, f"parked without a key to set: {record.reason}"
+        followed.append(follow(h, record))
+        engine = h.engine()
+
+        async def replay(row: SyncRecord = record) -> None:
+            async with engine:
+                await engine.replay([row.id])
+
+        anyio.run(replay)
+    [record] = records(h).values()
+    return record, followed
