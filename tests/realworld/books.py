@@ -142,6 +142,7 @@ def follow(h: Harness, record: SyncRecord) -> str:
     is added to the tenant mapping (with a target tax created at the order's rate when
     the key is a tax).  Returns the key followed; unknown advice fails the test."""
     import yaml
+
     from ledgerbridge_zohobooks.emulator.state import Tax
 
     key = record.missing_key or ""
@@ -168,6 +169,12 @@ def follow(h: Harness, record: SyncRecord) -> str:
     return key
 
 
+async def _replay(h: Harness, record_id: int | None) -> None:
+    engine = h.engine()
+    async with engine:
+        await engine.replay([record_id] if record_id is not None else None)
+
+
 def post_following_advice(h: Harness, limit: int = 4) -> tuple[SyncRecord, list[str]]:
     """Sync; while the order is parked for a mapping key, follow the advice and replay.
     Returns the final record and the keys followed."""
@@ -179,12 +186,6 @@ def post_following_advice(h: Harness, limit: int = 4) -> tuple[SyncRecord, list[
             return record, followed
         assert record.missing_key, f"parked without a key to set: {record.reason}"
         followed.append(follow(h, record))
-        engine = h.engine()
-
-        async def replay(row: SyncRecord = record) -> None:
-            async with engine:
-                await engine.replay([row.id])
-
-        anyio.run(replay)
+        anyio.run(_replay, h, record.id)
     [record] = records(h).values()
     return record, followed

@@ -507,9 +507,12 @@ class Executor:
         batch or in the store."""
         mine = (write.entity, write.external_id)
         for (entity, external, kind), row in batch.bindings.items():
-            if kind == write.target_kind and row["target_id"] == target_id:
-                if (entity, external) != mine:
-                    return True
+            if (
+                kind == write.target_kind
+                and row["target_id"] == target_id
+                and (entity, external) != mine
+            ):
+                return True
         bound = await self._db(self.journal.bound_to, write.target_kind, target_id)
         return any((b.entity, b.external_id) != mine for b in bound)
 
