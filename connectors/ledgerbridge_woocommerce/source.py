@@ -34,13 +34,13 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded, mapped, record_id
-from ledgerbridge.errors import NotFound, ValidationFailed
+from ledgerbridge.errors import NotFound
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from . import checkpoint as cp
 from . import webhooks
 from .client import WooClient
-from .mapper import gmt, map_customer, map_order, map_product, text, version_of
+from .mapper import MappingError, gmt, map_customer, map_order, map_product, text, version_of
 from .pagination import Page
 from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
