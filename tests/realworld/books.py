@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -25,6 +27,7 @@ from ..engine.harness import Harness
 from .corpus import Absent, Entry, payload
 
 ZERO = Decimal(0)
+OPERATOR_RATE = Decimal("1.0836")
 
 
 def dec(value: Any) -> Decimal:
@@ -122,11 +125,16 @@ def read_order(h: Harness, external_id: str) -> Any:
     return anyio.run(run)
 
 
+def _stated_rate(order: Any, title: str) -> Decimal | None:
+    stated = {t.rate for t in order.all_tax_lines() if t.title == title and t.rate is not None}
+    return stated.pop() if len(stated) == 1 else None
+
+
 def _rate_of(order: Any, title: str) -> Decimal:
     """The rate the order charged under ``title``: stated, else tax over its taxed base."""
-    stated = {t.rate for t in order.all_tax_lines() if t.title == title and t.rate is not None}
-    if len(stated) == 1:
-        return stated.pop()
+    stated = _stated_rate(order, title)
+    if stated is not None:
+        return stated
     tax = base = ZERO
     for line in order.lines:
         for t in line.taxes:
@@ -156,13 +164,21 @@ def follow(h: Harness, record: SyncRecord) -> str:
         tax = Tax(state.ids.next(), f"{name} {rate * 100:g}"[:50], rate * 100)
         h.org.taxes[tax.tax_id] = tax
         entries = lookups.setdefault("taxes", {}).setdefault("entries", [])
-        entries.append({"title": name, "tax_id": tax.tax_id})
+        entry: dict[str, Any] = {"title": name, "tax_id": tax.tax_id}
+        if _stated_rate(order, name) is not None:
+            entry["rate"] = str(rate)
+        entries.append(entry)
     elif kind in ("payment_method", "payment_account"):
         methods = lookups.setdefault("payment_methods", {}).setdefault("entries", {})
         methods[name] = {
             "payment_mode": "creditcard",
             "account_id": h.account_id("Stripe Clearing"),
         }
+    elif kind == "exchange_rate":
+        # The operator's rate for the day (an input, not an expectation: totals are
+        # checked in the document's own currency).
+        rates = lookups.setdefault("currencies", {}).setdefault("exchange_rates", {})
+        rates[name] = str(OPERATOR_RATE)
     else:
         pytest.fail(f"advice names {key!r}, which this test cannot follow: {record.reason}")
     h.mapping_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
@@ -175,17 +191,57 @@ async def _replay(h: Harness, record_id: int | None) -> None:
         await engine.replay([record_id] if record_id is not None else None)
 
 
-def post_following_advice(h: Harness, limit: int = 4) -> tuple[SyncRecord, list[str]]:
+def post_following_advice(
+    h: Harness, external_id: str, limit: int = 4
+) -> tuple[SyncRecord, list[str]]:
     """Sync; while the order is parked for a mapping key, follow the advice and replay.
     Returns the final record and the keys followed."""
     sync(h)
     followed: list[str] = []
     for _ in range(limit):
-        [record] = records(h).values()
+        record = records(h)[external_id]
         if record.state != "needs_mapping":
             return record, followed
         assert record.missing_key, f"parked without a key to set: {record.reason}"
         followed.append(follow(h, record))
         anyio.run(_replay, h, record.id)
-    [record] = records(h).values()
-    return record, followed
+    return records(h)[external_id], followed
+
+
+# ---------------------------------------------------------------- API2Cart into Zoho
+
+A2C_KEY, A2C_STORE = "corpus-api-key", "corpus-store-key"
+
+
+@contextmanager
+def api2cart_to_zoho(tmp: Path, cart: str, currency: str) -> Iterator[Harness]:
+    """The API2Cart emulator (one empty store of ``cart``) -> the Zoho Books emulator,
+    wired like the other platforms' harnesses; the mapping starts from the shipped preset."""
+    from ledgerbridge.sandbox import FaultConfig
+    from ledgerbridge_api2cart.emulator import create_app, create_state
+
+    from ..engine.harness import InstantClock, _into_zoho
+
+    state = create_state(api_key=A2C_KEY, stores={A2C_STORE: (cart, currency)}, orders=0)
+    faults = FaultConfig()
+
+    def connection(url: str) -> str:
+        return (
+            f'{{platform: api2cart, settings: {{base_url: "{url}/v1.1", cart: {cart}}}, '
+            f'secrets: {{api_key: "{A2C_KEY}", store_key: "{A2C_STORE}"}}}}'
+        )
+
+    def mapping(h: Harness) -> str:
+        return (
+            "extends: api2cart-to-zohobooks\n"
+            f'refunds: {{adjustment_account_id: "{h.account_id("Sales")}"}}\n'
+        )
+
+    with _into_zoho(
+        tmp, create_app(state, faults), faults, InstantClock(), connection=connection,
+        mapping=mapping, policy="invoice", wrap_zoho=None, db_url=None,
+    ) as h:  # fmt: skip
+        store = state.stores[A2C_STORE]
+        store.deleted.clear()  # the seed's deleted orders are no part of the corpus
+        h.extra["store"] = store
+        yield h

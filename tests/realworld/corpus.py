@@ -83,12 +83,6 @@ FILES: dict[str, SourceFile] = {
         "",
         "see refdata README",
     ),
-    "a2c-amazon-list": SourceFile(
-        "refdata",
-        "api2cart-examples/amazonsp__order.list__count-2__page1.response.json",
-        "",
-        "see refdata README",
-    ),
     "a2c-etsy-info": SourceFile(
         "refdata",
         "api2cart-examples/etsyapiv3__order.info__order-id-4130825825.response.json",
@@ -110,7 +104,9 @@ class Entry:
     what: str = ""
     refunds: tuple[tuple[str, int, str], ...] = ()  # (file, block, pointer) of separate refunds
     # "post" (to the cent, following any mapping advice); otherwise why it cannot post:
-    # "refused: ..." (the connector parks it as unreadable, naming the field)
+    # "refused: ..." (the connector parks it as unreadable, naming the field);
+    # "park-for-now: ..." (parks with advice that cannot yet be followed: a known defect
+    # being fixed elsewhere -- its posting test is a strict xfail, so the fix shows)
     expect: str = "post"
 
     @property
@@ -124,6 +120,12 @@ def _shopify_ruby(n: int, what: str, pointer: str = "/order") -> Entry:
 
 # wc/v1 (WooCommerce 2.6) documents have no ``*_gmt`` dates; the connector reads wc/v3.
 V1 = "refused: a wc/v1 document (no date_created_gmt); the connector reads wc/v3"
+
+# Issue #16 section 3 (followable advice), being fixed in the mapping and planner:
+A2C_NO_RATE = (
+    "park-for-now: the line's tax has no rate (tax_percent null) and the preset matches "
+    "taxes by rate, so the advised entry can never match"
+)
 
 ENTRIES: tuple[Entry, ...] = (
     # ---- Shopify, REST / webhook shape
@@ -243,23 +245,8 @@ ENTRIES: tuple[Entry, ...] = (
         "a2c-amazon-info",
         "/result",
         None,
-        "AmazonSP order.info: total without totals",
-    ),
-    Entry(
-        "a2c-amazon-list-0",
-        "api2cart",
-        "a2c-amazon-list",
-        "/result/order/0",
-        None,
-        "AmazonSP order.list, default params",
-    ),
-    Entry(
-        "a2c-amazon-list-1",
-        "api2cart",
-        "a2c-amazon-list",
-        "/result/order/1",
-        None,
-        "AmazonSP order.list, default params",
+        "AmazonSP order.info: total without totals, tax without a rate",
+        expect=A2C_NO_RATE,
     ),
     Entry(
         "a2c-etsy-info",

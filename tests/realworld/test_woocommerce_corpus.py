@@ -34,7 +34,7 @@ def test_documentation_order_posts_to_the_cent(entry: Entry, tmp_path: Path) -> 
         store.orders[int(order["id"])] = order
         if refunds:
             store.refunds[int(order["id"])] = refunds
-        record, _followed = post_following_advice(h)
+        record, _followed = post_following_advice(h, str(order["id"]))
         assert record.state == "synced", (record.state, record.reason, record.missing_key)
         books = booked(h, str(order["number"]))
         assert dec(books.document["total"]) == dec(order["total"])
