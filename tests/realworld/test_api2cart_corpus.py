@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .books import api2cart_to_zoho, booked, dec, load, post_following_advice
+from .books import api2cart_to_zoho, booked, cases, dec, load, post_following_advice
 from .corpus import ENTRIES, Entry
 
 pytestmark = [pytest.mark.usefixtures("secret_key")]
@@ -31,17 +31,7 @@ def _stated_total(order: dict[str, Any]) -> Any:
     return (order.get("total") or {}).get("total") or (order.get("totals") or {}).get("total")
 
 
-def _cases(entries: list[Entry]) -> list[Any]:
-    """Entries known to park for now run as strict xfails: their fix shows as a failure."""
-    return [
-        pytest.param(e, id=e.name, marks=pytest.mark.xfail(strict=True, reason=e.expect))
-        if e.expect.startswith("park-for-now")
-        else pytest.param(e, id=e.name)
-        for e in entries
-    ]
-
-
-@pytest.mark.parametrize("entry", _cases(A2C))
+@pytest.mark.parametrize("entry", cases(A2C))
 def test_mock_dataset_order_posts_to_the_cent(entry: Entry, tmp_path: Path) -> None:
     order = load(entry)
     currency = (order.get("currency") or {}).get("iso3") or "USD"
