@@ -70,6 +70,8 @@ class ShopifyEmulator(FaultInjector):
     throttle_next: int
     throttle_status: int
     oauth: OAuthTokens
+    rest_orders: dict[str, dict[str, Any]]  # REST orders served by orders/{id}.json
+    rest_transactions: dict[str, list[dict[str, Any]]]
 
 
 class OAuthTokens:
@@ -348,6 +350,6 @@ def create_app(
     emulator.throttle_next = 0
     emulator.throttle_status = throttle_status
     emulator.oauth = oauth
-    emulator.rest_orders = rest_orders  # order id (str) -> REST order JSON
-    emulator.rest_transactions = rest_transactions  # order id (str) -> REST transactions
+    emulator.rest_orders = rest_orders
+    emulator.rest_transactions = rest_transactions
     return emulator
