@@ -14,6 +14,7 @@ A test that needs an entry whose file is absent is skipped with the reason,
 and fails under ``CI=true`` -- the corpus is part of what CI proves.
 
     python -m tests.realworld.corpus fill [--mirrors /path/to/mirrors]
+    python -m tests.realworld.corpus sources    # the SOURCES.md tables, from ENTRIES
 """
 
 from __future__ import annotations
@@ -407,14 +408,52 @@ def fill(mirrors: Path | None) -> int:
     return done
 
 
+def sources_table(platform: str) -> str:
+    """The ``## Orders`` table of ``tests/data/realworld/<platform>/SOURCES.md``."""
+    rows = [
+        "| Entry | Source file | Commit | Licence | Selection | What it shows | Expected |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for e in ENTRIES:
+        if e.platform != platform:
+            continue
+        f = e.source
+        where = f"refdata `{f.path}`" if f.repo == "refdata" else f"`{f.repo}` `{f.path}`"
+        commit = f"`{f.commit[:12]}`" if f.commit else "see the refdata README"
+        pick = (f"block {e.block}, " if e.block is not None else "") + f"`{e.pointer or '/'}`"
+        if e.refunds:
+            pick += "; refunds: " + ", ".join(
+                f"`{FILES[r[0]].path}` block {r[1]}" for r in e.refunds
+            )
+        rows.append(
+            f"| `{e.name}` | {where} | {commit} | {f.licence} | {pick} | {e.what} | {e.expect} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def write_sources() -> None:
+    """Rewrite the tables of the SOURCES.md files from ``ENTRIES`` (the text above them stays)."""
+    for platform in ("shopify", "woocommerce", "api2cart"):
+        path = REPO / "tests/data/realworld" / platform / "SOURCES.md"
+        text = path.read_text(encoding="utf-8")
+        head, _, rest = text.partition("## Orders\n\n")
+        tail = rest.split("\n\n", 1)[1] if "\n\n" in rest else ""
+        path.write_text(
+            head + "## Orders\n\n" + sources_table(platform) + ("\n" + tail if tail else "")
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.realworld.corpus")
     sub = parser.add_subparsers(dest="command", required=True)
     filling = sub.add_parser("fill", help="bring the corpus source files into the cache")
     filling.add_argument("--mirrors", type=Path, default=None, help="owner+name/repo git mirrors")
+    sub.add_parser("sources", help="rewrite the SOURCES.md tables from the entries")
     args = parser.parse_args(argv)
     if args.command == "fill":
         print(f"{fill(args.mirrors)} source files in {CACHE}")
+    elif args.command == "sources":
+        write_sources()
     return 0
 
 
