@@ -186,6 +186,15 @@ def follow(h: Harness, record: SyncRecord) -> str:
     else:
         pytest.fail(f"advice names {key!r}, which this test cannot follow: {record.reason}")
     h.mapping_path.write_text(yaml.safe_dump(mapping, sort_keys=False))
+    from ledgerbridge.errors import ConfigError
+    from ledgerbridge.mapping import load_mapping
+
+    try:
+        load_mapping(h.mapping_path)
+    except ConfigError as exc:
+        pytest.fail(
+            f"the advice {key!r} cannot be followed: the mapping it asks for is refused ({exc})"
+        )
     return key
 
 
