@@ -161,6 +161,49 @@ class ShopifyClient:
         self.stats["cost"] += int((cost or {}).get("actualQueryCost") or 0)
         return data
 
+    async def get_rest(self, path: str, *, operation: str) -> dict[str, Any]:
+        """``GET /admin/api/{version}/{path}`` of the REST Admin API (legacy, still served:
+        facts doc §1.1, §1.3), retried and classified like the GraphQL calls; REST has no
+        cost extension, so only status codes and the body's JSON shape are read."""
+
+        def waited(exc: BaseException, seconds: float) -> None:
+            self.stats["waits"] += 1
+            log.info("shopify %s: %s; waiting %.2fs", operation, type(exc).__name__, seconds)
+
+        url = f"{self.endpoint.rsplit('/', 1)[0]}/{path.lstrip('/')}"
+        return await call_with_retry(
+            lambda: self._rest_attempt(url, operation),
+            self.policy,
+            sleep=self.clock.sleep,
+            on_wait=waited,
+        )
+
+    async def _rest_attempt(self, url: str, operation: str) -> dict[str, Any]:
+        self.stats["requests"] += 1
+        try:
+            response = await self._http.get(url)
+        except httpx.TransportError as exc:
+            self.stats["transport_errors"] += 1
+            raise TransientError(
+                f"shopify {operation}: {type(exc).__name__} talking to the shop", platform=PLATFORM
+            ) from exc
+        try:
+            body = loads(response.content) if response.content else None
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            self.stats["failed"] += 1
+            raise _http_error(response.status_code, response, body, operation)
+        if not isinstance(body, dict):
+            self.stats["failed"] += 1
+            raise TransientError(
+                f"shopify {operation}: HTTP {response.status_code} with a body that is not a "
+                "JSON object",
+                platform=PLATFORM,
+                status_code=response.status_code,
+            )
+        return body
+
     @asynccontextmanager
     async def download(self, url: str) -> AsyncIterator[httpx.Response]:
         """Stream a bulk result file (no token: it is a pre-signed URL)."""

@@ -9,6 +9,8 @@ parsed with ``parse_float=Decimal`` it stays exact.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from ledgerbridge.canonical import (
@@ -42,6 +44,17 @@ from .mapping_common import (
     sum_money,
     validate_order,
 )
+
+
+def utc_stamp(stamp: Any) -> str | None:
+    """REST ``updated_at`` (with an offset) in GraphQL's ``updatedAt`` form (UTC, ``Z``), so
+    the same change read through REST and through a GraphQL poll carries one version."""
+    when = moment(stamp)
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def amount(obj: dict[str, Any], field: str, currency: str, where: str) -> Money:
@@ -304,7 +317,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
             "platform": PLATFORM,
             "store": store,
             "external_id": oid,
-            "version": data.get("updated_at"),
+            "version": utc_stamp(data.get("updated_at")),
             "updated_at": moment(data.get("updated_at")),
         },
         "number": data.get("name") or str(data.get("order_number") or oid),
@@ -358,9 +371,30 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
     }
 
 
-def order(data: dict[str, Any], store: str, context: dict[str, Any] | None = None) -> Order:
+def order(
+    data: dict[str, Any],
+    store: str,
+    context: dict[str, Any] | None = None,
+    status_map: Mapping[str, OrderStatus] | None = None,
+) -> Order:
+    """A canonical order from REST/webhook JSON (``status_map`` as in ``mapping_graphql``)."""
     ident = str(data.get("name") or data.get("id"))
-    return build("order", ident, lambda: validate_order(order_data(data, store), context))
+
+    def fields() -> dict[str, Any]:
+        out = order_data(data, store)
+        state = (
+            "cancelled"
+            if data.get("cancelled_at")
+            else "closed"
+            if data.get("closed_at")
+            else "open"
+        )
+        mapped = (status_map or {}).get(state)
+        if mapped is not None:
+            out["status"] = mapped
+        return out
+
+    return build("order", ident, lambda: validate_order(fields(), context))
 
 
 def customer_from(data: dict[str, Any], store: str) -> Customer:

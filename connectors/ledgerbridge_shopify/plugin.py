@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -41,6 +41,12 @@ class ShopifySettings(BaseModel):
     )
     bulk_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often a bulk backfill is polled"
+    )
+    fetch_api: Literal["graphql", "rest"] = Field(
+        default="graphql",
+        description="How one order is re-read for a webhook, a retry or a replay: GraphQL "
+        "(default), or REST -- orders/{id}.json with its transactions, the shape Shopify's "
+        'webhook bodies have. docs/connectors/shopify.md, "Webhooks"',
     )
     status_map: dict[str, OrderStatus] = Field(
         default_factory=dict,

@@ -12,7 +12,6 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Sequence
-from datetime import UTC
 from decimal import Decimal
 
 from pydantic import SecretStr
@@ -23,6 +22,7 @@ from ledgerbridge.errors import WebhookRejected
 from ledgerbridge.webhook_guards import load_json, record_id
 
 from .mapping_common import legacy_id, moment
+from .mapping_rest import utc_stamp
 
 TOPICS: dict[str, EntityType] = {
     "orders/create": EntityType.ORDER,
@@ -69,17 +69,6 @@ def verify(request: WebhookRequest, secrets: Sequence[SecretStr]) -> None:
         raise WebhookRejected("shopify webhook: signature does not match the body")
 
 
-def _utc(stamp: str | None) -> str | None:
-    """REST ``updated_at`` (with an offset) in the GraphQL ``updatedAt`` form, so the same
-    change reported by a webhook and by a poll carries the same version."""
-    when = moment(stamp)
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse(request: WebhookRequest) -> WebhookEvent | None:
     """The event a verified delivery describes; ``None`` for topics ledgerbridge does not follow."""
     topic = (request.header("X-Shopify-Topic") or "").strip().lower()
@@ -97,7 +86,7 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
             version = None
         else:
             ident = legacy_id(record_id(body["id"], what))
-            version = _utc(body.get("updated_at"))
+            version = utc_stamp(body.get("updated_at"))
     except (ValueError, KeyError, TypeError) as exc:
         raise WebhookRejected(f"shopify webhook {topic}: body has no usable id ({exc})") from exc
     return WebhookEvent(

@@ -34,13 +34,13 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded, mapped, record_id
-from ledgerbridge.errors import NotFound, ValidationFailed
+from ledgerbridge.errors import NotFound
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from . import checkpoint as cp
 from . import webhooks
 from .client import WooClient
-from .mapper import gmt, map_customer, map_order, map_product, text, version_of
+from .mapper import MappingError, gmt, map_customer, map_order, map_product, text, version_of
 from .pagination import Page
 from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
@@ -161,14 +161,19 @@ class WooCommerceSource(Source):
             bound = keyset.lower_bound()
             for item in result.items:
                 external_id = str(item.get("id"))
-                modified = gmt(item.get("date_modified_gmt"), f"{path} {external_id}") or gmt(
-                    item.get("date_created_gmt"), f"{path} {external_id}"
-                )
-                if modified is None:
-                    raise ValidationFailed(
-                        f"woocommerce: {path} {external_id} has no date_modified_gmt",
-                        platform=PLATFORM,
+                try:
+                    modified = gmt(item.get("date_modified_gmt"), f"{path} {external_id}") or gmt(
+                        item.get("date_created_gmt"), f"{path} {external_id}"
                     )
+                except MappingError:
+                    modified = None
+                if modified is None:
+                    # One record without a usable date must not stop the read: it is handed
+                    # on (its mapping parks it, naming the field) and places no checkpoint.
+                    if external_id not in taken:
+                        taken.add(external_id)
+                        fresh.append(item)
+                    continue
                 if bound is not None and modified < bound:  # the bound itself: inclusive filter
                     raise StoreTooOld(
                         f"woocommerce: {self.store} returned {path} {external_id} modified "

@@ -36,7 +36,7 @@ def refunded() -> dict[str, Any]:
 def test_partially_refunded_order_maps_field_by_field(refunded: dict[str, Any]) -> None:
     order = mapping_rest.order(refunded, "apple", {"reconcile": False})
     assert order.source.external_id == "450789469"
-    assert order.source.version == "2008-01-10T11:00:00-05:00"
+    assert order.source.version == "2008-01-10T16:00:00Z"  # updated_at in UTC, as GraphQL has it
     assert order.number == "#1001"
     assert order.currency == "USD" and order.presentment_currency == "USD"
     assert order.presentment_total == usd("598.94")

@@ -70,6 +70,8 @@ class ShopifyEmulator(FaultInjector):
     throttle_next: int
     throttle_status: int
     oauth: OAuthTokens
+    rest_orders: dict[str, dict[str, Any]]  # REST orders served by orders/{id}.json
+    rest_transactions: dict[str, list[dict[str, Any]]]
 
 
 class OAuthTokens:
@@ -286,6 +288,41 @@ def create_app(
         )
         return JSONResponse({"status": response.status_code})
 
+    rest_orders: dict[str, dict[str, Any]] = {}
+    rest_transactions: dict[str, list[dict[str, Any]]] = {}
+
+    def _rest_auth(request: Request) -> Response | None:
+        if not VERSION.match(request.path_params["version"]):
+            return _json({"errors": "Not Found"}, 404)
+        presented = request.headers.get("x-shopify-access-token", "")
+        if token_scopes.get(presented) is None and not oauth.valid(presented):
+            # REST answers a bad token with 401 and a string ``errors`` (facts doc §3.2)
+            return _json({"errors": "[API] Invalid API key or access token"}, 401)
+        return None
+
+    async def rest_order_endpoint(request: Request) -> Response:
+        """``GET /admin/api/{v}/orders/{id}.json`` (REST Admin, legacy; facts doc §1.3):
+        only the REST orders put in ``emulator.rest_orders`` (e.g. published samples),
+        served as they were given; 404 ``{"errors": "Not Found"}`` otherwise."""
+        refused = _rest_auth(request)
+        if refused is not None:
+            return refused
+        stats["requests"] += 1
+        order = rest_orders.get(request.path_params["id"])
+        if order is None:
+            return _json({"errors": "Not Found"}, 404)
+        return _json({"order": order})
+
+    async def rest_order_transactions(request: Request) -> Response:
+        """``GET /admin/api/{v}/orders/{id}/transactions.json`` (facts doc §8.3)."""
+        refused = _rest_auth(request)
+        if refused is not None:
+            return refused
+        ident = request.path_params["id"]
+        if ident not in rest_orders:
+            return _json({"errors": "Not Found"}, 404)
+        return _json({"transactions": rest_transactions.get(ident, [])})
+
     async def access_token(request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         status, payload = oauth.exchange(form)
@@ -295,6 +332,12 @@ def create_app(
         routes=[
             Route("/admin/oauth/access_token", access_token, methods=["POST"]),
             Route("/admin/api/{version}/graphql.json", graphql_endpoint, methods=["POST"]),
+            Route("/admin/api/{version}/orders/{id}.json", rest_order_endpoint, methods=["GET"]),
+            Route(
+                "/admin/api/{version}/orders/{id}/transactions.json",
+                rest_order_transactions,
+                methods=["GET"],
+            ),
             Route("/_bulk/{name}", bulk_file, methods=["GET"]),
             Route("/_emulator/webhooks", send_webhook, methods=["POST"]),
         ]
@@ -307,4 +350,6 @@ def create_app(
     emulator.throttle_next = 0
     emulator.throttle_status = throttle_status
     emulator.oauth = oauth
+    emulator.rest_orders = rest_orders
+    emulator.rest_transactions = rest_transactions
     return emulator

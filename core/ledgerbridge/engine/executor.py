@@ -467,6 +467,11 @@ class Executor:
         if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
             assert isinstance(draft, DocumentDraft)
             created = await self.target.create_document(draft, first_attempt=first_attempt)
+            if created.adopted and await self._bound_elsewhere(write, created.target_id, batch):
+                # The search before the create found a document written for another record
+                # -- e.g. the first of an order's refunds, whose credit note carries the same
+                # reference: it is not this write's, so this write creates its own.
+                created = await self.target.create_document(draft, first_attempt=True)
             progress.committed = True  # the follow-ups below may fail; the document exists
             return await settle_rounding(
                 self.target, self.journal, created, draft, write.expected_total, batch,
@@ -496,6 +501,20 @@ class Executor:
                 kind="credit_application", target_id=draft.credit_note.require()
             )
         raise AssertionError(f"unknown operation {op}")  # pragma: no cover
+
+    async def _bound_elsewhere(self, write: PlannedWrite, target_id: str, batch: Batch) -> bool:
+        """Whether ``target_id`` is already bound to another source record, in this unit's
+        batch or in the store."""
+        mine = (write.entity, write.external_id)
+        for (entity, external, kind), row in batch.bindings.items():
+            if (
+                kind == write.target_kind
+                and row["target_id"] == target_id
+                and (entity, external) != mine
+            ):
+                return True
+        bound = await self._db(self.journal.bound_to, write.target_kind, target_id)
+        return any((b.entity, b.external_id) != mine for b in bound)
 
     def _ref(self, write: PlannedWrite, links: dict[str, str]) -> TargetRef:
         assert write.ref is not None

@@ -438,6 +438,18 @@ class Journal:
             target_kind,
         )
 
+    def bound_to(self, target_kind: str, target_id: str) -> list[CrossReference]:
+        """The bindings that already name this target document (normally none or one)."""
+        with self.store.session() as s:
+            stmt = orm_select(CrossReference).where(
+                CrossReference.tenant_id == self.scope.tenant_id,
+                CrossReference.source_connection_id == self.scope.source_connection_id,
+                CrossReference.target_connection_id == self.scope.target_connection_id,
+                CrossReference.target_kind == target_kind,
+                CrossReference.target_id == target_id,
+            )
+            return list(s.exec(stmt))
+
     def bindings_for(self, entity: str, external_ids: list[str]) -> list[CrossReference]:
         if not external_ids:
             return []
