@@ -309,6 +309,12 @@ ENTRIES: tuple[Entry, ...] = (
 class Absent(Exception):
     """The source file of an entry is not on this machine."""
 
+    def __init__(self, message: str, *, third_party: bool) -> None:
+        super().__init__(message)
+        # A vendor example in ../shared/refdata is CI's to provide; a third party's file
+        # is fetched by `fill` (network or mirrors), which a clean CI machine cannot do.
+        self.third_party = third_party
+
 
 def _ruby_bodies(text: str) -> list[str]:
     """The recorded response bodies of a Ruby REST test (``JSON.generate({...})``)."""
@@ -355,7 +361,10 @@ def _pointer(doc: Any, pointer: str) -> Any:
 def document(file: str, block: int | None, pointer: str) -> Any:
     source = FILES[file]
     if not source.local.is_file():
-        raise Absent(f"{source.repo}:{source.path} is not in {source.local.parent}")
+        raise Absent(
+            f"{source.repo}:{source.path} is not in {source.local.parent}",
+            third_party=source.repo != "refdata",
+        )
     text = source.local.read_text(encoding="utf-8")
     if block is not None:
         if source.path.endswith(".rb"):
