@@ -102,10 +102,19 @@ def sync(
     since: Annotated[
         str | None, typer.Option(help="Read changes since this checkpoint/ISO time.")
     ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Plan only: show the writes, make none.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(help="Plan only: what would post and what would park, and why; no writes."),
+    ] = False,
     backfill: Annotated[bool, typer.Option(help="Use the source's bulk path.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: the same report as JSON.")
+    ] = False,
 ) -> None:
     """Run pipelines once, with progress and a closing summary."""
+    if json_out and not dry_run:
+        err_console.print("[red]error:[/] --json goes with --dry-run")
+        raise typer.Exit(int(ExitCode.USAGE))
     counts = {"read": 0, "written": 0, "parked": 0}
 
     with Progress(
@@ -116,6 +125,7 @@ def sync(
         TimeElapsedColumn(),
         console=console,
         transient=False,
+        disable=json_out,
     ) as progress:
         task = progress.add_task("syncing", total=None, read=0, written=0, parked=0)
 
@@ -152,10 +162,13 @@ def sync(
         finally:
             logging.getLogger("ledgerbridge.retry").removeHandler(handler)
         progress.update(task, description="done")
-    _print_reports(reports)
-    if dry_run:
-        _print_plans(reports)
+    if dry_run:  # what would post and what would park (dryrun_cli.py)
+        from .dryrun_cli import show_dry_run
+
+        show_dry_run(reports, as_json=json_out)
+        _exit(_explain(reports))
         return
+    _print_reports(reports)
     _exit(_explain(reports))
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..errors import ReconnectNeeded
+from ..errors import ReconnectNeeded, SyncError
 from ..store import RecordState
 from .planner import Plan
+
+PARKED = ("failed", "needs_mapping", "conflict")  # states a person must act on
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class RecordOutcome:
     reason: str | None = None
     record_id: int | None = None
     plan: Plan | None = None
+    error: SyncError | None = None  # why it was parked (a dry run explains it from this)
+    number: str | None = None  # the order number a merchant sees, when the record has one
 
 
 @dataclass
@@ -36,6 +40,7 @@ class RunReport:
     states: Counter[str] = field(default_factory=Counter)
     checkpoints: dict[str, str] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
+    parks: list[RecordOutcome] = field(default_factory=list)  # a dry run's would-be parks
     # Why the run stopped early: a dead connection (reconnect), or another worker's lease.
     halted: ReconnectNeeded | None = None
     busy: str | None = None
@@ -43,7 +48,7 @@ class RunReport:
 
     @property
     def parked(self) -> int:
-        return sum(self.states[s] for s in ("failed", "needs_mapping", "conflict"))
+        return sum(self.states[s] for s in PARKED)
 
     @property
     def retrying(self) -> int:
@@ -59,6 +64,8 @@ class RunReport:
         self.adopted += sum(1 for _, result in outcome.writes if result == "adopted")
         if outcome.plan is not None and self.dry_run:
             self.plans.append(outcome.plan)
+        if self.dry_run and outcome.state.value in PARKED:
+            self.parks.append(outcome)
 
 
-__all__ = ["RecordOutcome", "RunReport"]
+__all__ = ["PARKED", "RecordOutcome", "RunReport"]
