@@ -148,8 +148,10 @@ def test_a_dry_run_takes_no_lease_and_runs_while_another_process_holds_it(
         shown = dry_run(operator, code=None)
         assert "busy" not in shown.stderr, shown.stderr  # it ran: the lease is not its to take
         assert store.lease_holder(lease_name("west-orders"))[0] == holder  # type: ignore[index]
-        assert shown.returncode == ExitCode.PARKED  # the one parked order, not BUSY
+        read = re.search(r"read (\d+) ·", shown.stdout)
+        assert read and int(read.group(1)) > 0, shown.stdout  # it planned the orders
         assert "would park 1" in shown.stdout
+        assert shown.returncode == ExitCode.PARKED  # the one parked order, not BUSY
     finally:
         store.close()
 
