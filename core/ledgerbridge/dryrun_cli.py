@@ -89,14 +89,17 @@ def pipeline_report(report: RunReport) -> dict[str, Any]:
     documents: Counter[str] = Counter()
     operations: Counter[str] = Counter()
     records = []
-    for plan in report.plans:
-        if plan.skipped:
+    for outcome in report.previews:
+        plan = outcome.plan
+        if plan is None or plan.skipped or not plan.writes:
             continue
         for write in plan.writes:
             documents[write.target_kind] += 1
             operations[write.operation.value] += 1
         records.append(
             {
+                "order": outcome.number,
+                "external_id": outcome.external_id,
                 "record": plan.order_key,
                 "version": plan.version,
                 "writes": [
@@ -162,6 +165,14 @@ def show_dry_run(reports: list[RunReport], *, as_json: bool = False) -> None:
 def _show_pipeline(p: dict[str, Any]) -> None:
     out = console.print
     out(f"[bold]{p['pipeline']}[/] (dry run)", highlight=False)
+    for record in p["records"]:
+        writes = " · ".join(f"{w['operation']} {w['kind']}" for w in record["writes"])
+        who = record["order"] or record["external_id"]
+        out(
+            f"  would post {escape(str(who))} (id {escape(record['external_id'])}): {writes}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if p["parks"]:
         out(f"[red]would park {p['would_park']}:[/]")
         for park in p["parks"]:

@@ -40,7 +40,8 @@ class RunReport:
     states: Counter[str] = field(default_factory=Counter)
     checkpoints: dict[str, str] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
-    parks: list[RecordOutcome] = field(default_factory=list)  # a dry run's would-be parks
+    # A dry run's outcomes: what each record would come to (its plan, or why it would park).
+    previews: list[RecordOutcome] = field(default_factory=list)
     # Why the run stopped early: a dead connection (reconnect), or another worker's lease.
     halted: ReconnectNeeded | None = None
     busy: str | None = None
@@ -64,8 +65,13 @@ class RunReport:
         self.adopted += sum(1 for _, result in outcome.writes if result == "adopted")
         if outcome.plan is not None and self.dry_run:
             self.plans.append(outcome.plan)
-        if self.dry_run and outcome.state.value in PARKED:
-            self.parks.append(outcome)
+        if self.dry_run:
+            self.previews.append(outcome)
+
+    @property
+    def parks(self) -> list[RecordOutcome]:
+        """A dry run's records that would be parked."""
+        return [o for o in self.previews if o.state is not None and o.state.value in PARKED]
 
 
 __all__ = ["PARKED", "RecordOutcome", "RunReport"]
