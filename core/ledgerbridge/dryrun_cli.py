@@ -192,13 +192,13 @@ def _show_pipeline(p: dict[str, Any]) -> None:
         highlight=False,
     )
     out(f"would post: {posted}", highlight=False, soft_wrap=True)
-    for group in p["park_groups"]:
+    for group in p["park_groups"]:  # one line a reason: the advice, else the reason itself
+        state, _, reason = group["reason"].partition(": ")
+        what = f"→ {group['advice']}" if group["advice"] else reason
         out(
-            f"would park {group['count']} × {escape(group['reason'])}",
+            f"would park {group['count']} × {state}: {escape(what)}",
             highlight=False,
             soft_wrap=True,
         )
-        if group["advice"]:
-            out(f"    → {escape(group['advice'])}", highlight=False, soft_wrap=True)
     if p["halted"]:
         out(f"[red]stopped:[/] {escape(p['halted'])}", highlight=False, soft_wrap=True)
