@@ -193,19 +193,6 @@ def _print_reports(reports: list[RunReport]) -> None:
     console.print(table)
 
 
-def _print_plans(reports: list[RunReport]) -> None:
-    for report in reports:
-        for plan in report.plans:
-            if plan.skipped:
-                console.print(f"[dim]{plan.order_key}: skipped — {plan.skipped}[/]")
-                continue
-            console.print(f"[bold]{plan.order_key}[/] (version {plan.version})")
-            for write in plan.writes:
-                payload = write.draft.model_dump(mode="json") if write.draft is not None else {}
-                console.print(f"  • {write.operation.value}: {write.reason}")
-                console.print_json(json.dumps(payload))
-
-
 # --------------------------------------------------------------------------- run
 
 
