@@ -156,6 +156,31 @@ def test_a_dry_run_takes_no_lease_and_runs_while_another_process_holds_it(
         store.close()
 
 
+def test_a_real_sync_runs_while_a_dry_run_is_reading(operator: Operator) -> None:
+    zoho_calls = calls_of(operator)
+    woo = operator.world.woo.emulator.config
+    woo.slow_above_per_page, woo.slow_seconds = 0, 25.0  # the store stalls on its next page
+    dry = operator.popen("sync", "west-orders", "--dry-run")
+    try:
+        deadline = time.monotonic() + 60
+        # the dry run's organisation reads come just before it reads the store's pages
+        while sum(n for c, n in zoho_calls.items() if "/organizations" not in c) < 3:
+            assert dry.poll() is None and time.monotonic() < deadline, zoho_calls
+            time.sleep(0.05)
+        time.sleep(1.0)  # its page request is in: the store answers it in 25 s
+        woo.slow_above_per_page = None  # every later page comes at once
+        operator.cli("sync", "west-orders", code=ExitCode.PARKED)  # not BUSY
+        assert dry.poll() is None, "the dry run should still be waiting for its page"
+        out, err = dry.communicate(timeout=120)
+        assert dry.returncode == ExitCode.PARKED, out + err
+        assert "would park 1" in out
+    finally:
+        if dry.poll() is None:
+            dry.kill()
+            dry.communicate()
+    assert operator.world.org("west").invoices  # the real sync posted
+
+
 def test_a_dry_run_explains_every_park_and_exits_3_until_none_would_park(
     operator: Operator,
 ) -> None:
