@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from ..canonical import Order
 from ..contracts.context import CredentialStore
 from ..contracts.target import FieldNeed, SetupProblem, Target
-from ..errors import NeedsMapping, SyncError
+from ..errors import NeedsMapping, NotFound
 from ..plan import LookupEntry, LookupKind
 
 __all__ = ["Preflight", "ReadOnlyCredentials"]
@@ -79,11 +79,8 @@ class Preflight:
         for kind in sorted({k for ref in references for k in ref.kinds}):
             try:
                 known[kind] = await self.target.lookups(kind)
-            except SyncError as exc:
-                if getattr(exc, "record_state", "") == "failed" and not exc.retryable:
-                    known[kind] = None  # the target cannot list this kind: not checked
-                else:
-                    raise
+            except NotFound:  # the target cannot list this kind: its ids are not checked
+                known[kind] = None
         for ref in references:
             lists = [known.get(kind) for kind in ref.kinds]
             if any(entries is None for entries in lists):
