@@ -102,10 +102,19 @@ def sync(
     since: Annotated[
         str | None, typer.Option(help="Read changes since this checkpoint/ISO time.")
     ] = None,
-    dry_run: Annotated[bool, typer.Option(help="Plan only: show the writes, make none.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(help="Plan only: what would post and what would park, and why; no writes."),
+    ] = False,
     backfill: Annotated[bool, typer.Option(help="Use the source's bulk path.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="With --dry-run: the same report as JSON.")
+    ] = False,
 ) -> None:
     """Run pipelines once, with progress and a closing summary."""
+    if json_out and not dry_run:
+        err_console.print("[red]error:[/] --json goes with --dry-run")
+        raise typer.Exit(int(ExitCode.USAGE))
     counts = {"read": 0, "written": 0, "parked": 0}
 
     with Progress(
@@ -116,6 +125,7 @@ def sync(
         TimeElapsedColumn(),
         console=console,
         transient=False,
+        disable=json_out,
     ) as progress:
         task = progress.add_task("syncing", total=None, read=0, written=0, parked=0)
 
@@ -152,10 +162,13 @@ def sync(
         finally:
             logging.getLogger("ledgerbridge.retry").removeHandler(handler)
         progress.update(task, description="done")
-    _print_reports(reports)
-    if dry_run:
-        _print_plans(reports)
+    if dry_run:  # what would post and what would park (dryrun_cli.py)
+        from .dryrun_cli import show_dry_run
+
+        show_dry_run(reports, as_json=json_out)
+        _exit(_explain(reports))
         return
+    _print_reports(reports)
     _exit(_explain(reports))
 
 
@@ -178,19 +191,6 @@ def _print_reports(reports: list[RunReport]) -> None:
             ", ".join(f"{k}={v}" for k, v in r.checkpoints.items()) or "-",
         )
     console.print(table)
-
-
-def _print_plans(reports: list[RunReport]) -> None:
-    for report in reports:
-        for plan in report.plans:
-            if plan.skipped:
-                console.print(f"[dim]{plan.order_key}: skipped — {plan.skipped}[/]")
-                continue
-            console.print(f"[bold]{plan.order_key}[/] (version {plan.version})")
-            for write in plan.writes:
-                payload = write.draft.model_dump(mode="json") if write.draft is not None else {}
-                console.print(f"  • {write.operation.value}: {write.reason}")
-                console.print_json(json.dumps(payload))
 
 
 # --------------------------------------------------------------------------- run

@@ -3,8 +3,9 @@ sandboxes as ``ledgerbridge sandbox`` processes on loopback, nothing read from s
 
 Sandboxes print what the config needs -> keygen, migrate -> connect Zoho in one attempt
 (grant code pasted, organisation picked) -> ``mappings init`` from the organisation and
-the store -> ``check`` -> ``--against`` flags the missing custom fields -> they are created
--> ``--against`` passes -> dry run -> sync -> nothing parked.  The books are then read
+the store -> a dry run explains every record that would park, each with the key to set ->
+``check`` -> ``--against`` flags the missing custom fields -> they are created ->
+``--against`` passes -> a dry run parks nothing -> sync posts what it said -> nothing parked.  The books are then read
 from the Zoho emulator itself: one invoice per order, each with the custom field.
 """
 
@@ -202,6 +203,19 @@ def test_the_sandbox_quickstart_end_to_end(tmp_path: Path) -> None:
         mapping = (tmp_path / "acme-mapping.yaml").read_text()
         assert 'tax_id: "' in mapping and "account_id:" in mapping
 
+        # 4b. a dry run before the TODOs are done: every park explained, with what to set
+        dry_args = ["sync", "acme-orders", "--dry-run", "-c", str(config)]
+        early = cli(*dry_args, cwd=tmp_path, env=env)
+        assert early.returncode == 3, early.stdout + early.stderr  # records would park
+        shown = " ".join(early.stdout.split())
+        assert "would park" in shown and "→ add status_map: {awaiting-shipment: open}" in shown
+        report = json.loads(cli(*dry_args, "--json", cwd=tmp_path, env=env).stdout)
+        [parks] = [p["parks"] for p in report["pipelines"]]
+        assert parks and all(p["advice"] for p in parks), parks  # every park explained
+        advice = {p["advice"] for p in parks}
+        assert any("settings.custom_fields listing cf_source_" in a for a in advice), advice
+        assert any("status_map: {awaiting-shipment: open}" in a for a in advice), advice
+
         # 5. the TODOs: the plugin status gets a meaning
         shop["settings"]["status_map"] = {"awaiting-shipment": "open"}
         write_config(config, shop, books, pipeline=True)
@@ -234,8 +248,10 @@ def test_the_sandbox_quickstart_end_to_end(tmp_path: Path) -> None:
         assert passed.returncode == 0, passed.stdout + passed.stderr
 
         # 7. a dry run, then the sync
-        dry = cli("sync", "acme-orders", "--dry-run", "-c", str(config), cwd=tmp_path, env=env)
+        dry = cli(*dry_args, "--json", cwd=tmp_path, env=env)
         assert dry.returncode == 0, dry.stdout + dry.stderr
+        [would] = json.loads(dry.stdout)["pipelines"]
+        assert would["would_park"] == 0 and would["would_post"]["invoice"] > 0
         from ledgerbridge.store import SecretBox, Store
 
         store = Store(
@@ -257,6 +273,7 @@ def test_the_sandbox_quickstart_end_to_end(tmp_path: Path) -> None:
         # 8. the merchant's books: an invoice per posted order, each keyed to its order
         invoices = [i for i in zoho_books(zoho_url, org, refresh, client) if i not in seeded]
         assert len(invoices) >= ORDERS // 2
+        assert len(invoices) == would["would_post"]["invoice"]  # as the dry run said
         order_ids = {i["custom_field_hash"].get("cf_source_order_id") for i in invoices}
         assert None not in order_ids and len(order_ids) == len(invoices)
         assert {i["reference_number"] for i in seeded} == {"SEED-1", "SEED-2"}

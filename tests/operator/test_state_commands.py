@@ -16,7 +16,7 @@ from .conftest import Operator
 
 def test_dry_run_shows_the_planned_writes_and_writes_nothing(operator: Operator) -> None:
     world = operator.world
-    out = operator.cli("sync", "west-orders", "--dry-run").stdout
+    out = operator.cli("sync", "west-orders", "--dry-run", code=ExitCode.PARKED).stdout
     assert world.writes == [], "a dry run makes no write at Zoho Books"
     assert world.org("west").invoices == {}
     assert "create_document" in out and "record_payment" in out, out

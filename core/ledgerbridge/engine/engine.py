@@ -27,7 +27,7 @@ from sqlmodel import col, select
 
 from ..canonical import DEFAULT_ROUNDING_TOLERANCE
 from ..config import LoadedConfig, PipelineConfig, TenantConfig, connection_models
-from ..contracts.context import Clock, ConnectorContext, SystemClock
+from ..contracts.context import Clock, ConnectorContext, ProcessLocalLocks, SystemClock
 from ..contracts.source import Source
 from ..contracts.target import Target
 from ..errors import (
@@ -53,6 +53,7 @@ from ..store import (
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
 from ..store.types import utcnow
 from . import tenancy
+from .dryrun import Preflight, ReadOnlyCredentials
 from .journal import Journal, Scope
 from .lease import PipelineBusy, lease_name
 from .planner import MappingRuntime
@@ -99,6 +100,7 @@ class Engine:
         self._prepared = False
         self._verified: set[str] = set()  # target connections checked at startup
         self._claimed: set[str] = set()  # accounts this start bound (``_bind_accounts``)
+        self.read_only = False  # a dry run's connectors: nothing they do reaches the store
 
     # ----------------------------------------------------------------- setup
 
@@ -158,25 +160,30 @@ class Engine:
 
     def _connector(self, tenant: TenantConfig, name: str, tolerance: Decimal) -> Any:
         conn_id = f"{tenant.id}/{name}"
-        if conn_id in self._connectors:
-            return self._connectors[conn_id]
+        cache_key = f"{conn_id} (read only)" if self.read_only else conn_id
+        if cache_key in self._connectors:
+            return self._connectors[cache_key]
         conn = tenant.connections[name]
         spec = self.registry.get(conn.platform)
         settings, secrets = connection_models(conn, spec)
+        credentials: Any = StoreCredentials(self.store, conn_id)
+        locks: Any = self.locks
+        if self.read_only:  # tokens kept in memory, token locks held in this process only
+            credentials, locks = ReadOnlyCredentials(credentials), ProcessLocalLocks()
         context = ConnectorContext(
             connection_id=conn_id,
             tenant_id=tenant.id,
             settings=settings,
             secrets=secrets,
             transport=self.transports.get(conn_id) or self.transports.get(conn.platform),
-            credentials=StoreCredentials(self.store, conn_id),
-            locks=self.locks,
+            credentials=credentials,
+            locks=locks,
             clock=self.clock,
             rounding_tolerance=tolerance,
             limiters=self.limiters,
         )
         connector = spec.build(context)
-        self._connectors[conn_id] = connector
+        self._connectors[cache_key] = connector
         self._stack.push_async_callback(connector.aclose)
         return connector
 
@@ -254,20 +261,26 @@ class Engine:
                 except AuthFailed as exc:  # dead credentials: reconnect, never a crash
                     mend = reconnect_instruction(tenant.id, pipeline.target, conn.platform)
                     why = ReconnectNeeded(conn_id, mend, exc)
-                    await anyio.to_thread.run_sync(
-                        self.store.mark_needs_reconnect, conn_id, str(why)
-                    )
+                    if not self.read_only:
+                        await anyio.to_thread.run_sync(
+                            self.store.mark_needs_reconnect, conn_id, str(why)
+                        )
                     raise why from exc
                 tenancy.verify_identity(spec, settings, identity, conn_id)
             except LedgerbridgeError:
                 if account in self._claimed:  # claimed by this start: not ours after all
                     await anyio.to_thread.run_sync(self.store.release_account, account, tenant.id)
                 raise
-            if account is not None:
+            if account is not None and not (
+                self.read_only and await anyio.to_thread.run_sync(self._unbound, account)
+            ):  # a dry run before the first run: the account is bound by that run
                 await anyio.to_thread.run_sync(
                     self.store.check_account, account, tenant.id, conn_id
                 )
             self._verified.add(conn_id)
+
+    def _unbound(self, account: str) -> bool:
+        return self.store.account_binding(account) is None
 
     def _unit_guard(self, tenant: TenantConfig, name: str) -> tenancy.UnitGuard | None:
         conn = tenant.connections[name]
@@ -286,7 +299,13 @@ class Engine:
         since: str | None = None,
         backfill: bool = False,
     ) -> list[RunReport]:
-        """Run pipelines once: read changes, post them, retry what is due."""
+        """Run pipelines once: read changes, post them, retry what is due.
+
+        ``dry_run``: plan every change as a real run would and check the plans against
+        the organisation (``engine/dryrun.py``), writing nothing -- neither to the store
+        (no records, intents, checkpoints, audit events, leases) nor to the target."""
+        if dry_run:
+            return await self._dry_run(pipeline_id, since=since, backfill=backfill)
         await self.prepare()
         await self.verify_targets(pipeline_id)
         reports = []
@@ -297,6 +316,35 @@ class Engine:
             except PipelineBusy as exc:  # another live worker runs it: the others still run
                 reports.append(RunReport(pipeline.id, dry_run=dry_run, busy=str(exc)))
         return reports
+
+    async def _dry_run(
+        self, pipeline_id: str | None, *, since: str | None, backfill: bool
+    ) -> list[RunReport]:
+        await anyio.to_thread.run_sync(self._check_schema)
+        self.read_only = True
+        try:
+            await self.verify_targets(pipeline_id)
+            reports = []
+            for _, pipeline in self.pipelines(pipeline_id):
+                runner = self.runner(pipeline.id)
+                runner.preflight = Preflight(runner.runtime, runner.target, pipeline.target)
+                reports.append(await runner.run(since=since, backfill=backfill, dry_run=True))
+            return reports
+        finally:
+            self.read_only = False
+
+    def _check_schema(self) -> None:
+        """A dry run reads the store as it is: one ``migrate`` would change is refused."""
+        url = self.store.engine.url
+        missing_file = url.get_backend_name() == "sqlite" and not (
+            url.database and (url.database == ":memory:" or Path(url.database).exists())
+        )
+        if missing_file or not self.store.schema_is_current():
+            raise ConfigError(
+                f"{self.config.path}: the store's schema is missing or out of date; run "
+                f"`ledgerbridge migrate -c {self.config.path}` first (a dry run writes "
+                "nothing, the schema included)"
+            )
 
     async def replay(
         self,

@@ -235,8 +235,13 @@ class Journal:
         with self.store.session() as s:
             return s.get(SyncRecord, record_id)
 
-    def open_records(self, entity: str, external_ids: list[str]) -> dict[str, RecordRow]:
-        """The records of a unit of work, created ``pending`` on first sight (one transaction)."""
+    def open_records(
+        self, entity: str, external_ids: list[str], *, create: bool = True
+    ) -> dict[str, RecordRow]:
+        """The records of a unit of work, created ``pending`` on first sight (one transaction).
+
+        ``create=False`` (a dry run): nothing is written; a record never seen before comes
+        back as a new ``pending`` row with id 0, as the first real run would create it."""
         base = (_RECORDS.c.pipeline_id == self.scope.pipeline_id) & (_RECORDS.c.entity == entity)
         columns = [_RECORDS.c[name] for name in _RECORD_ROW]
         found: dict[str, RecordRow] = {}
@@ -251,7 +256,12 @@ class Journal:
 
             read(wanted)
             missing = [i for i in wanted if i not in found]
-            if missing:
+            if missing and not create:
+                for external_id in missing:
+                    found[external_id] = RecordRow(
+                        0, entity, external_id, RecordState.PENDING.value, None, None, 0
+                    )
+            elif missing:
                 now = utcnow()
                 self._hot.open_records.execute(
                     conn,

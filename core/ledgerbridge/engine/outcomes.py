@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..errors import ReconnectNeeded
+from ..errors import ReconnectNeeded, SyncError
 from ..store import RecordState
 from .planner import Plan
+
+PARKED = ("failed", "needs_mapping", "conflict")  # states a person must act on
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,8 @@ class RecordOutcome:
     reason: str | None = None
     record_id: int | None = None
     plan: Plan | None = None
+    error: SyncError | None = None  # why it was parked (a dry run explains it from this)
+    number: str | None = None  # the order number a merchant sees, when the record has one
 
 
 @dataclass
@@ -36,6 +40,8 @@ class RunReport:
     states: Counter[str] = field(default_factory=Counter)
     checkpoints: dict[str, str] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
+    # A dry run's outcomes: what each record would come to (its plan, or why it would park).
+    previews: list[RecordOutcome] = field(default_factory=list)
     # Why the run stopped early: a dead connection (reconnect), or another worker's lease.
     halted: ReconnectNeeded | None = None
     busy: str | None = None
@@ -43,7 +49,7 @@ class RunReport:
 
     @property
     def parked(self) -> int:
-        return sum(self.states[s] for s in ("failed", "needs_mapping", "conflict"))
+        return sum(self.states[s] for s in PARKED)
 
     @property
     def retrying(self) -> int:
@@ -59,6 +65,13 @@ class RunReport:
         self.adopted += sum(1 for _, result in outcome.writes if result == "adopted")
         if outcome.plan is not None and self.dry_run:
             self.plans.append(outcome.plan)
+        if self.dry_run:
+            self.previews.append(outcome)
+
+    @property
+    def parks(self) -> list[RecordOutcome]:
+        """A dry run's records that would be parked."""
+        return [o for o in self.previews if o.state is not None and o.state.value in PARKED]
 
 
-__all__ = ["RecordOutcome", "RunReport"]
+__all__ = ["PARKED", "RecordOutcome", "RunReport"]

@@ -14,6 +14,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,7 @@ from ..plan import Link
 from ..store import InboxEvent, RecordState, Store, SyncRecord
 from ..store.types import utcnow
 from .daily import DailySummaries
+from .dryrun import Preflight
 from .executor import Executor
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
 from .lease import LEASE_TTL, PipelineBusy, PipelineLease, lease_name
@@ -101,6 +103,9 @@ class PipelineRunner(DailySummaries):
         self.halted: ReconnectNeeded | None = None
         self.reconnect: dict[str, str] = {}
         self.lease_ttl = LEASE_TTL  # a worker renews a short lease from a heartbeat instead
+        # A dry run's check of each plan against the organisation (``engine/dryrun.py``):
+        # what the target would refuse, from look-ups read once per run.
+        self.preflight: Preflight | None = None
 
     _db = staticmethod(off_loop)
 
@@ -127,9 +132,13 @@ class PipelineRunner(DailySummaries):
         every record it did not reach as it was.  ``max_pages``: at most that many pages per
         entity -- a distributed worker's bounded share; ``report.more`` says work remains."""
         report = RunReport(self.pipeline.id, dry_run=dry_run)
-        async with self.lease():
+        # A dry run writes nothing and takes no lease: it runs beside a real run.
+        held: AbstractAsyncContextManager[Any] = nullcontext() if dry_run else self.lease()
+        async with held:
             try:
-                if await self.target_reachable():
+                if await self.target_reachable(dry_run=dry_run):
+                    if dry_run and self.preflight is not None:
+                        await self.preflight.load()
                     await self._decide_trust()
                     for entity in self.pipeline.entities:
                         await self._read(
@@ -146,10 +155,13 @@ class PipelineRunner(DailySummaries):
                                 report.writes += len(await self.close_days(self.today()))
             except AuthFailed as exc:  # e.g. a daily summary's post
                 self._halt("target", exc)
-        await self.record_halt(report)
+        if dry_run:
+            report.halted = self.halted  # said, not recorded: a dry run writes nothing
+        else:
+            await self.record_halt(report)
         return report
 
-    async def target_reachable(self) -> bool:
+    async def target_reachable(self, *, dry_run: bool = False) -> bool:
         """``check_target``; a dead target connection halts the run (``halted``) before any
         record is touched, and one that answers clears its "needs reconnecting" mark."""
         try:
@@ -157,7 +169,10 @@ class PipelineRunner(DailySummaries):
         except AuthFailed as exc:
             self._halt("target", exc)
             return False
-        await self._db(self.store.clear_needs_reconnect, self.journal.scope.target_connection_id)
+        if not dry_run:
+            await self._db(
+                self.store.clear_needs_reconnect, self.journal.scope.target_connection_id
+            )
         return True
 
     def _halt(self, side: str, error: AuthFailed) -> None:
@@ -327,7 +342,7 @@ class PipelineRunner(DailySummaries):
             entity_ids.setdefault(change.entity.value, []).append(change.external_id)
         records: dict[tuple[str, str], RecordRow] = {}
         for entity, ids in entity_ids.items():
-            opened = await self._db(self.journal.open_records, entity, ids)
+            opened = await self._db(self.journal.open_records, entity, ids, create=not dry_run)
             records.update(((entity, i), r) for i, r in opened.items())
 
         batch = Batch()
@@ -367,6 +382,8 @@ class PipelineRunner(DailySummaries):
                 elif isinstance(change.record, Order):
                     prior = self._prior(change.record, posted)
                     plan = plan_order(change.record, self.runtime, self.policy, prior)
+                    if dry_run and self.preflight is not None:
+                        self.preflight.check(change.record, plan)  # raises what would park
                 else:
                     reason = f"{change.entity.value} records are not posted by this pipeline"
                     outcomes[index] = step(RecordState.SKIPPED, reason=reason)
@@ -375,7 +392,8 @@ class PipelineRunner(DailySummaries):
                     outcomes[index] = RecordOutcome(
                         self.pipeline.id, change.entity, change.external_id, change.version,
                         RecordState.SKIPPED if plan.skipped else RecordState.PENDING,
-                        reason=plan.skipped, record_id=record.id, plan=plan,
+                        reason=plan.skipped, record_id=record.id or None, plan=plan,
+                        number=_number_of(change),
                     )  # fmt: skip
                 elif plan.skipped:
                     outcomes[index] = step(RecordState.SKIPPED, reason=plan.skipped)
@@ -445,7 +463,9 @@ class PipelineRunner(DailySummaries):
             state,
             writes=writes,
             reason=reason or (error.message if error else None),
-            record_id=record.id,
+            record_id=record.id or None,
+            error=error,
+            number=_number_of(change),
         )
 
     def _emit(self, outcome: RecordOutcome) -> RecordOutcome:
@@ -616,6 +636,11 @@ def _seen_before(record: RecordRow, change: Change) -> bool:
     if record.state == RecordState.SYNCED.value:
         return record.synced_version == change.version
     return record.state in HELD_STATES and record.source_version == change.version
+
+
+def _number_of(change: Change) -> str | None:
+    number = getattr(change.record, "number", None)
+    return None if number is None else str(number)
 
 
 def _version_of(record: Any) -> str | None:

@@ -65,7 +65,8 @@ def field_needs(runtime: MappingRuntime) -> list[tuple[FieldNeed, SourceLocation
     ]
 
 
-def _matches(value: str, entry: LookupEntry) -> bool:
+def matches(value: str, entry: LookupEntry) -> bool:
+    """Whether a value the mapping names is ``entry`` (by id, name or code)."""
     if value in (entry.target_id, entry.name):
         return True
     code = entry.details.get("code") or entry.details.get("currency_code")
@@ -81,7 +82,7 @@ async def check_against(runtime: MappingRuntime, target: Target) -> list[Missing
     missing: list[MissingReference] = []
     for ref in runtime.references:
         entries = [e for kind in ref.kinds for e in known[kind]]
-        if any(_matches(ref.value, e) for e in entries):
+        if any(matches(ref.value, e) for e in entries):
             continue
         what = " or ".join(k.value.replace("_", " ") for k in ref.kinds)
         labels = {f"{e.target_id} ({e.name})": e for e in entries}

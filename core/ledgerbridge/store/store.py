@@ -238,6 +238,20 @@ class Store:
             "backup taken before the damage or move the data to a fresh store"
         )
 
+    def schema_is_current(self) -> bool:
+        """Whether the schema is at the newest migration, read without writing anything (a
+        dry run refuses a store ``migrate`` would change, rather than change it)."""
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        heads = set(ScriptDirectory.from_config(cfg).get_heads())
+        with self.engine.connect() as connection:
+            current = set(MigrationContext.configure(connection).get_current_heads())
+        return current == heads
+
     def close(self) -> None:
         self.engine.dispose()
 
