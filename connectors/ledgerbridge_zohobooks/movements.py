@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ledgerbridge.contracts.target import TargetDocument
 from ledgerbridge.errors import NeedsMapping
+from ledgerbridge.mapping.advice import add_to_settings
 from ledgerbridge.plan import (
     BusinessKey,
     CreditApplication,
@@ -169,7 +170,8 @@ class MoneyMovements:
         if not account:
             raise NeedsMapping(
                 "a credit-note refund needs the account the money left from (from_account_id); "
-                "map one for the payment gateway or set refund_account_id",
+                "map one for the payment gateway or set refund_account_id"
+                + add_to_settings(("refund_account_id",), "<account id>"),
                 missing="account:refund_from",
                 platform=PLATFORM,
             )

@@ -47,6 +47,7 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
+from ledgerbridge.mapping.advice import add_to_mapping
 from ledgerbridge.plan import (
     BusinessKey,
     ContactDraft,
@@ -353,7 +354,11 @@ class ZohoBooksTarget(MoneyMovements, Target):
             f"{what} is in {currency} but the Zoho Books organisation keeps its books in "
             f"{base}, and the source states no {currency}->{base} rate; set "
             f"lookups.currencies.exchange_rates.{currency} (how many {base} one {currency} "
-            "is worth) in the pipeline's mapping file",
+            "is worth) in the pipeline's mapping file"
+            + add_to_mapping(
+                ("lookups", "currencies", "exchange_rates"),
+                {currency: f"<how many {base} one {currency} is worth>"},
+            ),
             missing=f"exchange_rate:{currency}",
             platform=PLATFORM,
         )

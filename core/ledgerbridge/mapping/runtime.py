@@ -10,6 +10,7 @@ only where the mapping file says ``default:``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -32,6 +33,7 @@ from ..plan import (
     LookupKind,
     PaymentDraft,
 )
+from .advice import add_to_mapping
 from .currency import stated_rates
 from .discounts import one_scope
 from .expressions import Expression
@@ -66,6 +68,7 @@ class _TaxChoice:
     hits: tuple[tuple[str, str | None, str], ...]
     unmapped: str | None = None
     conflicting: str | None = None
+    advised: TaxLine | None = None  # the tax (or the combination of a line's taxes) to map
 
 
 class _LineDecision(NamedTuple):
@@ -204,7 +207,8 @@ class MappingRuntime:
                 return found.default
             raise NeedsMapping(
                 f"order {order.number}: no entry {skey!r} in lookup table {table!r} "
-                f"({self.path}) and no default",
+                f"({self.path}) and no default"
+                + add_to_mapping(("lookups", "tables", table, "entries"), {skey: "<value>"}),
                 missing=f"{table}:{skey}",
             )
 
@@ -349,8 +353,10 @@ class MappingRuntime:
                 if title_ok and by_title is None:
                     by_title = entry
             elif table.match_by == "rate":
-                if rate_ok and by_rate is None:  # titles are ignored
+                if rate_ok and by_rate is None:  # titles are ignored...
                     by_rate = entry
+                elif rate is None and title_ok and entry.rate is None and by_title is None:
+                    by_title = entry  # ...unless the source states no rate: then only a title tells
             elif title_ok and rate_ok:
                 by_both = by_both or entry
             elif title_ok and entry.rate is None:
@@ -375,21 +381,40 @@ class MappingRuntime:
         choice = self._tax_choice(taxes)
         for key, value, how in choice.hits:
             trace.append(LookupHit("taxes", key, value, subject, how))
-        if choice.unmapped is not None:
-            raise NeedsMapping(
-                f"order {order.number}: no tax mapping for {choice.unmapped!r} on {subject}; "
-                f"add it under lookups.taxes.entries in {self.path}",
-                missing=f"tax:{choice.unmapped}",
-            )
-        if choice.conflicting is not None:
-            combined = choice.conflicting
-            raise NeedsMapping(
-                f"order {order.number}: {subject} carries several taxes ({combined}) that map to "
-                "different target taxes, and a target line takes one; map the combination "
-                f"(title {combined!r}) to a tax group in lookups.taxes",
-                missing=f"tax:{combined}",
-            )
+        if choice.unmapped is not None or choice.conflicting is not None:
+            raise self._tax_needs_mapping(choice, subject, order)
         return choice.tax_id
+
+    def _tax_needs_mapping(self, choice: _TaxChoice, subject: str, order: Order) -> NeedsMapping:
+        """The reason a line's taxes park the record, ending with the entry that maps them.
+
+        The entry is the one ``_find_tax_entry`` matches for ``match_by``: a line with
+        several taxes is looked up as their combination (titles joined by `` + ``, rates
+        added), so that is what the advice names -- never the taxes' display keys, which
+        no lookup compares with.
+        """
+        tax = choice.advised
+        assert tax is not None  # set with unmapped / conflicting
+        match_by = self.mapping.lookups.taxes.match_by
+        entry: dict[str, Any] = {}
+        if match_by != "rate" or tax.rate is None:
+            entry["title"] = tax.title
+        if match_by != "title" and tax.rate is not None:
+            entry["rate"] = tax.rate
+        entry["tax_id"] = "<tax id>"
+        advice = add_to_mapping(("lookups", "taxes", "entries"), [entry])
+        if choice.conflicting is not None:
+            return NeedsMapping(
+                f"order {order.number}: {subject} carries several taxes ({choice.conflicting}) "
+                "and a target line takes one tax; map their combination "
+                f"{tax_key(tax)!r} to a tax (group) in lookups.taxes of {self.path}" + advice,
+                missing=f"tax:{tax_key(tax)}",
+            )
+        return NeedsMapping(
+            f"order {order.number}: no tax mapping for {choice.unmapped!r} on {subject}; "
+            f"add it under lookups.taxes.entries in {self.path}" + advice,
+            missing=f"tax:{choice.unmapped}",
+        )
 
     def _tax_choice(self, taxes: Sequence[TaxLine]) -> _TaxChoice:
         """What ``lookups.taxes`` decides for these taxes; decided once per titles and rates
@@ -412,6 +437,7 @@ class MappingRuntime:
                 return _TaxChoice(None, ())
             return _TaxChoice(table.untaxed, (("(untaxed)", table.untaxed, "untaxed"),))
         entry: TaxEntry | None
+        group: TaxLine | None = None
         if len(taxes) > 1:
             group = TaxLine(
                 title=" + ".join(t.title for t in taxes),
@@ -434,10 +460,16 @@ class MappingRuntime:
             elif table.default is not None:
                 hits.append((key, table.default, "default"))
                 found[key] = table.default
+            elif group is not None:
+                # One entry for the combination makes the line post; mapping this tax
+                # alone would only lead to the next one (or to a conflict).
+                parts = " + ".join(tax_key(t) for t in taxes)
+                return _TaxChoice(None, tuple(hits), conflicting=parts, advised=group)
             else:
-                return _TaxChoice(None, tuple(hits), unmapped=key)
+                return _TaxChoice(None, tuple(hits), unmapped=key, advised=tax)
         if len(set(found.values())) > 1:
-            return _TaxChoice(None, tuple(hits), conflicting=" + ".join(found))
+            assert group is not None  # one tax maps to one id
+            return _TaxChoice(None, tuple(hits), conflicting=" + ".join(found), advised=group)
         return _TaxChoice(next(iter(found.values())), tuple(hits))
 
     # ------------------------------------------------------------------ lines & items
@@ -472,7 +504,17 @@ class MappingRuntime:
         if rules.without_sku == "needs_mapping" and (rule is None or rule.account_id is None):
             raise NeedsMapping(
                 f"order {order.number}: line {line.line_id} ({line.title!r}) has no SKU and "
-                "lines.without_sku is needs_mapping",
+                "lines.without_sku is needs_mapping; name its item in a line rule"
+                + add_to_mapping(
+                    ("lines", "rules"),
+                    [
+                        {
+                            "name": f"item for {line.title}",
+                            "when": f"line.title == {json.dumps(line.title)}",
+                            "item_id": "<item id>",
+                        }
+                    ],
+                ),
                 missing=f"item:{line.title}",
             )
         return None
@@ -624,7 +666,8 @@ class MappingRuntime:
             return table.default
         raise NeedsMapping(
             f"order {order.number}: no account for fees of kind {kind!r} ({subject}); "
-            f"add it under lookups.fee_accounts.entries in {self.path}",
+            f"add it under lookups.fee_accounts.entries in {self.path}"
+            + add_to_mapping(("lookups", "fee_accounts", "entries"), {kind: "<account id>"}),
             missing=f"fee_account:{kind}",
         )
 
@@ -674,14 +717,26 @@ class MappingRuntime:
                 raise NeedsMapping(
                     f"order {order.number}: payment method {key!r} ({subject}) names no "
                     f"deposit account; set its account_id in lookups.payment_methods of "
-                    f"{self.path} (or account_id: null for the target's default)",
+                    f"{self.path} (or account_id: null for the target's default)"
+                    + add_to_mapping(
+                        (
+                            "lookups",
+                            "payment_methods",
+                            *(("entries", key) if via == "entry" else ("default",)),
+                        ),
+                        {"account_id": "<account id>"},
+                    ),
                     missing=f"payment_account:{key}",
                 )
             trace.append(LookupHit("payment_methods", key, _method_text(method), subject, via))
             return method
         raise NeedsMapping(
             f"order {order.number}: no payment mode for gateway {key!r} ({subject}); "
-            f"add it under lookups.payment_methods.entries in {self.path}",
+            f"add it under lookups.payment_methods.entries in {self.path}"
+            + add_to_mapping(
+                ("lookups", "payment_methods", "entries"),
+                {key: {"payment_mode": "<payment mode>", "account_id": "<account id>"}},
+            ),
             missing=f"payment_method:{key}",
         )
 
@@ -699,7 +754,8 @@ class MappingRuntime:
         if accept and order.currency not in accept:
             raise NeedsMapping(
                 f"order {order.number} is in {order.currency}, which is not in "
-                f"lookups.currencies.accept ({', '.join(accept)}) of {self.path}",
+                f"lookups.currencies.accept ({', '.join(accept)}) of {self.path}"
+                + add_to_mapping(("lookups", "currencies", "accept"), [order.currency]),
                 missing=f"currency:{order.currency}",
             )
 
@@ -907,7 +963,8 @@ class MappingRuntime:
         if account is None:
             raise NeedsMapping(
                 f"order {order.number}: refund {rid} returns an amount without lines; a credit "
-                f"note needs a line, so set refunds.adjustment_account_id in {self.path}",
+                f"note needs a line, so set refunds.adjustment_account_id in {self.path}"
+                + add_to_mapping(("refunds", "adjustment_account_id"), "<account id>"),
                 missing="refund_adjustment_account",
             )
         trace.append(
@@ -1028,7 +1085,8 @@ class MappingRuntime:
             return table.default
         raise NeedsMapping(
             f"order {order.number}: no summary income account for tax {label!r}; add it under "
-            f"summary.sales_accounts in {self.path}",
+            f"summary.sales_accounts in {self.path}"
+            + add_to_mapping(("summary", "sales_accounts", "entries"), {label: "<account id>"}),
             missing=f"summary_account:{label}",
         )
 
