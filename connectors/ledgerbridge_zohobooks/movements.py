@@ -15,6 +15,7 @@ after a lost answer, and is read back before it is ever sent again (``_create``)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -50,6 +51,7 @@ class _Books(Protocol):
         currency: str,
         configured: Decimal | None,
         stated: dict[str, Decimal],
+        on: date | None = None,
     ) -> Decimal | None: ...
 
     async def _places(self, code: str) -> int: ...
@@ -112,6 +114,7 @@ class MoneyMovements:
             draft.currency,
             draft.exchange_rate,
             draft.stated_rates,
+            draft.target_rate_on,
         )
         draft = draft.model_copy(update={"exchange_rate": rate})
         body = payloads.payment_body(

@@ -34,7 +34,7 @@ from ..plan import (
     PaymentDraft,
 )
 from .advice import add_to_mapping
-from .currency import stated_rates
+from .currency import booked_order, refund_rates, stated_rates
 from .discounts import one_scope
 from .expressions import Expression
 from .schema import LineRule, MappingFile, PaymentMethod, TaxEntry
@@ -759,13 +759,34 @@ class MappingRuntime:
                 missing=f"currency:{order.currency}",
             )
 
-    def _rates(self, order: Order) -> dict[str, Any]:
-        """``exchange_rate`` (configured for the shop currency) and ``stated_rates`` (what
-        the source states: presentment money against shop money) for a draft of ``order``;
-        the target picks the one for its base currency (``DocumentDraft.stated_rates``)."""
+    def booked(self, order: Order) -> Order:
+        """The order as this pipeline books it: shop money, or the presentment twin
+        (``lookups.currencies.book_in``; ``currency.booked_order``)."""
+        return booked_order(order, self.mapping.lookups.currencies.book_in)
+
+    def _rates(self, order: Order, day: date, refund: Refund | None = None) -> dict[str, Any]:
+        """The rate fields of a draft of ``order`` dated ``day``: ``stated_rates`` (what the
+        source states: the other currency's money against this one's), ``exchange_rate``
+        (the mapping's, for the document currency) and, with ``fallback_rate: target``,
+        ``target_rate_on`` (the day whose rate the target looks up). The target picks the
+        one for its base currency (``DocumentDraft.stated_rates``).
+
+        A credit note (``refund``) takes the original order's rate (its stated rate, the
+        target's rate of the order's day) or, with ``refund_rate: refund_day``, the rate
+        the refund itself states, else the target's rate of the refund's day.
+        """
+        rules = self.mapping.lookups.currencies
+        stated = stated_rates(order)
+        if refund is not None:
+            if rules.refund_rate == "refund_day":
+                stated = refund_rates(order, refund)
+            else:
+                names = self._names(order, [])
+                day = _to_date(self.mapping.document.date.evaluate(names), "date", self.zone)
         return {
-            "exchange_rate": self.mapping.lookups.currencies.exchange_rates.get(order.currency),
-            "stated_rates": stated_rates(order),
+            "exchange_rate": rules.exchange_rates.get(order.currency),
+            "stated_rates": stated,
+            "target_rate_on": day if rules.fallback_rate == "target" else None,
         }
 
     def document(
@@ -813,6 +834,7 @@ class MappingRuntime:
         if kind is DocumentKind.SALES_RECEIPT:
             method = self._payment_method(order, self._order_gateway(order), "receipt", trace)
             payment_mode, deposit = method.payment_mode, method.account_id
+        day = _to_date(rules.date.evaluate(names), "document.date", self.zone)
         return DocumentDraft(
             kind=kind,
             key=BusinessKey(
@@ -820,7 +842,7 @@ class MappingRuntime:
                 source_key=order.source.key,
             ),
             contact=self.contact_link(order),
-            date=_to_date(rules.date.evaluate(names), "document.date", self.zone),
+            date=day,
             currency=order.currency,
             lines=tuple(all_lines),
             taxes_included=order.taxes_included,
@@ -829,7 +851,7 @@ class MappingRuntime:
             shipping_tax_id=shipping_tax_id,
             adjustment=_nonzero(adjustment),
             adjustment_description=rules.rounding_description if _nonzero(adjustment) else None,
-            **self._rates(order),
+            **self._rates(order, day),
             notes=self._eval_text(rules.notes, names),
             custom_fields=self._custom_fields(rules.custom_fields, names),
             payment_mode=payment_mode,
@@ -848,6 +870,7 @@ class MappingRuntime:
         names = self._names(order, trace, payment=payment)
         amount = payment.amount.amount
         when = payment.processed_at or order.processed_at or order.created_at
+        day = _to_date(when, "date", self.zone)
         return PaymentDraft(
             key=BusinessKey(
                 reference=_text(self.mapping.document.reference.evaluate(names)) or order.number,
@@ -856,11 +879,11 @@ class MappingRuntime:
             contact=self.contact_link(order),
             amount=amount,
             currency=order.currency,
-            date=_to_date(when, "date", self.zone),
+            date=day,
             payment_mode=method.payment_mode,
             account_id=method.account_id,
             reference=_text(self.mapping.payments.reference.evaluate(names)),
-            **self._rates(order),
+            **self._rates(order, day),
             applied_to=((applied_to, amount),) if applied_to is not None else (),
         )
 
@@ -933,6 +956,7 @@ class MappingRuntime:
             lines.append(self._amount_only_line(order, refund, adjustment, trace))
             adjustment = None
         when = refund.processed_at or refund.created_at or order.created_at
+        day = _to_date(when, "date", self.zone)
         return DocumentDraft(
             kind=DocumentKind.CREDIT_NOTE,
             key=BusinessKey(
@@ -940,7 +964,7 @@ class MappingRuntime:
                 source_key=f"{order.source.key}:refund:{refund.source.external_id}",
             ),
             contact=self.contact_link(order),
-            date=_to_date(when, "date", self.zone),
+            date=day,
             currency=order.currency,
             lines=tuple(lines),
             taxes_included=refund.taxes_included,
@@ -948,7 +972,7 @@ class MappingRuntime:
             shipping_tax_id=shipping_tax_id,
             adjustment=adjustment,
             adjustment_description="Refund adjustment" if adjustment else None,
-            **self._rates(order),
+            **self._rates(order, day, refund),
             notes=self._eval_text(rules.notes, names) or refund.reason or refund.note,
             custom_fields=self._custom_fields(rules.custom_fields, names),
             against=against,
