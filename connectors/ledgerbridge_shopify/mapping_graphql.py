@@ -3,7 +3,8 @@
 Pure functions: JSON in (parsed with ``parse_float=Decimal``), canonical out.
 Connections are expected with every page already merged into ``nodes``
 (``source.py`` follows nested ``pageInfo`` before mapping).  Amounts are taken
-in shop money; the presentment total is kept alongside.
+in shop money; an order paid in another currency also carries its presentment twin
+(``Order.presentment``: the same mapping over the JSON read in presentment money).
 """
 
 from __future__ import annotations

@@ -24,7 +24,9 @@ REFUND_SHIPPING_PAGE = 3
 REFUND_ADJUSTMENT_PAGE = 3
 
 FRAGMENTS = """
-fragment Bag on MoneyBag { shopMoney { amount currencyCode } }
+fragment Bag on MoneyBag {
+  shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }
+}
 fragment BagBoth on MoneyBag {
   shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }
 }
