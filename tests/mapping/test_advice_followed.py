@@ -154,6 +154,12 @@ def _drop(text: str, line_part: str) -> str:
     return "\n".join(kept) + "\n"
 
 
+def _no_fee_default(text: str) -> str:
+    head, _, tail = text.partition("  fee_accounts:\n")
+    rest = tail.split("\n", 1)[1]  # drop its `default:` line
+    return head + rest
+
+
 @dataclass(frozen=True)
 class Case:
     missing: str  # the key's prefix (before ':')
@@ -165,7 +171,7 @@ class Case:
 CASES = {
     "tax": Case("tax", _taxed_paid, lambda t: _drop(t, "title: State Tax")),
     "tax combination": Case("tax", _two_taxes),
-    "fee_account": Case("fee_account", _with_fee, lambda t: _no_fee_default(t)),
+    "fee_account": Case("fee_account", _with_fee, _no_fee_default),
     "payment_method": Case("payment_method", lambda h: _gateway(h, "cheque_by_post")),
     "payment_account": Case(
         "payment_account",
@@ -197,12 +203,6 @@ CASES = {
                          "stripe: {payment_mode: creditcard, account_id: null}", t),
     ),
 }  # fmt: skip
-
-
-def _no_fee_default(text: str) -> str:
-    head, _, tail = text.partition("  fee_accounts:\n")
-    rest = tail.split("\n", 1)[1]  # drop its `default:` line
-    return head + rest
 
 
 def test_every_reason_in_the_code_has_a_case() -> None:
