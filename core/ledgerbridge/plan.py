@@ -22,7 +22,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from .canonical.common import Address
 from .canonical.money import ExactDecimal
 
-
 Day = date  # for fields of models that also have a field named ``date``
 
 
