@@ -188,18 +188,22 @@ def _zoho_rates(org: Any) -> None:
 
 
 POLICIES = [
-    ("mapping", "original"),
-    ("target", "original"),
-    ("target", "refund_day"),
-    ("mapping", "refund_day"),
+    ("mapping", "original", "shop"),
+    ("target", "original", "shop"),
+    ("target", "refund_day", "shop"),
+    ("mapping", "refund_day", "shop"),
+    # One currency stated: booked in it under either book_in policy.
+    ("target", "refund_day", "presentment"),
+    ("mapping", "original", "presentment"),
 ]
 
 MAPPED = Decimal("1.0912")  # lookups.currencies.exchange_rates.EUR
 
 
-def _rules(fallback: str, refund_rate: str) -> str:
+def _rules(fallback: str, refund_rate: str, book_in: str) -> str:
     return (
         "  currencies:\n"
+        f"    book_in: {book_in}\n"
         f"    fallback_rate: {fallback}\n"
         f"    refund_rate: {refund_rate}\n"
         f"    exchange_rates: {{EUR: {MAPPED}}}\n"
@@ -227,9 +231,9 @@ def _check_books(
     assert note["bcy_total"] == _bcy(note["total"], expected_note)
 
 
-@pytest.mark.parametrize(("fallback", "refund_rate"), POLICIES)
+@pytest.mark.parametrize(("fallback", "refund_rate", "book_in"), POLICIES)
 def test_woocommerce_order_in_eur_with_a_refund(
-    tmp_path: Path, fallback: str, refund_rate: str
+    tmp_path: Path, fallback: str, refund_rate: str, book_in: str
 ) -> None:
     from ledgerbridge_woocommerce.emulator.data import add_refund
 
@@ -248,7 +252,7 @@ def test_woocommerce_order_in_eur_with_a_refund(
         paid = datetime.fromisoformat(order["date_paid_gmt"]).replace(tzinfo=UTC)
         refund = add_refund(h.source_app.emulator.store, order, "partial", paid + timedelta(days=3))
         _zoho_rates(h.org)
-        _with_currency_rules(h, _rules(fallback, refund_rate))
+        _with_currency_rules(h, _rules(fallback, refund_rate, book_in))
         _run(h)
         states = {r.external_id: (r.state, r.reason) for r in _records(h)}
         assert states[str(oid)][0] == "synced", states[str(oid)]
@@ -260,8 +264,10 @@ def test_woocommerce_order_in_eur_with_a_refund(
         assert invoice["balance"] == 0  # paid, in EUR at its own rate
 
 
-@pytest.mark.parametrize(("fallback", "refund_rate"), POLICIES)
-def test_api2cart_eur_order_with_a_refund(tmp_path: Path, fallback: str, refund_rate: str) -> None:
+@pytest.mark.parametrize(("fallback", "refund_rate", "book_in"), POLICIES)
+def test_api2cart_eur_order_with_a_refund(
+    tmp_path: Path, fallback: str, refund_rate: str, book_in: str
+) -> None:
     with _api2cart_eur(tmp_path) as (state, org, run):
         orders = state.stores["eur-store"].orders
         refunded = [i for i, o in sorted(orders.items()) if o["refunds"]]
@@ -275,7 +281,7 @@ def test_api2cart_eur_order_with_a_refund(tmp_path: Path, fallback: str, refund_
             "format": "Y-m-d\\TH:i:sO",
         }
         _zoho_rates(org)
-        run(_rules(fallback, refund_rate))
+        run(_rules(fallback, refund_rate, book_in))
         number = str(order.get("order_id") or oid)
         [invoice] = [
             d
