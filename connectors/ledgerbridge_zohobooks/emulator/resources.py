@@ -183,8 +183,8 @@ class Resources:
         exchange rate details from the given date or from previous closest match in the
         absence of the exchange rate on the given date": the rates effective on or after
         that day and, when none is effective on the day itself, the closest before it.
-        ``is_current_date`` answers only a rate effective today (emulator's today: the
-        latest rate's day). An unknown currency is code 1002 (Zoho's "does not exist")."""
+        ``is_current_date`` answers only a rate effective today (UTC). An unknown currency
+        is code 1002 (Zoho's "does not exist")."""
         assert org is not None
         cid = request.path_params["currency_id"]
         currency = org.currencies.get(cid)
@@ -199,7 +199,8 @@ class Resources:
                 later = [before[-1], *later]
             rows = later
         if request.query_params.get("is_current_date") == "true":
-            rows = rows[-1:]
+            today = datetime.now(UTC).date().isoformat()
+            rows = [r for r in rows if str(r["effective_date"]) == today]
         out = [
             {
                 "exchange_rate_id": r["exchange_rate_id"],
