@@ -3,7 +3,8 @@
 Pure functions: JSON in (parsed with ``parse_float=Decimal``), canonical out.
 Connections are expected with every page already merged into ``nodes``
 (``source.py`` follows nested ``pageInfo`` before mapping).  Amounts are taken
-in shop money; the presentment total is kept alongside.
+in shop money; an order paid in another currency also carries its presentment twin
+(``Order.presentment``: the same mapping over the JSON read in presentment money).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ledgerbridge.canonical import (
     SourceRef,
     TaxLine,
 )
+from ledgerbridge.errors import TotalsMismatch, ValidationFailed
 
 from .mapping_common import (
     DISCOUNT_KIND,
@@ -401,14 +403,49 @@ def order(
     ``status_map`` (the connection's) overrides what an order state means."""
     ident = str(data.get("name") or data.get("id"))
 
-    def fields() -> dict[str, Any]:
-        out = order_data(data, store)
-        mapped = (status_map or {}).get(order_state(data))
+    def fields(raw: dict[str, Any]) -> dict[str, Any]:
+        out = order_data(raw, store)
+        mapped = (status_map or {}).get(order_state(raw))
         if mapped is not None:
             out["status"] = mapped
         return out
 
-    return build("order", ident, lambda: validate_order(fields(), context))
+    shop = build("order", ident, lambda: validate_order(fields(data), context))
+    paid_in = data.get("presentmentCurrencyCode")
+    if not paid_in or paid_in == shop.currency:
+        return shop
+    try:
+        twin = build(
+            "order", ident, lambda: validate_order(fields(in_presentment(data, paid_in)), context)
+        )
+    except (ValidationFailed, TotalsMismatch) as exc:
+        # Booked in shop money this order is whole; only a pipeline that books in the
+        # presentment currency needs the twin, and it parks the order with this reason.
+        problem = f"its {paid_in} amounts cannot be read: {exc}"
+        return shop.model_copy(update={"extra": {**shop.extra, "presentment_problem": problem}})
+    return shop.model_copy(update={"presentment": twin})
+
+
+def in_presentment(data: Any, currency: str) -> Any:
+    """The order JSON with every ``MoneyBag``'s ``shopMoney`` replaced by its
+    ``presentmentMoney`` (and ``currencyCode`` by ``currency``): the same order stated in
+    the customer's currency, for the same mapping to read (``Order.presentment``). A bag
+    without presentment money keeps its shop money, which the canonical order then refuses
+    (one currency per order) -- never a mix."""
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, dict):
+            out = {k: swap(v) for k, v in value.items()}
+            if "shopMoney" in value and value.get("presentmentMoney"):
+                out["shopMoney"] = out["presentmentMoney"]
+            return out
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    swapped = swap(data)
+    swapped["currencyCode"] = currency
+    return swapped
 
 
 def customer(data: dict[str, Any], store: str) -> Customer:

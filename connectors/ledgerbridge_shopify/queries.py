@@ -16,15 +16,18 @@ LINE_PAGE = 10
 SHIPPING_PAGE = 2
 REFUND_LIST = 20
 TRANSACTION_LIST = 10
-TRANSACTION_MAX = 200
+TRANSACTION_MAX = 190  # x 5 points (a MoneyBag with shop and presentment money) < 1,000
 REFUND_MAX = 250
 REFUND_LINE_PAGE = 10
 REFUND_TRANSACTION_PAGE = 5
 REFUND_SHIPPING_PAGE = 3
 REFUND_ADJUSTMENT_PAGE = 3
+NESTED_PAGE = 40  # follow-up pages of a nested connection: a line item costs 18 points
 
 FRAGMENTS = """
-fragment Bag on MoneyBag { shopMoney { amount currencyCode } }
+fragment Bag on MoneyBag {
+  shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }
+}
 fragment BagBoth on MoneyBag {
   shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }
 }

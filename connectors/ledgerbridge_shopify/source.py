@@ -267,7 +267,11 @@ class ShopifySource(Source):
             while info.get("hasNextPage"):
                 data = await self.client.execute(
                     page.query,
-                    {"id": owner["id"], "first": 50, "after": info.get("endCursor")},
+                    {
+                        "id": owner["id"],
+                        "first": queries.NESTED_PAGE,
+                        "after": info.get("endCursor"),
+                    },
                     operation=f"Nested:{kind}.{name}",
                 )
                 holder = data.get(kind)

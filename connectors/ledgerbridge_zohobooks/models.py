@@ -8,6 +8,7 @@ ints/strings -- never floats.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -190,6 +191,15 @@ class Currency(ZohoModel):
     price_precision: int | None = None
     is_base_currency: bool = False
     exchange_rate: Amount = None
+
+
+class ExchangeRate(ZohoModel):
+    """A row of ``GET /settings/currencies/{id}/exchangerates`` (currency.yml)."""
+
+    exchange_rate_id: ZohoId | None = None
+    currency_code: str | None = None
+    effective_date: date | None = None
+    rate: Amount = None
 
 
 class Account(ZohoModel):

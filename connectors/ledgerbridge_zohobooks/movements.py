@@ -15,11 +15,13 @@ after a lost answer, and is read back before it is ever sent again (``_create``)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
 from ledgerbridge.contracts.target import TargetDocument
 from ledgerbridge.errors import NeedsMapping
+from ledgerbridge.mapping.advice import add_to_settings
 from ledgerbridge.plan import (
     BusinessKey,
     CreditApplication,
@@ -49,6 +51,7 @@ class _Books(Protocol):
         currency: str,
         configured: Decimal | None,
         stated: dict[str, Decimal],
+        on: date | None = None,
     ) -> Decimal | None: ...
 
     async def _places(self, code: str) -> int: ...
@@ -111,6 +114,7 @@ class MoneyMovements:
             draft.currency,
             draft.exchange_rate,
             draft.stated_rates,
+            draft.target_rate_on,
         )
         draft = draft.model_copy(update={"exchange_rate": rate})
         body = payloads.payment_body(
@@ -169,7 +173,8 @@ class MoneyMovements:
         if not account:
             raise NeedsMapping(
                 "a credit-note refund needs the account the money left from (from_account_id); "
-                "map one for the payment gateway or set refund_account_id",
+                "map one for the payment gateway or set refund_account_id"
+                + add_to_settings(("refund_account_id",), "<account id>"),
                 missing="account:refund_from",
                 platform=PLATFORM,
             )

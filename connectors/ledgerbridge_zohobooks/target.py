@@ -24,7 +24,7 @@ again on its next attempt before writing anything.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -47,6 +47,7 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
+from ledgerbridge.mapping.advice import add_to_mapping
 from ledgerbridge.plan import (
     BusinessKey,
     ContactDraft,
@@ -161,6 +162,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
             trusted_domains=overrides,
         )
         self._currencies: list[models.Currency] | None = None
+        self._rates_on: dict[tuple[str, date], Decimal | None] = {}
         self._identity: TargetIdentity | None = None
 
     def _limiter(self) -> RateLimiter:
@@ -334,29 +336,78 @@ class ZohoBooksTarget(MoneyMovements, Target):
         currency: str,
         configured: Decimal | None,
         stated: dict[str, Decimal],
+        on: date | None = None,
     ) -> Decimal | None:
         """The rate a record in ``currency`` is written with; None in the base currency.
 
         Zoho requires one for a currency other than the organisation's base currency
         (invoices.yml, ``exchange_rate``). The source's own rate comes first (the amounts
-        it states in the base currency, ``stated``), then the pipeline's configured one;
-        with neither the record waits for an operator -- never a silent 1.0.
+        it states in the base currency, ``stated``); then, when the pipeline takes the
+        books' own rate (``on``: the day), the organisation's rate for that day; then the
+        pipeline's configured one. With none the record waits for an operator -- never a
+        silent 1.0.
         """
         base = await self._base_currency()
         if not base or currency == base:
             return None
         if base in stated:
             return stated[base]
+        if on is not None:
+            own = await self.rate_on(currency, on)
+            if own is not None:
+                return own
         if configured is not None:
             return configured
+        books = (
+            f", Zoho Books has no {currency} rate on or before {on.isoformat()} "
+            f"(Settings > Currencies > {currency} > exchange rates)"
+            if on is not None
+            else ""
+        )
         raise NeedsMapping(
             f"{what} is in {currency} but the Zoho Books organisation keeps its books in "
-            f"{base}, and the source states no {currency}->{base} rate; set "
+            f"{base}, the source states no {currency}->{base} rate{books}; set "
             f"lookups.currencies.exchange_rates.{currency} (how many {base} one {currency} "
-            "is worth) in the pipeline's mapping file",
+            "is worth) in the pipeline's mapping file"
+            + add_to_mapping(
+                ("lookups", "currencies", "exchange_rates"),
+                {currency: f"<how many {base} one {currency} is worth>"},
+            ),
             missing=f"exchange_rate:{currency}",
             platform=PLATFORM,
         )
+
+    async def rate_on(self, code: str, day: date) -> Decimal | None:
+        """The organisation's own rate of ``code`` for ``day``: the one effective that day,
+        else the closest before it; None when it has none.
+
+        ``GET /settings/currencies/{currency_id}/exchangerates?from_date=`` (currency.yml,
+        operationId ``list_exchange_rates``: "Returns the exchange rate details from the
+        given date or from previous closest match in the absence of the exchange rate on
+        the given date"). Whatever rows come back, only one effective on or before ``day``
+        is taken, the latest such. Asked once per currency and day.
+        """
+        key = (code, day)
+        if key in self._rates_on:
+            return self._rates_on[key]
+        currency = await self._currency(code)
+        body = await self.client.call(
+            "GET",
+            f"/settings/currencies/{currency.currency_id}/exchangerates",
+            params={"from_date": day.isoformat()},
+        )
+        best: models.ExchangeRate | None = None
+        for row in body.get("exchange_rates") or []:
+            rate = models.ExchangeRate.model_validate(row)
+            if rate.rate is None or rate.rate <= 0 or rate.effective_date is None:
+                continue
+            if rate.effective_date <= day and (
+                best is None or rate.effective_date > (best.effective_date or day)
+            ):
+                best = rate
+        found = best.rate if best is not None else None
+        self._rates_on[key] = found
+        return found
 
     async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
         currency = await self._currency(draft.currency)  # it must exist in the org
@@ -365,6 +416,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
             draft.currency,
             draft.exchange_rate,
             draft.stated_rates,
+            draft.target_rate_on,
         )
         draft = draft.model_copy(update={"exchange_rate": rate})
         if not draft.lines:

@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .canonical.common import Address
 from .canonical.money import ExactDecimal
 
+Day = date  # for fields of models that also have a field named ``date``
+
 
 class PlanModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -138,6 +140,11 @@ class DocumentDraft(PlanModel):
     e.g. Shopify's presentment money): a target whose base currency is named here takes
     that rate before ``exchange_rate``. Left out of the JSON when empty, so the
     fingerprint of a document without one is what it was before the field existed."""
+    target_rate_on: Day | None = Field(default=None, exclude_if=lambda day: day is None)
+    """Set when the pipeline takes the target's own exchange rate as the fallback
+    (``lookups.currencies.fallback_rate: target``): the day whose rate applies (a
+    credit note's is the order's day or the refund's, ``refund_rate``). The target uses
+    its rate for that day when the source states none, before ``exchange_rate``."""
     discount: ExactDecimal | None = None  # document-level, before tax
     shipping_charge: ExactDecimal | None = None
     shipping_tax_id: str | None = None
@@ -173,6 +180,9 @@ class PaymentDraft(PlanModel):
     exchange_rate: ExactDecimal | None = None
     stated_rates: dict[str, ExactDecimal] = Field(
         default_factory=dict, exclude_if=lambda rates: not rates
+    )  # as on DocumentDraft
+    target_rate_on: Day | None = Field(
+        default=None, exclude_if=lambda day: day is None
     )  # as on DocumentDraft
     applied_to: tuple[tuple[Link, ExactDecimal], ...] = ()
 

@@ -176,9 +176,17 @@ def test_huge_powers_cannot_stall_a_worker(write):
 
 def test_an_entry_that_can_never_match_is_an_error(write):
     path = write(
-        "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    match_by: rate\n    entries:\n"
-        "      - {title: VAT, tax_id: '1'}\n",
+        "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    match_by: title\n    entries:\n"
+        "      - {rate: 0.1, tax_id: '1'}\n",
         "never.yaml",
     )
     (problem,) = problems(path)
-    assert problem.startswith(f"{path}:6:9: lookups.taxes.entries.0: match_by is 'rate'")
+    assert problem.startswith(f"{path}:6:9: lookups.taxes.entries.0: match_by is 'title'")
+    # Under match_by rate a title-only entry is not such an entry: it matches, by title, a
+    # source tax that states no rate (an API2Cart cart's order-level tax).
+    path = write(
+        "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    match_by: rate\n    entries:\n"
+        "      - {title: VAT, tax_id: '1'}\n",
+        "titled.yaml",
+    )
+    load_mapping(path)  # no ConfigError

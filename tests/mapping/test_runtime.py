@@ -428,7 +428,13 @@ def test_two_taxes_on_one_line_map_as_a_group(write):
     )
     with pytest.raises(NeedsMapping) as caught:
         separate.document(order, DocumentKind.INVOICE, [])
-    assert caught.value.missing == "tax:State (0.06) + County (0.01)"
+    # The key names the combination the lookup compares with (titles joined, rates added),
+    # and the advice is the entry that matches it.
+    assert caught.value.missing == "tax:State + County (0.07)"
+    assert str(caught.value).endswith(
+        '-- add to the mapping: {lookups: {taxes: {entries: [{title: "State + County", '
+        'rate: 0.07, tax_id: "<tax id>"}]}}}'
+    )
     grouped = load_mapping(
         write(
             "extends: shopify-to-zohobooks\nlookups:\n  taxes:\n    entries:\n"

@@ -146,6 +146,11 @@ class Resources:
             ("/creditnotes/{creditnote_id}/status/void", "POST", self.void_creditnote),
             ("/settings/taxes", "GET", self.list_taxes),
             ("/settings/currencies", "GET", self.list_currencies),
+            (
+                "/settings/currencies/{currency_id}/exchangerates",
+                "GET",
+                self.list_exchange_rates,
+            ),
             ("/chartofaccounts", "GET", self.list_accounts),
             ("/bankaccounts", "GET", self.list_bank_accounts),
         ]
@@ -169,6 +174,44 @@ class Resources:
     ) -> Result:
         assert org is not None
         return _page(request, list(org.currencies.values()), "currencies")
+
+    async def list_exchange_rates(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        """GET /settings/currencies/{currency_id}/exchangerates (currency.yml,
+        list_exchange_rates): the currency's dated rates. ``from_date`` "Returns the
+        exchange rate details from the given date or from previous closest match in the
+        absence of the exchange rate on the given date": the rates effective on or after
+        that day and, when none is effective on the day itself, the closest before it.
+        ``is_current_date`` answers only a rate effective today (UTC). An unknown currency
+        is code 1002 (Zoho's "does not exist")."""
+        assert org is not None
+        cid = request.path_params["currency_id"]
+        currency = org.currencies.get(cid)
+        if currency is None:
+            raise ZohoError(404, 1002, "Currency does not exist.")
+        rows = sorted(org.exchange_rates.get(cid, []), key=lambda r: str(r["effective_date"]))
+        since = request.query_params.get("from_date")
+        if since:
+            later = [r for r in rows if str(r["effective_date"]) >= since]
+            before = [r for r in rows if str(r["effective_date"]) < since]
+            if before and not any(str(r["effective_date"]) == since for r in later):
+                later = [before[-1], *later]
+            rows = later
+        if request.query_params.get("is_current_date") == "true":
+            today = datetime.now(UTC).date().isoformat()
+            rows = [r for r in rows if str(r["effective_date"]) == today]
+        out = [
+            {
+                "exchange_rate_id": r["exchange_rate_id"],
+                "currency_id": cid,
+                "currency_code": currency["currency_code"],
+                "effective_date": r["effective_date"],
+                "rate": r["rate"],
+            }
+            for r in rows
+        ]
+        return _ok(200, "success", "exchange_rates", out)
 
     async def list_accounts(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None

@@ -81,6 +81,9 @@ class Organization:
     price_precision: int = 2
     taxes: dict[str, Tax] = field(default_factory=dict)
     currencies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # currency_id -> its dated rates [{exchange_rate_id, effective_date, rate}] (currency.yml
+    # list_exchange_rates); what Settings > Currencies > exchange rates holds.
+    exchange_rates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     bank_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     custom_fields: dict[str, dict[str, CustomField]] = field(default_factory=dict)

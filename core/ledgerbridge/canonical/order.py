@@ -281,6 +281,11 @@ class Order(CanonicalModel):
     currency: str
     presentment_currency: str | None = None
     presentment_total: Money | None = None
+    presentment: Order | None = None
+    """The same order stated in the customer's (presentment) currency, every amount as the
+    source states it there (Shopify's ``presentmentMoney``), checked like any order; None
+    when the source states one currency only. A pipeline with
+    ``lookups.currencies.book_in: presentment`` books this one (docs/multi-currency.md)."""
     taxes_included: bool = False
     status: OrderStatus = OrderStatus.OPEN
     # The platform's own word for the status (WooCommerce ``awaiting-shipment``, an API2Cart
@@ -439,6 +444,8 @@ class Order(CanonicalModel):
             found += refund.discrepancies()
         return found
 
+
+Order.model_rebuild()
 
 __all__ = [
     "FeeLine",

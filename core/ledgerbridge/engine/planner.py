@@ -57,6 +57,8 @@ class MappingRuntime(Protocol):
 
     def skip_reason(self, order: Order) -> str | None: ...
 
+    def booked(self, order: Order) -> Order: ...
+
     def contact(self, order: Order, trace: list[Any]) -> ContactDraft: ...
 
     def contact_match_keys(self, order: Order) -> list[tuple[str, str]]: ...
@@ -209,6 +211,7 @@ def plan_order(
     """The writes ``order`` needs, given what was already posted (``prior``)."""
     prior = prior or _NOTHING_POSTED
     policy = policy or runtime.posting_policy
+    order = runtime.booked(order)  # shop money, or the presentment twin (book_in)
     plan = Plan(order_key=order.source.key, version=order.source.version)
 
     reason = runtime.skip_reason(order)

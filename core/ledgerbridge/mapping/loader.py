@@ -227,6 +227,8 @@ def _check_tax_names(
     match_by = mapping.lookups.taxes.match_by
     for index, entry in enumerate(mapping.lookups.taxes.entries):
         needed = {"rate": entry.rate, "title": entry.title}.get(match_by, True)
+        if match_by == "rate" and entry.title is not None:
+            needed = True  # matches, by title, a source tax that states no rate
         if needed is None:
             problems.append(
                 (

@@ -10,6 +10,7 @@ only where the mapping file says ``default:``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
@@ -32,7 +33,8 @@ from ..plan import (
     LookupKind,
     PaymentDraft,
 )
-from .currency import stated_rates
+from .advice import add_to_mapping
+from .currency import booked_order, refund_rates, stated_rates
 from .discounts import one_scope
 from .expressions import Expression
 from .schema import LineRule, MappingFile, PaymentMethod, TaxEntry
@@ -66,6 +68,7 @@ class _TaxChoice:
     hits: tuple[tuple[str, str | None, str], ...]
     unmapped: str | None = None
     conflicting: str | None = None
+    advised: TaxLine | None = None  # the tax (or the combination of a line's taxes) to map
 
 
 class _LineDecision(NamedTuple):
@@ -204,7 +207,8 @@ class MappingRuntime:
                 return found.default
             raise NeedsMapping(
                 f"order {order.number}: no entry {skey!r} in lookup table {table!r} "
-                f"({self.path}) and no default",
+                f"({self.path}) and no default"
+                + add_to_mapping(("lookups", "tables", table, "entries"), {skey: "<value>"}),
                 missing=f"{table}:{skey}",
             )
 
@@ -349,8 +353,10 @@ class MappingRuntime:
                 if title_ok and by_title is None:
                     by_title = entry
             elif table.match_by == "rate":
-                if rate_ok and by_rate is None:  # titles are ignored
+                if rate_ok and by_rate is None:  # titles are ignored...
                     by_rate = entry
+                elif rate is None and title_ok and entry.rate is None and by_title is None:
+                    by_title = entry  # ...unless the source states no rate: then only a title tells
             elif title_ok and rate_ok:
                 by_both = by_both or entry
             elif title_ok and entry.rate is None:
@@ -375,21 +381,40 @@ class MappingRuntime:
         choice = self._tax_choice(taxes)
         for key, value, how in choice.hits:
             trace.append(LookupHit("taxes", key, value, subject, how))
-        if choice.unmapped is not None:
-            raise NeedsMapping(
-                f"order {order.number}: no tax mapping for {choice.unmapped!r} on {subject}; "
-                f"add it under lookups.taxes.entries in {self.path}",
-                missing=f"tax:{choice.unmapped}",
-            )
-        if choice.conflicting is not None:
-            combined = choice.conflicting
-            raise NeedsMapping(
-                f"order {order.number}: {subject} carries several taxes ({combined}) that map to "
-                "different target taxes, and a target line takes one; map the combination "
-                f"(title {combined!r}) to a tax group in lookups.taxes",
-                missing=f"tax:{combined}",
-            )
+        if choice.unmapped is not None or choice.conflicting is not None:
+            raise self._tax_needs_mapping(choice, subject, order)
         return choice.tax_id
+
+    def _tax_needs_mapping(self, choice: _TaxChoice, subject: str, order: Order) -> NeedsMapping:
+        """The reason a line's taxes park the record, ending with the entry that maps them.
+
+        The entry is the one ``_find_tax_entry`` matches for ``match_by``: a line with
+        several taxes is looked up as their combination (titles joined by `` + ``, rates
+        added), so that is what the advice names -- never the taxes' display keys, which
+        no lookup compares with.
+        """
+        tax = choice.advised
+        assert tax is not None  # set with unmapped / conflicting
+        match_by = self.mapping.lookups.taxes.match_by
+        entry: dict[str, Any] = {}
+        if match_by != "rate" or tax.rate is None:
+            entry["title"] = tax.title
+        if match_by != "title" and tax.rate is not None:
+            entry["rate"] = tax.rate
+        entry["tax_id"] = "<tax id>"
+        advice = add_to_mapping(("lookups", "taxes", "entries"), [entry])
+        if choice.conflicting is not None:
+            return NeedsMapping(
+                f"order {order.number}: {subject} carries several taxes ({choice.conflicting}) "
+                "and a target line takes one tax; map their combination "
+                f"{tax_key(tax)!r} to a tax (group) in lookups.taxes of {self.path}" + advice,
+                missing=f"tax:{tax_key(tax)}",
+            )
+        return NeedsMapping(
+            f"order {order.number}: no tax mapping for {choice.unmapped!r} on {subject}; "
+            f"add it under lookups.taxes.entries in {self.path}" + advice,
+            missing=f"tax:{choice.unmapped}",
+        )
 
     def _tax_choice(self, taxes: Sequence[TaxLine]) -> _TaxChoice:
         """What ``lookups.taxes`` decides for these taxes; decided once per titles and rates
@@ -412,6 +437,7 @@ class MappingRuntime:
                 return _TaxChoice(None, ())
             return _TaxChoice(table.untaxed, (("(untaxed)", table.untaxed, "untaxed"),))
         entry: TaxEntry | None
+        group: TaxLine | None = None
         if len(taxes) > 1:
             group = TaxLine(
                 title=" + ".join(t.title for t in taxes),
@@ -434,10 +460,16 @@ class MappingRuntime:
             elif table.default is not None:
                 hits.append((key, table.default, "default"))
                 found[key] = table.default
+            elif group is not None:
+                # One entry for the combination makes the line post; mapping this tax
+                # alone would only lead to the next one (or to a conflict).
+                parts = " + ".join(tax_key(t) for t in taxes)
+                return _TaxChoice(None, tuple(hits), conflicting=parts, advised=group)
             else:
-                return _TaxChoice(None, tuple(hits), unmapped=key)
+                return _TaxChoice(None, tuple(hits), unmapped=key, advised=tax)
         if len(set(found.values())) > 1:
-            return _TaxChoice(None, tuple(hits), conflicting=" + ".join(found))
+            assert group is not None  # one tax maps to one id
+            return _TaxChoice(None, tuple(hits), conflicting=" + ".join(found), advised=group)
         return _TaxChoice(next(iter(found.values())), tuple(hits))
 
     # ------------------------------------------------------------------ lines & items
@@ -472,7 +504,17 @@ class MappingRuntime:
         if rules.without_sku == "needs_mapping" and (rule is None or rule.account_id is None):
             raise NeedsMapping(
                 f"order {order.number}: line {line.line_id} ({line.title!r}) has no SKU and "
-                "lines.without_sku is needs_mapping",
+                "lines.without_sku is needs_mapping; name its item in a line rule"
+                + add_to_mapping(
+                    ("lines", "rules"),
+                    [
+                        {
+                            "name": f"item for {line.title}",
+                            "when": f"line.title == {json.dumps(line.title)}",
+                            "item_id": "<item id>",
+                        }
+                    ],
+                ),
                 missing=f"item:{line.title}",
             )
         return None
@@ -624,7 +666,8 @@ class MappingRuntime:
             return table.default
         raise NeedsMapping(
             f"order {order.number}: no account for fees of kind {kind!r} ({subject}); "
-            f"add it under lookups.fee_accounts.entries in {self.path}",
+            f"add it under lookups.fee_accounts.entries in {self.path}"
+            + add_to_mapping(("lookups", "fee_accounts", "entries"), {kind: "<account id>"}),
             missing=f"fee_account:{kind}",
         )
 
@@ -674,14 +717,26 @@ class MappingRuntime:
                 raise NeedsMapping(
                     f"order {order.number}: payment method {key!r} ({subject}) names no "
                     f"deposit account; set its account_id in lookups.payment_methods of "
-                    f"{self.path} (or account_id: null for the target's default)",
+                    f"{self.path} (or account_id: null for the target's default)"
+                    + add_to_mapping(
+                        (
+                            "lookups",
+                            "payment_methods",
+                            *(("entries", key) if via == "entry" else ("default",)),
+                        ),
+                        {"account_id": "<account id>"},
+                    ),
                     missing=f"payment_account:{key}",
                 )
             trace.append(LookupHit("payment_methods", key, _method_text(method), subject, via))
             return method
         raise NeedsMapping(
             f"order {order.number}: no payment mode for gateway {key!r} ({subject}); "
-            f"add it under lookups.payment_methods.entries in {self.path}",
+            f"add it under lookups.payment_methods.entries in {self.path}"
+            + add_to_mapping(
+                ("lookups", "payment_methods", "entries"),
+                {key: {"payment_mode": "<payment mode>", "account_id": "<account id>"}},
+            ),
             missing=f"payment_method:{key}",
         )
 
@@ -699,17 +754,39 @@ class MappingRuntime:
         if accept and order.currency not in accept:
             raise NeedsMapping(
                 f"order {order.number} is in {order.currency}, which is not in "
-                f"lookups.currencies.accept ({', '.join(accept)}) of {self.path}",
+                f"lookups.currencies.accept ({', '.join(accept)}) of {self.path}"
+                + add_to_mapping(("lookups", "currencies", "accept"), [order.currency]),
                 missing=f"currency:{order.currency}",
             )
 
-    def _rates(self, order: Order) -> dict[str, Any]:
-        """``exchange_rate`` (configured for the shop currency) and ``stated_rates`` (what
-        the source states: presentment money against shop money) for a draft of ``order``;
-        the target picks the one for its base currency (``DocumentDraft.stated_rates``)."""
+    def booked(self, order: Order) -> Order:
+        """The order as this pipeline books it: shop money, or the presentment twin
+        (``lookups.currencies.book_in``; ``currency.booked_order``)."""
+        return booked_order(order, self.mapping.lookups.currencies.book_in)
+
+    def _rates(self, order: Order, day: date, refund: Refund | None = None) -> dict[str, Any]:
+        """The rate fields of a draft of ``order`` dated ``day``: ``stated_rates`` (what the
+        source states: the other currency's money against this one's), ``exchange_rate``
+        (the mapping's, for the document currency) and, with ``fallback_rate: target``,
+        ``target_rate_on`` (the day whose rate the target looks up). The target picks the
+        one for its base currency (``DocumentDraft.stated_rates``).
+
+        A credit note (``refund``) takes the original order's rate (its stated rate, the
+        target's rate of the order's day) or, with ``refund_rate: refund_day``, the rate
+        the refund itself states, else the target's rate of the refund's day.
+        """
+        rules = self.mapping.lookups.currencies
+        stated = stated_rates(order)
+        if refund is not None:
+            if rules.refund_rate == "refund_day":
+                stated = refund_rates(order, refund)
+            else:
+                names = self._names(order, [])
+                day = _to_date(self.mapping.document.date.evaluate(names), "date", self.zone)
         return {
-            "exchange_rate": self.mapping.lookups.currencies.exchange_rates.get(order.currency),
-            "stated_rates": stated_rates(order),
+            "exchange_rate": rules.exchange_rates.get(order.currency),
+            "stated_rates": stated,
+            "target_rate_on": day if rules.fallback_rate == "target" else None,
         }
 
     def document(
@@ -757,6 +834,7 @@ class MappingRuntime:
         if kind is DocumentKind.SALES_RECEIPT:
             method = self._payment_method(order, self._order_gateway(order), "receipt", trace)
             payment_mode, deposit = method.payment_mode, method.account_id
+        day = _to_date(rules.date.evaluate(names), "document.date", self.zone)
         return DocumentDraft(
             kind=kind,
             key=BusinessKey(
@@ -764,7 +842,7 @@ class MappingRuntime:
                 source_key=order.source.key,
             ),
             contact=self.contact_link(order),
-            date=_to_date(rules.date.evaluate(names), "document.date", self.zone),
+            date=day,
             currency=order.currency,
             lines=tuple(all_lines),
             taxes_included=order.taxes_included,
@@ -773,7 +851,7 @@ class MappingRuntime:
             shipping_tax_id=shipping_tax_id,
             adjustment=_nonzero(adjustment),
             adjustment_description=rules.rounding_description if _nonzero(adjustment) else None,
-            **self._rates(order),
+            **self._rates(order, day),
             notes=self._eval_text(rules.notes, names),
             custom_fields=self._custom_fields(rules.custom_fields, names),
             payment_mode=payment_mode,
@@ -792,6 +870,7 @@ class MappingRuntime:
         names = self._names(order, trace, payment=payment)
         amount = payment.amount.amount
         when = payment.processed_at or order.processed_at or order.created_at
+        day = _to_date(when, "date", self.zone)
         return PaymentDraft(
             key=BusinessKey(
                 reference=_text(self.mapping.document.reference.evaluate(names)) or order.number,
@@ -800,11 +879,11 @@ class MappingRuntime:
             contact=self.contact_link(order),
             amount=amount,
             currency=order.currency,
-            date=_to_date(when, "date", self.zone),
+            date=day,
             payment_mode=method.payment_mode,
             account_id=method.account_id,
             reference=_text(self.mapping.payments.reference.evaluate(names)),
-            **self._rates(order),
+            **self._rates(order, day),
             applied_to=((applied_to, amount),) if applied_to is not None else (),
         )
 
@@ -877,6 +956,7 @@ class MappingRuntime:
             lines.append(self._amount_only_line(order, refund, adjustment, trace))
             adjustment = None
         when = refund.processed_at or refund.created_at or order.created_at
+        day = _to_date(when, "date", self.zone)
         return DocumentDraft(
             kind=DocumentKind.CREDIT_NOTE,
             key=BusinessKey(
@@ -884,7 +964,7 @@ class MappingRuntime:
                 source_key=f"{order.source.key}:refund:{refund.source.external_id}",
             ),
             contact=self.contact_link(order),
-            date=_to_date(when, "date", self.zone),
+            date=day,
             currency=order.currency,
             lines=tuple(lines),
             taxes_included=refund.taxes_included,
@@ -892,7 +972,7 @@ class MappingRuntime:
             shipping_tax_id=shipping_tax_id,
             adjustment=adjustment,
             adjustment_description="Refund adjustment" if adjustment else None,
-            **self._rates(order),
+            **self._rates(order, day, refund),
             notes=self._eval_text(rules.notes, names) or refund.reason or refund.note,
             custom_fields=self._custom_fields(rules.custom_fields, names),
             against=against,
@@ -907,7 +987,8 @@ class MappingRuntime:
         if account is None:
             raise NeedsMapping(
                 f"order {order.number}: refund {rid} returns an amount without lines; a credit "
-                f"note needs a line, so set refunds.adjustment_account_id in {self.path}",
+                f"note needs a line, so set refunds.adjustment_account_id in {self.path}"
+                + add_to_mapping(("refunds", "adjustment_account_id"), "<account id>"),
                 missing="refund_adjustment_account",
             )
         trace.append(
@@ -1028,7 +1109,8 @@ class MappingRuntime:
             return table.default
         raise NeedsMapping(
             f"order {order.number}: no summary income account for tax {label!r}; add it under "
-            f"summary.sales_accounts in {self.path}",
+            f"summary.sales_accounts in {self.path}"
+            + add_to_mapping(("summary", "sales_accounts", "entries"), {label: "<account id>"}),
             missing=f"summary_account:{label}",
         )
 

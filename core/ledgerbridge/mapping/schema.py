@@ -116,15 +116,31 @@ class AccountTable(MappingModel):
 
 
 class CurrencyRules(MappingModel):
-    """Which shop currencies may be posted (empty: any); others wait in needs_mapping.
+    """Which currencies may be posted (empty: any), in which currency a document is booked,
+    and where its exchange rate comes from (docs/multi-currency.md).
 
-    ``exchange_rates``: for a shop currency other than the books' base currency, how many
-    base-currency units one unit is worth, used when the source states no rate of its own
-    (e.g. ``EUR: 1.08`` for books kept in USD). Without either, such a record waits in
-    needs_mapping as ``exchange_rate:<currency>`` -- never booked at a silent 1.0.
+    ``book_in``: ``shop`` books every amount in the shop currency (Shopify's shop money);
+    ``presentment`` in the currency the customer paid in (Shopify's presentment money),
+    with the rate the two stated amounts give. A source that states one currency only
+    (WooCommerce, API2Cart) books in it either way.
+
+    ``fallback_rate``: when the source states no rate, ``mapping`` takes
+    ``exchange_rates``; ``target`` first asks the books for their own rate of the
+    document's day (Zoho Books: the currency's exchange rates), then ``exchange_rates``.
+
+    ``refund_rate``: a credit note is written at the ``original`` order's rate, or at the
+    rate of the ``refund_day``.
+
+    ``exchange_rates``: for a currency other than the books' base currency, how many
+    base-currency units one unit is worth (e.g. ``EUR: 1.08`` for books kept in USD).
+    Without a rate from anywhere a record waits in needs_mapping as
+    ``exchange_rate:<currency>`` -- never booked at a silent 1.0.
     """
 
     accept: list[str] = Field(default_factory=list)
+    book_in: Literal["shop", "presentment"] = "shop"
+    fallback_rate: Literal["mapping", "target"] = "mapping"
+    refund_rate: Literal["original", "refund_day"] = "original"
     exchange_rates: dict[str, Decimal] = Field(default_factory=dict)
 
     @field_validator("exchange_rates")
