@@ -19,9 +19,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
+from ledgerbridge.contracts.advice import add_to_settings
 from ledgerbridge.contracts.target import TargetDocument
 from ledgerbridge.errors import NeedsMapping
-from ledgerbridge.mapping.advice import add_to_settings
 from ledgerbridge.plan import (
     BusinessKey,
     CreditApplication,

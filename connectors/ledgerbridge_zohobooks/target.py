@@ -32,6 +32,7 @@ import httpx
 
 from ledgerbridge.canonical.money import minor_units
 from ledgerbridge.contracts import ConnectorContext, Target
+from ledgerbridge.contracts.advice import add_to_mapping
 from ledgerbridge.contracts.target import (
     FieldNeed,
     SetupProblem,
@@ -47,7 +48,6 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
-from ledgerbridge.mapping.advice import add_to_mapping
 from ledgerbridge.plan import (
     BusinessKey,
     ContactDraft,

@@ -3,7 +3,7 @@
 For each reason the planner and the Zoho Books target can give (enumerated from the code:
 every ``missing=`` they raise with), a WooCommerce order is made to need it, synced
 through the real engine into the Zoho Books emulator, and parked. Then the advice at the
-end of the stored reason (``ledgerbridge.mapping.advice``) is merged, as written, into the
+end of the stored reason (``ledgerbridge.contracts.advice``) is merged, as written, into the
 mapping file (or the target connection's settings) -- only its ``<placeholders>`` filled
 with ids of the organisation -- and the parked records are replayed: the record must post.
 """

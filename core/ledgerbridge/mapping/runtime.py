@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..canonical import Order, OrderLine, Payment, Refund, TaxLine
+from ..contracts.advice import add_to_mapping
 from ..errors import NeedsMapping, SourceLocation, ValidationFailed
 from ..plan import (
     BusinessKey,
@@ -33,7 +34,6 @@ from ..plan import (
     LookupKind,
     PaymentDraft,
 )
-from .advice import add_to_mapping
 from .currency import booked_order, refund_rates, stated_rates
 from .discounts import one_scope
 from .expressions import Expression
