@@ -24,7 +24,7 @@ from .config import load_config
 from .engine import Engine, RecordOutcome
 from .exitcodes import ExitCode
 from .store import RecordState, Store, SyncRecord
-from .store.orders import find_orders, order_events, order_label
+from .store.orders import find_orders, order_events, order_label, records_by_id
 
 console = Console()
 err_console = Console(stderr=True)
@@ -288,7 +288,7 @@ def conflicts(
     engine = _engine(config)
     engine.store.migrate()
     found = engine.conflicts(tenant=tenant)
-    records = _records_by_id(engine, [c.record_id for c in found if c.record_id is not None])
+    records = records_by_id(engine.store, [c.record_id for c in found if c.record_id is not None])
     rows = [views.conflict_row(c, records.get(c.record_id or -1)) for c in found]
     if as_json:
         _print_json(rows)
@@ -305,16 +305,6 @@ def conflicts(
             row["target_id"] or "-", ", ".join(row["fields"]), _when(row["since"]),
         )  # fmt: skip
     console.print(table)
-
-
-def _records_by_id(engine: Engine, ids: list[int]) -> dict[int, SyncRecord]:
-    if not ids:
-        return {}
-    from sqlmodel import col, select
-
-    with engine.store.session() as s:
-        stmt = select(SyncRecord).where(col(SyncRecord.id).in_(ids))
-        return {r.id: r for r in s.exec(stmt) if r.id is not None}
 
 
 @conflicts_app.command("resolve")

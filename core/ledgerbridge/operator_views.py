@@ -69,8 +69,11 @@ def summarise_checkpoint(raw: str) -> str:
 
 
 def checkpoints_text(checkpoints: dict[str, str]) -> str:
-    """One line per entity: ``orders 2026-12-04 10:31 (+3 seen ids)``."""
-    return "\n".join(f"{e} {summarise_checkpoint(v)}" for e, v in checkpoints.items()) or "-"
+    """The summary of each entity's checkpoint, one a line, named when there are several
+    (``order: 2026-12-04 10:31 (+3 seen ids)``)."""
+    if len(checkpoints) == 1:
+        return summarise_checkpoint(next(iter(checkpoints.values())))
+    return "\n".join(f"{e}: {summarise_checkpoint(v)}" for e, v in checkpoints.items()) or "-"
 
 
 # --------------------------------------------------------------------------- failures

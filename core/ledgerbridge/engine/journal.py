@@ -144,10 +144,12 @@ class _HotStatements:
             _RECORDS.update()
             .where(_RECORDS.c.id == bindparam("rid"))
             .values(
-                {c: bindparam(c) for c in _RECORD_MOVE},
-                # the order number, when this step knows it (a record that could not be
-                # read keeps the one it had)
-                number=func.coalesce(bindparam("num", type_=String), _RECORDS.c.number),
+                {
+                    **{c: bindparam(c) for c in _RECORD_MOVE},
+                    # the order number, when this step knows it (a record that could not
+                    # be read keeps the one it had)
+                    "number": func.coalesce(bindparam("num", type_=String), _RECORDS.c.number),
+                }
             )
         )
         self.attempts = BulkStatement(_ATTEMPTS.insert())

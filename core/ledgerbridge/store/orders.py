@@ -2,8 +2,8 @@
 
 A merchant and an accountant know an order by the number the shop shows ("#1003" on
 Shopify, "1003" on WooCommerce); the engine keys it by the source's id ("5000000003").
-``find_orders`` takes either -- the number with or without its '#', as the source
-shows it -- and answers from the indexes on ``sync_records.number`` and
+``find_orders`` takes either -- the number as the source shows it, or with or
+without its '#' -- and answers from the indexes on ``sync_records.number`` and
 ``sync_records.external_id`` (migration 0006).  The CLI (``audit``, ``replay``) and the
 console share it, so one order is found the same way everywhere.  The same number in two
 pipelines or tenants finds both: the caller narrows by tenant or pipeline, or lists them.
@@ -37,27 +37,34 @@ def find_orders(
     pipelines: Sequence[str] | None = None,
     record_ids: bool = False,
 ) -> list[SyncRecord]:
-    """The order records ``query`` names: by number (any of ``number_forms``) or source id;
-    with ``record_ids``, a bare integer also names the record of that id (the ``id``
-    column of ``failures``).  A query starting with '#' is an order number or id only.
-    Oldest record first; several mean the query is ambiguous."""
+    """The order records ``query`` names, oldest first; several mean it is ambiguous.
+
+    ``query`` is an order number or a source id, spelled exactly as stored ("#1003" finds
+    Shopify's "#1003"); when nothing is spelled so, any of ``number_forms`` ("1003" finds
+    "#1003" too).  With ``record_ids``, a bare integer also names the record of that id
+    (the ``id`` column of ``failures``)."""
     typed = query.strip()
-    if not typed.lstrip("#").strip():
-        return []
     bare = typed.lstrip("#").strip()
-    wanted = [
+    if not bare:
+        return []
+    exact = [col(SyncRecord.number) == typed, col(SyncRecord.external_id) == typed]
+    if record_ids and not typed.startswith("#") and typed.isdigit() and len(typed) < 19:
+        exact.append(col(SyncRecord.id) == int(typed))
+    loose = [
         col(SyncRecord.number).in_(number_forms(typed)),
         col(SyncRecord.external_id).in_(list(dict.fromkeys((typed, bare)))),
     ]
-    if record_ids and not typed.startswith("#") and typed.isdigit() and len(typed) < 19:
-        wanted.append(col(SyncRecord.id) == int(typed))
     with store.session() as s:
-        stmt = select(SyncRecord).where(SyncRecord.entity == ORDER).where(or_(*wanted))
-        if tenant is not None:
-            stmt = stmt.where(SyncRecord.tenant_id == tenant)
-        if pipelines is not None:
-            stmt = stmt.where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
-        return list(s.exec(stmt.order_by(col(SyncRecord.id))))
+        for wanted in (exact, loose):
+            stmt = select(SyncRecord).where(SyncRecord.entity == ORDER).where(or_(*wanted))
+            if tenant is not None:
+                stmt = stmt.where(SyncRecord.tenant_id == tenant)
+            if pipelines is not None:
+                stmt = stmt.where(col(SyncRecord.pipeline_id).in_(list(pipelines)))
+            found = list(s.exec(stmt.order_by(col(SyncRecord.id))))
+            if found:
+                return found
+    return []
 
 
 def order_label(record: SyncRecord) -> str:
@@ -89,14 +96,14 @@ def order_events(store: Store, record: SyncRecord) -> list[AuditEvent]:
         return list(s.exec(stmt))
 
 
-def numbers_of(store: Store, record_ids: Sequence[int]) -> dict[int, str | None]:
-    """The order numbers of some records (for lists that hold record ids, e.g. conflicts)."""
-    wanted = [i for i in dict.fromkeys(record_ids) if i is not None]
+def records_by_id(store: Store, record_ids: Sequence[int]) -> dict[int, SyncRecord]:
+    """Some records by id (lists that hold record ids, e.g. conflicts, show their orders)."""
+    wanted = list(dict.fromkeys(record_ids))
     if not wanted:
         return {}
     with store.session() as s:
-        stmt = select(SyncRecord.id, SyncRecord.number).where(col(SyncRecord.id).in_(wanted))
-        return {int(rid): number for rid, number in s.exec(stmt) if rid is not None}
+        stmt = select(SyncRecord).where(col(SyncRecord.id).in_(wanted))
+        return {r.id: r for r in s.exec(stmt) if r.id is not None}
 
 
-__all__ = ["find_orders", "number_forms", "numbers_of", "order_events", "order_label"]
+__all__ = ["find_orders", "number_forms", "order_events", "order_label", "records_by_id"]
