@@ -27,6 +27,7 @@ from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
 from .exitcodes import ExitCode, most_urgent
 from .operator_state import audit, conflicts_app, failures, find_one_order, status
+from .operator_views import checkpoints_text
 from .store import RecordState, Store
 
 console = Console()
@@ -175,7 +176,7 @@ def _print_reports(reports: list[RunReport]) -> None:
             str(r.states["skipped"]),
             str(r.parked),
             str(r.states["retrying"]),
-            ", ".join(f"{k}={v}" for k, v in r.checkpoints.items()) or "-",
+            checkpoints_text(r.checkpoints),
         )
     console.print(table)
 

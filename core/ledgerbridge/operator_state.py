@@ -213,25 +213,24 @@ def _print_failure_list(rows: list[dict[str, Any]]) -> None:
 
 def _print_failure_groups(rows: list[dict[str, Any]]) -> None:
     groups = views.failure_groups(rows)
-    table = Table(title=f"Failures: {len(rows)} record(s) in {len(groups)} group(s)")
-    for col in ("n", "state", "cause", "retry safe", "orders (record id)"):
+    table = Table(title=f"Failures: {len(rows)} record(s) in {len(groups)} group(s) by cause")
+    for col in ("n", "state", "why", "retry safe", "orders [record id]"):
         table.add_column(col, overflow="fold")
     for g in groups:
-        cause = g["cause"]
-        if g["missing_key"]:
-            cause = f"missing mapping: {g['missing_key']}"
-        shown = [f"{r['order']} ({r['id']})" for r in g["records"][:10]]
+        why = f"{g['error_class'] or ''}: {g['why']}"
+        code = g["records"][0]["platform_code"]
+        shown = [f"{r['order']} [{r['id']}]" for r in g["records"][:10]]
         if g["count"] > len(shown):
             shown.append(f"… and {g['count'] - len(shown)} more (--all)")
         table.add_row(
             str(g["count"]),
             g["state"],
-            f"{g['error_class'] or ''}: {cause}\n{g['why']}" if g["why"] != cause else cause,
+            why + (f" (code {code})" if code else ""),
             "yes" if g["retry_safe"] else "no — fix first",
             ", ".join(shown),
         )
     console.print(table)
-    console.print("every record: ledgerbridge failures --all (or --json)")
+    console.print("one line per record: ledgerbridge failures --all (or --json)")
 
 
 def _rows_code(rows: list[dict[str, Any]]) -> ExitCode:
