@@ -21,7 +21,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ledgerbridge.sandbox.edits import EditRefused, later, plain_changes, read_object, refused
+from ledgerbridge.sandbox.edits import (
+    EditRefused,
+    answer,
+    later,
+    plain_changes,
+    read_object,
+    refused,
+)
 
 from .seed import stamp
 
@@ -49,6 +56,6 @@ def routes(state: EmulatorState) -> list[Route]:
         previous = datetime.strptime(order["modified_at"]["value"], "%Y-%m-%dT%H:%M:%S%z")
         order.update(changes)
         order["modified_at"] = stamp(later(previous, datetime.now(UTC).replace(microsecond=0)))
-        return JSONResponse({"order": order}, 200)
+        return answer({"order": order})
 
     return [Route(PREFIX + "/orders/{order_id}", edit_order, methods=["POST"])]

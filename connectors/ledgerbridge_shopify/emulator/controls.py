@@ -20,7 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ledgerbridge.sandbox.edits import EditRefused, later, plain_changes, read_object, refused
+from ledgerbridge.sandbox.edits import (
+    EditRefused,
+    answer,
+    later,
+    plain_changes,
+    read_object,
+    refused,
+)
 
 from .seed import iso
 from .shop import ShopData, parse_time
@@ -45,6 +52,6 @@ def routes(shop: ShopData) -> list[Route]:
         record.update(changes)
         record["updatedAt"] = iso(later(parse_time(current["updatedAt"]), shop.now()))
         shop.orders.change(int(raw), record)
-        return JSONResponse({"order": record})
+        return answer({"order": record})
 
     return [Route(PREFIX + "/orders/{id}", edit_order, methods=["POST"])]

@@ -27,7 +27,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ledgerbridge.sandbox.edits import EditRefused, later, plain_changes, read_object, refused
+from ledgerbridge.sandbox.edits import (
+    EditRefused,
+    answer,
+    later,
+    plain_changes,
+    read_object,
+    refused,
+)
 
 from .data import dates
 from .webhooks import Webhook
@@ -62,7 +69,7 @@ def routes(emulator: Emulator) -> list[Route]:
         order.update(changes)
         order.update(dates("date_modified", later(previous, emulator.now())))
         statuses = await emulator.sender.notify("order.updated", order)
-        return JSONResponse({"order": order, "webhooks": statuses})
+        return answer({"order": order, "webhooks": statuses})
 
     async def fire_webhook(request: Request) -> Response:
         body = await read_object(request)

@@ -35,7 +35,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ledgerbridge.sandbox.edits import EditRefused, later, plain_changes, read_object, refused
+from ledgerbridge.sandbox.edits import (
+    EditRefused,
+    answer,
+    later,
+    plain_changes,
+    read_object,
+    refused,
+)
 
 from ..jsonmoney import loads
 from .state import CustomField
@@ -112,7 +119,7 @@ def routes(emulator: ZohoBooksEmulator) -> list[Route]:
         invoice.update(changes)
         now = datetime.now(UTC).replace(microsecond=0)
         invoice["last_modified_time"] = later(previous, now).strftime(TIME)
-        return JSONResponse({"invoice": invoice})
+        return answer({"invoice": invoice})
 
     return [
         Route(PATH, create, methods=["POST"]),

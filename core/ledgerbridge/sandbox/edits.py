@@ -6,7 +6,8 @@ the invoice written for it in the Zoho Books emulator (`docs/quickstart-sandbox.
 platforms' APIs: no credentials, no rate limit).  What an edit may change is the same
 everywhere and deliberately narrow -- the platforms' admin screens validate far more
 than an emulator knows, so the stricter reading: only top-level fields the record
-already has whose value is plain (text, number, true/false, null), to plain values.
+already has whose value is plain (text, number, true/false, null), to plain values, and
+no amount (computed from lines everywhere).
 Nested structures (lines, addresses, totals) stay as the seed made them; an edit that
 names anything else is refused whole with the field named.
 """
@@ -27,6 +28,11 @@ FIXED = frozenset(
      "updatedAt", "createdAt", "date_created", "date_created_gmt", "date_modified",
      "date_modified_gmt", "modified_at", "created_time", "last_modified_time"}
 )  # fmt: skip
+
+
+# Amounts are computed from lines, taxes and payments on every platform: an edit of one
+# alone would leave a record that does not add up, which no admin screen allows.
+COMPUTED = ("total", "tax", "price", "amount", "balance", "subtotal")
 
 
 class EditRefused(ValueError):
@@ -57,9 +63,16 @@ def plain_changes(
             raise EditRefused(f"{key!r} is set by the platform, not edited")
         if key not in record:
             raise EditRefused(f"the record has no field {key!r}")
+        if any(word in key.lower() for word in COMPUTED):
+            raise EditRefused(f"{key!r} is computed from the lines, not edited")
         if not isinstance(record[key], PLAIN) or not isinstance(value, PLAIN):
             raise EditRefused(f"{key!r} is not a plain field (text, number, true/false, null)")
     return changes
+
+
+def answer(data: Any) -> Response:
+    """A control's JSON answer (amounts, which emulators hold as ``Decimal``, as strings)."""
+    return Response(json.dumps(data, default=str), media_type="application/json")
 
 
 def refused(exc: EditRefused) -> Response:
@@ -72,4 +85,4 @@ def later(previous: datetime, now: datetime) -> datetime:
     return now if now >= previous + timedelta(seconds=1) else previous + timedelta(seconds=1)
 
 
-__all__ = ["EditRefused", "later", "plain_changes", "read_object", "refused"]
+__all__ = ["EditRefused", "answer", "later", "plain_changes", "read_object", "refused"]
