@@ -169,8 +169,8 @@ class OrgLimiter:
             if remaining <= 0:
                 self.quota_exhausted(float(reset) if reset else None)
 
-    def snapshot(self) -> dict[str, int | float | str]:
-        """Today's quota as Zoho counts it (after ``observe``; ``today_counted_by`` says
+    def snapshot(self) -> dict[str, int | float]:
+        """Today's quota as Zoho counts it (after ``observe``; ``today_from_zoho`` says
         whether it did), and this process's pacing budget for the current minute (which
         ``status``, a process of its own, does not show)."""
         now = self.clock.now()
@@ -181,7 +181,6 @@ class OrgLimiter:
             "per_minute": self.config.per_minute,
             "calls_left_this_minute": max(0, self.config.per_minute - len(self._recent)),
             "in_flight_cap": self.in_flight_cap,
-            "today_counted_by": "platform" if self.today_from_zoho else "this process",
         }
 
     @property

@@ -17,6 +17,7 @@ import anyio
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import operator_locks
 from . import operator_views as views
@@ -80,7 +81,7 @@ def status(
     pending = len(engine.store.pending_inbox(limit=100000))
     pipes = {p.id: p for _, p in engine.config.pipelines()}
     dead = list({c.id: c for c in engine.needing_reconnect()}.values())
-    rows = []
+    rows: list[dict[str, Any]] = []
     for st in engine.status():
         target = f"{st.tenant_id}/{pipes[st.pipeline_id].target}"
         rows.append(
@@ -106,9 +107,10 @@ def status(
         return
     table = Table(title="Pipelines")
     for col in ("tenant", "pipeline", "last activity", "checkpoint", "states", "inbox", "limits"):
-        table.add_column(col)
+        table.add_column(Text(col), overflow="fold")
     for row in rows:
-        table.add_row(
+        _add_row(
+            table,
             row["tenant"],
             row["pipeline"],
             _when(row["last_activity"]),
@@ -123,6 +125,12 @@ def status(
     from .worker.status import render as render_shared
 
     render_shared(engine.config, console)  # distributed mode: the workers' shared state
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """A row of plain text: a reason such as "[payment 1001:paid]" is shown, not read as
+    console markup."""
+    table.add_row(*(Text(cell) for cell in cells))
 
 
 def _when(iso: str | None) -> str:
@@ -140,8 +148,8 @@ def _limits_shown(state: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     if "error" in state:
         return {"error": state["error"]}
-    shown = {k: state[k] for k in ("organization_id", "daily_quota") if k in state}
-    if state.get("today_counted_by", "platform") == "platform":
+    shown: dict[str, Any] = {k: state[k] for k in ("organization_id", "daily_quota") if k in state}
+    if state.get("today_counted_by") == "platform":
         shown["calls_left_today"] = state.get("calls_left_today")
     return shown
 
@@ -195,12 +203,13 @@ def failures(
 def _print_failure_list(rows: list[dict[str, Any]]) -> None:
     table = Table(title="Failures")
     for col in ("id", "order", "state", "why", "retry safe", "tries"):
-        table.add_column(col, overflow="fold")
+        table.add_column(Text(col), overflow="fold")
     for row in rows:
         why = f"{row['error_class'] or ''}: {row['why']}"
         if row["platform_code"]:
             why += f" (code {row['platform_code']})"
-        table.add_row(
+        _add_row(
+            table,
             str(row["id"]),
             f"{row['order']}\n{row['pipeline']}",
             row["state"],
@@ -215,14 +224,15 @@ def _print_failure_groups(rows: list[dict[str, Any]]) -> None:
     groups = views.failure_groups(rows)
     table = Table(title=f"Failures: {len(rows)} record(s) in {len(groups)} group(s) by cause")
     for col in ("n", "state", "why", "retry safe", "orders [record id]"):
-        table.add_column(col, overflow="fold")
+        table.add_column(Text(col), overflow="fold")
     for g in groups:
         why = f"{g['error_class'] or ''}: {g['why']}"
         code = g["records"][0]["platform_code"]
         shown = [f"{r['order']} [{r['id']}]" for r in g["records"][:10]]
         if g["count"] > len(shown):
             shown.append(f"… and {g['count'] - len(shown)} more (--all)")
-        table.add_row(
+        _add_row(
+            table,
             str(g["count"]),
             g["state"],
             why + (f" (code {code})" if code else ""),
@@ -297,9 +307,10 @@ def conflicts(
         return
     table = Table(title="Conflicts (`conflicts resolve ID --keep source|target`)")
     for col in ("id", "pipeline", "order", "target id", "fields", "since"):
-        table.add_column(col, overflow="fold")
+        table.add_column(Text(col), overflow="fold")
     for row in rows:
-        table.add_row(
+        _add_row(
+            table,
             str(row["id"]), row["pipeline"], f"{row['entity']} {row['order']}",
             row["target_id"] or "-", ", ".join(row["fields"]), _when(row["since"]),
         )  # fmt: skip
@@ -370,9 +381,10 @@ def audit(
         return
     table = Table(title=title)
     for col in ("at", "operation", "outcome", "target id", "version", "ms", "key"):
-        table.add_column(col, overflow="fold")
+        table.add_column(Text(col), overflow="fold")
     for e in events:
-        table.add_row(
+        _add_row(
+            table,
             _when(e.at.isoformat()), e.operation, e.outcome, e.target_id or "-",
             e.source_version or "-", str(e.duration_ms or 0), e.idempotency_key,
         )  # fmt: skip

@@ -84,10 +84,10 @@ def order_events(store: Store, record: SyncRecord) -> list[AuditEvent]:
             select(AuditEvent)
             .where(
                 or_(
-                    AuditEvent.record_id == record.id,
+                    col(AuditEvent.record_id) == record.id,
                     and_(
-                        AuditEvent.source_id == record.external_id,
-                        AuditEvent.pipeline_id == record.pipeline_id,
+                        col(AuditEvent.source_id) == record.external_id,
+                        col(AuditEvent.pipeline_id) == record.pipeline_id,
                     ),
                 )
             )
