@@ -187,6 +187,19 @@ def test_tables_fit_100_columns(synced: Operator, args: tuple[str, ...]) -> None
     assert too_long == [], "\n".join(too_long)
 
 
+def test_preview_reads_an_order_by_its_number(synced: Operator) -> None:
+    order = next(r for r in records(synced, "north-orders") if r.state == "synced")
+    mapping = synced.world.directory / "mappings" / "shopify.yaml"
+    done = run(
+        synced, "mappings", "preview", str(mapping), "--source-id", str(order.number),
+        "--source", "north/shop", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)["order"]
+    assert shown["source"]["external_id"] == order.external_id
+    assert shown["number"] == order.number
+
+
 def test_replay_takes_an_order_number(synced: Operator) -> None:
     """Runs last: the fixture restored the gateway, so the replayed order posts."""
     parked = next(r for r in records(synced, "north-orders") if r.state == "needs_mapping")
