@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -321,7 +322,7 @@ def replay(
         for query in ids:
             found = find_one_order(engine, query, tenant=tenant, pipeline=pipeline, record_ids=True)
             if found is None or found.id is None:
-                err_console.print(f"[red]error:[/] no record or order {query!r}")
+                err_console.print(f"[red]error:[/] no record or order {escape(repr(query))}")
                 raise typer.Exit(int(ExitCode.NOT_FOUND))
             record_ids.append(found.id)
     elif pipeline is not None and state is not None:

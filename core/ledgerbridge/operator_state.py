@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -271,9 +272,10 @@ def find_one_order(
         record_ids=record_ids,
     )
     if len(found) > 1:
+        hint = ", or write '#' before an order number" if record_ids else ""
         err_console.print(
-            f"[red]error:[/] {query!r} names {len(found)} records; narrow it with --tenant or "
-            "--pipeline" + (", or write '#' before an order number" if record_ids else ""),
+            f"[red]error:[/] {escape(repr(query))} names {len(found)} records; narrow it with "
+            f"--tenant or --pipeline{hint}",
             highlight=False,
             soft_wrap=True,
         )
@@ -365,10 +367,12 @@ def audit(
             if tenant in (None, e.tenant_id) and pipeline in (None, e.pipeline_id)
         ]
         if len({(e.tenant_id, e.pipeline_id) for e in events}) > 1:
-            err_console.print(f"[red]error:[/] {order!r} names orders in several pipelines")
+            err_console.print(
+                f"[red]error:[/] {escape(repr(order))} names orders in several pipelines"
+            )
             raise typer.Exit(int(ExitCode.USAGE))
     if record is None and not events:
-        err_console.print(f"no writes recorded for order {order}", highlight=False)
+        err_console.print(f"no writes recorded for order {order}", highlight=False, markup=False)
         raise typer.Exit(int(ExitCode.NOT_FOUND))
     if as_json:
         _print_json(views.audit_json([record] if record else [], events))
