@@ -142,8 +142,8 @@ def show_parked_and_fix(world: Running, env: dict[str, str]) -> None:
         return
     run_cli(world, "replay", "--state", "needs_mapping", env=env)
     run_cli(world, "failures", "--state", "needs_mapping", env=env)
-    order = rows[0]["record"].split()[-1]
-    run_cli(world, "audit", order, env=env)
+    order = rows[0]["record"].split()[-1]  # other merchants' shops have an order 1001 too
+    run_cli(world, "audit", order, "--pipeline", rows[0]["pipeline"], env=env)
 
 
 def print_reconciliation(rows: list[Row]) -> bool:

@@ -98,6 +98,7 @@ class OrgLimiter:
         self._blocked_until = 0.0
         self._day = self._day_key()
         self.used_today = 0
+        self.today_from_zoho = False  # used_today is Zoho's own count (X-Rate-Limit-* seen)
         self.daily_quota = config.daily_quota
         self._exhausted_until: float | None = None
         self.calls = 0
@@ -110,6 +111,7 @@ class OrgLimiter:
     def _check_quota(self) -> None:
         if self._day != self._day_key():
             self._day, self.used_today, self._exhausted_until = self._day_key(), 0, None
+            self.today_from_zoho = False
         if self._exhausted_until is not None and time.time() < self._exhausted_until:
             raise QuotaExhausted(
                 f"Zoho Books daily API quota for organisation {self.organization_id} is used up "
@@ -163,12 +165,14 @@ class OrgLimiter:
             # Zoho's own numbers win: support may have raised the plan's quota.
             self.daily_quota = limit
             self.used_today = max(self.used_today, limit - remaining)
+            self.today_from_zoho = True
             if remaining <= 0:
                 self.quota_exhausted(float(reset) if reset else None)
 
     def snapshot(self) -> dict[str, int | float]:
-        """What ``ledgerbridge status`` shows: today's quota as Zoho counts it (after
-        ``observe``), and this process's pacing budget for the current minute."""
+        """Today's quota as Zoho counts it (after ``observe``; ``today_from_zoho`` says
+        whether it did), and this process's pacing budget for the current minute (which
+        ``status``, a process of its own, does not show)."""
         now = self.clock.now()
         self._recent = [t for t in self._recent if now - t < 60.0]
         return {

@@ -176,7 +176,14 @@ class ZohoBooksTarget(MoneyMovements, Target):
         """Calls left today (Zoho's own count, read from one cheap call's headers) and the
         pacing budget of this minute in this process."""
         await self.client.call("GET", "/settings/currencies")
-        return {"organization_id": self.settings.organization_id, **self._limiter().snapshot()}
+        limiter = self._limiter()
+        # whether today's count is Zoho's own (X-Rate-Limit-* headers) or only this process's
+        counted_by = "platform" if getattr(limiter, "today_from_zoho", False) else "this process"
+        return {
+            "organization_id": self.settings.organization_id,
+            **limiter.snapshot(),
+            "today_counted_by": counted_by,
+        }
 
     # ------------------------------------------------------------------ organisation
 

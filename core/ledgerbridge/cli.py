@@ -35,7 +35,7 @@ app = typer.Typer(
     help="Sync storefront orders, customers, products, payments and refunds into accounting.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (docs/operations.md)
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -67,11 +67,26 @@ def root(
 
 
 @app.command()
-def connectors() -> None:
+def connectors(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Machine-readable output (docs/operations.md).")
+    ] = False,
+) -> None:
     """List every loaded connector plugin: name, version, kind and capabilities."""
     from .plugins import get_registry
 
     registry = get_registry()
+    if as_json:
+        import json
+
+        rows = [
+            {"name": s.name, "kind": s.kind.value, "plugin": s.plugin, "version": s.version,
+             "status": s.status, "capabilities": sorted(s.capabilities),
+             "emulator": s.emulator is not None}
+            for s in sorted(registry.connectors.values(), key=lambda s: (s.kind, s.name))
+        ]  # fmt: skip
+        print(json.dumps({"connectors": rows, "problems": list(registry.problems)}, indent=2))
+        return
     table = Table(title="Connectors")
     for column in ("name", "kind", "plugin", "version", "status", "capabilities"):
         table.add_column(column)

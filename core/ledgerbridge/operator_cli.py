@@ -1,4 +1,5 @@
-"""Operator commands: sync, run, serve, status, failures, replay, conflicts, audit, unlock.
+"""Operator commands: sync, run, serve, replay; status, failures, conflicts and audit are in
+``operator_state``, unlock in ``operator_locks``.
 
 Each failure line answers three questions a support person has: *what record*,
 *why* (error class, platform code and message, or the missing mapping key), and
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -25,7 +27,9 @@ from . import operator_locks
 from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
 from .exitcodes import ExitCode, most_urgent
-from .store import RecordState, Store, SyncRecord
+from .operator_state import audit, conflicts_app, failures, find_one_order, status
+from .operator_views import checkpoints_text
+from .store import RecordState, Store
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,8 +41,6 @@ DEFAULT_CONFIG = Path("ledgerbridge.yaml")
 COUNTERS = (
     "read {task.fields[read]} · written {task.fields[written]} · parked {task.fields[parked]}"
 )
-
-conflicts_app = typer.Typer(help="List and resolve conflicts.", invoke_without_command=True)
 
 
 def _engine(config: Path, **kw: Any) -> Engine:
@@ -188,7 +190,7 @@ def _print_reports(reports: list[RunReport]) -> None:
             str(r.states["skipped"]),
             str(r.parked),
             str(r.states["retrying"]),
-            ", ".join(f"{k}={v}" for k, v in r.checkpoints.items()) or "-",
+            checkpoints_text(r.checkpoints),
         )
     console.print(table)
 
@@ -293,147 +295,46 @@ def serve(
     Announcing(uvicorn.Config(served, host=host, port=port, log_level="warning")).run()
 
 
-# --------------------------------------------------------------------------- reading state
-
-
-def status(
-    config: ConfigOption = DEFAULT_CONFIG,
-    limits: Annotated[
-        bool, typer.Option(help="Ask each target for its rate-limit state (one call each).")
-    ] = True,
-) -> None:
-    """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits;
-    then connections that need reconnecting, and the leases with their holders and expiry."""
-    engine = _engine(config)
-    engine.store.migrate()
-    limit_state: dict[str, Any] = {}
-    if limits:
-
-        async def read_limits() -> dict[str, Any]:
-            async with engine:
-                return await engine.limits()
-
-        limit_state = anyio.run(read_limits)
-    table = Table(title="Pipelines")
-    for col in ("tenant", "pipeline", "last activity", "checkpoint", "states", "inbox", "limits"):
-        table.add_column(col)
-    pending = len(engine.store.pending_inbox(limit=100000))
-    pipes = {p.id: p for _, p in engine.config.pipelines()}
-    dead = {c.id: c for c in engine.needing_reconnect()}
-    for st in engine.status():
-        target = f"{st.tenant_id}/{pipes[st.pipeline_id].target}"
-        table.add_row(
-            st.tenant_id,
-            st.pipeline_id,
-            st.last_activity or "never",
-            ", ".join(f"{k}={v}" for k, v in st.checkpoints.items()) or "-",
-            ", ".join(f"{k}: {v}" for k, v in sorted(st.states.items())) or "-",
-            f"{pending} waiting",
-            _limits_text(limit_state.get(target)) if limits else "-",
-        )
-    console.print(table)
-    operator_locks.print_dead_connections(console, list(dead.values()))
-    operator_locks.print_leases(console, engine)
-    from .worker.status import render as render_shared
-
-    render_shared(engine.config, console)  # distributed mode: the workers' shared state
-
-
-def _limits_text(state: dict[str, Any] | None) -> str:
-    if not state:
-        return "-"
-    if "error" in state:
-        return f"unknown ({state['error']})"
-    return (
-        f"{state['calls_left_this_minute']}/{state['per_minute']} this minute (this process), "
-        f"{state['calls_left_today']}/{state['daily_quota']} today"
-    )
-
-
-def _failure_row(record: SyncRecord) -> dict[str, Any]:
-    why = record.reason or ""
-    if record.missing_key:
-        why = f"missing mapping: {record.missing_key} — {why}"
-    return {
-        "id": record.id,
-        "tenant": record.tenant_id,
-        "pipeline": record.pipeline_id,
-        "record": f"{record.entity} {record.external_id}",
-        "version": record.source_version,
-        "state": record.state,
-        "error_class": record.error_class,
-        "platform_code": record.error_code,
-        "why": why,
-        "retry_safe": record.retry_safe,
-        "attempts": record.attempt_count,
-        "next_attempt": record.next_attempt_at.isoformat() if record.next_attempt_at else None,
-    }
-
-
-def failures(
-    config: ConfigOption = DEFAULT_CONFIG,
-    state: Annotated[
-        list[RecordState] | None, typer.Option(help="failed, needs_mapping, retrying, conflict")
-    ] = None,
-    tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
-) -> None:
-    """What failed, why, and whether a retry is safe."""
-    engine = _engine(config)
-    engine.store.migrate()
-    rows = [_failure_row(r) for r in engine.failures(state, tenant=tenant)]
-    code = _rows_code(rows)
-    if as_json:
-        console.print_json(json.dumps(rows))
-        _exit(code)
-        return
-    if not rows:
-        console.print("no failures")
-        return
-    table = Table(title="Failures")
-    for col in ("id", "record", "state", "why", "code", "retry safe", "attempts"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(
-            str(row["id"]),
-            f"{row['pipeline']}: {row['record']}",
-            row["state"],
-            f"{row['error_class'] or ''}: {row['why']}",
-            row["platform_code"] or "-",
-            "yes" if row["retry_safe"] else "no — fix first",
-            str(row["attempts"]),
-        )
-    console.print(table)
-    _exit(code)
-
-
-def _rows_code(rows: list[dict[str, Any]]) -> ExitCode:
-    """``failures`` exits with the worst state it lists: PARKED for failed, needs_mapping or
-    conflict rows (a person must act), RETRYING when only retrying rows are listed."""
-    parked = {RecordState.FAILED, RecordState.NEEDS_MAPPING, RecordState.CONFLICT}
-    states = {RecordState(row["state"]) for row in rows}
-    if states & parked:
-        return ExitCode.PARKED
-    return ExitCode.RETRYING if states else ExitCode.OK
+# --------------------------------------------------------------------------- replay
 
 
 def replay(
-    ids: Annotated[list[int] | None, typer.Argument(help="Record ids (from `failures`).")] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Record ids (from `failures`), order numbers ('#1003') or ids."),
+    ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     state: Annotated[
         RecordState | None, typer.Option(help="Replay every record in this state.")
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
+    pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
 ) -> None:
     """Re-run parked records safely (each write is idempotent through its intent)."""
     if not ids and state is None:
         err_console.print("[red]error:[/] name record ids or --state")
         raise typer.Exit(2)
     engine = _engine(config)
+    engine.store.migrate()
+    record_ids: list[int] | None = None
+    if ids:
+        record_ids = []
+        for query in ids:
+            found = find_one_order(engine, query, tenant=tenant, pipeline=pipeline, record_ids=True)
+            if found is None or found.id is None:
+                err_console.print(f"[red]error:[/] no record or order {escape(repr(query))}")
+                raise typer.Exit(int(ExitCode.NOT_FOUND))
+            record_ids.append(found.id)
+    elif pipeline is not None and state is not None:
+        record_ids = [r.id for r in engine.failures([state], tenant=tenant)
+                      if r.pipeline_id == pipeline and r.id is not None]  # fmt: skip
+        if not record_ids:
+            console.print(f"no {state.value} records in {pipeline}")
+            return
 
     async def main() -> list[RunReport]:
         async with engine:
-            return await engine.replay(ids, state=state, tenant=tenant)
+            return await engine.replay(record_ids, state=state, tenant=tenant)
 
     reports = anyio.run(main)
     if ids and not reports:
@@ -441,77 +342,6 @@ def replay(
         raise typer.Exit(int(ExitCode.NOT_FOUND))
     _print_reports(reports)
     _exit(_explain(reports))
-
-
-@conflicts_app.callback()
-def conflicts(ctx: typer.Context, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Open conflicts: records changed both in the source and in the target."""
-    ctx.obj = config
-    if ctx.invoked_subcommand is not None:
-        return
-    engine = _engine(config)
-    engine.store.migrate()
-    rows = engine.conflicts()
-    if not rows:
-        console.print("no open conflicts")
-        return
-    table = Table(title="Conflicts")
-    for col in ("id", "pipeline", "record", "target id", "fields", "since"):
-        table.add_column(col)
-    for c in rows:
-        table.add_row(
-            str(c.id), c.pipeline_id, f"{c.entity} {c.external_id}", c.target_id or "-",
-            ", ".join(c.fields), c.created_at.isoformat(timespec="seconds"),
-        )  # fmt: skip
-    console.print(table)
-
-
-@conflicts_app.command("resolve")
-def resolve(
-    ctx: typer.Context,
-    conflict_id: Annotated[int, typer.Argument(help="Conflict id.")],
-    keep: Annotated[str, typer.Option(help="source | target")],
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG"),
-    ] = None,
-) -> None:
-    """Resolve a conflict by keeping the source's or the target's version."""
-    if keep not in ("source", "target"):
-        err_console.print("[red]error:[/] --keep must be 'source' or 'target'")
-        raise typer.Exit(2)
-    # -c is accepted after `resolve` too (`conflicts resolve 3 --keep source -c x.yaml`)
-    engine = _engine(config or ctx.obj or DEFAULT_CONFIG)
-
-    async def main() -> RecordOutcome | None:
-        async with engine:
-            return await engine.resolve_conflict(conflict_id, keep)
-
-    outcome = anyio.run(main)
-    state = outcome.state.value if outcome and outcome.state else "synced"
-    console.print(f"conflict {conflict_id} resolved (kept {keep}); record is {state}")
-
-
-def audit(
-    order: Annotated[str, typer.Argument(help="Source order id.")],
-    config: ConfigOption = DEFAULT_CONFIG,
-) -> None:
-    """Every write made for one source order, in order, with its outcome."""
-    engine = _engine(config)
-    engine.store.migrate()
-    events = engine.audit(order)
-    if not events:
-        err_console.print(f"no writes recorded for order {order}")
-        raise typer.Exit(int(ExitCode.NOT_FOUND))
-    table = Table(title=f"Audit of order {order}")
-    for col in ("at", "operation", "outcome", "target id", "version", "ms", "key"):
-        table.add_column(col)
-    for e in events:
-        table.add_row(
-            e.at.isoformat(timespec="seconds"), e.operation, e.outcome, e.target_id or "-",
-            e.source_version or "-", str(e.duration_ms or 0), e.idempotency_key,
-        )  # fmt: skip
-    console.print(table)
 
 
 def register(app: typer.Typer) -> None:

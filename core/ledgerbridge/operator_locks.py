@@ -41,6 +41,41 @@ def print_dead_connections(console: Console, connections: list[Any]) -> None:
     console.print(table)
 
 
+def dead_connection_row(c: Any) -> dict[str, Any]:
+    """A connection that needs reconnecting (``status --json``, ``reconnect``)."""
+    from .engine.engine import reconnect_instruction
+
+    return {
+        "connection": c.id,
+        "platform": c.platform,
+        "since": c.reconnect_since.isoformat(timespec="seconds") if c.reconnect_since else None,
+        "why": c.reconnect_reason,
+        "reconnect_with": reconnect_instruction(c.tenant_id, c.name, c.platform),
+    }
+
+
+def lease_rows(engine: Engine) -> list[dict[str, Any]]:
+    """Every lease (``status --json``, ``leases``): holder, times and its state."""
+    from .store.holders import holder_is_dead
+    from .store.types import utcnow
+
+    now = utcnow()
+    return [
+        {
+            "lease": lease.name,
+            "holder": lease.holder,
+            "acquired": lease.acquired_at.isoformat(timespec="seconds"),
+            "expires": lease.expires_at.isoformat(timespec="seconds"),
+            "state": "expired"
+            if lease.expires_at <= now
+            else "holder_dead"
+            if holder_is_dead(lease.holder)
+            else "held",
+        }
+        for lease in engine.leases()
+    ]
+
+
 def print_leases(console: Console, engine: Engine) -> None:
     """Every lease with its holder and expiry, and whether the holder is provably gone."""
     from .engine.lease import LEASE_TTL
@@ -108,4 +143,10 @@ def unlock(
     raise typer.Exit(int(ExitCode.BUSY))
 
 
-__all__ = ["print_dead_connections", "print_leases", "unlock"]
+__all__ = [
+    "dead_connection_row",
+    "lease_rows",
+    "print_dead_connections",
+    "print_leases",
+    "unlock",
+]

@@ -276,4 +276,7 @@ def test_the_sandbox_quickstart_end_to_end(tmp_path: Path) -> None:
         assert len(invoices) == would["would_post"]["invoice"]  # as the dry run said
         order_ids = {i["custom_field_hash"].get("cf_source_order_id") for i in invoices}
         assert None not in order_ids and len(order_ids) == len(invoices)
+        number = sorted(order_ids)[0]  # WooCommerce shows an order's number as its id
+        audit = cli("audit", number, "-c", str(config), cwd=tmp_path, env=env)
+        assert audit.returncode == 0 and "create_document" in audit.stdout, audit.stderr
         assert {i["reference_number"] for i in seeded} == {"SEED-1", "SEED-2"}

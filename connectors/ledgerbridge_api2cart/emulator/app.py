@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from ledgerbridge.sandbox import FaultConfig, FaultInjector
 
+from . import controls
 from .fieldspec import apply_params, apply_response_fields
 from .seed import USER_DEFINED, StoreData, seed_store
 
@@ -553,7 +554,10 @@ def create_app(
     """The emulator as an ASGI app (``state`` and ``faults`` stay changeable while it runs)."""
     emulator = Api2CartEmulator(state or create_state())
     app = Starlette(
-        routes=[Route("/v1.1/{method}.json", emulator.endpoint, methods=["GET", "POST"])]
+        routes=[
+            Route("/v1.1/{method}.json", emulator.endpoint, methods=["GET", "POST"]),
+            *controls.routes(emulator.state),
+        ]
     )
     app.state.emulator = emulator
     injector = FaultInjector(app, faults or FaultConfig())

@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from ledgerbridge.sandbox import FaultConfig, FaultInjector
 
+from . import controls
 from .bulk import BulkOperations
 from .cost import MAX_SINGLE_QUERY_COST, CostCalculator, LeakyBucket, actual_cost
 from .resolvers import Resolver
@@ -340,6 +341,7 @@ def create_app(
             ),
             Route("/_bulk/{name}", bulk_file, methods=["GET"]),
             Route("/_emulator/webhooks", send_webhook, methods=["POST"]),
+            *controls.routes(shop),
         ]
     )
     emulator = ShopifyEmulator(app, faults or FaultConfig())

@@ -351,12 +351,18 @@ def create_app(
 
     inner.add_exception_handler(404, no_route)
     inner.add_exception_handler(405, no_route)
+    from . import controls
+
+    sandbox = Starlette(routes=controls.routes(emulator))  # /_emulator/: the admin's stand-in
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await inner(scope, receive, send)
             return
         request = Request(scope, receive)
+        if request.url.path.startswith(controls.PREFIX + "/"):  # never throttled or faulted
+            await sandbox(scope, receive, send)
+            return
         cfg = emulator.config
         cfg.requests.append(f"{request.method} {request.url.path}?{request.url.query}")
         if cfg.throttle_next > 0:

@@ -13,16 +13,36 @@ into Zoho:
     POST /_emulator/customfields
     {"organization_id": "10234695", "module": "invoices", "api_name": "cf_source_order_id"}
 
+An accountant edits an invoice in the web app; so a conflict can be tried by hand
+(`docs/quickstart-sandbox.md`, "Try a conflict"):
+
+    POST /_emulator/invoices/{invoice_id}
+    {"organization_id": "10234695", "notes": "edited by the accountant"}
+
+changes the invoice's plain, non-computed fields (``EDITABLE``: amounts, status and
+balances are Zoho's to compute from lines and payments, so never edited here) and moves
+its ``last_modified_time`` on, as any edit in the web app does.
+
 Outside ``/books/v3``: no OAuth token, no rate limit, never seen by the contract tests.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from ledgerbridge.sandbox.edits import (
+    EditRefused,
+    answer,
+    later,
+    plain_changes,
+    read_object,
+    refused,
+)
 
 from ..jsonmoney import loads
 from .state import CustomField
@@ -31,6 +51,11 @@ if TYPE_CHECKING:
     from .app import ZohoBooksEmulator
 
 PATH = "/_emulator/customfields"
+INVOICES = "/_emulator/invoices/{invoice_id}"
+# What the invoice page lets an accountant change without touching lines (the OpenAPI's
+# ``update-an-invoice-request`` body of ``update_invoice``, zoho-books-openapi/invoices.yml).
+EDITABLE = frozenset({"notes", "terms", "reference_number", "due_date", "salesperson_name"})
+TIME = "%Y-%m-%dT%H:%M:%S%z"
 # The modules whose writes carry custom fields (resources._table_for).
 MODULES = ("contacts", "invoices", "salesreceipts", "creditnotes", "customerpayments")
 
@@ -73,7 +98,31 @@ def routes(emulator: ZohoBooksEmulator) -> list[Route]:
             {module: sorted(fields) for module, fields in org.custom_fields.items()}
         )
 
+    async def edit_invoice(request: Request) -> Response:
+        body = await read_object(request)
+        if isinstance(body, Response):
+            return body
+        org = emulator.state.organizations.get(str(body.get("organization_id", "")))
+        if org is None:
+            return JSONResponse({"error": "unknown organization_id"}, status_code=404)
+        invoice = org.invoices.get(request.path_params["invoice_id"])
+        if invoice is None:
+            return JSONResponse({"error": "no such invoice in that organisation"}, 404)
+        try:
+            changes = plain_changes(invoice, body, ignore=frozenset({"organization_id"}))
+            if not changes.keys() <= EDITABLE:
+                wrong = sorted(changes.keys() - EDITABLE)[0]
+                raise EditRefused(f"{wrong!r} is not edited here; edit one of {sorted(EDITABLE)}")
+        except EditRefused as exc:
+            return refused(exc)
+        previous = datetime.strptime(invoice["last_modified_time"], TIME)
+        invoice.update(changes)
+        now = datetime.now(UTC).replace(microsecond=0)
+        invoice["last_modified_time"] = later(previous, now).strftime(TIME)
+        return answer({"invoice": invoice})
+
     return [
         Route(PATH, create, methods=["POST"]),
         Route(PATH, listing, methods=["GET"]),
+        Route(INVOICES, edit_invoice, methods=["POST"]),
     ]

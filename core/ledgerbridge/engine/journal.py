@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import String, bindparam, func, select, union_all
 from sqlmodel import col
 from sqlmodel import select as orm_select
 
@@ -143,7 +143,14 @@ class _HotStatements:
         self.move_records = BulkStatement(
             _RECORDS.update()
             .where(_RECORDS.c.id == bindparam("rid"))
-            .values({c: bindparam(c) for c in _RECORD_MOVE})
+            .values(
+                {
+                    **{c: bindparam(c) for c in _RECORD_MOVE},
+                    # the order number, when this step knows it (a record that could not
+                    # be read keeps the one it had)
+                    "number": func.coalesce(bindparam("num", type_=String), _RECORDS.c.number),
+                }
+            )
         )
         self.attempts = BulkStatement(_ATTEMPTS.insert())
 
@@ -170,6 +177,7 @@ class Transition:
     reason: str | None = None
     next_attempt_at: datetime | None = None
     request_summary: dict[str, Any] | None = None
+    number: str | None = None  # the order number the source shows (``Order.number``)
 
 
 @dataclass
@@ -404,6 +412,7 @@ class Journal:
                 "source_version": step.version or current.source_version,
                 "updated_at": now,
                 "next_attempt_at": step.next_attempt_at,
+                "num": step.number,
             }
             if state is RecordState.SYNCED:
                 values.update(

@@ -453,6 +453,7 @@ class PipelineRunner(DailySummaries):
                 record, state, started, version=change.version, error=error, reason=reason,
                 next_attempt_at=next_attempt,
                 request_summary={"writes": [list(w) for w in writes]} if writes else None,
+                number=change.record.number if isinstance(change.record, Order) else None,
             )
         )  # fmt: skip
         return RecordOutcome(

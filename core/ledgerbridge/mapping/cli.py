@@ -202,12 +202,50 @@ def _target(config_path: Path, name: str) -> Any:
     return _connector(config_path, name, "target")
 
 
+def _known_order_id(config_path: Path, name: str, query: str) -> str:
+    """The source id of the order ``query`` names, when the state store has seen it by
+    that number ("#1003" -> "5000000003"; ``store/orders.py``); else ``query`` itself."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..config import load_config
+    from ..store import Store
+    from ..store.orders import find_orders, order_label
+    from ..store.store import resolve_url
+
+    loaded = load_config(config_path, check_mappings=False)
+    tenant_id, _, conn_name = name.rpartition("/")
+    pipelines = [
+        (t.id, p.id) for t, p in loaded.pipelines()
+        if p.source == conn_name and (not tenant_id or t.id == tenant_id)
+    ]  # fmt: skip
+    url = make_url(resolve_url(loaded.config.database))
+    if not pipelines or (
+        url.get_backend_name() == "sqlite" and not Path(url.database or ":memory:").exists()
+    ):
+        return query
+    store = Store(loaded.config.database)
+    try:
+        found = find_orders(store, query, pipelines=[p for _, p in pipelines])
+    except SQLAlchemyError:  # a store never migrated: nothing seen yet
+        return query
+    finally:
+        store.close()
+    if len({(r.tenant_id, r.external_id) for r in found}) > 1:
+        err_console.print(f"[red]error:[/] {query!r} names several orders; write TENANT/NAME:")
+        for r in found:
+            err_console.print(f"  {order_label(r)} in {r.tenant_id}/{r.pipeline_id}")
+        raise typer.Exit(2)
+    return found[0].external_id if found else query
+
+
 def _fetch_order(config_path: Path, name: str, external_id: str) -> Any:
     """Read one order through the source connector (as the engine would)."""
     import anyio
 
     from ..canonical import EntityType
 
+    external_id = _known_order_id(config_path, name, external_id)
     source = _connector(config_path, name, "source")
 
     async def fetch() -> Any:
@@ -227,7 +265,10 @@ def preview(
     ] = None,
     source_id: Annotated[
         str | None,
-        typer.Option("--source-id", help="Read this order through the --source connection."),
+        typer.Option(
+            "--source-id",
+            help="Read this order (its id, or its number once synced) through --source.",
+        ),
     ] = None,
     source: Annotated[
         str | None,

@@ -137,7 +137,11 @@ class SyncRecord(SQLModel, table=True):
     tenant_id: str = Field(index=True, max_length=100)
     pipeline_id: str = Field(index=True, max_length=200)
     entity: str = Field(max_length=50)
-    external_id: str = Field(max_length=200)
+    external_id: str = Field(max_length=200, index=True)
+    # The order number a merchant and an accountant see (``Order.number``: Shopify's "#1003",
+    # WooCommerce's "1003"), as the source shows it; set when the record is first mapped
+    # (a record that could not be read has none).  ``store/orders.py`` finds records by it.
+    number: str | None = Field(default=None, max_length=200, index=True)
     source_version: str | None = Field(default=None, max_length=100)
     synced_version: str | None = Field(default=None, max_length=100)
     state: str = Field(default=RecordState.PENDING.value, max_length=20, index=True)  # RecordState
