@@ -9,7 +9,6 @@ Each failure line answers three questions a support person has: *what record*,
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import time
