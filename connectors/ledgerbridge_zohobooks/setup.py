@@ -38,8 +38,9 @@ LABELS: dict[str, str] = {
     "creditnotes": "Credit Notes",
     "customerpayments": "Payments Received",
 }
-# ``key_field`` is written on every document and payment (payloads.py); see settings.py.
-KEY_FIELD_RECORDS = ("invoice", "sales_receipt", "credit_note", "payment")
+# ``key_field`` is written on invoices, credit notes and payments (target.py); sales
+# receipts take no custom fields (sales-receipt.yml) and are found by receipt_number.
+KEY_FIELD_RECORDS = ("invoice", "credit_note", "payment")
 
 
 def setting_needs(settings: ZohoBooksSettings) -> list[FieldNeed]:
