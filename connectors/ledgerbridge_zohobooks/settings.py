@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
+DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk"]
 Plan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
 MarkSent = Literal["always", "unless_paid", "never"]
 Module = Literal["contacts", "invoices", "salesreceipts", "creditnotes", "customerpayments"]

@@ -173,7 +173,7 @@ async def invoices(target: ZohoBooksTarget) -> Any:
             "CAS-103",
             adjustment=Decimal("-0.01"),
             adjustment_description="Rounding difference",
-        ),  # fmt: skip
+        ),
     )
     eur = await target.create_contact(
         _contact("contact:shop:cassette:EUR").model_copy(update={"currency": "EUR"})

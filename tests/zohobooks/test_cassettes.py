@@ -60,12 +60,13 @@ def test_the_new_paths_are_recorded_within_the_request_schemas():
         family: [
             json.loads(i["request"]["body"], parse_float=Decimal)
             for i in yaml.safe_load((CASSETTES / f"{family}.yaml").read_text())["interactions"]
-            if i["request"]["body"]
-            and i["request"]["uri"]
-            .split("?")[0]
-            .endswith(("/invoices", "/customerpayments", "/salesreceipts"))
-            or "/invoices/" in i["request"]["uri"]
-            and i["request"]["method"] == "PUT"
+            if (
+                i["request"]["body"]
+                and i["request"]["uri"]
+                .split("?")[0]
+                .endswith(("/invoices", "/customerpayments", "/salesreceipts"))
+            )
+            or ("/invoices/" in i["request"]["uri"] and i["request"]["method"] == "PUT")
         ]
         for family in ("invoices", "payments", "salesreceipts")
     }
