@@ -238,10 +238,21 @@ class ZohoBooksTarget(MoneyMovements, Target):
         organisation's custom fields are read once (``GET /settings/fields``) and cached."""
         if not values:
             return []
+        fresh = self._catalog is None
         if self._catalog is None:
-            rows = await self.client.pages(customfields.SETTINGS_PATH, customfields.LIST_KEY)
-            self._catalog = customfields.Catalog(rows)
-        return self._catalog.entries(module, values)
+            self._catalog = await self._read_catalog()
+        try:
+            return self._catalog.entries(module, values)
+        except NeedsMapping:
+            if fresh:
+                raise
+            # Created in the web app since this run read the settings: read them once more.
+            self._catalog = await self._read_catalog()
+            return self._catalog.entries(module, values)
+
+    async def _read_catalog(self) -> customfields.Catalog:
+        rows = await self.client.pages(customfields.SETTINGS_PATH, customfields.LIST_KEY)
+        return customfields.Catalog(rows)
 
     async def _rates_of_taxes(self) -> dict[str, Decimal]:
         if self._tax_rates is None:

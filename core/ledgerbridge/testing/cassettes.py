@@ -41,7 +41,8 @@ def credential_placeholder(name: str, value: str) -> str:
     ``Authorization`` value keeps its scheme word (``Bearer``, ``Zoho-oauthtoken``)."""
     placeholder = PLACEHOLDERS.get(name.lower(), "<SECRET>")
     if name.lower() == "authorization" and " " in value.strip():
-        return f"{value.strip().split()[0]} {placeholder}"
+        scheme = value.strip().split()[0]
+        return f"{scheme} {'<CREDENTIALS>' if scheme.lower() == 'basic' else placeholder}"
     return placeholder
 
 
