@@ -23,6 +23,7 @@ again on its next attempt before writing anything.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -66,6 +67,8 @@ from .datacenters import data_center, trusted_accounts_server
 from .limits import LimitConfig, RateLimiter, limiter_for
 from .movements import MoneyMovements, plain_ref
 from .settings import ZohoBooksSecrets, ZohoBooksSettings
+
+log = logging.getLogger(__name__)
 
 PAYMENT_MODES = (
     "cash",
@@ -166,6 +169,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
         self._catalog: customfields.Catalog | None = None  # custom fields, read once
         self._service_items: dict[str, str] = {}  # receipt service items by purpose
         self._tax_rates: dict[str, Decimal] | None = None
+        self._warned_receipt_fields = False
 
     def _limiter(self) -> RateLimiter:
         org = self.settings.organization_id or "-"
@@ -450,8 +454,15 @@ class ZohoBooksTarget(MoneyMovements, Target):
         The schema has no exchange rate, so a receipt in another currency than the
         organisation's is refused (``_document_body``); it has no custom fields, so the
         ``key_field`` is not written (receipts are found by their ``receipt_number``) and
-        a mapping's own custom fields are refused."""
-        await self._custom_fields("salesreceipts", dict(draft.custom_fields))
+        a mapping's own custom fields are left out (logged once per run)."""
+        if draft.custom_fields and not self._warned_receipt_fields:
+            # Nowhere to keep them on a receipt; the document is still right to the cent.
+            self._warned_receipt_fields = True
+            log.warning(
+                "Zoho Books sales receipts take no custom fields (sales-receipt.yml); "
+                "not written on receipts: %s",
+                ", ".join(sorted(draft.custom_fields)),
+            )
         service = {p: await self._service_item(p) for p in shapes.needs_service_items(draft)}
         tax_rates = await self._rates_of_taxes() if draft.taxes_included else {}
         lines = shapes.receipt_lines(
