@@ -33,7 +33,8 @@ from ledgerbridge.plan import (
     PaymentDraft,
 )
 from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
-from ledgerbridge_zohobooks.emulator.state import CustomField
+from ledgerbridge_zohobooks.emulator import rules
+from ledgerbridge_zohobooks.emulator.state import CustomField, ZohoError
 
 from .helpers import make_target, tax_ids_by_rate
 from .test_discount_scope import _mapping, _order
@@ -367,3 +368,30 @@ def test_the_emulator_refuses_api_name_and_undeclared_keys(zoho):
 
     api_name, label, payment_id = _call(zoho, main)
     assert "api_name" in api_name and "label" in label and "customfield_id" in payment_id
+
+
+# ------------------------------------------------------------------ advance payments
+
+
+def test_an_advance_is_a_payment_with_an_empty_invoices_list(zoho):
+    async def main(target: Any) -> str:
+        contact = await target.create_contact(
+            ContactDraft(link=Link(key="c"), display_name="Ann", currency="USD")
+        )
+        ref = await target.record_payment(
+            PaymentDraft(key=BusinessKey(reference="#A1", source_key="s:A1:pay"),
+                         contact=Link(key="c", target_id=contact.target_id),
+                         amount=Decimal("15.00"), currency="USD", date=date(2026, 2, 1),
+                         payment_mode="cash")
+        )  # fmt: skip
+        return ref.target_id
+
+    payment = zoho.state.organizations[MAIN_ORG].payments[_call(zoho, main)]
+    assert payment["unused_amount"] == payment["amount"] == Decimal("15.00")
+    [sent] = _sent(zoho, "/customerpayments")
+    assert sent["invoices"] == []  # required by the schema, with no minimum length
+    # The emulator refuses a payment without the list (checked directly: such a body is
+    # outside the request schema, which the exchange contract check would flag).
+    without = {"customer_id": "1", "payment_mode": "cash", "amount": 5, "date": "2026-02-01"}
+    with pytest.raises(ZohoError, match="invoices is required"):
+        rules.payment_request(without)

@@ -286,8 +286,15 @@ def credit_note_request(body: dict[str, Any]) -> None:
 
 
 def payment_request(body: dict[str, Any]) -> None:
-    """Only the documented fields of a customer payment, and a documented ``payment_mode``."""
+    """Only the documented fields of a customer payment, and a documented ``payment_mode``.
+
+    ``invoices`` is required (customer-payments.yml create_customer_payment ``required``)
+    and declares no minimum length: an advance (an unapplied payment, customer credit) is
+    ``invoices: []`` -- its documented shape; a body without the list is refused.
+    """
     _refuse_unknown("customerpayments", body, PAYMENT_FIELDS)
+    if not isinstance(body.get("invoices"), list):
+        raise ZohoError(400, 2, "invoices is required (an empty list for an advance payment).")
     for raw in body.get("invoices") or []:
         if isinstance(raw, dict):
             _refuse_unknown("customerpayments.invoices", raw, PAYMENT_INVOICE_FIELDS)
