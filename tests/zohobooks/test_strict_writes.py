@@ -32,8 +32,8 @@ from ledgerbridge.plan import (
     Link,
     PaymentDraft,
 )
-from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
 from ledgerbridge_zohobooks.emulator import rules
+from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
 from ledgerbridge_zohobooks.emulator.state import CustomField, ZohoError
 
 from .helpers import make_target, tax_ids_by_rate
