@@ -4,13 +4,12 @@ connection's own settings name (``mappings validate --against`` asks, through
 
 Custom fields: a document or contact naming a custom field the organisation lacks is
 refused by Zoho (HTTP 400, code 2 "Invalid value passed for custom_fields"), so every
-order would fail on a fresh organisation.  Zoho's API documents no endpoint that lists
-or creates custom-field definitions -- the official OpenAPI has only per-record value
-updates (``PUT /invoices/{id}/customfields``) and custom *modules* (``/settings/modules``)
--- so they are created in the web app (Settings -> Preferences -> the module -> Field
-Customization) and the connection states which exist (``settings.custom_fields``).  The
-check here compares what the mapping and the settings write with that statement, module
-by module, and says how to create what is missing.
+order would fail on a fresh organisation.  The merchant creates them in the web app
+(Settings -> Preferences -> the module -> Field Customization) and the connection states
+which exist (``settings.custom_fields``); at write time the connector resolves each to
+its id or label from ``GET /settings/fields`` (``customfields.py``).  The check here
+compares what the mapping and the settings write with that statement, module by module,
+and says how to create what is missing.
 """
 
 from __future__ import annotations
