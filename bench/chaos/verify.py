@@ -65,7 +65,10 @@ def _order_id(doc: dict[str, Any]) -> str:
 
 
 def _doc_key(kind: str, doc: dict[str, Any]) -> str:
-    return f"{kind}:{_order_id(doc) or doc.get('reference_number', '')}"
+    # A sales receipt carries no custom fields and no reference_number (sales-receipt.yml):
+    # its key is its receipt_number, the order's reference.
+    reference = doc.get("reference_number") or doc.get("receipt_number", "")
+    return f"{kind}:{_order_id(doc) or reference}"
 
 
 def _documents(books: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

@@ -36,6 +36,15 @@ DATA_CENTERS: dict[str, DataCenter] = {
         DataCenter("ca", "https://www.zohoapis.ca", "https://accounts.zohocloud.ca"),
         DataCenter("com.cn", "https://www.zohoapis.com.cn", "https://accounts.zoho.com.cn"),
         DataCenter("sa", "https://www.zohoapis.sa", "https://accounts.zoho.sa"),
+        # United Kingdom: the accounts host is on Zoho's own Multi-DC page
+        # (https://zoho.com/accounts/protocol/oauth/multi-dc.html, "United Kingdom (UK)
+        # https://accounts.zoho.uk"; facts doc §1.1); Books' introduction page does not list
+        # it yet, while two Books integrations do (Devart dotConnect's ZohoBooksDataCenter.UK,
+        # https://docs.devart.com/dotconnect/zohobooks/Devart.Data.ZohoBooks~Devart.Data.ZohoBooks.ZohoBooksDataCenter.html;
+        # Apideck's Books guide naming the .uk API domain,
+        # https://www.apideck.com/blog/how-to-integrate-with-the-zoho-books-api). The API
+        # host follows every other centre's pattern; a token response's api_domain wins.
+        DataCenter("uk", "https://www.zohoapis.uk", "https://accounts.zoho.uk"),
     )
 }
 

@@ -56,6 +56,8 @@ class _Books(Protocol):
 
     async def _places(self, code: str) -> int: ...
 
+    async def _custom_fields(self, module: str, values: dict[str, str]) -> list[dict[str, Any]]: ...
+
     async def get_document(self, ref: TargetRef) -> TargetDocument: ...
 
     async def _create(
@@ -117,8 +119,12 @@ class MoneyMovements:
             draft.target_rate_on,
         )
         draft = draft.model_copy(update={"exchange_rate": rate})
+        key_field = self.settings.key_field
+        fields = await self._custom_fields(
+            "customerpayments", {key_field: draft.key.source_key} if key_field else {}
+        )
         body = payloads.payment_body(
-            draft, places=await self._places(draft.currency), key_field=self.settings.key_field
+            draft, places=await self._places(draft.currency), fields=fields
         )
         if not first_attempt:
             existing = await self.find_payment(draft.key)

@@ -54,14 +54,11 @@ def address(addr: Address | None) -> dict[str, Any] | None:
     return {k: v for k, v in body.items() if v}
 
 
-def custom_fields(values: dict[str, str]) -> list[dict[str, Any]]:
-    """``{api_name: value}`` -> Zoho's ``custom_fields`` list (addressed by API name)."""
-    return [{"api_name": name, "value": value} for name, value in values.items()]
-
-
 def contact_body(
-    draft: ContactDraft, *, currency_id: str | None, key_field: str | None
+    draft: ContactDraft, *, currency_id: str | None, fields: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
+    """``fields``: the contact's custom fields, already addressed as ``contacts.yml``
+    declares them (``customfields.Catalog``)."""
     body: dict[str, Any] = {"contact_name": draft.display_name, "contact_type": "customer"}
     if draft.company:
         body["company_name"] = draft.company
@@ -83,11 +80,8 @@ def contact_body(
             "is_primary_contact": True,
         }
         body["contact_persons"] = [{k: v for k, v in person.items() if v is not None}]
-    fields = dict(draft.custom_fields)
-    if key_field:
-        fields[key_field] = draft.link.key
     if fields:
-        body["custom_fields"] = custom_fields(fields)
+        body["custom_fields"] = fields
     return body
 
 
@@ -225,24 +219,50 @@ def credit_note_extra_lines(draft: DocumentDraft, *, places: int) -> list[dict[s
     return lines
 
 
+def receipt_body(draft: DocumentDraft, lines: list[DocumentLine], *, places: int) -> dict[str, Any]:
+    """A sales receipt with only the fields ``sales-receipt.yml`` declares: its lines come
+    from ``shapes.receipt_lines`` (each with an item, no discount, tax-exclusive)."""
+    line_items = []
+    for line in lines:
+        entry: dict[str, Any] = {
+            "item_id": line.item.require() if line.item else "",
+            "rate": quantize(line.rate, places),
+            "quantity": line.quantity,
+        }
+        if line.tax_id:
+            entry["tax_id"] = line.tax_id
+        line_items.append(entry)
+    body: dict[str, Any] = {
+        "customer_id": draft.contact.require(),
+        "receipt_number": draft.key.reference,
+        "date": draft.date.isoformat(),
+        "payment_mode": receipt_payment_mode(draft.payment_mode or DEFAULT_PAYMENT_MODE),
+        "line_items": line_items,
+    }
+    if draft.notes:
+        body["notes"] = draft.notes
+    return body
+
+
 def document_body(
-    draft: DocumentDraft, *, places: int, key_field: str | None, currency_id: str | None = None
+    draft: DocumentDraft,
+    *,
+    places: int,
+    fields: list[dict[str, Any]] | None = None,
+    currency_id: str | None = None,
 ) -> dict[str, Any]:
+    """An invoice or credit note (receipts: ``receipt_body``). ``fields``: custom fields
+    already addressed as the module's request schema declares (``customfields``)."""
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
         "date": draft.date.isoformat(),
         "line_items": [line_body(line, places=places, kind=draft.kind) for line in draft.lines],
         "is_inclusive_tax": draft.taxes_included,
     }
-    if draft.kind is DocumentKind.SALES_RECEIPT:
-        body["receipt_number"] = draft.key.reference
-        body["payment_mode"] = receipt_payment_mode(draft.payment_mode or DEFAULT_PAYMENT_MODE)
-        if draft.deposit_account_id:
-            body["account_id"] = draft.deposit_account_id
-    elif currency_id:
+    if currency_id:
         # The draft's currency, stated (invoices.yml, credit-notes.yml declare currency_id):
         # Zoho refuses it if the contact is in another one, instead of booking the
-        # amounts in the contact's currency. The receipt schema declares no currency_id.
+        # amounts in the contact's currency.
         body["currency_id"] = currency_id
     body["reference_number"] = draft.key.reference
     if draft.exchange_rate is not None:
@@ -253,25 +273,30 @@ def document_body(
         body["line_items"] += credit_note_extra_lines(draft, places=places)
     else:
         if draft.shipping_charge:
+            if draft.shipping_tax_id:
+                # No request schema declares shipping_charge_tax_id (facts doc §15); the
+                # target turns a taxed charge into a line first (shapes.invoice).
+                raise ValidationFailed(
+                    f"{draft.kind.value} {draft.key.reference}: a taxed shipping charge "
+                    "must be sent as a line",
+                    platform="zohobooks",
+                )
             # The spec types shipping_charge as a string (defect 7); an exact decimal string.
             body["shipping_charge"] = format(quantize(draft.shipping_charge, places), "f")
-            if draft.shipping_tax_id:
-                body["shipping_charge_tax_id"] = draft.shipping_tax_id
         if draft.adjustment:
             body["adjustment"] = quantize(draft.adjustment, places)
             body["adjustment_description"] = draft.adjustment_description or "Rounding"
     if draft.notes:
         body["notes"] = draft.notes
-    fields = dict(draft.custom_fields)
-    if key_field:
-        fields[key_field] = draft.key.source_key
     if fields:
-        body["custom_fields"] = custom_fields(fields)
+        body["custom_fields"] = fields
     body.update(draft.extra)
     return body
 
 
-def payment_body(draft: PaymentDraft, *, places: int, key_field: str | None) -> dict[str, Any]:
+def payment_body(
+    draft: PaymentDraft, *, places: int, fields: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
         "payment_mode": draft.payment_mode or DEFAULT_PAYMENT_MODE,
@@ -295,8 +320,8 @@ def payment_body(draft: PaymentDraft, *, places: int, key_field: str | None) -> 
         body["account_id"] = draft.account_id
     if draft.exchange_rate is not None:
         body["exchange_rate"] = draft.exchange_rate
-    if key_field:
-        body["custom_fields"] = custom_fields({key_field: draft.key.source_key})
+    if fields:
+        body["custom_fields"] = fields
     return body
 
 

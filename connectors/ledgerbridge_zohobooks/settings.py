@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"]
+DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk"]
 Plan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
 MarkSent = Literal["always", "unless_paid", "never"]
 Module = Literal["contacts", "invoices", "salesreceipts", "creditnotes", "customerpayments"]
@@ -56,9 +56,9 @@ class ZohoBooksSettings(BaseModel):
     custom_fields: dict[Module, list[str]] = Field(
         default_factory=dict,
         description="The custom fields the merchant created in the organisation, by module "
-        "(API names, e.g. {invoices: [cf_source_order_id]}). Zoho's API documents no endpoint "
-        "that lists or creates custom-field definitions, so the connection states them and "
-        "`mappings validate --against` checks every field the mapping writes is among them "
+        "(API names, e.g. {invoices: [cf_source_order_id]}); `mappings validate --against` "
+        "checks every field the mapping writes is among them. Writes address each field by "
+        "the id or label read from the organisation's settings (GET /settings/fields) "
         '(docs/connectors/zohobooks.md, "Custom fields").',
     )
     refund_account_id: str | None = Field(

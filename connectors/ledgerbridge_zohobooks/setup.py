@@ -4,13 +4,12 @@ connection's own settings name (``mappings validate --against`` asks, through
 
 Custom fields: a document or contact naming a custom field the organisation lacks is
 refused by Zoho (HTTP 400, code 2 "Invalid value passed for custom_fields"), so every
-order would fail on a fresh organisation.  Zoho's API documents no endpoint that lists
-or creates custom-field definitions -- the official OpenAPI has only per-record value
-updates (``PUT /invoices/{id}/customfields``) and custom *modules* (``/settings/modules``)
--- so they are created in the web app (Settings -> Preferences -> the module -> Field
-Customization) and the connection states which exist (``settings.custom_fields``).  The
-check here compares what the mapping and the settings write with that statement, module
-by module, and says how to create what is missing.
+order would fail on a fresh organisation.  The merchant creates them in the web app
+(Settings -> Preferences -> the module -> Field Customization) and the connection states
+which exist (``settings.custom_fields``); at write time the connector resolves each to
+its id or label from ``GET /settings/fields`` (``customfields.py``).  The check here
+compares what the mapping and the settings write with that statement, module by module,
+and says how to create what is missing.
 """
 
 from __future__ import annotations
@@ -38,8 +37,9 @@ LABELS: dict[str, str] = {
     "creditnotes": "Credit Notes",
     "customerpayments": "Payments Received",
 }
-# ``key_field`` is written on every document and payment (payloads.py); see settings.py.
-KEY_FIELD_RECORDS = ("invoice", "sales_receipt", "credit_note", "payment")
+# ``key_field`` is written on invoices, credit notes and payments (target.py); sales
+# receipts take no custom fields (sales-receipt.yml) and are found by receipt_number.
+KEY_FIELD_RECORDS = ("invoice", "credit_note", "payment")
 
 
 def setting_needs(settings: ZohoBooksSettings) -> list[FieldNeed]:
@@ -76,6 +76,8 @@ def custom_field_problems(
                 SetupProblem(need.where, f"Zoho Books has no records of kind {need.record!r}")
             )
             continue
+        if module == "salesreceipts":
+            continue  # receipts take no custom fields (sales-receipt.yml): never written
         if need.name in declared.get(module, set()) or (module, need.name) in seen:
             continue
         seen.add((module, need.name))

@@ -23,6 +23,7 @@ again on its next attempt before writing anything.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -54,18 +55,21 @@ from ledgerbridge.plan import (
     DocumentDraft,
     DocumentKind,
     ItemDraft,
+    Link,
     LookupEntry,
     LookupKind,
     TargetRef,
 )
 
-from . import models, payloads, setup
+from . import customfields, models, payloads, setup, shapes
 from .auth import TokenManager
 from .client import PLATFORM, ZohoClient
 from .datacenters import data_center, trusted_accounts_server
 from .limits import LimitConfig, RateLimiter, limiter_for
 from .movements import MoneyMovements, plain_ref
 from .settings import ZohoBooksSecrets, ZohoBooksSettings
+
+log = logging.getLogger(__name__)
 
 PAYMENT_MODES = (
     "cash",
@@ -164,6 +168,10 @@ class ZohoBooksTarget(MoneyMovements, Target):
         self._currencies: list[models.Currency] | None = None
         self._rates_on: dict[tuple[str, date], Decimal | None] = {}
         self._identity: TargetIdentity | None = None
+        self._catalog: customfields.Catalog | None = None  # custom fields, read once
+        self._service_items: dict[str, str] = {}  # receipt service items by purpose
+        self._tax_rates: dict[str, Decimal] | None = None
+        self._warned_receipt_fields = False
 
     def _limiter(self) -> RateLimiter:
         org = self.settings.organization_id or "-"
@@ -238,6 +246,47 @@ class ZohoBooksTarget(MoneyMovements, Target):
             platform=PLATFORM,
         )
 
+    async def _custom_fields(self, module: str, values: dict[str, str]) -> list[dict[str, Any]]:
+        """``{name: value}`` addressed as ``module``'s request schema declares; the
+        organisation's custom fields are read once (``GET /settings/fields``) and cached."""
+        if not values:
+            return []
+        fresh = self._catalog is None
+        if self._catalog is None:
+            self._catalog = await self._read_catalog()
+        try:
+            return self._catalog.entries(module, values)
+        except NeedsMapping:
+            if fresh:
+                raise
+            # Created in the web app since this run read the settings: read them once more.
+            self._catalog = await self._read_catalog()
+            return self._catalog.entries(module, values)
+
+    async def _read_catalog(self) -> customfields.Catalog:
+        rows = await self.client.pages(customfields.SETTINGS_PATH, customfields.LIST_KEY)
+        return customfields.Catalog(rows)
+
+    async def _rates_of_taxes(self) -> dict[str, Decimal]:
+        if self._tax_rates is None:
+            rows = await self.client.pages("/settings/taxes", "taxes")
+            taxes = [models.Tax.model_validate(r) for r in rows]
+            self._tax_rates = {t.tax_id: Decimal(str(t.tax_percentage)) for t in taxes}
+        return self._tax_rates
+
+    async def _service_item(self, purpose: str) -> str:
+        """The connector's item for receipt lines without one (``shapes.SERVICE_ITEMS``),
+        found by its SKU or created once, then cached."""
+        if purpose not in self._service_items:
+            sku, name = shapes.SERVICE_ITEMS[purpose]
+            found = await self.find_item(sku=sku)
+            if found is None:
+                found = await self.create_item(
+                    ItemDraft(link=Link(key=f"item:sku:{sku}"), name=name, sku=sku, rate=Decimal(0))
+                )
+            self._service_items[purpose] = found.target_id
+        return self._service_items[purpose]
+
     async def _places(self, code: str) -> int:
         for currency in self._currencies or []:
             if currency.currency_code == code and currency.price_precision is not None:
@@ -281,9 +330,11 @@ class ZohoBooksTarget(MoneyMovements, Target):
 
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
         currency_id = (await self._currency(draft.currency)).currency_id if draft.currency else None
-        return payloads.contact_body(
-            draft, currency_id=currency_id, key_field=self.settings.contact_key_field
-        )
+        values = dict(draft.custom_fields)
+        if self.settings.contact_key_field:
+            values[self.settings.contact_key_field] = draft.link.key
+        fields = await self._custom_fields("contacts", values)
+        return payloads.contact_body(draft, currency_id=currency_id, fields=fields)
 
     async def create_contact(self, draft: ContactDraft) -> TargetRef:
         body = await self._contact_body(draft)
@@ -418,6 +469,16 @@ class ZohoBooksTarget(MoneyMovements, Target):
 
     async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
         currency = await self._currency(draft.currency)  # it must exist in the org
+        if draft.kind is DocumentKind.SALES_RECEIPT:
+            base = await self._base_currency()
+            if base and draft.currency != base:
+                raise ValidationFailed(
+                    f"sales receipt {draft.key.reference} is in {draft.currency}, not the "
+                    f"organisation's base currency {base}, and a Zoho Books sales receipt "
+                    "takes no exchange rate (sales-receipt.yml); post such orders with "
+                    "posting_policy: invoice",
+                    platform=PLATFORM,
+                )
         rate = await self.exchange_rate(
             f"{draft.kind.value} {draft.key.reference}",
             draft.currency,
@@ -430,12 +491,43 @@ class ZohoBooksTarget(MoneyMovements, Target):
             raise ValidationFailed(
                 f"{draft.kind.value} {draft.key.reference} has no lines", platform=PLATFORM
             )
+        places = await self._places(draft.currency)
+        if draft.kind is DocumentKind.SALES_RECEIPT:
+            return await self._receipt_body(draft, places)
+        if draft.kind is DocumentKind.INVOICE:
+            draft = shapes.invoice(draft)  # a taxed shipping charge becomes a line
+        module = KINDS[draft.kind].list_key
+        values = dict(draft.custom_fields)
+        if self.settings.key_field:
+            values[self.settings.key_field] = draft.key.source_key
         return payloads.document_body(
             draft,
-            places=await self._places(draft.currency),
-            key_field=self.settings.key_field,
+            places=places,
+            fields=await self._custom_fields(module, values),
             currency_id=currency.currency_id,
         )
+
+    async def _receipt_body(self, draft: DocumentDraft, places: int) -> dict[str, Any]:
+        """A receipt within ``sales-receipt.yml``'s fields (``shapes.receipt_lines``).
+
+        The schema has no exchange rate, so a receipt in another currency than the
+        organisation's is refused (``_document_body``); it has no custom fields, so the
+        ``key_field`` is not written (receipts are found by their ``receipt_number``) and
+        a mapping's own custom fields are left out (logged once per run)."""
+        if draft.custom_fields and not self._warned_receipt_fields:
+            # Nowhere to keep them on a receipt; the document is still right to the cent.
+            self._warned_receipt_fields = True
+            log.warning(
+                "Zoho Books sales receipts take no custom fields (sales-receipt.yml); "
+                "not written on receipts: %s",
+                ", ".join(sorted(draft.custom_fields)),
+            )
+        service = {p: await self._service_item(p) for p in shapes.needs_service_items(draft)}
+        tax_rates = await self._rates_of_taxes() if draft.taxes_included else {}
+        lines = shapes.receipt_lines(
+            draft, places=places, tax_rates=tax_rates, service_items=service
+        )
+        return payloads.receipt_body(draft, lines, places=places)
 
     def _ref_for(self, kind: DocumentKind, row: dict[str, Any]) -> TargetRef:
         spec = KINDS[kind]

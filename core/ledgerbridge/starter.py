@@ -28,7 +28,7 @@ tenants:
       books:                      # a target: the accounting organisation
         platform: zohobooks
         settings:
-          data_center: com        # com, eu, in, com.au, jp, ca, com.cn, sa
+          data_center: com        # com, eu, in, com.au, jp, ca, com.cn, sa, uk
           organization_id: "${ZOHO_ORGANIZATION_ID:-}"
     pipelines:
       - id: acme-shop-to-books

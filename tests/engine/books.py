@@ -42,11 +42,13 @@ def source_orders(h: Harness) -> dict[str, Order]:
 
 
 def live(h: Harness, kind: str) -> dict[str, list[dict[str, Any]]]:
-    """Documents of ``kind`` that are not void, by reference number."""
+    """Documents of ``kind`` that are not void, by reference number (a sales receipt's is its
+    ``receipt_number``: sales-receipt.yml declares no ``reference_number``)."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for doc in getattr(h.org, kind).values():
-        if doc.get("status") != "void" and not doc["reference_number"].startswith("SEED-"):
-            found[doc["reference_number"]].append(doc)
+        reference = doc["reference_number"] or doc.get("receipt_number", "")
+        if doc.get("status") != "void" and not reference.startswith("SEED-"):
+            found[reference].append(doc)
     return found
 
 

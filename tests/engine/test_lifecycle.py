@@ -143,7 +143,7 @@ def test_sales_receipt_policy_posts_paid_orders_in_one_document(tmp_path: Path):
         receipts = list(h.org.salesreceipts.values())
         assert receipts and report.states["synced"] >= 6
         for receipt in receipts:
-            oid = receipt["reference_number"]
+            oid = receipt["receipt_number"]  # sales-receipt.yml declares no reference_number
             assert Decimal(str(receipt["total"])) == Decimal(
                 h.source_app.emulator.store.orders[int(oid)]["total"]
             )

@@ -55,8 +55,10 @@ def test_against_checks_the_connections_own_settings(books_config):
               "-c", str(config))  # fmt: skip
     assert out.returncode == 1
     err = " ".join(out.stderr.split())
-    for module in ("invoices", "salesreceipts", "creditnotes", "customerpayments"):
+    for module in ("invoices", "creditnotes", "customerpayments"):
         assert f"custom field cf_ledgerbridge_key on {module}" in err
+    # Sales receipts take no custom fields (sales-receipt.yml): the key is not written there.
+    assert "custom field cf_ledgerbridge_key on salesreceipts" not in err
     assert "connection settings.key_field" in err
     assert "settings.refund_account_id: '4600000000000009999' is not among" in err
 
@@ -97,7 +99,9 @@ def test_the_emulator_refuses_an_unknown_custom_field_until_it_is_created(zoho):
         finally:
             await target.aclose()
 
-    with pytest.raises(LedgerbridgeError, match="custom_fields"):
+    # Refused before anything is sent: the organisation's custom fields (GET /settings/fields)
+    # lack it; the emulator would refuse it too (tests/zohobooks/test_strict_writes.py).
+    with pytest.raises(LedgerbridgeError, match="custom field 'cf_source_customer_id'"):
         anyio.run(create)
     assert len(org.contacts) == before  # refused: nothing written
     # The sandbox's stand-in for Settings -> Preferences -> Field Customization:

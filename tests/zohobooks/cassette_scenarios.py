@@ -142,12 +142,47 @@ async def items(target: ZohoBooksTarget) -> Any:
     return ref, found, updated
 
 
+async def _taxes(target: ZohoBooksTarget) -> dict[str, str]:
+    return {e.name: e.target_id for e in await target.lookups(LookupKind.TAXES)}
+
+
 async def invoices(target: ZohoBooksTarget) -> Any:
+    """Line discounts (item_level) with an untaxed shipping charge; an order discount
+    (entity_level); a taxed shipping charge sent as a taxed line with the order discount
+    folded into the product lines; a rounding adjustment; a EUR invoice with its exchange
+    rate; custom fields by customfield_id (the key field) throughout."""
     cid = await _contact_id(target)
     ref = await target.create_document(_invoice(cid, "CAS-100"))
     doc = await target.get_document(ref)
     found = await target.find_document(DocumentKind.INVOICE, _invoice(cid, "CAS-100").key)
     await target.void_document(ref)
+    taxes = await _taxes(target)
+    plain = DocumentLine(description="Cassette lamp", quantity=Decimal(1), rate=Decimal("40.00"),
+                         tax_id=taxes["VAT 10"])  # fmt: skip
+    entity = _invoice(cid, "CAS-101", discount=Decimal("4.00"))
+    entity = entity.model_copy(update={"lines": (plain,), "shipping_charge": None})
+    await target.create_document(entity)
+    shipped = _invoice(cid, "CAS-102", discount=Decimal("4.00"), taxes_included=True,
+                       shipping_tax_id=taxes["VAT 10"])  # fmt: skip
+    await target.create_document(shipped.model_copy(update={"lines": (plain,)}))
+    rounded = await target.create_document(_invoice(cid, "CAS-103"))
+    await target.update_document(
+        rounded,
+        _invoice(
+            cid,
+            "CAS-103",
+            adjustment=Decimal("-0.01"),
+            adjustment_description="Rounding difference",
+        ),
+    )
+    eur = await target.create_contact(
+        _contact("contact:shop:cassette:EUR").model_copy(update={"currency": "EUR"})
+    )
+    await target.create_document(
+        _invoice(eur.target_id, "CAS-104", exchange_rate=Decimal("1.08")).model_copy(
+            update={"currency": "EUR"}
+        )
+    )
     return ref, doc, found
 
 
@@ -168,6 +203,12 @@ async def payments(target: ZohoBooksTarget) -> Any:
                      date=DAY, payment_mode="creditcard",
                      applied_to=((Link(key="i", target_id=invoice.target_id), Decimal("28.90")),))
     )  # fmt: skip
+    advance = await target.record_payment(
+        PaymentDraft(key=BusinessKey(reference="CAS-301-P", source_key="shop:s1:CAS-301:pay"),
+                     contact=Link(key="c", target_id=cid), amount=Decimal("15.00"), currency="USD",
+                     date=DAY, payment_mode="banktransfer")
+    )  # fmt: skip
+    assert advance.target_id != paid.target_id
     return invoice, paid, await target.get_document(invoice)
 
 

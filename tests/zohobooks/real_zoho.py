@@ -2,7 +2,7 @@
 
 Credentials come from the environment and never from files:
 ``ZOHO_CLIENT_ID``, ``ZOHO_CLIENT_SECRET``, ``ZOHO_REFRESH_TOKEN``,
-``ZOHO_ORGANIZATION_ID`` and ``ZOHO_DATA_CENTER`` (com, eu, in, com.au, jp, ca, com.cn, sa).
+``ZOHO_ORGANIZATION_ID`` and ``ZOHO_DATA_CENTER`` (com, eu, in, com.au, jp, ca, com.cn, sa, uk).
 """
 
 from __future__ import annotations

@@ -12,19 +12,32 @@ from ledgerbridge.plan import LookupKind
 from ledgerbridge.store.adapters import StoreCredentials, StoreLocks
 from ledgerbridge_zohobooks.datacenters import (
     DATA_CENTERS,
+    data_center,
     trusted_accounts_server,
     trusted_api_domain,
 )
+from ledgerbridge_zohobooks.settings import ZohoBooksSettings
 
 from .helpers import make_target
 
 
 def test_every_data_centre_has_its_own_hosts_and_canada_differs():
-    assert set(DATA_CENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa"}
+    assert set(DATA_CENTERS) == {"com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk"}
     for code, dc in DATA_CENTERS.items():
         assert dc.api_base == f"https://www.zohoapis.{code}/books/v3"
     assert DATA_CENTERS["ca"].accounts_server == "https://accounts.zohocloud.ca"
     assert DATA_CENTERS["eu"].accounts_server == "https://accounts.zoho.eu"
+
+
+def test_the_uk_data_centre_is_allowed_and_its_look_alikes_are_not():
+    """Zoho's Multi-DC page lists accounts.zoho.uk (docs/connectors/zohobooks.md)."""
+    assert data_center("uk").api_base == "https://www.zohoapis.uk/books/v3"
+    assert trusted_accounts_server("https://accounts.zoho.uk") == "https://accounts.zoho.uk"
+    assert trusted_api_domain("https://www.zohoapis.uk/") == "https://www.zohoapis.uk"
+    assert ZohoBooksSettings(data_center="uk").data_center == "uk"
+    for forged in ("https://accounts.zoho.co.uk", "https://accounts.zoho.uk.evil.example"):
+        with pytest.raises(AuthFailed):
+            trusted_accounts_server(forged)
 
 
 def test_forged_hosts_are_refused():

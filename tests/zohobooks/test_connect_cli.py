@@ -112,7 +112,12 @@ def test_a_forged_accounts_server_never_gets_the_secret(zoho, tmp_path, secret_k
 
 
 @pytest.mark.parametrize(
-    ("dc", "host"), [("ca", "https://accounts.zohocloud.ca"), ("eu", "https://accounts.zoho.eu")]
+    ("dc", "host"),
+    [
+        ("ca", "https://accounts.zohocloud.ca"),
+        ("eu", "https://accounts.zoho.eu"),
+        ("uk", "https://accounts.zoho.uk"),
+    ],
 )
 def test_consent_url_uses_the_data_centres_accounts_host(dc, host):
     url = consent_url(data_center(dc).accounts_server, "c", "http://127.0.0.1/cb", "st")

@@ -106,7 +106,9 @@ CASES = [
         "item_level",
     ),
     (
-        "order discount only, shipping as a charge",
+        # A taxed shipping charge is written as a taxed line (no request schema declares
+        # shipping_charge_tax_id), so the order discount is folded into the product lines.
+        "order discount only, taxed shipping as a charge",
         _order(
             "D2",
             [("2", "10.00", None, "0.10", "1.80"), ("1", "30.00", None, "0.05", "1.35")],
@@ -115,7 +117,7 @@ CASES = [
             total="53.65",
         ),
         "charge",
-        "entity_level",
+        "item_level",
     ),
     (
         "order discount only, shipping as a line",

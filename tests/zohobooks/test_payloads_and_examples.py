@@ -42,12 +42,13 @@ def test_amounts_are_rounded_to_the_currency_precision():
         lines=(DocumentLine(description="Tea", quantity=Decimal(3), rate=Decimal("333.5")),),
         shipping_charge=Decimal("500.4"),
     )
-    body = document_body(draft, places=0, key_field="cf_k")
+    fields = [{"customfield_id": "4600000000000000009", "value": "s:1"}]
+    body = document_body(draft, places=0, fields=fields)
     assert (
         body["line_items"][0]["rate"] == Decimal("334") and body["line_items"][0]["name"] == "Tea"
     )
     assert body["shipping_charge"] == "500"  # the spec types it as a string (defect 7)
-    assert body["custom_fields"] == [{"api_name": "cf_k", "value": "s:1"}]
+    assert body["custom_fields"] == fields  # addressed by id (customfields.Catalog)
     assert '"rate":334' in dumps(body)
 
 

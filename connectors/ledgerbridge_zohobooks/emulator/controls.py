@@ -1,14 +1,12 @@
 """Sandbox controls that stand in for the Zoho Books web app (not part of Zoho's API).
 
 A merchant creates custom fields in the web app (Settings -> Preferences -> <module> ->
-Field Customization): Zoho's API documents no endpoint that lists or creates
-custom-field definitions -- the official OpenAPI (``../../refdata/zoho-books-openapi``)
-has per-record value updates (``PUT /invoices/{invoice_id}/customfields``,
-``/customerpayment/{id}/customfields``) and custom *modules* (``/settings/modules``)
-only.  So a fresh organisation of this emulator has no custom field but the
-ledgerbridge key field its seed always had, and a person following the sandbox
-quick start creates the ones a mapping writes here, the way they would click them
-into Zoho:
+Field Customization).  The refdata OpenAPI has no operation for it (per-record value
+updates and custom *modules* only; Zoho's custom-fields page documents ``/settings/fields``,
+which the emulator answers read-only for the connector: ``resources.list_custom_fields``).
+So a fresh organisation of this emulator has no custom field but the ledgerbridge key
+field its seed always had, and a person following the sandbox quick start creates the
+ones a mapping writes here, the way they would click them into Zoho:
 
     POST /_emulator/customfields
     {"organization_id": "10234695", "module": "invoices", "api_name": "cf_source_order_id"}

@@ -56,18 +56,22 @@ def _get(table: dict[str, dict[str, Any]], record_id: str, what: str) -> dict[st
 def _custom_fields(
     org: Organization, entity: str, body: dict[str, Any], current: dict[str, Any] | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Resolve ``custom_fields`` (by api_name, customfield_id or label) and check uniqueness."""
+    """Resolve ``custom_fields`` the way the module's request schema addresses them
+    (``rules.custom_field_entry``: ``customfield_id`` or ``label``, never ``api_name``)
+    and check uniqueness."""
     values: dict[str, Any] = dict((current or {}).get("custom_field_hash", {}))
     defined = org.custom_fields.get(entity, {})
     for raw in body.get("custom_fields") or []:
-        match = None
-        for field_def in defined.values():
-            if (
-                raw.get("api_name") == field_def.api_name
-                or str(raw.get("customfield_id", "")) == field_def.customfield_id
-                or raw.get("label") == field_def.label
-            ):
-                match = field_def
+        how, key = rules.custom_field_entry(entity, raw)
+        match = next(
+            (
+                field_def
+                for field_def in defined.values()
+                if (how == "customfield_id" and field_def.customfield_id == key)
+                or (how == "label" and field_def.label == key)
+            ),
+            None,
+        )
         if match is None:
             # A field the organisation does not define is refused with code 2, nothing
             # written: the stricter reading of the facts doc §15 "Custom fields on writes"
@@ -92,6 +96,18 @@ def _custom_fields(
         for k, v in values.items()
     ]
     return listed, values
+
+
+# Module -> the ``entity`` of Zoho's custom-fields API (its page names ``invoice``,
+# ``contact``; the others are read the same way, singular).
+ENTITY_OF = {
+    "contacts": "contact",
+    "items": "item",
+    "invoices": "invoice",
+    "salesreceipts": "salesreceipt",
+    "creditnotes": "creditnote",
+    "customerpayments": "customerpayment",
+}
 
 
 def _table_for(org: Organization, entity: str) -> dict[str, dict[str, Any]]:
@@ -151,6 +167,7 @@ class Resources:
                 "GET",
                 self.list_exchange_rates,
             ),
+            ("/settings/fields", "GET", self.list_custom_fields),
             ("/chartofaccounts", "GET", self.list_accounts),
             ("/bankaccounts", "GET", self.list_bank_accounts),
         ]
@@ -212,6 +229,34 @@ class Resources:
             for r in rows
         ]
         return _ok(200, "success", "exchange_rates", out)
+
+    async def list_custom_fields(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        """GET /settings/fields: the organisation's custom fields. Zoho's custom-fields API
+        page (https://www.zoho.com/books/api/v3/custom-fields, "Create a custom field":
+        ``POST /settings/fields`` with ``label``, ``data_type``, ``entity``; scope
+        ZohoBooks.settings) documents the resource; the list's exact response shape is not
+        in the refdata OpenAPI, so the emulator answers the fields a write needs
+        (``customfield_id``, ``label``, ``api_name``, ``entity``) under ``customfields``,
+        optionally filtered by ``entity``. Unconfirmed live (docs/connectors/zohobooks.md)."""
+        assert org is not None
+        wanted = request.query_params.get("entity")
+        rows = [
+            {
+                "customfield_id": f.customfield_id,
+                "label": f.label,
+                "api_name": f.api_name,
+                "entity": ENTITY_OF[module],
+                "data_type": "string",
+                "is_active": True,
+                "is_unique": f.unique,
+            }
+            for module, fields in org.custom_fields.items()
+            for f in fields.values()
+            if wanted in (None, "", ENTITY_OF[module])
+        ]
+        return _page(request, rows, "customfields")
 
     async def list_accounts(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
@@ -497,6 +542,7 @@ class Resources:
 
     async def create_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
+        rules.invoice_request(body)
         row = self._document(org, "invoices", body, None)
         row["invoice_id"] = self.state.ids.next()
         row["invoice_number"] = self._number(
@@ -540,6 +586,7 @@ class Resources:
     async def update_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
         current = _get(org.invoices, request.path_params["invoice_id"], "Invoice")
+        rules.invoice_request(body)
         current.update(self._document(org, "invoices", body, current))
         self._refresh_invoice(current)
         if current["balance"] < 0:
@@ -550,6 +597,7 @@ class Resources:
 
     async def upsert_invoice(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
+        rules.invoice_request(body)
         found = self._by_unique_key(request, org, "invoices")
         if found is not None:
             found.update(self._document(org, "invoices", body, found))
@@ -611,7 +659,7 @@ class Resources:
     async def update_receipt(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
         current = _get(org.salesreceipts, request.path_params["sales_receipt_id"], "Sales receipt")
-        rules.sales_receipt_request(body)
+        rules.sales_receipt_request(body, update=True)
         current.update(self._document(org, "salesreceipts", body, current))
         return _ok(200, "Sales receipt updated.", "salesreceipt", self._public(current))
 

@@ -23,6 +23,7 @@ WEB_APP = {
     "ca": "https://books.zohocloud.ca",
     "com.cn": "https://books.zoho.com.cn",
     "sa": "https://books.zoho.sa",
+    "uk": "https://books.zoho.uk",
 }
 SECTIONS = {
     "invoice": "invoices",

@@ -42,16 +42,19 @@ def one_scope(
     *,
     currency: str,
     subject: str,
+    force: bool = False,
 ) -> tuple[list[DocumentLine], Decimal | None]:
     """``(lines, document discount)`` with at most one of the two carrying a discount.
 
     Only product lines, none with a discount: the order discount stays a document
-    discount. Otherwise it is folded into the product lines (see the module docstring).
+    discount -- unless ``force`` (a target document that takes no document discount at
+    all, e.g. a Zoho Books sales receipt). Otherwise it is folded into the product lines
+    (see the module docstring).
     """
     out = list(lines)
     if not discount:
         return out, discount
-    if all(_is_product(line) and not line.discount for line in out):
+    if not force and all(_is_product(line) and not line.discount for line in out):
         return out, discount
     eligible = [i for i, line in enumerate(out) if _is_product(line) and _net(line) > 0]
     base = sum((_net(out[i]) for i in eligible), ZERO)

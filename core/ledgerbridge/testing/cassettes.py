@@ -2,8 +2,12 @@
 
 Every value listed in ``secrets`` (tokens, keys, client secrets, organisation
 ids) is replaced by its placeholder wherever it appears -- URL, headers, body
-of requests and responses -- and the usual credential headers are dropped.
-``assert_scrubbed`` proves that no listed secret survives in a cassette file.
+of requests and responses. A request's credential headers stay, their values
+replaced by placeholders (``Authorization: Zoho-oauthtoken <ACCESS_TOKEN>``,
+``x-api-key: <API_KEY>``), so a recorded request still shows -- and can be
+validated against -- the API's security scheme; credential headers of
+responses (cookies) are dropped. ``assert_scrubbed`` proves that no listed
+secret survives in a cassette file.
 """
 
 from __future__ import annotations
@@ -20,6 +24,26 @@ CREDENTIAL_HEADERS = (
     "cookie",
     "set-cookie",
 )
+
+
+# A request's credential header -> the placeholder its value becomes (whatever it was).
+PLACEHOLDERS = {
+    "authorization": "<ACCESS_TOKEN>",
+    "x-shopify-access-token": "<ACCESS_TOKEN>",
+    "x-api-key": "<API_KEY>",
+    "x-store-key": "<STORE_KEY>",
+    "cookie": "<COOKIE>",
+}
+
+
+def credential_placeholder(name: str, value: str) -> str:
+    """The recorded value of credential header ``name``: its placeholder; an
+    ``Authorization`` value keeps its scheme word (``Bearer``, ``Zoho-oauthtoken``)."""
+    placeholder = PLACEHOLDERS.get(name.lower(), "<SECRET>")
+    if name.lower() == "authorization" and " " in value.strip():
+        scheme = value.strip().split()[0]
+        return f"{scheme} {'<CREDENTIALS>' if scheme.lower() == 'basic' else placeholder}"
+    return placeholder
 
 
 def _replace_all(text: str, secrets: Mapping[str, str]) -> str:
@@ -53,7 +77,11 @@ def scrubbing_vcr(
         request.uri = _replace_all(request.uri, secrets)
         request.body = _scrub_body(request.body, secrets)
         for name in list(request.headers):
-            request.headers[name] = _replace_all(str(request.headers[name]), secrets)
+            value = str(request.headers[name])
+            if name.lower() in PLACEHOLDERS or name.lower() in extra_headers:
+                request.headers[name] = credential_placeholder(name, value)
+            else:
+                request.headers[name] = _replace_all(value, secrets)
         return request
 
     def before_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +99,7 @@ def scrubbing_vcr(
     return vcr.VCR(
         cassette_library_dir=str(cassette_dir),
         record_mode=record_mode,
-        filter_headers=[*CREDENTIAL_HEADERS, *extra_headers],
+        # Request credential headers are kept as placeholders (before_request), not dropped.
         before_record_request=before_request,
         before_record_response=before_response,
         decode_compressed_response=True,
