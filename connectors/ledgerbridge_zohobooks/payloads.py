@@ -146,7 +146,7 @@ def line_body(line: DocumentLine, *, places: int, kind: DocumentKind) -> dict[st
 def discount_fields(draft: DocumentDraft, *, places: int) -> dict[str, Any]:
     """The document's discount scope: Zoho takes one per document (``discount_type``
     ``entity_level`` or ``item_level``, invoices.yml; facts doc §15). The mapping folds an
-    order discount into the lines when a line has its own (``mapping.discounts``); a draft
+    order discount into the lines when a line has its own (``ledgerbridge.plan_discounts``); a draft
     that still carries both is refused here rather than booked wrong."""
     lined = any(line.discount for line in draft.lines)
     if draft.kind is DocumentKind.CREDIT_NOTE:

@@ -4,7 +4,7 @@
   no request schema (``invoices.yml``; facts doc §15). A taxed shipping charge becomes a
   description-only line with that tax (Zoho taxes a line exactly as it taxes a shipping
   charge), and an order discount is then folded into the product lines, so shipping is
-  never taxed on less than the storefront taxed it (``mapping.discounts``).
+  never taxed on less than the storefront taxed it (``ledgerbridge.plan_discounts``).
 * **Sales receipts** (``sales-receipt.yml``) take lines of ``{item_id, rate, quantity,
   tax_id}`` and nothing else: no discount, shipping, adjustment, tax-inclusive flag or
   exchange rate. So every discount is folded into the lines' rates, shipping and the
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from ledgerbridge.errors import ValidationFailed
-from ledgerbridge.mapping.discounts import one_scope
 from ledgerbridge.plan import DocumentDraft, DocumentLine, Link
+from ledgerbridge.plan_discounts import one_scope
 
 from .jsonmoney import quantize
 

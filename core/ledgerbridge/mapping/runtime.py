@@ -34,8 +34,8 @@ from ..plan import (
     LookupKind,
     PaymentDraft,
 )
+from ..plan_discounts import one_scope
 from .currency import booked_order, refund_rates, stated_rates
-from .discounts import one_scope
 from .expressions import Expression
 from .schema import LineRule, MappingFile, PaymentMethod, TaxEntry
 

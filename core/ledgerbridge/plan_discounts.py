@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_DOWN, Decimal
 
-from ..canonical.money import minor_units
-from ..errors import ValidationFailed
-from ..plan import DocumentLine
+from .canonical.money import minor_units
+from .errors import ValidationFailed
+from .plan import DocumentLine
 
 ZERO = Decimal(0)
 
