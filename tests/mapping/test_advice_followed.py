@@ -22,7 +22,7 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from ledgerbridge.mapping import advice
+from ledgerbridge.contracts import advice
 from ledgerbridge.store import SyncRecord
 from tests.engine.harness import Harness, woocommerce_to_zoho
 
