@@ -141,7 +141,7 @@ def test_test_orders_are_skipped_by_the_mapping_rule(runtime):
 
 def test_unknown_status_is_not_posted(runtime):
     with pytest.raises(ValidationFailed, match="status 'awaiting-shipment', which the connector"):
-        plan_order(order(status="unknown", extra={"status": "awaiting-shipment"}), runtime)
+        plan_order(order(status="unknown", source_status="awaiting-shipment"), runtime)
 
 
 def test_an_unmapped_tax_names_what_is_missing(runtime):
