@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,11 +23,13 @@ from rich.table import Table
 from . import operator_locks
 from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
+from .errors import LedgerbridgeError
 from .exitcodes import ExitCode, most_urgent
 from .store import RecordState, Store, SyncRecord
 
 console = Console()
 err_console = Console(stderr=True)
+log = logging.getLogger("ledgerbridge.cli")
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG")
@@ -200,53 +201,80 @@ def run(
     config: ConfigOption = DEFAULT_CONFIG,
     inbox_every: Annotated[float, typer.Option(help="Seconds between inbox drains.")] = 2.0,
     once: Annotated[bool, typer.Option(help="One scheduling round, then exit.")] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Pipelines of different tenants running at once (run.concurrency; 4)."
+        ),
+    ] = None,
 ) -> None:
     """The long-running scheduler: polls pipelines on their interval and drains the webhook inbox.
 
+    Tenants' pipelines run concurrently; one pipeline's error, busy lease or refused
+    credentials is logged with its tenant and pipeline, and the others go on.
     SIGTERM/SIGINT stop it cleanly: the record in flight finishes, nothing is lost.
     """
+    from .cli import exit_code_of
+    from .engine.scheduler import Scheduler
+
     stop = {"requested": False}
     engine = _engine(config)
     engine.should_stop = lambda: stop["requested"]
-    last_run: dict[str, float] = {}
     codes: list[ExitCode] = []
 
     def request_stop(signum: int, _frame: Any) -> None:
         stop["requested"] = True
-        err_console.print(
-            f"[yellow]{signal.Signals(signum).name}: finishing the record in flight[/]"
-        )
+        log.warning("%s: finishing the record in flight", signal.Signals(signum).name)
+
+    def on_result(result: Any) -> None:
+        error = result.error
+        if error is None:
+            codes.append(report_code(result.report))
+        elif isinstance(error, LedgerbridgeError):
+            codes.append(exit_code_of(error))
+        else:
+            codes.append(ExitCode.INTERNAL)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    scheduler = Scheduler(
+        engine,
+        concurrency=concurrency or engine.config.config.run.concurrency,
+        inbox_every=inbox_every,
+        should_stop=lambda: stop["requested"],
+        on_result=on_result,
+    )
+    log.info(
+        "scheduler started: %d pipeline(s), up to %d at once",
+        len(engine.pipelines()),
+        scheduler.concurrency,
+    )
 
     async def main() -> None:
         async with engine:
-            await engine.prepare()
-            while not stop["requested"]:
-                for _, pipeline in engine.pipelines():
-                    due = last_run.get(pipeline.id, 0.0) + pipeline.interval.total_seconds()
-                    if time.monotonic() >= due and not stop["requested"]:
-                        [report] = await engine.sync(pipeline.id)
-                        last_run[pipeline.id] = time.monotonic()
-                        console.print(
-                            f"{pipeline.id}: read {report.read}, writes {report.writes}, "
-                            f"parked {report.parked}"
-                        )
-                        codes.append(_explain([report]))
-                outcomes = await engine.process_inbox()
-                if outcomes:
-                    console.print(f"inbox: {len(outcomes)} event(s) processed")
-                if once:
-                    break
-                with anyio.move_on_after(inbox_every):
-                    while not stop["requested"]:
-                        await anyio.sleep(0.1)
+            if once:
+                await scheduler.run_once()
+            else:
+                await scheduler.run_forever()
 
     anyio.run(main)
+    if once:  # the round's results on stdout (the log lines went to stderr as it ran)
+        for result in scheduler.results:
+            console.print(_result_line(result), highlight=False, soft_wrap=True)
     console.print("stopped")
-    if once:  # one round for cron: its outcome, as for ``sync``
+    if once:  # one round for cron: its worst outcome, as for ``sync``
         _exit(most_urgent(codes))
+
+
+def _result_line(result: Any) -> str:
+    report = result.report
+    head = f"{result.tenant_id}/{result.pipeline_id}"
+    if result.error is not None:
+        return f"{head}: error: {result.error}"
+    if report.busy is not None:
+        return f"{head}: busy: {report.busy}"
+    line = f"{head}: read {report.read}, writes {report.writes}, parked {report.parked}"
+    return line + (f" (halted: {report.halted})" if report.halted is not None else "")
 
 
 def serve(
@@ -290,7 +318,12 @@ def serve(
 
     receiver = app(config)
     served = with_console(receiver, config)
-    Announcing(uvicorn.Config(served, host=host, port=port, log_level="warning")).run()
+    from .logs import uvicorn_log_config
+
+    settings = uvicorn.Config(
+        served, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
+    )
+    Announcing(settings).run()
 
 
 # --------------------------------------------------------------------------- reading state

@@ -334,8 +334,11 @@ class Engine:
                 stmt = stmt.where(col(SyncRecord.state).in_([p.value for p in parked]))
             return list(s.exec(stmt.order_by(col(SyncRecord.id))))
 
-    async def process_inbox(self, limit: int = 500) -> list[RecordOutcome]:
-        """Process stored webhook events through the same path as polling."""
+    async def process_inbox(
+        self, limit: int = 500, *, skip: frozenset[str] = frozenset()
+    ) -> list[RecordOutcome]:
+        """Process stored webhook events through the same path as polling; events of the
+        pipelines in ``skip`` (running now, in this process) wait for a later drain."""
         await self.prepare()
         outcomes: list[RecordOutcome] = []
         events = await anyio.to_thread.run_sync(lambda: self.store.pending_inbox(limit=limit))
@@ -343,6 +346,8 @@ class Engine:
             for tenant, pipeline in self.pipelines():
                 if f"{tenant.id}/{pipeline.source}" != event.connection_id:
                     continue
+                if pipeline.id in skip:
+                    break  # its pipeline is running: the event waits for the next drain
                 runner = self.runner(pipeline.id)
                 try:
                     async with runner.lease():
