@@ -27,6 +27,11 @@ def json_lines(stderr: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stderr.splitlines() if line.strip()]
 
 
+def json_logging(operator: Operator) -> Operator:
+    """The operator with ``LEDGERBRIDGE_LOG_FORMAT=json`` (``--log-format json``'s variable)."""
+    return Operator(operator.world, {**operator.env, "LEDGERBRIDGE_LOG_FORMAT": "json"})
+
+
 def invoices_of(operator: Operator, tenant: str) -> int:
     return len(operator.world.org(tenant).invoices)
 
@@ -67,9 +72,8 @@ def test_refused_credentials_of_one_tenant_do_not_stop_the_others(operator: Oper
     assert refresh in text
     world.config_path.write_text(text.replace(refresh, "1000.revoked-by-the-merchant"))
 
-    done = operator.cli(
-        "run", "--once", "--log-format", "json", code=ExitCode.CREDENTIALS
-    )  # the worst outcome: dead credentials beat west's parked order
+    # the worst outcome: dead credentials beat west's parked order
+    done = json_logging(operator).cli("run", "--once", code=ExitCode.CREDENTIALS)
 
     assert invoices_of(operator, "north") == 0
     assert invoices_of(operator, "west") >= 5, done.stderr
@@ -96,13 +100,15 @@ def test_a_busy_pipeline_is_reported_and_skipped(operator: Operator) -> None:
     with store.session() as s:
         s.add(
             Lease(
-                name="pipeline:west-orders", holder=holder,
-                expires_at=now + timedelta(minutes=10), acquired_at=now,
-            )  # fmt: skip
+                name="pipeline:west-orders",
+                holder=holder,
+                expires_at=now + timedelta(minutes=10),
+                acquired_at=now,
+            )
         )
     store.close()
 
-    done = operator.cli("run", "--once", "--log-format", "json", code=ExitCode.BUSY)
+    done = json_logging(operator).cli("run", "--once", code=ExitCode.BUSY)
 
     assert invoices_of(operator, "west") == 0
     assert invoices_of(operator, "north") >= 5 and invoices_of(operator, "cart") >= 5
