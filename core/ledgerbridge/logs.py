@@ -56,13 +56,13 @@ _SECRET_TEXT: tuple[tuple[re.Pattern[str], str], ...] = (
         rf"\1{MASK}",
     ),
     (re.compile(r"(?i)\b(bearer|zoho-oauthtoken|basic)\s+[A-Za-z0-9._~+/=\-]+"), rf"\1 {MASK}"),
-    # key=value / key: value / "key": "value" for secret-looking keys
+    # key=value / key: value / "key": "value" for secret-looking keys (oauth_signature,
+    # x-api-key, refresh_token, client_secret, ...)
     (
         re.compile(
-            r"(?i)(['\"]?\b(?:access_token|refresh_token|id_token|client_secret|app_secret|"
-            r"webhook_secret|consumer_secret|consumer_key|api_key|apikey|store_key|password|"
-            r"passwd|secret_key|private_key|token|secret|grant_code)\b['\"]?\s*[:=]\s*['\"]?)"
-            r"([^'\"&\s,;}]+)"
+            r"(?i)(['\"]?\b[\w.-]*?(?:token|secret|password|passwd|api[_-]?key|apikey|"
+            r"consumer[_-]?key|store[_-]?key|private[_-]?key|signature|grant_code)"
+            r"['\"]?\s*[:=]\s*['\"]?)([^'\"&\s,;}]+)"
         ),
         rf"\1{MASK}",
     ),
@@ -123,6 +123,22 @@ def _utc_z(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> Event
     if isinstance(stamp, str) and stamp.endswith("Z") and len(stamp) > 24:
         event_dict["timestamp"] = stamp[:23] + "Z"
     return event_dict
+
+
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is now: a live progress display that redirects it
+    prints log lines above its bars instead of through them."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
 
 
 def _shared() -> list[Processor]:
@@ -189,7 +205,7 @@ def configure(
             renderer,
         ],
     )
-    handler = logging.StreamHandler(out)
+    handler = logging.StreamHandler(out) if stream is not None else _Stderr()
     handler.setFormatter(formatter)
     handler.set_name("ledgerbridge")
     root = logging.getLogger()

@@ -17,7 +17,6 @@ from typing import Annotated, Any
 import anyio
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import operator_locks
@@ -25,6 +24,7 @@ from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
 from .errors import LedgerbridgeError
 from .exitcodes import ExitCode, most_urgent
+from .progress import ProgressReport
 from .store import RecordState, Store, SyncRecord
 
 console = Console()
@@ -35,9 +35,6 @@ ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG")
 ]
 DEFAULT_CONFIG = Path("ledgerbridge.yaml")
-COUNTERS = (
-    "read {task.fields[read]} · written {task.fields[written]} · parked {task.fields[parked]}"
-)
 
 conflicts_app = typer.Typer(help="List and resolve conflicts.", invoke_without_command=True)
 
@@ -84,17 +81,15 @@ def _explain(reports: list[RunReport]) -> ExitCode:
 class _WaitDisplay(logging.Handler):
     """Shows rate-limit waits in the progress display instead of a frozen screen."""
 
-    def __init__(self, progress: Progress, task: Any) -> None:
+    def __init__(self, progress: ProgressReport) -> None:
         super().__init__(logging.INFO)
-        self.progress, self.task = progress, task
+        self.progress = progress
 
     def emit(self, record: logging.LogRecord) -> None:
         seconds = getattr(record, "wait_seconds", None)
         reason = getattr(record, "wait_reason", "")
         if seconds is not None:
-            self.progress.update(
-                self.task, description=f"[yellow]waiting {seconds:.0f}s ({reason})[/]"
-            )
+            self.progress.waiting(seconds, reason)
 
 
 def sync(
@@ -106,42 +101,12 @@ def sync(
     dry_run: Annotated[bool, typer.Option(help="Plan only: show the writes, make none.")] = False,
     backfill: Annotated[bool, typer.Option(help="Use the source's bulk path.")] = False,
 ) -> None:
-    """Run pipelines once, with progress and a closing summary."""
-    counts = {"read": 0, "written": 0, "parked": 0}
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn(COUNTERS),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("syncing", total=None, read=0, written=0, parked=0)
-
-        def on_record(outcome: RecordOutcome) -> None:
-            counts["read"] += 1
-            counts["written"] += sum(1 for _, r in outcome.writes if r == "written")
-            if outcome.state in (
-                RecordState.FAILED,
-                RecordState.NEEDS_MAPPING,
-                RecordState.CONFLICT,
-            ):
-                counts["parked"] += 1
-            progress.update(
-                task,
-                description="syncing",
-                read=counts["read"],
-                written=counts["written"],
-                parked=counts["parked"],
-            )
-
-        handler = _WaitDisplay(progress, task)
+    """Run pipelines once, with progress (stderr: done/total, ETA) and a closing summary."""
+    with ProgressReport("backfill" if backfill else "syncing") as progress:
+        handler = _WaitDisplay(progress)
         logging.getLogger("ledgerbridge.retry").addHandler(handler)
-        logging.getLogger("ledgerbridge.retry").setLevel(logging.INFO)
         try:
-            engine = _engine(config, on_record=on_record)
+            engine = _engine(config, on_record=progress.record, on_expect=progress.expect)
 
             async def main() -> list[RunReport]:
                 async with engine:
@@ -152,7 +117,6 @@ def sync(
             reports = anyio.run(main)
         finally:
             logging.getLogger("ledgerbridge.retry").removeHandler(handler)
-        progress.update(task, description="done")
     _print_reports(reports)
     if dry_run:
         _print_plans(reports)
@@ -462,13 +426,14 @@ def replay(
     if not ids and state is None:
         err_console.print("[red]error:[/] name record ids or --state")
         raise typer.Exit(2)
-    engine = _engine(config)
+    with ProgressReport("replaying") as progress:
+        engine = _engine(config, on_record=progress.record, on_expect=progress.expect)
 
-    async def main() -> list[RunReport]:
-        async with engine:
-            return await engine.replay(ids, state=state, tenant=tenant)
+        async def main() -> list[RunReport]:
+            async with engine:
+                return await engine.replay(ids, state=state, tenant=tenant)
 
-    reports = anyio.run(main)
+        reports = anyio.run(main)
     if ids and not reports:
         err_console.print(f"[red]error:[/] no records with id {', '.join(map(str, ids))}")
         raise typer.Exit(int(ExitCode.NOT_FOUND))

@@ -6,7 +6,9 @@
     await engine.replay(state="needs_mapping")     # after fixing the mapping
     await engine.aclose()
 
-Callbacks: ``on_record(RecordOutcome)`` after each record reaches an outcome.
+Callbacks: ``on_record(RecordOutcome)`` after each record reaches an outcome;
+``on_expect(pipeline_id, n)`` when a run learns that ``n`` more records are coming
+(a page read, the due retries, the records to replay) -- for progress displays.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from . import tenancy
 from .journal import Journal, Scope
 from .lease import PipelineBusy, lease_name
 from .planner import MappingRuntime
-from .runner import OnRecord, PipelineRunner, RecordOutcome, RunReport
+from .runner import OnExpect, OnRecord, PipelineRunner, RecordOutcome, RunReport
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,10 @@ class Engine:
         holder: str | None = None,
         clock: Clock | None = None,
         limiters: LimiterProvider | None = None,
+        on_expect: OnExpect | None = None,
     ) -> None:
         self.config = config
+        self.on_expect = on_expect  # progress: n more records coming for a pipeline
         # Rate limits of target accounts: this process's (embedded) unless given, or the
         # config's ``workers: {limits: redis}`` shares them through Redis.
         self.limiters = limiters if limiters is not None else _configured_limiters(config)
@@ -219,6 +223,7 @@ class Engine:
             source_wins=source_wins,
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
+        runner.on_expect = self.on_expect
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
         runner.reconnect = {
             f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)

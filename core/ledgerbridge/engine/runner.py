@@ -60,6 +60,7 @@ HELD_STATES = frozenset({RecordState.FAILED.value, RecordState.CONFLICT.value})
 
 
 OnRecord = Callable[[RecordOutcome], None]
+OnExpect = Callable[[str, int], None]  # (pipeline id, records more to come): progress
 
 
 class PipelineRunner(DailySummaries):
@@ -88,6 +89,7 @@ class PipelineRunner(DailySummaries):
         self.holder = holder
         self.organization_id = organization_id
         self.on_record = on_record
+        self.on_expect: OnExpect | None = None
         self.should_stop: Callable[[], bool] = lambda: False
         self.today: Callable[[], date] = lambda: utcnow().date()
         self.executor = Executor(target, journal, source_wins=source_wins)
@@ -221,6 +223,7 @@ class PipelineRunner(DailySummaries):
         self, page: ChangePage, entity: EntityType, report: RunReport, dry_run: bool
     ) -> bool:
         """Give a page's changes their outcomes, then store its checkpoint; ``False``: stopped."""
+        self._expect(len(page.changes))
         for unit in self._units(page.changes):
             began = time.perf_counter()
             outcomes = await self.process_many(unit, dry_run=dry_run, should_stop=self._stopping)
@@ -448,6 +451,10 @@ class PipelineRunner(DailySummaries):
             record_id=record.id,
         )
 
+    def _expect(self, count: int) -> None:
+        if self.on_expect is not None and count:
+            self.on_expect(self.pipeline.id, count)
+
     def _emit(self, outcome: RecordOutcome) -> RecordOutcome:
         if self.on_record is not None:
             self.on_record(outcome)
@@ -556,6 +563,7 @@ class PipelineRunner(DailySummaries):
 
     async def retry_due(self, report: RunReport | None = None) -> list[RecordOutcome]:
         due = await self._db(self.journal.records, [RecordState.RETRYING], utcnow())
+        self._expect(len(due))
         outcomes = []
         for record in due:
             if self._stopping():
@@ -574,6 +582,7 @@ class PipelineRunner(DailySummaries):
         report = RunReport(self.pipeline.id)
         async with self.lease():
             if await self.target_reachable():
+                self._expect(len(records))
                 for record in records:
                     outcome = await self.refetch(record)
                     if self.halted is not None:
