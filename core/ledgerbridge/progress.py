@@ -142,7 +142,7 @@ class ProgressReport:
                     f"{self.label} {pipeline_id}", total=None, written=0, parked=0
                 )
             else:
-                self.counts[pipeline_id].logged = 0.0  # the first figures are logged at once
+                self.counts[pipeline_id].logged = float("-inf")  # the first figures: at once
         return self.counts[pipeline_id]
 
     def _show(self, pipeline_id: str, figures: Count) -> None:
