@@ -122,3 +122,34 @@ def test_a_busy_pipeline_is_reported_and_skipped(operator: Operator) -> None:
         assert entry["level"] in ("debug", "info", "warning", "error", "critical")
         assert entry["timestamp"].endswith("Z") and "T" in entry["timestamp"]
     assert "west/west-orders: busy:" in done.stdout
+
+
+def test_tenants_sharing_one_organisation_share_its_limiter(operator: Operator) -> None:
+    """Running concurrently, two tenants' pipelines into one Zoho organisation (declared
+    with ``shared_with`` on both sides) pace their calls through one limiter."""
+    import anyio
+    import yaml
+
+    from ledgerbridge.config import load_config
+    from ledgerbridge.engine import Engine
+
+    path = operator.world.config_path
+    config = yaml.safe_load(path.read_text())
+    north, _west, cart = config["tenants"]
+    cart["connections"]["books"]["settings"]["organization_id"] = ORGS["north"]
+    north["connections"]["books"]["shared_with"] = ["cart"]
+    cart["connections"]["books"]["shared_with"] = ["north"]
+    path.write_text(yaml.safe_dump(config))
+    engine = Engine(load_config(path), Store(operator.world.database_url))
+
+    async def limiters() -> list[object]:
+        found = []
+        for pipeline_id in ("north-orders", "cart-orders", "west-orders"):
+            runner = engine.runner(pipeline_id)
+            found.append(runner.target._limiter())  # type: ignore[attr-defined]
+        await engine.aclose()
+        return found
+
+    shared_north, shared_cart, own_west = anyio.run(limiters)
+    assert shared_north is shared_cart
+    assert own_west is not shared_north
