@@ -22,6 +22,7 @@ from rich.table import Table
 from . import operator_locks
 from .config import load_config
 from .engine import Engine, RecordOutcome, RunReport
+from .engine.scheduler import PipelineResult
 from .errors import LedgerbridgeError
 from .exitcodes import ExitCode, most_urgent
 from .progress import ProgressReport
@@ -190,9 +191,10 @@ def run(
         stop["requested"] = True
         log.warning("%s: finishing the record in flight", signal.Signals(signum).name)
 
-    def on_result(result: Any) -> None:
+    def on_result(result: PipelineResult) -> None:
         error = result.error
         if error is None:
+            assert result.report is not None
             codes.append(report_code(result.report))
         elif isinstance(error, LedgerbridgeError):
             codes.append(exit_code_of(error))
@@ -230,10 +232,10 @@ def run(
         _exit(most_urgent(codes))
 
 
-def _result_line(result: Any) -> str:
+def _result_line(result: PipelineResult) -> str:
     report = result.report
     head = f"{result.tenant_id}/{result.pipeline_id}"
-    if result.error is not None:
+    if result.error is not None or report is None:
         return f"{head}: error: {result.error}"
     if report.busy is not None:
         return f"{head}: busy: {report.busy}"
