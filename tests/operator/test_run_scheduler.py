@@ -153,3 +153,32 @@ def test_tenants_sharing_one_organisation_share_its_limiter(operator: Operator) 
     shared_north, shared_cart, own_west = anyio.run(limiters)
     assert shared_north is shared_cart
     assert own_west is not shared_north
+
+
+def test_the_long_running_scheduler_goes_on_after_one_pipeline_fails(operator: Operator) -> None:
+    """Without ``--once``: north's refused credentials are logged, the process keeps
+    running and syncs the other tenants; SIGTERM still stops it cleanly (exit 0)."""
+    import signal
+
+    from .test_webhooks_and_run import wait_until
+
+    world = operator.world
+    text = world.config_path.read_text()
+    world.config_path.write_text(text.replace(world.saved.refresh["north"], "1000.revoked"))
+    runner = json_logging(operator).popen("run", "--inbox-every", "0.5")
+    try:
+        wait_until(
+            lambda: invoices_of(operator, "west") >= 5 and invoices_of(operator, "cart") >= 5
+        )
+        time.sleep(1.0)
+        assert runner.poll() is None, "the scheduler is still running"
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 0, (out, err)
+    lines = json_lines(err)
+    failed = [e for e in lines if e["level"] == "error" and e.get("pipeline") == "north-orders"]
+    assert failed and all(e["tenant"] == "north" for e in failed), err
+    assert any(e["event"] == "SIGTERM: finishing the record in flight" for e in lines), err
+    assert invoices_of(operator, "north") == 0
+    assert out.rstrip().endswith("stopped")
