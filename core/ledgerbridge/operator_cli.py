@@ -274,11 +274,10 @@ def serve(
                     )
             readiness = receiver.state.readiness
             if not readiness["ready"]:
-                err_console.print(
-                    f"[yellow]the store is not ready ({readiness['problem']}); deliveries are "
-                    "answered 503 until it is (retrying every few seconds)[/]",
-                    highlight=False,
-                    soft_wrap=True,
+                log.warning(
+                    "the store is not ready (%s); deliveries are answered 503 until it is "
+                    "(retrying every few seconds)",
+                    readiness["problem"],
                 )
             console.file.flush()
 
