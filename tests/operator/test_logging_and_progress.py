@@ -96,3 +96,20 @@ def test_no_secret_reaches_the_logs_even_at_debug(operator: Operator) -> None:
     ]
     for secret in secrets:
         assert secret not in done.stderr, secret
+
+
+def test_a_source_that_counts_gives_the_whole_total_from_its_first_page(
+    operator: Operator,
+) -> None:
+    """API2Cart says how many orders a query matches (``result.orders_count``): with pages
+    of 5, the first progress line of cart-orders already carries all 12 (then the 2
+    deleted ones, counted by their own query), not the 5 read so far."""
+    path = operator.world.config_path
+    text = path.read_text()
+    path.write_text(text.replace("cart: EtsyAPIv3,", "cart: EtsyAPIv3, page_size: 5,"))
+    quick = with_env(operator, LEDGERBRIDGE_PROGRESS_EVERY="0", LEDGERBRIDGE_LOG_FORMAT="json")
+    done = quick.cli("sync", "cart-orders", code=ExitCode.OK)
+    seen = progress_of(json_lines(done.stderr), "cart-orders")
+    assert seen[0]["total"] == 12 and seen[0]["done"] == 0, seen[:2]
+    assert seen[5]["total"] == 12 and seen[5]["done"] == 5  # after the first page
+    assert seen[-1]["done"] == seen[-1]["total"] == 14, seen[-1]

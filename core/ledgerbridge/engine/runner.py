@@ -203,7 +203,13 @@ class PipelineRunner(DailySummaries):
             pages = self.source.changes(entity, checkpoint)
         try:
             read, resumable = 0, False
+            seen, announced = 0, 0  # progress: records read, records announced (``on_expect``)
             async for page in pages:
+                hint = seen + page.remaining if page.remaining is not None else 0
+                seen += len(page.changes)
+                if max(seen, hint) > announced:
+                    self._expect(max(seen, hint) - announced)
+                    announced = max(seen, hint)
                 if max_pages is not None and read >= max_pages and resumable:
                     # A bounded share is done and the stored checkpoint resumes right here.
                     report.more = True
@@ -223,7 +229,6 @@ class PipelineRunner(DailySummaries):
         self, page: ChangePage, entity: EntityType, report: RunReport, dry_run: bool
     ) -> bool:
         """Give a page's changes their outcomes, then store its checkpoint; ``False``: stopped."""
-        self._expect(len(page.changes))
         for unit in self._units(page.changes):
             began = time.perf_counter()
             outcomes = await self.process_many(unit, dry_run=dry_run, should_stop=self._stopping)
