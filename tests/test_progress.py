@@ -57,3 +57,16 @@ def test_live_bar_draws_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     out, err = capsys.readouterr()
     assert out == ""
     assert "2/2" in err and "done p1" in err
+
+
+def test_an_estimate_is_corrected_when_the_read_is_over(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ledgerbridge.progress")
+    with ProgressReport("syncing", live=False, every=3600) as progress:
+        progress.expect("p1", 10)  # the platform's count
+        for _ in range(4):
+            progress.record(outcome(RecordState.SYNCED))
+        progress.expect("p1", -6)  # the read ended after 4: the count was an estimate
+        assert progress.counts["p1"].total == 4
+        progress.expect("p1", -9)  # never below what is done
+        assert progress.counts["p1"].total == 4
+    assert caplog.records[-1].getMessage().startswith("p1: 4/4 done in ")

@@ -112,9 +112,10 @@ class ProgressReport:
     # ----------------------------------------------------------------- engine callbacks
 
     def expect(self, pipeline_id: str, count: int) -> None:
-        """``count`` more records are coming for ``pipeline_id``."""
+        """``count`` more records are coming for ``pipeline_id`` (fewer when negative: an
+        estimate corrected once the read is over)."""
         figures = self._count(pipeline_id)
-        figures.total += count
+        figures.total = max(figures.done, figures.total + count)
         self._show(pipeline_id, figures)
 
     def record(self, outcome: RecordOutcome) -> None:

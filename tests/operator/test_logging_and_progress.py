@@ -113,3 +113,16 @@ def test_a_source_that_counts_gives_the_whole_total_from_its_first_page(
     assert seen[0]["total"] == 12 and seen[0]["done"] == 0, seen[:2]
     assert seen[5]["total"] == 12 and seen[5]["done"] == 5  # after the first page
     assert seen[-1]["done"] == seen[-1]["total"] == 14, seen[-1]
+
+
+def test_woocommerce_totals_come_from_x_wp_total(operator: Operator) -> None:
+    """WooCommerce's ``X-WP-Total``: with pages of 5, west-orders' first progress line
+    already carries the 12 orders of the query."""
+    path = operator.world.config_path
+    text = path.read_text()
+    path.write_text(text.replace("allow_http: true,", "allow_http: true, per_page: 5,"))
+    quick = with_env(operator, LEDGERBRIDGE_PROGRESS_EVERY="0", LEDGERBRIDGE_LOG_FORMAT="json")
+    done = quick.cli("sync", "west-orders", code=ExitCode.PARKED)
+    seen = progress_of(json_lines(done.stderr), "west-orders")
+    assert seen[0]["total"] == 12 and seen[0]["done"] == 0, seen[:2]
+    assert seen[-1]["done"] == seen[-1]["total"] == 12, seen[-1]

@@ -60,7 +60,7 @@ HELD_STATES = frozenset({RecordState.FAILED.value, RecordState.CONFLICT.value})
 
 
 OnRecord = Callable[[RecordOutcome], None]
-OnExpect = Callable[[str, int], None]  # (pipeline id, records more to come): progress
+OnExpect = Callable[[str, int], None]  # (pipeline id, records more (or fewer) to come)
 
 
 class PipelineRunner(DailySummaries):
@@ -205,11 +205,6 @@ class PipelineRunner(DailySummaries):
             read, resumable = 0, False
             seen, announced = 0, 0  # progress: records read, records announced (``on_expect``)
             async for page in pages:
-                hint = seen + page.remaining if page.remaining is not None else 0
-                seen += len(page.changes)
-                if max(seen, hint) > announced:
-                    self._expect(max(seen, hint) - announced)
-                    announced = max(seen, hint)
                 if max_pages is not None and read >= max_pages and resumable:
                     # A bounded share is done and the stored checkpoint resumes right here.
                     report.more = True
@@ -217,11 +212,18 @@ class PipelineRunner(DailySummaries):
                     if aclose is not None:
                         await aclose()
                     return
+                hint = seen + page.remaining if page.remaining is not None else 0
+                seen += len(page.changes)
+                if max(seen, hint) > announced:
+                    self._expect(max(seen, hint) - announced)
+                    announced = max(seen, hint)
                 read += 1
                 resumable = bool(page.checkpoint) and not dry_run
                 if not await self._page(page, entity, report, dry_run):
                     report.more = True
                     return
+            if announced > seen:  # the read is over: the platform's count was an estimate
+                self._expect(seen - announced)
         except AuthFailed as exc:
             self._halt("source", exc)
 
@@ -457,6 +459,7 @@ class PipelineRunner(DailySummaries):
         )
 
     def _expect(self, count: int) -> None:
+        """Progress: ``count`` more records to come (fewer, when negative: a correction)."""
         if self.on_expect is not None and count:
             self.on_expect(self.pipeline.id, count)
 
