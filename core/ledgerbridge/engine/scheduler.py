@@ -76,7 +76,8 @@ class Scheduler:
         self.running: set[str] = set()  # pipeline ids in flight
         self.busy_tenants: set[str] = set()
         self.finished_at: dict[str, float] = {}
-        self.results: list[PipelineResult] = []
+        self.results: list[PipelineResult] = []  # ``run_once``'s (a long run keeps none)
+        self._keep = False
 
     # ----------------------------------------------------------------- one pipeline
 
@@ -93,7 +94,8 @@ class Scheduler:
                     result.error = exc
                 result.seconds = time.monotonic() - began
                 _log_result(pipeline, result)
-        self.results.append(result)
+        if self._keep:
+            self.results.append(result)
         if self.on_result is not None:
             self.on_result(result)
         return result
@@ -110,6 +112,7 @@ class Scheduler:
     async def run_once(self) -> list[PipelineResult]:
         """Every enabled pipeline once (tenants concurrently), then one inbox drain."""
         await self.engine.prepare()
+        self._keep = True
         by_tenant: dict[str, tuple[TenantConfig, list[PipelineConfig]]] = {}
         for tenant, pipeline in self.engine.pipelines():
             by_tenant.setdefault(tenant.id, (tenant, []))[1].append(pipeline)
