@@ -193,6 +193,8 @@ def run(
 
     def on_result(result: PipelineResult) -> None:
         error = result.error
+        if not once:
+            return  # a long run logs each result; only ``--once`` exits with them
         if error is None:
             assert result.report is not None
             codes.append(report_code(result.report))
