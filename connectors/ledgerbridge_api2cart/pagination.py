@@ -25,6 +25,10 @@ class CursorPaginator:
     method: str
     params: Params
     items_key: str
+    # ``result.orders_count`` and its kin: how many items the query matches, all pages
+    # together (../shared/docs/platforms/api2cart.md, "Lists nest under result").
+    count_key: str | None = None
+    count: int | None = None  # read from the first page, when ``count_key`` is there
 
     async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
         envelope = await self._first()
@@ -41,6 +45,9 @@ class CursorPaginator:
                     f"API2Cart {self.method}: result.{self.items_key} is not a list",
                     platform=PLATFORM,
                 )
+            found = result.get(self.count_key) if self.count_key else None
+            if self.count is None and isinstance(found, int) and not isinstance(found, bool):
+                self.count = max(0, found)
             yield items
             if envelope.next_cursor is None:
                 return

@@ -195,7 +195,12 @@ class Api2CartSource(Source):
             )
         mark = start
         seen: set[tuple[str, str | None]] = set()
-        async for items in CursorPaginator(self.client, method, query, items_key).pages():
+        counted = f"{items_key}s_count" if items_key in ("order", "customer", "product") else None
+        pager = CursorPaginator(self.client, method, query, items_key, counted)
+        walked = 0  # items of this query before the page (progress: ``ChangePage.remaining``)
+        async for items in pager.pages():
+            remaining = None if pager.count is None else max(0, pager.count - walked)
+            walked += len(items)
             fresh, keys = [], []
             for item in items:
                 key = (
@@ -215,7 +220,7 @@ class Api2CartSource(Source):
                     continue  # the record itself is reported by ``build``
             mark = mark.remember(phase, keys, self.settings.modified_overlap)
             if changes:
-                yield ChangePage(changes, mark.dumps())
+                yield ChangePage(changes, mark.dumps(), remaining=remaining)
 
     async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
         return [order_change(item, scope, self.context.validation_context) for item in items]

@@ -68,6 +68,9 @@ class WooCommerceSource(Source):
         )
         self._refunds_mode = settings.refunds_endpoint
         self._page_cap = 100  # lowered when the host times out on large pages
+        # X-WP-Total less the records of earlier pages of the query ``_walk`` is on: what
+        # remains from its last page on (progress only: ``ChangePage.remaining``).
+        self._remaining: int | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -187,6 +190,9 @@ class WooCommerceSource(Source):
                 taken.add(external_id)
                 fresh.append(item)
                 advanced = advanced.advance(modified, external_id)
+            self._remaining = (
+                None if result.total is None else max(0, result.total - (page - 1) * per_page)
+            )
             yield fresh, advanced
             if not result.has_more:
                 return
@@ -210,7 +216,7 @@ class WooCommerceSource(Source):
                 ]
                 state[stream] = after.to_json()
                 if changes or after != keyset:
-                    yield ChangePage(changes, cp.encode(state))
+                    yield ChangePage(changes, cp.encode(state), remaining=self._remaining)
                 keyset = after
 
     async def _product_changes(

@@ -62,8 +62,30 @@ def root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option(
+            "--log-level",
+            envvar="LEDGERBRIDGE_LOG_LEVEL",
+            help="debug, info (default), warning, error. Any command takes it.",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            envvar="LEDGERBRIDGE_LOG_FORMAT",
+            help="human (default) or json: one JSON object per log line, on stderr.",
+        ),
+    ] = None,
 ) -> None:
     """ledgerbridge command line."""
+    from . import logs
+
+    try:
+        logs.configure(log_level, log_format)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @app.command()
@@ -210,7 +232,9 @@ def sandbox(
     connection = "books" if spec.kind.value == "target" else "shop"
     for line in startup_lines(name, spec.title, url, info, connection):
         print(line, flush=True)  # plain text: piped to a file or a test, it stays one line
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    from .logs import uvicorn_log_config
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=uvicorn_log_config())
 
 
 def _redact_url(url: str) -> str:
@@ -245,10 +269,38 @@ def exit_code_of(exc: LedgerbridgeError) -> ExitCode:
     return ExitCode.INTERNAL
 
 
+GLOBAL_OPTIONS = ("--log-level", "--log-format")
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """``--log-level``/``--log-format`` are the root's options; written after the command
+    (``ledgerbridge sync --log-format json``) they are moved before it, so every command --
+    a plugin's too -- takes them without declaring them.  Nothing after ``--`` moves."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "--":
+            rest += argv[index:]
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_OPTIONS:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front += argv[index : index + 2]
+                index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def main() -> None:
     try:
         _load_plugin_commands()
-        app()
+        app(args=hoist_global_options(sys.argv[1:]))
     except UnknownId as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(int(ExitCode.NOT_FOUND))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,27 +18,27 @@ import anyio
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import operator_locks
 from .config import load_config
-from .engine import Engine, RecordOutcome, RunReport
+from .engine import Engine, RunReport
+from .engine.scheduler import PipelineResult
+from .errors import LedgerbridgeError
 from .exitcodes import ExitCode, most_urgent
 from .operator_state import audit, conflicts_app, failures, find_one_order, status
 from .operator_views import checkpoints_text
+from .progress import ProgressReport
 from .store import RecordState, Store
 
 console = Console()
 err_console = Console(stderr=True)
+log = logging.getLogger("ledgerbridge.cli")
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Config file.", envvar="LEDGERBRIDGE_CONFIG")
 ]
 DEFAULT_CONFIG = Path("ledgerbridge.yaml")
-COUNTERS = (
-    "read {task.fields[read]} · written {task.fields[written]} · parked {task.fields[parked]}"
-)
 
 
 def _engine(config: Path, **kw: Any) -> Engine:
@@ -84,17 +83,15 @@ def _explain(reports: list[RunReport]) -> ExitCode:
 class _WaitDisplay(logging.Handler):
     """Shows rate-limit waits in the progress display instead of a frozen screen."""
 
-    def __init__(self, progress: Progress, task: Any) -> None:
+    def __init__(self, progress: ProgressReport) -> None:
         super().__init__(logging.INFO)
-        self.progress, self.task = progress, task
+        self.progress = progress
 
     def emit(self, record: logging.LogRecord) -> None:
         seconds = getattr(record, "wait_seconds", None)
         reason = getattr(record, "wait_reason", "")
         if seconds is not None:
-            self.progress.update(
-                self.task, description=f"[yellow]waiting {seconds:.0f}s ({reason})[/]"
-            )
+            self.progress.waiting(seconds, reason)
 
 
 def sync(
@@ -112,46 +109,15 @@ def sync(
         bool, typer.Option("--json", help="With --dry-run: the same report as JSON.")
     ] = False,
 ) -> None:
-    """Run pipelines once, with progress and a closing summary."""
+    """Run pipelines once, with progress (stderr: done/total, ETA) and a closing summary."""
     if json_out and not dry_run:
         err_console.print("[red]error:[/] --json goes with --dry-run")
         raise typer.Exit(int(ExitCode.USAGE))
-    counts = {"read": 0, "written": 0, "parked": 0}
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=None),
-        TextColumn(COUNTERS),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=json_out,
-    ) as progress:
-        task = progress.add_task("syncing", total=None, read=0, written=0, parked=0)
-
-        def on_record(outcome: RecordOutcome) -> None:
-            counts["read"] += 1
-            counts["written"] += sum(1 for _, r in outcome.writes if r == "written")
-            if outcome.state in (
-                RecordState.FAILED,
-                RecordState.NEEDS_MAPPING,
-                RecordState.CONFLICT,
-            ):
-                counts["parked"] += 1
-            progress.update(
-                task,
-                description="syncing",
-                read=counts["read"],
-                written=counts["written"],
-                parked=counts["parked"],
-            )
-
-        handler = _WaitDisplay(progress, task)
+    with ProgressReport("backfill" if backfill else "syncing") as progress:
+        handler = _WaitDisplay(progress)
         logging.getLogger("ledgerbridge.retry").addHandler(handler)
-        logging.getLogger("ledgerbridge.retry").setLevel(logging.INFO)
         try:
-            engine = _engine(config, on_record=on_record)
+            engine = _engine(config, on_record=progress.record, on_expect=progress.expect)
 
             async def main() -> list[RunReport]:
                 async with engine:
@@ -162,7 +128,6 @@ def sync(
             reports = anyio.run(main)
         finally:
             logging.getLogger("ledgerbridge.retry").removeHandler(handler)
-        progress.update(task, description="done")
     if dry_run:  # what would post and what would park (dryrun_cli.py)
         from .dryrun_cli import show_dry_run
 
@@ -201,53 +166,83 @@ def run(
     config: ConfigOption = DEFAULT_CONFIG,
     inbox_every: Annotated[float, typer.Option(help="Seconds between inbox drains.")] = 2.0,
     once: Annotated[bool, typer.Option(help="One scheduling round, then exit.")] = False,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Pipelines of different tenants running at once (run.concurrency; 4)."
+        ),
+    ] = None,
 ) -> None:
     """The long-running scheduler: polls pipelines on their interval and drains the webhook inbox.
 
+    Tenants' pipelines run concurrently; one pipeline's error, busy lease or refused
+    credentials is logged with its tenant and pipeline, and the others go on.
     SIGTERM/SIGINT stop it cleanly: the record in flight finishes, nothing is lost.
     """
+    from .cli import exit_code_of
+    from .engine.scheduler import Scheduler
+
     stop = {"requested": False}
     engine = _engine(config)
     engine.should_stop = lambda: stop["requested"]
-    last_run: dict[str, float] = {}
     codes: list[ExitCode] = []
 
     def request_stop(signum: int, _frame: Any) -> None:
         stop["requested"] = True
-        err_console.print(
-            f"[yellow]{signal.Signals(signum).name}: finishing the record in flight[/]"
-        )
+        log.warning("%s: finishing the record in flight", signal.Signals(signum).name)
+
+    def on_result(result: PipelineResult) -> None:
+        error = result.error
+        if not once:
+            return  # a long run logs each result; only ``--once`` exits with them
+        if error is None:
+            assert result.report is not None
+            codes.append(report_code(result.report))
+        elif isinstance(error, LedgerbridgeError):
+            codes.append(exit_code_of(error))
+        else:
+            codes.append(ExitCode.INTERNAL)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    scheduler = Scheduler(
+        engine,
+        concurrency=concurrency or engine.config.config.run.concurrency,
+        inbox_every=inbox_every,
+        should_stop=lambda: stop["requested"],
+        on_result=on_result,
+    )
+    log.info(
+        "scheduler started: %d pipeline(s), up to %d at once",
+        len(engine.pipelines()),
+        scheduler.concurrency,
+    )
 
     async def main() -> None:
         async with engine:
-            await engine.prepare()
-            while not stop["requested"]:
-                for _, pipeline in engine.pipelines():
-                    due = last_run.get(pipeline.id, 0.0) + pipeline.interval.total_seconds()
-                    if time.monotonic() >= due and not stop["requested"]:
-                        [report] = await engine.sync(pipeline.id)
-                        last_run[pipeline.id] = time.monotonic()
-                        console.print(
-                            f"{pipeline.id}: read {report.read}, writes {report.writes}, "
-                            f"parked {report.parked}"
-                        )
-                        codes.append(_explain([report]))
-                outcomes = await engine.process_inbox()
-                if outcomes:
-                    console.print(f"inbox: {len(outcomes)} event(s) processed")
-                if once:
-                    break
-                with anyio.move_on_after(inbox_every):
-                    while not stop["requested"]:
-                        await anyio.sleep(0.1)
+            if once:
+                await scheduler.run_once()
+            else:
+                await scheduler.run_forever()
 
     anyio.run(main)
+    if once:  # the round's results on stdout (the log lines went to stderr as it ran)
+        for result in scheduler.results:
+            console.print(_result_line(result), highlight=False, soft_wrap=True)
     console.print("stopped")
-    if once:  # one round for cron: its outcome, as for ``sync``
+    if once:  # one round for cron: its worst outcome, as for ``sync``
         _exit(most_urgent(codes))
+
+
+def _result_line(result: PipelineResult) -> str:
+    report = result.report
+    head = f"{result.tenant_id}/{result.pipeline_id}"
+    if result.error is not None or report is None:
+        return f"{head}: error: {result.error}"
+    if report.busy is not None:
+        return f"{head}: busy: {report.busy}"
+    line = f"{head}: read {report.read}, writes {report.writes}, parked {report.parked}"
+    return line + (f" (halted: {report.halted})" if report.halted is not None else "")
 
 
 def serve(
@@ -281,17 +276,21 @@ def serve(
                     )
             readiness = receiver.state.readiness
             if not readiness["ready"]:
-                err_console.print(
-                    f"[yellow]the store is not ready ({readiness['problem']}); deliveries are "
-                    "answered 503 until it is (retrying every few seconds)[/]",
-                    highlight=False,
-                    soft_wrap=True,
+                log.warning(
+                    "the store is not ready (%s); deliveries are answered 503 until it is "
+                    "(retrying every few seconds)",
+                    readiness["problem"],
                 )
             console.file.flush()
 
     receiver = app(config)
     served = with_console(receiver, config)
-    Announcing(uvicorn.Config(served, host=host, port=port, log_level="warning")).run()
+    from .logs import uvicorn_log_config
+
+    settings = uvicorn.Config(
+        served, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
+    )
+    Announcing(settings).run()
 
 
 # --------------------------------------------------------------------------- replay
@@ -313,29 +312,32 @@ def replay(
     if not ids and state is None:
         err_console.print("[red]error:[/] name record ids or --state")
         raise typer.Exit(2)
-    engine = _engine(config)
-    engine.store.migrate()
-    record_ids: list[int] | None = None
-    if ids:
-        record_ids = []
-        for query in ids:
-            found = find_one_order(engine, query, tenant=tenant, pipeline=pipeline, record_ids=True)
-            if found is None or found.id is None:
-                err_console.print(f"[red]error:[/] no record or order {escape(repr(query))}")
-                raise typer.Exit(int(ExitCode.NOT_FOUND))
-            record_ids.append(found.id)
-    elif pipeline is not None and state is not None:
-        record_ids = [r.id for r in engine.failures([state], tenant=tenant)
-                      if r.pipeline_id == pipeline and r.id is not None]  # fmt: skip
-        if not record_ids:
-            console.print(f"no {state.value} records in {pipeline}")
-            return
+    with ProgressReport("replaying") as progress:
+        engine = _engine(config, on_record=progress.record, on_expect=progress.expect)
+        engine.store.migrate()
+        record_ids: list[int] | None = None
+        if ids:
+            record_ids = []
+            for query in ids:
+                found = find_one_order(
+                    engine, query, tenant=tenant, pipeline=pipeline, record_ids=True
+                )
+                if found is None or found.id is None:
+                    err_console.print(f"[red]error:[/] no record or order {escape(repr(query))}")
+                    raise typer.Exit(int(ExitCode.NOT_FOUND))
+                record_ids.append(found.id)
+        elif pipeline is not None and state is not None:
+            record_ids = [r.id for r in engine.failures([state], tenant=tenant)
+                          if r.pipeline_id == pipeline and r.id is not None]  # fmt: skip
+            if not record_ids:
+                console.print(f"no {state.value} records in {pipeline}")
+                return
 
-    async def main() -> list[RunReport]:
-        async with engine:
-            return await engine.replay(record_ids, state=state, tenant=tenant)
+        async def main() -> list[RunReport]:
+            async with engine:
+                return await engine.replay(record_ids, state=state, tenant=tenant)
 
-    reports = anyio.run(main)
+        reports = anyio.run(main)
     if ids and not reports:
         err_console.print(f"[red]error:[/] no records with id {', '.join(map(str, ids))}")
         raise typer.Exit(int(ExitCode.NOT_FOUND))

@@ -116,9 +116,17 @@ class ConsoleConfig(Strict):
     users: list[ConsoleUserConfig] = Field(default_factory=list)
 
 
+class RunConfig(Strict):
+    """The embedded scheduler (``ledgerbridge run``, docs/operations.md)."""
+
+    # Pipelines running at once (different tenants; a tenant's own run one at a time).
+    concurrency: int = Field(default=4, ge=1, le=100)
+
+
 class LedgerbridgeConfig(Strict):
     version: Literal[1] = 1
     database: str | None = None
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
     workers: WorkersConfig | None = None
+    run: RunConfig = Field(default_factory=RunConfig)

@@ -51,6 +51,9 @@ class ChangePage:
 
     changes: list[Change]
     checkpoint: str | None
+    # Records the platform counts from this page on (this page's included) for the query
+    # being walked, when it says so: progress totals only (an estimate, never trusted).
+    remaining: int | None = None
 
 
 @dataclass(frozen=True)

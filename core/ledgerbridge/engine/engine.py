@@ -6,7 +6,9 @@
     await engine.replay(state="needs_mapping")     # after fixing the mapping
     await engine.aclose()
 
-Callbacks: ``on_record(RecordOutcome)`` after each record reaches an outcome.
+Callbacks: ``on_record(RecordOutcome)`` after each record reaches an outcome;
+``on_expect(pipeline_id, n)`` when a run learns that ``n`` more records are coming
+(a page read, the due retries, the records to replay) -- for progress displays.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from .dryrun import Preflight, ReadOnlyCredentials
 from .journal import Journal, Scope
 from .lease import PipelineBusy, lease_name
 from .planner import MappingRuntime
-from .runner import OnRecord, PipelineRunner, RecordOutcome, RunReport
+from .runner import OnExpect, OnRecord, PipelineRunner, RecordOutcome, RunReport
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,10 @@ class Engine:
         holder: str | None = None,
         clock: Clock | None = None,
         limiters: LimiterProvider | None = None,
+        on_expect: OnExpect | None = None,
     ) -> None:
         self.config = config
+        self.on_expect = on_expect  # progress: n more records coming for a pipeline
         # Rate limits of target accounts: this process's (embedded) unless given, or the
         # config's ``workers: {limits: redis}`` shares them through Redis.
         self.limiters = limiters if limiters is not None else _configured_limiters(config)
@@ -226,6 +230,7 @@ class Engine:
             source_wins=source_wins,
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
+        runner.on_expect = self.on_expect
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
         runner.reconnect = {
             f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)
@@ -382,8 +387,11 @@ class Engine:
                 stmt = stmt.where(col(SyncRecord.state).in_([p.value for p in parked]))
             return list(s.exec(stmt.order_by(col(SyncRecord.id))))
 
-    async def process_inbox(self, limit: int = 500) -> list[RecordOutcome]:
-        """Process stored webhook events through the same path as polling."""
+    async def process_inbox(
+        self, limit: int = 500, *, skip: frozenset[str] = frozenset()
+    ) -> list[RecordOutcome]:
+        """Process stored webhook events through the same path as polling; events of the
+        pipelines in ``skip`` (running now, in this process) wait for a later drain."""
         await self.prepare()
         outcomes: list[RecordOutcome] = []
         events = await anyio.to_thread.run_sync(lambda: self.store.pending_inbox(limit=limit))
@@ -391,6 +399,8 @@ class Engine:
             for tenant, pipeline in self.pipelines():
                 if f"{tenant.id}/{pipeline.source}" != event.connection_id:
                     continue
+                if pipeline.id in skip:
+                    break  # its pipeline is running: the event waits for the next drain
                 runner = self.runner(pipeline.id)
                 try:
                     async with runner.lease():

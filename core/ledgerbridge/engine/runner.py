@@ -62,6 +62,7 @@ HELD_STATES = frozenset({RecordState.FAILED.value, RecordState.CONFLICT.value})
 
 
 OnRecord = Callable[[RecordOutcome], None]
+OnExpect = Callable[[str, int], None]  # (pipeline id, records more (or fewer) to come)
 
 
 class PipelineRunner(DailySummaries):
@@ -90,6 +91,7 @@ class PipelineRunner(DailySummaries):
         self.holder = holder
         self.organization_id = organization_id
         self.on_record = on_record
+        self.on_expect: OnExpect | None = None
         self.should_stop: Callable[[], bool] = lambda: False
         self.today: Callable[[], date] = lambda: utcnow().date()
         self.executor = Executor(target, journal, source_wins=source_wins)
@@ -216,6 +218,7 @@ class PipelineRunner(DailySummaries):
             pages = self.source.changes(entity, checkpoint)
         try:
             read, resumable = 0, False
+            seen, announced = 0, 0  # progress: records read, records announced (``on_expect``)
             async for page in pages:
                 if max_pages is not None and read >= max_pages and resumable:
                     # A bounded share is done and the stored checkpoint resumes right here.
@@ -224,11 +227,18 @@ class PipelineRunner(DailySummaries):
                     if aclose is not None:
                         await aclose()
                     return
+                hint = seen + page.remaining if page.remaining is not None else 0
+                seen += len(page.changes)
+                if max(seen, hint) > announced:
+                    self._expect(max(seen, hint) - announced)
+                    announced = max(seen, hint)
                 read += 1
                 resumable = bool(page.checkpoint) and not dry_run
                 if not await self._page(page, entity, report, dry_run):
                     report.more = True
                     return
+            if announced > seen:  # the read is over: the platform's count was an estimate
+                self._expect(seen - announced)
         except AuthFailed as exc:
             self._halt("source", exc)
 
@@ -469,6 +479,11 @@ class PipelineRunner(DailySummaries):
             number=_number_of(change),
         )
 
+    def _expect(self, count: int) -> None:
+        """Progress: ``count`` more records to come (fewer, when negative: a correction)."""
+        if self.on_expect is not None and count:
+            self.on_expect(self.pipeline.id, count)
+
     def _emit(self, outcome: RecordOutcome) -> RecordOutcome:
         if self.on_record is not None:
             self.on_record(outcome)
@@ -577,6 +592,7 @@ class PipelineRunner(DailySummaries):
 
     async def retry_due(self, report: RunReport | None = None) -> list[RecordOutcome]:
         due = await self._db(self.journal.records, [RecordState.RETRYING], utcnow())
+        self._expect(len(due))
         outcomes = []
         for record in due:
             if self._stopping():
@@ -595,6 +611,7 @@ class PipelineRunner(DailySummaries):
         report = RunReport(self.pipeline.id)
         async with self.lease():
             if await self.target_reachable():
+                self._expect(len(records))
                 for record in records:
                     outcome = await self.refetch(record)
                     if self.halted is not None:
