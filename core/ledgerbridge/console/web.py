@@ -73,6 +73,9 @@ class Console:
         self.secure = settings.secure_cookies
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self._migrated = False
+        from .jobs import Jobs
+
+        self.jobs = Jobs()
 
     # ----------------------------------------------------------------- scope
 
@@ -197,13 +200,13 @@ def build(
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Starlette:
     console = Console(config, store, transports)
-    from . import pages
+    from . import conflicts, jobs, overview, pages
 
     routes = [
         Route("/login", partial(login_page, console), methods=["GET"]),
         Route("/login", partial(login_post, console), methods=["POST"]),
         Route("/logout", partial(logout, console), methods=["POST"]),
-        Route("/", guarded(console, "viewer", partial(pages.overview, console))),
+        Route("/", guarded(console, "viewer", partial(overview.overview, console))),
         Route("/records", guarded(console, "viewer", partial(pages.records, console))),
         Route(
             "/records/{record_id:int}",
@@ -220,6 +223,20 @@ def build(
             guarded(console, "operator", partial(pages.replay_group, console), post=True),
             methods=["POST"],
         ),
+        Route("/conflicts", guarded(console, "viewer", partial(conflicts.conflicts, console))),
+        Route(
+            "/conflicts/{conflict_id:int}",
+            guarded(console, "viewer", partial(conflicts.conflict, console)),
+        ),
+        Route(
+            "/conflicts/{conflict_id:int}/resolve",
+            guarded(console, "operator", partial(conflicts.resolve, console), post=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/jobs/{job_id:str}.json", guarded(console, "operator", partial(jobs.job_json, console))
+        ),
+        Route("/jobs/{job_id:str}", guarded(console, "operator", partial(jobs.job_page, console))),
         Route("/audit", guarded(console, "viewer", partial(audit_page, console))),
         Route("/audit.csv", guarded(console, "viewer", partial(audit_csv, console))),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
