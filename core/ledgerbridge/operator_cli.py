@@ -253,12 +253,19 @@ def serve(
     config: ConfigOption = DEFAULT_CONFIG,
     port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8787,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
+    only: Annotated[
+        str | None,
+        typer.Option(help="Serve one part alone: 'receiver' or 'console' (default: both)."),
+    ] = None,
 ) -> None:
     """Run the webhook receiver (POST /webhooks/{tenant}/{connection}) and the operator
-    console (/console).
+    console (/console); ``--only receiver`` or ``--only console`` serves one of them.
 
     The store is set up before the port opens; then it prints the URL it listens on.
     """
+    if only not in (None, "receiver", "console"):
+        err_console.print("[red]error:[/] --only must be 'receiver' or 'console'")
+        raise typer.Exit(2)
     import uvicorn
 
     from .console import with_console
@@ -273,12 +280,11 @@ def serve(
                 for sock in server.sockets:
                     address, bound = sock.getsockname()[:2]
                     console.print(
-                        f"ledgerbridge receiver listening on http://{address}:{bound} "
-                        "(POST /webhooks/{tenant}/{connection}, GET /health; console at /console)",
+                        serving_line(only, f"http://{address}:{bound}"),
                         highlight=False,
                         soft_wrap=True,
                     )
-            readiness = receiver.state.readiness
+            readiness = receiver.state.readiness if receiver is not None else {"ready": True}
             if not readiness["ready"]:
                 err_console.print(
                     f"[yellow]the store is not ready ({readiness['problem']}); deliveries are "
@@ -288,9 +294,19 @@ def serve(
                 )
             console.file.flush()
 
-    receiver = app(config)
-    served = with_console(receiver, config)
+    receiver = app(config) if only != "console" else None
+    served = with_console(receiver, config, only=only)
     Announcing(uvicorn.Config(served, host=host, port=port, log_level="warning")).run()
+
+
+def serving_line(only: str | None, url: str) -> str:
+    """What ``serve`` prints once it listens."""
+    if only == "console":
+        return f"ledgerbridge console listening on {url}/console/"
+    receiver = "(POST /webhooks/{tenant}/{connection}, GET /health"
+    if only == "receiver":
+        return f"ledgerbridge receiver listening on {url} {receiver}; no console)"
+    return f"ledgerbridge receiver listening on {url} {receiver}; console at /console)"
 
 
 # --------------------------------------------------------------------------- reading state
