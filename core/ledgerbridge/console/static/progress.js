@@ -2,7 +2,11 @@
 // replay is done, opens that record. No build step, no library.
 (function () {
   var box = document.getElementById("job");
-  if (!box || box.dataset.finished === "yes") { return; }
+  if (!box) { return; }
+  if (box.dataset.finished === "yes") {  // done before the page was drawn
+    if (box.dataset.next) { window.location.assign(box.dataset.next); }
+    return;
+  }
   function cell(text, cls) {
     var td = document.createElement("td");
     var span = document.createElement("span");
