@@ -51,6 +51,7 @@ def test_the_source_wins_writes_the_source_version_over_the_targets_edit(world: 
     assert "changed at the shop" in notes and "edited by the accountant" in notes
     assert _row(page, "date").startswith("|")
     assert _row(page, "line 1 rate").startswith("|")  # 21.99 vs "21.99": the same number
+    assert _row(page, "exchange_rate").startswith("|")  # unset in the source: not written
     assert 'id="keep-source"' in page and 'id="keep-target"' in page
     assert f'href="/ops/conflicts/{made.conflict_id}"' in record  # the record links to it
     # resolved through the engine: the shop's note is in the books now

@@ -74,7 +74,10 @@ def _number(value: Any) -> Decimal | None:
 
 def same(source: Any, target: Any) -> bool:
     """Equal as numbers when both read as one (``1`` is ``"1.00"``; nothing is zero), else
-    as text (nothing is the empty text)."""
+    as text (nothing is the empty text).  A field the source leaves unset is one we do not
+    write, so the target's value there (its default) is no difference."""
+    if source is None:
+        return True
     a, b = _number(source), _number(target)
     if a is not None and b is not None and not (source in (None, "") and target in (None, "")):
         return a == b

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from ..engine.lease import lease_name
 from ..errors import LedgerbridgeError
 from ..store import console_queries as q
-from ..store.console_overview import TREND_DAYS, state_trend, writes_recorded
+from ..store.console_overview import TREND_DAYS, states_and_trend, writes_recorded
 from ..store.types import utcnow
 from .auth import Principal
 from .web import Console
@@ -160,8 +160,9 @@ def _from_store(
     per_minute, quota = settings.get("requests_per_minute"), settings.get("daily_quota")
     row.per_minute = int(per_minute) if per_minute else None
     row.daily_quota = int(quota) if quota else None
-    if row.daily_quota is None and settings.get("plan"):
-        row.notes.append(f"daily quota: that of the {settings['plan']} plan")
+    if row.daily_quota is None:
+        plan = f"the {settings['plan']} plan" if settings.get("plan") else "the plan"
+        row.notes.append(f"daily quota: that of {plan} (`ledgerbridge status` asks the target)")
     return row
 
 
@@ -176,7 +177,7 @@ def _overview(console: Console, user: Principal) -> dict[str, Any]:
         if not user.sees(tenant.id):
             continue
         last = q.last_activity(store, pipeline.id)
-        states = q.state_counts(store, pipeline.id)
+        states, trend = states_and_trend(store, pipeline.id, STATES, today)
         rows.append(
             PipelineRow(
                 tenant.id,
@@ -191,7 +192,7 @@ def _overview(console: Console, user: Principal) -> dict[str, Any]:
                     if (cp := store.get_checkpoint(pipeline.id, e.value)) is not None
                 },
                 states,
-                state_trend(store, pipeline.id, sorted(states), today),
+                trend,
                 leases.get(lease_name(pipeline.id)),
             )
         )

@@ -1,9 +1,9 @@
 """The overview's figures beyond the counts per state: the 7-day trend per state and the
 writes recorded against a target organisation this minute and today.
 
-Both read index ranges only: the trend the ``(pipeline_id, state, updated_at)`` index
-(what it costs grows with the records changed in the window, not with the store), the
-writes the ``(tenant_id, at)`` index of the audit events.
+Both read indexes only: the counts and the trend one pass over the pipeline's
+``(pipeline_id, state, updated_at)`` index (the cost of the counts alone), the writes a
+range of the ``(tenant_id, at)`` index of the audit events.
 """
 
 from __future__ import annotations
@@ -24,28 +24,39 @@ def day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def state_trend(
+def states_and_trend(
     store: Store, pipeline_id: str, states: Sequence[str], today: date, days: int = TREND_DAYS
-) -> dict[str, list[int]]:
-    """Per state, how many of the pipeline's records reached it on each of the last
-    ``days`` days (UTC, oldest first) and are still in it: a record's ``updated_at`` is
-    when it last changed state.  One range count per state and day on the index."""
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """How many of the pipeline's records are in each state, and per state how many reached
+    it on each of the last ``days`` days (UTC, oldest first) and are still in it -- a
+    record's ``updated_at`` is when it last changed state.
+
+    Per state, ``days + 1`` range counts on the ``(pipeline_id, state, updated_at)`` index
+    (before the window, then each day): together one pass over the pipeline's entries,
+    as the counts alone would cost, with no per-row expression or sort.
+    """
     first = today - timedelta(days=days - 1)
-    out: dict[str, list[int]] = {}
+    edges = [day_start(first + timedelta(days=n)) for n in range(days + 1)]
+    counts: dict[str, int] = {}
+    trend: dict[str, list[int]] = {}
     with store.session() as s:
+
+        def count(state: str, start: datetime | None, end: datetime | None) -> int:
+            stmt = select(func.count()).where(
+                SyncRecord.pipeline_id == pipeline_id, SyncRecord.state == state
+            )
+            if start is not None:
+                stmt = stmt.where(col(SyncRecord.updated_at) >= start)
+            if end is not None:
+                stmt = stmt.where(col(SyncRecord.updated_at) < end)
+            return int(s.exec(stmt).one())
+
         for state in states:
-            counts = []
-            for n in range(days):
-                start = day_start(first + timedelta(days=n))
-                stmt = select(func.count()).where(
-                    SyncRecord.pipeline_id == pipeline_id,
-                    SyncRecord.state == state,
-                    col(SyncRecord.updated_at) >= start,
-                    col(SyncRecord.updated_at) < start + timedelta(days=1),
-                )
-                counts.append(int(s.exec(stmt).one()))
-            out[state] = counts
-    return out
+            per_day = [count(state, edges[n], edges[n + 1]) for n in range(days)]
+            total = count(state, None, edges[0]) + sum(per_day) + count(state, edges[-1], None)
+            if total:
+                counts[state], trend[state] = total, per_day
+    return counts, trend
 
 
 def writes_recorded(
@@ -69,4 +80,4 @@ def writes_recorded(
         return count(now - timedelta(minutes=1)), count(midnight)
 
 
-__all__ = ["TREND_DAYS", "day_start", "state_trend", "writes_recorded"]
+__all__ = ["TREND_DAYS", "day_start", "states_and_trend", "writes_recorded"]
