@@ -62,10 +62,12 @@ class Jobs:
     def __init__(self) -> None:
         self._jobs: OrderedDict[str, Job] = OrderedDict()
 
-    def start(self, owner: str, title: str, records: list[SyncRecord]) -> Job:
+    def start(self, owner: str, title: str, records: list[SyncRecord], *, single: bool) -> Job:
+        """``single``: the replay of one record (its page opens the record when done); a
+        group's page stays, listing each record, whatever its size."""
         job = Job(
             secrets.token_urlsafe(9), owner, title, [r.id for r in records if r.id is not None],
-            single=len(records) == 1,
+            single=single,
         )  # fmt: skip
         self._jobs[job.id] = job
         while len(self._jobs) > KEPT:
@@ -105,10 +107,12 @@ async def run(console: Console, user: Principal, job: Job) -> None:
         job.finished = True
 
 
-def started(console: Console, request: Request, title: str, records: list[SyncRecord]) -> Response:
+def started(
+    console: Console, request: Request, title: str, records: list[SyncRecord], *, single: bool
+) -> Response:
     """Answer the POST with the job's page and replay in the background."""
     user: Principal = request.state.user
-    job = console.jobs.start(user.username, title, records)
+    job = console.jobs.start(user.username, title, records, single=single)
     response = redirect(request, f"/jobs/{job.id}")
     response.background = BackgroundTask(run, console, user, job)
     return response
