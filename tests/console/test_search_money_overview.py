@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import anyio
+import pytest
 
 import ledgerbridge.console
 from ledgerbridge.store import console_queries as q
@@ -185,3 +186,61 @@ def test_a_replay_job_is_seen_only_by_its_owner(world: World) -> None:
             await olga.aclose()
 
     anyio.run(main)
+
+
+def test_overview_usage_from_the_shared_limiter(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``workers: {limits: redis}`` the figures are the shared limiter's counters (every
+    worker's calls) against the limits it was given; Redis down: the store's, said so."""
+    from ledgerbridge.contracts.context import SystemClock
+    from ledgerbridge.limits import AccountLimits
+    from ledgerbridge.limits.redis import RedisLimiters
+
+    url = "redis://127.0.0.1:6379/13"
+    limiters = RedisLimiters(url)
+    try:
+        limiters.client().ping()
+    except Exception as exc:
+        pytest.skip(f"no Redis at {url}: {exc}")
+    monkeypatch.delenv("LEDGERBRIDGE_REDIS_URL", raising=False)
+    org = world.demo.org("west").organization_id
+    limiters.forget("zohobooks", org)
+    limiter = limiters.limiter("zohobooks", org, AccountLimits(100, 1000, 10), SystemClock())
+
+    async def calls() -> None:
+        for _ in range(3):
+            async with limiter.slot():
+                pass
+        await limiters.aclose()
+
+    anyio.run(calls)
+    original = world.config_path.read_text()
+
+    def overview(redis_url: str) -> str:
+        world.config_path.write_text(
+            original + f"\nworkers:\n  limits: redis\n  redis_url: {redis_url}\n"
+        )
+
+        async def main() -> str:
+            client = Client(ledgerbridge.console.app(world.config_path, world.store))
+            try:
+                await client.login("vera")
+                return (await client.get("/")).text
+            finally:
+                await client.aclose()
+
+        return anyio.run(main)
+
+    try:
+        shared = overview(url)
+        down = overview("redis://127.0.0.1:1/0")
+    finally:
+        world.config_path.write_text(original)
+        limiters.forget("zohobooks", org)
+    usage = re.search(r'<table id="usage">(.*?)</table>', shared, re.S)
+    assert usage is not None
+    row = next(r for r in usage.group(1).split("<tr>") if "west/books" in r)
+    assert "<td>3 / 100</td>" in row and "<td>3 / 1000</td>" in row
+    assert "shared limiter (Redis)" in row
+    assert "writes recorded in the store" in down and "could not be read" in down

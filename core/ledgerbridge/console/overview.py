@@ -119,6 +119,8 @@ def _usage(console: Console, user: Principal, now: datetime) -> list[Usage]:
             row = _from_redis(shared, key, platform, account)
         if row is None:
             row = _from_store(console, key, tenant_id, account, pipelines, settings, now)
+            if shared is not None:
+                row.notes.append("the shared limiter (Redis) could not be read")
             if problem:
                 row.notes.append(f"shared limits not read: {problem}")
         out.append(row)
