@@ -1,4 +1,5 @@
-"""The console's pages and its replay action.
+"""The records, one record and failures pages, and the replay action (run as a job with
+live progress, ``jobs.py``).
 
 Every page is limited to the pipelines of the tenants the user may see: a record of another
 tenant is answered 404 exactly like one that does not exist.  Replay goes through

@@ -1,10 +1,11 @@
 """The console's Starlette app: pages rendered on the server with Jinja2, plain forms, no
-JavaScript build and no CDN (the stylesheet ships in the package), so it works offline and
-mounts under any prefix in a host product.
+JavaScript build and no CDN (the stylesheet and one small script ship in the package), so it
+works offline and mounts under any prefix in a host product.
 
-Pages read through ``store.console_queries`` and the engine; the one action, replay, runs
-``Engine.replay`` -- the path ``ledgerbridge replay`` takes -- with a freshly loaded config,
-so a mapping fixed on disk is the mapping the replay uses.
+Pages read through ``store.console_queries`` and the engine; the two actions run the engine
+with a freshly loaded config, so a mapping fixed on disk is the mapping they use: replay
+``Engine.replay`` (the path of ``ledgerbridge replay``), resolving a conflict
+``Engine.resolve_conflict`` (the path of ``ledgerbridge conflicts resolve``).
 """
 
 from __future__ import annotations
