@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import col, select
 
 from .models import AuditEvent, SyncRecord
@@ -37,37 +38,38 @@ def states_and_trend(
     counts alone would cost, with no per-row expression or sort.
     """
     first = today - timedelta(days=days - 1)
-    edges = [day_start(first + timedelta(days=n)) for n in range(days + 1)]
-    # per state: before the window, each day, after it (a clock running behind the store's)
-    bounds: list[tuple[datetime | None, datetime | None]] = [
-        (None, edges[0]),
-        *[(edges[n], edges[n + 1]) for n in range(days)],
-        (edges[-1], None),
-    ]
-
-    def count(state: str, start: datetime | None, end: datetime | None) -> Any:
-        stmt = select(func.count()).where(
-            SyncRecord.pipeline_id == pipeline_id, SyncRecord.state == state
-        )
-        if start is not None:
-            stmt = stmt.where(col(SyncRecord.updated_at) >= start)
-        if end is not None:
-            stmt = stmt.where(col(SyncRecord.updated_at) < end)
-        return stmt.scalar_subquery()
-
-    # one statement of range counts (one round trip: a query per range costs more in the
-    # driver than in the index at a million records)
-    stmt = select(*[count(state, start, end) for state in states for start, end in bounds])
+    params: dict[str, Any] = {"pipeline": pipeline_id}
+    params.update({f"edge{n}": day_start(first + timedelta(days=n)) for n in range(days + 1)})
     with store.session() as s:
-        row = s.exec(stmt).one()
+        row = s.exec(_trend_statement(tuple(states), days), params=params).one()
     counts: dict[str, int] = {}
     trend: dict[str, list[int]] = {}
-    width = len(bounds)
+    width = days + 2
     for i, state in enumerate(states):
         values = [int(v) for v in row[i * width : (i + 1) * width]]
         if sum(values):
             counts[state], trend[state] = sum(values), values[1 : days + 1]
     return counts, trend
+
+
+@lru_cache(maxsize=16)
+def _trend_statement(states: tuple[str, ...], days: int) -> Any:
+    """One statement of range counts: per state, before the window, each day, after it (a
+    clock behind the store's).  One round trip, built once with bound parameters -- a query
+    per range, or building the expressions per request, costs more than the index reads."""
+
+    def count(state: str, start: int | None, end: int | None) -> Any:
+        stmt = select(func.count()).where(
+            SyncRecord.pipeline_id == bindparam("pipeline"), SyncRecord.state == state
+        )
+        if start is not None:
+            stmt = stmt.where(col(SyncRecord.updated_at) >= bindparam(f"edge{start}"))
+        if end is not None:
+            stmt = stmt.where(col(SyncRecord.updated_at) < bindparam(f"edge{end}"))
+        return stmt.scalar_subquery()
+
+    bounds = [(None, 0), *[(n, n + 1) for n in range(days)], (days, None)]
+    return select(*[count(state, start, end) for state in states for start, end in bounds])
 
 
 def writes_recorded(
