@@ -27,6 +27,7 @@ from rich.table import Table
 
 from ledgerbridge.store import generate_key
 
+from .console_login import announce
 from .reconcile import Row, reconcile
 from .world import PAYPAL_GATEWAY, SOURCE_OF, Running, running, write_private
 
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         run_cli(world, "failures", env=env)  # what is held, and why
         writes = len(world.writes)
     record_run(directory, first=first, writes=writes, rows=rows)
+    announce(console, world.database_url, world.config_path, directory)
     elapsed = time.monotonic() - started
     console.print(
         f"\n[bold]Zoho Books writes this run: {writes}[/] "

@@ -249,12 +249,19 @@ def serve(
     config: ConfigOption = DEFAULT_CONFIG,
     port: Annotated[int, typer.Option(help="Port (0: any free port).")] = 8787,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
+    only: Annotated[
+        str | None,
+        typer.Option(help="Serve one part alone: 'receiver' or 'console' (default: both)."),
+    ] = None,
 ) -> None:
     """Run the webhook receiver (POST /webhooks/{tenant}/{connection}) and the operator
-    console (/console).
+    console (/console); ``--only receiver`` or ``--only console`` serves one of them.
 
     The store is set up before the port opens; then it prints the URL it listens on.
     """
+    if only not in (None, "receiver", "console"):
+        err_console.print("[red]error:[/] --only must be 'receiver' or 'console'")
+        raise typer.Exit(2)
     import uvicorn
 
     from .console import with_console
@@ -269,12 +276,11 @@ def serve(
                 for sock in server.sockets:
                     address, bound = sock.getsockname()[:2]
                     console.print(
-                        f"ledgerbridge receiver listening on http://{address}:{bound} "
-                        "(POST /webhooks/{tenant}/{connection}, GET /health; console at /console)",
+                        serving_line(only, f"http://{address}:{bound}"),
                         highlight=False,
                         soft_wrap=True,
                     )
-            readiness = receiver.state.readiness
+            readiness = receiver.state.readiness if receiver is not None else {"ready": True}
             if not readiness["ready"]:
                 log.warning(
                     "the store is not ready (%s); deliveries are answered 503 until it is "
@@ -283,14 +289,24 @@ def serve(
                 )
             console.file.flush()
 
-    receiver = app(config)
-    served = with_console(receiver, config)
+    receiver = app(config) if only != "console" else None
+    served = with_console(receiver, config, only=only)
     from .logs import uvicorn_log_config
 
     settings = uvicorn.Config(
         served, host=host, port=port, log_level="warning", log_config=uvicorn_log_config()
     )
     Announcing(settings).run()
+
+
+def serving_line(only: str | None, url: str) -> str:
+    """What ``serve`` prints once it listens."""
+    if only == "console":
+        return f"ledgerbridge console listening on {url}/console/"
+    receiver = "(POST /webhooks/{tenant}/{connection}, GET /health"
+    if only == "receiver":
+        return f"ledgerbridge receiver listening on {url} {receiver}; no console)"
+    return f"ledgerbridge receiver listening on {url} {receiver}; console at /console)"
 
 
 # --------------------------------------------------------------------------- replay

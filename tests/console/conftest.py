@@ -115,6 +115,22 @@ class Client:
             "/login", {"csrf": csrf_of(form.text), "username": username, "password": password}
         )
 
+    async def replay(self, path: str, data: dict[str, str]) -> dict[str, Any]:
+        """POST a replay form; it answers with its job's page at once and replays in the
+        background (which the ASGI transport runs to its end before answering): the job's
+        progress as the page polls it."""
+        answer = await self.post(path, data)
+        assert answer.status_code == 303, answer.text[:500]
+        location = answer.headers["location"]
+        assert location.startswith(f"{self.prefix}/jobs/"), location
+        page = await self.http.get(location)
+        assert page.status_code == 200 and 'id="job-progress"' in page.text
+        progress = await self.http.get(f"{location}.json")
+        assert progress.status_code == 200
+        job: dict[str, Any] = progress.json()
+        job["location"] = location
+        return job
+
     async def csrf(self, path: str = "/") -> str:
         page = await self.get(path)
         assert page.status_code == 200, page.text[:500]
@@ -122,3 +138,47 @@ class Client:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+
+@dataclass
+class Made:
+    conflict_id: int
+    record_id: int
+    order_id: str
+    invoice_id: str
+
+
+def make_conflict(world: World) -> Made:
+    """An unpaid order posted as an invoice, then edited in both places: the accountant
+    changes the invoice's notes in Zoho, the shop changes the order's note; the next sync
+    finds the target edited since our write and opens a conflict (engine/executor)."""
+    import copy
+    from datetime import timedelta
+
+    woo = world.demo.woo.emulator
+    order = copy.deepcopy(woo.store.orders[1011])
+    oid = max(woo.store.orders) + 1
+    order.update(id=oid, number=str(oid), status="on-hold", date_paid=None, date_paid_gmt=None)
+    woo.store.orders[oid] = order
+    loaded = load_config(world.config_path)
+
+    async def sync() -> None:
+        async with Engine(loaded, world.store) as engine:
+            await engine.sync("west-orders")
+
+    woo.clock_offset += timedelta(seconds=2)
+    anyio.run(lambda: woo.touch_order(oid))
+    anyio.run(sync)
+    [ref] = [
+        r for r in q.bindings_of(world.store, "west", "west/shop", "order", str(oid))
+        if r.target_kind == "invoice"
+    ]  # fmt: skip
+    invoice = world.demo.org("west").invoices[ref.target_id]
+    invoice["notes"] = "edited by the accountant"
+    invoice["last_modified_time"] = "2099-01-01T00:00:00+0000"
+    woo.clock_offset += timedelta(seconds=2)
+    anyio.run(lambda: woo.touch_order(oid, customer_note="changed at the shop"))
+    anyio.run(sync)
+    [conflict] = q.open_conflicts(world.store, ["west-orders"])
+    assert conflict.id is not None and conflict.record_id is not None
+    return Made(conflict.id, conflict.record_id, str(oid), ref.target_id)

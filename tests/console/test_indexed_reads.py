@@ -11,12 +11,13 @@ from sqlalchemy import event
 
 import ledgerbridge.console
 
-from .conftest import Client, World
+from .conftest import Client, World, make_conflict
 
-GROWING = ("sync_records", "sync_attempts", "audit_events", "cross_references")
+GROWING = ("sync_records", "sync_attempts", "audit_events", "cross_references", "conflicts")
 
 
 def test_every_page_reads_growing_tables_through_an_index(world: World) -> None:
+    made = make_conflict(world)
     parked = world.parked_id()
     plans: dict[str, list[str]] = {}
 
@@ -37,6 +38,12 @@ def test_every_page_reads_growing_tables_through_an_index(world: World) -> None:
                 ("/records", {"state": "synced"}),
                 ("/records", {"q": "1001"}),
                 ("/records", {"before": str(parked + 3), "state": "synced"}),
+                ("/records", {"number": "INV-00003"}),
+                ("/records", {"from": "2026-01-01", "to": "2099-01-01"}),
+                ("/records", {"from": "2026-01-01", "state": "synced", "before": str(parked + 3)}),
+                ("/conflicts", {}),
+                (f"/conflicts/{made.conflict_id}", {}),
+                (f"/records/{made.record_id}", {}),
                 (f"/records/{parked}", {}),
                 ("/records/2", {}),
                 ("/failures", {}),

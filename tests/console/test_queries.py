@@ -117,3 +117,49 @@ def test_users_are_stored_with_role_and_tenants(store: Store) -> None:
     assert user.password_hash == "$argon2id$y"
     assert [u.username for u in q.list_users(store)] == ["olga"]
     assert q.remove_user(store, "olga") and not q.remove_user(store, "olga")
+
+
+def test_search_by_number_dates_and_the_trend(store: Store) -> None:
+    """The document-number expression, the first-seen range with its keyset cursor and the
+    7-day trend, on both dialects (the number's index expression is spelled per dialect)."""
+    from ledgerbridge.store.console_overview import states_and_trend, writes_recorded
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    with store.session() as s:
+        for n in range(6):  # first seen a day apart, last changed likewise
+            at = now - timedelta(days=n)
+            s.add(SyncRecord(tenant_id="a", pipeline_id="a-orders", entity="order",
+                             external_id=str(3000 + n), state="synced" if n % 2 else "failed",
+                             created_at=at, updated_at=at))  # fmt: skip
+        s.add(SyncRecord(tenant_id="b", pipeline_id="b-orders", entity="order",
+                         external_id="9000", state="synced", created_at=now, updated_at=now))  # fmt: skip
+    ids = {r.external_id: r.id for r in q.records_page(store, ["a-orders", "b-orders"])}
+    with store.session() as s:
+        for ext, number in (("3001", "INV-000123"), ("9000", "INV-000123")):
+            s.add(AuditEvent(tenant_id="a" if ext != "9000" else "b",
+                             pipeline_id="a-orders" if ext != "9000" else "b-orders",
+                             record_id=ids[ext], source_id=ext, idempotency_key=f"k{ext}",
+                             operation="create_document", outcome="ok", at=now,
+                             details={"number": number}))  # fmt: skip
+        s.add(AuditEvent(tenant_id="a", pipeline_id="a-orders", record_id=ids["3002"],
+                         source_id="3002", idempotency_key="op", operation="operator_replay",
+                         outcome="synced", at=now, details={"user": "x"}))  # fmt: skip
+    assert [r.external_id for r in q.records_by_number(store, ["a-orders"], "INV-000123")] == [
+        "3001"
+    ]
+    assert q.records_by_number(store, ["a-orders"], "INV-000124") == []
+    since = datetime(2026, 12, 1, tzinfo=UTC)
+    until = datetime(2026, 12, 4, tzinfo=UTC)
+    ranged = q.records_page(store, ["a-orders"], since=since, until=until)
+    assert [r.external_id for r in ranged] == ["3001", "3002", "3003"]
+    first = q.records_page(store, ["a-orders"], since=since, limit=2)
+    assert [r.external_id for r in first] == ["3000", "3001"]
+    rest = q.records_page(store, ["a-orders"], since=since, before_id=first[-1].id, limit=2)
+    assert [r.external_id for r in rest] == ["3002", "3003"]
+    counts, trend = states_and_trend(store, "a-orders", ["synced", "failed", "skipped"],
+                                     now.date())  # fmt: skip
+    assert counts == {"synced": 3, "failed": 3}
+    assert trend["synced"] == [0, 1, 0, 1, 0, 1, 0]  # days 5, 3, 1 ago; oldest first
+    assert trend["failed"] == [0, 0, 1, 0, 1, 0, 1]  # days 4, 2, 0 ago
+    assert writes_recorded(store, "a", ["a-orders"], now + timedelta(seconds=30)) == (1, 1)
+    assert writes_recorded(store, "a", ["a-orders"], now + timedelta(minutes=2)) == (0, 1)

@@ -43,15 +43,14 @@ def test_an_operator_reads_the_reason_fixes_the_mapping_and_replays(world: World
             page = (await client.get(f"/records/{parked}")).text
             # replaying before the fix parks it again, with the same reason
             csrf = await client.csrf()
-            again = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
-            assert again.status_code == 303
-            assert (
-                again.headers["location"] == f"/ops/console/records/{parked}?replayed=needs_mapping"
-            )
+            again = await client.replay(f"/records/{parked}/replay", {"csrf": csrf})
+            assert (again["done"], again["total"], again["finished"]) == (1, 1, True)
+            assert again["outcomes"] == {"needs_mapping": 1}
+            assert again["next"] == f"/ops/console/records/{parked}?replayed=needs_mapping"
             assert fix_mapping(world.demo)
-            done = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
-            assert done.status_code == 303
-            after = (await client.get(done.headers["location"].removeprefix("/ops/console"))).text
+            done = await client.replay(f"/records/{parked}/replay", {"csrf": csrf})
+            assert done["outcomes"] == {"synced": 1}
+            after = (await client.get(done["next"].removeprefix("/ops/console"))).text
             spoof = await client.get(f"/records/{parked}", params={"replayed": "call 555-0100"})
             assert "555-0100" not in spoof.text and "Replayed: synced" in spoof.text
             today = after and (await client.get("/audit")).text
@@ -121,12 +120,14 @@ def test_replaying_a_failure_group_replays_its_records(world: World) -> None:
         try:
             await client.login("ada")
             csrf = await client.csrf("/failures")
-            answer = await client.post(
+            job = await client.replay(
                 "/failures/replay",
                 {"csrf": csrf, "state": "needs_mapping", "error_class": "NeedsMapping",
                  "key": "payment_method:ppcp-gateway"},
             )  # fmt: skip
-            assert answer.status_code == 303
+            assert (job["done"], job["total"], job["outcomes"]) == (1, 1, {"synced": 1})
+            assert [r["outcome"] for r in job["results"]] == ["synced"]
+            assert "next" not in job  # a group's page stays: it lists every record
             return (await client.get("/failures")).text
         finally:
             await client.aclose()
@@ -184,8 +185,9 @@ def test_a_replay_that_cannot_run_says_why_and_is_audited(world: World) -> None:
         try:
             await client.login("olga")
             csrf = await client.csrf()
-            answer = await client.post(f"/records/{parked}/replay", {"csrf": csrf})
-            assert answer.headers["location"] == f"/console/records/{parked}?replayed=error"
+            job = await client.replay(f"/records/{parked}/replay", {"csrf": csrf})
+            assert job["outcomes"] == {"error": 1} and holder in job["error"]
+            assert job["next"] == f"/console/records/{parked}?replayed=error"
             return (await client.get(f"/records/{parked}", params={"replayed": "error"})).text
         finally:
             await client.aclose()

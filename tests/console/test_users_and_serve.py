@@ -68,3 +68,41 @@ def test_the_served_app_has_the_console_and_the_receiver(world: World) -> None:
             return login.status_code, unsigned.status_code, unknown.status_code
 
     assert anyio.run(main) == (200, 401, 404)
+
+
+def _serve(world: World, only: str) -> tuple[int, int, int]:
+    """``ledgerbridge serve --only ONLY`` as a process on a free port: what answers there."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledgerbridge", "serve", "--only", only, "--port", "0",
+         "-c", str(world.config_path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        found = re.search(r"listening on (http://[\d.]+:\d+)", line)
+        assert found is not None, line + proc.stdout.read() if proc.poll() is not None else line
+        url = found.group(1)
+        with httpx.Client(base_url=url, timeout=10) as http:
+            return (
+                http.get("/console/login").status_code,
+                http.post("/webhooks/west/shop", content=b"{}").status_code,
+                http.get("/health").status_code,
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_serve_only_runs_one_part(world: World) -> None:
+    # console alone: its pages, no webhook receiver (and no /health of the receiver)
+    assert _serve(world, "console") == (200, 404, 404)
+    # receiver alone: deliveries are checked (401 unsigned), the console is not there
+    assert _serve(world, "receiver") == (404, 401, 200)
+    wrong = CliRunner().invoke(cli, ["serve", "--only", "both", "-c", str(world.config_path)])
+    assert wrong.exit_code == 2 and "--only must be" in wrong.output

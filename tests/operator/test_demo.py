@@ -15,6 +15,51 @@ from demo.world import PAYPAL_GATEWAY
 from .conftest import REPO
 
 
+def _demo_password(out: str) -> str:
+    import re
+
+    match = re.search(r"Log in as demo with password (\S+) \(shown this once", out)
+    assert match is not None, out[-2000:]
+    return match.group(1)
+
+
+def _console_login_works(directory: Path, password: str) -> None:
+    """The printed password logs in to the console of the demo's config; the store holds
+    only its argon2 hash."""
+    import os
+
+    import anyio
+    import httpx
+
+    from ledgerbridge.console import app
+    from ledgerbridge.store import Store
+    from ledgerbridge.store import console_queries as q
+
+    store = Store(f"sqlite:///{directory / 'state.db'}")
+    try:
+        user = q.get_user(store, "demo")
+        assert user is not None and user.role == "operator" and user.tenants == ["*"]
+        assert user.password_hash.startswith("$argon2") and password not in user.password_hash
+        os.environ["LEDGERBRIDGE_SECRET_KEY_FILE"] = str(directory / "secret.key")
+
+        async def login() -> httpx.Response:
+            transport = httpx.ASGITransport(app=app(directory / "ledgerbridge.yaml", store))
+            async with httpx.AsyncClient(transport=transport, base_url="http://c") as client:
+                form = await client.get("/login")
+                token = form.text.split('name="csrf" value="')[1].split('"')[0]
+                answer = await client.post(
+                    "/login", data={"csrf": token, "username": "demo", "password": password}
+                )
+                assert answer.status_code == 303
+                return await client.get("/")
+
+        overview = anyio.run(login)
+        assert overview.status_code == 200 and "west-orders" in overview.text
+    finally:
+        os.environ.pop("LEDGERBRIDGE_SECRET_KEY_FILE", None)
+        store.close()
+
+
 def run_demo(directory: Path) -> tuple[str, dict]:
     done = subprocess.run(
         [sys.executable, "-m", "demo", "--dir", str(directory), "--orders", "8"],
@@ -48,9 +93,14 @@ def test_the_demo_reconciles_to_the_cent_and_a_second_run_writes_nothing(tmp_pat
     mapping = (directory / "mappings" / "woocommerce.yaml").read_text()
     assert f"{PAYPAL_GATEWAY}:" in mapping
     assert f"Zoho Books writes this run: {first['zoho_writes']}" in out
+    # the console: its address and a log-in whose password is printed once, stored hashed
+    assert "http://127.0.0.1:8787/console/" in out and "ledgerbridge serve -c" in out
+    password = _demo_password(out)
+    _console_login_works(directory, password)
 
     out, second = run_demo(directory)
     assert second["first_run"] is False
     assert second["zoho_writes"] == 0
     assert "Zoho Books writes this run: 0" in out
+    assert password not in out and "the password the first run printed" in out
     assert second["reconciliation"] == first["reconciliation"]

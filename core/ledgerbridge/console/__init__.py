@@ -29,16 +29,30 @@ def app(config: LoadedConfig | str | Path, store: Store | None = None, **kw: Any
     return build(config, store, **kw)
 
 
-def with_console(receiver: Starlette, config: LoadedConfig | str | Path) -> Starlette:
+def with_console(
+    receiver: Starlette | None, config: LoadedConfig | str | Path, *, only: str | None = None
+) -> Starlette:
     """The webhook receiver with the console mounted at ``/console``.  The receiver's
     lifespan (it sets the store up; 503 until then) is entered by the outer app, since
-    Starlette runs no mounted app's lifespan."""
+    Starlette runs no mounted app's lifespan.  ``only="receiver"`` is the receiver alone,
+    ``only="console"`` the console alone (``/`` leads to it)."""
     from contextlib import asynccontextmanager
 
     from starlette.applications import Starlette
-    from starlette.routing import Mount
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
 
     from ..webhooks import started
+
+    if only == "console":
+
+        async def home(_request: object) -> RedirectResponse:
+            return RedirectResponse(f"{PREFIX}/", status_code=307)
+
+        return Starlette(routes=[Route("/", home), Mount(PREFIX, app(config))])
+    assert receiver is not None, "the receiver is served unless only='console'"
+    if only == "receiver":
+        return receiver
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> Any:

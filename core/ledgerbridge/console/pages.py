@@ -1,4 +1,5 @@
-"""The console's pages and its replay action.
+"""The records, one record and failures pages, and the replay action (run as a job with
+live progress, ``jobs.py``).
 
 Every page is limited to the pipelines of the tenants the user may see: a record of another
 tenant is answered 404 exactly like one that does not exist.  Replay goes through
@@ -8,21 +9,24 @@ and leaves an audit event naming the user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import anyio.to_thread
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..engine import Engine, RunReport
-from ..engine.lease import lease_name
 from ..errors import LedgerbridgeError
 from ..store import SyncRecord
 from ..store import console_queries as q
+from . import jobs
 from .auth import Principal
+from .money import money_summary
 from .present import mapping_hint, zoho_link
-from .web import Console, not_found, redirect
+from .web import Console, not_found
 
 RETRY_SAFE = (
     "Retry is safe: every write carries an idempotency key recorded before it is sent, so a "
@@ -34,94 +38,70 @@ RETRY_UNSAFE = (
 )
 
 
-@dataclass
-class PipelineRow:
-    tenant: str
-    pipeline: str
-    source: str
-    target: str
-    last_activity: str | None
-    checkpoints: dict[str, str]
-    states: dict[str, int]
-    lease: Any
-
-
-# --------------------------------------------------------------------------- overview
-
-
-def _overview(console: Console, user: Principal) -> dict[str, Any]:
-    store = console.store
-    leases = {lease.name: lease for lease in store.leases()}
-    rows = []
-    for tenant, pipeline in console.loaded.pipelines():
-        if not user.sees(tenant.id):
-            continue
-        last = q.last_activity(store, pipeline.id)
-        rows.append(
-            PipelineRow(
-                tenant.id,
-                pipeline.id,
-                f"{pipeline.source} ({tenant.connections[pipeline.source].platform})",
-                f"{pipeline.target} ({tenant.connections[pipeline.target].platform})",
-                last.isoformat(timespec="seconds") if last else None,
-                {
-                    e.value: cp
-                    for e in pipeline.entities
-                    if (cp := store.get_checkpoint(pipeline.id, e.value)) is not None
-                },
-                q.state_counts(store, pipeline.id),
-                leases.get(lease_name(pipeline.id)),
-            )
-        )
-    from ..engine.engine import reconnect_instruction
-
-    dead = [
-        {
-            "id": c.id,
-            "since": c.reconnect_since.isoformat(timespec="seconds") if c.reconnect_since else "",
-            "why": c.reconnect_reason,
-            "fix": reconnect_instruction(c.tenant_id, c.name, c.platform),
-        }
-        for c in store.needing_reconnect()
-        if user.sees(c.tenant_id)
-    ]
-    other_leases = (
-        [lease for name, lease in leases.items() if not name.startswith("pipeline:")]
-        if user.role == "admin"
-        else []
-    )
-    return {"rows": rows, "dead": dead, "other_leases": other_leases}
-
-
-async def overview(console: Console, request: Request) -> Response:
-    data = await anyio.to_thread.run_sync(_overview, console, request.state.user)
-    return console.render(request, "overview.html", **data)
-
-
 # --------------------------------------------------------------------------- records
 
 
+STATES = ("pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped")
+
+
+def _day(text: str, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(400, f"{field}: not a date (YYYY-MM-DD): {text[:20]!r}") from None
+
+
 async def records(console: Console, request: Request) -> Response:
+    """Search by source order id, target document number, state and first-seen dates."""
     user: Principal = request.state.user
     params = request.query_params
     state = params.get("state") or None
+    if state is not None and state not in STATES:
+        raise HTTPException(400, f"state: not one of {', '.join(STATES)}")
     search = (params.get("q") or "").strip() or None
+    number = (params.get("number") or "").strip() or None
+    first, last = _day(params.get("from", ""), "from"), _day(params.get("to", ""), "to")
+    since = datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None
+    until = (
+        datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1) if last else None
+    )
     before_text = params.get("before") or ""
     before = int(before_text) if before_text.isdigit() else None
-    rows = await anyio.to_thread.run_sync(
-        lambda: q.records_page(
-            console.store, console.pipelines(user), state=state, search=search, before_id=before
-        )
-    )
-    more = rows[-1].id if len(rows) == q.PAGE_SIZE else None
+    pipelines = console.pipelines(user)
+
+    def read() -> list[SyncRecord]:
+        if number:
+            found = q.records_by_number(console.store, pipelines, number)
+            return [
+                r for r in found
+                if (not state or r.state == state) and (not search or r.external_id == search)
+                and (since is None or r.created_at >= since)
+                and (until is None or r.created_at < until)
+            ]  # fmt: skip
+        return q.records_page(
+            console.store, pipelines, state=state, search=search, before_id=before,
+            since=since, until=until,
+        )  # fmt: skip
+
+    rows = await anyio.to_thread.run_sync(read)
+    more = rows[-1].id if len(rows) == q.PAGE_SIZE and not number else None
+    query = {
+        "q": search or "", "number": number or "", "state": state or "",
+        "from": first.isoformat() if first else "", "to": last.isoformat() if last else "",
+    }  # fmt: skip
     return console.render(
         request,
         "records.html",
         rows=rows,
         state=state or "",
         search=search or "",
-        more=more,
-        states=("pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped"),
+        number=number or "",
+        first=query["from"],
+        last=query["to"],
+        more_query=urlencode({**query, "before": more}) if more else None,
+        states=STATES,
     )
 
 
@@ -137,17 +117,20 @@ def _record_page(console: Console, user: Principal, record_id: int) -> dict[str,
         record.entity,
         record.external_id,
     )
+    numbers = q.document_numbers(console.store, record_id)
     documents = [
         {
             "kind": b.target_kind,
             "source": f"{b.entity} {b.external_id}",
             "target_id": b.target_id,
+            "number": numbers.get(b.target_id, ""),
             "link": zoho_link(settings, b.target_kind, b.target_id),
             "total": b.snapshot.get("total") or b.snapshot.get("amount"),
             "currency": b.snapshot.get("currency", ""),
         }
         for b in bindings
     ]
+    conflicts = q.conflicts_of(console.store, record.tenant_id, record_id)
     hint = (
         mapping_hint(record.reason, record.missing_key, console.mapping_files())
         if record.state == "needs_mapping"
@@ -158,6 +141,8 @@ def _record_page(console: Console, user: Principal, record_id: int) -> dict[str,
         "history": q.history(console.store, record_id),
         "events": q.record_events(console.store, record_id),
         "documents": documents,
+        "money": money_summary(bindings, conflicts),
+        "conflicts": conflicts,
         "hint": hint,
         "retry_text": RETRY_SAFE if record.retry_safe else RETRY_UNSAFE,
     }
@@ -223,7 +208,7 @@ async def failures(console: Console, request: Request) -> Response:
 # --------------------------------------------------------------------------- replay
 
 
-async def _replay(
+async def replay_records(
     console: Console, user: Principal, chosen: list[SyncRecord]
 ) -> tuple[list[RunReport], str | None]:
     """Replay ``chosen`` through the engine (a fresh config: a fixed mapping applies) and
@@ -265,12 +250,9 @@ async def replay_one(console: Console, request: Request) -> Response:
     )
     if found is None:
         raise not_found()
-    _, error = await _replay(console, user, [found])
-    after = await anyio.to_thread.run_sync(
-        lambda: q.record_in(console.store, record_id, console.pipelines(user))
+    return jobs.started(
+        console, request, f"replay of {found.entity} {found.external_id}", [found], single=True
     )
-    outcome = "error" if error else (after.state if after else "gone")
-    return redirect(request, f"/records/{record_id}", replayed=outcome)
 
 
 async def replay_group(console: Console, request: Request) -> Response:
@@ -284,10 +266,8 @@ async def replay_group(console: Console, request: Request) -> Response:
     )
     if not members:
         raise not_found()
-    _, error = await _replay(console, user, members)
-    if error:  # the reason is in each record's timeline (its operator_replay event)
-        return redirect(request, f"/records/{members[0].id}", replayed="error")
-    return redirect(request, "/failures", replayed=len(members))
+    title = f"replay of the {state} group" + (f" {key}" if key else "")
+    return jobs.started(console, request, title, members, single=False)
 
 
-__all__ = ["failures", "overview", "record", "records", "replay_group", "replay_one"]
+__all__ = ["failures", "record", "records", "replay_group", "replay_one", "replay_records"]

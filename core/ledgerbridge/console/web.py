@@ -1,10 +1,11 @@
 """The console's Starlette app: pages rendered on the server with Jinja2, plain forms, no
-JavaScript build and no CDN (the stylesheet ships in the package), so it works offline and
-mounts under any prefix in a host product.
+JavaScript build and no CDN (the stylesheet and one small script ship in the package), so it
+works offline and mounts under any prefix in a host product.
 
-Pages read through ``store.console_queries`` and the engine; the one action, replay, runs
-``Engine.replay`` -- the path ``ledgerbridge replay`` takes -- with a freshly loaded config,
-so a mapping fixed on disk is the mapping the replay uses.
+Pages read through ``store.console_queries`` and the engine; the two actions run the engine
+with a freshly loaded config, so a mapping fixed on disk is the mapping they use: replay
+``Engine.replay`` (the path of ``ledgerbridge replay``), resolving a conflict
+``Engine.resolve_conflict`` (the path of ``ledgerbridge conflicts resolve``).
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class Console:
         self.secure = settings.secure_cookies
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self._migrated = False
+        from .jobs import Jobs
+
+        self.jobs = Jobs()
 
     # ----------------------------------------------------------------- scope
 
@@ -197,13 +201,13 @@ def build(
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
 ) -> Starlette:
     console = Console(config, store, transports)
-    from . import pages
+    from . import conflicts, jobs, overview, pages
 
     routes = [
         Route("/login", partial(login_page, console), methods=["GET"]),
         Route("/login", partial(login_post, console), methods=["POST"]),
         Route("/logout", partial(logout, console), methods=["POST"]),
-        Route("/", guarded(console, "viewer", partial(pages.overview, console))),
+        Route("/", guarded(console, "viewer", partial(overview.overview, console))),
         Route("/records", guarded(console, "viewer", partial(pages.records, console))),
         Route(
             "/records/{record_id:int}",
@@ -220,6 +224,20 @@ def build(
             guarded(console, "operator", partial(pages.replay_group, console), post=True),
             methods=["POST"],
         ),
+        Route("/conflicts", guarded(console, "viewer", partial(conflicts.conflicts, console))),
+        Route(
+            "/conflicts/{conflict_id:int}",
+            guarded(console, "viewer", partial(conflicts.conflict, console)),
+        ),
+        Route(
+            "/conflicts/{conflict_id:int}/resolve",
+            guarded(console, "operator", partial(conflicts.resolve, console), post=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/jobs/{job_id:str}.json", guarded(console, "operator", partial(jobs.job_json, console))
+        ),
+        Route("/jobs/{job_id:str}", guarded(console, "operator", partial(jobs.job_page, console))),
         Route("/audit", guarded(console, "viewer", partial(audit_page, console))),
         Route("/audit.csv", guarded(console, "viewer", partial(audit_csv, console))),
         Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),

@@ -17,8 +17,15 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
-from .console_models import ConsoleUser
-from .models import AuditEvent, Checkpoint, CrossReference, SyncAttempt, SyncRecord
+from .console_models import ConsoleUser, DocumentNumber
+from .models import (
+    AuditEvent,
+    Checkpoint,
+    ConflictRecord,
+    CrossReference,
+    SyncAttempt,
+    SyncRecord,
+)
 from .store import Store
 from .types import utcnow
 
@@ -78,15 +85,22 @@ def records_page(
     state: str | None = None,
     search: str | None = None,
     before_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = PAGE_SIZE,
 ) -> list[SyncRecord]:
     """Newest first, ``limit`` records older than ``before_id`` (keyset, never OFFSET).
 
     ``search`` is a source record id (an order's id or number as the source keys it):
     matched exactly through the unique index on ``(pipeline_id, entity, external_id)``.
+    ``since``/``until`` bound when a record was first seen; the page then walks the
+    ``(pipeline_id, created_at, id)`` index newest first, the cursor still one record id
+    (its ``created_at`` is read back to continue from it).
     """
+    ranged = since is not None or until is not None
     found: list[SyncRecord] = []
     with store.session() as s:
+        cursor = s.get(SyncRecord, before_id) if ranged and before_id is not None else None
         # One keyset page per pipeline, merged: ``pipeline_id = ?`` walks its index in id
         # order (with ``state``, the pipeline-and-state index), where ``IN (...)`` would
         # sort every matching row before the LIMIT.
@@ -96,11 +110,64 @@ def records_page(
                 stmt = stmt.where(SyncRecord.state == state)
             if search:
                 stmt = stmt.where(SyncRecord.external_id == search.strip())
-            if before_id is not None:
-                stmt = stmt.where(col(SyncRecord.id) < before_id)
-            found += s.exec(stmt.order_by(col(SyncRecord.id).desc()).limit(limit))
-    found.sort(key=lambda r: -(r.id or 0))
+            if since is not None:
+                stmt = stmt.where(col(SyncRecord.created_at) >= since)
+            if until is not None:
+                stmt = stmt.where(col(SyncRecord.created_at) < until)
+            if ranged:
+                if cursor is not None:
+                    stmt = stmt.where(
+                        or_(
+                            col(SyncRecord.created_at) < cursor.created_at,
+                            and_(
+                                col(SyncRecord.created_at) == cursor.created_at,
+                                col(SyncRecord.id) < cursor.id,
+                            ),
+                        )
+                    )
+                order: tuple[Any, ...] = (
+                    col(SyncRecord.created_at).desc(),
+                    col(SyncRecord.id).desc(),
+                )
+            else:
+                if before_id is not None:
+                    stmt = stmt.where(col(SyncRecord.id) < before_id)
+                order = (col(SyncRecord.id).desc(),)
+            found += s.exec(stmt.order_by(*order).limit(limit))
+    if ranged:
+        found.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
+    else:
+        found.sort(key=lambda r: -(r.id or 0))
     return found[:limit]
+
+
+def records_by_number(
+    store: Store, pipelines: Sequence[str], number: str, limit: int = PAGE_SIZE
+) -> list[SyncRecord]:
+    """The records whose writes were given target document number ``number`` (an invoice's
+    ``INV-000123``), read through the expression index on the audit events' number."""
+    with store.session() as s:
+        ids = s.exec(
+            select(AuditEvent.record_id)
+            .where(DocumentNumber() == number.strip())
+            .where(col(AuditEvent.pipeline_id).in_(list(pipelines)))
+            .limit(limit)
+        ).all()
+        wanted = sorted({i for i in ids if i is not None}, reverse=True)
+        if not wanted:
+            return []
+        rows = s.exec(select(SyncRecord).where(col(SyncRecord.id).in_(wanted))).all()
+    return sorted((r for r in rows if r.pipeline_id in pipelines), key=lambda r: -(r.id or 0))
+
+
+def document_numbers(store: Store, record_id: int) -> dict[str, str]:
+    """Target id -> the document number the target gave it, from the record's writes."""
+    out: dict[str, str] = {}
+    for event in record_events(store, record_id):
+        number = event.details.get("number")
+        if event.target_id and number:
+            out[event.target_id] = str(number)
+    return out
 
 
 def record_in(store: Store, record_id: int, pipelines: Sequence[str]) -> SyncRecord | None:
@@ -159,6 +226,43 @@ def bindings_of(
         return list(s.exec(own)) + [
             b for b in s.exec(parts) if b.entity != entity and b.external_id.startswith(prefix)
         ]
+
+
+def open_conflicts(
+    store: Store, pipelines: Sequence[str], limit: int = 200
+) -> list[ConflictRecord]:
+    """Open conflicts of the pipelines the user may see, oldest first (a person must act on
+    each; the open ones are few, found through the ``status`` index)."""
+    if not pipelines:
+        return []
+    with store.session() as s:
+        stmt = (
+            select(ConflictRecord)
+            .where(ConflictRecord.status == "open")
+            .where(col(ConflictRecord.pipeline_id).in_(list(pipelines)))
+            .order_by(col(ConflictRecord.id))
+            .limit(limit)
+        )
+        return list(s.exec(stmt))
+
+
+def conflict_in(store: Store, conflict_id: int, pipelines: Sequence[str]) -> ConflictRecord | None:
+    """One conflict, or ``None`` when absent or another tenant's (answered 404 alike)."""
+    with store.session() as s:
+        row = s.get(ConflictRecord, conflict_id)
+    if row is None or row.pipeline_id not in pipelines:
+        return None
+    return row
+
+
+def conflicts_of(store: Store, tenant_id: str, record_id: int) -> list[ConflictRecord]:
+    """Every conflict a record had, open or resolved (its timeline), through the tenant
+    index (a tenant's conflicts are few: each one waited for a person)."""
+    with store.session() as s:
+        stmt = select(ConflictRecord).where(
+            ConflictRecord.tenant_id == tenant_id, ConflictRecord.record_id == record_id
+        )
+        return list(s.exec(stmt.order_by(col(ConflictRecord.id))))
 
 
 def failure_groups(store: Store, pipelines: Sequence[str]) -> list[FailureGroup]:
@@ -306,16 +410,21 @@ __all__ = [
     "FailureGroup",
     "audit_export",
     "bindings_of",
+    "conflict_in",
+    "conflicts_of",
+    "document_numbers",
     "failure_groups",
     "get_user",
     "group_members",
     "history",
     "last_activity",
     "list_users",
+    "open_conflicts",
     "put_user",
     "record_events",
     "record_in",
     "record_operator_action",
+    "records_by_number",
     "records_page",
     "remove_user",
     "state_counts",
