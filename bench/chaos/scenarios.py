@@ -180,8 +180,9 @@ def drive_tokens(world: World, run: BookRun, budget: Budget, rng: random.Random)
     counters = zoho.post("action/auth_counters", {"token": token})
     if not counters["revoked"]:
         worker.tally.errors.append(f"{run.book.name}: the run ended before the revocation")
-    run.token_requests_after_revoke.append(counters["since_revoke"])
-    run.revoked_exits.append(outcome.returncode)
+    else:  # refreshes since the revocation mean nothing when there was none
+        run.token_requests_after_revoke.append(counters["since_revoke"])
+        run.revoked_exits.append(outcome.returncode)
     zoho.delete(f"kill?scope={run.book.org_id}")
     reconnect(world, run.book, worker)
 
