@@ -49,6 +49,7 @@ class Row:
     seconds: float
     problems: list[str] = field(default_factory=list)
     timer_kills: int = 0
+    planned_kills: int = 0
     runs: int = 0
     exits: dict[int, int] = field(default_factory=dict)
 
@@ -66,7 +67,8 @@ class Row:
             "state_differences": v.state, "parked": dict(v.parked),
             "parked_by_harness": v.parked_by_harness, "clean_rerun_writes": self.clean_writes,
             "lease_blocked": self.lease_blocked, "seconds": round(self.seconds, 1),
-            "timer_kills": self.timer_kills, "runs": self.runs, "exits": self.exits,
+            "timer_kills": self.timer_kills, "planned_kills": self.planned_kills,
+            "write_kills": self.kills - self.timer_kills, "runs": self.runs, "exits": self.exits,
             "ok": self.ok, "problems": self.problems, "details": v.details,
         }  # fmt: skip
 
@@ -114,8 +116,10 @@ def _reference(world: World, book: Book, seed: int) -> list[dict[str, Any]]:
     return worker.failures()
 
 
-def _chaos(world: World, book: Book, scenario: str, budget: Budget, seed: int) -> BookRun:
-    run = BookRun(book)
+def _chaos(
+    world: World, book: Book, scenario: str, budget: Budget, seed: int, plan: dict[str, int]
+) -> BookRun:
+    run = BookRun(book, plan=plan)
     rng = random.Random(f"{seed}:{book.name}")
     started = time.monotonic()
     if scenario == "concurrent":
@@ -146,11 +150,18 @@ def run_scenario(
             ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
         ):
             parks = {k: quiet.submit(_reference, world, b, seed) for k, b in refs.items()}
-            if scenario == "tokens":  # its expiry ends every access token: references go first
+            # tokens: its expiry ends every access token; kills: planned on the reference's
+            # writes. Either way the references go first.
+            plans: dict[tuple[str, str], dict[str, int]] = {}
+            if scenario in ("tokens", "kills"):
                 for future in parks.values():
                     future.result()
+                committed = world.control("zohobooks").get("counters")["committed"]
+                plans = {k: dict(committed.get(b.org_id, {})) for k, b in refs.items()}
             futures = {
-                (b.source, b.policy): pool.submit(_chaos, world, b, scenario, budget, seed)
+                (b.source, b.policy): pool.submit(
+                    _chaos, world, b, scenario, budget, seed, plans.get((b.source, b.policy), {})
+                )
                 for b in chaos
             }
             runs = {k: f.result() for k, f in futures.items()}
@@ -191,12 +202,17 @@ def _row(scenario: str, run: BookRun, verdict: Verdict, orders: int) -> Row:
             problems.append("the run with a revoked refresh token exited 0")
     if run.clean_writes:
         problems.append(f"the clean re-run wrote {run.clean_writes} time(s)")
+    write_kills = run.tally.kills - run.tally.timer_kills
+    if write_kills < run.planned_kills:
+        problems.append(
+            f"{write_kills} kill(s) on committed writes landed of {run.planned_kills} planned"
+        )
     return Row(
         scenario=scenario, source=run.book.source, policy=run.book.policy, orders=orders,
         kills=run.tally.kills, faults=sum(run.injected.values()), verdict=verdict,
         clean_writes=run.clean_writes, lease_blocked=run.tally.lease_blocked,
         seconds=run.seconds, problems=problems, timer_kills=run.tally.timer_kills,
-        runs=run.tally.runs, exits=dict(run.tally.exits),
+        planned_kills=run.planned_kills, runs=run.tally.runs, exits=dict(run.tally.exits),
     )  # fmt: skip
 
 

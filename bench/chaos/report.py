@@ -59,9 +59,16 @@ def markdown(rows: list[dict[str, Any]]) -> str:
     totals = []
     for scenario in dict.fromkeys(r["scenario"] for r in rows):
         mine = [r for r in rows if r["scenario"] == scenario]
+        planned = sum(r.get("planned_kills", 0) for r in mine)
+        kills = f"{sum(r['kills'] for r in mine)} kills"
+        if planned:  # rows saved before kills were planned on writes have no such field
+            kills += (
+                f" ({sum(r.get('write_kills', 0) for r in mine)} on committed writes of "
+                f"{planned} planned, {sum(r.get('timer_kills', 0) for r in mine)} on timers)"
+            )
         totals.append(
             f"- {scenario}: {sum(r['orders'] for r in mine)} orders posted "
-            f"({len(mine)} books), {sum(r['kills'] for r in mine)} kills, "
+            f"({len(mine)} books), {kills}, "
             f"{sum(r['faults'] for r in mine)} faults, {sum(r['ok'] for r in mine)} of "
             f"{len(mine)} rows clean"
         )

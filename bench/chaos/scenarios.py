@@ -1,8 +1,12 @@
 """What the harness does to a chaos book's workers: the four scenarios, then the settling.
 
-- ``kills``: SIGKILLs, half on a timer (a random point of a run: reading, planning, between
-  calls) and half from the Zoho Books emulator right after the N-th committed write of a
-  random write kind, before its response leaves.
+- ``kills``: SIGKILLs from the Zoho Books emulator right after the N-th committed write of
+  a kind, before its response leaves.  The kills are planned on the reference book's
+  writes (its count per write kind, known once the quiet run is done): each run arms one
+  kill whose kind is drawn in proportion to the writes of that kind still to come and
+  whose N spreads the remaining kills evenly over them, so the planned number lands
+  however fast the machine is.  A quarter of the runs also get a timer (a random point of
+  a run: reading, planning, between calls), an extra kill that counts on top of the plan.
 - ``faults``: every fault kind on every write kind -- a lost response after the commit,
   5xx, 429 with Zoho's codes 1070 and 44 -- each rule firing at random on its share of
   the writes of that kind.
@@ -64,6 +68,8 @@ class BookRun:
     token_requests_after_revoke: list[int] = field(default_factory=list)
     revoked_exits: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    plan: dict[str, int] = field(default_factory=dict)  # the reference's writes per kind
+    planned_kills: int = 0  # write kills this book must take (kills scenario)
 
 
 def _committed(world: World, book: Book) -> int:
@@ -78,17 +84,66 @@ def _arm_write_kill(world: World, book: Book, rng: random.Random) -> None:
     )
 
 
+def planned_kills(budget: Budget, plan: dict[str, int]) -> int:
+    """The kills a book must take: the budget, or fewer when the book has fewer writes.
+
+    Each write kill consumes at least one committed write (the one it fires after), so a
+    book whose clean sync makes W writes can take at most W of them.
+    """
+    return min(budget.kills, sum(plan.values()))
+
+
+def next_write_kill(
+    plan: dict[str, int], done: dict[str, int], kills_left: int, rng: random.Random
+) -> list[tuple[str, int]]:
+    """The rules of the next kill, ``(kind, N)``: after the N-th write of ``kind`` from now.
+
+    ``plan`` is what a clean sync of the book writes per kind (the reference book's
+    counters), ``done`` what this book has committed so far: the difference is what is
+    still to come.  The kind is drawn in proportion to it and N uniformly from 1 to twice
+    that kind's even share among the ``kills_left``, so the kills spread over the book and
+    its kinds.  A kill on one kind lets the writes of other kinds go by, so a backstop on
+    any write (``*``) comes with it, at twice the even share of all remaining writes: the
+    first of the two to come round kills.  With the backstop each kill uses at most
+    ``2R/(k+1)`` of the R remaining writes, which leaves at least one per kill still to
+    land; where fewer than three writes per kill remain, the kill is on any write with N
+    at most the even share, which fits exactly.  Empty when nothing is left to write.
+    """
+    remaining = {k: max(0, n - done.get(k, 0)) for k, n in plan.items()}
+    remaining = {k: n for k, n in remaining.items() if n > 0}
+    total = sum(remaining.values())
+    if total == 0:
+        return []
+    if total <= 3 * kills_left:  # little slack: any write, each kill its share at most
+        return [("*", rng.randint(1, max(1, total // kills_left)))]
+    backstop = ("*", rng.randint(1, max(1, (2 * total) // (kills_left + 1))))
+    if rng.random() < 1 / 3:
+        return [backstop]
+    kinds = sorted(remaining)
+    kind = rng.choices(kinds, weights=[remaining[k] for k in kinds])[0]
+    share = max(1, (2 * remaining[kind]) // (kills_left + 1))
+    return [(kind, rng.randint(1, min(share, remaining[kind]))), backstop]
+
+
 def drive_kills(world: World, run: BookRun, budget: Budget, rng: random.Random) -> None:
+    """Kill on committed writes until the planned number has landed (timers add extras)."""
+    zoho = world.control("zohobooks")
     worker = Worker(world, run.book, run.tally, rng)
+    run.planned_kills = planned_kills(budget, run.plan)
     misses = 0
-    while run.tally.kills < budget.kills and misses < 3:
-        world.control("zohobooks").delete(f"kill?scope={run.book.org_id}")
-        timer = rng.random() < 0.5
-        if not timer:
-            _arm_write_kill(world, run.book, rng)
-        outcome = worker.sync_through_lease(kill_after=rng.uniform(3.0, 20.0) if timer else None)
-        misses = 0 if outcome.killed else misses + 1  # three clean runs: nothing left to kill
-    world.control("zohobooks").delete(f"kill?scope={run.book.org_id}")
+    while run.tally.kills - run.tally.timer_kills < run.planned_kills and misses < 3:
+        zoho.delete(f"kill?scope={run.book.org_id}")
+        done = zoho.get("counters")["committed"].get(run.book.org_id, {})
+        left = run.planned_kills - (run.tally.kills - run.tally.timer_kills)
+        armed = next_write_kill(run.plan, done, left, rng)
+        if not armed:
+            break  # the book is written out: the shortfall shows in the row
+        for kind, after in [("*", 1)] if misses else armed:  # after a miss: the next write
+            zoho.post("kill", {"scope": run.book.org_id, "kind": kind, "after": after})
+        timer = rng.uniform(1.0, 10.0) if rng.random() < 0.25 else None
+        outcome = worker.sync_through_lease(kill_after=timer)
+        misses = 0 if outcome.killed else misses + 1
+    zoho.delete(f"kill?scope={run.book.org_id}")
 
 
 def drive_faults(world: World, run: BookRun, budget: Budget, rng: random.Random) -> None:
@@ -125,8 +180,9 @@ def drive_tokens(world: World, run: BookRun, budget: Budget, rng: random.Random)
     counters = zoho.post("action/auth_counters", {"token": token})
     if not counters["revoked"]:
         worker.tally.errors.append(f"{run.book.name}: the run ended before the revocation")
-    run.token_requests_after_revoke.append(counters["since_revoke"])
-    run.revoked_exits.append(outcome.returncode)
+    else:  # refreshes since the revocation mean nothing when there was none
+        run.token_requests_after_revoke.append(counters["since_revoke"])
+        run.revoked_exits.append(outcome.returncode)
     zoho.delete(f"kill?scope={run.book.org_id}")
     reconnect(world, run.book, worker)
 

@@ -52,6 +52,11 @@ def test_chaos_scenario_leaves_the_books_exactly_right(scenario: str, tmp_path: 
         jobs=3,
     )
     assert len(rows) == len(REDUCED[scenario])
+    if scenario == "kills":  # planned on committed writes: lands however fast the machine is
+        planned = CI["kills"] * len(rows)
+        landed = sum(r.kills - r.timer_kills for r in rows)
+        assert sum(r.planned_kills for r in rows) == planned
+        assert landed >= planned, f"{landed} kills on committed writes landed, {planned} planned"
     report = [
         f"{r.source}/{r.policy}: {line}"
         for r in rows

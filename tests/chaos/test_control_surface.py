@@ -164,3 +164,32 @@ def test_revoking_one_refresh_token_counts_its_refreshes_and_spares_the_others()
         assert "access_token" in refresh(theirs)
         counted = http.post("/_sandbox/action/auth_counters", json={"token": mine}).json()
         assert counted["revoked"] and counted["since_revoke"] == 2
+
+
+def test_expiring_or_revoking_one_books_tokens_leaves_the_other_books_access_tokens_valid() -> None:
+    """Found by the full tokens run: another book's expiry or revocation, fired between this
+    book's refresh and its next call, expired *this* book's fresh access token, so its worker
+    stopped for dead credentials it did not have. Zoho mints access tokens per refresh token."""
+    app = zoho_app()
+    state = app.emulator.state
+    mine, theirs = (state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT) for _ in range(2))
+    secret = state.clients[EMULATOR_CLIENT_ID]
+    with serve(controlled(app)) as server, httpx.Client(base_url=server.url) as http:
+
+        def access(token: str) -> str:
+            form = {"grant_type": "refresh_token", "refresh_token": token}
+            form |= {"client_id": EMULATOR_CLIENT_ID, "client_secret": secret}
+            return str(http.post("/oauth/v2/token", data=form).json()["access_token"])
+
+        def answers(token: str) -> int:
+            headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+            return http.get("/books/v3/organizations", headers=headers).status_code
+
+        my_access, their_access = access(mine), access(theirs)
+        http.post("/_sandbox/action/expire_tokens", json={"tokens": [theirs]})
+        assert answers(my_access) == 200 and answers(their_access) == 401
+        their_access = access(theirs)
+        http.post("/_sandbox/action/revoke", json={"tokens": [theirs]})
+        assert answers(my_access) == 200 and answers(their_access) == 401
+        http.post("/_sandbox/action/expire_tokens", json={})  # no tokens named: every one
+        assert answers(my_access) == 401

@@ -248,6 +248,7 @@ class ZohoBooksEmulator:
             user = found[1]
             refresh = self.state.issue_refresh_token(client_id, user)
             access = self._mint(user)
+            self.state.minted(access, refresh)
             return self._envelope(
                 200,
                 {
@@ -263,10 +264,12 @@ class ZohoBooksEmulator:
             found = self.state.refresh_tokens.get(data.get("refresh_token", ""))
             if found is None or found[0] != client_id:
                 return self._envelope(200, {"error": "invalid_code"})
+            access = self._mint(found[1])
+            self.state.minted(access, data.get("refresh_token", ""))
             return self._envelope(
                 200,
                 {
-                    "access_token": self._mint(found[1]),
+                    "access_token": access,
                     "api_domain": base,
                     "token_type": "Bearer",
                     "expires_in": int(self.limits.token_ttl),

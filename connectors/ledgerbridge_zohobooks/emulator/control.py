@@ -141,8 +141,9 @@ def controlled(app: Any, *, seed: int = 0) -> ControlSurface:
     counter = RefreshCounter(app)
     marks: dict[str, int] = {}  # refresh token -> refreshes when it was revoked
 
-    def expire(_: dict[str, Any]) -> dict[str, Any]:
-        state.expire_access_tokens()
+    def expire(body: dict[str, Any]) -> dict[str, Any]:
+        """``{"tokens": [...]}``: the access tokens of those refresh tokens (else every one)."""
+        state.expire_access_tokens(body.get("tokens") or None)
         return {"expired": len(state.access_tokens)}
 
     def revoke(body: dict[str, Any]) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def controlled(app: Any, *, seed: int = 0) -> ControlSurface:
         for token in tokens:
             marks[token] = counter.refreshes.get(token, 0)
             state.refresh_tokens.pop(token, None)
-        state.expire_access_tokens()
+        state.expire_access_tokens(body.get("tokens") or None)
         return {"revoked": len(tokens)}
 
     def counters(body: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ then shipping and the signed ``adjustment``.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -283,5 +284,16 @@ class EmulatorState:
     def revoke_refresh_tokens(self) -> None:
         self.refresh_tokens.clear()
 
-    def expire_access_tokens(self) -> None:
-        self.access_tokens = {k: (u, 0.0) for k, (u, _) in self.access_tokens.items()}
+    def minted(self, access_token: str, refresh_token: str) -> None:
+        """Remember which refresh token an access token came from: Zoho mints access tokens
+        per refresh token (facts doc §2.4, §2.8: at most 10 per refresh token per 10 minutes),
+        so expiring or revoking one connection's tokens leaves another's alone."""
+        vars(self).setdefault("minted_from", {})[access_token] = refresh_token  # older pickles
+
+    def expire_access_tokens(self, refresh_tokens: Collection[str] | None = None) -> None:
+        """Every access token expires -- or only those minted from ``refresh_tokens``."""
+        origin: dict[str, str] = vars(self).get("minted_from", {})
+        self.access_tokens = {
+            k: (u, 0.0 if refresh_tokens is None or origin.get(k) in refresh_tokens else exp)
+            for k, (u, exp) in self.access_tokens.items()
+        }
