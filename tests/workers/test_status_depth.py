@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import uuid
@@ -31,7 +32,7 @@ tenants:
       - {{id: east, source: shop, target: books, mapping: m.yaml}}
       - {{id: west, source: shop, target: books, mapping: m.yaml}}
       - {{id: north, source: shop, target: books, mapping: m.yaml}}
-"""  # noqa: E501
+"""
 
 
 @pytest.fixture(params=["redis", "rabbitmq"])
@@ -43,7 +44,9 @@ def config(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     path.write_text(
         CONFIG.format(db=tmp_path / "state.db", broker=broker, redis=redis_url, queue=queue)
     )
-    (tmp_path / "m.yaml").write_text((REPO / "mappings" / "woocommerce-to-zohobooks.yaml").read_text())
+    (tmp_path / "m.yaml").write_text(
+        (REPO / "mappings" / "woocommerce-to-zohobooks.yaml").read_text()
+    )
     yield path
     _purge(broker, redis_url, queue)
 
@@ -60,10 +63,8 @@ def _purge(broker: str, redis_url: str, queue: str) -> None:
     client.close()
     with Connection(broker) as conn:
         channel = conn.channel()
-        try:
+        with contextlib.suppress(Exception):
             channel.queue_delete(queue)
-        except Exception:
-            pass
 
 
 def _dispatch(config: Path, *pipelines: str) -> None:
