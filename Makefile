@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?= -n auto
 ARGS ?=
 
-.PHONY: install demo test lint typecheck pytest bench bench-workers fuzz chaos format clean
+.PHONY: install demo demo-workers test lint typecheck pytest bench bench-workers fuzz chaos format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ install: $(STAMP)
 # state persists in .demo/ (a second run writes nothing; `rm -rf .demo` starts over).
 demo: install
 	$(BIN)/python -m demo
+
+# The deployment walk without Docker (docs/deployment.md): the demo's merchants through two
+# `ledgerbridge worker`s, beat and serve on the PostgreSQL and Redis of this machine; one worker
+# SIGKILLed mid-run; the demo's reconciliation and the books checked in the Zoho emulator.
+demo-workers: install
+	$(BIN)/python -m demo.distributed $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

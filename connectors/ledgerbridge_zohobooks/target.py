@@ -718,6 +718,23 @@ class ZohoBooksTarget(MoneyMovements, Target):
             return self._document(kind, row, key)
         return None
 
+    async def holds_nothing_written(self) -> bool:
+        """The organisation lists no invoice, sales receipt, credit note or customer payment.
+
+        Everything we write is one of those (a refund or a credit application belongs to a
+        credit note, an advance is a customer payment); voided documents are still listed
+        (facts doc §7.3, ``GET /invoices`` ``status`` includes ``void``). One page of one
+        row per list: four calls, made only on a run without a checkpoint. An organisation
+        already in use answers False and the first run searches before each create.
+        """
+        lists = [(spec.path, spec.list_key) for spec in KINDS.values()]
+        lists.append(("/customerpayments", "customer_payments"))
+        for path, key in lists:
+            body = await self.client.call("GET", path, params={"page": 1, "per_page": 1})
+            if body.get(key):
+                return False
+        return True
+
     async def get_document(self, ref: TargetRef) -> TargetDocument:
         kind = DocumentKind(ref.kind)
         spec = KINDS[kind]

@@ -161,17 +161,25 @@ def test_a_run_cancelled_inside_a_unit_resumes_with_one_document_per_order(
         assert again.writes == 0
 
 
-def test_a_first_run_searches_before_each_create_and_later_runs_trust_their_intents(
+def _empty_organisation(h: Harness) -> None:
+    """A new organisation: the emulator's seeded documents and payments taken away."""
+    for kind in ("invoices", "salesreceipts", "creditnotes", "payments"):
+        getattr(h.org, kind).clear()
+
+
+def test_a_first_run_on_an_organisation_in_use_searches_before_each_create(
     tmp_path: Path,
 ) -> None:
     context, box = _recorded(tmp_path, orders=6)
     with context as h:
+        assert h.documents("invoices")  # the merchant's own, written before ledgerbridge ran
         recorder = box["r"]
         _first, _ = sync(h)
         created = recorder.count("POST", "/books/v3/invoices")
         assert created > 0
-        # No checkpoint yet: the store cannot vouch for the organisation, so Zoho is searched.
-        assert recorder.count("GET", "/books/v3/invoices") >= created
+        # No checkpoint yet, and the organisation holds documents: the store cannot vouch
+        # for it, so Zoho is searched before each create (and probed once).
+        assert recorder.count("GET", "/books/v3/invoices") >= created + 1
 
         recorder.calls.clear()
         new = _add_orders(h, total=9)
@@ -180,6 +188,35 @@ def test_a_first_run_searches_before_each_create_and_later_runs_trust_their_inte
         assert recorder.count("POST", "/books/v3/invoices") == len(new)
         assert recorder.count("GET", "/books/v3/invoices") == 0  # the intents vouch
         assert all(n == 1 for n in invoices_by_reference(h).values())
+
+
+def test_a_first_run_on_an_empty_organisation_probes_once_and_never_searches(
+    tmp_path: Path,
+) -> None:
+    """The organisation lists no document and no payment: nothing we could have written
+    exists, so from the first write the run's intents vouch (one probe per list)."""
+    context, box = _recorded(tmp_path, orders=6)
+    with context as h:
+        _empty_organisation(h)
+        recorder = box["r"]
+        report, _ = sync(h)
+        created = recorder.count("POST", "/books/v3/invoices")
+        assert created > 0 and report.states.get("synced", 0) > 0
+        probes = [(m, p) for m, p, q in recorder.calls if m == "GET" and "per_page=1" in q]
+        assert sorted(probes) == sorted(
+            ("GET", f"/books/v3/{kind}")
+            for kind in ("invoices", "salesreceipts", "creditnotes", "customerpayments")
+        )
+        searches = [
+            (m, p) for m, p, q in recorder.calls
+            if m == "GET" and p.endswith(("/invoices", "/customerpayments"))
+            and "per_page=1" not in q
+        ]  # fmt: skip
+        assert searches == []
+        assert all(n == 1 for n in invoices_by_reference(h).values())
+        assert len(h.documents("payments")) == recorder.count("POST", "/books/v3/customerpayments")
+        again, _ = sync(h)
+        assert again.writes == 0
 
 
 def test_search_before_create_always_keeps_the_search(tmp_path: Path) -> None:

@@ -69,3 +69,55 @@ def test_a_share_refuses_to_run_beside_another_holder(tmp_path: Path) -> None:
         with pytest.raises(PipelineBusy):
             anyio.run(share)
         assert not invoices_by_reference(h)
+
+
+def test_the_store_counts_the_work_waiting_per_connection_and_pipeline(tmp_path: Path) -> None:
+    """What the sweep and ``status`` read: events per connection, retries due per pipeline."""
+    from ledgerbridge.store import InboxEvent, RecordState, Store, SyncRecord, work_queries
+    from ledgerbridge.store.types import utcnow
+
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+    for n, connection in enumerate(["t/shop", "t/shop", "t/other"]):
+        store.add_inbox_event(
+            InboxEvent(tenant_id="t", connection_id=connection, delivery_id=str(n),
+                       topic="order.updated", entity="order", external_id=str(n))
+        )  # fmt: skip
+    done = store.pending_inbox("t/other")[0]
+    with store.session() as s:
+        row = s.get(InboxEvent, done.id)
+        assert row is not None
+        row.status = "processed"
+        s.add(row)
+        now = utcnow()
+        for n, (pipeline, when) in enumerate(
+            [("p", now - timedelta(seconds=5)), ("p", now + timedelta(hours=1)), ("q", now)]
+        ):
+            s.add(SyncRecord(tenant_id="t", pipeline_id=pipeline, entity="order",
+                             external_id=str(n), state=RecordState.RETRYING.value,
+                             next_attempt_at=when))  # fmt: skip
+    assert work_queries.pending_events(store) == {"t/shop": 2}
+    assert work_queries.retries_due(store, "p") == 1
+    assert work_queries.retrying(store, "p") == 2
+    assert work_queries.retries_due(store, "nobody") == 0
+    store.close()
+
+
+def test_a_lease_taken_over_is_not_renewed_and_says_so(tmp_path: Path) -> None:
+    """The share's heartbeat renews through the lease object; False stops the share."""
+    from ledgerbridge.engine.lease import PipelineLease
+    from ledgerbridge.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'state.db'}")
+    store.migrate()
+
+    async def main() -> tuple[bool, bool]:
+        async with PipelineLease(store, "pipe", "task-1", timedelta(seconds=30)) as lease:
+            kept = await lease.renew()
+            store.release_lease("pipeline:pipe", "task-1")  # lapsed...
+            assert store.acquire_lease("pipeline:pipe", "task-2", timedelta(seconds=30))
+            return kept, await lease.renew()  # ...and another holder took it
+
+    assert anyio.run(main) == (True, False)
+    assert store.lease_holder("pipeline:pipe")[0] == "task-2"  # type: ignore[index]
+    store.close()

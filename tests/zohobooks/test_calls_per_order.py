@@ -347,3 +347,49 @@ def test_a_wrong_mark_invoices_sent_is_reported_with_its_position(tmp_path):
 def test_target_ref_is_what_the_engine_records():
     # The hint is on the draft only; what a create returns is unchanged.
     assert "settled_in_plan" not in TargetRef.model_fields
+
+
+# ---------------------------------------------------------------------------- the cold probe
+
+
+def _empty(zoho) -> None:
+    org = zoho.state.organizations[MAIN_ORG]
+    for kind in ("invoices", "salesreceipts", "creditnotes", "payments"):
+        getattr(org, kind).clear()
+
+
+def test_a_new_organisation_is_proved_to_hold_nothing_we_wrote_in_four_calls(zoho):
+    _empty(zoho)
+    start = len(zoho.exchanges)
+    assert run(zoho, lambda t: t.holds_nothing_written()) is True
+    probes = [(ex.method, ex.path, ex.query.get("per_page")) for ex in zoho.exchanges[start:]]
+    probes = [p for p in probes if p[1] != "/organizations"]
+    assert sorted(probes) == sorted(
+        ("GET", path, "1")
+        for path in ("/invoices", "/salesreceipts", "/creditnotes", "/customerpayments")
+    )
+
+
+@pytest.mark.parametrize("kind", ["invoices", "salesreceipts", "creditnotes", "payments"])
+def test_any_document_or_payment_in_the_organisation_is_no_proof(zoho, kind):
+    """Even one voided invoice, or a lone payment: the first run searches before creating."""
+    _empty(zoho)
+    cid = contact_id(zoho)
+    org = zoho.state.organizations[MAIN_ORG]
+
+    async def write(target):
+        ref = await target.create_document(invoice(cid, "#8201"), first_attempt=True)
+        await target.record_payment(payment(cid, "#8201", ref.target_id), first_attempt=True)
+        await target.void_document(ref)  # still listed: void is a status, not a deletion
+
+    run(zoho, write)
+    row = next(iter(org.invoices.values()))
+    if kind != "invoices":
+        org.invoices.clear()
+    if kind != "payments":
+        org.payments.clear()
+    if kind in ("salesreceipts", "creditnotes"):  # the same row stands in for one of those
+        getattr(org, kind)[row["invoice_id"]] = row
+    assert {k for k in ("invoices", "salesreceipts", "creditnotes", "payments")
+            if getattr(org, k)} == {kind}  # fmt: skip
+    assert run(zoho, lambda t: t.holds_nothing_written()) is False

@@ -151,6 +151,17 @@ class Target(ABC):
     async def find_document(self, kind: DocumentKind, key: BusinessKey) -> TargetDocument | None:
         """The document written for ``key``, if it exists (exact match only)."""
 
+    async def holds_nothing_written(self) -> bool:
+        """Whether the target provably holds no document or payment we could have written.
+
+        Asked once per run of a pipeline that has no checkpoint yet (a first run, or a
+        run on a lost store): True lets the engine's intents vouch for every write of
+        that run, so no create is searched for first -- everything written from then on
+        has an intent.  Only answer True on proof (e.g. the organisation lists no document
+        and no payment at all); the default, False, keeps the search before each create.
+        """
+        return False
+
     async def adopt_document(self, found: TargetDocument, draft: DocumentDraft) -> TargetRef:
         """Finish a document found after an unknown outcome, as ``create_document`` would
         have left it (a crash may fall between a create and its follow-up calls, e.g.

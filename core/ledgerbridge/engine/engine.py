@@ -449,23 +449,6 @@ class Engine:
             mark_processed=self._mark_processed,
         )
 
-    def pending_events(self) -> dict[str, int]:
-        """Waiting webhook events per source connection (dispatch: whose pipeline to wake)."""
-        found: dict[str, int] = {}
-        for event in self.store.pending_inbox(limit=100000):
-            found[event.connection_id] = found.get(event.connection_id, 0) + 1
-        return found
-
-    def retries_due(self, pipeline_id: str) -> int:
-        """Records of the pipeline whose retry is due now."""
-        with self.store.session() as s:
-            stmt = select(SyncRecord.id).where(
-                SyncRecord.pipeline_id == pipeline_id,
-                SyncRecord.state == RecordState.RETRYING.value,
-                col(SyncRecord.next_attempt_at) <= utcnow(),
-            )
-            return len(list(s.exec(stmt)))
-
     def _mark_processed(self, event_id: int | None) -> None:
         with self.store.session() as s:
             row = s.get(InboxEvent, event_id)

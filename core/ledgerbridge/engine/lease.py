@@ -56,12 +56,17 @@ class PipelineLease:
     async def __aexit__(self, *exc: Any) -> None:
         await off_loop(self.store.release_lease, self.name, self.holder)
 
-    async def renew(self, every: timedelta | None = None) -> None:
-        """Extend the lease (``every``: only when that long has passed since the last time)."""
+    async def renew(self, every: timedelta | None = None) -> bool:
+        """Extend the lease (``every``: only when that long has passed since the last time).
+
+        False: another holder has it now (ours lapsed and was taken over) -- the run must
+        stop between records."""
         if every is not None and time.monotonic() - self._renewed < every.total_seconds():
-            return
-        await off_loop(self.store.acquire_lease, self.name, self.holder, self.ttl)
-        self._renewed = time.monotonic()
+            return True
+        taken = bool(await off_loop(self.store.acquire_lease, self.name, self.holder, self.ttl))
+        if taken:
+            self._renewed = time.monotonic()
+        return taken
 
 
 __all__ = ["LEASE_TTL", "PipelineBusy", "PipelineLease", "lease_name"]

@@ -306,17 +306,29 @@ class PipelineRunner(DailySummaries):
     async def _decide_trust(self) -> None:
         """Whether the store's intents can vouch that a write was never attempted.
 
-        Only when the pipeline has run before (it holds a checkpoint): a first run --
-        or a run on a store that was lost and recreated -- may meet documents the
-        store knows nothing of, so each create is searched for first.
-        ``search_before_create: always`` keeps the search on every run."""
+        When the pipeline has run before (it holds a checkpoint). A first run -- or a run
+        on a store that was lost and recreated -- may meet documents the store knows
+        nothing of, so each create is searched for first, unless the target proves it
+        holds nothing we could have written (``Target.holds_nothing_written``, one probe
+        per such run): then every write of the run has its intent, and they vouch.
+        A crash before the first checkpoint makes the next run probe again, and find
+        what this one wrote. ``search_before_create: always`` keeps the search on every run."""
         if self.pipeline.search_before_create == "always":
             self.executor.trust_intents = False
             return
         marks = await self._db(
             lambda: [self.store.get_checkpoint(self.pipeline.id, e) for e in self.pipeline.entities]
         )
-        self.executor.trust_intents = any(mark is not None for mark in marks)
+        if any(mark is not None for mark in marks):
+            self.executor.trust_intents = True
+            return
+        try:
+            self.executor.trust_intents = await self.target.holds_nothing_written()
+        except AuthFailed:
+            raise
+        except SyncError as exc:  # no proof: search before each create, as before
+            log.info("pipeline %s: cold-start probe failed (%s); searching", self.pipeline.id, exc)
+            self.executor.trust_intents = False
 
     # ----------------------------------------------------------------- records
 

@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 
 from ..store import Store
+from .lease import PipelineLease
 from .runner import PipelineRunner, RecordOutcome, RunReport
 
 EVENTS_PER_SHARE = 100
@@ -33,8 +34,8 @@ async def run_share(
 ) -> RunReport:
     lost = {"lease": False}
     runner.stopping_when(lambda: lost["lease"] or should_stop())
-    async with runner.lease(), anyio.create_task_group() as group:
-        group.start_soon(_heartbeat, store, runner, lost)
+    async with runner.lease() as lease, anyio.create_task_group() as group:
+        group.start_soon(_heartbeat, lease, lost)
         try:
             events = await anyio.to_thread.run_sync(
                 lambda: store.pending_inbox(source_connection, limit=EVENTS_PER_SHARE)
@@ -58,12 +59,10 @@ async def run_share(
     return report
 
 
-async def _heartbeat(store: Store, runner: PipelineRunner, lost: dict[str, bool]) -> None:
+async def _heartbeat(lease: PipelineLease, lost: dict[str, bool]) -> None:
+    """Renew the share's lease every third of its TTL; a lease lost stops the share."""
     while True:
-        await anyio.sleep(runner.lease_ttl.total_seconds() / 3)
-        taken = await anyio.to_thread.run_sync(
-            store.acquire_lease, runner.lease_name, runner.holder, runner.lease_ttl
-        )
-        if not taken:
+        await anyio.sleep(lease.ttl.total_seconds() / 3)
+        if not await lease.renew():
             lost["lease"] = True
             return

@@ -25,6 +25,7 @@ from ..engine import Engine
 from ..engine.runner import PipelineBusy, RunReport
 from ..errors import ConfigError
 from ..limits.redis import RedisLimiters
+from ..store import work_queries
 from .dispatch import Dispatcher, account_of
 from .settings import WorkerSettings
 
@@ -135,7 +136,7 @@ class Runtime:
     def sweep(self) -> dict[str, str]:
         """Queue every pipeline that is due: its interval passed, webhook events wait, or
         retries are due.  Runs on a worker, sent by ``ledgerbridge beat``."""
-        events = self.engine.pending_events()
+        events = work_queries.pending_events(self.engine.store)
         out: dict[str, str] = {}
         for tenant, pipeline in self.engine.pipelines():
             source = f"{tenant.id}/{pipeline.source}"
@@ -143,7 +144,7 @@ class Runtime:
             if (
                 self.dispatcher.due(pipeline.id, interval)
                 or events.get(source)
-                or self.engine.retries_due(pipeline.id)
+                or work_queries.retries_due(self.engine.store, pipeline.id)
             ):
                 out[pipeline.id] = self.dispatch(pipeline.id)
                 if out[pipeline.id] == "over budget":

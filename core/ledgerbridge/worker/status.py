@@ -1,8 +1,9 @@
 """``ledgerbridge status`` in the distributed mode: the shared state every worker sees.
 
 Per target account, calls this minute and today from the shared limits (Redis),
-not one process's view; per pipeline, whether a share is queued or running and
-the broker's queue length.
+not one process's view; per pipeline, its depth: shares waiting in the broker and
+held by workers (``depth.py``, read from the broker itself), the webhook events
+waiting in the inbox for it and its records waiting to be retried (the store).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config import LoadedConfig
+from .depth import broker_depth
 from .settings import WorkerSettings, configured
 
 
@@ -38,12 +40,48 @@ def shared_state(loaded: LoadedConfig) -> dict[str, Any] | None:
                 conn.platform, account
             )}  # fmt: skip
         pipelines.append(pipeline.id)
+    shares = dispatcher.state(pipelines)
+    marked = {p for p, state in shares.items() if state == "queued"}
+    depth = broker_depth(settings.broker_url, settings.queue, marked)
+    work = _waiting_work(loaded)
+    per_pipeline = {
+        pipeline_id: {
+            "share": shares[pipeline_id],
+            "waiting": depth.waiting[pipeline_id] if depth else None,
+            "held": depth.held[pipeline_id] if depth else None,
+            **work.get(pipeline_id, {}),
+        }
+        for pipeline_id in pipelines
+    }
     return {
         "accounts": accounts,
-        "pipelines": dispatcher.state(pipelines),
+        "pipelines": shares,
+        "depth": per_pipeline,
+        "exact": depth.exact if depth else False,
         "queue": settings.queue,
-        "queue_length": dispatcher.queue_length(settings.broker_url),
+        "queue_length": depth.ready if depth else dispatcher.queue_length(settings.broker_url),
     }
+
+
+def _waiting_work(loaded: LoadedConfig) -> dict[str, dict[str, int]]:
+    """Per pipeline: webhook events waiting for its source, records waiting for a retry."""
+    from ..store import Store, work_queries
+
+    store = Store(loaded.config.database)
+    try:
+        events = work_queries.pending_events(store)
+        return {
+            pipeline.id: {
+                "events": events.get(f"{tenant.id}/{pipeline.source}", 0),
+                "retrying": work_queries.retrying(store, pipeline.id),
+                "retries_due": work_queries.retries_due(store, pipeline.id),
+            }
+            for tenant, pipeline in loaded.pipelines()
+        }
+    except Exception:  # no schema yet (never migrated): nothing is waiting in it
+        return {}
+    finally:
+        store.close()
 
 
 def render(loaded: LoadedConfig, console: Console) -> None:
@@ -62,9 +100,18 @@ def render(loaded: LoadedConfig, console: Console) -> None:
             f"{a['blocked_for']:.0f}s" if a["blocked_for"] else "-",
         )
     console.print(table)
-    queue = Table(title=f"Queue {state['queue']} ({state['queue_length'] or 0} waiting)")
-    queue.add_column("pipeline")
-    queue.add_column("share")
-    for pipeline_id, share in state["pipelines"].items():
-        queue.add_row(pipeline_id, share)
+    note = "" if state["exact"] else "; waiting inferred from the share markers"
+    queue = Table(title=f"Queue {state['queue']} ({state['queue_length'] or 0} ready{note})")
+    for col in ("pipeline", "share", "in broker", "held by workers", "webhook events",
+                "retrying (due)"):  # fmt: skip
+        queue.add_column(col)
+    for pipeline_id, d in state["depth"].items():
+
+        def num(value: Any) -> str:
+            return "?" if value is None else str(value)
+
+        queue.add_row(
+            pipeline_id, d["share"], num(d["waiting"]), num(d["held"]), num(d.get("events")),
+            f"{num(d.get('retrying'))} ({num(d.get('retries_due'))})",
+        )  # fmt: skip
     console.print(queue)
