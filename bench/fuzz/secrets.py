@@ -37,7 +37,9 @@ CREDENTIAL_FIELD = re.compile(
     r"(?i)(access_token|refresh_token|client_secret|consumer_secret|consumer_key|api_key|"
     r"store_key|webhook_secret|app_secret|api_secret|password|x-api-key|x-store-key|"
     r"x-shopify-access-token|authorization)"
-    r"""["']?\s*[:=]\s*(?:-\s*)?["']?(?:Bearer |Zoho-oauthtoken |Basic )?([^"'&\s,}\]<]{8,})"""
+    # the scheme is taken whole when present (atomic): a scrubbed "Zoho-oauthtoken <TOKEN>"
+    # must not read as the value "Zoho-oauthtoken"
+    r"""["']?\s*[:=]\s*(?:-\s*)?["']?(?>(?:Bearer |Zoho-oauthtoken |Basic )?)([^"'&\s,}\]<]{8,})"""
 )
 """A credential field with a value; a scrubbed cassette has only ``<PLACEHOLDER>``s."""
 

@@ -31,6 +31,12 @@ def test_the_check_finds_a_planted_secret_and_an_unscrubbed_cassette(tmp_path: P
     cassette.write_text('body: \'{"access_token": "zzq8v7c6x5b4n3m2"}\'\nuri: /?k=<API_KEY>\n')
     [leak] = S.scan_cassettes(cassette.parent, {})
     assert "access_token" in leak.what and "not scrubbed" in leak.what
+    # a credential header kept as a placeholder after its scheme is scrubbed; a token is not
+    cassette.write_text("authorization:\n- Zoho-oauthtoken <ACCESS_TOKEN>\n")
+    assert S.scan_cassettes(cassette.parent, {}) == []
+    cassette.write_text("authorization:\n- Zoho-oauthtoken 1000.f00dfacecafe\n")
+    [leak] = S.scan_cassettes(cassette.parent, {})
+    assert "1000" in leak.what
 
 
 def test_the_cassettes_hold_no_secret() -> None:

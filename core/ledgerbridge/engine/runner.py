@@ -141,7 +141,8 @@ class PipelineRunner(DailySummaries):
                 if await self.target_reachable(dry_run=dry_run):
                     if dry_run and self.preflight is not None:
                         await self.preflight.load()
-                    await self._decide_trust()
+                    if not dry_run:  # a dry run writes nothing: no proof to ask for
+                        await self._decide_trust()
                     for entity in self.pipeline.entities:
                         await self._read(
                             entity, report, since=since, backfill=backfill, dry_run=dry_run,

@@ -40,6 +40,10 @@ def configure(settings: WorkerSettings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,
+        # The command line's log handler (ledgerbridge.logs) writes to whatever sys.stderr is;
+        # Celery's redirect would turn stderr into a logger, feeding each line back into
+        # logging, where its recursion guard drops it: the worker's own log went silent.
+        worker_redirect_stdouts=False,
         beat_schedule={
             "ledgerbridge-sweep": {"task": "ledgerbridge.sweep", "schedule": settings.sweep_every}
         },
