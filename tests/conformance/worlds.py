@@ -4,6 +4,8 @@ each emulator with a few orders, and how to change, break and deliver one."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -165,14 +167,10 @@ class Api2CartWorld:
 
     def tamper(self, request: WebhookRequest) -> WebhookRequest:
         # API2Cart signs nothing: the URL's token is what authenticates a delivery.
-        from dataclasses import replace
-
         return replace(request, path=request.path.rsplit("/", 1)[0] + "/guessed-token")
 
 
 def _later(stamp: str) -> str:
-    from datetime import datetime, timedelta
-
     moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") + timedelta(hours=1)
     return moment.strftime("%Y-%m-%dT%H:%M:%S%z")
 

@@ -8,6 +8,7 @@ by error class (``ledgerbridge.retry``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -34,6 +35,8 @@ class KitClient:
     ) -> None:
         self.errors = errors
         self.policy = policy
+        # a write is not repeated after a transport failure (its answer may be lost)
+        self.write_policy = replace(policy, retry_transient=False)
         self.http = httpx.AsyncClient(
             base_url=base_url,
             auth=auth,
@@ -50,7 +53,7 @@ class KitClient:
         caller reads back before writing again."""
         method = method.upper()
         safe = method in SAFE_METHODS
-        policy = self.policy if safe else _no_blind_retry(self.policy)
+        policy = self.policy if safe else self.write_policy
 
         async def once() -> httpx.Response:
             try:
@@ -74,9 +77,3 @@ class KitClient:
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def _no_blind_retry(policy: RetryPolicy) -> RetryPolicy:
-    from dataclasses import replace
-
-    return replace(policy, retry_transient=False)
