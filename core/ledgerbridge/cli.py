@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__, operator_cli
+from .catalog import cli as catalog_cli
 from .console import users_cli
 from .errors import (
     AccountBound,
@@ -41,6 +42,7 @@ console = Console()
 err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
 operator_cli.register(app)
+catalog_cli.register(app)
 worker_cli.register(app)
 users_cli.register(app)
 
@@ -104,7 +106,7 @@ def connectors(
         rows = [
             {"name": s.name, "kind": s.kind.value, "plugin": s.plugin, "version": s.version,
              "status": s.status, "capabilities": sorted(s.capabilities),
-             "emulator": s.emulator is not None}
+             "emulator": s.emulator is not None, "catalog": _catalog_row(s)}
             for s in sorted(registry.connectors.values(), key=lambda s: (s.kind, s.name))
         ]  # fmt: skip
         print(json.dumps({"connectors": rows, "problems": list(registry.problems)}, indent=2))
@@ -123,8 +125,35 @@ def connectors(
             ", ".join(sorted(spec.capabilities)) or "-",
         )
     console.print(table)
+    _catalog_table(registry.connectors.values())
     for problem in registry.problems:
         err_console.print(f"[yellow]warning:[/] {problem}")
+
+
+def _catalog_row(spec: Any) -> dict[str, Any] | None:
+    """What a connector reads and writes in a catalog pipeline, and through which call."""
+    cat = spec.catalog
+    if cat is None:
+        return None
+    return {
+        "reads": sorted(f.value for f in cat.reads),
+        "writes": sorted(f.value for f in cat.writes),
+        "write_paths": {f.value: p for f, p in cat.write_paths.items()},
+    }
+
+
+def _catalog_table(specs: Any) -> None:
+    rows = [(s.name, _catalog_row(s)) for s in sorted(specs, key=lambda s: s.name)]
+    rows = [(n, r) for n, r in rows if r is not None]
+    if not rows:
+        return
+    table = Table(title="Catalog capabilities (kind: catalog pipelines)")
+    for column in ("name", "reads", "writes", "write paths"):
+        table.add_column(column, overflow="fold")
+    for name, row in rows:
+        paths = "\n".join(f"{k}: {v}" for k, v in row["write_paths"].items()) or "-"
+        table.add_row(name, ", ".join(row["reads"]), ", ".join(row["writes"]), paths)
+    console.print(table)
 
 
 @app.command()

@@ -20,7 +20,7 @@ from .order import (
     RefundLine,
     ShippingLine,
 )
-from .product import Product, ProductVariant
+from .product import InventoryLevel, Product, ProductVariant
 from .reconcile import DEFAULT_ROUNDING_TOLERANCE, Discrepancy, Reconciliation
 
 CanonicalRecord = Order | Customer | Product
@@ -39,6 +39,7 @@ __all__ = [
     "Extra",
     "FeeLine",
     "FinancialStatus",
+    "InventoryLevel",
     "Money",
     "Order",
     "OrderDiscount",

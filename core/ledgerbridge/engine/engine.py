@@ -472,6 +472,11 @@ class Engine:
             raise ValueError("keep must be 'source' or 'target'")
         await self.prepare()
         conflict = await anyio.to_thread.run_sync(self._get_conflict, conflict_id)
+        if conflict.entity == "catalog_field":  # a catalog pipeline's (docs/catalog.md)
+            from ..catalog.resolve import resolve_catalog_conflict
+
+            await resolve_catalog_conflict(self, conflict, keep)
+            return None
         runner = self.runner(conflict.pipeline_id, source_wins=keep == "source")
         await anyio.to_thread.run_sync(runner.journal.resolve_conflict, conflict_id, keep)
         record = runner.journal.get(conflict.record_id) if conflict.record_id else None
