@@ -182,7 +182,8 @@ class ShopifyCatalog(CatalogConnector):
         groups = list(by_product.items())
         for start in range(0, len(groups), ALIASES):
             chunk = groups[start : start + ALIASES]
-            decl, body, variables = [], [], {}
+            decl, body = [], []
+            variables: dict[str, Any] = {}
             for i, (product_id, items) in enumerate(chunk):
                 decl.append(f"$p{i}: ID!, $v{i}: [ProductVariantsBulkInput!]!")
                 body.append(
@@ -202,8 +203,8 @@ class ShopifyCatalog(CatalogConnector):
             for i, (_, items) in enumerate(chunk):
                 problems = (data.get(f"m{i}") or {}).get("userErrors") or []
                 if problems:
-                    exc = _user_error("productVariantsBulkUpdate", problems)
-                    errors.update({w.key: exc for w in items})
+                    refused = _user_error("productVariantsBulkUpdate", problems)
+                    errors.update({w.key: refused for w in items})
 
     async def _stock(self, writes: Sequence[CatalogWrite], errors: dict[str, SyncError]) -> None:
         items = [w for w in writes if CatalogField.STOCK in w.values and w.key not in errors]
@@ -239,8 +240,8 @@ class ShopifyCatalog(CatalogConnector):
                 continue
             problems = data["inventorySetQuantities"]["userErrors"]
             if problems:
-                exc = _user_error("inventorySetQuantities", problems)
-                errors.update({w.key: exc for w in chunk})
+                refused = _user_error("inventorySetQuantities", problems)
+                errors.update({w.key: refused for w in chunk})
 
     async def _products(self, writes: Sequence[CatalogWrite], errors: dict[str, SyncError]) -> None:
         fields = {
@@ -271,8 +272,8 @@ class ShopifyCatalog(CatalogConnector):
                 continue
             problems = data["productUpdate"]["userErrors"]
             if problems:
-                exc = _user_error("productUpdate", problems)
-                errors.update({w.key: exc for w in owners[product_id]})
+                refused = _user_error("productUpdate", problems)
+                errors.update({w.key: refused for w in owners[product_id]})
 
 
 def _variant_input(w: CatalogWrite) -> dict[str, Any]:

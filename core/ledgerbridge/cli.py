@@ -143,8 +143,11 @@ def _catalog_row(spec: Any) -> dict[str, Any] | None:
 
 
 def _catalog_table(specs: Any) -> None:
-    rows = [(s.name, _catalog_row(s)) for s in sorted(specs, key=lambda s: s.name)]
-    rows = [(n, r) for n, r in rows if r is not None]
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for spec in sorted(specs, key=lambda s: s.name):
+        row = _catalog_row(spec)
+        if row is not None:
+            rows.append((spec.name, row))
     if not rows:
         return
     table = Table(title="Catalog capabilities (kind: catalog pipelines)")

@@ -95,6 +95,7 @@ class CatalogRunner:
         self.report = CatalogReport(self.pipe.id)
         self.overlay: dict[tuple[str, str], VariantRow] = {}  # a dry run's reads
         self.conns: dict[str, CatalogConnector] = {}
+        self._landed: list[tuple[str, str, dict[str, str | None]]] = []  # side, id, values
 
     def _conn(self, name: str) -> str:
         return f"{self.tenant.id}/{name}"
@@ -361,6 +362,7 @@ class CatalogRunner:
                 batch.transitions.append(Transition(record, state, now))
         await off_loop(self.journal.commit, batch)
         await off_loop(self.state.put_fields, field_rows)
+        await off_loop(self.state.written, self._landed)
         done = [(r.side, r.external_id) for r in pending]
         failed = {(self.a, p.a.external_id) for p in pairs if p.a.external_id in failed_pairs}
         failed |= {(self.b, p.b.external_id) for p in pairs if p.a.external_id in failed_pairs}
@@ -414,6 +416,9 @@ class CatalogRunner:
             record = records[f"{self.a}:{pair.a.external_id}"]
             if error is None:
                 self.report.written += 1
+                self._landed.append(
+                    (name, write.variant_id, {k.value: v for k, v in write.values.items()})
+                )
                 batch.complete(
                     write.key,
                     f"{scope}:{write.variant_id}",

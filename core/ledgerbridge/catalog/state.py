@@ -265,6 +265,34 @@ class CatalogState:
         with self.store.engine.begin() as conn:
             return int(conn.execute(update(_FIELDS).where(where).values(approved=True)).rowcount)
 
+    def written(self, changes: list[tuple[str, str, dict[str, str | None]]]) -> None:
+        """What writes left on a platform, so the stored copy matches it even when the
+        platform's change feed does not show the write (a WooCommerce variation does not
+        move its parent's modified time)."""
+        if not changes:
+            return
+        wanted: dict[str, dict[str, dict[str, str | None]]] = {}
+        for side, vid, values in changes:
+            wanted.setdefault(side, {}).setdefault(vid, {}).update(values)
+        stmt = (
+            update(_VARIANTS)
+            .where(
+                (_VARIANTS.c.pipeline_id == self.pipeline_id)
+                & (_VARIANTS.c.side == _bind("s"))
+                & (_VARIANTS.c.external_id == _bind("i"))
+            )
+            .values(values=_bind("v"))
+        )
+        params = []
+        for side, by_id in wanted.items():
+            current = self.variants(side, list(by_id))
+            for vid, values in by_id.items():
+                if vid in current:
+                    params.append({"s": side, "i": vid, "v": {**current[vid].values, **values}})
+        if params:
+            with self.store.engine.begin() as conn:
+                conn.execute(stmt, params)
+
     def mark_pending(self, side: str, ids: Iterable[str]) -> None:
         """Have the next run plan for these variants again (approval, a resolved conflict)."""
         stmt = (
