@@ -143,6 +143,8 @@ def _catalog_row(spec: Any) -> dict[str, Any] | None:
 
 
 def _catalog_table(specs: Any) -> None:
+    """What each connector reads and writes in a catalog pipeline, below the table (plain
+    lines: the table above stays one row per connector)."""
     rows: list[tuple[str, dict[str, Any]]] = []
     for spec in sorted(specs, key=lambda s: s.name):
         row = _catalog_row(spec)
@@ -150,13 +152,16 @@ def _catalog_table(specs: Any) -> None:
             rows.append((spec.name, row))
     if not rows:
         return
-    table = Table(title="Catalog capabilities (kind: catalog pipelines)")
-    for column in ("name", "reads", "writes", "write paths"):
-        table.add_column(column, overflow="fold")
+    console.print("Catalog pipelines (docs/catalog.md): what each connector reads and writes")
     for name, row in rows:
-        paths = "\n".join(f"{k}: {v}" for k, v in row["write_paths"].items()) or "-"
-        table.add_row(name, ", ".join(row["reads"]), ", ".join(row["writes"]), paths)
-    console.print(table)
+        console.print(
+            f"  {name}: reads {', '.join(row['reads'])}; writes "
+            f"{', '.join(row['writes']) or 'nothing'}",
+            highlight=False,
+            markup=False,
+        )
+        for field, path in row["write_paths"].items():
+            console.print(f"      {field}: {path}", highlight=False, markup=False)
 
 
 @app.command()
