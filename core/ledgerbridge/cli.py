@@ -190,6 +190,15 @@ def check(config: ConfigOption = Path("ledgerbridge.yaml")) -> None:
             str(pipe.interval),
         )
     console.print(table)
+    for entry in loaded.catalogs:  # kind: catalog (docs/catalog.md)
+        owners = ", ".join(f"{f.value}: {o}" for f, o in entry.pipeline.ownership.items())
+        console.print(
+            f"catalog {entry.tenant.id}/{entry.pipeline.id}: "
+            f"{' <-> '.join(entry.pipeline.connections)}; owners {owners}; "
+            f"on drift {entry.pipeline.on_drift}; approve {entry.pipeline.approve}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command()
