@@ -245,8 +245,9 @@ class WooCommerceCatalog(CatalogConnector):
 
 def _variant_update(w: CatalogWrite) -> dict[str, Any]:
     out: dict[str, Any] = {"id": int(w.variant_id)}
-    if w.price is not None:
-        out["regular_price"] = str(w.price)
+    if w.price is not None:  # a price as the store shows it: "8.00", not "8"
+        cents = w.price.quantize(Decimal("0.01"))
+        out["regular_price"] = str(cents if cents == w.price else w.price)
     if w.taxable is not None:
         out["tax_status"] = "taxable" if w.taxable else "none"
     if w.stock is not None:
