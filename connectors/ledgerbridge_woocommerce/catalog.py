@@ -4,10 +4,10 @@ tax, stock, status and titles written through the batch endpoints.
 Reads: ``GET /products?modified_after=…&dates_are_gmt=true&orderby=modified&order=asc``,
 100 per page; a variable product's variations through ``GET /products/{id}/variations``
 (one call per changed variable product).  Page numbers shift when a product changes
-during the walk, so the checkpoint is given with the last page only, and never later than
-the walk's start (less a minute of clock skew): whatever changed while it ran is read
-again next time.  ``modified_after`` is exclusive, so the checkpoint is a second before
-the newest product read.
+during the walk, so the checkpoint is given with the last page only: the newest product
+read (``modified_after`` is exclusive, and every product modified up to it was read), but
+never later than the walk's start less a minute of clock skew -- whatever changed while it
+ran is read again next time.
 
 Writes: ``POST /products/batch`` (simple products and the parents' name, description and
 status) and ``POST /products/{id}/variations/batch`` (a variation's price, tax, stock and
@@ -134,12 +134,11 @@ class WooCommerceCatalog(CatalogConnector):
                     newest = moment if newest is None or moment > newest else newest
             more = bool(result.items) and result.has_more
             mark = None
-            if not more:
+            if not more:  # everything up to ``newest`` is read; later edits carry later times
                 mark = checkpoint
                 if newest is not None:
-                    mark = (min(newest, started) - timedelta(seconds=1)).strftime(
-                        "%Y-%m-%dT%H:%M:%S"
-                    )
+                    mark = min(newest, started).strftime("%Y-%m-%dT%H:%M:%S")
+
             yield CatalogPage(products, mark, unreadable)
             if not more:
                 return

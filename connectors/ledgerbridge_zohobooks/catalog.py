@@ -18,7 +18,7 @@ adjustments, not item updates, so a catalog cannot give stock to the other side.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +39,7 @@ from ledgerbridge.errors import SyncError, ValidationFailed
 PLATFORM = "zohobooks"
 PER_PAGE = 200
 TIME = "%Y-%m-%dT%H:%M:%S%z"
+SKEW = timedelta(minutes=1)  # clocks of this host and Zoho's may differ this much
 
 
 def map_item(row: dict[str, Any], org: str, currency: str) -> Product:
@@ -89,7 +90,8 @@ class ZohoBooksCatalog(CatalogConnector):
         params: dict[str, Any] = {"per_page": PER_PAGE}
         if checkpoint:
             params["last_modified_time"] = checkpoint
-        newest = checkpoint
+        newest: str | None = None
+        started = datetime.now(UTC) - SKEW
         page = 1
         while True:
             self.calls["reads"] += 1
@@ -111,7 +113,9 @@ class ZohoBooksCatalog(CatalogConnector):
             if isinstance(context, list):
                 context = context[0] if context else {}
             more = bool(context.get("has_more_page"))
-            yield CatalogPage(products, None if more else newest, unreadable)
+            yield CatalogPage(
+                products, None if more else _next(checkpoint, newest, started), unreadable
+            )
             if not more:
                 return
             page += 1
@@ -146,6 +150,19 @@ class ZohoBooksCatalog(CatalogConnector):
 
 def _time(text: str) -> datetime:
     return datetime.strptime(text, TIME)
+
+
+def _next(checkpoint: str | None, newest: str | None, started: datetime) -> str | None:
+    """Where the next walk starts, once this one has read every page.
+
+    Everything modified up to ``newest`` was read; anything modified after the walk began
+    carries a later time.  So the next walk may start a second past ``newest`` -- no item
+    read now is read again, however many share its second -- unless ``newest`` is within
+    the clock-skew margin of the walk's start: then at the start less the margin."""
+    if newest is None:
+        return checkpoint
+    after = _time(newest) + timedelta(seconds=1)
+    return (after if after <= started else started).strftime(TIME)
 
 
 def _factory(context: ConnectorContext) -> CatalogConnector:
