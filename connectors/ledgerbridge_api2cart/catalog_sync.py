@@ -165,7 +165,7 @@ class Api2CartCatalog(CatalogConnector):
         grouped: dict[str, list[dict[str, Any]]] = {}
         if not product_ids:
             return grouped
-        params = {
+        params: dict[str, str | int | bool] = {
             "product_ids": ",".join(product_ids),
             "response_fields": CHILD_FIELDS,
             "count": 250,
