@@ -506,7 +506,7 @@ class Engine:
         binding = await anyio.to_thread.run_sync(
             lambda: [
                 b
-                for b in runner.journal.bindings_for("order", [conflict.external_id])
+                for b in runner.journal.binder.bindings_for("order", [conflict.external_id])
                 if b.target_kind in ("invoice", "sales_receipt")
             ]
         )
@@ -515,7 +515,7 @@ class Engine:
             snapshot["last_modified"] = conflict.target_snapshot.get("last_modified")
             snapshot["fingerprint"] = "accepted-target-version"
             b.snapshot = snapshot
-            await anyio.to_thread.run_sync(runner.journal.bind, b)
+            await anyio.to_thread.run_sync(runner.journal.binder.bind, b)
 
     # ----------------------------------------------------------------- reading state
 

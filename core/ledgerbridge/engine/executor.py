@@ -231,7 +231,7 @@ class Executor:
             wanted["item"] += [i.link.key for i in plan.items if i.link.key not in self._items]
         if not (wanted["customer"] or wanted["item"]):
             return
-        for b in await self._db(self.journal.bindings_of, wanted):
+        for b in await self._db(self.journal.binder.bindings_of, wanted):
             if b.entity == "customer" and b.target_kind == "contact":
                 self._contacts[b.external_id] = b.target_id
             elif b.entity == "item" and b.target_kind == "item":
@@ -290,7 +290,7 @@ class Executor:
         if external in cache:
             return cache[external]
         if (entity, external) not in self._unbound:  # not primed by ``_prime``: ask the store
-            bound = await self._db(self.journal.binding, entity, external, kind)
+            bound = await self._db(self.journal.binder.binding, entity, external, kind)
             if bound is not None:
                 cache[external] = str(bound.target_id)
                 return cache[external]
@@ -300,7 +300,7 @@ class Executor:
         if found is None:
             found = await create()
             outcome = "created"
-        batch.add_binding(self.journal.binding_row(entity, external, kind, found.target_id))
+        batch.add_binding(self.journal.binder.binding_row(entity, external, kind, found.target_id))
         batch.audits.append(
             self.journal.audit(
                 source_id=external,
@@ -436,7 +436,7 @@ class Executor:
         batch.complete(key, scope, target_id, adopted=adopted, supersede=supersede)
         if target_id is not None:
             batch.add_binding(
-                self.journal.binding_row(
+                self.journal.binder.binding_row(
                     write.entity, write.external_id, write.target_kind, target_id, snapshot
                 )
             )
@@ -513,7 +513,7 @@ class Executor:
                 and (entity, external) != mine
             ):
                 return True
-        bound = await self._db(self.journal.bound_to, write.target_kind, target_id)
+        bound = await self._db(self.journal.binder.bound_to, write.target_kind, target_id)
         return any((b.entity, b.external_id) != mine for b in bound)
 
     def _ref(self, write: PlannedWrite, links: dict[str, str]) -> TargetRef:
@@ -538,7 +538,7 @@ class Executor:
         intent), so a changed ``last_modified`` may be our own write: only a payment in
         the target then stops the update, which is safe to send again."""
         bound = await self._db(
-            self.journal.binding, write.entity, write.external_id, write.target_kind
+            self.journal.binder.binding, write.entity, write.external_id, write.target_kind
         )
         if bound is None or write.ref is None or write.ref.target_id is None:
             return

@@ -317,10 +317,7 @@ class PipelineRunner(DailySummaries):
         if self.pipeline.search_before_create == "always":
             self.executor.trust_intents = False
             return
-        marks = await self._db(
-            lambda: [self.store.get_checkpoint(self.pipeline.id, e) for e in self.pipeline.entities]
-        )
-        if any(mark is not None for mark in marks):
+        if await self._db(self.journal.ran_before, self.pipeline.entities):
             self.executor.trust_intents = True
             return
         try:
@@ -515,7 +512,7 @@ class PipelineRunner(DailySummaries):
 
     def _posted_for(self, orders: list[Order]) -> list[Any]:
         """What was posted before for a unit's orders, their payments and refunds (one query)."""
-        return self.journal.bindings_of(
+        return self.journal.binder.bindings_of(
             {
                 "order": [o.source.external_id for o in orders],
                 "payment": [p.external_id for o in orders for p in o.payments],
@@ -559,7 +556,7 @@ class PipelineRunner(DailySummaries):
     async def _plan_deletion(self, change: Change) -> Plan:
         """A record deleted at the source: void its unpaid document, if any."""
         plan = Plan(order_key=change.external_id, version=change.version)
-        docs = await self._db(self.journal.bindings_for, "order", [change.external_id])
+        docs = await self._db(self.journal.binder.bindings_for, "order", [change.external_id])
         kinds = {b.target_kind: b for b in docs}
         if "invoice" not in kinds or "void" in kinds:
             plan.skipped = (
