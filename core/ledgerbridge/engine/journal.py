@@ -453,3 +453,14 @@ def _retry_safe(state: RecordState, error: SyncError | None) -> bool:
     if state in (RecordState.CONFLICT,):
         return False
     return not (error is not None and error.needs_operator)
+
+
+__all__ = [
+    "SENT_OR_UNKNOWN",
+    "Batch",
+    "Journal",
+    "RecordRow",
+    "Scope",
+    "Transition",
+    "off_loop",
+]
