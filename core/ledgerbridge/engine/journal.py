@@ -358,8 +358,9 @@ class Journal:
 
     # ----------------------------------------------------------------- bindings
 
-    # The daily summaries (``daily.py``) reach the bindings through the journal; every
-    # other caller uses ``journal.binder`` directly.
+    # The daily summaries (``daily.py``) reach the bindings through the journal, so these
+    # names stay here as one-line hand-offs to the binder; every other caller uses
+    # ``journal.binder`` directly.
 
     def binding(self, entity: str, external_id: str, target_kind: str) -> CrossReference | None:
         return self.binder.binding(entity, external_id, target_kind)
@@ -376,6 +377,15 @@ class Journal:
 
     def bind(self, binding: CrossReference) -> None:
         self.binder.bind(binding)
+
+    def bindings_for(self, entity: str, external_ids: list[str]) -> list[CrossReference]:
+        return self.binder.bindings_for(entity, external_ids)
+
+    def bindings_of(self, wanted: dict[str, list[str]]) -> list[Any]:
+        return self.binder.bindings_of(wanted)
+
+    def bound_to(self, target_kind: str, target_id: str) -> list[CrossReference]:
+        return self.binder.bound_to(target_kind, target_id)
 
     # ----------------------------------------------------------------- audit & conflicts
 
