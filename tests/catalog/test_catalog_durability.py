@@ -114,3 +114,21 @@ def test_the_field_rules_in_one_table() -> None:
     assert (first.outcome, first.side, first.value) == (Outcome.WRITE, "b", "10")
     unknown = plan_field("stock", "a", {"a": None, "b": "4"}, None, on_drift="revert")
     assert unknown.outcome is Outcome.NOTHING  # an owner that does not know its value
+
+
+def test_a_run_while_another_holds_the_lease_reads_and_writes_nothing(
+    tmp_path: Path, secret_key: str
+) -> None:
+    from datetime import timedelta
+
+    with catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO) as world:
+        add_items(world, [("B", "NINJA-53", Decimal("6.00"), 3)])
+        store = world.engine().store
+        store.migrate()
+        assert store.acquire_lease("pipeline:cat", "another-worker", timedelta(minutes=5))
+        report = _run(world)
+        assert report.busy is not None and "already running" in report.busy
+        assert report.written == 0 and report.read == {}
+        assert _price(world, "NINJA-53") == "35.00"
+        store.release_lease("pipeline:cat", "another-worker")
+        assert _run(world).written > 0

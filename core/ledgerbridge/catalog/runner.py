@@ -20,6 +20,7 @@ A dry run reads through read-only credentials and stores nothing: it reports the
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from ..config.catalog import CatalogEntry
@@ -41,6 +42,8 @@ from .write import CatalogWrites
 
 __all__ = ["CONFLICT_ENTITY", "CatalogReport", "CatalogRunner", "DiffLine", "run_catalog"]
 
+RENEW_EVERY = timedelta(minutes=1)  # the lease lasts ten; a long run renews it as it reads
+
 
 class CatalogRunner(CatalogWrites):
     def __init__(self, engine: Engine, entry: CatalogEntry, *, dry_run: bool = False) -> None:
@@ -59,6 +62,7 @@ class CatalogRunner(CatalogWrites):
         self.conns: dict[str, CatalogConnector] = {}
         self._landed: list[tuple[str, str, dict[str, str | None]]] = []  # side, id, values
         self._parked: dict[tuple[str, str], str] = {}
+        self._lease: PipelineLease | None = None
 
     def _conn(self, name: str) -> str:
         return f"{self.tenant.id}/{name}"
@@ -73,7 +77,9 @@ class CatalogRunner(CatalogWrites):
             if self.dry_run:
                 await self._run()
             else:
-                async with PipelineLease(self.engine.store, self.pipe.id, self.engine.holder):
+                lease = PipelineLease(self.engine.store, self.pipe.id, self.engine.holder)
+                async with lease:
+                    self._lease = lease
                     await self._run()
         except PipelineBusy as exc:
             self.report.busy = str(exc)
@@ -85,7 +91,13 @@ class CatalogRunner(CatalogWrites):
     async def _run(self) -> None:
         for name in (self.a, self.b):
             await self._read(name)
+        await self._keep_lease()
         await self._plan_and_write()
+
+    async def _keep_lease(self) -> None:
+        """Renew the pipeline's lease (at most once a minute); stop if another run took it."""
+        if self._lease is not None and not await self._lease.renew(every=RENEW_EVERY):
+            raise PipelineBusy(f"pipeline {self.pipe.id}: another run took the lease over")
 
     # ------------------------------------------------------------------ reading
 
@@ -94,6 +106,7 @@ class CatalogRunner(CatalogWrites):
         checkpoint = await off_loop(self.engine.store.get_checkpoint, self.pipe.id, entity)
         pages = read = 0
         async for page in self.conns[side].catalog_changes(checkpoint):
+            await self._keep_lease()
             pages += 1
             rows = [
                 VariantRow(
