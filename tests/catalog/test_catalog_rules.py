@@ -122,3 +122,17 @@ def test_drift_left_and_logged_when_the_rule_says_so(tmp_path: Path, secret_key:
         world.edit_item("NINJA-56", rate=Decimal("9.50"))  # the owner moves on: it flows again
         assert _run(world).written == 1
         assert _woo_product(world, "NINJA-56")["regular_price"] == "9.50"
+
+
+def test_catalog_status_counts_what_an_operator_looks_at(world: CatalogWorld) -> None:
+    import json
+
+    _run(world)
+    out = CliRunner().invoke(
+        app, ["catalog", "status", "cat", "--json", "-c", str(world.config_path)]
+    )
+    assert out.exit_code == 0, out.output
+    row = json.loads(out.output[out.output.index("{\n") :])  # after any warning line
+    assert row["bound"] == 6 and row["held"] == 0 and row["open_conflicts"] == 0
+    assert row["states"] == {"needs_mapping": 1, "synced": 6}  # product 93: no SKU
+    assert all(row["checkpoints"].values())

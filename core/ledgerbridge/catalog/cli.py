@@ -213,5 +213,39 @@ def approve(
     console.print(f"approved {count} held write(s); the next run of {pipeline} makes them")
 
 
+@app.command("status")
+def status(
+    pipeline: Annotated[str, typer.Argument(help="Catalog pipeline id.")],
+    config: ConfigOption = DEFAULT_CONFIG,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """Checkpoints per side, bound variants, record states, held writes, open conflicts."""
+    from ..engine.journal import Journal, Scope
+
+    loaded = load_config(config)
+    entry = _entry(loaded, pipeline)
+    engine = _engine(loaded)
+    engine.store.migrate()
+    a, b = entry.pipeline.connections
+    tenant = entry.tenant.id
+    journal = Journal(engine.store, Scope(tenant, pipeline, f"{tenant}/{a}", f"{tenant}/{b}"))
+    state = CatalogState(engine.store, pipeline)
+    row = {
+        "pipeline": pipeline,
+        "checkpoints": {
+            side: engine.store.get_checkpoint(pipeline, f"catalog:{side}") for side in (a, b)
+        },
+        "bound": state.bound_count(tenant, f"{tenant}/{a}", f"{tenant}/{b}"),
+        "states": dict(sorted(journal.state_counts().items())),
+        "held": len(state.held()),
+        "open_conflicts": len(journal.open_conflicts()),
+    }
+    if as_json:
+        print(json.dumps(row, indent=2), flush=True)
+        return
+    for key, value in row.items():
+        console.print(f"{key}: {value}", highlight=False, markup=False)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="catalog")

@@ -175,6 +175,18 @@ class CatalogState:
                     found.update({r.external_id: r.target_id for r in conn.execute(stmt)})
         return found
 
+    def bound_count(self, tenant: str, a_conn: str, b_conn: str) -> int:
+        from sqlalchemy import func
+
+        stmt = select(func.count()).where(
+            (_XREFS.c.tenant_id == tenant)
+            & (_XREFS.c.source_connection_id == a_conn)
+            & (_XREFS.c.target_connection_id == b_conn)
+            & (_XREFS.c.entity == ENTITY)
+        )
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
     # ------------------------------------------------------------- field state
 
     def fields(self, a_ids: Iterable[str]) -> dict[tuple[str, str], FieldRow]:
