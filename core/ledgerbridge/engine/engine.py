@@ -130,7 +130,13 @@ class Engine(PipelineAssembly):
         for record in records:
             by_pipeline.setdefault(record.pipeline_id, []).append(record)
         reports = []
+        catalogs = {e.pipeline.id for e in self.config.catalogs}
         for pipeline_id, group in by_pipeline.items():
+            if pipeline_id in catalogs:  # a catalog pipeline's records (docs/catalog.md)
+                from ..catalog.replay import replay_catalog
+
+                await replay_catalog(self, pipeline_id, group)
+                continue
             reports.append(await self.runner(pipeline_id).replay(group))
         return reports
 
