@@ -138,3 +138,18 @@ def test_a_run_while_another_holds_the_lease_reads_and_writes_nothing(
         assert _price(world, "NINJA-53") == "35.00"
         store.release_lease("pipeline:cat", "another-worker")
         assert _run(world).written > 0
+
+
+def test_the_scheduler_runs_catalog_pipelines_too(tmp_path: Path, secret_key: str) -> None:
+    from ledgerbridge.engine.scheduler import Scheduler
+
+    with catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO) as world:
+        add_items(world, [("B", "NINJA-53", Decimal("6.00"), 3)])
+        engine = world.engine()
+
+        async def once() -> None:  # `ledgerbridge run --once`
+            async with engine:
+                await Scheduler(engine).run_once()
+
+        anyio.run(once)
+        assert _price(world, "NINJA-53") == "6.00"
