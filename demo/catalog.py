@@ -5,11 +5,14 @@ On the first run the Books organisations get an item for every SKU the shops sel
 merchant's catalogue in Books, at a price a little off the shop's), ``ledgerbridge sync
 <tenant>-catalog`` runs for the three merchants, then a price is edited in each Books
 organisation -- as in the web app -- and the next run carries it to all three shops,
-checked in the shops' emulators.  Later runs find nothing to do.
+checked in the shops' emulators.  Then one price is edited in Books and in the WooCommerce
+admin before a run: one conflict with both values, listed by ``ledgerbridge conflicts``
+and resolved keeping Books' price.  Later runs find nothing to do.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -125,10 +128,26 @@ def show_arrival(console: Console, world: Running, edited: dict[str, str]) -> bo
     return ok
 
 
+CONFLICT_SKU = "NINJA-53"  # a simple WooCommerce product of the west merchant
+
+
+def edit_both(world: Running) -> None:
+    """The same price edited in Books and in the WooCommerce admin before a run."""
+    from ledgerbridge_woocommerce.emulator.data import dates
+
+    item = next(i for i in world.org("west").items.values() if i.get("sku") == CONFLICT_SKU)
+    item["rate"], item["last_modified_time"] = Decimal("30.00"), _now()
+    woo = world.woo.emulator
+    product = next(p for p in woo.store.products.values() if p["sku"] == CONFLICT_SKU)
+    product.update(regular_price="31.00", **dates("date_modified", woo.now()))
+
+
 def catalog_step(
-    console: Console, world: Running, *, first: bool, sync: Callable[[str], Any]
-) -> bool:
-    """The whole step; ``sync(pipeline)`` runs ``ledgerbridge sync`` for one pipeline."""
+    console: Console, world: Running, *, first: bool, sync: Callable[[str], Any],
+    cli: Callable[..., str],
+) -> bool:  # fmt: skip
+    """The whole step; ``sync(pipeline)`` runs ``ledgerbridge sync`` for one pipeline and
+    ``cli(*args)`` any other command."""
     console.rule("Catalogs: Zoho Books items <-> the shops' products")
     if first:
         console.print(
@@ -143,4 +162,20 @@ def catalog_step(
     console.print(f"\n[bold]Edited in Zoho Books:[/] {edited} -> {EDITED}; the next run:")
     for pipeline in CATALOGS:
         sync(pipeline)
-    return show_arrival(console, world, edited)
+    arrived = show_arrival(console, world, edited)
+    console.print(
+        f"\n[bold]A conflict:[/] {CONFLICT_SKU}'s price edited in Books (30.00) and in the shop "
+        "(31.00) before the next run"
+    )
+    edit_both(world)
+    sync("west-catalog")
+    cli("conflicts")
+    [conflict] = [
+        c
+        for c in json.loads(cli("conflicts", "--json", show=False))
+        if c["pipeline"] == "west-catalog"
+    ]
+    cli("conflicts", "resolve", str(conflict["id"]), "--keep", "source")
+    price = _woo_units(world)[CONFLICT_SKU]
+    console.print(f"{CONFLICT_SKU} in the shop after keeping Books' price: {price}")
+    return arrived and price == Decimal("30.00")

@@ -221,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         sync_all(world, env)
         show_parked_and_fix(world, env)
         catalogs_ok = catalog_step(
-            console, world, first=first, sync=lambda p: run_cli(world, "sync", p, env=env)
+            console,
+            world,
+            first=first,
+            sync=lambda p: run_cli(world, "sync", p, env=env),
+            cli=lambda *a, show=True: run_cli(world, *a, env=env, show=show),
         )
         console.rule("Result")
         run_cli(world, "status", env=env)

@@ -256,9 +256,12 @@ class CatalogRunner(CatalogWrites):
                     continue
                 side = self.sides[plan.side] if plan.side else None
                 sku = pair.a.sku or pair.b.sku
-                self.report.diff.append(
-                    DiffLine(sku, side, f.value, plan.previous, plan.value, plan.outcome.value)
-                )
+                old, new = plan.previous, plan.value
+                if plan.outcome is Outcome.CONFLICT:  # both sides' values, named
+                    owner = self.pipe.owner(f)
+                    old = f"{self.pipe.other(owner)} {plan.other_value}"
+                    new = f"{owner} {plan.owner_value}"
+                self.report.diff.append(DiffLine(sku, side, f.value, old, new, plan.outcome.value))
 
     # ------------------------------------------------------------------ writing
 
