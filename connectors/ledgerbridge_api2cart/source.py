@@ -10,7 +10,6 @@ cannot be mapped travels as ``Change(error=...)``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, cast
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType
@@ -23,7 +22,8 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
-from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
+from ledgerbridge.errors import NotFound, ValidationFailed
+from ledgerbridge.incremental import Listing, Walk
 
 from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
@@ -60,6 +60,13 @@ CHILD_FIELDS = (
 )
 
 
+ENTITIES = {
+    "order": EntityType.ORDER,
+    "customer": EntityType.CUSTOMER,
+    "product": EntityType.PRODUCT,
+}
+
+
 class Api2CartSource(Source):
     """One connected store (one ``x-store-key``) under the operator's API2Cart account."""
 
@@ -69,16 +76,7 @@ class Api2CartSource(Source):
         secrets = cast(Api2CartSecrets, context.secrets)
         self.secrets = secrets
         self.store = self.settings.store_label or context.connection_id
-        self.client = Api2CartClient(
-            base_url=self.settings.base_url,
-            api_key=secrets.api_key,
-            store_key=secrets.store_key,
-            transport=context.transport,
-            sleep=context.clock.sleep,
-            now=context.clock.now,
-            account_backoff=self.settings.account_backoff,
-            timeout=self.settings.timeout,
-        )
+        self.client = Api2CartClient(context, self.settings, secrets)
         self._statuses: StatusBook | None = None
 
     async def aclose(self) -> None:
@@ -188,37 +186,29 @@ class Api2CartSource(Source):
             "sort_direction": "asc",
             "count": count,
         }
-        watermark: datetime | None = getattr(start, phase)
-        if watermark is not None:
-            query["modified_from"] = filter_value(
-                watermark, self.settings.modified_overlap, self.settings.filter_timezone
-            )
-        mark = start
-        seen: set[tuple[str, str | None]] = set()
-        counted = f"{items_key}s_count" if items_key in ("order", "customer", "product") else None
+        lane = start.lane(phase)
+        overlap = self.settings.modified_overlap
+        if lane.mark is not None:
+            query["modified_from"] = filter_value(lane.mark, overlap, self.settings.filter_timezone)
+        listing = Listing(
+            ENTITIES[items_key],
+            PLATFORM,
+            identify=lambda item: item.get("id") or item.get("order_id"),
+            version=lambda item: timestamp_text(item.get(stamp_field)),
+            moment=lambda item: timestamp(item.get(stamp_field), method),
+            overlap=overlap,
+        )
+        walk, mark = Walk(listing), start
+        counted = f"{items_key}s_count" if items_key in ENTITIES else None
         pager = CursorPaginator(self.client, method, query, items_key, counted)
         walked = 0  # items of this query before the page (progress: ``ChangePage.remaining``)
         async for items in pager.pages():
             remaining = None if pager.count is None else max(0, pager.count - walked)
             walked += len(items)
-            fresh, keys = [], []
-            for item in items:
-                key = (
-                    str(item.get("id") or item.get("order_id")),
-                    timestamp_text(item.get(stamp_field)),
-                )
-                # Handed over by this walk, or by the last one inside the overlap window.
-                if key not in seen and not start.already_seen(phase, *key):
-                    seen.add(key)
-                    fresh.append(item)
-                    keys.append(key)
+            # Handed over by this walk, or by the last one inside the overlap window.
+            fresh, after = walk.take(mark.lane(phase), items, seen_in=lane)
             changes = await build(fresh)
-            for item in fresh:
-                try:
-                    mark = mark.advanced(phase, timestamp(item.get(stamp_field), method))
-                except SyncError:
-                    continue  # the record itself is reported by ``build``
-            mark = mark.remember(phase, keys, self.settings.modified_overlap)
+            mark = mark.with_lane(phase, after)
             if changes:
                 yield ChangePage(changes, mark.dumps(), remaining=remaining)
 

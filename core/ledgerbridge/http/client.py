@@ -90,19 +90,28 @@ class KitClient:
         path: str,
         *,
         expect: type | None = None,
+        read: Callable[[httpx.Response], Any] | None = None,
+        before: Callable[[], Awaitable[None]] | None = None,
         unretried: tuple[type[SyncError], ...] = (),
+        idempotent: bool = False,
         **kwargs: Any,
     ) -> tuple[httpx.Response, Any]:
-        """``send`` that also decodes the body as JSON of type ``expect`` (inside the retried
-        call).  Errors of the ``unretried`` classes are raised at once, for a caller that would
-        rather ask differently (a smaller page after a timeout) than the same again."""
+        """``send`` that also decodes the body -- as JSON of type ``expect``, or by ``read``
+        (a platform's envelope) -- inside the retried call, so what ``read`` raises is retried
+        by class too.  ``before`` runs ahead of every attempt (a platform's pacing).  Errors of
+        the ``unretried`` classes are raised at once, for a caller that would rather ask
+        differently (a smaller page after a timeout) than the same again.  ``idempotent``: a
+        write the platform de-duplicates (an idempotency key) is retried like a read."""
         method = method.upper()
-        safe = method in SAFE_METHODS
+        safe = idempotent or method in SAFE_METHODS
         policy = self.policy if safe else self.write_policy
 
         async def once() -> tuple[httpx.Response, Any]:
+            if before is not None:
+                await before()
             try:
-                return await self._once(method, path, safe, expect, kwargs)
+                response, data = await self._once(method, path, safe, expect, kwargs)
+                return (response, read(response)) if read is not None else (response, data)
             except unretried as exc:
                 raise _Unretried(exc) from exc
 

@@ -147,13 +147,14 @@ class ErrorTable:
     ) -> TransientError:
         """A request that got no answer: retryable, saying how it failed (never the URL's
         query, which may carry credentials)."""
+        path = path.split("?", 1)[0]
         if isinstance(exc, httpx.TimeoutException):
             return self.timeout(
                 f"{self.platform}: {method} {path} timed out after {seconds:g} s",
                 platform=self.platform,
             )
         return TransientError(
-            f"{self.platform}: {method} {path} failed in transport ({type(exc).__name__})",
+            f"{self.platform}: {method} {path}: connection failed ({type(exc).__name__})",
             platform=self.platform,
         )
 

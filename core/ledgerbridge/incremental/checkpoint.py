@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import ValidationFailed
 
@@ -133,7 +133,13 @@ class Watermark:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """Named lanes plus the connector's own small state; empty lanes are not kept."""
+    """Named lanes plus the connector's own small state; empty lanes are not kept.
+
+    A connector may subclass it to name its lanes and platform once (``LANES``,
+    ``PLATFORM``: the defaults of ``loads``)."""
+
+    LANES: ClassVar[tuple[str, ...]] = ("main",)
+    PLATFORM: ClassVar[str] = ""
 
     lanes: Mapping[str, Watermark] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -163,8 +169,8 @@ class Checkpoint:
         cls,
         text: str | None,
         *,
-        lanes: Iterable[str] = ("main",),
-        platform: str = "",
+        lanes: Iterable[str] | None = None,
+        platform: str | None = None,
         what: str = "",
     ) -> Checkpoint:
         """A stored checkpoint.  ``lanes`` name the lanes a bare ISO date-time starts (the
@@ -172,7 +178,8 @@ class Checkpoint:
         ``CheckpointUnreadable`` naming the platform, never a read from the start."""
         if not text or not text.strip():
             return cls()
-        names = list(lanes)
+        names = list(cls.LANES if lanes is None else lanes)
+        platform = cls.PLATFORM if platform is None else platform
         try:
             if not text.lstrip().startswith("{"):
                 start = Watermark(parse_instant(text))
