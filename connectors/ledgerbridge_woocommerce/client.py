@@ -21,7 +21,7 @@ from ledgerbridge.errors import AuthFailed, TransientError
 from ledgerbridge.http import KitClient
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
-from .auth import OAuth1Auth, QueryCredentialsTransport, credentials, initial_mode
+from .auth import OAuth1Auth, credentials, initial_mode, query_credentials
 from .responses import ERRORS, PLATFORM, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
 
@@ -79,8 +79,7 @@ class WooClient:
 
     def _auth(self, mode: str, transport: httpx.AsyncBaseTransport | None) -> dict[str, Any]:
         if mode == "query":  # below httpx, so logs and cassettes never hold the credentials
-            inner = transport or httpx.AsyncHTTPTransport()
-            return {"transport": QueryCredentialsTransport(inner, self._key, self._secret)}
+            return {"transport": query_credentials(transport, self._key, self._secret)}
         if mode == "basic":
             return {"auth": httpx.BasicAuth(self._key, self._secret)}
         return {"auth": OAuth1Auth(self._key, self._secret)}
@@ -103,7 +102,7 @@ class WooClient:
         # parameters as the fallback. Tried once; kept when it works.
         self._fallback_tried = True
         previous = self.kit.reconnect(
-            wrap=lambda inner: QueryCredentialsTransport(inner, self._key, self._secret)
+            wrap=lambda inner: query_credentials(inner, self._key, self._secret)
         )
         try:
             result = await self.kit.request(
