@@ -23,8 +23,6 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from ledgerbridge.canonical import (
     Address,
     Customer,
@@ -48,7 +46,10 @@ from ledgerbridge.canonical import (
     TaxLine,
 )
 from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts import readers
 from ledgerbridge.contracts.guard import objects, record_id
+from ledgerbridge.contracts.readers import key_values as meta
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import ValidationFailed
 
 PLATFORM = "woocommerce"
@@ -68,11 +69,28 @@ STATUSES: dict[str, OrderStatus] = {
 """Anything else (plugins add custom statuses) is UNKNOWN: the engine does not post it."""
 
 
-class MappingError(ValueError):
+class MappingError(ValidationFailed):
     """A field that cannot be read; the message names the record and the field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"woocommerce: {message}", platform=PLATFORM)
 
 
 # --------------------------------------------------------------------------- small readers
+
+ADDRESS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company",
+    "line1": "address_1",
+    "line2": "address_2",
+    "city": "city",
+    "region_code": "state",
+    "postal_code": "postcode",
+    "country_code": "country",
+    "phone": "phone",
+    "email": "email",
+}
 
 
 def amount(value: Any, where: str) -> Decimal:
@@ -93,9 +111,7 @@ def rows(value: Any, where: str) -> list[dict[str, Any]]:
 
 
 def optional_amount(value: Any, where: str) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return amount(value, where)
+    return readers.optional_amount(value, where, platform=PLATFORM)
 
 
 def gmt(value: Any, where: str) -> datetime | None:
@@ -109,40 +125,8 @@ def gmt(value: Any, where: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def text(value: Any) -> str | None:
-    """Blank values are ``null`` or ``""`` in WooCommerce; both become None."""
-    if value is None:
-        return None
-    result = str(value).strip()
-    return result or None
-
-
-def meta(items: Any) -> dict[str, Any]:
-    """``meta_data[{id, key, value}]`` as ``{key: value}`` (the last of a repeated key wins)."""
-    result: dict[str, Any] = {}
-    for item in items or []:
-        if isinstance(item, dict) and "key" in item:
-            result[str(item["key"])] = item.get("value")
-    return result
-
-
 def address(data: Any) -> Address | None:
-    if not isinstance(data, dict):
-        return None
-    result = Address(
-        first_name=text(data.get("first_name")),
-        last_name=text(data.get("last_name")),
-        company=text(data.get("company")),
-        line1=text(data.get("address_1")),
-        line2=text(data.get("address_2")),
-        city=text(data.get("city")),
-        region_code=text(data.get("state")),
-        postal_code=text(data.get("postcode")),
-        country_code=text(data.get("country")),
-        phone=text(data.get("phone")),
-        email=text(data.get("email")),
-    )
-    return None if result == Address() else result
+    return readers.address(data, ADDRESS)
 
 
 def version_of(order: Mapping[str, Any]) -> str:
@@ -465,16 +449,9 @@ def map_order(
     context: dict[str, Any] | None = None,
     status_map: Mapping[str, OrderStatus] | None = None,
 ) -> Order:
-    """A canonical Order, or ValidationFailed/TotalsMismatch naming the order and the field."""
-    try:
-        return Order.model_validate(order_data(data, store, refunds, status_map), context=context)
-    except MappingError as exc:
-        raise ValidationFailed(f"woocommerce: {exc}", platform=PLATFORM) from None
-    except ValidationError as exc:
-        raise ValidationFailed(
-            f"woocommerce: order {data.get('id')} does not fit the canonical model: {exc}",
-            platform=PLATFORM,
-        ) from None
+    """A canonical Order; whatever cannot be read raises, and the core guard (``mapped``,
+    ``guarded``) parks the order naming the field."""
+    return Order.model_validate(order_data(data, store, refunds, status_map), context=context)
 
 
 # --------------------------------------------------------------------------- refunds
@@ -583,31 +560,28 @@ def map_refund(
 def map_customer(data: dict[str, Any], store: str) -> Customer:
     where = f"customer {data.get('id')}"
     billing = data.get("billing") or {}
-    try:
-        return Customer(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=str(data.get("id")),
-                version=text(data.get("date_modified_gmt")),
-                updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
-            ),
-            email=text(data.get("email")) or text(billing.get("email")),
-            first_name=text(data.get("first_name")) or text(billing.get("first_name")),
-            last_name=text(data.get("last_name")) or text(billing.get("last_name")),
-            company=text(billing.get("company")),
-            phone=text(billing.get("phone")),
-            billing_address=address(billing),
-            shipping_address=address(data.get("shipping")),
-            extra={
-                "role": data.get("role"),
-                "username": data.get("username"),
-                "is_paying_customer": data.get("is_paying_customer"),
-                "meta_data": meta(data.get("meta_data")),
-            },
-        )
-    except (MappingError, ValidationError) as exc:
-        raise ValidationFailed(f"woocommerce: {where}: {exc}", platform=PLATFORM) from None
+    return Customer(
+        source=SourceRef(
+            platform=PLATFORM,
+            store=store,
+            external_id=str(data.get("id")),
+            version=text(data.get("date_modified_gmt")),
+            updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
+        ),
+        email=text(data.get("email")) or text(billing.get("email")),
+        first_name=text(data.get("first_name")) or text(billing.get("first_name")),
+        last_name=text(data.get("last_name")) or text(billing.get("last_name")),
+        company=text(billing.get("company")),
+        phone=text(billing.get("phone")),
+        billing_address=address(billing),
+        shipping_address=address(data.get("shipping")),
+        extra={
+            "role": data.get("role"),
+            "username": data.get("username"),
+            "is_paying_customer": data.get("is_paying_customer"),
+            "meta_data": meta(data.get("meta_data")),
+        },
+    )
 
 
 def _variant(data: dict[str, Any], currency: str | None, title: str | None) -> ProductVariant:
@@ -635,35 +609,32 @@ def map_product(
     """
     where = f"product {data.get('id')}"
     name = text(data.get("name")) or f"Product {data.get('id')}"
-    try:
-        variants = [
-            _variant(
-                v,
-                currency,
-                " / ".join(str(a.get("option")) for a in v.get("attributes") or []) or name,
-            )
-            for v in variations
-        ]
-        if not variants:
-            variants = [_variant(data, currency, name)]
-        return Product(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=str(data.get("id")),
-                version=text(data.get("date_modified_gmt")),
-                updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
-            ),
-            title=name,
-            product_type=text(data.get("type")),
-            status=text(data.get("status")),
-            variants=tuple(variants),
-            extra={
-                "price": data.get("price"),
-                "regular_price": data.get("regular_price"),
-                "tax_class": data.get("tax_class"),
-                "meta_data": meta(data.get("meta_data")),
-            },
+    variants = [
+        _variant(
+            v,
+            currency,
+            " / ".join(str(a.get("option")) for a in v.get("attributes") or []) or name,
         )
-    except (MappingError, ValidationError) as exc:
-        raise ValidationFailed(f"woocommerce: {where}: {exc}", platform=PLATFORM) from None
+        for v in variations
+    ]
+    if not variants:
+        variants = [_variant(data, currency, name)]
+    return Product(
+        source=SourceRef(
+            platform=PLATFORM,
+            store=store,
+            external_id=str(data.get("id")),
+            version=text(data.get("date_modified_gmt")),
+            updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
+        ),
+        title=name,
+        product_type=text(data.get("type")),
+        status=text(data.get("status")),
+        variants=tuple(variants),
+        extra={
+            "price": data.get("price"),
+            "regular_price": data.get("regular_price"),
+            "tax_class": data.get("tax_class"),
+            "meta_data": meta(data.get("meta_data")),
+        },
+    )
