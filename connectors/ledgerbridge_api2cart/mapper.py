@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from ledgerbridge.canonical import (
     Customer,
     FeeLine,
@@ -669,15 +667,7 @@ def map_order(
     scope: StoreScope,
     validation_context: Mapping[str, Any] | None = None,
 ) -> Order:
-    """A canonical, reconciled order; raises ``ValidationFailed``/``TotalsMismatch``."""
+    """A canonical, reconciled order; whatever cannot be read raises, and the core guard
+    (``mapped``, ``guarded``) parks the order naming the field."""
     data = order_data(raw, scope)
-    try:
-        return Order.model_validate(data, context=dict(validation_context or {}))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ValidationFailed(
-            _where(data["number"], f"does not fit the canonical order: {problems}"),
-            platform=PLATFORM,
-        ) from None
+    return Order.model_validate(data, context=dict(validation_context or {}))
