@@ -97,48 +97,46 @@ def _where(order_id: str, path: str) -> str:
     return f"API2Cart order {order_id}: {path}"
 
 
+# Where each stated figure is read, by the block it comes from (``total`` first, legacy
+# ``totals`` as fallback); "+" marks a key inside the block's ``additional_fields``.
+_TOTALS_KEYS: dict[str, dict[str, str]] = {
+    "total": {
+        "total": "total",
+        "subtotal": "subtotal_ex_tax",
+        "shipping": "shipping_ex_tax",
+        "shipping_discount": "+shipping_discount_ex_tax",
+        "shipping_tax": "+shipping_tax",
+        "tax": "total_tax",
+        "discount": "total_discount",
+        "wrapping": "wrapping_ex_tax",
+        "paid": "total_paid",
+    },
+    "totals": {
+        "total": "total",
+        "subtotal": "subtotal",
+        "shipping": "shipping",
+        "tax": "tax",
+        "discount": "discount",
+    },
+}
+_ZERO_WHEN_ABSENT = ("shipping_discount", "shipping_tax", "wrapping")
+
+
 def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
-    new = raw.get("total")
-    if isinstance(new, dict) and new.get("total") is not None:
-        more = new.get("additional_fields") or {}
-
-        def n(key: str, src: Mapping[str, Any] = new) -> Decimal | None:
-            return amount(src.get(key), _where(order_id, f"total.{key}"))
-
-        total = n("total")
-        assert total is not None
-        return StatedTotals(
-            origin="total",
-            total=total,
-            subtotal=n("subtotal_ex_tax"),
-            shipping=n("shipping_ex_tax"),
-            shipping_discount=n("shipping_discount_ex_tax", more) or ZERO,
-            shipping_tax=n("shipping_tax", more) or ZERO,
-            tax=n("total_tax"),
-            discount=n("total_discount"),
-            wrapping=n("wrapping_ex_tax") or ZERO,
-            paid=n("total_paid"),
-        )
-    legacy = raw.get("totals")
-    if isinstance(legacy, dict) and legacy.get("total") is not None:
-
-        def m(key: str) -> Decimal | None:
-            return amount(legacy.get(key), _where(order_id, f"totals.{key}"))
-
-        total = m("total")
-        assert total is not None
-        return StatedTotals(
-            origin="totals",
-            total=total,
-            subtotal=m("subtotal"),
-            shipping=m("shipping"),
-            shipping_discount=ZERO,
-            shipping_tax=ZERO,
-            tax=m("tax"),
-            discount=m("discount"),
-            wrapping=ZERO,
-            paid=None,
-        )
+    for origin, keys in _TOTALS_KEYS.items():
+        block = raw.get(origin)
+        if not isinstance(block, dict) or block.get("total") is None:
+            continue
+        more = block.get("additional_fields") or {}
+        values: dict[str, Any] = {"paid": None}
+        for name, key in keys.items():
+            source = more if key.startswith("+") else block
+            key = key.lstrip("+")
+            values[name] = amount(source.get(key), _where(order_id, f"{origin}.{key}"))
+        for name in _ZERO_WHEN_ABSENT:
+            values[name] = values.get(name) or ZERO
+        assert values["total"] is not None
+        return StatedTotals(origin=origin, **values)
     raise ValidationFailed(
         _where(
             order_id,
@@ -280,6 +278,14 @@ def _refund_lines(items: Any, order_id: str, currency: str) -> tuple[RefundLine,
     return tuple(lines)
 
 
+# A refund is listed in ``refunds[]``, or (older carts) summarised in ``status.refund_info``:
+# the same figures under other keys.
+_REFUND_KEYS = {
+    "refunds": {"items": "items", "stated": "total", "when": "modified_time"},
+    "status.refund_info": {"items": "refunded_items", "stated": "total_refunded", "when": "time"},
+}
+
+
 def _refunds(
     raw: Mapping[str, Any],
     scope: StoreScope,
@@ -287,47 +293,36 @@ def _refunds(
     currency: str,
     order_lines: Mapping[str, OrderLine],
 ) -> tuple[Refund, ...]:
+    found: list[tuple[str, str, dict[str, Any]]] = [
+        (text(rf.get("id")) or f"{order_id}-refund-{index + 1}", f"refunds[{index}]", rf)
+        for index, rf in enumerate(rows(raw.get("refunds"), _where(order_id, "refunds")))
+    ]
+    info = (raw.get("status") or {}).get("refund_info")
+    if not found and isinstance(info, dict):
+        found = [(f"{order_id}-refund-info", "status.refund_info", info)]
     refunds: list[Refund] = []
-    for index, rf in enumerate(rows(raw.get("refunds"), _where(order_id, "refunds"))):
-        where = _where(order_id, f"refunds[{index}]")
-        refund_id = text(rf.get("id")) or f"{order_id}-refund-{index + 1}"
+    for refund_id, path, block in found:
+        where = _where(order_id, path)
+        keys = _REFUND_KEYS["refunds" if path.startswith("refunds") else path]
+        stated = amount(block.get(keys["stated"]), f"{where}.{keys['stated']}")
+        if path == "status.refund_info" and not stated:
+            continue
         refunds.append(
             _refund(
                 scope,
                 refund_id,
-                lines=_refund_lines(rf.get("items"), order_id, currency),
-                shipping=amount(rf.get("shipping"), f"{where}.shipping"),
-                fee=amount(rf.get("fee"), f"{where}.fee"),
-                tax=amount(rf.get("tax"), f"{where}.tax"),
-                stated=amount(rf.get("total"), f"{where}.total"),
-                when=rf.get("modified_time"),
-                comment=text(rf.get("comment")),
+                lines=_refund_lines(block.get(keys["items"]), order_id, currency),
+                shipping=amount(block.get("shipping"), f"{where}.shipping"),
+                fee=amount(block.get("fee"), f"{where}.fee"),
+                tax=amount(block.get("tax"), f"{where}.tax"),
+                stated=stated,
+                when=block.get(keys["when"]),
+                comment=text(block.get("comment")),
                 currency=currency,
-                origin="refunds",
+                origin="refunds" if path.startswith("refunds") else path,
                 order_lines=order_lines,
             )
         )
-    info = (raw.get("status") or {}).get("refund_info")
-    if not refunds and isinstance(info, dict):
-        where = _where(order_id, "status.refund_info")
-        stated = amount(info.get("total_refunded"), f"{where}.total_refunded")
-        if stated:
-            refunds.append(
-                _refund(
-                    scope,
-                    f"{order_id}-refund-info",
-                    lines=_refund_lines(info.get("refunded_items"), order_id, currency),
-                    shipping=amount(info.get("shipping"), f"{where}.shipping"),
-                    fee=amount(info.get("fee"), f"{where}.fee"),
-                    tax=amount(info.get("tax"), f"{where}.tax"),
-                    stated=stated,
-                    when=info.get("time"),
-                    comment=text(info.get("comment")),
-                    currency=currency,
-                    origin="status.refund_info",
-                    order_lines=order_lines,
-                )
-            )
     return tuple(refunds)
 
 
