@@ -129,9 +129,8 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
             continue
         more = block.get("additional_fields") or {}
         values: dict[str, Any] = {"paid": None}
-        for name, key in keys.items():
-            source = more if key.startswith("+") else block
-            key = key.lstrip("+")
+        for name, spec in keys.items():
+            source, key = (more, spec[1:]) if spec.startswith("+") else (block, spec)
             values[name] = amount(source.get(key), _where(order_id, f"{origin}.{key}"))
         for name in _ZERO_WHEN_ABSENT:
             values[name] = values.get(name) or ZERO
