@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ledgerbridge.canonical import Customer, Money, Product, ProductVariant, SourceRef
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, text, timestamp, timestamp_text
+from .fields import address, amount, timestamp, timestamp_text
 
 
 def map_customer(raw: Mapping[str, Any], store: str) -> Customer:

@@ -56,7 +56,7 @@ def timestamp_text(value: Any) -> str | None:
     return text(value)
 
 
-ADDRESS = {
+ADDRESS: dict[str, readers.Field] = {
     "first_name": "first_name",
     "last_name": "last_name",
     "company": "company",

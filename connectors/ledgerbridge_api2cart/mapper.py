@@ -47,10 +47,11 @@ from ledgerbridge.canonical import (
     TaxLine,
     minor_units,
 )
+from ledgerbridge.contracts.readers import obj, text
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, obj, rows, text, timestamp, timestamp_text
+from .fields import address, amount, rows, timestamp, timestamp_text
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
 

@@ -22,6 +22,7 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound, ValidationFailed
 from ledgerbridge.incremental import Listing, Walk
 
@@ -29,7 +30,7 @@ from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
 from .client import Api2CartClient, Params
 from .envelope import PLATFORM
-from .fields import text, timestamp, timestamp_text
+from .fields import timestamp, timestamp_text
 from .mapper import StoreScope, map_order
 from .pagination import CursorPaginator
 from .settings import Api2CartSecrets, Api2CartSettings

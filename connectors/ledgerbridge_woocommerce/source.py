@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound
 from ledgerbridge.http import has_more_pages
 from ledgerbridge.incremental import Checkpoint, Listing, Walk, Watermark, instant_text
@@ -44,7 +46,7 @@ from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from . import webhooks
 from .client import Page, WooClient
-from .mapper import gmt, map_customer, map_order, map_product, text, version_of
+from .mapper import gmt, map_customer, map_order, map_product, version_of
 from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
 
@@ -254,7 +256,7 @@ class WooCommerceSource(Source):
             for item in items:
                 variations = await self._variations(item)
                 changes.append(
-                    PRODUCTS.change(item, lambda i=item, v=variations: self._product(i, v))
+                    PRODUCTS.change(item, functools.partial(self._product, item, variations))
                 )
             state = state.with_lane("main", after)
             yield ChangePage(changes, state.dumps())

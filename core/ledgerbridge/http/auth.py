@@ -50,7 +50,7 @@ class OAuth1Auth(httpx.Auth):
     def _client(self) -> Any:
         omit = self.omit_version
 
-        class Client(_oauth1.Client):  # type: ignore[misc,name-defined]
+        class Client(_oauth1.Client):  # type: ignore[misc]
             def get_oauth_params(self, request: Any) -> list[tuple[str, str]]:
                 params: list[tuple[str, str]] = super().get_oauth_params(request)
                 return [(k, v) for k, v in params if not (omit and k == "oauth_version")]

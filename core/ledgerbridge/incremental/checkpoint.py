@@ -24,7 +24,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from ..errors import ValidationFailed
 
@@ -150,13 +150,13 @@ class Checkpoint:
     def lane(self, name: str) -> Watermark:
         return self.lanes.get(name) or Watermark()
 
-    def with_lane(self, name: str, lane: Watermark) -> Checkpoint:
+    def with_lane(self, name: str, lane: Watermark) -> Self:
         return replace(self, lanes={**self.lanes, name: lane})
 
-    def with_extra(self, **extra: Any) -> Checkpoint:
+    def with_extra(self, **extra: Any) -> Self:
         return replace(self, extra={**self.extra, **extra})
 
-    def advanced(self, name: str, moment: datetime | None) -> Checkpoint:
+    def advanced(self, name: str, moment: datetime | None) -> Self:
         return self.with_lane(name, self.lane(name).advanced(moment))
 
     def dumps(self) -> str:
@@ -172,7 +172,7 @@ class Checkpoint:
         lanes: Iterable[str] | None = None,
         platform: str | None = None,
         what: str = "",
-    ) -> Checkpoint:
+    ) -> Self:
         """A stored checkpoint.  ``lanes`` name the lanes a bare ISO date-time starts (the
         first also takes an older single-lane layout); anything unreadable is a
         ``CheckpointUnreadable`` naming the platform, never a read from the start."""
@@ -197,7 +197,7 @@ class Checkpoint:
             ) from None
 
     @classmethod
-    def _from_object(cls, data: dict[str, Any], names: list[str]) -> Checkpoint:
+    def _from_object(cls, data: dict[str, Any], names: list[str]) -> Self:
         found: dict[str, Watermark] = {}
         extra: dict[str, Any] = {}
         legacy_seen = data.get("seen")
