@@ -19,6 +19,11 @@ from ledgerbridge.errors import ValidationFailed
 from .envelope import PLATFORM
 
 
+def in_order(order_id: str, path: str) -> str:
+    """The field path of an order's field, as messages and parked reasons name it."""
+    return f"API2Cart order {order_id}: {path}"
+
+
 def amount(value: Any, where: str) -> Decimal | None:
     """An exact amount from a JSON number parsed with ``parse_float=Decimal`` (blank: None).
 

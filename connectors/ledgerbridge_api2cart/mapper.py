@@ -11,7 +11,7 @@ Field by field (see ``docs/connectors/api2cart.md``):
   one unallocated order discount; the part of ``total_tax`` not on lines or
   shipping becomes an order-level tax line (named as such);
 * status through the store's status list (``statuses.py``);
-* ``refunds[]`` (else ``status.refund_info``) become canonical refunds;
+* ``refunds[]`` (else ``status.refund_info``) become canonical refunds (``refunds.py``);
 * payments: ``order.transaction.list`` is not read; an order whose money came in
   in full (financial status paid, partially refunded or refunded) gets one
   synthesized payment of its total (``_received_in_full``).
@@ -24,14 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import (
     Customer,
     FeeLine,
     FinancialStatus,
-    Money,
     Order,
     OrderDiscount,
     OrderLine,
@@ -41,17 +40,17 @@ from ledgerbridge.canonical import (
     PaymentKind,
     PaymentStatus,
     Refund,
-    RefundLine,
     ShippingLine,
     SourceRef,
     TaxLine,
-    minor_units,
 )
+from ledgerbridge.contracts.readers import money as _money
 from ledgerbridge.contracts.readers import obj, text
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, rows, timestamp, timestamp_text
+from .fields import address, amount, in_order, rows, timestamp, timestamp_text
+from .refunds import money_given_back, refunds_of
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
 
@@ -94,8 +93,7 @@ class StatedTotals:
     paid: Decimal | None
 
 
-def _where(order_id: str, path: str) -> str:
-    return f"API2Cart order {order_id}: {path}"
+_where = in_order
 
 
 # Where each stated figure is read, by the block it comes from (``total`` first, legacy
@@ -145,10 +143,6 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
         ),
         platform=PLATFORM,
     )
-
-
-def _money(value: Decimal, currency: str) -> Money:
-    return Money(amount=value, currency=currency)
 
 
 def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLine]:
@@ -263,151 +257,6 @@ def _discounts(
     return found
 
 
-def _refund_lines(items: Any, order_id: str, currency: str) -> tuple[RefundLine, ...]:
-    lines = []
-    for index, item in enumerate(rows(items, _where(order_id, "refund items"))):
-        where = _where(order_id, f"refund item {index}")
-        refunded = amount(item.get("refund"), where) or ZERO
-        lines.append(
-            RefundLine(
-                line_id=text(item.get("order_product_id")),
-                quantity=amount(item.get("qty"), where) or ZERO,
-                subtotal=_money(refunded, currency),
-            )
-        )
-    return tuple(lines)
-
-
-# A refund is listed in ``refunds[]``, or (older carts) summarised in ``status.refund_info``:
-# the same figures under other keys.
-_REFUND_KEYS = {
-    "refunds": {"items": "items", "stated": "total", "when": "modified_time"},
-    "status.refund_info": {"items": "refunded_items", "stated": "total_refunded", "when": "time"},
-}
-
-
-def _refunds(
-    raw: Mapping[str, Any],
-    scope: StoreScope,
-    order_id: str,
-    currency: str,
-    order_lines: Mapping[str, OrderLine],
-) -> tuple[Refund, ...]:
-    found: list[tuple[str, str, dict[str, Any]]] = [
-        (text(rf.get("id")) or f"{order_id}-refund-{index + 1}", f"refunds[{index}]", rf)
-        for index, rf in enumerate(rows(raw.get("refunds"), _where(order_id, "refunds")))
-    ]
-    info = (raw.get("status") or {}).get("refund_info")
-    if not found and isinstance(info, dict):
-        found = [(f"{order_id}-refund-info", "status.refund_info", info)]
-    refunds: list[Refund] = []
-    for refund_id, path, block in found:
-        where = _where(order_id, path)
-        keys = _REFUND_KEYS["refunds" if path.startswith("refunds") else path]
-        stated = amount(block.get(keys["stated"]), f"{where}.{keys['stated']}")
-        if path == "status.refund_info" and not stated:
-            continue
-        refunds.append(
-            _refund(
-                scope,
-                refund_id,
-                lines=_refund_lines(block.get(keys["items"]), order_id, currency),
-                shipping=amount(block.get("shipping"), f"{where}.shipping"),
-                fee=amount(block.get("fee"), f"{where}.fee"),
-                tax=amount(block.get("tax"), f"{where}.tax"),
-                stated=stated,
-                when=block.get(keys["when"]),
-                comment=text(block.get("comment")),
-                currency=currency,
-                origin="refunds" if path.startswith("refunds") else path,
-                order_lines=order_lines,
-            )
-        )
-    return tuple(refunds)
-
-
-def _allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """``total`` split in proportion to ``weights``, in whole minor units; the last part
-    takes the rounding remainder so the parts always add up to ``total``."""
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    whole = sum(weights, ZERO)
-    if whole == 0:
-        return [total] + [ZERO] * (len(weights) - 1)
-    parts = [(total * w / whole).quantize(quantum, ROUND_HALF_UP) for w in weights[:-1]]
-    return [*parts, total - sum(parts, ZERO)]
-
-
-def _refund(
-    scope: StoreScope,
-    refund_id: str,
-    *,
-    lines: tuple[RefundLine, ...],
-    shipping: Decimal | None,
-    fee: Decimal | None,
-    tax: Decimal | None,
-    stated: Decimal | None,
-    when: Any,
-    comment: str | None,
-    currency: str,
-    origin: str,
-    order_lines: Mapping[str, OrderLine],
-) -> Refund:
-    """One refund. API2Cart gives its tax as one figure: it is spread over the refunded
-    lines (and shipping) in proportion to their amounts, each part titled and rated like
-    the order line's own tax, so the credit note carries it where the invoice did."""
-    shipping_taxes: tuple[TaxLine, ...] = ()
-    notes: dict[str, Any] = {"origin": origin, "tax": str(tax) if tax is not None else None}
-    if tax:
-        weights = [line.subtotal.amount for line in lines] + ([shipping] if shipping else [])
-        if weights:
-            parts = _allocate(tax, weights, currency)
-            placed = []
-            for line, part in zip(lines, parts, strict=False):
-                original = order_lines.get(line.line_id or "")
-                model = original.taxes[0] if original and original.taxes else None
-                taxes = (
-                    (
-                        TaxLine(
-                            title=model.title if model else "Tax",
-                            rate=model.rate if model else None,
-                            amount=_money(part, currency),
-                        ),
-                    )
-                    if part
-                    else ()
-                )
-                placed.append(line.model_copy(update={"taxes": taxes}))
-            lines = tuple(placed)
-            if shipping and parts[-1]:
-                shipping_taxes = (
-                    TaxLine(title="Shipping tax", amount=_money(parts[-1], currency)),
-                )
-            notes["tax_allocated"] = True
-        else:
-            shipping_taxes = (
-                TaxLine(title="Tax refunded (not itemised)", amount=_money(tax, currency)),
-            )
-            notes["tax_unplaced"] = True
-    created = timestamp(when, f"refund {refund_id}: time")
-    return Refund(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=scope.store,
-            external_id=refund_id,
-            version=timestamp_text(when),
-            updated_at=created,
-        ),
-        created_at=created,
-        note=comment,
-        lines=lines,
-        shipping=_money(shipping, currency) if shipping else None,
-        shipping_taxes=shipping_taxes,
-        adjustment=_money(fee, currency) if fee else None,
-        stated_amount=_money(stated, currency) if stated is not None else None,
-        extra=notes,
-    )
-
-
 def _financial(
     raw: Mapping[str, Any], stated: StatedTotals, refunds: tuple[Refund, ...]
 ) -> FinancialStatus:
@@ -468,35 +317,6 @@ def _received_in_full(
             gateway=gateway,
             processed_at=None,
         ),
-    )
-
-
-def _money_given_back(refunds: tuple[Refund, ...], gateway: str | None) -> tuple[Refund, ...]:
-    """The refunds of an order whose payment was synthesized, each with its money going back.
-
-    The order's money is taken as received from its financial status (``_received_in_full``);
-    a refund of such an order gave that money back, and books that record the one must
-    record the other: without it the credit note would stay open as customer credit while
-    the cash had left.  So each refund without a transaction gets one refund transaction of
-    its credit, id ``{refund_id}:returned`` -- stable across reads.  (A stated total that
-    disagrees with the refund's parts is already reported as a discrepancy of its own.)
-    """
-    return tuple(
-        refund if refund.transactions else _given_back(refund, gateway) for refund in refunds
-    )
-
-
-def _given_back(refund: Refund, gateway: str | None) -> Refund:
-    returned = Payment(
-        external_id=f"{refund.source.external_id}:returned",
-        kind=PaymentKind.REFUND,
-        status=PaymentStatus.SUCCESS,
-        amount=refund.credit_total,
-        gateway=gateway,
-        processed_at=refund.created_at,
-    )
-    return refund.model_copy(
-        update={"transactions": (returned,), "extra": {**refund.extra, "money_back": "synthesized"}}
     )
 
 
@@ -592,7 +412,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     source_status = text(status_raw.get("id")) or text(status_raw.get("name"))
     if status is OrderStatus.UNKNOWN:
         notes["status_unknown"] = True
-    refunds = _refunds(raw, scope, order_id, currency, {ln.line_id: ln for ln in lines})
+    refunds = refunds_of(raw, scope.store, order_id, currency, {ln.line_id: ln for ln in lines})
     cust = obj(raw.get("customer"))
     email = text(cust.get("email"))
     payment = obj(raw.get("payment_method"))
@@ -605,7 +425,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
             "from": "financial_status",
             "external_id": payments[0].external_id,
         }
-        refunds = _money_given_back(refunds, gateway)
+        refunds = money_given_back(refunds, gateway)
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),
