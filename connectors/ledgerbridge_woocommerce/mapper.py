@@ -19,12 +19,10 @@ Conventions (see docs/connectors/woocommerce.md for the full table):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledgerbridge.canonical import (
-    Address,
     Customer,
     FeeLine,
     FinancialStatus,
@@ -37,22 +35,17 @@ from ledgerbridge.canonical import (
     Payment,
     PaymentKind,
     PaymentStatus,
-    Product,
-    ProductVariant,
-    Refund,
-    RefundLine,
     ShippingLine,
     SourceRef,
     TaxLine,
 )
-from ledgerbridge.canonical.money import parse_amount
-from ledgerbridge.contracts import readers
-from ledgerbridge.contracts.guard import objects, record_id
 from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
-from ledgerbridge.errors import ValidationFailed
 
-PLATFORM = "woocommerce"
+from .catalog import map_customer, map_product
+from .fields import PLATFORM, MappingError, TaxRates, address, amount, gmt, rows, version_of
+from .refunds import map_refund
+
 UNIT_QUANTUM = Decimal("1e-8")
 
 STATUSES: dict[str, OrderStatus] = {
@@ -67,116 +60,6 @@ STATUSES: dict[str, OrderStatus] = {
     "checkout-draft": OrderStatus.DRAFT,
 }
 """Anything else (plugins add custom statuses) is UNKNOWN: the engine does not post it."""
-
-
-class MappingError(ValidationFailed):
-    """A field that cannot be read; the message names the record and the field."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"woocommerce: {message}", platform=PLATFORM)
-
-
-# --------------------------------------------------------------------------- small readers
-
-ADDRESS = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "company": "company",
-    "line1": "address_1",
-    "line2": "address_2",
-    "city": "city",
-    "region_code": "state",
-    "postal_code": "postcode",
-    "country_code": "country",
-    "phone": "phone",
-    "email": "email",
-}
-
-
-def amount(value: Any, where: str) -> Decimal:
-    """A money/quantity value as Decimal: strings ("0.9"), ints and Decimals; never floats.
-
-    WooCommerce writes an unset amount as ``""`` (zero); anything else goes through the
-    core edge reader, which refuses non-finite, out-of-range and non-numeric values with
-    a ``ValidationFailed`` naming ``where``.
-    """
-    if isinstance(value, str) and not value.strip():
-        return Decimal(0)
-    return parse_amount(value, where, platform=PLATFORM)
-
-
-def rows(value: Any, where: str) -> list[dict[str, Any]]:
-    """An array of objects (``line_items``, ``taxes`` ...), its shape checked at the edge."""
-    return objects(value, where, platform=PLATFORM)
-
-
-def optional_amount(value: Any, where: str) -> Decimal | None:
-    return readers.optional_amount(value, where, platform=PLATFORM)
-
-
-def gmt(value: Any, where: str) -> datetime | None:
-    """A ``*_gmt`` field (ISO 8601 without offset, UTC) as an aware datetime."""
-    if value in (None, ""):
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        raise MappingError(f"{where} is {value!r}, not an ISO 8601 date") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def address(data: Any) -> Address | None:
-    return readers.address(data, ADDRESS)
-
-
-def version_of(order: Mapping[str, Any]) -> str:
-    """The change marker: ``date_modified_gmt`` plus the refund ids the order lists, so a poll
-    and a webhook of the same state agree, and a new refund is a new version."""
-    stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
-    base = stamp if isinstance(stamp, str) else record_id(stamp)
-    listed = order.get("refunds")
-    listed = listed if isinstance(listed, list) else []
-    refund_ids = sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict))
-    return f"{base};refunds={','.join(refund_ids)}" if refund_ids else base
-
-
-# --------------------------------------------------------------------------- taxes
-
-
-class TaxRates:
-    """The order's ``tax_lines`` by rate id: what a bare ``taxes[{id, total}]`` entry means."""
-
-    def __init__(self, tax_lines: Iterable[dict[str, Any]]) -> None:
-        self.by_id: dict[str, dict[str, Any]] = {}
-        for line in tax_lines:
-            rate_id = line.get("rate_id")
-            if rate_id is not None:
-                self.by_id[str(rate_id)] = line
-
-    def tax(self, rate_id: Any, value: Decimal, currency: str) -> TaxLine:
-        info = self.by_id.get(str(rate_id), {})
-        percent = info.get("rate_percent")
-        rate = None
-        if isinstance(percent, int | Decimal) and not isinstance(percent, bool):
-            rate = Decimal(percent) / 100
-        return TaxLine(
-            title=text(info.get("label")) or f"Tax rate {rate_id}",
-            rate=rate,
-            amount=Money(amount=value, currency=currency),
-            code=text(info.get("rate_code")) or str(rate_id),
-        )
-
-    def taxes(
-        self, entries: Any, currency: str, where: str, *, sign: int = 1
-    ) -> tuple[TaxLine, ...]:
-        """``taxes[{id, total, subtotal}]`` -> TaxLines of the ``total`` (after discounts)."""
-        result = []
-        for i, entry in enumerate(rows(entries, f"{where}.taxes")):
-            value = amount(entry.get("total"), f"{where}.taxes[{i}].total") * sign
-            if value != 0:
-                result.append(self.tax(entry.get("id"), value, currency))
-        return tuple(result)
-
 
 # --------------------------------------------------------------------------- orders
 
@@ -454,187 +337,14 @@ def map_order(
     return Order.model_validate(order_data(data, store, refunds, status_map), context=context)
 
 
-# --------------------------------------------------------------------------- refunds
-
-
-def map_refund(
-    data: dict[str, Any],
-    order: dict[str, Any],
-    store: str,
-    *,
-    currency: str,
-    inclusive: bool,
-    rates: TaxRates,
-) -> Refund:
-    """One refund of ``order``. Amounts are positive; ``amount`` is what WooCommerce credited.
-
-    Lines, shipping and fees refunded are read when present; what ``amount`` holds
-    beyond them (an amount-only refund, or an extra amount typed in) is the
-    ``adjustment``.  A refund whose lines exceed its amount is left as it is, so
-    ``discrepancies()`` reports it.
-    """
-    where = f"order {order.get('id')} refund {data.get('id')}"
-    lines = []
-    for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items")):
-        at = f"{where}.line_items[{i}]"
-        value = -amount(item.get("total"), f"{at}.total")
-        if inclusive:
-            value -= amount(item.get("total_tax"), f"{at}.total_tax")
-        refunded_item = meta(item.get("meta_data")).get("_refunded_item_id")
-        lines.append(
-            RefundLine(
-                line_id=str(refunded_item) if refunded_item not in (None, "") else None,
-                quantity=abs(amount(item.get("quantity"), f"{at}.quantity")),
-                subtotal=Money(amount=value, currency=currency),
-                taxes=rates.taxes(item.get("taxes"), currency, at, sign=-1),
-                sku=text(item.get("sku")),
-                title=text(item.get("name")),
-            )
-        )
-    shipping = Decimal(0)
-    shipping_taxes: list[TaxLine] = []
-    for i, ship in enumerate(rows(data.get("shipping_lines"), f"{where}.shipping_lines")):
-        at = f"{where}.shipping_lines[{i}]"
-        shipping -= amount(ship.get("total"), f"{at}.total")
-        if inclusive:
-            shipping -= amount(ship.get("total_tax"), f"{at}.total_tax")
-        shipping_taxes += rates.taxes(ship.get("taxes"), currency, at, sign=-1)
-    fees = Decimal(0)
-    for i, fee in enumerate(rows(data.get("fee_lines"), f"{where}.fee_lines")):
-        at = f"{where}.fee_lines[{i}]"
-        fees -= amount(fee.get("total"), f"{at}.total")
-        fees -= amount(fee.get("total_tax"), f"{at}.total_tax")
-    stated = amount(data.get("amount"), f"{where}.amount")
-    created = gmt(data.get("date_created_gmt"), f"{where}.date_created_gmt")
-    refund = Refund(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=str(data.get("id")),
-            version=str(data.get("date_created_gmt") or ""),
-            updated_at=created,
-        ),
-        created_at=created,
-        processed_at=created,
-        reason=text(data.get("reason")),
-        lines=tuple(lines),
-        shipping=Money(amount=shipping, currency=currency) if shipping else None,
-        shipping_taxes=tuple(shipping_taxes),
-        adjustment=Money(amount=fees, currency=currency) if fees else None,
-        stated_amount=Money(amount=stated, currency=currency),
-        taxes_included=inclusive,
-    )
-    residual = stated - refund.credit_total.amount
-    transactions: tuple[Payment, ...] = ()
-    if data.get("refunded_payment") is True and stated != 0:
-        transactions = (
-            Payment(
-                external_id=f"refund:{data.get('id')}",
-                kind=PaymentKind.REFUND,
-                status=PaymentStatus.SUCCESS,
-                amount=Money(amount=stated, currency=currency),
-                gateway=text(order.get("payment_method")),
-                processed_at=created,
-                parent_id=str(order.get("id")),
-            ),
-        )
-    return refund.model_copy(
-        update={
-            "adjustment": Money(amount=fees + residual, currency=currency)
-            if residual > 0
-            else refund.adjustment,
-            "transactions": transactions,
-            "extra": {
-                "meta_data": meta(data.get("meta_data")),
-                "refunded_by": data.get("refunded_by"),
-                "refunded_payment": data.get("refunded_payment"),
-                "order_id": str(order.get("id")),
-            },
-        }
-    )
-
-
-# --------------------------------------------------------------------------- customers, products
-
-
-def map_customer(data: dict[str, Any], store: str) -> Customer:
-    where = f"customer {data.get('id')}"
-    billing = data.get("billing") or {}
-    return Customer(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=str(data.get("id")),
-            version=text(data.get("date_modified_gmt")),
-            updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
-        ),
-        email=text(data.get("email")) or text(billing.get("email")),
-        first_name=text(data.get("first_name")) or text(billing.get("first_name")),
-        last_name=text(data.get("last_name")) or text(billing.get("last_name")),
-        company=text(billing.get("company")),
-        phone=text(billing.get("phone")),
-        billing_address=address(billing),
-        shipping_address=address(data.get("shipping")),
-        extra={
-            "role": data.get("role"),
-            "username": data.get("username"),
-            "is_paying_customer": data.get("is_paying_customer"),
-            "meta_data": meta(data.get("meta_data")),
-        },
-    )
-
-
-def _variant(data: dict[str, Any], currency: str | None, title: str | None) -> ProductVariant:
-    price = optional_amount(data.get("price"), f"product {data.get('id')}.price")
-    return ProductVariant(
-        external_id=str(data.get("id")),
-        sku=text(data.get("sku")),
-        title=title,
-        price=Money(amount=price, currency=currency) if price is not None and currency else None,
-        taxable=data.get("tax_status", "taxable") != "none",
-    )
-
-
-def map_product(
-    data: dict[str, Any],
-    store: str,
-    variations: Iterable[dict[str, Any]] = (),
-    *,
-    currency: str | None = None,
-) -> Product:
-    """A product; a simple product is its own single variant, a variable one has its variations.
-
-    WooCommerce products carry no currency: prices become Money only when the
-    connection names the store currency (``settings.currency``).
-    """
-    where = f"product {data.get('id')}"
-    name = text(data.get("name")) or f"Product {data.get('id')}"
-    variants = [
-        _variant(
-            v,
-            currency,
-            " / ".join(str(a.get("option")) for a in v.get("attributes") or []) or name,
-        )
-        for v in variations
-    ]
-    if not variants:
-        variants = [_variant(data, currency, name)]
-    return Product(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=str(data.get("id")),
-            version=text(data.get("date_modified_gmt")),
-            updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
-        ),
-        title=name,
-        product_type=text(data.get("type")),
-        status=text(data.get("status")),
-        variants=tuple(variants),
-        extra={
-            "price": data.get("price"),
-            "regular_price": data.get("regular_price"),
-            "tax_class": data.get("tax_class"),
-            "meta_data": meta(data.get("meta_data")),
-        },
-    )
+__all__ = [
+    "STATUSES",
+    "MappingError",
+    "customer_from_order",
+    "map_customer",
+    "map_order",
+    "map_product",
+    "map_refund",
+    "order_data",
+    "version_of",
+]

@@ -45,8 +45,10 @@ from ledgerbridge.incremental import Checkpoint, Listing, Walk, Watermark, insta
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from . import webhooks
+from .catalog import map_customer, map_product
 from .client import Page, WooClient
-from .mapper import gmt, map_customer, map_order, map_product, version_of
+from .fields import gmt, version_of
+from .mapper import map_order
 from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
 

@@ -22,7 +22,7 @@ from ledgerbridge.errors import WebhookRejected
 from ledgerbridge.http import hmac_sha256, verify_hmac_sha256
 from ledgerbridge.webhook_guards import load_json, record_id
 
-from .mapper import MappingError, gmt, version_of
+from .fields import MappingError, gmt, version_of
 
 PING = re.compile(rb"^webhook_id=\d+$")
 RESOURCES = {
