@@ -4,14 +4,13 @@ two key headers, its envelope, its throttling.
 One client per store key.  The kit retries by error class; API2Cart answers HTTP 200 for
 everything, so the envelope is opened inside the retried call (``envelope.py``) and its
 throttling codes (7/10/110) are waited out like a 429.  A ``Pacer`` spaces requests out
-after a store said "slow down", and return code 10 pauses every store under the API key.
+after a store said "slow down", and return code 10 pauses every store under the API key
+(the kit's ``ledgerbridge.http.pacing``).
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Awaitable, Callable, Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Generator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +20,8 @@ from pydantic import SecretStr
 from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError
 from ledgerbridge.http import ErrorTable, KitClient, retry_after
+from ledgerbridge.http.pacing import PAUSES as _GATES  # noqa: F401 -- tests clear it
+from ledgerbridge.http.pacing import Pacer, shared_pause
 from ledgerbridge.http.responses import Refusal
 from ledgerbridge.retry import RetryPolicy
 
@@ -55,50 +56,6 @@ class Api2CartAuth(httpx.Auth):
         yield request
 
 
-@dataclass
-class Pacer:
-    """Spaces requests out after the store throttled us, and relaxes again on success.
-
-    API2Cart publishes no numbers, so the interval is learnt: it doubles on each
-    throttle answer (up to ``maximum``) and halves on each success.
-    """
-
-    initial: float = 0.5
-    maximum: float = 8.0
-    interval: float = 0.0
-    waits: list[float] = field(default_factory=list)
-
-    def throttled(self) -> None:
-        self.interval = min(self.maximum, max(self.initial, self.interval * 2))
-
-    def succeeded(self) -> None:
-        self.interval = 0.0 if self.interval <= self.initial else self.interval / 2
-
-    async def wait(self, sleep: Callable[[float], Awaitable[None]]) -> None:
-        if self.interval > 0:
-            self.waits.append(self.interval)
-            await sleep(self.interval)
-
-
-@dataclass
-class AccountGate:
-    """What every client of one API key in this process shares: the account-wide pause.
-
-    Return code 10 means the *account* is over its limit, so every store under that key
-    waits -- not only the one that was told.  Keyed by a hash of the key, never the key.
-    """
-
-    paused_until: float = 0.0
-
-
-_GATES: dict[str, AccountGate] = {}
-
-
-def account_gate(api_key: SecretStr) -> AccountGate:
-    digest = hashlib.sha256(api_key.get_secret_value().encode()).hexdigest()
-    return _GATES.setdefault(digest, AccountGate())
-
-
 def _bool(value: str | int | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -126,7 +83,8 @@ class Api2CartClient:
             headers={"accept": "application/json"},
         )
         self._now = context.clock.now
-        self.gate = account_gate(api_key)
+        # return code 10: the *account* is over its limit, so every store under the key waits
+        self.gate = shared_pause(api_key, PLATFORM)
         self._account_backoff = settings.account_backoff
         self.pacer = Pacer()
         self.calls = 0
@@ -154,9 +112,7 @@ class Api2CartClient:
         return await self._call(method, "POST", body=dict(body))
 
     async def _pace(self) -> None:
-        paused = self.gate.paused_until - self._now()
-        if paused > 0:
-            await self.kit.sleep(paused)
+        await self.gate.wait(self._now(), self.kit.sleep)
         await self.pacer.wait(self.kit.sleep)
         self.calls += 1
 
@@ -167,8 +123,7 @@ class Api2CartClient:
         except RateLimited as exc:
             self.pacer.throttled()
             if exc.code == str(RETURN_CODE_ACCOUNT_LIMIT) and exc.retry_after:
-                until = self._now() + exc.retry_after
-                self.gate.paused_until = max(self.gate.paused_until, until)
+                self.gate.pause(self._now() + exc.retry_after)
             raise
         self.pacer.succeeded()
         return envelope
