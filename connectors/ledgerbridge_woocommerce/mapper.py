@@ -195,51 +195,43 @@ def order_data(
         for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items"))
     )
 
-    def gross(row: dict[str, Any], at: str) -> Decimal:
+    def gross(row: dict[str, Any], at: str, net: str = "total", tax: str = "total_tax") -> Decimal:
         """``total``, plus ``total_tax`` when prices include tax (WooCommerce stores them net)."""
-        value = amount(row.get("total"), f"{where}.{at}.total")
+        value = amount(row.get(net), f"{where}.{at}.{net}")
         if inclusive:
-            value += amount(row.get("total_tax"), f"{where}.{at}.total_tax")
+            value += amount(row.get(tax), f"{where}.{at}.{tax}")
         return value
 
-    shipping_lines = []
-    for i, ship in enumerate(rows(data.get("shipping_lines"), f"{where}.shipping_lines")):
-        at = f"shipping_lines[{i}]"
-        price = gross(ship, at)
-        shipping_lines.append(
-            ShippingLine(
-                title=text(ship.get("method_title")) or "Shipping",
-                price=Money(amount=price, currency=currency),
-                taxes=rates.taxes(ship.get("taxes"), currency, f"{where}.{at}"),
-                code=text(ship.get("method_id")),
-            )
+    def each(key: str) -> list[tuple[dict[str, Any], str]]:
+        return [(r, f"{key}[{i}]") for i, r in enumerate(rows(data.get(key), f"{where}.{key}"))]
+
+    shipping_lines = [
+        ShippingLine(
+            title=text(ship.get("method_title")) or "Shipping",
+            price=Money(amount=gross(ship, at), currency=currency),
+            taxes=rates.taxes(ship.get("taxes"), currency, f"{where}.{at}"),
+            code=text(ship.get("method_id")),
         )
-    fees = []
-    for i, fee in enumerate(rows(data.get("fee_lines"), f"{where}.fee_lines")):
-        at = f"fee_lines[{i}]"
-        value = gross(fee, at)
-        fees.append(
-            FeeLine(
-                name=text(fee.get("name")) or "Fee",
-                amount=Money(amount=value, currency=currency),
-                taxes=rates.taxes(fee.get("taxes"), currency, f"{where}.{at}"),
-            )
+        for ship, at in each("shipping_lines")
+    ]
+    fees = [
+        FeeLine(
+            name=text(fee.get("name")) or "Fee",
+            amount=Money(amount=gross(fee, at), currency=currency),
+            taxes=rates.taxes(fee.get("taxes"), currency, f"{where}.{at}"),
         )
-    discounts = []
-    for i, coupon in enumerate(rows(data.get("coupon_lines"), f"{where}.coupon_lines")):
-        at = f"coupon_lines[{i}]"
-        value = amount(coupon.get("discount"), f"{where}.{at}.discount")
-        if inclusive:
-            value += amount(coupon.get("discount_tax"), f"{where}.{at}.discount_tax")
-        discounts.append(
-            OrderDiscount(
-                amount=Money(amount=value, currency=currency),
-                code=text(coupon.get("code")),
-                title=text(coupon.get("code")),
-                kind="code",
-                allocated=True,
-            )
+        for fee, at in each("fee_lines")
+    ]
+    discounts = [
+        OrderDiscount(
+            amount=Money(amount=gross(coupon, at, "discount", "discount_tax"), currency=currency),
+            code=text(coupon.get("code")),
+            title=text(coupon.get("code")),
+            kind="code",
+            allocated=True,
         )
+        for coupon, at in each("coupon_lines")
+    ]
     attached = (
         [t for line in lines for t in line.taxes]
         + [t for s in shipping_lines for t in s.taxes]
