@@ -61,10 +61,11 @@ CHILD_FIELDS = (
 )
 
 
-ENTITIES = {
-    "order": EntityType.ORDER,
-    "customer": EntityType.CUSTOMER,
-    "product": EntityType.PRODUCT,
+# entity -> its list method, the list inside ``result``, the field it is sorted and filtered on
+LISTS = {
+    EntityType.ORDER: ("order.list", "order", "modified_at"),
+    EntityType.CUSTOMER: ("customer.list", "customer", "modified_time"),
+    EntityType.PRODUCT: ("product.list", "product", "modified_at"),
 }
 
 
@@ -114,76 +115,45 @@ class Api2CartSource(Source):
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
     ) -> AsyncIterator[ChangePage]:
         count = min(page_size or self.settings.page_size, 250)
+        start = Checkpoint.loads(checkpoint)
         if entity is EntityType.ORDER:
-            return self._order_changes(Checkpoint.loads(checkpoint), count)
+            return self._order_changes(start, count)
         if entity is EntityType.CUSTOMER:
-            return self._walk(
-                "customer.list",
-                "customer",
-                {
-                    "response_fields": CUSTOMER_FIELDS,
-                    "include_guests": True,
-                    "sort_by": "modified_time",
-                },
-                "modified_time",
-                Checkpoint.loads(checkpoint),
-                count,
-                self._customer_changes,
-            )
-        return self._walk(
-            "product.list",
-            "product",
-            {"response_fields": PRODUCT_FIELDS, "sort_by": "modified_at"},
-            "modified_at",
-            Checkpoint.loads(checkpoint),
-            count,
-            self._product_changes,
-        )
+            params = {"response_fields": CUSTOMER_FIELDS, "include_guests": True}
+            return self._walk(entity, params, start, count, self._customer_changes)
+        params = {"response_fields": PRODUCT_FIELDS}
+        return self._walk(entity, params, start, count, self._product_changes)
 
     async def _order_changes(self, start: Checkpoint, count: int) -> AsyncIterator[ChangePage]:
         scope = StoreScope(self.store, self.settings.cart, await self.status_book())
         mark = start
-        async for page in self._walk(
-            "order.list",
-            "order",
-            {**self._order_params(), "sort_by": "modified_at"},
-            "modified_at",
-            mark,
-            count,
-            lambda items: self._order_page(items, scope),
-        ):
+
+        async def live(items: list[dict[str, Any]]) -> list[Change]:
+            return await self._order_page(items, scope)
+
+        async for page in self._walk(EntityType.ORDER, self._order_params(), mark, count, live):
             mark = Checkpoint.loads(page.checkpoint)
             yield page
+        params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
         async for page in self._walk(
-            "order.list",
-            "order",
-            {
-                "response_fields": ORDER_LIST_FIELDS,
-                "is_deleted": True,
-                "sort_by": "modified_at",
-            },
-            "modified_at",
-            mark,
-            count,
-            self._deleted_page,
-            phase="deleted",
+            EntityType.ORDER, params, mark, count, self._deleted_page, phase="deleted"
         ):
             yield page
 
     async def _walk(
         self,
-        method: str,
-        items_key: str,
+        entity: EntityType,
         params: Mapping[str, str | int | bool],
-        stamp_field: str,
         start: Checkpoint,
         count: int,
         build: Callable[[list[dict[str, Any]]], Awaitable[list[Change]]],
         *,
         phase: str = "modified",
     ) -> AsyncIterator[ChangePage]:
+        method, items_key, stamp_field = LISTS[entity]
         query: dict[str, str | int | bool] = {
             **params,
+            "sort_by": stamp_field,
             "sort_direction": "asc",
             "count": count,
         }
@@ -192,7 +162,7 @@ class Api2CartSource(Source):
         if lane.mark is not None:
             query["modified_from"] = filter_value(lane.mark, overlap, self.settings.filter_timezone)
         listing = Listing(
-            ENTITIES[items_key],
+            entity,
             PLATFORM,
             identify=lambda item: item.get("id") or item.get("order_id"),
             version=lambda item: timestamp_text(item.get(stamp_field)),
@@ -200,7 +170,7 @@ class Api2CartSource(Source):
             overlap=overlap,
         )
         walk, mark = Walk(listing), start
-        counted = f"{items_key}s_count" if items_key in ENTITIES else None
+        counted = f"{items_key}s_count"
         pager = CursorPaginator(self.client, method, query, items_key, counted)
         walked = 0  # items of this query before the page (progress: ``ChangePage.remaining``)
         async for items in pager.pages():
