@@ -119,7 +119,7 @@ class Api2CartSource(Source):
         if entity is EntityType.ORDER:
             return self._order_changes(start, count)
         if entity is EntityType.CUSTOMER:
-            params = {"response_fields": CUSTOMER_FIELDS, "include_guests": True}
+            params: Params = {"response_fields": CUSTOMER_FIELDS, "include_guests": True}
             return self._walk(entity, params, start, count, self._customer_changes)
         params = {"response_fields": PRODUCT_FIELDS}
         return self._walk(entity, params, start, count, self._product_changes)
@@ -134,9 +134,9 @@ class Api2CartSource(Source):
         async for page in self._walk(EntityType.ORDER, self._order_params(), mark, count, live):
             mark = Checkpoint.loads(page.checkpoint)
             yield page
-        params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
+        deleted: Params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
         async for page in self._walk(
-            EntityType.ORDER, params, mark, count, self._deleted_page, phase="deleted"
+            EntityType.ORDER, deleted, mark, count, self._deleted_page, phase="deleted"
         ):
             yield page
 
