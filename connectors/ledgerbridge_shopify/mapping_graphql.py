@@ -27,6 +27,7 @@ from ledgerbridge.canonical import (
     TaxLine,
 )
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
+from ledgerbridge.http import connection_items as nodes
 
 from .mapping_common import (
     DISCOUNT_KIND,
@@ -45,15 +46,6 @@ from .mapping_common import (
     sum_money,
     validate_order,
 )
-
-
-def nodes(connection: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Items of a connection read either as ``nodes`` or ``edges { node }``."""
-    if not connection:
-        return []
-    if "nodes" in connection:
-        return list(connection["nodes"])
-    return [edge["node"] for edge in connection.get("edges", [])]
 
 
 def shop_money(bag: dict[str, Any] | None, where: str) -> Money:
