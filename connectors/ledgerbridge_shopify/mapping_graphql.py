@@ -137,6 +137,13 @@ def _refund_line_taxes(line: dict[str, Any], amount: Money) -> tuple[TaxLine, ..
 
 
 def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool) -> Refund:
+    return Refund(**refund_data(data, store, currency, taxes_included))
+
+
+def refund_data(
+    data: dict[str, Any], store: str, currency: str, taxes_included: bool
+) -> dict[str, Any]:
+    """The canonical ``Refund`` fields for one GraphQL refund (not yet validated)."""
     rid = legacy_id(data["id"])
     where = f"refund {rid}"
     lines: list[RefundLine] = []
@@ -186,7 +193,7 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
         ),
         currency,
     )
-    return Refund(
+    return dict(
         source=SourceRef(
             platform=PLATFORM,
             store=store,
