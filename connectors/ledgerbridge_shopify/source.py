@@ -31,7 +31,7 @@ from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
 from ledgerbridge.http import connection_items, connection_pages, end_cursor
 from ledgerbridge.incremental import Listing, Walk, parse_instant
 
-from . import checks, mapping_graphql, mapping_rest, queries, webhooks
+from . import checks, mapping_catalog, mapping_graphql, mapping_rest, queries, webhooks
 from .auth import ShopifyAuth, TokenProvider
 from .bulk import BulkRunner, Reassembler
 from .checkpoint import LANE, Checkpoint, stamp
@@ -242,8 +242,8 @@ class ShopifySource(Source):
                 full, self.store, self.context.validation_context, self.settings.status_map
             )
         if entity is EntityType.CUSTOMER:
-            return mapping_graphql.customer(full, self.store)
-        return mapping_graphql.product(full, self.store, currency or "")
+            return mapping_catalog.customer(full, self.store)
+        return mapping_catalog.product(full, self.store, currency or "")
 
     async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
         full = await self._prepare(entity, node)
