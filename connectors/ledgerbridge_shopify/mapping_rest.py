@@ -58,11 +58,12 @@ def _set(obj: Json, field: str, currency: str, where: str) -> Json:
 
 
 ADDRESS = {"first_name": "firstName", "last_name": "lastName", "province_code": "provinceCode"}
+ADDRESS |= {k: k for k in ("company", "address1", "address2", "city", "province", "zip", "phone")}
 ADDRESS |= {"country_code": "countryCodeV2"}
 
 
 def _address(data: Json | None) -> Json | None:
-    return {ADDRESS.get(k, k): v for k, v in data.items()} if data else None
+    return {name: data.get(key) for key, name in ADDRESS.items()} if data else None
 
 
 def _taxes(items: list[Json], currency: str, where: str) -> list[Json]:
@@ -141,11 +142,11 @@ def _refund(data: Json, currency: str) -> Json:
     for i, adj in enumerate(data.get("order_adjustments") or []):
         at = f"{where}.order_adjustments[{i}]"
         # REST records what a refund gives back as a negative adjustment of the order.
-        value, tax = amount(adj, "amount", currency, at), amount(adj, "tax_amount", currency, at)
+        value, part = amount(adj, "amount", currency, at), amount(adj, "tax_amount", currency, at)
         if adj.get("kind") == "shipping_refund":
-            shipping.append({"subtotalAmountSet": _bag(-(value + tax)), "taxAmountSet": zero})
+            shipping.append({"subtotalAmountSet": _bag(-(value + part)), "taxAmountSet": zero})
         else:
-            adjustments.append({"amountSet": _bag(-value), "taxAmountSet": _bag(-tax)})
+            adjustments.append({"amountSet": _bag(-value), "taxAmountSet": _bag(-part)})
     transactions = [
         _payment(t, currency, f"{where}.transactions[{i}]")
         for i, t in enumerate(data.get("transactions") or [])
@@ -215,14 +216,60 @@ def to_graphql(data: Json) -> Json:
                 "taxLines": _taxes(ship.get("tax_lines") or [], currency, where),
             }
         )
-    order: Json = {
+    # read in the order the fields are checked: amounts first, then dates and the rest
+    money: Json = {}
+    tip = data.get("total_tip_received")
+    if tip is not None:
+        money["totalTipReceivedSet"] = _bag(
+            Money(amount=decimal(tip, "total_tip_received"), currency=currency)
+        )
+    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
+    if duties and not data.get("duties_included"):
+        duty = Money(amount=decimal(duties["amount"], "duties"), currency=currency)
+        money["originalTotalDutiesSet"] = _bag(duty)
+    money["totalPriceSet"] = _set(data, "total_price", currency, "order")
+    for key, field in (
+        ("subtotalPriceSet", "subtotal_price"),
+        ("totalDiscountsSet", "total_discounts"),
+        ("totalTaxSet", "total_tax"),
+    ):
+        if data.get(field) is not None or data.get(f"{field}_set"):
+            money[key] = _set(data, field, currency, "order")
+    if data.get("total_shipping_price_set"):
+        money["totalShippingPriceSet"] = _set(data, "total_shipping_price", currency, "order")
+    presentment = (data.get("total_price_set") or {}).get("presentment_money")
+    if presentment:
+        money["totalPriceSet"]["presentmentMoney"] = {
+            "amount": decimal(presentment["amount"], "total_price_set"),
+            "currencyCode": presentment["currency_code"],
+        }
+    renamed = {
+        key: data.get(field)
+        for key, field in (
+            ("presentmentCurrencyCode", "presentment_currency"),
+            ("dutiesIncluded", "duties_included"),
+            ("displayFinancialStatus", "financial_status"),
+            ("processedAt", "processed_at"),
+            ("updatedAt", "updated_at"),
+            ("cancelledAt", "cancelled_at"),
+            ("closedAt", "closed_at"),
+            ("paymentGatewayNames", "payment_gateway_names"),
+            ("test", "test"),
+            ("note", "note"),
+            ("sourceName", "source_name"),
+        )
+    }
+    return {
+        **money,
+        **renamed,
         "id": data["id"],
         "name": data.get("name") or str(data.get("order_number") or oid),
         "currencyCode": currency,
-        "presentmentCurrencyCode": data.get("presentment_currency"),
         "taxesIncluded": data.get("taxes_included", False),
-        "dutiesIncluded": data.get("duties_included"),
-        "displayFinancialStatus": data.get("financial_status"),
+        "createdAt": data["created_at"],
+        "email": data.get("email") or data.get("contact_email"),
+        "billingAddress": _address(data.get("billing_address")),
+        "shippingAddress": _address(data.get("shipping_address")),
         "lineItems": {"nodes": lines},
         "shippingLines": {"nodes": shipping},
         "taxLines": _taxes(data.get("tax_lines") or [], currency, "order"),
@@ -230,51 +277,8 @@ def to_graphql(data: Json) -> Json:
             _payment(t, currency, f"transactions[{i}]")
             for i, t in enumerate(data.get("transactions") or [])
         ],
-        "paymentGatewayNames": data.get("payment_gateway_names"),
         "tags": [t.strip() for t in str(data.get("tags") or "").split(",") if t.strip()],
-        "email": data.get("email") or data.get("contact_email"),
-        "billingAddress": _address(data.get("billing_address")),
-        "shippingAddress": _address(data.get("shipping_address")),
-        "createdAt": data["created_at"],
-        **{
-            key: data.get(field)
-            for key, field in (
-                ("processedAt", "processed_at"),
-                ("updatedAt", "updated_at"),
-                ("cancelledAt", "cancelled_at"),
-                ("closedAt", "closed_at"),
-                ("test", "test"),
-                ("note", "note"),
-                ("sourceName", "source_name"),
-            )
-        },
     }
-    order["totalPriceSet"] = _set(data, "total_price", currency, "order")
-    presentment = (data.get("total_price_set") or {}).get("presentment_money")
-    if presentment:
-        money = decimal(presentment["amount"], "total_price_set")
-        order["totalPriceSet"]["presentmentMoney"] = {
-            "amount": money,
-            "currencyCode": presentment["currency_code"],
-        }
-    for key, field in (
-        ("subtotalPriceSet", "subtotal_price"),
-        ("totalDiscountsSet", "total_discounts"),
-        ("totalTaxSet", "total_tax"),
-    ):
-        if data.get(field) is not None or data.get(f"{field}_set"):
-            order[key] = _set(data, field, currency, "order")
-    if data.get("total_shipping_price_set"):
-        order["totalShippingPriceSet"] = _set(data, "total_shipping_price", currency, "order")
-    tip = data.get("total_tip_received")
-    if tip is not None:
-        tip_money = Money(amount=decimal(tip, "total_tip_received"), currency=currency)
-        order["totalTipReceivedSet"] = _bag(tip_money)
-    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
-    if duties and not data.get("duties_included"):
-        duty = Money(amount=decimal(duties["amount"], "duties"), currency=currency)
-        order["originalTotalDutiesSet"] = _bag(duty)
-    return order
 
 
 def order_data(data: Json, store: str) -> Json:

@@ -48,46 +48,36 @@ def node_id(node: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class EntityQueries:
-    root: str
-    by_id: str
-    list_query: str
-    operation: str
+    """One readable type: its GID type (``Order``) names its fields and operations."""
+
     gid_type: str
+    list_query: str
+    by_id_query: str
     bulk: str
-    day_granularity: bool = False
+    day_granularity: bool = False  # customers match ``updated_at`` by whole day
+
+    @property
+    def by_id(self) -> str:
+        return self.gid_type.lower()
+
+    @property
+    def root(self) -> str:
+        return f"{self.by_id}s"
+
+    @property
+    def operation(self) -> str:
+        return f"{self.gid_type}sChangedSince"
 
 
+Q = queries
 ENTITIES: dict[EntityType, EntityQueries] = {
-    EntityType.ORDER: EntityQueries(
-        "orders",
-        "order",
-        queries.ORDERS_CHANGED,
-        "OrdersChangedSince",
-        "Order",
-        queries.BULK_ORDERS,
-    ),
+    EntityType.ORDER: EntityQueries("Order", Q.ORDERS_CHANGED, Q.ORDER_BY_ID, Q.BULK_ORDERS),
     EntityType.CUSTOMER: EntityQueries(
-        "customers",
-        "customer",
-        queries.CUSTOMERS_CHANGED,
-        "CustomersChangedSince",
-        "Customer",
-        queries.BULK_CUSTOMERS,
-        day_granularity=True,
+        "Customer", Q.CUSTOMERS_CHANGED, Q.CUSTOMER_BY_ID, Q.BULK_CUSTOMERS, day_granularity=True
     ),
     EntityType.PRODUCT: EntityQueries(
-        "products",
-        "product",
-        queries.PRODUCTS_CHANGED,
-        "ProductsChangedSince",
-        "Product",
-        queries.BULK_PRODUCTS,
+        "Product", Q.PRODUCTS_CHANGED, Q.PRODUCT_BY_ID, Q.BULK_PRODUCTS
     ),
-}
-BY_ID = {
-    EntityType.ORDER: queries.ORDER_BY_ID,
-    EntityType.CUSTOMER: queries.CUSTOMER_BY_ID,
-    EntityType.PRODUCT: queries.PRODUCT_BY_ID,
 }
 
 
@@ -351,7 +341,7 @@ class ShopifySource(Source):
             else f"gid://shopify/{spec.gid_type}/{external_id}"
         )
         data = await self.client.execute(
-            BY_ID[entity], {"id": gid}, operation=f"{spec.gid_type}ById"
+            spec.by_id_query, {"id": gid}, operation=f"{spec.gid_type}ById"
         )
         node = data.get(spec.by_id)
         if node is None:
