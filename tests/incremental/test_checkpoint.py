@@ -66,7 +66,9 @@ def test_garbage_is_a_clear_error_of_both_kinds():
 def test_shopify_layout_still_resumes():
     stored = '{"seen": {"2": "2026-01-05T10:00:00Z"}, "since": "2026-01-05T10:00:00Z"}'
     lane = Checkpoint.loads(stored, lanes=("orders",)).lane("orders")
-    assert lane.mark == T0 and dict(lane.seen) == {"2": "2026-01-05T10:00:00Z"}
+    # its versions were instants written with "Z": read as the instants handed_over remembers
+    assert lane.mark == T0 and dict(lane.seen) == {"2": "2026-01-05T10:00:00"}
+    assert lane.seen_at("2", T0) and not lane.seen_at("2", T0.replace(minute=1))
 
 
 def test_api2cart_layout_still_resumes():

@@ -16,6 +16,8 @@ and read from that, from a bare ISO date-time (``Source.backfill(since=...)``: e
 lane starts there), and from the layouts the built-in connectors stored before it existed --
 Shopify ``{"since", "seen"}``, API2Cart ``{"modified", "deleted", "seen": {phase: {...}}}``,
 WooCommerce ``{"<stream>": {"after", "ids"}}`` -- so a deployment's checkpoints still resume.
+A lane whose versions are the records' modification instants (``handed_over``/``seen_at``)
+keeps them as ``instant_text``; Shopify's stored ``...Z`` versions are read into that form.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ class Watermark:
     def already_seen(self, ident: str, version: str | None) -> bool:
         """This exact version of the record was handed over inside the window."""
         return version is not None and self.seen.get(ident) == version
+
+    def seen_at(self, ident: str, moment: datetime) -> bool:
+        """The record was handed over as modified at ``moment`` (a lane whose versions are
+        instants, remembered by ``handed_over``)."""
+        return self.already_seen(ident, instant_text(moment))
 
     def advanced(self, moment: datetime | None) -> Watermark:
         """The mark moved forward (never back) to ``moment``."""
@@ -201,8 +208,13 @@ class Checkpoint:
         found: dict[str, Watermark] = {}
         extra: dict[str, Any] = {}
         legacy_seen = data.get("seen")
-        if "since" in data:  # Shopify's single lane: {"since", "seen": {id: version}}
-            found[names[0]] = Watermark.from_json({"since": data["since"], "seen": legacy_seen})
+        if "since" in data:  # Shopify's single lane: {"since", "seen": {id: "<...>Z"}}
+            lane = Watermark.from_json({"since": data["since"]})
+            pairs = {
+                str(k): instant_text(parse_instant(str(v)))
+                for k, v in dict(legacy_seen or {}).items()
+            }
+            found[names[0]] = replace(lane, seen=pairs)
             return cls(found)
         for key, value in data.items():
             if key in ("v", "seen"):
