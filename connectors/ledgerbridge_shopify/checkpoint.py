@@ -4,9 +4,9 @@ The next read asks for ``updated_at >= since - overlap`` (Shopify's filter is in
 its index can lag a little) and skips every (id, updatedAt) pair remembered in the window, so a
 re-read costs no duplicate work and a record that changed again (new updatedAt) is never
 skipped.  Watermark, bound and the readable layouts (a bare ISO time, the kit's JSON) are the
-kit's; it is still written as ``{"since": <max updatedAt>, "seen": {id: updatedAt}}`` with
-Shopify's own ``...Z`` stamps, so stored checkpoints and the engine's view of them do not
-change.
+kit's (a lane versioned by instant: pairs kept as ``instant_text``); it is still written as
+``{"since": <max updatedAt>, "seen": {id: updatedAt}}`` with Shopify's own ``...Z`` stamps,
+so stored checkpoints and the engine's view of them do not change.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ class Checkpoint(Shared):
 
     @property
     def seen(self) -> dict[str, str]:
-        return dict(self.lane(LANE).seen)
+        """The remembered pairs as stored: ``{id: updatedAt}`` in Shopify's form."""
+        return {ident: stamp(parse_instant(v)) for ident, v in self.lane(LANE).seen.items()}
 
     @classmethod
     def parse(cls, text: str | None) -> Checkpoint:
@@ -60,15 +61,12 @@ class Checkpoint(Shared):
         return f"updated_at:>='{stamp(start)}'"
 
     def already_seen(self, ident: str, updated_at: str) -> bool:
-        return self.lane(LANE).already_seen(ident, stamp(updated_at))
+        return self.lane(LANE).seen_at(ident, parse_instant(updated_at))
 
     def advance(self, records: Iterable[tuple[str, str]], overlap: timedelta) -> Checkpoint:
         """The checkpoint after ``records`` (id, updatedAt) have been recorded."""
-        pairs = [(ident, stamp(updated)) for ident, updated in records]
-        lane = self.lane(LANE)
-        for _, updated in pairs:
-            lane = lane.advanced(parse_instant(updated))
-        return self.with_lane(LANE, lane.remember(pairs, overlap))
+        handed = [(ident, parse_instant(updated)) for ident, updated in records]
+        return self.with_lane(LANE, self.lane(LANE).handed_over(handed, overlap))
 
 
 __all__ = ["LANE", "MAX_SEEN", "Checkpoint", "stamp"]

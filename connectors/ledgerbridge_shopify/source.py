@@ -29,12 +29,12 @@ from ledgerbridge.contracts import (
 from ledgerbridge.contracts.guard import guarded, mapped
 from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
 from ledgerbridge.http import connection_items, connection_pages, end_cursor
-from ledgerbridge.incremental import Listing, Walk, parse_instant
+from ledgerbridge.incremental import Listing, Walk, instant_text, parse_instant
 
 from . import checks, mapping_catalog, mapping_graphql, mapping_rest, queries, webhooks
 from .auth import ShopifyAuth, TokenProvider
 from .bulk import BulkRunner, Reassembler
-from .checkpoint import LANE, Checkpoint, stamp
+from .checkpoint import LANE, Checkpoint
 from .client import ShopifyClient
 from .mapping_common import PLATFORM, legacy_id
 
@@ -177,7 +177,7 @@ class ShopifySource(Source):
                 entity,
                 PLATFORM,
                 identify=node_id,
-                version=lambda node: stamp(node["updatedAt"]),
+                version=lambda node: instant_text(parse_instant(node["updatedAt"])),
                 moment=lambda node: parse_instant(node["updatedAt"]),
                 overlap=window,
             )
