@@ -13,9 +13,8 @@
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -38,7 +37,7 @@ from ledgerbridge.retry import RetryPolicy
 from .mapping_common import PLATFORM, loads
 from .throttle import CostBudget
 
-log = logging.getLogger(__name__)
+TIMEOUT = 30.0
 
 OLD_ORDERS_HINT = (
     "orders older than 60 days need the read_all_orders scope as well as read_orders; "
@@ -118,20 +117,14 @@ class ShopifyClient(KitClient):
             auth=auth,
             policy=RetryPolicy(attempts=8, max_wait=300.0),
             headers={"Content-Type": "application/json", "Accept": "application/json"},
-            sleep=self._wait,
         )
         self.root = f"/admin/api/{api_version}"
         # Bulk result files live on a signed storage URL: never send the token there.
-        self._files = httpx.AsyncClient(transport=context.transport, timeout=self.timeout)
+        self._files = httpx.AsyncClient(transport=context.transport, timeout=TIMEOUT)
 
     async def aclose(self) -> None:
         await super().aclose()
         await self._files.aclose()
-
-    async def _wait(self, seconds: float) -> None:
-        self.stats["waits"] += 1
-        log.info("shopify: retrying in %.2fs", seconds)
-        await self.clock.sleep(seconds)
 
     async def execute(
         self,
@@ -144,7 +137,6 @@ class ShopifyClient(KitClient):
         """Run one query and return its ``data``; paces, retries and classifies on the way."""
 
         async def pace() -> None:
-            self.stats["requests"] += 1
             pause = self.budget.wait_before(operation, self.clock.now(), expected_cost)
             if pause > 0:
                 self.stats["paced"] += 1
@@ -157,10 +149,27 @@ class ShopifyClient(KitClient):
             json={"query": query, "variables": variables or {}},
             extensions={"operation": operation},
             read=lambda response: self._data(response, operation),
-            before=pace,
+            before=self._attempts(pace),
             idempotent=True,
         )
         return dict(data)
+
+    def _attempts(
+        self, pace: Callable[[], Awaitable[None]] | None = None
+    ) -> Callable[[], Awaitable[None]]:
+        """The kit's ``before`` hook of one call: counts its requests and the retries the kit
+        waited before (``stats``), then paces."""
+        attempts = 0
+
+        async def before() -> None:
+            nonlocal attempts
+            attempts += 1
+            self.stats["requests"] += 1
+            self.stats["waits"] += attempts > 1
+            if pace is not None:
+                await pace()
+
+        return before
 
     def _cost(self, body: Any, operation: str) -> dict[str, Any] | None:
         cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
@@ -217,15 +226,11 @@ class ShopifyClient(KitClient):
     async def get_rest(self, path: str, *, operation: str) -> dict[str, Any]:
         """``GET /admin/api/{version}/{path}`` of the REST Admin API (legacy, still served:
         facts doc §1.1, §1.3), retried and classified like the GraphQL calls."""
-
-        async def count() -> None:
-            self.stats["requests"] += 1
-
         _, body = await self.request(
             "GET",
             f"{self.root}/{path.lstrip('/')}",
             expect=dict,
-            before=count,
+            before=self._attempts(),
             extensions={"operation": operation},
         )
         return dict(body)
