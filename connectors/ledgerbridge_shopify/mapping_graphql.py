@@ -28,6 +28,7 @@ from ledgerbridge.canonical import (
 )
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
 
+from .fulfilments import fulfilments
 from .mapping_common import (
     DISCOUNT_KIND,
     PLATFORM,
@@ -361,6 +362,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
             payment(t, f"transactions[{i}]") for i, t in enumerate(data.get("transactions") or [])
         ],
         "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
+        "fulfilments": fulfilments(data),
         "payment_gateways": tuple(data.get("paymentGatewayNames") or ()),
         "test": bool(data.get("test", False)),
         "tags": tuple(data.get("tags") or ()),

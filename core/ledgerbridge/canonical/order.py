@@ -18,6 +18,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from ..errors import TotalsMismatch
 from .common import Address, CanonicalModel, Extra, SourceRef, TaxLine
 from .customer import Customer
+from .fulfilment import Fulfilment
 from .money import ExactDecimal, Money, total
 from .reconcile import DEFAULT_ROUNDING_TOLERANCE, Discrepancy, Reconciliation, reconcile_order
 
@@ -314,6 +315,8 @@ class Order(CanonicalModel):
     rounding_adjustment: Money | None = None
     payments: tuple[Payment, ...] = ()
     refunds: tuple[Refund, ...] = ()
+    fulfilments: tuple[Fulfilment, ...] = ()
+    """Shipments as the source reports them, oldest first (canonical/fulfilment.py)."""
     payment_gateways: tuple[str, ...] = ()
     test: bool = False
     tags: tuple[str, ...] = ()

@@ -47,6 +47,7 @@ from ..plan import (
     PaymentDraft,
 )
 from .taxcheck import check_taxes, mapped_rates
+from .triggers import PaidWhen, Trigger, before_posting
 
 
 class MappingRuntime(Protocol):
@@ -167,6 +168,7 @@ class Plan:
     contact_keys: list[tuple[str, str]] = field(default_factory=list)
     items: list[ItemDraft] = field(default_factory=list)
     skipped: str | None = None
+    waiting: str | None = None  # short of the posting trigger: what it waits for (triggers.py)
     trace: list[Any] = field(default_factory=list)
 
     @property
@@ -207,8 +209,12 @@ def plan_order(
     runtime: MappingRuntime,
     policy: str | None = None,
     prior: PriorState | None = None,
+    *,
+    trigger: Trigger = "placed",
+    paid_when: PaidWhen = "any",
 ) -> Plan:
-    """The writes ``order`` needs, given what was already posted (``prior``)."""
+    """The writes ``order`` needs, given what was already posted (``prior``) and the
+    pipeline's posting ``trigger`` (``engine/triggers.py``)."""
     prior = prior or _NOTHING_POSTED
     policy = policy or runtime.posting_policy
     order = runtime.booked(order)  # shop money, or the presentment twin (book_in)
@@ -237,6 +243,10 @@ def plan_order(
     if prior.document is None and withdrawn and unpaid:
         plan.skipped = f"order {order.number} was cancelled before it was posted; nothing to post"
         return plan
+    if prior.document is None:
+        plan.skipped, plan.waiting = before_posting(order, trigger, paid_when, withdrawn)
+        if plan.skipped or plan.waiting:
+            return plan
 
     trace = plan.trace
     plan.contact = runtime.contact(order, trace)
