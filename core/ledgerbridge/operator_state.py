@@ -168,7 +168,8 @@ def _limits_text(state: dict[str, Any] | None) -> str:
 def failures(
     config: ConfigOption = DEFAULT_CONFIG,
     state: Annotated[
-        list[RecordState] | None, typer.Option(help="failed, needs_mapping, retrying, conflict, waiting")
+        list[RecordState] | None,
+        typer.Option(help="failed, needs_mapping, retrying, conflict, waiting"),
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,

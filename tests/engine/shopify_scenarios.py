@@ -87,6 +87,14 @@ def txn(
 
 
 def touch(h: Any, n: int, **changes: Any) -> dict[str, Any]:
+    """Change order ``n`` now.  Stamps are whole seconds and a source reads nothing stamped
+    after its own clock, so a second edit within a second waits for the next one."""
+    import time
+    from datetime import UTC, datetime
+
+    previous = datetime.fromisoformat(seeded(h, n)["updatedAt"].replace("Z", "+00:00"))
+    while datetime.now(UTC).replace(microsecond=0) <= previous:
+        time.sleep(0.05)
     record: dict[str, Any] = shop(h).touch_order(n, **changes)
     return record
 
@@ -106,3 +114,29 @@ def canonical(h: Any, n: int) -> Order:
     engine = h.engine()
     order: Order = anyio.run(_read, h, engine, str(ORDER_BASE + n))
     return order
+
+
+def split_in_parts(record: dict[str, Any], parts: int) -> list[list[int]]:
+    """Per part, the quantity of each line: the order's units dealt round-robin."""
+    quantities = [[0] * len(record["lineItems"]) for _ in range(parts)]
+    k = 0
+    for j, line in enumerate(record["lineItems"]):
+        for _ in range(int(line["quantity"])):
+            quantities[k % parts][j] += 1
+            k += 1
+    return quantities
+
+
+def shipments(record: dict[str, Any], quantities: list[list[int]]) -> list[dict[str, Any]]:
+    from datetime import datetime, timedelta
+
+    from ledgerbridge_shopify.emulator.seed import fulfillment
+
+    created = datetime.fromisoformat(record["createdAt"].replace("Z", "+00:00"))
+    oid = int(record["legacyResourceId"])
+    return [
+        fulfillment(
+            oid * 10 + 5 + i, i + 1, created + timedelta(hours=i + 1), record["lineItems"], q
+        )  # fmt: skip
+        for i, q in enumerate(quantities)
+    ]

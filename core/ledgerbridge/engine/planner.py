@@ -46,6 +46,7 @@ from ..plan import (
     Link,
     PaymentDraft,
 )
+from .fulfilments import plan_fulfilments
 from .taxcheck import check_taxes, mapped_rates
 from .triggers import PaidWhen, Trigger, before_posting
 
@@ -157,6 +158,10 @@ class PriorState:
     credit_notes: dict[str, str] = field(default_factory=dict)  # refund id -> credit note id
     credit_refunds: frozenset[str] = frozenset()  # refund ids whose money is posted
     applications: dict[str, Decimal] = field(default_factory=dict)  # refund id -> amount applied
+    # The fulfilled trigger (fulfilments.py): fulfilment id -> (invoice id, snapshot), and
+    # fulfilment id -> what payments applied to its invoice.
+    fulfilment_invoices: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    fulfilment_applied: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -243,7 +248,7 @@ def plan_order(
     if prior.document is None and withdrawn and unpaid:
         plan.skipped = f"order {order.number} was cancelled before it was posted; nothing to post"
         return plan
-    if prior.document is None:
+    if prior.document is None and not prior.fulfilment_invoices:
         plan.skipped, plan.waiting = before_posting(order, trigger, paid_when, withdrawn)
         if plan.skipped or plan.waiting:
             return plan
@@ -253,6 +258,9 @@ def plan_order(
     plan.contact_keys = runtime.contact_match_keys(order)
     lines = runtime.line_decisions(order)  # decided once, for the items and the document
     plan.items = runtime.items(order, trace, lines)
+    if trigger == "fulfilled" and prior.document is None:
+        plan_fulfilments(plan, order, runtime, prior)  # an invoice per shipment
+        return plan
 
     doc = prior.document
     kind = _document_kind(order, policy, doc, received)

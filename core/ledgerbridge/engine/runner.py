@@ -36,6 +36,7 @@ from ..store.types import utcnow
 from .daily import DailySummaries
 from .dryrun import Preflight
 from .executor import Executor
+from .fulfilments import fulfilment_prior
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
 from .lease import LEASE_TTL, PipelineBusy, PipelineLease, lease_name
 from .outcomes import RecordOutcome, RunReport
@@ -525,6 +526,7 @@ class PipelineRunner(DailySummaries):
                 "order": [o.source.external_id for o in orders],
                 "payment": [p.external_id for o in orders for p in o.payments],
                 "refund": [r.source.external_id for o in orders for r in o.refunds],
+                "fulfillment": [f.external_id for o in orders for f in o.fulfilments],
             }
         )
 
@@ -535,6 +537,7 @@ class PipelineRunner(DailySummaries):
             ("order", order.source.external_id),
             *(("payment", p.external_id) for p in order.payments),
             *(("refund", r.source.external_id) for r in order.refunds),
+            *(("fulfillment", f.external_id) for f in order.fulfilments),
         ]
         found = [b for key in mine for b in posted.get(key, ())]
         docs = {b.target_kind: b for b in found if b.entity == "order"}
@@ -559,6 +562,7 @@ class PipelineRunner(DailySummaries):
                 for b in refunds
                 if b.target_kind == "credit_application"
             },
+            **fulfilment_prior(found),
         )
 
     async def _plan_deletion(self, change: Change) -> Plan:
