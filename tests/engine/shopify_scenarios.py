@@ -137,6 +137,6 @@ def shipments(record: dict[str, Any], quantities: list[list[int]]) -> list[dict[
     return [
         fulfillment(
             oid * 10 + 5 + i, i + 1, created + timedelta(hours=i + 1), record["lineItems"], q
-        )  # fmt: skip
+        )
         for i, q in enumerate(quantities)
     ]

@@ -1,9 +1,14 @@
 """An order cut into its shipments: one canonical sub-order per fulfilment.
 
 Each part holds exactly the lines and quantities its fulfilment shipped.  A line's
-discount and each of its taxes are shared between the parts (and the not-yet-shipped
-rest) in proportion to quantity by the largest-remainder method in the currency's
-minor unit, so the parts of a fully shipped order add up to the order to the cent.
+discount and each of its taxes are shared between the parts in proportion to quantity,
+in the currency's minor unit, by *cumulative* rounding: the first k shipments of a line
+get round(amount x shipped-so-far / quantity), each shipment the difference from the
+one before.  Whatever the rounding leaves goes to the shipment whose cumulative share
+crosses it -- the largest-remainder result for the sequence -- and, unlike a split
+recomputed over all parts, a shipment's share never changes when later ones arrive
+(its invoice is already posted).  A fully shipped line is shared out exactly, so the
+parts of a fully shipped order add up to the order to the cent.
 Shipping, fees, order-level taxes and discounts and the rounding adjustment go on the
 first part (the first shipment carries the order's own charges).
 
@@ -12,7 +17,7 @@ Pure and Decimal only; the planner (``engine/fulfilments.py``) books each part.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .common import TaxLine
 from .fulfilment import Fulfilment
@@ -21,20 +26,20 @@ from .order import Order, OrderLine, OrderTotals
 from .reconcile import reconcile_order
 
 
-def allocate(amount: Decimal, weights: list[Decimal], places: int) -> list[Decimal]:
-    """``amount`` split in proportion to ``weights``, each share in ``places`` decimals,
-    the shares summing to ``amount`` exactly (largest remainder; ties to the earliest)."""
-    whole = sum(weights, Decimal(0))
-    if whole == 0:
-        return [Decimal(0)] * len(weights)
+def cumulative(
+    amount: Decimal, taken: list[Decimal], quantity: Decimal, places: int
+) -> list[Decimal]:
+    """Shares of ``amount`` for quantities ``taken`` (in shipping order) of ``quantity``:
+    each the rounded cumulative share less the one before (stable as shipments arrive)."""
+    if quantity <= 0:
+        return [Decimal(0)] * len(taken)
     unit = Decimal(1).scaleb(-places)
-    exact = [amount * w / whole for w in weights]
-    shares = [e.quantize(unit, rounding=ROUND_DOWN) for e in exact]
-    left = int((amount - sum(shares, Decimal(0))) / unit)
-    step = unit if left >= 0 else -unit
-    order = sorted(range(len(weights)), key=lambda i: (-(abs(exact[i] - shares[i])), i))
-    for i in order[: abs(left)]:
-        shares[i] += step
+    shares, before, done = [], Decimal(0), Decimal(0)
+    for q in taken:
+        done = min(done + q, quantity)
+        upto = (amount * done / quantity).quantize(unit, rounding=ROUND_HALF_UP)
+        shares.append(upto - before)
+        before = upto
     return shares
 
 
@@ -59,12 +64,12 @@ def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
     parts_lines: list[list[OrderLine]] = [[] for _ in shipped]
     for line in order.lines:
         taken = [q.get(line.line_id, Decimal(0)) for q in qty]
-        rest = max(line.quantity - sum(taken, Decimal(0)), Decimal(0))
-        weights = [*taken, rest]
         discounts = (
-            allocate(line.discount.amount, weights, places) if line.discount is not None else None
+            cumulative(line.discount.amount, taken, line.quantity, places)
+            if line.discount is not None
+            else None
         )
-        taxes = [allocate(t.amount.amount, weights, places) for t in line.taxes]
+        taxes = [cumulative(t.amount.amount, taken, line.quantity, places) for t in line.taxes]
         for i, q in enumerate(taken):
             if q <= 0:
                 continue
@@ -117,4 +122,4 @@ def fully_shipped(order: Order) -> bool:
     return all(shipped.get(line.line_id, Decimal(0)) >= line.quantity for line in order.lines)
 
 
-__all__ = ["allocate", "fully_shipped", "shipped_quantities", "split_by_fulfilment"]
+__all__ = ["cumulative", "fully_shipped", "shipped_quantities", "split_by_fulfilment"]
