@@ -164,6 +164,7 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
                 title=line_item.get("title"),
                 restock=str(item.get("restockType", "")).lower()
                 in {"return", "cancel", "legacy_restock"},
+                cancelled=str(item.get("restockType", "")).upper() == "CANCEL",
             )
         )
     shipping_items = nodes(data.get("refundShippingLines"))

@@ -171,6 +171,7 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
                 sku=line_item.get("sku"),
                 title=line_item.get("title"),
                 restock=str(item.get("restock_type", "")).lower() in RESTOCKING,
+                cancelled=str(item.get("restock_type", "")).lower() == "cancel",
             )
         )
     shipping_parts: list[Money] = []

@@ -140,3 +140,47 @@ def shipments(record: dict[str, Any], quantities: list[list[int]]) -> list[dict[
         )
         for i, q in enumerate(quantities)
     ]
+
+
+def _amount(bag: dict[str, Any]) -> Decimal:
+    return Decimal(bag["shopMoney"]["amount"])
+
+
+def refund_of(
+    record: dict[str, Any], k: int, items: list[tuple[int, int, str]], parent: str
+) -> dict[str, Any]:
+    """A refund of ``(line index, units, restockType)`` with its money returned in one
+    REFUND transaction (shape: the emulator seed's; the shop finds it by id // 10)."""
+    from ledgerbridge_shopify.emulator.seed import cents
+
+    oid = int(record["legacyResourceId"])
+    lines, credit = [], Decimal(0)
+    for j, units, restock in items:
+        line = record["lineItems"][j]
+        qty = Decimal(line["quantity"])
+        net = _amount(line["originalUnitPriceSet"]) * qty - _amount(line["totalDiscountSet"])
+        tax = sum((_amount(t["priceSet"]) for t in line["taxLines"]), Decimal(0))
+        sub, rtax = cents(net * units / qty), cents(tax * units / qty)
+        credit += sub + (Decimal(0) if record["taxesIncluded"] else rtax)
+        money = line["originalUnitPriceSet"]["shopMoney"]["currencyCode"]
+        lines.append({
+            "id": gid("RefundLineItem", oid * 100 + 60 + j), "quantity": units,
+            "restockType": restock, "lineItem": line, "priceSet": line["originalUnitPriceSet"],
+            "subtotalSet": {"shopMoney": {"amount": str(sub), "currencyCode": money},
+                            "presentmentMoney": {"amount": str(sub), "currencyCode": money}},
+            "totalTaxSet": {"shopMoney": {"amount": str(rtax), "currencyCode": money},
+                            "presentmentMoney": {"amount": str(rtax), "currencyCode": money}},
+        })  # fmt: skip
+    back = txn(record, 10 + k, "REFUND", credit, parent=parent)
+    return {
+        "id": gid("Refund", oid * 10 + k),
+        "legacyResourceId": str(oid * 10 + k),
+        "createdAt": record["createdAt"],
+        "updatedAt": record["createdAt"],
+        "note": "refund",
+        "totalRefundedSet": back["amountSet"],
+        "refundLineItems": lines,
+        "refundShippingLines": [],
+        "orderAdjustments": [],
+        "transactions": [back],
+    }

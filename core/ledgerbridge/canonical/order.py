@@ -176,6 +176,9 @@ class RefundLine(CanonicalModel):
     sku: str | None = None
     title: str | None = None
     restock: bool = False
+    cancelled: bool = False
+    """Units that never shipped, cancelled (Shopify restockType CANCEL): under the fulfilled
+    trigger they were never invoiced, so nothing is credited for them."""
 
 
 class Refund(CanonicalModel):

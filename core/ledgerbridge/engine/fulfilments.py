@@ -12,8 +12,10 @@ customer's credit -- so one capture of the whole order is one payment applied ac
 its shipments, and a capture per shipment is recorded with its shipment.
 
 A refund is a credit note against the invoice that shipped its first refunded line
-(the first invoice for shipping or amount-only refunds); a refund of nothing shipped
-credits nothing (it was never invoiced).
+(the first invoice for shipping or amount-only refunds).  Units cancelled before they
+shipped (the remainder of a partly shipped order) were never invoiced: nothing is
+credited for them, and the money returned for them comes off the payment it went
+back from -- a cancelled remainder posts nothing more.
 
 Pure, like ``planner.py``, which calls ``plan_fulfilments`` for this trigger.
 """
@@ -24,7 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..canonical import Order, OrderStatus, Payment, Refund
-from ..canonical.shipped import fully_shipped, split_by_fulfilment
+from ..canonical.shipped import shipped_quantities, split_by_fulfilment
 from ..plan import BusinessKey, DocumentKind, Link
 from .taxcheck import check_taxes, mapped_rates
 
@@ -95,20 +97,68 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     _refunds(plan, order, runtime, prior, invoices)
 
 
+def _cancelled(order: Order) -> dict[str, Decimal]:
+    """Line id -> units cancelled before they shipped (refund lines marked ``cancelled``)."""
+    out: dict[str, Decimal] = {}
+    for refund in order.refunds:
+        for line in refund.lines:
+            if line.cancelled and line.line_id:
+                out[line.line_id] = out.get(line.line_id, Decimal(0)) + line.quantity
+    return out
+
+
 def _nothing_more_ships(order: Order) -> bool:
-    return fully_shipped(order) or order.is_cancelled or order.status is OrderStatus.COMPLETED
+    """All shipped or cancelled, or the order itself closed: no invoice is still to come."""
+    if order.is_cancelled or order.status is OrderStatus.COMPLETED:
+        return True
+    cancelled = _cancelled(order)
+    shipped: dict[str, Decimal] = {}
+    for f in order.fulfilments:
+        if f.shipped:
+            for line_id, q in shipped_quantities(order, f).items():
+                shipped[line_id] = shipped.get(line_id, Decimal(0)) + q
+    return all(
+        shipped.get(x.line_id, Decimal(0)) + cancelled.get(x.line_id, Decimal(0)) >= x.quantity
+        for x in order.lines
+    )
+
+
+def _cancel_money(order: Order, refund: Refund) -> Decimal:
+    """What ``refund`` returns for units that never shipped (lines plus their taxes)."""
+    amount = Decimal(0)
+    for line in refund.lines:
+        if line.cancelled:
+            amount += line.subtotal.amount
+            if not order.taxes_included:
+                amount += sum((t.amount.amount for t in line.taxes), Decimal(0))
+    return min(amount, refund.money_returned.amount)
 
 
 def _payments(
     plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, invoices: list[Any]
 ) -> None:
+    """Each payment once the invoices can take it (or nothing more ships), applied oldest
+    invoice first.  Money returned for cancelled, never-shipped units was never invoiced:
+    it is taken off the payment it went back from (the refund transaction's parent, else
+    the first payment), so the payment records the money that stayed."""
     from .planner import Operation, PlannedWrite
 
     final = _nothing_more_ships(order)
     paying = [p for p in order.payments if p.is_money_in and p.external_id not in prior.payments]
     paying.sort(key=_when)
+    returned: dict[str, Decimal] = {}
+    for refund in order.refunds:
+        cancelled = _cancel_money(order, refund)
+        if cancelled > 0 and paying:
+            out = next((t for t in refund.transactions if t.is_money_out), None)
+            ids = {p.external_id for p in paying}
+            parent = out.parent_id if out is not None and out.parent_id in ids else None
+            key = parent or paying[0].external_id
+            returned[key] = returned.get(key, Decimal(0)) + cancelled
     for payment in paying:
-        amount = payment.amount.amount
+        amount = payment.amount.amount - returned.get(payment.external_id, Decimal(0))
+        if amount <= 0:
+            continue
         if amount > sum((inv[2] for inv in invoices), Decimal(0)) and not final:
             continue  # waits for more shipments to apply to
         applied: list[tuple[Link, Decimal]] = []
@@ -122,11 +172,12 @@ def _payments(
                 inv[2] -= take
                 left -= take
         draft = runtime.payment(order, payment, None, plan.trace)
-        draft = draft.model_copy(update={"applied_to": tuple(applied)})
+        draft = draft.model_copy(update={"amount": amount, "applied_to": tuple(applied)})
         plan.writes.append(
             PlannedWrite(
                 Operation.RECORD_PAYMENT, "payment", payment.external_id, "customer_payment",
-                f"{payment.kind.value} {payment.amount} applied across {len(applied)} invoice(s)",
+                f"{payment.kind.value} {amount} {order.currency} applied across "
+                f"{len(applied)} invoice(s)",
                 draft=draft, snapshot={"amount": str(amount), "applied": shares},
             )
         )  # fmt: skip
@@ -139,10 +190,15 @@ def _when(payment: Payment) -> tuple[bool, Any, str]:
 def _refunds(
     plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, invoices: list[Any]
 ) -> None:
+    """A credit note per refund of what was invoiced, against the invoice that shipped it;
+    cancelled (never shipped) units are left out: they were never invoiced."""
     from .planner import Operation, PlannedWrite, credit_note_link
 
-    for refund in order.refunds:
-        rid = refund.source.external_id
+    for whole in order.refunds:
+        rid = whole.source.external_id
+        refund = whole.model_copy(
+            update={"lines": tuple(x for x in whole.lines if not x.cancelled)}
+        )
         credit = refund.credit_total.amount
         against = _invoice_for(refund, invoices)
         if credit <= 0 or against is None:
@@ -158,14 +214,15 @@ def _refunds(
                     produces=cn_link, expected_total=credit, snapshot={"credit": str(credit)},
                 )
             )  # fmt: skip
-        returned = min(refund.money_returned.amount, credit)
+        returned = min(whole.money_returned.amount - _cancel_money(order, whole), credit)
         if returned > 0 and rid not in prior.credit_refunds:
-            draft = runtime.credit_refund(order, refund, cn_link, plan.trace)
+            draft = runtime.credit_refund(order, whole, cn_link, plan.trace)
             if draft is not None:
                 plan.writes.append(
                     PlannedWrite(
                         Operation.REFUND_CREDIT, "refund", rid, "credit_refund",
-                        f"refund {rid}: {returned} {order.currency} paid back", draft=draft,
+                        f"refund {rid}: {returned} {order.currency} paid back",
+                        draft=draft.model_copy(update={"amount": returned}),
                         expect_balance_after=credit - returned, snapshot={"amount": str(returned)},
                     )
                 )  # fmt: skip
