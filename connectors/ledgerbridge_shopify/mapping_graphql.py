@@ -28,6 +28,7 @@ from ledgerbridge.canonical import (
 )
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
 
+from .edits import without_removed
 from .fulfilments import fulfilments
 from .mapping_common import (
     DISCOUNT_KIND,
@@ -301,6 +302,11 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
     attached = [t for line in lines for t in line["taxes"]] + [
         t for s in shipping_lines for t in s["taxes"]
     ]
+    # Units an order edit removed: taxes above count them (Order.taxLines does), the lines not.
+    edited = (
+        without_removed(x, i) for x, i in zip(lines, nodes(data.get("lineItems")), strict=True)
+    )
+    lines = [x for x in edited if x is not None]
     fees = []
     tip = data.get("totalTipReceivedSet")
     if tip and not shop_money(tip, "totalTipReceivedSet").is_zero():

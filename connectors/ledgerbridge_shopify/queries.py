@@ -49,7 +49,8 @@ fragment Allocation on DiscountAllocation {
   }
 }
 fragment LineItemFields on LineItem {
-  id sku name title variantTitle vendor quantity currentQuantity isGiftCard taxable
+  id sku name title variantTitle vendor quantity currentQuantity refundableQuantity isGiftCard
+  taxable
   variant { id legacyResourceId }
   product { id legacyResourceId }
   originalUnitPriceSet { ...Bag }

@@ -278,6 +278,7 @@ class Seeder:
                     "vendor": "Acme",
                     "quantity": qty,
                     "currentQuantity": qty,
+                    "refundableQuantity": qty,
                     "isGiftCard": gift,
                     "taxable": not gift,
                     "requiresShipping": not gift,
@@ -375,6 +376,7 @@ class Seeder:
                     }
                 )
                 item["currentQuantity"] = line_qty - units
+                item["refundableQuantity"] = line_qty - units
             ship_refunds = []
             if (full or n % 14 == 0) and ship_price:
                 ship_refunds.append(

@@ -18,6 +18,7 @@ Pure and Decimal only; the planner (``engine/fulfilments.py``) books each part.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from .common import TaxLine
 from .fulfilment import Fulfilment
@@ -90,7 +91,7 @@ def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
     parts: list[tuple[Fulfilment, Order]] = []
     for i, fulfilment in enumerate(shipped):
         first = i == 0
-        update = {
+        update: dict[str, Any] = {
             "lines": tuple(parts_lines[i]),
             "fulfilments": (fulfilment,),
             "payments": (),

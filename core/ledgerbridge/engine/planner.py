@@ -46,6 +46,7 @@ from ..plan import (
     Link,
     PaymentDraft,
 )
+from .edits import baseline, line_state, plan_edit
 from .fulfilments import plan_fulfilments
 from .taxcheck import check_taxes, mapped_rates
 from .triggers import PaidWhen, Trigger, before_posting
@@ -162,6 +163,7 @@ class PriorState:
     # fulfilment id -> what payments applied to its invoice.
     fulfilment_invoices: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     fulfilment_applied: dict[str, Decimal] = field(default_factory=dict)
+    edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # edits.py: adjustments
 
 
 @dataclass
@@ -297,9 +299,14 @@ def plan_order(
         return plan
     elif not prior.voided:
         draft = runtime.document(order, kind, trace, lines)
-        if fingerprint(draft) != doc.snapshot.get("fingerprint"):
+        base = baseline(doc, prior.edits)  # the document, or its latest adjustment
+        if fingerprint(draft) != base.get("fingerprint"):
             check_taxes(order, draft, mapped_rates(runtime.mapping))
-            if prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value:
+            paid = prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value
+            against = doc_link if doc.kind == DocumentKind.INVOICE.value else None
+            if paid and plan_edit(plan, order, runtime, base, against, fingerprint(draft)):
+                pass  # adjusting credit note / supplementary invoice (edits.py)
+            elif paid or prior.edits:
                 raise Conflict(
                     f"order {order.number} changed after its {doc.kind.replace('_', ' ')} "
                     f"{doc.target_id} was paid; a paid document is never rewritten. Review it and "
@@ -307,20 +314,21 @@ def plan_order(
                     "then resolve the conflict",
                     platform=order.source.platform,
                 )
-            plan.writes.append(
-                PlannedWrite(
-                    Operation.UPDATE_DOCUMENT,
-                    "order",
-                    order.source.external_id,
-                    doc.kind,
-                    f"order {order.number} changed (version {order.source.version}): update",
-                    draft=draft,
-                    ref=doc_link,
-                    versioned=True,
-                    expected_total=order.totals.total.amount,
-                    snapshot=_document_snapshot(order, draft),
+            else:
+                plan.writes.append(
+                    PlannedWrite(
+                        Operation.UPDATE_DOCUMENT,
+                        "order",
+                        order.source.external_id,
+                        doc.kind,
+                        f"order {order.number} changed (version {order.source.version}): update",
+                        draft=draft,
+                        ref=doc_link,
+                        versioned=True,
+                        expected_total=order.totals.total.amount,
+                        snapshot=_document_snapshot(order, draft),
+                    )
                 )
-            )
 
     if kind is DocumentKind.INVOICE:
         _plan_payments(plan, order, runtime, paying, doc_link)
@@ -450,6 +458,7 @@ def _plan_refunds(
 def _document_snapshot(order: Order, draft: DocumentDraft) -> dict[str, Any]:
     return {
         "fingerprint": fingerprint(draft),
+        "lines": line_state(order),  # the baseline of a later edit (edits.py)
         "total": str(order.totals.total.amount),
         "currency": order.currency,
         "version": order.source.version,

@@ -35,6 +35,7 @@ from ..store import InboxEvent, RecordState, Store, SyncRecord
 from ..store.types import utcnow
 from .daily import DailySummaries
 from .dryrun import Preflight
+from .edits import edit_prior
 from .executor import Executor
 from .fulfilments import fulfilment_prior
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
@@ -563,6 +564,7 @@ class PipelineRunner(DailySummaries):
                 if b.target_kind == "credit_application"
             },
             **fulfilment_prior(found),
+            **edit_prior(found),
         )
 
     async def _plan_deletion(self, change: Change) -> Plan:
