@@ -19,8 +19,6 @@ from ledgerbridge.canonical import (
     Order,
     OrderStatus,
     Payment,
-    Product,
-    ProductVariant,
     Refund,
     RefundLine,
     SourceRef,
@@ -481,36 +479,3 @@ def customer(data: dict[str, Any], store: str) -> Customer:
         )
 
     return build("customer", str(data.get("id")), make)
-
-
-def product(data: dict[str, Any], store: str, currency: str) -> Product:
-    def make() -> Product:
-        return Product(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
-                version=data.get("updatedAt"),
-                updated_at=moment(data.get("updatedAt")),
-            ),
-            title=data["title"],
-            product_type=data.get("productType") or None,
-            vendor=data.get("vendor") or None,
-            status=(data.get("status") or "").lower() or None,
-            variants=tuple(
-                ProductVariant(
-                    external_id=legacy_id(v.get("legacyResourceId") or v["id"]),
-                    sku=v.get("sku") or None,
-                    title=v.get("title"),
-                    price=Money(amount=decimal(v["price"], "variant.price"), currency=currency)
-                    if v.get("price") is not None
-                    else None,
-                    taxable=bool(v.get("taxable", True)),
-                    barcode=v.get("barcode") or None,
-                )
-                for v in nodes(data.get("variants"))
-            ),
-            extra={"tags": list(data.get("tags") or [])},
-        )
-
-    return build("product", str(data.get("id")), make)

@@ -29,7 +29,7 @@ from ledgerbridge.contracts import (
 from ledgerbridge.contracts.guard import guarded, mapped
 from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
 
-from . import checks, mapping_graphql, mapping_rest, queries, webhooks
+from . import checks, mapping_graphql, mapping_products, mapping_rest, queries, webhooks
 from .auth import ShopifyAuth, TokenProvider
 from .bulk import BulkRunner, Reassembler
 from .checkpoint import Checkpoint
@@ -237,7 +237,7 @@ class ShopifySource(Source):
             )
         if entity is EntityType.CUSTOMER:
             return mapping_graphql.customer(full, self.store)
-        return mapping_graphql.product(full, self.store, currency or "")
+        return mapping_products.product(full, self.store, currency or "")
 
     async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
         full = await self._prepare(entity, node)

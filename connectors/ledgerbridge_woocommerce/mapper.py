@@ -441,6 +441,7 @@ def order_data(
             map_refund(r, data, store, currency=currency, inclusive=inclusive, rates=rates)
             for r in refunds
         ),
+        "fulfilments": fulfilments(data, str(order_id)),
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(data.get("customer_note")),
         "source_name": text(data.get("created_via")),
@@ -455,6 +456,12 @@ def order_data(
             "date_completed_gmt": data.get("date_completed_gmt"),
         },
     }
+
+
+def fulfilments(data: dict[str, Any], order_id: str) -> Any:
+    from .fulfilment import fulfilments as read  # it reads this module's ``gmt``
+
+    return read(data, order_id)
 
 
 def map_order(

@@ -28,7 +28,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..canonical import Money, Order, Refund, RefundLine, SourceRef, TaxLine
+from ..canonical import Money, Order, OrderLine, Refund, RefundLine, SourceRef, TaxLine
 from ..plan import BusinessKey, DocumentKind, Link
 
 if TYPE_CHECKING:
@@ -81,6 +81,19 @@ def _taxes(rows: list[Any], currency: str) -> dict[tuple[str, str | None], Decim
     for title, rate, amount in rows:
         out[(title, rate)] = out.get((title, rate), Decimal(0)) + Decimal(amount)
     return out
+
+
+def _as_line(line_id: str, row: dict[str, Any], currency: str) -> OrderLine:
+    """A baseline line as the order line it was (for its item)."""
+    return OrderLine(
+        line_id=line_id, title=row.get("title") or line_id, quantity=Decimal(row["q"]),
+        unit_price=Money(amount=Decimal(row["price"]), currency=currency), sku=row.get("sku"),
+        taxes=tuple(
+            TaxLine(title=t, rate=Decimal(r) if r else None,
+                    amount=Money(amount=Decimal(a), currency=currency))
+            for t, r, a in row["taxes"]
+        ),
+    )  # fmt: skip
 
 
 def _net(row: dict[str, Any]) -> Decimal:
@@ -144,6 +157,11 @@ def plan_edit(
                     }
                 )
             )
+    gone = [_as_line(line_id, old[line_id], cur) for line_id in old if line_id not in by_id]
+    if gone:  # lines the edit removed entirely: their items, for the credit note's lines
+        known = {i.link.key for i in plan.items}
+        past = order.model_copy(update={"lines": tuple(gone)})
+        plan.items += [i for i in runtime.items(past, plan.trace) if i.link.key not in known]
     change = order.totals.total.amount - Decimal(base.get("total", "0"))
     residue = change - explained  # what the lines do not explain: shipping, rounding
     if not removed and not added:
