@@ -1,0 +1,125 @@
+"""The fulfilled trigger with API2Cart shipments (``order.shipment.list``), API2Cart emulator
+-> Zoho Books emulator: an order shipped in three parts makes three invoices adding up to
+the order, its one payment applied across them.  Books read from the Zoho emulator."""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import anyio
+import pytest
+
+from ledgerbridge.config import load_config
+from ledgerbridge.engine import Engine
+from ledgerbridge.sandbox import serve
+from ledgerbridge.store import RecordState, Store
+from ledgerbridge_api2cart.emulator import create_app, create_state
+from ledgerbridge_api2cart.emulator.shipments import shipment
+from ledgerbridge_zohobooks.emulator import create_app as zoho_app
+from ledgerbridge_zohobooks.emulator.seed import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    MAIN_ORG,
+    MERCHANT,
+)
+from tests.api2cart.test_end_to_end import API_KEY, MAPPING, STORE_KEY
+from tests.engine.harness import add_merchant_custom_fields
+
+pytestmark = pytest.mark.usefixtures("secret_key")
+
+
+def _sync(config: Path, db: str) -> Engine:
+    engine = Engine(load_config(config), Store(db))
+
+    async def main():
+        async with engine:
+            return await engine.sync()
+
+    anyio.run(main)
+    return engine
+
+
+def _touch(order, moment: datetime) -> None:
+    order["modified_at"] = {"value": moment.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                            "format": "Y-m-d\\TH:i:sO"}  # fmt: skip
+
+
+def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):
+    state = create_state(api_key=API_KEY, stores={STORE_KEY: ("Shopify", "USD")}, orders=12,
+                         tax_rates=(Decimal("0.10"),))  # fmt: skip
+    zoho = zoho_app()
+    with serve(create_app(state)) as shop, serve(zoho) as books:
+        org = zoho.emulator.state.organizations[MAIN_ORG]
+        add_merchant_custom_fields(org, zoho.emulator.state)
+        tax = {t.tax_name: t.tax_id for t in org.taxes.values()}
+        accounts = {**org.accounts, **org.bank_accounts}
+        checking = next(
+            a["account_id"] for a in accounts.values() if a["account_name"] == "Business Checking"
+        )
+        (tmp_path / "mapping.yaml").write_text(
+            MAPPING.format(vat10=tax["VAT 10"], zero=tax["Zero"], checking=checking)
+        )
+        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+        db = f"sqlite:///{tmp_path / 'state.db'}"
+        config = tmp_path / "ledgerbridge.yaml"
+        config.write_text(textwrap.dedent(f"""\
+            version: 1
+            database: {db}
+            tenants:
+              - id: acme
+                connections:
+                  shop:
+                    platform: api2cart
+                    settings: {{base_url: "{shop.url}/v1.1", cart: Shopify, page_size: 5, read_shipments: true}}
+                    secrets: {{api_key: "{API_KEY}", store_key: "{STORE_KEY}"}}
+                  books:
+                    platform: zohobooks
+                    settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}", burst: 100}}
+                    secrets:
+                      client_id: "{EMULATOR_CLIENT_ID}"
+                      client_secret: "{EMULATOR_CLIENT_SECRET}"
+                      refresh_token: "{refresh}"
+                pipelines:
+                  - id: cart-books
+                    source: shop
+                    target: books
+                    mapping: mapping.yaml
+                    posting_policy: invoice
+                    posting_trigger: fulfilled
+            """))  # fmt: skip
+        store = state.stores[STORE_KEY]
+        oid = next(
+            i for i, o in store.orders.items()
+            if o["status"]["id"] == "processing" and sum(p["quantity"] for p in o["order_products"]) >= 3
+        )  # fmt: skip
+        order = store.orders[oid]
+        engine = _sync(config, db)
+        [waiting] = [r for r in engine.failures([RecordState.WAITING]) if r.external_id == oid]
+        assert "fulfilment" in waiting.reason
+
+        units = [p["order_product_id"] for p in order["order_products"]
+                 for _ in range(int(p["quantity"]))]  # fmt: skip
+        parts = [units[0::3], units[1::3], units[2::3]]
+        now = datetime.now(UTC).replace(microsecond=0)
+        for k, part in enumerate(parts, 1):
+            items = [(opid, part.count(opid)) for opid in dict.fromkeys(part)]
+            when = now - timedelta(minutes=10 - k)
+            store.shipments.setdefault(oid, []).append(
+                shipment(order, f"S{k}", items, when.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+            )
+            _touch(order, when)
+            _sync(config, db)
+            mine = [
+                d for d in org.invoices.values() if str(d["reference_number"]).startswith(f"{oid}-")
+            ]
+            assert len(mine) == k, [
+                (r.external_id, r.state, r.reason) for r in engine.failures(list(RecordState))
+            ]
+        assert sum(Decimal(str(d["total"])) for d in mine) == order["total"]["total"]
+        ids = {d["invoice_id"] for d in mine}
+        pays = [p for p in org.payments.values() if {a["invoice_id"] for a in p["invoices"]} & ids]
+        assert len(pays) == 1 and len(pays[0]["invoices"]) == 3
+        assert all(Decimal(str(d["balance"])) == 0 for d in mine)
