@@ -5,9 +5,12 @@ the order, its one payment applied across them.  Books read from the Zoho emulat
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -47,7 +50,8 @@ def _touch(order, moment: datetime) -> None:
                             "format": "Y-m-d\\TH:i:sO"}  # fmt: skip
 
 
-def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):
+@contextmanager
+def wired(tmp_path: Path, trigger: str) -> Iterator[tuple[Any, Any, Path, str]]:
     state = create_state(api_key=API_KEY, stores={STORE_KEY: ("Shopify", "USD")}, orders=12,
                          tax_rates=(Decimal("0.10"),))  # fmt: skip
     zoho = zoho_app()
@@ -88,9 +92,13 @@ def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):
                     target: books
                     mapping: mapping.yaml
                     posting_policy: invoice
-                    posting_trigger: fulfilled
+                    posting_trigger: {trigger}
             """))  # fmt: skip
-        store = state.stores[STORE_KEY]
+        yield state.stores[STORE_KEY], org, config, db
+
+
+def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):
+    with wired(tmp_path, "fulfilled") as (store, org, config, db):
         oid = next(
             i for i, o in store.orders.items()
             if o["status"]["id"] == "processing" and sum(p["quantity"] for p in o["order_products"]) >= 3
@@ -123,3 +131,26 @@ def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):
         pays = [p for p in org.payments.values() if {a["invoice_id"] for a in p["invoices"]} & ids]
         assert len(pays) == 1 and len(pays[0]["invoices"]) == 3
         assert all(Decimal(str(d["balance"])) == 0 for d in mine)
+
+
+def test_paid_trigger_an_unpaid_api2cart_order_waits_then_posts_when_paid(tmp_path: Path):
+    with wired(tmp_path, "paid") as (store, org, config, db):
+        oid = next(i for i, o in store.orders.items() if o["status"]["id"] == "pending")
+        paid = next(o for o in store.orders.values() if o["status"]["id"] == "processing")
+        order = store.orders[oid]
+        engine = _sync(config, db)
+        [waiting] = [r for r in engine.failures([RecordState.WAITING]) if r.external_id == oid]
+        assert "payment" in waiting.reason
+        assert not [d for d in org.invoices.values() if d["reference_number"] == oid]
+        order["status"] = dict(paid["status"])
+        order["total"]["total_paid"] = order["total"]["total"]  # the cart records the payment
+        _touch(order, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
+        engine = _sync(config, db)
+        states = [
+            (r.state, r.reason) for r in engine.failures(list(RecordState)) if r.external_id == oid
+        ]
+        found = [d for d in org.invoices.values() if d["reference_number"] == oid]
+        assert len(found) == 1, states
+        [invoice] = found
+        assert abs(Decimal(str(invoice["total"])) - order["total"]["total"]) <= Decimal("0.01")
+        assert Decimal(str(invoice["balance"])) == 0
