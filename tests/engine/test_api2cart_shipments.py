@@ -154,3 +154,40 @@ def test_paid_trigger_an_unpaid_api2cart_order_waits_then_posts_when_paid(tmp_pa
         [invoice] = found
         assert abs(Decimal(str(invoice["total"])) - order["total"]["total"]) <= Decimal("0.01")
         assert Decimal(str(invoice["balance"])) == 0
+
+
+def test_an_edit_of_a_paid_api2cart_order_posts_a_credit_note_beside_its_invoice(tmp_path: Path):
+    with wired(tmp_path, "placed") as (store, org, config, db):
+        oid = next(
+            i for i, o in store.orders.items()
+            if o["total"]["total_paid"] == o["total"]["total"] > 0 and not o["refunds"]
+            and not o.get("discounts") and any(p["quantity"] >= 2 for p in o["order_products"])
+        )  # fmt: skip
+        order = store.orders[oid]
+        _sync(config, db)
+        [invoice] = [d for d in org.invoices.values() if d["reference_number"] == oid]
+        before = Decimal(str(invoice["total"]))
+        # The cart's edit: one unit fewer of a line; its totals follow (api2cart.md's
+        # OrderItem fields: price, quantity, total_price, tax_value[_after_discount]).
+        line = next(p for p in order["order_products"] if p["quantity"] >= 2)
+        tax = Decimal(str(line["tax_value"]))
+        kept = (tax * (line["quantity"] - 1) / line["quantity"]).quantize(Decimal("0.01"))
+        price = Decimal(str(line["price"]))
+        line["quantity"] -= 1
+        line["total_price"] = price * line["quantity"]
+        line["tax_value"] = line["tax_value_after_discount"] = kept
+        totals = order["total"]
+        totals["subtotal_ex_tax"] -= price
+        totals["total_tax"] -= tax - kept
+        totals["additional_fields"]["subtotal_tax"] -= tax - kept
+        totals["total"] -= price + tax - kept
+        _touch(order, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
+        engine = _sync(config, db)
+        state = [
+            (r.state, r.reason) for r in engine.failures(list(RecordState)) if r.external_id == oid
+        ]
+        notes = [c for c in org.creditnotes.values() if c["reference_number"] == oid]
+        assert len(notes) == 1, state
+        assert notes[0]["invoice_id"] == invoice["invoice_id"]
+        assert Decimal(str(org.invoices[invoice["invoice_id"]]["total"])) == before  # untouched
+        assert before - Decimal(str(notes[0]["total"])) == totals["total"]
