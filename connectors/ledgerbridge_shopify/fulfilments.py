@@ -24,6 +24,29 @@ _STATUS = {
 }
 
 
+def rest_fulfilments(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The same from a REST order's ``fulfillments`` (status lower case, ``line_items``
+    with ``id`` and ``quantity``: refdata shopify-examples rest_fixture_order.json)."""
+    return fulfilments(
+        {
+            "fulfillments": [
+                {
+                    "id": f.get("id"),
+                    "status": str(f.get("status") or "").upper(),
+                    "createdAt": f.get("created_at"),
+                    "fulfillmentLineItems": {
+                        "nodes": [
+                            {"quantity": li.get("quantity"), "lineItem": {"id": li.get("id")}}
+                            for li in f.get("line_items") or []
+                        ]
+                    },
+                }
+                for f in data.get("fulfillments") or []
+            ]
+        }
+    )
+
+
 def fulfilments(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The canonical ``Fulfilment`` fields of an order's ``fulfillments``, oldest first."""
     out: list[dict[str, Any]] = []

@@ -26,6 +26,7 @@ from ledgerbridge.canonical import (
     TaxLine,
 )
 
+from .fulfilments import rest_fulfilments
 from .mapping_common import (
     DISCOUNT_KIND,
     PLATFORM,
@@ -355,6 +356,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
             for i, t in enumerate(data.get("transactions") or [])
         ],
         "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
+        "fulfilments": rest_fulfilments(data),
         "payment_gateways": tuple(data.get("payment_gateway_names") or ()),
         "test": bool(data.get("test", False)),
         "tags": tuple(t.strip() for t in str(data.get("tags") or "").split(",") if t.strip()),
