@@ -17,7 +17,7 @@ from typing import Any
 
 from ledgerbridge.canonical import Fulfilment, FulfilmentStatus
 
-from .mapper import gmt
+from .fields import gmt
 
 
 def fulfilments(data: dict[str, Any], order_id: str) -> tuple[Fulfilment, ...]:
