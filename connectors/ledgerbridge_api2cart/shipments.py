@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts.readers import text
 
-from .fields import text, timestamp
+from .fields import timestamp
 
 METHOD = "order.shipment.list"
 SHIPPED = "__shipments"  # where the source puts an order's shipments before mapping it
