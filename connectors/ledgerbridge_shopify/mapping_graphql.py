@@ -27,6 +27,8 @@ from ledgerbridge.canonical import (
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
 from ledgerbridge.http import connection_items as nodes
 
+from .edits import without_removed
+from .fulfilments import fulfilments
 from .mapping_common import (
     DISCOUNT_KIND,
     PLATFORM,
@@ -159,6 +161,7 @@ def refund_data(
                 sku=line_item.get("sku"),
                 title=line_item.get("title"),
                 restock=str(item.get("restockType", "")).lower() in RESTOCKING,
+                cancelled=str(item.get("restockType", "")).upper() == "CANCEL",
             )
         )
     shipping_items = nodes(data.get("refundShippingLines"))
@@ -291,6 +294,11 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
     attached = [t for line in lines for t in line["taxes"]] + [
         t for s in shipping_lines for t in s["taxes"]
     ]
+    # Units an order edit removed: taxes above count them (Order.taxLines does), the lines not.
+    edited = (
+        without_removed(x, i) for x, i in zip(lines, nodes(data.get("lineItems")), strict=True)
+    )
+    lines = [x for x in edited if x is not None]
     fees = []
     tip = data.get("totalTipReceivedSet")
     if tip and not shop_money(tip, "totalTipReceivedSet").is_zero():
@@ -353,6 +361,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
             payment(t, f"transactions[{i}]") for i, t in enumerate(data.get("transactions") or [])
         ],
         "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
+        "fulfilments": fulfilments(data),
         "payment_gateways": tuple(data.get("paymentGatewayNames") or ()),
         "test": bool(data.get("test", False)),
         "tags": tuple(data.get("tags") or ()),

@@ -20,6 +20,7 @@ from typing import Any
 from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund, SourceRef
 
 from . import mapping_graphql as graphql
+from .fulfilments import rest_fulfilments
 from .mapping_common import PLATFORM, build, decimal, legacy_id, moment, validate_order
 
 Json = dict[str, Any]
@@ -304,6 +305,7 @@ def order_data(data: Json, store: str) -> Json:
             "fulfillable_quantity": item.get("fulfillable_quantity"),
         }
     out["refunds"] = [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []]
+    out["fulfilments"] = rest_fulfilments(data)
     out["extra"] = {
         "admin_graphql_api_id": data.get("admin_graphql_api_id"),
         "note_attributes": {a["name"]: a.get("value") for a in data.get("note_attributes") or []},

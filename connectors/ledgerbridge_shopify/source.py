@@ -303,6 +303,14 @@ class ShopifySource(Source):
                     "ledgerbridge reads at most that many and will not post a partial list",
                     platform=PLATFORM,
                 )
+        shipped = order.get("fulfillments") or []
+        if len(shipped) >= queries.FULFILMENT_LIST or any(
+            "fulfillmentLineItems" not in f for f in shipped
+        ):  # a full first list, or a bulk row's ids only
+            data = await self.client.execute(
+                queries.ORDER_FULFILMENTS, {"id": gid}, operation="OrderFulfillments"
+            )
+            order["fulfillments"] = (data.get("order") or {}).get("fulfillments") or []
         refs = order.get("refunds") or []
         if not lists_complete and len(refs) >= queries.REFUND_LIST:
             data = await self.client.execute(
