@@ -6,12 +6,13 @@ record, and where a record sits on the watermark (its id, version and modificati
 over by this walk, nor by the last one inside the overlap window -- and moves the lane;
 ``change`` maps one record under the core guard (``contracts.guard.mapped``): whatever a
 mapper raises becomes a parked ``Change`` naming the record, the field path and the
-exception, never a crashed page.  ``poll`` strings them together for the common case.
+exception, never a crashed page.  ``poll`` strings them together for the common case: one
+lane, listed from its mark minus the overlap, one record mapped at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,19 +131,25 @@ class Walk:
 
 async def poll(
     listing: Listing,
-    checkpoint: Checkpoint,
+    checkpoint: Checkpoint | str | None,
     lane_name: str,
-    pages: Callable[[Watermark], AsyncIterable[list[Record]]],
-    build: Callable[[list[Record]], Awaitable[list[Change]]],
+    pages: Callable[[datetime | None], AsyncIterable[list[Record]]],
+    build: Callable[[Record], CanonicalRecord],
 ) -> AsyncIterator[ChangePage]:
-    """Pages of changes from ``pages(lane)`` (the listing from ``lane.start(overlap)``), each
-    with the checkpoint after it; a page that hands nothing over is not yielded."""
+    """Pages of changes, each with the checkpoint after it.  ``checkpoint`` is the stored text
+    (read by ``Checkpoint.loads`` for this lane and the listing's platform) or a ``Checkpoint``;
+    ``pages(since)`` lists the records modified from ``since`` (the lane's mark minus the
+    overlap; None: from the start); ``build(record)`` maps one, under the core guard.  A page
+    that hands nothing over is not yielded.  A source that needs a lookup per page (refunds,
+    variations) or narrows its query as the mark moves (a keyset) drives ``Walk`` itself."""
+    if not isinstance(checkpoint, Checkpoint):
+        checkpoint = Checkpoint.loads(checkpoint, lanes=[lane_name], platform=listing.platform)
     walk = Walk(listing)
-    lane = checkpoint.lane(lane_name)
-    start = lane
-    async for items in pages(start):
+    start = checkpoint.lane(lane_name)
+    lane = start
+    async for items in pages(start.start(listing.overlap)):
         fresh, lane = walk.take(lane, items, seen_in=start)
-        changes = await build(fresh)
         checkpoint = checkpoint.with_lane(lane_name, lane)
-        if changes:
+        if fresh:
+            changes = [listing.change(r, lambda r=r: build(r)) for r in fresh]  # type: ignore[misc]
             yield ChangePage(changes, checkpoint.dumps())

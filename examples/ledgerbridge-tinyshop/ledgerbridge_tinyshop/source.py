@@ -4,34 +4,44 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from functools import partial
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, SecretStr
 
 from ledgerbridge.canonical import EntityType, Order
 from ledgerbridge.contracts import (
-    Change,
     ChangePage,
     ConnectorContext,
     Source,
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.contracts.guard import guarded, mapped, record_id
-from ledgerbridge.errors import WebhookRejected
+from ledgerbridge.contracts.guard import guarded
 from ledgerbridge.http import numbered_pages, verify_hmac_sha256
+from ledgerbridge.incremental import Listing, parse_instant, poll
 
 from .client import tinyshop_client
 from .mapper import to_order
 
+# Where an order sits on the watermark.  `updated_since` is exclusive and a list may lag a
+# write, so each read starts five minutes before the newest change handed over (the overlap).
+ORDERS = Listing(
+    EntityType.ORDER,
+    "tinyshop",
+    identify=lambda raw: raw.get("id"),
+    version=lambda raw: raw.get("updated_at"),
+    moment=lambda raw: parse_instant(raw["updated_at"]),
+    overlap=timedelta(minutes=5),
+)
 
-class TinyShopSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+
+class TinyShopSettings(BaseModel, extra="forbid"):
     base_url: str
     store: str = "tinyshop"
 
 
-class TinyShopSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TinyShopSecrets(BaseModel, extra="forbid"):
     api_token: SecretStr
     webhook_secret: SecretStr | None = None
 
@@ -43,59 +53,41 @@ class TinyShopSource(Source):
         self.settings, self.secrets, self.context = context.settings, context.secrets, context
         self.client = tinyshop_client(context, self.settings.base_url, self.secrets.api_token)
 
-    async def changes(
+    def changes(
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
     ) -> AsyncIterator[ChangePage]:
+        pages = partial(self._pages, per_page=page_size or 50)
+        return poll(ORDERS, checkpoint, "orders", pages, self._order)
+
+    async def _pages(self, since: datetime | None, per_page: int) -> AsyncIterator[list[dict]]:
+        query = {"per_page": per_page, "updated_since": since.isoformat() if since else None}
+
         async def page(number: int) -> dict:
-            params = {"page": number, "per_page": page_size or 50}
-            if checkpoint:
-                params["updated_since"] = checkpoint
-            return await self.client.get_json("/api/orders", dict, **params)
+            return await self.client.get_json("/api/orders", dict, page=number, **query)
 
-        # Page 1 always comes back, empty or not: its (unchanged) checkpoint is the answer.
-        async for body in numbered_pages(page, total_pages=lambda b: b["pages"], is_empty=never):
-            newest = max((raw["updated_at"] for raw in body["orders"]), default=checkpoint)
-            yield ChangePage([self._change(raw) for raw in body["orders"]], newest)
+        async for body in numbered_pages(page, total_pages=lambda body: body["pages"]):
+            yield body["orders"]
 
-    def _change(self, raw: dict) -> Change:
-        # The core guard: any failure to map parks this one order (with the reason), never the run.
-        return mapped(
-            EntityType.ORDER,
-            record_id(raw.get("id")),
-            raw.get("updated_at"),
-            lambda: to_order(raw, self.settings.store, self.context.validation_context),
-            platform="tinyshop",
-        )
+    def _order(self, raw: dict) -> Order:
+        return to_order(raw, self.settings.store, self.context.validation_context)
 
     async def fetch(self, entity: EntityType, external_id: str) -> Order:
         raw = await self.client.get_json(f"/api/orders/{external_id}", dict)
         with guarded("tinyshop", entity, external_id):
-            return to_order(raw, self.settings.store, self.context.validation_context)
+            return self._order(raw)
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        if self.secrets.webhook_secret is None:
-            raise WebhookRejected("TinyShop webhook: set secrets.webhook_secret first")
+        signature = request.header("X-TinyShop-Signature")
         verify_hmac_sha256(
-            self.secrets.webhook_secret,
-            request.body,
-            request.header("X-TinyShop-Signature"),
-            what="TinyShop webhook",
+            self.secrets.webhook_secret, request.body, signature, what="TinyShop webhook"
         )
 
-    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
+    def parse_webhook(self, request: WebhookRequest) -> WebhookEvent:
         body = json.loads(request.body)
+        delivery = request.header("X-TinyShop-Delivery") or f"{body['id']}:{body['updated_at']}"
         return WebhookEvent(
-            delivery_id=request.header("X-TinyShop-Delivery")
-            or f"{body['id']}:{body['updated_at']}",
-            topic="order.updated",
-            entity=EntityType.ORDER,
-            external_id=str(body["id"]),
-            version=body["updated_at"],
+            delivery, "order.updated", EntityType.ORDER, str(body["id"]), body["updated_at"]
         )
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-
-def never(body: dict) -> bool:
-    return False
