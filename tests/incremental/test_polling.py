@@ -111,3 +111,24 @@ def test_poll_lists_from_the_mark_minus_the_overlap_and_hands_over_only_what_is_
 
 def unmapped(record):
     raise KeyError(record["id"])
+
+
+def test_a_listing_declared_by_key_names_reads_the_version_as_the_instant():
+    by_keys = Listing(EntityType.ORDER, "shop", identify="id", version="updated")
+    record = rec(8, 2)
+    assert by_keys.key(record) == ("8", record["updated"])
+    assert by_keys.instant(record) == T0 + timedelta(minutes=2)
+    assert by_keys.instant({"id": 8, "updated": "soon"}) is None
+    assert by_keys.instant({"id": 8, "updated": 1700000000}) is None  # not a date-time
+
+
+def test_a_webhook_body_is_read_by_the_same_declaration():
+    by_keys = Listing(EntityType.ORDER, "shop", identify="id", version="updated")
+    event = by_keys.event(rec(8, 2), "order.updated")
+    assert (event.external_id, event.version, event.entity) == (
+        "8",
+        rec(8, 2)["updated"],
+        EntityType.ORDER,
+    )
+    assert event.delivery_id == f"8:{rec(8, 2)['updated']}"  # the inbox de-duplicates on it
+    assert by_keys.event(rec(8, 2), "order.updated", "d-1").delivery_id == "d-1"

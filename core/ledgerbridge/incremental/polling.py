@@ -19,45 +19,65 @@ from typing import Any
 
 from ..canonical import CanonicalRecord, EntityType
 from ..contracts.guard import mapped, record_id, record_version
-from ..contracts.source import Change, ChangePage
-from .checkpoint import Checkpoint, Watermark, instant_text
+from ..contracts.source import Change, ChangePage, WebhookEvent
+from .checkpoint import Checkpoint, Watermark, instant_text, parse_instant
 
 Record = dict[str, Any]
+Read = Callable[[Record], Any] | str
+"""A function of the raw record, or the name of its key (read with ``record.get``)."""
 
 
-def _none(_record: Record) -> None:
-    return None
+def _read(spec: Read, record: Record) -> Any:
+    return record.get(spec) if isinstance(spec, str) else spec(record)
 
 
 @dataclass(frozen=True)
 class Listing:
     """Where a platform's records sit on a watermark, and how one becomes a Change.
 
-    ``identify``/``version`` read the raw id and version (``record_id``/``record_version``
-    make them storable); ``moment`` the modification instant the lane advances on -- a record
-    whose instant cannot be read (None or an exception) is handed over without moving the
-    lane, and its mapping parks it.  ``strict``: the listing is ordered by that same instant,
-    so anything older than the mark was read before (a keyset) -- otherwise the window is
-    re-read and only remembered pairs are skipped.
+    ``identify``/``version`` read the raw id and version -- a key's name or a function
+    (``record_id``/``record_version`` make them storable); ``moment`` the modification instant
+    the lane advances on (default: the version, read as an ISO date-time) -- a record whose
+    instant cannot be read is handed over without moving the lane, and its mapping parks it.
+    ``strict``: the listing is ordered by that same instant, so anything older than the mark
+    was read before (a keyset) -- otherwise the window is re-read and only remembered pairs
+    are skipped.
     """
 
     entity: EntityType
     platform: str
-    identify: Callable[[Record], Any]
-    version: Callable[[Record], Any]
-    moment: Callable[[Record], datetime | None]
+    identify: Read
+    version: Read
+    moment: Read | None = None
     overlap: timedelta = timedelta(0)
     strict: bool = False
     deleted: Callable[[Record], bool] = field(default=lambda _r: False)
 
     def key(self, record: Record) -> tuple[str, str | None]:
-        return record_id(self.identify(record)), record_version(self.version(record))
+        ident, version = _read(self.identify, record), _read(self.version, record)
+        return record_id(ident), record_version(version)
 
     def instant(self, record: Record) -> datetime | None:
         try:
-            return self.moment(record)
+            value = _read(self.version if self.moment is None else self.moment, record)
+            value = parse_instant(value) if isinstance(value, str) else value
         except Exception:
             return None
+        return value if isinstance(value, datetime) else None
+
+    def event(self, record: Record, topic: str, delivery_id: str | None = None) -> WebhookEvent:
+        """The event a webhook whose body is (or names) a listed record describes: its id and
+        version read as the listing reads them; without the platform's delivery id, the
+        inbox de-duplicates on ``<id>:<version>``."""
+        ident, version = self.key(record)
+        return WebhookEvent(
+            delivery_id or f"{ident}:{version}",
+            topic,
+            self.entity,
+            ident,
+            version,
+            deleted=self.deleted(record),
+        )
 
     def change(self, record: Record, build: Callable[[], CanonicalRecord]) -> Change:
         """``record`` mapped by ``build`` under the core guard."""

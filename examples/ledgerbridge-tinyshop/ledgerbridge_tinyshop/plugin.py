@@ -28,5 +28,4 @@ def register_sources(register: Register) -> None:
 
 @hookimpl
 def register_presets(register: RegisterPreset) -> None:
-    # A pipeline's `mapping: tinyshop-to-zohobooks`, or `extends:` in a tenant's mapping file.
     register("tinyshop-to-zohobooks", Path(__file__).parent / "presets/tinyshop-to-zohobooks.yaml")
