@@ -22,8 +22,6 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from ledgerbridge.canonical import (
     EntityType,
     InventoryLevel,
@@ -43,12 +41,12 @@ from ledgerbridge.contracts.catalog import (
     CatalogWrite,
     WriteResult,
 )
-from ledgerbridge.errors import RateLimited, SyncError, TransientError, ValidationFailed
-from ledgerbridge.retry import call_with_retry
+from ledgerbridge.contracts.readers import text
+from ledgerbridge.errors import SyncError, ValidationFailed
 
 from .checkpoint import Checkpoint
-from .envelope import PLATFORM, decode, open_envelope
-from .fields import text, timestamp_text
+from .envelope import PLATFORM
+from .fields import timestamp_text
 
 PRODUCT_FIELDS = (
     "{return_code,return_message,pagination,result{products_count,product{id,type,u_model,"
@@ -146,14 +144,9 @@ class Api2CartCatalog(CatalogConnector):
             return [Change(EntityType.PRODUCT, "page", None)]
 
         walk = self.source._walk(
-            "product.list",
-            "product",
-            {"response_fields": PRODUCT_FIELDS, "sort_by": "modified_at"},
-            "modified_at",
-            Checkpoint.loads(checkpoint),
-            PAGE,
-            build,
-        )
+            EntityType.PRODUCT, {"response_fields": PRODUCT_FIELDS}, Checkpoint.loads(checkpoint),
+            PAGE, build,
+        )  # fmt: skip
         async for page in walk:
             yield CatalogPage(list(pending), page.checkpoint, dict(unreadable))
             pending.clear()
@@ -219,36 +212,16 @@ class Api2CartCatalog(CatalogConnector):
             await self._put("product.update", {"id": w.product_id, **parent})
 
     async def _put(self, method: str, body: dict[str, Any]) -> None:
-        """One ``PUT`` through the client's pacing and account gate, retried by error class;
-        the body's prices go out as exact JSON numbers (never through float)."""
+        """One ``PUT`` through the client's kit (pacing, account gate, envelope, retries by
+        class -- absolute values, so sent again safely); the body's prices go out as exact
+        JSON numbers (never through float)."""
         client = self.client
-
-        async def attempt() -> None:
-            paused = client.gate.paused_until - client._now()
-            if paused > 0:
-                await client._sleep(paused)
-            await client.pacer.wait(client._sleep)
-            self.calls["writes"] += 1
-            try:
-                response = await client._http.request(
-                    "PUT",
-                    f"{method}.json",
-                    content=_dumps(body).encode(),
-                    headers={"content-type": "application/json"},
-                )
-            except httpx.TransportError as exc:  # absolute values: safe to send again
-                raise TransientError(
-                    f"API2Cart {method}: {type(exc).__name__}", platform=PLATFORM
-                ) from None
-            payload = decode(response.content, method=method, status_code=response.status_code)
-            try:
-                open_envelope(payload, method=method, account_backoff=client._account_backoff)
-            except RateLimited:
-                client.pacer.throttled()
-                raise
-            client.pacer.succeeded()
-
-        await call_with_retry(attempt, client._policy, sleep=client._sleep)
+        self.calls["writes"] += 1
+        await client.kit.request(
+            "PUT", f"{method}.json", content=_dumps(body).encode(),
+            headers={"content-type": "application/json"}, idempotent=True,
+            before=client._pace, read=lambda response: client._open(method, response),
+        )  # fmt: skip
 
 
 def _dumps(value: Any) -> str:

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from ledgerbridge.sandbox import FaultConfig, FaultInjector
 
-from . import controls
+from . import controls, shipments
 from .fieldspec import apply_params, apply_response_fields
 from .seed import USER_DEFINED, StoreData, seed_store
 
@@ -190,6 +190,7 @@ ALLOWED: dict[str, set[str]] = {
     "webhook.create": set(),
     "product.update": set(),  # a PUT: its parameters are in the JSON body (catalog.py)
     "product.variant.update": set(),
+    "order.shipment.list": shipments.ALLOWED,
 }  # fmt: skip
 
 
@@ -208,6 +209,7 @@ class Api2CartEmulator:
             "webhook.create": self.webhook_create,
             "product.update": self.product_update,
             "product.variant.update": self.variant_update,
+            "order.shipment.list": self.shipment_list,
         }
 
     async def endpoint(self, request: Request) -> Response:
@@ -386,6 +388,16 @@ class Api2CartEmulator:
             order, params.get("params", DEFAULT_ORDER_PARAMS), params.get("exclude")
         )
         return envelope(view, precision=precision)
+
+    def shipment_list(
+        self, store: StoreData, store_key: str, params: dict[str, str], body: Any
+    ) -> dict[str, Any]:
+        order_id = params.get("order_id")
+        if not order_id:
+            raise A2CError(114, "Parameter 'order_id' is required.")
+        if order_id not in store.orders:
+            raise A2CError(112, f"Order with id {order_id} not found")
+        return envelope(shipments.shipment_list(store, order_id))
 
     def order_status_list(
         self, store: StoreData, store_key: str, params: dict[str, str], body: Any
