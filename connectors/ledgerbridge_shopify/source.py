@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +36,7 @@ from .bulk import BulkRunner, Reassembler
 from .checkpoint import LANE, Checkpoint
 from .client import ShopifyClient
 from .mapping_common import PLATFORM, legacy_id
+from .queries import ENTITIES
 
 MAX_QUERY_COST = 1000.0
 log = logging.getLogger(__name__)
@@ -44,41 +44,6 @@ log = logging.getLogger(__name__)
 
 def node_id(node: dict[str, Any]) -> str:
     return legacy_id(node.get("legacyResourceId") or node["id"])
-
-
-@dataclass(frozen=True)
-class EntityQueries:
-    """One readable type: its GID type (``Order``) names its fields and operations."""
-
-    gid_type: str
-    list_query: str
-    by_id_query: str
-    bulk: str
-    day_granularity: bool = False  # customers match ``updated_at`` by whole day
-
-    @property
-    def by_id(self) -> str:
-        return self.gid_type.lower()
-
-    @property
-    def root(self) -> str:
-        return f"{self.by_id}s"
-
-    @property
-    def operation(self) -> str:
-        return f"{self.gid_type}sChangedSince"
-
-
-Q = queries
-ENTITIES: dict[EntityType, EntityQueries] = {
-    EntityType.ORDER: EntityQueries("Order", Q.ORDERS_CHANGED, Q.ORDER_BY_ID, Q.BULK_ORDERS),
-    EntityType.CUSTOMER: EntityQueries(
-        "Customer", Q.CUSTOMERS_CHANGED, Q.CUSTOMER_BY_ID, Q.BULK_CUSTOMERS, day_granularity=True
-    ),
-    EntityType.PRODUCT: EntityQueries(
-        "Product", Q.PRODUCTS_CHANGED, Q.PRODUCT_BY_ID, Q.BULK_PRODUCTS
-    ),
-}
 
 
 class ShopifySource(Source):
