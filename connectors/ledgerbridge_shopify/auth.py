@@ -14,15 +14,18 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import SecretStr
 
-from ledgerbridge.contracts import CredentialStore, LockProvider
+from ledgerbridge.contracts import ConnectorContext, CredentialStore, LockProvider
 from ledgerbridge.errors import AuthFailed, TransientError
 
 from .mapping_common import PLATFORM
+
+if TYPE_CHECKING:
+    from .plugin import ShopifySecrets, ShopifySettings
 
 HEADER = "X-Shopify-Access-Token"
 REFRESH_MARGIN = 300.0  # refresh this many seconds before the access token expires
@@ -177,3 +180,27 @@ class ShopifyAuth(httpx.Auth):
             await response.aread()
             request.headers[HEADER] = await self.provider.refresh(token)
             yield request
+
+
+def shopify_auth(
+    context: ConnectorContext, settings: ShopifySettings, secrets: ShopifySecrets, token_url: str
+) -> ShopifyAuth:
+    """A pasted token, or -- with ``client_id``, ``client_secret`` and a ``refresh_token`` --
+    expiring tokens refreshed as they run out (a pasted token, if any, is used first)."""
+    tokens = TokenProvider(
+        access_token=secrets.access_token,
+        refresh_token=secrets.refresh_token,
+        client_id=settings.client_id,
+        client_secret=secrets.client_secret,
+        credentials=context.credentials,
+        locks=context.locks,
+        shop=settings.shop,
+        token_url=token_url,
+        transport=context.transport,
+    )
+    if secrets.access_token is None and not tokens.can_refresh:
+        raise AuthFailed(
+            "shopify: configure access_token, or client_id + client_secret + refresh_token",
+            platform=PLATFORM,
+        )
+    return ShopifyAuth(tokens)
