@@ -229,15 +229,18 @@ class Executor:
                 if external not in self._contacts:
                     wanted["customer"].append(external)
             wanted["item"] += [i.link.key for i in plan.items if i.link.key not in self._items]
-        if not (wanted["customer"] or wanted["item"]):
-            return
-        for b in await self._db(self.journal.bindings_of, wanted):
-            if b.entity == "customer" and b.target_kind == "contact":
-                self._contacts[b.external_id] = b.target_id
-            elif b.entity == "item" and b.target_kind == "item":
-                self._items[b.external_id] = b.target_id
-        self._unbound |= {("customer", e) for e in wanted["customer"] if e not in self._contacts}
-        self._unbound |= {("item", e) for e in wanted["item"] if e not in self._items}
+        if wanted["customer"] or wanted["item"]:
+            for b in await self._db(self.journal.bindings_of, wanted):
+                if b.entity == "customer" and b.target_kind == "contact":
+                    self._contacts[b.external_id] = b.target_id
+                elif b.entity == "item" and b.target_kind == "item":
+                    self._items[b.external_id] = b.target_id
+        contacts = {e for e in wanted["customer"] if e not in self._contacts}
+        items = {e for e in wanted["item"] if e not in self._items}
+        self._unbound |= {("customer", e) for e in contacts} | {("item", e) for e in items}
+        # Every unit says so, even with nothing to look up: what the target read in bulk for
+        # an earlier unit must not answer this one's look-ups (see the contract).
+        await self.target.prepare_lookups(contacts=len(contacts), items=len(items))
 
     async def resolve_contact(
         self, draft: ContactDraft, keys: list[tuple[str, str]], batch: Batch
