@@ -17,8 +17,10 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -60,6 +62,14 @@ def webhook_latency(w: World, seconds: float, per_minute: float) -> None:
         w.shops[tenant].emulator.sender.webhooks[1] = Webhook(
             1, "ledgerbridge", "order.updated", f"{receiver}/webhooks/{tenant}/shop", "hook"
         )
+    calls: Counter[str] = Counter()  # Zoho calls during the edits, by method and resource
+
+    def count(ex: Any) -> None:
+        parts = ex.path.strip("/").split("/")
+        resource = "/".join("{id}" if p[:1].isdigit() else p for p in parts)
+        calls[f"{ex.method} /{resource}"] += 1
+
+    w.zoho.emulator.observers.append(count)
     sent: dict[str, list[float]] = {t: [] for t in targets}
     seen: dict[str, list[float]] = {t: [] for t in targets}
     stop = time.monotonic() + seconds
@@ -98,6 +108,7 @@ def webhook_latency(w: World, seconds: float, per_minute: float) -> None:
     while time.monotonic() < deadline and any(len(seen[t]) < len(sent[t]) for t in targets):
         time.sleep(0.1)
     done.set()
+    w.zoho.emulator.observers.remove(count)
     latencies = sorted(b - a for t in targets for a, b in zip(sent[t], seen[t], strict=False))
     lost = sum(len(sent[t]) - len(seen[t]) for t in targets)
     if not latencies:
@@ -110,6 +121,10 @@ def webhook_latency(w: World, seconds: float, per_minute: float) -> None:
         f"({len(targets)} merchants): p50 {p50:.2f}s, p95 {p95:.2f}s, max {latencies[-1]:.2f}s; "
         f"{lost} not reflected"
     )
+    edits = sum(len(sent[t]) for t in targets)
+    print(f"Zoho calls during the edits: {sum(calls.values()) / max(1, edits):.2f} per edit")
+    for kind, n in calls.most_common():
+        print(f"  {kind}: {n} ({n / max(1, edits):.2f} per edit)")
 
 
 def main() -> int:
