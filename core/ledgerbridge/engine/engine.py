@@ -56,6 +56,7 @@ from ..store.adapters import StoreCredentials, StoreLocks, default_holder
 from ..store.types import utcnow
 from . import tenancy
 from .dryrun import Preflight, ReadOnlyCredentials
+from .identities import Identities
 from .journal import Journal, Scope
 from .lease import PipelineBusy, lease_name
 from .planner import MappingRuntime
@@ -103,6 +104,7 @@ class Engine:
         self._runtimes: dict[str, MappingRuntime] = {}
         self._prepared = False
         self._verified: set[str] = set()  # target connections checked at startup
+        self.identities = Identities()  # what each target connection answered (identities.py)
         self._claimed: set[str] = set()  # accounts this start bound (``_bind_accounts``)
         self.read_only = False  # a dry run's connectors: nothing they do reaches the store
 
@@ -231,6 +233,7 @@ class Engine:
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
         runner.on_expect = self.on_expect
+        runner.identities = self.identities
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
         runner.reconnect = {
             f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)
@@ -272,6 +275,7 @@ class Engine:
                         )
                     raise why from exc
                 tenancy.verify_identity(spec, settings, identity, conn_id)
+                self.identities.put(conn_id, identity)
             except LedgerbridgeError:
                 if account in self._claimed:  # claimed by this start: not ours after all
                     await anyio.to_thread.run_sync(self.store.release_account, account, tenant.id)

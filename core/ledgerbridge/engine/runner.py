@@ -36,6 +36,7 @@ from ..store.types import utcnow
 from .daily import DailySummaries
 from .dryrun import Preflight
 from .executor import Executor
+from .identities import Identities
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
 from .lease import LEASE_TTL, PipelineBusy, PipelineLease, lease_name
 from .outcomes import RecordOutcome, RunReport
@@ -98,6 +99,9 @@ class PipelineRunner(DailySummaries):
         # The pipeline may override the mapping's posting policy.
         self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
+        # Set by the engine: the identities its runners share (``identities.py``).
+        self.identities: Identities | None = None
+        self._asked_target = False  # whether ``_identity`` was asked for in this run
         self.unit_size = 1  # grows with the target's pace (``_size_units``)
         self._lease: PipelineLease | None = None
         # The dead connection that stopped this run (see ``_halt``), and the command that
@@ -172,7 +176,7 @@ class PipelineRunner(DailySummaries):
         except AuthFailed as exc:
             self._halt("target", exc)
             return False
-        if not dry_run:
+        if not dry_run and self._asked_target:  # a remembered answer proves no reconnect
             await self._db(
                 self.store.clear_needs_reconnect, self.journal.scope.target_connection_id
             )
@@ -187,6 +191,8 @@ class PipelineRunner(DailySummaries):
             return
         scope = self.journal.scope
         conn = scope.target_connection_id if side == "target" else scope.source_connection_id
+        if side == "target" and self.identities is not None:
+            self.identities.forget(conn)  # the next run asks the target again
         instruction = self.reconnect.get(conn) or f"renew the credentials of connection {conn}"
         self.halted = ReconnectNeeded(conn, instruction, error)
         log.error("%s", self.halted)
@@ -301,7 +307,12 @@ class PipelineRunner(DailySummaries):
     async def check_target(self) -> TargetIdentity:
         """Refuse to run against an organisation the credentials cannot reach."""
         if self._identity is None:
-            self._identity = await self.target.identity()
+            conn = self.journal.scope.target_connection_id
+            known = self.identities.get(conn) if self.identities is not None else None
+            self._asked_target = known is None
+            self._identity = known or await self.target.identity()
+            if known is None and self.identities is not None:
+                self.identities.put(conn, self._identity)
         return self._identity
 
     async def _decide_trust(self) -> None:
