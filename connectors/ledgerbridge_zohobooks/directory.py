@@ -13,14 +13,15 @@ e-mail, key field, name or SKU itself (facts doc §7.1, §7.2).
 
 Freshness, and why exactly-once holds:
 
-* A directory is used for ``TTL`` seconds after its read, then read again when needed.
-  Anything this pipeline created before the read -- including by a run that crashed
-  between the create and recording its binding -- is in it, so it is found and adopted,
-  not created twice.
-* What this connector creates while the directory is fresh is added to it (``add``).
+* A copy serves one tenure of the pipeline's lease (the engine's ``scope``, see
+  ``Target.prepare_lookups``), and at most ``TTL`` seconds. Under the lease no other holder
+  of the pipeline writes; anything an earlier holder created -- including one that crashed
+  between the create and recording its binding -- happened before the tenure began, so it
+  is in the copy, found and adopted, not created twice.
+* What this connector creates while the copy is fresh is added to it (``add``).
 * A create whose outcome stays unknown, an adoption after a lost response, or an update
-  drops the directory (``drop``): the next look-up reads the organisation again. The
-  look-up after a lost response itself never uses the directory (it searches).
+  drops the copy (``drop``): the next look-up reads the organisation again. The look-up
+  after a lost response itself never uses the copy (it searches).
 * An organisation with more than one page (``has_more_page``) is not copied; its
   look-ups search one by one, as before, and the page is not read again for
   ``OVERSIZED_TTL`` seconds.
@@ -37,7 +38,7 @@ from typing import Any
 
 from . import models
 
-TTL = 120.0  # seconds at most a copy answers look-ups (a backstop: units end sooner)
+TTL = 120.0  # seconds at most a copy answers look-ups, even within one tenure
 OVERSIZED_TTL = 600.0  # seconds an organisation found too large is not read again
 PAGE = 200  # facts doc §6: the largest page Zoho returns
 

@@ -173,7 +173,8 @@ class ZohoBooksTarget(MoneyMovements, Target):
         self._service_items: dict[str, str] = {}  # receipt service items by purpose
         self._tax_rates: dict[str, Decimal] | None = None
         self._warned_receipt_fields = False
-        # This unit's copies of the contacts and items (``prepare_lookups``).
+        # Copies of the contacts and items for one tenure of a lease (``prepare_lookups``).
+        self._lookup_scope = ""
         now = context.clock.now
         self._directories = {
             "contacts": directory.Directory("/contacts", "contacts", now),
@@ -313,7 +314,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
         """Our key field, then the exact e-mail; with ``currency``, only a contact in that
         currency: a Zoho contact has one currency and its documents follow it (facts doc
         §7.1, §15), so a EUR order never lands on the same customer's USD contact.
-        Answered from this unit's copy of the contacts when it has one (``directory``)."""
+        Answered from the lease tenure's copy of the contacts when it has one (``directory``)."""
         if self._directories["contacts"].fresh():
             found = directory.match_contact(
                 self._directories["contacts"].rows(), field=self.settings.contact_key_field,
@@ -346,19 +347,22 @@ class ZohoBooksTarget(MoneyMovements, Target):
                 return plain_ref("contact", found)
         return None
 
-    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0) -> None:
-        """Read the organisation's contacts / items as one page each for this unit's
-        look-ups (``directory``); forget what an earlier unit read."""
+    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0, scope: str = "") -> None:
+        """Read the organisation's contacts / items as one page each for the look-ups of
+        this tenure of the pipeline's lease (``directory``); forget what another read."""
+        if not scope or scope != self._lookup_scope:
+            for copy in self._directories.values():
+                copy.drop()
+        self._lookup_scope = scope
         for kind, wanted in (("contacts", contacts), ("items", items)):
             copy = self._directories[kind]
-            copy.drop()
             if not wanted:
                 continue
             try:
                 await copy.load(self._reader(copy.path))
             except AuthFailed:
                 raise
-            except SyncError as exc:  # no copy: this unit's look-ups search one by one
+            except SyncError as exc:  # no copy: the look-ups search one by one
                 log.info("Zoho Books: %s not read in bulk (%s); searching", kind, exc)
 
     def _reader(self, path: str) -> directory.Reader:
@@ -368,7 +372,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
         return read
 
     async def _created(self, kind: str, result: dict[str, Any] | TargetRef, row_key: str) -> None:
-        """Keep this unit's copy in step with a create (an adopted row is not in hand)."""
+        """Keep the copy in step with a create (an adopted row is not in hand)."""
         if isinstance(result, TargetRef):
             self._directories[kind].drop()
         else:
@@ -395,7 +399,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
 
         try:
             result = await self._create("/contacts", body, find)
-        except SyncError:  # it may exist without being in this unit's copy
+        except SyncError:  # it may exist without being in the copy
             self._directories["contacts"].drop()
             raise
         await self._created("contacts", result, "contact")
@@ -412,7 +416,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
     # ------------------------------------------------------------------ items
 
     async def find_item(self, *, sku: str) -> TargetRef | None:
-        """The item with exactly this SKU: from this unit's copy of the items when it has
+        """The item with exactly this SKU: from the lease tenure's copy of the items when it has
         one (``directory``), else a search."""
         copy = self._directories["items"]
         if copy.fresh():
@@ -436,7 +440,7 @@ class ZohoBooksTarget(MoneyMovements, Target):
 
         try:
             result = await self._create("/items", body, find)
-        except SyncError:  # it may exist without being in this unit's copy
+        except SyncError:  # it may exist without being in the copy
             self._directories["items"].drop()
             raise
         await self._created("items", result, "item")

@@ -84,10 +84,10 @@ def test_a_contact_created_elsewhere_before_the_units_read_is_found_not_duplicat
         return await target.create_contact(contact("lost@example.com"))
 
     async def this_worker(target):
-        await target.prepare_lookups(contacts=1)  # read before the other holder's create
+        await target.prepare_lookups(contacts=1, scope="tenure-1")  # before the other's create
         first = await target.find_contact(email="lost@example.com")
         run_other = await anyio_call(earlier_holder)
-        await target.prepare_lookups(contacts=1)  # the next unit, after the takeover
+        await target.prepare_lookups(contacts=1, scope="tenure-2")  # this worker's next lease
         return first, run_other, await target.find_contact(email="lost@example.com")
 
     def anyio_call(fn):
@@ -136,3 +136,19 @@ def test_an_organisation_with_more_than_a_page_is_searched_one_by_one(zoho):
     assert b is not None and b.target_id == "bulk-199"
     gets = [ex for ex in _calls(zoho, "/contacts") if ex.method == "GET"]
     assert ["email" in ex.query for ex in gets] == [False, True, True]
+
+
+def test_units_of_one_lease_tenure_share_one_read(zoho):
+    async def units(target):
+        await target.prepare_lookups(contacts=2, items=1, scope="tenure-1")
+        ada = await target.find_contact(email="ada@example.com")
+        await target.prepare_lookups(contacts=1, scope="tenure-1")  # the next unit
+        grace = await target.find_contact(email="grace@example.com")
+        await target.prepare_lookups(contacts=1, scope="tenure-2")  # the lease taken again
+        return ada, grace, await target.find_contact(email="ada@example.com")
+
+    ada, grace, again = run(zoho, units)
+    assert ada is not None and grace is not None and again == ada
+    pages = [ex for ex in _calls(zoho, "/contacts") if ex.method == "GET"]
+    assert [ex.query.get("email") for ex in pages] == [None, None]  # tenure 1, tenure 2
+    assert len(_calls(zoho, "/items")) == 1

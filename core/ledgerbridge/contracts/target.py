@@ -110,16 +110,17 @@ class Target(ABC):
         only a contact in that currency (a target contact may have a single currency, and a
         document follows its contact's)."""
 
-    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0) -> None:
+    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0, scope: str = "") -> None:
         """A unit of work starts that will look up ``contacts`` contacts and ``items`` items
         the store holds no binding of (``find_contact`` / ``find_item``).
 
-        A target may read them in bulk now (one list page instead of a search each) and
-        answer *this unit's* look-ups from that read; it must forget it when the next unit
-        starts (called again, with zeros when there is nothing to look up): a unit runs
-        under the pipeline's lease, so whatever an earlier holder created -- even one that
-        died before recording its binding -- is in a read made at the unit's start.
-        The default reads nothing: every look-up searches."""
+        A target may read them in bulk (one list page instead of a search each) and answer
+        look-ups from that read while ``scope`` stays the same: it names the pipeline's
+        current tenure of its lease, so no other holder of the pipeline wrote in between,
+        and whatever an earlier holder created -- even one that died before recording its
+        binding -- is in a read made under this scope. A different scope, or an empty one,
+        must forget what was read before (each unit calls, with zeros when there is nothing
+        to look up). The default reads nothing: every look-up searches."""
         return None
 
     @abstractmethod

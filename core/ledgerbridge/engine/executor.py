@@ -108,6 +108,10 @@ class Executor:
         self._unbound: set[tuple[str, str]] = set()
         # Resolved contact and item links, shared by every draft that names them.
         self._links: dict[tuple[str, str], Link] = {}
+        # Names the pipeline's current tenure of its lease (set by the runner each time it
+        # takes the lease): what the target read in bulk for look-ups may serve while it
+        # stays the same (``Target.prepare_lookups``). Empty: each unit reads afresh.
+        self.lookup_scope = ""
         # Set by the engine: refuses (raises) when the target's account is no longer bound
         # to this tenant. Awaited before each unit's first intent, so a refused unit
         # records nothing and sends nothing (``engine/tenancy.py``).
@@ -238,9 +242,11 @@ class Executor:
         contacts = {e for e in wanted["customer"] if e not in self._contacts}
         items = {e for e in wanted["item"] if e not in self._items}
         self._unbound |= {("customer", e) for e in contacts} | {("item", e) for e in items}
-        # Every unit says so, even with nothing to look up: what the target read in bulk for
-        # an earlier unit must not answer this one's look-ups (see the contract).
-        await self.target.prepare_lookups(contacts=len(contacts), items=len(items))
+        # Every unit says so, even with nothing to look up: what the target read in bulk
+        # under another tenure of the lease must not answer this unit's look-ups.
+        await self.target.prepare_lookups(
+            contacts=len(contacts), items=len(items), scope=self.lookup_scope
+        )
 
     async def resolve_contact(
         self, draft: ContactDraft, keys: list[tuple[str, str]], batch: Batch

@@ -13,6 +13,7 @@ import functools
 import logging
 import random
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import date, datetime, timedelta
@@ -657,6 +658,9 @@ class PipelineRunner(DailySummaries):
 
     def lease(self) -> PipelineLease:
         self._lease = PipelineLease(self.store, self.pipeline.id, self.holder, self.lease_ttl)
+        # A new tenure of the lease: what the target read in bulk before it answers nothing
+        # now (``Target.prepare_lookups``; another holder may have written in between).
+        self.executor.lookup_scope = uuid.uuid4().hex
         return self._lease
 
     async def _renew(self, every: timedelta | None = None) -> None:
