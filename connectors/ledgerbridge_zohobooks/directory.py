@@ -26,9 +26,10 @@ Freshness, and why exactly-once holds:
   look-ups search one by one, as before, and the page is not read again for
   ``OVERSIZED_TTL`` seconds.
 
-What it does not cover: another writer (another pipeline into the same organisation,
-a person in the web app) creating the same customer during the ``TTL`` -- a window
-that a search-then-create also has, only shorter.
+Another pipeline writing into the same organisation is not kept out by this pipeline's
+lease, so the engine asks for no bulk copy when the configuration has one (it passes no
+look-ups and no scope). What it does not cover: a person in the web app creating the same
+customer during the ``TTL`` -- a window that a search-then-create also has, only shorter.
 """
 
 from __future__ import annotations

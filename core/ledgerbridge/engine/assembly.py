@@ -202,11 +202,27 @@ class PipelineAssembly:
         runner.on_expect = self.on_expect
         runner.identities = self.identities
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
+        runner.executor.master.bulk_lookups = not self._shares_organisation(tenant, pipeline)
         runner.reconnect = {
             f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)
             for name, conn in tenant.connections.items()
         }
         return runner
+
+    def _shares_organisation(self, tenant: TenantConfig, pipeline: PipelineConfig) -> bool:
+        """Another configured pipeline (enabled or not: it can be run by hand) writes into
+        the organisation this one writes into -- the same target connection, or another
+        connection naming the same organisation.  Its creates would be invisible to a copy
+        of the organisation's contacts and items read in bulk (``Target.prepare_lookups``),
+        so such pipelines look each one up as they create it."""
+
+        def where(t: TenantConfig, p: PipelineConfig) -> tuple[str, ...]:
+            conn = t.connections.get(p.target)
+            org = conn.settings.get("organization_id") if conn is not None else None
+            return ("org", str(org)) if org else ("connection", t.id, p.target)
+
+        mine = where(tenant, pipeline)
+        return any(p.id != pipeline.id and where(t, p) == mine for t, p in self.config.pipelines())
 
     # ----------------------------------------------------------------- tenancy
 

@@ -42,6 +42,9 @@ class MasterData:
         # takes the lease): what the target read in bulk for look-ups may serve while it
         # stays the same (``Target.prepare_lookups``). Empty: each unit reads afresh.
         self.lookup_scope = ""
+        # False when another pipeline writes into the same organisation: a copy read in bulk
+        # would not see what that pipeline creates meanwhile, so every look-up searches.
+        self.bulk_lookups = True
 
     _db = staticmethod(off_loop)
 
@@ -71,8 +74,11 @@ class MasterData:
         self.unbound |= {("customer", e) for e in contacts} | {("item", e) for e in items}
         # Every unit says so, even with nothing to look up: what the target read in bulk
         # under another tenure of the lease must not answer this unit's look-ups.
+        bulk = self.bulk_lookups
         await self.target.prepare_lookups(
-            contacts=len(contacts), items=len(items), scope=self.lookup_scope
+            contacts=len(contacts) if bulk else 0,
+            items=len(items) if bulk else 0,
+            scope=self.lookup_scope if bulk else "",
         )
 
     async def resolve_contact(
