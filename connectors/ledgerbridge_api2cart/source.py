@@ -203,7 +203,11 @@ class Api2CartSource(Source):
         order_id = text(raw.get("order_id")) or text(raw.get("id"))
         if not self.settings.read_transactions or order_id is None:
             return raw
-        query = {"order_ids": order_id, "count": 250, "params": transactions.PARAMS}
+        query: dict[str, str | int] = {
+            "order_ids": order_id,
+            "count": 250,
+            "params": transactions.PARAMS,
+        }
         pager = CursorPaginator(self.client, transactions.METHOD, query, transactions.ITEMS)
         found = [t async for page in pager.pages() for t in page]
         kinds = dict(self.settings.transaction_kinds)
