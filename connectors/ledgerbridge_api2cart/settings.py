@@ -63,7 +63,9 @@ class Api2CartSettings(BaseModel):
         default=False,
         description="Read each order's transactions (order.transaction.list, one call per "
         "order) as its payments: authorisations, voids, partial captures, gift cards; "
-        "without it an order paid in full gets one payment of its total",
+        "without it an order paid in full gets one payment of its total. Set it before the "
+        "connection's orders are posted: an order already booked with that one payment would "
+        "gain its transactions as further payments",
     )
     transaction_kinds: dict[str, TransactionKind] = Field(
         default_factory=dict,
