@@ -84,13 +84,21 @@ def kind_of(status: str | None, overrides: Mapping[str, Kind], where: str) -> Ki
     return found
 
 
-def payments(order_id: str, raw: Mapping[str, Any], currency: str) -> tuple[Payment, ...] | None:
+def paid_through(payments: tuple[Payment, ...], fallback: str | None) -> str | None:
+    """The gateway money came in through (the first that names one), for the refunds."""
+    return next((p.gateway for p in payments if p.is_money_in and p.gateway), fallback)
+
+
+def payments(
+    order_id: str, raw: Mapping[str, Any], currency: str, notes: dict[str, Any]
+) -> tuple[Payment, ...] | None:
     """The order's payments from its transactions; None when none were read (the setting
     is off, or the cart answered an empty list: then the order's financial status is the
-    fallback, as before)."""
+    fallback, as before).  ``notes`` (the order's ``extra.api2cart``) records the source."""
     rows = raw.get(READ)
     if not rows:
         return None
+    notes["payments_from"] = METHOD
     overrides = raw.get(KINDS) or {}
     out = []
     for i, row in enumerate(rows):
