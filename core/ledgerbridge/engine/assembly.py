@@ -31,6 +31,7 @@ from ..store import Store
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
 from . import tenancy
 from .dryrun import ReadOnlyCredentials
+from .identities import Identities
 from .journal import Journal, Scope
 from .planner import MappingRuntime
 from .runner import OnExpect, OnRecord, PipelineRunner
@@ -70,6 +71,7 @@ class PipelineAssembly:
         self._runtimes: dict[str, MappingRuntime] = {}
         self._prepared = False
         self._verified: set[str] = set()  # target connections checked at startup
+        self.identities = Identities()  # what each target connection answered (identities.py)
         self._claimed: set[str] = set()  # accounts this start bound (``_bind_accounts``)
         self.read_only = False  # a dry run's connectors: nothing they do reaches the store
 
@@ -198,6 +200,7 @@ class PipelineAssembly:
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
         runner.on_expect = self.on_expect
+        runner.identities = self.identities
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
         runner.reconnect = {
             f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)
@@ -239,6 +242,7 @@ class PipelineAssembly:
                         )
                     raise why from exc
                 tenancy.verify_identity(spec, settings, identity, conn_id)
+                self.identities.put(conn_id, identity)
             except LedgerbridgeError:
                 if account in self._claimed:  # claimed by this start: not ours after all
                     await anyio.to_thread.run_sync(self.store.release_account, account, tenant.id)
