@@ -8,6 +8,9 @@
    runs ``ledgerbridge replay --state needs_mapping`` and ``ledgerbridge audit``.
 3. The reconciliation table (shop totals vs Zoho totals, per source and currency)
    and the number of Zoho writes this run made -- zero on every run after the first.
+4. The west shop is also booked as daily summaries (``west-daily``, a second Zoho
+   organisation): per closed day, what its documents still owe against what the shop
+   says is unpaid -- zero for every day whose money has all moved.
 """
 
 from __future__ import annotations
@@ -28,8 +31,17 @@ from rich.table import Table
 from ledgerbridge.store import generate_key
 
 from .console_login import announce
+from .daily import Day, reconcile_days
 from .reconcile import Row, reconcile
-from .world import PAYPAL_GATEWAY, SOURCE_OF, Running, running, write_private
+from .world import (
+    DAILY_MAPPING,
+    DAILY_PIPELINE,
+    PAYPAL_GATEWAY,
+    SOURCE_OF,
+    Running,
+    running,
+    write_private,
+)
 
 console = Console(width=max(100, shutil.get_terminal_size().columns))
 PIPELINES = ("north-orders", "west-orders", "cart-orders")
@@ -90,7 +102,7 @@ def sync_all(world: Running, env: dict[str, str]) -> None:
         "Zoho Books allows each organisation 100 calls a minute, and the connector paces to it)"
     )
     procs = {}
-    for pipeline in PIPELINES:
+    for pipeline in (*PIPELINES, DAILY_PIPELINE):
         argv = ledgerbridge("sync", pipeline, "-c", str(world.config_path))
         procs[pipeline] = subprocess.Popen(  # noqa: S603 - our own CLI
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -111,12 +123,17 @@ def parked(world: Running, env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def fix_mapping(world: Running) -> bool:
-    """The integrator's fix: name the new gateway in the west merchant's mapping."""
-    path = world.directory / "mappings" / "woocommerce.yaml"
+    """The integrator's fix: name the new gateway in the west merchant's mappings (its
+    invoice organisation's and its daily-summary organisation's)."""
+    fixed = _fix_one(world, "woocommerce.yaml", world.org("west"))
+    return _fix_one(world, DAILY_MAPPING, world.daily_org) or fixed
+
+
+def _fix_one(world: Running, name: str, account: Any) -> bool:
+    path = world.directory / "mappings" / name
     text = path.read_text()
     if f"{PAYPAL_GATEWAY}:" in text:
         return False
-    account = world.org("west")
     clearing = next(
         a["account_id"] for a in account.bank_accounts.values()
         if a["account_name"] == "Stripe Clearing"
@@ -142,6 +159,9 @@ def show_parked_and_fix(world: Running, env: dict[str, str]) -> None:
     if not fixed:
         return
     run_cli(world, "replay", "--state", "needs_mapping", env=env)
+    # the replayed order joins its daily summary when the pipeline next closes its days:
+    # its day is posted already, so it comes as an adjusting invoice with its payment
+    run_cli(world, "sync", DAILY_PIPELINE, env=env)
     run_cli(world, "failures", "--state", "needs_mapping", env=env)
     order = rows[0]["record"].split()[-1]  # other merchants' shops have an order 1001 too
     run_cli(world, "audit", order, "--pipeline", rows[0]["pipeline"], env=env)
@@ -169,7 +189,32 @@ def print_reconciliation(rows: list[Row]) -> bool:
     return clean
 
 
-def record_run(directory: Path, *, first: bool, writes: int, rows: list[Row]) -> None:
+def print_days(days: list[Day]) -> bool:
+    table = Table(title=f"Daily summaries ({DAILY_PIPELINE}): what each closed day still owes")
+    for name in ("day", "cur", "invoiced", "open", "unpaid", "credit", "kept", "diff", "settled"):
+        table.add_column(name, justify="left" if name in ("day", "cur") else "right", no_wrap=True)
+    clean = bool(days)
+    for d in days:
+        ok = d.difference == 0
+        clean = clean and ok
+        table.add_row(
+            d.day, d.currency, f"{d.invoiced:.2f}", f"{d.zoho_owed:.2f}", f"{d.shop_owed:.2f}",
+            f"{d.zoho_credit:.2f}", f"{d.shop_credit:.2f}",
+            f"[{'green' if ok else 'red'}]{d.difference:.2f}[/]", "yes" if d.settled else "no",
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        "open / credit = what the day's Zoho invoices still owe / its credit notes still hold; "
+        "unpaid / kept = what the shop says is unpaid / was credited without money going back. "
+        "Each closed day's payments (one per gateway, into the gateway's clearing account) and "
+        "refunds are posted under its summary documents: a day is settled when nothing is open."
+    )
+    return clean
+
+
+def record_run(
+    directory: Path, *, first: bool, writes: int, rows: list[Row], days: list[Day] | None = None
+) -> None:
     """``last-run.json``: the run's outcome for scripts (and the demo's own tests)."""
     summary = {
         "first_run": first,
@@ -186,6 +231,20 @@ def record_run(directory: Path, *, first: bool, writes: int, rows: list[Row]) ->
                 "skipped": r.skipped,
             }
             for r in rows
+        ],
+        "daily_summary": [
+            {
+                "day": d.day,
+                "currency": d.currency,
+                "invoiced": str(d.invoiced),
+                "zoho_open": str(d.zoho_owed),
+                "shop_unpaid": str(d.shop_owed),
+                "zoho_credit_left": str(d.zoho_credit),
+                "shop_credit_kept": str(d.shop_credit),
+                "difference": str(d.difference),
+                "settled": d.settled,
+            }
+            for d in days or []
         ],
     }
     (directory / "last-run.json").write_text(json.dumps(summary, indent=2))
@@ -223,9 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         run_cli(world, "status", env=env)
         rows = reconcile(world)
         clean = print_reconciliation(rows)
+        days = reconcile_days(world)
+        clean = print_days(days) and clean
         run_cli(world, "failures", env=env)  # what is held, and why
         writes = len(world.writes)
-    record_run(directory, first=first, writes=writes, rows=rows)
+    record_run(directory, first=first, writes=writes, rows=rows, days=days)
     announce(console, world.database_url, world.config_path, directory)
     elapsed = time.monotonic() - started
     console.print(

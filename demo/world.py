@@ -48,6 +48,12 @@ TENANTS = ("north", "west", "cart")
 ORGS = {"north": "30000001", "west": "30000002", "cart": "30000003"}
 BASE_CURRENCY = {"north": "USD", "west": "USD", "cart": "EUR"}  # cart: an Etsy shop in Europe
 SOURCE_OF = {"north": "shopify", "west": "woocommerce", "cart": "api2cart"}
+# The west merchant also books its shop as daily summaries -- one invoice and one credit
+# note per day, with the day's money under them -- into a second organisation.
+DAILY_PIPELINE = "west-daily"
+DAILY_TENANT = "west"
+DAILY_ORG = "30000004"
+DAILY_MAPPING = "woocommerce-daily.yaml"
 SHOPIFY_APP_SECRET = "demo-shopify-app-secret"  # noqa: S105 - the emulator's own
 WOO_HOOK_SECRET = "demo-woo-webhook-secret"  # noqa: S105 - the emulator's own
 PAYPAL_GATEWAY = "ppcp-gateway"
@@ -98,7 +104,22 @@ def _new_world(orders: int) -> Saved:
         orders=orders,
     )
     anchor = datetime.now(UTC).replace(microsecond=0)
-    return Saved(zoho, woo, cart, anchor, orders, refresh)
+    saved = Saved(zoho, woo, cart, anchor, orders, refresh)
+    _daily_books(saved)
+    return saved
+
+
+def _daily_books(saved: Saved) -> None:
+    """The daily-summary organisation (added to a world saved before it existed)."""
+    if DAILY_ORG in saved.zoho.organizations:
+        return
+    zoho = saved.zoho
+    org = zoho.add_org(
+        _org(zoho, DAILY_ORG, "West Daily Books", BASE_CURRENCY[DAILY_TENANT], "standard"),
+        users=(MERCHANT,),
+    )
+    _merchant_setup(org, zoho)
+    saved.refresh[DAILY_PIPELINE] = zoho.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
 
 
 def _new_gateway(store: Any) -> None:
@@ -175,6 +196,10 @@ class Running:
     def org(self, tenant: str) -> Organization:
         return self.saved.zoho.organizations[ORGS[tenant]]
 
+    @property
+    def daily_org(self) -> Organization:
+        return self.saved.zoho.organizations[DAILY_ORG]
+
     def write_config(self) -> None:
         """Render the config; mappings are copied once, so a fixed mapping stays fixed."""
         values = {
@@ -195,6 +220,8 @@ class Running:
             "zoho_client_secret": EMULATOR_CLIENT_SECRET,
             **{f"{t}_org": ORGS[t] for t in TENANTS},
             **{f"{t}_refresh": self.saved.refresh[t] for t in TENANTS},
+            "daily_org": DAILY_ORG,
+            "daily_refresh": self.saved.refresh[DAILY_PIPELINE],
         }
         text = Template((HERE / "ledgerbridge.yaml").read_text()).substitute(values)
         write_private(self.config_path, text)  # it holds the emulators' secrets in plain text
@@ -206,6 +233,10 @@ class Running:
                 continue
             template = Template((HERE / "mappings" / f"{source}.yaml").read_text())
             target.write_text(template.substitute(placeholders(self.org(tenant))))
+        daily = self.directory / "mappings" / DAILY_MAPPING
+        if not daily.exists():
+            template = Template((HERE / "mappings" / f"{SOURCE_OF[DAILY_TENANT]}.yaml").read_text())
+            daily.write_text(template.substitute(placeholders(self.daily_org)))
 
     def save(self) -> None:
         data = pickle.dumps(self.saved)  # the emulators' tokens and secrets: private too
@@ -216,6 +247,7 @@ def load(directory: Path, orders: int) -> Saved:
     path = directory / STATE_FILE
     if path.exists():
         saved: Saved = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
+        _daily_books(saved)
         return saved
     return _new_world(orders)
 

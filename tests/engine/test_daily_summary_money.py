@@ -262,7 +262,7 @@ def test_a_worker_killed_between_two_payments_of_a_close_neither_duplicates_nor_
 ):
     worker: dict[str, int] = {}
     with woocommerce_to_zoho(
-        tmp_path, orders=24, policy="daily_summary",
+        tmp_path, orders=12, policy="daily_summary",
         wrap_zoho=lambda app: KillOnSecondPayment(app, worker),
     ) as h:  # fmt: skip
         paid_everywhere(h)
