@@ -71,7 +71,8 @@ def paid_everywhere(h: Harness) -> None:
     }
     text = h.mapping_path.read_text()
     text = text.replace(
-        "      bacs:", f'      paypal: {{payment_mode: others, account_id: "{paypal}"}}\n      bacs:'
+        "      bacs:",
+        f'      paypal: {{payment_mode: others, account_id: "{paypal}"}}\n      bacs:',
     )
     text += "  currencies:\n    exchange_rates: {EUR: 1.08}\n"
     h.mapping_path.write_text(text)
@@ -98,7 +99,9 @@ def assert_days_settled(h: Harness, *, refunds: bool = True) -> None:
         assert note["status"] == "closed", note["reference_number"]
 
 
-def source_money(h: Harness) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
+def source_money(
+    h: Harness,
+) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
     """Money in and out per (currency, gateway), from the shop's raw orders."""
     paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     back: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -122,7 +125,9 @@ def test_closed_days_end_with_zero_open_balance_per_gateway_and_currency(tmp_pat
         assert report.writes > 0
         assert_days_settled(h)
 
-        payments = [p for p in h.org.payments.values() if p["reference_number"].startswith("Sales ")]
+        payments = [
+            p for p in h.org.payments.values() if p["reference_number"].startswith("Sales ")
+        ]
         # One payment per day x currency x tax mode x gateway, in the gateway's account.
         per_key = Counter((p["reference_number"], p["payment_mode"]) for p in payments)
         assert set(per_key.values()) == {1}, per_key
@@ -276,7 +281,9 @@ def test_a_worker_killed_between_two_payments_of_a_close_neither_duplicates_nor_
         take_over_lease(h.store())
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert second.returncode == 0, second.stderr
-        payments = [p for p in h.org.payments.values() if p["reference_number"].startswith("Sales ")]
+        payments = [
+            p for p in h.org.payments.values() if p["reference_number"].startswith("Sales ")
+        ]
         markers = Counter(p["description"].split()[1] for p in payments)
         assert set(markers.values()) == {1}, markers  # no payment twice
         assert_days_settled(h)  # none lost
