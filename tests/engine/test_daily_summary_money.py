@@ -23,6 +23,9 @@ from typing import Any
 
 import anyio
 import pytest
+from sqlmodel import select
+
+from ledgerbridge.store import WriteIntent
 
 from .harness import Harness, woocommerce_to_zoho
 from .test_exactly_once import take_over_lease
@@ -287,3 +290,34 @@ def test_a_worker_killed_between_two_payments_of_a_close_neither_duplicates_nor_
         markers = Counter(p["description"].split()[1] for p in payments)
         assert set(markers.values()) == {1}, markers  # no payment twice
         assert_days_settled(h)  # none lost
+
+
+def test_a_lost_refund_answer_at_close_is_adopted_not_refunded_twice(tmp_path: Path):
+    """Zoho commits a summary credit note's refund, the answer is lost and Zoho is gone
+    (the worker's death): the next run reads the note's refunds, adopts it by its own key,
+    and refunds the other gateways' money once each."""
+    from ledgerbridge.sandbox import TrapInjector, WriteTrap
+
+    from .test_adoption import API, crashed_then_rerun, trapped
+
+    trap = WriteTrap("POST", rf"{API}/creditnotes/\d+/refunds", lose=True, then_outage=True)
+    holder: dict[str, TrapInjector] = {}
+    with woocommerce_to_zoho(
+        tmp_path, orders=24, policy="daily_summary", wrap_zoho=trapped(holder, trap)
+    ) as h:
+        paid_everywhere(h)
+        crashed_then_rerun(h, holder["traps"], trap)
+        refunds = [
+            r
+            for n in summary_documents(h, "creditnotes", "Refunds ")
+            for r in n.get("_refund_rows", [])
+        ]
+        markers = Counter(r["description"] for r in refunds)
+        assert markers and set(markers.values()) == {1}, markers
+        assert trap.fired[0]["description"] in markers  # the lost one, adopted
+        with h.store().session() as s:
+            intents = s.exec(select(WriteIntent)).all()
+        adopted = [i.key for i in intents if i.status == "adopted"]
+        assert len(adopted) == 1 and "summary_refund|" in adopted[0], adopted
+        assert_days_settled(h)
+        assert sync(h).writes == 0
