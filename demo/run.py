@@ -34,7 +34,6 @@ from .console_login import announce
 from .daily import Day, reconcile_days
 from .reconcile import Row, reconcile
 from .world import (
-    DAILY_MAPPING,
     DAILY_PIPELINE,
     PAYPAL_GATEWAY,
     SOURCE_OF,
@@ -123,17 +122,12 @@ def parked(world: Running, env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def fix_mapping(world: Running) -> bool:
-    """The integrator's fix: name the new gateway in the west merchant's mappings (its
-    invoice organisation's and its daily-summary organisation's)."""
-    fixed = _fix_one(world, "woocommerce.yaml", world.org("west"))
-    return _fix_one(world, DAILY_MAPPING, world.daily_org) or fixed
-
-
-def _fix_one(world: Running, name: str, account: Any) -> bool:
-    path = world.directory / "mappings" / name
+    """The integrator's fix: name the new gateway in the west merchant's mapping."""
+    path = world.directory / "mappings" / "woocommerce.yaml"
     text = path.read_text()
     if f"{PAYPAL_GATEWAY}:" in text:
         return False
+    account = world.org("west")
     clearing = next(
         a["account_id"] for a in account.bank_accounts.values()
         if a["account_name"] == "Stripe Clearing"
@@ -159,9 +153,6 @@ def show_parked_and_fix(world: Running, env: dict[str, str]) -> None:
     if not fixed:
         return
     run_cli(world, "replay", "--state", "needs_mapping", env=env)
-    # the replayed order joins its daily summary when the pipeline next closes its days:
-    # its day is posted already, so it comes as an adjusting invoice with its payment
-    run_cli(world, "sync", DAILY_PIPELINE, env=env)
     run_cli(world, "failures", "--state", "needs_mapping", env=env)
     order = rows[0]["record"].split()[-1]  # other merchants' shops have an order 1001 too
     run_cli(world, "audit", order, "--pipeline", rows[0]["pipeline"], env=env)

@@ -16,7 +16,7 @@ import string
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from ledgerbridge_shopify.emulator.seed import SeedConfig
 from ledgerbridge_shopify.emulator.shop import ShopData
 from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
 from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
+from ledgerbridge_woocommerce.emulator.data import dates
 from ledgerbridge_woocommerce.emulator.data import seed as woo_seed
 from ledgerbridge_zohobooks.emulator import EmulatorLimits, EmulatorState, Exchange
 from ledgerbridge_zohobooks.emulator import create_app as zoho_app
@@ -98,6 +99,7 @@ def _new_world(orders: int) -> Saved:
         refresh[tenant] = zoho.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
     woo = woo_seed(orders=orders)
     _new_gateway(woo)
+    _transfers_arrived(woo)
     cart = api2cart_state(
         api_key=API2CART_KEY,
         stores={API2CART_STORE: ("EtsyAPIv3", "EUR")},
@@ -129,6 +131,18 @@ def _new_gateway(store: Any) -> None:
     order = next(o for o in paid if o["status"] == "processing" and not o.get("refunds"))
     order["payment_method"] = PAYPAL_GATEWAY
     order["payment_method_title"] = "PayPal"
+
+
+def _transfers_arrived(store: Any) -> None:
+    """The bank transfers the west shop waited for arrived the next day: every order whose
+    customer chose to pay by transfer is paid, so each closed day's money has all moved
+    (WooCommerce dates an order by its payment: such an order is the next day's sale)."""
+    for order in store.orders.values():
+        waiting = order["status"] in ("on-hold", "pending") and not order.get("date_paid_gmt")
+        if waiting and order.get("payment_method") == "bacs":
+            created = datetime.fromisoformat(order["date_created_gmt"]).replace(tzinfo=UTC)
+            order.update(dates("date_paid", created + timedelta(days=1)))
+            order["status"] = "processing"
 
 
 def _merchant_setup(org: Organization, state: EmulatorState) -> None:
@@ -235,8 +249,14 @@ class Running:
             target.write_text(template.substitute(placeholders(self.org(tenant))))
         daily = self.directory / "mappings" / DAILY_MAPPING
         if not daily.exists():
+            # set up after PayPal was enabled: this mapping names it from the start
             template = Template((HERE / "mappings" / f"{SOURCE_OF[DAILY_TENANT]}.yaml").read_text())
-            daily.write_text(template.substitute(placeholders(self.daily_org)))
+            ids = placeholders(self.daily_org)
+            clearing = ids["stripe_clearing"]
+            paypal = f'      {PAYPAL_GATEWAY}: {{payment_mode: others, account_id: "{clearing}"}}\n'
+            lines = template.substitute(ids).splitlines(keepends=True)
+            at = next(i for i, ln in enumerate(lines) if ln.startswith("      bacs:"))
+            daily.write_text("".join([*lines[: at + 1], paypal, *lines[at + 1 :]]))
 
     def save(self) -> None:
         data = pickle.dumps(self.saved)  # the emulators' tokens and secrets: private too
