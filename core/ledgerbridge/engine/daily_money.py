@@ -92,15 +92,23 @@ class DailyMoney:
             for refund_day, per in m.get("refunded", {}).items():
                 key = f"{refund_day}|{c['currency']}|{mode}"
                 refunded.setdefault(key, []).append((per, m))
+        closed = sorted(
+            b for b in set(paid) | set(refunded) if date.fromisoformat(b.split("|")[0]) < today
+        )
+        by_day: dict[str, list[Any]] = {b: [] for b in closed}
+        for start in range(0, len(closed), 500):  # a query per 500 days (bind-variable limits)
+            chunk = closed[start : start + 500]
+            for binding in await self._db(self.journal.bindings_for, "day", chunk):
+                by_day.setdefault(binding.external_id, []).append(binding)
         written: list[str] = []
-        for bucket, monies in sorted(paid.items()):
-            if date.fromisoformat(bucket.split("|")[0]) >= today:
-                continue
-            written += await self._guarded(bucket, self._settle_sales(bucket, monies))
-        for bucket, pairs in sorted(refunded.items()):
-            if date.fromisoformat(bucket.split("|")[0]) >= today:
-                continue
-            written += await self._guarded(bucket, self._pay_back(bucket, pairs))
+        for bucket in closed:
+            if bucket in paid:
+                work = self._settle_sales(bucket, paid[bucket], by_day[bucket])
+                written += await self._guarded(bucket, work)
+        for bucket in closed:
+            if bucket in refunded:
+                work = self._pay_back(bucket, refunded[bucket], by_day[bucket])
+                written += await self._guarded(bucket, work)
         return written
 
     async def _guarded(self, bucket: str, work: Any) -> list[str]:
@@ -117,9 +125,10 @@ class DailyMoney:
 
     # ------------------------------------------------------------------ payments in
 
-    async def _settle_sales(self, bucket: str, monies: list[dict[str, Any]]) -> list[str]:
+    async def _settle_sales(
+        self, bucket: str, monies: list[dict[str, Any]], bindings: list[Any]
+    ) -> list[str]:
         day, currency, mode = bucket.split("|")
-        bindings = await self._db(self.journal.bindings_for, "day", [bucket])
         invoices = _documents(bindings, "sales", "increase")
         if not invoices:
             return []  # the day's invoice is not posted (yet): its money waits for it
@@ -216,10 +225,12 @@ class DailyMoney:
     # ------------------------------------------------------------------ refunds out
 
     async def _pay_back(
-        self, bucket: str, pairs: list[tuple[dict[str, str], dict[str, Any]]]
+        self,
+        bucket: str,
+        pairs: list[tuple[dict[str, str], dict[str, Any]]],
+        bindings: list[Any],
     ) -> list[str]:
         day, currency, mode = bucket.split("|")
-        bindings = await self._db(self.journal.bindings_for, "day", [bucket])
         notes = _documents(bindings, "refunds", "increase")
         if not notes:
             return []  # the day's credit note is not posted (yet)
