@@ -92,9 +92,7 @@ def test_the_demo_reconciles_to_the_cent_and_a_second_run_writes_nothing(tmp_pat
     assert days and all(Decimal(d["difference"]) == 0 for d in days), days
     settled = [d for d in days if d["settled"]]
     assert settled and all(Decimal(d["invoiced"]) > 0 for d in settled[:1]), days
-    assert all(
-        Decimal(d["zoho_open"]) == 0 == Decimal(d["zoho_credit_left"]) for d in settled
-    )
+    assert all(Decimal(d["zoho_open"]) == 0 == Decimal(d["zoho_credit_left"]) for d in settled)
     assert "Daily summaries (west-daily)" in out
     # the parked record: explained by `failures`, fixed in the YAML, replayed
     assert "needs_mapping" in out and f"payment_method:{PAYPAL_GATEWAY}" in out
