@@ -11,6 +11,7 @@
 4. The west shop is also booked as daily summaries (``west-daily``, a second Zoho
    organisation): per closed day, what its documents still owe against what the shop
    says is unpaid -- zero for every day whose money has all moved.
+5. A partly shipped order under ``posting_trigger: fulfilled`` (``demo/shipments.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from rich.table import Table
 
 from ledgerbridge.store import generate_key
 
+from . import shipments
 from .console_login import announce
 from .daily import Day, reconcile_days
 from .reconcile import Row, reconcile
@@ -277,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         clean = print_days(days) and clean
         run_cli(world, "failures", env=env)  # what is held, and why
         writes = len(world.writes)
+    clean = shipments.run(console) and clean  # a partly shipped order: its own small shop
     record_run(directory, first=first, writes=writes, rows=rows, days=days)
     announce(console, world.database_url, world.config_path, directory)
     elapsed = time.monotonic() - started

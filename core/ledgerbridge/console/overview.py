@@ -28,7 +28,9 @@ from ..store.types import utcnow
 from .auth import Principal
 from .web import Console
 
-STATES = ("pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped")
+STATES = (
+    "pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped", "waiting",
+)  # fmt: skip
 
 
 @dataclass
@@ -96,11 +98,11 @@ def _duration(interval: timedelta) -> str:
 
 
 def _usage(console: Console, user: Principal, now: datetime) -> list[Usage]:
-    from ..engine.engine import _configured_limiters
+    from ..engine.assembly import configured_limiters
 
     problem: str | None = None
     try:
-        shared = _configured_limiters(console.loaded)
+        shared = configured_limiters(console.loaded)
     except LedgerbridgeError as exc:
         shared, problem = None, str(exc)
     targets: dict[str, tuple[str, str, dict[str, Any], list[str]]] = {}
@@ -198,7 +200,7 @@ def _overview(console: Console, user: Principal) -> dict[str, Any]:
                 leases.get(lease_name(pipeline.id)),
             )
         )
-    from ..engine.engine import reconnect_instruction
+    from ..engine.assembly import reconnect_instruction
 
     dead = [
         {
