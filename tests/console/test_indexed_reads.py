@@ -37,6 +37,7 @@ def test_every_page_reads_growing_tables_through_an_index(world: World) -> None:
                 ("/records", {}),
                 ("/records", {"state": "synced"}),
                 ("/records", {"q": "1001"}),
+                ("/records", {"q": "#1001", "state": "synced"}),
                 ("/records", {"before": str(parked + 3), "state": "synced"}),
                 ("/records", {"number": "INV-00003"}),
                 ("/records", {"from": "2026-01-01", "to": "2099-01-01"}),

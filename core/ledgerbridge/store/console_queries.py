@@ -141,6 +141,23 @@ def records_page(
     return found[:limit]
 
 
+def records_by_order(
+    store: Store, pipelines: Sequence[str], query: str, limit: int = PAGE_SIZE
+) -> list[SyncRecord]:
+    """The records an order number or source id names, newest first: the lookup ``audit``
+    and ``replay`` use (``orders.find_orders``: "#1003", "1003" or the source's id, through
+    the indexes on ``number`` and ``external_id``); when no order answers, a record of any
+    entity keyed by exactly that source id."""
+    from .orders import find_orders
+
+    if not pipelines:
+        return []
+    found = find_orders(store, query, pipelines=list(dict.fromkeys(pipelines)))
+    if not found:
+        return records_page(store, pipelines, search=query, limit=limit)
+    return sorted(found, key=lambda r: -(r.id or 0))[:limit]
+
+
 def records_by_number(
     store: Store, pipelines: Sequence[str], number: str, limit: int = PAGE_SIZE
 ) -> list[SyncRecord]:
@@ -425,6 +442,7 @@ __all__ = [
     "record_in",
     "record_operator_action",
     "records_by_number",
+    "records_by_order",
     "records_page",
     "remove_user",
     "state_counts",
