@@ -76,7 +76,7 @@ class Console:
         self._migrated = False
         from .jobs import Jobs
 
-        self.jobs = Jobs()
+        self.jobs = Jobs(self.store)
 
     # ----------------------------------------------------------------- scope
 

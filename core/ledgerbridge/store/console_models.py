@@ -41,6 +41,31 @@ class ConsoleUser(SQLModel, table=True):
         return {"username": self.username, "role": self.role, "tenants": list(self.tenants)}
 
 
+class ReplayJob(SQLModel, table=True):
+    """A replay started from the console and its progress, in the store so that any
+    console process (behind a load balancer, or after a restart) shows it: the runner
+    writes each record's outcome as it comes, the progress page reads it back."""
+
+    __tablename__ = "console_replay_jobs"
+
+    id: str = Field(primary_key=True, max_length=40)
+    owner: str = Field(max_length=100)  # the user who started it: the only one who sees it
+    title: str = Field(sa_type=Text)
+    single: bool = False  # one record's replay (its page then opens the record)
+    record_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    done: int = 0
+    outcomes: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    results: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    finished: bool = False
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
 # The console counts a pipeline's records per state and lists them by state, newest first:
 # one index answers both without reading the table (migration 0005).
 RECORDS_BY_STATE = Index(
@@ -106,4 +131,5 @@ __all__ = [
     "RECORDS_BY_STATE_CHANGE",
     "ConsoleUser",
     "DocumentNumber",
+    "ReplayJob",
 ]
