@@ -118,11 +118,10 @@ def _apply(conn: Connection, deltas: Counter[Key]) -> None:
 
 
 def _upsert(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(_COUNTS)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt: Any = dialect.insert(_COUNTS)
     return stmt.on_conflict_do_update(
         index_elements=_KEY, set_={"records": _COUNTS.c.records + stmt.excluded.records}
     )
