@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import String
@@ -102,6 +103,34 @@ def _number_sqlite(_element: DocumentNumber, _compiler: object, **_kw: object) -
     return "json_extract(details, '$.number')"
 
 
+class DetailsUser(ColumnElement[str]):
+    """Who took an operator action (``details.user`` of its audit event; NULL for a
+    write), read in SQL for the audit export, spelled per dialect."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(DetailsUser, "postgresql")
+def _user_pg(_element: DetailsUser, _compiler: object, **_kw: object) -> str:
+    return "(audit_events.details ->> 'user')"
+
+
+@compiles(DetailsUser)
+def _user_sqlite(_element: DetailsUser, _compiler: object, **_kw: object) -> str:
+    return "json_extract(audit_events.details, '$.user')"
+
+
+def _sqlite_from_hint(_compiler: Any, _table: Any, text: str | None) -> str | None:
+    return text
+
+
+# ``Select.with_hint(table, "INDEXED BY ix", "sqlite")``: SQLAlchemy's SQLite compiler drops
+# FROM hints (its ``get_from_hint_text`` answers None); SQLite has exactly one, ``INDEXED
+# BY``, which the records page needs (``console_queries.records_page``).  Only statements
+# that ask for a hint for SQLite are affected.
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
+
 AUDIT_BY_NUMBER = Index(
     "ix_audit_events_number",
     DocumentNumber(),
@@ -130,6 +159,7 @@ __all__ = [
     "RECORDS_BY_STATE",
     "RECORDS_BY_STATE_CHANGE",
     "ConsoleUser",
+    "DetailsUser",
     "DocumentNumber",
     "ReplayJob",
 ]

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
-from .console_models import ConsoleUser, DocumentNumber
+from .console_models import RECORDS_BY_STATE, ConsoleUser, DetailsUser, DocumentNumber
 from .models import (
     AuditEvent,
     Checkpoint,
@@ -132,6 +132,12 @@ def records_page(
             else:
                 if before_id is not None:
                     stmt = stmt.where(col(SyncRecord.id) < before_id)
+                    # Once ANALYZE has seen one pipeline hold most records, SQLite takes
+                    # ``id < ?`` on the table itself -- for each small pipeline a walk of
+                    # every older record; the pipeline's index holds the id too and answers
+                    # the page from the cursor on.
+                    index = RECORDS_BY_STATE.name if state else "ix_sync_records_pipeline_id"
+                    stmt = stmt.with_hint(SyncRecord, f"INDEXED BY {index}", "sqlite")
                 order = (col(SyncRecord.id).desc(),)
             found += s.exec(stmt.order_by(*order).limit(limit))
     if ranged:
@@ -329,28 +335,38 @@ def group_members(
 
 def audit_export(
     store: Store, tenant_id: str, start: datetime, end: datetime, batch: int = 1000
-) -> Iterator[list[AuditEvent]]:
+) -> Iterator[list[Any]]:
     """Every audit event of a tenant with ``start <= at < end``, in time order, in keyset
     batches on ``(at, id)`` -- the ``(tenant_id, at)`` index's order: a long range streams
-    instead of loading at once, and a short one reads only its own rows."""
+    instead of loading at once, and a short one reads only its own rows.
+
+    Rows, not ORM objects: the export's columns, ``details`` replaced by ``user`` (who took
+    an operator action, read from it in SQL) -- a day of events converts in a fraction of
+    the time whole events take."""
+    columns = [
+        col(getattr(AuditEvent, name))
+        for name in ("id", "at", "tenant_id", "pipeline_id", "record_id", "source_id",
+                     "source_version", "operation", "outcome", "target_id", "idempotency_key",
+                     "duration_ms", "attempt")
+    ]  # fmt: skip
     after: tuple[datetime, int] | None = None
     while True:
-        with store.session() as s:
-            stmt = (
-                select(AuditEvent)
-                .where(AuditEvent.tenant_id == tenant_id)
-                .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
-            )
-            if after is not None:
-                at, last = after
-                stmt = stmt.where(
-                    or_(
-                        col(AuditEvent.at) > at,
-                        and_(col(AuditEvent.at) == at, col(AuditEvent.id) > last),
-                    )
+        stmt = (
+            select(*columns, DetailsUser().label("user"))
+            .where(AuditEvent.tenant_id == tenant_id)
+            .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
+        )
+        if after is not None:
+            at, last = after
+            stmt = stmt.where(
+                or_(
+                    col(AuditEvent.at) > at,
+                    and_(col(AuditEvent.at) == at, col(AuditEvent.id) > last),
                 )
-            stmt = stmt.order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(batch)
-            rows = list(s.exec(stmt))
+            )
+        stmt = stmt.order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(batch)
+        with store.engine.connect() as conn:
+            rows = list(conn.execute(stmt))
         if rows:
             yield rows
         if len(rows) < batch:
