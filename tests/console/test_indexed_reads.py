@@ -79,6 +79,19 @@ def test_the_order_number_search_is_indexed_on_postgresql(tmp_path: Any) -> None
         store = Store(postgres_url_or_skip(), connect_args={"options": f"-csearch_path={schema}"})
         try:
             store.migrate()
+            from ledgerbridge.store import SyncRecord
+            from ledgerbridge.store.types import utcnow
+
+            now = utcnow()
+            with store.engine.begin() as conn:  # a pipeline of some size, its statistics known
+                conn.execute(
+                    SyncRecord.__table__.insert(),  # type: ignore[attr-defined]
+                    [{"tenant_id": "north", "pipeline_id": "north-orders", "entity": "order",
+                      "external_id": str(5_000_000 + n), "number": f"#{1000 + n}",
+                      "state": "synced", "retry_safe": True, "attempt_count": 0,
+                      "created_at": now, "updated_at": now} for n in range(5000)],
+                )  # fmt: skip
+                conn.exec_driver_sql("ANALYZE sync_records")
 
             def before(conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
                 if sql.lstrip().upper().startswith("SELECT") and "sync_records" in sql:
