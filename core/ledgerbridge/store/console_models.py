@@ -129,7 +129,7 @@ def _sqlite_from_hint(_compiler: Any, _table: Any, text: str | None) -> str | No
 # FROM hints (its ``get_from_hint_text`` answers None); SQLite has exactly one, ``INDEXED
 # BY``, which the records page needs (``console_queries.records_page``).  Only statements
 # that ask for a hint for SQLite are affected.
-SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign,assignment]
 
 AUDIT_BY_NUMBER = Index(
     "ix_audit_events_number",

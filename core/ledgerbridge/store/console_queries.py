@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from .console_models import RECORDS_BY_STATE, ConsoleUser, DetailsUser, DocumentNumber
@@ -352,8 +353,8 @@ def audit_export(
     after: tuple[datetime, int] | None = None
     while True:
         stmt = (
-            select(*columns, DetailsUser().label("user"))
-            .where(AuditEvent.tenant_id == tenant_id)
+            core_select(*columns, DetailsUser().label("user"))
+            .where(col(AuditEvent.tenant_id) == tenant_id)
             .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
         )
         if after is not None:
