@@ -179,8 +179,11 @@ def measure(config: Path, store: Store, rounds: int) -> dict[str, list[float]]:
     return times
 
 
-def bench(records: int, rounds: int, database: str | None) -> dict[str, tuple[float, float]]:
-    """Seed ``records`` and time every page: page -> (p50, p95) in ms."""
+def bench(
+    records: int, rounds: int, database: str | None, *, seeded: bool = False
+) -> dict[str, tuple[float, float]]:
+    """Seed ``records`` (unless ``seeded``: a ``database`` this bench seeded before) and time
+    every page: page -> (p50, p95) in ms."""
     import os
 
     os.environ.setdefault("LEDGERBRIDGE_SECRET_KEY", Fernet.generate_key().decode())
@@ -191,9 +194,10 @@ def bench(records: int, rounds: int, database: str | None) -> dict[str, tuple[fl
         q.put_user(store, "bench", password_hash=hash_password("bench password"),
                    role="admin", tenants=["*"])  # fmt: skip
         started = time.perf_counter()
-        seed(store, records)
-        print(f"seeded {records:,} records in {time.perf_counter() - started:.0f}s "
-              f"({store.engine.dialect.name})")  # fmt: skip
+        if not seeded:
+            seed(store, records)
+            print(f"seeded {records:,} records in {time.perf_counter() - started:.0f}s "
+                  f"({store.engine.dialect.name})")  # fmt: skip
         times = measure(world.config_path, store, rounds)
     out = {}
     for name, samples in times.items():
@@ -216,8 +220,14 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--database", default=None, help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--seeded", action="store_true",
+        help="--database was seeded by this bench before: time its pages without seeding again",
+    )  # fmt: skip
     args = parser.parse_args()
-    figures = bench(args.records, args.rounds, args.database)
+    if args.seeded and not args.database:
+        parser.error("--seeded needs the --database it seeded")
+    figures = bench(args.records, args.rounds, args.database, seeded=args.seeded)
     print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8}")
     for name, (p50, p95) in figures.items():
         print(f"{name:32} {p50:8.1f} {p95:8.1f}")

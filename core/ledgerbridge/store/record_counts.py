@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, case, func, select, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Field, SQLModel
 
@@ -156,33 +156,33 @@ def counts_and_trend(
     store: Store, pipeline_id: str, states: Sequence[str], today: date, days: int
 ) -> tuple[dict[str, int], dict[str, list[int]]]:
     """Per state, the pipeline's records in it, and how many of them reached it on each of
-    the last ``days`` days (UTC, oldest first): two reads of the counters' primary key."""
+    the last ``days`` days (UTC, oldest first): one read of the counters' primary key, the
+    days outside the window summed into one row per state."""
     first = today - timedelta(days=days - 1)
+    in_window = (_COUNTS.c.day >= first) & (_COUNTS.c.day <= today)
+    day = case((in_window, _COUNTS.c.day), else_=None).label("d")
+    stmt = (
+        select(_COUNTS.c.state, day, func.sum(_COUNTS.c.records))
+        .where(_COUNTS.c.pipeline_id == pipeline_id)
+        .group_by(_COUNTS.c.state, day)
+    )
     counts: dict[str, int] = {}
     trend: dict[str, list[int]] = {}
-    wanted = list(states)
     with store.engine.connect() as conn:
-        totals = conn.execute(
-            select(_COUNTS.c.state, func.sum(_COUNTS.c.records))
-            .where(_COUNTS.c.pipeline_id == pipeline_id)
-            .group_by(_COUNTS.c.state)
-        )
-        for state, n in totals:
-            if state in wanted and n:
-                counts[state] = int(n)
-                trend[state] = [0] * days
-        recent = conn.execute(
-            select(_COUNTS.c.state, _COUNTS.c.day, _COUNTS.c.records).where(
-                (_COUNTS.c.pipeline_id == pipeline_id)
-                & (_COUNTS.c.day >= first)
-                & (_COUNTS.c.day <= today)
-            )
-        )
-        for state, day, n in recent:
-            if state in trend:
-                trend[state][(day - first).days] += int(n)
-    ordered = [s for s in wanted if s in counts]
+        for state, when, n in conn.execute(stmt):
+            if state not in states or not n:
+                continue
+            counts[state] = counts.get(state, 0) + int(n)
+            per_day = trend.setdefault(state, [0] * days)
+            if when is not None:
+                per_day[(_as_date(when) - first).days] += int(n)
+    ordered = [s for s in states if s in counts]
     return {s: counts[s] for s in ordered}, {s: trend[s] for s in ordered}
+
+
+def _as_date(value: date | str) -> date:
+    """A day from the ``CASE`` (SQLite hands back the stored text, not a ``Date``)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 __all__ = [
