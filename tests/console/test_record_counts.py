@@ -31,8 +31,10 @@ from .conftest import World, make_conflict
 
 def assert_exact(store: Store) -> Counter[tuple[str, str]]:
     """Counters == the records counted, per (pipeline, state, day, tenant); and per
-    (pipeline, state) == ``COUNT(*)``.  Returns the per-state counts."""
-    with store.engine.connect() as conn:
+    (pipeline, state) == ``COUNT(*)`` -- on PostgreSQL in one snapshot, so workers still
+    running cannot move records between the reads.  Returns the per-state counts."""
+    snapshot = {"isolation_level": "REPEATABLE READ"} if store.url.startswith("postgres") else {}
+    with store.engine.connect().execution_options(**snapshot) as conn, conn.begin():
         rows = conn.execute(
             select(
                 SyncRecord.pipeline_id,
