@@ -118,12 +118,15 @@ async def run(console: Console, user: Principal, job: Job) -> None:
             await anyio.to_thread.run_sync(stored.finish_job, store, job.id)
 
 
-def started(
+async def started(
     console: Console, request: Request, title: str, records: list[SyncRecord], *, single: bool
 ) -> Response:
-    """Answer the POST with the job's page and replay in the background."""
+    """Answer the POST with the job's page (the job stored first) and replay in the
+    background."""
     user: Principal = request.state.user
-    job = console.jobs.start(user.username, title, records, single=single)
+    job = await anyio.to_thread.run_sync(
+        lambda: console.jobs.start(user.username, title, records, single=single)
+    )
     response = redirect(request, f"/jobs/{job.id}")
     response.background = BackgroundTask(run, console, user, job)
     return response

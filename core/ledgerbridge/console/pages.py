@@ -261,7 +261,7 @@ async def replay_one(console: Console, request: Request) -> Response:
     )
     if found is None:
         raise not_found()
-    return jobs.started(
+    return await jobs.started(
         console, request, f"replay of {found.entity} {found.external_id}", [found], single=True
     )
 
@@ -278,7 +278,7 @@ async def replay_group(console: Console, request: Request) -> Response:
     if not members:
         raise not_found()
     title = f"replay of the {state} group" + (f" {key}" if key else "")
-    return jobs.started(console, request, title, members, single=False)
+    return await jobs.started(console, request, title, members, single=False)
 
 
 __all__ = ["failures", "record", "records", "replay_group", "replay_one", "replay_records"]
