@@ -3,7 +3,9 @@
 - ``responses``: one ``Retry-After`` reader (seconds or an HTTP date), JSON with ``Decimal``
   amounts, and a default status -> error-class table a connector extends with its platform's
   codes (``ErrorTable``).
-- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret.
+- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret; ``OAuth1Auth``
+  (one-legged OAuth 1.0a); ``QueryCredentials``, credentials in the query added below httpx
+  so no log or cassette holds them.
 - ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
   signer the emulators use.
 - ``pagination``: page-number, cursor and has-more loops as small async iterators.
@@ -11,7 +13,7 @@
   calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
 """
 
-from .auth import BearerAuth
+from .auth import BearerAuth, OAuth1Auth, QueryCredentials
 from .client import KitClient
 from .pagination import cursor_pages, has_more_pages, numbered_pages
 from .responses import ErrorTable, parse_json, retry_after
@@ -21,6 +23,8 @@ __all__ = [
     "BearerAuth",
     "ErrorTable",
     "KitClient",
+    "OAuth1Auth",
+    "QueryCredentials",
     "cursor_pages",
     "has_more_pages",
     "hmac_sha256",

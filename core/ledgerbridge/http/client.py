@@ -3,22 +3,32 @@
 It owns what every platform client used to write again: the transport seam, a timeout, the
 auth flow, transport failures as ``TransientError`` (or ``OutcomeUnknown`` for a write whose
 request may have arrived), error statuses through the connector's ``ErrorTable``, and retries
-by error class (``ledgerbridge.retry``).
+by error class (``ledgerbridge.retry``) on the context's clock.  A body is decoded inside the
+retried call: a host's HTML page with status 200 is retried like a 503, never read as data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from ..contracts import ConnectorContext
-from ..errors import OutcomeUnknown, TransientError
+from ..errors import OutcomeUnknown, SyncError
 from ..retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 from .responses import ErrorTable, parse_json
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _Unretried(Exception):
+    """Carries an error past ``call_with_retry`` when the caller handles it itself."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class KitClient:
@@ -32,18 +42,38 @@ class KitClient:
         timeout: float = 30.0,
         policy: RetryPolicy = DEFAULT_POLICY,
         headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.errors = errors
         self.policy = policy
         # a write is not repeated after a transport failure (its answer may be lost)
         self.write_policy = replace(policy, retry_transient=False)
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
-            auth=auth,
-            transport=context.transport,
-            timeout=timeout,
-            headers=headers,
-        )
+        self.sleep = sleep or context.clock.sleep
+        self.timeout = timeout
+        self._base = {"base_url": base_url, "timeout": timeout, "headers": headers}
+        self._transport = context.transport
+        self.http = self._client(auth, transport or context.transport)
+
+    def _client(
+        self, auth: httpx.Auth | None, transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(auth=auth, transport=transport, **self._base)  # type: ignore[arg-type]
+
+    def reconnect(
+        self,
+        *,
+        auth: httpx.Auth | None = None,
+        wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+    ) -> httpx.AsyncClient:
+        """Switch to another auth flow (or a transport wrapped around the context's, e.g. one
+        that adds credentials below httpx); returns the previous client for the caller to
+        close or restore."""
+        transport = self._transport
+        if wrap is not None:
+            transport = wrap(transport or httpx.AsyncHTTPTransport())
+        previous, self.http = self.http, self._client(auth, transport)
+        return previous
 
     async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One call with retries by class; a 2xx response, else the table's error.
@@ -51,29 +81,66 @@ class KitClient:
         A request that is not safe (POST, PUT...) is not retried after a transport failure: its
         answer may be lost after the platform acted, so it raises ``OutcomeUnknown`` and the
         caller reads back before writing again."""
+        response, _ = await self.request(method, path, **kwargs)
+        return response
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: type | None = None,
+        read: Callable[[httpx.Response], Any] | None = None,
+        before: Callable[[], Awaitable[None]] | None = None,
+        unretried: tuple[type[SyncError], ...] = (),
+        idempotent: bool = False,
+        **kwargs: Any,
+    ) -> tuple[httpx.Response, Any]:
+        """``send`` that also decodes the body -- as JSON of type ``expect``, or by ``read``
+        (a platform's envelope) -- inside the retried call, so what ``read`` raises is retried
+        by class too.  ``before`` runs ahead of every attempt (a platform's pacing).  Errors of
+        the ``unretried`` classes are raised at once, for a caller that would rather ask
+        differently (a smaller page after a timeout) than the same again.  ``idempotent``: a
+        write the platform de-duplicates (an idempotency key) is retried like a read."""
         method = method.upper()
-        safe = method in SAFE_METHODS
+        safe = idempotent or method in SAFE_METHODS
         policy = self.policy if safe else self.write_policy
 
-        async def once() -> httpx.Response:
+        async def once() -> tuple[httpx.Response, Any]:
+            if before is not None:
+                await before()
             try:
-                response = await self.http.request(method, path, **kwargs)
-            except httpx.TransportError as exc:
-                what = f"{self.errors.platform}: {method} {path} failed: {type(exc).__name__}"
-                if safe or isinstance(exc, httpx.ConnectError):
-                    raise TransientError(what, platform=self.errors.platform) from exc
-                raise OutcomeUnknown(
-                    what + "; the request may have been applied", platform=self.errors.platform
-                ) from exc
-            if response.is_success:
-                return response
-            raise self.errors.error_for(response)
+                response, data = await self._once(method, path, safe, expect, kwargs)
+                return (response, read(response)) if read is not None else (response, data)
+            except unretried as exc:
+                raise _Unretried(exc) from exc
 
-        return await call_with_retry(once, policy)
+        try:
+            return await call_with_retry(once, policy, sleep=self.sleep)
+        except _Unretried as wrapped:
+            raise wrapped.error from None
+
+    async def _once(
+        self, method: str, path: str, safe: bool, expect: type | None, kwargs: dict[str, Any]
+    ) -> tuple[httpx.Response, Any]:
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            if safe or isinstance(exc, httpx.ConnectError):
+                raise self.errors.transport_error(method, path, exc, self.timeout) from exc
+            what = f"{self.errors.platform}: {method} {path} failed: {type(exc).__name__}"
+            raise OutcomeUnknown(
+                what + "; the request may have been applied", platform=self.errors.platform
+            ) from exc
+        if not response.is_success:
+            raise self.errors.error_for(response)
+        if expect is None:
+            return response, None
+        return response, parse_json(response, expect, platform=self.errors.platform)
 
     async def get_json(self, path: str, expect: type = object, **params: Any) -> Any:
-        response = await self.send("GET", path, params=params or None)
-        return parse_json(response, expect, platform=self.errors.platform)
+        _, data = await self.request("GET", path, expect=expect, params=params or None)
+        return data
 
     async def aclose(self) -> None:
         await self.http.aclose()
