@@ -51,6 +51,7 @@ from ledgerbridge.errors import ValidationFailed
 from .envelope import PLATFORM
 from .fields import address, amount, in_order, rows, timestamp, timestamp_text
 from .refunds import money_given_back, refunds_of
+from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
 
@@ -466,6 +467,9 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         ),
         "refunds": refunds,
         "payments": payments,
+        "fulfilments": fulfilments(
+            str(raw.get("order_id") or raw.get("id")), raw.get(SHIPPED) or []
+        ),
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(raw.get("comment")),
         "source_name": scope.cart,

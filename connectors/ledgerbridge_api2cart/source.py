@@ -26,6 +26,7 @@ from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound, ValidationFailed
 from ledgerbridge.incremental import Listing, Walk
 
+from . import shipments
 from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
 from .client import Api2CartClient, Params
@@ -184,7 +185,17 @@ class Api2CartSource(Source):
                 yield ChangePage(changes, mark.dumps(), remaining=remaining)
 
     async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
+        items = [await self._with_shipments(item) for item in items]
         return [order_change(item, scope, self.context.validation_context) for item in items]
+
+    async def _with_shipments(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The order with its shipments (``read_shipments``: one call per order)."""
+        order_id = text(raw.get("order_id")) or text(raw.get("id"))
+        if not self.settings.read_shipments or order_id is None:
+            return raw
+        pager = CursorPaginator(self.client, shipments.METHOD, {"order_id": order_id}, "shipment")
+        found = [s async for page in pager.pages() for s in page]
+        return {**raw, shipments.SHIPPED: found}
 
     async def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
         return [
@@ -250,8 +261,9 @@ class Api2CartSource(Source):
             )
             if not isinstance(envelope.result, dict) or not envelope.result:
                 raise NotFound(f"API2Cart order {external_id} not found", platform=PLATFORM)
+            raw = await self._with_shipments(envelope.result)
             with guarded(PLATFORM, entity, external_id):
-                return map_order(envelope.result, scope, self.context.validation_context)
+                return map_order(raw, scope, self.context.validation_context)
         if entity is EntityType.CUSTOMER:
             envelope = await self.client.get(
                 "customer.list",

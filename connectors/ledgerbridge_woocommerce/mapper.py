@@ -44,6 +44,7 @@ from ledgerbridge.contracts.readers import text
 
 from .catalog import map_customer, map_product
 from .fields import PLATFORM, MappingError, TaxRates, address, amount, gmt, rows, version_of
+from .fulfilment import fulfilments
 from .refunds import map_refund
 
 UNIT_QUANTUM = Decimal("1e-8")
@@ -300,6 +301,7 @@ def order_data(
             map_refund(r, data, store, currency=currency, inclusive=inclusive, rates=rates)
             for r in refunds
         ),
+        "fulfilments": fulfilments(data, str(order_id)),
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(data.get("customer_note")),
         "source_name": text(data.get("created_via")),

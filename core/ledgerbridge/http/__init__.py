@@ -8,14 +8,22 @@
   so no log or cassette holds them.
 - ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
   signer the emulators use.
-- ``pagination``: page-number, cursor and has-more loops as small async iterators.
+- ``pagination``: page-number, cursor, GraphQL-connection and has-more loops as small async
+  iterators.
 - ``client``: ``KitClient``, an ``httpx.AsyncClient`` built from a ``ConnectorContext`` whose
   calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
 """
 
 from .auth import BearerAuth, OAuth1Auth, QueryCredentials
 from .client import KitClient
-from .pagination import cursor_pages, has_more_pages, numbered_pages
+from .pagination import (
+    connection_items,
+    connection_pages,
+    cursor_pages,
+    end_cursor,
+    has_more_pages,
+    numbered_pages,
+)
 from .responses import ErrorTable, parse_json, retry_after
 from .signatures import hmac_sha256, verify_hmac_sha256
 
@@ -25,7 +33,10 @@ __all__ = [
     "KitClient",
     "OAuth1Auth",
     "QueryCredentials",
+    "connection_items",
+    "connection_pages",
     "cursor_pages",
+    "end_cursor",
     "has_more_pages",
     "hmac_sha256",
     "numbered_pages",
