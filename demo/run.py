@@ -8,7 +8,10 @@
    runs ``ledgerbridge replay --state needs_mapping`` and ``ledgerbridge audit``.
 3. The reconciliation table (shop totals vs Zoho totals, per source and currency)
    and the number of Zoho writes this run made -- zero on every run after the first.
-4. A partly shipped order under ``posting_trigger: fulfilled`` (``demo/shipments.py``).
+4. The west shop is also booked as daily summaries (``west-daily``, a second Zoho
+   organisation): per closed day, what its documents still owe against what the shop
+   says is unpaid -- zero for every day whose money has all moved.
+5. A partly shipped order under ``posting_trigger: fulfilled`` (``demo/shipments.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,16 @@ from ledgerbridge.store import generate_key
 from . import shipments
 from .catalog import catalog_step
 from .console_login import announce
+from .daily import Day, reconcile_days
 from .reconcile import Row, reconcile
-from .world import PAYPAL_GATEWAY, SOURCE_OF, Running, running, write_private
+from .world import (
+    DAILY_PIPELINE,
+    PAYPAL_GATEWAY,
+    SOURCE_OF,
+    Running,
+    running,
+    write_private,
+)
 
 console = Console(width=max(100, shutil.get_terminal_size().columns))
 PIPELINES = ("north-orders", "west-orders", "cart-orders")
@@ -93,7 +104,7 @@ def sync_all(world: Running, env: dict[str, str]) -> None:
         "Zoho Books allows each organisation 100 calls a minute, and the connector paces to it)"
     )
     procs = {}
-    for pipeline in PIPELINES:
+    for pipeline in (*PIPELINES, DAILY_PIPELINE):
         argv = ledgerbridge("sync", pipeline, "-c", str(world.config_path))
         procs[pipeline] = subprocess.Popen(  # noqa: S603 - our own CLI
             argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -172,7 +183,32 @@ def print_reconciliation(rows: list[Row]) -> bool:
     return clean
 
 
-def record_run(directory: Path, *, first: bool, writes: int, rows: list[Row]) -> None:
+def print_days(days: list[Day]) -> bool:
+    table = Table(title=f"Daily summaries ({DAILY_PIPELINE}): what each closed day still owes")
+    for name in ("day", "cur", "invoiced", "open", "unpaid", "credit", "kept", "diff", "settled"):
+        table.add_column(name, justify="left" if name in ("day", "cur") else "right", no_wrap=True)
+    clean = bool(days)
+    for d in days:
+        ok = d.difference == 0
+        clean = clean and ok
+        table.add_row(
+            d.day, d.currency, f"{d.invoiced:.2f}", f"{d.zoho_owed:.2f}", f"{d.shop_owed:.2f}",
+            f"{d.zoho_credit:.2f}", f"{d.shop_credit:.2f}",
+            f"[{'green' if ok else 'red'}]{d.difference:.2f}[/]", "yes" if d.settled else "no",
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        "open / credit = what the day's Zoho invoices still owe / its credit notes still hold; "
+        "unpaid / kept = what the shop says is unpaid / was credited without money going back. "
+        "Each closed day's payments (one per gateway, into the gateway's clearing account) and "
+        "refunds are posted under its summary documents: a day is settled when nothing is open."
+    )
+    return clean
+
+
+def record_run(
+    directory: Path, *, first: bool, writes: int, rows: list[Row], days: list[Day] | None = None
+) -> None:
     """``last-run.json``: the run's outcome for scripts (and the demo's own tests)."""
     summary = {
         "first_run": first,
@@ -189,6 +225,20 @@ def record_run(directory: Path, *, first: bool, writes: int, rows: list[Row]) ->
                 "skipped": r.skipped,
             }
             for r in rows
+        ],
+        "daily_summary": [
+            {
+                "day": d.day,
+                "currency": d.currency,
+                "invoiced": str(d.invoiced),
+                "zoho_open": str(d.zoho_owed),
+                "shop_unpaid": str(d.shop_owed),
+                "zoho_credit_left": str(d.zoho_credit),
+                "shop_credit_kept": str(d.shop_credit),
+                "difference": str(d.difference),
+                "settled": d.settled,
+            }
+            for d in days or []
         ],
     }
     (directory / "last-run.json").write_text(json.dumps(summary, indent=2))
@@ -233,10 +283,12 @@ def main(argv: list[str] | None = None) -> int:
         run_cli(world, "status", env=env)
         rows = reconcile(world)
         clean = print_reconciliation(rows)
+        days = reconcile_days(world)
+        clean = print_days(days) and clean
         run_cli(world, "failures", env=env)  # what is held, and why
         writes = len(world.writes)
     clean = shipments.run(console) and clean  # a partly shipped order: its own small shop
-    record_run(directory, first=first, writes=writes, rows=rows)
+    record_run(directory, first=first, writes=writes, rows=rows, days=days)
     announce(console, world.database_url, world.config_path, directory)
     elapsed = time.monotonic() - started
     console.print(

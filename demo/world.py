@@ -16,7 +16,7 @@ import string
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from ledgerbridge_shopify.emulator.seed import SeedConfig
 from ledgerbridge_shopify.emulator.shop import ShopData
 from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
 from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
+from ledgerbridge_woocommerce.emulator.data import dates
 from ledgerbridge_woocommerce.emulator.data import seed as woo_seed
 from ledgerbridge_zohobooks.emulator import EmulatorLimits, EmulatorState, Exchange
 from ledgerbridge_zohobooks.emulator import create_app as zoho_app
@@ -48,6 +49,12 @@ TENANTS = ("north", "west", "cart")
 ORGS = {"north": "30000001", "west": "30000002", "cart": "30000003"}
 BASE_CURRENCY = {"north": "USD", "west": "USD", "cart": "EUR"}  # cart: an Etsy shop in Europe
 SOURCE_OF = {"north": "shopify", "west": "woocommerce", "cart": "api2cart"}
+# The west merchant also books its shop as daily summaries -- one invoice and one credit
+# note per day, with the day's money under them -- into a second organisation.
+DAILY_PIPELINE = "west-daily"
+DAILY_TENANT = "west"
+DAILY_ORG = "30000004"
+DAILY_MAPPING = "woocommerce-daily.yaml"
 SHOPIFY_APP_SECRET = "demo-shopify-app-secret"  # noqa: S105 - the emulator's own
 WOO_HOOK_SECRET = "demo-woo-webhook-secret"  # noqa: S105 - the emulator's own
 PAYPAL_GATEWAY = "ppcp-gateway"
@@ -92,13 +99,29 @@ def _new_world(orders: int) -> Saved:
         refresh[tenant] = zoho.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
     woo = woo_seed(orders=orders)
     _new_gateway(woo)
+    _transfers_arrived(woo)
     cart = api2cart_state(
         api_key=API2CART_KEY,
         stores={API2CART_STORE: ("EtsyAPIv3", "EUR")},
         orders=orders,
     )
     anchor = datetime.now(UTC).replace(microsecond=0)
-    return Saved(zoho, woo, cart, anchor, orders, refresh)
+    saved = Saved(zoho, woo, cart, anchor, orders, refresh)
+    _daily_books(saved)
+    return saved
+
+
+def _daily_books(saved: Saved) -> None:
+    """The daily-summary organisation (added to a world saved before it existed)."""
+    if DAILY_ORG in saved.zoho.organizations:
+        return
+    zoho = saved.zoho
+    org = zoho.add_org(
+        _org(zoho, DAILY_ORG, "West Daily Books", BASE_CURRENCY[DAILY_TENANT], "standard"),
+        users=(MERCHANT,),
+    )
+    _merchant_setup(org, zoho)
+    saved.refresh[DAILY_PIPELINE] = zoho.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
 
 
 def _new_gateway(store: Any) -> None:
@@ -108,6 +131,18 @@ def _new_gateway(store: Any) -> None:
     order = next(o for o in paid if o["status"] == "processing" and not o.get("refunds"))
     order["payment_method"] = PAYPAL_GATEWAY
     order["payment_method_title"] = "PayPal"
+
+
+def _transfers_arrived(store: Any) -> None:
+    """The bank transfers the west shop waited for arrived the next day: every order whose
+    customer chose to pay by transfer is paid, so each closed day's money has all moved
+    (WooCommerce dates an order by its payment: such an order is the next day's sale)."""
+    for order in store.orders.values():
+        waiting = order["status"] in ("on-hold", "pending") and not order.get("date_paid_gmt")
+        if waiting and order.get("payment_method") == "bacs":
+            created = datetime.fromisoformat(order["date_created_gmt"]).replace(tzinfo=UTC)
+            order.update(dates("date_paid", created + timedelta(days=1)))
+            order["status"] = "processing"
 
 
 def _merchant_setup(org: Organization, state: EmulatorState) -> None:
@@ -175,6 +210,10 @@ class Running:
     def org(self, tenant: str) -> Organization:
         return self.saved.zoho.organizations[ORGS[tenant]]
 
+    @property
+    def daily_org(self) -> Organization:
+        return self.saved.zoho.organizations[DAILY_ORG]
+
     def write_config(self) -> None:
         """Render the config; mappings are copied once, so a fixed mapping stays fixed."""
         values = {
@@ -195,6 +234,8 @@ class Running:
             "zoho_client_secret": EMULATOR_CLIENT_SECRET,
             **{f"{t}_org": ORGS[t] for t in TENANTS},
             **{f"{t}_refresh": self.saved.refresh[t] for t in TENANTS},
+            "daily_org": DAILY_ORG,
+            "daily_refresh": self.saved.refresh[DAILY_PIPELINE],
         }
         text = Template((HERE / "ledgerbridge.yaml").read_text()).substitute(values)
         write_private(self.config_path, text)  # it holds the emulators' secrets in plain text
@@ -206,6 +247,16 @@ class Running:
                 continue
             template = Template((HERE / "mappings" / f"{source}.yaml").read_text())
             target.write_text(template.substitute(placeholders(self.org(tenant))))
+        daily = self.directory / "mappings" / DAILY_MAPPING
+        if not daily.exists():
+            # set up after PayPal was enabled: this mapping names it from the start
+            template = Template((HERE / "mappings" / f"{SOURCE_OF[DAILY_TENANT]}.yaml").read_text())
+            ids = placeholders(self.daily_org)
+            clearing = ids["stripe_clearing"]
+            paypal = f'      {PAYPAL_GATEWAY}: {{payment_mode: others, account_id: "{clearing}"}}\n'
+            lines = template.substitute(ids).splitlines(keepends=True)
+            at = next(i for i, ln in enumerate(lines) if ln.startswith("      bacs:"))
+            daily.write_text("".join([*lines[: at + 1], paypal, *lines[at + 1 :]]))
 
     def save(self) -> None:
         data = pickle.dumps(self.saved)  # the emulators' tokens and secrets: private too
@@ -216,6 +267,7 @@ def load(directory: Path, orders: int) -> Saved:
     path = directory / STATE_FILE
     if path.exists():
         saved: Saved = pickle.loads(path.read_bytes())  # noqa: S301 - our own file
+        _daily_books(saved)
         return saved
     return _new_world(orders)
 

@@ -99,6 +99,19 @@ def test_money_differences_a_cent_off_and_an_open_refunded_credit_note() -> None
     assert not verdict.clean
 
 
+def test_a_summary_credit_note_the_clean_run_leaves_open_alike_is_not_counted() -> None:
+    """A daily summary's credit note holds the day's refunds: those that returned money are
+    refunded, store credit stays open -- in the reference book as in the chaos book."""
+    books = _books()
+    note = books["creditnotes"][0]
+    note.update(total="7.00", balance="5.00", status="open", custom_field_hash={})
+    note["reference_number"] = "Refunds 2026-03-01 USD"
+    assert verify(books, copy.deepcopy(books), SHOP, [], []).clean
+    reference = copy.deepcopy(books)
+    reference["creditnotes"][0].update(balance="0.00", refunds=["2.00", "5.00"])
+    assert verify(books, reference, SHOP, [], []).money >= 1  # the clean run refunded it all
+
+
 def test_extra_voided_documents_are_orphans_and_a_draft_is_a_state_difference() -> None:
     chaos = _books()
     chaos["invoices"].append(_invoice("12", "INV-9", "5.00", "0.00", "void"))

@@ -188,13 +188,14 @@ def test_daily_summary_posts_one_document_per_day_and_adjusts_late_edits(tmp_pat
         oid = next(i for i, o in orders.items() if o["status"] == "on-hold")
         touch(h, str(oid), status="cancelled")
         [late], engine = run(h)
-        assert late.writes == 1
+        assert late.writes == 2  # the adjusting credit note, applied to the day's invoice
         assert h.org.invoices[summary["invoice_id"]]["total"] == summary["total"]  # untouched
         adjusting = [
             n for n in h.org.creditnotes.values() if "adjustment" in n["reference_number"].lower()
         ]
         assert len(adjusting) == 1
         assert Decimal(str(adjusting[0]["total"])) == Decimal(orders[oid]["total"])
+        assert Decimal(str(adjusting[0]["balance"])) == 0  # nothing left open by the cancel
 
 
 def test_a_document_whose_total_is_not_rounding_close_is_voided_and_the_record_parked(

@@ -86,6 +86,14 @@ def test_the_demo_reconciles_to_the_cent_and_a_second_run_writes_nothing(tmp_pat
             == 0
             == Decimal(row["zoho_total"]) - Decimal(row["source_total"])
         )
+    # the daily-summary pipeline: every closed day owes what the shop says is unpaid, and
+    # a day whose money has all moved owes nothing (read from the Zoho emulator's state)
+    days = first["daily_summary"]
+    assert days and all(Decimal(d["difference"]) == 0 for d in days), days
+    settled = [d for d in days if d["settled"]]
+    assert settled and all(Decimal(d["invoiced"]) > 0 for d in settled[:1]), days
+    assert all(Decimal(d["zoho_open"]) == 0 == Decimal(d["zoho_credit_left"]) for d in settled)
+    assert "Daily summaries (west-daily)" in out
     # the parked record: explained by `failures`, fixed in the YAML, replayed
     assert "needs_mapping" in out and f"payment_method:{PAYPAL_GATEWAY}" in out
     assert f"+      {PAYPAL_GATEWAY}:" in out
@@ -109,3 +117,4 @@ def test_the_demo_reconciles_to_the_cent_and_a_second_run_writes_nothing(tmp_pat
     assert "Zoho Books writes this run: 0" in out
     assert password not in out and "the password the first run printed" in out
     assert second["reconciliation"] == first["reconciliation"]
+    assert second["daily_summary"] == first["daily_summary"]

@@ -19,17 +19,18 @@ from ..canonical import Order, OrderStatus
 from ..config import PipelineConfig
 from ..contracts.source import Change
 from ..errors import ValidationFailed
-from ..plan import ContactDraft, DocumentKind, Link
+from ..plan import DocumentKind
 from ..store import CrossReference, RecordState, Store
 from ..store.types import utcnow
 from . import summary
+from .daily_money import DailyMoney
 from .executor import Executor
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
 from .outcomes import RecordOutcome
 from .planner import NOT_A_SALE, MappingRuntime, Operation, Plan, PlannedWrite
 
 
-class DailySummaries:
+class DailySummaries(DailyMoney):
     """The daily_summary half of ``PipelineRunner`` (which sets these attributes)."""
 
     pipeline: PipelineConfig
@@ -116,6 +117,7 @@ class DailySummaries:
             )
             written = await self._post_bucket(bucket, "refunds", credit, total)
             posted += [f"refunds {bucket}"] * written
+        posted += await self.close_money(contributions, today)  # the documents exist now
         return posted
 
     async def _post_bucket(
@@ -127,12 +129,8 @@ class DailySummaries:
         base_kind = DocumentKind.INVOICE if what == "sales" else DocumentKind.CREDIT_NOTE
         label = "Sales" if what == "sales" else "Refunds"
         posted = await self._db(self.journal.binding, "day", bucket, f"summary_{what}")
-        contact = ContactDraft(
-            link=Link(key=f"contact:summary:{currency}"),
-            display_name=f"{self.runtime.mapping.summary.contact_name} ({currency})",
-            currency=currency,
-            unique_name=True,
-        )
+        contact = self._summary_contact(currency)
+        fx = self._rate_fields(currency, date.fromisoformat(day))
         rates = {
             e.tax_id: Decimal(str(e.rate))
             for e in self.runtime.mapping.lookups.taxes.entries
@@ -145,7 +143,7 @@ class DailySummaries:
             draft = summary.summary_draft(
                 kind=base_kind, day=day, currency=currency, amounts=amounts, contact=contact.link,
                 tax_rates=rates, stated_total=total, taxes_included=inclusive, label=label,
-                key_suffix=what,
+                key_suffix=what, rates=fx,
             )  # fmt: skip
             snapshot = {"amounts": {k: str(v) for k, v in amounts.items()}, "total": str(total),
                         "adjustments": 0}  # fmt: skip
@@ -169,7 +167,7 @@ class DailySummaries:
                     kind=kind, day=day, currency=currency, amounts=amounts_part,
                     contact=contact.link, tax_rates=rates, stated_total=None,
                     taxes_included=inclusive, label=f"{label} adjustment {n}",
-                    key_suffix=f"{what}-adjustment-{n}-{part}",
+                    key_suffix=f"{what}-adjustment-{n}-{part}", rates=fx,
                 )  # fmt: skip
                 writes.append(PlannedWrite(Operation.CREATE_DOCUMENT, "day", bucket,
                                            f"summary_{what}_adjustment_{n}_{part}",

@@ -20,6 +20,7 @@ from typing import Any
 
 from ..canonical import Order
 from ..plan import BusinessKey, DocumentDraft, DocumentKind, DocumentLine, Link
+from .summary_money import money_contribution
 
 Bucket = dict[str, Decimal]  # "tax_id|account_id" -> amount
 
@@ -69,6 +70,7 @@ def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]
             )
             for r in order.refunds
         },
+        "money": money_contribution(order, runtime, trace),
     }
 
 
@@ -82,6 +84,7 @@ def empty_contribution(order: Order) -> dict[str, Any]:
         "sales": {},
         "refunds": {},
         "refund_totals": {},
+        "money": {},
     }
 
 
@@ -111,6 +114,7 @@ def summary_draft(
     taxes_included: bool,
     label: str,
     key_suffix: str,
+    rates: dict[str, Any] | None = None,
 ) -> DocumentDraft:
     """A summary (or adjusting) document whose total equals ``stated_total`` to the cent.
 
@@ -155,4 +159,5 @@ def summary_draft(
         taxes_included=taxes_included,
         adjustment=adjustment,
         adjustment_description="Rounding (sum of orders)" if adjustment else None,
+        **(rates or {}),  # the mapping's rate for a currency other than the books' own
     )

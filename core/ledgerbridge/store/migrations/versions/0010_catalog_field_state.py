@@ -1,8 +1,8 @@
 """catalog pipelines: every variant of each side as last read (SKU index, pending flag),
 and per binding and field the value each side last held (docs/catalog.md)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 from ledgerbridge.store.types import UTCDateTime
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
