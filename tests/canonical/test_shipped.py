@@ -66,3 +66,21 @@ def test_three_shipments_of_an_order_add_up_to_it_to_the_cent():
     first_alone = split_by_fulfilment(_ship(order, plan[:1]))[0][1]
     assert first_alone.totals.total == parts[0][1].totals.total  # stable as shipments arrive
     assert not fully_shipped(_ship(order, plan[:1])) or len(plan) == 1
+
+
+def test_an_order_discount_is_shared_so_no_shipment_is_invoiced_below_zero():
+    """10.00 off a 2 x 8.00 order: the first shipment (one unit) must not carry it all
+    (8.00 - 10.00 = -2.00); each shipment takes its share, the two adding up to 6.00."""
+    data = order_data(
+        lines=[{"line_id": "L1", "title": "L1", "quantity": 2, "unit_price": m("8.00")}],
+        shipping_lines=[],
+        discounts=[{"amount": m("10.00"), "allocated": False}],
+        totals={"total": m("6.00")},
+    )
+    order = Order.model_validate(data)
+    parts = split_by_fulfilment(_ship(order, [{"L1": 1}, {"L1": 1}]))
+    totals = [p.totals.total.amount for _, p in parts]
+    assert all(t >= 0 for t in totals), totals
+    assert sum(totals) == Decimal("6.00")
+    first_alone = split_by_fulfilment(_ship(order, [{"L1": 1}]))[0][1]
+    assert first_alone.totals.total == parts[0][1].totals.total
