@@ -63,11 +63,16 @@ def orders(draw: Any) -> tuple[Order, list[dict[str, int]]]:
     data = order_data(
         lines=lines,
         taxes_included=included,
-        shipping_lines=[{
-            "title": "Standard", "price": m(str(ship)),
-            "taxes": [{"title": f"T{rates[0]}", "rate": str(rates[0]), "amount": m(str(ship_tax))}],
-        }],  # fmt: skip
-        discounts=[{"amount": m(str(order_disc)), "allocated": False}] if order_disc else [],
+        shipping_lines=[
+            {
+                "title": "Standard",
+                "price": m(str(ship)),
+                "taxes": [
+                    {"title": f"T{rates[0]}", "rate": str(rates[0]), "amount": m(str(ship_tax))}
+                ],
+            }
+        ],
+        discounts=[{"amount": m(str(d)), "allocated": False} for d in _split(draw, order_disc)],
         totals={"total": m(str(total))},
     )
     order = Order.model_validate(data)
@@ -80,6 +85,16 @@ def orders(draw: Any) -> tuple[Order, list[dict[str, int]]]:
             plan[j][line_id] = plan[j].get(line_id, 0) + 1
     plan = [p for p in plan if p]
     return order, draw(st.permutations(plan), label="plan")
+
+
+def _split(draw: Any, amount: Decimal) -> list[Decimal]:
+    """An order discount as one or two unallocated discounts (a code and an automatic)."""
+    if amount <= 0:
+        return []
+    if not draw(st.booleans(), label="two order discounts"):
+        return [amount]
+    first = Decimal(draw(st.integers(0, int(amount / CENT)))) * CENT
+    return [first, amount - first]
 
 
 def shipped(order: Order, plan: list[dict[str, int]]) -> Order:
