@@ -84,3 +84,22 @@ def test_an_order_discount_is_shared_so_no_shipment_is_invoiced_below_zero():
     assert sum(totals) == Decimal("6.00")
     first_alone = split_by_fulfilment(_ship(order, [{"L1": 1}]))[0][1]
     assert first_alone.totals.total == parts[0][1].totals.total
+
+
+def test_a_shipment_created_earlier_but_shipped_later_does_not_take_the_first_invoice_twice():
+    """F0 is created first but still pending when F1 ships: F1's invoice is posted as the
+    first part (with the shipping).  When F0 ships, the parts already posted keep their
+    places -- F0 comes after them -- so the shipping is not invoiced a second time and the
+    invoices add up to the order to the cent."""
+    order = make_order()
+    pending = _ship(order, [{"L1": 1, "L3": 1}, {"L1": 2, "L2": 2}])
+    f0, f1 = pending.fulfilments
+    early = pending.model_copy(
+        update={"fulfilments": (f0.model_copy(update={"status": FulfilmentStatus.PENDING}), f1)}
+    )
+    [(first, posted)] = split_by_fulfilment(early)
+    assert first.external_id == "F1" and posted.shipping_lines
+    later = split_by_fulfilment(pending, posted=["F1"])
+    assert [f.external_id for f, _ in later] == ["F1", "F0"]
+    assert later[0][1].totals.total == posted.totals.total
+    assert posted.totals.total.amount + later[1][1].totals.total.amount == order.totals.total.amount
