@@ -156,9 +156,18 @@ def test_shipments_of_a_fully_shipped_order_add_up_to_it_to_the_cent(case: Any) 
 def test_a_posted_shipment_never_changes_when_later_ones_arrive(case: Any) -> None:
     order, plan = case
     final = split_by_fulfilment(shipped(order, plan))
+    whole = shipped(order, plan)
     for k in range(1, len(plan)):
         early = split_by_fulfilment(shipped(order, plan[:k]))
         _assert_non_negative(early)
+        # The source lists its shipments newest first: the posted ones keep their places.
+        listed = whole.model_copy(update={"fulfilments": whole.fulfilments[::-1]})
+        ids = [f.external_id for f, _ in early]
+        relisted = split_by_fulfilment(listed, posted=ids)
+        assert [f.external_id for f, _ in relisted[:k]] == ids
+        assert [figures(p) for _, p in relisted[:k]] == [figures(p) for _, p in early]
+        assert sum(p.totals.total.amount for _, p in relisted) == order.totals.total.amount
+        _assert_non_negative(relisted)
         for (f, before), (g, after) in zip(early, final[:k], strict=True):
             assert f.external_id == g.external_id
             assert figures(before) == figures(after), f.external_id

@@ -19,6 +19,7 @@ Pure and Decimal only; the planner (``engine/fulfilments.py``) books each part.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -57,9 +58,17 @@ def shipped_quantities(order: Order, fulfilment: Fulfilment) -> dict[str, Decima
     return out
 
 
-def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
-    """The order's shipped fulfilments, oldest first, each with its part of the order."""
-    shipped = [f for f in order.fulfilments if f.shipped]
+def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[Fulfilment, Order]]:
+    """The order's shipped fulfilments, each with its part of the order: those in
+    ``posted`` (already invoiced, in the order they were) first, then the rest oldest
+    first.  A shipment created earlier but shipped after others were invoiced must not
+    take their places: each part's share depends on the parts before it, and the first
+    carries the shipping."""
+    rank = {fid: i for i, fid in enumerate(posted)}
+    shipped = sorted(
+        (f for f in order.fulfilments if f.shipped),
+        key=lambda f: (0, rank[f.external_id]) if f.external_id in rank else (1, 0),
+    )
     if not shipped:
         return []
     places = minor_units(order.currency)

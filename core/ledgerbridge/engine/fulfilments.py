@@ -60,15 +60,19 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
 
     invoices: list[list[Any]] = []  # [fulfilment id, link, open balance, line ids]
     items = {i.link.key: i for i in plan.items}
-    for seq, (fulfilment, part) in enumerate(split_by_fulfilment(order), 1):
+    done = prior.fulfilment_invoices
+    seqs = {fid: int(snap.get("seq", 0)) for fid, (_, snap) in done.items()}
+    seq = max(seqs.values(), default=0)
+    for fulfilment, part in split_by_fulfilment(order, sorted(done, key=lambda f: seqs[f])):
         fid = fulfilment.external_id
-        posted = prior.fulfilment_invoices.get(fid)
+        posted = done.get(fid)
         link = fulfilment_link(order, fid, posted[0] if posted else None)
         line_ids = {line.line_id for line in part.lines}
         if posted is not None:
             balance = Decimal(str(posted[1].get("total", "0")))
             invoices.append([fid, link, balance - prior.fulfilment_applied.get(fid, 0), line_ids])
             continue
+        seq += 1
         decided = runtime.line_decisions(part)
         for item in runtime.items(part, plan.trace, decided):
             items.setdefault(item.link.key, item)
