@@ -103,3 +103,13 @@ def test_a_shipment_created_earlier_but_shipped_later_does_not_take_the_first_in
     assert [f.external_id for f, _ in later] == ["F1", "F0"]
     assert later[0][1].totals.total == posted.totals.total
     assert posted.totals.total.amount + later[1][1].totals.total.amount == order.totals.total.amount
+
+
+def test_units_shipped_again_are_not_invoiced_again():
+    """A source that reports more units shipped than were ordered (a replacement sent
+    for a lost parcel, a shipment listed twice) must not invoice goods never sold: the
+    parts never hold more of a line than the order does."""
+    order = make_order()
+    parts = split_by_fulfilment(_ship(order, [{"L1": 3, "L2": 2, "L3": 1}, {"L1": 1}]))
+    assert [f.external_id for f, _ in parts] == ["F0"]  # nothing more to invoice
+    assert sum(p.totals.total.amount for _, p in parts) == order.totals.total.amount
