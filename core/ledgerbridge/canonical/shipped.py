@@ -75,7 +75,7 @@ def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[
     qty = [shipped_quantities(order, f) for f in shipped]
     parts_lines: list[list[OrderLine]] = [[] for _ in shipped]
     for line in order.lines:
-        taken = [q.get(line.line_id, Decimal(0)) for q in qty]
+        taken = _within(line.quantity, [q.get(line.line_id, Decimal(0)) for q in qty])
         discounts = (
             cumulative(line.discount.amount, taken, line.quantity, places)
             if line.discount is not None
@@ -99,6 +99,10 @@ def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[
                     }
                 )
             )
+    # A later shipment with nothing left to invoice (all it lists shipped before) has no part.
+    keep = [i for i, lines in enumerate(parts_lines) if i == 0 or lines]
+    shipped = [shipped[i] for i in keep]
+    parts_lines = [parts_lines[i] for i in keep]
     nets = [_net(order, lines, i == 0) for i, lines in enumerate(parts_lines)]
     shares = order_discount_shares(order, nets, places)
     parts: list[tuple[Fulfilment, Order]] = []
@@ -125,6 +129,17 @@ def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[
         total = Money(amount=computed, currency=order.currency)
         parts.append((fulfilment, part.model_copy(update={"totals": OrderTotals(total=total)})))
     return parts
+
+
+def _within(quantity: Decimal, taken: list[Decimal]) -> list[Decimal]:
+    """Shipped quantities cut to what the line still had unshipped: units reported again
+    (a replacement parcel, a shipment listed twice) were sold once and are invoiced once."""
+    out, left = [], quantity
+    for asked in taken:
+        q = max(min(asked, left), Decimal(0))
+        out.append(q)
+        left -= q
+    return out
 
 
 def _net(order: Order, lines: list[OrderLine], first: bool) -> Decimal:
