@@ -17,6 +17,7 @@
 from .auth import BearerAuth, OAuth1Auth, QueryCredentials
 from .client import KitClient
 from .pagination import (
+    complete_connection,
     connection_items,
     connection_pages,
     cursor_pages,
@@ -33,6 +34,7 @@ __all__ = [
     "KitClient",
     "OAuth1Auth",
     "QueryCredentials",
+    "complete_connection",
     "connection_items",
     "connection_pages",
     "cursor_pages",
