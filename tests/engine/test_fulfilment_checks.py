@@ -144,3 +144,35 @@ def test_an_order_in_two_currencies_shipped_in_two_parts_adds_up_in_the_booked_o
         docs = _invoices(h, rec["name"])
         assert docs[0]["total"] == first[0]["total"]  # the posted share did not move
         _books_add_up(h, rec, 2)
+
+
+def test_money_returned_for_units_that_never_shipped_is_booked_once_the_order_closes(
+    tmp_path: Path,
+) -> None:
+    """Line 0 ships; line 1 is refunded without a restock (``NO_RESTOCK``, not ``CANCEL``)
+    before it ships, and the order closes.  Line 1 was never invoiced, so nothing is
+    credited for it -- but the money that went back must not stay booked as received."""
+    from .shopify_scenarios import refund_of
+
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        set_trigger(h, "fulfilled")
+        n = next(n for n in single_currency(h, lines=2) if not seeded(h, n)["taxesIncluded"])
+        rec = seeded(h, n)
+        lines = rec["lineItems"]
+        only_first = [int(x["quantity"]) if j == 0 else 0 for j, x in enumerate(lines)]
+        parts = shipments(rec, [only_first])
+        sale = rec["transactions"][-1]["id"]
+        back = refund_of(rec, 2, [(1, int(lines[1]["quantity"]), "NO_RESTOCK")], sale)
+        touch(h, n, fulfillments=parts, refunds=[back], closedAt=rec["createdAt"],
+              displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
+        run(h)
+        [invoice] = _invoices(h, rec["name"])
+        returned = Decimal(back["totalRefundedSet"]["shopMoney"]["amount"])
+        kept = order_total(rec) - returned
+        received = sum(Decimal(str(p["amount"])) for p in _payments_to(h, [invoice]))
+        refunded = sum(
+            Decimal(str(r.get("amount", 0)))
+            for c in h.org.creditnotes.values() if c["reference_number"] == rec["name"]
+            for r in c.get("refunds", [])
+        )  # fmt: skip
+        assert received - refunded == kept, (received, refunded, kept)
