@@ -18,6 +18,11 @@ authorisation voided with nothing captured (nothing to book), two partial captur
 ``lookups.payment_methods`` like any gateway).  Refund transactions are not payments
 here: refunds come from ``Order.refunds[]`` (``refunds.py``), and reading both would
 count the money back twice.
+
+The spec does not say a transaction ``id`` is unique beyond its order (each row carries
+its ``order_id``; carts may number an order's transactions from 1), and a payment's id
+is what the engine binds it by across the whole connection: so, like a shipment's, a
+payment's id (and its ``parent_id``) is ``<order id>:<id>`` -- the stricter reading.
 """
 
 from __future__ import annotations
@@ -106,8 +111,8 @@ def payments(
         kind = kind_of(text(row.get("status")), overrides, where)
         if kind in ("refund", "ignore"):
             continue  # refunds: Order.refunds[] (module docstring)
-        tid = text(row.get("id")) or text(row.get("transaction_id"))
-        if tid is None:
+        raw_id = text(row.get("id")) or text(row.get("transaction_id"))
+        if raw_id is None:
             raise ValidationFailed(f"{where}: no id", platform=PLATFORM)
         value = amount(row.get("amount"), f"{where}.amount")
         if value is None or value < 0:
@@ -118,15 +123,16 @@ def payments(
                 f"{where}.currency {paid_in} is not the order's {currency}", platform=PLATFORM
             )
         what, status = _AS[kind]
+        parent = text(row.get("parent_id"))
         out.append(
             Payment(
-                external_id=tid,
+                external_id=f"{order_id}:{raw_id}",
                 kind=what,
                 status=status,
                 amount=money(value, currency),
                 gateway=text(row.get("gateway")),
                 processed_at=timestamp(row.get("created_time"), f"{where}.created_time"),
-                parent_id=text(row.get("parent_id")),
+                parent_id=f"{order_id}:{parent}" if parent else None,
                 reference=text(row.get("transaction_id")),
                 test=bool(row.get("is_test_mode")),
             )

@@ -37,9 +37,21 @@ def test_transactions_replace_the_synthesized_payment():
     ])  # fmt: skip
     kinds = [(p.external_id, p.kind, p.status, p.amount.amount, p.gateway) for p in order.payments]
     assert kinds == [
-        ("1", PaymentKind.AUTHORIZATION, PaymentStatus.SUCCESS, Decimal("195.49"), "stripe"),
-        ("2", PaymentKind.CAPTURE, PaymentStatus.SUCCESS, Decimal("95.49"), "stripe"),
-        ("3", PaymentKind.CAPTURE, PaymentStatus.SUCCESS, Decimal("100.00"), "gift_card"),
+        (
+            "4130825825:1",
+            PaymentKind.AUTHORIZATION,
+            PaymentStatus.SUCCESS,
+            Decimal("195.49"),
+            "stripe",
+        ),
+        ("4130825825:2", PaymentKind.CAPTURE, PaymentStatus.SUCCESS, Decimal("95.49"), "stripe"),
+        (
+            "4130825825:3",
+            PaymentKind.CAPTURE,
+            PaymentStatus.SUCCESS,
+            Decimal("100.00"),
+            "gift_card",
+        ),
     ]
     assert order.amount_received.amount == Decimal("195.49")
     assert "payment_synthesized" not in order.extra["api2cart"]
@@ -54,7 +66,7 @@ def test_a_void_names_its_authorisation_and_refunds_are_not_payments():
     ])  # fmt: skip
     assert [(p.kind, p.parent_id) for p in order.payments] == [
         (PaymentKind.AUTHORIZATION, None),
-        (PaymentKind.VOID, "1"),
+        (PaymentKind.VOID, "4130825825:1"),  # ids within the order: its id first
     ]
     assert order.amount_received.amount == 0
 

@@ -66,3 +66,50 @@ def test_three_shipments_of_an_order_add_up_to_it_to_the_cent():
     first_alone = split_by_fulfilment(_ship(order, plan[:1]))[0][1]
     assert first_alone.totals.total == parts[0][1].totals.total  # stable as shipments arrive
     assert not fully_shipped(_ship(order, plan[:1])) or len(plan) == 1
+
+
+def test_an_order_discount_is_shared_so_no_shipment_is_invoiced_below_zero():
+    """10.00 off a 2 x 8.00 order: the first shipment (one unit) must not carry it all
+    (8.00 - 10.00 = -2.00); each shipment takes its share, the two adding up to 6.00."""
+    data = order_data(
+        lines=[{"line_id": "L1", "title": "L1", "quantity": 2, "unit_price": m("8.00")}],
+        shipping_lines=[],
+        discounts=[{"amount": m("10.00"), "allocated": False}],
+        totals={"total": m("6.00")},
+    )
+    order = Order.model_validate(data)
+    parts = split_by_fulfilment(_ship(order, [{"L1": 1}, {"L1": 1}]))
+    totals = [p.totals.total.amount for _, p in parts]
+    assert all(t >= 0 for t in totals), totals
+    assert sum(totals) == Decimal("6.00")
+    first_alone = split_by_fulfilment(_ship(order, [{"L1": 1}]))[0][1]
+    assert first_alone.totals.total == parts[0][1].totals.total
+
+
+def test_a_shipment_created_earlier_but_shipped_later_does_not_take_the_first_invoice_twice():
+    """F0 is created first but still pending when F1 ships: F1's invoice is posted as the
+    first part (with the shipping).  When F0 ships, the parts already posted keep their
+    places -- F0 comes after them -- so the shipping is not invoiced a second time and the
+    invoices add up to the order to the cent."""
+    order = make_order()
+    pending = _ship(order, [{"L1": 1, "L3": 1}, {"L1": 2, "L2": 2}])
+    f0, f1 = pending.fulfilments
+    early = pending.model_copy(
+        update={"fulfilments": (f0.model_copy(update={"status": FulfilmentStatus.PENDING}), f1)}
+    )
+    [(first, posted)] = split_by_fulfilment(early)
+    assert first.external_id == "F1" and posted.shipping_lines
+    later = split_by_fulfilment(pending, posted=["F1"])
+    assert [f.external_id for f, _ in later] == ["F1", "F0"]
+    assert later[0][1].totals.total == posted.totals.total
+    assert posted.totals.total.amount + later[1][1].totals.total.amount == order.totals.total.amount
+
+
+def test_units_shipped_again_are_not_invoiced_again():
+    """A source that reports more units shipped than were ordered (a replacement sent
+    for a lost parcel, a shipment listed twice) must not invoice goods never sold: the
+    parts never hold more of a line than the order does."""
+    order = make_order()
+    parts = split_by_fulfilment(_ship(order, [{"L1": 3, "L2": 2, "L3": 1}, {"L1": 1}]))
+    assert [f.external_id for f, _ in parts] == ["F0"]  # nothing more to invoice
+    assert sum(p.totals.total.amount for _, p in parts) == order.totals.total.amount

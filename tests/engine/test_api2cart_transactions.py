@@ -171,3 +171,26 @@ def test_a_status_the_connector_cannot_read_parks_the_order_naming_it(tmp_path: 
         assert [Decimal(str(p["amount"])) for p in _payments_of(org, invoice["invoice_id"])] == [
             order["total"]["total"]
         ]
+
+
+def test_transaction_ids_repeating_across_orders_book_each_orders_payment(tmp_path: Path):
+    """The spec does not say a transaction ``id`` is unique beyond its order (each row
+    carries its ``order_id``); two orders whose carts number their transactions from 1
+    must each get their payment, not the second taken for the first's, already booked."""
+    with wired(tmp_path, "placed") as (store, org, config, db):
+        _read_transactions(config)
+        pending = [i for i, o in store.orders.items() if o["status"]["id"] == "pending"][:2]
+        assert len(pending) == 2
+        for oid in pending:
+            order = store.orders[oid]
+            store.transactions[oid] = [
+                transaction(order, "1", "captured", order["total"]["total"], _stamp(9))
+            ]
+        _sync(config, db)
+        for oid in pending:
+            [invoice] = _mine(org, oid)
+            pays = _payments_of(org, invoice["invoice_id"])
+            assert [Decimal(str(p["amount"])) for p in pays] == [
+                Decimal(str(store.orders[oid]["total"]["total"]))
+            ], oid
+            assert Decimal(str(invoice["balance"])) == 0, oid

@@ -9,14 +9,17 @@ crosses it -- the largest-remainder result for the sequence -- and, unlike a spl
 recomputed over all parts, a shipment's share never changes when later ones arrive
 (its invoice is already posted).  A fully shipped line is shared out exactly, so the
 parts of a fully shipped order add up to the order to the cent.
-Shipping, fees, order-level taxes and discounts and the rounding adjustment go on the
-first part (the first shipment carries the order's own charges).
+Shipping, fees, order-level taxes and the rounding adjustment go on the first part (the
+first shipment carries the order's own charges).  An unallocated order discount is shared
+in proportion to each part's net (``order_discount_shares``): put whole on the first part
+it could exceed what that shipment is worth and make its invoice negative.
 
 Pure and Decimal only; the planner (``engine/fulfilments.py``) books each part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -55,16 +58,24 @@ def shipped_quantities(order: Order, fulfilment: Fulfilment) -> dict[str, Decima
     return out
 
 
-def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
-    """The order's shipped fulfilments, oldest first, each with its part of the order."""
-    shipped = [f for f in order.fulfilments if f.shipped]
+def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[Fulfilment, Order]]:
+    """The order's shipped fulfilments, each with its part of the order: those in
+    ``posted`` (already invoiced, in the order they were) first, then the rest oldest
+    first.  A shipment created earlier but shipped after others were invoiced must not
+    take their places: each part's share depends on the parts before it, and the first
+    carries the shipping."""
+    rank = {fid: i for i, fid in enumerate(posted)}
+    shipped = sorted(
+        (f for f in order.fulfilments if f.shipped),
+        key=lambda f: (0, rank[f.external_id]) if f.external_id in rank else (1, 0),
+    )
     if not shipped:
         return []
     places = minor_units(order.currency)
     qty = [shipped_quantities(order, f) for f in shipped]
     parts_lines: list[list[OrderLine]] = [[] for _ in shipped]
     for line in order.lines:
-        taken = [q.get(line.line_id, Decimal(0)) for q in qty]
+        taken = _within(line.quantity, [q.get(line.line_id, Decimal(0)) for q in qty])
         discounts = (
             cumulative(line.discount.amount, taken, line.quantity, places)
             if line.discount is not None
@@ -88,6 +99,12 @@ def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
                     }
                 )
             )
+    # A later shipment with nothing left to invoice (all it lists shipped before) has no part.
+    keep = [i for i, lines in enumerate(parts_lines) if i == 0 or lines]
+    shipped = [shipped[i] for i in keep]
+    parts_lines = [parts_lines[i] for i in keep]
+    nets = [_net(order, lines, i == 0) for i, lines in enumerate(parts_lines)]
+    shares = order_discount_shares(order, nets, places)
     parts: list[tuple[Fulfilment, Order]] = []
     for i, fulfilment in enumerate(shipped):
         first = i == 0
@@ -99,7 +116,12 @@ def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
         }
         if not first:
             update.update(shipping_lines=(), fees=(), tax_lines=(), rounding_adjustment=None)
-            update["discounts"] = tuple(d for d in order.discounts if d.allocated)
+        update["discounts"] = tuple(
+            d if d.allocated else d.model_copy(
+                update={"amount": Money(amount=shares[k][i], currency=order.currency)}
+            )
+            for k, d in enumerate(order.discounts)
+        )  # fmt: skip
         part = order.model_copy(update=update)
         computed = reconcile_order(part).computed
         if part.rounding_adjustment is not None:
@@ -107,6 +129,60 @@ def split_by_fulfilment(order: Order) -> list[tuple[Fulfilment, Order]]:
         total = Money(amount=computed, currency=order.currency)
         parts.append((fulfilment, part.model_copy(update={"totals": OrderTotals(total=total)})))
     return parts
+
+
+def _within(quantity: Decimal, taken: list[Decimal]) -> list[Decimal]:
+    """Shipped quantities cut to what the line still had unshipped: units reported again
+    (a replacement parcel, a shipment listed twice) were sold once and are invoiced once."""
+    out, left = [], quantity
+    for asked in taken:
+        q = max(min(asked, left), Decimal(0))
+        out.append(q)
+        left -= q
+    return out
+
+
+def _net(order: Order, lines: list[OrderLine], first: bool) -> Decimal:
+    """What a part is worth before order discounts: its lines after their discounts, and
+    on the first part the order's shipping and fees."""
+    net = sum((line.net.amount for line in lines), Decimal(0))
+    if first:
+        net += sum((s.net.amount for s in order.shipping_lines), Decimal(0))
+        net += sum((f.amount.amount for f in order.fees), Decimal(0))
+    return net
+
+
+def order_discount_shares(order: Order, nets: list[Decimal], places: int) -> list[list[Decimal]]:
+    """Per order discount (by index), each part's share of it (0 for allocated ones).
+
+    Each unallocated discount in turn is shared by cumulative rounding over the parts'
+    nets against the whole order's net (so a part's share depends only on the parts
+    before it: stable as shipments arrive), capped at what the part still has left
+    after the discounts before it -- the cap never loses money: the part that completes
+    the order's net takes whatever the cumulative target still holds."""
+    unit = Decimal(1).scaleb(-places)
+    left = list(nets)
+    whole = _net(order, list(order.lines), True)
+    out: list[list[Decimal]] = []
+    for discount in order.discounts:
+        if discount.allocated:
+            out.append([Decimal(0)] * len(nets))
+            continue
+        amount, taken, seen, row = discount.amount.amount, Decimal(0), Decimal(0), []
+        for i, net in enumerate(list(left)):
+            seen += net
+            if whole <= 0 or seen >= whole:
+                target = amount
+            else:
+                target = (amount * seen / whole).quantize(unit, rounding=ROUND_HALF_UP)
+            share = target - taken if seen >= whole else min(left[i], target - taken)
+            share = max(share, Decimal(0))
+            row.append(share)
+            left[i] -= share
+            taken += share
+        whole -= amount
+        out.append(row)
+    return out
 
 
 def _tax(tax: TaxLine, amount: Decimal, currency: str) -> TaxLine:
@@ -123,4 +199,10 @@ def fully_shipped(order: Order) -> bool:
     return all(shipped.get(line.line_id, Decimal(0)) >= line.quantity for line in order.lines)
 
 
-__all__ = ["cumulative", "fully_shipped", "shipped_quantities", "split_by_fulfilment"]
+__all__ = [
+    "cumulative",
+    "fully_shipped",
+    "order_discount_shares",
+    "shipped_quantities",
+    "split_by_fulfilment",
+]

@@ -58,17 +58,22 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     """The writes of ``order`` under the fulfilled trigger (``plan`` has its contact)."""
     from .planner import Operation, PlannedWrite
 
+    order = _never_shipped(order)
     invoices: list[list[Any]] = []  # [fulfilment id, link, open balance, line ids]
     items = {i.link.key: i for i in plan.items}
-    for seq, (fulfilment, part) in enumerate(split_by_fulfilment(order), 1):
+    done = prior.fulfilment_invoices
+    seqs = {fid: int(snap.get("seq", 0)) for fid, (_, snap) in done.items()}
+    seq = max(seqs.values(), default=0)
+    for fulfilment, part in split_by_fulfilment(order, sorted(done, key=lambda f: seqs[f])):
         fid = fulfilment.external_id
-        posted = prior.fulfilment_invoices.get(fid)
+        posted = done.get(fid)
         link = fulfilment_link(order, fid, posted[0] if posted else None)
         line_ids = {line.line_id for line in part.lines}
         if posted is not None:
             balance = Decimal(str(posted[1].get("total", "0")))
             invoices.append([fid, link, balance - prior.fulfilment_applied.get(fid, 0), line_ids])
             continue
+        seq += 1
         decided = runtime.line_decisions(part)
         for item in runtime.items(part, plan.trace, decided):
             items.setdefault(item.link.key, item)
@@ -95,6 +100,34 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     plan.items = list(items.values())
     _payments(plan, order, runtime, prior, invoices)
     _refunds(plan, order, runtime, prior, invoices)
+
+
+def _never_shipped(order: Order) -> Order:
+    """Refund lines for units that never shipped count as cancelled even when the source
+    did not say ``CANCEL`` (a refund without restock): they were never invoiced (nothing to
+    credit), and the money returned for them comes off the payment -- else it was booked
+    nowhere.  Refunded units take the line's unshipped remainder first (a shop does not
+    ship units it refunded), so the reading holds as later parts ship; a return (restock)
+    is of goods that shipped and stays a credit note."""
+    shipped: dict[str, Decimal] = {}
+    for f in order.fulfilments:
+        if f.shipped:
+            for line_id, q in shipped_quantities(order, f).items():
+                shipped[line_id] = shipped.get(line_id, Decimal(0)) + q
+    left = {x.line_id: x.quantity - shipped.get(x.line_id, Decimal(0)) for x in order.lines}
+    refunds = []
+    for refund in order.refunds:
+        lines = []
+        for given in refund.lines:
+            line = given
+            free = left.get(line.line_id or "", Decimal(0))
+            if not (line.cancelled or line.restock) and line.line_id and 0 < line.quantity <= free:
+                line = line.model_copy(update={"cancelled": True})
+            if line.cancelled and line.line_id in left:
+                left[line.line_id] -= line.quantity
+            lines.append(line)
+        refunds.append(refund.model_copy(update={"lines": tuple(lines)}))
+    return order.model_copy(update={"refunds": tuple(refunds)})
 
 
 def _cancelled(order: Order) -> dict[str, Decimal]:
