@@ -1,9 +1,12 @@
 """What the organisation offers for mapping and setup checks: taxes, currencies, accounts,
-items, payment modes, custom fields, and whether the settings' ids exist."""
+items, payment modes, custom fields, whether the settings' ids exist, and its own exchange
+rate of a currency on a day."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
 
 from ledgerbridge.contracts.target import FieldNeed, SetupProblem
 from ledgerbridge.errors import NotFound
@@ -29,6 +32,7 @@ class Lookups:
 
     def __init__(self, books: Books) -> None:
         self.books = books
+        self._rates_on: dict[tuple[str, date], Decimal | None] = {}
 
     # ------------------------------------------------------------------ lookups
 
@@ -98,3 +102,35 @@ class Lookups:
             ]
             problems += setup.account_problems(self.books.settings, accounts)
         return problems
+
+    async def rate_on(self, code: str, day: date) -> Decimal | None:
+        """The organisation's own rate of ``code`` for ``day``: the one effective that day,
+        else the closest before it; None when it has none.
+
+        ``GET /settings/currencies/{currency_id}/exchangerates?from_date=`` (currency.yml,
+        operationId ``list_exchange_rates``: "Returns the exchange rate details from the
+        given date or from previous closest match in the absence of the exchange rate on
+        the given date"). Whatever rows come back, only one effective on or before ``day``
+        is taken, the latest such. Asked once per currency and day.
+        """
+        key = (code, day)
+        if key in self._rates_on:
+            return self._rates_on[key]
+        currency = await self.books.currency(code)
+        body = await self.books.client.call(
+            "GET",
+            f"/settings/currencies/{currency.currency_id}/exchangerates",
+            params={"from_date": day.isoformat()},
+        )
+        best: models.ExchangeRate | None = None
+        for row in body.get("exchange_rates") or []:
+            rate = models.ExchangeRate.model_validate(row)
+            if rate.rate is None or rate.rate <= 0 or rate.effective_date is None:
+                continue
+            if rate.effective_date <= day and (
+                best is None or rate.effective_date > (best.effective_date or day)
+            ):
+                best = rate
+        found = best.rate if best is not None else None
+        self._rates_on[key] = found
+        return found

@@ -100,7 +100,6 @@ class ZohoBooksTarget(Target):
             trusted_domains=overrides,
         )
         self._currencies: list[models.Currency] | None = None
-        self._rates_on: dict[tuple[str, date], Decimal | None] = {}
         self._identity: TargetIdentity | None = None
         self._catalog: customfields.Catalog | None = None  # custom fields, read once
         self._tax_rates: dict[str, Decimal] | None = None
@@ -263,36 +262,7 @@ class ZohoBooksTarget(Target):
         )
 
     async def rate_on(self, code: str, day: date) -> Decimal | None:
-        """The organisation's own rate of ``code`` for ``day``: the one effective that day,
-        else the closest before it; None when it has none.
-
-        ``GET /settings/currencies/{currency_id}/exchangerates?from_date=`` (currency.yml,
-        operationId ``list_exchange_rates``: "Returns the exchange rate details from the
-        given date or from previous closest match in the absence of the exchange rate on
-        the given date"). Whatever rows come back, only one effective on or before ``day``
-        is taken, the latest such. Asked once per currency and day.
-        """
-        key = (code, day)
-        if key in self._rates_on:
-            return self._rates_on[key]
-        currency = await self.currency(code)
-        body = await self.client.call(
-            "GET",
-            f"/settings/currencies/{currency.currency_id}/exchangerates",
-            params={"from_date": day.isoformat()},
-        )
-        best: models.ExchangeRate | None = None
-        for row in body.get("exchange_rates") or []:
-            rate = models.ExchangeRate.model_validate(row)
-            if rate.rate is None or rate.rate <= 0 or rate.effective_date is None:
-                continue
-            if rate.effective_date <= day and (
-                best is None or rate.effective_date > (best.effective_date or day)
-            ):
-                best = rate
-        found = best.rate if best is not None else None
-        self._rates_on[key] = found
-        return found
+        return await self._lookups.rate_on(code, day)
 
     async def create(
         self,
