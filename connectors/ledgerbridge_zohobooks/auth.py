@@ -5,7 +5,7 @@ The cache, the early renewal and the single-flight refresh (in this process and,
 ``context.locks``, across processes -- Zoho mints at most 10 access tokens per refresh token
 per 10 minutes, facts doc §2.8) are the kit's ``RotatingTokenAuth``; ``zoho_auth`` gives it
 ``ZohoRefresh``, which asks the accounts server, and says what a refused token looks like
-(HTTP 401, or Zoho's code 14/57 in the envelope: facts doc §2.6).
+(HTTP 401, or Zoho's code 14/57 in the envelope: facts doc §4, refresh-then-retry once).
 
 The token endpoint reports failures *in the body with HTTP 200*
 (``{"error": "invalid_code"}``); those become ``AuthFailed`` with a message
@@ -36,7 +36,7 @@ from .jsonmoney import loads
 
 __all__ = ["AccessToken", "ZohoRefresh", "parse_token_response", "token_error", "zoho_auth"]
 
-AUTH_CODES = frozenset({14, 57})  # envelope codes of a refused access token (facts doc §2.6)
+AUTH_CODES = frozenset({14, 57})  # envelope codes of a refused access token (facts doc §4)
 REFRESH_TOKEN_KEY = "refresh_token"  # noqa: S105 - a name
 DEAD_KEY = "refresh_refused"  # digest of the credentials the accounts server refused
 # Token endpoint errors that mean the refresh token itself is dead (facts doc §2.6).
@@ -100,8 +100,9 @@ def parse_token_response(response: httpx.Response, accounts_server: str) -> dict
 
 
 def token_refused(response: httpx.Response) -> bool:
-    """Whether Zoho refused the access token: HTTP 401, or code 14/57 in the envelope (Zoho
-    answers a token without this organisation's scope 403 code 57)."""
+    """Whether Zoho refused the access token: HTTP 401, or code 14/57 in the envelope of
+    another error status (the client's table reads those codes as a refused token whatever
+    the status; the stricter reading)."""
     if response.status_code == 401:
         return True
     if response.status_code < 400 or response.status_code == 429:

@@ -3,7 +3,10 @@
 - ``responses``: one ``Retry-After`` reader (seconds or an HTTP date), JSON with ``Decimal``
   amounts, and a default status -> error-class table a connector extends with its platform's
   codes (``ErrorTable``).
-- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret.
+- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret; ``RotatingTokenAuth``, one over
+  expiring OAuth access tokens minted by a platform's ``refresh`` callable (cached, renewed early,
+  single-flight across processes, one resend after a refused token).
+- ``pacing``: ``PacedTransport``, every request through the account's ``RateLimiter``.
 - ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
   signer the emulators use.
 - ``pagination``: page-number, cursor and has-more loops as small async iterators.
@@ -11,16 +14,20 @@
   calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
 """
 
-from .auth import BearerAuth
+from .auth import AccessToken, BearerAuth, RotatingTokenAuth
 from .client import KitClient
+from .pacing import PacedTransport
 from .pagination import cursor_pages, has_more_pages, numbered_pages
 from .responses import ErrorTable, parse_json, retry_after
 from .signatures import hmac_sha256, verify_hmac_sha256
 
 __all__ = [
+    "AccessToken",
     "BearerAuth",
     "ErrorTable",
     "KitClient",
+    "PacedTransport",
+    "RotatingTokenAuth",
     "cursor_pages",
     "has_more_pages",
     "hmac_sha256",
