@@ -375,7 +375,7 @@ def memory() -> list[Figure]:
 
 
 def expression_fast_path() -> list[Figure]:
-    """Why ``mapping/expressions.py`` keeps a second evaluator beside Jinja2's.
+    """Why ``mapping/fast_expressions.py`` keeps a second evaluator beside Jinja2's.
 
     The same 2,000 orders planned with the bench mapping compiled twice: expressions that only
     read canonical fields in plain Python (the default), and every expression through Jinja2's

@@ -59,7 +59,7 @@ def test_rows_read_back_as_sqlalchemy_wrote_them(store: Store) -> None:
 
 def test_upsert_and_update_with_fixed_values(store: Store) -> None:
     """Values the statement carries (a literal in SET or WHERE) need no column in the rows."""
-    from ledgerbridge.engine.journal import _upsert_for
+    from ledgerbridge.store.bulk import upsert_for as _upsert_for
 
     now = datetime(2026, 3, 1, tzinfo=UTC)
     base = {"tenant_id": "t", "pipeline_id": "p", "record_id": None, "created_at": now}

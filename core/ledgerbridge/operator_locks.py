@@ -24,7 +24,7 @@ ConfigOption = Annotated[
 
 def print_dead_connections(console: Console, connections: list[Any]) -> None:
     """The connections a run found with dead credentials, and the command that mends each."""
-    from .engine.engine import reconnect_instruction
+    from .engine.assembly import reconnect_instruction
 
     if not connections:
         return
@@ -43,7 +43,7 @@ def print_dead_connections(console: Console, connections: list[Any]) -> None:
 
 def dead_connection_row(c: Any) -> dict[str, Any]:
     """A connection that needs reconnecting (``status --json``, ``reconnect``)."""
-    from .engine.engine import reconnect_instruction
+    from .engine.assembly import reconnect_instruction
 
     return {
         "connection": c.id,

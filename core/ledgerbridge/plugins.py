@@ -185,9 +185,3 @@ def get_registry() -> Registry:
         registry.load_entry_points(allow_list())
         _registry = registry
     return _registry
-
-
-def reset_registry() -> None:
-    """Forget the loaded registry (tests that change installed plugins)."""
-    global _registry  # noqa: PLW0603
-    _registry = None

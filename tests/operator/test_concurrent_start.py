@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from ledgerbridge.engine.engine import _retry_on_race
+from ledgerbridge.engine.assembly import retry_on_race as _retry_on_race
 
 
 def race(times: int) -> list[int]:

@@ -96,11 +96,11 @@ def _duration(interval: timedelta) -> str:
 
 
 def _usage(console: Console, user: Principal, now: datetime) -> list[Usage]:
-    from ..engine.engine import _configured_limiters
+    from ..engine.assembly import configured_limiters
 
     problem: str | None = None
     try:
-        shared = _configured_limiters(console.loaded)
+        shared = configured_limiters(console.loaded)
     except LedgerbridgeError as exc:
         shared, problem = None, str(exc)
     targets: dict[str, tuple[str, str, dict[str, Any], list[str]]] = {}
@@ -198,7 +198,7 @@ def _overview(console: Console, user: Principal) -> dict[str, Any]:
                 leases.get(lease_name(pipeline.id)),
             )
         )
-    from ..engine.engine import reconnect_instruction
+    from ..engine.assembly import reconnect_instruction
 
     dead = [
         {

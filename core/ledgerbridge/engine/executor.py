@@ -14,9 +14,8 @@ unit are recorded in one transaction before the first call, and the results
 go into a ``Batch`` the caller commits in one transaction after the last.  A
 crash in between costs look-ups, never duplicates.
 
-Contacts and items are resolved binder-first (cross-reference), then by
-business key in the target, and created only when absent; resolved ids are
-cached for the run.
+Contacts and items are resolved first (``master_data``); each write kind's call is in
+``target_calls``, the guard before an update in ``conflict_check``.
 """
 
 from __future__ import annotations
@@ -24,14 +23,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
-from ..contracts.target import Target, TargetDocument
+from ..contracts.target import Target
 from ..errors import (
     AuthFailed,
-    Conflict,
     NeedsMapping,
     NotFound,
     OutcomeUnknown,
@@ -41,21 +37,14 @@ from ..errors import (
     ValidationFailed,
 )
 from ..plan import (
-    ContactDraft,
-    CreditApplication,
-    CreditRefundDraft,
-    DocumentDraft,
-    DocumentKind,
-    ItemDraft,
-    Link,
-    PaymentDraft,
     TargetRef,
 )
-from ..store import ConflictRecord
 from .adoption import Adoption
+from .conflict_check import check_conflict
 from .journal import SENT_OR_UNKNOWN, Batch, Journal, off_loop
-from .planner import Draft, Operation, Plan, PlannedWrite
-from .rounding import settle_rounding
+from .master_data import MasterData, fill_links
+from .planner import Operation, Plan, PlannedWrite
+from .target_calls import Progress, TargetCalls
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +91,8 @@ class Executor:
         # ``PipelineRunner._decide_trust``): a write with no intent was never attempted,
         # so the target may skip its own search before creating.
         self.trust_intents = False
-        self._contacts: dict[str, str] = {}
-        self._items: dict[str, str] = {}
-        # (entity, external) of master data the store has no binding of (see ``_prime``)
-        self._unbound: set[tuple[str, str]] = set()
-        # Resolved contact and item links, shared by every draft that names them.
-        self._links: dict[tuple[str, str], Link] = {}
+        self.master = MasterData(target, journal)  # contacts and items, cached for the run
+        self.calls = TargetCalls(target, journal)
         # Set by the engine: refuses (raises) when the target's account is no longer bound
         # to this tenant. Awaited before each unit's first intent, so a refused unit
         # records nothing and sends nothing (``engine/tenancy.py``).
@@ -155,7 +140,7 @@ class Executor:
             for write, key, scope in writes
             if status.get(key) not in ("done", "adopted")
         ]
-        await self._prime(p for p, _ in plans)
+        await self.master.prime(p for p, _ in plans)
         await self._db(self.journal.begin_intents, ahead)
         # Intents this unit may close as ``not_sent`` if their call never happens: never
         # one left ``pending`` by an earlier run, whose outcome is still unknown.
@@ -168,7 +153,7 @@ class Executor:
                     _close_unsent(batch, rest, begun)
                 results += [None] * (len(plans) - index)
                 break
-            progress = _Progress()
+            progress = Progress()
             try:
                 results.append(await self._execute(plan, record_id, writes, known, batch, progress))
             except Exception as exc:
@@ -188,17 +173,19 @@ class Executor:
         writes: Keyed,
         known: dict[str, list[Any]],
         batch: Batch,
-        progress: _Progress,
+        progress: Progress,
     ) -> list[tuple[PlannedWrite, str]]:
         links: dict[str, str] = {}
         if plan.writes:
             if plan.contact is not None:
                 key = plan.contact.link.key
-                links[key] = await self.resolve_contact(plan.contact, plan.contact_keys, batch)
-                self._share(key, links[key])
+                links[key] = await self.master.resolve_contact(
+                    plan.contact, plan.contact_keys, batch
+                )
+                self.master.share(key, links[key])
             for item in plan.items:
-                links[item.link.key] = await self.resolve_item(item, batch)
-                self._share(item.link.key, links[item.link.key])
+                links[item.link.key] = await self.master.resolve_item(item, batch)
+                self.master.share(item.link.key, links[item.link.key])
         done: list[tuple[PlannedWrite, str]] = []
         for index, (write, key, scope) in enumerate(writes):
             progress.index, progress.sent, progress.committed = index, False, False
@@ -212,107 +199,6 @@ class Executor:
             done.append((write, outcome))
         return done
 
-    # ----------------------------------------------------------------- dependencies
-
-    def _share(self, key: str, target_id: str) -> None:
-        if (key, target_id) not in self._links:
-            self._links[(key, target_id)] = Link(key=key, target_id=target_id)
-
-    async def _prime(self, plans: Any) -> None:
-        """Fill the run's caches with the bound contacts and items of a unit (one query)."""
-        wanted: dict[str, list[str]] = {"customer": [], "item": []}
-        for plan in plans:
-            if not plan.writes:
-                continue
-            if plan.contact is not None:
-                external = _contact_external(plan.contact)
-                if external not in self._contacts:
-                    wanted["customer"].append(external)
-            wanted["item"] += [i.link.key for i in plan.items if i.link.key not in self._items]
-        if not (wanted["customer"] or wanted["item"]):
-            return
-        for b in await self._db(self.journal.bindings_of, wanted):
-            if b.entity == "customer" and b.target_kind == "contact":
-                self._contacts[b.external_id] = b.target_id
-            elif b.entity == "item" and b.target_kind == "item":
-                self._items[b.external_id] = b.target_id
-        self._unbound |= {("customer", e) for e in wanted["customer"] if e not in self._contacts}
-        self._unbound |= {("item", e) for e in wanted["item"] if e not in self._items}
-
-    async def resolve_contact(
-        self, draft: ContactDraft, keys: list[tuple[str, str]], batch: Batch
-    ) -> str:
-        """Binding, then the target's business keys in the mapping's order, then create."""
-
-        async def find() -> TargetRef | None:
-            for kind, value in keys:
-                found = None
-                if kind == "email":
-                    found = await self.target.find_contact(email=value, currency=draft.currency)
-                elif kind in ("key", "source_id"):
-                    found = await self.target.find_contact(key=value, currency=draft.currency)
-                elif kind == "name" and draft.unique_name:
-                    found = await self.target.find_contact(name=value, currency=draft.currency)
-                if found is not None:
-                    return found
-            return None
-
-        return await self._resolve(
-            self._contacts, "customer", _contact_external(draft), "contact", find,
-            lambda: self.target.create_contact(draft), batch,
-        )  # fmt: skip
-
-    async def resolve_item(self, draft: ItemDraft, batch: Batch) -> str:
-        """Binding, then the target's item with the same SKU, then create."""
-
-        async def find() -> TargetRef | None:
-            return await self.target.find_item(sku=draft.sku) if draft.sku else None
-
-        return await self._resolve(
-            self._items, "item", draft.link.key, "item", find,
-            lambda: self.target.create_item(draft), batch,
-        )  # fmt: skip
-
-    async def _resolve(
-        self,
-        cache: dict[str, str],
-        entity: str,
-        external: str,
-        kind: str,
-        find: Callable[[], Awaitable[TargetRef | None]],
-        create: Callable[[], Awaitable[TargetRef]],
-        batch: Batch,
-    ) -> str:
-        """Master data is found before it is created, bound, audited and cached for the run.
-
-        Creating master data needs no intent: a lost binding is found again by
-        business key, never created twice."""
-        if external in cache:
-            return cache[external]
-        if (entity, external) not in self._unbound:  # not primed by ``_prime``: ask the store
-            bound = await self._db(self.journal.binding, entity, external, kind)
-            if bound is not None:
-                cache[external] = str(bound.target_id)
-                return cache[external]
-        self._unbound.discard((entity, external))
-        found = await find()
-        outcome = "adopted"
-        if found is None:
-            found = await create()
-            outcome = "created"
-        batch.add_binding(self.journal.binding_row(entity, external, kind, found.target_id))
-        batch.audits.append(
-            self.journal.audit(
-                source_id=external,
-                idempotency_key=f"{kind}:{external}",
-                operation=f"resolve_{kind}",
-                target_id=found.target_id,
-                outcome=outcome,
-            )
-        )
-        cache[external] = found.target_id
-        return found.target_id
-
     # ----------------------------------------------------------------- one write
 
     async def _write(
@@ -325,18 +211,27 @@ class Executor:
         record_id: int | None,
         known: list[Any],
         batch: Batch,
-        progress: _Progress,
+        progress: Progress,
     ) -> str:
         existing = next((i for i in known if i.key == key), None)
         if existing is not None and existing.status in ("done", "adopted"):
             self._learn(write, links, existing.target_id)
             return "already_done"
-        draft = _resolve(write.draft, links, self._links)
+        draft = fill_links(write.draft, links, self.master.links)
         source_id = plan.order_key.rsplit(":", 1)[-1]
         version = plan.version
         if write.operation is Operation.UPDATE_DOCUMENT:
             unrecorded = any(i.status == "pending" for i in known)
-            await self._check_conflict(write, draft, record_id, source_id, unrecorded)
+            await check_conflict(
+                self.target,
+                self.journal,
+                self.source_wins,
+                write,
+                draft,
+                record_id,
+                source_id,
+                unrecorded,
+            )
         started = time.perf_counter()
         try:
             ref: TargetRef | None = None
@@ -344,7 +239,7 @@ class Executor:
             if read:
                 # An earlier call's outcome is unknown: read the target before sending.
                 void = write.operation is Operation.VOID_DOCUMENT
-                about = self._ref(write, links) if void else None
+                about = self.calls.ref(write, links) if void else None
                 ref = await self.adoption.find(write, draft, batch, about)
             if ref is None:
                 # Never attempted before (no intent that may have reached the target), in a
@@ -354,7 +249,7 @@ class Executor:
                     self.trust_intents and not any(i.status in SENT_OR_UNKNOWN for i in known)
                 )
                 progress.sent = True
-                ref = await self._call(
+                ref = await self.calls.call(
                     write, draft, links, batch, progress, first_attempt=first_attempt
                 )
         except SyncError as exc:
@@ -436,7 +331,7 @@ class Executor:
         batch.complete(key, scope, target_id, adopted=adopted, supersede=supersede)
         if target_id is not None:
             batch.add_binding(
-                self.journal.binding_row(
+                self.journal.binder.binding_row(
                     write.entity, write.external_id, write.target_kind, target_id, snapshot
                 )
             )
@@ -451,145 +346,6 @@ class Executor:
             on_write, outcome = self.on_write, "adopted" if adopted else "written"
             batch.after_commit.append(lambda: on_write(write, outcome, target_id))
 
-    # ----------------------------------------------------------------- target calls
-
-    async def _call(
-        self,
-        write: PlannedWrite,
-        draft: Draft | None,
-        links: dict[str, str],
-        batch: Batch,
-        progress: _Progress,
-        *,
-        first_attempt: bool,
-    ) -> TargetRef | None:
-        op = write.operation
-        if op in (Operation.CREATE_DOCUMENT, Operation.CREATE_CREDIT_NOTE):
-            assert isinstance(draft, DocumentDraft)
-            created = await self.target.create_document(draft, first_attempt=first_attempt)
-            if created.adopted and await self._bound_elsewhere(write, created.target_id, batch):
-                # The search before the create found a document written for another record
-                # -- e.g. the first of an order's refunds, whose credit note carries the same
-                # reference: it is not this write's, so this write creates its own.
-                created = await self.target.create_document(draft, first_attempt=True)
-            progress.committed = True  # the follow-ups below may fail; the document exists
-            return await settle_rounding(
-                self.target, self.journal, created, draft, write.expected_total, batch,
-                created=True,
-            )  # fmt: skip
-        if op is Operation.UPDATE_DOCUMENT:
-            assert isinstance(draft, DocumentDraft) and write.ref is not None
-            ref = await self.target.update_document(self._ref(write, links), draft)
-            return await settle_rounding(
-                self.target, self.journal, ref, draft, write.expected_total, batch,
-                created=False,
-            )  # fmt: skip
-        if op is Operation.VOID_DOCUMENT:
-            ref = self._ref(write, links)
-            await self.target.void_document(ref)
-            return ref
-        if op is Operation.RECORD_PAYMENT:
-            assert isinstance(draft, PaymentDraft)
-            return await self.target.record_payment(draft, first_attempt=first_attempt)
-        if op is Operation.REFUND_CREDIT:
-            assert isinstance(draft, CreditRefundDraft)
-            return await self.target.refund_credit(draft)
-        if op is Operation.APPLY_CREDIT:
-            assert isinstance(draft, CreditApplication)
-            applied = await self.target.apply_credit(draft)
-            return applied or TargetRef(
-                kind="credit_application", target_id=draft.credit_note.require()
-            )
-        raise AssertionError(f"unknown operation {op}")  # pragma: no cover
-
-    async def _bound_elsewhere(self, write: PlannedWrite, target_id: str, batch: Batch) -> bool:
-        """Whether ``target_id`` is already bound to another source record, in this unit's
-        batch or in the store."""
-        mine = (write.entity, write.external_id)
-        for (entity, external, kind), row in batch.bindings.items():
-            if (
-                kind == write.target_kind
-                and row["target_id"] == target_id
-                and (entity, external) != mine
-            ):
-                return True
-        bound = await self._db(self.journal.bound_to, write.target_kind, target_id)
-        return any((b.entity, b.external_id) != mine for b in bound)
-
-    def _ref(self, write: PlannedWrite, links: dict[str, str]) -> TargetRef:
-        assert write.ref is not None
-        target_id = write.ref.target_id or links.get(write.ref.key)
-        if target_id is None:
-            raise ValidationFailed(f"{write.ref.key} has no target record to {write.operation}")
-        kind = write.target_kind if write.target_kind != "void" else DocumentKind.INVOICE.value
-        return TargetRef(kind=kind, target_id=target_id)
-
-    async def _check_conflict(
-        self,
-        write: PlannedWrite,
-        draft: Draft | None,
-        record_id: int | None,
-        source_id: str,
-        unrecorded: bool = False,
-    ) -> None:
-        """Refuse to overwrite a document someone edited in the target since our last write.
-
-        ``unrecorded``: an update of ours may have landed without its answer (a pending
-        intent), so a changed ``last_modified`` may be our own write: only a payment in
-        the target then stops the update, which is safe to send again."""
-        bound = await self._db(
-            self.journal.binding, write.entity, write.external_id, write.target_kind
-        )
-        if bound is None or write.ref is None or write.ref.target_id is None:
-            return
-        current: TargetDocument = await self.target.get_document(
-            TargetRef(kind=write.target_kind, target_id=write.ref.target_id)
-        )
-        ours = bound.snapshot.get("last_modified")
-        theirs = current.last_modified.isoformat() if current.last_modified else None
-        edited = not unrecorded and ours is not None and theirs is not None and theirs != ours
-        paid = (
-            current.balance is not None
-            and current.total is not None
-            and current.balance < current.total
-        )
-        if not (edited or paid) or (self.source_wins and not paid):
-            return
-        why = "was paid in the target" if paid else "was edited in the target"
-        conflict = ConflictRecord(
-            tenant_id=self.journal.scope.tenant_id,
-            pipeline_id=self.journal.scope.pipeline_id,
-            record_id=record_id,
-            entity=write.entity,
-            external_id=write.external_id,
-            target_id=write.ref.target_id,
-            fields=sorted(current.fields) or ["document"],
-            source_snapshot=draft.model_dump(mode="json") if draft is not None else {},
-            target_snapshot={
-                **_jsonable(current.fields),
-                "last_modified": theirs,
-                "total": _str(current.total),
-                "balance": _str(current.balance),
-            },
-        )
-        await self._db(self.journal.add_conflict, conflict)
-        raise Conflict(
-            f"{write.target_kind} {write.ref.target_id} {why} since our last write "
-            f"(ours {ours}, now {theirs}); the source changed too. Resolve with "
-            "`ledgerbridge conflicts resolve ID --keep source|target`",
-            details={"conflict_id": conflict.id},
-        )
-
-
-@dataclass
-class _Progress:
-    """How far a plan got: writes before ``index`` are finished; ``sent`` says whether
-    the call of write ``index`` started (and so may have reached the target)."""
-
-    index: int = 0
-    sent: bool = False
-    committed: bool = False  # the call of write ``index`` certainly wrote its record
-
 
 def _while_learning_an_unknown_outcome(exc: BaseException) -> bool:
     """Whether ``exc`` was raised while a target read back a write whose outcome was
@@ -603,58 +359,7 @@ def _while_learning_an_unknown_outcome(exc: BaseException) -> bool:
     return False
 
 
-def _contact_external(draft: ContactDraft) -> str:
-    """One contact per currency: a target contact has a single currency."""
-    return f"{draft.link.key}|{draft.currency or ''}"
-
-
 def _close_unsent(batch: Batch, writes: Keyed, begun: set[str]) -> None:
     for _, key, _ in writes:
         if key in begun and key not in batch.results:
             batch.close(key, "not_sent")
-
-
-def _str(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
-    import json
-
-    return dict(json.loads(json.dumps(fields, default=str)))
-
-
-def _resolve(
-    draft: Draft | None, links: dict[str, str], shared: dict[tuple[str, str], Link]
-) -> Draft | None:
-    """Fill every link of a draft with the target id resolved so far (copies only what
-    changes). ``shared``: resolved contact and item links, reused from order to order."""
-    if draft is None:
-        return None
-
-    def fill(link: Link | None) -> Link | None:
-        if link is None or link.target_id is not None:
-            return link
-        target_id = links.get(link.key)
-        if not target_id:
-            return link
-        return shared.get((link.key, target_id)) or link.resolved(target_id)
-
-    if isinstance(draft, DocumentDraft):
-        lines = tuple(
-            line.model_copy(update={"item": item})
-            if line.item is not None and (item := fill(line.item)) is not line.item
-            else line
-            for line in draft.lines
-        )
-        return draft.model_copy(
-            update={"contact": fill(draft.contact), "against": fill(draft.against), "lines": lines}
-        )
-    if isinstance(draft, PaymentDraft):
-        applied = tuple((fill(link) or link, amount) for link, amount in draft.applied_to)
-        return draft.model_copy(update={"contact": fill(draft.contact), "applied_to": applied})
-    if isinstance(draft, CreditApplication):
-        return draft.model_copy(
-            update={"credit_note": fill(draft.credit_note), "document": fill(draft.document)}
-        )
-    return draft.model_copy(update={"credit_note": fill(draft.credit_note)})

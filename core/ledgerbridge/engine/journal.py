@@ -1,4 +1,5 @@
-"""The engine's durable bookkeeping: records, their state history, intents, bindings, audit.
+"""The engine's durable bookkeeping: records, their state history, intents, audit (bindings:
+``binder.py``, committed here with the rest of a unit's batch).
 
 A unit of work (a window of one page's records) costs a fixed handful of short
 transactions whatever its size: open its records, read what was posted before
@@ -13,13 +14,13 @@ event loop keeps moving.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import String, bindparam, func, select, union_all
+from sqlalchemy import String, bindparam, func, select
 from sqlmodel import col
 from sqlmodel import select as orm_select
 
@@ -34,8 +35,10 @@ from ..store import (
     SyncRecord,
     WriteIntent,
 )
-from ..store.bulk import BulkStatement
+from ..store.bulk import BulkStatement, in_chunks, upsert_for
 from ..store.types import utcnow
+from .batch import Batch, RecordRow, Transition
+from .binder import Binder
 
 
 async def off_loop(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -53,45 +56,15 @@ class Scope:
     target_connection_id: str
 
 
-def _upsert_for(dialect: str, table: Any) -> Any:
-    """INSERT ... ON CONFLICT for the store's dialect (SQLite and PostgreSQL share the syntax)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
-
-
 _INTENTS = WriteIntent.__table__  # type: ignore[attr-defined]
-_XREFS = CrossReference.__table__  # type: ignore[attr-defined]
 _AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 _RECORDS = SyncRecord.__table__  # type: ignore[attr-defined]
 _ATTEMPTS = SyncAttempt.__table__  # type: ignore[attr-defined]
-_BINDING_KEY = [
-    "tenant_id", "source_connection_id", "entity", "external_id",
-    "target_connection_id", "target_kind",
-]  # fmt: skip
 
 # Intent statuses. ``pending``: the call may have happened (look before writing again);
 # ``done``/``adopted``/``superseded``: a record exists in the target; ``failed``: the call
 # certainly changed nothing; ``not_sent``: recorded ahead of a call that was never made.
 SENT_OR_UNKNOWN = frozenset({"pending", "done", "adopted", "superseded"})
-IN_CHUNKS = 500  # bound on the ids of one IN (...) clause
-
-
-@dataclass(frozen=True, slots=True)
-class RecordRow:
-    """What a unit of work needs of a sync record (read per row without ORM machinery)."""
-
-    id: int
-    entity: str
-    external_id: str
-    state: str
-    source_version: str | None
-    synced_version: str | None
-    attempt_count: int
 
 
 _RECORD_ROW = [
@@ -108,8 +81,8 @@ class _HotStatements:
     """The statements a unit of work runs for many rows, built once per dialect."""
 
     def __init__(self, dialect: str) -> None:
-        self.open_records = BulkStatement(_upsert_for(dialect, _RECORDS).on_conflict_do_nothing())
-        begin = _upsert_for(dialect, _INTENTS)
+        self.open_records = BulkStatement(upsert_for(dialect, _RECORDS).on_conflict_do_nothing())
+        begin = upsert_for(dialect, _INTENTS)
         # A key closed as ``failed``/``not_sent`` is about to be sent after all: pending
         # again.  A completed one (done/adopted) never is.
         self.begin_intents = BulkStatement(
@@ -127,17 +100,6 @@ class _HotStatements:
             _INTENTS.update()
             .where(_INTENTS.c.key == bindparam("k"))
             .values(status=bindparam("s"), target_id=bindparam("t"), completed_at=bindparam("now"))
-        )
-        bind = _upsert_for(dialect, _XREFS)
-        self.bind = BulkStatement(
-            bind.on_conflict_do_update(
-                index_elements=_BINDING_KEY,
-                set_={
-                    "target_id": bind.excluded.target_id,
-                    "snapshot": bind.excluded.snapshot,
-                    "updated_at": bind.excluded.updated_at,
-                },
-            )
         )
         self.audit = BulkStatement(_AUDIT.insert())
         self.move_records = BulkStatement(
@@ -165,63 +127,6 @@ def _hot(engine: Any) -> _HotStatements:
     return _HOT[name]
 
 
-@dataclass(frozen=True)
-class Transition:
-    """A record moving to a new state, with the step kept in its history."""
-
-    record: RecordRow | SyncRecord
-    state: RecordState
-    started_at: datetime
-    version: str | None = None
-    error: SyncError | None = None
-    reason: str | None = None
-    next_attempt_at: datetime | None = None
-    request_summary: dict[str, Any] | None = None
-    number: str | None = None  # the order number the source shows (``Order.number``)
-
-
-@dataclass
-class Batch:
-    """What a unit of work writes after its remote calls, committed in ONE transaction.
-
-    Intents were recorded durably before the calls, so nothing here is needed
-    for exactly-once: a crash before the commit leaves intents without results,
-    which the next run resolves by looking the documents up in the target.
-    """
-
-    results: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # key -> status, id
-    superseded: list[tuple[str, str]] = field(default_factory=list)  # (scope, completed key)
-    bindings: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    audits: list[dict[str, Any]] = field(default_factory=list)  # rows of ``Journal.audit``
-    transitions: list[Transition] = field(default_factory=list)
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-
-    def complete(
-        self, key: str, scope: str, target_id: str | None, *, adopted: bool, supersede: bool
-    ) -> None:
-        """The write is done; ``supersede``: close the scope's other pending intents (earlier
-        source versions of the same write, settled by this one)."""
-        self.results[key] = ("adopted" if adopted else "done", target_id)
-        if supersede:
-            self.superseded.append((scope, key))
-
-    def close(self, key: str, status: str) -> None:
-        """``failed`` (the call certainly changed nothing) or ``not_sent``."""
-        self.results[key] = (status, None)
-
-    def add_binding(self, row: dict[str, Any]) -> None:
-        """A row of ``Journal.binding_row``; the last one for the same binding wins."""
-        self.bindings[(row["entity"], row["external_id"], row["target_kind"])] = row
-
-    def __bool__(self) -> bool:
-        return bool(self.results or self.bindings or self.audits or self.transitions)
-
-
-def _chunks(values: list[str]) -> Iterator[list[str]]:
-    for i in range(0, len(values), IN_CHUNKS):
-        yield values[i : i + IN_CHUNKS]
-
-
 class Journal:
     """The store as the engine sees it, scoped to one pipeline.
 
@@ -232,6 +137,7 @@ class Journal:
         self.store = store
         self.scope = scope
         self._hot = _hot(store.engine)
+        self.binder = Binder(store, scope)
 
     # ----------------------------------------------------------------- records
 
@@ -257,7 +163,7 @@ class Journal:
         with self.store.engine.begin() as conn:
 
             def read(ids: list[str]) -> None:
-                for chunk in _chunks(ids):
+                for chunk in in_chunks(ids):
                     stmt = select(*columns).where(base & _RECORDS.c.external_id.in_(chunk))
                     for row in conn.execute(stmt):
                         found[row.external_id] = RecordRow(*row)
@@ -322,6 +228,11 @@ class Journal:
                 stmt = stmt.where(col(SyncRecord.next_attempt_at) <= due_before)
             return list(s.exec(stmt.order_by(col(SyncRecord.id))))
 
+    def ran_before(self, entities: Iterable[str]) -> bool:
+        """Whether the pipeline holds a checkpoint of any of ``entities`` (it has run)."""
+        marks = [self.store.get_checkpoint(self.scope.pipeline_id, e) for e in entities]
+        return any(mark is not None for mark in marks)
+
     def state_counts(self) -> dict[str, int]:
         with self.store.session() as s:
             stmt = (
@@ -337,7 +248,7 @@ class Journal:
         """Every intent for the given writes, any source version, by scope (one query)."""
         found: dict[str, list[Any]] = {}
         with self.store.engine.connect() as conn:
-            for chunk in _chunks(list(dict.fromkeys(scopes))):
+            for chunk in in_chunks(list(dict.fromkeys(scopes))):
                 stmt = select(
                     _INTENTS.c.key, _INTENTS.c.scope, _INTENTS.c.status, _INTENTS.c.target_id
                 ).where(_INTENTS.c.scope.in_(chunk))
@@ -394,7 +305,7 @@ class Journal:
                         [{"sc": scope, "k": key} for scope, key in batch.superseded],
                     )
                 if batch.bindings:
-                    self._bind_core(conn, list(batch.bindings.values()))
+                    self.binder.write(conn, list(batch.bindings.values()))
                 if batch.audits:
                     self._hot.audit.execute(conn, batch.audits)
                 if batch.transitions:
@@ -447,65 +358,12 @@ class Journal:
 
     # ----------------------------------------------------------------- bindings
 
+    # The daily summaries (``daily.py``) reach the bindings through the journal, so these
+    # names stay here as one-line hand-offs to the binder; every other caller uses
+    # ``journal.binder`` directly.
+
     def binding(self, entity: str, external_id: str, target_kind: str) -> CrossReference | None:
-        return self.store.get_xref(
-            self.scope.tenant_id,
-            self.scope.source_connection_id,
-            entity,
-            external_id,
-            self.scope.target_connection_id,
-            target_kind,
-        )
-
-    def bound_to(self, target_kind: str, target_id: str) -> list[CrossReference]:
-        """The bindings that already name this target document (normally none or one)."""
-        with self.store.session() as s:
-            stmt = orm_select(CrossReference).where(
-                CrossReference.tenant_id == self.scope.tenant_id,
-                CrossReference.source_connection_id == self.scope.source_connection_id,
-                CrossReference.target_connection_id == self.scope.target_connection_id,
-                CrossReference.target_kind == target_kind,
-                CrossReference.target_id == target_id,
-            )
-            return list(s.exec(stmt))
-
-    def bindings_for(self, entity: str, external_ids: list[str]) -> list[CrossReference]:
-        if not external_ids:
-            return []
-        with self.store.session() as s:
-            stmt = orm_select(CrossReference).where(
-                CrossReference.tenant_id == self.scope.tenant_id,
-                CrossReference.source_connection_id == self.scope.source_connection_id,
-                CrossReference.target_connection_id == self.scope.target_connection_id,
-                CrossReference.entity == entity,
-                col(CrossReference.external_id).in_(external_ids),
-            )
-            return list(s.exec(stmt))
-
-    def bindings_of(self, wanted: dict[str, list[str]]) -> list[Any]:
-        """Bindings of several entities at once (entity -> external ids): one query.
-
-        One SELECT per entity, joined by UNION ALL, so each is a search on the binding
-        key's index (tenant, source, entity, external id); an OR of the entities would
-        leave the database only the (tenant, source) prefix -- a scan of every binding
-        the connection has, growing with the merchant's history."""
-        base = (
-            (_XREFS.c.tenant_id == self.scope.tenant_id)
-            & (_XREFS.c.source_connection_id == self.scope.source_connection_id)
-            & (_XREFS.c.target_connection_id == self.scope.target_connection_id)
-        )
-        selects = [
-            select(_XREFS).where(
-                base & (_XREFS.c.entity == entity) & (_XREFS.c.external_id.in_(chunk))
-            )
-            for entity, ids in wanted.items()
-            for chunk in _chunks(list(dict.fromkeys(ids)))
-        ]
-        if not selects:
-            return []
-        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
-        with self.store.engine.connect() as conn:
-            return list(conn.execute(stmt).all())  # rows, read by attribute like the model
+        return self.binder.binding(entity, external_id, target_kind)
 
     def binding_row(
         self,
@@ -515,31 +373,19 @@ class Journal:
         target_id: str,
         snapshot: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A binding as the row ``Batch.add_binding`` upserts."""
-        return {
-            "tenant_id": self.scope.tenant_id,
-            "source_connection_id": self.scope.source_connection_id,
-            "entity": entity,
-            "external_id": external_id,
-            "target_connection_id": self.scope.target_connection_id,
-            "target_kind": target_kind,
-            "target_id": target_id,
-            "fingerprint": None,
-            "snapshot": snapshot or {},
-        }
+        return self.binder.binding_row(entity, external_id, target_kind, target_id, snapshot)
 
     def bind(self, binding: CrossReference) -> None:
-        row = self.binding_row(
-            binding.entity, binding.external_id, binding.target_kind, binding.target_id,
-            binding.snapshot,
-        )  # fmt: skip
-        row["fingerprint"] = binding.fingerprint
-        with self.store.engine.begin() as conn:
-            self._bind_core(conn, [row])
+        self.binder.bind(binding)
 
-    def _bind_core(self, conn: Any, rows: list[dict[str, Any]]) -> None:
-        now = utcnow()
-        self._hot.bind.execute(conn, [{**row, "updated_at": now} for row in rows])
+    def bindings_for(self, entity: str, external_ids: list[str]) -> list[CrossReference]:
+        return self.binder.bindings_for(entity, external_ids)
+
+    def bindings_of(self, wanted: dict[str, list[str]]) -> list[Any]:
+        return self.binder.bindings_of(wanted)
+
+    def bound_to(self, target_kind: str, target_id: str) -> list[CrossReference]:
+        return self.binder.bound_to(target_kind, target_id)
 
     # ----------------------------------------------------------------- audit & conflicts
 
@@ -617,3 +463,14 @@ def _retry_safe(state: RecordState, error: SyncError | None) -> bool:
     if state in (RecordState.CONFLICT,):
         return False
     return not (error is not None and error.needs_operator)
+
+
+__all__ = [
+    "SENT_OR_UNKNOWN",
+    "Batch",
+    "Journal",
+    "RecordRow",
+    "Scope",
+    "Transition",
+    "off_loop",
+]

@@ -25,7 +25,7 @@ that has a default: a missing one is an error, never a silent NULL.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,3 +126,23 @@ def _parameters(compiled: _Compiled, rows: Sequence[Mapping[str, Any]]) -> list[
 
 
 _UNSEEN = object()
+
+
+IN_CHUNKS = 500  # bound on the ids of one IN (...) clause
+
+
+def in_chunks(values: list[str]) -> Iterator[list[str]]:
+    """``values`` in slices of at most ``IN_CHUNKS``: one ``IN (...)`` clause each."""
+    for i in range(0, len(values), IN_CHUNKS):
+        yield values[i : i + IN_CHUNKS]
+
+
+def upsert_for(dialect: str, table: Any) -> Any:
+    """INSERT ... ON CONFLICT for the store's dialect (SQLite and PostgreSQL share the syntax)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
