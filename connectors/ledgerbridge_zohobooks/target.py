@@ -122,7 +122,9 @@ class ZohoBooksTarget(Target):
         await self.client.call("GET", "/settings/currencies")
         limiter = self._limiter()
         # whether today's count is Zoho's own (X-Rate-Limit-* headers) or only this process's
-        counted_by = "platform" if getattr(limiter, "today_from_zoho", False) else "this process"
+        counted_by = (
+            "platform" if getattr(limiter, "today_from_platform", False) else "this process"
+        )
         return {
             "organization_id": self.settings.organization_id,
             **limiter.snapshot(),
