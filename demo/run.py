@@ -8,6 +8,7 @@
    runs ``ledgerbridge replay --state needs_mapping`` and ``ledgerbridge audit``.
 3. The reconciliation table (shop totals vs Zoho totals, per source and currency)
    and the number of Zoho writes this run made -- zero on every run after the first.
+4. A partly shipped order under ``posting_trigger: fulfilled`` (``demo/shipments.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rich.table import Table
 
 from ledgerbridge.store import generate_key
 
+from . import shipments
 from .console_login import announce
 from .reconcile import Row, reconcile
 from .world import PAYPAL_GATEWAY, SOURCE_OF, Running, running, write_private
@@ -225,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         clean = print_reconciliation(rows)
         run_cli(world, "failures", env=env)  # what is held, and why
         writes = len(world.writes)
+    clean = shipments.run(console) and clean  # a partly shipped order: its own small shop
     record_run(directory, first=first, writes=writes, rows=rows)
     announce(console, world.database_url, world.config_path, directory)
     elapsed = time.monotonic() - started

@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
-
 from ledgerbridge.canonical import Customer, Money, Product, ProductVariant, SourceRef
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, text, timestamp, timestamp_text
-
-
-def _invalid(what: str, exc: ValidationError) -> ValidationFailed:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-    )
-    return ValidationFailed(f"API2Cart {what}: {problems}", platform=PLATFORM)
+from .fields import address, amount, timestamp, timestamp_text
 
 
 def map_customer(raw: Mapping[str, Any], store: str) -> Customer:
@@ -31,32 +23,29 @@ def map_customer(raw: Mapping[str, Any], store: str) -> Customer:
         (a for a in book if a.get("default")), None
     )
     shipping = next((a for a in book if a.get("type") == "shipping"), None)
-    try:
-        return Customer(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=customer_id,
-                version=timestamp_text(raw.get("modified_time")),
-                updated_at=timestamp(raw.get("modified_time"), f"customer {customer_id}"),
-            ),
-            email=email,
-            first_name=text(raw.get("first_name")),
-            last_name=text(raw.get("last_name")),
-            company=text(raw.get("company")),
-            phone=text(raw.get("phone")),
-            billing_address=address(billing, email),
-            shipping_address=address(shipping),
-            is_guest=bool(raw.get("is_guest")),
-            extra={
-                "status": raw.get("status"),
-                "group": raw.get("group") or [],
-                "additional_fields": raw.get("additional_fields") or {},
-                "custom_fields": raw.get("custom_fields") or {},
-            },
-        )
-    except ValidationError as exc:
-        raise _invalid(f"customer {customer_id}", exc) from None
+    return Customer(
+        source=SourceRef(
+            platform=PLATFORM,
+            store=store,
+            external_id=customer_id,
+            version=timestamp_text(raw.get("modified_time")),
+            updated_at=timestamp(raw.get("modified_time"), f"customer {customer_id}"),
+        ),
+        email=email,
+        first_name=text(raw.get("first_name")),
+        last_name=text(raw.get("last_name")),
+        company=text(raw.get("company")),
+        phone=text(raw.get("phone")),
+        billing_address=address(billing, email),
+        shipping_address=address(shipping),
+        is_guest=bool(raw.get("is_guest")),
+        extra={
+            "status": raw.get("status"),
+            "group": raw.get("group") or [],
+            "additional_fields": raw.get("additional_fields") or {},
+            "custom_fields": raw.get("custom_fields") or {},
+        },
+    )
 
 
 def _variant(raw: Mapping[str, Any], currency: str | None, where: str) -> ProductVariant:
@@ -78,30 +67,27 @@ def map_product(
     if product_id is None:
         raise ValidationFailed("API2Cart product without id", platform=PLATFORM)
     where = f"API2Cart product {product_id}"
-    try:
-        variants = tuple(
-            _variant(child, currency, f"{where} child {child.get('id')}") for child in children
-        ) or (_variant(raw, currency, where),)
-        return Product(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=product_id,
-                version=timestamp_text(raw.get("modified_at")),
-                updated_at=timestamp(raw.get("modified_at"), f"{where}: modified_at"),
-            ),
-            title=text(raw.get("name")) or text(raw.get("u_model")) or f"Product {product_id}",
-            product_type=text(raw.get("type")),
-            vendor=text(raw.get("u_brand")),
-            status="active" if raw.get("avail_sale", True) else "inactive",
-            variants=variants,
-            extra={
-                "u_model": raw.get("u_model"),
-                "u_sku": raw.get("u_sku"),
-                "price_currency_known": currency is not None,
-                "additional_fields": raw.get("additional_fields") or {},
-                "custom_fields": raw.get("custom_fields") or {},
-            },
-        )
-    except ValidationError as exc:
-        raise _invalid(f"product {product_id}", exc) from None
+    variants = tuple(
+        _variant(child, currency, f"{where} child {child.get('id')}") for child in children
+    ) or (_variant(raw, currency, where),)
+    return Product(
+        source=SourceRef(
+            platform=PLATFORM,
+            store=store,
+            external_id=product_id,
+            version=timestamp_text(raw.get("modified_at")),
+            updated_at=timestamp(raw.get("modified_at"), f"{where}: modified_at"),
+        ),
+        title=text(raw.get("name")) or text(raw.get("u_model")) or f"Product {product_id}",
+        product_type=text(raw.get("type")),
+        vendor=text(raw.get("u_brand")),
+        status="active" if raw.get("avail_sale", True) else "inactive",
+        variants=variants,
+        extra={
+            "u_model": raw.get("u_model"),
+            "u_sku": raw.get("u_sku"),
+            "price_currency_known": currency is not None,
+            "additional_fields": raw.get("additional_fields") or {},
+            "custom_fields": raw.get("custom_fields") or {},
+        },
+    )

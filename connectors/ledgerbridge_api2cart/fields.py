@@ -11,19 +11,17 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import Address
-from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts import readers
 from ledgerbridge.contracts.guard import objects
+from ledgerbridge.contracts.readers import obj, text
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
 
 
-def text(value: Any) -> str | None:
-    """A non-blank string, or None."""
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value or None
+def in_order(order_id: str, path: str) -> str:
+    """The field path of an order's field, as messages and parked reasons name it."""
+    return f"API2Cart order {order_id}: {path}"
 
 
 def amount(value: Any, where: str) -> Decimal | None:
@@ -32,9 +30,7 @@ def amount(value: Any, where: str) -> Decimal | None:
     The core edge reader refuses floats, booleans, objects, non-finite and out-of-range
     values with a ``ValidationFailed`` naming ``where``.
     """
-    if value is None or value == "":
-        return None
-    return parse_amount(value, where, platform=PLATFORM)
+    return readers.optional_amount(value, where, platform=PLATFORM)
 
 
 def rows(value: Any, where: str) -> list[dict[str, Any]]:
@@ -65,30 +61,21 @@ def timestamp_text(value: Any) -> str | None:
     return text(value)
 
 
+ADDRESS: dict[str, readers.Field] = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "company": "company",
+    "line1": "address1",
+    "line2": "address2",
+    "city": "city",
+    "region": lambda raw: text(obj(raw.get("state")).get("name")),
+    "region_code": lambda raw: text(obj(raw.get("state")).get("code")),
+    "postal_code": "postcode",
+    "country_code": lambda raw: text(obj(raw.get("country")).get("code2")),
+    "phone": lambda raw: text(raw.get("phone")) or text(raw.get("phone_mobile")),
+}
+
+
 def address(raw: Any, email: str | None = None) -> Address | None:
     """A ``Customer_Address`` as a canonical Address; None when it carries nothing."""
-    if not isinstance(raw, dict):
-        return None
-    country = obj(raw.get("country"))
-    state = obj(raw.get("state"))
-    values = {
-        "first_name": text(raw.get("first_name")),
-        "last_name": text(raw.get("last_name")),
-        "company": text(raw.get("company")),
-        "line1": text(raw.get("address1")),
-        "line2": text(raw.get("address2")),
-        "city": text(raw.get("city")),
-        "region": text(state.get("name")),
-        "region_code": text(state.get("code")),
-        "postal_code": text(raw.get("postcode")),
-        "country_code": text(country.get("code2")),
-        "phone": text(raw.get("phone")) or text(raw.get("phone_mobile")),
-    }
-    if not any(values.values()):
-        return None
-    return Address(**values, email=email)
-
-
-def obj(value: Any) -> dict[str, Any]:
-    """``value`` when it is a JSON object, else an empty one (API2Cart sends null for absent)."""
-    return value if isinstance(value, dict) else {}
+    return readers.address(raw, ADDRESS, email=email)

@@ -11,7 +11,7 @@ Field by field (see ``docs/connectors/api2cart.md``):
   one unallocated order discount; the part of ``total_tax`` not on lines or
   shipping becomes an order-level tax line (named as such);
 * status through the store's status list (``statuses.py``);
-* ``refunds[]`` (else ``status.refund_info``) become canonical refunds;
+* ``refunds[]`` (else ``status.refund_info``) become canonical refunds (``refunds.py``);
 * payments: ``order.transaction.list`` is not read; an order whose money came in
   in full (financial status paid, partially refunded or refunded) gets one
   synthesized payment of its total (``_received_in_full``).
@@ -24,16 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
-
-from pydantic import ValidationError
 
 from ledgerbridge.canonical import (
     Customer,
     FeeLine,
     FinancialStatus,
-    Money,
     Order,
     OrderDiscount,
     OrderLine,
@@ -43,16 +40,18 @@ from ledgerbridge.canonical import (
     PaymentKind,
     PaymentStatus,
     Refund,
-    RefundLine,
     ShippingLine,
     SourceRef,
     TaxLine,
-    minor_units,
 )
+from ledgerbridge.contracts.readers import money as _money
+from ledgerbridge.contracts.readers import obj, text
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, obj, rows, text, timestamp, timestamp_text
+from .fields import address, amount, in_order, rows, timestamp, timestamp_text
+from .refunds import money_given_back, refunds_of
+from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
 
@@ -95,52 +94,48 @@ class StatedTotals:
     paid: Decimal | None
 
 
-def _where(order_id: str, path: str) -> str:
-    return f"API2Cart order {order_id}: {path}"
+_where = in_order
+
+
+# Where each stated figure is read, by the block it comes from (``total`` first, legacy
+# ``totals`` as fallback); "+" marks a key inside the block's ``additional_fields``.
+_TOTALS_KEYS: dict[str, dict[str, str]] = {
+    "total": {
+        "total": "total",
+        "subtotal": "subtotal_ex_tax",
+        "shipping": "shipping_ex_tax",
+        "shipping_discount": "+shipping_discount_ex_tax",
+        "shipping_tax": "+shipping_tax",
+        "tax": "total_tax",
+        "discount": "total_discount",
+        "wrapping": "wrapping_ex_tax",
+        "paid": "total_paid",
+    },
+    "totals": {
+        "total": "total",
+        "subtotal": "subtotal",
+        "shipping": "shipping",
+        "tax": "tax",
+        "discount": "discount",
+    },
+}
+_ZERO_WHEN_ABSENT = ("shipping_discount", "shipping_tax", "wrapping")
 
 
 def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
-    new = raw.get("total")
-    if isinstance(new, dict) and new.get("total") is not None:
-        more = new.get("additional_fields") or {}
-
-        def n(key: str, src: Mapping[str, Any] = new) -> Decimal | None:
-            return amount(src.get(key), _where(order_id, f"total.{key}"))
-
-        total = n("total")
-        assert total is not None
-        return StatedTotals(
-            origin="total",
-            total=total,
-            subtotal=n("subtotal_ex_tax"),
-            shipping=n("shipping_ex_tax"),
-            shipping_discount=n("shipping_discount_ex_tax", more) or ZERO,
-            shipping_tax=n("shipping_tax", more) or ZERO,
-            tax=n("total_tax"),
-            discount=n("total_discount"),
-            wrapping=n("wrapping_ex_tax") or ZERO,
-            paid=n("total_paid"),
-        )
-    legacy = raw.get("totals")
-    if isinstance(legacy, dict) and legacy.get("total") is not None:
-
-        def m(key: str) -> Decimal | None:
-            return amount(legacy.get(key), _where(order_id, f"totals.{key}"))
-
-        total = m("total")
-        assert total is not None
-        return StatedTotals(
-            origin="totals",
-            total=total,
-            subtotal=m("subtotal"),
-            shipping=m("shipping"),
-            shipping_discount=ZERO,
-            shipping_tax=ZERO,
-            tax=m("tax"),
-            discount=m("discount"),
-            wrapping=ZERO,
-            paid=None,
-        )
+    for origin, keys in _TOTALS_KEYS.items():
+        block = raw.get(origin)
+        if not isinstance(block, dict) or block.get("total") is None:
+            continue
+        more = block.get("additional_fields") or {}
+        values: dict[str, Any] = {"paid": None}
+        for name, spec in keys.items():
+            source, key = (more, spec[1:]) if spec.startswith("+") else (block, spec)
+            values[name] = amount(source.get(key), _where(order_id, f"{origin}.{key}"))
+        for name in _ZERO_WHEN_ABSENT:
+            values[name] = values.get(name) or ZERO
+        assert values["total"] is not None
+        return StatedTotals(origin=origin, **values)
     raise ValidationFailed(
         _where(
             order_id,
@@ -149,10 +144,6 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
         ),
         platform=PLATFORM,
     )
-
-
-def _money(value: Decimal, currency: str) -> Money:
-    return Money(amount=value, currency=currency)
 
 
 def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLine]:
@@ -267,154 +258,6 @@ def _discounts(
     return found
 
 
-def _refund_lines(items: Any, order_id: str, currency: str) -> tuple[RefundLine, ...]:
-    lines = []
-    for index, item in enumerate(rows(items, _where(order_id, "refund items"))):
-        where = _where(order_id, f"refund item {index}")
-        refunded = amount(item.get("refund"), where) or ZERO
-        lines.append(
-            RefundLine(
-                line_id=text(item.get("order_product_id")),
-                quantity=amount(item.get("qty"), where) or ZERO,
-                subtotal=_money(refunded, currency),
-            )
-        )
-    return tuple(lines)
-
-
-def _refunds(
-    raw: Mapping[str, Any],
-    scope: StoreScope,
-    order_id: str,
-    currency: str,
-    order_lines: Mapping[str, OrderLine],
-) -> tuple[Refund, ...]:
-    refunds: list[Refund] = []
-    for index, rf in enumerate(rows(raw.get("refunds"), _where(order_id, "refunds"))):
-        where = _where(order_id, f"refunds[{index}]")
-        refund_id = text(rf.get("id")) or f"{order_id}-refund-{index + 1}"
-        refunds.append(
-            _refund(
-                scope,
-                refund_id,
-                lines=_refund_lines(rf.get("items"), order_id, currency),
-                shipping=amount(rf.get("shipping"), f"{where}.shipping"),
-                fee=amount(rf.get("fee"), f"{where}.fee"),
-                tax=amount(rf.get("tax"), f"{where}.tax"),
-                stated=amount(rf.get("total"), f"{where}.total"),
-                when=rf.get("modified_time"),
-                comment=text(rf.get("comment")),
-                currency=currency,
-                origin="refunds",
-                order_lines=order_lines,
-            )
-        )
-    info = (raw.get("status") or {}).get("refund_info")
-    if not refunds and isinstance(info, dict):
-        where = _where(order_id, "status.refund_info")
-        stated = amount(info.get("total_refunded"), f"{where}.total_refunded")
-        if stated:
-            refunds.append(
-                _refund(
-                    scope,
-                    f"{order_id}-refund-info",
-                    lines=_refund_lines(info.get("refunded_items"), order_id, currency),
-                    shipping=amount(info.get("shipping"), f"{where}.shipping"),
-                    fee=amount(info.get("fee"), f"{where}.fee"),
-                    tax=amount(info.get("tax"), f"{where}.tax"),
-                    stated=stated,
-                    when=info.get("time"),
-                    comment=text(info.get("comment")),
-                    currency=currency,
-                    origin="status.refund_info",
-                    order_lines=order_lines,
-                )
-            )
-    return tuple(refunds)
-
-
-def _allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """``total`` split in proportion to ``weights``, in whole minor units; the last part
-    takes the rounding remainder so the parts always add up to ``total``."""
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    whole = sum(weights, ZERO)
-    if whole == 0:
-        return [total] + [ZERO] * (len(weights) - 1)
-    parts = [(total * w / whole).quantize(quantum, ROUND_HALF_UP) for w in weights[:-1]]
-    return [*parts, total - sum(parts, ZERO)]
-
-
-def _refund(
-    scope: StoreScope,
-    refund_id: str,
-    *,
-    lines: tuple[RefundLine, ...],
-    shipping: Decimal | None,
-    fee: Decimal | None,
-    tax: Decimal | None,
-    stated: Decimal | None,
-    when: Any,
-    comment: str | None,
-    currency: str,
-    origin: str,
-    order_lines: Mapping[str, OrderLine],
-) -> Refund:
-    """One refund. API2Cart gives its tax as one figure: it is spread over the refunded
-    lines (and shipping) in proportion to their amounts, each part titled and rated like
-    the order line's own tax, so the credit note carries it where the invoice did."""
-    shipping_taxes: tuple[TaxLine, ...] = ()
-    notes: dict[str, Any] = {"origin": origin, "tax": str(tax) if tax is not None else None}
-    if tax:
-        weights = [line.subtotal.amount for line in lines] + ([shipping] if shipping else [])
-        if weights:
-            parts = _allocate(tax, weights, currency)
-            placed = []
-            for line, part in zip(lines, parts, strict=False):
-                original = order_lines.get(line.line_id or "")
-                model = original.taxes[0] if original and original.taxes else None
-                taxes = (
-                    (
-                        TaxLine(
-                            title=model.title if model else "Tax",
-                            rate=model.rate if model else None,
-                            amount=_money(part, currency),
-                        ),
-                    )
-                    if part
-                    else ()
-                )
-                placed.append(line.model_copy(update={"taxes": taxes}))
-            lines = tuple(placed)
-            if shipping and parts[-1]:
-                shipping_taxes = (
-                    TaxLine(title="Shipping tax", amount=_money(parts[-1], currency)),
-                )
-            notes["tax_allocated"] = True
-        else:
-            shipping_taxes = (
-                TaxLine(title="Tax refunded (not itemised)", amount=_money(tax, currency)),
-            )
-            notes["tax_unplaced"] = True
-    created = timestamp(when, f"refund {refund_id}: time")
-    return Refund(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=scope.store,
-            external_id=refund_id,
-            version=timestamp_text(when),
-            updated_at=created,
-        ),
-        created_at=created,
-        note=comment,
-        lines=lines,
-        shipping=_money(shipping, currency) if shipping else None,
-        shipping_taxes=shipping_taxes,
-        adjustment=_money(fee, currency) if fee else None,
-        stated_amount=_money(stated, currency) if stated is not None else None,
-        extra=notes,
-    )
-
-
 def _financial(
     raw: Mapping[str, Any], stated: StatedTotals, refunds: tuple[Refund, ...]
 ) -> FinancialStatus:
@@ -475,35 +318,6 @@ def _received_in_full(
             gateway=gateway,
             processed_at=None,
         ),
-    )
-
-
-def _money_given_back(refunds: tuple[Refund, ...], gateway: str | None) -> tuple[Refund, ...]:
-    """The refunds of an order whose payment was synthesized, each with its money going back.
-
-    The order's money is taken as received from its financial status (``_received_in_full``);
-    a refund of such an order gave that money back, and books that record the one must
-    record the other: without it the credit note would stay open as customer credit while
-    the cash had left.  So each refund without a transaction gets one refund transaction of
-    its credit, id ``{refund_id}:returned`` -- stable across reads.  (A stated total that
-    disagrees with the refund's parts is already reported as a discrepancy of its own.)
-    """
-    return tuple(
-        refund if refund.transactions else _given_back(refund, gateway) for refund in refunds
-    )
-
-
-def _given_back(refund: Refund, gateway: str | None) -> Refund:
-    returned = Payment(
-        external_id=f"{refund.source.external_id}:returned",
-        kind=PaymentKind.REFUND,
-        status=PaymentStatus.SUCCESS,
-        amount=refund.credit_total,
-        gateway=gateway,
-        processed_at=refund.created_at,
-    )
-    return refund.model_copy(
-        update={"transactions": (returned,), "extra": {**refund.extra, "money_back": "synthesized"}}
     )
 
 
@@ -599,7 +413,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     source_status = text(status_raw.get("id")) or text(status_raw.get("name"))
     if status is OrderStatus.UNKNOWN:
         notes["status_unknown"] = True
-    refunds = _refunds(raw, scope, order_id, currency, {ln.line_id: ln for ln in lines})
+    refunds = refunds_of(raw, scope.store, order_id, currency, {ln.line_id: ln for ln in lines})
     cust = obj(raw.get("customer"))
     email = text(cust.get("email"))
     payment = obj(raw.get("payment_method"))
@@ -612,7 +426,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
             "from": "financial_status",
             "external_id": payments[0].external_id,
         }
-        refunds = _money_given_back(refunds, gateway)
+        refunds = money_given_back(refunds, gateway)
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),
@@ -653,6 +467,9 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         ),
         "refunds": refunds,
         "payments": payments,
+        "fulfilments": fulfilments(
+            str(raw.get("order_id") or raw.get("id")), raw.get(SHIPPED) or []
+        ),
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(raw.get("comment")),
         "source_name": scope.cart,
@@ -669,15 +486,7 @@ def map_order(
     scope: StoreScope,
     validation_context: Mapping[str, Any] | None = None,
 ) -> Order:
-    """A canonical, reconciled order; raises ``ValidationFailed``/``TotalsMismatch``."""
+    """A canonical, reconciled order; whatever cannot be read raises, and the core guard
+    (``mapped``, ``guarded``) parks the order naming the field."""
     data = order_data(raw, scope)
-    try:
-        return Order.model_validate(data, context=dict(validation_context or {}))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ValidationFailed(
-            _where(data["number"], f"does not fit the canonical order: {problems}"),
-            platform=PLATFORM,
-        ) from None
+    return Order.model_validate(data, context=dict(validation_context or {}))

@@ -1,4 +1,5 @@
-"""Cursor pagination: filters on page 1, then ``page_cursor`` alone until ``next`` is null."""
+"""Cursor pagination on the kit's loop (``ledgerbridge.http.cursor_pages``): filters on page 1,
+then ``page_cursor`` alone until ``next`` is null."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledgerbridge.errors import ValidationFailed
+from ledgerbridge.http import cursor_pages
 
 from .client import Api2CartClient, Params
-from .envelope import PLATFORM, RETURN_CODE_TOO_MANY_ITEMS
+from .envelope import PLATFORM, RETURN_CODE_TOO_MANY_ITEMS, Envelope
 
 
 @dataclass
@@ -31,8 +33,7 @@ class CursorPaginator:
     count: int | None = None  # read from the first page, when ``count_key`` is there
 
     async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
-        envelope = await self._first()
-        while True:
+        async for envelope in cursor_pages(self._fetch, _next, platform=PLATFORM):
             result = envelope.result or {}
             if not isinstance(result, dict):
                 raise ValidationFailed(
@@ -49,11 +50,10 @@ class CursorPaginator:
             if self.count is None and isinstance(found, int) and not isinstance(found, bool):
                 self.count = max(0, found)
             yield items
-            if envelope.next_cursor is None:
-                return
-            envelope = await self.client.get_page(self.method, envelope.next_cursor)
 
-    async def _first(self) -> Any:
+    async def _fetch(self, cursor: str | None) -> Envelope:
+        if cursor is not None:
+            return await self.client.get_page(self.method, cursor)
         params = dict(self.params)
         while True:
             try:
@@ -63,3 +63,7 @@ class CursorPaginator:
                 if exc.code != str(RETURN_CODE_TOO_MANY_ITEMS) or count <= 1:
                     raise
                 params["count"] = count // 2
+
+
+def _next(envelope: Envelope) -> str | None:
+    return envelope.next_cursor

@@ -49,6 +49,11 @@ class Api2CartSettings(BaseModel):
         default=60.0, ge=0, description="Seconds to wait on return_code 10 (account limit)"
     )
     timeout: float = Field(default=30.0, gt=0)
+    read_shipments: bool = Field(
+        default=False,
+        description="Read each order's shipments (order.shipment.list, one call per order): "
+        "needed by a pipeline with posting_trigger: fulfilled",
+    )
 
 
 class Api2CartSecrets(BaseModel):

@@ -10,7 +10,6 @@ cannot be mapped travels as ``Change(error=...)``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
 from typing import Any, cast
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType
@@ -23,13 +22,16 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
-from ledgerbridge.errors import NotFound, SyncError, ValidationFailed
+from ledgerbridge.contracts.readers import text
+from ledgerbridge.errors import NotFound, ValidationFailed
+from ledgerbridge.incremental import Listing, Walk
 
+from . import shipments
 from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
 from .client import Api2CartClient, Params
 from .envelope import PLATFORM
-from .fields import text, timestamp, timestamp_text
+from .fields import timestamp, timestamp_text
 from .mapper import StoreScope, map_order
 from .pagination import CursorPaginator
 from .settings import Api2CartSecrets, Api2CartSettings
@@ -60,6 +62,14 @@ CHILD_FIELDS = (
 )
 
 
+# entity -> its list method, the list inside ``result``, the field it is sorted and filtered on
+LISTS = {
+    EntityType.ORDER: ("order.list", "order", "modified_at"),
+    EntityType.CUSTOMER: ("customer.list", "customer", "modified_time"),
+    EntityType.PRODUCT: ("product.list", "product", "modified_at"),
+}
+
+
 class Api2CartSource(Source):
     """One connected store (one ``x-store-key``) under the operator's API2Cart account."""
 
@@ -69,16 +79,7 @@ class Api2CartSource(Source):
         secrets = cast(Api2CartSecrets, context.secrets)
         self.secrets = secrets
         self.store = self.settings.store_label or context.connection_id
-        self.client = Api2CartClient(
-            base_url=self.settings.base_url,
-            api_key=secrets.api_key,
-            store_key=secrets.store_key,
-            transport=context.transport,
-            sleep=context.clock.sleep,
-            now=context.clock.now,
-            account_backoff=self.settings.account_backoff,
-            timeout=self.settings.timeout,
-        )
+        self.client = Api2CartClient(context, self.settings, secrets)
         self._statuses: StatusBook | None = None
 
     async def aclose(self) -> None:
@@ -115,115 +116,86 @@ class Api2CartSource(Source):
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
     ) -> AsyncIterator[ChangePage]:
         count = min(page_size or self.settings.page_size, 250)
+        start = Checkpoint.loads(checkpoint)
         if entity is EntityType.ORDER:
-            return self._order_changes(Checkpoint.loads(checkpoint), count)
+            return self._order_changes(start, count)
         if entity is EntityType.CUSTOMER:
-            return self._walk(
-                "customer.list",
-                "customer",
-                {
-                    "response_fields": CUSTOMER_FIELDS,
-                    "include_guests": True,
-                    "sort_by": "modified_time",
-                },
-                "modified_time",
-                Checkpoint.loads(checkpoint),
-                count,
-                self._customer_changes,
-            )
-        return self._walk(
-            "product.list",
-            "product",
-            {"response_fields": PRODUCT_FIELDS, "sort_by": "modified_at"},
-            "modified_at",
-            Checkpoint.loads(checkpoint),
-            count,
-            self._product_changes,
-        )
+            params: Params = {"response_fields": CUSTOMER_FIELDS, "include_guests": True}
+            return self._walk(entity, params, start, count, self._customer_changes)
+        params = {"response_fields": PRODUCT_FIELDS}
+        return self._walk(entity, params, start, count, self._product_changes)
 
     async def _order_changes(self, start: Checkpoint, count: int) -> AsyncIterator[ChangePage]:
         scope = StoreScope(self.store, self.settings.cart, await self.status_book())
         mark = start
-        async for page in self._walk(
-            "order.list",
-            "order",
-            {**self._order_params(), "sort_by": "modified_at"},
-            "modified_at",
-            mark,
-            count,
-            lambda items: self._order_page(items, scope),
-        ):
+
+        async def live(items: list[dict[str, Any]]) -> list[Change]:
+            return await self._order_page(items, scope)
+
+        async for page in self._walk(EntityType.ORDER, self._order_params(), mark, count, live):
             mark = Checkpoint.loads(page.checkpoint)
             yield page
+        deleted: Params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
         async for page in self._walk(
-            "order.list",
-            "order",
-            {
-                "response_fields": ORDER_LIST_FIELDS,
-                "is_deleted": True,
-                "sort_by": "modified_at",
-            },
-            "modified_at",
-            mark,
-            count,
-            self._deleted_page,
-            phase="deleted",
+            EntityType.ORDER, deleted, mark, count, self._deleted_page, phase="deleted"
         ):
             yield page
 
     async def _walk(
         self,
-        method: str,
-        items_key: str,
+        entity: EntityType,
         params: Mapping[str, str | int | bool],
-        stamp_field: str,
         start: Checkpoint,
         count: int,
         build: Callable[[list[dict[str, Any]]], Awaitable[list[Change]]],
         *,
         phase: str = "modified",
     ) -> AsyncIterator[ChangePage]:
+        method, items_key, stamp_field = LISTS[entity]
         query: dict[str, str | int | bool] = {
             **params,
+            "sort_by": stamp_field,
             "sort_direction": "asc",
             "count": count,
         }
-        watermark: datetime | None = getattr(start, phase)
-        if watermark is not None:
-            query["modified_from"] = filter_value(
-                watermark, self.settings.modified_overlap, self.settings.filter_timezone
-            )
-        mark = start
-        seen: set[tuple[str, str | None]] = set()
-        counted = f"{items_key}s_count" if items_key in ("order", "customer", "product") else None
+        lane = start.lane(phase)
+        overlap = self.settings.modified_overlap
+        if lane.mark is not None:
+            query["modified_from"] = filter_value(lane.mark, overlap, self.settings.filter_timezone)
+        listing = Listing(
+            entity,
+            PLATFORM,
+            identify=lambda item: item.get("id") or item.get("order_id"),
+            version=lambda item: timestamp_text(item.get(stamp_field)),
+            moment=lambda item: timestamp(item.get(stamp_field), method),
+            overlap=overlap,
+        )
+        walk, mark = Walk(listing), start
+        counted = f"{items_key}s_count"
         pager = CursorPaginator(self.client, method, query, items_key, counted)
         walked = 0  # items of this query before the page (progress: ``ChangePage.remaining``)
         async for items in pager.pages():
             remaining = None if pager.count is None else max(0, pager.count - walked)
             walked += len(items)
-            fresh, keys = [], []
-            for item in items:
-                key = (
-                    str(item.get("id") or item.get("order_id")),
-                    timestamp_text(item.get(stamp_field)),
-                )
-                # Handed over by this walk, or by the last one inside the overlap window.
-                if key not in seen and not start.already_seen(phase, *key):
-                    seen.add(key)
-                    fresh.append(item)
-                    keys.append(key)
+            # Handed over by this walk, or by the last one inside the overlap window.
+            fresh, after = walk.take(mark.lane(phase), items, seen_in=lane)
             changes = await build(fresh)
-            for item in fresh:
-                try:
-                    mark = mark.advanced(phase, timestamp(item.get(stamp_field), method))
-                except SyncError:
-                    continue  # the record itself is reported by ``build``
-            mark = mark.remember(phase, keys, self.settings.modified_overlap)
+            mark = mark.with_lane(phase, after)
             if changes:
                 yield ChangePage(changes, mark.dumps(), remaining=remaining)
 
     async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
+        items = [await self._with_shipments(item) for item in items]
         return [order_change(item, scope, self.context.validation_context) for item in items]
+
+    async def _with_shipments(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """The order with its shipments (``read_shipments``: one call per order)."""
+        order_id = text(raw.get("order_id")) or text(raw.get("id"))
+        if not self.settings.read_shipments or order_id is None:
+            return raw
+        pager = CursorPaginator(self.client, shipments.METHOD, {"order_id": order_id}, "shipment")
+        found = [s async for page in pager.pages() for s in page]
+        return {**raw, shipments.SHIPPED: found}
 
     async def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
         return [
@@ -289,8 +261,9 @@ class Api2CartSource(Source):
             )
             if not isinstance(envelope.result, dict) or not envelope.result:
                 raise NotFound(f"API2Cart order {external_id} not found", platform=PLATFORM)
+            raw = await self._with_shipments(envelope.result)
             with guarded(PLATFORM, entity, external_id):
-                return map_order(envelope.result, scope, self.context.validation_context)
+                return map_order(raw, scope, self.context.validation_context)
         if entity is EntityType.CUSTOMER:
             envelope = await self.client.get(
                 "customer.list",

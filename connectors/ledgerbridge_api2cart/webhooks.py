@@ -17,12 +17,13 @@ from pydantic import SecretStr
 
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import AuthFailed, Conflict, ValidationFailed, WebhookRejected
 from ledgerbridge.webhook_guards import load_json, record_id
 
 from .client import Api2CartClient
 from .envelope import PLATFORM
-from .fields import text, timestamp, timestamp_text
+from .fields import timestamp, timestamp_text
 
 _ENTITIES = {
     "order": EntityType.ORDER,

@@ -19,18 +19,20 @@ from ledgerbridge.canonical import (
     Order,
     OrderStatus,
     Payment,
-    Product,
-    ProductVariant,
     Refund,
     RefundLine,
     SourceRef,
     TaxLine,
 )
 from ledgerbridge.errors import TotalsMismatch, ValidationFailed
+from ledgerbridge.http import connection_items as nodes
 
+from .edits import without_removed
+from .fulfilments import fulfilments
 from .mapping_common import (
     DISCOUNT_KIND,
     PLATFORM,
+    RESTOCKING,
     DiscountTally,
     build,
     decimal,
@@ -47,27 +49,17 @@ from .mapping_common import (
 )
 
 
-def nodes(connection: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Items of a connection read either as ``nodes`` or ``edges { node }``."""
-    if not connection:
-        return []
-    if "nodes" in connection:
-        return list(connection["nodes"])
-    return [edge["node"] for edge in connection.get("edges", [])]
-
-
-def shop_money(bag: dict[str, Any] | None, where: str) -> Money:
+def shop_money(bag: dict[str, Any] | None, where: str, side: str = "shopMoney") -> Money:
     if not bag:
         raise ValueError(f"{where} is missing")
-    m = bag["shopMoney"]
+    m = bag[side]
     return Money(amount=decimal(m["amount"], where), currency=m["currencyCode"])
 
 
 def _presentment(bag: dict[str, Any] | None) -> Money | None:
     if not bag or not bag.get("presentmentMoney"):
         return None
-    m = bag["presentmentMoney"]
-    return Money(amount=decimal(m["amount"], "presentmentMoney"), currency=m["currencyCode"])
+    return shop_money(bag, "presentmentMoney", "presentmentMoney")
 
 
 def _taxes(items: list[dict[str, Any]], where: str) -> tuple[TaxLine, ...]:
@@ -145,6 +137,13 @@ def _refund_line_taxes(line: dict[str, Any], amount: Money) -> tuple[TaxLine, ..
 
 
 def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool) -> Refund:
+    return Refund(**refund_data(data, store, currency, taxes_included))
+
+
+def refund_data(
+    data: dict[str, Any], store: str, currency: str, taxes_included: bool
+) -> dict[str, Any]:
+    """The canonical ``Refund`` fields for one GraphQL refund (not yet validated)."""
     rid = legacy_id(data["id"])
     where = f"refund {rid}"
     lines: list[RefundLine] = []
@@ -161,8 +160,8 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
                 taxes=_refund_line_taxes(item, tax),
                 sku=line_item.get("sku"),
                 title=line_item.get("title"),
-                restock=str(item.get("restockType", "")).lower()
-                in {"return", "cancel", "legacy_restock"},
+                restock=str(item.get("restockType", "")).lower() in RESTOCKING,
+                cancelled=str(item.get("restockType", "")).upper() == "CANCEL",
             )
         )
     shipping_items = nodes(data.get("refundShippingLines"))
@@ -194,7 +193,7 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
         ),
         currency,
     )
-    return Refund(
+    return dict(
         source=SourceRef(
             platform=PLATFORM,
             store=store,
@@ -222,10 +221,6 @@ def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool
             "adjustment_reasons": [a.get("reason") for a in adjustments],
         },
     )
-
-
-def _status(data: dict[str, Any]) -> OrderStatus:
-    return STATES[order_state(data)]
 
 
 STATES = {
@@ -299,6 +294,11 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
     attached = [t for line in lines for t in line["taxes"]] + [
         t for s in shipping_lines for t in s["taxes"]
     ]
+    # Units an order edit removed: taxes above count them (Order.taxLines does), the lines not.
+    edited = (
+        without_removed(x, i) for x, i in zip(lines, nodes(data.get("lineItems")), strict=True)
+    )
+    lines = [x for x in edited if x is not None]
     fees = []
     tip = data.get("totalTipReceivedSet")
     if tip and not shop_money(tip, "totalTipReceivedSet").is_zero():
@@ -339,7 +339,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
         "presentment_currency": data.get("presentmentCurrencyCode"),
         "presentment_total": _presentment(data.get("totalPriceSet")),
         "taxes_included": taxes_included,
-        "status": _status(data),
+        "status": STATES[order_state(data)],
         "source_status": order_state(data),
         "financial_status": financial_status(data.get("displayFinancialStatus")),
         "created_at": moment(data["createdAt"]),
@@ -361,6 +361,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
             payment(t, f"transactions[{i}]") for i, t in enumerate(data.get("transactions") or [])
         ],
         "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
+        "fulfilments": fulfilments(data),
         "payment_gateways": tuple(data.get("paymentGatewayNames") or ()),
         "test": bool(data.get("test", False)),
         "tags": tuple(data.get("tags") or ()),
@@ -446,62 +447,3 @@ def in_presentment(data: Any, currency: str) -> Any:
     swapped = swap(data)
     swapped["currencyCode"] = currency
     return swapped
-
-
-def customer(data: dict[str, Any], store: str) -> Customer:
-    def make() -> Customer:
-        return Customer(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
-                version=data.get("updatedAt"),
-                updated_at=moment(data.get("updatedAt")),
-            ),
-            email=data.get("email"),
-            first_name=data.get("firstName"),
-            last_name=data.get("lastName"),
-            phone=data.get("phone"),
-            billing_address=address(data.get("defaultAddress")),
-            tax_exempt=bool(data.get("taxExempt", False)),
-            extra={
-                "tags": list(data.get("tags") or []),
-                "state": data.get("state"),
-                "note": data.get("note"),
-            },
-        )
-
-    return build("customer", str(data.get("id")), make)
-
-
-def product(data: dict[str, Any], store: str, currency: str) -> Product:
-    def make() -> Product:
-        return Product(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
-                version=data.get("updatedAt"),
-                updated_at=moment(data.get("updatedAt")),
-            ),
-            title=data["title"],
-            product_type=data.get("productType") or None,
-            vendor=data.get("vendor") or None,
-            status=(data.get("status") or "").lower() or None,
-            variants=tuple(
-                ProductVariant(
-                    external_id=legacy_id(v.get("legacyResourceId") or v["id"]),
-                    sku=v.get("sku") or None,
-                    title=v.get("title"),
-                    price=Money(amount=decimal(v["price"], "variant.price"), currency=currency)
-                    if v.get("price") is not None
-                    else None,
-                    taxable=bool(v.get("taxable", True)),
-                    barcode=v.get("barcode") or None,
-                )
-                for v in nodes(data.get("variants"))
-            ),
-            extra={"tags": list(data.get("tags") or [])},
-        )
-
-    return build("product", str(data.get("id")), make)

@@ -1,10 +1,14 @@
-"""REST-shaped Shopify JSON (webhook bodies, the vendor fixtures) -> canonical objects.
+"""REST-shaped Shopify JSON (webhook bodies, ``fetch_api: rest``, the vendor fixtures) read as
+the GraphQL shape, so one mapper (``mapping_graphql``) turns both into canonical objects.
 
-Same rules as ``mapping_graphql`` (shop money, allocations as line discounts,
-order-level taxes only where not attached), on the snake_case shape.  Amounts
-are read from ``*_set.shop_money`` when present, otherwise from the plain
-field -- which REST sometimes sends as a JSON number (refund line ``subtotal``);
-parsed with ``parse_float=Decimal`` it stays exact.
+``to_graphql`` renames the snake_case fields and states every amount as a ``MoneyBag``: from
+``*_set.shop_money`` when present, otherwise from the plain field in the order currency --
+which REST sometimes sends as a JSON number (refund line ``subtotal``); parsed with
+``parse_float=Decimal`` it stays exact.  Amounts, quantities and required fields are read
+here, so a record that cannot be mapped is refused naming the REST field (``line_items[1]
+.price_set``).  What REST states differently is applied to the mapped fields afterwards: the
+version in UTC, the order's customer record, the extras REST carries, a refund's
+``processed_at`` and a refund given back as a negative order adjustment.
 """
 
 from __future__ import annotations
@@ -13,37 +17,13 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from ledgerbridge.canonical import (
-    Address,
-    Customer,
-    Money,
-    Order,
-    OrderStatus,
-    Payment,
-    Refund,
-    RefundLine,
-    SourceRef,
-    TaxLine,
-)
+from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund, SourceRef
 
-from .mapping_common import (
-    DISCOUNT_KIND,
-    PLATFORM,
-    RESTOCKING,
-    DiscountTally,
-    build,
-    decimal,
-    financial_status,
-    legacy_id,
-    moment,
-    optional_id,
-    order_level_taxes,
-    payment_kind,
-    payment_status,
-    rate,
-    sum_money,
-    validate_order,
-)
+from . import mapping_graphql as graphql
+from .fulfilments import rest_fulfilments
+from .mapping_common import PLATFORM, build, decimal, legacy_id, moment, validate_order
+
+Json = dict[str, Any]
 
 
 def utc_stamp(stamp: Any) -> str | None:
@@ -57,7 +37,7 @@ def utc_stamp(stamp: Any) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def amount(obj: dict[str, Any], field: str, currency: str, where: str) -> Money:
+def amount(obj: Json, field: str, currency: str, where: str) -> Money:
     """``field_set.shop_money`` if the record has it, else ``field`` in the shop currency."""
     bag = obj.get(f"{field}_set")
     if bag and bag.get("shop_money"):
@@ -70,309 +50,274 @@ def amount(obj: dict[str, Any], field: str, currency: str, where: str) -> Money:
     return Money(amount=decimal(obj[field], f"{where}.{field}"), currency=currency)
 
 
-def _taxes(items: list[dict[str, Any]], currency: str, where: str) -> tuple[TaxLine, ...]:
-    return tuple(
-        TaxLine(
-            title=t["title"],
-            rate=rate(t.get("rate")),
-            amount=amount(t, "price", currency, f"{where}.tax_lines[{i}]"),
-        )
+def _bag(money: Money) -> Json:
+    return {"shopMoney": {"amount": money.amount, "currencyCode": money.currency}}
+
+
+def _set(obj: Json, field: str, currency: str, where: str) -> Json:
+    return _bag(amount(obj, field, currency, where))
+
+
+ADDRESS = {"first_name": "firstName", "last_name": "lastName", "province_code": "provinceCode"}
+ADDRESS |= {k: k for k in ("company", "address1", "address2", "city", "province", "zip", "phone")}
+ADDRESS |= {"country_code": "countryCodeV2"}
+
+
+def _address(data: Json | None) -> Json | None:
+    return {name: data.get(key) for key, name in ADDRESS.items()} if data else None
+
+
+def _taxes(items: list[Json], currency: str, where: str) -> list[Json]:
+    return [
+        {"title": t["title"], "rate": t.get("rate"), "priceSet": _set(t, "price", currency, at)}
         for i, t in enumerate(items)
-    )
+        for at in [f"{where}.tax_lines[{i}]"]
+    ]
 
 
-def address(data: dict[str, Any] | None) -> Address | None:
-    if not data:
-        return None
-    return Address(
-        first_name=data.get("first_name"),
-        last_name=data.get("last_name"),
-        company=data.get("company"),
-        line1=data.get("address1"),
-        line2=data.get("address2") or None,
-        city=data.get("city"),
-        region=data.get("province"),
-        region_code=data.get("province_code"),
-        postal_code=data.get("zip"),
-        country_code=data.get("country_code"),
-        phone=data.get("phone"),
-    )
-
-
-def _allocations(
-    items: list[dict[str, Any]],
-    applications: list[dict[str, Any]],
-    tally: DiscountTally,
-    where: str,
-) -> Money | None:
-    amounts = []
+def _allocations(items: list[Json], applications: list[Json], currency: str, where: str) -> Any:
+    out = []
     for i, alloc in enumerate(items):
-        value = amount(alloc, "amount", tally.currency, f"{where}.discount_allocations[{i}]")
+        value = _set(alloc, "amount", currency, f"{where}.discount_allocations[{i}]")
         index = int(alloc.get("discount_application_index", -1))
         app = applications[index] if 0 <= index < len(applications) else {}
-        tally.add(
-            index,
-            value,
-            app.get("code"),
-            app.get("title") or app.get("description"),
-            DISCOUNT_KIND.get(app.get("type", ""), "code"),
-        )
-        amounts.append(value)
-    return sum_money(amounts, tally.currency)
+        kind = app.get("type", "")
+        title = app.get("title") or app.get("description")
+        application = {"index": index, "code": app.get("code"), "title": title, "__typename": kind}
+        out.append({"allocatedAmountSet": value, "discountApplication": application})
+    return out
 
 
-def payment(data: dict[str, Any], currency: str, where: str) -> Payment:
+def _payment(data: Json, currency: str, where: str) -> Json:
     if data.get("amount_set") is None and data.get("currency") not in (None, currency):
         raise ValueError(
             f"{where}: amount is in {data['currency']} and no shop-currency amount_set is given"
         )
-    return Payment(
-        external_id=legacy_id(data["id"]),
-        kind=payment_kind(data["kind"]),
-        status=payment_status(data.get("status")),
-        amount=amount(data, "amount", currency, where),
-        gateway=data.get("gateway"),
-        processed_at=moment(data.get("processed_at") or data.get("created_at")),
-        parent_id=optional_id(data.get("parent_id")),
-        reference=data.get("authorization"),
-        test=bool(data.get("test", False)),
-    )
-
-
-def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool) -> Refund:
-    rid = legacy_id(data["id"])
-    where = f"refund {rid}"
-    lines: list[RefundLine] = []
-    for i, item in enumerate(data.get("refund_line_items") or []):
-        at = f"{where}.refund_line_items[{i}]"
-        line_item = item.get("line_item") or {}
-        tax = amount(item, "total_tax", currency, at)
-        item_taxes = line_item.get("tax_lines") or []
-        taxes: tuple[TaxLine, ...] = ()
-        if not tax.is_zero():
-            if len(item_taxes) == 1:
-                taxes = (
-                    TaxLine(
-                        title=item_taxes[0]["title"],
-                        rate=rate(item_taxes[0].get("rate")),
-                        amount=tax,
-                    ),
-                )
-            else:
-                taxes = (
-                    TaxLine(title=" + ".join(t["title"] for t in item_taxes) or "Tax", amount=tax),
-                )
-        lines.append(
-            RefundLine(
-                line_id=optional_id(item.get("line_item_id") or line_item.get("id")),
-                quantity=decimal(item["quantity"], f"{at}.quantity"),
-                subtotal=amount(item, "subtotal", currency, at),
-                taxes=taxes,
-                sku=line_item.get("sku"),
-                title=line_item.get("title"),
-                restock=str(item.get("restock_type", "")).lower() in RESTOCKING,
-            )
-        )
-    shipping_parts: list[Money] = []
-    shipping_taxes: list[TaxLine] = []
-    for i, ship in enumerate(data.get("refund_shipping_lines") or []):
-        at = f"{where}.refund_shipping_lines[{i}]"
-        shipping_parts.append(amount(ship, "subtotal_amount", currency, at))
-        ship_tax = (
-            amount(ship, "tax_amount", currency, at)
-            if ship.get("tax_amount_set") or ship.get("tax_amount")
-            else None
-        )
-        if ship_tax is not None and not ship_tax.is_zero():
-            shipping_taxes.append(TaxLine(title="Shipping tax", amount=ship_tax))
-    adjustments: list[Money] = []
-    for i, adj in enumerate(data.get("order_adjustments") or []):
-        at = f"{where}.order_adjustments[{i}]"
-        # REST records what a refund gives back as a negative adjustment of the order.
-        value = -(amount(adj, "amount", currency, at) + amount(adj, "tax_amount", currency, at))
-        if adj.get("kind") == "shipping_refund":
-            shipping_parts.append(value)
-        else:
-            adjustments.append(value)
-    return Refund(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=rid,
-            version=data.get("created_at"),
-            updated_at=moment(data.get("created_at")),
-        ),
-        created_at=moment(data.get("created_at")),
-        processed_at=moment(data.get("processed_at")),
-        note=data.get("note"),
-        lines=tuple(lines),
-        shipping=sum_money(shipping_parts, currency),
-        shipping_taxes=tuple(shipping_taxes),
-        adjustment=sum_money(adjustments, currency),
-        transactions=tuple(
-            payment(t, currency, f"{where}.transactions[{i}]")
-            for i, t in enumerate(data.get("transactions") or [])
-        ),
-        taxes_included=taxes_included,
-        extra={
-            "admin_graphql_api_id": data.get("admin_graphql_api_id"),
-            "restock": data.get("restock"),
-        },
-    )
-
-
-def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
-    oid = legacy_id(data["id"])
-    currency = data["currency"]
-    applications = data.get("discount_applications") or []
-    tally = DiscountTally(currency)
-    lines: list[dict[str, Any]] = []
-    for i, item in enumerate(data.get("line_items") or []):
-        where = f"line_items[{i}]"
-        exists = (
-            item.get("product_exists", True) is not False and item.get("variant_id") is not None
-        )
-        lines.append(
-            {
-                "line_id": legacy_id(item["id"]),
-                "title": item.get("title") or item.get("name") or item.get("sku") or "",
-                "quantity": decimal(item["quantity"], f"{where}.quantity"),
-                "unit_price": amount(item, "price", currency, where),
-                "discount": _allocations(
-                    item.get("discount_allocations") or [], applications, tally, where
-                ),
-                "taxes": _taxes(item.get("tax_lines") or [], currency, where),
-                "sku": item.get("sku") or None,
-                "product_id": optional_id(item.get("product_id")),
-                "variant_id": optional_id(item.get("variant_id")),
-                "taxable": bool(item.get("taxable", True)),
-                "is_gift_card": bool(item.get("gift_card", False)),
-                "product_exists": exists,
-                "extra": {
-                    "name": item.get("name"),
-                    "variant_title": item.get("variant_title"),
-                    "vendor": item.get("vendor"),
-                    "properties": {p["name"]: p.get("value") for p in item.get("properties") or []},
-                    "fulfillable_quantity": item.get("fulfillable_quantity"),
-                },
-            }
-        )
-    shipping_lines: list[dict[str, Any]] = []
-    for i, ship in enumerate(data.get("shipping_lines") or []):
-        where = f"shipping_lines[{i}]"
-        shipping_lines.append(
-            {
-                "title": ship["title"],
-                "code": ship.get("code"),
-                "price": amount(ship, "price", currency, where),
-                "discount": _allocations(
-                    ship.get("discount_allocations") or [], applications, tally, where
-                ),
-                "taxes": _taxes(ship.get("tax_lines") or [], currency, where),
-            }
-        )
-    attached = [t for line in lines for t in line["taxes"]] + [
-        t for s in shipping_lines for t in s["taxes"]
-    ]
-    taxes_included = bool(data.get("taxes_included", False))
-    fees = []
-    tip = data.get("total_tip_received")
-    if tip is not None and decimal(tip, "total_tip_received") != 0:
-        fees.append(
-            {
-                "name": "Tip",
-                "kind": "tip",
-                "amount": Money(amount=decimal(tip, "total_tip_received"), currency=currency),
-            }
-        )
-    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
-    if duties and not data.get("duties_included") and decimal(duties["amount"], "duties") != 0:
-        fees.append(
-            {
-                "name": "Duties",
-                "kind": "duty",
-                "amount": Money(amount=decimal(duties["amount"], "duties"), currency=currency),
-            }
-        )
-    totals: dict[str, Money] = {"total": amount(data, "total_price", currency, "order")}
-    for key, field in (
-        ("subtotal", "subtotal_price"),
-        ("discounts", "total_discounts"),
-        ("tax", "total_tax"),
-    ):
-        if data.get(field) is not None or data.get(f"{field}_set"):
-            totals[key] = amount(data, field, currency, "order")
-    if data.get("total_shipping_price_set"):
-        totals["shipping"] = amount(data, "total_shipping_price", currency, "order")
-    presentment = (data.get("total_price_set") or {}).get("presentment_money")
-    customer = data.get("customer")
-    if data.get("cancelled_at"):
-        status = OrderStatus.CANCELLED
-    elif data.get("closed_at"):
-        status = OrderStatus.COMPLETED
-    else:
-        status = OrderStatus.OPEN
+    parent = data.get("parent_id")
     return {
-        "source": {
-            "platform": PLATFORM,
-            "store": store,
-            "external_id": oid,
-            "version": utc_stamp(data.get("updated_at")),
-            "updated_at": moment(data.get("updated_at")),
-        },
-        "number": data.get("name") or str(data.get("order_number") or oid),
-        "currency": currency,
-        "presentment_currency": data.get("presentment_currency"),
-        "presentment_total": Money(
-            amount=decimal(presentment["amount"], "total_price_set"),
-            currency=presentment["currency_code"],
-        )
-        if presentment
-        else None,
-        "taxes_included": taxes_included,
-        "status": status,
-        "financial_status": financial_status(data.get("financial_status")),
-        "created_at": moment(data["created_at"]),
-        "processed_at": moment(data.get("processed_at")),
-        "updated_at": moment(data.get("updated_at")),
-        "cancelled_at": moment(data.get("cancelled_at")),
-        "cancel_reason": data.get("cancel_reason"),
-        "email": data.get("email") or data.get("contact_email"),
-        "customer": customer_from(customer, store) if customer else None,
-        "billing_address": address(data.get("billing_address")),
-        "shipping_address": address(data.get("shipping_address")),
-        "lines": lines,
-        "discounts": tally.discounts(),
-        "tax_lines": order_level_taxes(
-            _taxes(data.get("tax_lines") or [], currency, "order"), attached
-        ),
-        "shipping_lines": shipping_lines,
-        "fees": fees,
-        "totals": totals,
-        "payments": [
-            payment(t, currency, f"transactions[{i}]")
-            for i, t in enumerate(data.get("transactions") or [])
-        ],
-        "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
-        "payment_gateways": tuple(data.get("payment_gateway_names") or ()),
-        "test": bool(data.get("test", False)),
-        "tags": tuple(t.strip() for t in str(data.get("tags") or "").split(",") if t.strip()),
-        "note": data.get("note"),
-        "source_name": data.get("source_name"),
-        "extra": {
-            "admin_graphql_api_id": data.get("admin_graphql_api_id"),
-            "note_attributes": {
-                a["name"]: a.get("value") for a in data.get("note_attributes") or []
-            },
-            "discount_codes": [d.get("code") for d in data.get("discount_codes") or []],
-            "gateway": data.get("gateway"),
-            "order_number": data.get("order_number"),
-        },
+        "id": data["id"],
+        "kind": data["kind"],
+        "status": data.get("status"),
+        "amountSet": _set(data, "amount", currency, where),
+        "gateway": data.get("gateway"),
+        "processedAt": data.get("processed_at") or data.get("created_at"),
+        "parentTransaction": {"id": parent} if parent not in (None, "") else None,
+        "paymentId": data.get("authorization"),
+        "test": data.get("test", False),
     }
 
 
+def payment(data: Json, currency: str, where: str) -> Payment:
+    return graphql.payment(_payment(data, currency, where), where)
+
+
+def _refund(data: Json, currency: str) -> Json:
+    where = f"refund {legacy_id(data['id'])}"
+    lines = []
+    for i, item in enumerate(data.get("refund_line_items") or []):
+        at = f"{where}.refund_line_items[{i}]"
+        line_item = item.get("line_item") or {}
+        tax = _set(item, "total_tax", currency, at)
+        lines.append(
+            {
+                "lineItem": {**line_item, "id": item.get("line_item_id") or line_item.get("id")}
+                | {"taxLines": line_item.get("tax_lines") or []},
+                "quantity": decimal(item["quantity"], f"{at}.quantity"),
+                "subtotalSet": _set(item, "subtotal", currency, at),
+                "totalTaxSet": tax,
+                "restockType": item.get("restock_type", ""),
+            }
+        )
+    zero = _bag(Money(amount=0, currency=currency))
+    shipping = []
+    for i, ship in enumerate(data.get("refund_shipping_lines") or []):
+        at = f"{where}.refund_shipping_lines[{i}]"
+        taxed = ship.get("tax_amount_set") or ship.get("tax_amount")
+        shipping.append(
+            {
+                "subtotalAmountSet": _set(ship, "subtotal_amount", currency, at),
+                "taxAmountSet": _set(ship, "tax_amount", currency, at) if taxed else zero,
+            }
+        )
+    adjustments = []
+    for i, adj in enumerate(data.get("order_adjustments") or []):
+        at = f"{where}.order_adjustments[{i}]"
+        # REST records what a refund gives back as a negative adjustment of the order.
+        value, part = amount(adj, "amount", currency, at), amount(adj, "tax_amount", currency, at)
+        if adj.get("kind") == "shipping_refund":
+            shipping.append({"subtotalAmountSet": _bag(-(value + part)), "taxAmountSet": zero})
+        else:
+            adjustments.append({"amountSet": _bag(-value), "taxAmountSet": _bag(-part)})
+    transactions = [
+        _payment(t, currency, f"{where}.transactions[{i}]")
+        for i, t in enumerate(data.get("transactions") or [])
+    ]
+    return {
+        "id": data["id"],
+        "createdAt": data.get("created_at"),
+        "updatedAt": data.get("created_at"),
+        "note": data.get("note"),
+        "refundLineItems": {"nodes": lines},
+        "refundShippingLines": {"nodes": shipping},
+        "orderAdjustments": {"nodes": adjustments},
+        "transactions": {"nodes": transactions},
+    }
+
+
+def refund(data: Json, store: str, currency: str, taxes_included: bool) -> Refund:
+    fields = graphql.refund_data(_refund(data, currency), store, currency, taxes_included)
+    fields["processed_at"] = moment(data.get("processed_at"))
+    fields["extra"] = {
+        "admin_graphql_api_id": data.get("admin_graphql_api_id"),
+        "restock": data.get("restock"),
+    }
+    return Refund(**fields)
+
+
+def _line(item: Json, applications: list[Json], currency: str, where: str) -> Json:
+    product, variant = item.get("product_id"), item.get("variant_id")
+    return {
+        "id": item["id"],
+        "title": item.get("title"),
+        "name": item.get("name"),
+        "sku": item.get("sku"),
+        "quantity": decimal(item["quantity"], f"{where}.quantity"),
+        "originalUnitPriceSet": _set(item, "price", currency, where),
+        "discountAllocations": _allocations(
+            item.get("discount_allocations") or [], applications, currency, where
+        ),
+        "taxLines": _taxes(item.get("tax_lines") or [], currency, where),
+        "product": {"id": product} if product is not None else None,
+        "variant": {"id": variant} if variant is not None else None,
+        "taxable": item.get("taxable", True),
+        "isGiftCard": item.get("gift_card", False),
+    }
+
+
+def to_graphql(data: Json) -> Json:
+    """A REST order as the GraphQL ``Order`` the mapper reads (amounts read and checked)."""
+    oid = legacy_id(data["id"])
+    currency = data["currency"]
+    apps = data.get("discount_applications") or []
+    lines = [
+        _line(item, apps, currency, f"line_items[{i}]")
+        for i, item in enumerate(data.get("line_items") or [])
+    ]
+    shipping = []
+    for i, ship in enumerate(data.get("shipping_lines") or []):
+        where = f"shipping_lines[{i}]"
+        shipping.append(
+            {
+                "title": ship["title"],
+                "code": ship.get("code"),
+                "originalPriceSet": _set(ship, "price", currency, where),
+                "discountAllocations": _allocations(
+                    ship.get("discount_allocations") or [], apps, currency, where
+                ),
+                "taxLines": _taxes(ship.get("tax_lines") or [], currency, where),
+            }
+        )
+    # read in the order the fields are checked: amounts first, then dates and the rest
+    money: Json = {}
+    tip = data.get("total_tip_received")
+    if tip is not None:
+        money["totalTipReceivedSet"] = _bag(
+            Money(amount=decimal(tip, "total_tip_received"), currency=currency)
+        )
+    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
+    if duties and not data.get("duties_included"):
+        duty = Money(amount=decimal(duties["amount"], "duties"), currency=currency)
+        money["originalTotalDutiesSet"] = _bag(duty)
+    money["totalPriceSet"] = _set(data, "total_price", currency, "order")
+    for key, field in (
+        ("subtotalPriceSet", "subtotal_price"),
+        ("totalDiscountsSet", "total_discounts"),
+        ("totalTaxSet", "total_tax"),
+    ):
+        if data.get(field) is not None or data.get(f"{field}_set"):
+            money[key] = _set(data, field, currency, "order")
+    if data.get("total_shipping_price_set"):
+        money["totalShippingPriceSet"] = _set(data, "total_shipping_price", currency, "order")
+    presentment = (data.get("total_price_set") or {}).get("presentment_money")
+    if presentment:
+        money["totalPriceSet"]["presentmentMoney"] = {
+            "amount": decimal(presentment["amount"], "total_price_set"),
+            "currencyCode": presentment["currency_code"],
+        }
+    renamed = {
+        key: data.get(field)
+        for key, field in (
+            ("presentmentCurrencyCode", "presentment_currency"),
+            ("dutiesIncluded", "duties_included"),
+            ("displayFinancialStatus", "financial_status"),
+            ("processedAt", "processed_at"),
+            ("updatedAt", "updated_at"),
+            ("cancelledAt", "cancelled_at"),
+            ("closedAt", "closed_at"),
+            ("paymentGatewayNames", "payment_gateway_names"),
+            ("test", "test"),
+            ("note", "note"),
+            ("sourceName", "source_name"),
+        )
+    }
+    return {
+        **money,
+        **renamed,
+        "id": data["id"],
+        "name": data.get("name") or str(data.get("order_number") or oid),
+        "currencyCode": currency,
+        "taxesIncluded": data.get("taxes_included", False),
+        "createdAt": data["created_at"],
+        "email": data.get("email") or data.get("contact_email"),
+        "billingAddress": _address(data.get("billing_address")),
+        "shippingAddress": _address(data.get("shipping_address")),
+        "lineItems": {"nodes": lines},
+        "shippingLines": {"nodes": shipping},
+        "taxLines": _taxes(data.get("tax_lines") or [], currency, "order"),
+        "transactions": [
+            _payment(t, currency, f"transactions[{i}]")
+            for i, t in enumerate(data.get("transactions") or [])
+        ],
+        "tags": [t.strip() for t in str(data.get("tags") or "").split(",") if t.strip()],
+    }
+
+
+def order_data(data: Json, store: str) -> Json:
+    """The canonical ``Order`` fields for one REST order: the GraphQL mapping of
+    ``to_graphql(data)``, then what REST states differently."""
+    out = graphql.order_data(to_graphql(data), store)
+    currency, taxes_included = out["currency"], out["taxes_included"]
+    del out["source_status"]
+    out["source"]["version"] = utc_stamp(data.get("updated_at"))
+    out["cancel_reason"] = data.get("cancel_reason")
+    customer = data.get("customer")
+    out["customer"] = customer_from(customer, store) if customer else None
+    for i, (line, item) in enumerate(zip(out["lines"], data.get("line_items") or [], strict=True)):
+        where = f"line_items[{i}]"  # noqa: F841 -- the guard names the field from it
+        line["product_exists"] = (
+            item.get("product_exists", True) is not False and item.get("variant_id") is not None
+        )
+        line["extra"] = {
+            "name": item.get("name"),
+            "variant_title": item.get("variant_title"),
+            "vendor": item.get("vendor"),
+            "properties": {p["name"]: p.get("value") for p in item.get("properties") or []},
+            "fulfillable_quantity": item.get("fulfillable_quantity"),
+        }
+    out["refunds"] = [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []]
+    out["fulfilments"] = rest_fulfilments(data)
+    out["extra"] = {
+        "admin_graphql_api_id": data.get("admin_graphql_api_id"),
+        "note_attributes": {a["name"]: a.get("value") for a in data.get("note_attributes") or []},
+        "discount_codes": [d.get("code") for d in data.get("discount_codes") or []],
+        "gateway": data.get("gateway"),
+        "order_number": data.get("order_number"),
+    }
+    return out
+
+
 def order(
-    data: dict[str, Any],
+    data: Json,
     store: str,
     context: dict[str, Any] | None = None,
     status_map: Mapping[str, OrderStatus] | None = None,
@@ -380,16 +325,10 @@ def order(
     """A canonical order from REST/webhook JSON (``status_map`` as in ``mapping_graphql``)."""
     ident = str(data.get("name") or data.get("id"))
 
-    def fields() -> dict[str, Any]:
+    def fields() -> Json:
         out = order_data(data, store)
-        state = (
-            "cancelled"
-            if data.get("cancelled_at")
-            else "closed"
-            if data.get("closed_at")
-            else "open"
-        )
-        mapped = (status_map or {}).get(state)
+        state = {"cancelledAt": data.get("cancelled_at"), "closedAt": data.get("closed_at")}
+        mapped = (status_map or {}).get(graphql.order_state(state))
         if mapped is not None:
             out["status"] = mapped
         return out
@@ -397,7 +336,7 @@ def order(
     return build("order", ident, lambda: validate_order(fields(), context))
 
 
-def customer_from(data: dict[str, Any], store: str) -> Customer:
+def customer_from(data: Json, store: str) -> Customer:
     return Customer(
         source=SourceRef(
             platform=PLATFORM,
@@ -411,11 +350,11 @@ def customer_from(data: dict[str, Any], store: str) -> Customer:
         last_name=data.get("last_name"),
         phone=data.get("phone"),
         currency=data.get("currency"),
-        billing_address=address(data.get("default_address")),
+        billing_address=graphql.address(_address(data.get("default_address"))),
         tax_exempt=bool(data.get("tax_exempt", False)),
         extra={"tags": data.get("tags"), "state": data.get("state"), "note": data.get("note")},
     )
 
 
-def customer(data: dict[str, Any], store: str) -> Customer:
+def customer(data: Json, store: str) -> Customer:
     return build("customer", str(data.get("id")), lambda: customer_from(data, store))

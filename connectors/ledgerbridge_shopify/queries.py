@@ -22,6 +22,9 @@ REFUND_LINE_PAGE = 10
 REFUND_TRANSACTION_PAGE = 5
 REFUND_SHIPPING_PAGE = 3
 REFUND_ADJUSTMENT_PAGE = 3
+FULFILMENT_LIST = 5
+FULFILMENT_LINE_PAGE = 10
+FULFILMENT_MAX = 30  # x (3 + 10 x 2) points < 1,000
 NESTED_PAGE = 40  # follow-up pages of a nested connection: a line item costs 18 points
 
 FRAGMENTS = """
@@ -46,7 +49,8 @@ fragment Allocation on DiscountAllocation {
   }
 }
 fragment LineItemFields on LineItem {
-  id sku name title variantTitle vendor quantity currentQuantity isGiftCard taxable
+  id sku name title variantTitle vendor quantity currentQuantity refundableQuantity isGiftCard
+  taxable
   variant { id legacyResourceId }
   product { id legacyResourceId }
   originalUnitPriceSet { ...Bag }
@@ -64,6 +68,11 @@ fragment TransactionFields on OrderTransaction {
   id kind status gateway processedAt test paymentId
   amountSet { ...Bag }
   parentTransaction { id }
+}
+fragment FulfillmentFields on Fulfillment {
+  id legacyResourceId status createdAt
+  fulfillmentLineItems(first: FULFILMENT_LINE_PAGE) {
+    pageInfo { hasNextPage } nodes { quantity lineItem { id } } }
 }
 fragment RefundLineFields on RefundLineItem {
   id quantity restockType
@@ -86,7 +95,7 @@ fragment ProductFields on Product {
   id legacyResourceId title productType vendor status tags updatedAt
 }
 fragment VariantFields on ProductVariant { id legacyResourceId sku title price taxable barcode }
-"""
+""".replace("FULFILMENT_LINE_PAGE", str(FULFILMENT_LINE_PAGE))
 
 _ORDER_SCALARS = """
   id legacyResourceId name email note tags sourceName createdAt processedAt updatedAt closedAt
@@ -121,6 +130,7 @@ ORDER_BODY = f"""
     pageInfo {{ hasNextPage endCursor }} nodes {{ ...ShippingLineFields }} }}
   transactions(first: {TRANSACTION_LIST}) {{ ...TransactionFields }}
   refunds(first: {REFUND_LIST}) {{ id }}
+  fulfillments(first: {FULFILMENT_LIST}) {{ ...FulfillmentFields }}
 """
 
 
@@ -241,13 +251,24 @@ query OrderTransactions($id: ID!) {{
 )
 """Re-reads an order's transaction list when the first read came back full."""
 
+ORDER_FULFILMENTS = _doc(
+    f"""
+query OrderFulfillments($id: ID!) {{
+  order(id: $id) {{ fulfillments(first: {FULFILMENT_MAX}) {{ ...FulfillmentFields }} }}
+}}"""
+)
+"""Re-reads an order's fulfilments: after a bulk read (ids only) or a full first list."""
+
 # ---------------------------------------------------------------- bulk operations
 # Bulk queries ignore pagination arguments, allow at most five connections and a
 # nesting depth of two; rows of nested connections come back as separate JSONL
 # lines carrying ``__parentId``.  Orders with refunds are re-read through
 # ``ORDER_BY_ID`` so that refunds keep every nested connection.
 
-_BULK_ORDER_SCALARS = _ORDER_SCALARS + "\n  transactions { ...TransactionFields }\n  refunds { id }"
+_BULK_ORDER_SCALARS = (
+    _ORDER_SCALARS
+    + "\n  transactions { ...TransactionFields }\n  refunds { id }\n  fulfillments { id }"
+)
 
 BULK_ORDERS = _doc(
     f"""
@@ -309,6 +330,7 @@ ALL_QUERIES: dict[str, str] = {
     "REFUND_BY_ID": REFUND_BY_ID,
     "ORDER_REFUND_IDS": ORDER_REFUND_IDS,
     "ORDER_TRANSACTIONS": ORDER_TRANSACTIONS,
+    "ORDER_FULFILMENTS": ORDER_FULFILMENTS,
     "CUSTOMERS_CHANGED": CUSTOMERS_CHANGED,
     "CUSTOMER_BY_ID": CUSTOMER_BY_ID,
     "PRODUCTS_CHANGED": PRODUCTS_CHANGED,

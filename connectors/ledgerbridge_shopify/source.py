@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,11 +28,13 @@ from ledgerbridge.contracts import (
 )
 from ledgerbridge.contracts.guard import guarded, mapped
 from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
+from ledgerbridge.http import connection_items, connection_pages, end_cursor
+from ledgerbridge.incremental import Listing, Walk, instant_text, parse_instant
 
-from . import checks, mapping_graphql, mapping_rest, queries, webhooks
+from . import checks, mapping_catalog, mapping_graphql, mapping_rest, queries, webhooks
 from .auth import ShopifyAuth, TokenProvider
 from .bulk import BulkRunner, Reassembler
-from .checkpoint import Checkpoint
+from .checkpoint import LANE, Checkpoint
 from .client import ShopifyClient
 from .mapping_common import PLATFORM, legacy_id
 
@@ -40,48 +42,42 @@ MAX_QUERY_COST = 1000.0
 log = logging.getLogger(__name__)
 
 
+def node_id(node: dict[str, Any]) -> str:
+    return legacy_id(node.get("legacyResourceId") or node["id"])
+
+
 @dataclass(frozen=True)
 class EntityQueries:
-    root: str
-    by_id: str
-    list_query: str
-    operation: str
+    """One readable type: its GID type (``Order``) names its fields and operations."""
+
     gid_type: str
+    list_query: str
+    by_id_query: str
     bulk: str
-    day_granularity: bool = False
+    day_granularity: bool = False  # customers match ``updated_at`` by whole day
+
+    @property
+    def by_id(self) -> str:
+        return self.gid_type.lower()
+
+    @property
+    def root(self) -> str:
+        return f"{self.by_id}s"
+
+    @property
+    def operation(self) -> str:
+        return f"{self.gid_type}sChangedSince"
 
 
+Q = queries
 ENTITIES: dict[EntityType, EntityQueries] = {
-    EntityType.ORDER: EntityQueries(
-        "orders",
-        "order",
-        queries.ORDERS_CHANGED,
-        "OrdersChangedSince",
-        "Order",
-        queries.BULK_ORDERS,
-    ),
+    EntityType.ORDER: EntityQueries("Order", Q.ORDERS_CHANGED, Q.ORDER_BY_ID, Q.BULK_ORDERS),
     EntityType.CUSTOMER: EntityQueries(
-        "customers",
-        "customer",
-        queries.CUSTOMERS_CHANGED,
-        "CustomersChangedSince",
-        "Customer",
-        queries.BULK_CUSTOMERS,
-        day_granularity=True,
+        "Customer", Q.CUSTOMERS_CHANGED, Q.CUSTOMER_BY_ID, Q.BULK_CUSTOMERS, day_granularity=True
     ),
     EntityType.PRODUCT: EntityQueries(
-        "products",
-        "product",
-        queries.PRODUCTS_CHANGED,
-        "ProductsChangedSince",
-        "Product",
-        queries.BULK_PRODUCTS,
+        "Product", Q.PRODUCTS_CHANGED, Q.PRODUCT_BY_ID, Q.BULK_PRODUCTS
     ),
-}
-BY_ID = {
-    EntityType.ORDER: queries.ORDER_BY_ID,
-    EntityType.CUSTOMER: queries.CUSTOMER_BY_ID,
-    EntityType.PRODUCT: queries.PRODUCT_BY_ID,
 }
 
 
@@ -114,11 +110,10 @@ class ShopifySource(Source):
                 platform=PLATFORM,
             )
         self.client = ShopifyClient(
+            context,
             base_url=base_url,
             api_version=settings.api_version,
             auth=ShopifyAuth(self.tokens),
-            clock=context.clock,
-            transport=context.transport,
         )
         self.overlap = timedelta(seconds=settings.overlap_seconds)
         self._page: dict[EntityType, int] = {}
@@ -175,27 +170,28 @@ class ShopifySource(Source):
         spec = ENTITIES[entity]
         state = Checkpoint.parse(checkpoint)
         search = state.search(self.overlap, day_granularity=spec.day_granularity)
-        after: str | None = None
-        while True:
+        # customers are searched by whole day: remember that whole window's records
+        window = self.overlap + timedelta(days=1) if spec.day_granularity else self.overlap
+        walk = Walk(
+            Listing(
+                entity,
+                PLATFORM,
+                identify=node_id,
+                version=lambda node: instant_text(parse_instant(node["updatedAt"])),
+                moment=lambda node: parse_instant(node["updatedAt"]),
+                overlap=window,
+            )
+        )
+
+        async def page(after: str | None) -> dict[str, Any]:
             first = self._first(entity, page_size or self.settings.page_size)
-            connection = await self._list(entity, search, first, after)
-            changes: list[Change] = []
-            handed: list[tuple[str, str]] = []
-            for node in connection.get("nodes") or []:
-                ident = legacy_id(node.get("legacyResourceId") or node["id"])
-                stamp = node["updatedAt"]
-                if state.already_seen(ident, stamp):
-                    continue
-                changes.append(await self._change(entity, ident, node))
-                handed.append((ident, stamp))
-            # customers are searched by whole day: remember that whole window's records
-            window = self.overlap + timedelta(days=1) if spec.day_granularity else self.overlap
-            state = state.advance(handed, window)
+            return await self._list(entity, search, first, after)
+
+        async for connection in connection_pages(page, platform=PLATFORM):
+            fresh, lane = walk.take(state.lane(LANE), connection_items(connection))
+            state = state.with_lane(LANE, lane)
+            changes = [await self._change(entity, node_id(node), node) for node in fresh]
             yield ChangePage(changes, state.dump() if state.since else checkpoint)
-            info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                return
-            after = info["endCursor"]
 
     async def _change(
         self, entity: EntityType, ident: str, node: dict[str, Any], *, lists_complete: bool = False
@@ -236,8 +232,8 @@ class ShopifySource(Source):
                 full, self.store, self.context.validation_context, self.settings.status_map
             )
         if entity is EntityType.CUSTOMER:
-            return mapping_graphql.customer(full, self.store)
-        return mapping_graphql.product(full, self.store, currency or "")
+            return mapping_catalog.customer(full, self.store)
+        return mapping_catalog.product(full, self.store, currency or "")
 
     async def _to_canonical(self, entity: EntityType, node: dict[str, Any]) -> CanonicalRecord:
         full = await self._prepare(entity, node)
@@ -261,30 +257,34 @@ class ShopifySource(Source):
             connection = result.get(name)
             if not connection:
                 continue
-            items = mapping_graphql.nodes(connection)
-            info = connection.get("pageInfo") or {}
-            page = queries.NESTED_PAGES[(kind, name)]
-            while info.get("hasNextPage"):
-                data = await self.client.execute(
-                    page.query,
-                    {
-                        "id": owner["id"],
-                        "first": queries.NESTED_PAGE,
-                        "after": info.get("endCursor"),
-                    },
-                    operation=f"Nested:{kind}.{name}",
-                )
-                holder = data.get(kind)
-                if holder is None:
-                    raise NotFound(
-                        f"shopify {kind} {owner['id']} vanished while paging {name}",
-                        platform=PLATFORM,
-                    )
-                more = holder[name]
-                items += mapping_graphql.nodes(more)
-                info = more.get("pageInfo") or {}
+            items = connection_items(connection)
+            cursor = end_cursor(connection)
+            if cursor:
+                more = self._nested(owner["id"], kind, name)
+                async for page in connection_pages(more, start=cursor, platform=PLATFORM):
+                    items += connection_items(page)
             result[name] = {"nodes": items, "pageInfo": {"hasNextPage": False}}
         return result
+
+    def _nested(
+        self, gid: str, kind: str, name: str
+    ) -> Callable[[str | None], Awaitable[dict[str, Any]]]:
+        """Reads the page of ``kind``'s connection ``name`` after a cursor."""
+
+        async def fetch(after: str | None) -> dict[str, Any]:
+            data = await self.client.execute(
+                queries.NESTED_PAGES[(kind, name)].query,
+                {"id": gid, "first": queries.NESTED_PAGE, "after": after},
+                operation=f"Nested:{kind}.{name}",
+            )
+            holder = data.get(kind)
+            if holder is None:
+                raise NotFound(
+                    f"shopify {kind} {gid} vanished while paging {name}", platform=PLATFORM
+                )
+            return dict(holder[name])
+
+        return fetch
 
     async def complete_order(
         self, node: dict[str, Any], *, lists_complete: bool = False
@@ -303,6 +303,14 @@ class ShopifySource(Source):
                     "ledgerbridge reads at most that many and will not post a partial list",
                     platform=PLATFORM,
                 )
+        shipped = order.get("fulfillments") or []
+        if len(shipped) >= queries.FULFILMENT_LIST or any(
+            "fulfillmentLineItems" not in f for f in shipped
+        ):  # a full first list, or a bulk row's ids only
+            data = await self.client.execute(
+                queries.ORDER_FULFILMENTS, {"id": gid}, operation="OrderFulfillments"
+            )
+            order["fulfillments"] = (data.get("order") or {}).get("fulfillments") or []
         refs = order.get("refunds") or []
         if not lists_complete and len(refs) >= queries.REFUND_LIST:
             data = await self.client.execute(
@@ -341,7 +349,7 @@ class ShopifySource(Source):
             else f"gid://shopify/{spec.gid_type}/{external_id}"
         )
         data = await self.client.execute(
-            BY_ID[entity], {"id": gid}, operation=f"{spec.gid_type}ById"
+            spec.by_id_query, {"id": gid}, operation=f"{spec.gid_type}ById"
         )
         node = data.get(spec.by_id)
         if node is None:
@@ -387,7 +395,7 @@ class ShopifySource(Source):
         self, entity: EntityType, since: datetime | None, page_size: int = 250
     ) -> AsyncIterator[ChangePage]:
         spec = ENTITIES[entity]
-        start = Checkpoint(since.astimezone(UTC) if since else None)
+        start = Checkpoint().advanced(LANE, since.astimezone(UTC) if since else None)
         search = start.search(timedelta(0), day_granularity=spec.day_granularity)
         runner = BulkRunner(self.client, self.settings.bulk_poll_seconds)
         op = await runner.run(queries.bulk_query(spec.bulk, search))
@@ -411,11 +419,11 @@ class ShopifySource(Source):
             page.append(await self._refetch_change(entity, ident))
         # Everything changed before the operation started is in the file: incremental
         # reads continue from there (with their usual overlap).
-        final = Checkpoint(began).dump()
+        final = Checkpoint().advanced(LANE, began).dump()
         yield ChangePage(list(page), final)
 
     async def _bulk_change(self, entity: EntityType, root: dict[str, Any]) -> Change:
-        ident = legacy_id(root.get("legacyResourceId") or root["id"])
+        ident = node_id(root)
         return await self._change(entity, ident, root, lists_complete=True)
 
     async def _refetch_change(self, entity: EntityType, ident: str) -> Change:

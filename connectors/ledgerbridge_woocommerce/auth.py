@@ -1,93 +1,34 @@
-"""The three ways WooCommerce accepts a consumer key/secret, as httpx auth pieces.
+"""The three ways WooCommerce accepts a consumer key/secret, as the kit's auth pieces:
 
 * HTTP Basic over https (``httpx.BasicAuth``);
-* query parameters over https, for servers that drop the ``Authorization``
-  header.  They are added *below* httpx (``QueryCredentialsTransport``) so the
-  request httpx logs -- and the one cassettes record -- never carries them;
-* OAuth 1.0a one-legged HMAC-SHA256 over plain http (``OAuth1Auth``), signed by
-  oauthlib, parameters in the ``Authorization`` header (WooCommerce 3.0+).
+* query parameters over https, for servers that drop the ``Authorization`` header, added
+  below httpx (``ledgerbridge.http.QueryCredentials``) so no log or cassette holds them;
+* OAuth 1.0a one-legged HMAC-SHA256 over plain http (``OAuth1Auth``), parameters in the
+  ``Authorization`` header (WooCommerce 3.0+), without ``oauth_version`` as its docs say.
 
-``choose`` refuses a plain-http store unless the connection explicitly allows it.
+``initial_mode`` refuses a plain-http store unless the connection explicitly allows it.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
-from collections.abc import Generator
-from typing import Any
-
 import httpx
 
 from ledgerbridge.errors import ConfigError
+from ledgerbridge.http import OAuth1Auth as KitOAuth1Auth
+from ledgerbridge.http import QueryCredentials
 
 from .settings import WooCommerceSecrets, WooCommerceSettings
 
-# Imported by name so type-checking does not depend on whether oauthlib's stubs are installed.
-oauth1: Any = importlib.import_module("oauthlib.oauth1")
-# oauthlib logs every signed request's parameters -- the consumer key among them -- at
-# DEBUG: a log configured for debugging must still hold no credential.
-logging.getLogger("oauthlib").setLevel(max(logging.INFO, logging.getLogger("oauthlib").level))
+
+class OAuth1Auth(KitOAuth1Auth):
+    omit_version = True
 
 
-def _oauth_client(key: str, secret: str) -> Any:
-    """oauthlib's client without ``oauth_version``, which WooCommerce's docs say to omit."""
-
-    class WooOAuthClient(oauth1.Client):  # type: ignore[misc]
-        def get_oauth_params(self, request: Any) -> list[tuple[str, str]]:
-            params: list[tuple[str, str]] = super().get_oauth_params(request)
-            return [(k, v) for k, v in params if k != "oauth_version"]
-
-    return WooOAuthClient(
-        key,
-        client_secret=secret,
-        signature_method=oauth1.SIGNATURE_HMAC_SHA256,
-        signature_type=oauth1.SIGNATURE_TYPE_AUTH_HEADER,
-    )
-
-
-class OAuth1Auth(httpx.Auth):
-    """One-legged OAuth 1.0a (no token), HMAC-SHA256; a fresh nonce and timestamp per request."""
-
-    def __init__(self, consumer_key: str, consumer_secret: str) -> None:
-        self._key = consumer_key
-        self._secret = consumer_secret
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        client = _oauth_client(self._key, self._secret)
-        # The body is not signed (WooCommerce); only URL query parameters are.
-        _, headers, _ = client.sign(str(request.url), request.method)
-        request.headers["Authorization"] = headers["Authorization"]
-        yield request
-
-
-class QueryCredentialsTransport(httpx.AsyncBaseTransport):
-    """Adds ``consumer_key``/``consumer_secret`` to the URL of a copy of each request.
-
-    Only the copy handed to the wrapped transport carries them, so httpx's
-    request log, exceptions and recorded cassettes keep the clean URL.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, key: str, secret: str) -> None:
-        self._inner = inner
-        self._key = key
-        self._secret = secret
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url.copy_merge_params(
-            {"consumer_key": self._key, "consumer_secret": self._secret}
-        )
-        signed = httpx.Request(
-            request.method,
-            url,
-            headers=request.headers,
-            stream=request.stream,
-            extensions=request.extensions,
-        )
-        return await self._inner.handle_async_request(signed)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+def query_credentials(
+    inner: httpx.AsyncBaseTransport | None, key: str, secret: str
+) -> QueryCredentials:
+    params = {"consumer_key": key, "consumer_secret": secret}
+    return QueryCredentials(inner or httpx.AsyncHTTPTransport(), params)
 
 
 def credentials(secrets: WooCommerceSecrets) -> tuple[str, str]:

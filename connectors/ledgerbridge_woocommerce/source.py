@@ -1,9 +1,13 @@
 """The WooCommerce ``Source``: incremental reads, single fetches, webhooks.
 
-* Orders and products: keyset reads on ``date_modified_gmt`` (see
-  ``checkpoint.py``), ``orderby=modified&order=asc``, 100 a page.  Orders are
-  read in two streams -- ``status=any`` and ``status=trash`` (whether ``any``
-  includes trash is not documented) -- each with its own place in the checkpoint.
+* Orders and products: keyset reads on ``date_modified_gmt`` over the kit's shared
+  checkpoint (``ledgerbridge.incremental``).  WooCommerce pages by number over a set that
+  changes while it is read, so a record modified mid-scan would shift every later row: each
+  request asks for ``modified_after`` = the lane's mark less a second (whether WordPress
+  treats the bound as inclusive is not documented), ``orderby=modified&order=asc``, and the
+  ids already read at the mark are skipped; a page number is only walked while the mark
+  cannot advance (more than a page of ties).  Orders are read in two lanes -- ``status=any``
+  and ``status=trash`` (whether ``any`` includes trash is not documented).
 * Refunds ride on their order: the refunds listed by a page of orders are read in one
   ``GET /refunds?include=...`` on WooCommerce 9.0+ (``refunds_endpoint: auto``, falling
   back to ``/orders/{id}/refunds`` on older sites) or per order.
@@ -21,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, OrderStatus, Product
@@ -33,15 +37,18 @@ from ledgerbridge.contracts import (
     WebhookEvent,
     WebhookRequest,
 )
-from ledgerbridge.contracts.guard import guarded, mapped, record_id
+from ledgerbridge.contracts.guard import guarded
+from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound
+from ledgerbridge.http import has_more_pages
+from ledgerbridge.incremental import Checkpoint, Listing, Walk, Watermark, instant_text
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
-from . import checkpoint as cp
 from . import webhooks
-from .client import WooClient
-from .mapper import MappingError, gmt, map_customer, map_order, map_product, text, version_of
-from .pagination import Page
+from .catalog import map_customer, map_product
+from .client import Page, WooClient
+from .fields import gmt, version_of
+from .mapper import map_order
 from .responses import PLATFORM, RouteMissing, StoreTooOld, TimedOut
 from .settings import WooCommerceSecrets, WooCommerceSettings
 
@@ -49,6 +56,41 @@ log = logging.getLogger(__name__)
 
 ORDER_STREAMS = ("any", "trash")
 MIN_PAGE = 10  # per_page is halved on timeouts down to this, then timeouts are retried as is
+OVERLAP = timedelta(seconds=1)
+
+
+def modified(item: dict[str, Any]) -> datetime | None:
+    where = f"{item.get('id')}.date_modified_gmt"
+    return gmt(item.get("date_modified_gmt"), where) or gmt(item.get("date_created_gmt"), where)
+
+
+def _listing(entity: EntityType, version: Any = None, deleted: Any = None) -> Listing:
+    return Listing(
+        entity,
+        PLATFORM,
+        identify=lambda r: r.get("id"),
+        version=version or (lambda r: text(r.get("date_modified_gmt"))),
+        moment=modified,
+        strict=True,  # ordered by the same instant: a keyset
+        deleted=deleted or (lambda _r: False),
+    )
+
+
+ORDERS = _listing(EntityType.ORDER, version_of, lambda r: r.get("status") == "trash")
+PRODUCTS = _listing(EntityType.PRODUCT)
+CUSTOMERS = _listing(EntityType.CUSTOMER)
+
+
+def has_more(page: Page) -> bool:
+    return page.has_more
+
+
+def _after(lane: Watermark) -> dict[str, str]:
+    """The filter to send: GMT dates, a second of overlap."""
+    bound = lane.start(OVERLAP)
+    if bound is None:
+        return {}
+    return {"modified_after": bound.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"}
 
 
 class WooCommerceSource(Source):
@@ -63,9 +105,7 @@ class WooCommerceSource(Source):
         self.settings = settings
         self.secrets = secrets
         self.store = settings.store_key
-        self.client = WooClient(
-            settings, secrets, transport=context.transport, policy=policy, sleep=context.clock.sleep
-        )
+        self.client = WooClient(context, settings, secrets, policy=policy)
         self._refunds_mode = settings.refunds_endpoint
         self._page_cap = 100  # lowered when the host times out on large pages
         # X-WP-Total less the records of earlier pages of the query ``_walk`` is on: what
@@ -133,16 +173,16 @@ class WooCommerceSource(Source):
         return self.changes(entity, since.isoformat() if since else None)
 
     async def _walk(
-        self, path: str, params: dict[str, Any], keyset: cp.Keyset, per_page: int
-    ) -> AsyncIterator[tuple[list[dict[str, Any]], cp.Keyset]]:
-        """Pages of records modified after ``keyset``, oldest first, each with its new keyset."""
+        self, path: str, params: dict[str, Any], lane: Watermark, per_page: int, listing: Listing
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], Watermark]]:
+        """Pages of records modified after ``lane``, oldest first, each with the lane after it."""
         page = 1
-        taken: set[str] = set()
+        walk = Walk(listing, once=lambda ident, _version: ident)
         per_page = min(per_page, self._page_cap)
         while True:
-            query = {**params, "orderby": "modified", "order": "asc", **keyset.query()}
+            query = {**params, "orderby": "modified", "order": "asc", **_after(lane)}
             try:
-                result: Page = await self.client.get_page(
+                result = await self.client.get_page(
                     path, query, page, per_page, retry_timeouts=per_page <= MIN_PAGE
                 )
             except TimedOut:
@@ -159,37 +199,21 @@ class WooCommerceSource(Source):
                 page = (page - 1) * per_page // smaller + 1
                 per_page = self._page_cap = smaller  # kept for the rest of this source's reads
                 continue
-            fresh = []
-            advanced = keyset
-            bound = keyset.lower_bound()
-            for item in result.items:
-                external_id = str(item.get("id"))
-                try:
-                    modified = gmt(item.get("date_modified_gmt"), f"{path} {external_id}") or gmt(
-                        item.get("date_created_gmt"), f"{path} {external_id}"
-                    )
-                except MappingError:
-                    modified = None
-                if modified is None:
-                    # One record without a usable date must not stop the read: it is handed
-                    # on (its mapping parks it, naming the field) and places no checkpoint.
-                    if external_id not in taken:
-                        taken.add(external_id)
-                        fresh.append(item)
-                    continue
-                if bound is not None and modified < bound:  # the bound itself: inclusive filter
+            bound = lane.start(OVERLAP)
+
+            def too_old(item: dict[str, Any], moment: datetime, bound: Any = bound) -> None:
+                if bound is not None and moment < bound:  # the bound itself: inclusive filter
                     raise StoreTooOld(
-                        f"woocommerce: {self.store} returned {path} {external_id} modified "
-                        f"{modified.isoformat()}, before modified_after={bound.isoformat()}: "
+                        f"woocommerce: {self.store} returned {path} {item.get('id')} modified "
+                        f"{moment.isoformat()}, before modified_after={bound.isoformat()}: "
                         "the site ignores modified_after (WooCommerce too old). Upgrade it, "
                         "or run a full backfill and rely on webhooks",
                         platform=PLATFORM,
                     )
-                if keyset.seen(modified, external_id) or external_id in taken:
-                    continue
-                taken.add(external_id)
-                fresh.append(item)
-                advanced = advanced.advance(modified, external_id)
+
+            # One record without a usable date does not stop the read: it is handed on (its
+            # mapping parks it, naming the field) and moves no lane.
+            fresh, advanced = walk.take(lane, result.items, check=too_old)
             self._remaining = (
                 None if result.total is None else max(0, result.total - (page - 1) * per_page)
             )
@@ -198,58 +222,58 @@ class WooCommerceSource(Source):
                 return
             # Keyset: a new instant means a new, narrower query from its first page;
             # only a full page of ties at the same instant walks to the next page number.
-            page = 1 if advanced.after != keyset.after else page + 1
-            keyset = advanced
+            page = 1 if advanced.mark != lane.mark else page + 1
+            lane = advanced
 
     async def _order_changes(
         self, checkpoint: str | None, per_page: int
     ) -> AsyncIterator[ChangePage]:
-        state = cp.decode(checkpoint, "order")
-        if "main" in state:  # a bare date from backfill(since=...)
-            state = {"any": state["main"], "trash": state["main"]}
+        state = Checkpoint.loads(checkpoint, lanes=ORDER_STREAMS, platform=PLATFORM, what="order")
+        if "main" in state.lanes:  # an older stored bare date
+            main = state.lane("main")
+            state = Checkpoint({"any": main, "trash": main})
         for stream in ORDER_STREAMS:
-            keyset = cp.Keyset.from_json(state.get(stream) or {})
-            async for items, after in self._walk("/orders", {"status": stream}, keyset, per_page):
+            lane = state.lane(stream)
+            async for items, after in self._walk(
+                "/orders", {"status": stream}, lane, per_page, ORDERS
+            ):
                 refunds = await self._refunds_for(items)
                 changes = [
                     self._order_change(item, refunds.get(str(item.get("id")), [])) for item in items
                 ]
-                state[stream] = after.to_json()
-                if changes or after != keyset:
-                    yield ChangePage(changes, cp.encode(state), remaining=self._remaining)
-                keyset = after
+                state = state.with_lane(stream, after)
+                if changes or after != lane:
+                    yield ChangePage(changes, state.dumps(), remaining=self._remaining)
+                lane = after
 
     async def _product_changes(
         self, checkpoint: str | None, per_page: int
     ) -> AsyncIterator[ChangePage]:
-        state = cp.decode(checkpoint, "product")
-        keyset = cp.Keyset.from_json(state.get("main") or {})
-        async for items, after in self._walk("/products", {"status": "any"}, keyset, per_page):
+        state = Checkpoint.loads(checkpoint, platform=PLATFORM, what="product")
+        lane = state.lane("main")
+        async for items, after in self._walk(
+            "/products", {"status": "any"}, lane, per_page, PRODUCTS
+        ):
             changes = []
             for item in items:
                 variations = await self._variations(item)
                 changes.append(
-                    mapped(
-                        EntityType.PRODUCT,
-                        record_id(item.get("id")),
-                        text(item.get("date_modified_gmt")),
-                        functools.partial(self._product, item, variations),
-                        platform=PLATFORM,
-                    )
+                    PRODUCTS.change(item, functools.partial(self._product, item, variations))
                 )
-            state["main"] = after.to_json()
-            yield ChangePage(changes, cp.encode(state))
+            state = state.with_lane("main", after)
+            yield ChangePage(changes, state.dumps())
 
     async def _customer_changes(
         self, checkpoint: str | None, per_page: int
     ) -> AsyncIterator[ChangePage]:
-        state = cp.decode(checkpoint, "customer")
-        if "main" in state:
-            state = {"mode": "orders", "orders": state["main"]}
-        if state.get("mode", "full") == "full":
+        state = Checkpoint.loads(checkpoint, lanes=("orders",), platform=PLATFORM, what="customer")
+        if "main" in state.lanes:  # an older stored bare date
+            state = Checkpoint({"orders": state.lane("main")})
+        mode = state.extra.get("mode") or ("orders" if "orders" in state.lanes else "full")
+        if mode == "full":
             # Orders modified after the full pass starts are followed up afterwards.
-            then = state.get("then") or (await self._latest_order_keyset()).to_json()
-            page = int(state.get("page", 1))
+            then = state.lanes.get("then") or await self._latest_order_lane()
+            page = int(state.extra.get("page", 1))
             while True:
                 result = await self.client.get_page(
                     "/customers", {"orderby": "id", "order": "asc", "role": "all"}, page, per_page
@@ -257,12 +281,13 @@ class WooCommerceSource(Source):
                 changes = [self._customer_change(item) for item in result.items]
                 page += 1
                 if not result.has_more:
-                    state = {"mode": "orders", "orders": then}
-                    yield ChangePage(changes, cp.encode(state))
+                    state = Checkpoint({"orders": then}, {"mode": "orders"})
+                    yield ChangePage(changes, state.dumps())
                     break
-                yield ChangePage(changes, cp.encode({"mode": "full", "page": page, "then": then}))
-        keyset = cp.Keyset.from_json(state.get("orders") or {})
-        async for orders, after in self._walk("/orders", {"status": "any"}, keyset, per_page):
+                going = Checkpoint({"then": then}, {"mode": "full", "page": page})
+                yield ChangePage(changes, going.dumps())
+        lane = state.lane("orders")
+        async for orders, after in self._walk("/orders", {"status": "any"}, lane, per_page, ORDERS):
             ids = sorted(
                 {
                     str(o.get("customer_id"))
@@ -272,17 +297,19 @@ class WooCommerceSource(Source):
                 key=int,
             )
             changes = await self._customers_by_id(ids)
-            yield ChangePage(changes, cp.encode({"mode": "orders", "orders": after.to_json()}))
+            yield ChangePage(changes, Checkpoint({"orders": after}, {"mode": "orders"}).dumps())
 
-    async def _latest_order_keyset(self) -> cp.Keyset:
+    async def _latest_order_lane(self) -> Watermark:
         latest = await self.client.get_page(
             "/orders", {"orderby": "modified", "order": "desc", "status": "any"}, 1, 1
         )
         if not latest.items:
-            return cp.Keyset()
+            return Watermark()
         item = latest.items[0]
-        modified = gmt(item.get("date_modified_gmt"), "latest order")
-        return cp.Keyset(modified, frozenset({str(item.get("id"))}))
+        moment = gmt(item.get("date_modified_gmt"), "latest order")
+        if moment is None:
+            return Watermark()
+        return Watermark(moment, {str(item.get("id")): instant_text(moment)})
 
     async def _customers_by_id(self, ids: list[str]) -> list[Change]:
         changes: list[Change] = []
@@ -317,13 +344,7 @@ class WooCommerceSource(Source):
         )
 
     def _customer_change(self, data: dict[str, Any]) -> Change:
-        return mapped(
-            EntityType.CUSTOMER,
-            record_id(data.get("id")),
-            text(data.get("date_modified_gmt")),
-            lambda: map_customer(data, self.store),
-            platform=PLATFORM,
-        )
+        return CUSTOMERS.change(data, lambda: map_customer(data, self.store))
 
     async def _variations(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         if data.get("type") != "variable":
@@ -334,14 +355,10 @@ class WooCommerceSource(Source):
         return map_product(data, self.store, variations, currency=self.settings.currency)
 
     async def _all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            result = await self.client.get_page(path, params, page, 100)
-            items += result.items
-            if not result.has_more:
-                return items
-            page += 1
+        async def fetch(page: int) -> Page:
+            return await self.client.get_page(path, params, page, 100)
+
+        return [item async for page in has_more_pages(fetch, has_more) for item in page.items]
 
     async def _refunds_for(self, orders: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """Full refund objects of the orders whose ``refunds[]`` summary is not empty.
@@ -401,11 +418,6 @@ def order_change(
     status_map: Mapping[str, OrderStatus] | None = None,
 ) -> Change:
     """One order of a page as a Change: mapped, or parked with the reason (the core guard)."""
-    return mapped(
-        EntityType.ORDER,
-        record_id(data.get("id")),
-        version_of(data),
-        lambda: map_order(data, store, refunds, context=context, status_map=status_map),
-        platform=PLATFORM,
-        deleted=data.get("status") == "trash",
+    return ORDERS.change(
+        data, lambda: map_order(data, store, refunds, context=context, status_map=status_map)
     )

@@ -12,18 +12,17 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import re
 from decimal import Decimal
 
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.errors import WebhookRejected
+from ledgerbridge.http import hmac_sha256, verify_hmac_sha256
 from ledgerbridge.webhook_guards import load_json, record_id
 
-from .mapper import MappingError, gmt, version_of
+from .fields import MappingError, gmt, version_of
 
 PING = re.compile(rb"^webhook_id=\d+$")
 RESOURCES = {
@@ -34,7 +33,7 @@ RESOURCES = {
 
 
 def signature(body: bytes, secret: str) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    return hmac_sha256(secret, body)
 
 
 def is_ping(request: WebhookRequest) -> bool:
@@ -58,11 +57,8 @@ def verify(request: WebhookRequest, secret: str | None) -> None:
             "woocommerce webhook: no webhook_secret is configured for this connection, "
             "so no delivery can be verified"
         )
-    if not hmac.compare_digest(signature(request.body, secret).encode(), given.strip().encode()):
-        raise WebhookRejected(
-            "woocommerce webhook: X-WC-Webhook-Signature does not match the body "
-            "(wrong secret, altered body, or a site filter changed the hash algorithm)"
-        )
+    # A mismatch: a wrong secret, an altered body, or a site filter that changed the algorithm.
+    verify_hmac_sha256(secret, request.body, given, what="woocommerce webhook")
 
 
 def parse(request: WebhookRequest) -> WebhookEvent | None:

@@ -18,7 +18,7 @@ never made, Zoho throttled it (429), or refused the access token (401).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -27,6 +27,7 @@ from ledgerbridge.errors import (
     AuthExpired,
     AuthFailed,
     NotFound,
+    OutcomeUnknown,
     PermissionDenied,
     QuotaExhausted,
     RateLimited,
@@ -190,6 +191,8 @@ class ZohoClient(KitClient):
         return self.api_base + path
 
     def refused(self, exc: SyncError, method: str, path: str, safe: bool) -> SyncError:
+        """Beyond the table: a refused token after the auth flow's renewal is for an operator,
+        and a write answered 5xx may have committed before failing (no idempotency key)."""
         if isinstance(exc, AuthExpired):
             # The auth flow already renewed the token once and sent the call again.
             return AuthFailed(
@@ -197,6 +200,15 @@ class ZohoClient(KitClient):
                 "a scope for this call, access was revoked, or the organisation lives "
                 "in another data centre",
                 platform=PLATFORM,
+                status_code=exc.status_code,
+            )
+        answered_5xx = not isinstance(exc, RateLimited | OutcomeUnknown)
+        if isinstance(exc, TransientError) and answered_5xx and not safe:
+            return OutcomeUnknown(
+                f"{exc.message}; {method} {path} may have taken effect",
+                platform=PLATFORM,
+                code=exc.code,
+                platform_message=exc.platform_message,
                 status_code=exc.status_code,
             )
         return super().refused(exc, method, path, safe)
@@ -239,15 +251,16 @@ class ZohoClient(KitClient):
         send_headers = dict(headers or {})
         if content is not None:
             send_headers["Content-Type"] = "application/json"
-        return await self.send_and_read(
+        _, envelope = await self.request(
             method,
             path,
-            classify,
-            idempotent=idempotent,
+            read=classify,
+            idempotent=bool(idempotent),
             params=query,
             content=content,
             headers=send_headers,
         )
+        return cast(dict[str, Any], envelope)
 
     async def pages(
         self, path: str, key: str | tuple[str, ...], params: Mapping[str, Any] | None = None

@@ -168,7 +168,8 @@ def _limits_text(state: dict[str, Any] | None) -> str:
 def failures(
     config: ConfigOption = DEFAULT_CONFIG,
     state: Annotated[
-        list[RecordState] | None, typer.Option(help="failed, needs_mapping, retrying, conflict")
+        list[RecordState] | None,
+        typer.Option(help="failed, needs_mapping, retrying, conflict, waiting"),
     ] = None,
     tenant: Annotated[str | None, typer.Option(help="Only this tenant.")] = None,
     pipeline: Annotated[str | None, typer.Option(help="Only this pipeline.")] = None,
@@ -248,7 +249,7 @@ def _rows_code(rows: list[dict[str, Any]]) -> ExitCode:
     """``failures`` exits with the worst state it lists: PARKED for failed, needs_mapping or
     conflict rows (a person must act), RETRYING when only retrying rows are listed."""
     parked = {RecordState.FAILED, RecordState.NEEDS_MAPPING, RecordState.CONFLICT}
-    states = {RecordState(row["state"]) for row in rows}
+    states = {RecordState(row["state"]) for row in rows} - {RecordState.WAITING}  # not a fault
     if states & parked:
         return ExitCode.PARKED
     return ExitCode.RETRYING if states else ExitCode.OK

@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from ledgerbridge.sandbox import FaultConfig, FaultInjector
 
-from . import controls
+from . import controls, shipments
 from .fieldspec import apply_params, apply_response_fields
 from .seed import USER_DEFINED, StoreData, seed_store
 
@@ -188,6 +188,7 @@ ALLOWED: dict[str, set[str]] = {
     "cart.info": {"params", "response_fields", "exclude"},
     "webhook.list": {"start", "count", "entity", "action", "active", "ids", "params"},
     "webhook.create": set(),
+    "order.shipment.list": shipments.ALLOWED,
 }  # fmt: skip
 
 
@@ -204,6 +205,7 @@ class Api2CartEmulator:
             "cart.info": self.cart_info,
             "webhook.list": self.webhook_list,
             "webhook.create": self.webhook_create,
+            "order.shipment.list": self.shipment_list,
         }
 
     async def endpoint(self, request: Request) -> Response:
@@ -382,6 +384,16 @@ class Api2CartEmulator:
             order, params.get("params", DEFAULT_ORDER_PARAMS), params.get("exclude")
         )
         return envelope(view, precision=precision)
+
+    def shipment_list(
+        self, store: StoreData, store_key: str, params: dict[str, str], body: Any
+    ) -> dict[str, Any]:
+        order_id = params.get("order_id")
+        if not order_id:
+            raise A2CError(114, "Parameter 'order_id' is required.")
+        if order_id not in store.orders:
+            raise A2CError(112, f"Order with id {order_id} not found")
+        return envelope(shipments.shipment_list(store, order_id))
 
     def order_status_list(
         self, store: StoreData, store_key: str, params: dict[str, str], body: Any

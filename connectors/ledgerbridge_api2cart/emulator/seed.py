@@ -78,6 +78,7 @@ class StoreData:
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     children: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    shipments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # order id ->
 
     @property
     def style(self) -> str:

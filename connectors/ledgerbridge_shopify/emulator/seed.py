@@ -51,6 +51,30 @@ def gid(kind: str, number: int) -> str:
     return f"gid://shopify/{kind}/{number}"
 
 
+def fulfillment(
+    ident: int, seq: int, when: datetime, lines: list[dict[str, Any]], quantities: Any = None
+) -> dict[str, Any]:
+    """A SUCCESS fulfilment of ``lines`` (all of each, or ``quantities[i]`` of line i).
+
+    Shape: refdata shopify-graphql-schema 2025-01 ``Fulfillment`` (name ``#1001-F1``)."""
+    items = []
+    for i, line in enumerate(lines):
+        qty = line["quantity"] if quantities is None else quantities[i]
+        if qty:
+            items.append({"id": gid("FulfillmentLineItem", ident * 100 + i), "quantity": qty,
+                          "lineItem": line})  # fmt: skip
+    return {
+        "id": gid("Fulfillment", ident),
+        "legacyResourceId": str(ident),
+        "name": f"F{seq}",
+        "status": "SUCCESS",
+        "createdAt": iso(when),
+        "updatedAt": iso(when),
+        "totalQuantity": sum(int(i["quantity"]) for i in items),
+        "fulfillmentLineItems": items,
+    }
+
+
 @dataclass(frozen=True)
 class SeedConfig:
     orders: int = 200
@@ -254,6 +278,7 @@ class Seeder:
                     "vendor": "Acme",
                     "quantity": qty,
                     "currentQuantity": qty,
+                    "refundableQuantity": qty,
                     "isGiftCard": gift,
                     "taxable": not gift,
                     "requiresShipping": not gift,
@@ -351,6 +376,7 @@ class Seeder:
                     }
                 )
                 item["currentQuantity"] = line_qty - units
+                item["refundableQuantity"] = line_qty - units
             ship_refunds = []
             if (full or n % 14 == 0) and ship_price:
                 ship_refunds.append(
@@ -429,4 +455,15 @@ class Seeder:
             "shippingLines": shipping,
             "transactions": transactions,
             "refunds": refunds,
+            "fulfillments": self._fulfillments(n, oid, line_items, created, cancelled),
         }
+
+    @staticmethod
+    def _fulfillments(
+        n: int, oid: int, line_items: list[dict[str, Any]], created: datetime, cancelled: bool
+    ) -> list[dict[str, Any]]:
+        """One shipment of every line, a day after the order -- except cancelled orders,
+        every fifth order (n % 5 == 4: not shipped yet) and the 30-line ones."""
+        if cancelled or n % 5 == 4 or len(line_items) > 10:
+            return []
+        return [fulfillment(oid * 10 + 1, 1, created + timedelta(days=1), line_items)]

@@ -4,6 +4,7 @@ no platform JSON ever gets past a connector."""
 
 from .common import Address, CanonicalModel, EntityType, Extra, SourceRef, TaxLine
 from .customer import Customer
+from .fulfilment import Fulfilment, FulfilmentLine, FulfilmentStatus
 from .money import CurrencyCode, ExactDecimal, Money, minor_units, total
 from .order import (
     FeeLine,
@@ -39,6 +40,9 @@ __all__ = [
     "Extra",
     "FeeLine",
     "FinancialStatus",
+    "Fulfilment",
+    "FulfilmentLine",
+    "FulfilmentStatus",
     "Money",
     "Order",
     "OrderDiscount",

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationInfo, model_validator
 from ..errors import TotalsMismatch
 from .common import Address, CanonicalModel, Extra, SourceRef, TaxLine
 from .customer import Customer
+from .fulfilment import Fulfilment
 from .money import ExactDecimal, Money, total
 from .reconcile import DEFAULT_ROUNDING_TOLERANCE, Discrepancy, Reconciliation, reconcile_order
 
@@ -175,6 +176,9 @@ class RefundLine(CanonicalModel):
     sku: str | None = None
     title: str | None = None
     restock: bool = False
+    cancelled: bool = False
+    """Units that never shipped, cancelled (Shopify restockType CANCEL): under the fulfilled
+    trigger they were never invoiced, so nothing is credited for them."""
 
 
 class Refund(CanonicalModel):
@@ -314,6 +318,8 @@ class Order(CanonicalModel):
     rounding_adjustment: Money | None = None
     payments: tuple[Payment, ...] = ()
     refunds: tuple[Refund, ...] = ()
+    fulfilments: tuple[Fulfilment, ...] = ()
+    """Shipments as the source reports them, oldest first (canonical/fulfilment.py)."""
     payment_gateways: tuple[str, ...] = ()
     test: bool = False
     tags: tuple[str, ...] = ()

@@ -48,6 +48,7 @@ class ConnectionConfig(Strict):
 
 
 PostingPolicy = Literal["invoice", "sales_receipt", "daily_summary"]
+PostingTrigger = Literal["placed", "paid", "fulfilled"]
 
 
 class PipelineConfig(Strict):
@@ -62,6 +63,10 @@ class PipelineConfig(Strict):
     # auto: once the pipeline has run, its intents vouch that a write was never attempted
     # and the target may skip its search before creating; always: search on every create.
     search_before_create: Literal["auto", "always"] = "auto"
+    # When an order is posted (docs/engine.md, "Posting triggers"): placed (at once), paid
+    # (once money is captured: any capture, or ``paid_when: full``), fulfilled (what shipped).
+    posting_trigger: PostingTrigger = "placed"
+    paid_when: Literal["any", "full"] = "any"
     enabled: bool = True
 
 

@@ -28,7 +28,9 @@ from ..store.types import utcnow
 from .auth import Principal
 from .web import Console
 
-STATES = ("pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped")
+STATES = (
+    "pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped", "waiting",
+)  # fmt: skip
 
 
 @dataclass

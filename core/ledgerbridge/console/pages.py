@@ -41,7 +41,9 @@ RETRY_UNSAFE = (
 # --------------------------------------------------------------------------- records
 
 
-STATES = ("pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped")
+STATES = (
+    "pending", "synced", "retrying", "failed", "needs_mapping", "conflict", "skipped", "waiting",
+)  # fmt: skip
 
 
 def _day(text: str, field: str) -> date | None:

@@ -46,7 +46,10 @@ from ..plan import (
     Link,
     PaymentDraft,
 )
+from .edits import baseline, line_state, plan_edit
+from .fulfilments import plan_fulfilments
 from .taxcheck import check_taxes, mapped_rates
+from .triggers import PaidWhen, Trigger, before_posting
 
 
 class MappingRuntime(Protocol):
@@ -156,6 +159,11 @@ class PriorState:
     credit_notes: dict[str, str] = field(default_factory=dict)  # refund id -> credit note id
     credit_refunds: frozenset[str] = frozenset()  # refund ids whose money is posted
     applications: dict[str, Decimal] = field(default_factory=dict)  # refund id -> amount applied
+    # The fulfilled trigger (fulfilments.py): fulfilment id -> (invoice id, snapshot), and
+    # fulfilment id -> what payments applied to its invoice.
+    fulfilment_invoices: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    fulfilment_applied: dict[str, Decimal] = field(default_factory=dict)
+    edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # edits.py: adjustments
 
 
 @dataclass
@@ -167,6 +175,7 @@ class Plan:
     contact_keys: list[tuple[str, str]] = field(default_factory=list)
     items: list[ItemDraft] = field(default_factory=list)
     skipped: str | None = None
+    waiting: str | None = None  # short of the posting trigger: what it waits for (triggers.py)
     trace: list[Any] = field(default_factory=list)
 
     @property
@@ -207,8 +216,12 @@ def plan_order(
     runtime: MappingRuntime,
     policy: str | None = None,
     prior: PriorState | None = None,
+    *,
+    trigger: Trigger = "placed",
+    paid_when: PaidWhen = "any",
 ) -> Plan:
-    """The writes ``order`` needs, given what was already posted (``prior``)."""
+    """The writes ``order`` needs, given what was already posted (``prior``) and the
+    pipeline's posting ``trigger`` (``engine/triggers.py``)."""
     prior = prior or _NOTHING_POSTED
     policy = policy or runtime.posting_policy
     order = runtime.booked(order)  # shop money, or the presentment twin (book_in)
@@ -237,12 +250,19 @@ def plan_order(
     if prior.document is None and withdrawn and unpaid:
         plan.skipped = f"order {order.number} was cancelled before it was posted; nothing to post"
         return plan
+    if prior.document is None and not prior.fulfilment_invoices:
+        plan.skipped, plan.waiting = before_posting(order, trigger, paid_when, withdrawn)
+        if plan.skipped or plan.waiting:
+            return plan
 
     trace = plan.trace
     plan.contact = runtime.contact(order, trace)
     plan.contact_keys = runtime.contact_match_keys(order)
     lines = runtime.line_decisions(order)  # decided once, for the items and the document
     plan.items = runtime.items(order, trace, lines)
+    if trigger == "fulfilled" and prior.document is None:
+        plan_fulfilments(plan, order, runtime, prior)  # an invoice per shipment
+        return plan
 
     doc = prior.document
     kind = _document_kind(order, policy, doc, received)
@@ -279,9 +299,14 @@ def plan_order(
         return plan
     elif not prior.voided:
         draft = runtime.document(order, kind, trace, lines)
-        if fingerprint(draft) != doc.snapshot.get("fingerprint"):
+        base = baseline(doc, prior.edits)  # the document, or its latest adjustment
+        if fingerprint(draft) != base.get("fingerprint"):
             check_taxes(order, draft, mapped_rates(runtime.mapping))
-            if prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value:
+            paid = prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value
+            against = doc_link if doc.kind == DocumentKind.INVOICE.value else None
+            if paid and plan_edit(plan, order, runtime, base, against, fingerprint(draft)):
+                pass  # adjusting credit note / supplementary invoice (edits.py)
+            elif paid or prior.edits:
                 raise Conflict(
                     f"order {order.number} changed after its {doc.kind.replace('_', ' ')} "
                     f"{doc.target_id} was paid; a paid document is never rewritten. Review it and "
@@ -289,20 +314,21 @@ def plan_order(
                     "then resolve the conflict",
                     platform=order.source.platform,
                 )
-            plan.writes.append(
-                PlannedWrite(
-                    Operation.UPDATE_DOCUMENT,
-                    "order",
-                    order.source.external_id,
-                    doc.kind,
-                    f"order {order.number} changed (version {order.source.version}): update",
-                    draft=draft,
-                    ref=doc_link,
-                    versioned=True,
-                    expected_total=order.totals.total.amount,
-                    snapshot=_document_snapshot(order, draft),
+            else:
+                plan.writes.append(
+                    PlannedWrite(
+                        Operation.UPDATE_DOCUMENT,
+                        "order",
+                        order.source.external_id,
+                        doc.kind,
+                        f"order {order.number} changed (version {order.source.version}): update",
+                        draft=draft,
+                        ref=doc_link,
+                        versioned=True,
+                        expected_total=order.totals.total.amount,
+                        snapshot=_document_snapshot(order, draft),
+                    )
                 )
-            )
 
     if kind is DocumentKind.INVOICE:
         _plan_payments(plan, order, runtime, paying, doc_link)
@@ -432,6 +458,7 @@ def _plan_refunds(
 def _document_snapshot(order: Order, draft: DocumentDraft) -> dict[str, Any]:
     return {
         "fingerprint": fingerprint(draft),
+        "lines": line_state(order),  # the baseline of a later edit (edits.py)
         "total": str(order.totals.total.amount),
         "currency": order.currency,
         "version": order.source.version,

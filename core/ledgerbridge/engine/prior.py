@@ -16,6 +16,8 @@ from ..contracts.source import Change
 from ..errors import SyncError
 from ..plan import Link
 from .binder import Binder
+from .edits import edit_prior
+from .fulfilments import fulfilment_prior
 from .journal import Journal, off_loop
 from .planner import Operation, Plan, PlannedWrite, PostedDocument, PriorState
 
@@ -27,6 +29,7 @@ def posted_for(binder: Binder, orders: list[Order]) -> list[Any]:
             "order": [o.source.external_id for o in orders],
             "payment": [p.external_id for o in orders for p in o.payments],
             "refund": [r.source.external_id for o in orders for r in o.refunds],
+            "fulfillment": [f.external_id for o in orders for f in o.fulfilments],
         }
     )
 
@@ -37,6 +40,7 @@ def prior_state(order: Order, posted: dict[tuple[str, str], list[Any]]) -> Prior
         ("order", order.source.external_id),
         *(("payment", p.external_id) for p in order.payments),
         *(("refund", r.source.external_id) for r in order.refunds),
+        *(("fulfillment", f.external_id) for f in order.fulfilments),
     ]
     found = [b for key in mine for b in posted.get(key, ())]
     docs = {b.target_kind: b for b in found if b.entity == "order"}
@@ -61,6 +65,8 @@ def prior_state(order: Order, posted: dict[tuple[str, str], list[Any]]) -> Prior
             for b in refunds
             if b.target_kind == "credit_application"
         },
+        **fulfilment_prior(found),
+        **edit_prior(found),
     )
 
 

@@ -130,7 +130,10 @@ class UnitProcessing(DailySummaries):
                     continue
                 elif isinstance(change.record, Order):
                     prior = prior_state(change.record, posted)
-                    plan = plan_order(change.record, self.runtime, self.policy, prior)
+                    plan = plan_order(
+                        change.record, self.runtime, self.policy, prior,
+                        trigger=self.pipeline.posting_trigger, paid_when=self.pipeline.paid_when,
+                    )  # fmt: skip
                     if dry_run and self.preflight is not None:
                         self.preflight.check(change.record, plan)  # raises what would park
                 else:
@@ -140,12 +143,14 @@ class UnitProcessing(DailySummaries):
                 if dry_run:
                     outcomes[index] = RecordOutcome(
                         self.pipeline.id, change.entity, change.external_id, change.version,
-                        RecordState.SKIPPED if plan.skipped else RecordState.PENDING,
-                        reason=plan.skipped, record_id=record.id or None, plan=plan,
+                        _planned_state(plan), reason=plan.skipped or plan.waiting,
+                        record_id=record.id or None, plan=plan,
                         number=_number_of(change),
                     )  # fmt: skip
                 elif plan.skipped:
                     outcomes[index] = step(RecordState.SKIPPED, reason=plan.skipped)
+                elif plan.waiting:
+                    outcomes[index] = step(RecordState.WAITING, reason=plan.waiting)
                 else:
                     planned.append((index, change, record, plan, started))
             except SyncError as exc:
@@ -226,6 +231,13 @@ class UnitProcessing(DailySummaries):
         jitter = timedelta(seconds=backoff.total_seconds() * random.uniform(0, 0.2))
         when: datetime = utcnow() + backoff + jitter
         return when
+
+
+def _planned_state(plan: Plan) -> RecordState:
+    """A dry run's state for ``plan``: what a real run would record before any write."""
+    if plan.skipped:
+        return RecordState.SKIPPED
+    return RecordState.WAITING if plan.waiting else RecordState.PENDING
 
 
 def _seen_before(record: RecordRow, change: Change) -> bool:

@@ -3,21 +3,32 @@
 - ``responses``: one ``Retry-After`` reader (seconds or an HTTP date), JSON with ``Decimal``
   amounts, and a default status -> error-class table a connector extends with its platform's
   codes (``ErrorTable``).
-- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret; ``RotatingTokenAuth``, one over
-  expiring OAuth access tokens minted by a platform's ``refresh`` callable (cached, renewed early,
-  single-flight across processes, one resend after a refused token).
-- ``pacing``: ``PacedTransport``, every request through the account's ``RateLimiter``.
+- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret; ``OAuth1Auth``
+  (one-legged OAuth 1.0a); ``QueryCredentials``, credentials in the query added below httpx
+  so no log or cassette holds them; ``RotatingTokenAuth``, expiring OAuth access tokens minted by
+  a platform's ``refresh`` callable (cached, renewed early, single-flight across processes, one
+  resend after a refused token).
+- ``pacing``: ``PacedTransport``, every request through the account's ``RateLimiter``; ``Pacer``
+  and ``SharedPause`` for a platform that publishes no limits.
 - ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
   signer the emulators use.
-- ``pagination``: page-number, cursor and has-more loops as small async iterators.
+- ``pagination``: page-number, cursor, GraphQL-connection and has-more loops as small async
+  iterators.
 - ``client``: ``KitClient``, an ``httpx.AsyncClient`` built from a ``ConnectorContext`` whose
   calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
 """
 
-from .auth import AccessToken, BearerAuth, RotatingTokenAuth
+from .auth import AccessToken, BearerAuth, OAuth1Auth, QueryCredentials, RotatingTokenAuth
 from .client import KitClient
 from .pacing import PacedTransport
-from .pagination import cursor_pages, has_more_pages, numbered_pages
+from .pagination import (
+    connection_items,
+    connection_pages,
+    cursor_pages,
+    end_cursor,
+    has_more_pages,
+    numbered_pages,
+)
 from .responses import ErrorTable, parse_json, retry_after
 from .signatures import hmac_sha256, verify_hmac_sha256
 
@@ -26,9 +37,14 @@ __all__ = [
     "BearerAuth",
     "ErrorTable",
     "KitClient",
+    "OAuth1Auth",
     "PacedTransport",
+    "QueryCredentials",
     "RotatingTokenAuth",
+    "connection_items",
+    "connection_pages",
     "cursor_pages",
+    "end_cursor",
     "has_more_pages",
     "hmac_sha256",
     "numbered_pages",

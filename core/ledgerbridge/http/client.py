@@ -1,32 +1,39 @@
 """``KitClient``: the HTTP client a connector gets from its ``ConnectorContext``.
 
 It owns what every platform client used to write again: the transport seam, a timeout, the
-auth flow, pacing by the account's rate limiter, transport failures as ``TransientError`` (or
-``OutcomeUnknown`` for a write whose request may have arrived), error statuses through the
-connector's ``ErrorTable``, and retries by error class (``ledgerbridge.retry``) on the
-context's clock.
+auth flow, transport failures as ``TransientError`` (or ``OutcomeUnknown`` for a write whose
+request may have arrived), error statuses through the connector's ``ErrorTable``, pacing by the
+account's rate limiter (``limiter``), and retries by error class (``ledgerbridge.retry``) on the
+context's clock.  A body is decoded inside the
+retried call: a host's HTML page with status 200 is retried like a 503, never read as data.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from ..contracts import ConnectorContext
-from ..errors import OutcomeUnknown, QuotaExhausted, RateLimited, SyncError, TransientError
+from ..errors import OutcomeUnknown, QuotaExhausted, RateLimited, SyncError
 from ..limits import RateLimiter
 from ..retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
 from .pacing import PacedTransport
 from .responses import ErrorTable, parse_json
 
-T = TypeVar("T")
-
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Failures before the request left: the server certainly never saw it, whatever the method.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class _Unretried(Exception):
+    """Carries an error past ``call_with_retry`` when the caller handles it itself."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class KitClient:
@@ -45,108 +52,134 @@ class KitClient:
         timeout: float | httpx.Timeout = 30.0,
         policy: RetryPolicy = DEFAULT_POLICY,
         headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
         limiter: Callable[[], RateLimiter] | None = None,
     ) -> None:
         self.errors = errors
         self.policy = policy
         # a write is not repeated after a transport failure (its answer may be lost)
         self.write_policy = replace(policy, retry_transient=False)
-        self.clock = context.clock
+        self.sleep = sleep or context.clock.sleep
+        self.timeout = timeout
         self.limiter = limiter
         self.waits: list[tuple[str, float]] = []  # (error class, seconds) of each retry wait
-        transport = context.transport
-        if limiter is not None:
-            transport = PacedTransport(transport or httpx.AsyncHTTPTransport(), limiter)
-        self.http = httpx.AsyncClient(
-            base_url=base_url,
-            auth=auth,
-            transport=transport,
-            timeout=timeout,
-            headers=headers,
-        )
+        self._base = {"base_url": base_url, "timeout": timeout, "headers": headers}
+        self._transport = context.transport
+        if limiter is not None:  # every request paced, a resend by the auth flow too
+            self._transport = PacedTransport(self._transport or httpx.AsyncHTTPTransport(), limiter)
+        self.http = self._client(auth, transport or self._transport)
 
-    async def send(
-        self, method: str, path: str, *, idempotent: bool | None = None, **kwargs: Any
-    ) -> httpx.Response:
+    def _client(
+        self, auth: httpx.Auth | None, transport: httpx.AsyncBaseTransport | None
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(auth=auth, transport=transport, **self._base)  # type: ignore[arg-type]
+
+    def reconnect(
+        self,
+        *,
+        auth: httpx.Auth | None = None,
+        wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] | None = None,
+    ) -> httpx.AsyncClient:
+        """Switch to another auth flow (or a transport wrapped around the context's, e.g. one
+        that adds credentials below httpx); returns the previous client for the caller to
+        close or restore."""
+        transport = self._transport
+        if wrap is not None:
+            transport = wrap(transport or httpx.AsyncHTTPTransport())
+        previous, self.http = self.http, self._client(auth, transport)
+        return previous
+
+    async def send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One call with retries by class; a 2xx response, else the table's error.
 
-        A request that is not idempotent (POST...; ``idempotent=True`` for one that only moves
-        a status) is not retried after a transport failure or a 5xx: its answer may be lost
-        after the platform acted, so it raises ``OutcomeUnknown`` and the caller reads back
-        before writing again.  It is retried when it certainly did not arrive (the connection
-        was never made) or was refused before anything was done (a rate limit)."""
-        return await self.send_and_read(method, path, _itself, idempotent=idempotent, **kwargs)
+        A request that is not safe (POST, PUT...) is not retried after a transport failure: its
+        answer may be lost after the platform acted, so it raises ``OutcomeUnknown`` and the
+        caller reads back before writing again."""
+        response, _ = await self.request(method, path, **kwargs)
+        return response
 
-    async def send_and_read(
+    async def request(
         self,
         method: str,
         path: str,
-        read: Callable[[httpx.Response], T],
         *,
-        idempotent: bool | None = None,
+        expect: type | None = None,
+        read: Callable[[httpx.Response], Any] | None = None,
+        before: Callable[[], Awaitable[None]] | None = None,
+        unretried: tuple[type[SyncError], ...] = (),
+        idempotent: bool = False,
         **kwargs: Any,
-    ) -> T:
-        """``send``, with ``read`` (decode, check an envelope) inside the retry loop: an error
-        it raises is retried by class like an error status."""
+    ) -> tuple[httpx.Response, Any]:
+        """``send`` that also decodes the body -- as JSON of type ``expect``, or by ``read``
+        (a platform's envelope) -- inside the retried call, so what ``read`` raises is retried
+        by class too.  ``before`` runs ahead of every attempt (a platform's pacing).  Errors of
+        the ``unretried`` classes are raised at once, for a caller that would rather ask
+        differently (a smaller page after a timeout) than the same again.  ``idempotent``: a
+        write the platform de-duplicates (an idempotency key) is retried like a read.  A write
+        whose connection was never made is retried whatever it is."""
         method = method.upper()
-        safe = method in self.idempotent_methods if idempotent is None else idempotent
+        safe = idempotent or method in self.idempotent_methods
         policy = self.policy if safe else self.write_policy
 
-        async def once() -> T:
-            url = await self.url_for(path)
+        async def once() -> tuple[httpx.Response, Any]:
+            if before is not None:
+                await before()
             try:
-                response = await self.http.request(method, url, **kwargs)
-            except httpx.TransportError as exc:
-                raise self.in_transit(method, path, exc, safe) from exc
-            try:
-                if not response.is_success:
-                    raise self.errors.error_for(response)
-                return read(response)
-            except SyncError as exc:
-                raise self.refused(exc, method, path, safe) from None
+                response, data = await self._once(method, path, safe, expect, kwargs)
+                if read is None:
+                    return response, data
+                try:
+                    return response, read(response)
+                except SyncError as exc:
+                    raise self.refused(exc, method, path, safe) from None
+            except unretried as exc:
+                raise _Unretried(exc) from exc
 
-        return await call_with_retry(once, policy, sleep=self.clock.sleep, on_wait=self._on_wait)
+        try:
+            return await call_with_retry(once, policy, sleep=self.sleep, on_wait=self._on_wait)
+        except _Unretried as wrapped:
+            raise wrapped.error from None
+
+    async def _once(
+        self, method: str, path: str, safe: bool, expect: type | None, kwargs: dict[str, Any]
+    ) -> tuple[httpx.Response, Any]:
+        try:
+            response = await self.http.request(method, await self.url_for(path), **kwargs)
+        except httpx.TransportError as exc:
+            if isinstance(exc, NEVER_SENT):
+                error = self.errors.transport_error(method, path, exc, self._seconds())
+                error.details["sent"] = False  # retried even for a write: it never arrived
+                raise error from exc
+            if safe:
+                raise self.errors.transport_error(method, path, exc, self._seconds()) from exc
+            what = f"{self.errors.platform}: {method} {path} failed: {type(exc).__name__}"
+            raise OutcomeUnknown(
+                what + "; the request may have been applied: the outcome of the write is unknown",
+                platform=self.errors.platform,
+            ) from exc
+        if not response.is_success:
+            raise self.refused(self.errors.error_for(response), method, path, safe)
+        if expect is None:
+            return response, None
+        return response, parse_json(response, expect, platform=self.errors.platform)
+
+    def _seconds(self) -> float:
+        timeout = self.timeout
+        if isinstance(timeout, httpx.Timeout):
+            return float(timeout.read or timeout.connect or 0.0)
+        return float(timeout)
 
     async def url_for(self, path: str) -> str:
         """Where ``path`` is sent (relative to the base URL); a platform whose token names
         its API host answers with that host."""
         return path
 
-    def in_transit(
-        self, method: str, path: str, exc: httpx.TransportError, safe: bool
-    ) -> TransientError:
-        """A transport failure as an error class: never sent, safe to repeat, or unknown."""
-        what = f"{self.errors.platform}: {method} {path}"
-        if isinstance(exc, NEVER_SENT):
-            return TransientError(
-                f"{what}: connection failed ({type(exc).__name__}); the request was never sent",
-                platform=self.errors.platform,
-                details={"sent": False},
-            )
-        if safe:
-            return TransientError(
-                f"{what} failed: {type(exc).__name__}", platform=self.errors.platform
-            )
-        return OutcomeUnknown(
-            f"{what} failed ({type(exc).__name__}) after it was sent; the request may have been "
-            "applied: the outcome of the write is unknown",
-            platform=self.errors.platform,
-        )
-
     def refused(self, exc: SyncError, method: str, path: str, safe: bool) -> SyncError:
-        """What an error answer means here: the limiter learns of a rate limit, and a write
-        answered 5xx may have committed before failing (``OutcomeUnknown``)."""
+        """What an error answer means here; by default the limiter learns of a rate limit.
+        A connector overrides it for what its platform's answers mean beyond the table."""
         if isinstance(exc, RateLimited):
             self._tell_limiter(exc)
-            return exc
-        if isinstance(exc, TransientError) and not safe and not isinstance(exc, OutcomeUnknown):
-            return OutcomeUnknown(
-                f"{exc.message}; {method} {path} may have taken effect",
-                platform=exc.platform,
-                code=exc.code,
-                platform_message=exc.platform_message,
-                status_code=exc.status_code,
-            )
         return exc
 
     def _tell_limiter(self, exc: RateLimited) -> None:
@@ -165,12 +198,8 @@ class KitClient:
         self.waits.append((type(exc).__name__, seconds))
 
     async def get_json(self, path: str, expect: type = object, **params: Any) -> Any:
-        response = await self.send("GET", path, params=params or None)
-        return parse_json(response, expect, platform=self.errors.platform)
+        _, data = await self.request("GET", path, expect=expect, params=params or None)
+        return data
 
     async def aclose(self) -> None:
         await self.http.aclose()
-
-
-def _itself(response: httpx.Response) -> httpx.Response:
-    return response

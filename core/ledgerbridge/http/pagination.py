@@ -7,7 +7,7 @@ the fetch returned it, so the connector maps records and checkpoints per page.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from ..errors import TransientError
@@ -62,6 +62,36 @@ async def cursor_pages(
                 platform=platform or None,
             )
         seen.add(cursor)
+
+
+def end_cursor(connection: Mapping[str, Any]) -> str | None:
+    """A GraphQL connection's next cursor (the Relay ``pageInfo`` convention): ``endCursor``
+    while ``hasNextPage``, else None."""
+    info = connection.get("pageInfo") or {}
+    return (info.get("endCursor") or None) if info.get("hasNextPage") else None
+
+
+def connection_items(connection: Mapping[str, Any] | None) -> list[Any]:
+    """The items of a GraphQL connection, read as ``nodes`` or as ``edges { node }``."""
+    if not connection:
+        return []
+    if "nodes" in connection:
+        return list(connection["nodes"] or [])
+    return [edge["node"] for edge in connection.get("edges") or []]
+
+
+async def connection_pages(
+    fetch: Callable[[str | None], Awaitable[Mapping[str, Any]]],
+    *,
+    start: str | None = None,
+    platform: str = "",
+) -> AsyncIterator[Mapping[str, Any]]:
+    """GraphQL connections page by page: ``fetch(after)`` returns the connection object
+    (``nodes``/``edges`` and ``pageInfo``); pages follow ``endCursor`` while ``hasNextPage``.
+    ``start``: the cursor after a page already in hand (a nested connection's first page
+    arrives inside its owner)."""
+    async for page in cursor_pages(fetch, end_cursor, start=start, platform=platform):
+        yield page
 
 
 async def has_more_pages(

@@ -116,6 +116,9 @@ class ErrorTable:
     platform: str
     rules: list[Rule] = field(default_factory=list)
     reader: Callable[[Any], tuple[str | None, str | None]] = _code_and_message
+    # The class a request that timed out is raised as (a subclass lets a reader react to it,
+    # e.g. by asking for smaller pages); other transport failures are ``TransientError``.
+    timeout: type[TransientError] = TransientError
 
     def rule(self, fn: Rule) -> Rule:
         """Decorator: add a platform rule (``@table.rule``)."""
@@ -138,6 +141,22 @@ class ErrorTable:
             "status_code": response.status_code,
         }
         return Refusal(response.status_code, code, message, text, kw)
+
+    def transport_error(
+        self, method: str, path: str, exc: httpx.TransportError, seconds: float
+    ) -> TransientError:
+        """A request that got no answer: retryable, saying how it failed (never the URL's
+        query, which may carry credentials)."""
+        path = path.split("?", 1)[0]
+        if isinstance(exc, httpx.TimeoutException):
+            return self.timeout(
+                f"{self.platform}: {method} {path} timed out after {seconds:g} s",
+                platform=self.platform,
+            )
+        return TransientError(
+            f"{self.platform}: {method} {path}: connection failed ({type(exc).__name__})",
+            platform=self.platform,
+        )
 
     def error_for(self, response: httpx.Response) -> SyncError:
         """The error a non-2xx response stands for."""

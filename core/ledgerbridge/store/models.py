@@ -38,6 +38,7 @@ class RecordState(StrEnum):
     NEEDS_MAPPING = "needs_mapping"
     CONFLICT = "conflict"
     SKIPPED = "skipped"
+    WAITING = "waiting"  # not yet at the pipeline's posting trigger; the reason says for what
 
 
 class Tenant(SQLModel, table=True):

@@ -1,0 +1,71 @@
+"""Small readers every mapper of platform JSON needs, so none writes them again.
+
+Platforms write "unknown" as ``null``, ``""`` or an absent key, an object as ``null`` when it
+is empty, metadata as ``[{key, value}]`` lists, and addresses as flat objects whose field
+names differ per platform.  These readers turn each into what the canonical model expects;
+amounts go through ``canonical.money.parse_amount`` and arrays of objects through
+``guard.objects``, which refuse bad values naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..canonical import Address, Money
+from ..canonical.money import parse_amount
+
+Field = str | Callable[[dict[str, Any]], Any]
+
+
+def text(value: Any) -> str | None:
+    """A non-blank string (stripped), or None for ``null``/``""``/whitespace."""
+    if value is None:
+        return None
+    result = str(value).strip()
+    return result or None
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (``null`` for absent)."""
+    return value if isinstance(value, dict) else {}
+
+
+def optional_amount(value: Any, where: str, *, platform: str | None = None) -> Decimal | None:
+    """An amount, or None when blank (``null`` or ``""``); anything else must be one."""
+    if value is None or value == "":
+        return None
+    return parse_amount(value, where, platform=platform)
+
+
+def money(value: Decimal, currency: str) -> Money:
+    return Money(amount=value, currency=currency)
+
+
+def key_values(items: Any, key: str = "key", value: str = "value") -> dict[str, Any]:
+    """``[{key, value}]`` metadata as ``{key: value}`` (the last of a repeated key wins)."""
+    result: dict[str, Any] = {}
+    for item in items or []:
+        if isinstance(item, dict) and key in item:
+            result[str(item[key])] = item.get(value)
+    return result
+
+
+def address(data: Any, layout: Mapping[str, Field], **fixed: Any) -> Address | None:
+    """A canonical Address from a platform's address object, declared as ``layout``:
+    canonical field -> the platform's key (read with ``text``) or a function of the object.
+    None when the object is absent or every declared field is blank (``fixed`` values, such
+    as an email known from elsewhere, do not make an address)."""
+    if not isinstance(data, dict):
+        return None
+    values = {
+        name: text(data.get(source)) if isinstance(source, str) else source(data)
+        for name, source in layout.items()
+    }
+    if not any(values.values()):
+        return None
+    return Address(**values, **fixed)
+
+
+__all__ = ["address", "key_values", "money", "obj", "optional_amount", "text"]

@@ -1,0 +1,246 @@
+"""Planning under the ``fulfilled`` posting trigger: one invoice per shipment.
+
+Each shipped fulfilment becomes an invoice holding exactly what it shipped
+(``canonical/shipped.py`` cuts the order, discounts and taxes allocated so the
+invoices of a fully shipped order add up to it to the cent; shipping on the first).
+An unshipped remainder that is cancelled is never invoiced.
+
+Money received is applied across the order's invoices oldest first.  A payment is
+recorded once the invoices can take all of it -- or once nothing more will ship (all
+shipped, the order completed or cancelled), the rest then left unapplied as the
+customer's credit -- so one capture of the whole order is one payment applied across
+its shipments, and a capture per shipment is recorded with its shipment.
+
+A refund is a credit note against the invoice that shipped its first refunded line
+(the first invoice for shipping or amount-only refunds).  Units cancelled before they
+shipped (the remainder of a partly shipped order) were never invoiced: nothing is
+credited for them, and the money returned for them comes off the payment it went
+back from -- a cancelled remainder posts nothing more.
+
+Pure, like ``planner.py``, which calls ``plan_fulfilments`` for this trigger.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..canonical import Order, OrderStatus, Payment, Refund
+from ..canonical.shipped import shipped_quantities, split_by_fulfilment
+from ..plan import BusinessKey, DocumentKind, Link
+from .taxcheck import check_taxes, mapped_rates
+
+if TYPE_CHECKING:
+    from .planner import MappingRuntime, Plan, PriorState
+
+
+def fulfilment_link(order: Order, fulfilment_id: str, target_id: str | None = None) -> Link:
+    return Link(key=f"document:{order.source.key}:fulfilment:{fulfilment_id}", target_id=target_id)
+
+
+def fulfilment_prior(found: list[Any]) -> dict[str, Any]:
+    """The ``PriorState`` fields this module reads, from an order's bindings: posted
+    fulfilment invoices (id -> (target id, snapshot)) and what payments applied to each."""
+    invoices = {
+        b.external_id: (b.target_id, dict(b.snapshot))
+        for b in found
+        if b.entity == "fulfillment" and b.target_kind == "invoice"
+    }
+    applied: dict[str, Decimal] = {}
+    for b in found:
+        if b.entity == "payment":
+            for fid, amount in (b.snapshot or {}).get("applied", {}).items():
+                applied[fid] = applied.get(fid, Decimal(0)) + Decimal(str(amount))
+    return {"fulfilment_invoices": invoices, "fulfilment_applied": applied}
+
+
+def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState) -> None:
+    """The writes of ``order`` under the fulfilled trigger (``plan`` has its contact)."""
+    from .planner import Operation, PlannedWrite
+
+    invoices: list[list[Any]] = []  # [fulfilment id, link, open balance, line ids]
+    items = {i.link.key: i for i in plan.items}
+    for seq, (fulfilment, part) in enumerate(split_by_fulfilment(order), 1):
+        fid = fulfilment.external_id
+        posted = prior.fulfilment_invoices.get(fid)
+        link = fulfilment_link(order, fid, posted[0] if posted else None)
+        line_ids = {line.line_id for line in part.lines}
+        if posted is not None:
+            balance = Decimal(str(posted[1].get("total", "0")))
+            invoices.append([fid, link, balance - prior.fulfilment_applied.get(fid, 0), line_ids])
+            continue
+        decided = runtime.line_decisions(part)
+        for item in runtime.items(part, plan.trace, decided):
+            items.setdefault(item.link.key, item)
+        draft = runtime.document(part, DocumentKind.INVOICE, plan.trace, decided)
+        draft = draft.model_copy(
+            update={
+                "key": BusinessKey(
+                    reference=f"{draft.key.reference}-{seq}",
+                    source_key=f"{order.source.key}:fulfilment:{fid}",
+                )
+            }
+        )
+        check_taxes(part, draft, mapped_rates(runtime.mapping))
+        total = part.totals.total.amount
+        plan.writes.append(
+            PlannedWrite(
+                Operation.CREATE_DOCUMENT, "fulfillment", fid, "invoice",
+                f"order {order.number} shipment {seq} ({fid}): invoice for {total}",
+                draft=draft, produces=link, expected_total=total,
+                snapshot={"total": str(total), "seq": seq, "order": order.source.external_id},
+            )
+        )  # fmt: skip
+        invoices.append([fid, link, total, line_ids])
+    plan.items = list(items.values())
+    _payments(plan, order, runtime, prior, invoices)
+    _refunds(plan, order, runtime, prior, invoices)
+
+
+def _cancelled(order: Order) -> dict[str, Decimal]:
+    """Line id -> units cancelled before they shipped (refund lines marked ``cancelled``)."""
+    out: dict[str, Decimal] = {}
+    for refund in order.refunds:
+        for line in refund.lines:
+            if line.cancelled and line.line_id:
+                out[line.line_id] = out.get(line.line_id, Decimal(0)) + line.quantity
+    return out
+
+
+def _nothing_more_ships(order: Order) -> bool:
+    """All shipped or cancelled, or the order itself closed: no invoice is still to come."""
+    if order.is_cancelled or order.status is OrderStatus.COMPLETED:
+        return True
+    cancelled = _cancelled(order)
+    shipped: dict[str, Decimal] = {}
+    for f in order.fulfilments:
+        if f.shipped:
+            for line_id, q in shipped_quantities(order, f).items():
+                shipped[line_id] = shipped.get(line_id, Decimal(0)) + q
+    return all(
+        shipped.get(x.line_id, Decimal(0)) + cancelled.get(x.line_id, Decimal(0)) >= x.quantity
+        for x in order.lines
+    )
+
+
+def _cancel_money(order: Order, refund: Refund) -> Decimal:
+    """What ``refund`` returns for units that never shipped (lines plus their taxes)."""
+    amount = Decimal(0)
+    for line in refund.lines:
+        if line.cancelled:
+            amount += line.subtotal.amount
+            if not order.taxes_included:
+                amount += sum((t.amount.amount for t in line.taxes), Decimal(0))
+    return min(amount, refund.money_returned.amount)
+
+
+def _payments(
+    plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, invoices: list[Any]
+) -> None:
+    """Each payment once the invoices can take it (or nothing more ships), applied oldest
+    invoice first.  Money returned for cancelled, never-shipped units was never invoiced:
+    it is taken off the payment it went back from (the refund transaction's parent, else
+    the first payment), so the payment records the money that stayed."""
+    from .planner import Operation, PlannedWrite
+
+    final = _nothing_more_ships(order)
+    paying = [p for p in order.payments if p.is_money_in and p.external_id not in prior.payments]
+    paying.sort(key=_when)
+    returned: dict[str, Decimal] = {}
+    for refund in order.refunds:
+        cancelled = _cancel_money(order, refund)
+        if cancelled > 0 and paying:
+            out = next((t for t in refund.transactions if t.is_money_out), None)
+            ids = {p.external_id for p in paying}
+            parent = out.parent_id if out is not None and out.parent_id in ids else None
+            key = parent or paying[0].external_id
+            returned[key] = returned.get(key, Decimal(0)) + cancelled
+    for payment in paying:
+        amount = payment.amount.amount - returned.get(payment.external_id, Decimal(0))
+        if amount <= 0:
+            continue
+        if amount > sum((inv[2] for inv in invoices), Decimal(0)) and not final:
+            continue  # waits for more shipments to apply to
+        applied: list[tuple[Link, Decimal]] = []
+        shares: dict[str, str] = {}
+        left = amount
+        for inv in invoices:  # oldest first
+            take = min(left, inv[2])
+            if take > 0:
+                applied.append((inv[1], take))
+                shares[inv[0]] = str(take)
+                inv[2] -= take
+                left -= take
+        draft = runtime.payment(order, payment, None, plan.trace)
+        draft = draft.model_copy(update={"amount": amount, "applied_to": tuple(applied)})
+        plan.writes.append(
+            PlannedWrite(
+                Operation.RECORD_PAYMENT, "payment", payment.external_id, "customer_payment",
+                f"{payment.kind.value} {amount} {order.currency} applied across "
+                f"{len(applied)} invoice(s)",
+                draft=draft, snapshot={"amount": str(amount), "applied": shares},
+            )
+        )  # fmt: skip
+
+
+def _when(payment: Payment) -> tuple[bool, Any, str]:
+    return (payment.processed_at is None, payment.processed_at, payment.external_id)
+
+
+def _refunds(
+    plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, invoices: list[Any]
+) -> None:
+    """A credit note per refund of what was invoiced, against the invoice that shipped it;
+    cancelled (never shipped) units are left out: they were never invoiced."""
+    from .planner import Operation, PlannedWrite, credit_note_link
+
+    for whole in order.refunds:
+        rid = whole.source.external_id
+        refund = whole.model_copy(
+            update={"lines": tuple(x for x in whole.lines if not x.cancelled)}
+        )
+        credit = refund.credit_total.amount
+        against = _invoice_for(refund, invoices)
+        if credit <= 0 or against is None:
+            continue
+        cn_link = credit_note_link(order, rid, prior.credit_notes.get(rid))
+        if rid not in prior.credit_notes:
+            plan.writes.append(
+                PlannedWrite(
+                    Operation.CREATE_CREDIT_NOTE, "refund", rid, "credit_note",
+                    f"refund {rid}: credit note for {credit} {order.currency} against "
+                    f"shipment {against[0]}",
+                    draft=runtime.credit_note(order, refund, against[1], plan.trace),
+                    produces=cn_link, expected_total=credit, snapshot={"credit": str(credit)},
+                )
+            )  # fmt: skip
+        returned = min(whole.money_returned.amount - _cancel_money(order, whole), credit)
+        if returned > 0 and rid not in prior.credit_refunds:
+            draft = runtime.credit_refund(order, whole, cn_link, plan.trace)
+            if draft is not None:
+                plan.writes.append(
+                    PlannedWrite(
+                        Operation.REFUND_CREDIT, "refund", rid, "credit_refund",
+                        f"refund {rid}: {returned} {order.currency} paid back",
+                        draft=draft.model_copy(update={"amount": returned}),
+                        expect_balance_after=credit - returned, snapshot={"amount": str(returned)},
+                    )
+                )  # fmt: skip
+
+
+def _invoice_for(refund: Refund, invoices: list[Any]) -> Any:
+    """The invoice a refund credits: the latest that shipped its first refunded line; the
+    first invoice for a refund of shipping or an amount only; None when it refunds only
+    what never shipped."""
+    if not invoices:
+        return None
+    lined = [line.line_id for line in refund.lines if line.line_id]
+    if not lined:
+        return invoices[0]
+    for inv in reversed(invoices):
+        if lined[0] in inv[3]:
+            return inv
+    return invoices[0] if refund.shipping is not None else None
+
+
+__all__ = ["fulfilment_link", "fulfilment_prior", "plan_fulfilments"]

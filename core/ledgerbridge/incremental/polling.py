@@ -1,0 +1,148 @@
+"""The polling half of a source: which records of a listed page are new, and each as a Change.
+
+A connector supplies how to list a page (its client and a kit paginator), how to map one
+record, and where a record sits on the watermark (its id, version and modification instant):
+``Listing``.  ``take`` decides which records of a page are handed over -- not already handed
+over by this walk, nor by the last one inside the overlap window -- and moves the lane;
+``change`` maps one record under the core guard (``contracts.guard.mapped``): whatever a
+mapper raises becomes a parked ``Change`` naming the record, the field path and the
+exception, never a crashed page.  ``poll`` strings them together for the common case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..canonical import CanonicalRecord, EntityType
+from ..contracts.guard import mapped, record_id, record_version
+from ..contracts.source import Change, ChangePage
+from .checkpoint import Checkpoint, Watermark, instant_text
+
+Record = dict[str, Any]
+
+
+def _none(_record: Record) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Where a platform's records sit on a watermark, and how one becomes a Change.
+
+    ``identify``/``version`` read the raw id and version (``record_id``/``record_version``
+    make them storable); ``moment`` the modification instant the lane advances on -- a record
+    whose instant cannot be read (None or an exception) is handed over without moving the
+    lane, and its mapping parks it.  ``strict``: the listing is ordered by that same instant,
+    so anything older than the mark was read before (a keyset) -- otherwise the window is
+    re-read and only remembered pairs are skipped.
+    """
+
+    entity: EntityType
+    platform: str
+    identify: Callable[[Record], Any]
+    version: Callable[[Record], Any]
+    moment: Callable[[Record], datetime | None]
+    overlap: timedelta = timedelta(0)
+    strict: bool = False
+    deleted: Callable[[Record], bool] = field(default=lambda _r: False)
+
+    def key(self, record: Record) -> tuple[str, str | None]:
+        return record_id(self.identify(record)), record_version(self.version(record))
+
+    def instant(self, record: Record) -> datetime | None:
+        try:
+            return self.moment(record)
+        except Exception:
+            return None
+
+    def change(self, record: Record, build: Callable[[], CanonicalRecord]) -> Change:
+        """``record`` mapped by ``build`` under the core guard."""
+        ident, version = self.key(record)
+        return mapped(
+            self.entity,
+            ident,
+            version,
+            build,
+            platform=self.platform,
+            deleted=self.deleted(record),
+        )
+
+
+@dataclass
+class Walk:
+    """One walk over a listing: what it handed over, so a record listed twice (pages that
+    shift while read) is handed over once."""
+
+    listing: Listing
+    once: Callable[[str, str | None], Hashable] = field(default=lambda i, v: (i, v))
+    taken: set[Hashable] = field(default_factory=set)
+
+    def take(
+        self,
+        lane: Watermark,
+        items: list[Record],
+        *,
+        check: Callable[[Record, datetime], None] | None = None,
+        seen_in: Watermark | None = None,
+    ) -> tuple[list[Record], Watermark]:
+        """The records of a page to hand over, and ``lane`` after them.  ``check`` sees every
+        dated record first (a platform that ignored the filter is refused there); ``seen_in``
+        is the lane whose remembered pairs are skipped (default ``lane``: pass the lane the
+        walk started from when the window is re-read, so no pair is forgotten mid-walk)."""
+        seen_in = lane if seen_in is None else seen_in
+        fresh: list[Record] = []
+        handed: list[tuple[str, datetime]] = []
+        for item in items:
+            ident, version = self.listing.key(item)
+            moment = self.listing.instant(item)
+            if moment is not None and check is not None:
+                check(item, moment)
+            key = self.once(ident, version)
+            if key in self.taken:
+                continue
+            if moment is not None and self._seen(seen_in, ident, version, moment):
+                continue
+            self.taken.add(key)
+            fresh.append(item)
+            if moment is not None:
+                handed.append((ident, moment))
+        return fresh, self._after(lane, handed, fresh)
+
+    def _seen(self, lane: Watermark, ident: str, version: str | None, moment: datetime) -> bool:
+        if self.listing.strict:
+            return lane.mark is not None and (
+                moment < lane.mark or lane.already_seen(ident, instant_text(moment))
+            )
+        return lane.already_seen(ident, version)
+
+    def _after(
+        self, lane: Watermark, handed: list[tuple[str, datetime]], fresh: list[Record]
+    ) -> Watermark:
+        if self.listing.strict:
+            return lane.handed_over(handed, timedelta(0))
+        for _, moment in handed:
+            lane = lane.advanced(moment)
+        return lane.remember((self.listing.key(r) for r in fresh), self.listing.overlap)
+
+
+async def poll(
+    listing: Listing,
+    checkpoint: Checkpoint,
+    lane_name: str,
+    pages: Callable[[Watermark], AsyncIterable[list[Record]]],
+    build: Callable[[list[Record]], Awaitable[list[Change]]],
+) -> AsyncIterator[ChangePage]:
+    """Pages of changes from ``pages(lane)`` (the listing from ``lane.start(overlap)``), each
+    with the checkpoint after it; a page that hands nothing over is not yielded."""
+    walk = Walk(listing)
+    lane = checkpoint.lane(lane_name)
+    start = lane
+    async for items in pages(start):
+        fresh, lane = walk.take(lane, items, seen_in=start)
+        changes = await build(fresh)
+        checkpoint = checkpoint.with_lane(lane_name, lane)
+        if changes:
+            yield ChangePage(changes, checkpoint.dumps())

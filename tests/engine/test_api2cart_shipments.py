@@ -1,0 +1,193 @@
+"""The fulfilled trigger with API2Cart shipments (``order.shipment.list``), API2Cart emulator
+-> Zoho Books emulator: an order shipped in three parts makes three invoices adding up to
+the order, its one payment applied across them.  Books read from the Zoho emulator."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from ledgerbridge.config import load_config
+from ledgerbridge.engine import Engine
+from ledgerbridge.sandbox import serve
+from ledgerbridge.store import RecordState, Store
+from ledgerbridge_api2cart.emulator import create_app, create_state
+from ledgerbridge_api2cart.emulator.shipments import shipment
+from ledgerbridge_zohobooks.emulator import create_app as zoho_app
+from ledgerbridge_zohobooks.emulator.seed import (
+    EMULATOR_CLIENT_ID,
+    EMULATOR_CLIENT_SECRET,
+    MAIN_ORG,
+    MERCHANT,
+)
+from tests.api2cart.test_end_to_end import API_KEY, MAPPING, STORE_KEY
+from tests.engine.harness import add_merchant_custom_fields
+
+pytestmark = pytest.mark.usefixtures("secret_key")
+
+
+def _sync(config: Path, db: str) -> Engine:
+    engine = Engine(load_config(config), Store(db))
+
+    async def main():
+        async with engine:
+            return await engine.sync()
+
+    anyio.run(main)
+    return engine
+
+
+def _touch(order, moment: datetime) -> None:
+    order["modified_at"] = {"value": moment.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                            "format": "Y-m-d\\TH:i:sO"}  # fmt: skip
+
+
+@contextmanager
+def wired(tmp_path: Path, trigger: str) -> Iterator[tuple[Any, Any, Path, str]]:
+    state = create_state(api_key=API_KEY, stores={STORE_KEY: ("Shopify", "USD")}, orders=12,
+                         tax_rates=(Decimal("0.10"),))  # fmt: skip
+    zoho = zoho_app()
+    with serve(create_app(state)) as shop, serve(zoho) as books:
+        org = zoho.emulator.state.organizations[MAIN_ORG]
+        add_merchant_custom_fields(org, zoho.emulator.state)
+        tax = {t.tax_name: t.tax_id for t in org.taxes.values()}
+        accounts = {**org.accounts, **org.bank_accounts}
+        checking = next(
+            a["account_id"] for a in accounts.values() if a["account_name"] == "Business Checking"
+        )
+        (tmp_path / "mapping.yaml").write_text(
+            MAPPING.format(vat10=tax["VAT 10"], zero=tax["Zero"], checking=checking)
+        )
+        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
+        db = f"sqlite:///{tmp_path / 'state.db'}"
+        config = tmp_path / "ledgerbridge.yaml"
+        config.write_text(textwrap.dedent(f"""\
+            version: 1
+            database: {db}
+            tenants:
+              - id: acme
+                connections:
+                  shop:
+                    platform: api2cart
+                    settings: {{base_url: "{shop.url}/v1.1", cart: Shopify, page_size: 5, read_shipments: true}}
+                    secrets: {{api_key: "{API_KEY}", store_key: "{STORE_KEY}"}}
+                  books:
+                    platform: zohobooks
+                    settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}", burst: 100}}
+                    secrets:
+                      client_id: "{EMULATOR_CLIENT_ID}"
+                      client_secret: "{EMULATOR_CLIENT_SECRET}"
+                      refresh_token: "{refresh}"
+                pipelines:
+                  - id: cart-books
+                    source: shop
+                    target: books
+                    mapping: mapping.yaml
+                    posting_policy: invoice
+                    posting_trigger: {trigger}
+            """))  # fmt: skip
+        yield state.stores[STORE_KEY], org, config, db
+
+
+def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):
+    with wired(tmp_path, "fulfilled") as (store, org, config, db):
+        oid = next(
+            i for i, o in store.orders.items()
+            if o["status"]["id"] == "processing" and sum(p["quantity"] for p in o["order_products"]) >= 3
+        )  # fmt: skip
+        order = store.orders[oid]
+        engine = _sync(config, db)
+        [waiting] = [r for r in engine.failures([RecordState.WAITING]) if r.external_id == oid]
+        assert "fulfilment" in waiting.reason
+
+        units = [p["order_product_id"] for p in order["order_products"]
+                 for _ in range(int(p["quantity"]))]  # fmt: skip
+        parts = [units[0::3], units[1::3], units[2::3]]
+        now = datetime.now(UTC).replace(microsecond=0)
+        for k, part in enumerate(parts, 1):
+            items = [(opid, part.count(opid)) for opid in dict.fromkeys(part)]
+            when = now - timedelta(minutes=10 - k)
+            store.shipments.setdefault(oid, []).append(
+                shipment(order, f"S{k}", items, when.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+            )
+            _touch(order, when)
+            _sync(config, db)
+            mine = [
+                d for d in org.invoices.values() if str(d["reference_number"]).startswith(f"{oid}-")
+            ]
+            assert len(mine) == k, [
+                (r.external_id, r.state, r.reason) for r in engine.failures(list(RecordState))
+            ]
+        assert sum(Decimal(str(d["total"])) for d in mine) == order["total"]["total"]
+        ids = {d["invoice_id"] for d in mine}
+        pays = [p for p in org.payments.values() if {a["invoice_id"] for a in p["invoices"]} & ids]
+        assert len(pays) == 1 and len(pays[0]["invoices"]) == 3
+        assert all(Decimal(str(d["balance"])) == 0 for d in mine)
+
+
+def test_paid_trigger_an_unpaid_api2cart_order_waits_then_posts_when_paid(tmp_path: Path):
+    with wired(tmp_path, "paid") as (store, org, config, db):
+        oid = next(i for i, o in store.orders.items() if o["status"]["id"] == "pending")
+        paid = next(o for o in store.orders.values() if o["status"]["id"] == "processing")
+        order = store.orders[oid]
+        engine = _sync(config, db)
+        [waiting] = [r for r in engine.failures([RecordState.WAITING]) if r.external_id == oid]
+        assert "payment" in waiting.reason
+        assert not [d for d in org.invoices.values() if d["reference_number"] == oid]
+        order["status"] = dict(paid["status"])
+        order["total"]["total_paid"] = order["total"]["total"]  # the cart records the payment
+        _touch(order, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
+        engine = _sync(config, db)
+        states = [
+            (r.state, r.reason) for r in engine.failures(list(RecordState)) if r.external_id == oid
+        ]
+        found = [d for d in org.invoices.values() if d["reference_number"] == oid]
+        assert len(found) == 1, states
+        [invoice] = found
+        assert abs(Decimal(str(invoice["total"])) - order["total"]["total"]) <= Decimal("0.01")
+        assert Decimal(str(invoice["balance"])) == 0
+
+
+def test_an_edit_of_a_paid_api2cart_order_posts_a_credit_note_beside_its_invoice(tmp_path: Path):
+    with wired(tmp_path, "placed") as (store, org, config, db):
+        oid = next(
+            i for i, o in store.orders.items()
+            if o["total"]["total_paid"] == o["total"]["total"] > 0 and not o["refunds"]
+            and not o.get("discounts") and any(p["quantity"] >= 2 for p in o["order_products"])
+        )  # fmt: skip
+        order = store.orders[oid]
+        _sync(config, db)
+        [invoice] = [d for d in org.invoices.values() if d["reference_number"] == oid]
+        before = Decimal(str(invoice["total"]))
+        # The cart's edit: one unit fewer of a line; its totals follow (api2cart.md's
+        # OrderItem fields: price, quantity, total_price, tax_value[_after_discount]).
+        line = next(p for p in order["order_products"] if p["quantity"] >= 2)
+        tax = Decimal(str(line["tax_value"]))
+        kept = (tax * (line["quantity"] - 1) / line["quantity"]).quantize(Decimal("0.01"))
+        price = Decimal(str(line["price"]))
+        line["quantity"] -= 1
+        line["total_price"] = price * line["quantity"]
+        line["tax_value"] = line["tax_value_after_discount"] = kept
+        totals = order["total"]
+        totals["subtotal_ex_tax"] -= price
+        totals["total_tax"] -= tax - kept
+        totals["additional_fields"]["subtotal_tax"] -= tax - kept
+        totals["total"] -= price + tax - kept
+        _touch(order, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1))
+        engine = _sync(config, db)
+        state = [
+            (r.state, r.reason) for r in engine.failures(list(RecordState)) if r.external_id == oid
+        ]
+        notes = [c for c in org.creditnotes.values() if c["reference_number"] == oid]
+        assert len(notes) == 1, state
+        assert notes[0]["invoice_id"] == invoice["invoice_id"]
+        assert Decimal(str(org.invoices[invoice["invoice_id"]]["total"])) == before  # untouched
+        assert before - Decimal(str(notes[0]["total"])) == totals["total"]
