@@ -171,7 +171,13 @@ def _kind_of_call(ex: Any) -> str:
     if ex.method == "GET" and ex.query.get("per_page") == "1":
         return "probe"
     if path.startswith(("/contacts", "/items")):
-        return "contacts and items"
+        what = "contacts" if path.startswith("/contacts") else "items"
+        if ex.method == "POST":
+            return f"{what}: creates"
+        filters = set(ex.query) - {"page", "per_page", "organization_id"}
+        if ex.method == "GET" and not filters:
+            return f"{what}: bulk reads (one page)"
+        return f"{what}: searches"
     if ex.method == "GET" and path.startswith(DOCUMENT_CALLS):
         return "document searches"
     if ex.method in ("POST", "PUT") and path.startswith(DOCUMENT_CALLS):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,38 @@ import pytest
 from .conftest import pip_install
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ledgerbridge-tinyshop"
+TUTORIAL = EXAMPLE.parents[1] / "docs" / "writing-a-connector.md"
+# A code block the tutorial shows as the example's code: `<!-- file: PATH -->` on the line
+# before the fence, PATH relative to the example package.
+SHOWN = re.compile(r"<!-- file: (?P<path>\S+) -->\n```(?P<lang>\w+)\n(?P<code>.*?)\n```", re.S)
+
+
+def _blocks() -> list[tuple[str, str, str]]:
+    text = TUTORIAL.read_text()
+    return [(m["path"], m["lang"], m["code"]) for m in SHOWN.finditer(text)]
+
+
+def test_every_code_block_of_the_tutorial_is_the_example_s_real_code():
+    """The walk-through shows tinyshop's code, not a sketch of it: each marked block is a run
+    of whole, consecutive lines of the named file, and no Python block goes unmarked."""
+    blocks = _blocks()
+    assert len(blocks) >= 8
+    for path, _lang, code in blocks:
+        lines = (EXAMPLE / path).read_text().splitlines()
+        shown = code.splitlines()
+        starts = [i for i, line in enumerate(lines) if line == shown[0]]
+        assert any(lines[i : i + len(shown)] == shown for i in starts), (
+            f"docs/writing-a-connector.md shows code that is not in {path}:\n{code}"
+        )
+    fences = re.findall(r"^```(\w+)", TUTORIAL.read_text(), re.M)
+    assert fences.count("python") == sum(lang == "python" for _, lang, _ in blocks)
+
+
+def test_the_example_stays_the_size_the_tutorial_promises():
+    """150 lines of connector (the emulator, the preset and the tests come on top)."""
+    package = EXAMPLE / "ledgerbridge_tinyshop"
+    code = [p for p in package.glob("*.py") if p.name != "emulator.py"]
+    assert sum(len(p.read_text().splitlines()) for p in code) <= 150
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,8 @@ from .refunds import money_given_back, refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
+from .transactions import paid_through
+from .transactions import payments as transaction_payments
 
 ZERO = Decimal(0)
 
@@ -419,14 +421,15 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     payment = obj(raw.get("payment_method"))
     gateway = text(payment.get("name"))
     financial = _financial(raw, stated, refunds)
-    payments = _received_in_full(order_id, financial, stated.total, currency, gateway)
-    if payments:
-        # Not a transaction the cart reported: derived from the financial status (above).
-        notes["payment_synthesized"] = {
-            "from": "financial_status",
-            "external_id": payments[0].external_id,
-        }
-        refunds = money_given_back(refunds, gateway)
+    read = transaction_payments(order_id, raw, currency, notes)  # read_transactions
+    payments = read if read is not None else _received_in_full(
+        order_id, financial, stated.total, currency, gateway
+    )  # fmt: skip
+    if payments and read is None:  # derived from the financial status (above)
+        notes["payment_synthesized"] = {"from": "financial_status",
+                                        "external_id": payments[0].external_id}  # fmt: skip
+    if any(p.is_money_in for p in payments):
+        refunds = money_given_back(refunds, paid_through(payments, gateway))
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from ledgerbridge.canonical import OrderStatus
+
+TransactionKind = Literal[
+    "authorization", "capture", "sale", "void", "refund", "pending", "failure", "ignore"
+]
 
 
 class Api2CartSettings(BaseModel):
@@ -53,6 +58,19 @@ class Api2CartSettings(BaseModel):
         default=False,
         description="Read each order's shipments (order.shipment.list, one call per order): "
         "needed by a pipeline with posting_trigger: fulfilled",
+    )
+    read_transactions: bool = Field(
+        default=False,
+        description="Read each order's transactions (order.transaction.list, one call per "
+        "order) as its payments: authorisations, voids, partial captures, gift cards; "
+        "without it an order paid in full gets one payment of its total. Set it before the "
+        "connection's orders are posted: an order already booked with that one payment would "
+        "gain its transactions as further payments",
+    )
+    transaction_kinds: dict[str, TransactionKind] = Field(
+        default_factory=dict,
+        description="Transaction status text (case-insensitive) -> what it is, for the "
+        "statuses a cart uses beyond the plain words (capture, authorized, void ...)",
     )
 
 

@@ -26,7 +26,7 @@ from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound, ValidationFailed
 from ledgerbridge.incremental import Listing, Walk
 
-from . import shipments
+from . import shipments, transactions
 from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
 from .client import Api2CartClient, Params
@@ -189,13 +189,29 @@ class Api2CartSource(Source):
         return [order_change(item, scope, self.context.validation_context) for item in items]
 
     async def _with_shipments(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """The order with its shipments (``read_shipments``: one call per order)."""
+        """The order with its shipments (``read_shipments``: one call per order) and its
+        transactions (``read_transactions``: one more)."""
+        raw = await self._with_transactions(raw)
         order_id = text(raw.get("order_id")) or text(raw.get("id"))
         if not self.settings.read_shipments or order_id is None:
             return raw
         pager = CursorPaginator(self.client, shipments.METHOD, {"order_id": order_id}, "shipment")
         found = [s async for page in pager.pages() for s in page]
         return {**raw, shipments.SHIPPED: found}
+
+    async def _with_transactions(self, raw: dict[str, Any]) -> dict[str, Any]:
+        order_id = text(raw.get("order_id")) or text(raw.get("id"))
+        if not self.settings.read_transactions or order_id is None:
+            return raw
+        query: dict[str, str | int] = {
+            "order_ids": order_id,
+            "count": 250,
+            "params": transactions.PARAMS,
+        }
+        pager = CursorPaginator(self.client, transactions.METHOD, query, transactions.ITEMS)
+        found = [t async for page in pager.pages() for t in page]
+        kinds = dict(self.settings.transaction_kinds)
+        return {**raw, transactions.READ: found, transactions.KINDS: kinds}
 
     async def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
         return [

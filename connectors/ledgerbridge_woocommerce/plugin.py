@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorContext, ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
 from ledgerbridge.hookspecs import Register
 
 from .settings import WooCommerceSecrets, WooCommerceSettings
 from .source import WooCommerceSource
 
 __all__ = ["WooCommerceSecrets", "WooCommerceSettings", "register_sources"]
-
-
-def _factory(context: ConnectorContext) -> WooCommerceSource:
-    return WooCommerceSource(context)
 
 
 def _emulator(orders: int | None = None) -> Any:
@@ -47,7 +43,7 @@ def register_sources(register: Register) -> None:
             name="woocommerce",
             kind=ConnectorKind.SOURCE,
             title="WooCommerce",
-            factory=_factory,
+            factory=WooCommerceSource,
             settings_model=WooCommerceSettings,
             secrets_model=WooCommerceSecrets,
             capabilities=frozenset(

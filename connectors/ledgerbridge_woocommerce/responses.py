@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import httpx
 
-from ledgerbridge.errors import AuthFailed, NotFound, PermissionDenied, SyncError, TransientError
+from ledgerbridge.errors import NotFound, PermissionDenied, SyncError, TransientError
 from ledgerbridge.http import ErrorTable
 from ledgerbridge.http.responses import Refusal
 
@@ -37,16 +37,16 @@ class StoreTooOld(SyncError):
     needs_operator = True
 
 
-ERRORS = ErrorTable(PLATFORM, timeout=TimedOut)
+ADVICE = {
+    401: "check the consumer key/secret and their permission",
+    403: "the key's user lacks this capability",
+}
+ERRORS = ErrorTable(PLATFORM, timeout=TimedOut, advice=ADVICE)
 
 
 @ERRORS.rule
 def _woocommerce(response: httpx.Response, refusal: Refusal) -> SyncError | None:
     status, text, kw = refusal.status, refusal.text, refusal.kw
-    if status == 401:
-        return AuthFailed(text + "; check the consumer key/secret and their permission", **kw)
-    if status == 403:
-        return PermissionDenied(text + "; the key's user lacks this capability", **kw)
     if status == 404 and refusal.code == "rest_no_route":
         return RouteMissing(
             text + "; is WooCommerce active with pretty permalinks, and is store_url right?", **kw

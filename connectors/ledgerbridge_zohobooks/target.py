@@ -103,7 +103,7 @@ class ZohoBooksTarget(Target):
         self._identity: TargetIdentity | None = None
         self._catalog: customfields.Catalog | None = None  # custom fields, read once
         self._tax_rates: dict[str, Decimal] | None = None
-        self.parties = Parties(self)
+        self.parties = Parties(self, context.clock.now)
         self.documents = Documents(self, self.parties)
         self.movements = MoneyMovements(self, self.documents)
         self._lookups = Lookups(self)
@@ -297,6 +297,9 @@ class ZohoBooksTarget(Target):
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ------------------------------------------------------------------ the parts' methods
+
+    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0, scope: str = "") -> None:
+        await self.parties.prepare_lookups(contacts=contacts, items=items, scope=scope)
 
     async def find_contact(
         self,

@@ -107,6 +107,14 @@ def test_a_platform_rule_comes_before_the_defaults():
     assert isinstance(table.error_for(_response(400, b"{}")), ValidationFailed)
 
 
+def test_a_platform_advice_replaces_the_generic_hint_of_its_status():
+    table = ErrorTable("p", advice={401: "create a new API token"})
+    refused = table.error_for(_response(401, b'{"message": "bad token"}'))
+    assert isinstance(refused, AuthFailed) and str(refused).endswith("; create a new API token")
+    assert "credentials were refused" not in str(refused)
+    assert "lack this permission" in str(table.error_for(_response(403)))  # others: defaults
+
+
 def test_rate_limited_carries_an_http_date_retry_after():
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
     error = ErrorTable("p").error_for(_response(429, b"", **{"Retry-After": when}))
@@ -123,6 +131,9 @@ def test_hmac_verifies_in_either_encoding_and_during_rotation():
     verify_hmac_sha256(["old", "new"], body, hmac_sha256("new", body))
     with pytest.raises(WebhookRejected, match="missing"):
         verify_hmac_sha256("s3cret", body, None)
+    for unset in (None, []):  # an optional webhook secret left unset refuses every delivery
+        with pytest.raises(WebhookRejected, match="no webhook secret is configured"):
+            verify_hmac_sha256(unset, body, hmac_sha256("", body))
 
 
 def test_bearer_auth_sets_the_header_and_hides_the_token():

@@ -71,13 +71,13 @@ def test_the_guard_parks_any_exception_with_its_field_path():
 
 
 def test_poll_yields_pages_with_the_checkpoint_after_each():
-    async def pages(lane: Watermark) -> AsyncIterator[list[dict]]:
-        assert lane.mark is None
+    async def pages(since: datetime | None) -> AsyncIterator[list[dict]]:
+        assert since is None
         yield [rec(1, 0), rec(2, 1)]
         yield [rec(2, 1)]  # nothing new: no page
 
-    async def build(items):
-        return [LISTING.change(r, lambda: (_ for _ in ()).throw(KeyError("x"))) for r in items]
+    def build(record):
+        raise KeyError("x")
 
     async def run():
         return [p async for p in poll(LISTING, Checkpoint(), "main", pages, build)]
@@ -86,3 +86,49 @@ def test_poll_yields_pages_with_the_checkpoint_after_each():
     assert len(got) == 1 and [c.external_id for c in got[0].changes] == ["1", "2"]
     lane = Checkpoint.loads(got[0].checkpoint).lane("main")
     assert lane.mark == T0 + timedelta(minutes=1) and set(lane.seen) == {"1", "2"}
+
+
+def test_poll_lists_from_the_mark_minus_the_overlap_and_hands_over_only_what_is_new():
+    lane = Watermark().handed_over([("2", T0 + timedelta(minutes=1))], LISTING.overlap)
+    asked: list[datetime | None] = []
+
+    async def pages(since: datetime | None) -> AsyncIterator[list[dict]]:
+        asked.append(since)
+        yield [rec(2, 1), rec(7, 1), rec(2, 3)]  # 2 as stored, 7 late in the window, 2 changed
+
+    async def run():
+        stored = Checkpoint().with_lane("main", lane).dumps()
+        return [p async for p in poll(LISTING, Checkpoint.loads(stored), "main", pages, unmapped)]
+
+    [page] = anyio.run(run)
+    assert asked == [T0]  # the mark (T0+1) minus the one-minute overlap
+    assert [(c.external_id, c.version) for c in page.changes] == [
+        ("7", rec(7, 1)["updated"]),
+        ("2", rec(2, 3)["updated"]),
+    ]
+    assert [c.error.details["exception"] for c in page.changes if c.error] == ["KeyError"] * 2
+
+
+def unmapped(record):
+    raise KeyError(record["id"])
+
+
+def test_a_listing_declared_by_key_names_reads_the_version_as_the_instant():
+    by_keys = Listing(EntityType.ORDER, "shop", identify="id", version="updated")
+    record = rec(8, 2)
+    assert by_keys.key(record) == ("8", record["updated"])
+    assert by_keys.instant(record) == T0 + timedelta(minutes=2)
+    assert by_keys.instant({"id": 8, "updated": "soon"}) is None
+    assert by_keys.instant({"id": 8, "updated": 1700000000}) is None  # not a date-time
+
+
+def test_a_webhook_body_is_read_by_the_same_declaration():
+    by_keys = Listing(EntityType.ORDER, "shop", identify="id", version="updated")
+    event = by_keys.event(rec(8, 2), "order.updated")
+    assert (event.external_id, event.version, event.entity) == (
+        "8",
+        rec(8, 2)["updated"],
+        EntityType.ORDER,
+    )
+    assert event.delivery_id == f"8:{rec(8, 2)['updated']}"  # the inbox de-duplicates on it
+    assert by_keys.event(rec(8, 2), "order.updated", "d-1").delivery_id == "d-1"

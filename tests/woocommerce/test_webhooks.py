@@ -112,7 +112,7 @@ def test_signature_is_checked_on_the_raw_bytes(app):
         source.verify_webhook(delivery(body, signature=sign(body, "other-secret")))
     with pytest.raises(WebhookRejected, match="no X-WC-Webhook-Signature"):
         source.verify_webhook(delivery(body, signature=""))
-    with pytest.raises(WebhookRejected, match="no webhook_secret"):
+    with pytest.raises(WebhookRejected, match="no webhook secret is configured"):
         make_source(app, webhook_secret=None).verify_webhook(delivery(body))
 
 

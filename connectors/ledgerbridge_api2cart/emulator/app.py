@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from ledgerbridge.sandbox import FaultConfig, FaultInjector
 
-from . import controls, shipments
+from . import controls, shipments, transactions
 from .fieldspec import apply_params, apply_response_fields
 from .seed import USER_DEFINED, StoreData, seed_store
 
@@ -189,6 +189,7 @@ ALLOWED: dict[str, set[str]] = {
     "webhook.list": {"start", "count", "entity", "action", "active", "ids", "params"},
     "webhook.create": set(),
     "order.shipment.list": shipments.ALLOWED,
+    "order.transaction.list": transactions.ALLOWED,
 }  # fmt: skip
 
 
@@ -206,6 +207,7 @@ class Api2CartEmulator:
             "webhook.list": self.webhook_list,
             "webhook.create": self.webhook_create,
             "order.shipment.list": self.shipment_list,
+            "order.transaction.list": self.transaction_list,
         }
 
     async def endpoint(self, request: Request) -> Response:
@@ -394,6 +396,18 @@ class Api2CartEmulator:
         if order_id not in store.orders:
             raise A2CError(112, f"Order with id {order_id} not found")
         return envelope(shipments.shipment_list(store, order_id))
+
+    def transaction_list(
+        self, store: StoreData, store_key: str, params: dict[str, str], body: Any
+    ) -> dict[str, Any]:
+        # order_ids is required (refdata api2cart-openapi /order.transaction.list.json);
+        # a missing one answers 114 like order.shipment.list's order_id.
+        if not params.get("order_ids"):
+            raise A2CError(114, "Parameter 'order_ids' is required.")
+        count = _int(params, "count", 10)
+        if count > MAX_COUNT:  # "Max allowed count=250" (the spec's count parameter)
+            raise A2CError(111, f"Max allowed count={MAX_COUNT}")
+        return envelope(transactions.transaction_list(store, params))
 
     def order_status_list(
         self, store: StoreData, store_key: str, params: dict[str, str], body: Any

@@ -79,6 +79,7 @@ class StoreData:
     children: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
     shipments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # order id ->
+    transactions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # order id ->
 
     @property
     def style(self) -> str:

@@ -110,6 +110,19 @@ class Target(ABC):
         only a contact in that currency (a target contact may have a single currency, and a
         document follows its contact's)."""
 
+    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0, scope: str = "") -> None:
+        """A unit of work starts that will look up ``contacts`` contacts and ``items`` items
+        the store holds no binding of (``find_contact`` / ``find_item``).
+
+        A target may read them in bulk (one list page instead of a search each) and answer
+        look-ups from that read while ``scope`` stays the same: it names the pipeline's
+        current tenure of its lease, so no other holder of the pipeline wrote in between,
+        and whatever an earlier holder created -- even one that died before recording its
+        binding -- is in a read made under this scope. A different scope, or an empty one,
+        must forget what was read before (each unit calls, with zeros when there is nothing
+        to look up). The default reads nothing: every look-up searches."""
+        return None
+
     @abstractmethod
     async def create_contact(self, draft: ContactDraft) -> TargetRef: ...
 

@@ -31,6 +31,7 @@ from ..store import Store
 from ..store.adapters import StoreCredentials, StoreLocks, default_holder
 from . import tenancy
 from .dryrun import ReadOnlyCredentials
+from .identities import Identities
 from .journal import Journal, Scope
 from .planner import MappingRuntime
 from .runner import OnExpect, OnRecord, PipelineRunner
@@ -70,6 +71,7 @@ class PipelineAssembly:
         self._runtimes: dict[str, MappingRuntime] = {}
         self._prepared = False
         self._verified: set[str] = set()  # target connections checked at startup
+        self.identities = Identities()  # what each target connection answered (identities.py)
         self._claimed: set[str] = set()  # accounts this start bound (``_bind_accounts``)
         self.read_only = False  # a dry run's connectors: nothing they do reaches the store
 
@@ -198,12 +200,29 @@ class PipelineAssembly:
             on_record=self.on_record,
         ).stopping_when(self.should_stop)
         runner.on_expect = self.on_expect
+        runner.identities = self.identities
         runner.executor.before_unit = self._unit_guard(tenant, pipeline.target)
+        runner.executor.master.bulk_lookups = not self._shares_organisation(tenant, pipeline)
         runner.reconnect = {
             f"{tenant.id}/{name}": reconnect_instruction(tenant.id, name, conn.platform)
             for name, conn in tenant.connections.items()
         }
         return runner
+
+    def _shares_organisation(self, tenant: TenantConfig, pipeline: PipelineConfig) -> bool:
+        """Another configured pipeline (enabled or not: it can be run by hand) writes into
+        the organisation this one writes into -- the same target connection, or another
+        connection naming the same organisation.  Its creates would be invisible to a copy
+        of the organisation's contacts and items read in bulk (``Target.prepare_lookups``),
+        so such pipelines look each one up as they create it."""
+
+        def where(t: TenantConfig, p: PipelineConfig) -> tuple[str, ...]:
+            conn = t.connections.get(p.target)
+            org = conn.settings.get("organization_id") if conn is not None else None
+            return ("org", str(org)) if org else ("connection", t.id, p.target)
+
+        mine = where(tenant, pipeline)
+        return any(p.id != pipeline.id and where(t, p) == mine for t, p in self.config.pipelines())
 
     # ----------------------------------------------------------------- tenancy
 
@@ -239,6 +258,7 @@ class PipelineAssembly:
                         )
                     raise why from exc
                 tenancy.verify_identity(spec, settings, identity, conn_id)
+                self.identities.put(conn_id, identity)
             except LedgerbridgeError:
                 if account in self._claimed:  # claimed by this start: not ours after all
                     await anyio.to_thread.run_sync(self.store.release_account, account, tenant.id)

@@ -38,6 +38,13 @@ class MasterData:
         self.unbound: set[tuple[str, str]] = set()
         # Resolved contact and item links, shared by every draft that names them.
         self.links: dict[tuple[str, str], Link] = {}
+        # Names the pipeline's current tenure of its lease (set by the runner each time it
+        # takes the lease): what the target read in bulk for look-ups may serve while it
+        # stays the same (``Target.prepare_lookups``). Empty: each unit reads afresh.
+        self.lookup_scope = ""
+        # False when another pipeline writes into the same organisation: a copy read in bulk
+        # would not see what that pipeline creates meanwhile, so every look-up searches.
+        self.bulk_lookups = True
 
     _db = staticmethod(off_loop)
 
@@ -56,15 +63,23 @@ class MasterData:
                 if external not in self.contacts:
                     wanted["customer"].append(external)
             wanted["item"] += [i.link.key for i in plan.items if i.link.key not in self.items]
-        if not (wanted["customer"] or wanted["item"]):
-            return
-        for b in await self._db(self.journal.binder.bindings_of, wanted):
-            if b.entity == "customer" and b.target_kind == "contact":
-                self.contacts[b.external_id] = b.target_id
-            elif b.entity == "item" and b.target_kind == "item":
-                self.items[b.external_id] = b.target_id
-        self.unbound |= {("customer", e) for e in wanted["customer"] if e not in self.contacts}
-        self.unbound |= {("item", e) for e in wanted["item"] if e not in self.items}
+        if wanted["customer"] or wanted["item"]:
+            for b in await self._db(self.journal.binder.bindings_of, wanted):
+                if b.entity == "customer" and b.target_kind == "contact":
+                    self.contacts[b.external_id] = b.target_id
+                elif b.entity == "item" and b.target_kind == "item":
+                    self.items[b.external_id] = b.target_id
+        contacts = {e for e in wanted["customer"] if e not in self.contacts}
+        items = {e for e in wanted["item"] if e not in self.items}
+        self.unbound |= {("customer", e) for e in contacts} | {("item", e) for e in items}
+        # Every unit says so, even with nothing to look up: what the target read in bulk
+        # under another tenure of the lease must not answer this unit's look-ups.
+        bulk = self.bulk_lookups
+        await self.target.prepare_lookups(
+            contacts=len(contacts) if bulk else 0,
+            items=len(items) if bulk else 0,
+            scope=self.lookup_scope if bulk else "",
+        )
 
     async def resolve_contact(
         self, draft: ContactDraft, keys: list[tuple[str, str]], batch: Batch

@@ -10,6 +10,7 @@ correctness -- the lease, intents, bindings and checkpoints all live in the stor
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import date, timedelta
@@ -23,6 +24,7 @@ from ..store import Store
 from ..store.types import utcnow
 from .dryrun import Preflight
 from .executor import Executor
+from .identities import Identities
 from .journal import Journal, off_loop
 from .lease import LEASE_TTL, PipelineBusy, PipelineLease, lease_name
 from .outcomes import RecordOutcome, RunReport
@@ -74,6 +76,9 @@ class PipelineRunner(PageReading, Reruns):
         # The pipeline may override the mapping's posting policy.
         self.policy: str = pipeline.posting_policy or runtime.posting_policy
         self._identity: TargetIdentity | None = None
+        # Set by the engine: the identities its runners share (``identities.py``).
+        self.identities: Identities | None = None
+        self._asked_target = False  # whether ``_identity`` was asked for in this run
         self.unit_size = 1  # grows with the target's pace (``_size_units``)
         self._lease: PipelineLease | None = None
         # The dead connection that stopped this run (see ``_halt``), and the command that
@@ -144,7 +149,7 @@ class PipelineRunner(PageReading, Reruns):
         except AuthFailed as exc:
             self._halt("target", exc)
             return False
-        if not dry_run:
+        if not dry_run and self._asked_target:  # a remembered answer proves no reconnect
             await self._db(
                 self.store.clear_needs_reconnect, self.journal.scope.target_connection_id
             )
@@ -159,6 +164,8 @@ class PipelineRunner(PageReading, Reruns):
             return
         scope = self.journal.scope
         conn = scope.target_connection_id if side == "target" else scope.source_connection_id
+        if side == "target" and self.identities is not None:
+            self.identities.forget(conn)  # the next run asks the target again
         instruction = self.reconnect.get(conn) or f"renew the credentials of connection {conn}"
         self.halted = ReconnectNeeded(conn, instruction, error)
         log.error("%s", self.halted)
@@ -178,7 +185,12 @@ class PipelineRunner(PageReading, Reruns):
     async def check_target(self) -> TargetIdentity:
         """Refuse to run against an organisation the credentials cannot reach."""
         if self._identity is None:
-            self._identity = await self.target.identity()
+            conn = self.journal.scope.target_connection_id
+            known = self.identities.get(conn) if self.identities is not None else None
+            self._asked_target = known is None
+            self._identity = known or await self.target.identity()
+            if known is None and self.identities is not None:
+                self.identities.put(conn, self._identity)
         return self._identity
 
     async def _decide_trust(self) -> None:
@@ -221,6 +233,9 @@ class PipelineRunner(PageReading, Reruns):
 
     def lease(self) -> PipelineLease:
         self._lease = PipelineLease(self.store, self.pipeline.id, self.holder, self.lease_ttl)
+        # A new tenure of the lease: what the target read in bulk before it answers nothing
+        # now (``Target.prepare_lookups``; another holder may have written in between).
+        self.executor.master.lookup_scope = uuid.uuid4().hex
         return self._lease
 
     async def _renew(self, every: timedelta | None = None) -> None:

@@ -198,7 +198,10 @@ class KitClient:
         self.waits.append((type(exc).__name__, seconds))
 
     async def get_json(self, path: str, expect: type = object, **params: Any) -> Any:
-        _, data = await self.request("GET", path, expect=expect, params=params or None)
+        """The JSON body of a GET; a parameter whose value is None (a filter left unset) is
+        not sent."""
+        query = {name: value for name, value in params.items() if value is not None}
+        _, data = await self.request("GET", path, expect=expect, params=query or None)
         return data
 
     async def aclose(self) -> None:

@@ -9,7 +9,7 @@ rather than writing the table again.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -111,6 +111,9 @@ class ErrorTable:
 
     ``rules`` are tried first, in order; the first that returns an error wins.  ``reader``
     pulls ``(code, message)`` from a decoded error body (default: ``code``/``message`` keys).
+    ``advice`` is what the platform's user should do about a status the defaults map
+    (``{401: "create a new API token"}``): it replaces the default's generic hint, so a
+    platform whose only rule is advice declares no rule.
     """
 
     platform: str
@@ -119,6 +122,7 @@ class ErrorTable:
     # The class a request that timed out is raised as (a subclass lets a reader react to it,
     # e.g. by asking for smaller pages); other transport failures are ``TransientError``.
     timeout: type[TransientError] = TransientError
+    advice: Mapping[int, str] = field(default_factory=dict)
 
     def rule(self, fn: Rule) -> Rule:
         """Decorator: add a platform rule (``@table.rule``)."""
@@ -165,20 +169,28 @@ class ErrorTable:
             found = rule(response, refusal)
             if found is not None:
                 return found
-        return default_error(response, refusal)
+        return default_error(response, refusal, self.advice.get(refusal.status))
 
 
-def default_error(response: httpx.Response, refusal: Refusal) -> SyncError:
-    """What an HTTP status means when the platform says nothing more specific."""
-    status, text, kw = refusal.status, refusal.text, refusal.kw
+def default_error(
+    response: httpx.Response, refusal: Refusal, advice: str | None = None
+) -> SyncError:
+    """What an HTTP status means when the platform says nothing more specific; ``advice``
+    replaces the generic hint."""
+    status, kw = refusal.status, refusal.kw
+
+    def text(hint: str | None = None) -> str:
+        hint = advice or hint
+        return f"{refusal.text}; {hint}" if hint else refusal.text
+
     if status in {429, 503}:
-        return RateLimited(text + "; backing off", retry_after=retry_after(response), **kw)
+        return RateLimited(text("backing off"), retry_after=retry_after(response), **kw)
     if status == 401:
-        return AuthFailed(text + "; the credentials were refused", **kw)
+        return AuthFailed(text("the credentials were refused"), **kw)
     if status == 403:
-        return PermissionDenied(text + "; the credentials lack this permission", **kw)
+        return PermissionDenied(text("the credentials lack this permission"), **kw)
     if status in (404, 410):
-        return NotFound(text, **kw)
+        return NotFound(text(), **kw)
     if status >= 500 or status == 408:
-        return TransientError(text, **kw)
-    return ValidationFailed(text, **kw)
+        return TransientError(text(), **kw)
+    return ValidationFailed(text(), **kw)

@@ -24,7 +24,7 @@ def hmac_sha256(secret: SecretStr | str, body: bytes, encoding: Encoding = "base
 
 
 def verify_hmac_sha256(
-    secrets: SecretStr | str | list[SecretStr] | list[str] | tuple[SecretStr | str, ...],
+    secrets: SecretStr | str | list[SecretStr] | list[str] | tuple[SecretStr | str, ...] | None,
     body: bytes,
     given: str | None,
     *,
@@ -33,9 +33,15 @@ def verify_hmac_sha256(
 ) -> None:
     """Raise ``WebhookRejected`` unless ``given`` is the signature of the raw ``body`` under one
     of ``secrets`` (several while a secret is being rotated).  Every secret is compared, in
-    constant time, whatever the first one said -- the time taken tells nothing."""
+    constant time, whatever the first one said -- the time taken tells nothing.  No secret (an
+    optional ``webhook_secret`` left unset) refuses every delivery, saying what to configure."""
     if not given:
         raise WebhookRejected(f"{what}: the signature header is missing")
+    if not secrets:
+        raise WebhookRejected(
+            f"{what}: no webhook secret is configured for this connection, "
+            "so no delivery can be verified"
+        )
     keys = list(secrets) if isinstance(secrets, list | tuple) else [secrets]
     presented = given.strip().encode()
     matched = False

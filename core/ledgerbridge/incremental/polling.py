@@ -6,57 +6,78 @@ record, and where a record sits on the watermark (its id, version and modificati
 over by this walk, nor by the last one inside the overlap window -- and moves the lane;
 ``change`` maps one record under the core guard (``contracts.guard.mapped``): whatever a
 mapper raises becomes a parked ``Change`` naming the record, the field path and the
-exception, never a crashed page.  ``poll`` strings them together for the common case.
+exception, never a crashed page.  ``poll`` strings them together for the common case: one
+lane, listed from its mark minus the overlap, one record mapped at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..canonical import CanonicalRecord, EntityType
 from ..contracts.guard import mapped, record_id, record_version
-from ..contracts.source import Change, ChangePage
-from .checkpoint import Checkpoint, Watermark, instant_text
+from ..contracts.source import Change, ChangePage, WebhookEvent
+from .checkpoint import Checkpoint, Watermark, instant_text, parse_instant
 
 Record = dict[str, Any]
+Read = Callable[[Record], Any] | str
+"""A function of the raw record, or the name of its key (read with ``record.get``)."""
 
 
-def _none(_record: Record) -> None:
-    return None
+def _read(spec: Read, record: Record) -> Any:
+    return record.get(spec) if isinstance(spec, str) else spec(record)
 
 
 @dataclass(frozen=True)
 class Listing:
     """Where a platform's records sit on a watermark, and how one becomes a Change.
 
-    ``identify``/``version`` read the raw id and version (``record_id``/``record_version``
-    make them storable); ``moment`` the modification instant the lane advances on -- a record
-    whose instant cannot be read (None or an exception) is handed over without moving the
-    lane, and its mapping parks it.  ``strict``: the listing is ordered by that same instant,
-    so anything older than the mark was read before (a keyset) -- otherwise the window is
-    re-read and only remembered pairs are skipped.
+    ``identify``/``version`` read the raw id and version -- a key's name or a function
+    (``record_id``/``record_version`` make them storable); ``moment`` the modification instant
+    the lane advances on (default: the version, read as an ISO date-time) -- a record whose
+    instant cannot be read is handed over without moving the lane, and its mapping parks it.
+    ``strict``: the listing is ordered by that same instant, so anything older than the mark
+    was read before (a keyset) -- otherwise the window is re-read and only remembered pairs
+    are skipped.
     """
 
     entity: EntityType
     platform: str
-    identify: Callable[[Record], Any]
-    version: Callable[[Record], Any]
-    moment: Callable[[Record], datetime | None]
+    identify: Read
+    version: Read
+    moment: Read | None = None
     overlap: timedelta = timedelta(0)
     strict: bool = False
     deleted: Callable[[Record], bool] = field(default=lambda _r: False)
 
     def key(self, record: Record) -> tuple[str, str | None]:
-        return record_id(self.identify(record)), record_version(self.version(record))
+        ident, version = _read(self.identify, record), _read(self.version, record)
+        return record_id(ident), record_version(version)
 
     def instant(self, record: Record) -> datetime | None:
         try:
-            return self.moment(record)
+            value = _read(self.version if self.moment is None else self.moment, record)
+            value = parse_instant(value) if isinstance(value, str) else value
         except Exception:
             return None
+        return value if isinstance(value, datetime) else None
+
+    def event(self, record: Record, topic: str, delivery_id: str | None = None) -> WebhookEvent:
+        """The event a webhook whose body is (or names) a listed record describes: its id and
+        version read as the listing reads them; without the platform's delivery id, the
+        inbox de-duplicates on ``<id>:<version>``."""
+        ident, version = self.key(record)
+        return WebhookEvent(
+            delivery_id or f"{ident}:{version}",
+            topic,
+            self.entity,
+            ident,
+            version,
+            deleted=self.deleted(record),
+        )
 
     def change(self, record: Record, build: Callable[[], CanonicalRecord]) -> Change:
         """``record`` mapped by ``build`` under the core guard."""
@@ -130,19 +151,25 @@ class Walk:
 
 async def poll(
     listing: Listing,
-    checkpoint: Checkpoint,
+    checkpoint: Checkpoint | str | None,
     lane_name: str,
-    pages: Callable[[Watermark], AsyncIterable[list[Record]]],
-    build: Callable[[list[Record]], Awaitable[list[Change]]],
+    pages: Callable[[datetime | None], AsyncIterable[list[Record]]],
+    build: Callable[[Record], CanonicalRecord],
 ) -> AsyncIterator[ChangePage]:
-    """Pages of changes from ``pages(lane)`` (the listing from ``lane.start(overlap)``), each
-    with the checkpoint after it; a page that hands nothing over is not yielded."""
+    """Pages of changes, each with the checkpoint after it.  ``checkpoint`` is the stored text
+    (read by ``Checkpoint.loads`` for this lane and the listing's platform) or a ``Checkpoint``;
+    ``pages(since)`` lists the records modified from ``since`` (the lane's mark minus the
+    overlap; None: from the start); ``build(record)`` maps one, under the core guard.  A page
+    that hands nothing over is not yielded.  A source that needs a lookup per page (refunds,
+    variations) or narrows its query as the mark moves (a keyset) drives ``Walk`` itself."""
+    if not isinstance(checkpoint, Checkpoint):
+        checkpoint = Checkpoint.loads(checkpoint, lanes=[lane_name], platform=listing.platform)
     walk = Walk(listing)
-    lane = checkpoint.lane(lane_name)
-    start = lane
-    async for items in pages(start):
+    start = checkpoint.lane(lane_name)
+    lane = start
+    async for items in pages(start.start(listing.overlap)):
         fresh, lane = walk.take(lane, items, seen_in=start)
-        changes = await build(fresh)
         checkpoint = checkpoint.with_lane(lane_name, lane)
-        if changes:
+        if fresh:
+            changes = [listing.change(r, lambda r=r: build(r)) for r in fresh]  # type: ignore[misc]
             yield ChangePage(changes, checkpoint.dumps())

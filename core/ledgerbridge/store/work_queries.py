@@ -26,6 +26,16 @@ def pending_events(store: Store) -> dict[str, int]:
         return {str(connection): int(n) for connection, n in s.exec(stmt)}
 
 
+def events_waiting(store: Store, connection_id: str) -> int:
+    """Webhook events of one source connection not yet processed (a share just ended:
+    did one arrive while it ran?)."""
+    with store.session() as s:
+        stmt = select(func.count()).where(
+            InboxEvent.connection_id == connection_id, InboxEvent.status == "new"
+        )
+        return int(s.exec(stmt).one())
+
+
 def retries_due(store: Store, pipeline_id: str) -> int:
     """Records of the pipeline waiting to be retried whose retry is due now."""
     with store.session() as s:

@@ -83,6 +83,11 @@ class Runtime:
             pipeline_id, account_of(*self.account(pipeline_id)), countdown=countdown
         )
 
+    def events_waiting(self, pipeline_id: str) -> int:
+        """Webhook events stored for the pipeline's source and not yet processed."""
+        [(tenant, pipeline)] = self.engine.pipelines(pipeline_id)
+        return work_queries.events_waiting(self.engine.store, f"{tenant.id}/{pipeline.source}")
+
     # ----------------------------------------------------------------- tasks
 
     def work(self, pipeline_id: str, task_id: str) -> ShareResult:
@@ -129,6 +134,13 @@ class Runtime:
             after = self.dispatch(
                 pipeline_id, countdown=min(wait, MAX_COUNTDOWN) if wait > yield_after else 0
             )
+        elif self.events_waiting(pipeline_id):
+            # A webhook stored while this share ran found its pipeline busy, so its wake-up
+            # queued nothing: without this it waited for the next sweep (``sweep_every``,
+            # 30 s by default). Asked after the marker is released, so no event is missed:
+            # the receiver stores an event before it asks to dispatch; asked before our
+            # release, the event is counted here; after it, the receiver's dispatch queues.
+            after = self.dispatch(pipeline_id)
         return ShareResult(
             pipeline_id, report.read, report.writes, report.parked, report.more, after
         )

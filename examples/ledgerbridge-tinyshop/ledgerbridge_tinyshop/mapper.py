@@ -1,65 +1,48 @@
-"""TinyShop JSON -> canonical objects. Pure functions: no I/O, no state.
-
-TinyShop states amounts as decimal strings, prices before tax, one tax rate per
-order applied to items and shipping.  A record that cannot be mapped raises -- a missing
-key, a bad number, an order that does not add up -- and the core guard the source maps under
-(``mapped``/``guarded``) parks it with the reason and the field; nothing here catches.
-"""
-
-from __future__ import annotations
+"""TinyShop JSON -> a canonical Order: a pure function; what cannot be mapped raises, and the
+kit's guard parks that one order with the reason and the field (nothing here catches)."""
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from ledgerbridge.canonical import Money, Order
+from ledgerbridge.canonical import Order
+from ledgerbridge.canonical.money import parse_amount
+from ledgerbridge.contracts.guard import objects
+from ledgerbridge.contracts.readers import money, text
 
-CENT = Decimal("0.01")
 
+def to_order(raw: dict, store: str, context: dict | None = None) -> Order:
+    at, currency = f"order {raw['id']}", raw["currency"]
+    rate = parse_amount(raw["tax_rate"], f"{at}.tax_rate")  # one rate: items and shipping
 
-def to_order(raw: dict[str, Any], store: str, context: dict[str, Any] | None = None) -> Order:
-    currency = raw["currency"]
-    rate = Decimal(raw["tax_rate"])
+    def taxes(net: Decimal) -> list[dict]:  # prices are before tax
+        tax = money((net * rate).quantize(Decimal("0.01"), ROUND_HALF_UP), currency)
+        return [{"title": f"Tax {rate * 100:g}%", "rate": rate, "amount": tax}]
 
-    def money(value: Decimal) -> dict[str, str]:
-        return {"amount": str(value), "currency": currency}
-
-    def tax(net: Decimal) -> list[dict[str, Any]]:
-        amount = (net * rate).quantize(CENT, ROUND_HALF_UP)
-        return [{"title": f"Tax {rate * 100:g}%", "rate": str(rate), "amount": money(amount)}]
-
-    lines = [
-        {
-            "line_id": f"{raw['id']}-{i}",
-            "title": item["name"],
-            "sku": item["sku"],
-            "quantity": item["qty"],
-            "unit_price": money(Decimal(item["price"])),
-            "taxes": tax(Decimal(item["price"]) * item["qty"]),
-        }
-        for i, item in enumerate(raw["items"], start=1)
-    ]
-    shipping = Decimal(raw["shipping"])
+    lines = []
+    for i, item in enumerate(objects(raw["items"], f"{at}.items")):
+        price = parse_amount(item["price"], f"{at}.items[{i}].price")
+        lines.append(
+            {
+                "line_id": f"{raw['id']}-{i + 1}",
+                "title": item["name"],
+                "sku": text(item.get("sku")),
+                "quantity": item["qty"],
+                "unit_price": money(price, currency),
+                "taxes": taxes(price * item["qty"]),
+            }
+        )
+    shipping = parse_amount(raw["shipping"], f"{at}.shipping")
+    shipped = {"title": "Shipping", "price": money(shipping, currency), "taxes": taxes(shipping)}
+    ref = {"platform": "tinyshop", "store": store, "external_id": str(raw["id"])}
     data = {
-        "source": {
-            "platform": "tinyshop",
-            "store": store,
-            "external_id": str(raw["id"]),
-            "version": raw["updated_at"],
-        },
+        "source": {**ref, "version": raw["updated_at"]},
         "number": raw["number"],
         "currency": currency,
         "created_at": raw["created_at"],
         "updated_at": raw["updated_at"],
-        "email": raw.get("email"),
+        "email": text(raw.get("email")),
         "lines": lines,
-        "shipping_lines": [{"title": "Shipping", "price": money(shipping), "taxes": tax(shipping)}]
-        if shipping
-        else [],
-        "totals": {"total": money(Decimal(raw["total"]))},
+        "shipping_lines": [shipped] if shipping else [],
+        "totals": {"total": money(parse_amount(raw["total"], f"{at}.total"), currency)},
         "financial_status": "paid" if raw.get("paid") else "pending",
     }
     return Order.model_validate(data, context=context)
-
-
-def order_total(raw: dict[str, Any]) -> Money:
-    return Money.of(raw["total"], raw["currency"])

@@ -1,6 +1,4 @@
-"""Registers the TinyShop source with ledgerbridge (found through the entry point)."""
-
-from __future__ import annotations
+"""Registers the TinyShop source and its preset (ledgerbridge finds it by the entry point)."""
 
 from pathlib import Path
 
@@ -19,18 +17,15 @@ def register_sources(register: Register) -> None:
             name="tinyshop",
             kind=ConnectorKind.SOURCE,
             title="TinyShop",
-            factory=TinyShopSource,
-            settings_model=TinyShopSettings,
-            secrets_model=TinyShopSecrets,
+            factory=TinyShopSource,  # called with a ConnectorContext
+            settings_model=TinyShopSettings,  # validates the connection's `settings:`
+            secrets_model=TinyShopSecrets,  # validates its `secrets:`
             capabilities=frozenset({SourceCapability.ORDERS, SourceCapability.WEBHOOKS}),
-            emulator=create_app,
-            description="Example connector from docs/writing-a-connector.md.",
+            emulator=create_app,  # `ledgerbridge sandbox tinyshop --port N`
         )
     )
 
 
 @hookimpl
 def register_presets(register: RegisterPreset) -> None:
-    # `mapping: tinyshop-to-zohobooks` in a pipeline, or `extends:` in a tenant's mapping.
-    presets = Path(__file__).parent / "presets"
-    register("tinyshop-to-zohobooks", presets / "tinyshop-to-zohobooks.yaml")
+    register("tinyshop-to-zohobooks", Path(__file__).parent / "presets/tinyshop-to-zohobooks.yaml")
