@@ -14,15 +14,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import SecretStr
 
-from ledgerbridge.contracts import CredentialStore, LockProvider
+from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, TransientError
 
 from .mapping_common import PLATFORM
+
+if TYPE_CHECKING:
+    from .plugin import ShopifySecrets, ShopifySettings
 
 HEADER = "X-Shopify-Access-Token"
 REFRESH_MARGIN = 300.0  # refresh this many seconds before the access token expires
@@ -34,27 +36,16 @@ class TokenProvider:
 
     def __init__(
         self,
-        *,
-        access_token: SecretStr | None,
-        refresh_token: SecretStr | None = None,
-        client_id: str | None = None,
-        client_secret: SecretStr | None = None,
-        credentials: CredentialStore | None = None,
-        locks: LockProvider | None = None,
-        shop: str = "",
-        token_url: str = "",
-        transport: httpx.AsyncBaseTransport | None = None,
+        context: ConnectorContext,
+        settings: ShopifySettings,
+        secrets: ShopifySecrets,
+        token_url: str,
         wall_clock: Any = time.time,
     ) -> None:
-        self._static = access_token
-        self._initial_refresh = refresh_token
-        self.client_id = client_id
-        self._client_secret = client_secret
-        self._credentials = credentials
-        self._locks = locks
-        self.shop = shop
-        self.token_url = token_url
-        self._transport = transport
+        self._static, self._initial_refresh = secrets.access_token, secrets.refresh_token
+        self.client_id, self._client_secret = settings.client_id, secrets.client_secret
+        self._credentials, self._locks = context.credentials, context.locks
+        self.shop, self.token_url, self._transport = settings.shop, token_url, context.transport
         self._now = wall_clock
         self._cached: dict[str, Any] | None = None
         self.refreshes = 0
@@ -64,13 +55,10 @@ class TokenProvider:
         return bool(
             self.client_id
             and self._client_secret
-            and self._credentials is not None
             and (self._initial_refresh is not None or self._cached is not None)
         )
 
     async def _stored(self) -> dict[str, Any] | None:
-        if self._credentials is None:
-            return None
         raw = await self._credentials.load(CREDENTIAL_NAME)
         if not raw:
             return None
@@ -93,7 +81,7 @@ class TokenProvider:
 
     async def refresh(self, stale: str | None) -> str:
         """Exchange the refresh token, once per shop at a time; returns the new access token."""
-        if not self.can_refresh or self._locks is None or self._credentials is None:
+        if not self.can_refresh:
             raise AuthFailed(
                 "shopify: the access token was refused and cannot be refreshed; reconnect the shop",
                 platform=PLATFORM,
@@ -177,3 +165,17 @@ class ShopifyAuth(httpx.Auth):
             await response.aread()
             request.headers[HEADER] = await self.provider.refresh(token)
             yield request
+
+
+def shopify_auth(
+    context: ConnectorContext, settings: ShopifySettings, secrets: ShopifySecrets, token_url: str
+) -> ShopifyAuth:
+    """A pasted token, or -- with ``client_id``, ``client_secret`` and a ``refresh_token`` --
+    expiring tokens refreshed as they run out (a pasted token, if any, is used first)."""
+    tokens = TokenProvider(context, settings, secrets, token_url)
+    if secrets.access_token is None and not tokens.can_refresh:
+        raise AuthFailed(
+            "shopify: configure access_token, or client_id + client_secret + refresh_token",
+            platform=PLATFORM,
+        )
+    return ShopifyAuth(tokens)

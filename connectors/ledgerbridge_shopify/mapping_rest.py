@@ -17,11 +17,12 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund, SourceRef
+from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund
 
 from . import mapping_graphql as graphql
 from .fulfilments import rest_fulfilments
-from .mapping_common import PLATFORM, build, decimal, legacy_id, moment, validate_order
+from .mapping_common import build, decimal, legacy_id, moment, source_ref, validate_order
+from .mapping_common import money as cash
 
 Json = dict[str, Any]
 
@@ -221,13 +222,10 @@ def to_graphql(data: Json) -> Json:
     money: Json = {}
     tip = data.get("total_tip_received")
     if tip is not None:
-        money["totalTipReceivedSet"] = _bag(
-            Money(amount=decimal(tip, "total_tip_received"), currency=currency)
-        )
+        money["totalTipReceivedSet"] = _bag(cash(tip, currency, "total_tip_received"))
     duties = (data.get("original_total_duties_set") or {}).get("shop_money")
     if duties and not data.get("duties_included"):
-        duty = Money(amount=decimal(duties["amount"], "duties"), currency=currency)
-        money["originalTotalDutiesSet"] = _bag(duty)
+        money["originalTotalDutiesSet"] = _bag(cash(duties["amount"], currency, "duties"))
     money["totalPriceSet"] = _set(data, "total_price", currency, "order")
     for key, field in (
         ("subtotalPriceSet", "subtotal_price"),
@@ -338,13 +336,7 @@ def order(
 
 def customer_from(data: Json, store: str) -> Customer:
     return Customer(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=legacy_id(data["id"]),
-            version=data.get("updated_at"),
-            updated_at=moment(data.get("updated_at")),
-        ),
+        source=source_ref(store, legacy_id(data["id"]), data.get("updated_at")),
         email=data.get("email"),
         first_name=data.get("first_name"),
         last_name=data.get("last_name"),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ledgerbridge.canonical import EntityType
+
 LINE_PAGE = 10
 SHIPPING_PAGE = 2
 REFUND_LIST = 20
@@ -29,9 +31,6 @@ NESTED_PAGE = 40  # follow-up pages of a nested connection: a line item costs 18
 
 FRAGMENTS = """
 fragment Bag on MoneyBag {
-  shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }
-}
-fragment BagBoth on MoneyBag {
   shopMoney { amount currencyCode } presentmentMoney { amount currencyCode }
 }
 fragment Tax on TaxLine { title rate priceSet { ...Bag } }
@@ -101,7 +100,7 @@ _ORDER_SCALARS = """
   id legacyResourceId name email note tags sourceName createdAt processedAt updatedAt closedAt
   cancelledAt cancelReason test currencyCode presentmentCurrencyCode taxesIncluded
   displayFinancialStatus paymentGatewayNames discountCodes customAttributes { key value }
-  subtotalPriceSet { ...Bag } totalPriceSet { ...BagBoth } totalTaxSet { ...Bag }
+  subtotalPriceSet { ...Bag } totalPriceSet { ...Bag } totalTaxSet { ...Bag }
   totalDiscountsSet { ...Bag } totalShippingPriceSet { ...Bag } totalRefundedSet { ...Bag }
   totalTipReceivedSet { ...Bag } originalTotalDutiesSet { ...Bag } dutiesIncluded
   originalTotalAdditionalFeesSet { ...Bag }
@@ -110,36 +109,9 @@ _ORDER_SCALARS = """
   billingAddress { ...Address } shippingAddress { ...Address }
 """
 
-_REFUND_BODY = f"""
-  id legacyResourceId createdAt updatedAt note totalRefundedSet {{ ...Bag }}
-  refundLineItems(first: {REFUND_LINE_PAGE}) {{
-    pageInfo {{ hasNextPage endCursor }} nodes {{ ...RefundLineFields }} }}
-  refundShippingLines(first: {REFUND_SHIPPING_PAGE}) {{
-    pageInfo {{ hasNextPage endCursor }} nodes {{ ...RefundShippingFields }} }}
-  orderAdjustments(first: {REFUND_ADJUSTMENT_PAGE}) {{
-    pageInfo {{ hasNextPage endCursor }} nodes {{ ...AdjustmentFields }} }}
-  transactions(first: {REFUND_TRANSACTION_PAGE}) {{
-    pageInfo {{ hasNextPage endCursor }} nodes {{ ...TransactionFields }} }}
-"""
-
-ORDER_BODY = f"""
-  {_ORDER_SCALARS}
-  lineItems(first: {LINE_PAGE}) {{
-    pageInfo {{ hasNextPage endCursor }} nodes {{ ...LineItemFields }} }}
-  shippingLines(first: {SHIPPING_PAGE}, includeRemovals: false) {{
-    pageInfo {{ hasNextPage endCursor }} nodes {{ ...ShippingLineFields }} }}
-  transactions(first: {TRANSACTION_LIST}) {{ ...TransactionFields }}
-  refunds(first: {REFUND_LIST}) {{ id }}
-  fulfillments(first: {FULFILMENT_LIST}) {{ ...FulfillmentFields }}
-"""
-
 
 def _split_fragments(text: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for chunk in re.split(r"\n(?=fragment )", text.strip()):
-        name = chunk.split()[1]
-        found[name] = chunk.strip()
-    return found
+    return {c.split()[1]: c.strip() for c in re.split(r"\n(?=fragment )", text.strip())}
 
 
 _FRAGMENTS = _split_fragments(FRAGMENTS)
@@ -159,45 +131,86 @@ def _doc(body: str) -> str:
     return "\n".join([body.strip(), *(_FRAGMENTS[n] for n in sorted(needed))]) + "\n"
 
 
-ORDERS_CHANGED = _doc(
-    f"""
-query OrdersChangedSince($first: Int!, $after: String, $query: String!) {{
-  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{ {ORDER_BODY} }}
-  }}
-}}"""
-)
+def _conn(field: str, fragment: str, first: int | None, args: str = "") -> str:
+    """A nested connection: paged (``first``, ``pageInfo``, ``nodes``) or, with ``first``
+    None, a bulk one (bulk queries ignore pagination and answer ``edges``)."""
+    if first is None:
+        return f"{field}{f'({args})' if args else ''} {{ edges {{ node {{ ...{fragment} }} }} }}"
+    args = f"first: {first}" + (f", {args}" if args else "")
+    return f"{field}({args}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }}"
 
-ORDER_BY_ID = _doc(f"query OrderById($id: ID!) {{ order(id: $id) {{ {ORDER_BODY} }} }}")
 
-CUSTOMERS_CHANGED = _doc(
-    """
-query CustomersChangedSince($first: Int!, $after: String, $query: String!) {
-  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
-    pageInfo { hasNextPage endCursor }
-    nodes { ...CustomerFields }
-  }
-}"""
-)
+def _list(field: str, selection: str, first: int | None) -> str:
+    """A plain list field, ``first`` items (bulk: no argument)."""
+    return f"{field}{'' if first is None else f'(first: {first})'} {{ {selection} }}"
 
-CUSTOMER_BY_ID = _doc("query CustomerById($id: ID!) { customer(id: $id) { ...CustomerFields } }")
 
-_VARIANTS = "variants(first: 50) { pageInfo { hasNextPage endCursor } nodes { ...VariantFields } }"
+def _order(bulk: bool) -> str:
+    """An order's selection; in bulk the fulfilments are ids only (their line items would be
+    a third nesting level) and are re-read through ``ORDER_FULFILMENTS``."""
+    size = (lambda n: None) if bulk else (lambda n: n)
+    return "\n  ".join(
+        [
+            _ORDER_SCALARS,
+            _conn("lineItems", "LineItemFields", size(LINE_PAGE)),
+            _conn("shippingLines", "ShippingLineFields", size(SHIPPING_PAGE), _NO_REMOVALS),
+            _list("transactions", "...TransactionFields", size(TRANSACTION_LIST)),
+            _list("refunds", "id", size(REFUND_LIST)),
+            _list("fulfillments", "id" if bulk else "...FulfillmentFields", size(FULFILMENT_LIST)),
+        ]
+    )
 
-PRODUCTS_CHANGED = _doc(
-    f"""
-query ProductsChangedSince($first: Int!, $after: String, $query: String!) {{
-  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{ ...ProductFields {_VARIANTS} }}
-  }}
-}}"""
-)
 
-PRODUCT_BY_ID = _doc(
-    f"query ProductById($id: ID!) {{ product(id: $id) {{ ...ProductFields {_VARIANTS} }} }}"
-)
+_NO_REMOVALS = "includeRemovals: false"
+
+
+def _variants(bulk: bool) -> str:
+    return "...ProductFields " + _conn("variants", "VariantFields", None if bulk else 50)
+
+
+@dataclass(frozen=True)
+class EntityQueries:
+    """One readable type: its GID type (``Order``) names its fields and operations; its
+    list, by-id and bulk queries are generated from one selection."""
+
+    gid_type: str
+    list_query: str
+    by_id_query: str
+    bulk: str
+    day_granularity: bool = False  # customers match ``updated_at`` by whole day
+
+    @property
+    def by_id(self) -> str:
+        return self.gid_type.lower()
+
+    @property
+    def root(self) -> str:
+        return f"{self.by_id}s"
+
+    @property
+    def operation(self) -> str:
+        return f"{self.gid_type}sChangedSince"
+
+
+def _entity(gid_type: str, selection: str, bulk: str, day: bool = False) -> EntityQueries:
+    one, many = gid_type.lower(), f"{gid_type.lower()}s"
+    listed = (
+        f"query {gid_type}sChangedSince($first: Int!, $after: String, $query: String!) {{\n"
+        f"  {many}(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{\n"
+        f"    pageInfo {{ hasNextPage endCursor }}\n    nodes {{ {selection} }}\n  }}\n}}"
+    )
+    by_id = f"query {gid_type}ById($id: ID!) {{ {one}(id: $id) {{ {selection} }} }}"
+    bulked = (
+        f"{{\n  {many}(query: $QUERY, sortKey: UPDATED_AT) {{ edges {{ node {{ {bulk} }} }} }}\n}}"
+    )
+    return EntityQueries(gid_type, _doc(listed), _doc(by_id), _doc(bulked), day)
+
+
+ENTITIES: dict[EntityType, EntityQueries] = {
+    EntityType.ORDER: _entity("Order", _order(False), _order(True)),
+    EntityType.CUSTOMER: _entity("Customer", "...CustomerFields", "...CustomerFields", True),
+    EntityType.PRODUCT: _entity("Product", _variants(False), _variants(True)),
+}
 
 
 @dataclass(frozen=True)
@@ -211,13 +224,12 @@ class NestedPage:
 
 def _nested(owner: str, field: str, fragment: str, extra_args: str = "") -> NestedPage:
     name = f"{owner.capitalize()}{field[0].upper()}{field[1:]}Page"
-    body = f"""
-query {name}($id: ID!, $first: Int!, $after: String) {{
-  {owner}(id: $id) {{
-    {field}(first: $first, after: $after{extra_args}) {{
-      pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }}
-  }}
-}}"""
+    args = "first: $first, after: $after" + (f", {extra_args}" if extra_args else "")
+    body = (
+        f"query {name}($id: ID!, $first: Int!, $after: String) {{\n  {owner}(id: $id) {{\n"
+        f"    {field}({args}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }}"
+        "\n  }\n}"
+    )
     return NestedPage(owner, field, _doc(body))
 
 
@@ -225,7 +237,7 @@ NESTED_PAGES: dict[tuple[str, str], NestedPage] = {
     (p.owner, p.field): p
     for p in (
         _nested("order", "lineItems", "LineItemFields"),
-        _nested("order", "shippingLines", "ShippingLineFields", ", includeRemovals: false"),
+        _nested("order", "shippingLines", "ShippingLineFields", _NO_REMOVALS),
         _nested("refund", "refundLineItems", "RefundLineFields"),
         _nested("refund", "refundShippingLines", "RefundShippingFields"),
         _nested("refund", "orderAdjustments", "AdjustmentFields"),
@@ -234,70 +246,43 @@ NESTED_PAGES: dict[tuple[str, str], NestedPage] = {
     )
 }
 
+
+def _order_query(name: str, selection: str) -> str:
+    return _doc(f"query {name}($id: ID!) {{ order(id: $id) {{ {selection} }} }}")
+
+
+_REFUND_BODY = " ".join(
+    [
+        "id legacyResourceId createdAt updatedAt note totalRefundedSet { ...Bag }",
+        _conn("refundLineItems", "RefundLineFields", REFUND_LINE_PAGE),
+        _conn("refundShippingLines", "RefundShippingFields", REFUND_SHIPPING_PAGE),
+        _conn("orderAdjustments", "AdjustmentFields", REFUND_ADJUSTMENT_PAGE),
+        _conn("transactions", "TransactionFields", REFUND_TRANSACTION_PAGE),
+    ]
+)
 REFUND_BY_ID = _doc(f"query RefundById($id: ID!) {{ refund(id: $id) {{ {_REFUND_BODY} }} }}")
 """Refunds are read one by one: inside the order query their nested connections would
 multiply the order page's requested cost past Shopify's 1,000-point single-query limit."""
 
-ORDER_REFUND_IDS = _doc(
-    "query OrderRefundIds($id: ID!) "
-    f"{{ order(id: $id) {{ refunds(first: {REFUND_MAX}) {{ id }} }} }}"
-)
-
-ORDER_TRANSACTIONS = _doc(
-    f"""
-query OrderTransactions($id: ID!) {{
-  order(id: $id) {{ transactions(first: {TRANSACTION_MAX}) {{ ...TransactionFields }} }}
-}}"""
+ORDER_REFUND_IDS = _order_query("OrderRefundIds", _list("refunds", "id", REFUND_MAX))
+ORDER_TRANSACTIONS = _order_query(
+    "OrderTransactions", _list("transactions", "...TransactionFields", TRANSACTION_MAX)
 )
 """Re-reads an order's transaction list when the first read came back full."""
-
-ORDER_FULFILMENTS = _doc(
-    f"""
-query OrderFulfillments($id: ID!) {{
-  order(id: $id) {{ fulfillments(first: {FULFILMENT_MAX}) {{ ...FulfillmentFields }} }}
-}}"""
+ORDER_FULFILMENTS = _order_query(
+    "OrderFulfillments", _list("fulfillments", "...FulfillmentFields", FULFILMENT_MAX)
 )
 """Re-reads an order's fulfilments: after a bulk read (ids only) or a full first list."""
+ORDER_LISTS = {
+    "transactions": (ORDER_TRANSACTIONS, "OrderTransactions"),
+    "fulfillments": (ORDER_FULFILMENTS, "OrderFulfillments"),
+    "refunds": (ORDER_REFUND_IDS, "OrderRefundIds"),
+}
 
-# ---------------------------------------------------------------- bulk operations
-# Bulk queries ignore pagination arguments, allow at most five connections and a
-# nesting depth of two; rows of nested connections come back as separate JSONL
-# lines carrying ``__parentId``.  Orders with refunds are re-read through
-# ``ORDER_BY_ID`` so that refunds keep every nested connection.
-
-_BULK_ORDER_SCALARS = (
-    _ORDER_SCALARS
-    + "\n  transactions { ...TransactionFields }\n  refunds { id }\n  fulfillments { id }"
-)
-
-BULK_ORDERS = _doc(
-    f"""
-{{
-  orders(query: $QUERY, sortKey: UPDATED_AT) {{
-    edges {{ node {{
-      {_BULK_ORDER_SCALARS}
-      lineItems {{ edges {{ node {{ ...LineItemFields }} }} }}
-      shippingLines(includeRemovals: false) {{ edges {{ node {{ ...ShippingLineFields }} }} }}
-    }} }}
-  }}
-}}"""
-)
-
-BULK_CUSTOMERS = _doc(
-    """
-{
-  customers(query: $QUERY, sortKey: UPDATED_AT) { edges { node { ...CustomerFields } } }
-}"""
-)
-
-BULK_PRODUCTS = _doc(
-    """
-{
-  products(query: $QUERY, sortKey: UPDATED_AT) {
-    edges { node { ...ProductFields variants { edges { node { ...VariantFields } } } } }
-  }
-}"""
-)
+# Bulk queries ignore pagination arguments, allow at most five connections and a nesting
+# depth of two; rows of nested connections come back as separate JSONL lines carrying
+# ``__parentId``.  Orders with refunds are re-read through the by-id query so that refunds
+# keep every nested connection.
 
 
 def bulk_query(template: str, search: str) -> str:
@@ -324,22 +309,20 @@ query BulkPoll {
   }
 }"""
 
+_SINCE = {"Customer": "updated_at:>='2025-01-01'"}
 ALL_QUERIES: dict[str, str] = {
-    "ORDERS_CHANGED": ORDERS_CHANGED,
-    "ORDER_BY_ID": ORDER_BY_ID,
     "REFUND_BY_ID": REFUND_BY_ID,
     "ORDER_REFUND_IDS": ORDER_REFUND_IDS,
     "ORDER_TRANSACTIONS": ORDER_TRANSACTIONS,
     "ORDER_FULFILMENTS": ORDER_FULFILMENTS,
-    "CUSTOMERS_CHANGED": CUSTOMERS_CHANGED,
-    "CUSTOMER_BY_ID": CUSTOMER_BY_ID,
-    "PRODUCTS_CHANGED": PRODUCTS_CHANGED,
-    "PRODUCT_BY_ID": PRODUCT_BY_ID,
     "SHOP": SHOP,
     "BULK_RUN": BULK_RUN,
     "BULK_POLL": BULK_POLL,
     **{f"NESTED_{o}_{f}": p.query for (o, f), p in NESTED_PAGES.items()},
-    "BULK_ORDERS": bulk_query(BULK_ORDERS, "updated_at:>='2025-01-01T00:00:00Z'"),
-    "BULK_CUSTOMERS": bulk_query(BULK_CUSTOMERS, "updated_at:>='2025-01-01'"),
-    "BULK_PRODUCTS": bulk_query(BULK_PRODUCTS, "updated_at:>='2025-01-01T00:00:00Z'"),
 }
+for _spec in ENTITIES.values():
+    _kind = _spec.gid_type.upper()
+    ALL_QUERIES[f"{_kind}S_CHANGED"] = _spec.list_query
+    ALL_QUERIES[f"{_kind}_BY_ID"] = _spec.by_id_query
+    since = _SINCE.get(_spec.gid_type, "updated_at:>='2025-01-01T00:00:00Z'")
+    ALL_QUERIES[f"BULK_{_kind}S"] = bulk_query(_spec.bulk, since)

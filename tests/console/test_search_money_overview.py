@@ -244,3 +244,50 @@ def test_overview_usage_from_the_shared_limiter(
     assert "<td>3 / 100</td>" in row and "<td>3 / 1000</td>" in row
     assert "shared limiter (Redis)" in row
     assert "writes recorded in the store" in down and "could not be read" in down
+
+
+def test_search_by_order_number_as_the_shop_shows_it(world: World) -> None:
+    """Shopify's orders are known by '#1003' while keyed by a long id: the records search
+    finds one by its number with or without '#', or by its id -- the lookup ``audit`` and
+    ``replay`` use -- and only within the user's tenants."""
+    from ledgerbridge.config import load_config
+    from ledgerbridge.engine import Engine
+
+    async def sync() -> None:
+        async with Engine(load_config(world.config_path), world.store) as engine:
+            await engine.sync("north-orders")
+
+    anyio.run(sync)
+    records = q.records_page(world.store, ["north-orders"])
+    [record] = [r for r in records if r.number and r.number.lstrip("#") != r.external_id][:1]
+    assert record.number is not None and record.number.startswith("#")
+
+    async def main() -> dict[str, list[int]]:
+        nils = Client(ledgerbridge.console.app(world.config_path, world.store))
+        olga = Client(ledgerbridge.console.app(world.config_path, world.store))
+        try:
+            await nils.login("nils")
+            await olga.login("olga")
+            out = {}
+            for name, query in (
+                ("hash", record.number or ""),
+                ("bare", (record.number or "").lstrip("#")),
+                ("id", record.external_id),
+            ):
+                out[name] = _ids((await nils.get("/records", params={"q": query})).text)
+            out["wrong_state"] = _ids(
+                (await nils.get("/records", params={"q": record.number, "state": "failed"})).text
+            )
+            out["other_tenant"] = _ids(
+                (await olga.get("/records", params={"q": record.number})).text
+            )
+            return out
+        finally:
+            await nils.aclose()
+            await olga.aclose()
+
+    found = anyio.run(main)
+    assert found["hash"] == found["bare"] == found["id"] == [record.id]
+    assert found["wrong_state"] == []
+    # west's WooCommerce order "1001" may answer '#1001' for olga; north's never does
+    assert record.id not in found["other_tenant"]

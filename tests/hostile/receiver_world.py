@@ -19,9 +19,8 @@ from typing import Any
 
 import httpx
 from cryptography.fernet import Fernet
-from pydantic import SecretStr
 
-from ledgerbridge_shopify.webhooks import expected_signature
+from ledgerbridge.http.signatures import hmac_sha256
 from ledgerbridge_woocommerce.webhooks import signature
 
 REPO = Path(__file__).resolve().parents[2]
@@ -133,7 +132,7 @@ def shopify_delivery(body: bytes, delivery_id: str) -> tuple[str, bytes, dict[st
         "Content-Type": "application/json",
         "X-Shopify-Topic": "orders/updated",
         "X-Shopify-Webhook-Id": delivery_id,
-        "X-Shopify-Hmac-Sha256": expected_signature(body, SecretStr(SHOPIFY_SECRET)).decode(),
+        "X-Shopify-Hmac-Sha256": hmac_sha256(SHOPIFY_SECRET, body),
     }
     return "/webhooks/north/shop", body, headers
 

@@ -33,6 +33,16 @@ def test_workers_share_the_tenants_and_the_books_are_exact(tmp_path: Path, datab
         states = w.wait_settled(timeout=120)
         documents = w.assert_books_exact()
         assert documents > 0 and states["synced"] > 0
+        # the state counters that eight worker processes kept equal counting the records
+        from ledgerbridge.store import Store
+
+        from ..console.test_record_counts import assert_exact
+
+        counted = Store(database)
+        try:
+            assert sum(assert_exact(counted).values()) >= sum(states.values())
+        finally:
+            counted.close()
         # every worker did some of the work
         busy = [p for p in tmp_path.glob("w*.log") if "share done" in p.read_text()]
         assert len(busy) >= 2, w.logs()

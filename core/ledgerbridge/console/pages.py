@@ -56,7 +56,8 @@ def _day(text: str, field: str) -> date | None:
 
 
 async def records(console: Console, request: Request) -> Response:
-    """Search by source order id, target document number, state and first-seen dates."""
+    """Search by order number or source id, target document number, state and first-seen
+    dates."""
     user: Principal = request.state.user
     params = request.query_params
     state = params.get("state") or None
@@ -74,11 +75,21 @@ async def records(console: Console, request: Request) -> Response:
     pipelines = console.pipelines(user)
 
     def read() -> list[SyncRecord]:
-        if number:
-            found = q.records_by_number(console.store, pipelines, number)
+        if number or search:
+            # a handful of records: the other criteria narrow them here
+            found = (
+                q.records_by_number(console.store, pipelines, number)
+                if number
+                else q.records_by_order(console.store, pipelines, search or "")
+            )
+            named = (
+                {r.id for r in q.records_by_order(console.store, pipelines, search)}
+                if (number and search)
+                else None
+            )
             return [
                 r for r in found
-                if (not state or r.state == state) and (not search or r.external_id == search)
+                if (not state or r.state == state) and (named is None or r.id in named)
                 and (since is None or r.created_at >= since)
                 and (until is None or r.created_at < until)
             ]  # fmt: skip
@@ -88,7 +99,7 @@ async def records(console: Console, request: Request) -> Response:
         )  # fmt: skip
 
     rows = await anyio.to_thread.run_sync(read)
-    more = rows[-1].id if len(rows) == q.PAGE_SIZE and not number else None
+    more = rows[-1].id if len(rows) == q.PAGE_SIZE and not (number or search) else None
     query = {
         "q": search or "", "number": number or "", "state": state or "",
         "from": first.isoformat() if first else "", "to": last.isoformat() if last else "",
@@ -252,7 +263,7 @@ async def replay_one(console: Console, request: Request) -> Response:
     )
     if found is None:
         raise not_found()
-    return jobs.started(
+    return await jobs.started(
         console, request, f"replay of {found.entity} {found.external_id}", [found], single=True
     )
 
@@ -269,7 +280,7 @@ async def replay_group(console: Console, request: Request) -> Response:
     if not members:
         raise not_found()
     title = f"replay of the {state} group" + (f" {key}" if key else "")
-    return jobs.started(console, request, title, members, single=False)
+    return await jobs.started(console, request, title, members, single=False)
 
 
 __all__ = ["failures", "record", "records", "replay_group", "replay_one", "replay_records"]

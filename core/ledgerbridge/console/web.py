@@ -76,7 +76,7 @@ class Console:
         self._migrated = False
         from .jobs import Jobs
 
-        self.jobs = Jobs()
+        self.jobs = Jobs(self.store)
 
     # ----------------------------------------------------------------- scope
 
@@ -361,8 +361,7 @@ async def audit_csv(console: Console, request: Request) -> Response:
                     for v in (
                         e.at.isoformat(timespec="seconds"), e.tenant_id, e.pipeline_id,
                         e.record_id, e.source_id, e.source_version, e.operation, e.outcome,
-                        e.target_id, e.idempotency_key, e.duration_ms, e.attempt,
-                        e.details.get("user"),
+                        e.target_id, e.idempotency_key, e.duration_ms, e.attempt, e.user,
                     )
                 )  # fmt: skip
             if buffer.tell() > 64_000:

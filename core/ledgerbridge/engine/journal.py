@@ -34,6 +34,7 @@ from ..store import (
     SyncAttempt,
     SyncRecord,
     WriteIntent,
+    record_counts,
 )
 from ..store.bulk import BulkStatement, in_chunks, upsert_for
 from ..store.types import utcnow
@@ -177,7 +178,7 @@ class Journal:
                     )
             elif missing:
                 now = utcnow()
-                self._hot.open_records.execute(
+                created = self._hot.open_records.execute(
                     conn,
                     [
                         {
@@ -194,6 +195,7 @@ class Journal:
                         for external_id in missing
                     ],
                 )  # another worker may have created some first: DO NOTHING, then read
+                record_counts.opened(conn, self.scope, created, now)
                 read(missing)
         return found
 
@@ -353,6 +355,7 @@ class Journal:
                     "request_summary": step.request_summary or {},
                 }
             )
+        record_counts.moving(conn, [(u["rid"], u["state"]) for u in updates], now)
         self._hot.move_records.execute(conn, updates)
         self._hot.attempts.execute(conn, attempts)
 

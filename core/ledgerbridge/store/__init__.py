@@ -17,6 +17,7 @@ from .models import (
     Tenant,
     WriteIntent,
 )
+from .record_counts import RecordStateCount
 from .secrets import SecretBox, generate_key
 from .store import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Store, resolve_url
 
@@ -33,6 +34,7 @@ __all__ = [
     "InboxEvent",
     "Lease",
     "RecordState",
+    "RecordStateCount",
     "SecretBox",
     "Store",
     "SyncAttempt",

@@ -57,10 +57,11 @@ class BulkStatement:
         self.statement = statement
         self._compiled: dict[tuple[str, str, str, tuple[str, ...]], _Compiled] = {}
 
-    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run the statement once per row, in ``conn``'s transaction."""
+    def execute(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Run the statement once per row, in ``conn``'s transaction: the rows it changed
+        (summed over the rows by both drivers; an upsert's ``DO NOTHING`` changes none)."""
         if not rows:
-            return
+            return 0
         columns = tuple(rows[0])
         dialect = conn.dialect
         # The SQL depends on the database and on how its driver takes parameters.
@@ -68,7 +69,7 @@ class BulkStatement:
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(dialect, columns)
-        conn.exec_driver_sql(compiled.sql, _parameters(compiled, rows))
+        return int(conn.exec_driver_sql(compiled.sql, _parameters(compiled, rows)).rowcount)
 
     def _compile(self, dialect: Dialect, columns: tuple[str, ...]) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect, column_keys=list(columns))

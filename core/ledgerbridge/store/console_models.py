@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import String
@@ -39,6 +40,31 @@ class ConsoleUser(SQLModel, table=True):
     def describe(self) -> dict[str, Any]:
         """What ``users list`` shows (no hash)."""
         return {"username": self.username, "role": self.role, "tenants": list(self.tenants)}
+
+
+class ReplayJob(SQLModel, table=True):
+    """A replay started from the console and its progress, in the store so that any
+    console process (behind a load balancer, or after a restart) shows it: the runner
+    writes each record's outcome as it comes, the progress page reads it back."""
+
+    __tablename__ = "console_replay_jobs"
+
+    id: str = Field(primary_key=True, max_length=40)
+    owner: str = Field(max_length=100)  # the user who started it: the only one who sees it
+    title: str = Field(sa_type=Text)
+    single: bool = False  # one record's replay (its page then opens the record)
+    record_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    done: int = 0
+    outcomes: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    results: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    finished: bool = False
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 # The console counts a pipeline's records per state and lists them by state, newest first:
@@ -77,6 +103,34 @@ def _number_sqlite(_element: DocumentNumber, _compiler: object, **_kw: object) -
     return "json_extract(details, '$.number')"
 
 
+class DetailsUser(ColumnElement[str]):
+    """Who took an operator action (``details.user`` of its audit event; NULL for a
+    write), read in SQL for the audit export, spelled per dialect."""
+
+    inherit_cache = True
+    type = String()
+
+
+@compiles(DetailsUser, "postgresql")
+def _user_pg(_element: DetailsUser, _compiler: object, **_kw: object) -> str:
+    return "(audit_events.details ->> 'user')"
+
+
+@compiles(DetailsUser)
+def _user_sqlite(_element: DetailsUser, _compiler: object, **_kw: object) -> str:
+    return "json_extract(audit_events.details, '$.user')"
+
+
+def _sqlite_from_hint(_compiler: Any, _table: Any, text: str | None) -> str | None:
+    return text
+
+
+# ``Select.with_hint(table, "INDEXED BY ix", "sqlite")``: SQLAlchemy's SQLite compiler drops
+# FROM hints (its ``get_from_hint_text`` answers None); SQLite has exactly one, ``INDEXED
+# BY``, which the records page needs (``console_queries.records_page``).  Only statements
+# that ask for a hint for SQLite are affected.
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign,assignment]
+
 AUDIT_BY_NUMBER = Index(
     "ix_audit_events_number",
     DocumentNumber(),
@@ -105,5 +159,7 @@ __all__ = [
     "RECORDS_BY_STATE",
     "RECORDS_BY_STATE_CHANGE",
     "ConsoleUser",
+    "DetailsUser",
     "DocumentNumber",
+    "ReplayJob",
 ]

@@ -9,7 +9,7 @@ id, the unique ``(pipeline_id, entity, external_id)`` for a search by order id, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_
 from sqlmodel import col, select
 
-from .console_models import ConsoleUser, DocumentNumber
+from .console_audit import audit_export
+from .console_models import RECORDS_BY_STATE, ConsoleUser, DocumentNumber
 from .models import (
     AuditEvent,
     Checkpoint,
@@ -132,6 +133,12 @@ def records_page(
             else:
                 if before_id is not None:
                     stmt = stmt.where(col(SyncRecord.id) < before_id)
+                    # Once ANALYZE has seen one pipeline hold most records, SQLite takes
+                    # ``id < ?`` on the table itself -- for each small pipeline a walk of
+                    # every older record; the pipeline's index holds the id too and answers
+                    # the page from the cursor on.
+                    index = RECORDS_BY_STATE.name if state else "ix_sync_records_pipeline_id"
+                    stmt = stmt.with_hint(SyncRecord, f"INDEXED BY {index}", "sqlite")
                 order = (col(SyncRecord.id).desc(),)
             found += s.exec(stmt.order_by(*order).limit(limit))
     if ranged:
@@ -139,6 +146,23 @@ def records_page(
     else:
         found.sort(key=lambda r: -(r.id or 0))
     return found[:limit]
+
+
+def records_by_order(
+    store: Store, pipelines: Sequence[str], query: str, limit: int = PAGE_SIZE
+) -> list[SyncRecord]:
+    """The records an order number or source id names, newest first: the lookup ``audit``
+    and ``replay`` use (``orders.find_orders``: "#1003", "1003" or the source's id, through
+    the indexes on ``number`` and ``external_id``); when no order answers, a record of any
+    entity keyed by exactly that source id."""
+    from .orders import find_orders
+
+    if not pipelines:
+        return []
+    found = find_orders(store, query, pipelines=list(dict.fromkeys(pipelines)))
+    if not found:
+        return records_page(store, pipelines, search=query, limit=limit)
+    return sorted(found, key=lambda r: -(r.id or 0))[:limit]
 
 
 def records_by_number(
@@ -310,37 +334,6 @@ def group_members(
         return list(s.exec(stmt))
 
 
-def audit_export(
-    store: Store, tenant_id: str, start: datetime, end: datetime, batch: int = 1000
-) -> Iterator[list[AuditEvent]]:
-    """Every audit event of a tenant with ``start <= at < end``, in time order, in keyset
-    batches on ``(at, id)`` -- the ``(tenant_id, at)`` index's order: a long range streams
-    instead of loading at once, and a short one reads only its own rows."""
-    after: tuple[datetime, int] | None = None
-    while True:
-        with store.session() as s:
-            stmt = (
-                select(AuditEvent)
-                .where(AuditEvent.tenant_id == tenant_id)
-                .where(col(AuditEvent.at) >= start, col(AuditEvent.at) < end)
-            )
-            if after is not None:
-                at, last = after
-                stmt = stmt.where(
-                    or_(
-                        col(AuditEvent.at) > at,
-                        and_(col(AuditEvent.at) == at, col(AuditEvent.id) > last),
-                    )
-                )
-            stmt = stmt.order_by(col(AuditEvent.at), col(AuditEvent.id)).limit(batch)
-            rows = list(s.exec(stmt))
-        if rows:
-            yield rows
-        if len(rows) < batch:
-            return
-        after = (rows[-1].at, rows[-1].id or 0)
-
-
 def record_operator_action(
     store: Store,
     record: SyncRecord,
@@ -425,6 +418,7 @@ __all__ = [
     "record_in",
     "record_operator_action",
     "records_by_number",
+    "records_by_order",
     "records_page",
     "remove_user",
     "state_counts",
