@@ -5,23 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge.canonical import Customer, Money, Product, ProductVariant, SourceRef
+from ledgerbridge.canonical import Customer, Money, Product, ProductVariant
 from ledgerbridge.http import connection_items as nodes
 
-from .mapping_common import PLATFORM, build, decimal, legacy_id, moment
+from .mapping_common import build, decimal, node_id, source_ref
 from .mapping_graphql import address
 
 
 def customer(data: dict[str, Any], store: str) -> Customer:
     def make() -> Customer:
         return Customer(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
-                version=data.get("updatedAt"),
-                updated_at=moment(data.get("updatedAt")),
-            ),
+            source=source_ref(store, node_id(data), data.get("updatedAt")),
             email=data.get("email"),
             first_name=data.get("firstName"),
             last_name=data.get("lastName"),
@@ -41,20 +35,14 @@ def customer(data: dict[str, Any], store: str) -> Customer:
 def product(data: dict[str, Any], store: str, currency: str) -> Product:
     def make() -> Product:
         return Product(
-            source=SourceRef(
-                platform=PLATFORM,
-                store=store,
-                external_id=legacy_id(data.get("legacyResourceId") or data["id"]),
-                version=data.get("updatedAt"),
-                updated_at=moment(data.get("updatedAt")),
-            ),
+            source=source_ref(store, node_id(data), data.get("updatedAt")),
             title=data["title"],
             product_type=data.get("productType") or None,
             vendor=data.get("vendor") or None,
             status=(data.get("status") or "").lower() or None,
             variants=tuple(
                 ProductVariant(
-                    external_id=legacy_id(v.get("legacyResourceId") or v["id"]),
+                    external_id=node_id(v),
                     sku=v.get("sku") or None,
                     title=v.get("title"),
                     price=Money(amount=decimal(v["price"], "variant.price"), currency=currency)

@@ -24,6 +24,7 @@ from ledgerbridge.canonical import (
     OrderDiscount,
     PaymentKind,
     PaymentStatus,
+    SourceRef,
     TaxLine,
 )
 from ledgerbridge.canonical.money import parse_amount
@@ -48,6 +49,11 @@ def legacy_id(value: Any) -> str:
     if text.startswith("gid://"):
         text = text.rsplit("/", 1)[-1].split("?", 1)[0]
     return text
+
+
+def node_id(node: dict[str, Any]) -> str:
+    """A GraphQL node's numeric id: ``legacyResourceId``, else read from its GID."""
+    return legacy_id(node.get("legacyResourceId") or node["id"])
 
 
 def optional_id(value: Any) -> str | None:
@@ -214,6 +220,13 @@ def build(kind: str, ident: str, fn: Callable[[], T]) -> T:
             platform=PLATFORM,
             details={"exception": type(exc).__name__, "field": field_path(exc)},
         ) from exc
+
+
+def source_ref(store: str, ident: str, stamp: Any) -> SourceRef:
+    """Where a record comes from; ``stamp`` (its update time as stated) is its version."""
+    return SourceRef(
+        platform=PLATFORM, store=store, external_id=ident, version=stamp, updated_at=moment(stamp)
+    )
 
 
 def validate_order(data: dict[str, Any], context: dict[str, Any] | None) -> Order:

@@ -39,11 +39,13 @@ from .mapping_common import (
     financial_status,
     legacy_id,
     moment,
+    node_id,
     optional_id,
     order_level_taxes,
     payment_kind,
     payment_status,
     rate,
+    source_ref,
     sum_money,
     validate_order,
 )
@@ -73,22 +75,16 @@ def _taxes(items: list[dict[str, Any]], where: str) -> tuple[TaxLine, ...]:
     )
 
 
+ADDRESS = {"first_name": "firstName", "last_name": "lastName", "company": "company"}
+ADDRESS |= {"line1": "address1", "city": "city", "region": "province", "phone": "phone"}
+ADDRESS |= {"region_code": "provinceCode", "postal_code": "zip", "country_code": "countryCodeV2"}
+
+
 def address(data: dict[str, Any] | None) -> Address | None:
     if not data:
         return None
-    return Address(
-        first_name=data.get("firstName"),
-        last_name=data.get("lastName"),
-        company=data.get("company"),
-        line1=data.get("address1"),
-        line2=data.get("address2") or None,
-        city=data.get("city"),
-        region=data.get("province"),
-        region_code=data.get("provinceCode"),
-        postal_code=data.get("zip"),
-        country_code=data.get("countryCodeV2"),
-        phone=data.get("phone"),
-    )
+    fields = {name: data.get(key) for name, key in ADDRESS.items()}
+    return Address(**fields, line2=data.get("address2") or None)
 
 
 def _allocations(items: list[dict[str, Any]], tally: DiscountTally, where: str) -> Money | None:
@@ -194,13 +190,7 @@ def refund_data(
         currency,
     )
     return dict(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=rid,
-            version=data.get("updatedAt"),
-            updated_at=moment(data.get("updatedAt")),
-        ),
+        source=source_ref(store, rid, data.get("updatedAt")),
         created_at=moment(data.get("createdAt")),
         processed_at=moment(data.get("createdAt")),
         note=data.get("note"),
@@ -241,7 +231,7 @@ def order_state(data: dict[str, Any]) -> str:
 
 def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
     """The canonical ``Order`` fields for one GraphQL order (not yet validated)."""
-    oid = legacy_id(data.get("legacyResourceId") or data["id"])
+    oid = node_id(data)
     currency = data["currencyCode"]
     tally = DiscountTally(currency)
     lines: list[dict[str, Any]] = []
@@ -300,20 +290,15 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
     )
     lines = [x for x in edited if x is not None]
     fees = []
-    tip = data.get("totalTipReceivedSet")
-    if tip and not shop_money(tip, "totalTipReceivedSet").is_zero():
-        fees.append(
-            {"name": "Tip", "kind": "tip", "amount": shop_money(tip, "totalTipReceivedSet")}
-        )
-    duties = data.get("originalTotalDutiesSet")
-    if duties and not data.get("dutiesIncluded") and not shop_money(duties, "duties").is_zero():
+    for name, kind, field, where, applies in (
+        ("Tip", "tip", "totalTipReceivedSet", "totalTipReceivedSet", True),
         # duties charged on top of the subtotal (when included they already sit in line prices)
-        fees.append({"name": "Duties", "kind": "duty", "amount": shop_money(duties, "duties")})
-    extra_fees = data.get("originalTotalAdditionalFeesSet")
-    if extra_fees and not shop_money(extra_fees, "additional fees").is_zero():
-        fees.append(
-            {"name": "Additional fees", "kind": "fee", "amount": shop_money(extra_fees, "fees")}
-        )
+        ("Duties", "duty", "originalTotalDutiesSet", "duties", not data.get("dutiesIncluded")),
+        ("Additional fees", "fee", "originalTotalAdditionalFeesSet", "additional fees", True),
+    ):
+        bag = data.get(field)
+        if bag and applies and not (fee := shop_money(bag, where)).is_zero():
+            fees.append({"name": name, "kind": kind, "amount": fee})
     taxes_included = bool(data.get("taxesIncluded", False))
     customer = data.get("customer")
     optional_totals = {

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from datetime import UTC
 from typing import Any
 
-from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund, SourceRef
+from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund
 
 from . import mapping_graphql as graphql
 from .fulfilments import rest_fulfilments
-from .mapping_common import PLATFORM, build, decimal, legacy_id, moment, validate_order
+from .mapping_common import build, decimal, legacy_id, moment, source_ref, validate_order
 
 Json = dict[str, Any]
 
@@ -338,13 +338,7 @@ def order(
 
 def customer_from(data: Json, store: str) -> Customer:
     return Customer(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=legacy_id(data["id"]),
-            version=data.get("updated_at"),
-            updated_at=moment(data.get("updated_at")),
-        ),
+        source=source_ref(store, legacy_id(data["id"]), data.get("updated_at")),
         email=data.get("email"),
         first_name=data.get("first_name"),
         last_name=data.get("last_name"),

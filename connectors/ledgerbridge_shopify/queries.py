@@ -273,6 +273,11 @@ ORDER_FULFILMENTS = _order_query(
     "OrderFulfillments", _list("fulfillments", "...FulfillmentFields", FULFILMENT_MAX)
 )
 """Re-reads an order's fulfilments: after a bulk read (ids only) or a full first list."""
+ORDER_LISTS = {
+    "transactions": (ORDER_TRANSACTIONS, "OrderTransactions"),
+    "fulfillments": (ORDER_FULFILMENTS, "OrderFulfillments"),
+    "refunds": (ORDER_REFUND_IDS, "OrderRefundIds"),
+}
 
 # Bulk queries ignore pagination arguments, allow at most five connections and a nesting
 # depth of two; rows of nested connections come back as separate JSONL lines carrying

@@ -26,24 +26,20 @@ from ledgerbridge.contracts import (
     WebhookRequest,
 )
 from ledgerbridge.contracts.guard import guarded, mapped
-from ledgerbridge.errors import AuthFailed, NotFound, ValidationFailed
-from ledgerbridge.http import connection_items, connection_pages, end_cursor
+from ledgerbridge.errors import NotFound, ValidationFailed
+from ledgerbridge.http import complete_connection, connection_items, connection_pages
 from ledgerbridge.incremental import Listing, Walk, instant_text, parse_instant
 
 from . import checks, mapping_catalog, mapping_graphql, mapping_rest, queries, webhooks
-from .auth import ShopifyAuth, TokenProvider
+from .auth import shopify_auth
 from .bulk import BulkRunner, Reassembler
 from .checkpoint import LANE, Checkpoint
 from .client import ShopifyClient
-from .mapping_common import PLATFORM, legacy_id
+from .mapping_common import PLATFORM, legacy_id, node_id
 from .queries import ENTITIES
 
 MAX_QUERY_COST = 1000.0
 log = logging.getLogger(__name__)
-
-
-def node_id(node: dict[str, Any]) -> str:
-    return legacy_id(node.get("legacyResourceId") or node["id"])
 
 
 class ShopifySource(Source):
@@ -58,27 +54,13 @@ class ShopifySource(Source):
         self.context = context
         self.store = settings.shop
         base_url = settings.base_url or f"https://{settings.shop}.myshopify.com"
-        self.tokens = TokenProvider(
-            access_token=secrets.access_token,
-            refresh_token=secrets.refresh_token,
-            client_id=settings.client_id,
-            client_secret=secrets.client_secret,
-            credentials=context.credentials,
-            locks=context.locks,
-            shop=settings.shop,
-            token_url=f"{base_url.rstrip('/')}/admin/oauth/access_token",
-            transport=context.transport,
-        )
-        if secrets.access_token is None and not self.tokens.can_refresh:
-            raise AuthFailed(
-                "shopify: configure access_token, or client_id + client_secret + refresh_token",
-                platform=PLATFORM,
-            )
+        token_url = f"{base_url.rstrip('/')}/admin/oauth/access_token"
+        auth = shopify_auth(context, settings, secrets, token_url)
         self.client = ShopifyClient(
             context,
             base_url=base_url,
             api_version=settings.api_version,
-            auth=ShopifyAuth(self.tokens),
+            auth=auth,
         )
         self.overlap = timedelta(seconds=settings.overlap_seconds)
         self._page: dict[EntityType, int] = {}
@@ -219,16 +201,9 @@ class ShopifySource(Source):
         """Follow ``pageInfo`` of nested connections until every page is in ``nodes``."""
         result = dict(owner)
         for name in fields:
-            connection = result.get(name)
-            if not connection:
-                continue
-            items = connection_items(connection)
-            cursor = end_cursor(connection)
-            if cursor:
+            if result.get(name):
                 more = self._nested(owner["id"], kind, name)
-                async for page in connection_pages(more, start=cursor, platform=PLATFORM):
-                    items += connection_items(page)
-            result[name] = {"nodes": items, "pageInfo": {"hasNextPage": False}}
+                result[name] = await complete_connection(result[name], more, platform=PLATFORM)
         return result
 
     def _nested(
@@ -251,6 +226,12 @@ class ShopifySource(Source):
 
         return fetch
 
+    async def _order_list(self, gid: str, field: str) -> list[dict[str, Any]]:
+        """One of an order's lists read again, longer than its first read could ask for."""
+        query, operation = queries.ORDER_LISTS[field]
+        data = await self.client.execute(query, {"id": gid}, operation=operation)
+        return list((data.get("order") or {}).get(field) or [])
+
     async def complete_order(
         self, node: dict[str, Any], *, lists_complete: bool = False
     ) -> dict[str, Any]:
@@ -258,10 +239,7 @@ class ShopifySource(Source):
         order = await self._complete(node, "order", ("lineItems", "shippingLines"))
         gid = order["id"]
         if not lists_complete and len(order.get("transactions") or []) >= queries.TRANSACTION_LIST:
-            data = await self.client.execute(
-                queries.ORDER_TRANSACTIONS, {"id": gid}, operation="OrderTransactions"
-            )
-            order["transactions"] = (data.get("order") or {}).get("transactions") or []
+            order["transactions"] = await self._order_list(gid, "transactions")
             if len(order["transactions"]) >= queries.TRANSACTION_MAX:
                 raise ValidationFailed(
                     f"shopify order {gid} has {queries.TRANSACTION_MAX} or more transactions; "
@@ -272,16 +250,10 @@ class ShopifySource(Source):
         if len(shipped) >= queries.FULFILMENT_LIST or any(
             "fulfillmentLineItems" not in f for f in shipped
         ):  # a full first list, or a bulk row's ids only
-            data = await self.client.execute(
-                queries.ORDER_FULFILMENTS, {"id": gid}, operation="OrderFulfillments"
-            )
-            order["fulfillments"] = (data.get("order") or {}).get("fulfillments") or []
+            order["fulfillments"] = await self._order_list(gid, "fulfillments")
         refs = order.get("refunds") or []
         if not lists_complete and len(refs) >= queries.REFUND_LIST:
-            data = await self.client.execute(
-                queries.ORDER_REFUND_IDS, {"id": gid}, operation="OrderRefundIds"
-            )
-            refs = (data.get("order") or {}).get("refunds") or []
+            refs = await self._order_list(gid, "refunds")
         refunds = []
         for ref in refs:
             data = await self.client.execute(

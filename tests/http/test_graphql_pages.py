@@ -7,7 +7,7 @@ import anyio
 import pytest
 
 from ledgerbridge.errors import TransientError
-from ledgerbridge.http import connection_items, connection_pages, end_cursor
+from ledgerbridge.http import complete_connection, connection_items, connection_pages, end_cursor
 
 
 def _page(items, cursor=None, more=False, edges=False):
@@ -59,3 +59,17 @@ def test_a_connection_that_answers_the_same_cursor_forever_is_refused():
 
     with pytest.raises(TransientError, match="came back twice"):
         anyio.run(lambda: _items(stuck, platform="shop"))
+
+
+def test_complete_connection_reads_the_pages_after_the_one_its_owner_brought():
+    asked: list[str | None] = []
+
+    async def fetch(after):
+        asked.append(after)
+        return PAGES[after]
+
+    whole = anyio.run(complete_connection, PAGES[None], fetch)
+    assert whole == {"nodes": [1, 2, 3, 4], "pageInfo": {"hasNextPage": False}}
+    assert asked == ["c1", "c2"]  # the first page came with its owner: never asked again
+    single = anyio.run(complete_connection, _page([9], "x", False), fetch)
+    assert single["nodes"] == [9] and asked == ["c1", "c2"]

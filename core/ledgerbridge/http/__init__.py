@@ -22,6 +22,7 @@ from .auth import AccessToken, BearerAuth, OAuth1Auth, QueryCredentials, Rotatin
 from .client import KitClient
 from .pacing import PacedTransport
 from .pagination import (
+    complete_connection,
     connection_items,
     connection_pages,
     cursor_pages,
@@ -41,6 +42,7 @@ __all__ = [
     "PacedTransport",
     "QueryCredentials",
     "RotatingTokenAuth",
+    "complete_connection",
     "connection_items",
     "connection_pages",
     "cursor_pages",

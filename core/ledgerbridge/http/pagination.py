@@ -94,6 +94,23 @@ async def connection_pages(
         yield page
 
 
+async def complete_connection(
+    connection: Mapping[str, Any] | None,
+    fetch: Callable[[str | None], Awaitable[Mapping[str, Any]]],
+    *,
+    platform: str = "",
+) -> dict[str, Any]:
+    """A nested connection with every page in ``nodes``: its first page arrived inside its
+    owner, ``fetch(after)`` reads the pages after it (a follow-up query by the owner's id).
+    The result says ``hasNextPage: False`` so a mapper can tell it is whole."""
+    items = connection_items(connection)
+    cursor = end_cursor(connection) if connection else None
+    if cursor:
+        async for page in connection_pages(fetch, start=cursor, platform=platform):
+            items += connection_items(page)
+    return {"nodes": items, "pageInfo": {"hasNextPage": False}}
+
+
 async def has_more_pages(
     fetch: Callable[[int], Awaitable[P]],
     has_more: Callable[[P], bool],
