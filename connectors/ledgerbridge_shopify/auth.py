@@ -18,9 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 import httpx
-from pydantic import SecretStr
 
-from ledgerbridge.contracts import CredentialStore
 from ledgerbridge.contracts.context import ConnectorContext
 from ledgerbridge.errors import AuthFailed, TransientError
 from ledgerbridge.http.auth import AccessToken, BearerAuth, RotatingTokenAuth
@@ -40,21 +38,13 @@ class ShopifyTokens:
     lock, before it refreshes), else the configured one."""
 
     def __init__(
-        self,
-        credentials: CredentialStore,
-        *,
-        client_id: str,
-        client_secret: SecretStr,
-        refresh_token: SecretStr,
-        access_token: SecretStr | None,
-        token_url: str,
-        transport: httpx.AsyncBaseTransport | None,
+        self, context: ConnectorContext, client_id: str, secrets: ShopifySecrets, token_url: str
     ) -> None:
-        self._credentials = credentials
-        self.client_id, self._client_secret = client_id, client_secret
-        self._refresh_token = refresh_token.get_secret_value()
-        self._static = access_token
-        self.token_url, self._transport = token_url, transport
+        assert secrets.client_secret is not None and secrets.refresh_token is not None
+        self._credentials, self._transport = context.credentials, context.transport
+        self.client_id, self._client_secret = client_id, secrets.client_secret
+        self._refresh_token = secrets.refresh_token.get_secret_value()
+        self._static, self.token_url = secrets.access_token, token_url
 
     async def load(self) -> AccessToken | None:
         raw = await self._credentials.load(CREDENTIAL_NAME)
@@ -117,24 +107,14 @@ def shopify_auth(
 ) -> httpx.Auth:
     """A pasted token sent as is, or -- with ``client_id``, ``client_secret`` and a
     ``refresh_token`` -- rotating tokens (a pasted token, if any, is used first)."""
-    client_id, client_secret = settings.client_id, secrets.client_secret
-    refresh, access = secrets.refresh_token, secrets.access_token
-    if not (client_id and client_secret and refresh):
-        if access is None:
+    if not (settings.client_id and secrets.client_secret and secrets.refresh_token):
+        if secrets.access_token is None:
             raise AuthFailed(
                 "shopify: configure access_token, or client_id + client_secret + refresh_token",
                 platform=PLATFORM,
             )
-        return BearerAuth(access, scheme="", header=HEADER)
-    tokens = ShopifyTokens(
-        context.credentials,
-        client_id=client_id,
-        client_secret=client_secret,
-        refresh_token=refresh,
-        access_token=access,
-        token_url=token_url,
-        transport=context.transport,
-    )
+        return BearerAuth(secrets.access_token, scheme="", header=HEADER)
+    tokens = ShopifyTokens(context, settings.client_id, secrets, token_url)
     return RotatingTokenAuth(
         tokens,
         credentials=context.credentials,

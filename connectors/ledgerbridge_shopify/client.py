@@ -92,10 +92,6 @@ def http_error(response: httpx.Response, refusal: Refusal, operation: str = "") 
     return ValidationFailed(f"{where}: request rejected", **kw)
 
 
-def _http_error(status: int, response: httpx.Response, body: Any, operation: str) -> SyncError:
-    return http_error(response, ERRORS.refusal(response), operation)
-
-
 ERRORS = ErrorTable(PLATFORM, rules=[http_error], reader=_message)
 
 

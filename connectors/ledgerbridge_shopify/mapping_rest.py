@@ -22,6 +22,7 @@ from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment,
 from . import mapping_graphql as graphql
 from .fulfilments import rest_fulfilments
 from .mapping_common import build, decimal, legacy_id, moment, source_ref, validate_order
+from .mapping_common import money as cash
 
 Json = dict[str, Any]
 
@@ -221,13 +222,10 @@ def to_graphql(data: Json) -> Json:
     money: Json = {}
     tip = data.get("total_tip_received")
     if tip is not None:
-        money["totalTipReceivedSet"] = _bag(
-            Money(amount=decimal(tip, "total_tip_received"), currency=currency)
-        )
+        money["totalTipReceivedSet"] = _bag(cash(tip, currency, "total_tip_received"))
     duties = (data.get("original_total_duties_set") or {}).get("shop_money")
     if duties and not data.get("duties_included"):
-        duty = Money(amount=decimal(duties["amount"], "duties"), currency=currency)
-        money["originalTotalDutiesSet"] = _bag(duty)
+        money["originalTotalDutiesSet"] = _bag(cash(duties["amount"], currency, "duties"))
     money["totalPriceSet"] = _set(data, "total_price", currency, "order")
     for key, field in (
         ("subtotalPriceSet", "subtotal_price"),

@@ -331,10 +331,10 @@ def test_a_429_with_an_http_date_retry_after_is_a_rate_limit_not_a_crash():
     import httpx
 
     from ledgerbridge.errors import RateLimited
-    from ledgerbridge_shopify.client import _http_error
+    from ledgerbridge_shopify.client import ERRORS, http_error
 
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=40), usegmt=True)
     request = httpx.Request("POST", "https://acme.myshopify.com/admin/api/2025-01/graphql.json")
     response = httpx.Response(429, headers={"Retry-After": when}, request=request)
-    error = _http_error(429, response, None, "orders")
+    error = http_error(response, ERRORS.refusal(response), "orders")
     assert isinstance(error, RateLimited) and 35 <= error.retry_after <= 40
