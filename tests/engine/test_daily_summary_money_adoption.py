@@ -56,3 +56,53 @@ def test_a_lost_refund_adopted_after_a_new_refund_of_its_day_leaves_nothing_unre
                 and f":refund:{gateway}:" in r["description"]]  # fmt: skip
         assert sum(bacs) == 10, bacs
         assert_days_settled(h)
+
+
+def test_a_days_money_that_cannot_be_posted_is_a_failed_record_with_its_reason(
+    tmp_path: Path,
+):
+    """A gateway mapped to an account the books refuse: the day's documents are posted but
+    its money is not.  The run says so (a failed ``day`` record with the reason, exit
+    PARKED) instead of only logging it; once the mapping is fixed, the next close posts
+    the money and the record is synced."""
+    from ledgerbridge.store.models import RecordState
+
+    with woocommerce_to_zoho(tmp_path, orders=24, policy="daily_summary") as h:
+        paid_everywhere(h)
+        good = h.mapping_path.read_text()
+        broken = good.replace(
+            'paypal: {payment_mode: others, account_id: "',
+            'paypal: {payment_mode: others, account_id: "9',
+        )
+        assert broken != good
+        h.mapping_path.write_text(broken)
+        report = sync(h)
+        assert report.parked >= 1, report.states
+        engine = h.engine()
+        failed = [r for r in engine.failures([RecordState.FAILED]) if r.entity == "day"]
+        assert failed, "a day whose money could not be posted must be visible"
+        assert all("money" in (r.reason or "") for r in failed), [r.reason for r in failed]
+
+
+def test_a_days_money_left_undone_by_a_wrong_account_is_posted_once_the_mapping_is_fixed(
+    tmp_path: Path,
+):
+    """The money's account is read from the mapping at each close (not only from what each
+    order's contribution copied when it was read): fixing the mapping settles the day,
+    and the day's failed record is marked synced."""
+    from ledgerbridge.store.models import RecordState
+
+    with woocommerce_to_zoho(tmp_path, orders=24, policy="daily_summary") as h:
+        paid_everywhere(h)
+        good = h.mapping_path.read_text()
+        broken = good.replace(
+            'paypal: {payment_mode: others, account_id: "',
+            'paypal: {payment_mode: others, account_id: "9',
+        )
+        h.mapping_path.write_text(broken)
+        assert sync(h).parked >= 1
+        h.mapping_path.write_text(good)
+        report = sync(h)
+        assert report.parked == 0, report.states
+        assert not [r for r in h.engine().failures([RecordState.FAILED]) if r.entity == "day"]
+        assert_days_settled(h)
