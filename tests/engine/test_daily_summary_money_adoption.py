@@ -7,8 +7,13 @@ or the rest of the day's money is never posted and the day never reaches zero.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,8 +63,17 @@ def test_a_lost_refund_adopted_after_a_new_refund_of_its_day_leaves_nothing_unre
         assert_days_settled(h)
 
 
+def shown_failures(h: Any, env: dict[str, str]) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "ledgerbridge", "failures", "--all", "--json",
+         "-c", str(h.config_path)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return [json.dumps(row) for row in json.loads(out.stdout) if "day" in json.dumps(row)]
+
+
 def test_a_days_money_that_cannot_be_posted_is_a_failed_record_with_its_reason(
-    tmp_path: Path,
+    tmp_path: Path, secret_key: str
 ):
     """A gateway mapped to an account the books refuse: the day's documents are posted but
     its money is not.  The run says so (a failed ``day`` record with the reason, exit
@@ -82,6 +96,21 @@ def test_a_days_money_that_cannot_be_posted_is_a_failed_record_with_its_reason(
         failed = [r for r in engine.failures([RecordState.FAILED]) if r.entity == "day"]
         assert failed, "a day whose money could not be posted must be visible"
         assert all("money" in (r.reason or "") for r in failed), [r.reason for r in failed]
+        # The operator's commands show it, with what to fix: ``failures`` exits PARKED (3),
+        # ``status`` counts it among the failed records.
+        env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key}
+
+        def run(*command: str) -> Any:
+            return subprocess.run(
+                [sys.executable, "-m", "ledgerbridge", *command, "-c", str(h.config_path)],
+                env=env, capture_output=True, text=True, timeout=120,
+            )  # fmt: skip
+
+        assert run("failures", "--all").returncode == 3
+        shown = run("status", "--json", "--no-limits")
+        [pipe] = json.loads(shown.stdout)["pipelines"]
+        assert pipe["states"].get("failed", 0) >= 1, shown.stdout
+        assert "payment_methods" in " ".join(shown_failures(h, env))
 
 
 def test_a_days_money_left_undone_by_a_wrong_account_is_posted_once_the_mapping_is_fixed(
