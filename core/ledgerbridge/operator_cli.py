@@ -113,6 +113,13 @@ def sync(
     if json_out and not dry_run:
         err_console.print("[red]error:[/] --json goes with --dry-run")
         raise typer.Exit(int(ExitCode.USAGE))
+    if pipeline is not None:  # a catalog pipeline runs through its own runner (catalog/cli.py)
+        from .catalog.cli import find, run_and_print
+
+        loaded = load_config(config)
+        if find(loaded, pipeline) is not None:
+            run_and_print(loaded, pipeline, dry_run=dry_run, as_json=json_out)
+            return
     with ProgressReport("backfill" if backfill else "syncing") as progress:
         handler = _WaitDisplay(progress)
         logging.getLogger("ledgerbridge.retry").addHandler(handler)
