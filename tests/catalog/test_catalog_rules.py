@@ -136,3 +136,17 @@ def test_catalog_status_counts_what_an_operator_looks_at(world: CatalogWorld) ->
     assert row["bound"] == 6 and row["held"] == 0 and row["open_conflicts"] == 0
     assert row["states"] == {"needs_mapping": 1, "synced": 6}  # product 93: no SKU
     assert all(row["checkpoints"].values())
+
+
+def test_sync_with_no_id_runs_the_catalog_pipelines_too(world: CatalogWorld) -> None:
+    """``ledgerbridge sync`` runs every enabled pipeline, catalogs included, and exits with
+    what is left undone (here the product without a SKU, parked)."""
+    config = ["-c", str(world.config_path)]
+    first = CliRunner().invoke(app, ["sync", *config])
+    assert first.exit_code == 3, first.output  # ExitCode.PARKED: product 93 has no SKU
+    assert _woo_product(world, "NINJA-56")["regular_price"] == "8.00"
+    world.edit_item("NINJA-56", rate=Decimal("9.25"))
+    again = CliRunner().invoke(app, ["sync", *config])
+    assert again.exit_code == 0, again.output  # parked on the first run, not again
+    assert _woo_product(world, "NINJA-56")["regular_price"] == "9.25"
+    assert "Sync summary" not in again.output  # no order pipeline: no empty orders table

@@ -55,6 +55,16 @@ def _engine(loaded: LoadedConfig):  # type: ignore[no-untyped-def]
 
 def run_and_print(loaded: LoadedConfig, pipeline_id: str, *, dry_run: bool, as_json: bool) -> None:
     """Run one catalog pipeline and print what it did (or, dry, would do)."""
+    code = run_and_report(loaded, pipeline_id, dry_run=dry_run, as_json=as_json)
+    if code is not ExitCode.OK:
+        raise typer.Exit(int(code))
+
+
+def run_and_report(
+    loaded: LoadedConfig, pipeline_id: str, *, dry_run: bool, as_json: bool
+) -> ExitCode:
+    """Run one catalog pipeline, print what it did, and say what it comes to as an exit
+    code (``ledgerbridge sync`` with no id runs every enabled one after the order ones)."""
     entry = _entry(loaded, pipeline_id)
     engine = _engine(loaded)
 
@@ -69,11 +79,12 @@ def run_and_print(loaded: LoadedConfig, pipeline_id: str, *, dry_run: bool, as_j
         show(report, dry_run=dry_run)
     if report.busy:
         err_console.print(f"[yellow]busy:[/] {report.busy}", highlight=False, soft_wrap=True)
-        raise typer.Exit(int(ExitCode.BUSY))
+        return ExitCode.BUSY
     if report.failed:
-        raise typer.Exit(int(ExitCode.RETRYING))
+        return ExitCode.RETRYING
     if report.parked and not dry_run:
-        raise typer.Exit(int(ExitCode.PARKED))
+        return ExitCode.PARKED
+    return ExitCode.OK
 
 
 def show(report: CatalogReport, *, dry_run: bool) -> None:
