@@ -135,3 +135,40 @@ def test_a_days_money_left_undone_by_a_wrong_account_is_posted_once_the_mapping_
         assert report.parked == 0, report.states
         assert not [r for r in h.engine().failures([RecordState.FAILED]) if r.entity == "day"]
         assert_days_settled(h)
+
+
+def test_replaying_a_failed_day_closes_the_day_again_instead_of_crashing(
+    tmp_path: Path, secret_key: str
+) -> None:
+    """``failures`` lists a day whose money failed and says to fix the mapping; replaying
+    it (``replay --state failed``, as for any failed record) must close the day again,
+    not look for a ``day`` entity in the source."""
+    from ledgerbridge.store.models import RecordState
+
+    with woocommerce_to_zoho(tmp_path, orders=24, policy="daily_summary") as h:
+        paid_everywhere(h)
+        good = h.mapping_path.read_text()
+        h.mapping_path.write_text(
+            good.replace(
+                'paypal: {payment_mode: others, account_id: "',
+                'paypal: {payment_mode: others, account_id: "9',
+            )
+        )
+        assert sync(h).parked >= 1
+        env = {**os.environ, "LEDGERBRIDGE_SECRET_KEY": secret_key}
+
+        def replay() -> Any:
+            return subprocess.run(
+                [sys.executable, "-m", "ledgerbridge", "replay", "--state", "failed",
+                 "-c", str(h.config_path)],
+                env=env, capture_output=True, text=True, timeout=180,
+            )  # fmt: skip
+
+        still = replay()  # the mapping is still wrong: the day stays failed, said plainly
+        assert still.returncode == 3, (still.returncode, still.stdout[-1500:], still.stderr[-1500:])
+        assert "Traceback" not in still.stderr, still.stderr[-2000:]
+        h.mapping_path.write_text(good)
+        fixed = replay()
+        assert fixed.returncode == 0, (fixed.returncode, fixed.stdout[-1500:], fixed.stderr[-1500:])
+        assert not [r for r in h.engine().failures([RecordState.FAILED]) if r.entity == "day"]
+        assert_days_settled(h)

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from datetime import date
 from typing import Any
 
 from ..canonical import EntityType
 from ..config import PipelineConfig
 from ..contracts.source import Change, Source
-from ..errors import NotFound, ReconnectNeeded, SyncError
+from ..errors import AuthFailed, NotFound, ReconnectNeeded, SyncError
 from ..store import InboxEvent, RecordState, SyncRecord
 from ..store.types import utcnow
 from .batch import RecordRow
 from .journal import Journal, off_loop
 from .outcomes import RecordOutcome, RunReport
 from .units import UnitProcessing
+
+DAY_RECORD = "day"  # a daily summary's day whose money could not be posted (daily_money.py)
 
 
 class Reruns(UnitProcessing):
@@ -35,6 +38,7 @@ class Reruns(UnitProcessing):
     lease: Callable[[], AbstractAsyncContextManager[Any]]
     target_reachable: Callable[..., Awaitable[bool]]
     record_halt: Callable[..., Awaitable[None]]
+    today: Callable[[], date]
 
     async def refetch(self, record: RecordRow | SyncRecord, *, force: bool = True) -> RecordOutcome:
         """Read the record again from the source and process it (retries, replays, webhooks)."""
@@ -65,18 +69,42 @@ class Reruns(UnitProcessing):
 
     async def replay(self, records: list[SyncRecord]) -> RunReport:
         """Run parked records again, each read fresh from the source (``force``: even at
-        the version they were parked at)."""
+        the version they were parked at).  A daily summary's ``day`` record (its money
+        could not be posted) is no source record: replaying it closes the days again."""
         report = RunReport(self.pipeline.id)
+        days = [r for r in records if r.entity == DAY_RECORD]
         async with self.lease():
             if await self.target_reachable():
                 self._expect(len(records))
                 for record in records:
+                    if record.entity == DAY_RECORD:
+                        continue
                     outcome = await self.refetch(record)
                     if self.halted is not None:
                         break
                     report.add(outcome)
+                if days and self.halted is None:
+                    await self._replay_days(days, report)
         await self.record_halt(report)
         return report
+
+    async def _replay_days(self, days: list[SyncRecord], report: RunReport) -> None:
+        """Close the summary days again (what a run does after its reads) and report each
+        replayed ``day`` record in the state that leaves it."""
+        try:
+            if self.summarizing:
+                report.writes += len(await self.close_days(self.today()))
+        except AuthFailed as exc:
+            self._halt("target", exc)
+            return
+        for day in days:
+            row = await self._db(self.journal.record, day.entity, day.external_id)
+            state = RecordState(row.state) if row.state else RecordState.FAILED
+            report.add(
+                RecordOutcome(
+                    self.pipeline.id, day.entity, day.external_id, None, state, record_id=row.id
+                )
+            )
 
     async def handle_event(self, event: InboxEvent) -> RecordOutcome:
         """A webhook is a hint: read the authoritative record, then process it as a change."""
