@@ -25,7 +25,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..canonical import Order, OrderStatus, Payment, Refund
+from ..canonical import Money, Order, OrderStatus, Payment, Refund, RefundLine
 from ..canonical.shipped import shipped_quantities, split_by_fulfilment
 from ..plan import BusinessKey, DocumentKind, Link
 from .taxcheck import check_taxes, mapped_rates
@@ -121,6 +121,9 @@ def _never_shipped(order: Order) -> Order:
         for given in refund.lines:
             line = given
             free = left.get(line.line_id or "", Decimal(0))
+            if not (line.cancelled or line.restock) and line.line_id and 0 < free < line.quantity:
+                shipped_part, line = _split_line(line, line.quantity - free)
+                lines.append(shipped_part)  # the shipped units: a credit note
             if not (line.cancelled or line.restock) and line.line_id and 0 < line.quantity <= free:
                 line = line.model_copy(update={"cancelled": True})
             if line.cancelled and line.line_id in left:
@@ -128,6 +131,33 @@ def _never_shipped(order: Order) -> Order:
             lines.append(line)
         refunds.append(refund.model_copy(update={"lines": tuple(lines)}))
     return order.model_copy(update={"refunds": tuple(refunds)})
+
+
+def _split_line(line: RefundLine, units: Decimal) -> tuple[RefundLine, RefundLine]:
+    """``line`` as ``units`` of it and the rest, money prorated to the cent (the rest takes
+    what rounding leaves, so the two add up to the line exactly)."""
+
+    def part(money: Money) -> Money:
+        return (money * (units / line.quantity)).rounded()
+
+    first = line.model_copy(
+        update={
+            "quantity": units,
+            "subtotal": part(line.subtotal),
+            "taxes": tuple(t.model_copy(update={"amount": part(t.amount)}) for t in line.taxes),
+        }
+    )
+    rest = line.model_copy(
+        update={
+            "quantity": line.quantity - units,
+            "subtotal": line.subtotal - first.subtotal,
+            "taxes": tuple(
+                t.model_copy(update={"amount": t.amount - f.amount})
+                for t, f in zip(line.taxes, first.taxes, strict=True)
+            ),
+        }
+    )
+    return first, rest
 
 
 def _cancelled(order: Order) -> dict[str, Decimal]:
