@@ -13,10 +13,10 @@ its shipments, and a capture per shipment is recorded with its shipment.
 
 A refund is a credit note per invoice that shipped its refunded units (latest first,
 so no credit note exceeds its invoice); shipping and amount-only refunds go on the
-invoice that shipped its first refunded line (the first invoice when none).  Units cancelled before they
-shipped (the remainder of a partly shipped order) were never invoiced: nothing is
-credited for them, and the money returned for them comes off the payment it went
-back from -- a cancelled remainder posts nothing more.
+invoice that shipped its first refunded line (the first invoice when none).  Units
+cancelled before they shipped (the remainder of a partly shipped order) were never
+invoiced: nothing is credited for them, and the money returned for them comes off the
+payment it went back from -- a cancelled remainder posts nothing more.
 
 Pure, like ``planner.py``, which calls ``plan_fulfilments`` for this trigger.
 """
@@ -27,7 +27,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..canonical import Money, Order, OrderStatus, Payment, Refund, RefundLine
-from ..canonical.shipped import shipped_quantities, split_by_fulfilment
+from ..canonical.shipped import line_figures, shipped_quantities, split_by_fulfilment
 from ..plan import BusinessKey, DocumentKind, Link
 from .taxcheck import check_taxes, mapped_rates
 
@@ -65,7 +65,9 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     done = prior.fulfilment_invoices
     seqs = {fid: int(snap.get("seq", 0)) for fid, (_, snap) in done.items()}
     seq = max(seqs.values(), default=0)
-    for fulfilment, part in split_by_fulfilment(order, sorted(done, key=lambda f: seqs[f])):
+    figures = {fid: snap.get("lines") for fid, (_, snap) in done.items() if snap.get("lines")}
+    posted = sorted(done, key=lambda f: seqs[f])
+    for fulfilment, part in split_by_fulfilment(order, posted, figures):
         fid = fulfilment.external_id
         posted = done.get(fid)
         link = fulfilment_link(order, fid, posted[0] if posted else None)
@@ -94,7 +96,10 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
                 Operation.CREATE_DOCUMENT, "fulfillment", fid, "invoice",
                 f"order {order.number} shipment {seq} ({fid}): invoice for {total}",
                 draft=draft, produces=link, expected_total=total,
-                snapshot={"total": str(total), "seq": seq, "order": order.source.external_id},
+                snapshot={
+                    "total": str(total), "seq": seq, "order": order.source.external_id,
+                    "lines": {x.line_id: line_figures(x) for x in part.lines},
+                },
             )
         )  # fmt: skip
         invoices.append([fid, link, total, line_ids])
