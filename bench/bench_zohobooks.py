@@ -130,9 +130,8 @@ def run() -> list[Figure]:
     writes = anyio.run(_writes, 200)
     refreshes = anyio.run(_storm, 200)
     admitted = anyio.run(_limiter_minute)
-    body = document_body(
-        _draft("4600000000000000001", 1), places=2, key_field="cf_ledgerbridge_key"
-    )
+    fields = [{"customfield_id": "4600000000000000099", "value": "bench:1"}]
+    body = document_body(_draft("4600000000000000001", 1), places=2, fields=fields)
     start = time.perf_counter()
     for _ in range(20000):
         dumps(body)

@@ -32,6 +32,7 @@ from rich.table import Table
 from ledgerbridge.store import generate_key
 
 from . import shipments
+from .catalog import catalog_step
 from .console_login import announce
 from .daily import Day, reconcile_days
 from .reconcile import Row, reconcile
@@ -271,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         run_cli(world, "migrate", "--database", world.database_url, env=env, config=False)
         sync_all(world, env)
         show_parked_and_fix(world, env)
+        catalogs_ok = catalog_step(
+            console,
+            world,
+            first=first,
+            sync=lambda p: run_cli(world, "sync", p, env=env),
+            cli=lambda *a, show=True: run_cli(world, *a, env=env, show=show),
+        )
         console.rule("Result")
         run_cli(world, "status", env=env)
         rows = reconcile(world)
@@ -292,5 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     console.print(f"Start over with `rm -rf {directory}`.")
     if not clean:
         console.print("[red]reconciliation shows a difference[/]")
+        return 1
+    if not catalogs_ok:
+        console.print("[red]a price edited in Zoho Books did not reach every shop[/]")
         return 1
     return 0

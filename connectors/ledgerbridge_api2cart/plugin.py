@@ -69,5 +69,12 @@ def register_sources(register: Register) -> None:
             description="Unified cart API; cursor pagination; webhook hints.",
             emulator=_emulator,
             sandbox_info=_sandbox_info,
+            catalog=_catalog_spec(),
         )
     )
+
+
+def _catalog_spec() -> Any:
+    from .catalog_sync import SPEC
+
+    return SPEC

@@ -117,5 +117,12 @@ def register_sources(register: Register) -> None:
             description="GraphQL Admin API; bulk backfill; signed webhooks.",
             emulator=build_emulator,
             sandbox_info=_sandbox_info,
+            catalog=_catalog_spec(),
         )
     )
+
+
+def _catalog_spec() -> Any:
+    from .catalog import SPEC
+
+    return SPEC

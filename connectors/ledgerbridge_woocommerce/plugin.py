@@ -59,5 +59,12 @@ def register_sources(register: Register) -> None:
             description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
             emulator=_emulator,
             sandbox_info=_sandbox_info,
+            catalog=_catalog_spec(),
         )
     )
+
+
+def _catalog_spec() -> Any:
+    from .catalog_sync import SPEC
+
+    return SPEC

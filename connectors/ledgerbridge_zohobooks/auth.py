@@ -1,16 +1,12 @@
-"""OAuth 2.0 access tokens for Zoho: refreshed early, once, for everyone.
+"""Zoho's part of OAuth: minting an access token from the refresh token, and what each
+refusal of the accounts server means.
 
-Zoho mints at most 10 access tokens per refresh token per 10 minutes, so a
-burst of workers that each refresh on expiry would lock the connection out.
-``TokenManager.token()`` is single-flight at two levels:
+The cache, the early renewal and the single-flight refresh (in this process and, through
+``context.locks``, across processes -- Zoho mints at most 10 access tokens per refresh token
+per 10 minutes, facts doc §2.8) are the kit's ``RotatingTokenAuth``; ``zoho_auth`` gives it
+``ZohoRefresh``, which asks the accounts server, and says what a refused token looks like
+(HTTP 401, or Zoho's code 14/57 in the envelope: facts doc §4, refresh-then-retry once).
 
-* in this process, an anyio lock plus a second "still valid?" check after
-  taking it, so concurrent tasks wait for one refresh and share its token;
-* across processes, a named lock from ``context.locks`` (the engine backs it
-  by the store) around re-reading ``context.credentials`` -- another process
-  may already have refreshed and saved a token -- and refreshing.
-
-Tokens live in ``context.credentials`` only; they never reach logs or errors.
 The token endpoint reports failures *in the body with HTTP 200*
 (``{"error": "invalid_code"}``); those become ``AuthFailed`` with a message
 that tells an operator the likely cause -- ``CredentialsRevoked`` when the
@@ -20,8 +16,7 @@ answer for a revoked or deleted refresh token).
 A dead refresh token is remembered: in this process, and in the credential
 store as a digest of the credentials that failed (``DEAD_KEY``), so neither
 this run nor a later one asks the accounts server again with the same ones --
-Zoho mints at most 10 access tokens per refresh token per 10 minutes (§2.8),
-and a loop of refused refreshes helps nobody.  New credentials (a
+a loop of refused refreshes helps nobody.  New credentials (a
 ``ledgerbridge connect``, a changed secret) have another digest and are tried.
 """
 
@@ -29,21 +24,19 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import anyio
 import httpx
 
 from ledgerbridge.contracts.context import CredentialStore, LockProvider
 from ledgerbridge.errors import AuthFailed, CredentialsRevoked, TransientError
+from ledgerbridge.http.auth import AccessToken, RotatingTokenAuth
 
 from .jsonmoney import loads
 
-REFRESH_MARGIN = 300.0  # refresh this many seconds before Zoho's expiry
-TOKEN_KEY = "access_token"  # noqa: S105 - a credential name, not a value
-EXPIRES_KEY = "access_token_expires_at"
-API_DOMAIN_KEY = "api_domain"
+__all__ = ["AccessToken", "ZohoRefresh", "parse_token_response", "token_error", "zoho_auth"]
+
+AUTH_CODES = frozenset({14, 57})  # envelope codes of a refused access token (facts doc §4)
 REFRESH_TOKEN_KEY = "refresh_token"  # noqa: S105 - a name
 DEAD_KEY = "refresh_refused"  # digest of the credentials the accounts server refused
 # Token endpoint errors that mean the refresh token itself is dead (facts doc §2.6).
@@ -64,16 +57,6 @@ TOKEN_ERROR_HINTS: dict[str, str] = {
         "the refresh token was revoked; reconnect with `ledgerbridge connect zohobooks`"
     ),
 }
-
-
-@dataclass(frozen=True)
-class AccessToken:
-    value: str
-    expires_at: float  # wall-clock epoch seconds
-    api_domain: str | None = None
-
-    def fresh(self, margin: float = REFRESH_MARGIN) -> bool:
-        return time.time() < self.expires_at - margin
 
 
 def token_error(error: str, accounts_server: str) -> AuthFailed:
@@ -116,8 +99,37 @@ def parse_token_response(response: httpx.Response, accounts_server: str) -> dict
     return body
 
 
-class TokenManager:
-    """Access tokens for one connection (one refresh token)."""
+def token_refused(response: httpx.Response) -> bool:
+    """Whether Zoho refused the access token: HTTP 401, or code 14/57 in the envelope of
+    another error status (the client's table reads those codes as a refused token whatever
+    the status; the stricter reading)."""
+    if response.status_code == 401:
+        return True
+    if response.status_code < 400 or response.status_code == 429:
+        return False
+    try:
+        body = loads(response.content)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("code") in AUTH_CODES
+
+
+def zoho_auth(
+    refresh: ZohoRefresh, credentials: CredentialStore, locks: LockProvider
+) -> RotatingTokenAuth:
+    """The auth flow of a Zoho connection: ``Authorization: Zoho-oauthtoken <token>``."""
+    return RotatingTokenAuth(
+        refresh,
+        credentials=credentials,
+        locks=locks,
+        lock_name=f"zohobooks:token:{refresh.connection_id}",
+        scheme="Zoho-oauthtoken",
+        rejected=token_refused,
+    )
+
+
+class ZohoRefresh:
+    """Mints access tokens for one connection (one refresh token) at Zoho's accounts server."""
 
     def __init__(
         self,
@@ -129,7 +141,6 @@ class TokenManager:
         client_secret: str,
         refresh_token: str | None,
         credentials: CredentialStore,
-        locks: LockProvider,
     ) -> None:
         self.connection_id = connection_id
         self._http = http
@@ -138,59 +149,14 @@ class TokenManager:
         self._client_secret = client_secret
         self._refresh_token = refresh_token
         self._credentials = credentials
-        self._locks = locks
-        self._cached: AccessToken | None = None
-        self._lock = anyio.Lock()
-        self.refreshes = 0
         self._dead: tuple[str, AuthFailed] | None = None  # (credentials digest, the refusal)
 
-    @property
-    def lock_name(self) -> str:
-        return f"zohobooks:token:{self.connection_id}"
-
-    async def token(self) -> AccessToken:
-        """A token valid for at least the refresh margin (refreshing at most once at a time).
-
-        Raises the remembered refusal, without asking Zoho, while the credentials are
-        the ones the accounts server refused."""
-        cached = self._cached
-        if cached is not None and cached.fresh():
-            return cached
-        async with self._lock:
-            if self._dead is not None:
-                await self._still_dead()
-            cached = self._cached
-            if cached is not None and cached.fresh():
-                return cached  # another task refreshed while we waited
-            async with self._locks.lock(self.lock_name, ttl=60.0):
-                stored = await self._load_stored()
-                if stored is not None and stored.fresh() and stored != self._cached:
-                    self._cached = stored  # another process refreshed while we waited
-                    return stored
-                self._cached = await self._refresh()
-                await self._save(self._cached)
-                return self._cached
-
-    def invalidate(self, used: str) -> None:
-        """Zoho rejected ``used``: the next ``token()`` refreshes (unless someone already did)."""
-        if self._cached is not None and self._cached.value == used:
-            self._cached = AccessToken(used, 0.0, self._cached.api_domain)
-
-    async def _load_stored(self) -> AccessToken | None:
-        value = await self._credentials.load(TOKEN_KEY)
-        expires = await self._credentials.load(EXPIRES_KEY)
-        if not value or not expires:
-            return None
-        if self._cached is not None and self._cached.value == value:
-            return self._cached  # the one just rejected or expired: not a new token
-        domain = await self._credentials.load(API_DOMAIN_KEY)
-        return AccessToken(value, float(expires), domain)
-
-    async def _save(self, token: AccessToken) -> None:
-        await self._credentials.save(TOKEN_KEY, token.value)
-        await self._credentials.save(EXPIRES_KEY, repr(token.expires_at))
-        if token.api_domain:
-            await self._credentials.save(API_DOMAIN_KEY, token.api_domain)
+    async def __call__(self) -> AccessToken:
+        """A new token; the remembered refusal, without asking Zoho, while the credentials
+        are the ones the accounts server refused."""
+        if self._dead is not None:
+            await self._still_dead()
+        return await self._refresh()
 
     def _digest(self, refresh_token: str) -> str:
         """Which credentials a refusal was for (never the secrets themselves)."""
@@ -251,7 +217,6 @@ class TokenManager:
             body = parse_token_response(response, self.accounts_server)
         except AuthFailed as exc:
             raise await self._refused(refresh_token, exc) from None
-        self.refreshes += 1
         expires_in = float(body.get("expires_in") or 3600)
         domain = body.get("api_domain")
         return AccessToken(

@@ -1,7 +1,7 @@
 """Money movements in Zoho Books: customer payments, credit applications, credit-note refunds.
 
 Each is a ``POST`` Zoho cannot de-duplicate, so each carries something to be found by
-after a lost answer, and is read back before it is ever sent again (``_create``):
+after a lost answer, and is read back before it is ever sent again (``Books.create``):
 
 * a payment: the order's ``reference_number`` and, in its ``description``, the marker
   ``[ledgerbridge <source key>]`` (or our key custom field) -- the reference alone is
@@ -14,13 +14,7 @@ after a lost answer, and is read back before it is ever sent again (``_create``)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date
-from decimal import Decimal
-from typing import Any, Protocol
-
 from ledgerbridge.contracts.advice import add_to_settings
-from ledgerbridge.contracts.target import TargetDocument
 from ledgerbridge.errors import NeedsMapping
 from ledgerbridge.plan import (
     BusinessKey,
@@ -32,55 +26,20 @@ from ledgerbridge.plan import (
 )
 
 from . import models, payloads
-from .client import PLATFORM, ZohoClient
+from .books import Books, plain_ref
+from .client import PLATFORM
+from .documents import Documents
 from .jsonmoney import quantize
-from .settings import ZohoBooksSettings
-
-
-class _Books(Protocol):
-    """What the movements need of the target they are mixed into."""
-
-    client: ZohoClient
-    settings: ZohoBooksSettings
-
-    async def _base_currency(self) -> str | None: ...
-
-    async def exchange_rate(
-        self,
-        what: str,
-        currency: str,
-        configured: Decimal | None,
-        stated: dict[str, Decimal],
-        on: date | None = None,
-    ) -> Decimal | None: ...
-
-    async def _places(self, code: str) -> int: ...
-
-    async def _custom_fields(self, module: str, values: dict[str, str]) -> list[dict[str, Any]]: ...
-
-    async def get_document(self, ref: TargetRef) -> TargetDocument: ...
-
-    async def _create(
-        self,
-        path: str,
-        body: dict[str, Any],
-        find: Callable[[], Awaitable[TargetRef | None]],
-        *,
-        params: dict[str, Any] | None = None,
-        attempts: int = 3,
-    ) -> dict[str, Any] | TargetRef: ...
-
-    async def find_payment(self, key: BusinessKey) -> TargetRef | None: ...
-
-    async def find_credit_application(self, application: CreditApplication) -> TargetRef | None: ...
-
-    async def find_refund(self, draft: CreditRefundDraft) -> TargetRef | None: ...
 
 
 class MoneyMovements:
-    """The ``Target`` methods that move money, mixed into ``ZohoBooksTarget``."""
+    """The ``Target`` methods that move money, held by ``ZohoBooksTarget``."""
 
-    async def find_payment(self: _Books, key: BusinessKey) -> TargetRef | None:
+    def __init__(self, books: Books, documents: Documents) -> None:
+        self.books = books
+        self.documents = documents
+
+    async def find_payment(self, key: BusinessKey) -> TargetRef | None:
         """The payment written for ``key``: exact ``reference_number``, then our key field or
         the ``[ledgerbridge <key>]`` marker in its description -- the reference alone is
         the order's, shared by every payment of the order.
@@ -88,12 +47,12 @@ class MoneyMovements:
         A payment with neither (written before payments carried the marker) is taken
         only when it is the one such payment under the reference.
         """
-        rows = await self.client.pages(
+        rows = await self.books.client.pages(
             "/customerpayments",
             ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
             {"reference_number": key.reference},
         )
-        field = self.settings.key_field
+        field = self.books.settings.key_field
         unmarked: list[models.CustomerPayment] = []
         for row in rows:
             payment = models.CustomerPayment.model_validate(row)
@@ -109,9 +68,9 @@ class MoneyMovements:
         return None
 
     async def record_payment(
-        self: _Books, draft: PaymentDraft, *, first_attempt: bool = False
+        self, draft: PaymentDraft, *, first_attempt: bool = False
     ) -> TargetRef:
-        rate = await self.exchange_rate(
+        rate = await self.books.exchange_rate(
             f"payment {draft.key.reference}",
             draft.currency,
             draft.exchange_rate,
@@ -119,54 +78,54 @@ class MoneyMovements:
             draft.target_rate_on,
         )
         draft = draft.model_copy(update={"exchange_rate": rate})
-        key_field = self.settings.key_field
-        fields = await self._custom_fields(
+        key_field = self.books.settings.key_field
+        fields = await self.books.custom_fields(
             "customerpayments", {key_field: draft.key.source_key} if key_field else {}
         )
         body = payloads.payment_body(
-            draft, places=await self._places(draft.currency), fields=fields
+            draft, places=await self.books.places(draft.currency), fields=fields
         )
         if not first_attempt:
-            existing = await self.find_payment(draft.key)
+            existing = await self.books.find_payment(draft.key)
             if existing is not None:
                 return existing.model_copy(update={"adopted": True})
-        result = await self._create("/customerpayments", body, lambda: self.find_payment(draft.key))
+        result = await self.books.create(
+            "/customerpayments", body, lambda: self.books.find_payment(draft.key)
+        )
         if isinstance(result, TargetRef):
             return result
         return plain_ref(
             "payment", models.CustomerPayment.model_validate(result["payment"]).payment_id
         )
 
-    async def apply_credit(self: _Books, application: CreditApplication) -> TargetRef | None:
-        base = await self._base_currency() or "USD"
+    async def apply_credit(self, application: CreditApplication) -> TargetRef | None:
+        base = await self.books.base_currency() or "USD"
         note_id = application.credit_note.require()
         body = {
             "invoices": [
                 {
                     "invoice_id": application.document.require(),
-                    "amount_applied": quantize(application.amount, await self._places(base)),
+                    "amount_applied": quantize(application.amount, await self.books.places(base)),
                 }
             ]
         }
-        result = await self._create(
+        result = await self.books.create(
             f"/creditnotes/{note_id}/invoices",
             body,
-            lambda: self.find_credit_application(application),
+            lambda: self.books.find_credit_application(application),
         )
         if isinstance(result, TargetRef):
             return result
         return plain_ref("credit_application", note_id)
 
-    async def find_credit_application(
-        self: _Books, application: CreditApplication
-    ) -> TargetRef | None:
+    async def find_credit_application(self, application: CreditApplication) -> TargetRef | None:
         """The credit note's application to the document, from ``GET
         /creditnotes/{id}/invoices``. The engine applies a note (one per source refund) to
         a document at most once, so the pair -- with the amount -- identifies the write."""
         note_id = application.credit_note.require()
         invoice_id = application.document.require()
-        body = await self.client.call("GET", f"/creditnotes/{note_id}/invoices")
-        places = await self._places(await self._base_currency() or "USD")
+        body = await self.books.client.call("GET", f"/creditnotes/{note_id}/invoices")
+        places = await self.books.places(await self.books.base_currency() or "USD")
         wanted = quantize(application.amount, places)
         for row in body.get("invoices_credited") or []:
             credited = models.CreditedInvoice.model_validate(row)
@@ -174,8 +133,8 @@ class MoneyMovements:
                 return plain_ref("credit_application", note_id)
         return None
 
-    async def refund_credit(self: _Books, draft: CreditRefundDraft) -> TargetRef:
-        account = draft.from_account_id or self.settings.refund_account_id
+    async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef:
+        account = draft.from_account_id or self.books.settings.refund_account_id
         if not account:
             raise NeedsMapping(
                 "a credit-note refund needs the account the money left from (from_account_id); "
@@ -184,27 +143,29 @@ class MoneyMovements:
                 missing="account:refund_from",
                 platform=PLATFORM,
             )
-        note = await self.get_document(
+        note = await self.documents.get_document(
             TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
         )
-        places = await self._places(note.currency or "USD")
-        result = await self._create(
+        places = await self.books.places(note.currency or "USD")
+        result = await self.books.create(
             f"/creditnotes/{draft.credit_note.require()}/refunds",
             payloads.credit_refund_body(draft, places=places, from_account_id=account),
-            lambda: self.find_refund(draft),
+            lambda: self.books.find_refund(draft),
         )
         if isinstance(result, TargetRef):
             return result
         refund = models.CreditNoteRefund.model_validate(result["creditnote_refund"])
         return plain_ref("credit_refund", refund.creditnote_refund_id)
 
-    async def find_refund(self: _Books, draft: CreditRefundDraft) -> TargetRef | None:
+    async def find_refund(self, draft: CreditRefundDraft) -> TargetRef | None:
         """The refund written for ``draft``, from the credit note's refund list
         (``GET /creditnotes/{id}/refunds``), by the ``[ledgerbridge <credit note key>]``
         marker in its description. A refund with no marker of ours (written before
         refunds carried it) is taken when its reference and amount are the draft's."""
         note_id = draft.credit_note.require()
-        rows = await self.client.pages(f"/creditnotes/{note_id}/refunds", "creditnote_refunds")
+        rows = await self.books.client.pages(
+            f"/creditnotes/{note_id}/refunds", "creditnote_refunds"
+        )
         refunds = [models.CreditNoteRefund.model_validate(r) for r in rows]
         for refund in refunds:
             if payloads.has_marker(refund.description, draft.credit_note.key):
@@ -219,7 +180,3 @@ class MoneyMovements:
             ):
                 return plain_ref("credit_refund", refund.creditnote_refund_id)
         return None
-
-
-def plain_ref(kind: str, target_id: str) -> TargetRef:
-    return TargetRef(kind=kind, target_id=target_id)

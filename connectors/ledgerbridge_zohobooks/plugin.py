@@ -57,6 +57,12 @@ def _sandbox_info(url: str) -> Any:
     )
 
 
+def _catalog_spec() -> Any:
+    from .catalog import SPEC
+
+    return SPEC
+
+
 @hookimpl
 def register_targets(register: Register) -> None:
     register(
@@ -89,6 +95,7 @@ def register_targets(register: Register) -> None:
             emulator=_emulator,
             sandbox_info=_sandbox_info,
             description="OAuth 2.0, all data centres; invoices, receipts, payments, credit notes.",
+            catalog=_catalog_spec(),
         )
     )
 

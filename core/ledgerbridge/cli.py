@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__, operator_cli
+from .catalog import cli as catalog_cli
 from .console import users_cli
 from .errors import (
     AccountBound,
@@ -41,6 +42,7 @@ console = Console()
 err_console = Console(stderr=True)
 app.add_typer(mapping_cli.app, name="mappings")
 operator_cli.register(app)
+catalog_cli.register(app)
 worker_cli.register(app)
 users_cli.register(app)
 
@@ -104,7 +106,7 @@ def connectors(
         rows = [
             {"name": s.name, "kind": s.kind.value, "plugin": s.plugin, "version": s.version,
              "status": s.status, "capabilities": sorted(s.capabilities),
-             "emulator": s.emulator is not None}
+             "emulator": s.emulator is not None, "catalog": _catalog_row(s)}
             for s in sorted(registry.connectors.values(), key=lambda s: (s.kind, s.name))
         ]  # fmt: skip
         print(json.dumps({"connectors": rows, "problems": list(registry.problems)}, indent=2))
@@ -123,8 +125,43 @@ def connectors(
             ", ".join(sorted(spec.capabilities)) or "-",
         )
     console.print(table)
+    _catalog_table(registry.connectors.values())
     for problem in registry.problems:
         err_console.print(f"[yellow]warning:[/] {problem}")
+
+
+def _catalog_row(spec: Any) -> dict[str, Any] | None:
+    """What a connector reads and writes in a catalog pipeline, and through which call."""
+    cat = spec.catalog
+    if cat is None:
+        return None
+    return {
+        "reads": sorted(f.value for f in cat.reads),
+        "writes": sorted(f.value for f in cat.writes),
+        "write_paths": {f.value: p for f, p in cat.write_paths.items()},
+    }
+
+
+def _catalog_table(specs: Any) -> None:
+    """What each connector reads and writes in a catalog pipeline, below the table (plain
+    lines: the table above stays one row per connector)."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for spec in sorted(specs, key=lambda s: s.name):
+        row = _catalog_row(spec)
+        if row is not None:
+            rows.append((spec.name, row))
+    if not rows:
+        return
+    console.print("Catalog pipelines (docs/catalog.md): what each connector reads and writes")
+    for name, row in rows:
+        console.print(
+            f"  {name}: reads {', '.join(row['reads'])}; writes "
+            f"{', '.join(row['writes']) or 'nothing'}",
+            highlight=False,
+            markup=False,
+        )
+        for field, path in row["write_paths"].items():
+            console.print(f"      {field}: {path}", highlight=False, markup=False)
 
 
 @app.command()
@@ -153,6 +190,15 @@ def check(config: ConfigOption = Path("ledgerbridge.yaml")) -> None:
             str(pipe.interval),
         )
     console.print(table)
+    for entry in loaded.catalogs:  # kind: catalog (docs/catalog.md)
+        owners = ", ".join(f"{f.value}: {o}" for f, o in entry.pipeline.ownership.items())
+        console.print(
+            f"catalog {entry.tenant.id}/{entry.pipeline.id}: "
+            f"{' <-> '.join(entry.pipeline.connections)}; owners {owners}; "
+            f"on drift {entry.pipeline.on_drift}; approve {entry.pipeline.approve}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @app.command()

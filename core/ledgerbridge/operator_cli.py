@@ -113,6 +113,13 @@ def sync(
     if json_out and not dry_run:
         err_console.print("[red]error:[/] --json goes with --dry-run")
         raise typer.Exit(int(ExitCode.USAGE))
+    if pipeline is not None:  # a catalog pipeline runs through its own runner (catalog/cli.py)
+        from .catalog.cli import find, run_and_print
+
+        loaded = load_config(config)
+        if find(loaded, pipeline) is not None:
+            run_and_print(loaded, pipeline, dry_run=dry_run, as_json=json_out)
+            return
     with ProgressReport("backfill" if backfill else "syncing") as progress:
         handler = _WaitDisplay(progress)
         logging.getLogger("ledgerbridge.retry").addHandler(handler)
@@ -128,14 +135,34 @@ def sync(
             reports = anyio.run(main)
         finally:
             logging.getLogger("ledgerbridge.retry").removeHandler(handler)
+    catalogs = [] if pipeline is not None or backfill or since else _catalog_ids(config)
+    if json_out and catalogs:  # one JSON document: the catalogs' reports are asked by id
+        err_console.print(
+            "catalog pipelines not in this report: "
+            + ", ".join(f"ledgerbridge sync {c} --dry-run --json" for c in catalogs),
+            highlight=False,
+            soft_wrap=True,
+        )
+        catalogs = []
     if dry_run:  # what would post and what would park (dryrun_cli.py)
         from .dryrun_cli import show_dry_run
 
         show_dry_run(reports, as_json=json_out)
-        _exit(_explain(reports))
-        return
-    _print_reports(reports)
-    _exit(_explain(reports))
+    elif reports or not catalogs:
+        _print_reports(reports)
+    code = _explain(reports)
+    if catalogs:  # every enabled catalog pipeline too, after the order ones (catalog/cli.py)
+        from .catalog.cli import run_and_report
+
+        loaded = load_config(config)
+        codes = [run_and_report(loaded, c, dry_run=dry_run, as_json=False) for c in catalogs]
+        code = most_urgent([code, *codes])
+    _exit(code)
+
+
+def _catalog_ids(config: Path) -> list[str]:
+    """The enabled catalog pipelines of the configuration, in file order."""
+    return [e.pipeline.id for e in load_config(config).catalogs if e.pipeline.enabled]
 
 
 def _print_reports(reports: list[RunReport]) -> None:

@@ -6,6 +6,8 @@ how long to wait follows from the exception class alone:
 * ``RateLimited`` -- wait ``retry_after`` when the platform said, else back off;
 * ``TransientError`` (5xx, timeouts, dropped connections) -- capped exponential
   back-off with jitter;
+* a ``TransientError`` whose request never left (``details["sent"] is False``) -- retried
+  even under ``retry_transient=False``: the platform never saw it;
 * ``OutcomeUnknown`` -- never: a write that may have happened is read back from the
   target before it is sent again, which is the caller's job, not a blind retry's;
 * everything else -- raised at once.
@@ -58,7 +60,10 @@ def _should_retry(policy: RetryPolicy) -> Callable[[BaseException], bool]:
             return False
         if isinstance(exc, RateLimited):
             return exc.retry_after is None or exc.retry_after <= policy.max_wait
-        return policy.retry_transient and isinstance(exc, TransientError)
+        if not isinstance(exc, TransientError):
+            return False
+        # a request that never left (the connection was never made) is safe to send again
+        return policy.retry_transient or exc.details.get("sent") is False
 
     return check
 

@@ -101,6 +101,11 @@ def test_the_demo_reconciles_to_the_cent_and_a_second_run_writes_nothing(tmp_pat
     mapping = (directory / "mappings" / "woocommerce.yaml").read_text()
     assert f"{PAYPAL_GATEWAY}:" in mapping
     assert f"Zoho Books writes this run: {first['zoho_writes']}" in out
+    # the catalogs: a price edited in each Books organisation read back from each shop
+    # (the demo exits 1 when one did not arrive)
+    assert "north-catalog" in out and "cart-catalog" in out and "42.50" in out
+    assert "price: books 30 / shop 31" in out  # one conflict, both values, then resolved
+    assert "after keeping Books' price: 30.00" in out
     # the console: its address and a log-in whose password is printed once, stored hashed
     assert "http://127.0.0.1:8787/console/" in out and "ledgerbridge serve -c" in out
     password = _demo_password(out)

@@ -188,6 +188,8 @@ ALLOWED: dict[str, set[str]] = {
     "cart.info": {"params", "response_fields", "exclude"},
     "webhook.list": {"start", "count", "entity", "action", "active", "ids", "params"},
     "webhook.create": set(),
+    "product.update": set(),  # a PUT: its parameters are in the JSON body (catalog.py)
+    "product.variant.update": set(),
     "order.shipment.list": shipments.ALLOWED,
     "order.transaction.list": transactions.ALLOWED,
 }  # fmt: skip
@@ -206,6 +208,8 @@ class Api2CartEmulator:
             "cart.info": self.cart_info,
             "webhook.list": self.webhook_list,
             "webhook.create": self.webhook_create,
+            "product.update": self.product_update,
+            "product.variant.update": self.variant_update,
             "order.shipment.list": self.shipment_list,
             "order.transaction.list": self.transaction_list,
         }
@@ -232,7 +236,7 @@ class Api2CartEmulator:
             precision = _int(params, "rounding_precision", precision)
             if not 1 <= precision <= 6:
                 raise A2CError(109, "rounding_precision must be between 1 and 6")
-            body = await request.json() if request.method == "POST" else None
+            body = await request.json() if request.method in ("POST", "PUT") else None
             return render(handler(store, store_key, params, body))
         except ValueError as exc:  # a malformed response_fields tree
             return render(envelope(None, code=109, message=str(exc)))
@@ -500,6 +504,26 @@ class Api2CartEmulator:
             "force_all",
         )
 
+    def product_update(
+        self, store: StoreData, store_key: str, params: dict[str, str], body: Any
+    ) -> dict[str, Any]:
+        from . import catalog
+
+        try:
+            return envelope(catalog.product_update(store.products, body))
+        except catalog.Refused as exc:
+            raise A2CError(exc.code, exc.message) from None
+
+    def variant_update(
+        self, store: StoreData, store_key: str, params: dict[str, str], body: Any
+    ) -> dict[str, Any]:
+        from . import catalog
+
+        try:
+            return envelope(catalog.variant_update(store.products, store.children, body))
+        except catalog.Refused as exc:
+            raise A2CError(exc.code, exc.message) from None
+
     def cart_info(
         self, store: StoreData, store_key: str, params: dict[str, str], body: Any
     ) -> dict[str, Any]:
@@ -581,7 +605,7 @@ def create_app(
     emulator = Api2CartEmulator(state or create_state())
     app = Starlette(
         routes=[
-            Route("/v1.1/{method}.json", emulator.endpoint, methods=["GET", "POST"]),
+            Route("/v1.1/{method}.json", emulator.endpoint, methods=["GET", "POST", "PUT"]),
             *controls.routes(emulator.state),
         ]
     )

@@ -41,7 +41,10 @@ from .shop import ShopData
 from .webhooks import WebhookSender, rest_order
 
 VERSION = re.compile(r"^(20\d\d-(01|04|07|10)|unstable)$")
-ALL_SCOPES = frozenset({"read_orders", "read_all_orders", "read_customers", "read_products"})
+ALL_SCOPES = frozenset({
+    "read_orders", "read_all_orders", "read_customers", "read_products", "write_products",
+    "write_inventory",
+})  # fmt: skip
 UNAUTHORIZED_MESSAGE = (
     "[API] Invalid API key or access token (unrecognized login or wrong password)"
 )

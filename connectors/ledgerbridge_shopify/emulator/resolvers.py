@@ -13,6 +13,7 @@ from typing import Any
 
 from graphql import GraphQLError, get_named_type
 
+from . import catalog
 from .shop import Resource, Search, ShopData, decode_cursor, encode_cursor
 
 MAX_PAGE = 250
@@ -207,6 +208,26 @@ class Resolver:
     def root_bulkOperationRunQuery(self, info: Info, query: str) -> dict[str, Any]:
         payload: dict[str, Any] = info.context["bulk_ops"].start(query, info.context)
         return payload
+
+    # catalog writes (emulator/catalog.py)
+
+    def root_productVariantsBulkUpdate(
+        self, info: Info, productId: str, variants: list[dict[str, Any]],
+        allowPartialUpdates: bool = False, **_: Any,
+    ) -> dict[str, Any]:  # fmt: skip
+        if "write_products" not in self._scopes(info):
+            raise _access_denied("productVariantsBulkUpdate", "write_products")
+        return catalog.variants_bulk_update(self.shop, productId, variants, allowPartialUpdates)
+
+    def root_inventorySetQuantities(self, info: Info, input: dict[str, Any]) -> dict[str, Any]:
+        if "write_inventory" not in self._scopes(info):
+            raise _access_denied("inventorySetQuantities", "write_inventory")
+        return catalog.set_quantities(self.shop, input)
+
+    def root_productUpdate(self, info: Info, product: dict[str, Any]) -> dict[str, Any]:
+        if "write_products" not in self._scopes(info):
+            raise _access_denied("productUpdate", "write_products")
+        return catalog.product_update(self.shop, product)
 
 
 def _access_denied(field: str, scope: str) -> GraphQLError:

@@ -154,6 +154,13 @@ class Seeder:
                 "price": str(cents(Decimal(rng.randint(500, 20000)) / 100)),
                 "taxable": True,
                 "barcode": None,
+                # its own generator: the seeded prices stay what they were
+                "inventoryQuantity": random.Random(pid * 10 + v).randint(0, 40),
+                "inventoryItem": {
+                    "id": gid("InventoryItem", pid * 10 + v),
+                    "tracked": True,
+                    "inventoryLevels": [{"location": {"id": gid("Location", 1)}}],
+                },
             }
             for v in range(1 + n % 3)
         ]
@@ -165,6 +172,7 @@ class Seeder:
             "vendor": "Acme",
             "status": "ACTIVE" if n % 6 else "ARCHIVED",
             "tags": [],
+            "descriptionHtml": f"<p>Product {n} of the emulated shop</p>",
             "updatedAt": iso(updated or self.product_updated(n)),
             "variants": variants,
         }

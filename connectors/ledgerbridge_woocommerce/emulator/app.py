@@ -324,6 +324,23 @@ class Emulator:
         return error("rest_no_route", "No route was found matching the URL and request method", 404)
 
 
+def catalog_routes(emulator: Emulator) -> list[Route]:
+    """The catalog's batch writes (emulator/catalog.py)."""
+    from . import catalog
+
+    async def products_batch(request: Request) -> Response:
+        return await catalog.products_batch(emulator, request)
+
+    async def variations_batch(request: Request) -> Response:
+        return await catalog.variations_batch(emulator, request)
+
+    methods = ["POST", "PUT", "PATCH"]
+    return [
+        Route(BASE + "/products/batch", products_batch, methods=methods),
+        Route(BASE + "/products/{id:int}/variations/batch", variations_batch, methods=methods),
+    ]
+
+
 def create_app(
     store: StoreData | None = None,
     config: EmulatorConfig | None = None,
@@ -342,6 +359,7 @@ def create_app(
         Route(BASE + "/products", emulator.products),
         Route(BASE + "/products/{id:int}", emulator.product),
         Route(BASE + "/products/{id:int}/variations", emulator.variations),
+        *catalog_routes(emulator),
         Route(BASE + "/webhooks", emulator.webhooks, methods=["GET", "POST"]),
     ]
     inner = Starlette(routes=routes)

@@ -137,6 +137,8 @@ class Resources:
             ("/items", "POST", self.create_item),
             ("/items/{item_id}", "GET", self.get_item),
             ("/items/{item_id}", "PUT", self.update_item),
+            ("/items/{item_id}/active", "POST", self.mark_item_active),
+            ("/items/{item_id}/inactive", "POST", self.mark_item_inactive),
             ("/invoices", "GET", self.list_invoices),
             ("/invoices", "POST", self.create_invoice),
             ("/invoices", "PUT", self.upsert_invoice),
@@ -404,11 +406,24 @@ class Resources:
         if current is None and (not body.get("name") or body.get("rate") in (None, "")):
             raise ZohoError(400, 2, "Item name and rate are required.")
         row = dict(current or {})
-        for key in ("name", "sku", "description", "account_id", "product_type", "item_type"):
+        for key in (
+            "name",
+            "sku",
+            "description",
+            "account_id",
+            "product_type",
+            "item_type",
+            "upc",
+            "ean",
+        ):
             if key in body:
                 row[key] = body[key]
         if "rate" in body:
             row["rate"] = dec(body["rate"])
+        if current is None and body.get("item_type") == "inventory":
+            # items.yml create_item: ``initial_stock`` is the opening stock of an inventory
+            # item; later stock moves through inventory adjustments, not item updates.
+            row["stock_on_hand"] = dec(body.get("initial_stock") or 0)
         if "tax_id" in body:
             tax = org.tax(body["tax_id"])
             row["tax_id"] = tax.tax_id if tax else ""
@@ -426,6 +441,16 @@ class Resources:
     async def list_items(self, request: Request, org: Organization | None, body: Any) -> Result:
         assert org is not None
         rows = list(org.items.values())
+        since = request.query_params.get("last_modified_time")
+        if since:
+            # The changed-since filter the catalog connector sends (zoho-books.md §6: declared
+            # for other modules, unconfirmed for items); "modified after", read inclusively.
+            try:
+                floor = datetime.strptime(since, "%Y-%m-%dT%H:%M:%S%z")
+            except ValueError:
+                raise ZohoError(400, 2, "Invalid value passed for last_modified_time") from None
+            rows = [r for r in rows if r.get("last_modified_time") and datetime.strptime(
+                r["last_modified_time"], "%Y-%m-%dT%H:%M:%S%z") >= floor]  # fmt: skip
         if request.query_params.get("search_text"):
             needle = request.query_params["search_text"].lower()
             rows = [
@@ -449,6 +474,24 @@ class Resources:
         current = _get(org.items, request.path_params["item_id"], "Item")
         current.update(self._item_fields(org, body, current))
         return _ok(200, "The item details have been updated.", "item", current)
+
+    async def _mark_item(self, request: Request, org: Organization | None, status: str) -> Result:
+        # items.yml mark_item_active / mark_item_inactive: 200 "The item has been marked as ..."
+        assert org is not None
+        current = _get(org.items, request.path_params["item_id"], "Item")
+        current["status"] = status
+        current["last_modified_time"] = _now()
+        return 200, {"code": 0, "message": f"The item has been marked as {status}."}
+
+    async def mark_item_active(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        return await self._mark_item(request, org, "active")
+
+    async def mark_item_inactive(
+        self, request: Request, org: Organization | None, body: Any
+    ) -> Result:
+        return await self._mark_item(request, org, "inactive")
 
     # ------------------------------------------------------------------ documents
 

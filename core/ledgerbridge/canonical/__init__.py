@@ -21,7 +21,7 @@ from .order import (
     RefundLine,
     ShippingLine,
 )
-from .product import Product, ProductVariant
+from .product import InventoryLevel, Product, ProductVariant
 from .reconcile import DEFAULT_ROUNDING_TOLERANCE, Discrepancy, Reconciliation
 
 CanonicalRecord = Order | Customer | Product
@@ -43,6 +43,7 @@ __all__ = [
     "Fulfilment",
     "FulfilmentLine",
     "FulfilmentStatus",
+    "InventoryLevel",
     "Money",
     "Order",
     "OrderDiscount",

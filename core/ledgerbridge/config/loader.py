@@ -21,6 +21,7 @@ from ..errors import ConfigError, SourceLocation
 from ..plugins import BUILTIN_PRESETS_DIR, Registry, get_registry
 from ..yamlfile import YamlDocument, load_yaml
 from .accounts import check_accounts
+from .catalog import CatalogEntry, load_catalogs, split_catalogs
 from .exposure import warn_about_exposure
 from .schema import ConnectionConfig, LedgerbridgeConfig, PipelineConfig, TenantConfig
 
@@ -35,6 +36,8 @@ class LoadedConfig:
     path: Path
     config: LedgerbridgeConfig
     document: YamlDocument
+    # ``kind: catalog`` pipelines (config/catalog.py), checked; order pipelines are above.
+    catalogs: tuple[CatalogEntry, ...] = ()
 
     def tenant(self, tenant_id: str) -> TenantConfig:
         for tenant in self.config.tenants:
@@ -81,15 +84,18 @@ def load_config(
     doc = load_yaml(path)
     if doc.data is None:
         raise doc.error((), "the file is empty; run `ledgerbridge init` for a starter config")
+    orders_doc, raw_catalogs = split_catalogs(doc)
     try:
-        config = LedgerbridgeConfig.model_validate(doc.data)
+        config = LedgerbridgeConfig.model_validate(orders_doc.data)
     except ValidationError as exc:
-        raise doc.validation_error(exc, model=LedgerbridgeConfig) from exc
-    problems = _cross_check(config, doc, path, registry or get_registry(), check_mappings)
+        raise orders_doc.validation_error(exc, model=LedgerbridgeConfig) from exc
+    registry = registry or get_registry()
+    problems = _cross_check(config, orders_doc, path, registry, check_mappings)
+    catalogs = load_catalogs(raw_catalogs, config.tenants, doc, registry, problems)
     if problems:
         raise ConfigError(problems)
     warn_about_exposure(path, config, doc)
-    return LoadedConfig(path, config, doc)
+    return LoadedConfig(path, config, doc, tuple(catalogs))
 
 
 def _cross_check(

@@ -86,6 +86,13 @@ def same(source: Any, target: Any) -> bool:
 
 def compare(source: dict[str, Any], target: dict[str, Any], source_total: str | None) -> list[Row]:
     """Field-by-field rows: the document's fields, each line's, then the total."""
+    if "field" in source and "value" in source:  # a catalog pipeline's (docs/catalog.md)
+        return [
+            Row(str(source["field"]), _text(source.get("value")), _text(target.get("value")),
+                not same(source.get("value"), target.get("value"))),
+            Row("side", _text(source.get("side")), _text(target.get("side")), False),
+            Row("sku", _text(source.get("sku")), _text(target.get("sku")), False),
+        ]  # fmt: skip
     rows = [
         Row(
             t,

@@ -90,7 +90,9 @@ class Console:
         return [t.id for t in self.loaded.config.tenants if who.sees(t.id)]
 
     def pipelines(self, who: Principal) -> list[str]:
-        return [p.id for t, p in self.loaded.pipelines() if who.sees(t.id)]
+        orders = [p.id for t, p in self.loaded.pipelines() if who.sees(t.id)]
+        catalogs = [e.pipeline.id for e in self.loaded.catalogs if who.sees(e.tenant.id)]
+        return orders + catalogs  # a catalog's records and conflicts are shown like any
 
     def mapping_files(self) -> set[Path]:
         return {self.loaded.mapping_path(p).resolve() for _, p in self.loaded.pipelines()}

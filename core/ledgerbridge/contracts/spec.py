@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .catalog import CatalogSpec
 from .context import ConnectorContext
 from .source import Source
 from .target import Target
@@ -55,6 +56,8 @@ class ConnectorSpec:
     emulator: Callable[..., Any] | None = None
     sandbox_info: Callable[[str], Any] | None = None  # url -> ledgerbridge.sandbox.SandboxInfo
     account_settings: tuple[str, ...] = ()
+    # What the connector reads and writes in a catalog pipeline (docs/catalog.md); None: none.
+    catalog: CatalogSpec | None = None
     plugin: str = field(default="", compare=False)
     version: str = field(default="", compare=False)
 

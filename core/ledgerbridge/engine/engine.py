@@ -130,7 +130,13 @@ class Engine(PipelineAssembly):
         for record in records:
             by_pipeline.setdefault(record.pipeline_id, []).append(record)
         reports = []
+        catalogs = {e.pipeline.id for e in self.config.catalogs}
         for pipeline_id, group in by_pipeline.items():
+            if pipeline_id in catalogs:  # a catalog pipeline's records (docs/catalog.md)
+                from ..catalog.replay import replay_catalog
+
+                await replay_catalog(self, pipeline_id, group)
+                continue
             reports.append(await self.runner(pipeline_id).replay(group))
         return reports
 
@@ -235,6 +241,11 @@ class Engine(PipelineAssembly):
             raise ValueError("keep must be 'source' or 'target'")
         await self.prepare()
         conflict = await anyio.to_thread.run_sync(self._get_conflict, conflict_id)
+        if conflict.entity == "catalog_field":  # a catalog pipeline's (docs/catalog.md)
+            from ..catalog.resolve import resolve_catalog_conflict
+
+            await resolve_catalog_conflict(self, conflict, keep)
+            return None
         runner = self.runner(conflict.pipeline_id, source_wins=keep == "source")
         await anyio.to_thread.run_sync(runner.journal.resolve_conflict, conflict_id, keep)
         record = runner.journal.get(conflict.record_id) if conflict.record_id else None

@@ -119,6 +119,9 @@ class Scheduler:
         async with anyio.create_task_group() as group:
             for tenant, pipelines in by_tenant.values():
                 group.start_soon(self._tenant_round, tenant, pipelines)
+        from ..catalog import schedule as catalogs  # kind: catalog pipelines (docs/catalog.md)
+
+        await catalogs.run_all_once(self)
         await self.drain_inbox()
         return self.results
 
@@ -126,6 +129,8 @@ class Scheduler:
         """Start each pipeline when it is due (its interval after its last run ended) and
         its tenant has none in flight; drain the inbox every ``inbox_every`` seconds; on
         ``should_stop``, let the pipelines in flight finish their record and return."""
+        from ..catalog import schedule as catalogs
+
         await self.engine.prepare()
         next_drain = 0.0
         async with anyio.create_task_group() as group:
@@ -140,6 +145,7 @@ class Scheduler:
                     self.busy_tenants.add(tenant.id)
                     self.running.add(pipeline.id)
                     group.start_soon(self._launch, tenant, pipeline)
+                catalogs.launch_due(self, group, now)  # kind: catalog pipelines
                 if now >= next_drain:
                     await self.drain_inbox()
                     next_drain = time.monotonic() + self.inbox_every

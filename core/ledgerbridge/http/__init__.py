@@ -5,7 +5,11 @@
   codes (``ErrorTable``).
 - ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret; ``OAuth1Auth``
   (one-legged OAuth 1.0a); ``QueryCredentials``, credentials in the query added below httpx
-  so no log or cassette holds them.
+  so no log or cassette holds them; ``RotatingTokenAuth``, expiring OAuth access tokens minted by
+  a platform's ``refresh`` callable (cached, renewed early, single-flight across processes, one
+  resend after a refused token).
+- ``pacing``: ``PacedTransport``, every request through the account's ``RateLimiter``; ``Pacer``
+  and ``SharedPause`` for a platform that publishes no limits.
 - ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
   signer the emulators use.
 - ``pagination``: page-number, cursor, GraphQL-connection and has-more loops as small async
@@ -14,8 +18,9 @@
   calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
 """
 
-from .auth import BearerAuth, OAuth1Auth, QueryCredentials
+from .auth import AccessToken, BearerAuth, OAuth1Auth, QueryCredentials, RotatingTokenAuth
 from .client import KitClient
+from .pacing import PacedTransport
 from .pagination import (
     complete_connection,
     connection_items,
@@ -29,11 +34,14 @@ from .responses import ErrorTable, parse_json, retry_after
 from .signatures import hmac_sha256, verify_hmac_sha256
 
 __all__ = [
+    "AccessToken",
     "BearerAuth",
     "ErrorTable",
     "KitClient",
     "OAuth1Auth",
+    "PacedTransport",
     "QueryCredentials",
+    "RotatingTokenAuth",
     "complete_connection",
     "connection_items",
     "connection_pages",

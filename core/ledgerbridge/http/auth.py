@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Generator
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import httpx
 from pydantic import SecretStr
+
+from ..contracts.context import CredentialStore, LockProvider
+
+REFRESH_MARGIN = 300.0  # renew an access token this many seconds before it expires
+API_DOMAIN_KEY = "api_domain"  # where a token response's API host is kept
 
 
 class BearerAuth(httpx.Auth):
@@ -94,3 +102,131 @@ class QueryCredentials(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A short-lived access token, what a refresh returns: the value, its wall-clock expiry
+    (epoch seconds) and the API host the platform said to use with it, if it said one."""
+
+    value: str = field(repr=False)
+    expires_at: float
+    api_domain: str | None = None
+
+    def fresh(self, margin: float = REFRESH_MARGIN) -> bool:
+        return time.time() < self.expires_at - margin
+
+
+Refresh = Callable[[], Awaitable[AccessToken]]
+
+
+def refused_401(response: httpx.Response) -> bool:
+    return response.status_code == 401
+
+
+class RotatingTokenAuth(httpx.Auth):
+    """OAuth access tokens that expire and are minted from a refresh token, as an auth flow.
+
+    The platform part is one callable, ``refresh``, that asks the platform for a new token
+    (Zoho's accounts server, Shopify's token endpoint).  What every such platform needs is
+    here, once:
+
+    * the token is cached and renewed ``margin`` seconds before it expires;
+    * renewal is single-flight twice over: in this process an anyio lock with a second
+      "still valid?" check after taking it, so concurrent tasks share one refresh; across
+      processes a named lock from ``context.locks`` around re-reading the credential store
+      (another process may have refreshed and saved a token) and refreshing -- platforms cap
+      how many tokens a refresh token may mint (Zoho: 10 per 10 minutes);
+    * tokens live in the credential store (``<key>``, ``<key>_expires_at``, ``api_domain``),
+      never in a log line or an exception;
+    * a response that ``rejected`` calls a refusal of the token (401; Zoho's code 57 with a
+      403) invalidates it and the request is sent once more with a new one.  A second refusal
+      goes back to the client, whose error table names it.
+    """
+
+    requires_response_body = True  # ``rejected`` may read an error envelope
+
+    def __init__(
+        self,
+        refresh: Refresh,
+        *,
+        credentials: CredentialStore,
+        locks: LockProvider,
+        lock_name: str,
+        scheme: str = "Bearer",
+        margin: float = REFRESH_MARGIN,
+        rejected: Callable[[httpx.Response], bool] = refused_401,
+        key: str = "access_token",
+    ) -> None:
+        self._refresh = refresh
+        self._credentials = credentials
+        self._locks = locks
+        self.lock_name = lock_name
+        self._scheme = scheme
+        self._margin = margin
+        self._rejected = rejected
+        self._key, self._expires_key = key, f"{key}_expires_at"
+        self._cached: AccessToken | None = None
+        self._lock = anyio.Lock()
+        self.refreshes = 0
+
+    async def token(self) -> AccessToken:
+        """A token valid for at least the margin, refreshing at most once at a time."""
+        cached = self._cached
+        if cached is not None and cached.fresh(self._margin):
+            return cached
+        async with self._lock:
+            cached = self._cached
+            if cached is not None and cached.fresh(self._margin):
+                return cached  # another task refreshed while we waited
+            async with self._locks.lock(self.lock_name, ttl=60.0):
+                stored = await self._load_stored()
+                if stored is not None and stored.fresh(self._margin) and stored != self._cached:
+                    self._cached = stored  # another process refreshed while we waited
+                    return stored
+                self._cached = await self._refresh()
+                self.refreshes += 1
+                await self._save(self._cached)
+                return self._cached
+
+    def invalidate(self, used: str) -> None:
+        """The platform refused ``used``: the next ``token()`` refreshes (unless another task
+        already did)."""
+        if self._cached is not None and self._cached.value == used:
+            self._cached = AccessToken(used, 0.0, self._cached.api_domain)
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        token = await self.token()
+        self._sign(request, token)
+        response = yield request
+        if self._rejected(response):
+            self.invalidate(token.value)
+            self._sign(request, await self.token())
+            yield request
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        raise RuntimeError("RotatingTokenAuth refreshes asynchronously: use an AsyncClient")
+
+    def _sign(self, request: httpx.Request, token: AccessToken) -> None:
+        request.headers["Authorization"] = f"{self._scheme} {token.value}"
+
+    async def _load_stored(self) -> AccessToken | None:
+        value = await self._credentials.load(self._key)
+        expires = await self._credentials.load(self._expires_key)
+        if not value or not expires:
+            return None
+        if self._cached is not None and self._cached.value == value:
+            return self._cached  # the one just refused or expired: not a new token
+        domain = await self._credentials.load(API_DOMAIN_KEY)
+        return AccessToken(value, float(expires), domain)
+
+    async def _save(self, token: AccessToken) -> None:
+        await self._credentials.save(self._key, token.value)
+        await self._credentials.save(self._expires_key, repr(token.expires_at))
+        if token.api_domain:
+            await self._credentials.save(API_DOMAIN_KEY, token.api_domain)
+
+    def __repr__(self) -> str:
+        return f"RotatingTokenAuth(lock={self.lock_name!r}, refreshes={self.refreshes})"

@@ -2,8 +2,9 @@
 
 It owns what every platform client used to write again: the transport seam, a timeout, the
 auth flow, transport failures as ``TransientError`` (or ``OutcomeUnknown`` for a write whose
-request may have arrived), error statuses through the connector's ``ErrorTable``, and retries
-by error class (``ledgerbridge.retry``) on the context's clock.  A body is decoded inside the
+request may have arrived), error statuses through the connector's ``ErrorTable``, pacing by the
+account's rate limiter (``limiter``), and retries by error class (``ledgerbridge.retry``) on the
+context's clock.  A body is decoded inside the
 retried call: a host's HTML page with status 200 is retried like a 503, never read as data.
 """
 
@@ -16,11 +17,15 @@ from typing import Any
 import httpx
 
 from ..contracts import ConnectorContext
-from ..errors import OutcomeUnknown, SyncError
+from ..errors import OutcomeUnknown, QuotaExhausted, RateLimited, SyncError
+from ..limits import RateLimiter
 from ..retry import DEFAULT_POLICY, RetryPolicy, call_with_retry
+from .pacing import PacedTransport
 from .responses import ErrorTable, parse_json
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Failures before the request left: the server certainly never saw it, whatever the method.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class _Unretried(Exception):
@@ -32,6 +37,11 @@ class _Unretried(Exception):
 
 
 class KitClient:
+    """``idempotent_methods``: the methods sending twice cannot change anything twice; a
+    connector whose platform writes whole records by id with ``PUT`` adds it."""
+
+    idempotent_methods: frozenset[str] = SAFE_METHODS
+
     def __init__(
         self,
         context: ConnectorContext,
@@ -39,11 +49,12 @@ class KitClient:
         errors: ErrorTable,
         *,
         auth: httpx.Auth | None = None,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = 30.0,
         policy: RetryPolicy = DEFAULT_POLICY,
         headers: dict[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        limiter: Callable[[], RateLimiter] | None = None,
     ) -> None:
         self.errors = errors
         self.policy = policy
@@ -51,9 +62,13 @@ class KitClient:
         self.write_policy = replace(policy, retry_transient=False)
         self.sleep = sleep or context.clock.sleep
         self.timeout = timeout
+        self.limiter = limiter
+        self.waits: list[tuple[str, float]] = []  # (error class, seconds) of each retry wait
         self._base = {"base_url": base_url, "timeout": timeout, "headers": headers}
         self._transport = context.transport
-        self.http = self._client(auth, transport or context.transport)
+        if limiter is not None:  # every request paced, a resend by the auth flow too
+            self._transport = PacedTransport(self._transport or httpx.AsyncHTTPTransport(), limiter)
+        self.http = self._client(auth, transport or self._transport)
 
     def _client(
         self, auth: httpx.Auth | None, transport: httpx.AsyncBaseTransport | None
@@ -101,9 +116,10 @@ class KitClient:
         by class too.  ``before`` runs ahead of every attempt (a platform's pacing).  Errors of
         the ``unretried`` classes are raised at once, for a caller that would rather ask
         differently (a smaller page after a timeout) than the same again.  ``idempotent``: a
-        write the platform de-duplicates (an idempotency key) is retried like a read."""
+        write the platform de-duplicates (an idempotency key) is retried like a read.  A write
+        whose connection was never made is retried whatever it is."""
         method = method.upper()
-        safe = idempotent or method in SAFE_METHODS
+        safe = idempotent or method in self.idempotent_methods
         policy = self.policy if safe else self.write_policy
 
         async def once() -> tuple[httpx.Response, Any]:
@@ -111,12 +127,17 @@ class KitClient:
                 await before()
             try:
                 response, data = await self._once(method, path, safe, expect, kwargs)
-                return (response, read(response)) if read is not None else (response, data)
+                if read is None:
+                    return response, data
+                try:
+                    return response, read(response)
+                except SyncError as exc:
+                    raise self.refused(exc, method, path, safe) from None
             except unretried as exc:
                 raise _Unretried(exc) from exc
 
         try:
-            return await call_with_retry(once, policy, sleep=self.sleep)
+            return await call_with_retry(once, policy, sleep=self.sleep, on_wait=self._on_wait)
         except _Unretried as wrapped:
             raise wrapped.error from None
 
@@ -124,19 +145,57 @@ class KitClient:
         self, method: str, path: str, safe: bool, expect: type | None, kwargs: dict[str, Any]
     ) -> tuple[httpx.Response, Any]:
         try:
-            response = await self.http.request(method, path, **kwargs)
+            response = await self.http.request(method, await self.url_for(path), **kwargs)
         except httpx.TransportError as exc:
-            if safe or isinstance(exc, httpx.ConnectError):
-                raise self.errors.transport_error(method, path, exc, self.timeout) from exc
+            if isinstance(exc, NEVER_SENT):
+                error = self.errors.transport_error(method, path, exc, self._seconds())
+                error.details["sent"] = False  # retried even for a write: it never arrived
+                raise error from exc
+            if safe:
+                raise self.errors.transport_error(method, path, exc, self._seconds()) from exc
             what = f"{self.errors.platform}: {method} {path} failed: {type(exc).__name__}"
             raise OutcomeUnknown(
-                what + "; the request may have been applied", platform=self.errors.platform
+                what + "; the request may have been applied: the outcome of the write is unknown",
+                platform=self.errors.platform,
             ) from exc
         if not response.is_success:
-            raise self.errors.error_for(response)
+            raise self.refused(self.errors.error_for(response), method, path, safe)
         if expect is None:
             return response, None
         return response, parse_json(response, expect, platform=self.errors.platform)
+
+    def _seconds(self) -> float:
+        timeout = self.timeout
+        if isinstance(timeout, httpx.Timeout):
+            return float(timeout.read or timeout.connect or 0.0)
+        return float(timeout)
+
+    async def url_for(self, path: str) -> str:
+        """Where ``path`` is sent (relative to the base URL); a platform whose token names
+        its API host answers with that host."""
+        return path
+
+    def refused(self, exc: SyncError, method: str, path: str, safe: bool) -> SyncError:
+        """What an error answer means here; by default the limiter learns of a rate limit.
+        A connector overrides it for what its platform's answers mean beyond the table."""
+        if isinstance(exc, RateLimited):
+            self._tell_limiter(exc)
+        return exc
+
+    def _tell_limiter(self, exc: RateLimited) -> None:
+        """A refusal for the account's limits reaches every caller of the account."""
+        if self.limiter is None:
+            return
+        limiter = self.limiter()
+        if isinstance(exc, QuotaExhausted):
+            limiter.quota_exhausted(exc.retry_after)
+        elif exc.details.get("scope") == "in_flight":
+            limiter.concurrency_refused()
+        elif exc.retry_after:
+            limiter.block(exc.retry_after)
+
+    def _on_wait(self, exc: BaseException, seconds: float) -> None:
+        self.waits.append((type(exc).__name__, seconds))
 
     async def get_json(self, path: str, expect: type = object, **params: Any) -> Any:
         """The JSON body of a GET; a parameter whose value is None (a filter left unset) is

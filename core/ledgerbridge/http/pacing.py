@@ -1,4 +1,6 @@
-"""Pacing a platform that publishes no numbers: learn the spacing from its throttle answers.
+"""Pacing: a platform that publishes its limits is paced by the account's limiter at the
+transport (``PacedTransport``); one that publishes no numbers by learning the spacing from its
+throttle answers.
 
 ``Pacer`` spaces one client's requests out after the platform said "slow down" -- the
 interval doubles on each throttle answer (up to ``maximum``) and halves on each success --
@@ -13,7 +15,10 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
 from pydantic import SecretStr
+
+from ..limits import RateLimiter
 
 
 @dataclass
@@ -54,3 +59,25 @@ PAUSES: dict[str, SharedPause] = {}
 def shared_pause(key: SecretStr, platform: str = "") -> SharedPause:
     digest = hashlib.sha256(f"{platform}\0{key.get_secret_value()}".encode()).hexdigest()
     return PAUSES.setdefault(digest, SharedPause())
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Every request an account's client sends takes a slot of the account's ``RateLimiter``
+    first, and the limiter reads each answer's rate-limit headers.  At the transport, not
+    around the client's call, so that a request the auth flow sends again (a refused token,
+    renewed) is paced and counted like any other -- the platform counts it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, limiter: Callable[[], RateLimiter]):
+        self._inner = inner
+        self._limiter = limiter  # a callable: limiters belong to the event loop that made them
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        limiter = self._limiter()
+        async with limiter.slot():
+            response = await self._inner.handle_async_request(request)
+            await response.aread()  # the call is in flight until its answer is in
+        limiter.observe(response.headers)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

@@ -3,7 +3,7 @@
 A target connector paces its calls through a ``RateLimiter`` (one per account:
 a Zoho Books organisation).  Where the limiter lives is the host's choice:
 
-* embedded mode (the default): in the process (the connector's own limiter);
+* embedded mode (the default): in the process (``ledgerbridge.limits.local``);
 * distributed mode (``workers: {limits: redis}``): in Redis, shared by every
   worker on every machine (``ledgerbridge.limits.redis``), so N workers together
   stay under the account's limits and a 429 told to one makes all of them wait.
@@ -29,6 +29,9 @@ class AccountLimits:
     per_minute: int
     daily_quota: int
     max_in_flight: int
+    # calls that may start at once in this process (``local.LocalLimiter``'s bucket depth);
+    # the Redis limiter keeps a sliding window instead
+    burst: int = 5
 
 
 class RateLimiter(Protocol):

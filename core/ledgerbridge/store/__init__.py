@@ -1,6 +1,7 @@
 """Durable state: tenants, connections, account bindings, checkpoints, cross-references, sync
 records and their history, conflicts, audit events, the webhook inbox, leases."""
 
+from .catalog_models import CatalogFieldState, CatalogVariant
 from .console_models import ConsoleUser
 from .models import (
     AccountBinding,
@@ -26,6 +27,8 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "AccountBinding",
     "AuditEvent",
+    "CatalogFieldState",
+    "CatalogVariant",
     "Checkpoint",
     "ConflictRecord",
     "Connection",

@@ -1,0 +1,202 @@
+"""Contacts and items in Zoho Books: found by our key, an exact e-mail, name or SKU -- never a
+"contains" match -- and created through the read-back of ``Books.create``, so a create whose
+answer was lost is found, not made twice.
+
+Within one tenure of the pipeline's lease the look-ups are answered from a one-page copy of
+the organisation's contacts and items when the engine asks for one (``prepare_lookups``,
+``directory``); the read-back after a lost answer always searches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ledgerbridge.errors import AuthFailed, SyncError
+from ledgerbridge.plan import ContactDraft, ItemDraft, Link, TargetRef
+
+from . import directory, models, payloads, shapes
+from .books import Books, plain_ref
+
+log = logging.getLogger(__name__)
+
+
+class Parties:
+    """The ``Target`` methods for contacts and items, held by ``ZohoBooksTarget``."""
+
+    def __init__(self, books: Books, now: Callable[[], float]) -> None:
+        self.books = books
+        self._service_items: dict[str, str] = {}  # receipt service items by purpose
+        # Copies of the contacts and items for one tenure of a lease (``prepare_lookups``).
+        self._lookup_scope = ""
+        self._directories = {
+            "contacts": directory.Directory("/contacts", "contacts", now),
+            "items": directory.Directory("/items", "items", now),
+        }
+
+    async def service_item(self, purpose: str) -> str:
+        """The connector's item for receipt lines without one (``shapes.SERVICE_ITEMS``),
+        found by its SKU or created once, then cached."""
+        if purpose not in self._service_items:
+            sku, name = shapes.SERVICE_ITEMS[purpose]
+            found = await self.find_item(sku=sku)
+            if found is None:
+                found = await self.create_item(
+                    ItemDraft(link=Link(key=f"item:sku:{sku}"), name=name, sku=sku, rate=Decimal(0))
+                )
+            self._service_items[purpose] = found.target_id
+        return self._service_items[purpose]
+
+    async def prepare_lookups(self, *, contacts: int = 0, items: int = 0, scope: str = "") -> None:
+        """Read the organisation's contacts / items as one page each for the look-ups of
+        this tenure of the pipeline's lease (``directory``); forget what another read."""
+        if not scope or scope != self._lookup_scope:
+            for copy in self._directories.values():
+                copy.drop()
+        self._lookup_scope = scope
+        for kind, wanted in (("contacts", contacts), ("items", items)):
+            copy = self._directories[kind]
+            if not wanted:
+                continue
+            try:
+                await copy.load(self._reader(copy.path))
+            except AuthFailed:
+                raise
+            except SyncError as exc:  # no copy: the look-ups search one by one
+                log.info("Zoho Books: %s not read in bulk (%s); searching", kind, exc)
+
+    def _reader(self, path: str) -> directory.Reader:
+        async def read(params: dict[str, Any]) -> dict[str, Any]:
+            return await self.books.client.call("GET", path, params=params)
+
+        return read
+
+    async def _created(self, kind: str, result: dict[str, Any] | TargetRef, row_key: str) -> None:
+        """Keep the copy in step with a create (an adopted row is not in hand)."""
+        if isinstance(result, TargetRef):
+            self._directories[kind].drop()
+        else:
+            self._directories[kind].add(result[row_key])
+
+    async def find_contact(
+        self,
+        *,
+        email: str | None = None,
+        key: str | None = None,
+        name: str | None = None,
+        currency: str | None = None,
+    ) -> TargetRef | None:
+        """Our key field, then the exact e-mail; with ``currency``, only a contact in that
+        currency: a Zoho contact has one currency and its documents follow it (facts doc
+        §7.1, §15), so a EUR order never lands on the same customer's USD contact.
+        Answered from the lease tenure's copy of the contacts when it has one (``directory``)."""
+        if self._directories["contacts"].fresh():
+            found = directory.match_contact(
+                self._directories["contacts"].rows(), field=self.books.settings.contact_key_field,
+                key=key, email=email, name=name, currency=currency,
+            )  # fmt: skip
+            return plain_ref("contact", found) if found else None
+        return await self._search_contact(email=email, key=key, name=name, currency=currency)
+
+    async def _search_contact(
+        self,
+        *,
+        email: str | None = None,
+        key: str | None = None,
+        name: str | None = None,
+        currency: str | None = None,
+    ) -> TargetRef | None:
+        """``find_contact`` by searches: always, after a create whose response was lost."""
+        field = self.books.settings.contact_key_field
+        searches: list[tuple[dict[str, Any], dict[str, str | None]]] = []
+        if key and field:
+            searches.append(({"search_text": key}, {"key": key}))
+        if email:
+            searches.append(({"email": email}, {"email": email}))
+        if name:  # GET /contacts?contact_name= (contacts.yml, list-contacts); exact match only
+            searches.append(({"contact_name": name}, {"name": name}))
+        for query, wanted in searches:
+            rows = await self.books.client.pages("/contacts", "contacts", query)
+            found = directory.match_contact(rows, field=field, currency=currency, **wanted)
+            if found:
+                return plain_ref("contact", found)
+        return None
+
+    async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
+        currency_id = (
+            (await self.books.currency(draft.currency)).currency_id if draft.currency else None
+        )
+        values = dict(draft.custom_fields)
+        if self.books.settings.contact_key_field:
+            values[self.books.settings.contact_key_field] = draft.link.key
+        fields = await self.books.custom_fields("contacts", values)
+        return payloads.contact_body(draft, currency_id=currency_id, fields=fields)
+
+    async def create_contact(self, draft: ContactDraft) -> TargetRef:
+        body = await self._contact_body(draft)
+
+        async def find() -> TargetRef | None:  # after a lost response: search, never the copy
+            return await self._search_contact(
+                email=draft.email,
+                key=draft.link.key,
+                name=draft.display_name if draft.unique_name else None,
+                currency=draft.currency,
+            )
+
+        try:
+            result = await self.books.create("/contacts", body, find)
+        except SyncError:  # it may exist without being in the copy
+            self._directories["contacts"].drop()
+            raise
+        await self._created("contacts", result, "contact")
+        if isinstance(result, TargetRef):
+            return result
+        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+
+    async def update_contact(self, ref: TargetRef, draft: ContactDraft) -> TargetRef:
+        body = await self._contact_body(draft)
+        self._directories["contacts"].drop()  # its e-mail or key may change
+        result = await self.books.client.call("PUT", f"/contacts/{ref.target_id}", body=body)
+        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+
+    async def find_item(self, *, sku: str) -> TargetRef | None:
+        """The item with exactly this SKU: from the lease tenure's copy of the items when it has
+        one (``directory``), else a search."""
+        copy = self._directories["items"]
+        if copy.fresh():
+            found = directory.match_item(copy.rows(), sku)
+            return plain_ref("item", found) if found else None
+        return await self._search_item(sku)
+
+    async def _search_item(self, sku: str) -> TargetRef | None:
+        # The Books spec has no sku filter: search, then insist on an exact SKU match.
+        found = directory.match_item(
+            await self.books.client.pages("/items", "items", {"search_text": sku}), sku
+        )
+        return plain_ref("item", found) if found else None
+
+    async def create_item(self, draft: ItemDraft) -> TargetRef:
+        base = await self.books.base_currency() or "USD"
+        body = payloads.item_body(draft, places=await self.books.places(base))
+
+        async def find() -> TargetRef | None:  # after a lost response: search, never the copy
+            return await self._search_item(draft.sku) if draft.sku else None
+
+        try:
+            result = await self.books.create("/items", body, find)
+        except SyncError:  # it may exist without being in the copy
+            self._directories["items"].drop()
+            raise
+        await self._created("items", result, "item")
+        if isinstance(result, TargetRef):
+            return result
+        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
+
+    async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef:
+        base = await self.books.base_currency() or "USD"
+        body = payloads.item_body(draft, places=await self.books.places(base))
+        self._directories["items"].drop()  # its SKU may change
+        result = await self.books.client.call("PUT", f"/items/{ref.target_id}", body=body)
+        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
