@@ -86,18 +86,19 @@ def split_by_fulfilment(
     parts_lines: list[list[OrderLine]] = [[] for _ in shipped]
     for line in order.lines:
         taken = _within(line.quantity, [q.get(line.line_id, Decimal(0)) for q in qty])
-        fixed = [figures.get(f.external_id, {}).get(line.line_id) for f in shipped]
-        for i, known in enumerate(fixed):
+        done: dict[int, Mapping[str, Any]] = {}
+        for i, f in enumerate(shipped):
+            known = figures.get(f.external_id, {}).get(line.line_id)
             if known is not None:
+                done[i] = known
                 taken[i] = Decimal(str(known["q"]))
-        done = [i for i, known in enumerate(fixed) if known is not None]
         quantity = line.quantity - sum((taken[i] for i in done), Decimal(0))
         # Units of later parts: what the posted ones left of the line (``_within``).
         later = [
             Decimal(0) if i in done else q for i, q in enumerate(_within(line.quantity, taken))
         ]
         discount = line.discount.amount if line.discount is not None else Decimal(0)
-        discount -= sum((Decimal(str(fixed[i]["discount"])) for i in done), Decimal(0))
+        discount -= sum((Decimal(str(k["discount"])) for k in done.values()), Decimal(0))
         discounts = (
             cumulative(discount, later, quantity, places)
             if line.discount is not None or done
@@ -105,16 +106,16 @@ def split_by_fulfilment(
         )
         taxes = [
             cumulative(
-                t.amount.amount - sum((_posted_tax(fixed[i], k) for i in done), Decimal(0)),
+                t.amount.amount - sum((_posted_tax(k, j) for k in done.values()), Decimal(0)),
                 later, quantity, places,
             )
-            for k, t in enumerate(line.taxes)
+            for j, t in enumerate(line.taxes)
         ]  # fmt: skip
-        for i in done:
+        for i, known in done.items():
             if discounts is not None:
-                discounts[i] = Decimal(str(fixed[i]["discount"]))
-            for k, shares in enumerate(taxes):
-                shares[i] = _posted_tax(fixed[i], k)
+                discounts[i] = Decimal(str(known["discount"]))
+            for j, row in enumerate(taxes):
+                row[i] = _posted_tax(known, j)
         for i, q in enumerate(taken):
             if q <= 0:
                 continue

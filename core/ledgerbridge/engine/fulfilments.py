@@ -65,9 +65,11 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     done = prior.fulfilment_invoices
     seqs = {fid: int(snap.get("seq", 0)) for fid, (_, snap) in done.items()}
     seq = max(seqs.values(), default=0)
-    figures = {fid: snap.get("lines") for fid, (_, snap) in done.items() if snap.get("lines")}
-    posted = sorted(done, key=lambda f: seqs[f])
-    for fulfilment, part in split_by_fulfilment(order, posted, figures):
+    figures: dict[str, dict[str, Any]] = {
+        fid: snap["lines"] for fid, (_, snap) in done.items() if snap.get("lines")
+    }
+    in_order = sorted(done, key=lambda f: seqs[f])
+    for fulfilment, part in split_by_fulfilment(order, in_order, figures):
         fid = fulfilment.external_id
         posted = done.get(fid)
         link = fulfilment_link(order, fid, posted[0] if posted else None)
