@@ -1,6 +1,6 @@
 """The Admin API client: a ``KitClient`` whose error table knows Shopify's answers.
 
-* Auth is an ``httpx.Auth`` flow (``auth.ShopifyAuth``); transport, retries by error class,
+* Auth is an ``httpx.Auth`` flow (``auth.shopify_auth``); transport, retries by error class,
   ``Retry-After`` (seconds or an HTTP date) and ``Decimal`` JSON come from the kit.
 * A GraphQL answer is read from its *body* as well as its status: throttling can arrive as
   HTTP 200 (or 429) with ``errors[].extensions.code == "THROTTLED"`` (facts doc §4.1) and

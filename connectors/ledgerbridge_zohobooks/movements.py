@@ -60,7 +60,9 @@ class MoneyMovements:
                 continue
             stored = payment.custom_field_hash.get(field) if field else None
             if stored == key.source_key or payloads.has_marker(payment.description, key.source_key):
-                return plain_ref("payment", payment.payment_id)
+                # The amount found: the engine records what the books hold, which may differ
+                # from what a rerun meant to write (more money arrived meanwhile).
+                return TargetRef(kind="payment", target_id=payment.payment_id, total=payment.amount)
             if stored in (None, "") and "[ledgerbridge " not in (payment.description or ""):
                 unmarked.append(payment)
         if len(unmarked) == 1:
@@ -169,7 +171,11 @@ class MoneyMovements:
         refunds = [models.CreditNoteRefund.model_validate(r) for r in rows]
         for refund in refunds:
             if payloads.has_marker(refund.description, draft.credit_note.key):
-                return plain_ref("credit_refund", refund.creditnote_refund_id)
+                return TargetRef(
+                    kind="credit_refund",
+                    target_id=refund.creditnote_refund_id,
+                    total=refund.refunded,  # what the books hold (see ``find_payment``)
+                )
         for refund in refunds:
             legacy = "[ledgerbridge " not in (refund.description or "")
             if (

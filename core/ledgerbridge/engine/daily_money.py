@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +44,7 @@ from ..plan import (
     TargetRef,
 )
 from ..store import Store
+from ..store.models import RecordState
 from . import summary_money as money
 from .executor import Executor
 from .journal import Journal, off_loop
@@ -62,6 +63,7 @@ class DailyMoney:
     store: Store
     executor: Executor
     _db = staticmethod(off_loop)
+    money_left: list[str]  # buckets whose money could not be posted by the last close
 
     def _summary_contact(self, currency: str) -> ContactDraft:
         """The one customer every summary document of ``currency`` is written to."""
@@ -82,6 +84,7 @@ class DailyMoney:
 
     async def close_money(self, contributions: Iterable[Any], today: date) -> list[str]:
         """Post the money of every closed day; one entry per write."""
+        self.money_left = []
         paid: dict[str, list[dict[str, Any]]] = {}
         refunded: dict[str, list[tuple[dict[str, str], dict[str, Any]]]] = {}
         for b in contributions:
@@ -112,16 +115,40 @@ class DailyMoney:
         return written
 
     async def _guarded(self, bucket: str, work: Any) -> list[str]:
-        """One day's money: a failure is logged and retried at the next close (its intents
-        say what is unknown); dead credentials stop the run as anywhere else."""
+        """One day's money: a failure is retried at the next close (its intents say what is
+        unknown) and, meanwhile, shown: a failed ``day`` record with the reason, counted in
+        the run's report (``money_left``) so ``sync`` exits non-zero and ``status`` and
+        ``failures`` list it; a later close that posts the money marks it synced.  Dead
+        credentials stop the run as anywhere else."""
         try:
             result: list[str] = await work
-            return result
         except AuthFailed:
             raise
         except SyncError as exc:
             log.warning("the money of summary day %s is not posted yet: %s", bucket, exc)
+            self.money_left.append(bucket)
+            await self._db(self._money_state, bucket, exc)
             return []
+        await self._db(self._money_state, bucket, None)
+        return result
+
+    def _money_state(self, bucket: str, exc: SyncError | None) -> None:
+        """The ``day`` record of a bucket whose money failed: failed with the reason, or
+        synced once posted (no record is created for a day whose money never failed)."""
+        row = self.journal.open_records("day", [bucket], create=exc is not None)[bucket]
+        now = datetime.now(UTC)
+        if exc is not None:
+            reason = (
+                f"the money of summary day {bucket.replace('|', ' ')} is not posted: {exc}. "
+                "Fix the cause (the gateway's account or payment mode in "
+                "lookups.payment_methods, the currency's rate in lookups.currencies), then "
+                "run sync: every close retries it"
+            )
+            self.journal.transition(
+                row.id, RecordState.FAILED, started_at=now, error=exc, reason=reason
+            )
+        elif row.id and row.state != RecordState.SYNCED.value:
+            self.journal.transition(row.id, RecordState.SYNCED, started_at=now)
 
     # ------------------------------------------------------------------ payments in
 
@@ -148,7 +175,7 @@ class DailyMoney:
             if balances is None:
                 balances = [(i, await self._open(DocumentKind.INVOICE, i)) for i in invoices]
             applied = money.allocate(due, balances)
-            method = _method(monies, "methods", gateway)
+            method = self._method_of(monies, "methods", gateway)
             captured = [m["paid_on"][gateway] for m in monies if gateway in m.get("paid_on", {})]
             on = date.fromisoformat(max([day, *captured]))  # a late capture: its own day
             n = last.get(gateway, 0) + 1
@@ -241,7 +268,7 @@ class DailyMoney:
         for gateway in sorted(now):
             due = now[gateway] - posted.get(gateway, Decimal(0))
             n = last.get(gateway, 0)
-            method = _method([m for _, m in pairs], "refund_methods", gateway)
+            method = self._method_of([m for _, m in pairs], "refund_methods", gateway)
             while due > 0:
                 if balances is None:
                     balances = [(c, await self._open(DocumentKind.CREDIT_NOTE, c)) for c in notes]
@@ -277,6 +304,17 @@ class DailyMoney:
         return written
 
     # ------------------------------------------------------------------ shared
+
+    def _method_of(self, monies: list[dict[str, Any]], key: str, gateway: str) -> list[str | None]:
+        """The gateway's payment mode and account as the mapping names them *now*: a
+        close that failed on a wrong account is fixed by fixing the mapping, without
+        waiting for every order of the day to change.  The contributions' copy (read when
+        each order was) is the fallback for a gateway the mapping no longer names."""
+        table = self.runtime.mapping.lookups.payment_methods
+        found = table.entries.get(gateway, table.default)
+        if found is not None and found.account_id is not None:
+            return [found.payment_mode, found.account_id]
+        return _method(monies, key, gateway)
 
     async def _open(self, kind: DocumentKind, target_id: str) -> Decimal:
         """What a document still owes (an invoice) or still holds (a credit note), read from

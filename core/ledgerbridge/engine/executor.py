@@ -325,6 +325,11 @@ class Executor:
     ) -> None:
         target_id = ref.target_id if ref else (write.ref.target_id if write.ref else None)
         snapshot = dict(write.snapshot)
+        if adopted and ref is not None and ref.total is not None and "amount" in snapshot:
+            # An adopted money write holds the amount the lost call sent, not the one this
+            # run meant to send: the binding says what the books hold, so the difference
+            # is still owed and posted later instead of counted as done.
+            snapshot["amount"] = str(ref.total)
         if ref is not None and ref.last_modified is not None:
             snapshot["last_modified"] = ref.last_modified.isoformat()
         supersede = any(i.status == "pending" and i.key != key for i in known)

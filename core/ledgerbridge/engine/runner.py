@@ -133,6 +133,8 @@ class PipelineRunner(PageReading, Reruns):
                             await self.retry_due(report)
                             if self.summarizing and not self.halted:
                                 report.writes += len(await self.close_days(self.today()))
+                                # a day whose money is left undone is counted as parked
+                                report.states["failed"] += len(self.money_left)
             except AuthFailed as exc:  # e.g. a daily summary's post
                 self._halt("target", exc)
         if dry_run:

@@ -51,15 +51,28 @@ def money_contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str
         returned = min(refund.money_returned.amount, credit)  # as the per-order planner caps it
         if credit <= 0 or returned <= 0:
             continue
-        out = next(t for t in refund.transactions if t.is_money_out)
-        gateway = out.gateway or NO_GATEWAY
-        draft = runtime.credit_refund(order, refund, Link(key="summary"), trace)
-        if draft is None:
-            continue
-        refund_methods[gateway] = [draft.payment_mode, draft.from_account_id]
         when = (refund.processed_at or refund.created_at or order.created_at).date().isoformat()
-        bucket = refunded.setdefault(when, {})
-        bucket[gateway] = bucket.get(gateway, Decimal(0)) + returned
+        # Each money-out transaction is paid back through its own gateway (a refund may be
+        # split, e.g. part card, part PayPal): the money is attributed per transaction, in
+        # order, up to the capped amount -- not all of it to the first gateway.
+        outs = [t for t in refund.transactions if t.is_money_out]
+        left = returned
+        for out in outs:
+            share = min(left, out.amount.amount)
+            if share <= 0:
+                break
+            gateway = out.gateway or NO_GATEWAY
+            # The mapping reads the first money-out transaction's gateway: show it this one.
+            own = refund.model_copy(
+                update={"transactions": (out, *(t for t in refund.transactions if t is not out))}
+            )
+            draft = runtime.credit_refund(order, own, Link(key="summary"), trace)
+            if draft is None:
+                break
+            left -= share
+            refund_methods[gateway] = [draft.payment_mode, draft.from_account_id]
+            bucket = refunded.setdefault(when, {})
+            bucket[gateway] = bucket.get(gateway, Decimal(0)) + share
     return {
         "paid": {g: str(v) for g, v in paid.items()},
         "paid_on": paid_on,

@@ -7,8 +7,8 @@ import importlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 import anyio
 import httpx
@@ -24,16 +24,23 @@ class BearerAuth(httpx.Auth):
     """``Authorization: <scheme> <token>`` on every request; the token stays a ``SecretStr``
     until the header is written, so it never shows in a repr, a log line or an exception."""
 
-    def __init__(self, token: SecretStr | str, scheme: str = "Bearer") -> None:
+    def __init__(
+        self, token: SecretStr | str, scheme: str = "Bearer", header: str = "Authorization"
+    ) -> None:
         self._token = token if isinstance(token, SecretStr) else SecretStr(token)
         self._scheme = scheme
+        self._header = header  # e.g. ``X-Shopify-Access-Token`` with no scheme
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"{self._scheme} {self._token.get_secret_value()}"
+        request.headers[self._header] = _credential(self._scheme, self._token.get_secret_value())
         yield request
 
     def __repr__(self) -> str:
         return f"BearerAuth(scheme={self._scheme!r}, token=**********)"
+
+
+def _credential(scheme: str, token: str) -> str:
+    return f"{scheme} {token}" if scheme else token
 
 
 # Imported by name so type-checking does not depend on whether oauthlib's stubs are installed.
@@ -112,12 +119,21 @@ class AccessToken:
     value: str = field(repr=False)
     expires_at: float
     api_domain: str | None = None
+    refresh_token: str | None = field(default=None, repr=False)  # when refreshes rotate it
 
     def fresh(self, margin: float = REFRESH_MARGIN) -> bool:
         return time.time() < self.expires_at - margin
 
 
 Refresh = Callable[[], Awaitable[AccessToken]]
+
+
+class TokenStore(Protocol):
+    """Where a platform keeps its current token (the credential store, in its own layout)."""
+
+    async def load(self) -> AccessToken | None: ...
+
+    async def save(self, token: AccessToken) -> None: ...
 
 
 def refused_401(response: httpx.Response) -> bool:
@@ -137,8 +153,11 @@ class RotatingTokenAuth(httpx.Auth):
       processes a named lock from ``context.locks`` around re-reading the credential store
       (another process may have refreshed and saved a token) and refreshing -- platforms cap
       how many tokens a refresh token may mint (Zoho: 10 per 10 minutes);
-    * tokens live in the credential store (``<key>``, ``<key>_expires_at``, ``api_domain``),
-      never in a log line or an exception;
+    * tokens live in the credential store (``<key>``, ``<key>_expires_at``, ``api_domain``,
+      or a platform's own layout through ``store``: Shopify keeps its rotated refresh and
+      access token as one value), never in a log line or an exception;
+    * the token is sent as ``<header>: <scheme> <token>`` (no scheme: the bare token, as
+      Shopify's ``X-Shopify-Access-Token``);
     * a response that ``rejected`` calls a refusal of the token (401; Zoho's code 57 with a
       403) invalidates it and the request is sent once more with a new one.  A second refusal
       goes back to the client, whose error table names it.
@@ -157,6 +176,8 @@ class RotatingTokenAuth(httpx.Auth):
         margin: float = REFRESH_MARGIN,
         rejected: Callable[[httpx.Response], bool] = refused_401,
         key: str = "access_token",
+        header: str = "Authorization",
+        store: TokenStore | None = None,
     ) -> None:
         self._refresh = refresh
         self._credentials = credentials
@@ -166,6 +187,7 @@ class RotatingTokenAuth(httpx.Auth):
         self._margin = margin
         self._rejected = rejected
         self._key, self._expires_key = key, f"{key}_expires_at"
+        self._header, self._store = header, store
         self._cached: AccessToken | None = None
         self._lock = anyio.Lock()
         self.refreshes = 0
@@ -193,7 +215,7 @@ class RotatingTokenAuth(httpx.Auth):
         """The platform refused ``used``: the next ``token()`` refreshes (unless another task
         already did)."""
         if self._cached is not None and self._cached.value == used:
-            self._cached = AccessToken(used, 0.0, self._cached.api_domain)
+            self._cached = replace(self._cached, expires_at=0.0)
 
     async def async_auth_flow(
         self, request: httpx.Request
@@ -210,9 +232,18 @@ class RotatingTokenAuth(httpx.Auth):
         raise RuntimeError("RotatingTokenAuth refreshes asynchronously: use an AsyncClient")
 
     def _sign(self, request: httpx.Request, token: AccessToken) -> None:
-        request.headers["Authorization"] = f"{self._scheme} {token.value}"
+        request.headers[self._header] = _credential(self._scheme, token.value)
 
     async def _load_stored(self) -> AccessToken | None:
+        if self._store is not None:
+            stored = await self._store.load()
+            if (
+                stored is not None
+                and self._cached is not None
+                and stored.value == self._cached.value
+            ):
+                return self._cached  # the one just refused or expired: not a new token
+            return stored
         value = await self._credentials.load(self._key)
         expires = await self._credentials.load(self._expires_key)
         if not value or not expires:
@@ -223,6 +254,9 @@ class RotatingTokenAuth(httpx.Auth):
         return AccessToken(value, float(expires), domain)
 
     async def _save(self, token: AccessToken) -> None:
+        if self._store is not None:
+            await self._store.save(token)
+            return
         await self._credentials.save(self._key, token.value)
         await self._credentials.save(self._expires_key, repr(token.expires_at))
         if token.api_domain:
