@@ -113,3 +113,47 @@ def test_units_shipped_again_are_not_invoiced_again():
     parts = split_by_fulfilment(_ship(order, [{"L1": 3, "L2": 2, "L3": 1}, {"L1": 1}]))
     assert [f.external_id for f, _ in parts] == ["F0"]  # nothing more to invoice
     assert sum(p.totals.total.amount for _, p in parts) == order.totals.total.amount
+
+
+def test_a_line_edited_after_its_first_shipment_was_posted_keeps_the_posted_figures():
+    """L1 ships one unit and is posted; then its quantity drops to 2 and its discount and
+    tax change.  The posted part keeps what it was invoiced with (``figures``); the second
+    takes what remains of the edited line, so the two add up to the edited line."""
+    from ledgerbridge.canonical.shipped import line_figures
+
+    order = make_order()
+    [first] = [p for _, p in split_by_fulfilment(_ship(order, [{"L1": 1}]))]
+    posted = {"F0": {x.line_id: line_figures(x) for x in first.lines}}
+    edited = order.model_copy(
+        update={
+            "lines": tuple(
+                x.model_copy(
+                    update={
+                        "quantity": Decimal(2),
+                        "discount": x.discount.model_copy(update={"amount": Decimal("0.70")}),
+                        "taxes": (
+                            x.taxes[0].model_copy(
+                                update={
+                                    "amount": x.taxes[0].amount.model_copy(
+                                        update={"amount": Decimal("1.93")}
+                                    )
+                                }
+                            ),
+                        ),
+                    }
+                )
+                if x.line_id == "L1"
+                else x
+                for x in order.lines
+            )
+        }
+    )
+    parts = split_by_fulfilment(
+        _ship(edited, [{"L1": 1}, {"L1": 1, "L2": 2, "L3": 1}]), ["F0"], posted
+    )
+    l1 = [next(x for x in p.lines if x.line_id == "L1") for _, p in parts]
+    assert l1[0].discount == first.lines[0].discount  # the posted share did not move
+    assert l1[0].taxes == first.lines[0].taxes
+    assert sum(x.quantity for x in l1) == 2
+    assert sum(x.discount.amount for x in l1 if x.discount) == Decimal("0.70")
+    assert sum(x.taxes[0].amount.amount for x in l1) == Decimal("1.93")

@@ -191,3 +191,67 @@ def test_an_edit_of_a_paid_api2cart_order_posts_a_credit_note_beside_its_invoice
         assert notes[0]["invoice_id"] == invoice["invoice_id"]
         assert Decimal(str(org.invoices[invoice["invoice_id"]]["total"])) == before  # untouched
         assert before - Decimal(str(notes[0]["total"])) == totals["total"]
+
+
+def test_a_discount_added_after_the_first_shipment_is_invoiced_still_adds_up(tmp_path: Path):
+    """One unit of a line ships and is invoiced; then the cart discounts the line; the
+    rest ships.  The posted invoice keeps its figures, so the second takes what remains of
+    the new ones: the invoices add up to the edited order to the cent."""
+    with wired(tmp_path, "fulfilled") as (store, org, config, db):
+        oid = next(
+            i for i, o in store.orders.items()
+            if o["status"]["id"] == "processing" and not o["refunds"]
+            and any(p["quantity"] >= 2 and Decimal(str(p["tax_value"])) > 0 for p in o["order_products"])
+        )  # fmt: skip
+        order = store.orders[oid]
+        line = next(
+            p for p in order["order_products"]
+            if p["quantity"] >= 2 and Decimal(str(p["tax_value"])) > 0
+        )  # fmt: skip
+        now = datetime.now(UTC).replace(microsecond=0)
+        first = now - timedelta(minutes=9)
+        store.shipments.setdefault(oid, []).append(
+            shipment(order, "S1", [(line["order_product_id"], 1)],
+                     first.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+        )  # fmt: skip
+        _touch(order, first)
+        _sync(config, db)
+        assert (
+            len(
+                [
+                    d
+                    for d in org.invoices.values()
+                    if str(d["reference_number"]).startswith(f"{oid}-")
+                ]
+            )
+            == 1
+        )
+        # The cart's edit: a 5.00 discount on the line; its tax (10 %) and the totals follow.
+        off = Decimal("5.00")
+        old_tax = Decimal(str(line["tax_value"]))
+        net = Decimal(str(line["price"])) * line["quantity"] - off
+        new_tax = (net * Decimal("0.10")).quantize(Decimal("0.01"))
+        line["discount_amount"] = off
+        line["tax_value"] = line["tax_value_after_discount"] = new_tax
+        totals = order["total"]
+        totals["total_discount"] = Decimal(str(totals.get("total_discount") or 0)) + off
+        totals["total_tax"] += new_tax - old_tax
+        totals["additional_fields"]["subtotal_tax"] += new_tax - old_tax
+        totals["total"] += new_tax - old_tax - off
+        totals["total_paid"] = totals["total"]
+        rest = [(p["order_product_id"], int(p["quantity"]) - (1 if p is line else 0))
+                for p in order["order_products"]]  # fmt: skip
+        second = now - timedelta(minutes=5)
+        store.shipments[oid].append(
+            shipment(order, "S2", [r for r in rest if r[1] > 0],
+                     second.strftime("%Y-%m-%dT%H:%M:%S+0000"))
+        )  # fmt: skip
+        _touch(order, second)
+        engine = _sync(config, db)
+        mine = [
+            d for d in org.invoices.values() if str(d["reference_number"]).startswith(f"{oid}-")
+        ]
+        assert len(mine) == 2, [
+            (r.external_id, r.state, r.reason) for r in engine.failures(list(RecordState))
+        ]
+        assert sum(Decimal(str(d["total"])) for d in mine) == totals["total"]

@@ -176,3 +176,76 @@ def test_money_returned_for_units_that_never_shipped_is_booked_once_the_order_cl
             for r in c.get("refunds", [])
         )  # fmt: skip
         assert received - refunded == kept, (received, refunded, kept)
+
+
+def test_a_refund_of_more_units_than_are_unshipped_credits_only_the_shipped_ones(
+    tmp_path: Path,
+) -> None:
+    """One unit of a line ships; the whole line is refunded without a restock and the order
+    closes.  The unshipped units were never invoiced: their money comes off the payment, and
+    only the shipped unit is credited -- a credit note no larger than its invoice."""
+    from .shopify_scenarios import refund_of
+
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        set_trigger(h, "fulfilled")
+        n = next(
+            n for n in single_currency(h)
+            if not seeded(h, n)["taxesIncluded"] and int(seeded(h, n)["lineItems"][0]["quantity"]) >= 2
+        )  # fmt: skip
+        rec = seeded(h, n)
+        lines = rec["lineItems"]
+        first_unit = [1 if j == 0 else int(x["quantity"]) for j, x in enumerate(lines)]
+        parts = shipments(rec, [first_unit])
+        sale = rec["transactions"][-1]["id"]
+        back = refund_of(rec, 2, [(0, int(lines[0]["quantity"]), "NO_RESTOCK")], sale)
+        touch(h, n, fulfillments=parts, refunds=[back], closedAt=rec["createdAt"],
+              displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
+        run(h)
+        [invoice] = _invoices(h, rec["name"])
+        notes = [c for c in h.org.creditnotes.values() if c["reference_number"] == rec["name"]]
+        assert notes, "the shipped unit is credited"
+        credited = sum(Decimal(str(c["total"])) for c in notes)
+        assert credited <= Decimal(str(invoice["total"])), (credited, invoice["total"])
+        returned = Decimal(back["totalRefundedSet"]["shopMoney"]["amount"])
+        kept = order_total(rec) - returned
+        received = sum(Decimal(str(p["amount"])) for p in _payments_to(h, [invoice]))
+        refunded = sum(Decimal(str(r)) for c in notes for r in c["_refunds"])
+        assert received - refunded == kept, (received, refunded, kept)
+        assert Decimal(str(invoice["total"])) - credited == kept  # the books: what was kept
+
+
+def test_a_return_of_units_from_two_shipments_credits_each_invoice_its_share(
+    tmp_path: Path,
+) -> None:
+    """A line's units ship in two parts and all come back (restocked): each invoice gets a
+    credit note for the units it shipped, none larger than its invoice, adding up to the
+    refund to the cent."""
+    from .shopify_scenarios import refund_of
+
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        set_trigger(h, "fulfilled")
+        n = next(
+            n for n in single_currency(h)
+            if not seeded(h, n)["taxesIncluded"] and int(seeded(h, n)["lineItems"][0]["quantity"]) >= 2
+        )  # fmt: skip
+        rec = seeded(h, n)
+        first = [1 if j == 0 else int(x["quantity"]) for j, x in enumerate(rec["lineItems"])]
+        rest = [int(x["quantity"]) - 1 if j == 0 else 0 for j, x in enumerate(rec["lineItems"])]
+        parts = shipments(rec, [first, rest])
+        sale = rec["transactions"][-1]["id"]
+        units = int(rec["lineItems"][0]["quantity"])
+        back = refund_of(rec, 2, [(0, units, "RETURN")], sale)
+        touch(h, n, fulfillments=parts, refunds=[back], closedAt=rec["createdAt"],
+              displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
+        run(h)
+        docs = _invoices(h, rec["name"])
+        assert len(docs) == 2
+        notes = [c for c in h.org.creditnotes.values() if c["reference_number"] == rec["name"]]
+        against = {c.get("invoice_id") for c in notes}
+        assert against == {d["invoice_id"] for d in docs}, (against, len(notes))
+        for c in notes:
+            invoice = h.org.invoices[c["invoice_id"]]
+            assert Decimal(str(c["total"])) <= Decimal(str(invoice["total"]))
+        returned = Decimal(back["totalRefundedSet"]["shopMoney"]["amount"])
+        assert sum(Decimal(str(c["total"])) for c in notes) == returned
+        assert sum(Decimal(str(r)) for c in notes for r in c["_refunds"]) == returned

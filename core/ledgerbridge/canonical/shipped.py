@@ -19,7 +19,7 @@ Pure and Decimal only; the planner (``engine/fulfilments.py``) books each part.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -58,12 +58,22 @@ def shipped_quantities(order: Order, fulfilment: Fulfilment) -> dict[str, Decima
     return out
 
 
-def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[Fulfilment, Order]]:
+def split_by_fulfilment(
+    order: Order,
+    posted: Sequence[str] = (),
+    figures: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[tuple[Fulfilment, Order]]:
     """The order's shipped fulfilments, each with its part of the order: those in
     ``posted`` (already invoiced, in the order they were) first, then the rest oldest
     first.  A shipment created earlier but shipped after others were invoiced must not
     take their places: each part's share depends on the parts before it, and the first
-    carries the shipping."""
+    carries the shipping.
+
+    ``figures`` (fulfilment id -> line id -> ``line_figures``) are what the posted parts
+    were invoiced with: they are kept as they were, and the later parts share what remains
+    of the order's figures now, so an order edited after a shipment was invoiced still
+    adds up (a remainder gone negative is the edit's to adjust, not a share's)."""
+    figures = figures or {}
     rank = {fid: i for i, fid in enumerate(posted)}
     shipped = sorted(
         (f for f in order.fulfilments if f.shipped),
@@ -76,12 +86,36 @@ def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[
     parts_lines: list[list[OrderLine]] = [[] for _ in shipped]
     for line in order.lines:
         taken = _within(line.quantity, [q.get(line.line_id, Decimal(0)) for q in qty])
+        done: dict[int, Mapping[str, Any]] = {}
+        for i, f in enumerate(shipped):
+            known = figures.get(f.external_id, {}).get(line.line_id)
+            if known is not None:
+                done[i] = known
+                taken[i] = Decimal(str(known["q"]))
+        quantity = line.quantity - sum((taken[i] for i in done), Decimal(0))
+        # Units of later parts: what the posted ones left of the line (``_within``).
+        later = [
+            Decimal(0) if i in done else q for i, q in enumerate(_within(line.quantity, taken))
+        ]
+        discount = line.discount.amount if line.discount is not None else Decimal(0)
+        discount -= sum((Decimal(str(k["discount"])) for k in done.values()), Decimal(0))
         discounts = (
-            cumulative(line.discount.amount, taken, line.quantity, places)
-            if line.discount is not None
+            cumulative(discount, later, quantity, places)
+            if line.discount is not None or done
             else None
         )
-        taxes = [cumulative(t.amount.amount, taken, line.quantity, places) for t in line.taxes]
+        taxes = [
+            cumulative(
+                t.amount.amount - sum((_posted_tax(k, j) for k in done.values()), Decimal(0)),
+                later, quantity, places,
+            )
+            for j, t in enumerate(line.taxes)
+        ]  # fmt: skip
+        for i, known in done.items():
+            if discounts is not None:
+                discounts[i] = Decimal(str(known["discount"]))
+            for j, row in enumerate(taxes):
+                row[i] = _posted_tax(known, j)
         for i, q in enumerate(taken):
             if q <= 0:
                 continue
@@ -129,6 +163,20 @@ def split_by_fulfilment(order: Order, posted: Sequence[str] = ()) -> list[tuple[
         total = Money(amount=computed, currency=order.currency)
         parts.append((fulfilment, part.model_copy(update={"totals": OrderTotals(total=total)})))
     return parts
+
+
+def line_figures(line: OrderLine) -> dict[str, Any]:
+    """What a posted part invoiced of a line (its snapshot): quantity, discount, taxes."""
+    return {
+        "q": str(line.quantity),
+        "discount": str(line.discount.amount if line.discount is not None else 0),
+        "taxes": [str(t.amount.amount) for t in line.taxes],
+    }
+
+
+def _posted_tax(known: Mapping[str, Any], k: int) -> Decimal:
+    taxes = known.get("taxes") or []
+    return Decimal(str(taxes[k])) if k < len(taxes) else Decimal(0)
 
 
 def _within(quantity: Decimal, taken: list[Decimal]) -> list[Decimal]:
@@ -202,6 +250,7 @@ def fully_shipped(order: Order) -> bool:
 __all__ = [
     "cumulative",
     "fully_shipped",
+    "line_figures",
     "order_discount_shares",
     "shipped_quantities",
     "split_by_fulfilment",

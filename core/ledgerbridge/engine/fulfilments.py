@@ -11,11 +11,12 @@ shipped, the order completed or cancelled), the rest then left unapplied as the
 customer's credit -- so one capture of the whole order is one payment applied across
 its shipments, and a capture per shipment is recorded with its shipment.
 
-A refund is a credit note against the invoice that shipped its first refunded line
-(the first invoice for shipping or amount-only refunds).  Units cancelled before they
-shipped (the remainder of a partly shipped order) were never invoiced: nothing is
-credited for them, and the money returned for them comes off the payment it went
-back from -- a cancelled remainder posts nothing more.
+A refund is a credit note per invoice that shipped its refunded units (latest first,
+so no credit note exceeds its invoice); shipping and amount-only refunds go on the
+invoice that shipped its first refunded line (the first invoice when none).  Units
+cancelled before they shipped (the remainder of a partly shipped order) were never
+invoiced: nothing is credited for them, and the money returned for them comes off the
+payment it went back from -- a cancelled remainder posts nothing more.
 
 Pure, like ``planner.py``, which calls ``plan_fulfilments`` for this trigger.
 """
@@ -25,8 +26,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from ..canonical import Order, OrderStatus, Payment, Refund
-from ..canonical.shipped import shipped_quantities, split_by_fulfilment
+from ..canonical import Money, Order, OrderStatus, Payment, Refund, RefundLine
+from ..canonical.shipped import line_figures, shipped_quantities, split_by_fulfilment
 from ..plan import BusinessKey, DocumentKind, Link
 from .taxcheck import check_taxes, mapped_rates
 
@@ -64,11 +65,15 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     done = prior.fulfilment_invoices
     seqs = {fid: int(snap.get("seq", 0)) for fid, (_, snap) in done.items()}
     seq = max(seqs.values(), default=0)
-    for fulfilment, part in split_by_fulfilment(order, sorted(done, key=lambda f: seqs[f])):
+    figures: dict[str, dict[str, Any]] = {
+        fid: snap["lines"] for fid, (_, snap) in done.items() if snap.get("lines")
+    }
+    in_order = sorted(done, key=lambda f: seqs[f])
+    for fulfilment, part in split_by_fulfilment(order, in_order, figures):
         fid = fulfilment.external_id
         posted = done.get(fid)
         link = fulfilment_link(order, fid, posted[0] if posted else None)
-        line_ids = {line.line_id for line in part.lines}
+        line_ids = {line.line_id: line.quantity for line in part.lines}
         if posted is not None:
             balance = Decimal(str(posted[1].get("total", "0")))
             invoices.append([fid, link, balance - prior.fulfilment_applied.get(fid, 0), line_ids])
@@ -93,7 +98,10 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
                 Operation.CREATE_DOCUMENT, "fulfillment", fid, "invoice",
                 f"order {order.number} shipment {seq} ({fid}): invoice for {total}",
                 draft=draft, produces=link, expected_total=total,
-                snapshot={"total": str(total), "seq": seq, "order": order.source.external_id},
+                snapshot={
+                    "total": str(total), "seq": seq, "order": order.source.external_id,
+                    "lines": {x.line_id: line_figures(x) for x in part.lines},
+                },
             )
         )  # fmt: skip
         invoices.append([fid, link, total, line_ids])
@@ -121,6 +129,9 @@ def _never_shipped(order: Order) -> Order:
         for given in refund.lines:
             line = given
             free = left.get(line.line_id or "", Decimal(0))
+            if not (line.cancelled or line.restock) and line.line_id and 0 < free < line.quantity:
+                shipped_part, line = _split_line(line, line.quantity - free)
+                lines.append(shipped_part)  # the shipped units: a credit note
             if not (line.cancelled or line.restock) and line.line_id and 0 < line.quantity <= free:
                 line = line.model_copy(update={"cancelled": True})
             if line.cancelled and line.line_id in left:
@@ -128,6 +139,33 @@ def _never_shipped(order: Order) -> Order:
             lines.append(line)
         refunds.append(refund.model_copy(update={"lines": tuple(lines)}))
     return order.model_copy(update={"refunds": tuple(refunds)})
+
+
+def _split_line(line: RefundLine, units: Decimal) -> tuple[RefundLine, RefundLine]:
+    """``line`` as ``units`` of it and the rest, money prorated to the cent (the rest takes
+    what rounding leaves, so the two add up to the line exactly)."""
+
+    def part(money: Money) -> Money:
+        return (money * (units / line.quantity)).rounded()
+
+    first = line.model_copy(
+        update={
+            "quantity": units,
+            "subtotal": part(line.subtotal),
+            "taxes": tuple(t.model_copy(update={"amount": part(t.amount)}) for t in line.taxes),
+        }
+    )
+    rest = line.model_copy(
+        update={
+            "quantity": line.quantity - units,
+            "subtotal": line.subtotal - first.subtotal,
+            "taxes": tuple(
+                t.model_copy(update={"amount": t.amount - f.amount})
+                for t, f in zip(line.taxes, first.taxes, strict=True)
+            ),
+        }
+    )
+    return first, rest
 
 
 def _cancelled(order: Order) -> dict[str, Decimal]:
@@ -223,42 +261,87 @@ def _when(payment: Payment) -> tuple[bool, Any, str]:
 def _refunds(
     plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, invoices: list[Any]
 ) -> None:
-    """A credit note per refund of what was invoiced, against the invoice that shipped it;
+    """Credit notes per refund of what was invoiced, one per invoice that shipped it;
     cancelled (never shipped) units are left out: they were never invoiced."""
     from .planner import Operation, PlannedWrite, credit_note_link
 
+    credited: dict[tuple[str, str], Decimal] = {}  # (fulfilment, line) -> units credited
     for whole in order.refunds:
-        rid = whole.source.external_id
-        refund = whole.model_copy(
-            update={"lines": tuple(x for x in whole.lines if not x.cancelled)}
-        )
-        credit = refund.credit_total.amount
-        against = _invoice_for(refund, invoices)
-        if credit <= 0 or against is None:
-            continue
-        cn_link = credit_note_link(order, rid, prior.credit_notes.get(rid))
-        if rid not in prior.credit_notes:
-            plan.writes.append(
-                PlannedWrite(
-                    Operation.CREATE_CREDIT_NOTE, "refund", rid, "credit_note",
-                    f"refund {rid}: credit note for {credit} {order.currency} against "
-                    f"shipment {against[0]}",
-                    draft=runtime.credit_note(order, refund, against[1], plan.trace),
-                    produces=cn_link, expected_total=credit, snapshot={"credit": str(credit)},
-                )
-            )  # fmt: skip
-        returned = min(whole.money_returned.amount - _cancel_money(order, whole), credit)
-        if returned > 0 and rid not in prior.credit_refunds:
-            draft = runtime.credit_refund(order, whole, cn_link, plan.trace)
-            if draft is not None:
+        money = whole.money_returned.amount - _cancel_money(order, whole)
+        for k, (cut, against) in enumerate(_per_invoice(whole, invoices, credited)):
+            rid = whole.source.external_id if k == 0 else f"{whole.source.external_id}:{against[0]}"
+            refund = cut.model_copy(
+                update={"source": cut.source.model_copy(update={"external_id": rid})}
+            )
+            credit = refund.credit_total.amount
+            if credit <= 0:
+                continue
+            cn_link = credit_note_link(order, rid, prior.credit_notes.get(rid))
+            if rid not in prior.credit_notes:
                 plan.writes.append(
                     PlannedWrite(
-                        Operation.REFUND_CREDIT, "refund", rid, "credit_refund",
-                        f"refund {rid}: {returned} {order.currency} paid back",
-                        draft=draft.model_copy(update={"amount": returned}),
-                        expect_balance_after=credit - returned, snapshot={"amount": str(returned)},
+                        Operation.CREATE_CREDIT_NOTE, "refund", rid, "credit_note",
+                        f"refund {rid}: credit note for {credit} {order.currency} against "
+                        f"shipment {against[0]}",
+                        draft=runtime.credit_note(order, refund, against[1], plan.trace),
+                        produces=cn_link, expected_total=credit, snapshot={"credit": str(credit)},
                     )
                 )  # fmt: skip
+            returned = min(money, credit)
+            money -= max(returned, Decimal(0))
+            if returned > 0 and rid not in prior.credit_refunds:
+                draft = runtime.credit_refund(order, whole, cn_link, plan.trace)
+                if draft is not None:
+                    plan.writes.append(
+                        PlannedWrite(
+                            Operation.REFUND_CREDIT, "refund", rid, "credit_refund",
+                            f"refund {rid}: {returned} {order.currency} paid back",
+                            draft=draft.model_copy(update={"amount": returned}),
+                            expect_balance_after=credit - returned,
+                            snapshot={"amount": str(returned)},
+                        )
+                    )  # fmt: skip
+
+
+def _per_invoice(
+    whole: Refund, invoices: list[Any], credited: dict[tuple[str, str], Decimal]
+) -> list[tuple[Refund, Any]]:
+    """``whole`` (less its cancelled lines) cut per invoice that shipped its units: each
+    refunded line's units are credited against the latest invoices that shipped them and
+    are not credited yet (``credited``, across the order's refunds), so no credit note
+    exceeds its invoice.  The first part (the invoice ``_invoice_for`` picks) also takes
+    shipping and adjustment; units beyond what shipped stay on it too."""
+    refund = whole.model_copy(update={"lines": tuple(x for x in whole.lines if not x.cancelled)})
+    first = _invoice_for(refund, invoices)
+    if first is None:
+        return []
+    parts: dict[str, list[Any]] = {first[0]: []}
+    by_id = {inv[0]: inv for inv in invoices}
+    for line in refund.lines:
+        rest: RefundLine | None = line
+        for inv in reversed(invoices) if line.line_id else []:
+            if rest is None:
+                break
+            at = (str(inv[0]), line.line_id or "")
+            room = inv[3].get(line.line_id, Decimal(0)) - credited.get(at, Decimal(0))
+            take = min(room, rest.quantity)
+            if take <= 0:
+                continue
+            if take < rest.quantity:  # the earlier units rounded, as the invoices' shares are
+                rest, piece = _split_line(rest, rest.quantity - take)
+            else:
+                piece, rest = rest, None
+            credited[at] = credited.get(at, Decimal(0)) + take
+            parts.setdefault(inv[0], []).append(piece)
+        if rest is not None:
+            parts[first[0]].append(rest)
+    out = []
+    for fid, lines in parts.items():
+        extra = (
+            {} if fid == first[0] else {"shipping": None, "shipping_taxes": (), "adjustment": None}
+        )
+        out.append((refund.model_copy(update={"lines": tuple(lines), **extra}), by_id[fid]))
+    return out
 
 
 def _invoice_for(refund: Refund, invoices: list[Any]) -> Any:
