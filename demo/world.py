@@ -136,10 +136,16 @@ def _new_gateway(store: Any) -> None:
 def _transfers_arrived(store: Any) -> None:
     """The bank transfers the west shop waited for arrived the next day: every order whose
     customer chose to pay by transfer is paid, so each closed day's money has all moved
-    (WooCommerce dates an order by its payment: such an order is the next day's sale)."""
-    for order in store.orders.values():
+    (WooCommerce dates an order by its payment: such an order is the next day's sale) --
+    all but the newest one, whose transfer has not arrived yet: an unpaid invoice an
+    operator can still see (and edit in Zoho Books) in the walks of docs/operations.md."""
+    transfers = sorted(
+        (o for o in store.orders.values() if o.get("payment_method") == "bacs"),
+        key=lambda o: int(o["id"]),
+    )
+    for order in transfers[:-1]:
         waiting = order["status"] in ("on-hold", "pending") and not order.get("date_paid_gmt")
-        if waiting and order.get("payment_method") == "bacs":
+        if waiting:
             created = datetime.fromisoformat(order["date_created_gmt"]).replace(tzinfo=UTC)
             order.update(dates("date_paid", created + timedelta(days=1)))
             order["status"] = "processing"

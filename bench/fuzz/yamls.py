@@ -216,6 +216,8 @@ def isolated(kind: str, path: Path, *, limit: float = 1.0, memory: int = 1 << 30
         # not on importing the connectors (seconds on a loaded machine)
         "from ledgerbridge.plugins import get_registry\n"
         "get_registry()\n"
+        # and the loaders themselves (the config loader now imports the catalog layer)
+        "import ledgerbridge.config, ledgerbridge.mapping.loader\n"
         "signal.signal(signal.SIGALRM, stop)\n"
         "signal.setitimer(signal.ITIMER_REAL, 2 * float(sys.argv[3]))\n"
         "found = violation(sys.argv[1], Path(sys.argv[2]), limit=float(sys.argv[3]))\n"

@@ -164,8 +164,9 @@ def test_conflicts_and_connectors_json(synced: Operator) -> None:
     assert {"shopify", "woocommerce", "api2cart", "zohobooks"} <= set(names)
     assert names["zohobooks"]["kind"] == "target" and names["shopify"]["emulator"] is True
     assert set(names["shopify"]) == {
-        "name", "kind", "plugin", "version", "status", "capabilities", "emulator",
+        "name", "kind", "plugin", "version", "status", "capabilities", "emulator", "catalog",
     }  # fmt: skip
+    assert "price" in str(names["shopify"]["catalog"])  # what its catalog reads and writes
 
 
 @pytest.mark.parametrize(
