@@ -10,7 +10,7 @@ the organisation's contacts and items when the engine asks for one (``prepare_lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -73,12 +73,23 @@ class Parties:
 
         return read
 
-    async def _created(self, kind: str, result: dict[str, Any] | TargetRef, row_key: str) -> None:
-        """Keep the copy in step with a create (an adopted row is not in hand)."""
+    async def _create_tracked(
+        self, kind: str, body: dict[str, Any], find: Callable[[], Awaitable[TargetRef | None]]
+    ) -> dict[str, Any] | TargetRef:
+        """Create a contact or item (``kind``: ``contacts``/``items``) and keep the bulk copy
+        in step: the new row is added; an adopted row (not in hand) or a failed create (it
+        may exist without being in the copy) drops the copy."""
+        copy = self._directories[kind]
+        try:
+            result = await self.books.create(f"/{kind}", body, find)
+        except SyncError:
+            copy.drop()
+            raise
         if isinstance(result, TargetRef):
-            self._directories[kind].drop()
+            copy.drop()
         else:
-            self._directories[kind].add(result[row_key])
+            copy.add(result[kind[:-1]])
+        return result
 
     async def find_contact(
         self,
@@ -145,12 +156,7 @@ class Parties:
                 currency=draft.currency,
             )
 
-        try:
-            result = await self.books.create("/contacts", body, find)
-        except SyncError:  # it may exist without being in the copy
-            self._directories["contacts"].drop()
-            raise
-        await self._created("contacts", result, "contact")
+        result = await self._create_tracked("contacts", body, find)
         if isinstance(result, TargetRef):
             return result
         return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
@@ -184,12 +190,7 @@ class Parties:
         async def find() -> TargetRef | None:  # after a lost response: search, never the copy
             return await self._search_item(draft.sku) if draft.sku else None
 
-        try:
-            result = await self.books.create("/items", body, find)
-        except SyncError:  # it may exist without being in the copy
-            self._directories["items"].drop()
-            raise
-        await self._created("items", result, "item")
+        result = await self._create_tracked("items", body, find)
         if isinstance(result, TargetRef):
             return result
         return plain_ref("item", models.Item.model_validate(result["item"]).item_id)

@@ -39,6 +39,12 @@ def _chunks(values: list[Any]) -> Iterator[list[Any]]:
         yield values[i : i + CHUNK]
 
 
+# The columns of a field row, in ``FieldRow``'s order (``fields`` and ``held`` read them).
+FIELD_COLUMNS = (
+    "a_id", "field", "b_id", "value_a", "value_b", "held_side", "held_value", "approved",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class VariantRow:
     side: str
@@ -191,16 +197,7 @@ class CatalogState:
 
     def fields(self, a_ids: Iterable[str]) -> dict[tuple[str, str], FieldRow]:
         found: dict[tuple[str, str], FieldRow] = {}
-        names = [
-            "a_id",
-            "field",
-            "b_id",
-            "value_a",
-            "value_b",
-            "held_side",
-            "held_value",
-            "approved",
-        ]
+        names = list(FIELD_COLUMNS)
         with self.store.engine.connect() as conn:
             for chunk in _chunks(list(dict.fromkeys(a_ids))):
                 stmt = select(*[_FIELDS.c[n] for n in names]).where(
@@ -253,16 +250,7 @@ class CatalogState:
 
     def held(self) -> list[FieldRow]:
         """Writes waiting for approval (``approve: manual``)."""
-        names = [
-            "a_id",
-            "field",
-            "b_id",
-            "value_a",
-            "value_b",
-            "held_side",
-            "held_value",
-            "approved",
-        ]
+        names = list(FIELD_COLUMNS)
         stmt = select(*[_FIELDS.c[n] for n in names]).where(
             (_FIELDS.c.pipeline_id == self.pipeline_id) & _FIELDS.c.held_side.is_not(None)
         )
