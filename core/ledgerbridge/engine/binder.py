@@ -80,6 +80,17 @@ class Binder:
             )
             return list(s.exec(stmt))
 
+    def of_kind(self, target_kind: str) -> list[CrossReference]:
+        """Every binding of one target kind (the daily summary's per-order contributions)."""
+        with self.store.session() as s:
+            stmt = orm_select(CrossReference).where(
+                CrossReference.tenant_id == self.scope.tenant_id,
+                CrossReference.source_connection_id == self.scope.source_connection_id,
+                CrossReference.target_connection_id == self.scope.target_connection_id,
+                CrossReference.target_kind == target_kind,
+            )
+            return list(s.exec(stmt))
+
     def bindings_for(self, entity: str, external_ids: list[str]) -> list[CrossReference]:
         if not external_ids:
             return []
