@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import pytest
 import yaml
 
@@ -30,7 +29,7 @@ from ledgerbridge_zohobooks.emulator import rules
 from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
 from tests.conftest import refdata
 
-from .helpers import make_target, tax_ids_by_rate
+from .helpers import tax_ids_by_rate, with_target
 
 
 def _request_schema(spec: str, path: str) -> dict[str, Any]:
@@ -87,17 +86,6 @@ def test_the_payment_modes_are_the_documented_ones():
         assert mode in receipt["properties"]["payment_mode"]["description"]
 
 
-def _call(zoho: Any, fn: Any) -> Any:
-    async def main() -> Any:
-        target = make_target(zoho.url, zoho.state)
-        try:
-            return await fn(target)
-        finally:
-            await target.aclose()
-
-    return anyio.run(main)
-
-
 def test_the_emulator_refuses_undocumented_fields_and_modes(zoho):
     async def main(target: Any) -> list[str]:
         contact = await target.create_contact(
@@ -122,7 +110,7 @@ def test_the_emulator_refuses_undocumented_fields_and_modes(zoho):
             refused.append(str(caught.value))
         return refused
 
-    shipping, discount, unknown, mode = _call(zoho, main)
+    shipping, discount, unknown, mode = with_target(zoho, main)
     assert "shipping_charge" in shipping and "discount" in discount
     assert "bank_name" in unknown and "payment_mode: credit_card" in mode
     assert not zoho.state.organizations[MAIN_ORG].creditnotes
@@ -155,7 +143,7 @@ def test_a_credit_note_with_shipping_and_an_adjustment_books_to_the_cent(zoho):
         )
         return (await target.create_document(note)).target_id
 
-    note = zoho.state.organizations[MAIN_ORG].creditnotes[_call(zoho, main)]
+    note = zoho.state.organizations[MAIN_ORG].creditnotes[with_target(zoho, main)]
     # 30.00 + 1.50 (5 %) + 5.00 + 0.50 (10 %) - 0.40
     assert note["total"] == Decimal("36.60")
     assert {t["tax_name"]: t["tax_amount"] for t in note["taxes"]} == {
@@ -192,7 +180,7 @@ def test_a_receipt_is_written_with_the_receipt_spelling_of_its_payment_mode(zoho
         )
         return (await target.create_document(receipt)).target_id
 
-    receipt = zoho.state.organizations[MAIN_ORG].salesreceipts[_call(zoho, main)]
+    receipt = zoho.state.organizations[MAIN_ORG].salesreceipts[with_target(zoho, main)]
     assert receipt["payment_mode"] == "credit_card" and receipt["total"] == Decimal("30.00")
 
 
