@@ -335,7 +335,7 @@ def _best_rate(n: int) -> float:
 
 def _breakdown(n: int) -> dict[str, float]:
     """One more run with the planner and the journal timed (the timers add a little)."""
-    import ledgerbridge.engine.runner as runner_module
+    import ledgerbridge.engine.units as runner_module  # where the runner calls plan_order
     from ledgerbridge.engine.journal import Journal
 
     spent = {"plan": 0.0, "store": 0.0}
