@@ -452,5 +452,25 @@ def sync_once(config: Path, db: str) -> tuple[Any, Engine]:
     return report, engine
 
 
+def woo_summary_totals(h: Harness) -> dict[bool, Decimal]:
+    """What a daily summary of the WooCommerce emulator's orders should total, per tax mode
+    (True: prices include tax): every order that is a sale -- not failed, a draft or in the
+    trash, nor cancelled unpaid -- from the emulator's own store."""
+    orders = h.source_app.emulator.store.orders
+    contributing = [
+        o
+        for o in orders.values()
+        if o["status"] not in ("failed", "checkout-draft", "trash")
+        and not (o["status"] == "cancelled" and not o.get("date_paid_gmt"))
+    ]
+    return {
+        inclusive: sum(
+            (Decimal(o["total"]) for o in contributing if o["prices_include_tax"] is inclusive),
+            Decimal(0),
+        )
+        for inclusive in (True, False)
+    }
+
+
 def total_of(doc: dict[str, Any]) -> Decimal:
     return Decimal(str(doc["total"]))
