@@ -204,6 +204,9 @@ def shopify(products: int, seed: int) -> Journal:
 # ---------------------------------------------------------------------------- WooCommerce
 
 
+HOST_429 = b'{"code": "too_many_requests", "message": "Too Many Requests"}'
+
+
 def woocommerce(products: int, seed: int) -> Journal:
     from ledgerbridge_woocommerce.emulator.app import BASE, create_app
     from ledgerbridge_woocommerce.emulator.data import dates, product
@@ -260,8 +263,10 @@ def woocommerce(products: int, seed: int) -> Journal:
     def classify(method: str, path: str, query: dict[str, str]) -> Any:
         if method == "POST" and path == f"{BASE}/products/batch":
             return SCOPE, "batch"
-        if method == "POST" and path.startswith(f"{BASE}/products/") and path.endswith(
-            "/variations/batch"
+        if (
+            method == "POST"
+            and path.startswith(f"{BASE}/products/")
+            and path.endswith("/variations/batch")
         ):
             return SCOPE, "variations"
         return None
@@ -275,7 +280,7 @@ def woocommerce(products: int, seed: int) -> Journal:
     surface = ControlSurface(
         app, classify,
         # woocommerce.md §"Rate limits": none in core; hosts and WAFs answer 429
-        responders={"throttle": (429, b'{"code": "too_many_requests", "message": "Too Many Requests"}')},
+        responders={"throttle": (429, HOST_429)},
         exporters={"catalog": rows}, actions={"edit": edit}, seed=seed,
     )  # fmt: skip
     return Journal(surface, parse)
@@ -380,16 +385,16 @@ def zohobooks(surface: ControlSurface) -> Journal:
 
     def rows(q: dict[str, str]) -> list[Row]:
         org = state.organizations[q.get("scope", "")]
-        return [
-            {
+        out: list[Row] = []
+        for i in org.items.values():
+            tracked = i.get("item_type") == "inventory"
+            out.append({
                 "id": str(i["item_id"]), "product_id": str(i["item_id"]),
                 "sku": i.get("sku") or None, "price": price(i.get("rate")),
-                "stock": stock(i.get("stock_on_hand"))
-                if i.get("item_type") == "inventory" else None,
+                "stock": stock(i.get("stock_on_hand")) if tracked else None,
                 "name": i.get("name"), "status": i.get("status", "active"),
-            }  # fmt: skip
-            for i in org.items.values()
-        ]
+            })  # fmt: skip
+        return out
 
     def parse(method: str, path: str, body: bytes) -> list[Write] | None:
         rest = path.removeprefix(API)

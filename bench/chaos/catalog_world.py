@@ -129,7 +129,7 @@ def write_config(world: World, book: CatalogBook) -> None:
     owners = ", ".join(f"{k}: {v}" for k, v in OWNERSHIP.items())
     book.config.write_text(
         f"""version: 1
-database: "sqlite:///{book.directory / 'state.db'}"
+database: "sqlite:///{book.directory / "state.db"}"
 tenants:
   - id: {book.tenant}
     connections:
