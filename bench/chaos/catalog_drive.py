@@ -14,8 +14,7 @@ Per book (a storefront and its Zoho Books organisation, ``catalog_world``):
    them also on a timer (reading, planning, between calls).  Right after a round's last
    kill -- with no worker alive, the dead run's writes landed but not recorded -- the
    harness edits a share of the Zoho prices and stock levels and a few
-   of the shop's titles: what the dead run meant to write is now stale.  After the last
-   round, one run under faults that is not killed.
+   of the shop's titles: what the dead run meant to write is now stale.
 3. **Settling**: faults and kills off, ``sync`` until nothing is retrying, then one clean
    ``sync`` whose write requests the journals count (must be 0).
 """
@@ -230,7 +229,6 @@ def drive(b: _Book, budget: CatalogBudget) -> CatalogRow:
             # right after the round's last kill: the dead run's writes are not recorded yet,
             # and what it meant to write is now stale
             b.edit(budget.edit_share, round_no + 1)
-    b.sync(worker)  # the last run under faults, not killed
     # settle: faults off, converge, then one clean run
     b.faults_off()
     b.kills_off()

@@ -214,6 +214,9 @@ def woocommerce(products: int, seed: int) -> Journal:
 
     store = woo_seed(orders=2, seed_value=seed)
     start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for pid in sorted(store.products)[products:]:  # a smaller shop: its first products
+        del store.products[pid]
+        store.variations.pop(pid, None)
     for k in range(max(0, products - len(store.products))):  # simple products with a SKU
         pid = 2000 + k
         store.products[pid] = product(
@@ -301,6 +304,10 @@ def api2cart(products: int, seed: int, api_key: str, store_key: str) -> Journal:
     store = state.stores[store_key]
     rng = random.Random(seed)
     base = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for key in sorted(store.products)[products:]:  # a smaller store: its first products
+        del store.products[key]
+    for key in [k for k, c in store.children.items() if c["parent_id"] not in store.products]:
+        del store.children[key]
     for number in range(len(store.products), products):
         product, children = _product(rng, store, number, base + timedelta(minutes=11 * number))
         store.products[product["id"]] = product
