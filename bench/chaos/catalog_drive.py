@@ -14,7 +14,9 @@ Per book (a storefront and its Zoho Books organisation, ``catalog_world``):
    them also on a timer (reading, planning, between calls).  Right after a round's last
    kill -- with no worker alive, the dead run's writes landed but not recorded -- the
    harness edits a share of the Zoho prices and stock levels and a few
-   of the shop's titles: what the dead run meant to write is now stale.
+   of the shop's titles: what the dead run meant to write is now stale.  A book whose
+   kills fall short after the rounds asked for (a shop that batches its writes offers
+   few requests to kill on) gets extra rounds, at most as many again.
 3. **Settling**: faults and kills off, ``sync`` until nothing is retrying, then one clean
    ``sync`` whose write requests the journals count (must be 0).
 """
@@ -68,6 +70,7 @@ class CatalogRow:
     runs: int
     seconds: float
     problems: list[str] = field(default_factory=list)
+    rounds: int = 0
 
     @property
     def ok(self) -> bool:
@@ -77,7 +80,7 @@ class CatalogRow:
         v = self.verdict
         return {
             "scenario": "catalog", "source": self.source, "variants": self.variants,
-            "paired": v.paired, "edits": self.edits, "kills": self.kills,
+            "paired": v.paired, "rounds": self.rounds, "edits": self.edits, "kills": self.kills,
             "timer_kills": self.timer_kills, "faults": self.faults, "writes": v.writes,
             "lost": v.lost, "stale": v.stale, "wrong_side": v.wrong_side,
             "repeated": v.repeated, "resent": dict(v.resent), "conflicts": v.conflicts,
@@ -96,6 +99,7 @@ class _Book:
     tally: Tally = field(default_factory=Tally)
     runs: list[RunSpan] = field(default_factory=list)
     edits: list[Edit] = field(default_factory=list)
+    round_count: int = 0
 
     @property
     def shop(self) -> Any:
@@ -206,9 +210,10 @@ def drive(b: _Book, budget: CatalogBudget) -> CatalogRow:
     worker = Worker(b.world, b.book, b.tally, b.rng)
     books_before, shop_before = b.books_rows(), b.shop.get("export/catalog")
     b.faults(budget)
-    for round_no in range(budget.rounds):
-        left = budget.kills - (b.tally.kills - b.tally.timer_kills)
-        quota = -(-left // (budget.rounds - round_no))  # the kills still due, spread evenly
+    round_no = 0
+    while True:
+        due = budget.kills - (b.tally.kills - b.tally.timer_kills)
+        quota = -(-due // max(1, budget.rounds - round_no))  # the kills due, spread evenly
         landed = 0
         while landed < quota:
             b.kills_off()
@@ -225,10 +230,16 @@ def drive(b: _Book, budget: CatalogBudget) -> CatalogRow:
         b.kills_off()
         if round_no == 0:
             b.sync(worker)  # the first alignment completes: later rounds start from it
-        if round_no + 1 < budget.rounds:
-            # right after the round's last kill: the dead run's writes are not recorded yet,
-            # and what it meant to write is now stale
-            b.edit(budget.edit_share, round_no + 1)
+        round_no += 1
+        due = budget.kills - (b.tally.kills - b.tally.timer_kills)
+        # a shop that batches its writes (WooCommerce: one request a round) offers few
+        # writes to kill on: extra rounds, at most as many again, until the kills landed
+        if round_no >= budget.rounds and (due <= 0 or round_no >= 2 * budget.rounds):
+            break
+        # right after the round's last kill: the dead run's writes are not recorded yet,
+        # and what it meant to write is now stale
+        b.edit(budget.edit_share, round_no)
+    b.round_count = round_no
     # settle: faults off, converge, then one clean run
     b.faults_off()
     b.kills_off()
@@ -281,7 +292,7 @@ def drive(b: _Book, budget: CatalogBudget) -> CatalogRow:
         source=b.book.source, verdict=verdict, variants=len(shop_before),
         edits=len(b.edits), kills=b.tally.kills, timer_kills=b.tally.timer_kills,
         faults=injected, clean_writes=clean, runs=b.tally.runs,
-        seconds=time.monotonic() - started, problems=problems,
+        seconds=time.monotonic() - started, problems=problems, rounds=b.round_count,
     )  # fmt: skip
 
 

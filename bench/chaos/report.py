@@ -53,7 +53,7 @@ def table(rows: list[dict[str, Any]], title: str) -> Table:
 
 
 CATALOG_COLUMNS = (
-    "source", "variants", "paired", "edits", "kills", "faults", "writes", "lost", "stale",
+    "source", "variants", "paired", "rounds", "edits", "kills", "faults", "writes", "lost", "stale",
     "wrong side", "repeated", "re-sent (why)", "conflicts", "parked (by reason)",
     "parked by harness", "clean re-run writes", "runs", "wall s", "ok",
 )  # fmt: skip
@@ -65,7 +65,8 @@ def catalog_cells(row: dict[str, Any]) -> list[str]:
     parked = ", ".join(f"{k} ×{n}" for k, n in sorted(row["parked"].items())) or "0"
     kills = f"{row['kills']} ({row['timer_kills']} on timers)"
     return [
-        row["source"], str(row["variants"]), str(row["paired"]), str(row["edits"]), kills,
+        row["source"], str(row["variants"]), str(row["paired"]), str(row.get("rounds", "")),
+        str(row["edits"]), kills,
         str(row["faults"]), str(row["writes"]), str(row["lost"]), str(row["stale"]),
         str(row["wrong_side"]), str(row["repeated"]), resent, str(row["conflicts"]), parked,
         str(row["parked_by_harness"]), str(row["clean_rerun_writes"]), str(row["runs"]),
