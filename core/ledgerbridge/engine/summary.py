@@ -45,8 +45,10 @@ def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]
     """What one order adds to its day: sales per tax/account, and refunds per their own day."""
     sales = _sum_lines(runtime.summary_lines([order], trace))
     refunds: dict[str, Bucket] = {}
+    credited: dict[str, Decimal] = {}  # per refund day: two refunds of one day add up
     for refund in order.refunds:
         when = (refund.processed_at or refund.created_at or order.created_at).date().isoformat()
+        credited[when] = credited.get(when, Decimal(0)) + refund.credit_total.amount
         draft = runtime.credit_note(order, refund, None, trace)
         bucket = refunds.setdefault(when, {})
         parts = _sum_lines(draft.lines)
@@ -64,12 +66,7 @@ def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]
         "total": str(order.totals.total.amount),
         "sales": {k: str(v) for k, v in sales.items()},
         "refunds": {d: {k: str(v) for k, v in b.items()} for d, b in refunds.items()},
-        "refund_totals": {
-            (r.processed_at or r.created_at or order.created_at).date().isoformat(): str(
-                r.credit_total.amount
-            )
-            for r in order.refunds
-        },
+        "refund_totals": {d: str(v) for d, v in credited.items()},
         "money": money_contribution(order, runtime, trace),
     }
 
