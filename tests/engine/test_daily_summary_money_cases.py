@@ -15,6 +15,7 @@ WooCommerce emulator -> engine (daily_summary) -> Zoho Books emulator:
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -50,13 +51,16 @@ def add_paypal(h: Harness) -> str:
     return paypal
 
 
-def one_day_two_gateways(h: Harness) -> list[int]:
-    """The shop's tax-exclusive orders of one day, all paid, alternately by card (Stripe)
-    and PayPal, none refunded yet.  Returns their ids, oldest first."""
+def one_day_two_gateways(h: Harness, *, inclusive: bool = False) -> list[int]:
+    """The shop's orders of one day (tax-exclusive ones only unless ``inclusive``), all
+    paid, alternately by card (Stripe) and PayPal, none refunded yet.  Returns their ids,
+    oldest first."""
     store = h.source_app.emulator.store
     kept = []
     for oid, order in sorted(store.orders.items()):
-        if order["prices_include_tax"] or order["status"] not in ("processing", "completed"):
+        if order["status"] not in ("processing", "completed") or (
+            order["prices_include_tax"] and not inclusive
+        ):
             del store.orders[oid]
             continue
         assert order["date_created_gmt"].startswith(DAY)
@@ -225,4 +229,173 @@ def test_a_refund_of_an_already_closed_day_is_an_adjusting_credit_note_refunded(
             "stripe": (h.account_id("Stripe Clearing"), Decimal("5.00")),
         }
         assert_nothing_open(h)
+        assert sync(h).writes == 0
+
+
+MONEY_FIELDS = frozenset({
+    "total", "subtotal", "subtotal_tax", "total_tax", "discount_total", "discount_tax",
+    "shipping_total", "shipping_tax", "cart_tax", "tax_total", "shipping_tax_total",
+    "discount", "amount", "price",
+})  # fmt: skip
+
+
+def in_yen(node: Any) -> Any:
+    """A WooCommerce order (or refund) in yen: every amount times 100.  The seed rounds to
+    the cent, so each becomes a whole yen and the order still adds up as the shop's did."""
+    if isinstance(node, list):
+        return [in_yen(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in MONEY_FIELDS and isinstance(value, (str, Decimal)) and value != "":
+            scaled = Decimal(str(value)) * 100
+            out[key] = str(scaled.quantize(Decimal(1))) if isinstance(value, str) else scaled
+        elif key not in ("meta_data", "_links", "billing", "shipping"):
+            out[key] = in_yen(value)
+        else:
+            out[key] = value
+    return out
+
+
+def books_in_yen(h: Harness) -> None:
+    """The organisation keeps its books in yen (price_precision 0, as Zoho's currency
+    settings give JPY: zoho-books.md §7.8), the shop sells in yen."""
+    h.org.currency_code, h.org.price_precision = "JPY", 0
+    for row in h.org.currencies.values():
+        if row["is_base_currency"]:
+            row.update(currency_code="JPY", currency_name="Japanese Yen", price_precision=0)
+    for account in h.org.bank_accounts.values():
+        account["currency_code"] = "JPY"
+    h.config_path.write_text(h.config_path.read_text().replace("currency: USD", "currency: JPY"))
+    store = h.source_app.emulator.store
+    for oid, order in list(store.orders.items()):
+        store.orders[oid] = {**in_yen(order), "currency": "JPY"}
+        store.refunds[oid] = [in_yen(r) for r in store.refunds.get(oid, [])]
+
+
+class RecordBodies:
+    """ASGI wrapper: every JSON body written to the books, kept for inspection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.bodies = app, []  # type: list[tuple[str, Any]]
+        self.emulator = getattr(app, "emulator", None)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or scope.get("method") not in ("POST", "PUT"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def replay() -> Any:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            return message
+
+        await self.app(scope, replay, send)
+        raw = b"".join(chunks)
+        if raw.startswith(b"{"):
+            self.bodies.append((scope["path"], json.loads(raw, parse_float=Decimal)))
+        elif b"JSONString=" in raw:
+            from urllib.parse import parse_qs
+
+            text = parse_qs(raw.decode())["JSONString"][0]
+            self.bodies.append((scope["path"], json.loads(text, parse_float=Decimal)))
+
+
+def fractional(node: Any, path: str = "") -> list[str]:
+    """Every amount in a request body that is not a whole number."""
+    if isinstance(node, dict):
+        return [f for k, v in node.items() for f in fractional(v, f"{path}.{k}")]
+    if isinstance(node, list):
+        return [f for i, v in enumerate(node) for f in fractional(v, f"{path}[{i}]")]
+    if isinstance(node, Decimal) and node != node.to_integral_value():
+        return [f"{path}={node}"]
+    return []
+
+
+def test_a_yen_day_writes_no_fraction_and_settles_exactly(tmp_path: Path):
+    """JPY has no minor unit.  A yen day's summary invoice, credit note, payments and
+    refunds carry whole yen only, the invoice equals the orders' sum exactly, and the day
+    ends with nothing open."""
+    holder: dict[str, RecordBodies] = {}
+
+    def wrap(app: Any) -> RecordBodies:
+        holder["books"] = RecordBodies(app)
+        return holder["books"]
+
+    with woocommerce_to_zoho(tmp_path, orders=6, policy="daily_summary", wrap_zoho=wrap) as h:
+        paypal = add_paypal(h)
+        orders = one_day_two_gateways(h, inclusive=True)
+        books_in_yen(h)
+        refund(h, orders[0], "partial", f"{DAY}T20:00:00")
+        refund(h, orders[1], "amount", f"{DAY}T21:00:00")
+        sync(h)
+
+        written = holder["books"].bodies
+        assert any(p.endswith("/customerpayments") for p, _ in written)
+        assert [f for p, b in written for f in fractional(b, p)] == []
+        paid, back = shop_money(h)
+        assert all(v == v.to_integral_value() for v in (*paid.values(), *back.values()))
+        invoices = summary_documents(h, "invoices", f"Sales {DAY}")
+        assert len(invoices) == 2  # tax-exclusive and tax-inclusive orders
+        assert {i["currency_code"] for i in invoices} == {"JPY"}
+        assert sum((dec(i["total"]) for i in invoices), ZERO) == sum(paid.values(), ZERO)
+        notes = summary_documents(h, "creditnotes", f"Refunds {DAY}")
+        assert sum((dec(n["total"]) for n in notes), ZERO) == sum(back.values(), ZERO)
+        for doc in (*invoices, *notes):  # a rounding line only where there is rounding
+            assert bool(doc["adjustment_description"]) == bool(dec(doc["adjustment"])), doc
+        payments: dict[str, Decimal] = defaultdict(Decimal)
+        for p in h.org.payments.values():
+            payments[p["account_id"]] += dec(p["amount"])
+        assert payments == {h.account_id("Stripe Clearing"): paid["stripe"], paypal: paid["paypal"]}
+        refunds: dict[str, Decimal] = defaultdict(Decimal)
+        for r in refund_rows(h):
+            refunds[gateway_of(r)] += dec(r["amount"])
+        assert refunds == back
+        assert_nothing_open(h)
+        assert sync(h).writes == 0
+
+
+def test_a_late_capture_of_a_closed_day_is_an_adjusting_payment_dated_the_capture(
+    tmp_path: Path,
+):
+    """Shopify: an order only authorised when its day closed is captured a week later.
+    The day's invoice was posted with the order in it (an authorisation is no payment)
+    and left open by exactly its total; the capture becomes an adjusting payment of that
+    day, dated the capture, through the capture's gateway, applied to the day's invoice --
+    which then owes nothing and is never rewritten."""
+    from .harness import shopify_to_zoho
+    from .shopify_scenarios import seeded, total, touch, txn
+
+    with shopify_to_zoho(tmp_path, orders=12, policy="daily_summary") as h:
+        record = seeded(h, 4)
+        assert record["transactions"][0]["gateway"] == "paypal" and not record["taxesIncluded"]
+        day = record["createdAt"][:10]
+        auth = txn(record, 1, "AUTHORIZATION", total(record), gateway="paypal")
+        # The emulator re-dates a touched order; Shopify never moves createdAt/processedAt.
+        kept = {"createdAt": record["createdAt"], "processedAt": record["processedAt"]}
+        touch(h, 4, transactions=[auth], displayFinancialStatus="AUTHORIZED", **kept)
+        sync(h)
+        [invoice] = summary_documents(h, "invoices", f"Sales {day} USD")
+        assert "(tax incl.)" not in invoice["reference_number"]
+        assert dec(invoice["balance"]) == total(record)
+        before = set(h.org.payments)
+
+        capture = {**txn(record, 2, "CAPTURE", total(record), parent=auth["id"],
+                         gateway="paypal"), "processedAt": "2026-11-20T10:00:00Z"}  # fmt: skip
+        touch(h, 4, transactions=[auth, capture], displayFinancialStatus="PAID", **kept)
+        sync(h)
+
+        [late] = [h.org.payments[p] for p in set(h.org.payments) - before]
+        assert late["date"] == "2026-11-20"
+        assert (late["payment_mode"], late["account_id"]) == (
+            "others",
+            h.account_id("Stripe Clearing"),
+        )  # paypal's entry in the mapping
+        assert dec(late["amount"]) == total(record)
+        assert [i["invoice_id"] for i in late["invoices"]] == [invoice["invoice_id"]]
+        assert ":2026-11-10:USD:excl:payment:paypal:1]" in late["description"]  # its day's
+        now = h.org.invoices[invoice["invoice_id"]]
+        assert dec(now["total"]) == dec(invoice["total"]) and dec(now["balance"]) == ZERO
         assert sync(h).writes == 0

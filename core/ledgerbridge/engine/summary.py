@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..canonical import Order
+from ..canonical.money import minor_units
 from ..plan import BusinessKey, DocumentDraft, DocumentKind, DocumentLine, Link
 from .summary_money import money_contribution
 
@@ -120,6 +121,9 @@ def summary_draft(
     """
     lines = []
     expected = Decimal(0)
+    # The tax the books compute per line, estimated in the currency's own smallest unit:
+    # in cents for JPY it would leave a fractional yen of "rounding" on a whole-yen total.
+    unit = Decimal(1).scaleb(-minor_units(currency))
     for key in sorted(amounts):
         tax_id, account_id = [*key.split("|"), ""][:2]
         amount = abs(amounts[key])
@@ -133,11 +137,7 @@ def summary_draft(
                 account_id=account_id or None,
             )
         )
-        tax = (
-            Decimal(0)
-            if taxes_included
-            else (amount * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        )
+        tax = Decimal(0) if taxes_included else (amount * rate).quantize(unit, ROUND_HALF_UP)
         expected += amount + tax
     adjustment = None
     if stated_total is not None and stated_total != expected:
