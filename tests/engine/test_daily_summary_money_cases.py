@@ -399,3 +399,52 @@ def test_a_late_capture_of_a_closed_day_is_an_adjusting_payment_dated_the_captur
         now = h.org.invoices[invoice["invoice_id"]]
         assert dec(now["total"]) == dec(invoice["total"]) and dec(now["balance"]) == ZERO
         assert sync(h).writes == 0
+
+
+def test_a_split_paid_order_partly_refunded_through_both_gateways(tmp_path: Path):
+    """Shopify: one order paid part by card, part by bank transfer, then partly refunded
+    through both.  The day's payments are per gateway, each into its own account; the
+    day's credit note is refunded per gateway out of the account the money left from."""
+    from .harness import shopify_to_zoho
+    from .shopify_scenarios import refund_of, seeded, total, touch, txn
+
+    with shopify_to_zoho(tmp_path, orders=12, policy="daily_summary") as h:
+        record = seeded(h, 5)
+        assert not record["taxesIncluded"] and not record["refunds"]
+        day = record["createdAt"][:10]
+        card = Decimal("400.00")
+        sales = [
+            txn(record, 1, "SALE", card, gateway="shopify_payments"),
+            txn(record, 2, "SALE", total(record) - card, gateway="manual"),
+        ]
+        back = refund_of(record, 1, [(0, 1, "RETURN")], sales[0]["id"])
+        credit = Decimal(back["transactions"][0]["amountSet"]["shopMoney"]["amount"])
+        by_card = (credit / 3).quantize(Decimal("0.01"))
+        outs = [
+            txn(record, 11, "REFUND", by_card, parent=sales[0]["id"], gateway="shopify_payments"),
+            txn(record, 12, "REFUND", credit - by_card, parent=sales[1]["id"], gateway="manual"),
+        ]
+        back["transactions"] = outs
+        kept = {"createdAt": record["createdAt"], "processedAt": record["processedAt"]}
+        touch(h, 5, transactions=[*sales, *outs], refunds=[back],
+              displayFinancialStatus="PARTIALLY_REFUNDED", **kept)  # fmt: skip
+        sync(h)
+
+        clearing, checking = h.account_id("Stripe Clearing"), h.account_id("Business Checking")
+        mine = [p for p in h.org.payments.values() if f"{day}:USD:excl:" in p["description"]]
+        got = {(p["account_id"], p["payment_mode"]): dec(p["amount"]) for p in mine}
+        assert got[(clearing, "creditcard")] == card
+        assert got[(checking, "banktransfer")] >= total(record) - card  # with the day's others
+        [note] = summary_documents(h, "creditnotes", f"Refunds {day} USD")
+        assert dec(note["total"]) == credit
+        rows = {gateway_of(r): (r["from_account_id"], r["refund_mode"], dec(r["amount"]))
+                for r in note["_refund_rows"]}  # fmt: skip
+        assert rows == {
+            "shopify_payments": (clearing, "creditcard", by_card),
+            "manual": (checking, "banktransfer", credit - by_card),
+        }
+        assert dec(note["balance"]) == ZERO
+        [invoice] = summary_documents(h, "invoices", f"Sales {day} USD")
+        assert "(tax incl.)" not in invoice["reference_number"]
+        assert dec(invoice["balance"]) == ZERO
+        assert sync(h).writes == 0
