@@ -19,7 +19,7 @@ import json
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -274,6 +274,36 @@ def books_in_yen(h: Harness) -> None:
         store.refunds[oid] = [in_yen(r) for r in store.refunds.get(oid, [])]
 
 
+def taxed_net(order: dict[str, Any]) -> Decimal:
+    """The part of a tax-exclusive order the 10% tax is charged on."""
+    parts = [*order["line_items"], *order["shipping_lines"], *order["fee_lines"]]
+    return sum((Decimal(p["total"]) for p in parts if Decimal(p["total_tax"])), ZERO)
+
+
+def half_yen_of_tax(h: Harness) -> None:
+    """Move one order's shipping by a few yen so the tax-exclusive day's taxed amount ends
+    in 5: the books' 10% of it is then exactly half a yen, rounded up to a whole one.  The
+    order's tax and total follow, as the shop computes them (its tax rounded per line)."""
+    store = h.source_app.emulator.store
+    excl = [o for o in store.orders.values() if not o["prices_include_tax"]]
+    by = (5 - sum((taxed_net(o) for o in excl), ZERO)) % 10
+    order = next(o for o in excl if o["shipping_lines"] and Decimal(o["shipping_tax"]))
+    line = order["shipping_lines"][0]
+    total = Decimal(line["total"]) + by
+    tax = (total / 10).quantize(Decimal(1), ROUND_HALF_UP)
+    more_tax = tax - Decimal(line["total_tax"])
+    line.update(total=str(total), total_tax=str(tax))
+    line["taxes"][0]["total"] = str(tax)
+    order["tax_lines"][0]["shipping_tax_total"] = str(tax)
+    order.update(
+        shipping_total=str(total),
+        shipping_tax=str(tax),
+        total_tax=str(Decimal(order["total_tax"]) + more_tax),
+        total=str(Decimal(order["total"]) + by + more_tax),
+    )
+    assert sum((taxed_net(o) for o in excl), ZERO) % 10 == 5
+
+
 class RecordBodies:
     """ASGI wrapper: every JSON body written to the books, kept for inspection."""
 
@@ -324,10 +354,11 @@ def test_a_yen_day_writes_no_fraction_and_settles_exactly(tmp_path: Path):
         holder["books"] = RecordBodies(app)
         return holder["books"]
 
-    with woocommerce_to_zoho(tmp_path, orders=6, policy="daily_summary", wrap_zoho=wrap) as h:
+    with woocommerce_to_zoho(tmp_path, orders=12, policy="daily_summary", wrap_zoho=wrap) as h:
         paypal = add_paypal(h)
         orders = one_day_two_gateways(h, inclusive=True)
         books_in_yen(h)
+        half_yen_of_tax(h)
         refund(h, orders[0], "partial", f"{DAY}T20:00:00")
         refund(h, orders[1], "amount", f"{DAY}T21:00:00")
         sync(h)
