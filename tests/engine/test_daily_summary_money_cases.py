@@ -479,3 +479,53 @@ def test_a_split_paid_order_partly_refunded_through_both_gateways(tmp_path: Path
         assert "(tax incl.)" not in invoice["reference_number"]
         assert dec(invoice["balance"]) == ZERO
         assert sync(h).writes == 0
+
+
+def rounded_down_twice(h: Harness) -> str:
+    """One tax-exclusive order becomes two lines of 1234 yen, each taxed 123 (10% is 123.4,
+    rounded per line by the shop): 246 yen of tax where the books, rounding per document,
+    compute 247 -- a gap of one yen, the smallest there is."""
+    store = h.source_app.emulator.store
+    order = next(
+        o for o in store.orders.values()
+        if not o["prices_include_tax"] and Decimal(o["total_tax"]) and not o["coupon_lines"]
+    )  # fmt: skip
+    first = order["line_items"][0]
+    lines = []
+    for n in range(2):
+        line = json.loads(json.dumps(first, default=str))
+        line.update(id=first["id"] * 100 + n, quantity=1, subtotal="1234", total="1234",
+                    subtotal_tax="123", total_tax="123", price="1234")  # fmt: skip
+        line["taxes"] = [{**line["taxes"][0], "total": "123", "subtotal": "123"}]
+        lines.append(line)
+    order.update(
+        line_items=lines, shipping_lines=[], fee_lines=[], shipping_total="0", shipping_tax="0",
+        discount_total="0", discount_tax="0", cart_tax="246", total_tax="246", total="2714",
+    )  # fmt: skip
+    order["tax_lines"][0].update(tax_total="246", shipping_tax_total="0")
+    return str(order["number"])
+
+
+def test_yen_orders_posted_one_by_one_add_up_to_the_yen(tmp_path: Path):
+    """The same yen shop under the invoice policy: the pre-write tax check and the rounding
+    settlement measure in yen, not cents.  The check once read 10% of 3500 yen, tax
+    included, as 318.18 where the books compute 318, and parked a valid order; the
+    settlement took a one-yen rounding gap for a mapping error (over 0.10) and voided the
+    invoice."""
+    with woocommerce_to_zoho(tmp_path, orders=12, policy="invoice") as h:
+        add_paypal(h)
+        one_day_two_gateways(h, inclusive=True)
+        books_in_yen(h)
+        gap_of_a_yen = rounded_down_twice(h)
+        report = sync(h)
+        assert set(report.states) == {"synced"}, report.states
+        store = h.source_app.emulator.store
+        posted = {i["reference_number"]: i for i in h.org.invoices.values()}
+        for oid, order in store.orders.items():
+            invoice = posted[order["number"]]
+            assert dec(invoice["total"]) == dec(order["total"]), oid
+            assert dec(invoice["total"]) == dec(invoice["total"]).to_integral_value()
+            assert dec(invoice["balance"]) == ZERO and invoice["status"] == "paid"
+        # The books' 247 yen of tax, settled to the shop's 246 (a rounding, not a refusal).
+        assert dec(posted[gap_of_a_yen]["tax_total"]) == Decimal(247)
+        assert dec(posted[gap_of_a_yen]["adjustment"]) == Decimal(-1)
