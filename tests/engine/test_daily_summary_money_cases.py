@@ -258,15 +258,26 @@ def in_yen(node: Any) -> Any:
     return out
 
 
-def books_in_yen(h: Harness) -> None:
-    """The organisation keeps its books in yen (price_precision 0, as Zoho's currency
-    settings give JPY: zoho-books.md §7.8), the shop sells in yen."""
-    h.org.currency_code, h.org.price_precision = "JPY", 0
-    for row in h.org.currencies.values():
-        if row["is_base_currency"]:
-            row.update(currency_code="JPY", currency_name="Japanese Yen", price_precision=0)
-    for account in h.org.bank_accounts.values():
-        account["currency_code"] = "JPY"
+def books_in_yen(h: Harness, base: str = "JPY") -> None:
+    """The shop sells in yen; the organisation keeps its books in yen (``base`` JPY), or in
+    dollars with yen as a foreign currency (each currency has its price_precision, 0 for
+    JPY: zoho-books.md §7.8, and amounts are rounded to it, §8.1)."""
+    if base == "JPY":
+        h.org.currency_code, h.org.price_precision = "JPY", 0
+        for row in h.org.currencies.values():
+            if row["is_base_currency"]:
+                row.update(currency_code="JPY", currency_name="Japanese Yen", price_precision=0)
+        for account in h.org.bank_accounts.values():
+            account["currency_code"] = "JPY"
+    else:
+        yen = h.zoho.emulator.state.ids.next()
+        h.org.currencies[yen] = {
+            **next(iter(h.org.currencies.values())), "currency_id": yen, "currency_code": "JPY",
+            "currency_name": "Japanese Yen", "currency_symbol": "¥", "price_precision": 0,
+            "is_base_currency": False, "exchange_rate": Decimal("0.0067"),
+        }  # fmt: skip
+        with h.mapping_path.open("a") as mapping:
+            mapping.write("  currencies:\n    exchange_rates: {JPY: 0.0067}\n")
     h.config_path.write_text(h.config_path.read_text().replace("currency: USD", "currency: JPY"))
     store = h.source_app.emulator.store
     for oid, order in list(store.orders.items()):
@@ -335,8 +346,9 @@ class RecordBodies:
 
 def fractional(node: Any, path: str = "") -> list[str]:
     """Every amount in a request body that is not a whole number."""
-    if isinstance(node, dict):
-        return [f for k, v in node.items() for f in fractional(v, f"{path}.{k}")]
+    if isinstance(node, dict):  # a rate of exchange is no amount
+        return [f for k, v in node.items() if k != "exchange_rate"
+                for f in fractional(v, f"{path}.{k}")]  # fmt: skip
     if isinstance(node, list):
         return [f for i, v in enumerate(node) for f in fractional(v, f"{path}[{i}]")]
     if isinstance(node, Decimal) and node != node.to_integral_value():
@@ -344,10 +356,11 @@ def fractional(node: Any, path: str = "") -> list[str]:
     return []
 
 
-def test_a_yen_day_writes_no_fraction_and_settles_exactly(tmp_path: Path):
+@pytest.mark.parametrize("base", ["JPY", "USD"])
+def test_a_yen_day_writes_no_fraction_and_settles_exactly(tmp_path: Path, base: str):
     """JPY has no minor unit.  A yen day's summary invoice, credit note, payments and
     refunds carry whole yen only, the invoice equals the orders' sum exactly, and the day
-    ends with nothing open."""
+    ends with nothing open -- in books kept in yen, and in books kept in dollars."""
     holder: dict[str, RecordBodies] = {}
 
     def wrap(app: Any) -> RecordBodies:
@@ -357,7 +370,7 @@ def test_a_yen_day_writes_no_fraction_and_settles_exactly(tmp_path: Path):
     with woocommerce_to_zoho(tmp_path, orders=12, policy="daily_summary", wrap_zoho=wrap) as h:
         paypal = add_paypal(h)
         orders = one_day_two_gateways(h, inclusive=True)
-        books_in_yen(h)
+        books_in_yen(h, base)
         half_yen_of_tax(h)
         refund(h, orders[0], "partial", f"{DAY}T20:00:00")
         refund(h, orders[1], "amount", f"{DAY}T21:00:00")
