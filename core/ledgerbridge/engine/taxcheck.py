@@ -95,7 +95,9 @@ def tax_gaps(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]) -
     by_source = {line.source_line_id: line for line in draft.lines if line.source_line_id}
     gaps: list[TaxGap] = []
     inclusive = order.taxes_included
-    unit = smallest_unit(order.currency)  # a line's tax is rounded to it at the source
+    # A line's tax is rounded to the currency's unit at the source: a cent, or more (a yen);
+    # never tighter than a cent (3-decimal currencies keep the tolerance they had).
+    unit = max(CENT, smallest_unit(order.currency))
     for line in order.lines:
         planned = by_source.get(line.line_id)
         if planned is None or planned.tax_id is None or not line.taxable:
