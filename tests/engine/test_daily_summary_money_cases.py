@@ -542,3 +542,37 @@ def test_yen_orders_posted_one_by_one_add_up_to_the_yen(tmp_path: Path):
         # The books' 247 yen of tax, settled to the shop's 246 (a rounding, not a refusal).
         assert dec(posted[gap_of_a_yen]["tax_total"]) == Decimal(247)
         assert dec(posted[gap_of_a_yen]["adjustment"]) == Decimal(-1)
+
+
+def test_a_voided_authorisation_leaves_its_closed_day_with_nothing_open(tmp_path: Path):
+    """Shopify: an order only authorised when its day closed is in the day's invoice,
+    open by its total.  The authorisation is then voided (the order itself is not
+    cancelled): the customer owes nothing, so the order leaves the day -- an adjusting
+    credit note, applied to the day's invoice -- and the day owes nothing.  A voided
+    authorisation posts nothing, under a daily summary as under any trigger."""
+    from .harness import shopify_to_zoho
+    from .shopify_scenarios import seeded, total, touch, txn
+
+    with shopify_to_zoho(tmp_path, orders=12, policy="daily_summary") as h:
+        record = seeded(h, 4)
+        day = record["createdAt"][:10]
+        kept = {"createdAt": record["createdAt"], "processedAt": record["processedAt"]}
+        auth = txn(record, 1, "AUTHORIZATION", total(record), gateway="paypal")
+        touch(h, 4, transactions=[auth], displayFinancialStatus="AUTHORIZED", **kept)
+        sync(h)
+        [invoice] = summary_documents(h, "invoices", f"Sales {day} USD")
+        assert dec(invoice["balance"]) == total(record)
+
+        void = txn(record, 2, "VOID", total(record), parent=auth["id"], gateway="paypal")
+        touch(h, 4, transactions=[auth, void], displayFinancialStatus="VOIDED", **kept)
+        sync(h)
+
+        [note] = [n for n in h.org.creditnotes.values() if day in n["reference_number"]]
+        assert "adjustment" in note["reference_number"].lower()
+        assert dec(note["total"]) == total(record) and dec(note["balance"]) == ZERO
+        now = h.org.invoices[invoice["invoice_id"]]
+        assert dec(now["total"]) == dec(invoice["total"])  # never rewritten
+        assert dec(now["balance"]) == ZERO and now["status"] == "paid"
+        assert not [p for p in h.org.payments.values() if ":payment:paypal:" in p["description"]
+                    and f":{day}:" in p["description"]]  # fmt: skip
+        assert sync(h).writes == 0
