@@ -164,6 +164,7 @@ class PriorState:
     fulfilment_invoices: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     fulfilment_applied: dict[str, Decimal] = field(default_factory=dict)
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # edits.py: adjustments
+    fulfilment_edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # shipment_edits
 
 
 @dataclass
