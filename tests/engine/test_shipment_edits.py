@@ -192,3 +192,46 @@ def test_a_unit_price_changed_between_shipments_reprices_the_invoiced_units(
         before = (len(org.invoices), len(org.creditnotes), len(org.payments))
         _sync(config, db)  # nothing more
         assert (len(org.invoices), len(org.creditnotes), len(org.payments)) == before
+
+
+def test_shopify_edit_of_the_unshipped_units_after_a_shipment_needs_no_adjustment(tmp_path):
+    """Shopify edits only unshipped units (orderEditSetQuantity cannot go below what was
+    fulfilled), and never the price of a line already on the order: its edits change what
+    later shipments invoice, so nothing posted needs adjusting.  Here the rest of a partly
+    shipped line is removed by an edit: the line is now fully shipped, its invoice is the
+    edited order to the cent, and no credit note is written."""
+    from ledgerbridge_shopify.emulator.edits import remove_units
+
+    from .harness import shopify_to_zoho
+    from .shopify_scenarios import run, seeded, set_trigger, shipments, single_currency, touch
+    from .shopify_scenarios import total as shopify_total
+    from .test_edits_after_posting import EDITED
+
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        set_trigger(h, "fulfilled")
+        n = next(
+            n for n in single_currency(h, lines=1)
+            if int(seeded(h, n)["lineItems"][0]["quantity"]) >= 2 and seeded(h, n)["transactions"]
+        )  # fmt: skip
+        rec = seeded(h, n)
+        name, units = rec["name"], int(rec["lineItems"][0]["quantity"])
+        ship = [1 if j == 0 else int(x["quantity"]) for j, x in enumerate(rec["lineItems"])]
+        parts = shipments(rec, [ship])
+        touch(h, n, fulfillments=parts)
+        run(h)
+        [invoice] = [d for d in h.documents() if str(d["reference_number"]).startswith(name)]
+        edited = remove_units(rec, 0, units - 1)  # the unshipped units
+        touch(h, n, fulfillments=parts, **{k: edited[k] for k in EDITED})
+        _, engine = run(h)
+        states = [(r.state, r.reason) for r in engine.failures(list(RecordState))
+                  if r.external_id == rec["legacyResourceId"]]  # fmt: skip
+        invoices = [d for d in h.documents() if str(d["reference_number"]).startswith(name)]
+        assert [d["invoice_id"] for d in invoices] == [invoice["invoice_id"]], states
+        assert not [c for c in h.org.creditnotes.values()
+                    if c.get("invoice_id") == invoice["invoice_id"]]  # fmt: skip
+        assert _d(invoice["total"]) == shopify_total(edited)  # the edited order, to the cent
+        # Nothing more ships: the capture is recorded, the invoice paid, the rest unapplied.
+        pays = [p for p in h.org.payments.values()
+                if invoice["invoice_id"] in {a["invoice_id"] for a in p["invoices"]}]  # fmt: skip
+        assert len(pays) == 1, states
+        assert _d(h.org.invoices[invoice["invoice_id"]]["balance"]) == 0

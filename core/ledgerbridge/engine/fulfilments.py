@@ -29,15 +29,8 @@ from typing import TYPE_CHECKING, Any
 from ..canonical import Money, Order, OrderStatus, Payment, Refund, RefundLine
 from ..canonical.shipped import line_figures, shipped_quantities, split_by_fulfilment
 from ..plan import BusinessKey, DocumentKind, Link
-from .shipment_edits import (
-    booked,
-    edits_prior,
-    extra_invoices,
-    plan_adjustments,
-    price_changes,
-    settle,
-    split_figures,
-)
+from .shipment_adjust import extra_invoices, plan_adjustments
+from .shipment_edits import booked, edits_prior, price_changes, settle, split_figures
 from .taxcheck import check_taxes, mapped_rates
 
 if TYPE_CHECKING:
