@@ -18,6 +18,11 @@ cancelled before they shipped (the remainder of a partly shipped order) were nev
 invoiced: nothing is credited for them, and the money returned for them comes off the
 payment it went back from -- a cancelled remainder posts nothing more.
 
+An edit after a shipment was invoiced: the invoice is never rewritten; what later
+shipments cannot absorb (a line taken below what the invoices hold, a changed unit
+price) gets an adjusting document beside it (``shipment_edits.py``,
+``shipment_adjust.py``), and supplementary invoices take payments like the others.
+
 Pure, like ``planner.py``, which calls ``plan_fulfilments`` for this trigger.
 """
 
