@@ -235,3 +235,44 @@ def test_shopify_edit_of_the_unshipped_units_after_a_shipment_needs_no_adjustmen
                 if invoice["invoice_id"] in {a["invoice_id"] for a in p["invoices"]}]  # fmt: skip
         assert len(pays) == 1, states
         assert _d(h.org.invoices[invoice["invoice_id"]]["balance"]) == 0
+
+
+@pytest.mark.parametrize("lost", ["creditnotes", r"creditnotes/\d+/invoices"])
+def test_an_edit_credit_note_or_its_application_whose_answer_was_lost_is_not_written_twice(
+    tmp_path: Path, lost: str
+):
+    """The price falls after the first shipment: Zoho commits the adjusting credit note (or
+    its application to the open invoice) and the answer never arrives.  Read back and
+    adopted: one credit note, applied once; the books still add up to the edited order."""
+    from ledgerbridge.sandbox import TrapInjector, WriteTrap
+
+    holder: dict[str, TrapInjector] = {}
+
+    def wrap(app):
+        holder["traps"] = TrapInjector(app)
+        return holder["traps"]
+
+    with wired(tmp_path, "fulfilled", wrap_zoho=wrap) as (store, org, config, db):
+        oid, order, line = _candidate(store)
+        lid = line["order_product_id"]
+        now = datetime.now(UTC).replace(microsecond=0)
+        _ship(store, order, oid, "S1", [(lid, 1)], now - timedelta(minutes=20))
+        _sync(config, db)
+        [first], _ = _books(org, oid)
+        trap = WriteTrap("POST", rf"/books/v3/{lost}", lose=True)
+        holder["traps"].traps.append(trap)
+        _cart_edit(order, line, price=_d(line["price"]) - Decimal("20.00"))
+        _touch(order, now - timedelta(minutes=15))
+        engine = _sync(config, db)
+        assert trap.fired, "no write matched the trap"
+        invoices, notes = _books(org, oid)
+        assert len(invoices) == 1 and len(notes) == 1, _states(engine, oid)
+        [note] = notes
+        assert _d(note["balance"]) == 0  # applied to the open invoice, once
+        assert _d(org.invoices[first["invoice_id"]]["balance"]) == _d(first["total"]) - _d(
+            note["total"]
+        )
+        assert [s for s, _ in _states(engine, oid)] == [RecordState.SYNCED]
+        before = (len(org.invoices), len(org.creditnotes))
+        _sync(config, db)  # nothing more
+        assert (len(org.invoices), len(org.creditnotes)) == before
