@@ -237,13 +237,17 @@ def test_shopify_edit_of_the_unshipped_units_after_a_shipment_needs_no_adjustmen
         assert _d(h.org.invoices[invoice["invoice_id"]]["balance"]) == 0
 
 
-@pytest.mark.parametrize("lost", ["creditnotes", r"creditnotes/\d+/invoices"])
-def test_an_edit_credit_note_or_its_application_whose_answer_was_lost_is_not_written_twice(
-    tmp_path: Path, lost: str
+@pytest.mark.parametrize(
+    ("lost", "change"),
+    [("creditnotes", "-20.00"), (r"creditnotes/\d+/invoices", "-20.00"), ("invoices", "15.50")],
+    ids=["credit-note", "application", "supplementary-invoice"],
+)
+def test_an_adjusting_write_whose_answer_was_lost_is_not_written_twice(
+    tmp_path: Path, lost: str, change: str
 ):
-    """The price falls after the first shipment: Zoho commits the adjusting credit note (or
-    its application to the open invoice) and the answer never arrives.  Read back and
-    adopted: one credit note, applied once; the books still add up to the edited order."""
+    """The price changes after the first shipment: Zoho commits the adjusting credit note
+    (or its application to the open invoice, or the supplementary invoice) and the answer
+    never arrives.  Read back and adopted: one document, applied once."""
     from ledgerbridge.sandbox import TrapInjector, WriteTrap
 
     holder: dict[str, TrapInjector] = {}
@@ -261,17 +265,21 @@ def test_an_edit_credit_note_or_its_application_whose_answer_was_lost_is_not_wri
         [first], _ = _books(org, oid)
         trap = WriteTrap("POST", rf"/books/v3/{lost}", lose=True)
         holder["traps"].traps.append(trap)
-        _cart_edit(order, line, price=_d(line["price"]) - Decimal("20.00"))
+        _cart_edit(order, line, price=_d(line["price"]) + Decimal(change))
         _touch(order, now - timedelta(minutes=15))
         engine = _sync(config, db)
         assert trap.fired, "no write matched the trap"
         invoices, notes = _books(org, oid)
-        assert len(invoices) == 1 and len(notes) == 1, _states(engine, oid)
-        [note] = notes
-        assert _d(note["balance"]) == 0  # applied to the open invoice, once
-        assert _d(org.invoices[first["invoice_id"]]["balance"]) == _d(first["total"]) - _d(
-            note["total"]
-        )
+        if Decimal(change) > 0:
+            assert len(invoices) == 2 and not notes, _states(engine, oid)
+            assert sorted(d["reference_number"] for d in invoices) == [f"{oid}-1", f"{oid}-1-E1"]
+        else:
+            assert len(invoices) == 1 and len(notes) == 1, _states(engine, oid)
+            [note] = notes
+            assert _d(note["balance"]) == 0  # applied to the open invoice, once
+            assert _d(org.invoices[first["invoice_id"]]["balance"]) == _d(first["total"]) - _d(
+                note["total"]
+            )
         assert [s for s, _ in _states(engine, oid)] == [RecordState.SYNCED]
         before = (len(org.invoices), len(org.creditnotes))
         _sync(config, db)  # nothing more
