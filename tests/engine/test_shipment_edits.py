@@ -284,3 +284,37 @@ def test_an_adjusting_write_whose_answer_was_lost_is_not_written_twice(
         before = (len(org.invoices), len(org.creditnotes))
         _sync(config, db)  # nothing more
         assert (len(org.invoices), len(org.creditnotes)) == before
+
+
+def test_woocommerce_line_removed_after_completion_is_credited_against_its_invoice(tmp_path):
+    """WooCommerce's one shipment is the completed order.  A line the admin removes after
+    completion was invoiced with it: credited against that invoice, nothing rewritten."""
+    import copy
+
+    from .harness import woocommerce_to_zoho
+    from .shopify_scenarios import run, set_trigger
+    from .test_woocommerce_triggers import EDITED, find, invoices_of, orders, state_of, touch
+    from .test_woocommerce_triggers import with_line_added
+
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        set_trigger(h, "fulfilled")
+        oid = find(h, "processing")
+        original = copy.deepcopy(orders(h)[oid])
+        number = original["number"]
+        more = with_line_added(original, Decimal("4.50"), 2)
+        done = next(o["date_completed_gmt"] for o in orders(h).values() if o["date_completed_gmt"])
+        touch(h, oid, status="completed", date_completed_gmt=done, date_completed=done,
+              **{k: more[k] for k in EDITED})  # fmt: skip
+        run(h)
+        [invoice] = invoices_of(h, number)
+        assert _d(invoice["total"]) == _d(more["total"])
+        touch(h, oid, **{k: original[k] for k in EDITED})  # the added line removed
+        _, engine = run(h)
+        assert state_of(engine, oid).state == "synced", state_of(engine, oid).reason
+        assert [d["invoice_id"] for d in invoices_of(h, number)] == [invoice["invoice_id"]]
+        [note] = [c for c in h.org.creditnotes.values()
+                  if c.get("invoice_id") == invoice["invoice_id"]]  # fmt: skip
+        assert _d(invoice["total"]) - _d(note["total"]) == _d(original["total"])
+        before = len(h.org.creditnotes)
+        run(h)  # nothing more
+        assert len(h.org.creditnotes) == before
