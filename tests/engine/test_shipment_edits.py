@@ -293,8 +293,15 @@ def test_woocommerce_line_removed_after_completion_is_credited_against_its_invoi
 
     from .harness import woocommerce_to_zoho
     from .shopify_scenarios import run, set_trigger
-    from .test_woocommerce_triggers import EDITED, find, invoices_of, orders, state_of, touch
-    from .test_woocommerce_triggers import with_line_added
+    from .test_woocommerce_triggers import (
+        EDITED,
+        find,
+        invoices_of,
+        orders,
+        state_of,
+        touch,
+        with_line_added,
+    )
 
     with woocommerce_to_zoho(tmp_path, orders=12) as h:
         set_trigger(h, "fulfilled")
