@@ -36,6 +36,11 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+def smallest_unit(currency: str) -> Decimal:
+    """The currency's smallest unit as an amount: 0.01 USD, 1 JPY, 0.001 KWD."""
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
 MAX_DIGITS = 15
 MAX_MAGNITUDE = Decimal(10) ** MAX_DIGITS
 """Amounts, quantities and rates are below 10^15 in absolute value (a quadrillion: no order)."""
