@@ -17,6 +17,7 @@ from ledgerbridge.catalog_kit import (
     Outcomes,
     PageOfProducts,
     StatusWords,
+    exact_json,
     money,
     one_by_one,
     refusal,
@@ -150,3 +151,12 @@ def test_shaping_keeps_prices_exact_and_untracked_stock_unknown() -> None:
         "inactive",
         "draft",
     )
+
+
+def test_exact_json_writes_decimals_as_their_text_and_refuses_floats() -> None:
+    body = {"id": "7", "price": Decimal("12.50"), "tags": [True, None], "qty": 3}
+    assert exact_json(body) == '{"id":"7","price":12.50,"tags":[true,null],"qty":3}'
+    with pytest.raises(TypeError):
+        exact_json({"price": 12.5})
+    with pytest.raises(ValueError):
+        exact_json(Decimal("NaN"))

@@ -13,7 +13,8 @@ each one's own words, and lives here:
   gives) and ``StatusWords`` (a platform's words for active/inactive).
 - ``writing``: ``FieldTable``/``Column`` (catalog field -> platform field, declared),
   ``Outcomes`` (one result per write; chunks sent and failed together), ``one_by_one``,
-  ``chunks`` and ``refusal`` (a platform's per-object refusal as ``ValidationFailed``).
+  ``chunks``, ``refusal`` (a platform's per-object refusal as ``ValidationFailed``) and
+  ``exact_json`` (a body's ``Decimal`` prices as their exact text).
 - ``connector``: ``KitCatalog``, the base class over the borrowed source or target.
 
 Connectors import this package, never ``ledgerbridge.catalog`` (the engine's side).
@@ -22,7 +23,7 @@ Connectors import this package, never ``ledgerbridge.catalog`` (the engine's sid
 from .connector import KitCatalog
 from .reading import MAPPING_ERRORS, SKEW, NewestSeen, PageOfProducts
 from .shaping import StatusWords, catalog_product, money, stock
-from .writing import Column, FieldTable, Outcomes, chunks, one_by_one, refusal
+from .writing import Column, FieldTable, Outcomes, chunks, exact_json, one_by_one, refusal
 
 __all__ = [
     "MAPPING_ERRORS",
@@ -36,6 +37,7 @@ __all__ = [
     "StatusWords",
     "catalog_product",
     "chunks",
+    "exact_json",
     "money",
     "one_by_one",
     "refusal",

@@ -14,6 +14,8 @@ batches was the same in each connector, and is here once:
   sends each, so a request that fails fails exactly the writes it carried and the next
   chunk is still sent.
 - ``one_by_one``: the same for a platform with no batch update (one call per record).
+- ``exact_json``: a write body as JSON whose ``Decimal`` prices are their exact text, for a
+  client that takes bytes (a float never gets near a price).
 - ``refusal``: a platform's per-object refusal (a batch row's ``error``, GraphQL
   ``userErrors``) as the ``ValidationFailed`` the engine parks, with the platform's code and
   words.
@@ -21,6 +23,7 @@ batches was the same in each connector, and is here once:
 
 from __future__ import annotations
 
+import json
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -31,6 +34,7 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from ..contracts.catalog import CatalogField, CatalogWrite, WriteResult
@@ -152,3 +156,20 @@ def refusal(where: str, problems: Sequence[Mapping[str, Any]], *, platform: str)
         code=first.get("code"),
         platform_message=said,
     )
+
+
+def exact_json(value: Any) -> str:
+    """Compact JSON with ``Decimal`` written as its exact text; a float is refused (an
+    amount that went through float has lost its cents already)."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite amount")
+        return format(value, "f")
+    if isinstance(value, float):
+        raise TypeError(f"refusing to encode float {value!r}: use Decimal for amounts")
+    if isinstance(value, dict):
+        pairs = (f"{json.dumps(str(k))}:{exact_json(v)}" for k, v in value.items())
+        return "{" + ",".join(pairs) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(exact_json(v) for v in value) + "]"
+    return json.dumps(value)
