@@ -40,6 +40,8 @@ from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.contracts.catalog import CatalogField, CatalogPage, CatalogSpec, CatalogWrite
 from ledgerbridge.http import has_more_pages
 
+from .directory import ALL_ITEMS
+
 PLATFORM = "zohobooks"
 PER_PAGE = 200
 TIME = "%Y-%m-%dT%H:%M:%S%z"
@@ -99,7 +101,7 @@ class ZohoBooksCatalog(KitCatalog):
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
         identity = await self.target.identity()
         currency = identity.base_currency or "USD"
-        params: dict[str, Any] = {"per_page": PER_PAGE}
+        params: dict[str, Any] = {**ALL_ITEMS, "per_page": PER_PAGE}
         if checkpoint:
             params["last_modified_time"] = checkpoint
         # Items list in name order: the checkpoint comes with the last page, a second past
