@@ -30,9 +30,11 @@ from ledgerbridge.catalog_kit import (
     KitCatalog,
     Outcomes,
     PageOfProducts,
+    ProductWrite,
     StatusWords,
     catalog_product,
     money,
+    per_product,
     refusal,
     stock,
 )
@@ -92,6 +94,7 @@ PRODUCT = FieldTable(  # ProductUpdateInput
     Column(F.NAME, "title"),
     Column(F.DESCRIPTION, "descriptionHtml"),
     Column(F.STATUS, "status", lambda w: STATUS.write(w.values[F.STATUS])),
+    in_write_order=True,
 )
 Group = tuple[str, list[CatalogWrite]]
 
@@ -237,29 +240,20 @@ class ShopifyCatalog(KitCatalog):
                 outcomes.fail(chunk, _refused("inventorySetQuantities", problems))
 
     async def _products(self, writes: Sequence[CatalogWrite], outcomes: Outcomes) -> None:
-        by_product: dict[str, dict[str, Any]] = {}
-        owners: dict[str, list[CatalogWrite]] = {}
-        for w in writes:
-            changes = PRODUCT.body(w)
-            if not changes or outcomes.failed(w):
-                continue
-            by_product.setdefault(w.product_id, {}).update(changes)
-            owners.setdefault(w.product_id, []).append(w)
-
-        def send(chunk: list[tuple[str, dict[str, Any]]]) -> Any:
-            ((product_id, changes),) = chunk
+        def send(chunk: list[ProductWrite]) -> Any:
+            (product,) = chunk
             self.write_call()
             return self.client.execute(
                 PRODUCT_UPDATE,
-                {"product": {"id": product_id, **changes}},
+                {"product": {"id": product.product_id, **product.body}},
                 operation="catalog product",
             )
 
-        products = list(by_product.items())
-        async for chunk, data in outcomes.sent(products, 1, send, lambda p: owners[p[0]]):
+        products = per_product(writes, PRODUCT, skip=outcomes.failed)
+        async for chunk, data in outcomes.sent(products, 1, send, lambda p: p.writes):
             problems = data["productUpdate"]["userErrors"]
             if problems:
-                outcomes.fail(owners[chunk[0][0]], _refused("productUpdate", problems))
+                outcomes.fail(chunk[0].writes, _refused("productUpdate", problems))
 
 
 def _refused(operation: str, problems: list[dict[str, Any]]) -> SyncError:

@@ -34,6 +34,7 @@ from ledgerbridge.catalog_kit import (
     StatusWords,
     catalog_product,
     money,
+    per_product,
     refusal,
     stock,
 )
@@ -73,16 +74,17 @@ _OWN = (
     Column(F.STOCK, "manage_stock", lambda w: True),
     Column(F.STOCK, "stock_quantity", lambda w: w.stock),
 )
-_PARENT = (Column(F.NAME, "name"), Column(F.DESCRIPTION, "description"))
 SIMPLE = FieldTable(
-    *_OWN, Column(F.STATUS, "status", lambda w: PRODUCT_STATUS.write(w.values[F.STATUS])), *_PARENT
+    *_OWN, Column(F.STATUS, "status", lambda w: PRODUCT_STATUS.write(w.values[F.STATUS]))
 )
 VARIATION = FieldTable(
     *_OWN, Column(F.STATUS, "status", lambda w: VARIATION_STATUS.write(w.values[F.STATUS]))
 )
-PARENT = FieldTable(*_PARENT)
+PARENT = FieldTable(  # a product's own name and description, a simple one's or a parent's
+    Column(F.NAME, "name"), Column(F.DESCRIPTION, "description"), in_write_order=True
+)
 
-Item = tuple[CatalogWrite, dict[str, Any]]
+Item = tuple[list[CatalogWrite], dict[str, Any]]  # one object of a batch, the writes it carries
 
 
 def _variant(row: dict[str, Any], currency: str, status: str | None) -> ProductVariant:
@@ -171,25 +173,18 @@ class WooCommerceCatalog(KitCatalog):
         outcomes = Outcomes(writes)
         simple: list[Item] = []
         by_parent: dict[str, list[Item]] = {}
-        parents: dict[str, dict[str, Any]] = {}
-        parent_writes: dict[str, list[CatalogWrite]] = {}
         for w in writes:
             if w.product_id == w.variant_id:  # a simple product is its own variant
-                simple.append((w, {"id": int(w.variant_id), **SIMPLE.body(w)}))
+                simple.append(([w], {"id": int(w.variant_id), **SIMPLE.body(w), **PARENT.body(w)}))
                 continue
             own = {"id": int(w.variant_id), **VARIATION.body(w)}
             if len(own) > 1:
-                by_parent.setdefault(w.product_id, []).append((w, own))
-            parent = PARENT.body(w)
-            if parent:
-                parents.setdefault(w.product_id, {"id": int(w.product_id)}).update(parent)
-                parent_writes.setdefault(w.product_id, []).append(w)
-        parent_list = [(parent_writes[pid][0], body) for pid, body in parents.items()]
-        await self._batches("/products/batch", simple + parent_list, outcomes)
-        for pid in parents:  # a parent's fields fail or pass for all its variants
-            first = outcomes.failed(parent_writes[pid][0])
-            if first is not None:
-                outcomes.fail(parent_writes[pid], first)
+                by_parent.setdefault(w.product_id, []).append(([w], own))
+        # A parent's fields, merged over its variations' writes, fail or pass for all of them.
+        variations = [w for w in writes if w.product_id != w.variant_id]
+        parents = per_product(variations, PARENT, head=lambda w: {"id": int(w.product_id)})
+        parent_items: list[Item] = [(p.writes, p.body) for p in parents]
+        await self._batches("/products/batch", simple + parent_items, outcomes)
         for pid, items in by_parent.items():
             await self._batches(f"/products/{pid}/variations/batch", items, outcomes)
         return outcomes.results()
@@ -198,19 +193,19 @@ class WooCommerceCatalog(KitCatalog):
         def send(chunk: list[Item]) -> Any:
             return self._post(path, {"update": [body for _, body in chunk]})
 
-        async for chunk, answer in outcomes.sent(items, MAX_BATCH, send, lambda i: [i[0]]):
+        async for chunk, answer in outcomes.sent(items, MAX_BATCH, send, lambda i: i[0]):
             rows = answer.get("update") if isinstance(answer, dict) else None
             if not isinstance(rows, list) or len(rows) != len(chunk):
                 short = TransientError(
                     f"woocommerce {path}: the batch answer does not list every object",
                     platform=PLATFORM,
                 )
-                outcomes.fail((w for w, _ in chunk), short)
+                outcomes.fail((w for ws, _ in chunk for w in ws), short)
                 continue
-            for (w, _), row in zip(chunk, rows, strict=True):
+            for (ws, _), row in zip(chunk, rows, strict=True):
                 problem = row.get("error") if isinstance(row, dict) else None
                 if problem:
-                    outcomes.fail([w], refusal(f"woocommerce {path}", [problem], platform=PLATFORM))
+                    outcomes.fail(ws, refusal(f"woocommerce {path}", [problem], platform=PLATFORM))
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         """One batch through the source's kit client (auth, error classes, retries): every

@@ -20,6 +20,7 @@ from ledgerbridge.catalog_kit import (
     exact_json,
     money,
     one_by_one,
+    per_product,
     refusal,
     stock,
 )
@@ -160,3 +161,23 @@ def test_exact_json_writes_decimals_as_their_text_and_refuses_floats() -> None:
         exact_json({"price": 12.5})
     with pytest.raises(ValueError):
         exact_json(Decimal("NaN"))
+
+
+def test_product_fields_merge_into_one_body_per_product_carrying_every_write() -> None:
+    table = FieldTable(
+        Column(CatalogField.NAME, "title"),
+        Column(CatalogField.DESCRIPTION, "body"),
+        in_write_order=True,
+    )
+    a = CatalogWrite("a", "p1", "v1", {CatalogField.DESCRIPTION: "old", CatalogField.NAME: "Mug"})
+    b = CatalogWrite("b", "p1", "v2", {CatalogField.DESCRIPTION: "new"})
+    c = CatalogWrite("c", "p2", "v3", {CatalogField.PRICE: "1"})  # no product field
+    d = CatalogWrite("d", "p3", "v4", {CatalogField.NAME: "Cup"})
+    groups = per_product([a, b, c, d], table, head=lambda w: {"id": w.product_id})
+    assert [(g.product_id, g.body, [w.key for w in g.writes]) for g in groups] == [
+        ("p1", {"id": "p1", "body": "new", "title": "Mug"}, ["a", "b"]),
+        ("p3", {"id": "p3", "title": "Cup"}, ["d"]),
+    ]
+    assert list(table.body(a)) == ["body", "title"]  # the write's own order
+    skipped = per_product([a, d], table, skip=lambda w: w.key == "d")
+    assert [g.product_id for g in skipped] == ["p1"]

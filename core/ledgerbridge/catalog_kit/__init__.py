@@ -12,7 +12,8 @@ each one's own words, and lives here:
 - ``shaping``: ``money``, ``stock`` and ``catalog_product`` (the canonical records a read
   gives) and ``StatusWords`` (a platform's words for active/inactive).
 - ``writing``: ``FieldTable``/``Column`` (catalog field -> platform field, declared),
-  ``Outcomes`` (one result per write; chunks sent and failed together), ``one_by_one``,
+  ``per_product`` (product-level fields merged, one body per product), ``Outcomes`` (one
+  result per write; chunks sent and failed together), ``one_by_one``,
   ``chunks``, ``refusal`` (a platform's per-object refusal as ``ValidationFailed``) and
   ``exact_json`` (a body's ``Decimal`` prices as their exact text).
 - ``connector``: ``KitCatalog``, the base class over the borrowed source or target.
@@ -23,7 +24,17 @@ Connectors import this package, never ``ledgerbridge.catalog`` (the engine's sid
 from .connector import KitCatalog
 from .reading import MAPPING_ERRORS, SKEW, NewestSeen, PageOfProducts
 from .shaping import StatusWords, catalog_product, money, stock
-from .writing import Column, FieldTable, Outcomes, chunks, exact_json, one_by_one, refusal
+from .writing import (
+    Column,
+    FieldTable,
+    Outcomes,
+    ProductWrite,
+    chunks,
+    exact_json,
+    one_by_one,
+    per_product,
+    refusal,
+)
 
 __all__ = [
     "MAPPING_ERRORS",
@@ -34,12 +45,14 @@ __all__ = [
     "NewestSeen",
     "Outcomes",
     "PageOfProducts",
+    "ProductWrite",
     "StatusWords",
     "catalog_product",
     "chunks",
     "exact_json",
     "money",
     "one_by_one",
+    "per_product",
     "refusal",
     "stock",
 ]

@@ -10,6 +10,9 @@ batches was the same in each connector, and is here once:
 - ``FieldTable``: which platform field each catalog field is written to, and how the
   canonical string becomes the platform's value -- so a connector declares its write
   bodies instead of building them field by field.
+- ``per_product``: the product-level fields of several writes (a product's name,
+  description, status -- its variants share them) merged into one body per product, with
+  the writes that body carries, so one request's outcome becomes each of theirs.
 - ``Outcomes``: the error of each write, by its key; ``sent`` cuts items into chunks and
   sends each, so a request that fails fails exactly the writes it carried and the next
   chunk is still sent.
@@ -58,25 +61,63 @@ class Column:
 
 
 class FieldTable:
-    """A platform's write body for one call, declared as columns in the body's order.
+    """A platform's write body for one call, declared as columns.
 
-    Two columns may read one field (WooCommerce's stock is ``manage_stock`` and
-    ``stock_quantity``)."""
+    The body lists its fields in the columns' order, or -- ``in_write_order`` -- in the
+    order the write gives its fields (the pipeline's ownership table), the way a platform's
+    body built from the write reads.  Two columns may read one field (WooCommerce's stock
+    is ``manage_stock`` and ``stock_quantity``)."""
 
-    def __init__(self, *columns: Column) -> None:
+    def __init__(self, *columns: Column, in_write_order: bool = False) -> None:
         self.columns = columns
         self.fields = frozenset(c.field for c in columns)
+        self.in_write_order = in_write_order
 
     def body(self, write: CatalogWrite) -> dict[str, Any]:
         """The platform fields this write sets (empty: the write touches none of them)."""
+        columns = self.columns
+        if self.in_write_order:
+            columns = tuple(c for f in write.values for c in self.columns if c.field == f)
         out: dict[str, Any] = {}
-        for column in self.columns:
+        for column in columns:
             if column.field not in write.values:
                 continue
             value = column.value(write) if column.value else write.values[column.field]
             if value is not None:
                 out[column.name] = value
         return out
+
+
+@dataclass(frozen=True)
+class ProductWrite:
+    """One product's merged body and the writes it carries (in the order given)."""
+
+    product_id: str
+    body: dict[str, Any]
+    writes: list[CatalogWrite]
+
+
+def per_product(
+    writes: Iterable[CatalogWrite],
+    table: FieldTable,
+    *,
+    head: Callable[[CatalogWrite], dict[str, Any]] | None = None,
+    skip: Callable[[CatalogWrite], object] | None = None,
+) -> list[ProductWrite]:
+    """``table``'s body of each write, merged per product (a later write's value wins).
+
+    ``head`` starts a product's body (its id, as the platform wants it); a write that sets
+    none of the table's fields, or that ``skip`` says has failed already, is left out."""
+    merged: dict[str, ProductWrite] = {}
+    for w in writes:
+        body = table.body(w)
+        if not body or (skip is not None and skip(w)):
+            continue
+        start = head(w) if head is not None else {}
+        group = merged.setdefault(w.product_id, ProductWrite(w.product_id, start, []))
+        group.body.update(body)
+        group.writes.append(w)
+    return list(merged.values())
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
