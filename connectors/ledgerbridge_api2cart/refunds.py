@@ -4,7 +4,8 @@ A refund is listed in ``refunds[]`` or, on older carts, summarised in ``status.r
 API2Cart gives a refund's tax as one figure: it is spread over the refunded lines (and
 shipping) in proportion to their amounts, titled and rated like the order line's own tax.
 An order whose payment was synthesized from its financial status gets each refund's money
-going back synthesized too (``money_given_back``).
+going back synthesized too (``ledgerbridge.contracts.synthesized.money_returned``, called by
+the mapper).
 """
 
 from __future__ import annotations
@@ -15,9 +16,6 @@ from typing import Any
 
 from ledgerbridge.canonical import (
     OrderLine,
-    Payment,
-    PaymentKind,
-    PaymentStatus,
     Refund,
     RefundLine,
     SourceRef,
@@ -176,33 +174,4 @@ def _refund(
         adjustment=_money(fee, currency) if fee else None,
         stated_amount=_money(stated, currency) if stated is not None else None,
         extra=notes,
-    )
-
-
-def money_given_back(refunds: tuple[Refund, ...], gateway: str | None) -> tuple[Refund, ...]:
-    """The refunds of an order whose payment was synthesized, each with its money going back.
-
-    The order's money is taken as received from its financial status (``_received_in_full``);
-    a refund of such an order gave that money back, and books that record the one must
-    record the other: without it the credit note would stay open as customer credit while
-    the cash had left.  So each refund without a transaction gets one refund transaction of
-    its credit, id ``{refund_id}:returned`` -- stable across reads.  (A stated total that
-    disagrees with the refund's parts is already reported as a discrepancy of its own.)
-    """
-    return tuple(
-        refund if refund.transactions else _given_back(refund, gateway) for refund in refunds
-    )
-
-
-def _given_back(refund: Refund, gateway: str | None) -> Refund:
-    returned = Payment(
-        external_id=f"{refund.source.external_id}:returned",
-        kind=PaymentKind.REFUND,
-        status=PaymentStatus.SUCCESS,
-        amount=refund.credit_total,
-        gateway=gateway,
-        processed_at=refund.created_at,
-    )
-    return refund.model_copy(
-        update={"transactions": (returned,), "extra": {**refund.extra, "money_back": "synthesized"}}
     )
