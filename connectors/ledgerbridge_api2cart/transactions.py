@@ -7,7 +7,7 @@ refdata api2cart-openapi ``/order.transaction.list.json`` (``order_ids`` require
 transaction *is* (an authorisation, a capture, a void) can only be read from its
 ``status`` text, whose values the spec does not enumerate and which differ by cart
 (``shared/docs/platforms/api2cart.md`` §7.5).  So the connector knows only the words
-that say it plainly (``_KNOWN``); the connection's ``transaction_kinds`` setting names
+that say it plainly (``WORDS``); the connection's ``transaction_kinds`` setting names
 the rest, and a status neither knows parks the order, naming it, rather than guess
 whether money was received.
 

@@ -202,8 +202,16 @@ class WooCommerceSource(Source):
                 platform=PLATFORM,
             )
 
-        size = min(per_page, self._page_cap)
-        keyset = Keyset(listing, OVERLAP, fetch, size, too_old, MIN_PAGE, TimedOut, shrunk)
+        keyset = Keyset(
+            listing,
+            OVERLAP,
+            fetch,
+            per_page=min(per_page, self._page_cap),
+            refuse=too_old,
+            floor=MIN_PAGE,
+            timeout=TimedOut,
+            shrunk=shrunk,
+        )
         async for fresh, after in keyset.pages(lane):
             self._remaining = keyset.remaining
             yield fresh, after
