@@ -11,7 +11,7 @@ the mapper).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import (
@@ -20,8 +20,8 @@ from ledgerbridge.canonical import (
     RefundLine,
     SourceRef,
     TaxLine,
-    minor_units,
 )
+from ledgerbridge.canonical.money import split_by_weights
 from ledgerbridge.contracts.readers import money as _money
 from ledgerbridge.contracts.readers import text
 
@@ -95,17 +95,6 @@ def refunds_of(
     return tuple(refunds)
 
 
-def _allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """``total`` split in proportion to ``weights``, in whole minor units; the last part
-    takes the rounding remainder so the parts always add up to ``total``."""
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    whole = sum(weights, ZERO)
-    if whole == 0:
-        return [total] + [ZERO] * (len(weights) - 1)
-    parts = [(total * w / whole).quantize(quantum, ROUND_HALF_UP) for w in weights[:-1]]
-    return [*parts, total - sum(parts, ZERO)]
-
-
 def _refund(
     store: str,
     refund_id: str,
@@ -129,7 +118,7 @@ def _refund(
     if tax:
         weights = [line.subtotal.amount for line in lines] + ([shipping] if shipping else [])
         if weights:
-            parts = _allocate(tax, weights, currency)
+            parts = split_by_weights(tax, weights, currency)
             placed = []
             for line, part in zip(lines, parts, strict=False):
                 original = order_lines.get(line.line_id or "")

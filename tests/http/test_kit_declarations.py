@@ -3,14 +3,24 @@ several secret headers (``SecretHeaders``) and a page-numbered list's "more page
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import pytest
 from pydantic import SecretStr
 
-from ledgerbridge.errors import AuthFailed, RateLimited, TransientError, ValidationFailed
+from ledgerbridge.canonical.money import split_by_weights
+from ledgerbridge.errors import (
+    AuthFailed,
+    RateLimited,
+    TransientError,
+    ValidationFailed,
+    WebhookRejected,
+)
 from ledgerbridge.http import SecretHeaders
 from ledgerbridge.http.pagination import header_count, more_numbered_pages
 from ledgerbridge.http.return_codes import ReturnCodes
+from ledgerbridge.http.signatures import verify_path_token
 
 
 def table() -> ReturnCodes:
@@ -90,3 +100,24 @@ def test_header_count_reads_plain_numbers_only():
     assert header_count(page({"x-total": " 42 "}), "x-total") == 42
     assert header_count(page({"x-total": "4e2"}), "x-total") is None
     assert header_count(page({}), "x-total") is None
+
+
+def test_a_path_token_is_the_last_segment_compared_in_constant_time():
+    token = SecretStr("t0k3n")
+    verify_path_token("/webhooks/t1/shop/t0k3n/", token, what="shop webhook", missing="set it")
+    with pytest.raises(
+        WebhookRejected, match="shop webhook: the callback URL token does not match"
+    ):
+        verify_path_token("/webhooks/t1/shop/t0k3n-2", token, what="shop webhook", missing="set it")
+    with pytest.raises(WebhookRejected, match="set it"):
+        verify_path_token("/webhooks/t1/shop/", None, what="shop webhook", missing="set it")
+
+
+def test_split_by_weights_adds_up_exactly_in_whole_minor_units():
+    parts = split_by_weights(Decimal("1.00"), [Decimal(1), Decimal(1), Decimal(1)], "EUR")
+    assert parts == [Decimal("0.33"), Decimal("0.33"), Decimal("0.34")]
+    assert split_by_weights(Decimal(5), [Decimal(2), Decimal(3)], "JPY") == [Decimal(2), Decimal(3)]
+    assert split_by_weights(Decimal("2.50"), [Decimal(0), Decimal(0)], "EUR") == [
+        Decimal("2.50"),
+        Decimal(0),
+    ]
