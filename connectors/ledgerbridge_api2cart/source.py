@@ -166,7 +166,7 @@ class Api2CartSource(Source):
 
         def pages(since: datetime | None) -> AsyncIterator[list[dict[str, Any]]]:
             query = {**params, "sort_by": stamp_field, "sort_direction": "asc", "count": count}
-            if since is not None:  # the lane's mark less the overlap, in the filter's zone
+            if since is not None:  # already the lane's mark less the overlap; in the filter's zone
                 tz = self.settings.filter_timezone
                 query["modified_from"] = filter_value(since, timedelta(0), tz)
             pager.params = query
