@@ -473,6 +473,9 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(raw.get("comment")),
         "source_name": scope.cart,
+        # Transactions read: the synthesized payment (``_received_in_full``) of an order
+        # posted before ``read_transactions`` was on is the same money (engine/superseded.py).
+        "superseded_payment_ids": (f"{order_id}:paid",) if read is not None else (),
         "extra": {
             "additional_fields": raw.get("additional_fields") or {},
             "custom_fields": raw.get("custom_fields") or {},

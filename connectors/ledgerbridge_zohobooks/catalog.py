@@ -36,6 +36,8 @@ from ledgerbridge.contracts.catalog import (
 )
 from ledgerbridge.errors import SyncError, ValidationFailed
 
+from .directory import ALL_ITEMS
+
 PLATFORM = "zohobooks"
 PER_PAGE = 200
 TIME = "%Y-%m-%dT%H:%M:%S%z"
@@ -87,7 +89,7 @@ class ZohoBooksCatalog(CatalogConnector):
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
         identity = await self.target.identity()
         currency = identity.base_currency or "USD"
-        params: dict[str, Any] = {"per_page": PER_PAGE}
+        params: dict[str, Any] = {**ALL_ITEMS, "per_page": PER_PAGE}
         if checkpoint:
             params["last_modified_time"] = checkpoint
         newest: str | None = None

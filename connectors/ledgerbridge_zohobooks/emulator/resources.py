@@ -451,6 +451,15 @@ class Resources:
                 raise ZohoError(400, 2, "Invalid value passed for last_modified_time") from None
             rows = [r for r in rows if r.get("last_modified_time") and datetime.strptime(
                 r["last_modified_time"], "%Y-%m-%dT%H:%M:%S%z") >= floor]  # fmt: skip
+        # ``filter_by`` (spec: GET /items, "Status.All, Status.Active and Status.Inactive").
+        # The spec gives no default; the stricter reading lists active items only, so a
+        # client that wants inactive items too must ask for them (zoho-books.md §6 items).
+        wanted = request.query_params.get("filter_by", "Status.Active")
+        if wanted not in ("Status.All", "Status.Active", "Status.Inactive"):
+            raise ZohoError(400, 2, "Invalid value passed for filter_by")
+        if wanted != "Status.All":
+            status = wanted.removeprefix("Status.").lower()
+            rows = [r for r in rows if r.get("status", "active") == status]
         if request.query_params.get("search_text"):
             needle = request.query_params["search_text"].lower()
             rows = [
