@@ -116,3 +116,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, secret_key: str) -> It
             yield st
         finally:
             st.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the few long end-to-end tests (marked ``slow``) first: with ``-n 4`` the suite's
+    wall time is its work shared by four processes, unless a long test is handed out last
+    and runs alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -42,6 +42,11 @@ from . import models
 TTL = 120.0  # seconds at most a copy answers look-ups, even within one tenure
 OVERSIZED_TTL = 600.0  # seconds an organisation found too large is not read again
 PAGE = 200  # facts doc §6: the largest page Zoho returns
+# Every item list asks for inactive items too (items.yml list-items ``filter_by``: Status.All,
+# Status.Active, Status.Inactive; no default documented): an item a merchant made inactive
+# still holds its SKU, so a look-up that missed it would create a second item for it, and a
+# catalog would never see the status change.
+ALL_ITEMS = {"filter_by": "Status.All"}
 
 Reader = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -49,8 +54,15 @@ Reader = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 class Directory:
     """One kind of master data (``contacts`` or ``items``) of one organisation."""
 
-    def __init__(self, path: str, list_key: str, now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        path: str,
+        list_key: str,
+        now: Callable[[], float],
+        params: dict[str, str] | None = None,
+    ) -> None:
         self.path, self.list_key, self.now = path, list_key, now
+        self.params = params or {}  # filters every read of this list carries
         self._rows: list[dict[str, Any]] | None = None
         self._read_at = 0.0
         self._oversized_at: float | None = None
@@ -72,7 +84,7 @@ class Directory:
             return
         self._rows = None
         read_at = self.now()  # before the call: a row created during it is in the next read
-        body = await read({"page": 1, "per_page": PAGE})
+        body = await read({**self.params, "page": 1, "per_page": PAGE})
         self.reads += 1
         context = body.get("page_context") or {}
         if isinstance(context, list):  # facts doc §12: page_context typed as an array

@@ -12,7 +12,7 @@ from ledgerbridge.contracts.target import FieldNeed, SetupProblem
 from ledgerbridge.errors import NotFound
 from ledgerbridge.plan import LookupEntry, LookupKind
 
-from . import models, setup
+from . import directory, models, setup
 from .books import Books
 from .client import PLATFORM
 
@@ -80,7 +80,7 @@ class Lookups:
         if kind is LookupKind.ITEMS:
             items = [
                 models.Item.model_validate(r)
-                for r in await self.books.client.pages("/items", "items")
+                for r in await self.books.client.pages("/items", "items", directory.ALL_ITEMS)
             ]
             return [
                 LookupEntry(kind=kind, target_id=i.item_id, name=i.name, details={"sku": i.sku})

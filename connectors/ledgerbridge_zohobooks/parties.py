@@ -33,7 +33,7 @@ class Parties:
         self._lookup_scope = ""
         self._directories = {
             "contacts": directory.Directory("/contacts", "contacts", now),
-            "items": directory.Directory("/items", "items", now),
+            "items": directory.Directory("/items", "items", now, directory.ALL_ITEMS),
         }
 
     async def service_item(self, purpose: str) -> str:
@@ -179,7 +179,10 @@ class Parties:
     async def _search_item(self, sku: str) -> TargetRef | None:
         # The Books spec has no sku filter: search, then insist on an exact SKU match.
         found = directory.match_item(
-            await self.books.client.pages("/items", "items", {"search_text": sku}), sku
+            await self.books.client.pages(
+                "/items", "items", {**directory.ALL_ITEMS, "search_text": sku}
+            ),
+            sku,
         )
         return plain_ref("item", found) if found else None
 

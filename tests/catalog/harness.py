@@ -83,6 +83,7 @@ def catalog_world(
     extra: str = "",
     ownership: str = OWNERSHIP,
     clock: InstantClock | None = None,
+    db_url: str | None = None,
 ) -> Iterator[CatalogWorld]:
     clock = clock or InstantClock()
     zoho = zoho_app()
@@ -92,7 +93,12 @@ def catalog_world(
         ss = stack.enter_context(serve(shop_app))
         refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
         world = CatalogWorld(
-            tmp, tmp / "ledgerbridge.yaml", f"sqlite:///{tmp / 'state.db'}", zoho, shop_app, clock
+            tmp,
+            tmp / "ledgerbridge.yaml",
+            db_url or f"sqlite:///{tmp / 'state.db'}",
+            zoho,
+            shop_app,
+            clock,
         )
         for seeded in list(world.org.items):  # the seed's own items sell nowhere
             del world.org.items[seeded]

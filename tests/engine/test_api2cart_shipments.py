@@ -51,11 +51,14 @@ def _touch(order, moment: datetime) -> None:
 
 
 @contextmanager
-def wired(tmp_path: Path, trigger: str) -> Iterator[tuple[Any, Any, Path, str]]:
+def wired(
+    tmp_path: Path, trigger: str, wrap_zoho: Any = None
+) -> Iterator[tuple[Any, Any, Path, str]]:
     state = create_state(api_key=API_KEY, stores={STORE_KEY: ("Shopify", "USD")}, orders=12,
                          tax_rates=(Decimal("0.10"),))  # fmt: skip
     zoho = zoho_app()
-    with serve(create_app(state)) as shop, serve(zoho) as books:
+    books_app = wrap_zoho(zoho) if wrap_zoho is not None else zoho  # e.g. a TrapInjector
+    with serve(create_app(state)) as shop, serve(books_app) as books:
         org = zoho.emulator.state.organizations[MAIN_ORG]
         add_merchant_custom_fields(org, zoho.emulator.state)
         tax = {t.tax_name: t.tax_id for t in org.taxes.values()}

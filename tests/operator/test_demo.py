@@ -10,6 +10,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from demo.world import PAYPAL_GATEWAY
 
 from .conftest import REPO
@@ -65,13 +67,14 @@ def run_demo(directory: Path) -> tuple[str, dict]:
         [sys.executable, "-m", "demo", "--dir", str(directory), "--orders", "8"],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=480,  # a hang guard: one run takes ~100 s with four tests on two cores
         cwd=REPO,
     )
     assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-4000:])
     return done.stdout, json.loads((directory / "last-run.json").read_text())
 
 
+@pytest.mark.slow
 def test_the_demo_reconciles_to_the_cent_and_a_second_run_writes_nothing(tmp_path: Path) -> None:
     directory = tmp_path / ".demo"
     out, first = run_demo(directory)

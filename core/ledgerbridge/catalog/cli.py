@@ -117,7 +117,8 @@ def show(report: CatalogReport, *, dry_run: bool) -> None:
         f"{'would write' if dry_run else 'written'} "
         f"{len({(d.sku, d.side) for d in report.diff if d.side}) if dry_run else report.written}"
         f" variant(s), failed {report.failed}, conflicts {report.conflicts}, "
-        f"drift {report.drift}, held {report.held}",
+        f"drift {report.drift}, held {report.held}"
+        + (f", gone {report.gone}" if report.gone else ""),
         highlight=False,
     )
 

@@ -17,8 +17,9 @@ do not explain -- a changed shipping charge, rounding -- goes into the adjustmen
 ``adjustment``).  A document posted before baselines existed has none: the change
 stays a conflict for an operator, as before.
 
-Under the ``fulfilled`` trigger invoices follow shipments, and Shopify edits only
-unshipped units, so an edit changes what later shipments invoice; nothing to adjust.
+Under the ``fulfilled`` trigger invoices follow shipments: an edit changes what later
+shipments invoice, and what they cannot absorb (units taken below what the shipments'
+invoices hold, a changed unit price) is adjusted per invoice by ``shipment_edits.py``.
 
 Pure: called by ``planner.plan_order``.
 """

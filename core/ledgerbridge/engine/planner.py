@@ -48,6 +48,7 @@ from ..plan import (
 )
 from .edits import baseline, line_state, plan_edit
 from .fulfilments import plan_fulfilments
+from .superseded import covered_by_earlier_payments
 from .taxcheck import check_taxes, mapped_rates
 from .triggers import PaidWhen, Trigger, before_posting
 
@@ -164,6 +165,8 @@ class PriorState:
     fulfilment_invoices: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     fulfilment_applied: dict[str, Decimal] = field(default_factory=dict)
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # edits.py: adjustments
+    fulfilment_edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # shipment_edits
+    superseded: dict[str, Decimal] = field(default_factory=dict)  # superseded.py: id -> amount
 
 
 @dataclass
@@ -225,6 +228,7 @@ def plan_order(
     prior = prior or _NOTHING_POSTED
     policy = policy or runtime.posting_policy
     order = runtime.booked(order)  # shop money, or the presentment twin (book_in)
+    prior = covered_by_earlier_payments(order, prior)  # posted under another id before
     plan = Plan(order_key=order.source.key, version=order.source.version)
 
     reason = runtime.skip_reason(order)
