@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--products", type=int, help="catalog: products in each shop")
     parser.add_argument("--rounds", type=int, help="catalog: rounds of edits (round 0 aligns)")
+    parser.add_argument("--fault-times", type=int, help="catalog: firings per fault rule")
     parser.add_argument("--orders", type=int, help="orders in each shop")
     parser.add_argument("--kills", type=int, help="kills per chaos book")
     parser.add_argument("--seed", type=int, default=7)
@@ -112,7 +113,7 @@ def _catalog(args: argparse.Namespace, console: Console, root: Path) -> list[Cat
     budget = CatalogBudget(
         kills=args.kills or size["kills"],
         rounds=args.rounds or size["rounds"],
-        faults_per_rule=size["faults_per_rule"],
+        faults_per_rule=args.fault_times or size["faults_per_rule"],
     )
     console.print(
         f"[bold]catalog[/]: {len(STOREFRONTS)} storefronts, {products} products, "
