@@ -80,14 +80,23 @@ def address(data: Any) -> Address | None:
 
 
 def version_of(order: Mapping[str, Any]) -> str:
-    """The change marker: ``date_modified_gmt`` plus the refund ids the order lists, so a poll
-    and a webhook of the same state agree, and a new refund is a new version."""
+    """The change marker: ``date_modified_gmt``, the state that moves money (status, total, the
+    paid and completed instants) and the refund ids the order lists, so a poll and a webhook of
+    the same state agree, and a change is a new version even within the second it was read in:
+    WooCommerce stamps modifications to the whole second (woocommerce.md §3), and an order paid
+    a moment after it was placed and read keeps the same ``date_modified_gmt``."""
     stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
-    base = stamp if isinstance(stamp, str) else record_id(stamp)
+    parts = [stamp if isinstance(stamp, str) else record_id(stamp)]
+    parts.append(f"{order.get('status') or ''}/{order.get('total') or ''}")
+    for key, name in (("date_paid_gmt", "paid"), ("date_completed_gmt", "completed")):
+        if order.get(key):
+            parts.append(f"{name}={order[key]}")
     listed = order.get("refunds")
     listed = listed if isinstance(listed, list) else []
     refund_ids = sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict))
-    return f"{base};refunds={','.join(refund_ids)}" if refund_ids else base
+    if refund_ids:
+        parts.append(f"refunds={','.join(refund_ids)}")
+    return ";".join(parts)
 
 
 # --------------------------------------------------------------------------- taxes

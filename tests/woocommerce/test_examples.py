@@ -28,7 +28,8 @@ def test_order_727_maps_field_by_field_to_the_cent():
     data = example("order_retrieve.json")
     order = map_order(data, "example.com")
     assert order.source.external_id == "727" and order.number == "727"
-    assert order.source.version == "2017-03-22T19:28:08"
+    # the modification instant, then the state that moves money (a change within that second)
+    assert order.source.version == "2017-03-22T19:28:08;processing/29.35;paid=2017-03-22T19:28:08"
     assert order.currency == "USD" and order.taxes_included is False
     assert order.status is OrderStatus.OPEN and order.financial_status is FinancialStatus.PAID
     assert order.created_at.isoformat() == "2017-03-22T19:28:02+00:00"  # the _gmt twin, not local
@@ -78,7 +79,8 @@ def test_order_723_and_its_refunds_map_to_the_cent():
     # no date_paid in the sample, but refunds prove money was taken; 19.00 of 39.00 refunded
     assert order.financial_status is FinancialStatus.PARTIALLY_REFUNDED
     assert order.payments == ()
-    assert order.source.version == f"{order_data['date_modified_gmt']};refunds=724,726"
+    assert order.source.version.startswith(f"{order_data['date_modified_gmt']};completed/")
+    assert order.source.version.endswith(";refunds=724,726")
     amount_only, with_line = order.refunds
     assert amount_only.source.external_id == "726"
     assert amount_only.lines == () and amount_only.adjustment.amount == D("10.00")
