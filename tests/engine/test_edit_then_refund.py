@@ -1,0 +1,147 @@
+"""An order edited after its invoice was paid, then the money the edit left owed refunded.
+
+The edit posts an adjusting credit note (the customer's credit in Zoho, ``edits.py``); the
+platform's refund of that money is the same credit going back, not a second one: it is
+booked as a refund *of the edit's credit note* (``edit_refunds.py``), and only what the
+refund credits beyond that note's open balance is a new credit note.  Books read from the
+Zoho emulator: the invoice less its credit notes is the edited order, the payments less
+the refunds is the money the platform kept, and no credit note stays open with credit the
+platform does not show.  Shopify (a refund of the owed money with no refund lines: the
+units were already removed by the edit) and WooCommerce (an amount-only refund).
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledgerbridge.store import RecordState
+from ledgerbridge_shopify.emulator.edits import remove_units
+
+from .harness import shopify_to_zoho, woocommerce_to_zoho
+from .shopify_scenarios import run, seeded, single_currency, total, touch, txn
+from .test_woocommerce_triggers import EDITED as WOO_EDITED
+from .test_woocommerce_triggers import find, orders, with_line_added
+from .test_woocommerce_triggers import touch as woo_touch
+
+pytestmark = pytest.mark.usefixtures("secret_key")
+
+EDITED = ("lineItems", "subtotalPriceSet", "totalTaxSet", "totalPriceSet", "taxLines")
+
+
+def dec(value: object) -> Decimal:
+    return Decimal(str(value))
+
+
+def books_of(h, reference: str) -> dict[str, Decimal]:
+    """What the Zoho emulator holds for one order (its documents' reference starts with
+    ``reference``): invoiced, credited, paid, refunded, and the credit left open."""
+    invoices = [d for d in h.org.invoices.values() if str(d["reference_number"]) == reference]
+    notes = [
+        c for c in h.org.creditnotes.values() if str(c["reference_number"]).startswith(reference)
+    ]
+    ids = {d["invoice_id"] for d in invoices}
+    paid = sum(
+        (dec(a["amount_applied"]) for p in h.org.payments.values() for a in p["invoices"]
+         if a["invoice_id"] in ids),
+        Decimal(0),
+    )  # fmt: skip
+    return {
+        "invoiced": sum((dec(d["total"]) for d in invoices), Decimal(0)),
+        "invoice_balance": sum((dec(d["balance"]) for d in invoices), Decimal(0)),
+        "credited": sum((dec(c["total"]) for c in notes), Decimal(0)),
+        "notes": Decimal(len(notes)),
+        "paid": paid,
+        "refunded": sum((dec(r) for c in notes for r in c["_refunds"]), Decimal(0)),
+        "open_credit": sum((dec(c["balance"]) for c in notes), Decimal(0)),
+    }
+
+
+def synced(engine, external_id: str) -> None:
+    [state] = [r for r in engine.failures(list(RecordState)) if r.external_id == external_id]
+    assert state.state == "synced", (state.state, state.reason)
+
+
+def test_shopify_refund_of_the_money_an_edit_left_owed_refunds_the_edit_credit_note(tmp_path):
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        n = next(
+            n for n in single_currency(h, lines=1)
+            if int(seeded(h, n)["lineItems"][0]["quantity"]) >= 2 and seeded(h, n)["transactions"]
+        )  # fmt: skip
+        rec = copy.deepcopy(seeded(h, n))
+        name, oid = rec["name"], rec["legacyResourceId"]
+        run(h)
+        assert books_of(h, name)["invoice_balance"] == 0  # paid
+
+        fewer = remove_units(rec, 0, 1)
+        touch(h, n, **{k: fewer[k] for k in EDITED})
+        _, engine = run(h)
+        synced(engine, oid)
+        owed = total(rec) - total(fewer)
+        assert books_of(h, name)["open_credit"] == owed  # the edit's credit note
+
+        # The merchant refunds what the edit left owed: Shopify's refund carries the money
+        # (a REFUND transaction) and no refund lines -- the units are gone from the order.
+        money_in = [t for t in rec["transactions"] if t["kind"] in ("SALE", "CAPTURE")][-1]
+        back = txn(rec, 1, "REFUND", owed, parent=money_in["id"])
+        refund = {
+            "id": f"gid://shopify/Refund/{int(oid) * 10 + 1}", "legacyResourceId": str(int(oid) * 10 + 1),
+            "createdAt": rec["createdAt"], "updatedAt": rec["createdAt"], "note": "order edited",
+            "totalRefundedSet": back["amountSet"], "refundLineItems": [],
+            "refundShippingLines": [], "orderAdjustments": [], "transactions": [back],
+        }  # fmt: skip
+        touch(h, n, refunds=[refund], transactions=[*rec["transactions"], back],
+              displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
+        _, engine = run(h)
+        synced(engine, oid)
+        books = books_of(h, name)
+        assert books["invoiced"] - books["credited"] == total(fewer), books
+        assert books["paid"] - books["refunded"] == total(fewer), books
+        assert books["refunded"] == owed, books
+        assert books["open_credit"] == 0, books  # no phantom customer credit
+        assert books["notes"] == 1, books  # the edit's credit note, refunded; no second one
+
+        before = (len(h.org.creditnotes), books_of(h, name))
+        run(h)  # a re-run writes nothing
+        assert (len(h.org.creditnotes), books_of(h, name)) == before
+
+
+def test_woocommerce_amount_refund_after_an_edit_refunds_the_edit_credit_note(tmp_path: Path):
+    with woocommerce_to_zoho(tmp_path, orders=12) as h:
+        oid = find(h, "processing")
+        original = copy.deepcopy(orders(h)[oid])
+        number = str(original["number"])
+        more = with_line_added(original, Decimal("4.50"), 2)
+        woo_touch(h, oid, **{k: more[k] for k in WOO_EDITED})  # placed with the extra line
+        run(h)
+        assert books_of(h, number)["invoice_balance"] == 0, books_of(h, number)  # paid
+
+        woo_touch(h, oid, **{k: original[k] for k in WOO_EDITED})  # the admin removes it
+        _, engine = run(h)
+        synced(engine, str(oid))
+        owed = Decimal(more["total"]) - Decimal(original["total"])
+        assert books_of(h, number)["open_credit"] == owed
+
+        # The merchant refunds that money: an amount-only refund with the money sent back
+        # (``refunded_payment``), one more unit of goodwill on top.
+        from ledgerbridge_woocommerce.emulator.data import add_refund
+
+        store = h.source_app.emulator.store
+        add_refund(store, orders(h)[oid], "amount", h.source_app.emulator.now(),
+                   amount=owed + Decimal("1.00"))  # fmt: skip
+        woo_touch(h, oid)
+        _, engine = run(h)
+        synced(engine, str(oid))
+        books = books_of(h, number)
+        kept = Decimal(original["total"]) - Decimal("1.00")
+        assert books["invoiced"] - books["credited"] == kept, books
+        assert books["paid"] - books["refunded"] == kept, books
+        assert books["open_credit"] == 0, books
+        assert books["notes"] == 2, books  # the edit's, and one for the 1.00 beyond it
+
+        before = (len(h.org.creditnotes), books_of(h, number))
+        run(h)
+        assert (len(h.org.creditnotes), books_of(h, number)) == before
