@@ -18,11 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from ledgerbridge.sandbox import WriteTrap
 from ledgerbridge.store import RecordState
 from ledgerbridge_shopify.emulator.edits import remove_units
 
 from .harness import shopify_to_zoho, woocommerce_to_zoho
 from .shopify_scenarios import run, seeded, single_currency, total, touch, txn
+from .test_adoption import API, due_now, trapped
 from .test_woocommerce_triggers import EDITED as WOO_EDITED
 from .test_woocommerce_triggers import find, orders, with_line_added
 from .test_woocommerce_triggers import touch as woo_touch
@@ -65,48 +67,91 @@ def synced(engine, external_id: str) -> None:
     assert state.state == "synced", (state.state, state.reason)
 
 
-def test_shopify_refund_of_the_money_an_edit_left_owed_refunds_the_edit_credit_note(tmp_path):
-    with shopify_to_zoho(tmp_path, orders=30) as h:
-        n = next(
-            n for n in single_currency(h, lines=1)
-            if int(seeded(h, n)["lineItems"][0]["quantity"]) >= 2 and seeded(h, n)["transactions"]
-        )  # fmt: skip
-        rec = copy.deepcopy(seeded(h, n))
-        name, oid = rec["name"], rec["legacyResourceId"]
-        run(h)
-        assert books_of(h, name)["invoice_balance"] == 0  # paid
+def _shopify_refund(rec: dict, k: int, amount: Decimal) -> tuple[dict, dict]:
+    """A refund of ``amount`` as Shopify records the refund of money an edit left owed: a
+    REFUND transaction and no refund lines (the units are already gone from the order)."""
+    oid = int(rec["legacyResourceId"])
+    money_in = [t for t in rec["transactions"] if t["kind"] in ("SALE", "CAPTURE")][-1]
+    back = txn(rec, k, "REFUND", amount, parent=money_in["id"])
+    refund = {
+        "id": f"gid://shopify/Refund/{oid * 10 + k}", "legacyResourceId": str(oid * 10 + k),
+        "createdAt": rec["createdAt"], "updatedAt": rec["createdAt"], "note": "order edited",
+        "totalRefundedSet": back["amountSet"], "refundLineItems": [],
+        "refundShippingLines": [], "orderAdjustments": [], "transactions": [back],
+    }  # fmt: skip
+    return refund, back
 
-        fewer = remove_units(rec, 0, 1)
-        touch(h, n, **{k: fewer[k] for k in EDITED})
-        _, engine = run(h)
-        synced(engine, oid)
-        owed = total(rec) - total(fewer)
-        assert books_of(h, name)["open_credit"] == owed  # the edit's credit note
 
-        # The merchant refunds what the edit left owed: Shopify's refund carries the money
-        # (a REFUND transaction) and no refund lines -- the units are gone from the order.
-        money_in = [t for t in rec["transactions"] if t["kind"] in ("SALE", "CAPTURE")][-1]
-        back = txn(rec, 1, "REFUND", owed, parent=money_in["id"])
-        refund = {
-            "id": f"gid://shopify/Refund/{int(oid) * 10 + 1}", "legacyResourceId": str(int(oid) * 10 + 1),
-            "createdAt": rec["createdAt"], "updatedAt": rec["createdAt"], "note": "order edited",
-            "totalRefundedSet": back["amountSet"], "refundLineItems": [],
-            "refundShippingLines": [], "orderAdjustments": [], "transactions": [back],
-        }  # fmt: skip
-        touch(h, n, refunds=[refund], transactions=[*rec["transactions"], back],
+def _edited_then_refunded(h, holder: dict | None = None, parts: int = 1) -> None:
+    n = next(
+        n for n in single_currency(h, lines=1)
+        if int(seeded(h, n)["lineItems"][0]["quantity"]) >= 2 and seeded(h, n)["transactions"]
+    )  # fmt: skip
+    rec = copy.deepcopy(seeded(h, n))
+    name, oid = rec["name"], rec["legacyResourceId"]
+    run(h)
+    assert books_of(h, name)["invoice_balance"] == 0  # paid
+
+    fewer = remove_units(rec, 0, 1)
+    touch(h, n, **{k: fewer[k] for k in EDITED})
+    _, engine = run(h)
+    synced(engine, oid)
+    owed = total(rec) - total(fewer)
+    assert books_of(h, name)["open_credit"] == owed  # the edit's credit note
+
+    # The merchant refunds what the edit left owed, at once or in two refunds.
+    amounts = [owed] if parts == 1 else [(owed / 2).quantize(Decimal("0.01"))]
+    if parts == 2:
+        amounts.append(owed - amounts[0])
+    refunds, moves = [], []
+    for k, amount in enumerate(amounts, start=1):
+        refund, back = _shopify_refund(rec, k, amount)
+        refunds.append(refund)
+        moves.append(back)
+        touch(h, n, refunds=list(refunds), transactions=[*rec["transactions"], *moves],
               displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
         _, engine = run(h)
+        if holder is not None and holder["traps"].outage:  # the worker died after the write
+            holder["traps"].outage = False
+            due_now(h)
+            _, engine = run(h)
         synced(engine, oid)
-        books = books_of(h, name)
-        assert books["invoiced"] - books["credited"] == total(fewer), books
-        assert books["paid"] - books["refunded"] == total(fewer), books
-        assert books["refunded"] == owed, books
-        assert books["open_credit"] == 0, books  # no phantom customer credit
-        assert books["notes"] == 1, books  # the edit's credit note, refunded; no second one
+    books = books_of(h, name)
+    assert books["invoiced"] - books["credited"] == total(fewer), books
+    assert books["paid"] - books["refunded"] == total(fewer), books
+    assert books["refunded"] == owed, books
+    assert books["open_credit"] == 0, books  # no phantom customer credit
+    assert books["notes"] == 1, books  # the edit's credit note, refunded; no second one
+    [note] = [c for c in h.org.creditnotes.values() if c["reference_number"] == name]
+    assert [dec(r) for r in note["_refunds"]] == amounts  # each refund once
 
-        before = (len(h.org.creditnotes), books_of(h, name))
-        run(h)  # a re-run writes nothing
-        assert (len(h.org.creditnotes), books_of(h, name)) == before
+    before = (len(h.org.creditnotes), books_of(h, name))
+    run(h)  # a re-run writes nothing
+    assert (len(h.org.creditnotes), books_of(h, name)) == before
+
+
+def test_shopify_refund_of_the_money_an_edit_left_owed_refunds_the_edit_credit_note(tmp_path):
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        _edited_then_refunded(h)
+
+
+def test_shopify_two_refunds_of_the_owed_money_share_the_edit_credit_note(tmp_path):
+    """The second refund takes what the first left of the note, not the same credit."""
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        _edited_then_refunded(h, parts=2)
+
+
+def test_a_lost_answer_to_the_refund_of_the_edit_credit_note_is_found_again(tmp_path):
+    """Zoho records the refund, the answer is lost and the worker dies: the next run finds
+    it on the note by its marker (``find_refund``) -- one refund, not two."""
+    trap = WriteTrap(
+        "POST", rf"{API}/creditnotes/\d+/refunds", lose=True, then_outage=True,
+        when=lambda body: "edit_credit:" in str((body or {}).get("description")),
+    )  # fmt: skip
+    holder: dict = {}
+    with shopify_to_zoho(tmp_path, orders=30, wrap_zoho=trapped(holder, trap)) as h:
+        _edited_then_refunded(h, holder)
+        assert trap.fired
 
 
 def test_woocommerce_amount_refund_after_an_edit_refunds_the_edit_credit_note(tmp_path: Path):
