@@ -23,7 +23,7 @@ from ledgerbridge.store import RecordState
 from ledgerbridge_shopify.emulator.edits import remove_units
 
 from .harness import shopify_to_zoho, woocommerce_to_zoho
-from .shopify_scenarios import run, seeded, single_currency, total, touch, txn
+from .shopify_scenarios import refund_of, run, seeded, single_currency, total, touch, txn
 from .test_adoption import API, due_now, trapped
 from .test_woocommerce_triggers import EDITED as WOO_EDITED
 from .test_woocommerce_triggers import find, orders, with_line_added
@@ -41,7 +41,9 @@ def dec(value: object) -> Decimal:
 def books_of(h, reference: str) -> dict[str, Decimal]:
     """What the Zoho emulator holds for one order (its documents' reference starts with
     ``reference``): invoiced, credited, paid, refunded, and the credit left open."""
-    invoices = [d for d in h.org.invoices.values() if str(d["reference_number"]) == reference]
+    invoices = [
+        d for d in h.org.invoices.values() if str(d["reference_number"]).startswith(reference)
+    ]
     notes = [
         c for c in h.org.creditnotes.values() if str(c["reference_number"]).startswith(reference)
     ]
@@ -56,6 +58,7 @@ def books_of(h, reference: str) -> dict[str, Decimal]:
         "invoice_balance": sum((dec(d["balance"]) for d in invoices), Decimal(0)),
         "credited": sum((dec(c["total"]) for c in notes), Decimal(0)),
         "notes": Decimal(len(notes)),
+        "invoices": Decimal(len(invoices)),
         "paid": paid,
         "refunded": sum((dec(r) for c in notes for r in c["_refunds"]), Decimal(0)),
         "open_credit": sum((dec(c["balance"]) for c in notes), Decimal(0)),
@@ -108,7 +111,8 @@ def _edited_then_refunded(h, holder: dict | None = None, parts: int = 1) -> None
         refund, back = _shopify_refund(rec, k, amount)
         refunds.append(refund)
         moves.append(back)
-        touch(h, n, refunds=list(refunds), transactions=[*rec["transactions"], *moves],
+        touch(h, n, **{k: fewer[k] for k in EDITED}, refunds=list(refunds),
+              transactions=[*rec["transactions"], *moves],
               displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
         _, engine = run(h)
         if holder is not None and holder["traps"].outage:  # the worker died after the write
@@ -122,6 +126,7 @@ def _edited_then_refunded(h, holder: dict | None = None, parts: int = 1) -> None
     assert books["refunded"] == owed, books
     assert books["open_credit"] == 0, books  # no phantom customer credit
     assert books["notes"] == 1, books  # the edit's credit note, refunded; no second one
+    assert books["invoices"] == 1, books
     [note] = [c for c in h.org.creditnotes.values() if c["reference_number"] == name]
     assert [dec(r) for r in note["_refunds"]] == amounts  # each refund once
 
@@ -186,7 +191,52 @@ def test_woocommerce_amount_refund_after_an_edit_refunds_the_edit_credit_note(tm
         assert books["paid"] - books["refunded"] == kept, books
         assert books["open_credit"] == 0, books
         assert books["notes"] == 2, books  # the edit's, and one for the 1.00 beyond it
+        assert books["invoices"] == 1, books
 
         before = (len(h.org.creditnotes), books_of(h, number))
         run(h)
         assert (len(h.org.creditnotes), books_of(h, number)) == before
+
+
+def test_shopify_refund_of_a_returned_unit_with_the_owed_money_on_top(tmp_path):
+    """One refund returns a unit still on the order (its refund line) and, on top, the money
+    the edit left owed: the unit gets its own credit note and refund, the money beyond its
+    line is paid back out of the edit's credit note."""
+    with shopify_to_zoho(tmp_path, orders=30) as h:
+        n = next(
+            n for n in single_currency(h, lines=1)
+            if int(seeded(h, n)["lineItems"][0]["quantity"]) >= 3 and seeded(h, n)["transactions"]
+        )  # fmt: skip
+        rec = copy.deepcopy(seeded(h, n))
+        name, oid = rec["name"], rec["legacyResourceId"]
+        run(h)
+        fewer = remove_units(rec, 0, 1)
+        touch(h, n, **{k: fewer[k] for k in EDITED})
+        _, engine = run(h)
+        synced(engine, oid)
+        owed = total(rec) - total(fewer)
+
+        money_in = [t for t in rec["transactions"] if t["kind"] in ("SALE", "CAPTURE")][-1]
+        refund = refund_of(fewer, 1, [(0, 1, "RETURN")], money_in["id"])
+        unit = dec(refund["transactions"][0]["amountSet"]["shopMoney"]["amount"])
+        back = txn(rec, 1, "REFUND", unit + owed, parent=money_in["id"])
+        refund |= {"transactions": [back], "totalRefundedSet": back["amountSet"]}
+        lines = copy.deepcopy(fewer["lineItems"])
+        lines[0]["currentQuantity"] -= 1  # the returned unit (refdata: LineItem fields)
+        lines[0]["refundableQuantity"] -= 1
+        touch(h, n, **{k: fewer[k] for k in EDITED if k != "lineItems"}, lineItems=lines,
+              refunds=[refund],
+              transactions=[*rec["transactions"], back],
+              displayFinancialStatus="PARTIALLY_REFUNDED")  # fmt: skip
+        _, engine = run(h)
+        synced(engine, oid)
+        books = books_of(h, name)
+        assert books["invoiced"] - books["credited"] == total(fewer) - unit, books
+        assert books["paid"] - books["refunded"] == total(fewer) - unit, books
+        assert books["open_credit"] == 0, books
+        assert books["notes"] == 2, books  # the edit's and the returned unit's
+        assert books["invoices"] == 1, books
+
+        before = (len(h.org.creditnotes), books_of(h, name))
+        run(h)
+        assert (len(h.org.creditnotes), books_of(h, name)) == before

@@ -9,10 +9,13 @@ forever; a Shopify refund of the owed money carries no refund lines (the units a
 already gone) and would not be booked at all.
 
 So, before a refund is credited as usual (``planner._plan_refunds``): the money a refund
-returns that is not tied to its own lines or shipping (an amount-only refund, a refund
-of transactions alone) is paid back first out of the order's open edit credit notes,
-oldest first, up to what each has left (``POST /creditnotes/{id}/refunds``); only what
-the refund credits beyond that becomes its own credit note, as before.  Each such refund
+returns that its own lines and shipping do not explain (all of an amount-only refund or
+a refund of transactions alone; what an itemized refund returns beyond its lines and
+shipping) is paid back first out of the order's open edit credit notes, oldest first, up
+to what each has left (``POST /creditnotes/{id}/refunds``); only what an amount-only
+refund credits beyond that becomes its own credit note, as before (an amount-only
+refund's credit cannot be told apart from the money the edit left owed, so it is read
+as that money first).  Each such refund
 is bound under entity ``refund`` (its id), kind ``edit_credit_refund:<n>`` (``n``: the
 edit credit note's place in the order's chain) with the amount and the note -- so a
 re-run writes nothing, a second refund takes only what the first left, and the refund's
@@ -20,8 +23,11 @@ own credit note is the same amount on every run.  The refund's marker in Zoho
 (``find_refund``) is the link key ``edit_credit:<order>:<refund>:<n>``, one per refund
 and note, so a lost answer is found again.
 
-A refund with lines or shipping credits those itself, as before; an edit credit note
-written before its credit was kept in its snapshot (``credit``) is not drawn on.
+A refund with lines or shipping credits those itself, as before (lines for units the edit
+already removed are not told apart); a refund posted before this rule, and an edit
+credit note written before its credit was kept in its snapshot (``credit``), are left as
+they are.  Edits under the ``fulfilled`` trigger (``shipment_adjust.py``) are not drawn
+on.
 
 Pure: called by ``planner``; ``edit_refund_prior`` reads what it needs from bindings.
 """
@@ -92,9 +98,10 @@ def _with_money(
 def plan_edit_credit_refunds(
     plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState, refunds: list[Refund]
 ) -> list[Refund]:
-    """Refunds of the open edit credit notes for ``refunds``' unitemized money (written to
-    ``plan``); returns the refunds as they are still to be credited: less what the edit
-    credit notes covered."""
+    """Refunds of the open edit credit notes (written to ``plan``) for the money of
+    ``refunds`` that no credit of their own explains: all the money of an unitemized
+    refund, what an itemized one returns beyond its lines and shipping.  Returns the
+    refunds as they are still to be credited: less what the edit credit notes covered."""
     from .planner import Operation, PlannedWrite
 
     chain = [(cn, Decimal(credit)) for cn, credit in prior.edit_credits]
@@ -109,11 +116,13 @@ def plan_edit_credit_refunds(
     for refund in refunds:
         rid = refund.source.external_id
         taken = dict(prior.edit_refunds.get(rid, {}))
-        if not taken and (rid in prior.credit_notes or not _unitemized(refund)):
-            out.append(refund)  # credited on its own (before this rule, or by its lines)
+        itemized = not _unitemized(refund)
+        if not taken and rid in prior.credit_notes:
+            out.append(refund)  # credited on its own before this rule
             continue
         if not taken:
-            want = refund.money_returned.amount
+            own = refund.credit_total.amount if itemized else ZERO  # its lines' own credit
+            want = max(refund.money_returned.amount - own, ZERO)
             for index, room in enumerate(left):
                 take = min(want, room)
                 if take <= 0:
@@ -140,9 +149,12 @@ def plan_edit_credit_refunds(
         if covered <= 0:
             out.append(refund)
             continue
-        rest_credit = max(refund.credit_total.amount - covered, ZERO)
         rest_money = max(refund.money_returned.amount - covered, ZERO)
-        out.append(_with_money(refund, rest_money, order.currency, rest_credit))
+        if itemized:  # its lines and shipping are credited as they are
+            out.append(_with_money(refund, rest_money, order.currency))
+        else:
+            rest_credit = max(refund.credit_total.amount - covered, ZERO)
+            out.append(_with_money(refund, rest_money, order.currency, rest_credit))
     return out
 
 
