@@ -12,7 +12,7 @@ lane, listed from its mark minus the overlap, one record mapped at a time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -154,22 +154,40 @@ async def poll(
     checkpoint: Checkpoint | str | None,
     lane_name: str,
     pages: Callable[[datetime | None], AsyncIterable[list[Record]]],
-    build: Callable[[Record], CanonicalRecord],
+    build: Callable[[Record], CanonicalRecord] | None = None,
+    *,
+    build_page: Callable[[list[Record]], Awaitable[list[Change]]] | None = None,
+    matched: Callable[[], int | None] | None = None,
 ) -> AsyncIterator[ChangePage]:
     """Pages of changes, each with the checkpoint after it.  ``checkpoint`` is the stored text
     (read by ``Checkpoint.loads`` for this lane and the listing's platform) or a ``Checkpoint``;
     ``pages(since)`` lists the records modified from ``since`` (the lane's mark minus the
     overlap; None: from the start); ``build(record)`` maps one, under the core guard.  A page
-    that hands nothing over is not yielded.  A source that needs a lookup per page (refunds,
-    variations) or narrows its query as the mark moves (a keyset) drives ``Walk`` itself."""
+    that hands nothing over is not yielded.
+
+    ``build_page`` replaces ``build`` for a source that needs one lookup per page (an
+    order's shipments, a product's children) before it maps: it gets the page's fresh
+    records and returns their Changes (each through ``Listing.change`` or ``mapped``).
+    ``matched()``, when the listing says how many records the query matches on all pages
+    together (read after each page arrives), gives each page's ``remaining`` for progress.
+    A source that narrows its query as the mark moves (a keyset) drives ``Walk`` itself."""
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = Checkpoint.loads(checkpoint, lanes=[lane_name], platform=listing.platform)
     walk = Walk(listing)
     start = checkpoint.lane(lane_name)
     lane = start
+    walked = 0  # records of the query before this page
     async for items in pages(start.start(listing.overlap)):
+        total = None if matched is None else matched()
+        remaining = None if total is None else max(0, total - walked)
+        walked += len(items)
         fresh, lane = walk.take(lane, items, seen_in=start)
         checkpoint = checkpoint.with_lane(lane_name, lane)
-        if fresh:
+        if not fresh:
+            continue
+        if build_page is not None:
+            changes = await build_page(fresh)
+        else:
+            assert build is not None, "poll needs build or build_page"
             changes = [listing.change(r, lambda r=r: build(r)) for r in fresh]  # type: ignore[misc]
-            yield ChangePage(changes, checkpoint.dumps())
+        yield ChangePage(changes, checkpoint.dumps(), remaining=remaining)
