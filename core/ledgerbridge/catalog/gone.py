@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
 
 def full_read_key(side: str) -> str:
-    """The checkpoint entity holding when ``side`` was last read in full."""
-    return f"catalog:{side}:full"
+    """The checkpoint entity holding when ``side`` was last read in full (no longer than the
+    side's own ``catalog:<side>``: the column holds 50 characters)."""
+    return f"full:{side}"
 
 
 def full_read_due(last: str | None, now: datetime, every: timedelta) -> bool:

@@ -108,6 +108,7 @@ def plan_edit(
     base: dict[str, Any],
     doc_link: Link | None,
     fingerprint: str,
+    credits: tuple[tuple[str, str], ...] = (),
 ) -> bool:
     """Adjusting documents for an edit of a paid document; False when there is no
     baseline to compare with (the caller keeps the conflict)."""
@@ -215,7 +216,9 @@ def plan_edit(
                 Operation.CREATE_CREDIT_NOTE, "order", order.source.external_id,
                 "edit_credit_note",
                 f"order {order.number} edited after payment: credit note for {credit} {cur}",
-                draft=draft, versioned=True, expected_total=credit, snapshot=snapshot,
+                draft=draft, versioned=True, expected_total=credit,
+                snapshot={**snapshot, "credit": str(credit),  # edit_refunds.py draws on it
+                          "earlier_credits": [list(c) for c in credits]},
             )
         )  # fmt: skip
     return True

@@ -46,6 +46,7 @@ from ..plan import (
     Link,
     PaymentDraft,
 )
+from .edit_refunds import plan_edit_credit_refunds
 from .edits import baseline, line_state, plan_edit
 from .fulfilments import plan_fulfilments
 from .superseded import covered_by_earlier_payments
@@ -167,6 +168,8 @@ class PriorState:
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # edits.py: adjustments
     fulfilment_edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # shipment_edits
     superseded: dict[str, Decimal] = field(default_factory=dict)  # superseded.py: id -> amount
+    edit_credits: tuple[tuple[str, str], ...] = ()  # edit_refunds.py: (credit note, credit)
+    edit_refunds: dict[str, dict[int, Decimal]] = field(default_factory=dict)  # what each took
 
 
 @dataclass
@@ -308,7 +311,9 @@ def plan_order(
             check_taxes(order, draft, mapped_rates(runtime.mapping))
             paid = prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value
             against = doc_link if doc.kind == DocumentKind.INVOICE.value else None
-            if paid and plan_edit(plan, order, runtime, base, against, fingerprint(draft)):
+            if paid and plan_edit(
+                plan, order, runtime, base, against, fingerprint(draft), prior.edit_credits
+            ):
                 pass  # adjusting credit note / supplementary invoice (edits.py)
             elif paid or prior.edits:
                 raise Conflict(
@@ -402,7 +407,7 @@ def _plan_refunds(
         if kind is DocumentKind.INVOICE
         else Decimal(0)
     )
-    for refund in order.refunds:
+    for refund in plan_edit_credit_refunds(plan, order, runtime, prior, list(order.refunds)):
         rid = refund.source.external_id
         credit = refund.credit_total.amount
         if credit <= 0:

@@ -16,6 +16,7 @@ from ..contracts.source import Change
 from ..errors import SyncError
 from ..plan import Link
 from .binder import Binder
+from .edit_refunds import edit_refund_prior
 from .edits import edit_prior
 from .fulfilments import fulfilment_prior
 from .journal import Journal, off_loop
@@ -77,6 +78,7 @@ def prior_state(order: Order, posted: dict[tuple[str, str], list[Any]]) -> Prior
         },
         **fulfilment_prior(found),
         **edit_prior(found),
+        **edit_refund_prior(found),
     )
 
 

@@ -115,7 +115,7 @@ class Walk:
         walk started from when the window is re-read, so no pair is forgotten mid-walk)."""
         seen_in = lane if seen_in is None else seen_in
         fresh: list[Record] = []
-        handed: list[tuple[str, datetime]] = []
+        handed: list[tuple[str, datetime, str]] = []
         for item in items:
             ident, version = self.listing.key(item)
             moment = self.listing.instant(item)
@@ -129,24 +129,38 @@ class Walk:
             self.taken.add(key)
             fresh.append(item)
             if moment is not None:
-                handed.append((ident, moment))
+                handed.append((ident, moment, _stamp(version, moment)))
         return fresh, self._after(lane, handed, fresh)
 
     def _seen(self, lane: Watermark, ident: str, version: str | None, moment: datetime) -> bool:
         if self.listing.strict:
+            at = instant_text(moment)  # alone: what a checkpoint stored before versions were
             return lane.mark is not None and (
-                moment < lane.mark or lane.already_seen(ident, instant_text(moment))
+                moment < lane.mark
+                or lane.already_seen(ident, _stamp(version, moment))
+                or lane.already_seen(ident, at)
             )
         return lane.already_seen(ident, version)
 
     def _after(
-        self, lane: Watermark, handed: list[tuple[str, datetime]], fresh: list[Record]
+        self, lane: Watermark, handed: list[tuple[str, datetime, str]], fresh: list[Record]
     ) -> Watermark:
         if self.listing.strict:
-            return lane.handed_over(handed, timedelta(0))
-        for _, moment in handed:
+            for _, moment, _ in handed:
+                lane = lane.advanced(moment)
+            return lane.remember(((i, stamp) for i, _, stamp in handed), timedelta(0))
+        for _, moment, _ in handed:
             lane = lane.advanced(moment)
         return lane.remember((self.listing.key(r) for r in fresh), self.listing.overlap)
+
+
+def _stamp(version: str | None, moment: datetime) -> str:
+    """What a keyset lane remembers of a record handed over at the mark: its instant, and its
+    own version where that says more -- a platform stamping modifications to the whole second
+    (WooCommerce) keeps the instant when a record changes again within the second it was
+    read in, and only the version shows the change."""
+    at = instant_text(moment)
+    return at if version in (None, at) else f"{at} {version}"
 
 
 async def poll(
