@@ -30,7 +30,7 @@ from ..engine.lease import PipelineBusy, PipelineLease
 from ..errors import SyncError
 from ..store import RecordState
 from ..store.types import utcnow
-from . import connectors
+from . import connectors, inflight
 from .diff import Outcome, plan_field
 from .gone import forget_gone, full_read_due, full_read_key
 from .match import match
@@ -200,6 +200,8 @@ class CatalogRunner(CatalogWrites):
         new_pairs = await off_loop(self._match, unbound, bmap)
         bmap.update(dict(new_pairs))
         pairs = await off_loop(self._load_pairs, bmap, {(r.side, r.external_id) for r in pending})
+        # a write that landed unrecorded is the side's state, not an edit made there
+        await off_loop(inflight.recognise, self.journal, self.pipe, self.sides, pairs)
         self._plan(pairs)
         if self.dry_run:
             return
