@@ -19,8 +19,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .catalog_drive import CatalogBudget, CatalogRow, run_catalog
 from .driver import ALL_PAIRS, REDUCED, SCENARIOS, Row, run_scenario
-from .report import markdown, table
+from .report import catalog_table, markdown, table
 from .scenarios import Budget
 from .worker import kill_all
 
@@ -29,6 +30,10 @@ from .worker import kill_all
 FULL = {"orders": 120, "kills": 8}
 # make test: ~200 orders and ~10 kills per scenario (three books of 17 orders, 4 kills each)
 CI = {"orders": 17, "kills": 4}
+# the catalog scenario (one book per storefront): products per shop, kills per book, rounds
+CATALOG_FULL = {"products": 40, "kills": 8, "rounds": 4, "faults_per_rule": 2}
+CATALOG_CI = {"products": 4, "kills": 2, "rounds": 2, "faults_per_rule": 1}
+STOREFRONTS = ["shopify", "woocommerce", "api2cart"]
 
 
 def _stop(*_: object) -> None:
@@ -39,7 +44,12 @@ def _stop(*_: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__)
     parser.add_argument("--full", action="store_true", help="every scenario on all nine pairs")
-    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="only these")
+    parser.add_argument(
+        "--scenario", action="append", choices=(*SCENARIOS, "catalog"), help="only these"
+    )
+    parser.add_argument("--products", type=int, help="catalog: products in each shop")
+    parser.add_argument("--rounds", type=int, help="catalog: rounds of edits (round 0 aligns)")
+    parser.add_argument("--fault-times", type=int, help="catalog: firings per fault rule")
     parser.add_argument("--orders", type=int, help="orders in each shop")
     parser.add_argument("--kills", type=int, help="kills per chaos book")
     parser.add_argument("--seed", type=int, default=7)
@@ -57,8 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     root = args.dir or Path(tempfile.mkdtemp(prefix="ledgerbridge-chaos-"))
     console = Console(width=max(200, shutil.get_terminal_size().columns))
     rows: list[Row] = []
+    catalog: list[CatalogRow] = []
     started = time.monotonic()
-    for scenario in args.scenario or list(SCENARIOS):
+    for scenario in args.scenario or [*SCENARIOS, "catalog"]:
+        if scenario == "catalog":
+            catalog = _catalog(args, console, root)
+            continue
         pairs = ALL_PAIRS if args.full else REDUCED[scenario]
         console.print(
             f"[bold]{scenario}[/]: {len(pairs)} pair(s), {orders} orders, {kills} kills per book"
@@ -74,15 +88,45 @@ def main(argv: list[str] | None = None) -> int:
             for line in [*row.problems, *row.verdict.details]:
                 console.print(f"  {row.source}/{row.policy}: {line}", highlight=False, markup=False)
     mode = "full" if args.full else "reduced"
-    saved = [r.as_json() for r in rows]
-    console.print(table(saved, f"Chaos ({mode}), {time.monotonic() - started:.0f} s"))
+    saved = [r.as_json() for r in rows] + [r.as_json() for r in catalog]
+    if args.json:
+        args.json.write_text(json.dumps(saved, indent=2))
+    title = f"Chaos ({mode}), {time.monotonic() - started:.0f} s"
+    if rows:
+        console.print(table([r.as_json() for r in rows], title))
+    if catalog:
+        console.print(catalog_table([r.as_json() for r in catalog], f"{title}: catalog"))
     if args.markdown:
         args.markdown.write_text(markdown(saved))
     if args.dir is None:
         shutil.rmtree(root, ignore_errors=True)
-    failed = [r for r in rows if not r.ok]
-    console.print(f"{len(rows) - len(failed)} of {len(rows)} rows clean")
+    every: list[Row | CatalogRow] = [*rows, *catalog]
+    failed = [r for r in every if not r.ok]
+    console.print(f"{len(every) - len(failed)} of {len(every)} rows clean")
     return 1 if failed else 0
+
+
+def _catalog(args: argparse.Namespace, console: Console, root: Path) -> list[CatalogRow]:
+    """The catalog scenario: one catalog book per storefront (docs/reliability.md)."""
+    size = CATALOG_FULL if args.full else CATALOG_CI
+    products = args.products or size["products"]
+    budget = CatalogBudget(
+        kills=args.kills or size["kills"],
+        rounds=args.rounds or size["rounds"],
+        faults_per_rule=args.fault_times or size["faults_per_rule"],
+    )
+    console.print(
+        f"[bold]catalog[/]: {len(STOREFRONTS)} storefronts, {products} products, "
+        f"{budget.kills} kills per book, {budget.rounds} rounds"
+    )
+    got = run_catalog(
+        STOREFRONTS, root=root, products=products, budget=budget, seed=args.seed,
+        jobs=args.jobs or 3,
+    )  # fmt: skip
+    for row in got:
+        for line in [*row.problems, *row.verdict.details]:
+            console.print(f"  catalog {row.source}: {line}", highlight=False, markup=False)
+    return got
 
 
 if __name__ == "__main__":

@@ -52,7 +52,60 @@ def table(rows: list[dict[str, Any]], title: str) -> Table:
     return t
 
 
+CATALOG_COLUMNS = (
+    "source", "variants", "paired", "rounds", "edits", "kills", "faults", "writes", "lost", "stale",
+    "wrong side", "repeated", "re-sent (why)", "conflicts", "parked (by reason)",
+    "parked by harness", "clean re-run writes", "runs", "wall s", "ok",
+)  # fmt: skip
+
+
+def catalog_cells(row: dict[str, Any]) -> list[str]:
+    """One catalog row (``CatalogRow.as_json``): its figures, in ``CATALOG_COLUMNS`` order."""
+    resent = ", ".join(f"{k} ×{n}" for k, n in sorted(row["resent"].items())) or "0"
+    parked = ", ".join(f"{k} ×{n}" for k, n in sorted(row["parked"].items())) or "0"
+    kills = f"{row['kills']} ({row['timer_kills']} on timers)"
+    return [
+        row["source"], str(row["variants"]), str(row["paired"]), str(row.get("rounds", "")),
+        str(row["edits"]), kills,
+        str(row["faults"]), str(row["writes"]), str(row["lost"]), str(row["stale"]),
+        str(row["wrong_side"]), str(row["repeated"]), resent, str(row["conflicts"]), parked,
+        str(row["parked_by_harness"]), str(row["clean_rerun_writes"]), str(row["runs"]),
+        f"{row['seconds']:.0f}", "yes" if row["ok"] else "NO",
+    ]  # fmt: skip
+
+
+def catalog_table(rows: list[dict[str, Any]], title: str) -> Table:
+    t = Table(title=title)
+    for name in CATALOG_COLUMNS:
+        t.add_column(name, justify="left" if name in CATALOG_LEFT else "right")
+    for row in rows:
+        t.add_row(*catalog_cells(row))
+    return t
+
+
+CATALOG_LEFT = ("source", "re-sent (why)", "parked (by reason)")
+
+
+def catalog_markdown(rows: list[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(CATALOG_COLUMNS) + " |"]
+    lines.append(
+        "|" + "|".join("---" if c in CATALOG_LEFT else "---:" for c in CATALOG_COLUMNS) + "|"
+    )
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in catalog_cells(r)) + " |" for r in rows]
+    problems = [f"- catalog {r['source']}: {p}" for r in rows for p in r["problems"]]
+    return "\n".join(lines + (["", *problems] if problems else [])) + "\n"
+
+
 def markdown(rows: list[dict[str, Any]]) -> str:
+    catalog = [r for r in rows if r["scenario"] == "catalog"]
+    rows = [r for r in rows if r["scenario"] != "catalog"]
+    if not rows:
+        return catalog_markdown(catalog)
+    text = _orders_markdown(rows)
+    return text + ("\n" + catalog_markdown(catalog) if catalog else "")
+
+
+def _orders_markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |"]
     lines.append("|" + "|".join("---" if c in LEFT else "---:" for c in COLUMNS) + "|")
     lines += ["| " + " | ".join(c.replace("|", "/") for c in cells(r)) + " |" for r in rows]

@@ -2,6 +2,8 @@
 
 ``python -m bench.chaos.serve zohobooks --port 8901 --state books.pickle``
 ``python -m bench.chaos.serve shopify --port 8902 --orders 200 --seed 7``
+``python -m bench.chaos.serve shopify --port 8902 --catalog --products 40`` (the catalog
+scenario: catalog writes faulted, killed and journalled, ``catalog_platforms``)
 
 The chaos driver starts one per platform; their state lives here, in this
 process, so it outlives every worker the harness kills.  The shops also export
@@ -101,7 +103,24 @@ def _api2cart(orders: int, seed: int) -> tuple[Any, Callable[[dict[str, str]], A
     return app, export
 
 
-def build(platform: str, *, orders: int, seed: int, state: Path | None) -> ControlSurface:
+def build(
+    platform: str,
+    *,
+    orders: int,
+    seed: int,
+    state: Path | None,
+    catalog: bool = False,
+    products: int = 0,
+) -> Any:
+    if catalog:
+        from . import catalog_platforms as cp
+
+        if platform == "zohobooks":
+            return cp.zohobooks(build(platform, orders=orders, seed=seed, state=state))
+        if platform == "api2cart":
+            return cp.api2cart(products, seed, API2CART_KEY, API2CART_STORE)
+        maker = {"shopify": cp.shopify, "woocommerce": cp.woocommerce}[platform]
+        return maker(products, seed)
     if platform == "zohobooks":
         from ledgerbridge_zohobooks.emulator import EmulatorLimits
         from ledgerbridge_zohobooks.emulator import create_app as zoho_app
@@ -127,8 +146,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=50)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--state", type=Path)
+    parser.add_argument("--catalog", action="store_true", help="the catalog scenario's surface")
+    parser.add_argument("--products", type=int, default=0, help="catalog: products in the shop")
     args = parser.parse_args(argv)
-    app = build(args.platform, orders=args.orders, seed=args.seed, state=args.state)
+    app = build(
+        args.platform, orders=args.orders, seed=args.seed, state=args.state,
+        catalog=args.catalog, products=args.products,
+    )  # fmt: skip
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="error", access_log=False)
 
 

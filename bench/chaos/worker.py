@@ -123,9 +123,8 @@ class Worker:
             self.live.add(proc.pid)
             LIVE.add(proc)
         if not self.book.reference:
-            self.world.control("zohobooks").post(
-                "kill", {"pid": proc.pid, "scope": self.book.org_id}
-            )
+            for platform, scope in self.book.kill_scopes:
+                self.world.control(platform).post("kill", {"pid": proc.pid, "scope": scope})
         timer, fired = None, threading.Event()
         if kill_after is not None:
             timer = threading.Timer(kill_after, _kill, (proc, fired))

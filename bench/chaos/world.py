@@ -71,6 +71,11 @@ class Book:
     def config(self) -> Path:
         return self.directory / "ledgerbridge.yaml"
 
+    @property
+    def kill_scopes(self) -> tuple[tuple[str, str], ...]:
+        """Where a worker's PID is registered, so a kill rule there can SIGKILL it."""
+        return (("zohobooks", self.org_id),)
+
 
 class Control:
     """A client of one emulator's ``/_sandbox/`` surface."""

@@ -10,16 +10,15 @@ after a store said "slow down", and return code 10 pauses every store under the 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import SecretStr
 
 from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError
-from ledgerbridge.http import ErrorTable, KitClient, retry_after
+from ledgerbridge.http import ErrorTable, KitClient, SecretHeaders, retry_after
 from ledgerbridge.http.pacing import PAUSES as _GATES  # noqa: F401 -- tests clear it
 from ledgerbridge.http.pacing import Pacer, shared_pause
 from ledgerbridge.http.responses import Refusal
@@ -40,20 +39,6 @@ def _gateway(response: httpx.Response, refusal: Refusal) -> SyncError:
     return TransientError(
         refusal.text + " (API2Cart documents only 200; treated as a gateway error)", **refusal.kw
     )
-
-
-class Api2CartAuth(httpx.Auth):
-    """Adds ``x-api-key`` (the account) and ``x-store-key`` (one connected store)."""
-
-    def __init__(self, api_key: SecretStr, store_key: SecretStr | None) -> None:
-        self._api_key = api_key
-        self._store_key = store_key
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["x-api-key"] = self._api_key.get_secret_value()
-        if self._store_key is not None:
-            request.headers["x-store-key"] = self._store_key.get_secret_value()
-        yield request
 
 
 def _bool(value: str | int | bool) -> str:
@@ -78,7 +63,8 @@ class Api2CartClient:
             context,
             settings.base_url.rstrip("/") + "/",
             ERRORS,
-            auth=Api2CartAuth(api_key, secrets.store_key),
+            # x-api-key: the account; x-store-key: one connected store
+            auth=SecretHeaders({"x-api-key": api_key, "x-store-key": secrets.store_key}),
             timeout=settings.timeout,
             headers={"accept": "application/json"},
         )

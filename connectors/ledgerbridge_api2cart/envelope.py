@@ -24,50 +24,69 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
+from ledgerbridge.http.return_codes import ReturnCodes
 
 PLATFORM = "api2cart"
 
+CODES = ReturnCodes(PLATFORM)
+CODES.declare(
+    RateLimited,
+    {7: "store request limit exceeded", 110: "too many requests to the store's API"},
+)
+CODES.declare(
+    RateLimited,
+    {10: "account request limit exceeded"},
+    said="{meaning} ({message}); every store under this API key waits",
+)
 # Codes that mean "the same request may succeed later".
-_TRANSIENT = {
-    1: "API2Cart service is not available",
-    9: "API2Cart internal service error",
-    105: "the store's bridge answered with an error",
-    106: "the store URL is not reachable",
-    107: "the store returned an uncategorised error",
-}
+CODES.declare(
+    TransientError,
+    {
+        1: "API2Cart service is not available",
+        9: "API2Cart internal service error",
+        105: "the store's bridge answered with an error",
+        106: "the store URL is not reachable",
+        107: "the store returned an uncategorised error",
+    },
+)
 # Codes a person must fix; the text tells the operator what to look at.
-_OPERATOR: dict[int, tuple[type[SyncError], str]] = {
-    2: (AuthFailed, "the API key was rejected: check secrets.api_key (x-api-key)"),
-    4: (
-        AuthFailed,
-        "access to this store was denied: check secrets.store_key (x-store-key) and "
+_OPERATOR_SAID = "{meaning} (API2Cart said: {message})"
+CODES.declare(
+    AuthFailed,
+    {
+        2: "the API key was rejected: check secrets.api_key (x-api-key)",
+        4: "access to this store was denied: check secrets.store_key (x-store-key) and "
         "that the store is still connected in API2Cart",
-    ),
-    5: (PermissionDenied, "API access is denied for this API2Cart account (plan or billing)"),
-    6: (AuthFailed, "the API key is disabled in API2Cart: enable it or issue a new key"),
-    100: (
-        AuthFailed,
-        "API2Cart cannot reach the store's API (bad URL or store credentials changed): "
+        6: "the API key is disabled in API2Cart: enable it or issue a new key",
+        100: "API2Cart cannot reach the store's API (bad URL or store credentials changed): "
         "reconnect the store in API2Cart",
-    ),
-    101: (
-        AuthFailed,
-        "API2Cart does not know this store: check secrets.store_key (x-store-key) "
+        101: "API2Cart does not know this store: check secrets.store_key (x-store-key) "
         "or re-add the store",
-    ),
-    102: (AuthFailed, "the store's FTP access is incorrect: reconnect the store"),
-    103: (AuthFailed, "the store's FTP write permissions are incorrect: reconnect the store"),
-    104: (AuthFailed, "the store's bridge was not found: re-install the bridge"),
-}
+        102: "the store's FTP access is incorrect: reconnect the store",
+        103: "the store's FTP write permissions are incorrect: reconnect the store",
+        104: "the store's bridge was not found: re-install the bridge",
+    },
+    said=_OPERATOR_SAID,
+)
+CODES.declare(
+    PermissionDenied,
+    {5: "API access is denied for this API2Cart account (plan or billing)"},
+    said=_OPERATOR_SAID,
+)
+CODES.declare(NotFound, {112: "not found"})
+CODES.declare(Conflict, {8: "already exists", 113: "already exists"})
 # Codes that mean our request is wrong (a bug, or a parameter this cart does not support).
-_REQUEST = {
-    3: "the API method is not specified",
-    109: "incorrect parameters for the method",
-    111: "too many items requested",
-    114: "a required parameter is missing",
-    115: "too many possible prefixes",
-    116: "duplicate record",
-}
+CODES.declare(
+    ValidationFailed,
+    {
+        3: "the API method is not specified",
+        109: "incorrect parameters for the method",
+        111: "too many items requested",
+        114: "a required parameter is missing",
+        115: "too many possible prefixes",
+        116: "duplicate record",
+    },
+)
 
 RETURN_CODE_STORE_LIMIT = 7
 RETURN_CODE_ACCOUNT_LIMIT = 10
@@ -126,29 +145,7 @@ def open_envelope(
 
 
 def classify(code: Any, message: str, method: str, account_backoff: float = 60.0) -> SyncError:
-    """The ledgerbridge error for a non-zero ``return_code``."""
-    where = f"API2Cart {method}: return_code {code}"
-    kw: dict[str, Any] = {"platform": PLATFORM, "code": code, "platform_message": message}
-    if code == RETURN_CODE_STORE_LIMIT:
-        return RateLimited(f"{where}: store request limit exceeded ({message})", **kw)
-    if code == RETURN_CODE_PLATFORM_LIMIT:
-        return RateLimited(f"{where}: too many requests to the store's API ({message})", **kw)
-    if code == RETURN_CODE_ACCOUNT_LIMIT:
-        return RateLimited(
-            f"{where}: account request limit exceeded ({message}); every store under this "
-            "API key waits",
-            retry_after=account_backoff,
-            **kw,
-        )
-    if code in _TRANSIENT:
-        return TransientError(f"{where}: {_TRANSIENT[code]} ({message})", **kw)
-    if code in _OPERATOR:
-        cls, hint = _OPERATOR[code]
-        return cls(f"{where}: {hint} (API2Cart said: {message})", **kw)
-    if code == 112:
-        return NotFound(f"{where}: not found ({message})", **kw)
-    if code in (8, 113):
-        return Conflict(f"{where}: already exists ({message})", **kw)
-    if code in _REQUEST:
-        return ValidationFailed(f"{where}: {_REQUEST[code]} ({message})", **kw)
-    return ValidationFailed(f"{where}: undocumented return code ({message})", **kw)
+    """The ledgerbridge error for a non-zero ``return_code`` (``CODES``); the account limit
+    waits ``account_backoff`` seconds."""
+    wait = {"retry_after": account_backoff} if code == RETURN_CODE_ACCOUNT_LIMIT else {}
+    return CODES.error(code, message, f"API2Cart {method}: return_code {code}", **wait)

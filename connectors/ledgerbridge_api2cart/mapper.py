@@ -37,8 +37,6 @@ from ledgerbridge.canonical import (
     OrderStatus,
     OrderTotals,
     Payment,
-    PaymentKind,
-    PaymentStatus,
     Refund,
     ShippingLine,
     SourceRef,
@@ -46,11 +44,13 @@ from ledgerbridge.canonical import (
 )
 from ledgerbridge.contracts.readers import money as _money
 from ledgerbridge.contracts.readers import obj, text
+from ledgerbridge.contracts.synthesized import money_returned, paid_in_full
+from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
 from .fields import address, amount, in_order, rows, timestamp, timestamp_text
-from .refunds import money_given_back, refunds_of
+from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
 from .totals import TotalsSemantics, semantics_for
@@ -59,16 +59,20 @@ from .transactions import payments as transaction_payments
 
 ZERO = Decimal(0)
 
-_FINANCIAL: dict[str, FinancialStatus] = {
-    "pending": FinancialStatus.PENDING,
-    "unpaid": FinancialStatus.PENDING,
-    "authorized": FinancialStatus.AUTHORIZED,
-    "partially_paid": FinancialStatus.PARTIALLY_PAID,
-    "paid": FinancialStatus.PAID,
-    "partially_refunded": FinancialStatus.PARTIALLY_REFUNDED,
-    "refunded": FinancialStatus.REFUNDED,
-    "voided": FinancialStatus.VOIDED,
-}
+# ``additional_fields.financial_status``, where a cart reports one (any case).
+FINANCIAL = Vocabulary(
+    normalise=str.lower,
+    words={
+        "pending": FinancialStatus.PENDING,
+        "unpaid": FinancialStatus.PENDING,
+        "authorized": FinancialStatus.AUTHORIZED,
+        "partially_paid": FinancialStatus.PARTIALLY_PAID,
+        "paid": FinancialStatus.PAID,
+        "partially_refunded": FinancialStatus.PARTIALLY_REFUNDED,
+        "refunded": FinancialStatus.REFUNDED,
+        "voided": FinancialStatus.VOIDED,
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -270,9 +274,9 @@ def _financial(
             if refunded >= stated.total
             else FinancialStatus.PARTIALLY_REFUNDED
         )
-    named = text((raw.get("additional_fields") or {}).get("financial_status"))
-    if named and named.lower() in _FINANCIAL:
-        return _FINANCIAL[named.lower()]
+    named = FINANCIAL.known(text((raw.get("additional_fields") or {}).get("financial_status")))
+    if named is not None:
+        return named
     if stated.paid is not None:
         if stated.paid >= stated.total:
             return FinancialStatus.PAID
@@ -311,16 +315,7 @@ def _received_in_full(
     """
     if financial not in _RECEIVED_IN_FULL or total <= 0:
         return ()
-    return (
-        Payment(
-            external_id=f"{order_id}:paid",
-            kind=PaymentKind.SALE,
-            status=PaymentStatus.SUCCESS,
-            amount=_money(total, currency),
-            gateway=gateway,
-            processed_at=None,
-        ),
-    )
+    return (paid_in_full(order_id, _money(total, currency), gateway=gateway),)
 
 
 def _customer(raw: Mapping[str, Any], scope: StoreScope, email: str | None) -> Customer | None:
@@ -429,7 +424,9 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         notes["payment_synthesized"] = {"from": "financial_status",
                                         "external_id": payments[0].external_id}  # fmt: skip
     if any(p.is_money_in for p in payments):
-        refunds = money_given_back(refunds, paid_through(payments, gateway))
+        # Money taken as received gives the refunds' money back too (``money_returned``):
+        # without it a credit note would stay open as customer credit while the cash left.
+        refunds = money_returned(refunds, paid_through(payments, gateway))
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),
@@ -476,6 +473,9 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(raw.get("comment")),
         "source_name": scope.cart,
+        # Transactions read: the synthesized payment (``_received_in_full``) of an order
+        # posted before ``read_transactions`` was on is the same money (engine/superseded.py).
+        "superseded_payment_ids": (f"{order_id}:paid",) if read is not None else (),
         "extra": {
             "additional_fields": raw.get("additional_fields") or {},
             "custom_fields": raw.get("custom_fields") or {},

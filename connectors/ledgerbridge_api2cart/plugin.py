@@ -5,17 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorContext, ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts import ConnectorKind, ConnectorSpec
+from ledgerbridge.contracts.source import STOREFRONT_CAPABILITIES
 from ledgerbridge.hookspecs import Register
 
 from .settings import Api2CartSecrets, Api2CartSettings
 from .source import Api2CartSource
 
 __all__ = ["Api2CartSecrets", "Api2CartSettings", "register_commands", "register_sources"]
-
-
-def _build(context: ConnectorContext) -> Api2CartSource:
-    return Api2CartSource(context)
 
 
 def _emulator(orders: int | None = None) -> Any:
@@ -53,18 +50,10 @@ def register_sources(register: Register) -> None:
             name="api2cart",
             kind=ConnectorKind.SOURCE,
             title="API2Cart",
-            factory=_build,
+            factory=Api2CartSource,
             settings_model=Api2CartSettings,
             secrets_model=Api2CartSecrets,
-            capabilities=frozenset(
-                {
-                    SourceCapability.ORDERS,
-                    SourceCapability.CUSTOMERS,
-                    SourceCapability.PRODUCTS,
-                    SourceCapability.REFUNDS,
-                    SourceCapability.WEBHOOKS,
-                }
-            ),
+            capabilities=STOREFRONT_CAPABILITIES,
             status="ready",
             description="Unified cart API; cursor pagination; webhook hints.",
             emulator=_emulator,

@@ -4,26 +4,24 @@ A refund is listed in ``refunds[]`` or, on older carts, summarised in ``status.r
 API2Cart gives a refund's tax as one figure: it is spread over the refunded lines (and
 shipping) in proportion to their amounts, titled and rated like the order line's own tax.
 An order whose payment was synthesized from its financial status gets each refund's money
-going back synthesized too (``money_given_back``).
+going back synthesized too (``ledgerbridge.contracts.synthesized.money_returned``, called by
+the mapper).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import (
     OrderLine,
-    Payment,
-    PaymentKind,
-    PaymentStatus,
     Refund,
     RefundLine,
     SourceRef,
     TaxLine,
-    minor_units,
 )
+from ledgerbridge.canonical.money import split_by_weights
 from ledgerbridge.contracts.readers import money as _money
 from ledgerbridge.contracts.readers import text
 
@@ -97,17 +95,6 @@ def refunds_of(
     return tuple(refunds)
 
 
-def _allocate(total: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
-    """``total`` split in proportion to ``weights``, in whole minor units; the last part
-    takes the rounding remainder so the parts always add up to ``total``."""
-    quantum = Decimal(1).scaleb(-minor_units(currency))
-    whole = sum(weights, ZERO)
-    if whole == 0:
-        return [total] + [ZERO] * (len(weights) - 1)
-    parts = [(total * w / whole).quantize(quantum, ROUND_HALF_UP) for w in weights[:-1]]
-    return [*parts, total - sum(parts, ZERO)]
-
-
 def _refund(
     store: str,
     refund_id: str,
@@ -131,7 +118,7 @@ def _refund(
     if tax:
         weights = [line.subtotal.amount for line in lines] + ([shipping] if shipping else [])
         if weights:
-            parts = _allocate(tax, weights, currency)
+            parts = split_by_weights(tax, weights, currency)
             placed = []
             for line, part in zip(lines, parts, strict=False):
                 original = order_lines.get(line.line_id or "")
@@ -176,33 +163,4 @@ def _refund(
         adjustment=_money(fee, currency) if fee else None,
         stated_amount=_money(stated, currency) if stated is not None else None,
         extra=notes,
-    )
-
-
-def money_given_back(refunds: tuple[Refund, ...], gateway: str | None) -> tuple[Refund, ...]:
-    """The refunds of an order whose payment was synthesized, each with its money going back.
-
-    The order's money is taken as received from its financial status (``_received_in_full``);
-    a refund of such an order gave that money back, and books that record the one must
-    record the other: without it the credit note would stay open as customer credit while
-    the cash had left.  So each refund without a transaction gets one refund transaction of
-    its credit, id ``{refund_id}:returned`` -- stable across reads.  (A stated total that
-    disagrees with the refund's parts is already reported as a discrepancy of its own.)
-    """
-    return tuple(
-        refund if refund.transactions else _given_back(refund, gateway) for refund in refunds
-    )
-
-
-def _given_back(refund: Refund, gateway: str | None) -> Refund:
-    returned = Payment(
-        external_id=f"{refund.source.external_id}:returned",
-        kind=PaymentKind.REFUND,
-        status=PaymentStatus.SUCCESS,
-        amount=refund.credit_total,
-        gateway=gateway,
-        processed_at=refund.created_at,
-    )
-    return refund.model_copy(
-        update={"transactions": (returned,), "extra": {**refund.extra, "money_back": "synthesized"}}
     )

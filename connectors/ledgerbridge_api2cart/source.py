@@ -10,6 +10,7 @@ cannot be mapped travels as ``Change(error=...)``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType
@@ -24,7 +25,7 @@ from ledgerbridge.contracts import (
 from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound, ValidationFailed
-from ledgerbridge.incremental import Listing, Walk
+from ledgerbridge.incremental import Listing, poll
 
 from . import shipments, transactions
 from .catalog import map_customer, map_product
@@ -152,37 +153,30 @@ class Api2CartSource(Source):
         phase: str = "modified",
     ) -> AsyncIterator[ChangePage]:
         method, items_key, stamp_field = LISTS[entity]
-        query: dict[str, str | int | bool] = {
-            **params,
-            "sort_by": stamp_field,
-            "sort_direction": "asc",
-            "count": count,
-        }
-        lane = start.lane(phase)
-        overlap = self.settings.modified_overlap
-        if lane.mark is not None:
-            query["modified_from"] = filter_value(lane.mark, overlap, self.settings.filter_timezone)
         listing = Listing(
             entity,
             PLATFORM,
             identify=lambda item: item.get("id") or item.get("order_id"),
             version=lambda item: timestamp_text(item.get(stamp_field)),
             moment=lambda item: timestamp(item.get(stamp_field), method),
-            overlap=overlap,
+            overlap=self.settings.modified_overlap,
         )
-        walk, mark = Walk(listing), start
-        counted = f"{items_key}s_count"
-        pager = CursorPaginator(self.client, method, query, items_key, counted)
-        walked = 0  # items of this query before the page (progress: ``ChangePage.remaining``)
-        async for items in pager.pages():
-            remaining = None if pager.count is None else max(0, pager.count - walked)
-            walked += len(items)
-            # Handed over by this walk, or by the last one inside the overlap window.
-            fresh, after = walk.take(mark.lane(phase), items, seen_in=lane)
-            changes = await build(fresh)
-            mark = mark.with_lane(phase, after)
-            if changes:
-                yield ChangePage(changes, mark.dumps(), remaining=remaining)
+        # ``result.orders_count`` and its kin count the query's items on all pages (progress).
+        pager = CursorPaginator(self.client, method, {}, items_key, f"{items_key}s_count")
+
+        def pages(since: datetime | None) -> AsyncIterator[list[dict[str, Any]]]:
+            query = {**params, "sort_by": stamp_field, "sort_direction": "asc", "count": count}
+            if since is not None:  # already the lane's mark less the overlap; in the filter's zone
+                tz = self.settings.filter_timezone
+                query["modified_from"] = filter_value(since, timedelta(0), tz)
+            pager.params = query
+            return pager.pages()
+
+        # Handed over by this walk, or by the last one inside the overlap window, is skipped.
+        async for page in poll(
+            listing, start, phase, pages, build_page=build, matched=lambda: pager.count
+        ):
+            yield page
 
     async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
         items = [await self._with_shipments(item) for item in items]

@@ -8,48 +8,44 @@ else is ``OrderStatus.UNKNOWN`` -- not posted, flagged.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ledgerbridge.canonical import OrderStatus
+from ledgerbridge.contracts.vocabulary import Vocabulary, plain_words
 
-_KNOWN: dict[str, OrderStatus] = {
-    "draft": OrderStatus.DRAFT,
-    "checkout draft": OrderStatus.DRAFT,
-    "pending": OrderStatus.PENDING,
-    "pending payment": OrderStatus.PENDING,
-    "awaiting payment": OrderStatus.PENDING,
-    "unpaid": OrderStatus.PENDING,
-    "on hold": OrderStatus.ON_HOLD,
-    "hold": OrderStatus.ON_HOLD,
-    "processing": OrderStatus.OPEN,
-    "open": OrderStatus.OPEN,
-    "paid": OrderStatus.OPEN,
-    "unshipped": OrderStatus.OPEN,
-    "partially shipped": OrderStatus.OPEN,
-    "awaiting fulfillment": OrderStatus.OPEN,
-    "awaiting shipment": OrderStatus.OPEN,
-    "shipped": OrderStatus.COMPLETED,
-    "delivered": OrderStatus.COMPLETED,
-    "complete": OrderStatus.COMPLETED,
-    "completed": OrderStatus.COMPLETED,
-    "closed": OrderStatus.COMPLETED,
-    "fulfilled": OrderStatus.COMPLETED,
-    "refunded": OrderStatus.COMPLETED,
-    "canceled": OrderStatus.CANCELLED,
-    "cancelled": OrderStatus.CANCELLED,
-    "voided": OrderStatus.CANCELLED,
-    "failed": OrderStatus.FAILED,
-    "payment failed": OrderStatus.FAILED,
-}
-
-
-def _norm(text: str) -> str:
-    """'wc-on-hold', 'On_Hold', 'PartiallyShipped' -> 'on hold', 'partially shipped'."""
-    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text.strip())
-    text = re.sub(r"[-_\s]+", " ", text).lower()
-    return text.removeprefix("wc ")
+STATUSES = Vocabulary(
+    normalise=plain_words,  # 'wc-on-hold', 'On_Hold', 'PartiallyShipped' match their plain words
+    words={
+        "draft": OrderStatus.DRAFT,
+        "checkout draft": OrderStatus.DRAFT,
+        "pending": OrderStatus.PENDING,
+        "pending payment": OrderStatus.PENDING,
+        "awaiting payment": OrderStatus.PENDING,
+        "unpaid": OrderStatus.PENDING,
+        "on hold": OrderStatus.ON_HOLD,
+        "hold": OrderStatus.ON_HOLD,
+        "processing": OrderStatus.OPEN,
+        "open": OrderStatus.OPEN,
+        "paid": OrderStatus.OPEN,
+        "unshipped": OrderStatus.OPEN,
+        "partially shipped": OrderStatus.OPEN,
+        "awaiting fulfillment": OrderStatus.OPEN,
+        "awaiting shipment": OrderStatus.OPEN,
+        "shipped": OrderStatus.COMPLETED,
+        "delivered": OrderStatus.COMPLETED,
+        "complete": OrderStatus.COMPLETED,
+        "completed": OrderStatus.COMPLETED,
+        "closed": OrderStatus.COMPLETED,
+        "fulfilled": OrderStatus.COMPLETED,
+        "refunded": OrderStatus.COMPLETED,
+        "canceled": OrderStatus.CANCELLED,
+        "cancelled": OrderStatus.CANCELLED,
+        "voided": OrderStatus.CANCELLED,
+        "failed": OrderStatus.FAILED,
+        "payment failed": OrderStatus.FAILED,
+    },
+)
 
 
 @dataclass(frozen=True)
@@ -70,12 +66,10 @@ class StatusBook:
 
     def resolve(self, status_id: str | None, name: str | None) -> OrderStatus:
         """Canonical status; ``UNKNOWN`` unless the store lists it and we know what it means."""
-        for key in (status_id, name):
-            if key and key in self.overrides:
-                return self.overrides[key]
+        override = STATUSES.overridden(self.overrides, status_id, name)
+        if override is not None:
+            return override
         if not status_id or status_id not in self.store_statuses:
             return OrderStatus.UNKNOWN
-        for key in (status_id, name, self.store_statuses[status_id]):
-            if key and _norm(key) in _KNOWN:
-                return _KNOWN[_norm(key)]
-        return OrderStatus.UNKNOWN
+        listed = self.store_statuses[status_id]
+        return STATUSES.meaning(status_id, name, listed, unknown=OrderStatus.UNKNOWN)

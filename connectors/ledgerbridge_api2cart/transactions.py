@@ -7,7 +7,7 @@ refdata api2cart-openapi ``/order.transaction.list.json`` (``order_ids`` require
 transaction *is* (an authorisation, a capture, a void) can only be read from its
 ``status`` text, whose values the spec does not enumerate and which differ by cart
 (``shared/docs/platforms/api2cart.md`` §7.5).  So the connector knows only the words
-that say it plainly (``_KNOWN``); the connection's ``transaction_kinds`` setting names
+that say it plainly (``WORDS``); the connection's ``transaction_kinds`` setting names
 the rest, and a status neither knows parks the order, naming it, rather than guess
 whether money was received.
 
@@ -28,10 +28,11 @@ payment's id (and its ``parent_id``) is ``<order id>:<id>`` -- the stricter read
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from ledgerbridge.canonical import Payment, PaymentKind, PaymentStatus
 from ledgerbridge.contracts.readers import money, text
+from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
@@ -53,7 +54,7 @@ PARAMS = ",".join((
 # The status words that name what happened without doubt.  "success", "completed" and
 # the like are left out on purpose: they say a transaction went through, not whether
 # it was an authorisation or money taken.
-_KNOWN: dict[str, Kind] = {
+WORDS: Vocabulary[Kind] = Vocabulary(normalise=lambda word: word.strip().lower(), words={
     "authorization": "authorization", "authorized": "authorization",
     "authorised": "authorization", "authorize": "authorization", "auth": "authorization",
     "capture": "capture", "captured": "capture",
@@ -62,7 +63,7 @@ _KNOWN: dict[str, Kind] = {
     "refund": "refund", "refunded": "refund",
     "pending": "pending",
     "failed": "failure", "failure": "failure", "declined": "failure", "error": "failure",
-}  # fmt: skip
+})  # fmt: skip
 
 _AS: dict[str, tuple[PaymentKind, PaymentStatus]] = {
     "authorization": (PaymentKind.AUTHORIZATION, PaymentStatus.SUCCESS),
@@ -75,18 +76,19 @@ _AS: dict[str, tuple[PaymentKind, PaymentStatus]] = {
 
 
 def kind_of(status: str | None, overrides: Mapping[str, Kind], where: str) -> Kind:
-    """What a transaction with ``status`` is: the setting first, then the plain words."""
-    key = (status or "").strip().lower()
-    table = {k.strip().lower(): v for k, v in overrides.items()}
-    found: Kind | None = table.get(key) or _KNOWN.get(key)
-    if found is None:
+    """What a transaction with ``status`` is: the setting first (case-insensitive too), then
+    the plain words; a status neither names parks the order."""
+
+    def refuse(word: str | None) -> NoReturn:
         raise ValidationFailed(
             f"{where}.status {status!r} does not say whether money was taken; name it in "
             "the connection's transaction_kinds setting (authorization, capture, sale, void, "
             "refund, pending, failure or ignore)",
             platform=PLATFORM,
         )
-    return found
+
+    own = {WORDS.normalise(k): v for k, v in overrides.items()}
+    return WORDS.required(WORDS.normalise(status or ""), overrides=own, refuse=refuse)
 
 
 def paid_through(payments: tuple[Payment, ...], fallback: str | None) -> str | None:

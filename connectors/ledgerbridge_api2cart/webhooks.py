@@ -10,7 +10,6 @@ delivery is only a *hint*: the engine re-reads the record through the API
 from __future__ import annotations
 
 import hashlib
-import hmac
 from typing import Any
 
 from pydantic import SecretStr
@@ -18,7 +17,8 @@ from pydantic import SecretStr
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.contracts.readers import text
-from ledgerbridge.errors import AuthFailed, Conflict, ValidationFailed, WebhookRejected
+from ledgerbridge.errors import AuthFailed, Conflict, ValidationFailed
+from ledgerbridge.http.signatures import verify_path_token
 from ledgerbridge.webhook_guards import load_json, record_id
 
 from .client import Api2CartClient
@@ -34,13 +34,8 @@ _ENTITIES = {
 
 def verify_delivery(request: WebhookRequest, token: SecretStr | None) -> None:
     """Accept only deliveries whose URL path ends with the connection's token."""
-    if token is None or not token.get_secret_value():
-        raise WebhookRejected(
-            "API2Cart webhooks need secrets.webhook_token (API2Cart does not sign deliveries)"
-        )
-    last = request.path.rstrip("/").rsplit("/", 1)[-1]
-    if not hmac.compare_digest(last.encode(), token.get_secret_value().encode()):
-        raise WebhookRejected("API2Cart webhook: the callback URL token does not match")
+    missing = "API2Cart webhooks need secrets.webhook_token (API2Cart does not sign deliveries)"
+    verify_path_token(request.path, token, what="API2Cart webhook", missing=missing)
 
 
 def _record(body: bytes) -> dict[str, Any]:

@@ -12,20 +12,34 @@ read again, harmlessly).  Writes (admin GraphQL 2025-01):
   because the engine compares against what it last read (docs/catalog.md);
 - name, description, status: ``productUpdate`` (the product's title, description and
   status: a product's variants share them).
+
+Each write's outcome is kept by ``catalog_kit.Outcomes``: a request that fails fails the
+writes it carried, a mutation's ``userErrors`` (``message: String!`` in the 2025-01 schema)
+fail the writes of that product or chunk.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.canonical import InventoryLevel, Money, Product, ProductVariant, SourceRef
+from ledgerbridge.canonical import Product, ProductVariant
+from ledgerbridge.catalog_kit import (
+    Column,
+    FieldTable,
+    KitCatalog,
+    Outcomes,
+    PageOfProducts,
+    ProductWrite,
+    StatusWords,
+    catalog_product,
+    money,
+    per_product,
+    refusal,
+    stock,
+)
 from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.contracts.catalog import (
-    ACTIVE,
-    INACTIVE,
-    CatalogConnector,
     CatalogField,
     CatalogPage,
     CatalogSpec,
@@ -70,11 +84,19 @@ mutation CatalogProduct($product: ProductUpdateInput!) {
 }
 """
 
-STATUS_OUT = {ACTIVE: "ACTIVE", INACTIVE: "DRAFT"}
-
-
-def _status(value: str | None) -> str | None:
-    return None if value is None else (ACTIVE if value == "ACTIVE" else INACTIVE)
+STATUS = StatusWords(active="ACTIVE", inactive="DRAFT")
+F = CatalogField
+VARIANT = FieldTable(  # ProductVariantsBulkInput
+    Column(F.PRICE, "price", lambda w: None if w.price is None else str(w.price)),
+    Column(F.TAX, "taxable", lambda w: w.taxable),
+)
+PRODUCT = FieldTable(  # ProductUpdateInput
+    Column(F.NAME, "title"),
+    Column(F.DESCRIPTION, "descriptionHtml"),
+    Column(F.STATUS, "status", lambda w: STATUS.write(w.values[F.STATUS])),
+    in_write_order=True,
+)
+Group = tuple[str, list[CatalogWrite]]
 
 
 def map_product(node: dict[str, Any], store: str, currency: str) -> Product:
@@ -93,45 +115,36 @@ def map_product(node: dict[str, Any], store: str, currency: str) -> Product:
             ProductVariant(
                 external_id=v["id"],
                 sku=v.get("sku") or None,
-                price=Money(amount=Decimal(str(v["price"])), currency=currency),
+                price=money(v["price"], currency),
                 taxable=bool(v.get("taxable")),
                 barcode=v.get("barcode") or None,
-                inventory=(
-                    (
-                        InventoryLevel(
-                            variant=v["id"],
-                            location=location or "",
-                            available=int(v["inventoryQuantity"]),
-                        ),
-                    )
-                    if tracked
-                    else ()
+                inventory=stock(
+                    v["id"], int(v["inventoryQuantity"]) if tracked else None, location or ""
                 ),
                 handles=handles,
             )
         )
-    return Product(
-        source=SourceRef(
-            platform=PLATFORM, store=store, external_id=node["id"], version=node.get("updatedAt")
-        ),
+    status = node.get("status")
+    return catalog_product(
+        platform=PLATFORM,
+        store=store,
+        external_id=node["id"],
+        version=node.get("updatedAt"),
         title=node["title"],
-        status=_status(node.get("status")),
         description=node.get("descriptionHtml") or None,
-        variants=tuple(variants),
+        status=None if status is None else STATUS.read(status),
+        variants=variants,
     )
 
 
-class ShopifyCatalog(CatalogConnector):
+class ShopifyCatalog(KitCatalog):
     def __init__(self, context: ConnectorContext) -> None:
         from .source import ShopifySource
 
         self.source = ShopifySource(context)
+        super().__init__(self.source)
         self.client = self.source.client
         self.store = self.source.store
-        self.calls = {"reads": 0, "writes": 0}
-
-    async def aclose(self) -> None:
-        await self.source.aclose()
 
     async def _currency(self) -> str:
         data = await self.client.execute("{ shop { currencyCode } }", operation="shop")
@@ -142,46 +155,37 @@ class ShopifyCatalog(CatalogConnector):
         query = f"updated_at:>='{checkpoint}'" if checkpoint else None
         after: str | None = None
         while True:
-            self.calls["reads"] += 1
+            self.read_call()
             data = await self.client.execute(
                 PRODUCTS,
                 {"first": PAGE, "after": after, "query": query},
                 operation="catalog products",
             )
             conn = data["products"]
-            products: list[Product] = []
-            unreadable: dict[str, SyncError] = {}
+            page = PageOfProducts("shopify product", PLATFORM)
             for node in conn["nodes"]:
-                try:
-                    products.append(map_product(node, self.store, currency))
-                except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-                    unreadable[str(node.get("id"))] = ValidationFailed(
-                        f"shopify product {node.get('id')}: {type(exc).__name__}: {exc}",
-                        platform=PLATFORM,
-                    )
-            last = conn["nodes"][-1]["updatedAt"] if conn["nodes"] else checkpoint
-            yield CatalogPage(products, last, unreadable)
+                with page.mapping(node.get("id")):
+                    page.add(map_product(node, self.store, currency))
+            # oldest first: the last product read is a safe (inclusive) checkpoint
+            yield page.done(conn["nodes"][-1]["updatedAt"] if conn["nodes"] else checkpoint)
             if not conn["pageInfo"]["hasNextPage"]:
                 return
             after = conn["pageInfo"]["endCursor"]
 
     async def write_variants(self, writes: Sequence[CatalogWrite]) -> list[WriteResult]:
-        errors: dict[str, SyncError] = {}
-        await self._variant_fields(writes, errors)
-        await self._stock(writes, errors)
-        await self._products(writes, errors)
-        return [WriteResult(w.key, errors.get(w.key)) for w in writes]
+        outcomes = Outcomes(writes)
+        await self._variant_fields(writes, outcomes)
+        await self._stock(writes, outcomes)
+        await self._products(writes, outcomes)
+        return outcomes.results()
 
-    async def _variant_fields(
-        self, writes: Sequence[CatalogWrite], errors: dict[str, SyncError]
-    ) -> None:
+    async def _variant_fields(self, writes: Sequence[CatalogWrite], outcomes: Outcomes) -> None:
         by_product: dict[str, list[CatalogWrite]] = {}
         for w in writes:
-            if CatalogField.PRICE in w.values or CatalogField.TAX in w.values:
+            if F.PRICE in w.values or F.TAX in w.values:
                 by_product.setdefault(w.product_id, []).append(w)
-        groups = list(by_product.items())
-        for start in range(0, len(groups), ALIASES):
-            chunk = groups[start : start + ALIASES]
+
+        def send(chunk: list[Group]) -> Any:
             decl, body = [], []
             variables: dict[str, Any] = {}
             for i, (product_id, items) in enumerate(chunk):
@@ -191,32 +195,27 @@ class ShopifyCatalog(CatalogConnector):
                     "{ userErrors { code field message } }"
                 )
                 variables[f"p{i}"] = product_id
-                variables[f"v{i}"] = [_variant_input(w) for w in items]
+                variables[f"v{i}"] = [{"id": w.variant_id, **VARIANT.body(w)} for w in items]
             doc = f"mutation CatalogVariants({', '.join(decl)}) {{ {' '.join(body)} }}"
-            try:
-                self.calls["writes"] += 1
-                data = await self.client.execute(doc, variables, operation="catalog variants")
-            except SyncError as exc:
-                for _, items in chunk:
-                    errors.update({w.key: exc for w in items})
-                continue
+            self.write_call()
+            return self.client.execute(doc, variables, operation="catalog variants")
+
+        groups = list(by_product.items())
+        async for chunk, data in outcomes.sent(groups, ALIASES, send, lambda g: g[1]):
             for i, (_, items) in enumerate(chunk):
                 problems = (data.get(f"m{i}") or {}).get("userErrors") or []
                 if problems:
-                    refused = _user_error("productVariantsBulkUpdate", problems)
-                    errors.update({w.key: refused for w in items})
+                    outcomes.fail(items, _refused("productVariantsBulkUpdate", problems))
 
-    async def _stock(self, writes: Sequence[CatalogWrite], errors: dict[str, SyncError]) -> None:
-        items = [w for w in writes if CatalogField.STOCK in w.values and w.key not in errors]
+    async def _stock(self, writes: Sequence[CatalogWrite], outcomes: Outcomes) -> None:
+        items = [w for w in writes if F.STOCK in w.values and not outcomes.failed(w)]
         for w in items:
             if "inventory_item_id" not in w.handles or "location_id" not in w.handles:
-                errors[w.key] = ValidationFailed(
-                    f"shopify variant {w.variant_id} has no tracked inventory to set",
-                    platform=PLATFORM,
-                )
-        items = [w for w in items if w.key not in errors]
-        for start in range(0, len(items), MAX_QUANTITIES):
-            chunk = items[start : start + MAX_QUANTITIES]
+                untracked = f"shopify variant {w.variant_id} has no tracked inventory to set"
+                outcomes.fail([w], ValidationFailed(untracked, platform=PLATFORM))
+        items = [w for w in items if not outcomes.failed(w)]
+
+        def send(chunk: list[CatalogWrite]) -> Any:
             payload = {
                 "name": "available",
                 "reason": "correction",
@@ -230,85 +229,47 @@ class ShopifyCatalog(CatalogConnector):
                     for w in chunk
                 ],
             }
-            try:
-                self.calls["writes"] += 1
-                data = await self.client.execute(
-                    SET_QUANTITIES, {"input": payload}, operation="catalog stock"
-                )
-            except SyncError as exc:
-                errors.update({w.key: exc for w in chunk})
-                continue
+            self.write_call()
+            return self.client.execute(
+                SET_QUANTITIES, {"input": payload}, operation="catalog stock"
+            )
+
+        async for chunk, data in outcomes.sent(items, MAX_QUANTITIES, send, lambda w: [w]):
             problems = data["inventorySetQuantities"]["userErrors"]
             if problems:
-                refused = _user_error("inventorySetQuantities", problems)
-                errors.update({w.key: refused for w in chunk})
+                outcomes.fail(chunk, _refused("inventorySetQuantities", problems))
 
-    async def _products(self, writes: Sequence[CatalogWrite], errors: dict[str, SyncError]) -> None:
-        fields = {
-            CatalogField.NAME: "title",
-            CatalogField.DESCRIPTION: "descriptionHtml",
-            CatalogField.STATUS: "status",
-        }
-        by_product: dict[str, dict[str, Any]] = {}
-        owners: dict[str, list[CatalogWrite]] = {}
-        for w in writes:
-            changes = {fields[f]: v for f, v in w.values.items() if f in fields}
-            if not changes or w.key in errors:
-                continue
-            if "status" in changes:
-                changes["status"] = STATUS_OUT.get(changes["status"], "DRAFT")
-            by_product.setdefault(w.product_id, {}).update(changes)
-            owners.setdefault(w.product_id, []).append(w)
-        for product_id, changes in by_product.items():
-            try:
-                self.calls["writes"] += 1
-                data = await self.client.execute(
-                    PRODUCT_UPDATE,
-                    {"product": {"id": product_id, **changes}},
-                    operation="catalog product",
-                )
-            except SyncError as exc:
-                errors.update({w.key: exc for w in owners[product_id]})
-                continue
+    async def _products(self, writes: Sequence[CatalogWrite], outcomes: Outcomes) -> None:
+        def send(chunk: list[ProductWrite]) -> Any:
+            (product,) = chunk
+            self.write_call()
+            return self.client.execute(
+                PRODUCT_UPDATE,
+                {"product": {"id": product.product_id, **product.body}},
+                operation="catalog product",
+            )
+
+        products = per_product(writes, PRODUCT, skip=outcomes.failed)
+        async for chunk, data in outcomes.sent(products, 1, send, lambda p: p.writes):
             problems = data["productUpdate"]["userErrors"]
             if problems:
-                refused = _user_error("productUpdate", problems)
-                errors.update({w.key: refused for w in owners[product_id]})
+                outcomes.fail(chunk[0].writes, _refused("productUpdate", problems))
 
 
-def _variant_input(w: CatalogWrite) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": w.variant_id}
-    if w.price is not None:
-        out["price"] = str(w.price)
-    if w.taxable is not None:
-        out["taxable"] = w.taxable
-    return out
-
-
-def _user_error(operation: str, problems: list[dict[str, Any]]) -> SyncError:
-    first = problems[0]
-    return ValidationFailed(
-        f"shopify {operation}: {first.get('message')}",
-        platform=PLATFORM,
-        code=first.get("code"),
-        platform_message="; ".join(str(p.get("message")) for p in problems),
-    )
-
-
-def _factory(context: ConnectorContext) -> CatalogConnector:
-    return ShopifyCatalog(context)
+def _refused(operation: str, problems: list[dict[str, Any]]) -> SyncError:
+    return refusal(f"shopify {operation}", problems, platform=PLATFORM)
 
 
 SPEC = CatalogSpec(
-    factory=_factory,
+    factory=ShopifyCatalog,
     reads=frozenset(CatalogField),
     writes=frozenset(CatalogField),
     write_paths={
-        CatalogField.PRICE: "productVariantsBulkUpdate (per product, aliased)",
-        CatalogField.TAX: "productVariantsBulkUpdate (taxable)",
-        CatalogField.STOCK: "inventorySetQuantities (250 per call)",
-        CatalogField.NAME: "productUpdate (title)",
-        CatalogField.DESCRIPTION: "productUpdate (descriptionHtml)",
-        CatalogField.STATUS: "productUpdate (status)",
+        F.PRICE: "productVariantsBulkUpdate (per product, aliased)",
+        F.TAX: "productVariantsBulkUpdate (taxable)",
+        F.STOCK: "inventorySetQuantities (250 per call)",
+        F.NAME: "productUpdate (title)",
+        F.DESCRIPTION: "productUpdate (descriptionHtml)",
+        F.STATUS: "productUpdate (status)",
     },
 )

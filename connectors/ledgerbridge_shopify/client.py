@@ -31,6 +31,7 @@ from ledgerbridge.errors import (
     ValidationFailed,
 )
 from ledgerbridge.http import ErrorTable, KitClient, parse_json, retry_after
+from ledgerbridge.http.graphql import error_code, error_text
 from ledgerbridge.http.responses import Refusal
 from ledgerbridge.retry import RetryPolicy
 
@@ -56,22 +57,6 @@ STATUSES: dict[int, tuple[type[SyncError], str]] = {
 }
 
 
-def _code(error: Any) -> str | None:
-    ext = error.get("extensions") if isinstance(error, dict) else None
-    return ext.get("code") if isinstance(ext, dict) else None
-
-
-def _message(body: Any) -> tuple[str | None, str | None]:
-    """``ErrorTable.reader``: Shopify's ``errors`` (a string or a GraphQL list)."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if isinstance(errors, list) and errors:
-        said = "; ".join(
-            str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in errors
-        )
-        return next((c for c in map(_code, errors) if c), None), said
-    return None, errors if isinstance(errors, str) else None
-
-
 def http_error(response: httpx.Response, refusal: Refusal, operation: str = "") -> SyncError:
     """What a non-2xx status means on Shopify."""
     status = response.status_code
@@ -92,7 +77,7 @@ def http_error(response: httpx.Response, refusal: Refusal, operation: str = "") 
     return ValidationFailed(f"{where}: request rejected", **kw)
 
 
-ERRORS = ErrorTable(PLATFORM, rules=[http_error], reader=_message)
+ERRORS = ErrorTable(PLATFORM, rules=[http_error], reader=error_text)
 
 
 class ShopifyClient(KitClient):
@@ -105,7 +90,7 @@ class ShopifyClient(KitClient):
         self.budget = CostBudget()
         self.stats: Counter[str] = Counter()
         self.paced_seconds = 0.0
-        errors = ErrorTable(PLATFORM, rules=[self._throttled, self._failed], reader=_message)
+        errors = ErrorTable(PLATFORM, rules=[self._throttled, self._failed], reader=error_text)
         super().__init__(
             context,
             base_url,
@@ -186,7 +171,7 @@ class ShopifyClient(KitClient):
     ) -> SyncError | None:
         """A GraphQL answer (any status) saying the bucket is empty: wait the refill time."""
         errors = body.get("errors") if isinstance(body, dict) else None
-        if not isinstance(errors, list) or not any(_code(e) == "THROTTLED" for e in errors):
+        if not isinstance(errors, list) or not any(error_code(e) == "THROTTLED" for e in errors):
             return None
         self.stats["throttled"] += 1
         return RateLimited(
@@ -250,8 +235,8 @@ class ShopifyClient(KitClient):
 
 def graphql_error(errors: list[Any], operation: str) -> SyncError:
     """The error a GraphQL ``errors`` list (HTTP 200) stands for."""
-    message = _message({"errors": errors})[1] or "unknown error"
-    codes = {_code(e) for e in errors}
+    message = error_text({"errors": errors})[1] or "unknown error"
+    codes = {error_code(e) for e in errors}
     kw: dict[str, Any] = {"platform": PLATFORM, "platform_message": message}
     if "ACCESS_DENIED" in codes:
         hint = f"; {OLD_ORDERS_HINT}" if "read_all_orders" in message else ""
@@ -260,7 +245,9 @@ def graphql_error(errors: list[Any], operation: str) -> SyncError:
         )
     if "MAX_COST_EXCEEDED" in codes:
         costs = [
-            e.get("extensions", {}).get("cost") for e in errors if _code(e) == "MAX_COST_EXCEEDED"
+            e.get("extensions", {}).get("cost")
+            for e in errors
+            if error_code(e) == "MAX_COST_EXCEEDED"
         ]
         kw["details"] = {"cost": costs[0] if costs else None}
         return ValidationFailed(

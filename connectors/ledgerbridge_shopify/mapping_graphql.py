@@ -132,10 +132,6 @@ def _refund_line_taxes(line: dict[str, Any], amount: Money) -> tuple[TaxLine, ..
     return (TaxLine(title=title, amount=amount),)
 
 
-def refund(data: dict[str, Any], store: str, currency: str, taxes_included: bool) -> Refund:
-    return Refund(**refund_data(data, store, currency, taxes_included))
-
-
 def refund_data(
     data: dict[str, Any], store: str, currency: str, taxes_included: bool
 ) -> dict[str, Any]:
@@ -229,8 +225,11 @@ def order_state(data: dict[str, Any]) -> str:
     return "open"
 
 
-def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
-    """The canonical ``Order`` fields for one GraphQL order (not yet validated)."""
+def order_data(
+    data: dict[str, Any], store: str, status_map: Mapping[str, OrderStatus] | None = None
+) -> dict[str, Any]:
+    """The canonical ``Order`` fields for one GraphQL order (not yet validated); ``status_map``
+    (the connection's) overrides what an order state means."""
     oid = node_id(data)
     currency = data["currencyCode"]
     tally = DiscountTally(currency)
@@ -324,7 +323,7 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
         "presentment_currency": data.get("presentmentCurrencyCode"),
         "presentment_total": _presentment(data.get("totalPriceSet")),
         "taxes_included": taxes_included,
-        "status": STATES[order_state(data)],
+        "status": (status_map or {}).get(order_state(data), STATES[order_state(data)]),
         "source_status": order_state(data),
         "financial_status": financial_status(data.get("displayFinancialStatus")),
         "created_at": moment(data["createdAt"]),
@@ -345,7 +344,10 @@ def order_data(data: dict[str, Any], store: str) -> dict[str, Any]:
         "payments": [
             payment(t, f"transactions[{i}]") for i, t in enumerate(data.get("transactions") or [])
         ],
-        "refunds": [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []],
+        "refunds": [
+            Refund(**refund_data(r, store, currency, taxes_included))
+            for r in data.get("refunds") or []
+        ],
         "fulfilments": fulfilments(data),
         "payment_gateways": tuple(data.get("paymentGatewayNames") or ()),
         "test": bool(data.get("test", False)),
@@ -388,21 +390,19 @@ def order(
 
     ``status_map`` (the connection's) overrides what an order state means."""
     ident = str(data.get("name") or data.get("id"))
-
-    def fields(raw: dict[str, Any]) -> dict[str, Any]:
-        out = order_data(raw, store)
-        mapped = (status_map or {}).get(order_state(raw))
-        if mapped is not None:
-            out["status"] = mapped
-        return out
-
-    shop = build("order", ident, lambda: validate_order(fields(data), context))
+    shop = build(
+        "order", ident, lambda: validate_order(order_data(data, store, status_map), context)
+    )
     paid_in = data.get("presentmentCurrencyCode")
     if not paid_in or paid_in == shop.currency:
         return shop
     try:
         twin = build(
-            "order", ident, lambda: validate_order(fields(in_presentment(data, paid_in)), context)
+            "order",
+            ident,
+            lambda: validate_order(
+                order_data(in_presentment(data, paid_in), store, status_map), context
+            ),
         )
     except (ValidationFailed, TotalsMismatch) as exc:
         # Booked in shop money this order is whole; only a pipeline that books in the

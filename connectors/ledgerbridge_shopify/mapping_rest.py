@@ -280,10 +280,10 @@ def to_graphql(data: Json) -> Json:
     }
 
 
-def order_data(data: Json, store: str) -> Json:
+def order_data(data: Json, store: str, status_map: Mapping[str, OrderStatus] | None = None) -> Json:
     """The canonical ``Order`` fields for one REST order: the GraphQL mapping of
     ``to_graphql(data)``, then what REST states differently."""
-    out = graphql.order_data(to_graphql(data), store)
+    out = graphql.order_data(to_graphql(data), store, status_map)
     currency, taxes_included = out["currency"], out["taxes_included"]
     del out["source_status"]
     out["source"]["version"] = utc_stamp(data.get("updated_at"))
@@ -322,16 +322,9 @@ def order(
 ) -> Order:
     """A canonical order from REST/webhook JSON (``status_map`` as in ``mapping_graphql``)."""
     ident = str(data.get("name") or data.get("id"))
-
-    def fields() -> Json:
-        out = order_data(data, store)
-        state = {"cancelledAt": data.get("cancelled_at"), "closedAt": data.get("closed_at")}
-        mapped = (status_map or {}).get(graphql.order_state(state))
-        if mapped is not None:
-            out["status"] = mapped
-        return out
-
-    return build("order", ident, lambda: validate_order(fields(), context))
+    return build(
+        "order", ident, lambda: validate_order(order_data(data, store, status_map), context)
+    )
 
 
 def customer_from(data: Json, store: str) -> Customer:

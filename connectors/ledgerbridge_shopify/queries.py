@@ -9,10 +9,10 @@ not cost more than 1,000 points.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ledgerbridge.canonical import EntityType
+from ledgerbridge.http.graphql import Fragments, connection, listed, string_literal
 
 LINE_PAGE = 10
 SHIPPING_PAGE = 2
@@ -110,39 +110,8 @@ _ORDER_SCALARS = """
 """
 
 
-def _split_fragments(text: str) -> dict[str, str]:
-    return {c.split()[1]: c.strip() for c in re.split(r"\n(?=fragment )", text.strip())}
-
-
-_FRAGMENTS = _split_fragments(FRAGMENTS)
-_SPREAD = re.compile(r"\.\.\.([A-Za-z_]\w*)")
-
-
-def _doc(body: str) -> str:
-    """The operation plus exactly the fragments it uses (GraphQL rejects unused ones)."""
-    needed: list[str] = []
-    pending = [m for m in _SPREAD.findall(body) if m != "on"]
-    while pending:
-        name = pending.pop()
-        if name in needed:
-            continue
-        needed.append(name)
-        pending += [m for m in _SPREAD.findall(_FRAGMENTS[name]) if m != "on"]
-    return "\n".join([body.strip(), *(_FRAGMENTS[n] for n in sorted(needed))]) + "\n"
-
-
-def _conn(field: str, fragment: str, first: int | None, args: str = "") -> str:
-    """A nested connection: paged (``first``, ``pageInfo``, ``nodes``) or, with ``first``
-    None, a bulk one (bulk queries ignore pagination and answer ``edges``)."""
-    if first is None:
-        return f"{field}{f'({args})' if args else ''} {{ edges {{ node {{ ...{fragment} }} }} }}"
-    args = f"first: {first}" + (f", {args}" if args else "")
-    return f"{field}({args}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }}"
-
-
-def _list(field: str, selection: str, first: int | None) -> str:
-    """A plain list field, ``first`` items (bulk: no argument)."""
-    return f"{field}{'' if first is None else f'(first: {first})'} {{ {selection} }}"
+_FRAGMENTS = Fragments(FRAGMENTS)
+_doc = _FRAGMENTS.document
 
 
 def _order(bulk: bool) -> str:
@@ -152,11 +121,11 @@ def _order(bulk: bool) -> str:
     return "\n  ".join(
         [
             _ORDER_SCALARS,
-            _conn("lineItems", "LineItemFields", size(LINE_PAGE)),
-            _conn("shippingLines", "ShippingLineFields", size(SHIPPING_PAGE), _NO_REMOVALS),
-            _list("transactions", "...TransactionFields", size(TRANSACTION_LIST)),
-            _list("refunds", "id", size(REFUND_LIST)),
-            _list("fulfillments", "id" if bulk else "...FulfillmentFields", size(FULFILMENT_LIST)),
+            connection("lineItems", "LineItemFields", size(LINE_PAGE)),
+            connection("shippingLines", "ShippingLineFields", size(SHIPPING_PAGE), _NO_REMOVALS),
+            listed("transactions", "...TransactionFields", size(TRANSACTION_LIST)),
+            listed("refunds", "id", size(REFUND_LIST)),
+            listed("fulfillments", "id" if bulk else "...FulfillmentFields", size(FULFILMENT_LIST)),
         ]
     )
 
@@ -165,7 +134,7 @@ _NO_REMOVALS = "includeRemovals: false"
 
 
 def _variants(bulk: bool) -> str:
-    return "...ProductFields " + _conn("variants", "VariantFields", None if bulk else 50)
+    return "...ProductFields " + connection("variants", "VariantFields", None if bulk else 50)
 
 
 @dataclass(frozen=True)
@@ -194,7 +163,7 @@ class EntityQueries:
 
 def _entity(gid_type: str, selection: str, bulk: str, day: bool = False) -> EntityQueries:
     one, many = gid_type.lower(), f"{gid_type.lower()}s"
-    listed = (
+    changed = (
         f"query {gid_type}sChangedSince($first: Int!, $after: String, $query: String!) {{\n"
         f"  {many}(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {{\n"
         f"    pageInfo {{ hasNextPage endCursor }}\n    nodes {{ {selection} }}\n  }}\n}}"
@@ -203,7 +172,7 @@ def _entity(gid_type: str, selection: str, bulk: str, day: bool = False) -> Enti
     bulked = (
         f"{{\n  {many}(query: $QUERY, sortKey: UPDATED_AT) {{ edges {{ node {{ {bulk} }} }} }}\n}}"
     )
-    return EntityQueries(gid_type, _doc(listed), _doc(by_id), _doc(bulked), day)
+    return EntityQueries(gid_type, _doc(changed), _doc(by_id), _doc(bulked), day)
 
 
 ENTITIES: dict[EntityType, EntityQueries] = {
@@ -254,23 +223,23 @@ def _order_query(name: str, selection: str) -> str:
 _REFUND_BODY = " ".join(
     [
         "id legacyResourceId createdAt updatedAt note totalRefundedSet { ...Bag }",
-        _conn("refundLineItems", "RefundLineFields", REFUND_LINE_PAGE),
-        _conn("refundShippingLines", "RefundShippingFields", REFUND_SHIPPING_PAGE),
-        _conn("orderAdjustments", "AdjustmentFields", REFUND_ADJUSTMENT_PAGE),
-        _conn("transactions", "TransactionFields", REFUND_TRANSACTION_PAGE),
+        connection("refundLineItems", "RefundLineFields", REFUND_LINE_PAGE),
+        connection("refundShippingLines", "RefundShippingFields", REFUND_SHIPPING_PAGE),
+        connection("orderAdjustments", "AdjustmentFields", REFUND_ADJUSTMENT_PAGE),
+        connection("transactions", "TransactionFields", REFUND_TRANSACTION_PAGE),
     ]
 )
 REFUND_BY_ID = _doc(f"query RefundById($id: ID!) {{ refund(id: $id) {{ {_REFUND_BODY} }} }}")
 """Refunds are read one by one: inside the order query their nested connections would
 multiply the order page's requested cost past Shopify's 1,000-point single-query limit."""
 
-ORDER_REFUND_IDS = _order_query("OrderRefundIds", _list("refunds", "id", REFUND_MAX))
+ORDER_REFUND_IDS = _order_query("OrderRefundIds", listed("refunds", "id", REFUND_MAX))
 ORDER_TRANSACTIONS = _order_query(
-    "OrderTransactions", _list("transactions", "...TransactionFields", TRANSACTION_MAX)
+    "OrderTransactions", listed("transactions", "...TransactionFields", TRANSACTION_MAX)
 )
 """Re-reads an order's transaction list when the first read came back full."""
 ORDER_FULFILMENTS = _order_query(
-    "OrderFulfillments", _list("fulfillments", "...FulfillmentFields", FULFILMENT_MAX)
+    "OrderFulfillments", listed("fulfillments", "...FulfillmentFields", FULFILMENT_MAX)
 )
 """Re-reads an order's fulfilments: after a bulk read (ids only) or a full first list."""
 ORDER_LISTS = {
@@ -287,8 +256,7 @@ ORDER_LISTS = {
 
 def bulk_query(template: str, search: str) -> str:
     """A bulk inner query with its search string inlined (bulk queries take no variables)."""
-    escaped = search.replace("\\", "\\\\").replace('"', '\\"')
-    return template.replace("$QUERY", f'"{escaped}"')
+    return template.replace("$QUERY", string_literal(search))
 
 
 SHOP = "query ShopInfo { shop { id name myshopifyDomain currencyCode taxesIncluded } }"

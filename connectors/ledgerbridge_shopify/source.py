@@ -39,6 +39,7 @@ from .mapping_common import PLATFORM, legacy_id, node_id
 from .queries import ENTITIES
 
 MAX_QUERY_COST = 1000.0
+BULK_PAGE = 250  # changes per page of a bulk backfill
 log = logging.getLogger(__name__)
 
 
@@ -323,13 +324,8 @@ class ShopifySource(Source):
 
     # ------------------------------------------------------------------ bulk backfill
 
-    def backfill(
+    async def backfill(
         self, entity: EntityType, since: datetime | None = None
-    ) -> AsyncIterator[ChangePage]:
-        return self._backfill(entity, since)
-
-    async def _backfill(
-        self, entity: EntityType, since: datetime | None, page_size: int = 250
     ) -> AsyncIterator[ChangePage]:
         spec = ENTITIES[entity]
         start = Checkpoint().advanced(LANE, since.astimezone(UTC) if since else None)
@@ -342,11 +338,11 @@ class ShopifySource(Source):
 
         async def emit(roots: list[dict[str, Any]]) -> None:
             for root in roots:
-                page.append(await self._bulk_change(entity, root))
+                page.append(await self._change(entity, node_id(root), root, lists_complete=True))
 
         async for row in runner.rows(op.get("url")):
             await emit(assembler.add(row))
-            if len(page) >= page_size:
+            if len(page) >= BULK_PAGE:
                 yield ChangePage(list(page), None)
                 page.clear()
         await emit(assembler.finish())
@@ -358,10 +354,6 @@ class ShopifySource(Source):
         # reads continue from there (with their usual overlap).
         final = Checkpoint().advanced(LANE, began).dump()
         yield ChangePage(list(page), final)
-
-    async def _bulk_change(self, entity: EntityType, root: dict[str, Any]) -> Change:
-        ident = node_id(root)
-        return await self._change(entity, ident, root, lists_complete=True)
 
     async def _refetch_change(self, entity: EntityType, ident: str) -> Change:
         try:

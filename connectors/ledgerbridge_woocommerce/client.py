@@ -19,6 +19,7 @@ import httpx
 from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, TransientError
 from ledgerbridge.http import KitClient
+from ledgerbridge.http.pagination import header_count, more_numbered_pages
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from .auth import OAuth1Auth, credentials, initial_mode, query_credentials
@@ -37,19 +38,6 @@ class Page:
     items: list[dict[str, Any]]
     total: int | None
     has_more: bool
-
-
-def _int_header(response: httpx.Response, name: str) -> int | None:
-    value = (response.headers.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
-
-
-def _has_more(response: httpx.Response, page: int, per_page: int, count: int) -> bool:
-    total_pages = _int_header(response, "x-wp-totalpages")
-    has_link, has_next = "link" in response.headers, "next" in response.links
-    if total_pages is not None:
-        return page < total_pages and (has_next or not has_link)
-    return has_next if has_link else count >= per_page
 
 
 class WooClient:
@@ -145,5 +133,7 @@ class WooClient:
                 f"woocommerce: {path} page {page} holds non-objects at positions {bad[:5]}",
                 platform=PLATFORM,
             )
-        more = _has_more(response, page, per_page, len(items))
-        return Page(items, _int_header(response, "x-wp-total"), more)
+        more = more_numbered_pages(
+            response, page, per_page, len(items), total_pages_header="x-wp-totalpages"
+        )
+        return Page(items, header_count(response, "x-wp-total"), more)

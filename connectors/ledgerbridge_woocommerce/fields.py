@@ -80,14 +80,33 @@ def address(data: Any) -> Address | None:
 
 
 def version_of(order: Mapping[str, Any]) -> str:
-    """The change marker: ``date_modified_gmt`` plus the refund ids the order lists, so a poll
-    and a webhook of the same state agree, and a new refund is a new version."""
+    """The change marker: ``date_modified_gmt``, a digest of the state that moves money
+    (status, total, the paid and completed instants) and the refund ids the order lists, so a
+    poll and a webhook of the same state agree, a new refund is a new version, and a change is
+    a new version even within the second it was read in: WooCommerce stamps modifications to
+    the whole second, and an order paid a moment after it was placed and read keeps its
+    ``date_modified_gmt``.  82 characters at most with a well-formed stamp (the store keeps 100)."""
     stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
-    base = stamp if isinstance(stamp, str) else record_id(stamp)
+    parts = [stamp if isinstance(stamp, str) else record_id(stamp)]
+    state = "|".join(str(order.get(k) or "") for k in MONEY_STATE)
+    parts.append("s=" + _digest(state))
     listed = order.get("refunds")
     listed = listed if isinstance(listed, list) else []
-    refund_ids = sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict))
-    return f"{base};refunds={','.join(refund_ids)}" if refund_ids else base
+    refund_ids = ",".join(sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict)))
+    if refund_ids:
+        parts.append(
+            f"refunds={refund_ids}" if len(refund_ids) <= 40 else f"refunds#{_digest(refund_ids)}"
+        )
+    return ";".join(parts)[: 19 + 1 + 12 + 1 + 49]
+
+
+MONEY_STATE = ("status", "total", "date_paid_gmt", "date_completed_gmt")
+
+
+def _digest(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 # --------------------------------------------------------------------------- taxes

@@ -32,15 +32,14 @@ from ledgerbridge.canonical import (
     OrderLine,
     OrderStatus,
     OrderTotals,
-    Payment,
-    PaymentKind,
-    PaymentStatus,
     ShippingLine,
     SourceRef,
     TaxLine,
 )
 from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
+from ledgerbridge.contracts.synthesized import paid_in_full
+from ledgerbridge.contracts.vocabulary import Vocabulary
 
 from .catalog import map_customer, map_product
 from .fields import PLATFORM, MappingError, TaxRates, address, amount, gmt, rows, version_of
@@ -49,17 +48,19 @@ from .refunds import map_refund
 
 UNIT_QUANTUM = Decimal("1e-8")
 
-STATUSES: dict[str, OrderStatus] = {
-    "pending": OrderStatus.PENDING,
-    "processing": OrderStatus.OPEN,
-    "on-hold": OrderStatus.ON_HOLD,
-    "completed": OrderStatus.COMPLETED,
-    "cancelled": OrderStatus.CANCELLED,
-    "refunded": OrderStatus.COMPLETED,  # placed and fulfilled; the money side says refunded
-    "failed": OrderStatus.FAILED,
-    "trash": OrderStatus.DELETED,
-    "checkout-draft": OrderStatus.DRAFT,
-}
+STATUSES = Vocabulary(
+    {
+        "pending": OrderStatus.PENDING,
+        "processing": OrderStatus.OPEN,
+        "on-hold": OrderStatus.ON_HOLD,
+        "completed": OrderStatus.COMPLETED,
+        "cancelled": OrderStatus.CANCELLED,
+        "refunded": OrderStatus.COMPLETED,  # placed and fulfilled; the money side says refunded
+        "failed": OrderStatus.FAILED,
+        "trash": OrderStatus.DELETED,
+        "checkout-draft": OrderStatus.DRAFT,
+    }
+)
 """Anything else (plugins add custom statuses) is UNKNOWN: the engine does not post it."""
 
 # --------------------------------------------------------------------------- orders
@@ -243,19 +244,18 @@ def order_data(
     gateway = text(data.get("payment_method"))
     payments = []
     if paid_at is not None and grand_total.amount != 0:
+        reference = text(data.get("transaction_id"))
         payments.append(
-            Payment(
-                external_id=f"{order_id}:paid",
-                kind=PaymentKind.SALE,
-                status=PaymentStatus.SUCCESS,
-                amount=grand_total,
+            paid_in_full(
+                str(order_id),
+                grand_total,
                 gateway=gateway,
                 processed_at=paid_at,
-                reference=text(data.get("transaction_id")),
+                reference=reference,
             )
         )
     status_raw = str(data.get("status") or "")
-    status = (status_map or {}).get(status_raw) or STATUSES.get(status_raw, OrderStatus.UNKNOWN)
+    status = STATUSES.meaning(status_raw, overrides=status_map, unknown=OrderStatus.UNKNOWN)
     modified = gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt")
     created = gmt(data.get("date_created_gmt"), f"{where}.date_created_gmt")
     if created is None:

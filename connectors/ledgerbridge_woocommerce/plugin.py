@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts import ConnectorKind, ConnectorSpec
+from ledgerbridge.contracts.source import STOREFRONT_CAPABILITIES
 from ledgerbridge.hookspecs import Register
 
 from .settings import WooCommerceSecrets, WooCommerceSettings
@@ -46,15 +47,7 @@ def register_sources(register: Register) -> None:
             factory=WooCommerceSource,
             settings_model=WooCommerceSettings,
             secrets_model=WooCommerceSecrets,
-            capabilities=frozenset(
-                {
-                    SourceCapability.ORDERS,
-                    SourceCapability.CUSTOMERS,
-                    SourceCapability.PRODUCTS,
-                    SourceCapability.REFUNDS,
-                    SourceCapability.WEBHOOKS,
-                }
-            ),
+            capabilities=STOREFRONT_CAPABILITIES,
             status="ready",
             description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
             emulator=_emulator,

@@ -10,8 +10,6 @@ from typing import Any
 from ledgerbridge.canonical import (
     Money,
     Payment,
-    PaymentKind,
-    PaymentStatus,
     Refund,
     RefundLine,
     SourceRef,
@@ -19,6 +17,7 @@ from ledgerbridge.canonical import (
 )
 from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
+from ledgerbridge.contracts.synthesized import paid_back
 
 from .fields import PLATFORM, TaxRates, amount, gmt, rows
 
@@ -93,12 +92,11 @@ def map_refund(
     residual = stated - refund.credit_total.amount
     transactions: tuple[Payment, ...] = ()
     if data.get("refunded_payment") is True and stated != 0:
+        # ``refunded_payment``: the gateway paid the money back (not only a credit note).
         transactions = (
-            Payment(
-                external_id=f"refund:{data.get('id')}",
-                kind=PaymentKind.REFUND,
-                status=PaymentStatus.SUCCESS,
-                amount=Money(amount=stated, currency=currency),
+            paid_back(
+                f"refund:{data.get('id')}",
+                Money(amount=stated, currency=currency),
                 gateway=text(order.get("payment_method")),
                 processed_at=created,
                 parent_id=str(order.get("id")),

@@ -41,7 +41,8 @@ from ledgerbridge.contracts.guard import guarded
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound
 from ledgerbridge.http import has_more_pages
-from ledgerbridge.incremental import Checkpoint, Listing, Walk, Watermark, instant_text
+from ledgerbridge.incremental import Checkpoint, Listing, Watermark, instant_text
+from ledgerbridge.incremental.keyset import Keyset
 from ledgerbridge.retry import DEFAULT_POLICY, RetryPolicy
 
 from . import webhooks
@@ -85,9 +86,8 @@ def has_more(page: Page) -> bool:
     return page.has_more
 
 
-def _after(lane: Watermark) -> dict[str, str]:
-    """The filter to send: GMT dates, a second of overlap."""
-    bound = lane.start(OVERLAP)
+def _after(bound: datetime | None) -> dict[str, str]:
+    """The filter to send: GMT dates (``bound`` is the lane's mark less ``OVERLAP``)."""
     if bound is None:
         return {}
     return {"modified_after": bound.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"}
@@ -175,55 +175,46 @@ class WooCommerceSource(Source):
     async def _walk(
         self, path: str, params: dict[str, Any], lane: Watermark, per_page: int, listing: Listing
     ) -> AsyncIterator[tuple[list[dict[str, Any]], Watermark]]:
-        """Pages of records modified after ``lane``, oldest first, each with the lane after it."""
-        page = 1
-        walk = Walk(listing, once=lambda ident, _version: ident)
-        per_page = min(per_page, self._page_cap)
-        while True:
-            query = {**params, "orderby": "modified", "order": "asc", **_after(lane)}
-            try:
-                result = await self.client.get_page(
-                    path, query, page, per_page, retry_timeouts=per_page <= MIN_PAGE
-                )
-            except TimedOut:
-                # Large pages are what WordPress hosts fail to render in time: halve and
-                # ask again from the same offset (repeats are skipped by id).
-                smaller = max(MIN_PAGE, per_page // 2)
-                log.warning(
-                    "woocommerce %s: %s timed out with per_page=%d; retrying with %d",
-                    self.store,
-                    path,
-                    per_page,
-                    smaller,
-                )
-                page = (page - 1) * per_page // smaller + 1
-                per_page = self._page_cap = smaller  # kept for the rest of this source's reads
-                continue
-            bound = lane.start(OVERLAP)
+        """Pages of records modified after ``lane``, oldest first, each with the lane after it:
+        the kit's keyset read (``ledgerbridge.incremental.keyset``) over ``modified_after``."""
 
-            def too_old(item: dict[str, Any], moment: datetime, bound: Any = bound) -> None:
-                if bound is not None and moment < bound:  # the bound itself: inclusive filter
-                    raise StoreTooOld(
-                        f"woocommerce: {self.store} returned {path} {item.get('id')} modified "
-                        f"{moment.isoformat()}, before modified_after={bound.isoformat()}: "
-                        "the site ignores modified_after (WooCommerce too old). Upgrade it, "
-                        "or run a full backfill and rely on webhooks",
-                        platform=PLATFORM,
-                    )
+        async def fetch(since: datetime | None, page: int, size: int, last_resort: bool) -> Page:
+            query = {**params, "orderby": "modified", "order": "asc", **_after(since)}
+            return await self.client.get_page(path, query, page, size, retry_timeouts=last_resort)
 
-            # One record without a usable date does not stop the read: it is handed on (its
-            # mapping parks it, naming the field) and moves no lane.
-            fresh, advanced = walk.take(lane, result.items, check=too_old)
-            self._remaining = (
-                None if result.total is None else max(0, result.total - (page - 1) * per_page)
+        def shrunk(size: int, smaller: int) -> None:
+            # Large pages are what WordPress hosts fail to render in time.
+            log.warning(
+                "woocommerce %s: %s timed out with per_page=%d; retrying with %d",
+                self.store,
+                path,
+                size,
+                smaller,
             )
-            yield fresh, advanced
-            if not result.has_more:
-                return
-            # Keyset: a new instant means a new, narrower query from its first page;
-            # only a full page of ties at the same instant walks to the next page number.
-            page = 1 if advanced.mark != lane.mark else page + 1
-            lane = advanced
+            self._page_cap = smaller  # kept for the rest of this source's reads
+
+        def too_old(item: dict[str, Any], moment: datetime, bound: datetime) -> StoreTooOld:
+            return StoreTooOld(
+                f"woocommerce: {self.store} returned {path} {item.get('id')} modified "
+                f"{moment.isoformat()}, before modified_after={bound.isoformat()}: "
+                "the site ignores modified_after (WooCommerce too old). Upgrade it, "
+                "or run a full backfill and rely on webhooks",
+                platform=PLATFORM,
+            )
+
+        keyset = Keyset(
+            listing,
+            OVERLAP,
+            fetch,
+            per_page=min(per_page, self._page_cap),
+            refuse=too_old,
+            floor=MIN_PAGE,
+            timeout=TimedOut,
+            shrunk=shrunk,
+        )
+        async for fresh, after in keyset.pages(lane):
+            self._remaining = keyset.remaining
+            yield fresh, after
 
     async def _order_changes(
         self, checkpoint: str | None, per_page: int

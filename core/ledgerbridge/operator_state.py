@@ -67,6 +67,7 @@ def status(
 ) -> None:
     """Per tenant and pipeline: last activity, checkpoint, counts per record state, limits;
     then connections that need reconnecting, and the leases with their holders and expiry."""
+    from .catalog.status import catalog_rows, print_catalogs
     from .worker.status import shared_state
 
     engine = _engine(config)
@@ -96,10 +97,12 @@ def status(
                 "limits": _limits_shown(limit_state.get(target)) if limits else None,
             }
         )
+    catalogs = catalog_rows(engine.store, list(engine.config.catalogs))
     if as_json:
         _print_json(
             {
                 "pipelines": rows,
+                "catalogs": catalogs,
                 "reconnect": [operator_locks.dead_connection_row(c) for c in dead],
                 "leases": operator_locks.lease_rows(engine),
                 "shared": shared_state(engine.config),
@@ -121,6 +124,7 @@ def status(
             _limits_text(row["limits"]) if limits else "-",
         )
     console.print(table)
+    print_catalogs(console, catalogs)
     operator_locks.print_dead_connections(console, dead)
     operator_locks.print_leases(console, engine)
     from .worker.status import render as render_shared

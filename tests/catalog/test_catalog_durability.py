@@ -141,3 +141,28 @@ def test_the_scheduler_runs_catalog_pipelines_too(tmp_path: Path, secret_key: st
 
         anyio.run(once)
         assert _price(world, "NINJA-53") == "6.00"
+
+
+def test_a_write_that_landed_unrecorded_is_not_taken_for_an_edit_in_the_shop(
+    tmp_path: Path, secret_key: str
+) -> None:
+    """Found by the chaos harness (catalog scenario): a price write lands but its answer
+    never comes back (every attempt's answer lost; a SIGKILL after the commit is the same),
+    so the run does not record it.  The owner's price is then edited again.  The next run
+    reads the shop holding the pipeline's own unrecorded price: it must write the new one,
+    not open a conflict between the owner's new price and its own old one (which left the
+    new price out of the shop for good)."""
+    shop = woo_app(store=seed(orders=0))
+    with catalog_world(tmp_path, shop, WOO) as world:
+        add_items(world, [(f"B {s}", s, Decimal("6.00"), 3) for s in SKUS])
+        assert world.run().failed == 0
+        world.edit_item("NINJA-53", rate=Decimal("7.00"))
+        shop.config.lose_next_responses = 1000  # every write lands, every answer is lost
+        assert world.run().failed >= 1
+        assert _price(world, "NINJA-53") == "7.00"  # landed, unrecorded
+        shop.config.lose_next_responses = 0
+        world.edit_item("NINJA-53", rate=Decimal("8.00"))
+        report = world.run()
+        assert report.conflicts == 0
+        assert _price(world, "NINJA-53") == "8.00"
+        assert world.run().written == 0

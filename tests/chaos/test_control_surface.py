@@ -193,3 +193,32 @@ def test_expiring_or_revoking_one_books_tokens_leaves_the_other_books_access_tok
         assert answers(my_access) == 200 and answers(their_access) == 401
         http.post("/_sandbox/action/expire_tokens", json={})  # no tokens named: every one
         assert answers(my_access) == 401
+
+
+def test_a_surface_that_peeks_at_the_body_classifies_by_it_and_the_app_still_reads_it() -> None:
+    """Shopify's reads and writes share one GraphQL endpoint: only the body says which."""
+    seen: list[bytes] = []
+
+    async def echo(scope, receive, send):  # the platform reads the whole body itself
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        seen.append(body)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    def by_body(method: str, path: str, query: dict[str, str], body: bytes):
+        return ("shop", "write") if body.startswith(b"mutation") else None
+
+    surface = ControlSurface(echo, by_body, peek_body=True)
+    with serve(surface) as server, httpx.Client(base_url=server.url) as http:
+        http.post("/_sandbox/faults", json={"rules": [{"fault": "error_5xx", "times": 5}]})
+        assert http.post("/graphql", content=b"query { shop }").status_code == 200
+        assert http.post("/graphql", content=b"mutation { x }").status_code == 503
+        assert seen == [b"query { shop }"]  # the faulted write never reached the platform
+        http.delete("/_sandbox/faults")
+        assert http.post("/graphql", content=b"mutation { y }").status_code == 200
+        assert seen[-1] == b"mutation { y }"
+        assert http.get("/_sandbox/counters").json()["committed"] == {"shop": {"write": 1}}

@@ -64,3 +64,31 @@ def test_a_catalog_conflict_is_listed_with_both_values_and_resolved(world: World
     assert "42.5" in page and "44" in page and sku in page  # both values, side by side
     assert Decimal(row["regular_price"]) == Decimal("42.50")  # Books' price, as kept
     assert "resolved" in after
+
+
+def test_the_overview_lists_catalog_pipelines_with_their_open_conflicts(world: World) -> None:
+    stock_books(world.demo)
+    _sync(world)
+    sku = edit_prices(world.demo)["west"]  # Books: 42.50, and the shop's price edited too
+    woo = world.demo.woo.emulator
+    woo.clock_offset += timedelta(seconds=2)
+    row = next(p for rows in woo.store.variations.values() for p in rows if p["sku"] == sku)
+    row.update(regular_price="44.00", **dates("date_modified", woo.now()))
+    parent = next(p for p in woo.store.products.values() if row["id"] in p["variations"])
+    parent.update(dates("date_modified", woo.now()))
+    _sync(world)
+
+    async def main() -> str:
+        client = Client(ledgerbridge.console.app(world.config_path, world.store), "/ops")
+        try:
+            await client.login("olga")
+            return (await client.get("/")).text
+        finally:
+            await client.aclose()
+
+    page = anyio.run(main)
+    assert "Catalog pipelines" in page
+    table = page.split('<table id="catalogs">', 1)[1].split("</table>", 1)[0]
+    west = table.split("<td>west-catalog</td>", 1)[1].split("</tr>", 1)[0]
+    assert 'class="open-conflicts"><a href="/ops/conflicts">1</a>' in west
+    assert "never" not in west  # it ran

@@ -397,6 +397,7 @@ def api2cart_to_zoho(
     shop_settings: str = "",
     policy: str | None = "invoice",
     trigger: str | None = None,
+    wrap_zoho: Any = None,
 ) -> Iterator[Harness]:
     """The API2Cart emulator (one Shopify-style store of 12 orders taxed at 10%) -> the Zoho
     Books emulator; pipeline ``cart-books``, the mapping ``A2C_MAPPING`` (the shipped preset
@@ -431,7 +432,7 @@ def api2cart_to_zoho(
 
     with _into_zoho(
         tmp, create_app(state, faults), faults, InstantClock(), connection=connection,
-        mapping=mapping, policy=policy, wrap_zoho=None, db_url=None,
+        mapping=mapping, policy=policy, wrap_zoho=wrap_zoho, db_url=None,
         books_settings=", burst: 100", pipeline_id="cart-books", trigger=trigger,
     ) as h:  # fmt: skip
         h.extra.update(state=state, store=state.stores[store_key])

@@ -31,12 +31,16 @@ def _touch(order, moment: datetime) -> None:
 
 
 @contextmanager
-def wired(tmp_path: Path, trigger: str) -> Iterator[tuple[Any, Any, Path, str]]:
+def wired(
+    tmp_path: Path, trigger: str, wrap_zoho: Any = None
+) -> Iterator[tuple[Any, Any, Path, str]]:
     """The API2Cart harness reading shipments, the pipeline on ``trigger``: (the store's
-    data, the Zoho organisation, the config, the database)."""
+    data, the Zoho organisation, the config, the database); ``wrap_zoho`` e.g. a
+    TrapInjector around the Zoho emulator."""
     with api2cart_to_zoho(
-        tmp_path, token=None, shop_settings=", read_shipments: true", trigger=trigger
-    ) as h:
+        tmp_path, token=None, shop_settings=", read_shipments: true", trigger=trigger,
+        wrap_zoho=wrap_zoho,
+    ) as h:  # fmt: skip
         yield h.extra["store"], h.org, h.config_path, h.db_url
 
 

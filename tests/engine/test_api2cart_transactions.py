@@ -194,3 +194,43 @@ def test_transaction_ids_repeating_across_orders_book_each_orders_payment(tmp_pa
                 Decimal(str(store.orders[oid]["total"]["total"]))
             ], oid
             assert Decimal(str(invoice["balance"])) == 0, oid
+
+
+def test_read_transactions_switched_on_after_posting_does_not_pay_the_invoice_twice(
+    tmp_path: Path,
+):
+    """Orders posted under the synthesized payment (``<order id>:paid``), then the connection's
+    ``read_transactions`` switched on: the transactions are the same money, not posted again;
+    transactions adding up to more than was posted park the order, naming the setting."""
+    with wired(tmp_path, "placed") as (store, org, config, db):
+        paid = [i for i, o in store.orders.items()
+                if o["total"]["total_paid"] == o["total"]["total"] > 0 and not o["refunds"]]  # fmt: skip
+        oid, more = paid[0], paid[1]
+        _sync(config, db)
+        invoices = {i: _mine(org, i)[0] for i in (oid, more)}
+        for i, invoice in invoices.items():
+            [pay] = _payments_of(org, invoice["invoice_id"])
+            assert Decimal(str(pay["amount"])) == store.orders[i]["total"]["total"]
+
+        _read_transactions(config)
+        order = store.orders[oid]
+        total = order["total"]["total"]
+        store.transactions[oid] = [transaction(order, "S1", "paid", total, _stamp(4))]
+        extra = store.orders[more]
+        half = (extra["total"]["total"] / 2).quantize(Decimal("0.01"))
+        store.transactions[more] = [
+            transaction(extra, "C1", "captured", extra["total"]["total"], _stamp(4)),
+            transaction(extra, "C2", "captured", half, _stamp(3)),
+        ]
+        for o in (order, extra):
+            _touch(o, datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=2))
+        engine = _sync(config, db)
+        states = {r.external_id: (r.state, r.reason) for r in engine.failures(list(RecordState))}
+        # The same money: nothing more posted, the invoice paid once, the order synced.
+        assert states[oid][0] == RecordState.SYNCED, states[oid]
+        [pay] = _payments_of(org, invoices[oid]["invoice_id"])
+        assert Decimal(str(org.invoices[invoices[oid]["invoice_id"]]["balance"])) == 0
+        # More than was posted: parked before any write, the reason naming the setting.
+        assert states[more][0] == RecordState.FAILED, states[more]
+        assert "read_transactions" in (states[more][1] or "")
+        assert len(_payments_of(org, invoices[more]["invoice_id"])) == 1

@@ -64,3 +64,26 @@ def test_a_days_documents_are_the_summary_then_its_adjusting_ones_in_order():
     assert _documents(bindings, "sales", "increase") == ["inv", "inv-2", "inv-10"]
     assert _documents(bindings, "sales", "decrease") == ["cn-3"]
     assert _documents(bindings, "refunds", "increase") == ["cn"]
+
+
+def test_a_yen_summary_estimates_tax_in_whole_yen_so_its_rounding_is_whole_yen_too():
+    """JPY has no minor unit: the tax the books will compute on a summary line is whole
+    yen, so the rounding against the orders' own total is whole yen (or none) -- never a
+    fraction estimated in cents (10% of 9569 is 957 yen, not 956.90)."""
+    from datetime import date as day
+
+    from ledgerbridge.engine.summary import summary_draft
+    from ledgerbridge.plan import DocumentKind, Link
+
+    def draft(currency: str, stated: str) -> Any:
+        return summary_draft(
+            kind=DocumentKind.INVOICE, day="2026-03-01", currency=currency,
+            amounts={"t10|": Decimal("9569"), "|": Decimal("7700")}, contact=Link(key="c"),
+            tax_rates={"t10": Decimal("0.10")}, stated_total=Decimal(stated),
+            taxes_included=False, label="Sales", key_suffix="sales",
+        )  # fmt: skip
+
+    assert draft("JPY", "18226").adjustment is None  # 9569 + 957 + 7700: nothing to settle
+    assert draft("JPY", "18225").adjustment == Decimal("-1")  # the orders' taxes said 956
+    assert draft("USD", "18225.90").adjustment is None  # cents where the currency has them
+    assert draft("JPY", "18226").date == day(2026, 3, 1)

@@ -10,6 +10,7 @@ from decimal import Decimal
 import anyio
 
 from ledgerbridge.canonical import EntityType
+from ledgerbridge.contracts import Change
 from ledgerbridge.errors import ValidationFailed
 from ledgerbridge.incremental import Checkpoint, Listing, Walk, Watermark, instant_text, poll
 
@@ -132,3 +133,31 @@ def test_a_webhook_body_is_read_by_the_same_declaration():
     )
     assert event.delivery_id == f"8:{rec(8, 2)['updated']}"  # the inbox de-duplicates on it
     assert by_keys.event(rec(8, 2), "order.updated", "d-1").delivery_id == "d-1"
+
+
+def test_poll_hands_a_page_to_build_page_and_counts_what_remains():
+    """A source with one lookup per page (shipments, children) maps a page at once; a
+    listing that states how many records match gives each page's ``remaining``."""
+    handed: list[list[str]] = []
+
+    async def pages(since: datetime | None) -> AsyncIterator[list[dict]]:
+        yield [rec(1, 0), rec(2, 1)]
+        yield [rec(2, 1)]  # nothing new: not built, not yielded
+        yield [rec(3, 2)]
+
+    async def build_page(records: list[dict]) -> list[Change]:
+        handed.append([str(r["id"]) for r in records])
+        return [LISTING.change(r, lambda r=r: unmapped(r)) for r in records]
+
+    async def run():
+        return [
+            p
+            async for p in poll(
+                LISTING, None, "main", pages, build_page=build_page, matched=lambda: 4
+            )
+        ]
+
+    got = anyio.run(run)
+    assert handed == [["1", "2"], ["3"]]
+    assert [p.remaining for p in got] == [4, 1]  # 4 matched; 3 were on earlier pages
+    assert Checkpoint.loads(got[-1].checkpoint).lane("main").mark == T0 + timedelta(minutes=2)

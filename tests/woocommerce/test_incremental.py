@@ -48,7 +48,7 @@ def test_incremental_read_picks_up_a_modified_order_and_nothing_older(app, live)
     assert ids(second) == [str(target)]
     (change,) = second[0].changes
     assert change.record.status is OrderStatus.COMPLETED and change.record.note == "gift"
-    assert change.version == emulator.store.orders[target]["date_modified_gmt"]
+    assert change.version.startswith(emulator.store.orders[target]["date_modified_gmt"] + ";")
     # and the query really asked the store for changes only
     queries = [r for r in emulator.config.requests if r.startswith("GET /wp-json/wc/v3/orders?")]
     assert "modified_after=" in queries[-1] and "dates_are_gmt=true" in queries[-1]
@@ -178,3 +178,23 @@ def test_timeouts_halve_the_page_size_over_real_http():
     )
     sizes = [r.split("per_page=")[1] for r in app.emulator.config.requests if "/orders?" in r]
     assert sizes[:3] == ["100", "50", "25"] and set(sizes[3:]) == {"25"}  # kept for trash too
+
+
+def test_a_change_within_the_second_the_order_was_read_in_is_read_again(app, live):
+    """WooCommerce stamps modifications to the whole second: an order paid a moment after it
+    was placed and read keeps its ``date_modified_gmt``.  The version carries the state that
+    moves money, so the change is handed over, not skipped as already seen."""
+    emulator = app.emulator
+    first = anyio.run(read_all, live_source(live), EntityType.ORDER, None)
+    checkpoint = first[-1].checkpoint
+    newest = max(
+        (o for o in emulator.store.orders.values() if o["status"] != "checkout-draft"),
+        key=lambda o: (o["date_modified_gmt"], o["id"]),
+    )
+    stamp = newest["date_modified_gmt"]
+    newest.update(status="completed", date_completed_gmt=stamp)  # the same second
+    assert newest["date_modified_gmt"] == stamp
+    again = anyio.run(read_all, live_source(live), EntityType.ORDER, checkpoint)
+    assert ids(again) == [str(newest["id"])]
+    assert again[0].changes[0].record.status is OrderStatus.COMPLETED
+    assert ids(anyio.run(read_all, live_source(live), EntityType.ORDER, again[-1].checkpoint)) == []

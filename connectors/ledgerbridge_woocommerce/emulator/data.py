@@ -460,15 +460,22 @@ def build_order(
 
 
 def add_refund(
-    store: StoreData, order: dict[str, Any], kind: str, when: datetime, moves_money: bool = True
+    store: StoreData,
+    order: dict[str, Any],
+    kind: str,
+    when: datetime,
+    moves_money: bool = True,
+    amount: Decimal | None = None,
 ) -> dict[str, Any]:
-    """Refund part ("partial": one unit of the first line with its tax; "amount": 5.00 with no
-    lines) or all of an order ("full"), and bump the order as WooCommerce does."""
+    """Refund part ("partial": one unit of the first line with its tax; "amount": ``amount``,
+    5.00 unless given, with no lines -- ``POST /orders/{id}/refunds`` takes an ``amount``
+    alone, woocommerce.md §8.3) or all of an order ("full"), and bump the order as
+    WooCommerce does."""
     rid = store.new_id()
     line_items: list[dict[str, Any]] = []
     inclusive = order["prices_include_tax"]
     if kind == "amount":
-        value = Decimal("5.00")
+        value = amount if amount is not None else Decimal("5.00")
     elif kind == "partial":
         first = order["line_items"][0]
         qty = Decimal(first["quantity"])

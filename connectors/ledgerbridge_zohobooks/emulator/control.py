@@ -50,6 +50,8 @@ WRITE_KINDS: list[tuple[str, re.Pattern[str], str]] = [
         ("PUT", r"^/contacts(/[^/]+)?$", "contact"),
         ("POST", r"^/items$", "item"),
         ("PUT", r"^/items/[^/]+$", "item"),
+        # a catalog's status write (items.yml mark_item_active / mark_item_inactive)
+        ("POST", r"^/items/[^/]+/(active|inactive)$", "item"),
         ("POST", r"^/(invoices|salesreceipts)$", "create"),
         ("PUT", r"^/(invoices|salesreceipts)$", "create"),  # upsert by unique custom field
         ("POST", r"^/creditnotes$", "credit_note"),

@@ -515,7 +515,7 @@ class Resources:
             )
         currency, rate = rules.document_currency(org, contact, merged)
         currency_code = currency["currency_code"]
-        computed = compute_document(org, merged)
+        computed = compute_document(org, merged, org.places(currency))
         row = dict(current or {})
         row.update(
             {
@@ -737,7 +737,8 @@ class Resources:
             if body.get(required) in (None, ""):
                 raise ZohoError(400, 2, f"{required} is required.")
         currency, rate = rules.document_currency(org, contact, body)
-        amount = money(dec(body["amount"]), org.price_precision)
+        places = org.places(currency)  # the payment's currency's precision (facts §8.1)
+        amount = money(dec(body["amount"]), places)
         if amount <= 0:
             raise ZohoError(400, 2, "Invalid value passed for amount")
         applications = body.get("invoices") or []
@@ -755,7 +756,7 @@ class Resources:
                 raise ZohoError(
                     400, 2, f"Invoice {invoice['invoice_number']} belongs to another customer."
                 )
-            applied = money(dec(entry.get("amount_applied")), org.price_precision)
+            applied = money(dec(entry.get("amount_applied")), places)
             if applied > invoice["balance"]:
                 raise ZohoError(
                     400,
@@ -881,7 +882,8 @@ class Resources:
         applied_rows = []
         for entry in body.get("invoices") or []:
             invoice = _get(org.invoices, str(entry.get("invoice_id", "")), "Invoice")
-            amount = money(dec(entry.get("amount_applied")), org.price_precision)
+            places = org.places(org.currencies.get(str(note.get("currency_id", ""))))
+            amount = money(dec(entry.get("amount_applied")), places)
             if amount > note["balance"] or amount > invoice["balance"]:
                 raise ZohoError(400, 24016, "The amount applied is more than the balance.")
             note["_applied"][invoice["invoice_id"]] = (
@@ -920,7 +922,8 @@ class Resources:
     ) -> Result:
         assert org is not None
         note = _get(org.creditnotes, request.path_params["creditnote_id"], "Credit note")
-        amount = money(dec(body.get("amount")), org.price_precision)
+        places = org.places(org.currencies.get(str(note.get("currency_id", ""))))
+        amount = money(dec(body.get("amount")), places)  # the note's currency (facts §8.1)
         if amount <= 0 or amount > note["balance"]:
             raise ZohoError(400, 2, "The refund amount is more than the credit note balance.")
         if not body.get("from_account_id") or str(body["from_account_id"]) not in {

@@ -111,6 +111,12 @@ class Organization:
             "fiscal_year_start_month": 0,
         }
 
+    def places(self, currency: dict[str, Any] | None) -> int:
+        """The price_precision amounts in ``currency`` are rounded to (facts §8.1, §7.8):
+        the currency's own, else the organisation's."""
+        found = (currency or {}).get("price_precision")
+        return self.price_precision if found in (None, "") else int(found)
+
     def base_currency(self) -> dict[str, Any] | None:
         for row in self.currencies.values():
             if row["is_base_currency"]:
@@ -157,7 +163,9 @@ class Computed:
     total: Decimal
 
 
-def compute_document(org: Organization, body: dict[str, Any]) -> Computed:
+def compute_document(
+    org: Organization, body: dict[str, Any], places: int | None = None
+) -> Computed:
     """Zoho's totals for an invoice, credit note or sales receipt body.
 
     The discount is taken in the one scope the body names (``rules.discount_scope``): line
@@ -167,7 +175,10 @@ def compute_document(org: Organization, body: dict[str, Any]) -> Computed:
     from .rules import discount_scope  # rules imports this module
 
     scope = discount_scope(body)
-    places = org.price_precision
+    # The document's currency's price_precision (``places``), else the organisation's:
+    # amounts are rounded to the currency's precision (facts §8.1; each currency carries
+    # its own, §7.8 -- 0 for JPY in a USD organisation).
+    places = org.price_precision if places is None else places
     inclusive = bool(body.get("is_inclusive_tax", False))
     raw_lines = body.get("line_items") or []
     if not raw_lines:

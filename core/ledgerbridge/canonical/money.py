@@ -36,6 +36,11 @@ def minor_units(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+def smallest_unit(currency: str) -> Decimal:
+    """The currency's smallest unit as an amount: 0.01 USD, 1 JPY, 0.001 KWD."""
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
 MAX_DIGITS = 15
 MAX_MAGNITUDE = Decimal(10) ** MAX_DIGITS
 """Amounts, quantities and rates are below 10^15 in absolute value (a quadrillion: no order)."""
@@ -210,3 +215,16 @@ def total(amounts: Any, currency: str) -> Money:
     for item in amounts:
         result = result + item
     return result
+
+
+def split_by_weights(amount: Decimal, weights: list[Decimal], currency: str) -> list[Decimal]:
+    """``amount`` split in proportion to ``weights``, each part rounded half-up to whole minor
+    units of ``currency``; the last part takes the rounding remainder, so the parts always add
+    up to ``amount`` exactly (a platform that states one figure -- a refund's tax -- for several
+    lines).  All weights zero: everything on the first part."""
+    quantum = Decimal(1).scaleb(-minor_units(currency))
+    whole = sum(weights, Decimal(0))
+    if whole == 0:
+        return [amount] + [Decimal(0)] * (len(weights) - 1)
+    parts = [(amount * w / whole).quantize(quantum, ROUND_HALF_UP) for w in weights[:-1]]
+    return [*parts, amount - sum(parts, Decimal(0))]

@@ -320,6 +320,12 @@ class Order(CanonicalModel):
     refunds: tuple[Refund, ...] = ()
     fulfilments: tuple[Fulfilment, ...] = ()
     """Shipments as the source reports them, oldest first (canonical/fulfilment.py)."""
+    superseded_payment_ids: tuple[str, ...] = ()
+    """Ids under which this source reported the order's money before it could read its
+    transactions (API2Cart: the payment synthesized as ``<order id>:paid`` from the
+    financial status, before the connection's ``read_transactions`` was on).  When one of
+    them was posted, ``payments`` are that same money: the engine does not post it twice
+    (``engine/superseded.py``)."""
     payment_gateways: tuple[str, ...] = ()
     test: bool = False
     tags: tuple[str, ...] = ()

@@ -166,11 +166,17 @@ def split_by_fulfilment(
 
 
 def line_figures(line: OrderLine) -> dict[str, Any]:
-    """What a posted part invoiced of a line (its snapshot): quantity, discount, taxes."""
+    """What a posted part invoiced of a line (its snapshot): quantity, discount, taxes,
+    and the unit price, title, SKU and taxes' titles and rates an edit's adjusting
+    document needs (``engine/shipment_edits.py``) once the line has changed or gone."""
     return {
         "q": str(line.quantity),
         "discount": str(line.discount.amount if line.discount is not None else 0),
         "taxes": [str(t.amount.amount) for t in line.taxes],
+        "price": str(line.unit_price.amount),
+        "title": line.title,
+        "sku": line.sku,
+        "tax": [[t.title, str(t.rate) if t.rate is not None else None] for t in line.taxes],
     }
 
 

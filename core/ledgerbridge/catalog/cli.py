@@ -117,7 +117,8 @@ def show(report: CatalogReport, *, dry_run: bool) -> None:
         f"{'would write' if dry_run else 'written'} "
         f"{len({(d.sku, d.side) for d in report.diff if d.side}) if dry_run else report.written}"
         f" variant(s), failed {report.failed}, conflicts {report.conflicts}, "
-        f"drift {report.drift}, held {report.held}",
+        f"drift {report.drift}, held {report.held}"
+        + (f", gone {report.gone}" if report.gone else ""),
         highlight=False,
     )
 
@@ -231,26 +232,13 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
 ) -> None:
     """Checkpoints per side, bound variants, record states, held writes, open conflicts."""
-    from ..engine.journal import Journal, Scope
+    from .status import catalog_row
 
     loaded = load_config(config)
     entry = _entry(loaded, pipeline)
     engine = _engine(loaded)
     engine.store.migrate()
-    a, b = entry.pipeline.connections
-    tenant = entry.tenant.id
-    journal = Journal(engine.store, Scope(tenant, pipeline, f"{tenant}/{a}", f"{tenant}/{b}"))
-    state = CatalogState(engine.store, pipeline)
-    row = {
-        "pipeline": pipeline,
-        "checkpoints": {
-            side: engine.store.get_checkpoint(pipeline, f"catalog:{side}") for side in (a, b)
-        },
-        "bound": state.bound_count(tenant, f"{tenant}/{a}", f"{tenant}/{b}"),
-        "states": dict(sorted(journal.state_counts().items())),
-        "held": len(state.held()),
-        "open_conflicts": len(journal.open_conflicts()),
-    }
+    row = catalog_row(engine.store, entry)
     if as_json:
         print(json.dumps(row, indent=2), flush=True)
         return

@@ -38,6 +38,7 @@ class CatalogReport:
     conflicts: int = 0
     drift: int = 0
     held: int = 0
+    gone: int = 0  # variants a full read no longer found (catalog/gone.py)
     diff: list[DiffLine] = field(default_factory=list)
     busy: str | None = None
 

@@ -30,8 +30,9 @@ from ..engine.lease import PipelineBusy, PipelineLease
 from ..errors import SyncError
 from ..store import RecordState
 from ..store.types import utcnow
-from . import connectors
+from . import connectors, inflight
 from .diff import Outcome, plan_field
+from .gone import forget_gone, full_read_due, full_read_key
 from .match import match
 from .state import ENTITY, CatalogState, VariantRow
 
@@ -103,9 +104,15 @@ class CatalogRunner(CatalogWrites):
 
     async def _read(self, side: str) -> None:
         entity = f"catalog:{side}"
-        checkpoint = await off_loop(self.engine.store.get_checkpoint, self.pipe.id, entity)
+        store = self.engine.store
+        checkpoint = await off_loop(store.get_checkpoint, self.pipe.id, entity)
+        started = utcnow()
+        last_full = await off_loop(store.get_checkpoint, self.pipe.id, full_read_key(side))
+        full = full_read_due(last_full, started, self.pipe.full_read_every)
+        seen: set[str] = set()
+        complete = True  # a full read that mapped every record it was given
         pages = read = 0
-        async for page in self.conns[side].catalog_changes(checkpoint):
+        async for page in self.conns[side].catalog_changes(None if full else checkpoint):
             await self._keep_lease()
             pages += 1
             rows = [
@@ -123,6 +130,8 @@ class CatalogRunner(CatalogWrites):
                 for v in p.variants
             ]
             read += len(rows)
+            seen.update(r.external_id for r in rows)
+            complete = complete and not page.unreadable
             if self.dry_run:
                 self.overlay.update({(r.side, r.external_id): r for r in rows})
                 continue
@@ -134,6 +143,11 @@ class CatalogRunner(CatalogWrites):
                     self.engine.store.set_checkpoint, self.pipe.id, entity, page.checkpoint
                 )
         self.report.pages[side], self.report.read[side] = pages, read
+        if full and not self.dry_run:
+            if complete:
+                self.report.gone += await forget_gone(self, side, seen)
+            at = started.isoformat()
+            await off_loop(store.set_checkpoint, self.pipe.id, full_read_key(side), at)
 
     async def _park_unreadable(self, side: str, errors: dict[str, SyncError]) -> None:
         records = await off_loop(self.journal.open_records, ENTITY, [f"{side}:{i}" for i in errors])
@@ -186,6 +200,8 @@ class CatalogRunner(CatalogWrites):
         new_pairs = await off_loop(self._match, unbound, bmap)
         bmap.update(dict(new_pairs))
         pairs = await off_loop(self._load_pairs, bmap, {(r.side, r.external_id) for r in pending})
+        # a write that landed unrecorded is the side's state, not an edit made there
+        await off_loop(inflight.recognise, self.journal, self.pipe, self.sides, pairs)
         self._plan(pairs)
         if self.dry_run:
             return

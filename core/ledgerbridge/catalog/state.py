@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..store import CatalogFieldState, CatalogVariant, CrossReference, Store
 from ..store.types import utcnow
@@ -151,6 +151,47 @@ class CatalogState:
         )
         with self.store.engine.begin() as conn:
             conn.execute(stmt, [{"s": s, "i": i} for s, i in wanted])
+
+    def known(self, side: str) -> set[str]:
+        """Every variant of ``side`` stored from earlier reads."""
+        stmt = select(_VARIANTS.c.external_id).where(
+            (_VARIANTS.c.pipeline_id == self.pipeline_id) & (_VARIANTS.c.side == side)
+        )
+        with self.store.engine.connect() as conn:
+            return {row.external_id for row in conn.execute(stmt)}
+
+    def forget(
+        self, side: str, ids: list[str], pairs: dict[str, str], scope: tuple[str, str, str]
+    ) -> None:
+        """Drop variants gone from ``side``, with their pairs' bindings and field state
+        (``pairs``: a id -> b id; ``scope``: tenant, a connection, b connection), in one
+        transaction."""
+        tenant, a_conn, b_conn = scope
+        with self.store.engine.begin() as conn:
+            for chunk in _chunks(ids):
+                conn.execute(
+                    delete(_VARIANTS).where(
+                        (_VARIANTS.c.pipeline_id == self.pipeline_id)
+                        & (_VARIANTS.c.side == side)
+                        & _VARIANTS.c.external_id.in_(chunk)
+                    )
+                )
+            for chunk in _chunks(list(pairs)):
+                conn.execute(
+                    delete(_FIELDS).where(
+                        (_FIELDS.c.pipeline_id == self.pipeline_id) & _FIELDS.c.a_id.in_(chunk)
+                    )
+                )
+                conn.execute(
+                    delete(_XREFS).where(
+                        (_XREFS.c.tenant_id == tenant)
+                        & (_XREFS.c.source_connection_id == a_conn)
+                        & (_XREFS.c.target_connection_id == b_conn)
+                        & (_XREFS.c.entity == ENTITY)
+                        & (_XREFS.c.target_kind == ENTITY)
+                        & _XREFS.c.external_id.in_(chunk)
+                    )
+                )
 
     # ------------------------------------------------------------- bindings
 

@@ -8,8 +8,6 @@ state, so the platform's own echo of it is never taken for a change.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..config.catalog import CatalogPipelineConfig
@@ -21,6 +19,7 @@ from ..retry import call_with_retry
 from ..store import ConflictRecord, RecordState
 from ..store.types import utcnow
 from .diff import FieldPlan, Outcome, settled
+from .inflight import digest, scope
 from .state import ENTITY, CatalogState, FieldRow, VariantRow
 
 if TYPE_CHECKING:
@@ -128,10 +127,8 @@ class CatalogWrites:
     def _write(self, pair: Pair, side: str, plans: list[FieldPlan]) -> CatalogWrite:
         row = pair.a if side == "a" else pair.b
         values = {CatalogField(p.field): p.value or "" for p in plans}
-        digest = hashlib.sha256(
-            json.dumps(sorted((k.value, v) for k, v in values.items())).encode()
-        ).hexdigest()[:16]
-        key = f"catalog:{self.pipe.id}:{self.sides[side]}:{row.external_id}:{digest}"
+        stamp = digest({k.value: v for k, v in values.items()})  # inflight.py reads it back
+        key = f"{scope(self.pipe, self.sides[side], row.external_id)}:{stamp}"
         return CatalogWrite(key, row.product_id, row.external_id, values, row.handles)
 
     async def _write_side(

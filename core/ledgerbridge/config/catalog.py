@@ -44,6 +44,10 @@ class CatalogPipelineConfig(Strict):
     # manual: planned writes wait for ``ledgerbridge catalog approve``.
     approve: Literal["auto", "manual"] = "auto"
     interval: Duration = timedelta(minutes=15)
+    # How often a run reads every product of both sides instead of the changes since the
+    # checkpoint: finds what the change feeds miss (deleted products; storefront edits that
+    # do not move a product's modified time) -- catalog/gone.py.
+    full_read_every: Duration = timedelta(days=1)
     enabled: bool = True
 
     def owner(self, field: CatalogField) -> str:

@@ -145,6 +145,8 @@ def _cross_check(
                             f"not a {kind.value}",
                         )
                     )
+            if pipe.posting_policy == "daily_summary":
+                problems += _trigger_problem(pipe, doc, at, "")
             mapping = resolve_mapping(pipe.mapping, path.parent, registry)
             if not check_mappings:
                 continue
@@ -176,6 +178,8 @@ def _check_mapping(
     except ConfigError as exc:
         return list(exc.problems)
     problems: list[tuple[SourceLocation, str]] = []
+    if pipe.posting_policy is None and runtime.mapping.posting_policy == "daily_summary":
+        problems += _trigger_problem(pipe, doc, at[:-1], f" (its mapping {pipe.mapping} names it)")
     for role in ("source", "target"):
         conn = tenant.connections.get(getattr(pipe, role))
         named = getattr(runtime.mapping, role)
@@ -188,6 +192,26 @@ def _check_mapping(
                 )
             )
     return problems
+
+
+def _trigger_problem(
+    pipe: PipelineConfig, doc: YamlDocument, at: tuple[str | int, ...], whose: str
+) -> list[tuple[SourceLocation, str]]:
+    """A daily summary has no posting trigger: each day is booked when it closes, with
+    whatever the day's orders then say was sold, captured and refunded (docs/engine.md,
+    "Posting triggers").  A ``paid`` or ``fulfilled`` trigger would be silently ignored,
+    so the config is refused rather than run with it."""
+    if pipe.posting_trigger == "placed":
+        return []
+    return [
+        (
+            doc.locate((*at, "posting_trigger", "<value>")),
+            f"posting_trigger {pipe.posting_trigger!r} does not apply to a daily_summary "
+            f"pipeline{whose}: a day is booked when it closes, with what its orders then say "
+            "was sold, captured and refunded. Remove posting_trigger, or post per order "
+            "(posting_policy: invoice) to wait for payment or shipment",
+        )
+    ]
 
 
 def _check_connection(

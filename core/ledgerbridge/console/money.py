@@ -80,11 +80,16 @@ def money_summary(bindings: Sequence[CrossReference], conflicts: Sequence[Confli
                     money.target_total_from = f"as the target returned it (conflict {c.id})"
         elif b.target_kind == "customer_payment" and (a := _amount(snap.get("amount"))):
             money.payments.append((label, a))
-        elif b.target_kind == "credit_note" and (a := _amount(snap.get("credit"))) is not None:
+        elif (
+            b.target_kind in ("credit_note", "edit_credit_note")  # an edit's: edit_refunds.py
+            and (a := _amount(snap.get("credit"))) is not None
+        ):
             money.credit_notes.append((label, a))
         elif b.target_kind == "credit_application" and (a := _amount(snap.get("amount"))):
             money.credits_applied.append((label, a))
-        elif b.target_kind == "credit_refund" and (a := _amount(snap.get("amount"))):
+        elif (
+            b.target_kind == "credit_refund" or b.target_kind.startswith("edit_credit_refund:")
+        ) and (a := _amount(snap.get("amount"))):
             money.refunded.append((label, a))
     return money
 

@@ -217,8 +217,14 @@ def _overview(console: Console, user: Principal) -> dict[str, Any]:
         if user.role == "admin"
         else []
     )
+    from ..catalog.status import catalog_row
+
+    catalogs = [  # their own table: sides, bindings, held writes, field conflicts
+        catalog_row(store, entry) for entry in console.loaded.catalogs if user.sees(entry.tenant.id)
+    ]
     return {
         "rows": rows,
+        "catalogs": catalogs,
         "days": days,
         "usage": _usage(console, user, now),
         "dead": dead,

@@ -22,6 +22,20 @@ class SourceCapability(StrEnum):
     BACKFILL = "backfill"  # a bulk path for long histories
 
 
+STOREFRONT_CAPABILITIES = frozenset(
+    {
+        SourceCapability.ORDERS,
+        SourceCapability.CUSTOMERS,
+        SourceCapability.PRODUCTS,
+        SourceCapability.REFUNDS,
+        SourceCapability.WEBHOOKS,
+    }
+)
+"""What a storefront source reads (orders with their refunds, customers, products) and that
+it takes webhook deliveries: declared once, so each storefront plugin names the set rather
+than listing it again (and a new capability is one edit, not one per connector)."""
+
+
 @dataclass(frozen=True)
 class Change:
     """One changed record as a source reports it.

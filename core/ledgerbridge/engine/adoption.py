@@ -46,7 +46,8 @@ from ..plan import (
 )
 from .journal import Batch, Journal
 from .planner import Draft, Operation, PlannedWrite
-from .rounding import ROUNDING_CEILING, settle_rounding
+from .rounding import settle_rounding
+from .taxcheck import gap_ceiling
 
 
 class Adoption:
@@ -111,7 +112,7 @@ class Adoption:
         if (
             expected is not None
             and ref.total is not None
-            and abs(expected - ref.total) > ROUNDING_CEILING
+            and abs(expected - ref.total) > gap_ceiling(draft.currency)
         ):
             # Not rounding: the lost call wrote another version of the record (the source
             # changed before this run). Bring it to this version first.

@@ -28,6 +28,7 @@ from .executor import Executor
 from .journal import Batch, Journal, RecordRow, Transition, off_loop
 from .outcomes import RecordOutcome
 from .planner import NOT_A_SALE, MappingRuntime, Operation, Plan, PlannedWrite
+from .triggers import authorisation_voided
 
 
 class DailySummaries(DailyMoney):
@@ -59,7 +60,12 @@ class DailySummaries(DailyMoney):
         if reason is not None:
             return step(RecordState.SKIPPED, reason=reason)
         trace: list[Any] = []
-        withdrawn = order.status is OrderStatus.DELETED or order.is_cancelled
+        # A voided authorisation with nothing captured owes nothing: like a cancelled
+        # unpaid order it adds nothing to its day (and takes back what it added before),
+        # as it posts nothing under any posting trigger (``triggers.authorisation_voided``).
+        withdrawn = (
+            order.status is OrderStatus.DELETED or order.is_cancelled or authorisation_voided(order)
+        )
         contrib = (
             summary.empty_contribution(order)
             if withdrawn and order.amount_received.is_zero()

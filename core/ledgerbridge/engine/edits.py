@@ -17,8 +17,9 @@ do not explain -- a changed shipping charge, rounding -- goes into the adjustmen
 ``adjustment``).  A document posted before baselines existed has none: the change
 stays a conflict for an operator, as before.
 
-Under the ``fulfilled`` trigger invoices follow shipments, and Shopify edits only
-unshipped units, so an edit changes what later shipments invoice; nothing to adjust.
+Under the ``fulfilled`` trigger invoices follow shipments: an edit changes what later
+shipments invoice, and what they cannot absorb (units taken below what the shipments'
+invoices hold, a changed unit price) is adjusted per invoice by ``shipment_edits.py``.
 
 Pure: called by ``planner.plan_order``.
 """
@@ -107,6 +108,7 @@ def plan_edit(
     base: dict[str, Any],
     doc_link: Link | None,
     fingerprint: str,
+    credits: tuple[tuple[str, str], ...] = (),
 ) -> bool:
     """Adjusting documents for an edit of a paid document; False when there is no
     baseline to compare with (the caller keeps the conflict)."""
@@ -214,7 +216,9 @@ def plan_edit(
                 Operation.CREATE_CREDIT_NOTE, "order", order.source.external_id,
                 "edit_credit_note",
                 f"order {order.number} edited after payment: credit note for {credit} {cur}",
-                draft=draft, versioned=True, expected_total=credit, snapshot=snapshot,
+                draft=draft, versioned=True, expected_total=credit,
+                snapshot={**snapshot, "credit": str(credit),  # edit_refunds.py draws on it
+                          "earlier_credits": [list(c) for c in credits]},
             )
         )  # fmt: skip
     return True

@@ -18,6 +18,11 @@ cancelled before they shipped (the remainder of a partly shipped order) were nev
 invoiced: nothing is credited for them, and the money returned for them comes off the
 payment it went back from -- a cancelled remainder posts nothing more.
 
+An edit after a shipment was invoiced: the invoice is never rewritten; what later
+shipments cannot absorb (a line taken below what the invoices hold, a changed unit
+price) gets an adjusting document beside it (``shipment_edits.py``,
+``shipment_adjust.py``), and supplementary invoices take payments like the others.
+
 Pure, like ``planner.py``, which calls ``plan_fulfilments`` for this trigger.
 """
 
@@ -29,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 from ..canonical import Money, Order, OrderStatus, Payment, Refund, RefundLine
 from ..canonical.shipped import line_figures, shipped_quantities, split_by_fulfilment
 from ..plan import BusinessKey, DocumentKind, Link
+from .shipment_adjust import extra_invoices, plan_adjustments
+from .shipment_edits import booked, edits_prior, price_changes, settle, split_figures
 from .taxcheck import check_taxes, mapped_rates
 
 if TYPE_CHECKING:
@@ -52,7 +59,10 @@ def fulfilment_prior(found: list[Any]) -> dict[str, Any]:
         if b.entity == "payment":
             for fid, amount in (b.snapshot or {}).get("applied", {}).items():
                 applied[fid] = applied.get(fid, Decimal(0)) + Decimal(str(amount))
-    return {"fulfilment_invoices": invoices, "fulfilment_applied": applied}
+    edits = edits_prior(found)
+    for fid, mine in edits["fulfilment_edits"].items():  # edit credit notes applied
+        applied[fid] = applied.get(fid, Decimal(0)) + mine["applied"]
+    return {"fulfilment_invoices": invoices, "fulfilment_applied": applied, **edits}
 
 
 def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: PriorState) -> None:
@@ -65,10 +75,13 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
     done = prior.fulfilment_invoices
     seqs = {fid: int(snap.get("seq", 0)) for fid, (_, snap) in done.items()}
     seq = max(seqs.values(), default=0)
-    figures: dict[str, dict[str, Any]] = {
-        fid: snap["lines"] for fid, (_, snap) in done.items() if snap.get("lines")
-    }
+    # What the posted invoices hold now (with their adjustments); a changed unit price
+    # re-prices their units (shipment_edits.py), later shipments share what remains.
+    rows = booked(order, done, prior.fulfilment_edits)
+    deltas = price_changes(order, rows)
+    figures = {fid: figs for fid, figs in split_figures(done, rows).items() if figs}
     in_order = sorted(done, key=lambda f: seqs[f])
+    fresh: list[Order] = []
     for fulfilment, part in split_by_fulfilment(order, in_order, figures):
         fid = fulfilment.external_id
         posted = done.get(fid)
@@ -79,6 +92,7 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
             invoices.append([fid, link, balance - prior.fulfilment_applied.get(fid, 0), line_ids])
             continue
         seq += 1
+        fresh.append(part)
         decided = runtime.line_decisions(part)
         for item in runtime.items(part, plan.trace, decided):
             items.setdefault(item.link.key, item)
@@ -106,6 +120,10 @@ def plan_fulfilments(plan: Plan, order: Order, runtime: MappingRuntime, prior: P
         )  # fmt: skip
         invoices.append([fid, link, total, line_ids])
     plan.items = list(items.values())
+    invoices += extra_invoices(order, prior.fulfilment_edits, prior.fulfilment_applied)
+    settle(order, rows, in_order, fresh, deltas)  # lines with nothing more to ship
+    edits = prior.fulfilment_edits
+    plan_adjustments(plan, order, runtime, done, edits, rows, deltas, invoices)
     _payments(plan, order, runtime, prior, invoices)
     _refunds(plan, order, runtime, prior, invoices)
 

@@ -46,8 +46,10 @@ from ..plan import (
     Link,
     PaymentDraft,
 )
+from .edit_refunds import plan_edit_credit_refunds
 from .edits import baseline, line_state, plan_edit
 from .fulfilments import plan_fulfilments
+from .superseded import covered_by_earlier_payments
 from .taxcheck import check_taxes, mapped_rates
 from .triggers import PaidWhen, Trigger, before_posting
 
@@ -164,6 +166,10 @@ class PriorState:
     fulfilment_invoices: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
     fulfilment_applied: dict[str, Decimal] = field(default_factory=dict)
     edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # edits.py: adjustments
+    fulfilment_edits: dict[str, dict[str, Any]] = field(default_factory=dict)  # shipment_edits
+    superseded: dict[str, Decimal] = field(default_factory=dict)  # superseded.py: id -> amount
+    edit_credits: tuple[tuple[str, str], ...] = ()  # edit_refunds.py: (credit note, credit)
+    edit_refunds: dict[str, dict[int, Decimal]] = field(default_factory=dict)  # what each took
 
 
 @dataclass
@@ -225,6 +231,7 @@ def plan_order(
     prior = prior or _NOTHING_POSTED
     policy = policy or runtime.posting_policy
     order = runtime.booked(order)  # shop money, or the presentment twin (book_in)
+    prior = covered_by_earlier_payments(order, prior)  # posted under another id before
     plan = Plan(order_key=order.source.key, version=order.source.version)
 
     reason = runtime.skip_reason(order)
@@ -304,7 +311,9 @@ def plan_order(
             check_taxes(order, draft, mapped_rates(runtime.mapping))
             paid = prior.payments or doc.kind == DocumentKind.SALES_RECEIPT.value
             against = doc_link if doc.kind == DocumentKind.INVOICE.value else None
-            if paid and plan_edit(plan, order, runtime, base, against, fingerprint(draft)):
+            if paid and plan_edit(
+                plan, order, runtime, base, against, fingerprint(draft), prior.edit_credits
+            ):
                 pass  # adjusting credit note / supplementary invoice (edits.py)
             elif paid or prior.edits:
                 raise Conflict(
@@ -398,7 +407,7 @@ def _plan_refunds(
         if kind is DocumentKind.INVOICE
         else Decimal(0)
     )
-    for refund in order.refunds:
+    for refund in plan_edit_credit_refunds(plan, order, runtime, prior, list(order.refunds)):
         rid = refund.source.external_id
         credit = refund.credit_total.amount
         if credit <= 0:

@@ -16,6 +16,7 @@ from ..contracts.source import Change
 from ..errors import SyncError
 from ..plan import Link
 from .binder import Binder
+from .edit_refunds import edit_refund_prior
 from .edits import edit_prior
 from .fulfilments import fulfilment_prior
 from .journal import Journal, off_loop
@@ -27,7 +28,10 @@ def posted_for(binder: Binder, orders: list[Order]) -> list[Any]:
     return binder.bindings_of(
         {
             "order": [o.source.external_id for o in orders],
-            "payment": [p.external_id for o in orders for p in o.payments],
+            "payment": [
+                *(p.external_id for o in orders for p in o.payments),
+                *(i for o in orders for i in o.superseded_payment_ids),
+            ],
             "refund": [r.source.external_id for o in orders for r in o.refunds],
             "fulfillment": [f.external_id for o in orders for f in o.fulfilments],
         }
@@ -39,6 +43,7 @@ def prior_state(order: Order, posted: dict[tuple[str, str], list[Any]]) -> Prior
     mine = [
         ("order", order.source.external_id),
         *(("payment", p.external_id) for p in order.payments),
+        *(("payment", i) for i in order.superseded_payment_ids),
         *(("refund", r.source.external_id) for r in order.refunds),
         *(("fulfillment", f.external_id) for f in order.fulfilments),
     ]
@@ -49,11 +54,17 @@ def prior_state(order: Order, posted: dict[tuple[str, str], list[Any]]) -> Prior
         if kind in docs:
             document = PostedDocument(kind, docs[kind].target_id, dict(docs[kind].snapshot))
     payments = [b for b in found if b.entity == "payment"]
+    gone = set(order.superseded_payment_ids)
     refunds = [b for b in found if b.entity == "refund"]
     return PriorState(
         document=document,
         voided="void" in docs,
         payments=frozenset(b.external_id for b in payments),
+        superseded={
+            b.external_id: _decimal(b.snapshot.get("amount"))
+            for b in payments
+            if b.external_id in gone
+        },
         credit_notes={
             b.external_id: b.target_id for b in refunds if b.target_kind == "credit_note"
         },
@@ -67,6 +78,7 @@ def prior_state(order: Order, posted: dict[tuple[str, str], list[Any]]) -> Prior
         },
         **fulfilment_prior(found),
         **edit_prior(found),
+        **edit_refund_prior(found),
     )
 
 

@@ -15,8 +15,10 @@ from ..contracts.target import Target
 from ..errors import ValidationFailed
 from ..plan import DocumentDraft, DocumentKind, TargetRef
 from .journal import Batch, Journal
+from .taxcheck import gap_ceiling
 
-# A target/source gap above this is a mapping problem, not tax rounding.
+# A target/source gap above this is a mapping problem, not tax rounding (``gap_ceiling``:
+# ten of the currency's smallest unit where that is more, e.g. 10 JPY).
 ROUNDING_CEILING = Decimal("0.10")
 
 
@@ -43,7 +45,7 @@ async def settle_rounding(
     if expected is None or ref.total is None or ref.total == expected:
         return ref
     gap = expected - ref.total
-    if abs(gap) > ROUNDING_CEILING:
+    if abs(gap) > gap_ceiling(draft.currency):
         voided = False
         if created and draft.kind is not DocumentKind.SALES_RECEIPT:
             await target.void_document(ref)

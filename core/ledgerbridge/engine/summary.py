@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..canonical import Order
+from ..canonical.money import minor_units
 from ..plan import BusinessKey, DocumentDraft, DocumentKind, DocumentLine, Link
 from .summary_money import money_contribution
 
@@ -45,8 +46,10 @@ def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]
     """What one order adds to its day: sales per tax/account, and refunds per their own day."""
     sales = _sum_lines(runtime.summary_lines([order], trace))
     refunds: dict[str, Bucket] = {}
+    credited: dict[str, Decimal] = {}  # per refund day: two refunds of one day add up
     for refund in order.refunds:
         when = (refund.processed_at or refund.created_at or order.created_at).date().isoformat()
+        credited[when] = credited.get(when, Decimal(0)) + refund.credit_total.amount
         draft = runtime.credit_note(order, refund, None, trace)
         bucket = refunds.setdefault(when, {})
         parts = _sum_lines(draft.lines)
@@ -64,12 +67,7 @@ def contribution(order: Order, runtime: Any, trace: list[Any]) -> dict[str, Any]
         "total": str(order.totals.total.amount),
         "sales": {k: str(v) for k, v in sales.items()},
         "refunds": {d: {k: str(v) for k, v in b.items()} for d, b in refunds.items()},
-        "refund_totals": {
-            (r.processed_at or r.created_at or order.created_at).date().isoformat(): str(
-                r.credit_total.amount
-            )
-            for r in order.refunds
-        },
+        "refund_totals": {d: str(v) for d, v in credited.items()},
         "money": money_contribution(order, runtime, trace),
     }
 
@@ -123,6 +121,9 @@ def summary_draft(
     """
     lines = []
     expected = Decimal(0)
+    # The tax the books compute per line, estimated in the currency's own smallest unit:
+    # in cents for JPY it would leave a fractional yen of "rounding" on a whole-yen total.
+    unit = Decimal(1).scaleb(-minor_units(currency))
     for key in sorted(amounts):
         tax_id, account_id = [*key.split("|"), ""][:2]
         amount = abs(amounts[key])
@@ -136,11 +137,7 @@ def summary_draft(
                 account_id=account_id or None,
             )
         )
-        tax = (
-            Decimal(0)
-            if taxes_included
-            else (amount * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
-        )
+        tax = Decimal(0) if taxes_included else (amount * rate).quantize(unit, ROUND_HALF_UP)
         expected += amount + tax
     adjustment = None
     if stated_total is not None and stated_total != expected:

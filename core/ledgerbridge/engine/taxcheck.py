@@ -26,11 +26,19 @@ from decimal import Decimal
 
 from ..canonical import Order
 from ..canonical.common import TaxLine
+from ..canonical.money import smallest_unit
 from ..errors import TotalsMismatch
 from ..plan import DocumentDraft
 
 TAX_GAP_CEILING = Decimal("0.10")  # the executor's ROUNDING_CEILING
 CENT = Decimal("0.01")
+
+
+def gap_ceiling(currency: str) -> Decimal:
+    """The largest document gap that is still rounding: 0.10, or ten of the currency's
+    smallest unit where that is more -- a yen cannot be split, so a gap of one yen is
+    rounding where a gap of one dollar is not."""
+    return max(TAX_GAP_CEILING, smallest_unit(currency) * 10)
 
 
 @dataclass(frozen=True)
@@ -67,15 +75,16 @@ def _gap(
     rate: Decimal | None,
     inclusive: bool,
     units: Decimal,
+    unit: Decimal = CENT,
 ) -> TaxGap | None:
     if rate is None or not taxes or rate.is_nan():
         return None
     stated = sum((t.amount.amount for t in taxes), Decimal(0))
     computed = base * rate / (1 + rate) if inclusive else base * rate
-    tolerance = CENT * len(taxes) * max(Decimal(1), units.copy_abs())
+    tolerance = unit * len(taxes) * max(Decimal(1), units.copy_abs())
     if abs(stated - computed) <= tolerance:
         return None
-    return TaxGap(subject, base, rate, stated, computed.quantize(CENT))
+    return TaxGap(subject, base, rate, stated, computed.quantize(unit))
 
 
 def tax_gaps(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]) -> list[TaxGap]:
@@ -86,13 +95,16 @@ def tax_gaps(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]) -
     by_source = {line.source_line_id: line for line in draft.lines if line.source_line_id}
     gaps: list[TaxGap] = []
     inclusive = order.taxes_included
+    # A line's tax is rounded to the currency's unit at the source: a cent, or more (a yen);
+    # never tighter than a cent (3-decimal currencies keep the tolerance they had).
+    unit = max(CENT, smallest_unit(order.currency))
     for line in order.lines:
         planned = by_source.get(line.line_id)
         if planned is None or planned.tax_id is None or not line.taxable:
             continue
         rate = _rate(line.taxes, planned.tax_id, rates)
         found = _gap(f"line {line.line_id} ({line.title})", line.net.amount, line.taxes, rate,
-                     inclusive, line.quantity)  # fmt: skip
+                     inclusive, line.quantity, unit)  # fmt: skip
         if found is not None:
             gaps.append(found)
     for index, ship in enumerate(order.shipping_lines, start=1):
@@ -104,7 +116,7 @@ def tax_gaps(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]) -
             continue
         rate = _rate(ship.taxes, tax_id, rates)
         found = _gap(f"shipping {index} ({ship.title})", ship.net.amount, ship.taxes, rate,
-                     inclusive, Decimal(1))  # fmt: skip
+                     inclusive, Decimal(1), unit)  # fmt: skip
         if found is not None:
             gaps.append(found)
     return gaps
@@ -119,8 +131,10 @@ def check_taxes(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]
     own tax arithmetic would put the document total off the source's beyond rounding."""
     gaps = tax_gaps(order, draft, rates)
     difference = sum((g.difference for g in gaps), Decimal(0))
-    if abs(difference) <= TAX_GAP_CEILING:
+    ceiling = gap_ceiling(order.currency)
+    if abs(difference) <= ceiling:
         return
+    unit = smallest_unit(order.currency)
     stated = order.totals.total.amount
     lines = "; ".join(
         f"{g.subject}: tax stated {g.stated} but {_percent(g.rate)} of {g.base} is {g.computed}"
@@ -128,14 +142,14 @@ def check_taxes(order: Order, draft: DocumentDraft, rates: Mapping[str, Decimal]
     )
     raise TotalsMismatch(
         f"order {order.number}: {lines}. The target computes tax from the rate, so its total "
-        f"would be {(stated - difference).quantize(CENT)} instead of {stated} {order.currency}; "
+        f"would be {(stated - difference).quantize(unit)} instead of {stated} {order.currency}; "
         "parked before anything was written. Check the order's taxes at the source, or the "
         "rate of the tax it maps to (lookups.taxes), then replay",
         platform=order.source.platform,
-        computed=(stated - difference).quantize(CENT),
+        computed=(stated - difference).quantize(unit),
         stated=stated,
-        difference=difference.quantize(CENT),
-        tolerance=TAX_GAP_CEILING,
+        difference=difference.quantize(unit),
+        tolerance=ceiling,
         currency=order.currency,
         details={"lines": [g.subject for g in gaps]},
     )
@@ -170,4 +184,4 @@ def mapped_rates(mapping: object) -> dict[str, Decimal]:
     return rates
 
 
-__all__ = ["TAX_GAP_CEILING", "TaxGap", "check_taxes", "mapped_rates", "tax_gaps"]
+__all__ = ["TAX_GAP_CEILING", "TaxGap", "check_taxes", "gap_ceiling", "mapped_rates", "tax_gaps"]

@@ -3,7 +3,8 @@
 - ``responses``: one ``Retry-After`` reader (seconds or an HTTP date), JSON with ``Decimal``
   amounts, and a default status -> error-class table a connector extends with its platform's
   codes (``ErrorTable``).
-- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret; ``OAuth1Auth``
+- ``auth``: ``BearerAuth``, an ``httpx.Auth`` flow over a secret (``SecretHeaders`` for
+  several); ``OAuth1Auth``
   (one-legged OAuth 1.0a); ``QueryCredentials``, credentials in the query added below httpx
   so no log or cassette holds them; ``RotatingTokenAuth``, expiring OAuth access tokens minted by
   a platform's ``refresh`` callable (cached, renewed early, single-flight across processes, one
@@ -18,7 +19,14 @@
   calls map transport failures and error statuses to ``ledgerbridge.errors`` and retry by class.
 """
 
-from .auth import AccessToken, BearerAuth, OAuth1Auth, QueryCredentials, RotatingTokenAuth
+from .auth import (
+    AccessToken,
+    BearerAuth,
+    OAuth1Auth,
+    QueryCredentials,
+    RotatingTokenAuth,
+    SecretHeaders,
+)
 from .client import KitClient
 from .pacing import PacedTransport
 from .pagination import (
@@ -42,6 +50,7 @@ __all__ = [
     "PacedTransport",
     "QueryCredentials",
     "RotatingTokenAuth",
+    "SecretHeaders",
     "complete_connection",
     "connection_items",
     "connection_pages",

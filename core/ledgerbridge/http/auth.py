@@ -39,6 +39,24 @@ class BearerAuth(httpx.Auth):
         return f"BearerAuth(scheme={self._scheme!r}, token=**********)"
 
 
+class SecretHeaders(httpx.Auth):
+    """Fixed secret headers on every request, for a platform keyed by more than one header
+    (API2Cart: ``x-api-key`` for the account, ``x-store-key`` for one store).  Values stay
+    ``SecretStr`` until written, as in ``BearerAuth``; a None value is not sent."""
+
+    def __init__(self, headers: dict[str, SecretStr | None]) -> None:
+        self._headers = headers
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for name, value in self._headers.items():
+            if value is not None:
+                request.headers[name] = value.get_secret_value()
+        yield request
+
+    def __repr__(self) -> str:
+        return f"SecretHeaders({sorted(self._headers)!r}, values=**********)"
+
+
 def _credential(scheme: str, token: str) -> str:
     return f"{scheme} {token}" if scheme else token
 

@@ -135,3 +135,28 @@ def header_total_pages(header: str) -> Callable[[Any], int | None]:
         return int(value) if value is not None and str(value).isdigit() else None
 
     return read
+
+
+def header_count(response: Any, name: str) -> int | None:
+    """A count header (``X-WP-Total``, ``X-Total-Count``) as an int; None when absent or not
+    a plain number (a cache that mangles it must not end a read early)."""
+    value = (response.headers.get(name) or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def more_numbered_pages(
+    response: Any, page: int, per_page: int, count: int, *, total_pages_header: str
+) -> bool:
+    """Whether pages follow page ``page`` (of ``count`` records) of a page-numbered list.
+
+    Platforms say it two ways, and some caches strip either: a total-pages header
+    (``X-WP-TotalPages``) and an RFC 8288 ``Link`` header whose ``rel="next"`` names the next
+    page.  With the total: more while the page number is below it (and, when a ``Link``
+    header is sent, it names ``next``); without it, the ``Link`` header decides; with
+    neither, a full page means more may follow (a short one is the last).
+    """
+    total_pages = header_count(response, total_pages_header)
+    has_link, has_next = "link" in response.headers, "next" in response.links
+    if total_pages is not None:
+        return page < total_pages and (has_next or not has_link)
+    return has_next if has_link else count >= per_page

@@ -1,6 +1,7 @@
 """HMAC-SHA256 webhook signatures: one verifier for connectors, the matching signer for
 emulators.  Shopify, WooCommerce and most carts sign the raw body with a shared secret and send
-the digest base64- or hex-encoded in a header; the comparison must be constant-time."""
+the digest base64- or hex-encoded in a header; the comparison must be constant-time.  A platform
+that signs nothing is given a callback URL ending in a secret token (``verify_path_token``)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,15 @@ def verify_hmac_sha256(
         matched |= hmac.compare_digest(hmac_sha256(key, body, encoding).encode(), presented)
     if not matched:
         raise WebhookRejected(f"{what}: the signature does not match the body")
+
+
+def verify_path_token(path: str, token: SecretStr | None, *, what: str, missing: str) -> None:
+    """For a platform that signs nothing (API2Cart): the callback URL it was given ends with a
+    per-connection secret token, and a delivery is accepted only when its path's last segment
+    is that token, compared in constant time.  No token configured refuses every delivery with
+    ``missing`` (which says what to set)."""
+    if token is None or not token.get_secret_value():
+        raise WebhookRejected(missing)
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if not hmac.compare_digest(last.encode(), token.get_secret_value().encode()):
+        raise WebhookRejected(f"{what}: the callback URL token does not match")

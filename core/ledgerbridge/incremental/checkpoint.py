@@ -53,8 +53,8 @@ def instant_text(moment: datetime) -> str:
 
 
 def _not_before(version: str, floor: datetime) -> bool:
-    try:
-        return parse_instant(version) >= floor
+    try:  # an instant, or an instant then the record's own version (``Walk``, keyset lanes)
+        return parse_instant(version.split(" ", 1)[0]) >= floor
     except ValueError:
         return True  # a version that is not a time: kept; it only costs a slot
 

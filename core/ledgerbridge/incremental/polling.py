@@ -12,7 +12,7 @@ lane, listed from its mark minus the overlap, one record mapped at a time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -115,7 +115,7 @@ class Walk:
         walk started from when the window is re-read, so no pair is forgotten mid-walk)."""
         seen_in = lane if seen_in is None else seen_in
         fresh: list[Record] = []
-        handed: list[tuple[str, datetime]] = []
+        handed: list[tuple[str, datetime, str]] = []
         for item in items:
             ident, version = self.listing.key(item)
             moment = self.listing.instant(item)
@@ -129,24 +129,38 @@ class Walk:
             self.taken.add(key)
             fresh.append(item)
             if moment is not None:
-                handed.append((ident, moment))
+                handed.append((ident, moment, _stamp(version, moment)))
         return fresh, self._after(lane, handed, fresh)
 
     def _seen(self, lane: Watermark, ident: str, version: str | None, moment: datetime) -> bool:
         if self.listing.strict:
+            at = instant_text(moment)  # alone: what a checkpoint stored before versions were
             return lane.mark is not None and (
-                moment < lane.mark or lane.already_seen(ident, instant_text(moment))
+                moment < lane.mark
+                or lane.already_seen(ident, _stamp(version, moment))
+                or lane.already_seen(ident, at)
             )
         return lane.already_seen(ident, version)
 
     def _after(
-        self, lane: Watermark, handed: list[tuple[str, datetime]], fresh: list[Record]
+        self, lane: Watermark, handed: list[tuple[str, datetime, str]], fresh: list[Record]
     ) -> Watermark:
         if self.listing.strict:
-            return lane.handed_over(handed, timedelta(0))
-        for _, moment in handed:
+            for _, moment, _ in handed:
+                lane = lane.advanced(moment)
+            return lane.remember(((i, stamp) for i, _, stamp in handed), timedelta(0))
+        for _, moment, _ in handed:
             lane = lane.advanced(moment)
         return lane.remember((self.listing.key(r) for r in fresh), self.listing.overlap)
+
+
+def _stamp(version: str | None, moment: datetime) -> str:
+    """What a keyset lane remembers of a record handed over at the mark: its instant, and its
+    own version where that says more -- a platform stamping modifications to the whole second
+    (WooCommerce) keeps the instant when a record changes again within the second it was
+    read in, and only the version shows the change."""
+    at = instant_text(moment)
+    return at if version in (None, at) else f"{at} {version}"
 
 
 async def poll(
@@ -154,22 +168,40 @@ async def poll(
     checkpoint: Checkpoint | str | None,
     lane_name: str,
     pages: Callable[[datetime | None], AsyncIterable[list[Record]]],
-    build: Callable[[Record], CanonicalRecord],
+    build: Callable[[Record], CanonicalRecord] | None = None,
+    *,
+    build_page: Callable[[list[Record]], Awaitable[list[Change]]] | None = None,
+    matched: Callable[[], int | None] | None = None,
 ) -> AsyncIterator[ChangePage]:
     """Pages of changes, each with the checkpoint after it.  ``checkpoint`` is the stored text
     (read by ``Checkpoint.loads`` for this lane and the listing's platform) or a ``Checkpoint``;
     ``pages(since)`` lists the records modified from ``since`` (the lane's mark minus the
     overlap; None: from the start); ``build(record)`` maps one, under the core guard.  A page
-    that hands nothing over is not yielded.  A source that needs a lookup per page (refunds,
-    variations) or narrows its query as the mark moves (a keyset) drives ``Walk`` itself."""
+    that hands nothing over is not yielded.
+
+    ``build_page`` replaces ``build`` for a source that needs one lookup per page (an
+    order's shipments, a product's children) before it maps: it gets the page's fresh
+    records and returns their Changes (each through ``Listing.change`` or ``mapped``).
+    ``matched()``, when the listing says how many records the query matches on all pages
+    together (read after each page arrives), gives each page's ``remaining`` for progress.
+    A source that narrows its query as the mark moves (a keyset) drives ``Walk`` itself."""
     if not isinstance(checkpoint, Checkpoint):
         checkpoint = Checkpoint.loads(checkpoint, lanes=[lane_name], platform=listing.platform)
     walk = Walk(listing)
     start = checkpoint.lane(lane_name)
     lane = start
+    walked = 0  # records of the query before this page
     async for items in pages(start.start(listing.overlap)):
+        total = None if matched is None else matched()
+        remaining = None if total is None else max(0, total - walked)
+        walked += len(items)
         fresh, lane = walk.take(lane, items, seen_in=start)
         checkpoint = checkpoint.with_lane(lane_name, lane)
-        if fresh:
+        if not fresh:
+            continue
+        if build_page is not None:
+            changes = await build_page(fresh)
+        else:
+            assert build is not None, "poll needs build or build_page"
             changes = [listing.change(r, lambda r=r: build(r)) for r in fresh]  # type: ignore[misc]
-            yield ChangePage(changes, checkpoint.dumps())
+        yield ChangePage(changes, checkpoint.dumps(), remaining=remaining)

@@ -20,7 +20,9 @@ so this middleware takes its orders over HTTP, under ``/_sandbox/``:
   platform registers (its books, a shop's orders, its token knobs).
 
 Which request is a write, and of what kind and scope, is the platform's to say
-(``classify``); so are the bodies of platform-specific faults (``responders``).
+(``classify``); so are the bodies of platform-specific faults (``responders``).  A platform
+whose reads and writes share one endpoint (Shopify's GraphQL) is classified by its body:
+with ``peek_body``, ``classify`` gets the request body as a fourth argument.
 """
 
 from __future__ import annotations
@@ -134,9 +136,11 @@ class ControlSurface:
         exporters: dict[str, Exporter] | None = None,
         actions: dict[str, Action] | None = None,
         seed: int = 0,
+        peek_body: bool = False,
     ) -> None:
         self.app = app
         self.classify = classify
+        self.peek_body = peek_body
         self.responders = {"error_5xx": SERVICE_UNAVAILABLE, **(responders or {})}
         self.exporters = exporters or {}
         self.actions = actions or {}
@@ -152,7 +156,11 @@ class ControlSurface:
             await self._control(scope, receive, send, path.removeprefix(PREFIX))
             return
         query = _query(scope)
-        found = self.classify(scope.get("method", "GET"), path, query)
+        if self.peek_body:
+            receive, body = await _replayable(receive)
+            found = self.classify(scope.get("method", "GET"), path, query, body)  # type: ignore[call-arg]
+        else:
+            found = self.classify(scope.get("method", "GET"), path, query)
         if found is None:
             await self.app(scope, receive, send)
             return
@@ -241,6 +249,22 @@ def _query(scope: Scope) -> dict[str, str]:
 
     raw: bytes = scope.get("query_string", b"")
     return dict(parse_qsl(raw.decode("latin-1")))
+
+
+async def _replayable(receive: Callable[[], Awaitable[Message]]) -> tuple[Any, bytes]:
+    """The request body, and a ``receive`` that hands the same messages on to the app."""
+    messages: list[Message] = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if not message.get("more_body"):
+            break
+    replay = iter(messages)
+
+    async def again() -> Message:
+        return next(replay, {"type": "http.disconnect"})
+
+    return again, b"".join(m.get("body", b"") for m in messages)
 
 
 async def _read_json(receive: Callable[[], Awaitable[Message]]) -> dict[str, Any]:
