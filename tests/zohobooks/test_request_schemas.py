@@ -32,7 +32,8 @@ from tests.conftest import refdata
 from .helpers import tax_ids_by_rate, with_target
 
 
-def _request_schema(spec: str, path: str) -> dict[str, Any]:
+def _request_schema(spec: str, path: str, method: str = "post") -> dict[str, Any]:
+    """The JSON body schema of ``method path`` in the spec, its ``$ref``s resolved."""
     root = yaml.safe_load(refdata("zoho-books-openapi", spec).read_text(encoding="utf-8"))
 
     def resolve(node: Any) -> Any:
@@ -47,7 +48,7 @@ def _request_schema(spec: str, path: str) -> dict[str, Any]:
             return [resolve(v) for v in node]
         return node
 
-    op = root["paths"][path]["post"]
+    op = root["paths"][path][method]
     return resolve(op["requestBody"]["content"]["application/json"]["schema"])
 
 
@@ -210,25 +211,6 @@ def test_a_credit_note_line_discount_becomes_the_rate_and_never_loses_a_cent():
     )
 
 
-def _receipt_update_schema() -> dict[str, Any]:
-    root = yaml.safe_load(refdata("zoho-books-openapi", "sales-receipt.yml").read_text("utf-8"))
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                target: Any = root
-                for part in node["$ref"].lstrip("#/").split("/"):
-                    target = target[part]
-                return resolve(target)
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    op = root["paths"]["/salesreceipts/{sales_receipt_id}"]["put"]
-    return resolve(op["requestBody"]["content"]["application/json"]["schema"])
-
-
 def test_the_receipt_allow_lists_are_the_request_schemas():
     """sales-receipt.yml's create and update bodies, field for field; the update's allowed
     defects are exactly what the create declares and the update omits."""
@@ -236,7 +218,7 @@ def test_the_receipt_allow_lists_are_the_request_schemas():
     assert set(create["properties"]) == rules.RECEIPT_FIELDS
     create_line = set(create["properties"]["line_items"]["items"]["properties"])
     assert create_line == rules.RECEIPT_LINE_FIELDS
-    update = _receipt_update_schema()
+    update = _request_schema("sales-receipt.yml", "/salesreceipts/{sales_receipt_id}", "put")
     assert set(update["properties"]) == rules.RECEIPT_UPDATE_FIELDS
     update_line = set(update["properties"]["line_items"]["items"]["properties"])
     assert update_line == rules.RECEIPT_UPDATE_LINE_FIELDS
