@@ -33,6 +33,10 @@ def _config(tmp_path: Path, url: str, token: str | None = TOKEN) -> Path:
             """
         )
     )
+    # Only its owner may read it, as a config holding secrets should be: otherwise each run
+    # logs the plain-text-secrets warning, with a timestamp once another CLI test in the same
+    # process has set logging up, and the two runs' outputs below differ by that time.
+    path.chmod(0o600)
     return path
 
 

@@ -6,7 +6,6 @@ held with a stated reason; a second run writes nothing.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,48 +18,13 @@ import pytest
 
 from ledgerbridge.config import load_config
 from ledgerbridge.engine import Engine
-from ledgerbridge.sandbox import serve
 from ledgerbridge.store import RecordState, Store
-from ledgerbridge_api2cart.emulator import create_app, create_state
-from ledgerbridge_zohobooks.emulator import create_app as zoho_app
-from ledgerbridge_zohobooks.emulator.seed import (
-    EMULATOR_CLIENT_ID,
-    EMULATOR_CLIENT_SECRET,
-    MAIN_ORG,
-    MERCHANT,
-)
-from tests.engine.harness import add_merchant_custom_fields
+from tests.engine.harness import A2C_STORE_KEY as STORE_KEY
+from tests.engine.harness import A2C_TOKEN as TOKEN
+from tests.engine.harness import api2cart_to_zoho
+from tests.engine.harness import sync_once as _run
 
 pytestmark = pytest.mark.usefixtures("secret_key")
-
-API_KEY = "e2e-api-key"
-STORE_KEY = "e2e-store-key"
-TOKEN = "e2e-hook-token"
-
-MAPPING = """\
-extends: api2cart-to-zohobooks
-lookups:
-  taxes:
-    match_by: title_and_rate
-    entries:
-      - {{title: Tax, rate: 0.10, tax_id: "{vat10}"}}
-      - {{title: Shipping tax, tax_id: "{vat10}"}}
-      - {{title: Tax refunded (not itemised), tax_id: "{vat10}"}}
-    untaxed: "{zero}"
-  payment_methods:
-    default: {{payment_mode: creditcard, account_id: "{checking}"}}
-"""
-
-
-def _run(config: Path, db: str):
-    engine = Engine(load_config(config), Store(db))
-
-    async def main():
-        async with engine:
-            return await engine.sync()
-
-    [report] = anyio.run(main)
-    return report, engine
 
 
 @dataclass
@@ -73,56 +37,8 @@ class Wired:
 
 @pytest.fixture
 def wired(tmp_path: Path) -> Iterator[Wired]:
-    state = create_state(
-        api_key=API_KEY,
-        stores={STORE_KEY: ("Shopify", "USD")},
-        orders=12,
-        tax_rates=(Decimal("0.10"),),
-    )
-    zoho = zoho_app()
-    with serve(create_app(state)) as shop, serve(zoho) as books:
-        org = zoho.emulator.state.organizations[MAIN_ORG]
-        add_merchant_custom_fields(org, zoho.emulator.state)
-        tax = {t.tax_name: t.tax_id for t in org.taxes.values()}
-        accounts = {**org.accounts, **org.bank_accounts}
-        checking = next(
-            a["account_id"] for a in accounts.values() if a["account_name"] == "Business Checking"
-        )
-        (tmp_path / "mapping.yaml").write_text(
-            MAPPING.format(vat10=tax["VAT 10"], zero=tax["Zero"], checking=checking)
-        )
-        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
-        db = f"sqlite:///{tmp_path / 'state.db'}"
-        config = tmp_path / "ledgerbridge.yaml"
-        config.write_text(
-            textwrap.dedent(
-                f"""\
-                version: 1
-                database: {db}
-                tenants:
-                  - id: acme
-                    connections:
-                      shop:
-                        platform: api2cart
-                        settings: {{base_url: "{shop.url}/v1.1", cart: Shopify, page_size: 5}}
-                        secrets: {{api_key: "{API_KEY}", store_key: "{STORE_KEY}", webhook_token: "{TOKEN}"}}
-                      books:
-                        platform: zohobooks
-                        settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}", burst: 100}}
-                        secrets:
-                          client_id: "{EMULATOR_CLIENT_ID}"
-                          client_secret: "{EMULATOR_CLIENT_SECRET}"
-                          refresh_token: "{refresh}"
-                    pipelines:
-                      - id: cart-books
-                        source: shop
-                        target: books
-                        mapping: mapping.yaml
-                        posting_policy: invoice
-                """
-            )
-        )
-        yield Wired(state=state, org=org, config=config, db=db)
+    with api2cart_to_zoho(tmp_path) as h:
+        yield Wired(state=h.extra["state"], org=h.org, config=h.config_path, db=h.db_url)
 
 
 def test_api2cart_orders_reach_zoho_books_once_with_their_totals(wired: Wired):

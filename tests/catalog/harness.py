@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge.config import load_config
 from ledgerbridge.engine import Engine
 from ledgerbridge.sandbox import serve
@@ -43,6 +44,19 @@ class CatalogWorld:
 
     def engine(self) -> Engine:
         return Engine(load_config(self.config_path), Store(self.db_url), clock=self.clock)
+
+    def run(self, *, dry_run: bool = False) -> CatalogReport:
+        """One run of the config's one catalog pipeline on a fresh engine."""
+        import anyio
+
+        engine = self.engine()
+
+        async def main() -> CatalogReport:
+            async with engine:
+                [entry] = engine.config.catalogs
+                return await run_catalog(engine, entry, dry_run=dry_run)
+
+        return anyio.run(main)
 
     def item_by_sku(self, sku: str) -> dict[str, Any]:
         return next(i for i in self.org.items.values() if i.get("sku") == sku)

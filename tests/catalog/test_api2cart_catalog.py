@@ -7,10 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
-from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge_api2cart.emulator.app import DEFAULT_API_KEY, create_app, create_state
 
 from .harness import CatalogWorld, add_items, catalog_world
@@ -35,17 +33,6 @@ def _units(world: CatalogWorld) -> dict[str, dict[str, Any]]:
     return units
 
 
-def _run(world: CatalogWorld) -> CatalogReport:
-    engine = world.engine()
-
-    async def main() -> CatalogReport:
-        async with engine:
-            [entry] = engine.config.catalogs
-            return await run_catalog(engine, entry)
-
-    return anyio.run(main)
-
-
 @pytest.fixture
 def world(tmp_path: Path, secret_key: str) -> Any:
     app = create_app(create_state(orders=0))
@@ -56,7 +43,7 @@ def world(tmp_path: Path, secret_key: str) -> Any:
 
 
 def test_prices_and_stock_reach_products_and_children_and_settle(world: CatalogWorld) -> None:
-    report = _run(world)
+    report = world.run()
     units = _units(world)
     assert report.failed == 0 and report.bound == len(units) and report.parked == 0
     for i, sku in enumerate(sorted(units)):
@@ -69,13 +56,13 @@ def test_prices_and_stock_reach_products_and_children_and_settle(world: CatalogW
         if m in ("product.update", "product.variant.update")
     ]
     assert len(updates) == len(units)  # one call per unit, nothing more
-    again = _run(world)
+    again = world.run()
     assert again.written == 0
 
 
 def test_a_price_edited_in_books_reaches_a_child(world: CatalogWorld) -> None:
-    _run(world)
+    world.run()
     sku = next(s for s, u in _units(world).items() if "parent_id" in u)
     world.edit_item(sku, rate=Decimal("77.70"))
-    assert _run(world).written == 1
+    assert world.run().written == 1
     assert Decimal(str(_units(world)[sku]["default_price"])) == Decimal("77.70")

@@ -8,9 +8,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import anyio
-
-from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
 from ledgerbridge_woocommerce.emulator.data import seed
 
@@ -20,17 +17,6 @@ from .test_woocommerce_catalog import WOO
 BOOKS_OWN_STATUS = (
     "{name: shop, description: shop, price: books, tax: books, stock: books, status: books}"
 )
-
-
-def _run(world: CatalogWorld) -> CatalogReport:
-    engine = world.engine()
-
-    async def main() -> CatalogReport:
-        async with engine:
-            [entry] = engine.config.catalogs
-            return await run_catalog(engine, entry)
-
-    return anyio.run(main)
 
 
 def _woo_status(world: CatalogWorld, sku: str) -> Any:
@@ -44,12 +30,12 @@ def test_an_item_made_inactive_in_books_takes_the_shop_product_out_of_sale(
     shop = woo_app(store=seed(orders=0))
     with catalog_world(tmp_path, shop, WOO, ownership=BOOKS_OWN_STATUS) as world:
         add_items(world, [("Ninja", "NINJA-53", Decimal("30.00"), 4)])
-        assert _run(world).failed == 0
+        assert world.run().failed == 0
         assert _woo_status(world, "NINJA-53") == "publish"
         world.edit_item("NINJA-53", status="inactive")
-        assert _run(world).written == 1
+        assert world.run().written == 1
         assert _woo_status(world, "NINJA-53") != "publish"  # out of sale in the shop
         world.edit_item("NINJA-53", status="active")
-        assert _run(world).written == 1
+        assert world.run().written == 1
         assert _woo_status(world, "NINJA-53") == "publish"
-        assert _run(world).written == 0
+        assert world.run().written == 0

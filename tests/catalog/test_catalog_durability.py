@@ -12,7 +12,6 @@ import anyio
 from typer.testing import CliRunner
 
 from ledgerbridge.catalog.diff import Outcome, plan_field
-from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge.catalog.state import FieldRow
 from ledgerbridge.cli import app
 from ledgerbridge.store import RecordState
@@ -39,17 +38,6 @@ class FailingWrites:
         await self.inner(scope, receive, send)
 
 
-def _run(world: CatalogWorld) -> CatalogReport:
-    engine = world.engine()
-
-    async def main() -> CatalogReport:
-        async with engine:
-            [entry] = engine.config.catalogs
-            return await run_catalog(engine, entry)
-
-    return anyio.run(main)
-
-
 def _price(world: CatalogWorld, sku: str) -> str:
     store = world.shop.emulator.store
     return next(p for p in store.products.values() if p["sku"] == sku)["regular_price"]
@@ -60,7 +48,7 @@ def test_a_failed_write_stays_pending_and_is_made_next_run(tmp_path: Path, secre
     with catalog_world(tmp_path, shop, WOO) as world:
         add_items(world, [(f"B {s}", s, Decimal("5.00"), 3) for s in SKUS])
         shop.count = 50  # more than the retries of one run
-        report = _run(world)
+        report = world.run()
         assert report.failed == 6  # every shop write; the Books side (names) went through
         assert _price(world, "PQ-40") == "21.99"
         states = {r.state for r in world.engine().failures([RecordState.RETRYING])}
@@ -75,17 +63,17 @@ def test_a_failed_write_stays_pending_and_is_made_next_run(tmp_path: Path, secre
         anyio.run(replay)
         assert _price(world, "PQ-40") == "5.00"
         assert world.engine().failures([RecordState.RETRYING]) == []
-        assert _run(world).written == 0
+        assert world.run().written == 0
 
 
 def test_a_lost_answer_is_sent_again_and_lands_once(tmp_path: Path, secret_key: str) -> None:
     with catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO) as world:
         add_items(world, [(f"B {s}", s, Decimal("6.00"), 3) for s in SKUS])
         world.shop.config.lose_next_responses = 1  # the first batch lands, its answer is lost
-        report = _run(world)
+        report = world.run()
         assert report.failed == 0
         assert _price(world, "NINJA-53") == "6.00"
-        assert _run(world).written == 0
+        assert world.run().written == 0
 
 
 def test_dry_run_prints_the_diff_per_sku_and_stores_nothing(
@@ -99,7 +87,7 @@ def test_dry_run_prints_the_diff_per_sku_and_stores_nothing(
         assert "NINJA-53" in out.output and "price" in out.output and "6" in out.output
         assert _price(world, "NINJA-53") == "35.00"
         assert world.engine().store.get_checkpoint("cat", "catalog:books") is None
-        assert _run(world).bound == 1
+        assert world.run().bound == 1
 
 
 def test_the_field_rules_in_one_table() -> None:
@@ -132,12 +120,12 @@ def test_a_run_while_another_holds_the_lease_reads_and_writes_nothing(
         store = world.engine().store
         store.migrate()
         assert store.acquire_lease("pipeline:cat", "another-worker", timedelta(minutes=5))
-        report = _run(world)
+        report = world.run()
         assert report.busy is not None and "already running" in report.busy
         assert report.written == 0 and report.read == {}
         assert _price(world, "NINJA-53") == "35.00"
         store.release_lease("pipeline:cat", "another-worker")
-        assert _run(world).written > 0
+        assert world.run().written > 0
 
 
 def test_the_scheduler_runs_catalog_pipelines_too(tmp_path: Path, secret_key: str) -> None:
@@ -167,14 +155,14 @@ def test_a_write_that_landed_unrecorded_is_not_taken_for_an_edit_in_the_shop(
     shop = woo_app(store=seed(orders=0))
     with catalog_world(tmp_path, shop, WOO) as world:
         add_items(world, [(f"B {s}", s, Decimal("6.00"), 3) for s in SKUS])
-        assert _run(world).failed == 0
+        assert world.run().failed == 0
         world.edit_item("NINJA-53", rate=Decimal("7.00"))
         shop.config.lose_next_responses = 1000  # every write lands, every answer is lost
-        assert _run(world).failed >= 1
+        assert world.run().failed >= 1
         assert _price(world, "NINJA-53") == "7.00"  # landed, unrecorded
         shop.config.lose_next_responses = 0
         world.edit_item("NINJA-53", rate=Decimal("8.00"))
-        report = _run(world)
+        report = world.run()
         assert report.conflicts == 0
         assert _price(world, "NINJA-53") == "8.00"
-        assert _run(world).written == 0
+        assert world.run().written == 0

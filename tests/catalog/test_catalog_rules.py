@@ -7,11 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 from typer.testing import CliRunner
 
-from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge.cli import app
 from ledgerbridge.store import RecordState
 from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
@@ -19,17 +17,6 @@ from ledgerbridge_woocommerce.emulator.data import dates, seed
 
 from .harness import CatalogWorld, add_items, catalog_world
 from .test_woocommerce_catalog import SKUS, WOO
-
-
-def _run(world: CatalogWorld) -> CatalogReport:
-    engine = world.engine()
-
-    async def main() -> CatalogReport:
-        async with engine:
-            [entry] = engine.config.catalogs
-            return await run_catalog(engine, entry)
-
-    return anyio.run(main)
 
 
 def _woo_product(world: CatalogWorld, sku: str) -> dict[str, Any]:
@@ -63,7 +50,7 @@ def test_two_books_items_with_one_sku_are_parked_naming_both_and_linked_by_hand(
             world,
             [("Mug", "PQ-40", Decimal("8.00"), 1), ("Mug (old)", "PQ-40", Decimal("9.00"), 1)],
         )
-        report = _run(world)
+        report = world.run()
         assert report.bound == 0
         records = {r.external_id: r for r in world.engine().failures([RecordState.NEEDS_MAPPING])}
         ids = [i["item_id"] for i in world.org.items.values()]
@@ -75,7 +62,7 @@ def test_two_books_items_with_one_sku_are_parked_naming_both_and_linked_by_hand(
             app, ["catalog", "link", "cat", str(ids[0]), "40", "-c", str(world.config_path)]
         )
         assert result.exit_code == 0, result.output
-        _run(world)
+        world.run()
         assert _woo_product(world, "PQ-40")["regular_price"] == "8.00"
 
 
@@ -84,25 +71,25 @@ def test_manual_approval_holds_writes_until_approved(tmp_path: Path, secret_key:
         text = world.config_path.read_text() + "        approve: manual\n"
         world.config_path.write_text(text)
         add_items(world, [("Ninja", "NINJA-53", Decimal("30.00"), 4)])
-        report = _run(world)
+        report = world.run()
         assert report.held > 0 and report.written == 0
         assert _woo_product(world, "NINJA-53")["regular_price"] == "35.00"
-        assert _run(world).written == 0  # still held, not made
+        assert world.run().written == 0  # still held, not made
         cli = CliRunner()
         held = cli.invoke(app, ["catalog", "held", "cat", "-c", str(world.config_path)])
         assert "price" in held.output and "30" in held.output
         approved = cli.invoke(app, ["catalog", "approve", "cat", "-c", str(world.config_path)])
         assert approved.exit_code == 0 and "approved" in approved.output
-        assert _run(world).written == 2  # the shop's price and stock, Books' name
+        assert world.run().written == 2  # the shop's price and stock, Books' name
         assert _woo_product(world, "NINJA-53")["regular_price"] == "30.00"
         assert world.item_by_sku("NINJA-53")["name"] == "Happy Ninja"
-        assert _run(world).written == 0
+        assert world.run().written == 0
 
 
 def test_a_price_changed_in_the_shop_is_drift_and_put_back(world: CatalogWorld) -> None:
-    _run(world)
+    world.run()
     _edit_woo(world, "NINJA-56", regular_price="99.00")
-    report = _run(world)
+    report = world.run()
     assert report.drift == 1 and report.conflicts == 0
     assert _woo_product(world, "NINJA-56")["regular_price"] == "8.00"  # Books' price again
     events = world.engine().audit("books:" + str(world.item_by_sku("NINJA-56")["item_id"]))
@@ -113,21 +100,21 @@ def test_drift_left_and_logged_when_the_rule_says_so(tmp_path: Path, secret_key:
     with _world(tmp_path) as world:
         world.config_path.write_text(world.config_path.read_text() + "        on_drift: log\n")
         add_items(world, [("Ninja", "NINJA-56", Decimal("8.00"), 4)])
-        _run(world)
+        world.run()
         _edit_woo(world, "NINJA-56", regular_price="99.00")
-        report = _run(world)
+        report = world.run()
         assert report.drift == 1 and report.written == 0
         assert _woo_product(world, "NINJA-56")["regular_price"] == "99.00"
-        assert _run(world).drift == 0  # reported once
+        assert world.run().drift == 0  # reported once
         world.edit_item("NINJA-56", rate=Decimal("9.50"))  # the owner moves on: it flows again
-        assert _run(world).written == 1
+        assert world.run().written == 1
         assert _woo_product(world, "NINJA-56")["regular_price"] == "9.50"
 
 
 def test_catalog_status_counts_what_an_operator_looks_at(world: CatalogWorld) -> None:
     import json
 
-    _run(world)
+    world.run()
     out = CliRunner().invoke(
         app, ["catalog", "status", "cat", "--json", "-c", str(world.config_path)]
     )

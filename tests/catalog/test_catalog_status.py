@@ -15,7 +15,6 @@ from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
 from ledgerbridge_woocommerce.emulator.data import dates, seed
 
 from .harness import CatalogWorld, add_items, catalog_world
-from .test_catalog_durability import _run
 from .test_woocommerce_catalog import SKUS, WOO
 
 
@@ -37,12 +36,12 @@ def test_status_shows_a_catalog_pipelines_last_run_and_open_conflicts(
         add_items(world, [(f"B {s}", s, Decimal("6.00"), 3) for s in SKUS])
         row, _ = _status(world)
         assert row["last_run"] is None and row["bound"] == 0 and row["open_conflicts"] == 0
-        _run(world)
+        world.run()
         world.edit_item("NINJA-53", rate=Decimal("30.00"))  # the price edited on both sides
         woo = world.shop.emulator
         product = next(p for p in woo.store.products.values() if p["sku"] == "NINJA-53")
         product.update(regular_price="31.00", **dates("date_modified", woo.now()))
-        assert _run(world).conflicts == 1
+        assert world.run().conflicts == 1
         row, table = _status(world)
         assert row["last_run"] is not None and row["bound"] == len(SKUS)
         assert row["open_conflicts"] == 1 and row["pending_approval"] == 0
@@ -54,7 +53,7 @@ def test_status_counts_the_writes_waiting_for_approval(tmp_path: Path, secret_ke
     with catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO) as world:
         world.config_path.write_text(world.config_path.read_text() + "        approve: manual\n")
         add_items(world, [("Ninja", "NINJA-53", Decimal("30.00"), 4)])
-        held = _run(world).held
+        held = world.run().held
         row, _ = _status(world)
         assert held > 0 and row["pending_approval"] == held == row["held"]
         approved = CliRunner().invoke(

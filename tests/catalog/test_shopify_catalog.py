@@ -9,7 +9,6 @@ from typing import Any
 import anyio
 import pytest
 
-from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge_shopify.emulator.app import DEFAULT_TOKEN
 from ledgerbridge_shopify.emulator.app import create_app as shopify_app
 from ledgerbridge_shopify.emulator.seed import PRODUCT_BASE
@@ -33,17 +32,6 @@ def _shop_variants(world: CatalogWorld) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _run(world: CatalogWorld, *, dry_run: bool = False) -> CatalogReport:
-    engine = world.engine()
-
-    async def main() -> CatalogReport:
-        async with engine:
-            [entry] = engine.config.catalogs
-            return await run_catalog(engine, entry, dry_run=dry_run)
-
-    return anyio.run(main)
-
-
 @pytest.fixture
 def world(tmp_path: Path, secret_key: str) -> Any:
     clock = InstantClock()  # the shop's cost bucket runs on the time the client waits on
@@ -55,7 +43,7 @@ def world(tmp_path: Path, secret_key: str) -> Any:
 
 
 def test_first_run_gives_each_side_the_fields_it_does_not_own(world: CatalogWorld) -> None:
-    report = _run(world)
+    report = world.run()
     assert report.failed == 0 and report.conflicts == 0 and report.parked == 0
     variants = _shop_variants(world)
     assert report.bound == len(variants)
@@ -66,25 +54,25 @@ def test_first_run_gives_each_side_the_fields_it_does_not_own(world: CatalogWorl
         assert item["name"] == v["product"]["title"]  # name: the shop owns it
         expected = "active" if v["product"]["status"] == "ACTIVE" else "inactive"
         assert item["status"] == expected  # status: the shop owns it
-    again = _run(world)
+    again = world.run()
     assert again.written == 0 and again.diff == [] and again.conflicts == 0
 
 
 def test_a_price_edited_in_books_reaches_the_shop_and_writes_once(world: CatalogWorld) -> None:
-    _run(world)
-    _run(world)  # our own writes read back: nothing to do
+    world.run()
+    world.run()  # our own writes read back: nothing to do
     sku = sorted(_shop_variants(world))[0]
     world.edit_item(sku, rate=Decimal("99.95"))
-    report = _run(world)
+    report = world.run()
     assert report.written == 1
     assert _shop_variants(world)[sku]["price"] == "99.95"
-    assert _run(world).written == 0
+    assert world.run().written == 0
 
 
 def test_the_same_price_edited_on_both_sides_is_one_conflict_with_both_values(
     world: CatalogWorld,
 ) -> None:
-    _run(world)
+    world.run()
     sku = sorted(_shop_variants(world))[1]
     world.edit_item(sku, rate=Decimal("25.00"))
     v = _shop_variants(world)[sku]
@@ -95,14 +83,14 @@ def test_the_same_price_edited_on_both_sides_is_one_conflict_with_both_values(
     from ledgerbridge_shopify.emulator.catalog import _touch
 
     _touch(world.shop.shop, int(product["legacyResourceId"]), product)
-    report = _run(world)
+    report = world.run()
     assert report.conflicts == 1 and report.written == 0
     engine = world.engine()
     [conflict] = engine.conflicts()
     assert "25" in conflict.fields[0] and "27" in conflict.fields[0]
     assert conflict.source_snapshot["value"] == "25" and conflict.target_snapshot["value"] == "27"
     assert _shop_variants(world)[sku]["price"] == "27.00"  # nothing written over either
-    assert _run(world).conflicts == 0  # one conflict, not one per run
+    assert world.run().conflicts == 0  # one conflict, not one per run
 
     async def resolve() -> None:
         async with engine:
@@ -115,10 +103,10 @@ def test_the_same_price_edited_on_both_sides_is_one_conflict_with_both_values(
 
 def test_dry_run_lists_the_field_changes_and_writes_nothing(world: CatalogWorld) -> None:
     before = {s: dict(v) for s, v in _shop_variants(world).items()}
-    report = _run(world, dry_run=True)
+    report = world.run(dry_run=True)
     assert any(d.field == "price" and d.side == "shop" for d in report.diff)
     assert {s: v["price"] for s, v in _shop_variants(world).items()} == {
         s: v["price"] for s, v in before.items()
     }
-    real = _run(world)
+    real = world.run()
     assert real.bound == len(before)  # the dry run bound nothing

@@ -10,7 +10,6 @@ import anyio
 import httpx
 import pytest
 
-from ledgerbridge.catalog.runner import CatalogReport, run_catalog
 from ledgerbridge_woocommerce.emulator.app import DEFAULT_KEY, DEFAULT_SECRET
 from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
 from ledgerbridge_woocommerce.emulator.data import seed
@@ -22,17 +21,6 @@ WOO = (
     f'secrets: {{consumer_key: "{DEFAULT_KEY}", consumer_secret: "{DEFAULT_SECRET}"}}}}'
 )
 SKUS = {"WOO-ALB-2": 87, "PQ-40": 40, "NINJA-53": 53, "NINJA-56": 56, "Bar3": 23, "Bar4": 24}
-
-
-def _run(world: CatalogWorld) -> CatalogReport:
-    engine = world.engine()
-
-    async def main() -> CatalogReport:
-        async with engine:
-            [entry] = engine.config.catalogs
-            return await run_catalog(engine, entry)
-
-    return anyio.run(main)
 
 
 def _woo(world: CatalogWorld) -> dict[str, dict[str, Any]]:
@@ -56,7 +44,7 @@ def world(tmp_path: Path, secret_key: str) -> Any:
 def test_prices_and_stock_reach_products_and_variations_in_two_batches(
     world: CatalogWorld,
 ) -> None:
-    report = _run(world)
+    report = world.run()
     assert report.bound == 6 and report.failed == 0
     assert report.parked == 1  # product 93 has no SKU: parked, named, never guessed
     woo = _woo(world)
@@ -67,14 +55,14 @@ def test_prices_and_stock_reach_products_and_variations_in_two_batches(
     posts = _writes(world)
     assert len(posts) == 2  # one products/batch, one variations/batch for product 22
     assert any("/products/22/variations/batch" in p for p in posts)
-    again = _run(world)
+    again = world.run()
     assert again.written == 0 and len(_writes(world)) == 2
 
 
 def test_a_price_edited_in_books_reaches_a_variation(world: CatalogWorld) -> None:
-    _run(world)
+    world.run()
     world.edit_item("Bar4", rate=Decimal("18.25"))
-    report = _run(world)
+    report = world.run()
     assert report.written == 1
     assert _woo(world)["Bar4"]["regular_price"] == "18.25"
 

@@ -25,3 +25,15 @@ def test_a_bench_without_run_is_passed_over() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout) == []
+
+
+def test_a_bench_whose_run_takes_arguments_is_passed_over() -> None:
+    """bench_shared_limits' ``run(orgs, workers, ...)`` is its own command (Redis, ~8 min):
+    ``make bench`` used to stop at it with a TypeError, before the Shopify, WooCommerce and
+    Zoho Books benches."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--json", "shared_limits"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout) == []

@@ -165,3 +165,54 @@ def test_search_by_number_dates_and_the_trend(store: Store) -> None:
     assert trend["failed"] == [0, 0, 1, 0, 1, 0, 1]  # days 4, 2, 0 ago
     assert writes_recorded(store, "a", ["a-orders"], now + timedelta(seconds=30)) == (1, 1)
     assert writes_recorded(store, "a", ["a-orders"], now + timedelta(minutes=2)) == (0, 1)
+
+
+def test_an_older_page_walks_the_pipelines_own_index(store: Store) -> None:
+    """A page after a cursor reads through the pipeline's index: on SQLite the statement
+    names it (``INDEXED BY``) and the query plan uses it, also once ANALYZE has seen one
+    pipeline hold most records (when SQLite alone would walk the table by id); PostgreSQL
+    gets no hint and the same rows."""
+    from typing import Any
+
+    from sqlalchemy import event
+
+    from ledgerbridge.store.console_models import RECORDS_BY_STATE
+    from ledgerbridge.store.types import utcnow
+
+    now = utcnow()
+    with store.engine.begin() as conn:  # one big pipeline, one small
+        conn.execute(
+            SyncRecord.__table__.insert(),  # type: ignore[attr-defined]
+            [{"tenant_id": "a", "pipeline_id": "big" if n % 50 else "small",
+              "entity": "order", "external_id": str(n), "state": "synced",
+              "retry_safe": True, "attempt_count": 0, "created_at": now, "updated_at": now}
+             for n in range(1, 2001)],
+        )  # fmt: skip
+        conn.exec_driver_sql("ANALYZE")
+    sqlite = store.engine.dialect.name == "sqlite"
+    plans: dict[str, list[str]] = {}
+
+    def before(conn: Any, cursor: Any, sql: str, params: Any, ctx: Any, many: bool) -> None:
+        if sqlite and "FROM sync_records" in sql and " < " in sql:
+            rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plans[sql] = [row[-1] for row in rows]
+        elif "FROM sync_records" in sql:
+            plans[sql] = []
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    try:
+        older = q.records_page(store, ["small"], before_id=1001, limit=3)
+        by_state = q.records_page(store, ["small"], state="synced", before_id=1001, limit=3)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", before)
+    assert [r.external_id for r in older] == ["1000", "950", "900"]
+    assert [r.external_id for r in by_state] == ["1000", "950", "900"]
+    hinted = [sql for sql in plans if "INDEXED BY" in sql]
+    if not sqlite:
+        assert plans and not hinted  # the hint is SQLite's only
+        return
+    assert len(hinted) == 2, list(plans)
+    used = [" ".join(steps) for steps in plans.values()]
+    assert any("INDEX ix_sync_records_pipeline_id " in u for u in used), used
+    assert any(f"INDEX {RECORDS_BY_STATE.name} " in u for u in used), used
+    assert not any(u.startswith("SCAN sync_records") for u in used), used

@@ -206,11 +206,16 @@ def _into_zoho(
     wrap_zoho: Any,
     db_url: str | None,
     daily_quota: int | None = None,
+    books_settings: str = "",
+    pipeline_id: str = "pipe",
+    trigger: str | None = None,
 ) -> Iterator[Harness]:
     """Serve a source emulator and the Zoho Books emulator; write the config and mapping.
 
     ``connection(url)`` gives the YAML of the ``shop`` connection (flow style);
-    ``mapping(h)`` the tenant mapping, once the organisation is set up.
+    ``mapping(h)`` the tenant mapping, once the organisation is set up.  ``policy`` None
+    leaves the posting policy to the mapping; ``books_settings`` is appended to the Zoho
+    connection's settings (``", burst: 100"``); ``trigger`` sets ``posting_trigger``.
     """
     zoho_faults = FaultConfig()
     zoho = zoho_app(faults=zoho_faults)
@@ -241,7 +246,15 @@ def _into_zoho(
         h.write_mapping(mapping(h))
         books = (
             f'{{organization_id: "{MAIN_ORG}", api_url: "{zs.url}", '
-            f'accounts_url: "{zs.url}"{quota}}}'
+            f'accounts_url: "{zs.url}"{quota}{books_settings}}}'
+        )
+        pipeline = "".join(
+            f"\n                        {line}"
+            for line in (
+                f"posting_policy: {policy}" if policy else "",
+                f"posting_trigger: {trigger}" if trigger else "",
+            )
+            if line
         )
         h.config_path.write_text(
             textwrap.dedent(
@@ -260,11 +273,10 @@ def _into_zoho(
                           client_secret: "{EMULATOR_CLIENT_SECRET}"
                           refresh_token: "{refresh}"
                     pipelines:
-                      - id: pipe
+                      - id: {pipeline_id}
                         source: shop
                         target: books
-                        mapping: mapping.yaml
-                        posting_policy: {policy}
+                        mapping: mapping.yaml{pipeline}
                 """
             )
         )
@@ -353,6 +365,112 @@ def shopify_to_zoho(
         wrap_zoho=wrap_zoho, db_url=None, daily_quota=daily_quota,
     ) as h:  # fmt: skip
         yield h
+
+
+A2C_API_KEY = "e2e-api-key"
+A2C_STORE_KEY = "e2e-store-key"
+A2C_TOKEN = "e2e-hook-token"
+
+A2C_MAPPING = """\
+extends: api2cart-to-zohobooks
+lookups:
+  taxes:
+    match_by: title_and_rate
+    entries:
+      - {{title: Tax, rate: 0.10, tax_id: "{vat10}"}}
+      - {{title: Shipping tax, tax_id: "{vat10}"}}
+      - {{title: Tax refunded (not itemised), tax_id: "{vat10}"}}
+    untaxed: "{zero}"
+  payment_methods:
+    default: {{payment_mode: creditcard, account_id: "{checking}"}}
+"""
+
+
+@contextmanager
+def api2cart_to_zoho(
+    tmp: Path,
+    *,
+    currency: str = "USD",
+    api_key: str = A2C_API_KEY,
+    store_key: str = A2C_STORE_KEY,
+    token: str | None = A2C_TOKEN,
+    shop_settings: str = "",
+    policy: str | None = "invoice",
+    trigger: str | None = None,
+    wrap_zoho: Any = None,
+) -> Iterator[Harness]:
+    """The API2Cart emulator (one Shopify-style store of 12 orders taxed at 10%) -> the Zoho
+    Books emulator; pipeline ``cart-books``, the mapping ``A2C_MAPPING`` (the shipped preset
+    with the organisation's taxes and account).  The tests run the engine on the real clock
+    (``sync_once``), so the Zoho connection gets ``burst: 100``.
+
+    ``h.extra["state"]`` is the emulator's state, ``h.extra["store"]`` the store's data;
+    ``shop_settings`` is appended to the connection's settings (``", read_shipments: true"``),
+    ``token`` None leaves the webhook token out."""
+    from ledgerbridge_api2cart.emulator import create_app, create_state
+
+    state = create_state(
+        api_key=api_key, stores={store_key: ("Shopify", currency)}, orders=12,
+        tax_rates=(Decimal("0.10"),),
+    )  # fmt: skip
+    faults = FaultConfig()
+    secrets = f'api_key: "{api_key}", store_key: "{store_key}"'
+    if token:
+        secrets += f', webhook_token: "{token}"'
+
+    def connection(url: str) -> str:
+        return (
+            f'{{platform: api2cart, settings: {{base_url: "{url}/v1.1", cart: Shopify, '
+            f"page_size: 5{shop_settings}}}, secrets: {{{secrets}}}}}"
+        )
+
+    def mapping(h: Harness) -> str:
+        return A2C_MAPPING.format(
+            vat10=h.tax_id("VAT 10"), zero=h.tax_id("Zero"),
+            checking=h.account_id("Business Checking"),
+        )  # fmt: skip
+
+    with _into_zoho(
+        tmp, create_app(state, faults), faults, InstantClock(), connection=connection,
+        mapping=mapping, policy=policy, wrap_zoho=wrap_zoho, db_url=None,
+        books_settings=", burst: 100", pipeline_id="cart-books", trigger=trigger,
+    ) as h:  # fmt: skip
+        h.extra.update(state=state, store=state.stores[store_key])
+        yield h
+
+
+def sync_once(config: Path, db: str) -> tuple[Any, Engine]:
+    """One ``Engine.sync`` of the config's one pipeline on the real clock: (report, engine)."""
+    import anyio
+
+    engine = Engine(load_config(config), Store(db))
+
+    async def main() -> Any:
+        async with engine:
+            return await engine.sync()
+
+    [report] = anyio.run(main)
+    return report, engine
+
+
+def woo_summary_totals(h: Harness) -> dict[bool, Decimal]:
+    """What a daily summary of the WooCommerce emulator's orders should total, per tax mode
+    (True: prices include tax): every order that is a sale -- not failed, a draft or in the
+    trash, nor cancelled unpaid -- from the emulator's own store."""
+    orders = h.source_app.emulator.store.orders
+    contributing = [
+        o
+        for o in orders.values()
+        if o["status"] not in ("failed", "checkout-draft", "trash")
+        and not (o["status"] == "cancelled" and not o.get("date_paid_gmt"))
+    ]
+    return {
+        inclusive: sum(
+            (Decimal(o["total"]) for o in contributing if o["prices_include_tax"] is inclusive),
+            Decimal(0),
+        )
+        for inclusive in (True, False)
+    }
 
 
 def total_of(doc: dict[str, Any]) -> Decimal:

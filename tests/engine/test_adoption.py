@@ -30,7 +30,7 @@ from ledgerbridge.store.types import utcnow
 from ledgerbridge_zohobooks.emulator.state import compute_document
 
 from .books import check_books, source_orders
-from .harness import Harness, shopify_to_zoho
+from .harness import Harness, shopify_to_zoho, woo_summary_totals
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 
@@ -325,18 +325,7 @@ def test_a_daily_summary_whose_create_answer_was_lost_is_adopted_once(tmp_path: 
         summaries = [h.org.invoices[i] for i in set(h.org.invoices) - seeded]
         assert len(summaries) == 2
         assert len({s["reference_number"] for s in summaries}) == 2
-        orders = h.source_app.emulator.store.orders
-        contributing = [
-            o
-            for o in orders.values()
-            if o["status"] not in ("failed", "checkout-draft", "trash")
-            and not (o["status"] == "cancelled" and not o.get("date_paid_gmt"))
-        ]
-        for inclusive in (True, False):
-            expected = sum(
-                (Decimal(o["total"]) for o in contributing if o["prices_include_tax"] is inclusive),
-                Decimal(0),
-            )
+        for inclusive, expected in woo_summary_totals(h).items():
             [doc] = [s for s in summaries if ("tax incl." in s["reference_number"]) is inclusive]
             assert Decimal(str(doc["total"])) == expected
         assert "create_document" in adopted_ops(h)

@@ -4,7 +4,6 @@ the order, its one payment applied across them.  Books read from the Zoho emulat
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,37 +11,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
-from ledgerbridge.config import load_config
 from ledgerbridge.engine import Engine
-from ledgerbridge.sandbox import serve
-from ledgerbridge.store import RecordState, Store
-from ledgerbridge_api2cart.emulator import create_app, create_state
+from ledgerbridge.store import RecordState
 from ledgerbridge_api2cart.emulator.shipments import shipment
-from ledgerbridge_zohobooks.emulator import create_app as zoho_app
-from ledgerbridge_zohobooks.emulator.seed import (
-    EMULATOR_CLIENT_ID,
-    EMULATOR_CLIENT_SECRET,
-    MAIN_ORG,
-    MERCHANT,
-)
-from tests.api2cart.test_end_to_end import API_KEY, MAPPING, STORE_KEY
-from tests.engine.harness import add_merchant_custom_fields
+from tests.engine.harness import api2cart_to_zoho, sync_once
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 
 
 def _sync(config: Path, db: str) -> Engine:
-    engine = Engine(load_config(config), Store(db))
-
-    async def main():
-        async with engine:
-            return await engine.sync()
-
-    anyio.run(main)
-    return engine
+    return sync_once(config, db)[1]
 
 
 def _touch(order, moment: datetime) -> None:
@@ -54,50 +34,14 @@ def _touch(order, moment: datetime) -> None:
 def wired(
     tmp_path: Path, trigger: str, wrap_zoho: Any = None
 ) -> Iterator[tuple[Any, Any, Path, str]]:
-    state = create_state(api_key=API_KEY, stores={STORE_KEY: ("Shopify", "USD")}, orders=12,
-                         tax_rates=(Decimal("0.10"),))  # fmt: skip
-    zoho = zoho_app()
-    books_app = wrap_zoho(zoho) if wrap_zoho is not None else zoho  # e.g. a TrapInjector
-    with serve(create_app(state)) as shop, serve(books_app) as books:
-        org = zoho.emulator.state.organizations[MAIN_ORG]
-        add_merchant_custom_fields(org, zoho.emulator.state)
-        tax = {t.tax_name: t.tax_id for t in org.taxes.values()}
-        accounts = {**org.accounts, **org.bank_accounts}
-        checking = next(
-            a["account_id"] for a in accounts.values() if a["account_name"] == "Business Checking"
-        )
-        (tmp_path / "mapping.yaml").write_text(
-            MAPPING.format(vat10=tax["VAT 10"], zero=tax["Zero"], checking=checking)
-        )
-        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
-        db = f"sqlite:///{tmp_path / 'state.db'}"
-        config = tmp_path / "ledgerbridge.yaml"
-        config.write_text(textwrap.dedent(f"""\
-            version: 1
-            database: {db}
-            tenants:
-              - id: acme
-                connections:
-                  shop:
-                    platform: api2cart
-                    settings: {{base_url: "{shop.url}/v1.1", cart: Shopify, page_size: 5, read_shipments: true}}
-                    secrets: {{api_key: "{API_KEY}", store_key: "{STORE_KEY}"}}
-                  books:
-                    platform: zohobooks
-                    settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}", burst: 100}}
-                    secrets:
-                      client_id: "{EMULATOR_CLIENT_ID}"
-                      client_secret: "{EMULATOR_CLIENT_SECRET}"
-                      refresh_token: "{refresh}"
-                pipelines:
-                  - id: cart-books
-                    source: shop
-                    target: books
-                    mapping: mapping.yaml
-                    posting_policy: invoice
-                    posting_trigger: {trigger}
-            """))  # fmt: skip
-        yield state.stores[STORE_KEY], org, config, db
+    """The API2Cart harness reading shipments, the pipeline on ``trigger``: (the store's
+    data, the Zoho organisation, the config, the database); ``wrap_zoho`` e.g. a
+    TrapInjector around the Zoho emulator."""
+    with api2cart_to_zoho(
+        tmp_path, token=None, shop_settings=", read_shipments: true", trigger=trigger,
+        wrap_zoho=wrap_zoho,
+    ) as h:  # fmt: skip
+        yield h.extra["store"], h.org, h.config_path, h.db_url
 
 
 def test_an_api2cart_order_shipped_in_three_parts(tmp_path: Path):

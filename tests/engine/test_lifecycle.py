@@ -16,7 +16,7 @@ import pytest
 
 from ledgerbridge.store import RecordState
 
-from .harness import woocommerce_to_zoho
+from .harness import woo_summary_totals, woocommerce_to_zoho
 
 pytestmark = pytest.mark.usefixtures("secret_key")
 
@@ -157,18 +157,7 @@ def test_daily_summary_posts_one_document_per_day_and_adjusts_late_edits(tmp_pat
         # Every seeded order is on 2026-03-01; the shop mixes tax-inclusive and exclusive orders:
         # one document per tax mode.
         assert len(summaries) == 2 and report.writes >= 2
-        orders = h.source_app.emulator.store.orders
-        contributing = [
-            o
-            for o in orders.values()
-            if o["status"] not in ("failed", "checkout-draft", "trash")
-            and not (o["status"] == "cancelled" and not o.get("date_paid_gmt"))
-        ]
-        for inclusive in (True, False):
-            expected = sum(
-                (Decimal(o["total"]) for o in contributing if o["prices_include_tax"] is inclusive),
-                Decimal(0),
-            )
+        for inclusive, expected in woo_summary_totals(h).items():
             [doc] = [s for s in summaries if ("tax incl." in s["reference_number"]) is inclusive]
             assert Decimal(str(doc["total"])) == expected, inclusive
         summary = next(s for s in summaries if "tax incl." not in s["reference_number"])
@@ -185,6 +174,7 @@ def test_daily_summary_posts_one_document_per_day_and_adjusts_late_edits(tmp_pat
         }
 
         # A late edit to a day already posted: an adjusting document, never a rewrite.
+        orders = h.source_app.emulator.store.orders
         oid = next(i for i, o in orders.items() if o["status"] == "on-hold")
         touch(h, str(oid), status="cancelled")
         [late], engine = run(h)

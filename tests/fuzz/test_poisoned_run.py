@@ -16,23 +16,9 @@ from ledgerbridge.store import RecordState
 from tests.api2cart.test_end_to_end import STORE_KEY, Wired, _run, wired  # noqa: F401
 from tests.engine.harness import woocommerce_to_zoho
 from tests.engine.test_exactly_once import sync
+from tests.fuzz.test_mapper_regressions import A2C_POISONS as POISONS  # the same three
 
 pytestmark = pytest.mark.usefixtures("secret_key")
-
-POISONS = {
-    "order_products[0] = 7": (
-        lambda o: o["order_products"].__setitem__(0, 7),
-        "order_products[0] is not an object",
-    ),
-    'total.total_tax = "sNaN"': (
-        lambda o: o["total"].__setitem__("total_tax", "sNaN"),
-        "total.total_tax is 'sNaN', not a finite number",
-    ),
-    'order_products[0].price = "1e999999999"': (
-        lambda o: o["order_products"][0].__setitem__("price", "1e999999999"),
-        "order_products[0].price is '1e999999999', out of range",
-    ),
-}
 
 
 @pytest.mark.parametrize("poison", list(POISONS))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import httpx
 
 from ledgerbridge.canonical import Order
@@ -51,7 +52,6 @@ class FastClock:
         return time.monotonic() + self.offset
 
     async def sleep(self, seconds: float) -> None:
-        import anyio
 
         self.sleeps.append(seconds)
         self.offset += max(0.0, seconds)
@@ -94,6 +94,19 @@ def make_target(
     if clock is not None:
         context.clock = clock
     return ZohoBooksTarget(context)
+
+
+def with_target(zoho: Any, fn: Any) -> Any:
+    """``await fn(target)`` with a target on the running emulator ``zoho``, closed after."""
+
+    async def main() -> Any:
+        target = make_target(zoho.url, zoho.state)
+        try:
+            return await fn(target)
+        finally:
+            await target.aclose()
+
+    return anyio.run(main)
 
 
 @dataclass

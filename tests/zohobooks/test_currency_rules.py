@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from ledgerbridge.canonical import Order
@@ -33,18 +32,7 @@ from ledgerbridge.plan import (
 from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
 from tests.canonical_factory import m
 
-from .helpers import make_target
-
-
-def _run(zoho: Any, fn: Any) -> Any:
-    async def main() -> Any:
-        target = make_target(zoho.url, zoho.state)
-        try:
-            return await fn(target)
-        finally:
-            await target.aclose()
-
-    return anyio.run(main)
+from .helpers import with_target
 
 
 def _org(zoho: Any) -> Any:
@@ -124,7 +112,7 @@ def test_the_emulator_holds_a_document_to_its_contacts_currency(zoho):
         refused.append(str(caught.value))
         return refused
 
-    no_rate, other_currency, payment_no_rate, zero_rate, changed = _run(zoho, main)
+    no_rate, other_currency, payment_no_rate, zero_rate, changed = with_target(zoho, main)
     assert "Exchange rate is required" in no_rate
     assert "customer's currency USD" in other_currency
     assert "Exchange rate is required" in payment_no_rate
@@ -148,7 +136,7 @@ def test_a_contact_found_by_email_in_another_currency_is_not_reused(zoho):
         in_usd = await target.find_contact(email="ann@example.com", currency="USD")
         return usd, in_eur, in_usd
 
-    usd, in_eur, in_usd = _run(zoho, main)
+    usd, in_eur, in_usd = with_target(zoho, main)
     assert in_eur is None, "a EUR order must not land on the customer's USD contact"
     assert in_usd is not None and in_usd.target_id == usd.target_id
 
@@ -210,7 +198,7 @@ def _post(zoho: Any, runtime: Any, order: Order) -> tuple[str, str]:
         paid = await target.record_payment(pay)
         return ref.target_id, paid.target_id
 
-    return _run(zoho, main)
+    return with_target(zoho, main)
 
 
 def test_the_rate_the_source_states_is_taken(zoho, tmp_path):
@@ -285,7 +273,7 @@ def test_a_draft_in_the_base_currency_carries_no_exchange_rate(zoho):
         )
         return {}
 
-    _run(zoho, main)
+    with_target(zoho, main)
     sent = [ex.body for ex in zoho.exchanges if ex.method == "POST" and ex.path in
             ("/invoices", "/customerpayments")]  # fmt: skip
     assert sent and all("exchange_rate" not in body for body in sent)

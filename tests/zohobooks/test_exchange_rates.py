@@ -10,13 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import pytest
 
 from ledgerbridge.errors import NeedsMapping
 from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
 
-from .helpers import make_target
+from .helpers import with_target
 
 
 def _seed(zoho: Any) -> None:
@@ -27,17 +26,6 @@ def _seed(zoho: Any) -> None:
         {"exchange_rate_id": "2", "effective_date": "2026-02-01", "rate": Decimal("1.10")},
         {"exchange_rate_id": "3", "effective_date": "2026-03-05", "rate": Decimal("1.12")},
     ]
-
-
-def _with_target(zoho: Any, fn: Any) -> Any:
-    async def main() -> Any:
-        target = make_target(zoho.url, zoho.state)
-        try:
-            return await fn(target)
-        finally:
-            await target.aclose()
-
-    return anyio.run(main)
 
 
 def test_the_rate_of_the_day_or_the_closest_before_it(zoho: Any) -> None:
@@ -53,7 +41,7 @@ def test_the_rate_of_the_day_or_the_closest_before_it(zoho: Any) -> None:
         ]
 
     calls_before = len(zoho.exchanges)
-    found = _with_target(zoho, main)
+    found = with_target(zoho, main)
     assert found == [Decimal("1.10"), Decimal("1.12"), Decimal("1.10"), None, Decimal("1.10")]
     asked = [e for e in zoho.exchanges[calls_before:] if e.path.endswith("/exchangerates")]
     assert len(asked) == 4 and {e.query["from_date"] for e in asked} == {
@@ -76,7 +64,7 @@ def test_the_source_rate_first_then_zohos_then_the_mapping_then_advice(zoho: Any
             await target.exchange_rate("invoice #9", "EUR", None, {}, date(2025, 6, 1))
         return [*out, caught.value]
 
-    *rates, refused = _with_target(zoho, main)
+    *rates, refused = with_target(zoho, main)
     assert rates == [Decimal("1.2"), Decimal("1.10"), Decimal("1.3"), None]
     assert refused.missing == "exchange_rate:EUR"
     assert "Zoho Books has no EUR rate on or before 2025-06-01" in str(refused)
@@ -89,5 +77,5 @@ def test_an_unknown_currency_id_is_1002(zoho: Any) -> None:
             await target.client.call("GET", "/settings/currencies/404404/exchangerates")
         return caught.value
 
-    error = _with_target(zoho, main)
+    error = with_target(zoho, main)
     assert "does not exist" in str(error)

@@ -300,74 +300,18 @@ def test_api2cart_eur_order_with_a_refund(
 
 @contextmanager
 def _api2cart_eur(tmp_path: Path) -> Iterator[tuple[Any, Any, Any]]:
-    """API2Cart emulator (a Shopify cart selling in EUR) -> Zoho Books emulator (USD)."""
-    from ledgerbridge.config import load_config
-    from ledgerbridge.engine import Engine
-    from ledgerbridge.sandbox import serve
-    from ledgerbridge.store import Store
-    from ledgerbridge_api2cart.emulator import create_app, create_state
-    from ledgerbridge_zohobooks.emulator import create_app as zoho_app
-    from ledgerbridge_zohobooks.emulator.seed import (
-        EMULATOR_CLIENT_ID,
-        EMULATOR_CLIENT_SECRET,
-        MAIN_ORG,
-        MERCHANT,
-    )
-    from tests.engine.harness import add_merchant_custom_fields
+    """API2Cart emulator (a Shopify cart selling in EUR) -> Zoho Books emulator (USD); the
+    posting policy the preset's.  ``run(rules)`` adds ``rules`` to the mapping's lookups and
+    syncs once."""
+    from tests.engine.harness import api2cart_to_zoho, sync_once
 
-    state = create_state(
-        api_key="k", stores={"eur-store": ("Shopify", "EUR")}, orders=12,
-        tax_rates=(Decimal("0.10"),),
-    )  # fmt: skip
-    zoho = zoho_app()
-    with serve(create_app(state)) as shop, serve(zoho) as books:
-        org = zoho.emulator.state.organizations[MAIN_ORG]
-        add_merchant_custom_fields(org, zoho.emulator.state)
-        tax = {t.tax_name: t.tax_id for t in org.taxes.values()}
-        accounts = {**org.accounts, **org.bank_accounts}
-        checking = next(
-            a["account_id"] for a in accounts.values() if a["account_name"] == "Business Checking"
-        )
-        refresh = zoho.emulator.state.issue_refresh_token(EMULATOR_CLIENT_ID, MERCHANT)
-        db = f"sqlite:///{tmp_path / 'state.db'}"
-        config = tmp_path / "ledgerbridge.yaml"
-        config.write_text(
-            f"""\
-version: 1
-database: {db}
-tenants:
-  - id: acme
-    connections:
-      shop:
-        platform: api2cart
-        settings: {{base_url: "{shop.url}/v1.1", cart: Shopify, page_size: 5}}
-        secrets: {{api_key: "k", store_key: "eur-store", webhook_token: "t"}}
-      books:
-        platform: zohobooks
-        settings: {{organization_id: "{MAIN_ORG}", api_url: "{books.url}", accounts_url: "{books.url}", burst: 100}}
-        secrets: {{client_id: "{EMULATOR_CLIENT_ID}", client_secret: "{EMULATOR_CLIENT_SECRET}", refresh_token: "{refresh}"}}
-    pipelines:
-      - {{id: cart-books, source: shop, target: books, mapping: mapping.yaml}}
-"""
-        )
+    with api2cart_to_zoho(
+        tmp_path, currency="EUR", api_key="k", store_key="eur-store", token="t", policy=None
+    ) as h:
+        preset = h.mapping_path.read_text()
 
         def run(rules: str) -> None:
-            (tmp_path / "mapping.yaml").write_text(
-                "extends: api2cart-to-zohobooks\n"
-                "lookups:\n" + rules + "  taxes:\n    match_by: title_and_rate\n    entries:\n"
-                f'      - {{title: Tax, rate: 0.10, tax_id: "{tax["VAT 10"]}"}}\n'
-                f'      - {{title: Shipping tax, tax_id: "{tax["VAT 10"]}"}}\n'
-                f'      - {{title: Tax refunded (not itemised), tax_id: "{tax["VAT 10"]}"}}\n'
-                f'    untaxed: "{tax["Zero"]}"\n'
-                "  payment_methods:\n"
-                f'    default: {{payment_mode: creditcard, account_id: "{checking}"}}\n'
-            )
-            engine = Engine(load_config(config), Store(db))
+            h.mapping_path.write_text(preset.replace("lookups:\n", "lookups:\n" + rules, 1))
+            sync_once(h.config_path, h.db_url)
 
-            async def main() -> Any:
-                async with engine:
-                    return await engine.sync()
-
-            anyio.run(main)
-
-        yield state, org, run
+        yield h.extra["state"], h.org, run

@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import anyio
 import pytest
 import yaml
 
@@ -30,10 +29,11 @@ from ledgerbridge_zohobooks.emulator import rules
 from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
 from tests.conftest import refdata
 
-from .helpers import make_target, tax_ids_by_rate
+from .helpers import tax_ids_by_rate, with_target
 
 
-def _request_schema(spec: str, path: str) -> dict[str, Any]:
+def _request_schema(spec: str, path: str, method: str = "post") -> dict[str, Any]:
+    """The JSON body schema of ``method path`` in the spec, its ``$ref``s resolved."""
     root = yaml.safe_load(refdata("zoho-books-openapi", spec).read_text(encoding="utf-8"))
 
     def resolve(node: Any) -> Any:
@@ -48,7 +48,7 @@ def _request_schema(spec: str, path: str) -> dict[str, Any]:
             return [resolve(v) for v in node]
         return node
 
-    op = root["paths"][path]["post"]
+    op = root["paths"][path][method]
     return resolve(op["requestBody"]["content"]["application/json"]["schema"])
 
 
@@ -87,17 +87,6 @@ def test_the_payment_modes_are_the_documented_ones():
         assert mode in receipt["properties"]["payment_mode"]["description"]
 
 
-def _call(zoho: Any, fn: Any) -> Any:
-    async def main() -> Any:
-        target = make_target(zoho.url, zoho.state)
-        try:
-            return await fn(target)
-        finally:
-            await target.aclose()
-
-    return anyio.run(main)
-
-
 def test_the_emulator_refuses_undocumented_fields_and_modes(zoho):
     async def main(target: Any) -> list[str]:
         contact = await target.create_contact(
@@ -122,7 +111,7 @@ def test_the_emulator_refuses_undocumented_fields_and_modes(zoho):
             refused.append(str(caught.value))
         return refused
 
-    shipping, discount, unknown, mode = _call(zoho, main)
+    shipping, discount, unknown, mode = with_target(zoho, main)
     assert "shipping_charge" in shipping and "discount" in discount
     assert "bank_name" in unknown and "payment_mode: credit_card" in mode
     assert not zoho.state.organizations[MAIN_ORG].creditnotes
@@ -155,7 +144,7 @@ def test_a_credit_note_with_shipping_and_an_adjustment_books_to_the_cent(zoho):
         )
         return (await target.create_document(note)).target_id
 
-    note = zoho.state.organizations[MAIN_ORG].creditnotes[_call(zoho, main)]
+    note = zoho.state.organizations[MAIN_ORG].creditnotes[with_target(zoho, main)]
     # 30.00 + 1.50 (5 %) + 5.00 + 0.50 (10 %) - 0.40
     assert note["total"] == Decimal("36.60")
     assert {t["tax_name"]: t["tax_amount"] for t in note["taxes"]} == {
@@ -192,7 +181,7 @@ def test_a_receipt_is_written_with_the_receipt_spelling_of_its_payment_mode(zoho
         )
         return (await target.create_document(receipt)).target_id
 
-    receipt = zoho.state.organizations[MAIN_ORG].salesreceipts[_call(zoho, main)]
+    receipt = zoho.state.organizations[MAIN_ORG].salesreceipts[with_target(zoho, main)]
     assert receipt["payment_mode"] == "credit_card" and receipt["total"] == Decimal("30.00")
 
 
@@ -222,25 +211,6 @@ def test_a_credit_note_line_discount_becomes_the_rate_and_never_loses_a_cent():
     )
 
 
-def _receipt_update_schema() -> dict[str, Any]:
-    root = yaml.safe_load(refdata("zoho-books-openapi", "sales-receipt.yml").read_text("utf-8"))
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "$ref" in node:
-                target: Any = root
-                for part in node["$ref"].lstrip("#/").split("/"):
-                    target = target[part]
-                return resolve(target)
-            return {k: resolve(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    op = root["paths"]["/salesreceipts/{sales_receipt_id}"]["put"]
-    return resolve(op["requestBody"]["content"]["application/json"]["schema"])
-
-
 def test_the_receipt_allow_lists_are_the_request_schemas():
     """sales-receipt.yml's create and update bodies, field for field; the update's allowed
     defects are exactly what the create declares and the update omits."""
@@ -248,7 +218,7 @@ def test_the_receipt_allow_lists_are_the_request_schemas():
     assert set(create["properties"]) == rules.RECEIPT_FIELDS
     create_line = set(create["properties"]["line_items"]["items"]["properties"])
     assert create_line == rules.RECEIPT_LINE_FIELDS
-    update = _receipt_update_schema()
+    update = _request_schema("sales-receipt.yml", "/salesreceipts/{sales_receipt_id}", "put")
     assert set(update["properties"]) == rules.RECEIPT_UPDATE_FIELDS
     update_line = set(update["properties"]["line_items"]["items"]["properties"])
     assert update_line == rules.RECEIPT_UPDATE_LINE_FIELDS

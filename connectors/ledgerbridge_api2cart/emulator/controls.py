@@ -33,7 +33,7 @@ from ledgerbridge.sandbox.edits import (
 from .seed import stamp
 
 if TYPE_CHECKING:
-    from .app import EmulatorState
+    from .state import EmulatorState
 
 PREFIX = "/_emulator"
 

@@ -68,30 +68,33 @@ class Binder:
             target_kind,
         )
 
-    def bound_to(self, target_kind: str, target_id: str) -> list[CrossReference]:
-        """The bindings that already name this target document (normally none or one)."""
+    def _where(self, *conditions: Any) -> list[CrossReference]:
+        """The bindings of this pipeline's connections that meet ``conditions``."""
         with self.store.session() as s:
             stmt = orm_select(CrossReference).where(
                 CrossReference.tenant_id == self.scope.tenant_id,
                 CrossReference.source_connection_id == self.scope.source_connection_id,
                 CrossReference.target_connection_id == self.scope.target_connection_id,
-                CrossReference.target_kind == target_kind,
-                CrossReference.target_id == target_id,
+                *conditions,
             )
             return list(s.exec(stmt))
+
+    def bound_to(self, target_kind: str, target_id: str) -> list[CrossReference]:
+        """The bindings that already name this target document (normally none or one)."""
+        return self._where(
+            CrossReference.target_kind == target_kind, CrossReference.target_id == target_id
+        )
+
+    def of_kind(self, target_kind: str) -> list[CrossReference]:
+        """Every binding of one target kind (the daily summary's per-order contributions)."""
+        return self._where(CrossReference.target_kind == target_kind)
 
     def bindings_for(self, entity: str, external_ids: list[str]) -> list[CrossReference]:
         if not external_ids:
             return []
-        with self.store.session() as s:
-            stmt = orm_select(CrossReference).where(
-                CrossReference.tenant_id == self.scope.tenant_id,
-                CrossReference.source_connection_id == self.scope.source_connection_id,
-                CrossReference.target_connection_id == self.scope.target_connection_id,
-                CrossReference.entity == entity,
-                col(CrossReference.external_id).in_(external_ids),
-            )
-            return list(s.exec(stmt))
+        return self._where(
+            CrossReference.entity == entity, col(CrossReference.external_id).in_(external_ids)
+        )
 
     def bindings_of(self, wanted: dict[str, list[str]]) -> list[Any]:
         """Bindings of several entities at once (entity -> external ids): one query.

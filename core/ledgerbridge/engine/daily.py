@@ -20,7 +20,7 @@ from ..config import PipelineConfig
 from ..contracts.source import Change
 from ..errors import ValidationFailed
 from ..plan import DocumentKind
-from ..store import CrossReference, RecordState, Store
+from ..store import RecordState
 from ..store.types import utcnow
 from . import summary
 from .daily_money import DailyMoney
@@ -37,7 +37,6 @@ class DailySummaries(DailyMoney):
     pipeline: PipelineConfig
     runtime: MappingRuntime
     journal: Journal
-    store: Store
     executor: Executor
     _db = staticmethod(off_loop)
 
@@ -95,7 +94,7 @@ class DailySummaries(DailyMoney):
         tax-exclusive orders gets one document per mode, since one document has one.
         Returns one entry per document written.
         """
-        contributions = await self._db(self._summary_bindings)
+        contributions = await self._db(self.journal.binder.of_kind, "summary")
         days: dict[str, list[Any]] = {}
         refund_days: dict[str, list[tuple[Any, str]]] = {}
         for b in contributions:
@@ -195,19 +194,6 @@ class DailySummaries(DailyMoney):
             posted.snapshot = new_baseline
             await self._db(self.journal.bind, posted)
         return sum(1 for _, outcome in results if outcome == "written")
-
-    def _summary_bindings(self) -> list[Any]:
-        from sqlmodel import select
-
-        s = self.journal.scope
-        with self.store.session() as session:
-            stmt = select(CrossReference).where(
-                CrossReference.tenant_id == s.tenant_id,
-                CrossReference.source_connection_id == s.source_connection_id,
-                CrossReference.target_connection_id == s.target_connection_id,
-                CrossReference.target_kind == "summary",
-            )
-            return list(session.exec(stmt))
 
     def _mark_summarized(self, external_ids: list[str], bucket: str) -> None:
         """The day's summary is posted: its pending orders are synced (one transaction)."""

@@ -43,7 +43,6 @@ from ..plan import (
     PaymentDraft,
     TargetRef,
 )
-from ..store import Store
 from ..store.models import RecordState
 from . import summary_money as money
 from .executor import Executor
@@ -60,7 +59,6 @@ class DailyMoney:
 
     runtime: MappingRuntime
     journal: Journal
-    store: Store
     executor: Executor
     _db = staticmethod(off_loop)
     money_left: list[str]  # buckets whose money could not be posted by the last close

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from ..canonical import Order, Refund
 from ..contracts.advice import add_to_mapping
 from ..errors import NeedsMapping, SourceLocation, ValidationFailed
-from ..plan import Link, LookupKind
+from ..plan import BusinessKey, Link, LookupKind
 from .currency import refund_rates, stated_rates
 from .expressions import Expression
-from .schema import MappingFile
+from .schema import DocumentRules, MappingFile, RefundRules
 
 
 @dataclass(frozen=True)
@@ -186,4 +186,32 @@ class MappingContext:
             "exchange_rate": rules.exchange_rates.get(order.currency),
             "stated_rates": stated,
             "target_rate_on": day if rules.fallback_rate == "target" else None,
+        }
+
+    def draft_header(
+        self,
+        order: Order,
+        rules: DocumentRules | RefundRules,
+        names: dict[str, Any],
+        *,
+        source_key: str,
+        contact: Link,
+        day: date,
+        refund: Refund | None = None,
+    ) -> dict[str, Any]:
+        """The fields an order's invoice, sales receipt and credit note drafts share, as
+        ``DocumentDraft`` keywords: the business key (the mapping's ``reference``, else the
+        order number), contact, date, currency, rate fields (``rates``), notes and custom
+        fields.  One place, so the documents and the credit notes of an order agree."""
+        return {
+            "key": BusinessKey(
+                reference=text(rules.reference.evaluate(names)) or order.number,
+                source_key=source_key,
+            ),
+            "contact": contact,
+            "date": day,
+            "currency": order.currency,
+            **self.rates(order, day, refund),
+            "notes": self.eval_text(rules.notes, names),
+            "custom_fields": self.custom_fields(rules.custom_fields, names),
         }

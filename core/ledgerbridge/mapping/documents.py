@@ -6,11 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..canonical import Order
-from ..plan import BusinessKey, DocumentDraft, DocumentKind
+from ..plan import DocumentDraft, DocumentKind
 from ..plan_discounts import one_scope
 from .charges import ChargeBuilder
 from .contacts import ContactBuilder
-from .context import LookupHit, MappingContext, nonzero, text, to_date
+from .context import LookupHit, MappingContext, nonzero, to_date
 from .lines import LineBuilder, LineDecisions
 from .payments import PaymentBuilder
 
@@ -80,15 +80,12 @@ class DocumentBuilder:
             )
             payment_mode, deposit = method.payment_mode, method.account_id
         day = to_date(rules.date.evaluate(names), "document.date", self.ctx.zone)
+        header = self.ctx.draft_header(
+            order, rules, names, source_key=order.source.key,
+            contact=self.contacts.link(order), day=day,
+        )  # fmt: skip
         return DocumentDraft(
             kind=kind,
-            key=BusinessKey(
-                reference=text(rules.reference.evaluate(names)) or order.number,
-                source_key=order.source.key,
-            ),
-            contact=self.contacts.link(order),
-            date=day,
-            currency=order.currency,
             lines=tuple(all_lines),
             taxes_included=order.taxes_included,
             discount=document_discount,
@@ -96,9 +93,7 @@ class DocumentBuilder:
             shipping_tax_id=shipping_tax_id,
             adjustment=nonzero(adjustment),
             adjustment_description=rules.rounding_description if nonzero(adjustment) else None,
-            **self.ctx.rates(order, day),
-            notes=self.ctx.eval_text(rules.notes, names),
-            custom_fields=self.ctx.custom_fields(rules.custom_fields, names),
+            **header,
             payment_mode=payment_mode,
             deposit_account_id=deposit,
             extra=self.ctx.fields(rules.fields, names),

@@ -8,10 +8,10 @@ from decimal import Decimal
 from ..canonical import Order, Refund
 from ..contracts.advice import add_to_mapping
 from ..errors import NeedsMapping
-from ..plan import BusinessKey, CreditRefundDraft, DocumentDraft, DocumentKind, DocumentLine, Link
+from ..plan import CreditRefundDraft, DocumentDraft, DocumentKind, DocumentLine, Link
 from .charges import ChargeBuilder
 from .contacts import ContactBuilder
-from .context import LookupHit, MappingContext, link, nonzero, text, to_date
+from .context import LookupHit, MappingContext, link, nonzero, to_date
 from .lines import LineBuilder
 from .payments import PaymentBuilder
 from .taxes import TaxLookup
@@ -112,25 +112,22 @@ class RefundBuilder:
             adjustment = None
         when = refund.processed_at or refund.created_at or order.created_at
         day = to_date(when, "date", self.ctx.zone)
+        key = f"{order.source.key}:refund:{refund.source.external_id}"
+        header = self.ctx.draft_header(
+            order, rules, names, source_key=key, contact=self.contacts.link(order), day=day,
+            refund=refund,
+        )  # fmt: skip
+        header["notes"] = header["notes"] or refund.reason or refund.note
         return DocumentDraft(
             kind=DocumentKind.CREDIT_NOTE,
-            key=BusinessKey(
-                reference=text(rules.reference.evaluate(names)) or order.number,
-                source_key=f"{order.source.key}:refund:{refund.source.external_id}",
-            ),
-            contact=self.contacts.link(order),
-            date=day,
-            currency=order.currency,
             lines=tuple(lines),
             taxes_included=refund.taxes_included,
             shipping_charge=shipping_charge,
             shipping_tax_id=shipping_tax_id,
             adjustment=adjustment,
             adjustment_description="Refund adjustment" if adjustment else None,
-            **self.ctx.rates(order, day, refund),
-            notes=self.ctx.eval_text(rules.notes, names) or refund.reason or refund.note,
-            custom_fields=self.ctx.custom_fields(rules.custom_fields, names),
             against=against,
+            **header,
         )
 
     def _amount_only_line(

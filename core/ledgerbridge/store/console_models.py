@@ -9,8 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+from sqlalchemy import JSON, Column, Index, Table, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import String
@@ -121,15 +120,22 @@ def _user_sqlite(_element: DetailsUser, _compiler: object, **_kw: object) -> str
     return "json_extract(audit_events.details, '$.user')"
 
 
-def _sqlite_from_hint(_compiler: Any, _table: Any, text: str | None) -> str | None:
+@compiles(Table, "sqlite")
+def _sqlite_table_with_hint(table: Table, compiler: Any, **kw: Any) -> str:
+    """A table in a SQLite FROM clause, followed by its ``INDEXED BY`` hint when the
+    statement gives one (``Select.with_hint(table, "INDEXED BY ix", "sqlite")``).
+
+    SQLAlchemy's SQLite compiler drops FROM hints (SQLite has exactly one, ``INDEXED BY``,
+    which the records page needs: ``console_queries.records_page``); this compiles the table
+    as usual and appends the hint the statement asked for.  A statement without a SQLite
+    hint compiles exactly as before; other dialects never come here.
+    """
+    text: str = compiler.visit_table(table, **kw)
+    hints = kw.get("fromhints")
+    if text and hints and table in hints:
+        text += f" {hints[table]}"
     return text
 
-
-# ``Select.with_hint(table, "INDEXED BY ix", "sqlite")``: SQLAlchemy's SQLite compiler drops
-# FROM hints (its ``get_from_hint_text`` answers None); SQLite has exactly one, ``INDEXED
-# BY``, which the records page needs (``console_queries.records_page``).  Only statements
-# that ask for a hint for SQLite are affected.
-SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign,assignment]
 
 AUDIT_BY_NUMBER = Index(
     "ix_audit_events_number",
