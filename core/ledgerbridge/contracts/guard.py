@@ -14,7 +14,12 @@ record while the rest of the page syncs.
 The field path is known when the failure says it (``details["field"]`` from the
 edge readers, a pydantic error location) or, for an unforeseen exception, from
 the innermost mapper frame that holds the path it was reading in a local named
-``at`` or ``where`` -- the convention the built-in mappers follow.
+``at`` or ``where`` -- the convention the built-in mappers follow.  Such a local must
+name what the whole rest of its frame reads: one assigned in a loop outlives the loop, and a
+later failure in the same frame (a top-level field read after the loop) would be named after
+the loop's last element.  So a list's elements are read by a helper whose ``where``
+parameter is the element's path (the Shopify REST mapper does; its test
+``tests/shopify/test_rest_field_paths.py`` keeps loop-assigned path locals out of it).
 """
 
 from __future__ import annotations
