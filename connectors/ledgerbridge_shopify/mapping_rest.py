@@ -23,7 +23,7 @@ from . import mapping_graphql as graphql
 from .fulfilments import rest_fulfilments
 from .mapping_common import build, decimal, legacy_id, moment, source_ref, validate_order
 from .mapping_common import money as cash
-from .rest_shape import check_object, check_order, check_refund, refuse
+from .rest_shape import check_object, check_order, check_refund, check_text, refuse
 
 Json = dict[str, Any]
 
@@ -79,11 +79,18 @@ def _address(data: Json | None) -> Json | None:
 
 
 def _taxes(items: list[Json], currency: str, where: str) -> list[Json]:
-    return [
-        {"title": t["title"], "rate": t.get("rate"), "priceSet": _set(t, "price", currency, at)}
-        for i, t in enumerate(items)
-        for at in [inside(where, f"tax_lines[{i}]")]
-    ]
+    return [_tax(t, currency, inside(where, f"tax_lines[{i}]")) for i, t in enumerate(items)]
+
+
+def _tax(line: Json, currency: str, where: str) -> Json:
+    check_text(line.get("title"), f"{where}.title", required=True)
+    if line.get("rate") is not None:
+        decimal(line["rate"], f"{where}.rate")  # refused here, by its path; read as given
+    return {
+        "title": line["title"],
+        "rate": line.get("rate"),
+        "priceSet": _set(line, "price", currency, where),
+    }
 
 
 def _allocations(items: list[Json], applications: list[Json], currency: str, where: str) -> Any:
@@ -200,7 +207,18 @@ def refund(data: Json, store: str, currency: str, taxes_included: bool) -> Refun
     return Refund(**fields)
 
 
+def _refund_at(data: Json, store: str, currency: str, taxes_included: bool, where: str) -> Refund:
+    """``refund`` of the order's refund at ``where`` (the path until the refund's id is read)."""
+    if data.get("id") in (None, ""):
+        refuse(f"{where}.id", "is missing")
+    return refund(data, store, currency, taxes_included)
+
+
 def _line(item: Json, applications: list[Json], currency: str, where: str) -> Json:
+    if item.get("id") in (None, ""):
+        refuse(f"{where}.id", "is missing")
+    for key in ("title", "name", "sku"):
+        check_text(item.get(key), f"{where}.{key}")
     product, variant = item.get("product_id"), item.get("variant_id")
     return {
         "id": item["id"],
@@ -221,6 +239,8 @@ def _line(item: Json, applications: list[Json], currency: str, where: str) -> Js
 
 
 def _shipping(ship: Json, apps: list[Json], currency: str, where: str) -> Json:
+    check_text(ship.get("title"), f"{where}.title", required=True)
+    check_text(ship.get("code"), f"{where}.code")
     return {
         "title": ship["title"],
         "code": ship.get("code"),
@@ -343,7 +363,10 @@ def order_data(data: Json, store: str, status_map: Mapping[str, OrderStatus] | N
     out["customer"] = customer_from(customer, store) if customer else None
     for i, (line, item) in enumerate(zip(out["lines"], data.get("line_items") or [], strict=True)):
         _line_extra(line, item, f"line_items[{i}]")
-    out["refunds"] = [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []]
+    out["refunds"] = [
+        _refund_at(r, store, currency, taxes_included, f"refunds[{i}]")
+        for i, r in enumerate(data.get("refunds") or [])
+    ]
     out["fulfilments"] = rest_fulfilments(data)
     out["extra"] = {
         "admin_graphql_api_id": data.get("admin_graphql_api_id"),

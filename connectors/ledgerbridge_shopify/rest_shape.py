@@ -90,9 +90,9 @@ def check_order(data: Any) -> None:
     for key in ARRAYS:
         check_objects(data.get(key), key)
     for key in TEXTS:
-        value = data.get(key)
-        if value and not isinstance(value, str):
-            refuse(key, f"is not text (got {type(value).__name__})")
+        check_text(data.get(key), key)
+    for i, fulfilment in enumerate(data.get("fulfillments") or []):
+        check_objects(fulfilment.get("line_items"), f"fulfillments[{i}].line_items")
     currency = data["currency"]
     if not (isinstance(currency, str) and _CURRENCY.fullmatch(currency)):
         refuse("currency", "is not a three-letter currency code")
@@ -104,9 +104,20 @@ def check_order(data: Any) -> None:
 
 
 def check_refund(data: dict[str, Any], where: str) -> None:
-    """Refuse a REST refund whose line arrays have a shape the mapper cannot read."""
+    """Refuse a REST refund whose line arrays, note or times the mapper cannot read."""
     for key in REFUND_ARRAYS:
         check_objects(data.get(key), f"{where}.{key}")
+    check_text(data.get("note"), f"{where}.note")
+    for key in ("created_at", "processed_at"):
+        check_moment(data.get(key), f"{where}.{key}")
+
+
+def check_text(value: Any, where: str, *, required: bool = False) -> None:
+    """Text, or (unless ``required``) absent: a falsy value reads as absent, as ``x or ...``."""
+    if required and value is None:
+        refuse(where, "is missing")
+    if (value or required) and not isinstance(value, str):
+        refuse(where, f"is not text (got {type(value).__name__})")
 
 
 def check_object(value: Any, where: str) -> None:

@@ -138,3 +138,49 @@ def test_no_rest_mapper_function_sets_a_path_local_inside_a_loop() -> None:
         and node.id in ("where", "at")
     ]
     assert not offending, offending
+
+
+NESTED = (("line_items", 1), ("shipping_lines", 0), ("tax_lines", 0), ("fulfillments", 0))
+
+
+@pytest.mark.parametrize(("array", "index"), NESTED)
+def test_every_field_of_a_nested_object_corrupted_is_parked_inside_it(
+    array: str, index: int
+) -> None:
+    """The same one level down: a corrupted field of a line, a shipping line, an order tax
+    line or a fulfilment is parked at a path inside that element (``line_items[1].sku``)."""
+    base = sample()
+    prefix = f"{array}[{index}]"
+    wrong: list[str] = []
+    parked = 0
+    for key in sorted(base[array][index]):
+        for value in CORRUPT:
+            data = copy.deepcopy(base)
+            data[array][index][key] = value
+            change = park(data)
+            if change.error is None:
+                continue
+            parked += 1
+            field = change.error.details.get("field")
+            if not isinstance(field, str) or not field.startswith(prefix):
+                wrong.append(f"{prefix}.{key}={value!r}: parked at {field!r}: {change.error}")
+    assert not wrong, "\n".join(wrong)
+    assert parked > 0
+
+
+def test_every_field_of_a_refund_corrupted_is_parked_inside_it() -> None:
+    base = sample()
+    refund_id = base["refunds"][0]["id"]
+    wrong: list[str] = []
+    for key in sorted(base["refunds"][0]):
+        for value in CORRUPT:
+            data = copy.deepcopy(base)
+            data["refunds"][0][key] = value
+            change = park(data)
+            field = None if change.error is None else change.error.details.get("field")
+            if change.error is not None and not (
+                isinstance(field, str)
+                and (field.startswith(f"refund {refund_id}") or field.startswith("refunds[0]"))
+            ):
+                wrong.append(f"refunds[0].{key}={value!r}: parked at {field!r}: {change.error}")
+    assert not wrong, "\n".join(wrong)
