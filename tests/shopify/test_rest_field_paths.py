@@ -21,7 +21,7 @@ import pytest
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts.guard import mapped, record_id
 from ledgerbridge.contracts.source import Change
-from ledgerbridge_shopify import mapping_rest
+from ledgerbridge_shopify import mapping_graphql, mapping_rest
 from ledgerbridge_shopify.mapping_common import loads
 from tests.conftest import refdata
 
@@ -184,3 +184,20 @@ def test_every_field_of_a_refund_corrupted_is_parked_inside_it() -> None:
             ):
                 wrong.append(f"refunds[0].{key}={value!r}: parked at {field!r}: {change.error}")
     assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("key", ["processedAt", "billingAddress", "totalPriceSet", "tags"])
+def test_a_graphql_order_field_read_after_the_fee_loop_is_not_named_after_a_fee(key: str) -> None:
+    """The GraphQL mapper's fee loop (``for ..., where, ... in``) leaves ``where`` as
+    "additional fees"; the guard no longer names a later failure in that frame after it."""
+    data = mapping_rest.to_graphql(sample())
+    data[key] = 7
+    change = mapped(
+        EntityType.ORDER,
+        "450789469",
+        None,
+        lambda: mapping_graphql.order(data, "apple", {"reconcile": False}),
+        platform="shopify",
+    )
+    assert change.error is not None
+    assert change.error.details.get("field") != "additional fees"
