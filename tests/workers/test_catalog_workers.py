@@ -1,0 +1,141 @@
+"""A catalog pipeline run by the distributed workers: ``ledgerbridge worker`` as a real
+subprocess on PostgreSQL, RabbitMQ as the broker and Redis for the dispatch gate; the sweep
+sent through the broker as ``ledgerbridge beat`` sends it. Between the Zoho Books emulator
+and a WooCommerce emulator: the first sweep aligns the shop to Books, a price edited in
+Books reaches the shop on the next sweep, and a sweep after that writes nothing -- each
+checked in the emulators' state. Before, the sweep queued order pipelines only and a
+catalog pipeline never ran on the workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+
+from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
+from ledgerbridge_woocommerce.emulator.data import seed
+from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
+
+from ..catalog.harness import CatalogWorld, add_items, catalog_world
+from ..catalog.test_woocommerce_catalog import SKUS, WOO, _woo, _writes
+from .services import need_postgres, need_rabbitmq, need_redis, postgres_schema
+from .world import REPO
+
+pytestmark = pytest.mark.usefixtures("secret_key")
+
+WORKERS = """\
+        interval: 1s
+workers:
+  broker_url: "{broker}"
+  redis_url: "{redis}"
+  queue: {queue}
+  limits: process
+  visibility_timeout: 30s
+  lease_ttl: 10s
+"""
+
+
+class Deployment:
+    """The world, one worker subprocess, and the sweep sent as beat sends it."""
+
+    def __init__(self, world: CatalogWorld, broker: str, redis_url: str, queue: str) -> None:
+        self.world, self.queue = world, queue
+        self.redis = redis.Redis.from_url(redis_url)
+        self.celery = Celery(broker=broker)
+        self.swept_at = 0.0
+
+    def zoho_calls(self) -> int:
+        return int(self.world.zoho.emulator._daily.get(MAIN_ORG, 0))
+
+    def sweep(self, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+        """Send ``ledgerbridge.sweep`` (after the pipeline's 1 s interval), then wait until
+        the catalog's run read Books and its task let go of the pipeline's marker."""
+        time.sleep(max(0.0, self.swept_at + 1.2 - time.monotonic()))
+        before = self.zoho_calls()
+        self.swept_at = time.monotonic()
+        self.celery.send_task("ledgerbridge.sweep", queue=self.queue)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, self.log()
+            if self.zoho_calls() > before and not self.redis.exists("lb:dispatch:cat"):
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"the catalog did not run in {timeout}s\n{self.log()}")
+
+    def log(self) -> str:
+        return (self.world.root / "worker.log").read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[tuple[Deployment, subprocess.Popen[bytes]]]:
+    redis_url, broker = need_redis(), need_rabbitmq()
+    queue = f"lbcat-{uuid.uuid4().hex[:8]}"
+    extra = WORKERS.format(broker=broker, redis=redis_url, queue=queue)
+    with (
+        postgres_schema(need_postgres()) as database,
+        catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO, db_url=database, extra=extra)
+        as world,
+    ):  # fmt: skip
+        add_items(world, [(f"Books {s}", s, Decimal("5.00") + i, 3 + i) for i, s in enumerate(SKUS)])
+        env = {k: v for k, v in os.environ.items() if k not in ("CI", "LEDGERBRIDGE_CONFIG")}
+        argv = [sys.executable, "-m", "ledgerbridge"]
+        migrate = subprocess.run(
+            [*argv, "migrate", "--database", database], env=env, cwd=REPO,
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert migrate.returncode == 0, migrate.stderr
+        d = Deployment(world, broker, redis_url, queue)
+        d.redis.delete("lb:dispatch:cat", "lb:due:cat")
+        with (tmp_path / "worker.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [*argv, "worker", "-c", str(world.config_path), "--name", f"{queue}@test",
+                 "-C", "2"],
+                env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        try:
+            yield d, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            d.redis.delete("lb:dispatch:cat", "lb:due:cat")
+            d.redis.close()
+
+
+def test_the_workers_run_a_catalog_pipeline_on_its_interval(
+    deployment: tuple[Deployment, subprocess.Popen[bytes]],
+) -> None:
+    d, worker = deployment
+    world = d.world
+    d.sweep(worker)  # the first run: every SKU bound, the shop given Books' prices
+    woo: dict[str, Any] = _woo(world)
+    for i, sku in enumerate(SKUS):
+        assert Decimal(woo[sku]["regular_price"]) == Decimal("5.00") + i, sku
+    aligned = len(_writes(world))
+    assert aligned == 2  # one products/batch, one variations/batch (as embedded)
+
+    world.edit_item("Bar4", rate=Decimal("18.25"))
+    d.sweep(worker)
+    assert _woo(world)["Bar4"]["regular_price"] == "18.25"
+    assert len(_writes(world)) == aligned + 1
+
+    calls = d.zoho_calls()
+    d.sweep(worker)  # it ran (read Books again) and found nothing to write
+    assert d.zoho_calls() > calls
+    assert len(_writes(world)) == aligned + 1
+    assert _woo(world)["Bar4"]["regular_price"] == "18.25"
+    assert world.item_by_sku("Bar4")["rate"] == Decimal("18.25")
+    assert "ledgerbridge.catalog" in d.log()
