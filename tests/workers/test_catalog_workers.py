@@ -8,7 +8,9 @@ catalog pipeline never ran on the workers."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,8 +22,12 @@ from typing import Any
 
 import pytest
 import redis
+from anyio.from_thread import start_blocking_portal
 from celery import Celery
 
+from ledgerbridge.worker import catalogs
+from ledgerbridge.worker.dispatch import Dispatcher
+from ledgerbridge.worker.runtime import Runtime
 from ledgerbridge_woocommerce.emulator.app import create_app as woo_app
 from ledgerbridge_woocommerce.emulator.data import seed
 from ledgerbridge_zohobooks.emulator.seed import MAIN_ORG
@@ -86,7 +92,9 @@ def deployment(tmp_path: Path) -> Iterator[tuple[Deployment, subprocess.Popen[by
         catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO, db_url=database, extra=extra)
         as world,
     ):  # fmt: skip
-        add_items(world, [(f"Books {s}", s, Decimal("5.00") + i, 3 + i) for i, s in enumerate(SKUS)])
+        add_items(
+            world, [(f"Books {s}", s, Decimal("5.00") + i, 3 + i) for i, s in enumerate(SKUS)]
+        )
         env = {k: v for k, v in os.environ.items() if k not in ("CI", "LEDGERBRIDGE_CONFIG")}
         argv = [sys.executable, "-m", "ledgerbridge"]
         migrate = subprocess.run(
@@ -139,3 +147,44 @@ def test_the_workers_run_a_catalog_pipeline_on_its_interval(
     assert _woo(world)["Bar4"]["regular_price"] == "18.25"
     assert world.item_by_sku("Bar4")["rate"] == Decimal("18.25")
     assert "ledgerbridge.catalog" in d.log()
+
+
+def test_a_catalog_failure_on_a_worker_is_logged_as_that_pipelines_own(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The task's run (in process: the worker's runtime with the local Redis gate) against
+    a Books connection whose refresh token Zoho refuses: the error is logged naming the
+    catalog pipeline, the task returns (the next interval tries again), the pipeline's
+    marker is let go, and nothing reached the shop."""
+    redis_url = need_redis()
+    with (
+        catalog_world(tmp_path, woo_app(store=seed(orders=0)), WOO) as world,
+        start_blocking_portal() as portal,
+    ):
+        add_items(world, [("Books Bar4", "Bar4", Decimal("18.25"), 3)])
+        text = world.config_path.read_text()
+        world.config_path.write_text(re.sub(r'refresh_token: "[^"]*"', 'refresh_token: "x"', text))
+        sent: list[tuple[str, list[Any]]] = []
+        rt = Runtime.__new__(Runtime)  # the parts the catalog task uses
+        rt.portal = portal
+        rt.engine = portal.call(world.engine)
+        rt.dispatcher = Dispatcher(
+            redis_url, lambda name, *, args, **_: sent.append((name, args)),
+            queue=f"lbcat-{uuid.uuid4().hex[:8]}", marker_ttl=20.0,
+        )  # fmt: skip
+        rt.dispatcher.redis.delete("lb:dispatch:cat", "lb:due:cat")
+        try:
+            assert catalogs.sweep(rt) == {"cat": "queued"}
+            assert sent == [("ledgerbridge.catalog", ["cat"])]
+            assert catalogs.sweep(rt) == {}  # its interval (15 min) has not passed again
+            task_id = rt.dispatcher.redis.get("lb:dispatch:cat")
+            assert task_id
+            with caplog.at_level(logging.ERROR):
+                assert catalogs.run(rt, "cat", task_id) == {"pipeline": "cat", "failed": True}
+            [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+            assert error.getMessage().startswith("error: cat: Zoho accounts server")
+            assert rt.dispatcher.state(["cat"]) == {"cat": "idle"}
+            assert _writes(world) == []
+        finally:
+            rt.dispatcher.redis.delete("lb:dispatch:cat", "lb:due:cat")
+            portal.call(rt.engine.aclose)
