@@ -51,11 +51,20 @@ workers:
 """
 
 
+def _own_id(world: CatalogWorld) -> str:
+    """A pipeline id of this test's own: the gate's Redis keys are named after it, and other
+    tests (other xdist workers) may use the same Redis at the same time."""
+    pid = f"cat-{uuid.uuid4().hex[:8]}"
+    text = world.config_path.read_text()
+    world.config_path.write_text(text.replace("      - id: cat\n", f"      - id: {pid}\n", 1))
+    return pid
+
+
 class Deployment:
     """The world, one worker subprocess, and the sweep sent as beat sends it."""
 
     def __init__(self, world: CatalogWorld, broker: str, redis_url: str, queue: str) -> None:
-        self.world, self.queue = world, queue
+        self.world, self.queue, self.pid = world, queue, _own_id(world)
         self.redis = redis.Redis.from_url(redis_url)
         self.celery = Celery(broker=broker)
         self.swept_at = 0.0
@@ -73,7 +82,7 @@ class Deployment:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert proc.poll() is None, self.log()
-            if self.zoho_calls() > before and not self.redis.exists("lb:dispatch:cat"):
+            if self.zoho_calls() > before and not self.redis.exists(f"lb:dispatch:{self.pid}"):
                 return
             time.sleep(0.2)
         raise AssertionError(f"the catalog did not run in {timeout}s\n{self.log()}")
@@ -103,7 +112,6 @@ def deployment(tmp_path: Path) -> Iterator[tuple[Deployment, subprocess.Popen[by
         )  # fmt: skip
         assert migrate.returncode == 0, migrate.stderr
         d = Deployment(world, broker, redis_url, queue)
-        d.redis.delete("lb:dispatch:cat", "lb:due:cat")
         with (tmp_path / "worker.log").open("wb") as log:
             proc = subprocess.Popen(
                 [*argv, "worker", "-c", str(world.config_path), "--name", f"{queue}@test",
@@ -119,7 +127,7 @@ def deployment(tmp_path: Path) -> Iterator[tuple[Deployment, subprocess.Popen[by
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            d.redis.delete("lb:dispatch:cat", "lb:due:cat")
+            d.redis.delete(f"lb:dispatch:{d.pid}", f"lb:due:{d.pid}")
             d.redis.close()
 
 
@@ -164,6 +172,7 @@ def test_a_catalog_failure_on_a_worker_is_logged_as_that_pipelines_own(
         add_items(world, [("Books Bar4", "Bar4", Decimal("18.25"), 3)])
         text = world.config_path.read_text()
         world.config_path.write_text(re.sub(r'refresh_token: "[^"]*"', 'refresh_token: "x"', text))
+        pid = _own_id(world)
         sent: list[tuple[str, list[Any]]] = []
         rt = Runtime.__new__(Runtime)  # the parts the catalog task uses
         rt.portal = portal
@@ -172,19 +181,18 @@ def test_a_catalog_failure_on_a_worker_is_logged_as_that_pipelines_own(
             redis_url, lambda name, *, args, **_: sent.append((name, args)),
             queue=f"lbcat-{uuid.uuid4().hex[:8]}", marker_ttl=20.0,
         )  # fmt: skip
-        rt.dispatcher.redis.delete("lb:dispatch:cat", "lb:due:cat")
         try:
-            assert catalogs.sweep(rt) == {"cat": "queued"}
-            assert sent == [("ledgerbridge.catalog", ["cat"])]
+            assert catalogs.sweep(rt) == {pid: "queued"}
+            assert sent == [("ledgerbridge.catalog", [pid])]
             assert catalogs.sweep(rt) == {}  # its interval (15 min) has not passed again
-            task_id = rt.dispatcher.redis.get("lb:dispatch:cat")
+            task_id = rt.dispatcher.redis.get(f"lb:dispatch:{pid}")
             assert task_id
             with caplog.at_level(logging.ERROR):
-                assert catalogs.run(rt, "cat", task_id) == {"pipeline": "cat", "failed": True}
+                assert catalogs.run(rt, pid, task_id) == {"pipeline": pid, "failed": True}
             [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
-            assert error.getMessage().startswith("error: cat: Zoho accounts server")
-            assert rt.dispatcher.state(["cat"]) == {"cat": "idle"}
+            assert error.getMessage().startswith(f"error: {pid}: Zoho accounts server")
+            assert rt.dispatcher.state([pid]) == {pid: "idle"}
             assert _writes(world) == []
         finally:
-            rt.dispatcher.redis.delete("lb:dispatch:cat", "lb:due:cat")
+            rt.dispatcher.redis.delete(f"lb:dispatch:{pid}", f"lb:due:{pid}")
             portal.call(rt.engine.aclose)
