@@ -23,6 +23,7 @@ from . import mapping_graphql as graphql
 from .fulfilments import rest_fulfilments
 from .mapping_common import build, decimal, legacy_id, moment, source_ref, validate_order
 from .mapping_common import money as cash
+from .rest_shape import check_object, check_order, check_refund, check_text, refuse
 
 Json = dict[str, Any]
 
@@ -38,17 +39,26 @@ def utc_stamp(stamp: Any) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def inside(where: str, name: str) -> str:
+    """The path of ``name`` in the object at ``where`` (``""``: the order itself, whose fields
+    are named alone, as the webhook body names them)."""
+    return f"{where}.{name}" if where else name
+
+
 def amount(obj: Json, field: str, currency: str, where: str) -> Money:
     """``field_set.shop_money`` if the record has it, else ``field`` in the shop currency."""
     bag = obj.get(f"{field}_set")
+    check_object(bag, inside(where, f"{field}_set"))
     if bag and bag.get("shop_money"):
         shop = bag["shop_money"]
+        check_object(shop, inside(where, f"{field}_set.shop_money"))
         return Money(
-            amount=decimal(shop["amount"], f"{where}.{field}_set"), currency=shop["currency_code"]
+            amount=decimal(shop["amount"], inside(where, f"{field}_set")),
+            currency=shop["currency_code"],
         )
     if obj.get(field) is None:
-        raise ValueError(f"{where}.{field} is missing")
-    return Money(amount=decimal(obj[field], f"{where}.{field}"), currency=currency)
+        refuse(inside(where, field), "is missing")
+    return Money(amount=decimal(obj[field], inside(where, field)), currency=currency)
 
 
 def _bag(money: Money) -> Json:
@@ -69,11 +79,18 @@ def _address(data: Json | None) -> Json | None:
 
 
 def _taxes(items: list[Json], currency: str, where: str) -> list[Json]:
-    return [
-        {"title": t["title"], "rate": t.get("rate"), "priceSet": _set(t, "price", currency, at)}
-        for i, t in enumerate(items)
-        for at in [f"{where}.tax_lines[{i}]"]
-    ]
+    return [_tax(t, currency, inside(where, f"tax_lines[{i}]")) for i, t in enumerate(items)]
+
+
+def _tax(line: Json, currency: str, where: str) -> Json:
+    check_text(line.get("title"), f"{where}.title", required=True)
+    if line.get("rate") is not None:
+        decimal(line["rate"], f"{where}.rate")  # refused here, by its path; read as given
+    return {
+        "title": line["title"],
+        "rate": line.get("rate"),
+        "priceSet": _set(line, "price", currency, where),
+    }
 
 
 def _allocations(items: list[Json], applications: list[Json], currency: str, where: str) -> Any:
@@ -112,43 +129,58 @@ def payment(data: Json, currency: str, where: str) -> Payment:
     return graphql.payment(_payment(data, currency, where), where)
 
 
+# Each element of a list is read by a function whose ``where`` parameter is its path: a path
+# local set in a loop would outlive the loop, and the guard (``contracts.guard.field_path``)
+# would name a later failure in the same frame after the loop's last element.
+
+
+def _refund_line(item: Json, currency: str, where: str) -> Json:
+    line_item = item.get("line_item") or {}
+    check_object(line_item, f"{where}.line_item")
+    tax = _set(item, "total_tax", currency, where)
+    return {
+        "lineItem": {**line_item, "id": item.get("line_item_id") or line_item.get("id")}
+        | {"taxLines": line_item.get("tax_lines") or []},
+        "quantity": decimal(item["quantity"], f"{where}.quantity"),
+        "subtotalSet": _set(item, "subtotal", currency, where),
+        "totalTaxSet": tax,
+        "restockType": item.get("restock_type", ""),
+    }
+
+
+def _refund_shipping(ship: Json, currency: str, zero: Json, where: str) -> Json:
+    taxed = ship.get("tax_amount_set") or ship.get("tax_amount")
+    return {
+        "subtotalAmountSet": _set(ship, "subtotal_amount", currency, where),
+        "taxAmountSet": _set(ship, "tax_amount", currency, where) if taxed else zero,
+    }
+
+
+def _adjustment(adj: Json, currency: str, zero: Json, where: str) -> tuple[bool, Json]:
+    """(whether it gives back shipping, its GraphQL form): REST records what a refund gives
+    back as a negative adjustment of the order."""
+    value, part = amount(adj, "amount", currency, where), amount(adj, "tax_amount", currency, where)
+    if adj.get("kind") == "shipping_refund":
+        return True, {"subtotalAmountSet": _bag(-(value + part)), "taxAmountSet": zero}
+    return False, {"amountSet": _bag(-value), "taxAmountSet": _bag(-part)}
+
+
 def _refund(data: Json, currency: str) -> Json:
-    where = f"refund {legacy_id(data['id'])}"
-    lines = []
-    for i, item in enumerate(data.get("refund_line_items") or []):
-        at = f"{where}.refund_line_items[{i}]"
-        line_item = item.get("line_item") or {}
-        tax = _set(item, "total_tax", currency, at)
-        lines.append(
-            {
-                "lineItem": {**line_item, "id": item.get("line_item_id") or line_item.get("id")}
-                | {"taxLines": line_item.get("tax_lines") or []},
-                "quantity": decimal(item["quantity"], f"{at}.quantity"),
-                "subtotalSet": _set(item, "subtotal", currency, at),
-                "totalTaxSet": tax,
-                "restockType": item.get("restock_type", ""),
-            }
-        )
+    where = f"refund {legacy_id(data['id'])}"  # the whole frame reads this refund
+    check_refund(data, where)
+    lines = [
+        _refund_line(item, currency, f"{where}.refund_line_items[{i}]")
+        for i, item in enumerate(data.get("refund_line_items") or [])
+    ]
     zero = _bag(Money(amount=0, currency=currency))
-    shipping = []
-    for i, ship in enumerate(data.get("refund_shipping_lines") or []):
-        at = f"{where}.refund_shipping_lines[{i}]"
-        taxed = ship.get("tax_amount_set") or ship.get("tax_amount")
-        shipping.append(
-            {
-                "subtotalAmountSet": _set(ship, "subtotal_amount", currency, at),
-                "taxAmountSet": _set(ship, "tax_amount", currency, at) if taxed else zero,
-            }
-        )
-    adjustments = []
+    shipping = [
+        _refund_shipping(ship, currency, zero, f"{where}.refund_shipping_lines[{i}]")
+        for i, ship in enumerate(data.get("refund_shipping_lines") or [])
+    ]
+    adjustments: list[Json] = []
     for i, adj in enumerate(data.get("order_adjustments") or []):
-        at = f"{where}.order_adjustments[{i}]"
-        # REST records what a refund gives back as a negative adjustment of the order.
-        value, part = amount(adj, "amount", currency, at), amount(adj, "tax_amount", currency, at)
-        if adj.get("kind") == "shipping_refund":
-            shipping.append({"subtotalAmountSet": _bag(-(value + part)), "taxAmountSet": zero})
-        else:
-            adjustments.append({"amountSet": _bag(-value), "taxAmountSet": _bag(-part)})
+        is_shipping, node = _adjustment(adj, currency, zero, f"{where}.order_adjustments[{i}]")
+        (shipping if is_shipping else adjustments).append(node)
     transactions = [
         _payment(t, currency, f"{where}.transactions[{i}]")
         for i, t in enumerate(data.get("transactions") or [])
@@ -175,7 +207,18 @@ def refund(data: Json, store: str, currency: str, taxes_included: bool) -> Refun
     return Refund(**fields)
 
 
+def _refund_at(data: Json, store: str, currency: str, taxes_included: bool, where: str) -> Refund:
+    """``refund`` of the order's refund at ``where`` (the path until the refund's id is read)."""
+    if data.get("id") in (None, ""):
+        refuse(f"{where}.id", "is missing")
+    return refund(data, store, currency, taxes_included)
+
+
 def _line(item: Json, applications: list[Json], currency: str, where: str) -> Json:
+    if item.get("id") in (None, ""):
+        refuse(f"{where}.id", "is missing")
+    for key in ("title", "name", "sku"):
+        check_text(item.get(key), f"{where}.{key}")
     product, variant = item.get("product_id"), item.get("variant_id")
     return {
         "id": item["id"],
@@ -195,8 +238,32 @@ def _line(item: Json, applications: list[Json], currency: str, where: str) -> Js
     }
 
 
+def _shipping(ship: Json, apps: list[Json], currency: str, where: str) -> Json:
+    check_text(ship.get("title"), f"{where}.title", required=True)
+    check_text(ship.get("code"), f"{where}.code")
+    return {
+        "title": ship["title"],
+        "code": ship.get("code"),
+        "originalPriceSet": _set(ship, "price", currency, where),
+        "discountAllocations": _allocations(
+            ship.get("discount_allocations") or [], apps, currency, where
+        ),
+        "taxLines": _taxes(ship.get("tax_lines") or [], currency, where),
+    }
+
+
+def _duties(data: Json, currency: str, where: str) -> Json | None:
+    """The duties charged on top (none when ``duties_included``), in the shop currency."""
+    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
+    check_object(duties, f"{where}.shop_money")
+    if not duties or data.get("duties_included"):
+        return None
+    return _bag(cash(duties["amount"], currency, "duties"))
+
+
 def to_graphql(data: Json) -> Json:
     """A REST order as the GraphQL ``Order`` the mapper reads (amounts read and checked)."""
+    check_order(data)
     oid = legacy_id(data["id"])
     currency = data["currency"]
     apps = data.get("discount_applications") or []
@@ -204,38 +271,28 @@ def to_graphql(data: Json) -> Json:
         _line(item, apps, currency, f"line_items[{i}]")
         for i, item in enumerate(data.get("line_items") or [])
     ]
-    shipping = []
-    for i, ship in enumerate(data.get("shipping_lines") or []):
-        where = f"shipping_lines[{i}]"
-        shipping.append(
-            {
-                "title": ship["title"],
-                "code": ship.get("code"),
-                "originalPriceSet": _set(ship, "price", currency, where),
-                "discountAllocations": _allocations(
-                    ship.get("discount_allocations") or [], apps, currency, where
-                ),
-                "taxLines": _taxes(ship.get("tax_lines") or [], currency, where),
-            }
-        )
+    shipping = [
+        _shipping(ship, apps, currency, f"shipping_lines[{i}]")
+        for i, ship in enumerate(data.get("shipping_lines") or [])
+    ]
     # read in the order the fields are checked: amounts first, then dates and the rest
     money: Json = {}
     tip = data.get("total_tip_received")
     if tip is not None:
         money["totalTipReceivedSet"] = _bag(cash(tip, currency, "total_tip_received"))
-    duties = (data.get("original_total_duties_set") or {}).get("shop_money")
-    if duties and not data.get("duties_included"):
-        money["originalTotalDutiesSet"] = _bag(cash(duties["amount"], currency, "duties"))
-    money["totalPriceSet"] = _set(data, "total_price", currency, "order")
+    duties = _duties(data, currency, "original_total_duties_set")
+    if duties is not None:
+        money["originalTotalDutiesSet"] = duties
+    money["totalPriceSet"] = _set(data, "total_price", currency, "")
     for key, field in (
         ("subtotalPriceSet", "subtotal_price"),
         ("totalDiscountsSet", "total_discounts"),
         ("totalTaxSet", "total_tax"),
     ):
         if data.get(field) is not None or data.get(f"{field}_set"):
-            money[key] = _set(data, field, currency, "order")
+            money[key] = _set(data, field, currency, "")
     if data.get("total_shipping_price_set"):
-        money["totalShippingPriceSet"] = _set(data, "total_shipping_price", currency, "order")
+        money["totalShippingPriceSet"] = _set(data, "total_shipping_price", currency, "")
     presentment = (data.get("total_price_set") or {}).get("presentment_money")
     if presentment:
         money["totalPriceSet"]["presentmentMoney"] = {
@@ -271,12 +328,26 @@ def to_graphql(data: Json) -> Json:
         "shippingAddress": _address(data.get("shipping_address")),
         "lineItems": {"nodes": lines},
         "shippingLines": {"nodes": shipping},
-        "taxLines": _taxes(data.get("tax_lines") or [], currency, "order"),
+        "taxLines": _taxes(data.get("tax_lines") or [], currency, ""),
         "transactions": [
             _payment(t, currency, f"transactions[{i}]")
             for i, t in enumerate(data.get("transactions") or [])
         ],
         "tags": [t.strip() for t in str(data.get("tags") or "").split(",") if t.strip()],
+    }
+
+
+def _line_extra(line: Json, item: Json, where: str) -> None:
+    """What REST says of a line beyond the GraphQL fields."""
+    line["product_exists"] = (
+        item.get("product_exists", True) is not False and item.get("variant_id") is not None
+    )
+    line["extra"] = {
+        "name": item.get("name"),
+        "variant_title": item.get("variant_title"),
+        "vendor": item.get("vendor"),
+        "properties": {p["name"]: p.get("value") for p in item.get("properties") or []},
+        "fulfillable_quantity": item.get("fulfillable_quantity"),
     }
 
 
@@ -291,18 +362,11 @@ def order_data(data: Json, store: str, status_map: Mapping[str, OrderStatus] | N
     customer = data.get("customer")
     out["customer"] = customer_from(customer, store) if customer else None
     for i, (line, item) in enumerate(zip(out["lines"], data.get("line_items") or [], strict=True)):
-        where = f"line_items[{i}]"  # noqa: F841 -- the guard names the field from it
-        line["product_exists"] = (
-            item.get("product_exists", True) is not False and item.get("variant_id") is not None
-        )
-        line["extra"] = {
-            "name": item.get("name"),
-            "variant_title": item.get("variant_title"),
-            "vendor": item.get("vendor"),
-            "properties": {p["name"]: p.get("value") for p in item.get("properties") or []},
-            "fulfillable_quantity": item.get("fulfillable_quantity"),
-        }
-    out["refunds"] = [refund(r, store, currency, taxes_included) for r in data.get("refunds") or []]
+        _line_extra(line, item, f"line_items[{i}]")
+    out["refunds"] = [
+        _refund_at(r, store, currency, taxes_included, f"refunds[{i}]")
+        for i, r in enumerate(data.get("refunds") or [])
+    ]
     out["fulfilments"] = rest_fulfilments(data)
     out["extra"] = {
         "admin_graphql_api_id": data.get("admin_graphql_api_id"),

@@ -185,6 +185,9 @@ def app(
         Route("/health", health, methods=["GET"]),
     ]
     receiver = Starlette(routes=routes, lifespan=lifespan)
+    # A path with a trailing slash (an API2Cart callback token ending in "/") is refused like
+    # any unknown path, not redirected to one a sender may follow.
+    receiver.router.redirect_slashes = False
     receiver.state.engine = engine
     receiver.state.readiness = state  # {"ready": bool, "problem": str | None}
     return receiver

@@ -2,8 +2,7 @@
 
 Each scenario runs on three (source, posting policy) pairs of a Latin square --
 every source and every policy meets every scenario, every pair meets one -- with
-~17 orders per shop and ~4 kills per book: about 200 orders and 10 kills per
-scenario.  The emulators run as their own processes, the worker is the real
+12 orders per shop and 3 kills per book (``bench.chaos.__main__.CI``).  The emulators run as their own processes, the worker is the real
 ``ledgerbridge sync``, and the verdict comes from the emulators' books
 (``bench/chaos/verify.py``).  A failing row fails the test with the harness's
 own account of what went wrong.

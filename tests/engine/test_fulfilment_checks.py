@@ -111,7 +111,9 @@ def test_a_crash_after_the_second_shipments_invoice_is_created_posts_it_once(
         anyio.run(crash)
         recorder.release.set()
         recorder.hold_after = None
-        assert len(_invoices(h, rec["name"])) == 2  # the second reached Zoho
+        # the second reached Zoho (the third too, when the dying run had sent it before the
+        # cancellation reached it: what matters is below, after the takeover)
+        assert len(_invoices(h, rec["name"])) in (2, 3)
         take_over_lease(h.store())
         run(h)
         run(h)

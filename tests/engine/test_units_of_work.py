@@ -41,8 +41,10 @@ class Recorder:
         if scope.get("type") == "http":
             call = (scope["method"], scope["path"], scope.get("query_string", b"").decode())
             self.calls.append(call)
-            await self.app(scope, receive, send)
+            # numbered as it arrives: two writes in flight at once both finish before either
+            # could count the other afterwards
             posts = sum(1 for m, p, _ in self.calls if m == "POST" and p == call[1])
+            await self.app(scope, receive, send)
             if (
                 self.hold_after is not None
                 and call[0] == "POST"

@@ -98,6 +98,33 @@ def test_the_guard_parks_an_unforeseen_exception_with_its_type_and_field_path() 
         _ = 1 / 0
 
 
+def test_a_loops_leftover_path_local_does_not_name_a_failure_after_the_loop() -> None:
+    """``at`` still holds the last line's path after the loop; a failure reading another
+    field later in the same frame is not that line's (the guard falls back to the path of
+    the frame that called it, here ``where``)."""
+
+    def mapper(data: dict[str, Any], where: str) -> Any:
+        for i, item in enumerate(data["line_items"]):
+            at = f"{where}.line_items[{i}]"
+            item.get("total")
+        assert at
+        return data["billing"].get("city")  # AttributeError: the billing, not a line
+
+    def order(data: dict[str, Any]) -> Any:
+        where = "order 9"
+        return mapper(data, where)
+
+    change = mapped(
+        EntityType.ORDER,
+        "9",
+        "v1",
+        lambda: order({"line_items": [{"total": "1"}], "billing": 7}),
+        platform="woocommerce",
+    )
+    assert isinstance(change.error, ValidationFailed)
+    assert change.error.details == {"exception": "AttributeError", "field": "order 9"}
+
+
 # ---------------------------------------------------------------------------- WooCommerce
 
 POISONS = {

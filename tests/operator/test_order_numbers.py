@@ -135,7 +135,7 @@ def test_failures_show_numbers_grouped_by_the_missing_key(synced: Operator) -> N
 
 def test_status_json_and_no_figures_of_its_own_process(synced: Operator) -> None:
     shown = synced.json("status")
-    assert set(shown) == {"pipelines", "reconnect", "leases", "shared"}
+    assert set(shown) == {"pipelines", "catalogs", "reconnect", "leases", "shared"}
     north = next(p for p in shown["pipelines"] if p["pipeline"] == "north-orders")
     assert set(north) == {
         "tenant", "pipeline", "last_activity", "checkpoints", "states", "inbox_waiting",

@@ -47,8 +47,18 @@ RENEW_EVERY = timedelta(minutes=1)  # the lease lasts ten; a long run renews it 
 
 
 class CatalogRunner(CatalogWrites):
-    def __init__(self, engine: Engine, entry: CatalogEntry, *, dry_run: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        entry: CatalogEntry,
+        *,
+        dry_run: bool = False,
+        holder: str | None = None,
+    ) -> None:
         self.engine, self.entry, self.dry_run = engine, entry, dry_run
+        # a distributed worker names its task (``engine.holder:task``): a redelivered task in
+        # the same process is another holder, not a re-entry into the running one's lease
+        self.holder = holder or engine.holder
         self.pipe, self.tenant = entry.pipeline, entry.tenant
         self.a, self.b = self.pipe.connections
         self.sides = {"a": self.a, "b": self.b}
@@ -78,7 +88,7 @@ class CatalogRunner(CatalogWrites):
             if self.dry_run:
                 await self._run()
             else:
-                lease = PipelineLease(self.engine.store, self.pipe.id, self.engine.holder)
+                lease = PipelineLease(self.engine.store, self.pipe.id, self.holder)
                 async with lease:
                     self._lease = lease
                     await self._run()
@@ -288,8 +298,9 @@ async def run_catalog(
     *,
     dry_run: bool = False,
     on_report: Callable[[CatalogReport], None] | None = None,
+    holder: str | None = None,
 ) -> CatalogReport:
-    report = await CatalogRunner(engine, entry, dry_run=dry_run).run()
+    report = await CatalogRunner(engine, entry, dry_run=dry_run, holder=holder).run()
     if on_report is not None:
         on_report(report)
     return report

@@ -13,31 +13,41 @@ import anyio
 
 from ..config.catalog import CatalogEntry
 from ..logs import bound
-from .runner import run_catalog
+from .runner import CatalogReport, run_catalog
 
 if TYPE_CHECKING:
+    from ..engine import Engine
     from ..engine.scheduler import Scheduler
 
 log = logging.getLogger("ledgerbridge.engine.scheduler")
 
 
 async def run_one(scheduler: Scheduler, entry: CatalogEntry) -> None:
-    """One run of a catalog pipeline; never raises for its trouble."""
-    pipe = entry.pipeline
+    """One run of a catalog pipeline under the scheduler's slots; never raises for its trouble."""
     async with scheduler.slots:
-        with bound(tenant=entry.tenant.id, pipeline=pipe.id):
-            try:
-                report = await run_catalog(scheduler.engine, entry)
-            except Exception as exc:  # one pipeline's failure is never the others'
-                log.error("error: %s: %s", pipe.id, exc, extra={"error_class": type(exc).__name__})
-                return
-            if report.busy is not None:
-                log.warning("busy: %s", report.busy)
-                return
-            log.info(
-                "%s: written %d, failed %d, conflicts %d, parked %d", pipe.id, report.written,
-                report.failed, report.conflicts, report.parked,
-            )  # fmt: skip
+        await run_logged(scheduler.engine, entry)
+
+
+async def run_logged(
+    engine: Engine, entry: CatalogEntry, *, holder: str | None = None
+) -> CatalogReport | None:
+    """One run, its outcome logged as this pipeline's own (also a distributed worker's
+    ``ledgerbridge.catalog`` task); None when it failed -- never raises for its trouble."""
+    pipe = entry.pipeline
+    with bound(tenant=entry.tenant.id, pipeline=pipe.id):
+        try:
+            report = await run_catalog(engine, entry, holder=holder)
+        except Exception as exc:  # one pipeline's failure is never the others'
+            log.error("error: %s: %s", pipe.id, exc, extra={"error_class": type(exc).__name__})
+            return None
+        if report.busy is not None:
+            log.warning("busy: %s", report.busy)
+            return report
+        log.info(
+            "%s: written %d, failed %d, conflicts %d, parked %d", pipe.id, report.written,
+            report.failed, report.conflicts, report.parked,
+        )  # fmt: skip
+        return report
 
 
 async def run_all_once(scheduler: Scheduler) -> None:

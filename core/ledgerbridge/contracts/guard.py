@@ -14,14 +14,24 @@ record while the rest of the page syncs.
 The field path is known when the failure says it (``details["field"]`` from the
 edge readers, a pydantic error location) or, for an unforeseen exception, from
 the innermost mapper frame that holds the path it was reading in a local named
-``at`` or ``where`` -- the convention the built-in mappers follow.
+``at`` or ``where`` -- the convention the built-in mappers follow.  A local assigned in
+a loop outlives the loop: a later failure in the same frame (a top-level field read
+after the loop) would be named after the loop's last element.  So such a local counts
+only while the failing line is inside a loop that assigns it (``_left_over``), and the
+built-in mappers read a list's elements in a helper whose ``where`` parameter is the
+element's path (``tests/shopify/test_rest_field_paths.py`` keeps the REST mapper so).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import inspect
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import CodeType
 from typing import Any
 
 from pydantic import ValidationError
@@ -168,11 +178,58 @@ def field_path(exc: BaseException) -> str | None:
         frame_locals = tb.tb_frame.f_locals
         for name in _PATH_LOCALS:
             value = frame_locals.get(name)
-            if isinstance(value, str) and value:
+            if (
+                isinstance(value, str)
+                and value
+                and not _left_over(tb.tb_frame.f_code, name, tb.tb_lineno)
+            ):
                 found = value
                 break
         tb = tb.tb_next
     return found
+
+
+def _left_over(code: CodeType, name: str, line: int) -> bool:
+    """Whether the path local ``name`` is a loop's leftover at ``line``: loops of the function
+    assign it and ``line`` is in none of them.  A local assigned in a loop keeps the last
+    element's path after the loop, and would name a later failure after that element."""
+    loops = _loops_assigning(code, name)
+    return bool(loops) and not any(first <= line <= last for first, last in loops)
+
+
+@functools.lru_cache(maxsize=512)
+def _loops_assigning(code: CodeType, name: str) -> tuple[tuple[int, int], ...]:
+    """The line spans of the loops in ``code``'s own body that assign ``name`` (none when its
+    source cannot be read, or for a comprehension or lambda, whose path is its loop's)."""
+    if code.co_name.startswith("<"):
+        return ()
+    try:
+        lines, first = inspect.getsourcelines(code)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError):
+        return ()
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef | ast.AsyncFunctionDef):
+        return ()
+    offset = first - 1
+    return tuple(
+        (loop.lineno + offset, (loop.end_lineno or loop.lineno) + offset)
+        for loop in _own_nodes(tree.body[0])
+        if isinstance(loop, ast.For | ast.AsyncFor | ast.While)
+        and any(
+            isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Store)
+            for node in _own_nodes(loop)
+        )
+    )
+
+
+def _own_nodes(node: ast.AST) -> Iterator[ast.AST]:
+    """``node``'s descendants in the same frame (not inside a nested function or class)."""
+    for child in ast.iter_child_nodes(node):
+        yield child
+        if not isinstance(
+            child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef
+        ):
+            yield from _own_nodes(child)
 
 
 def objects(value: Any, where: str, *, platform: str | None = None) -> list[dict[str, Any]]:

@@ -8,29 +8,13 @@ from decimal import Decimal
 from ..canonical import Order
 from ..plan import DocumentDraft, DocumentKind
 from ..plan_discounts import one_scope
-from .charges import ChargeBuilder
-from .contacts import ContactBuilder
-from .context import LookupHit, MappingContext, nonzero, to_date
-from .lines import LineBuilder, LineDecisions
-from .payments import PaymentBuilder
+from .context import LookupHit, nonzero, to_date
+from .drafting import DraftBuilder
+from .lines import LineDecisions
 
 
-class DocumentBuilder:
+class DocumentBuilder(DraftBuilder):
     """``document:`` of the mapping: one order to one invoice or sales receipt draft."""
-
-    def __init__(
-        self,
-        ctx: MappingContext,
-        contacts: ContactBuilder,
-        lines: LineBuilder,
-        charges: ChargeBuilder,
-        payments: PaymentBuilder,
-    ) -> None:
-        self.ctx = ctx
-        self.contacts = contacts
-        self.lines = lines
-        self.charges = charges
-        self.payments = payments
 
     def document(
         self,

@@ -9,32 +9,12 @@ from ..canonical import Order, Refund
 from ..contracts.advice import add_to_mapping
 from ..errors import NeedsMapping
 from ..plan import CreditRefundDraft, DocumentDraft, DocumentKind, DocumentLine, Link
-from .charges import ChargeBuilder
-from .contacts import ContactBuilder
-from .context import LookupHit, MappingContext, link, nonzero, to_date
-from .lines import LineBuilder
-from .payments import PaymentBuilder
-from .taxes import TaxLookup
+from .context import LookupHit, link, nonzero, to_date
+from .drafting import DraftBuilder
 
 
-class RefundBuilder:
+class RefundBuilder(DraftBuilder):
     """``refunds:`` of the mapping: credit notes and the refunds paid out of them."""
-
-    def __init__(
-        self,
-        ctx: MappingContext,
-        contacts: ContactBuilder,
-        taxes: TaxLookup,
-        lines: LineBuilder,
-        charges: ChargeBuilder,
-        payments: PaymentBuilder,
-    ) -> None:
-        self.ctx = ctx
-        self.contacts = contacts
-        self.taxes = taxes
-        self.lines = lines
-        self.charges = charges
-        self.payments = payments
 
     def credit_note(
         self, order: Order, refund: Refund, against: Link | None, trace: list[LookupHit]

@@ -66,10 +66,9 @@ class MappingRuntime:
         self._lines = LineBuilder(ctx, taxes)
         charges = ChargeBuilder(ctx, taxes)
         self._payments = PaymentBuilder(ctx, self._contacts)
-        self._documents = DocumentBuilder(ctx, self._contacts, self._lines, charges, self._payments)
-        self._refunds = RefundBuilder(
-            ctx, self._contacts, taxes, self._lines, charges, self._payments
-        )
+        parts = (ctx, self._contacts, taxes, self._lines, charges, self._payments)
+        self._documents = DocumentBuilder(*parts)
+        self._refunds = RefundBuilder(*parts)
         self._summaries = SummaryBuilder(ctx, self._lines, charges)
 
     def skip_reason(self, order: Order) -> str | None:

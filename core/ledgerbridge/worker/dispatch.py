@@ -36,6 +36,7 @@ DISPATCH = "lb:dispatch"
 BUDGET = "lb:budget"
 DUE = "lb:due"
 DEFAULT_BUDGET = 10
+WORK = "ledgerbridge.work"
 
 # KEYS: marker, budget set; ARGV: pipeline id, task id, budget, marker ttl ms
 # -> 1 queued (marker and budget taken), 0 already queued or running, -1 over budget
@@ -89,8 +90,11 @@ class Dispatcher:
         value = self.redis.hget(f"{LIMITS_PREFIX}:{account}:conf", "max_in_flight")
         return int(value) if value else DEFAULT_BUDGET
 
-    def dispatch(self, pipeline_id: str, account: str, *, countdown: float = 0) -> str:
+    def dispatch(
+        self, pipeline_id: str, account: str, *, countdown: float = 0, task: str = WORK
+    ) -> str:
         """Queue the pipeline's next share unless it has one or its account is at budget.
+        ``task``: ``ledgerbridge.work`` (an order pipeline) or ``ledgerbridge.catalog``.
 
         Returns ``queued``, ``busy`` (one is queued or running) or ``over budget``."""
         task_id = uuid.uuid4().hex
@@ -106,7 +110,7 @@ class Dispatcher:
             return "over budget"
         try:
             self.send(
-                "ledgerbridge.work",
+                task,
                 args=[pipeline_id],
                 task_id=task_id,
                 queue=self.queue,

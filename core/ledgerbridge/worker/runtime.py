@@ -26,6 +26,7 @@ from ..engine.runner import PipelineBusy, RunReport
 from ..errors import ConfigError
 from ..limits.redis import RedisLimiters
 from ..store import work_queries
+from . import catalogs
 from .dispatch import Dispatcher, account_of
 from .settings import WorkerSettings
 
@@ -147,7 +148,8 @@ class Runtime:
 
     def sweep(self) -> dict[str, str]:
         """Queue every pipeline that is due: its interval passed, webhook events wait, or
-        retries are due.  Runs on a worker, sent by ``ledgerbridge beat``."""
+        retries are due; and every catalog pipeline whose interval passed (``catalogs``).
+        Runs on a worker, sent by ``ledgerbridge beat``."""
         events = work_queries.pending_events(self.engine.store)
         out: dict[str, str] = {}
         for tenant, pipeline in self.engine.pipelines():
@@ -161,6 +163,7 @@ class Runtime:
                 out[pipeline.id] = self.dispatch(pipeline.id)
                 if out[pipeline.id] == "over budget":
                     self.dispatcher.redis.delete(f"lb:due:{pipeline.id}")  # offer it again
+        out.update(catalogs.sweep(self))
         return out
 
     def close(self) -> None:

@@ -3,8 +3,11 @@
 * ``ledgerbridge.work(pipeline)`` -- a bounded share of one pipeline: its waiting
   webhook events, due retries, one page of changes, closed summary days
   (``Engine.work``); queues the next share when work remains.
+* ``ledgerbridge.catalog(pipeline)`` -- one run of a catalog pipeline
+  (``run_catalog`` under its lease); its failure is logged as its own (``catalogs.py``).
 * ``ledgerbridge.sweep()`` -- sent by ``ledgerbridge beat``: queues the pipelines
-  whose interval passed, that have webhook events waiting, or retries due.
+  whose interval passed, that have webhook events waiting, or retries due, and the
+  catalog pipelines whose interval passed.
 * ``ledgerbridge.event(connection)`` -- sent by ``ledgerbridge serve`` when a
   webhook event is stored: queues the pipelines reading that connection.
 
@@ -19,6 +22,7 @@ import logging
 from typing import Any
 
 from ..engine.runner import PipelineBusy
+from . import catalogs
 from .app import app
 from .runtime import runtime
 
@@ -36,6 +40,11 @@ def work(self: Any, pipeline_id: str) -> dict[str, Any]:
         raise self.retry(countdown=rt.settings.lease_ttl.total_seconds() / 2) from None
     log.info("share done: %s", result)
     return dataclasses.asdict(result)
+
+
+@app.task(name=catalogs.CATALOG, bind=True)  # type: ignore[untyped-decorator]
+def catalog(self: Any, pipeline_id: str) -> dict[str, object]:
+    return catalogs.run(runtime(app.send_task), pipeline_id, self.request.id)
 
 
 @app.task(name="ledgerbridge.sweep")  # type: ignore[untyped-decorator]

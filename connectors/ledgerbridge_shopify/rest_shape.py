@@ -1,0 +1,147 @@
+"""The shape of a REST order (webhook body, ``fetch_api: rest``), checked before it is read.
+
+Why here and not left to the guard: the guard names the field of an unforeseen exception
+from a path local (``where``/``at``) in the innermost mapper frame that holds one.  A frame
+that reads a top-level field has no path of its own, so an exception there was named after
+whatever path local the frame still held -- a loop's last ``shipping_lines[0]`` for a
+malformed ``original_total_duties_set``.  Checking each top-level field's type up front
+refuses it under its own name, before any mapper frame touches it.
+
+Only a value the mapper could never read is refused, so every payload that mapped before
+maps the same: a falsy value stays "absent" exactly as the mapper's ``x or {}`` reads it.
+The types are those of the vendor's REST samples (refdata shopify-examples
+``rest_fixture_order.json``, ``rest_fixture_orders_partially_refunded_full.json``) and,
+for the texts, the GraphQL ``Order`` fields they are read as (refdata shopify-graphql-schema:
+``name: String!``, ``note: String``, ``sourceName: String``, ``presentmentCurrencyCode``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, NoReturn
+
+OBJECTS = (
+    "original_total_duties_set",
+    "total_price_set",
+    "subtotal_price_set",
+    "total_discounts_set",
+    "total_tax_set",
+    "total_shipping_price_set",
+    "billing_address",
+    "shipping_address",
+    "customer",
+)
+"""Top-level fields the mapper reads as JSON objects."""
+
+ARRAYS = (
+    "line_items",
+    "shipping_lines",
+    "discount_applications",
+    "tax_lines",
+    "transactions",
+    "refunds",
+    "fulfillments",
+    "note_attributes",
+    "discount_codes",
+)
+"""Top-level fields the mapper reads as arrays of objects."""
+
+TEXTS = (
+    "name",
+    "note",
+    "source_name",
+    "presentment_currency",
+    "email",
+    "contact_email",
+    "cancel_reason",
+    "financial_status",
+)
+"""Top-level fields the mapper reads as text."""
+
+MOMENTS = ("created_at", "updated_at", "processed_at", "cancelled_at", "closed_at")
+"""Top-level fields the mapper reads as ISO 8601 times."""
+
+REQUIRED = ("id", "currency", "created_at")
+"""Top-level fields without which an order cannot be mapped."""
+
+_CURRENCY = re.compile("[A-Z]{3}")
+"""A currency code as the canonical ``Money`` takes it (ISO 4217, ``^[A-Z]{3}$``)."""
+
+REFUND_ARRAYS = ("refund_line_items", "refund_shipping_lines", "order_adjustments", "transactions")
+"""A refund's fields the mapper reads as arrays of objects."""
+
+
+def refuse(where: str, problem: str) -> NoReturn:
+    """Refuse the value at ``where``.  ``ValueError`` (as ``decimal`` raises) lets ``build``
+    name the record; ``where`` is this frame's path local, so the guard names the field."""
+    raise ValueError(f"{where} {problem}")
+
+
+def check_order(data: Any) -> None:
+    """Refuse a REST order any of whose top-level fields has a shape the mapper cannot read."""
+    if not isinstance(data, dict):
+        refuse("order", f"is not an object (got {type(data).__name__})")
+    for key in REQUIRED:
+        if data.get(key) in (None, ""):
+            refuse(key, "is missing")
+    for key in OBJECTS:
+        check_object(data.get(key), key)
+    for key in ARRAYS:
+        check_objects(data.get(key), key)
+    for key in TEXTS:
+        check_text(data.get(key), key)
+    for i, fulfilment in enumerate(data.get("fulfillments") or []):
+        check_objects(fulfilment.get("line_items"), f"fulfillments[{i}].line_items")
+    currency = data["currency"]
+    if not (isinstance(currency, str) and _CURRENCY.fullmatch(currency)):
+        refuse("currency", "is not a three-letter currency code")
+    for key in MOMENTS:
+        check_moment(data.get(key), key)
+    names = data.get("payment_gateway_names")
+    if names and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        refuse("payment_gateway_names", "is not an array of names")
+
+
+def check_refund(data: dict[str, Any], where: str) -> None:
+    """Refuse a REST refund whose line arrays, note or times the mapper cannot read."""
+    for key in REFUND_ARRAYS:
+        check_objects(data.get(key), f"{where}.{key}")
+    check_text(data.get("note"), f"{where}.note")
+    for key in ("created_at", "processed_at"):
+        check_moment(data.get(key), f"{where}.{key}")
+
+
+def check_text(value: Any, where: str, *, required: bool = False) -> None:
+    """Text, or (unless ``required``) absent: a falsy value reads as absent, as ``x or ...``."""
+    if required and value is None:
+        refuse(where, "is missing")
+    if (value or required) and not isinstance(value, str):
+        refuse(where, f"is not text (got {type(value).__name__})")
+
+
+def check_object(value: Any, where: str) -> None:
+    if value and not isinstance(value, dict):
+        refuse(where, f"is not an object (got {type(value).__name__})")
+
+
+def check_objects(value: Any, where: str) -> None:
+    if not value:
+        return
+    if not isinstance(value, list):
+        refuse(where, f"is not an array of objects (got {type(value).__name__})")
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            refuse(f"{where}[{i}]", f"is not an object (got {type(item).__name__})")
+
+
+def check_moment(value: Any, where: str) -> None:
+    """A time the mapper's ``moment`` can read: absent, or ISO 8601 text."""
+    if not value:
+        return
+    if not isinstance(value, str):
+        refuse(where, f"is not a time (got {type(value).__name__})")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        refuse(where, "is not an ISO 8601 time")
