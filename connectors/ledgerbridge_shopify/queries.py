@@ -132,9 +132,9 @@ def _fulfilments(first: int | None, lines: int = 0) -> str:
     """An order's fulfilments with ``lines`` of each one's line items; ids only in bulk.
 
     The first read asks for few (2 x 5 lines: 28 points of an order's requested cost, where
-    5 x 10 cost 120 and took the list from three orders a page to two); ``complete_order``
-    reads them again through ``ORDER_FULFILMENTS`` when that list came back full or a
-    fulfilment has more lines."""
+    5 x 10 cost 120): with the other first-read lists it keeps an order at 296 points, three
+    a page (at 301 it is two; docs/performance.md, #18).  ``complete_order`` reads them again
+    through ``ORDER_FULFILMENTS`` when that list came back full or a fulfilment has more lines."""
     if first is None:
         return listed("fulfillments", "id", None)
     lines_page = connection("fulfillmentLineItems", "FulfillmentLineFields", lines)
