@@ -15,18 +15,19 @@ from ledgerbridge.canonical import EntityType
 from ledgerbridge.http.graphql import Fragments, connection, listed, string_literal
 
 LINE_PAGE = 10
-SHIPPING_PAGE = 2
-REFUND_LIST = 20
-TRANSACTION_LIST = 10
+SHIPPING_PAGE = 1  # Shopify's checkout writes one shipping line; more are paged (NESTED_PAGE)
+REFUND_LIST = 5
+TRANSACTION_LIST = 5
 TRANSACTION_MAX = 190  # x 5 points (a MoneyBag with shop and presentment money) < 1,000
 REFUND_MAX = 250
 REFUND_LINE_PAGE = 10
 REFUND_TRANSACTION_PAGE = 5
 REFUND_SHIPPING_PAGE = 3
 REFUND_ADJUSTMENT_PAGE = 3
-FULFILMENT_LIST = 5
-FULFILMENT_LINE_PAGE = 10
-FULFILMENT_MAX = 30  # x (3 + 10 x 2) points < 1,000
+FULFILMENT_LIST = 2  # the first read: most orders ship once, in one parcel of a few lines
+FULFILMENT_FIRST_LINES = 5
+FULFILMENT_LINE_PAGE = 10  # the re-read (ORDER_FULFILMENTS)
+FULFILMENT_MAX = 30  # x (4 + 10 x 2) points < 1,000; asked for one more to tell "more than 30"
 NESTED_PAGE = 40  # follow-up pages of a nested connection: a line item costs 18 points
 
 FRAGMENTS = """
@@ -68,11 +69,8 @@ fragment TransactionFields on OrderTransaction {
   amountSet { ...Bag }
   parentTransaction { id }
 }
-fragment FulfillmentFields on Fulfillment {
-  id legacyResourceId status createdAt
-  fulfillmentLineItems(first: FULFILMENT_LINE_PAGE) {
-    pageInfo { hasNextPage } nodes { quantity lineItem { id } } }
-}
+fragment FulfillmentFields on Fulfillment { id legacyResourceId status createdAt }
+fragment FulfillmentLineFields on FulfillmentLineItem { quantity lineItem { id } }
 fragment RefundLineFields on RefundLineItem {
   id quantity restockType
   lineItem { id sku title taxLines { title rate } }
@@ -94,7 +92,7 @@ fragment ProductFields on Product {
   id legacyResourceId title productType vendor status tags updatedAt
 }
 fragment VariantFields on ProductVariant { id legacyResourceId sku title price taxable barcode }
-""".replace("FULFILMENT_LINE_PAGE", str(FULFILMENT_LINE_PAGE))
+"""
 
 _ORDER_SCALARS = """
   id legacyResourceId name email note tags sourceName createdAt processedAt updatedAt closedAt
@@ -125,9 +123,22 @@ def _order(bulk: bool) -> str:
             connection("shippingLines", "ShippingLineFields", size(SHIPPING_PAGE), _NO_REMOVALS),
             listed("transactions", "...TransactionFields", size(TRANSACTION_LIST)),
             listed("refunds", "id", size(REFUND_LIST)),
-            listed("fulfillments", "id" if bulk else "...FulfillmentFields", size(FULFILMENT_LIST)),
+            _fulfilments(None) if bulk else _fulfilments(FULFILMENT_LIST, FULFILMENT_FIRST_LINES),
         ]
     )
+
+
+def _fulfilments(first: int | None, lines: int = 0) -> str:
+    """An order's fulfilments with ``lines`` of each one's line items; ids only in bulk.
+
+    The first read asks for few (2 x 5 lines: 28 points of an order's requested cost, where
+    5 x 10 cost 120): with the other first-read lists it keeps an order at 296 points, three
+    a page (at 301 it is two; docs/performance.md, #18).  ``complete_order`` reads them again
+    through ``ORDER_FULFILMENTS`` when that list came back full or a fulfilment has more lines."""
+    if first is None:
+        return listed("fulfillments", "id", None)
+    lines_page = connection("fulfillmentLineItems", "FulfillmentLineFields", lines)
+    return listed("fulfillments", f"...FulfillmentFields {lines_page}", first)
 
 
 _NO_REMOVALS = "includeRemovals: false"
@@ -239,9 +250,11 @@ ORDER_TRANSACTIONS = _order_query(
 )
 """Re-reads an order's transaction list when the first read came back full."""
 ORDER_FULFILMENTS = _order_query(
-    "OrderFulfillments", listed("fulfillments", "...FulfillmentFields", FULFILMENT_MAX)
+    "OrderFulfillments", _fulfilments(FULFILMENT_MAX + 1, FULFILMENT_LINE_PAGE)
 )
-"""Re-reads an order's fulfilments: after a bulk read (ids only) or a full first list."""
+"""Re-reads an order's fulfilments: after a bulk read (ids only), a full first list or a
+fulfilment with more line items than the first read asked for.  One more than
+``FULFILMENT_MAX`` is asked for, so that an order with more parks instead of posting a part."""
 ORDER_LISTS = {
     "transactions": (ORDER_TRANSACTIONS, "OrderTransactions"),
     "fulfillments": (ORDER_FULFILMENTS, "OrderFulfillments"),

@@ -247,11 +247,14 @@ class ShopifySource(Source):
                     "ledgerbridge reads at most that many and will not post a partial list",
                     platform=PLATFORM,
                 )
-        shipped = order.get("fulfillments") or []
-        if len(shipped) >= queries.FULFILMENT_LIST or any(
-            "fulfillmentLineItems" not in f for f in shipped
-        ):  # a full first list, or a bulk row's ids only
+        if _fulfilments_partial(order.get("fulfillments") or []):
             order["fulfillments"] = await self._order_list(gid, "fulfillments")
+            if len(order["fulfillments"]) > queries.FULFILMENT_MAX:
+                raise ValidationFailed(
+                    f"shopify order {gid} has more than {queries.FULFILMENT_MAX} fulfilments; "
+                    "ledgerbridge reads at most that many and will not post a partial list",
+                    platform=PLATFORM,
+                )
         refs = order.get("refunds") or []
         if not lists_complete and len(refs) >= queries.REFUND_LIST:
             refs = await self._order_list(gid, "refunds")
@@ -374,6 +377,19 @@ class ShopifySource(Source):
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
         return webhooks.parse(request)
+
+
+def _fulfilments_partial(shipped: list[dict[str, Any]]) -> bool:
+    """Whether an order's first fulfilment list may hold less than the order has: the list
+    came back full, a fulfilment has more line items than were asked for (a fulfilment
+    with more than the re-read's page parks in the mapper), or a bulk row carried ids only."""
+    if len(shipped) >= queries.FULFILMENT_LIST:
+        return True
+    for fulfilment in shipped:
+        lines = fulfilment.get("fulfillmentLineItems")
+        if lines is None or (lines.get("pageInfo") or {}).get("hasNextPage"):
+            return True
+    return False
 
 
 __all__ = ["ENTITIES", "ShopifySource"]
