@@ -11,6 +11,7 @@ proxy must strip the header from what clients send.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import os
@@ -34,9 +35,14 @@ LOGIN_COOKIE = "lb_console_login"  # the log-in form's CSRF token, before there 
 SECRET_ENV = "LEDGERBRIDGE_CONSOLE_KEY"  # noqa: S105 - the variable's name
 log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
-# A hash verified when the user is unknown, so that a wrong name costs as long as a wrong
-# password (no user enumeration by timing).
-_DUMMY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified when the user is unknown, so that a wrong name costs as long as a wrong
+    password (no user enumeration by timing).  Made on first use, not at import: every
+    ``ledgerbridge`` command imports this module, and an argon2 hash costs ~0.1 s of CPU."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -93,7 +99,7 @@ class Directory:
     def authenticate(self, username: str, password: str) -> Principal | None:
         account = self.find(username)
         if account is None:
-            verify_password(_DUMMY, password)
+            verify_password(_dummy_hash(), password)
             return None
         return account.principal if verify_password(account.password_hash, password) else None
 
