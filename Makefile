@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Four test processes on two cores: the suite mostly waits on subprocesses, sockets and
 # emulated latency (one process per core kept the cores half idle: 15.3 CPU-min in 14.5 min).
-PYTEST_ARGS ?= -n 4 --durations=25
+PYTEST_ARGS ?= -n 4 --durations=60
 ARGS ?=
 
 .PHONY: install demo demo-workers test lint typecheck pytest bench bench-workers fuzz chaos format clean

@@ -28,10 +28,10 @@ from .worker import kill_all
 # make chaos: >= 1,000 orders and >= 50 kills per scenario (nine books of 120 orders, up to 8
 # kills each: a book that is fully synced early has nothing left to kill)
 FULL = {"orders": 120, "kills": 8}
-# make test: three books of 12 orders per shop, 3 kills each (the suite runs five chaos tests
+# make test: three books of 8 orders per shop, 3 kills each (the suite runs five chaos tests
 # on two cores beside everything else: this keeps CI under its 15 minutes; make chaos is the
 # long run)
-CI = {"orders": 12, "kills": 3}
+CI = {"orders": 8, "kills": 3}
 # the catalog scenario (one book per storefront): products per shop, kills per book, rounds
 CATALOG_FULL = {"products": 40, "kills": 8, "rounds": 4, "faults_per_rule": 2}
 CATALOG_CI = {"products": 4, "kills": 2, "rounds": 2, "faults_per_rule": 1}

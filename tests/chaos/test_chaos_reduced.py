@@ -2,8 +2,9 @@
 
 Each scenario runs on three (source, posting policy) pairs of a Latin square --
 every source and every policy meets every scenario, every pair meets one -- with
-12 orders per shop and 3 kills per book (``bench.chaos.__main__.CI``).  The emulators run as their own processes, the worker is the real
-``ledgerbridge sync``, and the verdict comes from the emulators' books
+8 orders per shop and 3 kills per book (``bench.chaos.__main__.CI``).  The emulators
+run as their own processes, the worker is the real ``ledgerbridge sync``, and the
+verdict comes from the emulators' books
 (``bench/chaos/verify.py``).  A failing row fails the test with the harness's
 own account of what went wrong.
 
