@@ -88,7 +88,7 @@ def version_of(order: Mapping[str, Any]) -> str:
     ``date_modified_gmt``.  82 characters at most with a well-formed stamp (the store keeps 100)."""
     stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
     parts = [stamp if isinstance(stamp, str) else record_id(stamp)]
-    state = "|".join(str(order.get(k) or "") for k in MONEY_STATE)
+    state = "|".join(_text(order.get(k)) for k in MONEY_STATE)
     parts.append("s=" + _digest(state))
     listed = order.get("refunds")
     listed = listed if isinstance(listed, list) else []
@@ -101,6 +101,16 @@ def version_of(order: Mapping[str, Any]) -> str:
 
 
 MONEY_STATE = ("status", "total", "date_paid_gmt", "date_completed_gmt")
+
+
+def _text(value: Any) -> str:
+    """A value of the state as text, never an exception: the version is read before the
+    order is mapped, and a malformed order (an integer of 5,000 digits, which ``str``
+    refuses) must reach the mapper and be parked there, naming its field."""
+    try:
+        return str(value or "")
+    except ValueError:
+        return f"<{type(value).__name__} too long to print>"
 
 
 def _digest(text: str) -> str:

@@ -243,3 +243,15 @@ def test_the_version_fits_the_store_column_whatever_the_refunds():
     data = example("order_retrieve.json")
     many = {**data, "refunds": [{"id": 100000 + i} for i in range(40)]}
     assert len(version_of(many)) <= 100 and version_of(many) != version_of(data)
+
+
+def test_the_version_of_a_malformed_order_is_made_not_raised():
+    """An integer too long for ``str`` (the fuzz run's hostile value) in a money field: the
+    version is still made, and the order is parked by the mapping guard, not crashed on."""
+    from ledgerbridge_woocommerce.fields import version_of
+    from ledgerbridge_woocommerce.source import order_change
+
+    data = {**example("order_retrieve.json"), "total": 10**5000}
+    assert version_of(data).startswith("2017-03-22T19:28:08;s=")
+    change = order_change(data, [], "example.com")
+    assert change.error is not None and change.record is None
