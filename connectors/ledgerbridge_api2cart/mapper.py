@@ -1,7 +1,7 @@
 """API2Cart ``Order`` JSON -> canonical ``Order`` (pure functions, no I/O; field by field in
 ``docs/connectors/api2cart.md``).
 
-The stated totals come from ``total``, else legacy ``totals``, read per cart (``totals.py``).
+The stated totals come from ``total``, else legacy ``totals``, read per cart (``CART_TOTALS``).
 The part of ``total_discount`` not on lines or shipping becomes one unallocated order
 discount, the part of ``total_tax`` not on lines or shipping an order-level tax line named as
 such.  Anything the cart does not report stays ``None`` or is flagged in
@@ -41,7 +41,6 @@ from .fields import address, amount, in_order, rows, timestamp, timestamp_text
 from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
-from .totals import semantics_for
 from .transactions import paid_through
 from .transactions import payments as transaction_payments
 
@@ -61,6 +60,14 @@ _RECEIVED_IN_FULL = {
     FinancialStatus.PARTIALLY_REFUNDED,
     FinancialStatus.REFUNDED,
 }
+
+
+# How a cart's totals add up, where it has been observed (the evidence per cart is in
+# docs/connectors/api2cart.md, "Per-cart totals"): whether ``subtotal`` already has the order
+# discount off.  Any other cart gets the generic reading (subtotal before discounts,
+# ``total_discount`` covering all of them) and its orders say "assumed"; numbers that then do
+# not add up are a ``TotalsMismatch`` -- never patched.
+CART_TOTALS = {"EtsyAPIv3": True, "AmazonSP": False}
 
 
 @dataclass(frozen=True)
@@ -290,11 +297,10 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
             platform=PLATFORM,
         )
     modified = timestamp(raw.get("modified_at"), in_order(order_id, "modified_at"))
-    semantics = semantics_for(scope.cart)
     stated = stated_totals(raw, order_id)
     notes: dict[str, Any] = {
         "cart": scope.cart,
-        "totals_semantics": "known" if semantics.known else "assumed",
+        "totals_semantics": "known" if (scope.cart or "") in CART_TOTALS else "assumed",
         "totals_origin": stated.origin,
         "legacy_totals": raw.get("totals"),
     }
@@ -327,7 +333,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         elif rest < 0:
             notes["tax_note"] = f"line taxes {line_tax} exceed the stated total tax {stated.tax}"
     subtotal = stated.subtotal
-    if subtotal is not None and semantics.subtotal_net_of_discount and stated.discount:
+    if subtotal is not None and CART_TOTALS.get(scope.cart or "") and stated.discount:
         notes["subtotal_net_of_discount"] = str(subtotal)
         subtotal = subtotal + stated.discount
 
