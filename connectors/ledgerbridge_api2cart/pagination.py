@@ -11,17 +11,14 @@ from ledgerbridge.errors import ValidationFailed
 from ledgerbridge.http import cursor_pages
 
 from .client import Api2CartClient, Params
-from .envelope import PLATFORM, RETURN_CODE_TOO_MANY_ITEMS, Envelope
+from .envelope import PLATFORM, TOO_MANY_ITEMS, Envelope
 
 
 @dataclass
 class CursorPaginator:
-    """Walks one list method.
-
-    ``items_key`` names the list inside ``result`` (``order``, ``customer``,
-    ``product``, ``children``).  On return code 111 ("too many items") the first
-    request is repeated with half the ``count``.
-    """
+    """Walks one list method; ``items_key`` names the list inside ``result`` (``order``,
+    ``children``...).  On return code 111 ("too many items") page 1 is asked again with half
+    the ``count``."""
 
     client: Api2CartClient
     method: str
@@ -51,6 +48,9 @@ class CursorPaginator:
                 self.count = max(0, found)
             yield items
 
+    async def all(self) -> list[dict[str, Any]]:
+        return [item async for page in self.pages() for item in page]
+
     async def _fetch(self, cursor: str | None) -> Envelope:
         if cursor is not None:
             return await self.client.get_page(self.method, cursor)
@@ -60,7 +60,7 @@ class CursorPaginator:
                 return await self.client.get(self.method, params)
             except ValidationFailed as exc:
                 count = int(params.get("count", 10))
-                if exc.code != str(RETURN_CODE_TOO_MANY_ITEMS) or count <= 1:
+                if exc.code != str(TOO_MANY_ITEMS) or count <= 1:
                     raise
                 params["count"] = count // 2
 
