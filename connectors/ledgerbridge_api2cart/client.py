@@ -1,28 +1,38 @@
 """HTTP to API2Cart v1.1 through the kit's client (``ledgerbridge.http.KitClient``): its two
-key headers, its envelope, its throttling.
+key headers, its envelope, its throttling, its cursor pages.
 
 One client per store key.  API2Cart answers HTTP 200 for everything, so the envelope is
 opened inside the retried call (``envelope.py``) and its throttling codes (7/10/110) are
 waited out like a 429.  A ``Pacer`` spaces requests out after a store said "slow down", and
-return code 10 pauses every store under the API key (``ledgerbridge.http.pacing``).
+return code 10 pauses every store under the API key (``ledgerbridge.http.pacing``).  Lists
+page on the kit's cursor loop: filters on page 1, then ``page_cursor`` alone until ``next``
+is null.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from ledgerbridge.contracts import ConnectorContext
-from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError
-from ledgerbridge.http import ErrorTable, KitClient, SecretHeaders, parse_json, retry_after
+from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError, ValidationFailed
+from ledgerbridge.http import (
+    ErrorTable,
+    KitClient,
+    SecretHeaders,
+    cursor_pages,
+    parse_json,
+    retry_after,
+)
 from ledgerbridge.http.pacing import PAUSES as _GATES  # noqa: F401 -- tests clear it
 from ledgerbridge.http.pacing import Pacer, shared_pause
 from ledgerbridge.http.responses import Refusal
 
-from .envelope import ACCOUNT_LIMIT, PLATFORM, Envelope, open_envelope
+from .envelope import ACCOUNT_LIMIT, PLATFORM, TOO_MANY_ITEMS, Envelope, open_envelope
 from .settings import Api2CartSecrets, Api2CartSettings
 
 Params = Mapping[str, str | int | bool]
@@ -110,3 +120,58 @@ class Api2CartClient:
             read=lambda response: self._open(method, response),
         )
         return envelope  # type: ignore[no-any-return]
+
+
+@dataclass
+class CursorPaginator:
+    """Walks one list method; ``items_key`` names the list inside ``result`` (``order``,
+    ``children``...).  On return code 111 ("too many items") page 1 is asked again with half
+    the ``count``."""
+
+    client: Api2CartClient
+    method: str
+    params: Params
+    items_key: str
+    # ``result.orders_count`` and its kin: how many items the query matches, all pages
+    # together (../shared/docs/platforms/api2cart.md, "Lists nest under result").
+    count_key: str | None = None
+    count: int | None = None  # read from the first page, when ``count_key`` is there
+
+    async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        async for envelope in cursor_pages(self._fetch, _next, platform=PLATFORM):
+            result = envelope.result or {}
+            if not isinstance(result, dict):
+                raise ValidationFailed(
+                    f"API2Cart {self.method}: result is {type(result).__name__}, not an object",
+                    platform=PLATFORM,
+                )
+            items = result.get(self.items_key) or []
+            if not isinstance(items, list):
+                raise ValidationFailed(
+                    f"API2Cart {self.method}: result.{self.items_key} is not a list",
+                    platform=PLATFORM,
+                )
+            found = result.get(self.count_key) if self.count_key else None
+            if self.count is None and isinstance(found, int) and not isinstance(found, bool):
+                self.count = max(0, found)
+            yield items
+
+    async def all(self) -> list[dict[str, Any]]:
+        return [item async for page in self.pages() for item in page]
+
+    async def _fetch(self, cursor: str | None) -> Envelope:
+        if cursor is not None:
+            return await self.client.get_page(self.method, cursor)
+        params = dict(self.params)
+        while True:
+            try:
+                return await self.client.get(self.method, params)
+            except ValidationFailed as exc:
+                count = int(params.get("count", 10))
+                if exc.code != str(TOO_MANY_ITEMS) or count <= 1:
+                    raise
+                params["count"] = count // 2
+
+
+def _next(envelope: Envelope) -> str | None:
+    return envelope.next_cursor

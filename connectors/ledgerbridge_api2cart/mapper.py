@@ -25,6 +25,7 @@ from ledgerbridge.canonical import (
     OrderLine,
     OrderStatus,
     OrderTotals,
+    Payment,
     Refund,
     ShippingLine,
     SourceRef,
@@ -348,21 +349,19 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     gateway = text(obj(raw.get("payment_method")).get("name"))
     financial = _financial(raw, stated, refunds)
     read = transaction_payments(order_id, raw, currency, notes)  # ``read_transactions``
-    payments = read
-    if read is None:
-        # Without transactions the order's own financial status is the evidence: paid in
-        # full gives one payment ``{order_id}:paid`` of the total, stable across re-reads
-        # and edits, so the engine records it once.  A partially paid or pending order
-        # gets none: what part was posted before is unknown, and booking a part now and
-        # the whole later would count the money twice.  No paid time is reported
-        # (``finished_time`` is completion), so the engine uses the order's own time.
-        payments = ()
-        if financial in _RECEIVED_IN_FULL and stated.total > 0:
-            payments = (paid_in_full(order_id, money(stated.total), gateway=gateway),)
-            notes["payment_synthesized"] = {
-                "from": "financial_status",
-                "external_id": payments[0].external_id,
-            }
+    payments: tuple[Payment, ...] = read if read is not None else ()
+    # Without transactions the order's own financial status is the evidence: paid in full
+    # gives one payment ``{order_id}:paid`` of the total, stable across re-reads and edits,
+    # so the engine records it once.  A partially paid or pending order gets none: what part
+    # was posted before is unknown, and booking a part now and the whole later would count
+    # the money twice.  No paid time is reported (``finished_time`` is completion), so the
+    # engine uses the order's own time.
+    if read is None and financial in _RECEIVED_IN_FULL and stated.total > 0:
+        payments = (paid_in_full(order_id, money(stated.total), gateway=gateway),)
+        notes["payment_synthesized"] = {
+            "from": "financial_status",
+            "external_id": payments[0].external_id,
+        }
     if any(p.is_money_in for p in payments):
         # Money taken as received gives the refunds' money back too (``money_returned``):
         # without it a credit note would stay open as customer credit while the cash left.

@@ -31,11 +31,10 @@ from ledgerbridge.incremental import Listing, poll
 from . import shipments, transactions
 from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
-from .client import Api2CartClient, Params
+from .client import Api2CartClient, CursorPaginator, Params
 from .envelope import PLATFORM
 from .fields import timestamp, timestamp_text
 from .mapper import StoreScope, map_order
-from .pagination import CursorPaginator
 from .settings import Api2CartSecrets, Api2CartSettings
 from .statuses import StatusBook
 from .webhooks import parse_delivery
