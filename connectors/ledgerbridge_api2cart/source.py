@@ -182,13 +182,14 @@ class Api2CartSource(Source):
         if order_id is None:
             return raw
         if self.settings.read_transactions:
-            query = {"order_ids": order_id, "count": 250, "params": transactions.PARAMS}
+            query: Params = {"order_ids": order_id, "count": 250, "params": transactions.PARAMS}
             pager = CursorPaginator(self.client, transactions.METHOD, query, transactions.ITEMS)
             kinds = dict(self.settings.transaction_kinds)
             raw = {**raw, transactions.READ: await pager.all(), transactions.KINDS: kinds}
         if self.settings.read_shipments:
-            query = {"order_id": order_id}
-            pager = CursorPaginator(self.client, shipments.METHOD, query, "shipment")
+            pager = CursorPaginator(
+                self.client, shipments.METHOD, {"order_id": order_id}, "shipment"
+            )
             raw = {**raw, shipments.SHIPPED: await pager.all()}
         return raw
 
