@@ -107,8 +107,9 @@ class TaxRates:
     def tax(self, rate_id: Any, value: Decimal, currency: str) -> TaxLine:
         info = self.by_id.get(str(rate_id), {})
         percent = info.get("rate_percent")
-        is_number = isinstance(percent, int | Decimal) and not isinstance(percent, bool)
-        rate = Decimal(percent) / 100 if is_number else None
+        rate = None
+        if isinstance(percent, int | Decimal) and not isinstance(percent, bool):
+            rate = Decimal(percent) / 100
         return TaxLine(
             title=text(info.get("label")) or f"Tax rate {rate_id}",
             rate=rate,

@@ -131,7 +131,9 @@ class WooCommerceSource(Source):
             return self._customer_changes(None, self.settings.per_page)
         return self.changes(entity, since.isoformat() if since else None)
 
-    async def _builders(self, entity: EntityType, items: list[Record]) -> list[Callable[[], Any]]:
+    async def _builders(
+        self, entity: EntityType, items: list[Record]
+    ) -> list[Callable[[], CanonicalRecord]]:
         """How to map each record of a page, once what it needs is read: an order's refunds,
         a variable product's variations."""
         if entity is EntityType.ORDER:
