@@ -39,7 +39,6 @@ register_sources = sources(
         settings_model=Api2CartSettings,
         secrets_model=Api2CartSecrets,
         capabilities=STOREFRONT_CAPABILITIES,
-        status="ready",
         description="Unified cart API; cursor pagination; webhook hints.",
         emulator=sandbox_app(
             "ledgerbridge_api2cart.emulator:create_app",

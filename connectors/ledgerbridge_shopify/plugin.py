@@ -82,7 +82,6 @@ register_sources = sources(
         settings_model=ShopifySettings,
         secrets_model=ShopifySecrets,
         capabilities=STOREFRONT_CAPABILITIES | {SourceCapability.BACKFILL},
-        status="ready",
         description="GraphQL Admin API; bulk backfill; signed webhooks.",
         emulator=lazy("ledgerbridge_shopify.emulator:create_app"),
         sandbox_info=_sandbox_info,

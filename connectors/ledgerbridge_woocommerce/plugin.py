@@ -40,7 +40,6 @@ register_sources = sources(
         settings_model=WooCommerceSettings,
         secrets_model=WooCommerceSecrets,
         capabilities=STOREFRONT_CAPABILITIES,
-        status="ready",
         description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
         emulator=sandbox_app(
             "ledgerbridge_woocommerce.emulator:create_app",

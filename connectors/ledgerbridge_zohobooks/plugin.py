@@ -68,7 +68,6 @@ register_targets = targets(
                 TargetCapability.MULTI_CURRENCY,
             }
         ),
-        status="ready",
         # ``orders`` is ignored: an organisation starts without sales documents.
         emulator=sandbox_app("ledgerbridge_zohobooks.emulator:create_app"),
         sandbox_info=_sandbox_info,
