@@ -267,12 +267,10 @@ class WooCommerceSource(Source):
                 "/customers", {"include": ",".join(batch), "role": "all"}, 1, 100
             )
             found = {str(item.get("id")): item for item in result.items}
-            for external_id in batch:
+            for external_id in batch:  # one missing was referenced by an order, deleted since
                 item = found.get(external_id)
-                if item is None:  # referenced by an order, deleted since
-                    changes.append(Change(EntityType.CUSTOMER, external_id, None, deleted=True))
-                else:
-                    changes.append(self._customer(item))
+                gone = Change(EntityType.CUSTOMER, external_id, None, deleted=True)
+                changes.append(gone if item is None else self._customer(item))
         return changes
 
     def _customer(self, item: Record) -> Change:
