@@ -59,19 +59,15 @@ def modified(item: Record) -> datetime | None:
     return gmt(item.get("date_modified_gmt"), where) or gmt(item.get("date_created_gmt"), where)
 
 
-def _listing(entity: EntityType, version: Any = None, deleted: Any = None) -> Listing:
-    return Listing(
-        entity,
-        PLATFORM,
-        identify="id",
-        version=version or (lambda r: text(r.get("date_modified_gmt"))),
-        moment=modified,
-        strict=True,  # ordered by the same instant: a keyset
-        deleted=deleted or (lambda _r: False),
-    )
+def _listing(entity: EntityType, **declared: Any) -> Listing:
+    declared.setdefault("version", lambda r: text(r.get("date_modified_gmt")))
+    # strict: ordered by the instant the lane moves on, a keyset
+    return Listing(entity, PLATFORM, identify="id", moment=modified, strict=True, **declared)
 
 
-ORDERS = _listing(EntityType.ORDER, version_of, lambda r: r.get("status") == "trash")
+ORDERS = _listing(
+    EntityType.ORDER, version=version_of, deleted=lambda r: r.get("status") == "trash"
+)
 PRODUCTS = _listing(EntityType.PRODUCT)
 CUSTOMERS = _listing(EntityType.CUSTOMER)
 LISTINGS = {listing.entity: listing for listing in (ORDERS, PRODUCTS, CUSTOMERS)}
