@@ -146,11 +146,6 @@ class ShopifyClient(KitClient):
 
         return before
 
-    def _cost(self, body: Any, operation: str) -> dict[str, Any] | None:
-        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
-        self.budget.observe(cost, self.clock.now(), operation)
-        return cost
-
     def _throttled(self, response: httpx.Response, _refusal: Refusal) -> SyncError | None:
         """``ErrorTable`` rule: an error status whose body says the bucket is empty."""
         try:
@@ -158,17 +153,20 @@ class ShopifyClient(KitClient):
         except ValueError:
             body = None
         operation = response.request.extensions.get("operation", "")
-        return self._throttle(body, self._cost(body, operation), response.status_code, operation)
+        return self._throttle(body, response.status_code, operation)[1]
 
     def _throttle(
-        self, body: Any, cost: dict[str, Any] | None, status: int, operation: str
-    ) -> SyncError | None:
-        """A GraphQL answer (any status) saying the bucket is empty: wait the refill time."""
+        self, body: Any, status: int, operation: str
+    ) -> tuple[dict[str, Any] | None, SyncError | None]:
+        """The answer's ``extensions.cost`` (taken in by the budget) and, when a GraphQL answer
+        (any status) says the bucket is empty, the error that waits the refill time."""
+        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
+        self.budget.observe(cost, self.clock.now(), operation)
         errors = body.get("errors") if isinstance(body, dict) else None
         if not isinstance(errors, list) or not any(error_code(e) == "THROTTLED" for e in errors):
-            return None
+            return cost, None
         self.stats["throttled"] += 1
-        return RateLimited(
+        return cost, RateLimited(
             f"shopify {operation}: throttled (query cost exceeds what the bucket holds)",
             retry_after=CostBudget.throttled_wait(cost) or 1.0,
             platform=PLATFORM,
@@ -187,8 +185,7 @@ class ShopifyClient(KitClient):
         except TransientError:
             self.stats["failed"] += 1
             raise
-        cost = self._cost(body, operation)
-        throttled = self._throttle(body, cost, response.status_code, operation)
+        cost, throttled = self._throttle(body, response.status_code, operation)
         if throttled is not None:
             raise throttled
         errors, data = body.get("errors"), body.get("data")

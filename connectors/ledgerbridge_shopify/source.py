@@ -44,8 +44,7 @@ class ShopifySource(Source):
     def __init__(self, context: ConnectorContext) -> None:
         from .plugin import ShopifySecrets, ShopifySettings
 
-        settings = context.settings
-        secrets = context.secrets
+        settings, secrets = context.settings, context.secrets
         assert isinstance(settings, ShopifySettings) and isinstance(secrets, ShopifySecrets)
         self.settings = settings
         self.secrets = secrets
@@ -123,15 +122,15 @@ class ShopifySource(Source):
         async for connection in connection_pages(page, platform=PLATFORM):
             fresh, lane = walk.take(state.lane(LANE), connection_items(connection))
             state = state.with_lane(LANE, lane)
-            changes = [await self._change(entity, node_id(node), node) for node in fresh]
+            changes = [await self._change(entity, node) for node in fresh]
             yield ChangePage(changes, state.dumps() if state.since else checkpoint)
 
     async def _change(
-        self, entity: EntityType, ident: str, node: dict[str, Any], *, lists_complete: bool = False
+        self, entity: EntityType, node: dict[str, Any], *, lists_complete: bool = False
     ) -> Change:
         """Read what the record still needs (platform errors stop the read), then map it
         under the core guard: a record that cannot be mapped is parked, never raised."""
-        version = node.get("updatedAt")
+        ident, version = node_id(node), node.get("updatedAt")
         try:
             full = await self._prepare(entity, node, lists_complete=lists_complete)
         except ValidationFailed as exc:
@@ -178,7 +177,7 @@ class ShopifySource(Source):
 
             async def after(cursor: str | None, name: str = name) -> dict[str, Any]:
                 data = await self.client.execute(
-                    queries.NESTED_PAGES[(kind, name)].query,
+                    queries.NESTED_PAGES[(kind, name)],
                     {"id": gid, "first": queries.NESTED_PAGE, "after": cursor},
                     operation=f"Nested:{kind}.{name}",
                 )
@@ -289,7 +288,7 @@ class ShopifySource(Source):
 
         async def emit(roots: list[dict[str, Any]]) -> None:
             for root in roots:
-                page.append(await self._change(entity, node_id(root), root, lists_complete=True))
+                page.append(await self._change(entity, root, lists_complete=True))
 
         async for row in runner.rows(op.get("url")):
             await emit(assembler.add(row))
