@@ -207,6 +207,7 @@ def _nested(
     return (owner, field), _doc(body)
 
 
+# The source completes every connection listed here (in this order) whose first page is not all.
 NESTED_PAGES: dict[tuple[str, str], str] = dict(
     [
         _nested("order", "lineItems", "LineItemFields"),

@@ -36,7 +36,6 @@ from .queries import ENTITIES
 
 MAX_QUERY_COST = 1000.0
 BULK_PAGE = 250  # changes per page of a bulk backfill
-REFUND_CONNECTIONS = ("refundLineItems", "refundShippingLines", "orderAdjustments", "transactions")
 log = logging.getLogger(__name__)
 
 
@@ -146,7 +145,7 @@ class ShopifySource(Source):
         if entity is EntityType.PRODUCT:
             await self.shop_currency()
             if not lists_complete:
-                return await self._complete(node, "product", ("variants",))
+                return await self._complete(node, "product")
         return node
 
     def _map(self, entity: EntityType, full: dict[str, Any]) -> CanonicalRecord:
@@ -166,18 +165,19 @@ class ShopifySource(Source):
 
     # ------------------------------------------------------------------ nested pages
 
-    async def _complete(
-        self, owner: dict[str, Any], kind: str, fields: tuple[str, ...]
-    ) -> dict[str, Any]:
-        """Follow ``pageInfo`` of nested connections until every page is in ``nodes``."""
+    async def _complete(self, owner: dict[str, Any], kind: str) -> dict[str, Any]:
+        """Follow ``pageInfo`` of ``kind``'s nested connections (each one that has a follow-up
+        query) until every page is in ``nodes``."""
         gid, result = owner["id"], dict(owner)
-        for name in fields:
-            if not result.get(name):
+        for (of, name), query in queries.NESTED_PAGES.items():
+            if of != kind or not result.get(name):
                 continue
 
-            async def after(cursor: str | None, name: str = name) -> dict[str, Any]:
+            async def after(
+                cursor: str | None, name: str = name, query: str = query
+            ) -> dict[str, Any]:
                 data = await self.client.execute(
-                    queries.NESTED_PAGES[(kind, name)],
+                    query,
                     {"id": gid, "first": queries.NESTED_PAGE, "after": cursor},
                     operation=f"Nested:{kind}.{name}",
                 )
@@ -200,7 +200,7 @@ class ShopifySource(Source):
         self, node: dict[str, Any], *, lists_complete: bool = False
     ) -> dict[str, Any]:
         """The order with every line, shipping line, transaction and refund read in full."""
-        order = await self._complete(node, "order", ("lineItems", "shippingLines"))
+        order = await self._complete(node, "order")
         gid = order["id"]
         if not lists_complete and len(order.get("transactions") or []) >= queries.TRANSACTION_LIST:
             order["transactions"] = await self._order_list(gid, "transactions")
@@ -222,7 +222,7 @@ class ShopifySource(Source):
                 raise NotFound(
                     f"shopify refund {ref['id']} of order {gid} not found", platform=PLATFORM
                 )
-            refunds.append(await self._complete(data["refund"], "refund", REFUND_CONNECTIONS))
+            refunds.append(await self._complete(data["refund"], "refund"))
         order["refunds"] = refunds
         return order
 
@@ -232,11 +232,9 @@ class ShopifySource(Source):
         if entity is EntityType.ORDER and self.settings.fetch_api == "rest":
             return await self._fetch_rest_order(legacy_id(external_id))
         spec = ENTITIES[entity]
-        gid = (
-            external_id
-            if external_id.startswith("gid://")
-            else f"gid://shopify/{spec.gid_type}/{external_id}"
-        )
+        gid = external_id
+        if not gid.startswith("gid://"):
+            gid = f"gid://shopify/{spec.gid_type}/{external_id}"
         data = await self.client.execute(
             spec.by_id_query, {"id": gid}, operation=f"{spec.gid_type}ById"
         )
