@@ -110,7 +110,6 @@ class ShopifySource(Source):
                 PLATFORM,
                 identify=node_id,
                 version=lambda node: instant_text(parse_instant(node["updatedAt"])),
-                moment=lambda node: parse_instant(node["updatedAt"]),
                 overlap=window,
             )
         )
