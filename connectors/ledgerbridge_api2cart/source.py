@@ -88,21 +88,27 @@ class Api2CartSource(Source):
     async def status_book(self) -> StatusBook:
         """The store's statuses (``order.status.list``), read once per source."""
         if self._statuses is None:
+            query = {"allow_user_defined_order_statuses": True}
             try:
-                envelope = await self.client.get(
-                    "order.status.list", {"allow_user_defined_order_statuses": True}
-                )
+                envelope = await self.client.get("order.status.list", query)
+                listed = (envelope.result or {}).get("cart_order_statuses") or []
             except ValidationFailed:
                 # A cart that cannot list its statuses: only ``status_map`` is trusted, so
                 # every other status stays UNKNOWN (not posted, flagged) -- never guessed.
-                self._statuses = StatusBook({}, dict(self.settings.status_map))
-                return self._statuses
-            listed = (envelope.result or {}).get("cart_order_statuses") or []
+                listed = []
             self._statuses = StatusBook.from_list(listed, self.settings.status_map)
         return self._statuses
 
     async def _scope(self) -> StoreScope:
         return StoreScope(self.store, self.settings.cart, await self.status_book())
+
+    def _orders(self, fields: str) -> dict[str, str | int | bool]:
+        """Every field asked for, amounts rounded once, user-defined statuses shown."""
+        return {
+            "response_fields": fields,
+            "rounding_precision": self.settings.rounding_precision,
+            "allow_user_defined_order_statuses": True,
+        }
 
     def changes(
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
@@ -125,12 +131,9 @@ class Api2CartSource(Source):
             context = self.context.validation_context
             return [order_change(item, scope, context) for item in items]
 
-        params: Params = {
-            "response_fields": ORDER_LIST_FIELDS,
-            "rounding_precision": self.settings.rounding_precision,
-            "allow_user_defined_order_statuses": True,
-        }
-        async for page in self._walk(EntityType.ORDER, params, mark, count, live):
+        async for page in self._walk(
+            EntityType.ORDER, self._orders(ORDER_LIST_FIELDS), mark, count, live
+        ):
             mark = Checkpoint.loads(page.checkpoint)
             yield page
         deleted: Params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
@@ -236,15 +239,8 @@ class Api2CartSource(Source):
     async def fetch(self, entity: EntityType, external_id: str) -> CanonicalRecord:
         if entity is EntityType.ORDER:
             scope = await self._scope()
-            envelope = await self.client.get(
-                "order.info",
-                {
-                    "order_id": external_id,
-                    "response_fields": ORDER_INFO_FIELDS,
-                    "rounding_precision": self.settings.rounding_precision,
-                    "allow_user_defined_order_statuses": True,
-                },
-            )
+            query = {"order_id": external_id, **self._orders(ORDER_INFO_FIELDS)}
+            envelope = await self.client.get("order.info", query)
             if not isinstance(envelope.result, dict) or not envelope.result:
                 raise NotFound(f"API2Cart order {external_id} not found", platform=PLATFORM)
             raw = await self._with_shipments(envelope.result)
