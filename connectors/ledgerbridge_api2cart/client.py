@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -138,7 +139,8 @@ class CursorPaginator:
     count: int | None = None  # read from the first page, when ``count_key`` is there
 
     async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
-        async for envelope in cursor_pages(self._fetch, _next, platform=PLATFORM):
+        next_cursor = attrgetter("next_cursor")
+        async for envelope in cursor_pages(self._fetch, next_cursor, platform=PLATFORM):
             result = envelope.result or {}
             if not isinstance(result, dict):
                 raise ValidationFailed(
@@ -171,7 +173,3 @@ class CursorPaginator:
                 if exc.code != str(TOO_MANY_ITEMS) or count <= 1:
                     raise
                 params["count"] = count // 2
-
-
-def _next(envelope: Envelope) -> str | None:
-    return envelope.next_cursor
