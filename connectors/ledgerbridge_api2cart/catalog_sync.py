@@ -144,7 +144,7 @@ class Api2CartCatalog(KitCatalog):
             page = PageOfProducts("API2Cart product", PLATFORM)
 
     async def _children(self, product_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        from .pagination import CursorPaginator
+        from .client import CursorPaginator
 
         grouped: dict[str, list[dict[str, Any]]] = {}
         if not product_ids:

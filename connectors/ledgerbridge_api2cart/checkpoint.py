@@ -17,22 +17,12 @@ from ledgerbridge.incremental import Checkpoint as Shared
 
 from .envelope import PLATFORM
 
-FILTER_FORMAT = "%Y-%m-%d %H:%M:%S"
-
 
 class Checkpoint(Shared):
     LANES = ("modified", "deleted")
     PLATFORM = PLATFORM
 
-    @property
-    def modified(self) -> datetime | None:
-        return self.lane("modified").mark
-
-    @property
-    def deleted(self) -> datetime | None:
-        return self.lane("deleted").mark
-
 
 def filter_value(watermark: datetime, overlap: timedelta, timezone: str) -> str:
     """``modified_from`` in API2Cart's format, in ``timezone``, ``overlap`` before the mark."""
-    return (watermark - overlap).astimezone(ZoneInfo(timezone)).strftime(FILTER_FORMAT)
+    return (watermark - overlap).astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,10 +1,8 @@
 """``ledgerbridge api2cart subscribe``: register the webhooks a connection needs.
 
-API2Cart deliveries carry no signature, so the callback URL ends with the
-connection's ``secrets.webhook_token`` (checked by ``verify_webhook``); the
-command builds that URL for the receiver's route
-``/webhooks/{tenant}/{connection}/{token}`` and subscribes each event once
-(``webhook.list`` first, then ``webhook.create`` with an idempotency key).
+API2Cart deliveries carry no signature, so the callback URL (the receiver's route
+``/webhooks/{tenant}/{connection}/{token}``) ends with the connection's
+``secrets.webhook_token``; each event is subscribed once (``webhooks.ensure_webhook``).
 """
 
 from __future__ import annotations
@@ -76,13 +74,11 @@ async def _subscribe(
             entity, _, action = name.partition(".")
             if not entity or not action:
                 raise ConfigError(f"event {name!r}: write entity.action, e.g. order.update")
-            webhook_id = await ensure_webhook(
-                source.client,
-                entity=entity,
-                action=action,
-                callback=path + token.get_secret_value(),
+            callback = path + token.get_secret_value()
+            hook = await ensure_webhook(
+                source.client, entity=entity, action=action, callback=callback
             )
-            lines.append(f"{name}: webhook {webhook_id} -> {path}<webhook_token>")
+            lines.append(f"{name}: webhook {hook} -> {path}<webhook_token>")
     finally:
         await source.aclose()
     return lines

@@ -1,30 +1,39 @@
-"""HTTP to API2Cart v1.1 through the kit's client (``ledgerbridge.http.KitClient``): its
-two key headers, its envelope, its throttling.
+"""HTTP to API2Cart v1.1 through the kit's client (``ledgerbridge.http.KitClient``): its two
+key headers, its envelope, its throttling, its cursor pages.
 
-One client per store key.  The kit retries by error class; API2Cart answers HTTP 200 for
-everything, so the envelope is opened inside the retried call (``envelope.py``) and its
-throttling codes (7/10/110) are waited out like a 429.  A ``Pacer`` spaces requests out
-after a store said "slow down", and return code 10 pauses every store under the API key
-(the kit's ``ledgerbridge.http.pacing``).
+One client per store key.  API2Cart answers HTTP 200 for everything, so the envelope is
+opened inside the retried call (``envelope.py``) and its throttling codes (7/10/110) are
+waited out like a 429.  A ``Pacer`` spaces requests out after a store said "slow down", and
+return code 10 pauses every store under the API key (``ledgerbridge.http.pacing``).  Lists
+page on the kit's cursor loop: filters on page 1, then ``page_cursor`` alone until ``next``
+is null.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from ledgerbridge.contracts import ConnectorContext
-from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError
-from ledgerbridge.http import ErrorTable, KitClient, SecretHeaders, retry_after
+from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError, ValidationFailed
+from ledgerbridge.http import (
+    ErrorTable,
+    KitClient,
+    SecretHeaders,
+    cursor_pages,
+    parse_json,
+    retry_after,
+)
 from ledgerbridge.http.pacing import PAUSES as _GATES  # noqa: F401 -- tests clear it
 from ledgerbridge.http.pacing import Pacer, shared_pause
 from ledgerbridge.http.responses import Refusal
-from ledgerbridge.retry import RetryPolicy
 
-from .envelope import PLATFORM, RETURN_CODE_ACCOUNT_LIMIT, Envelope, decode, open_envelope
+from .envelope import ACCOUNT_LIMIT, PLATFORM, TOO_MANY_ITEMS, Envelope, open_envelope
 from .settings import Api2CartSecrets, Api2CartSettings
 
 Params = Mapping[str, str | int | bool]
@@ -39,12 +48,6 @@ def _gateway(response: httpx.Response, refusal: Refusal) -> SyncError:
     return TransientError(
         refusal.text + " (API2Cart documents only 200; treated as a gateway error)", **refusal.kw
     )
-
-
-def _bool(value: str | int | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class Api2CartClient:
@@ -69,26 +72,18 @@ class Api2CartClient:
             headers={"accept": "application/json"},
         )
         self._now = context.clock.now
-        # return code 10: the *account* is over its limit, so every store under the key waits
-        self.gate = shared_pause(api_key, PLATFORM)
+        self.gate = shared_pause(api_key, PLATFORM)  # return code 10: the whole account waits
         self._account_backoff = settings.account_backoff
         self.pacer = Pacer()
-        self.calls = 0
-
-    @property
-    def _policy(self) -> RetryPolicy:
-        return self.kit.policy
-
-    @_policy.setter
-    def _policy(self, policy: RetryPolicy) -> None:
-        self.kit.policy = policy
 
     async def aclose(self) -> None:
         await self.kit.aclose()
 
     async def get(self, method: str, params: Params | None = None) -> Envelope:
-        query = urlencode({k: _bool(v) for k, v in (params or {}).items()})
-        return await self._call(method, "GET", query=query)
+        query = {
+            k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in (params or {}).items()
+        }
+        return await self._call(method, "GET", query=urlencode(query))
 
     async def get_page(self, method: str, cursor: str) -> Envelope:
         """The next page: ``page_cursor`` alone, verbatim (it is already percent-encoded)."""
@@ -100,15 +95,14 @@ class Api2CartClient:
     async def _pace(self) -> None:
         await self.gate.wait(self._now(), self.kit.sleep)
         await self.pacer.wait(self.kit.sleep)
-        self.calls += 1
 
     def _open(self, method: str, response: httpx.Response) -> Envelope:
-        payload = decode(response.content, method=method, status_code=200)
+        payload = parse_json(response, platform=PLATFORM)  # exact decimals
         try:
             envelope = open_envelope(payload, method=method, account_backoff=self._account_backoff)
         except RateLimited as exc:
             self.pacer.throttled()
-            if exc.code == str(RETURN_CODE_ACCOUNT_LIMIT) and exc.retry_after:
+            if exc.code == str(ACCOUNT_LIMIT) and exc.retry_after:
                 self.gate.pause(self._now() + exc.retry_after)
             raise
         self.pacer.succeeded()
@@ -126,5 +120,56 @@ class Api2CartClient:
             before=self._pace,
             read=lambda response: self._open(method, response),
         )
-        result: Envelope = envelope
-        return result
+        return envelope  # type: ignore[no-any-return]
+
+
+@dataclass
+class CursorPaginator:
+    """Walks one list method; ``items_key`` names the list inside ``result`` (``order``,
+    ``children``...).  On return code 111 ("too many items") page 1 is asked again with half
+    the ``count``."""
+
+    client: Api2CartClient
+    method: str
+    params: Params
+    items_key: str
+    # ``result.orders_count`` and its kin: how many items the query matches, all pages
+    # together (../shared/docs/platforms/api2cart.md, "Lists nest under result").
+    count_key: str | None = None
+    count: int | None = None  # read from the first page, when ``count_key`` is there
+
+    async def pages(self) -> AsyncIterator[list[dict[str, Any]]]:
+        next_cursor = attrgetter("next_cursor")
+        async for envelope in cursor_pages(self._fetch, next_cursor, platform=PLATFORM):
+            result = envelope.result or {}
+            if not isinstance(result, dict):
+                raise ValidationFailed(
+                    f"API2Cart {self.method}: result is {type(result).__name__}, not an object",
+                    platform=PLATFORM,
+                )
+            items = result.get(self.items_key) or []
+            if not isinstance(items, list):
+                raise ValidationFailed(
+                    f"API2Cart {self.method}: result.{self.items_key} is not a list",
+                    platform=PLATFORM,
+                )
+            found = result.get(self.count_key) if self.count_key else None
+            if self.count is None and isinstance(found, int) and not isinstance(found, bool):
+                self.count = max(0, found)
+            yield items
+
+    async def all(self) -> list[dict[str, Any]]:
+        return [item async for page in self.pages() for item in page]
+
+    async def _fetch(self, cursor: str | None) -> Envelope:
+        if cursor is not None:
+            return await self.client.get_page(self.method, cursor)
+        params = dict(self.params)
+        while True:
+            try:
+                return await self.client.get(self.method, params)
+            except ValidationFailed as exc:
+                count = int(params.get("count", 10))
+                if exc.code != str(TOO_MANY_ITEMS) or count <= 1:
+                    raise
+                params["count"] = count // 2

@@ -1,17 +1,13 @@
 """API2Cart's response envelope and what each ``return_code`` means to ledgerbridge.
 
-API2Cart answers HTTP 200 for everything and puts the outcome in
-``return_code`` (0 = success), so a 200 is never trusted on its own: every body
-is classified here, and every non-zero code becomes one class of
-``ledgerbridge.errors`` -- retry behaviour then follows from the class.
-Codes and meanings: https://api2cart.com/docs/response-status-codes.
+API2Cart answers HTTP 200 for everything and puts the outcome in ``return_code`` (0 = success),
+so a 200 is never trusted on its own: every non-zero code is one class of ``ledgerbridge.errors``
+and retry behaviour follows from the class.  Codes: https://api2cart.com/docs/response-status-codes.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.errors import (
@@ -20,7 +16,6 @@ from ledgerbridge.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
-    SyncError,
     TransientError,
     ValidationFailed,
 )
@@ -38,7 +33,7 @@ CODES.declare(
     {10: "account request limit exceeded"},
     said="{meaning} ({message}); every store under this API key waits",
 )
-# Codes that mean "the same request may succeed later".
+# the same request may succeed later
 CODES.declare(
     TransientError,
     {
@@ -49,7 +44,7 @@ CODES.declare(
         107: "the store returned an uncategorised error",
     },
 )
-# Codes a person must fix; the text tells the operator what to look at.
+# a person must fix these; the text says what to look at
 _OPERATOR_SAID = "{meaning} (API2Cart said: {message})"
 CODES.declare(
     AuthFailed,
@@ -75,7 +70,7 @@ CODES.declare(
 )
 CODES.declare(NotFound, {112: "not found"})
 CODES.declare(Conflict, {8: "already exists", 113: "already exists"})
-# Codes that mean our request is wrong (a bug, or a parameter this cart does not support).
+# our request is wrong (a bug, or a parameter this cart does not support)
 CODES.declare(
     ValidationFailed,
     {
@@ -88,10 +83,8 @@ CODES.declare(
     },
 )
 
-RETURN_CODE_STORE_LIMIT = 7
-RETURN_CODE_ACCOUNT_LIMIT = 10
-RETURN_CODE_PLATFORM_LIMIT = 110
-RETURN_CODE_TOO_MANY_ITEMS = 111
+ACCOUNT_LIMIT = 10  # every store under the API key waits
+TOO_MANY_ITEMS = 111  # page 1 is asked again with half the ``count``
 
 
 @dataclass(frozen=True)
@@ -102,50 +95,20 @@ class Envelope:
     next_cursor: str | None
 
 
-def decode(body: bytes, *, method: str, status_code: int) -> dict[str, Any]:
-    """Parse a body with exact decimals; anything unreadable is a gateway problem, retried."""
-    if status_code == 429:
-        raise RateLimited(
-            f"API2Cart {method}: HTTP 429", platform=PLATFORM, status_code=status_code
-        )
-    if status_code != 200:
-        raise TransientError(
-            f"API2Cart {method}: HTTP {status_code} (API2Cart documents only 200; "
-            "treated as a gateway error)",
-            platform=PLATFORM,
-            status_code=status_code,
-        )
-    try:
-        payload = json.loads(body, parse_float=Decimal)
-    except ValueError:
-        raise TransientError(
-            f"API2Cart {method}: the response is not JSON ({body[:80]!r})",
-            platform=PLATFORM,
-            status_code=status_code,
-        ) from None
+def open_envelope(payload: Any, *, method: str, account_backoff: float = 60.0) -> Envelope:
+    """The result of a successful call, or the classified error (the account limit waits
+    ``account_backoff`` seconds); JSON without the envelope is a gateway's answer, retried."""
     if not isinstance(payload, dict) or "return_code" not in payload:
         raise TransientError(
             f"API2Cart {method}: the response has no return_code envelope",
             platform=PLATFORM,
-            status_code=status_code,
+            status_code=200,
         )
-    return payload
-
-
-def open_envelope(
-    payload: dict[str, Any], *, method: str, account_backoff: float = 60.0
-) -> Envelope:
-    """The result of a successful call, or the classified error."""
     code = payload.get("return_code")
     if code == 0:
         pagination = payload.get("pagination") or {}
         next_cursor = pagination.get("next") if isinstance(pagination, dict) else None
         return Envelope(result=payload.get("result"), next_cursor=next_cursor or None)
-    raise classify(code, str(payload.get("return_message") or ""), method, account_backoff)
-
-
-def classify(code: Any, message: str, method: str, account_backoff: float = 60.0) -> SyncError:
-    """The ledgerbridge error for a non-zero ``return_code`` (``CODES``); the account limit
-    waits ``account_backoff`` seconds."""
-    wait = {"retry_after": account_backoff} if code == RETURN_CODE_ACCOUNT_LIMIT else {}
-    return CODES.error(code, message, f"API2Cart {method}: return_code {code}", **wait)
+    wait = {"retry_after": account_backoff} if code == ACCOUNT_LIMIT else {}
+    message = str(payload.get("return_message") or "")
+    raise CODES.error(code, message, f"API2Cart {method}: return_code {code}", **wait)

@@ -1,13 +1,14 @@
 """Small readers for API2Cart's JSON shapes (dates, amounts, addresses).
 
-API2Cart returns empty strings where a value is unknown ("email": ""), so the
-readers turn blanks into ``None`` instead of passing them on as data.
+API2Cart returns empty strings where a value is unknown ("email": ""), so the readers turn
+blanks into ``None`` instead of passing them on as data; amounts and arrays of objects go
+through the core edge readers, which refuse bad values naming ``where``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from ledgerbridge.canonical import Address
@@ -18,31 +19,23 @@ from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
 
+amount = partial(readers.optional_amount, platform=PLATFORM)  # (value, where); blank: None
+rows = partial(objects, platform=PLATFORM)  # (value, where): an array of objects
+
 
 def in_order(order_id: str, path: str) -> str:
     """The field path of an order's field, as messages and parked reasons name it."""
     return f"API2Cart order {order_id}: {path}"
 
 
-def amount(value: Any, where: str) -> Decimal | None:
-    """An exact amount from a JSON number parsed with ``parse_float=Decimal`` (blank: None).
-
-    The core edge reader refuses floats, booleans, objects, non-finite and out-of-range
-    values with a ``ValidationFailed`` naming ``where``.
-    """
-    return readers.optional_amount(value, where, platform=PLATFORM)
-
-
-def rows(value: Any, where: str) -> list[dict[str, Any]]:
-    """An array of objects (``order_products``, ``refunds`` ...), its shape checked at the edge."""
-    return objects(value, where, platform=PLATFORM)
+def timestamp_text(value: Any) -> str | None:
+    """The raw ``value`` of an ``A2CDateTime`` ``{value, format}`` (the record version)."""
+    return text(value.get("value") if isinstance(value, dict) else value)
 
 
 def timestamp(value: Any, where: str) -> datetime | None:
-    """An ``A2CDateTime`` ``{value, format}`` (or a bare string) as an aware datetime."""
-    if isinstance(value, dict):
-        value = value.get("value")
-    raw = text(value)
+    """An ``A2CDateTime`` (or a bare string) as an aware datetime."""
+    raw = timestamp_text(value)
     if raw is None:
         return None
     try:  # "Y-m-d\\TH:i:sO" (2024-08-01T02:18:42+0000) is ISO 8601 to Python 3.11
@@ -54,11 +47,8 @@ def timestamp(value: Any, where: str) -> datetime | None:
     return parsed
 
 
-def timestamp_text(value: Any) -> str | None:
-    """The raw ``value`` of an ``A2CDateTime`` (used as the record version)."""
-    if isinstance(value, dict):
-        value = value.get("value")
-    return text(value)
+def _part(key: str, field: str) -> readers.Field:
+    return lambda raw: text(obj(raw.get(key)).get(field))
 
 
 ADDRESS: dict[str, readers.Field] = {
@@ -68,10 +58,10 @@ ADDRESS: dict[str, readers.Field] = {
     "line1": "address1",
     "line2": "address2",
     "city": "city",
-    "region": lambda raw: text(obj(raw.get("state")).get("name")),
-    "region_code": lambda raw: text(obj(raw.get("state")).get("code")),
+    "region": _part("state", "name"),
+    "region_code": _part("state", "code"),
     "postal_code": "postcode",
-    "country_code": lambda raw: text(obj(raw.get("country")).get("code2")),
+    "country_code": _part("country", "code2"),
     "phone": lambda raw: text(raw.get("phone")) or text(raw.get("phone_mobile")),
 }
 

@@ -1,23 +1,11 @@
-"""API2Cart ``Order`` JSON -> canonical ``Order`` (pure functions, no I/O).
+"""API2Cart ``Order`` JSON -> canonical ``Order`` (pure functions, no I/O; field by field in
+``docs/connectors/api2cart.md``).
 
-Field by field (see ``docs/connectors/api2cart.md``):
-
-* lines: ``order_products[]`` -- ``model`` is the SKU, ``price`` is per unit
-  before discount and tax, ``discount_amount`` is the line's allocated
-  discount, ``tax_value_after_discount`` (else ``tax_value``) the line's tax;
-* stated totals: ``total`` first, ``totals`` (legacy) as fallback, read per
-  cart through ``totals.py``;
-* the part of ``total_discount`` not allocated to lines or shipping becomes
-  one unallocated order discount; the part of ``total_tax`` not on lines or
-  shipping becomes an order-level tax line (named as such);
-* status through the store's status list (``statuses.py``);
-* ``refunds[]`` (else ``status.refund_info``) become canonical refunds (``refunds.py``);
-* payments: ``order.transaction.list`` is not read; an order whose money came in
-  in full (financial status paid, partially refunded or refunded) gets one
-  synthesized payment of its total (``_received_in_full``).
-
-Anything the cart does not report stays ``None`` or is flagged in
-``extra["api2cart"]`` -- the mapper never invents an amount.
+The stated totals come from ``total``, else legacy ``totals``, read per cart (``CART_TOTALS``).
+The part of ``total_discount`` not on lines or shipping becomes one unallocated order
+discount, the part of ``total_tax`` not on lines or shipping an order-level tax line named as
+such.  Anything the cart does not report stays ``None`` or is flagged in
+``extra["api2cart"]``: the mapper never invents an amount.
 """
 
 from __future__ import annotations
@@ -31,6 +19,7 @@ from ledgerbridge.canonical import (
     Customer,
     FeeLine,
     FinancialStatus,
+    Money,
     Order,
     OrderDiscount,
     OrderLine,
@@ -53,26 +42,33 @@ from .fields import address, amount, in_order, rows, timestamp, timestamp_text
 from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
-from .totals import TotalsSemantics, semantics_for
 from .transactions import paid_through
 from .transactions import payments as transaction_payments
 
 ZERO = Decimal(0)
+_UNKNOWN = FinancialStatus.UNKNOWN
 
 # ``additional_fields.financial_status``, where a cart reports one (any case).
 FINANCIAL = Vocabulary(
     normalise=str.lower,
-    words={
-        "pending": FinancialStatus.PENDING,
-        "unpaid": FinancialStatus.PENDING,
-        "authorized": FinancialStatus.AUTHORIZED,
-        "partially_paid": FinancialStatus.PARTIALLY_PAID,
-        "paid": FinancialStatus.PAID,
-        "partially_refunded": FinancialStatus.PARTIALLY_REFUNDED,
-        "refunded": FinancialStatus.REFUNDED,
-        "voided": FinancialStatus.VOIDED,
-    },
+    words={s.value: s for s in FinancialStatus if s is not _UNKNOWN}
+    | {"unpaid": FinancialStatus.PENDING},
 )
+# Money came in in full: paid, or paid and then (partly) given back -- the refunds are
+# separate documents (credit notes), so the payment is still the whole total.
+_RECEIVED_IN_FULL = {
+    FinancialStatus.PAID,
+    FinancialStatus.PARTIALLY_REFUNDED,
+    FinancialStatus.REFUNDED,
+}
+
+
+# How a cart's totals add up, where it has been observed (the evidence per cart is in
+# docs/connectors/api2cart.md, "Per-cart totals"): whether ``subtotal`` already has the order
+# discount off.  Any other cart gets the generic reading (subtotal before discounts,
+# ``total_discount`` covering all of them) and its orders say "assumed"; numbers that then do
+# not add up are a ``TotalsMismatch`` -- never patched.
+CART_TOTALS = {"EtsyAPIv3": True, "AmazonSP": False}
 
 
 @dataclass(frozen=True)
@@ -100,50 +96,41 @@ class StatedTotals:
     paid: Decimal | None
 
 
-_where = in_order
-
-
-# Where each stated figure is read, by the block it comes from (``total`` first, legacy
-# ``totals`` as fallback); "+" marks a key inside the block's ``additional_fields``.
-_TOTALS_KEYS: dict[str, dict[str, str]] = {
-    "total": {
-        "total": "total",
-        "subtotal": "subtotal_ex_tax",
-        "shipping": "shipping_ex_tax",
-        "shipping_discount": "+shipping_discount_ex_tax",
-        "shipping_tax": "+shipping_tax",
-        "tax": "total_tax",
-        "discount": "total_discount",
-        "wrapping": "wrapping_ex_tax",
-        "paid": "total_paid",
-    },
-    "totals": {
-        "total": "total",
-        "subtotal": "subtotal",
-        "shipping": "shipping",
-        "tax": "tax",
-        "discount": "discount",
-    },
+# Each stated figure's key in ``total`` ("+": inside its ``additional_fields``) and in the
+# legacy ``totals`` (None: not there); ``total`` is read first, ``totals`` as the fallback.
+_TOTALS_KEYS: dict[str, tuple[str, str | None]] = {
+    "total": ("total", "total"),
+    "subtotal": ("subtotal_ex_tax", "subtotal"),
+    "shipping": ("shipping_ex_tax", "shipping"),
+    "shipping_discount": ("+shipping_discount_ex_tax", None),
+    "shipping_tax": ("+shipping_tax", None),
+    "tax": ("total_tax", "tax"),
+    "discount": ("total_discount", "discount"),
+    "wrapping": ("wrapping_ex_tax", None),
+    "paid": ("total_paid", None),
 }
-_ZERO_WHEN_ABSENT = ("shipping_discount", "shipping_tax", "wrapping")
 
 
 def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
-    for origin, keys in _TOTALS_KEYS.items():
+    for column, origin in enumerate(("total", "totals")):
         block = raw.get(origin)
         if not isinstance(block, dict) or block.get("total") is None:
             continue
         more = block.get("additional_fields") or {}
-        values: dict[str, Any] = {"paid": None}
-        for name, spec in keys.items():
+        values: dict[str, Any] = {}
+        for name, keys in _TOTALS_KEYS.items():
+            spec = keys[column]
+            if spec is None:
+                values[name] = None
+                continue
             source, key = (more, spec[1:]) if spec.startswith("+") else (block, spec)
-            values[name] = amount(source.get(key), _where(order_id, f"{origin}.{key}"))
-        for name in _ZERO_WHEN_ABSENT:
-            values[name] = values.get(name) or ZERO
-        assert values["total"] is not None
+            values[name] = amount(source.get(key), in_order(order_id, f"{origin}.{key}"))
+        for name in ("shipping_discount", "shipping_tax", "wrapping"):
+            values[name] = values[name] or ZERO
+        assert values["total"] is not None  # "" reads as None: parked as unmappable
         return StatedTotals(origin=origin, **values)
     raise ValidationFailed(
-        _where(
+        in_order(
             order_id,
             "neither `total` nor `totals` carries a total; the request must ask "
             "for both (params/response_fields)",
@@ -154,45 +141,36 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
 
 def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLine]:
     lines: list[OrderLine] = []
-    items = rows(raw.get("order_products"), _where(order_id, "order_products"))
+    items = rows(raw.get("order_products"), in_order(order_id, "order_products"))
     components: dict[str, list[dict[str, Any]]] = {}
     for item in items:
-        parent = text(item.get("parent_order_product_id"))
-        if parent:
+        if parent := text(item.get("parent_order_product_id")):
             components.setdefault(parent, []).append(item)
     for index, item in enumerate(items):
         if text(item.get("parent_order_product_id")):
             continue  # a component of a configurable/bundle line: priced on its parent
         where = f"order_products[{index}]"
+
+        def num(key: str, label: str | None = None) -> Decimal | None:
+            return amount(item.get(key), in_order(order_id, f"{where}.{label or key}"))  # noqa: B023
+
         line_id = text(item.get("order_product_id")) or str(index)
-        price = amount(item.get("price"), _where(order_id, f"{where}.price"))
-        quantity = amount(item.get("quantity"), _where(order_id, f"{where}.quantity"))
+        price, quantity = num("price"), num("quantity")
         if price is None or quantity is None:
             raise ValidationFailed(
-                _where(order_id, f"{where} has no price or quantity"), platform=PLATFORM
+                in_order(order_id, f"{where} has no price or quantity"), platform=PLATFORM
             )
-        discount = amount(item.get("discount_amount"), _where(order_id, f"{where}.discount_amount"))
-        tax = amount(item.get("tax_value_after_discount"), _where(order_id, f"{where}.tax_value"))
+        discount = num("discount_amount")
+        tax = num("tax_value_after_discount", "tax_value")
         if tax is None:
-            tax = amount(item.get("tax_value"), _where(order_id, f"{where}.tax_value"))
-        rate = amount(item.get("tax_percent"), _where(order_id, f"{where}.tax_percent"))
-        taxes = (
-            (
-                TaxLine(
-                    title="Tax",
-                    rate=rate / 100 if rate is not None else None,
-                    amount=_money(tax, currency),
-                ),
-            )
-            if tax
-            else ()
-        )
+            tax = num("tax_value")
+        rate = num("tax_percent")
+        tax_rate = rate / 100 if rate is not None else None
+        total_price = item.get("total_price")
         extra: dict[str, Any] = {
             "additional_fields": item.get("additional_fields") or {},
             "options": item.get("options") or [],
-            "total_price": str(item.get("total_price"))
-            if item.get("total_price") is not None
-            else None,
+            "total_price": str(total_price) if total_price is not None else None,
         }
         if line_id in components:
             extra["components"] = components[line_id]
@@ -203,7 +181,9 @@ def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLi
                 quantity=quantity,
                 unit_price=_money(price, currency),
                 discount=_money(discount, currency) if discount else None,
-                taxes=taxes,
+                taxes=(TaxLine(title="Tax", rate=tax_rate, amount=_money(tax, currency)),)
+                if tax
+                else (),
                 sku=text(item.get("model")),
                 product_id=text(item.get("product_id")),
                 variant_id=text(item.get("variant_id")),
@@ -220,33 +200,33 @@ def _discounts(
     currency: str,
     notes: dict[str, Any],
 ) -> list[OrderDiscount]:
-    """The unallocated remainder of ``total_discount``; listed discounts kept for reference."""
+    """The unallocated remainder of ``total_discount`` as one discount -- or as the listed
+    ``discounts[]`` when they add up to it exactly; with no remainder, the listed ones are
+    kept (allocated) for reference."""
     listed = [d for d in raw.get("discounts") or [] if isinstance(d, dict)]
     allocated = sum((line.discount.amount for line in lines if line.discount), ZERO)
     remainder = (stated.discount or ZERO) - allocated - stated.shipping_discount
     codes = [text(d.get("code")) for d in listed]
-    found: list[OrderDiscount] = []
     if remainder < 0:
         notes["discount_note"] = (
             f"line and shipping discounts ({allocated + stated.shipping_discount}) exceed "
             f"the stated total_discount ({stated.discount})"
         )
         remainder = ZERO
-    listed_sum = sum((amount(d.get("value"), "discounts[].value") or ZERO for d in listed), ZERO)
-    if remainder > 0 and listed and listed_sum == remainder:
-        for d, code in zip(listed, codes, strict=True):
-            value = amount(d.get("value"), "discounts[].value") or ZERO
-            found.append(
-                OrderDiscount(
-                    amount=_money(value, currency),
-                    code=code,
-                    title=text(d.get("type")),
-                    allocated=False,
-                )
+    values = [amount(d.get("value"), "discounts[].value") or ZERO for d in listed]
+    each = list(zip(listed, codes, values, strict=True))
+    if remainder > 0 and sum(values, ZERO) == remainder:
+        return [
+            OrderDiscount(
+                amount=_money(value, currency),
+                code=code,
+                title=text(d.get("type")),
+                allocated=False,
             )
-        return found
+            for d, code, value in each
+        ]
     if remainder > 0:
-        found.append(
+        return [
             OrderDiscount(
                 amount=_money(remainder, currency),
                 code=",".join(c for c in codes if c) or None,
@@ -254,14 +234,12 @@ def _discounts(
                 kind="code" if any(codes) else "automatic",
                 allocated=False,
             )
-        )
-    for d, code in zip(listed, codes, strict=True):
-        value = amount(d.get("value"), "discounts[].value") or ZERO
-        if remainder == 0 and value:
-            found.append(
-                OrderDiscount(amount=_money(value, currency), code=code, title=text(d.get("type")))
-            )
-    return found
+        ]
+    return [
+        OrderDiscount(amount=_money(value, currency), code=code, title=text(d.get("type")))
+        for d, code, value in each
+        if value
+    ]
 
 
 def _financial(
@@ -269,53 +247,17 @@ def _financial(
 ) -> FinancialStatus:
     refunded = sum((r.stated_amount.amount for r in refunds if r.stated_amount is not None), ZERO)
     if refunded > 0:
-        return (
-            FinancialStatus.REFUNDED
-            if refunded >= stated.total
-            else FinancialStatus.PARTIALLY_REFUNDED
-        )
+        if refunded >= stated.total:
+            return FinancialStatus.REFUNDED
+        return FinancialStatus.PARTIALLY_REFUNDED
     named = FINANCIAL.known(text((raw.get("additional_fields") or {}).get("financial_status")))
     if named is not None:
         return named
-    if stated.paid is not None:
-        if stated.paid >= stated.total:
-            return FinancialStatus.PAID
-        return FinancialStatus.PARTIALLY_PAID if stated.paid > 0 else FinancialStatus.PENDING
-    return FinancialStatus.UNKNOWN
-
-
-# Money came in in full: paid, or paid and then (partly) given back -- the refunds are
-# separate documents (credit notes), so the payment is still the whole total.
-_RECEIVED_IN_FULL = frozenset(
-    {FinancialStatus.PAID, FinancialStatus.PARTIALLY_REFUNDED, FinancialStatus.REFUNDED}
-)
-
-
-def _received_in_full(
-    order_id: str,
-    financial: FinancialStatus,
-    total: Decimal,
-    currency: str,
-    gateway: str | None,
-) -> tuple[Payment, ...]:
-    """The payment of an order paid in full, synthesized from its financial status.
-
-    API2Cart's ``order.transaction.list`` is not read (its support varies by cart, §7.5),
-    so the fallback is the order itself: its financial status, its total and
-    ``payment_method.name``. The order then carries exactly one payment whose id
-    ``{order_id}:paid`` does not depend on anything that changes between reads or edits,
-    so the engine records it once however often the order is re-read.
-
-    A partially paid or pending order gets none: the connector cannot know what part was
-    posted before, so recording a partial amount now and the full amount later would count
-    the money twice. Its payment is recorded when the order reads as paid. The ``Order``
-    JSON carries no paid time (``finished_time`` is completion, not payment), so
-    ``processed_at`` stays ``None`` and the engine uses the order's own time. A zero total
-    has nothing to pay.
-    """
-    if financial not in _RECEIVED_IN_FULL or total <= 0:
-        return ()
-    return (paid_in_full(order_id, _money(total, currency), gateway=gateway),)
+    if stated.paid is None:
+        return _UNKNOWN
+    if stated.paid >= stated.total:
+        return FinancialStatus.PAID
+    return FinancialStatus.PARTIALLY_PAID if stated.paid > 0 else FinancialStatus.PENDING
 
 
 def _customer(raw: Mapping[str, Any], scope: StoreScope, email: str | None) -> Customer | None:
@@ -341,88 +283,85 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     currency = text(currency_obj.get("iso3")) or text(currency_obj.get("id"))
     if currency is None:
         raise ValidationFailed(
-            _where(order_id, "no currency (the `currency` field must be requested explicitly)"),
+            in_order(order_id, "no currency (the `currency` field must be requested explicitly)"),
             platform=PLATFORM,
         )
     currency = currency.upper()
-    created = timestamp(raw.get("create_at"), _where(order_id, "create_at"))
+
+    def money(value: Decimal) -> Money:
+        return _money(value, currency)
+
+    created = timestamp(raw.get("create_at"), in_order(order_id, "create_at"))
     if created is None:
         raise ValidationFailed(
-            _where(order_id, "no create_at (it must be requested explicitly)"), platform=PLATFORM
+            in_order(order_id, "no create_at (it must be requested explicitly)"),
+            platform=PLATFORM,
         )
-    modified = timestamp(raw.get("modified_at"), _where(order_id, "modified_at"))
-    semantics: TotalsSemantics = semantics_for(scope.cart)
+    modified = timestamp(raw.get("modified_at"), in_order(order_id, "modified_at"))
     stated = stated_totals(raw, order_id)
     notes: dict[str, Any] = {
         "cart": scope.cart,
-        "totals_semantics": "known" if semantics.known else "assumed",
+        "totals_semantics": "known" if (scope.cart or "") in CART_TOTALS else "assumed",
         "totals_origin": stated.origin,
         "legacy_totals": raw.get("totals"),
     }
-    legacy = obj(raw.get("totals"))
-    legacy_total = amount(legacy.get("total"), _where(order_id, "totals.total"))
+    legacy_total = amount(obj(raw.get("totals")).get("total"), in_order(order_id, "totals.total"))
     if stated.origin == "total" and legacy_total is not None and legacy_total != stated.total:
         # Reported, not resolved: `total` is read, the disagreement travels with the order.
         notes["totals_disagree"] = {"total": str(stated.total), "totals": str(legacy_total)}
     lines = _lines(raw, order_id, currency)
     discounts = _discounts(raw, stated, lines, currency, notes)
-
-    shipping_lines: list[ShippingLine] = []
+    shipping_lines = []
     if stated.shipping:
-        method = obj(raw.get("shipping_method"))
         shipping_lines.append(
             ShippingLine(
-                title=text(method.get("name")) or "Shipping",
-                price=_money(stated.shipping, currency),
-                discount=_money(stated.shipping_discount, currency)
-                if stated.shipping_discount
-                else None,
-                taxes=(TaxLine(title="Shipping tax", amount=_money(stated.shipping_tax, currency)),)
+                title=text(obj(raw.get("shipping_method")).get("name")) or "Shipping",
+                price=money(stated.shipping),
+                discount=money(stated.shipping_discount) if stated.shipping_discount else None,
+                taxes=(TaxLine(title="Shipping tax", amount=money(stated.shipping_tax)),)
                 if stated.shipping_tax
                 else (),
             )
         )
-    tax_lines: list[TaxLine] = []
+    tax_lines = []
     line_tax = sum((t.amount.amount for line in lines for t in line.taxes), ZERO)
     if stated.tax is None:
         notes["tax_reported"] = False
     else:
         rest = stated.tax - line_tax - (stated.shipping_tax if shipping_lines else ZERO)
         if rest > 0:
-            tax_lines.append(
-                TaxLine(title="Tax (not itemised by the cart)", amount=_money(rest, currency))
-            )
+            tax_lines.append(TaxLine(title="Tax (not itemised by the cart)", amount=money(rest)))
         elif rest < 0:
             notes["tax_note"] = f"line taxes {line_tax} exceed the stated total tax {stated.tax}"
-    fees = (
-        [FeeLine(name="Gift wrapping", amount=_money(stated.wrapping, currency), kind="wrapping")]
-        if stated.wrapping
-        else []
-    )
     subtotal = stated.subtotal
-    if subtotal is not None and semantics.subtotal_net_of_discount and stated.discount:
+    if subtotal is not None and CART_TOTALS.get(scope.cart or "") and stated.discount:
         notes["subtotal_net_of_discount"] = str(subtotal)
         subtotal = subtotal + stated.discount
 
     status_raw = obj(raw.get("status"))
-    status = scope.statuses.resolve(text(status_raw.get("id")), text(status_raw.get("name")))
+    status_id, status_name = text(status_raw.get("id")), text(status_raw.get("name"))
+    status = scope.statuses.resolve(status_id, status_name)
     notes["status"] = {"id": status_raw.get("id"), "name": status_raw.get("name")}
-    source_status = text(status_raw.get("id")) or text(status_raw.get("name"))
     if status is OrderStatus.UNKNOWN:
         notes["status_unknown"] = True
     refunds = refunds_of(raw, scope.store, order_id, currency, {ln.line_id: ln for ln in lines})
-    cust = obj(raw.get("customer"))
-    email = text(cust.get("email"))
-    payment = obj(raw.get("payment_method"))
-    gateway = text(payment.get("name"))
+    email = text(obj(raw.get("customer")).get("email"))
+    gateway = text(obj(raw.get("payment_method")).get("name"))
     financial = _financial(raw, stated, refunds)
-    read = transaction_payments(order_id, raw, currency, notes)  # read_transactions
-    payments = read if read is not None else _received_in_full(
-        order_id, financial, stated.total, currency, gateway
-    )  # fmt: skip
-    if payments and read is None:  # derived from the financial status (above)
-        notes["payment_synthesized"] = {"from": "financial_status",
-                                        "external_id": payments[0].external_id}  # fmt: skip
+    read = transaction_payments(order_id, raw, currency, notes)  # ``read_transactions``
+    payments: tuple[Payment, ...] = read if read is not None else ()
+    # Without transactions the order's own financial status is the evidence: paid in full
+    # gives one payment ``{order_id}:paid`` of the total, stable across re-reads and edits,
+    # so the engine records it once.  A partially paid or pending order gets none: what part
+    # was posted before is unknown, and booking a part now and the whole later would count
+    # the money twice.  No paid time is reported (``finished_time`` is completion), so the
+    # engine uses the order's own time.
+    if read is None and financial in _RECEIVED_IN_FULL and stated.total > 0:
+        payments = (paid_in_full(order_id, money(stated.total), gateway=gateway),)
+        notes["payment_synthesized"] = {
+            "from": "financial_status",
+            "external_id": payments[0].external_id,
+        }
     if any(p.is_money_in for p in payments):
         # Money taken as received gives the refunds' money back too (``money_returned``):
         # without it a credit note would stay open as customer credit while the cash left.
@@ -444,7 +383,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "number": order_id,
         "currency": currency,
         "status": status,
-        "source_status": source_status,
+        "source_status": status_id or status_name,
         "financial_status": financial,
         "created_at": created,
         "updated_at": modified,
@@ -457,13 +396,15 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "discounts": tuple(discounts),
         "tax_lines": tuple(tax_lines),
         "shipping_lines": tuple(shipping_lines),
-        "fees": tuple(fees),
+        "fees": (FeeLine(name="Gift wrapping", amount=money(stated.wrapping), kind="wrapping"),)
+        if stated.wrapping
+        else (),
         "totals": OrderTotals(
-            total=_money(stated.total, currency),
-            subtotal=_money(subtotal, currency) if subtotal is not None else None,
-            discounts=_money(stated.discount, currency) if stated.discount is not None else None,
-            shipping=_money(stated.shipping, currency) if stated.shipping is not None else None,
-            tax=_money(stated.tax, currency) if stated.tax is not None else None,
+            total=money(stated.total),
+            subtotal=money(subtotal) if subtotal is not None else None,
+            discounts=money(stated.discount) if stated.discount is not None else None,
+            shipping=money(stated.shipping) if stated.shipping is not None else None,
+            tax=money(stated.tax) if stated.tax is not None else None,
         ),
         "refunds": refunds,
         "payments": payments,
@@ -473,8 +414,8 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(raw.get("comment")),
         "source_name": scope.cart,
-        # Transactions read: the synthesized payment (``_received_in_full``) of an order
-        # posted before ``read_transactions`` was on is the same money (engine/superseded.py).
+        # Transactions read: the synthesized payment of an order posted before
+        # ``read_transactions`` was on is the same money (engine/superseded.py).
         "superseded_payment_ids": (f"{order_id}:paid",) if read is not None else (),
         "extra": {
             "additional_fields": raw.get("additional_fields") or {},
@@ -491,5 +432,4 @@ def map_order(
 ) -> Order:
     """A canonical, reconciled order; whatever cannot be read raises, and the core guard
     (``mapped``, ``guarded``) parks the order naming the field."""
-    data = order_data(raw, scope)
-    return Order.model_validate(data, context=dict(validation_context or {}))
+    return Order.model_validate(order_data(raw, scope), context=dict(validation_context or {}))

@@ -1,16 +1,16 @@
 """The API2Cart ``Source``: incremental reads of orders, customers and products.
 
-Reads go oldest first (``sort_by=modified_at``, ``sort_direction=asc``) from the
-checkpoint's watermark, asking for every field explicitly (the default
-``params`` omit currency, dates and refunds) and sending ``rounding_precision``
-so amounts are rounded once.  Each page becomes a ``ChangePage``; a record that
-cannot be mapped travels as ``Change(error=...)``.
+Reads go oldest first (``sort_by=modified_at``, ``sort_direction=asc``) from the checkpoint's
+watermark, asking for every field explicitly (the default ``params`` omit currency, dates and
+refunds) and sending ``rounding_precision`` so amounts are rounded once.  A record that cannot
+be mapped travels as ``Change(error=...)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, cast
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType
@@ -25,19 +25,19 @@ from ledgerbridge.contracts import (
 from ledgerbridge.contracts.guard import guarded, mapped, record_id, record_version
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import NotFound, ValidationFailed
+from ledgerbridge.http.signatures import verify_path_token
 from ledgerbridge.incremental import Listing, poll
 
 from . import shipments, transactions
 from .catalog import map_customer, map_product
 from .checkpoint import Checkpoint, filter_value
-from .client import Api2CartClient, Params
+from .client import Api2CartClient, CursorPaginator, Params
 from .envelope import PLATFORM
 from .fields import timestamp, timestamp_text
 from .mapper import StoreScope, map_order
-from .pagination import CursorPaginator
 from .settings import Api2CartSecrets, Api2CartSettings
 from .statuses import StatusBook
-from .webhooks import parse_delivery, verify_delivery
+from .webhooks import parse_delivery
 
 _ORDER_FIELDS = (
     "id,order_id,customer,create_at,modified_at,currency,shipping_address,billing_address,"
@@ -77,41 +77,38 @@ class Api2CartSource(Source):
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
         self.settings = cast(Api2CartSettings, context.settings)
-        secrets = cast(Api2CartSecrets, context.secrets)
-        self.secrets = secrets
+        self.secrets = cast(Api2CartSecrets, context.secrets)
         self.store = self.settings.store_label or context.connection_id
-        self.client = Api2CartClient(context, self.settings, secrets)
+        self.client = Api2CartClient(context, self.settings, self.secrets)
         self._statuses: StatusBook | None = None
 
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    # ------------------------------------------------------------------ statuses
-
     async def status_book(self) -> StatusBook:
         """The store's statuses (``order.status.list``), read once per source."""
         if self._statuses is None:
+            query = {"allow_user_defined_order_statuses": True}
             try:
-                envelope = await self.client.get(
-                    "order.status.list", {"allow_user_defined_order_statuses": True}
-                )
+                envelope = await self.client.get("order.status.list", query)
+                listed = (envelope.result or {}).get("cart_order_statuses") or []
             except ValidationFailed:
                 # A cart that cannot list its statuses: only ``status_map`` is trusted, so
                 # every other status stays UNKNOWN (not posted, flagged) -- never guessed.
-                self._statuses = StatusBook({}, dict(self.settings.status_map))
-                return self._statuses
-            listed = (envelope.result or {}).get("cart_order_statuses") or []
+                listed = []
             self._statuses = StatusBook.from_list(listed, self.settings.status_map)
         return self._statuses
 
-    def _order_params(self) -> dict[str, str | int | bool]:
+    async def _scope(self) -> StoreScope:
+        return StoreScope(self.store, self.settings.cart, await self.status_book())
+
+    def _orders(self, fields: str) -> dict[str, str | int | bool]:
+        """Every field asked for, amounts rounded once, user-defined statuses shown."""
         return {
-            "response_fields": ORDER_LIST_FIELDS,
+            "response_fields": fields,
             "rounding_precision": self.settings.rounding_precision,
             "allow_user_defined_order_statuses": True,
         }
-
-    # ------------------------------------------------------------------ changes
 
     def changes(
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
@@ -126,14 +123,17 @@ class Api2CartSource(Source):
         params = {"response_fields": PRODUCT_FIELDS}
         return self._walk(entity, params, start, count, self._product_changes)
 
-    async def _order_changes(self, start: Checkpoint, count: int) -> AsyncIterator[ChangePage]:
-        scope = StoreScope(self.store, self.settings.cart, await self.status_book())
-        mark = start
+    async def _order_changes(self, mark: Checkpoint, count: int) -> AsyncIterator[ChangePage]:
+        scope = await self._scope()
 
         async def live(items: list[dict[str, Any]]) -> list[Change]:
-            return await self._order_page(items, scope)
+            items = [await self._with_shipments(item) for item in items]
+            context = self.context.validation_context
+            return [order_change(item, scope, context) for item in items]
 
-        async for page in self._walk(EntityType.ORDER, self._order_params(), mark, count, live):
+        async for page in self._walk(
+            EntityType.ORDER, self._orders(ORDER_LIST_FIELDS), mark, count, live
+        ):
             mark = Checkpoint.loads(page.checkpoint)
             yield page
         deleted: Params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
@@ -178,34 +178,23 @@ class Api2CartSource(Source):
         ):
             yield page
 
-    async def _order_page(self, items: list[dict[str, Any]], scope: StoreScope) -> list[Change]:
-        items = [await self._with_shipments(item) for item in items]
-        return [order_change(item, scope, self.context.validation_context) for item in items]
-
     async def _with_shipments(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """The order with its shipments (``read_shipments``: one call per order) and its
-        transactions (``read_transactions``: one more)."""
-        raw = await self._with_transactions(raw)
+        """The order with its transactions (``read_transactions``: one call per order) and
+        its shipments (``read_shipments``: one more)."""
         order_id = text(raw.get("order_id")) or text(raw.get("id"))
-        if not self.settings.read_shipments or order_id is None:
+        if order_id is None:
             return raw
-        pager = CursorPaginator(self.client, shipments.METHOD, {"order_id": order_id}, "shipment")
-        found = [s async for page in pager.pages() for s in page]
-        return {**raw, shipments.SHIPPED: found}
-
-    async def _with_transactions(self, raw: dict[str, Any]) -> dict[str, Any]:
-        order_id = text(raw.get("order_id")) or text(raw.get("id"))
-        if not self.settings.read_transactions or order_id is None:
-            return raw
-        query: dict[str, str | int] = {
-            "order_ids": order_id,
-            "count": 250,
-            "params": transactions.PARAMS,
-        }
-        pager = CursorPaginator(self.client, transactions.METHOD, query, transactions.ITEMS)
-        found = [t async for page in pager.pages() for t in page]
-        kinds = dict(self.settings.transaction_kinds)
-        return {**raw, transactions.READ: found, transactions.KINDS: kinds}
+        if self.settings.read_transactions:
+            query: Params = {"order_ids": order_id, "count": 250, "params": transactions.PARAMS}
+            pager = CursorPaginator(self.client, transactions.METHOD, query, transactions.ITEMS)
+            kinds = dict(self.settings.transaction_kinds)
+            raw = {**raw, transactions.READ: await pager.all(), transactions.KINDS: kinds}
+        if self.settings.read_shipments:
+            pager = CursorPaginator(
+                self.client, shipments.METHOD, {"order_id": order_id}, "shipment"
+            )
+            raw = {**raw, shipments.SHIPPED: await pager.all()}
+        return raw
 
     async def _deleted_page(self, items: list[dict[str, Any]]) -> list[Change]:
         return [
@@ -219,23 +208,17 @@ class Api2CartSource(Source):
         ]
 
     async def _customer_changes(self, items: list[dict[str, Any]]) -> list[Change]:
-        return [
-            _guarded(EntityType.CUSTOMER, item, lambda raw: map_customer(raw, self.store))
-            for item in items
-        ]
+        build = partial(map_customer, store=self.store)
+        return [_guarded(EntityType.CUSTOMER, item, build) for item in items]
 
     async def _product_changes(self, items: list[dict[str, Any]]) -> list[Change]:
         children = await self._children([str(i.get("id")) for i in items if i.get("id")])
-        return [
-            _guarded(
-                EntityType.PRODUCT,
-                item,
-                lambda raw: map_product(
-                    raw, children.get(str(raw.get("id")), []), self.store, self.settings.currency
-                ),
-            )
-            for item in items
-        ]
+
+        def build(raw: dict[str, Any]) -> CanonicalRecord:
+            found = children.get(str(raw.get("id")), [])
+            return map_product(raw, found, self.store, self.settings.currency)
+
+        return [_guarded(EntityType.PRODUCT, item, build) for item in items]
 
     async def _children(self, product_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Children of a page of products (``product.child_item.list``, not the deprecated
@@ -248,58 +231,47 @@ class Api2CartSource(Source):
             "response_fields": CHILD_FIELDS,
             "count": 250,
         }
-        async for children in CursorPaginator(
-            self.client, "product.child_item.list", params, "children"
-        ).pages():
-            for child in children:
-                grouped.setdefault(str(child.get("parent_id")), []).append(child)
+        pager = CursorPaginator(self.client, "product.child_item.list", params, "children")
+        for child in await pager.all():
+            grouped.setdefault(str(child.get("parent_id")), []).append(child)
         return grouped
-
-    # ------------------------------------------------------------------ one record
 
     async def fetch(self, entity: EntityType, external_id: str) -> CanonicalRecord:
         if entity is EntityType.ORDER:
-            scope = StoreScope(self.store, self.settings.cart, await self.status_book())
-            envelope = await self.client.get(
-                "order.info",
-                {
-                    "order_id": external_id,
-                    "response_fields": ORDER_INFO_FIELDS,
-                    "rounding_precision": self.settings.rounding_precision,
-                    "allow_user_defined_order_statuses": True,
-                },
-            )
+            scope = await self._scope()
+            query = {"order_id": external_id, **self._orders(ORDER_INFO_FIELDS)}
+            envelope = await self.client.get("order.info", query)
             if not isinstance(envelope.result, dict) or not envelope.result:
                 raise NotFound(f"API2Cart order {external_id} not found", platform=PLATFORM)
             raw = await self._with_shipments(envelope.result)
             with guarded(PLATFORM, entity, external_id):
                 return map_order(raw, scope, self.context.validation_context)
         if entity is EntityType.CUSTOMER:
-            envelope = await self.client.get(
-                "customer.list",
-                {"ids": external_id, "include_guests": True, "response_fields": CUSTOMER_FIELDS},
-            )
-            found = (envelope.result or {}).get("customer") or []
-            if not found:
-                raise NotFound(f"API2Cart customer {external_id} not found", platform=PLATFORM)
+            params: Params = {"ids": external_id, "include_guests": True}
+            customer = await self._first(entity, external_id, params, CUSTOMER_FIELDS)
             with guarded(PLATFORM, entity, external_id):
-                return map_customer(found[0], self.store)
-        envelope = await self.client.get(
-            "product.list", {"product_ids": external_id, "response_fields": PRODUCT_FIELDS}
-        )
-        found = (envelope.result or {}).get("product") or []
-        if not found:
-            raise NotFound(f"API2Cart product {external_id} not found", platform=PLATFORM)
-        children = await self._children([external_id])
+                return map_customer(customer, self.store)
+        params = {"product_ids": external_id}
+        product = await self._first(entity, external_id, params, PRODUCT_FIELDS)
+        children = (await self._children([external_id])).get(external_id, [])
         with guarded(PLATFORM, entity, external_id):
-            return map_product(
-                found[0], children.get(external_id, []), self.store, self.settings.currency
-            )
+            return map_product(product, children, self.store, self.settings.currency)
 
-    # ------------------------------------------------------------------ webhooks
+    async def _first(
+        self, entity: EntityType, external_id: str, params: Params, fields: str
+    ) -> dict[str, Any]:
+        method, key, _ = LISTS[entity]
+        envelope = await self.client.get(method, {**params, "response_fields": fields})
+        found = (envelope.result or {}).get(key) or []
+        if not found:
+            raise NotFound(f"API2Cart {key} {external_id} not found", platform=PLATFORM)
+        return found[0]  # type: ignore[no-any-return]
 
     def verify_webhook(self, request: WebhookRequest) -> None:
-        verify_delivery(request, self.secrets.webhook_token)
+        """Only a delivery whose URL path ends with the connection's token (``webhooks.py``)."""
+        missing = "API2Cart webhooks need secrets.webhook_token (API2Cart does not sign deliveries)"
+        token = self.secrets.webhook_token
+        verify_path_token(request.path, token, what="API2Cart webhook", missing=missing)
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
         return parse_delivery(request)

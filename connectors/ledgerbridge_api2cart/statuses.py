@@ -14,37 +14,20 @@ from dataclasses import dataclass, field
 from ledgerbridge.canonical import OrderStatus
 from ledgerbridge.contracts.vocabulary import Vocabulary, plain_words
 
+_SPELLINGS = {
+    OrderStatus.DRAFT: ("draft", "checkout draft"),
+    OrderStatus.PENDING: ("pending", "pending payment", "awaiting payment", "unpaid"),
+    OrderStatus.ON_HOLD: ("on hold", "hold"),
+    OrderStatus.OPEN: ("processing", "open", "paid", "unshipped", "partially shipped",
+                       "awaiting fulfillment", "awaiting shipment"),
+    OrderStatus.COMPLETED: ("shipped", "delivered", "complete", "completed", "closed",
+                            "fulfilled", "refunded"),
+    OrderStatus.CANCELLED: ("canceled", "cancelled", "voided"),
+    OrderStatus.FAILED: ("failed", "payment failed"),
+}  # fmt: skip
 STATUSES = Vocabulary(
     normalise=plain_words,  # 'wc-on-hold', 'On_Hold', 'PartiallyShipped' match their plain words
-    words={
-        "draft": OrderStatus.DRAFT,
-        "checkout draft": OrderStatus.DRAFT,
-        "pending": OrderStatus.PENDING,
-        "pending payment": OrderStatus.PENDING,
-        "awaiting payment": OrderStatus.PENDING,
-        "unpaid": OrderStatus.PENDING,
-        "on hold": OrderStatus.ON_HOLD,
-        "hold": OrderStatus.ON_HOLD,
-        "processing": OrderStatus.OPEN,
-        "open": OrderStatus.OPEN,
-        "paid": OrderStatus.OPEN,
-        "unshipped": OrderStatus.OPEN,
-        "partially shipped": OrderStatus.OPEN,
-        "awaiting fulfillment": OrderStatus.OPEN,
-        "awaiting shipment": OrderStatus.OPEN,
-        "shipped": OrderStatus.COMPLETED,
-        "delivered": OrderStatus.COMPLETED,
-        "complete": OrderStatus.COMPLETED,
-        "completed": OrderStatus.COMPLETED,
-        "closed": OrderStatus.COMPLETED,
-        "fulfilled": OrderStatus.COMPLETED,
-        "refunded": OrderStatus.COMPLETED,
-        "canceled": OrderStatus.CANCELLED,
-        "cancelled": OrderStatus.CANCELLED,
-        "voided": OrderStatus.CANCELLED,
-        "failed": OrderStatus.FAILED,
-        "payment failed": OrderStatus.FAILED,
-    },
+    words={word: status for status, words in _SPELLINGS.items() for word in words},
 )
 
 

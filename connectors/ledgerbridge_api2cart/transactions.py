@@ -1,28 +1,14 @@
-"""API2Cart order transactions (``order.transaction.list``) in canonical payments.
+"""API2Cart order transactions (``order.transaction.list``) as canonical payments.
 
-refdata api2cart-openapi ``/order.transaction.list.json`` (``order_ids`` required) answers
-``result.transactions[]``, each an ``Order_Transaction``: ``id``, ``transaction_id``,
-``parent_id``, ``status``, ``description``, ``gateway``, ``currency``, ``amount``,
-``created_time`` (``A2CDateTime``), ``is_test_mode``.  The spec has no ``kind``: what a
-transaction *is* (an authorisation, a capture, a void) can only be read from its
-``status`` text, whose values the spec does not enumerate and which differ by cart
-(``shared/docs/platforms/api2cart.md`` §7.5).  So the connector knows only the words
-that say it plainly (``WORDS``); the connection's ``transaction_kinds`` setting names
-the rest, and a status neither knows parks the order, naming it, rather than guess
-whether money was received.
-
-Why it matters: from the order alone the connector sees only "paid in full" (one
-synthesized payment, ``mapper._received_in_full``); the transactions tell an
-authorisation voided with nothing captured (nothing to book), two partial captures
-(two payments) and a gift-card redemption (its ``gateway``, keyed in
-``lookups.payment_methods`` like any gateway).  Refund transactions are not payments
-here: refunds come from ``Order.refunds[]`` (``refunds.py``), and reading both would
-count the money back twice.
-
-The spec does not say a transaction ``id`` is unique beyond its order (each row carries
-its ``order_id``; carts may number an order's transactions from 1), and a payment's id
-is what the engine binds it by across the whole connection: so, like a shipment's, a
-payment's id (and its ``parent_id``) is ``<order id>:<id>`` -- the stricter reading.
+From the order alone the connector sees only "paid in full"; the transactions tell an
+authorisation voided with nothing captured, two partial captures, a gift-card redemption.
+The spec's ``Order_Transaction`` has no ``kind``: what a transaction is can only be read from
+its ``status`` text, whose values differ by cart (facts doc §7.5).  So only the words that say
+it plainly are known (``WORDS``), the connection's ``transaction_kinds`` names the rest, and
+a status neither knows parks the order rather than guess whether money was received.
+Refund transactions are skipped: refunds come from ``Order.refunds[]``, and reading both
+would count the money back twice.  A transaction ``id`` is not known to be unique beyond
+its order, so a payment's id (and ``parent_id``) is ``<order id>:<id>``.
 """
 
 from __future__ import annotations
@@ -41,30 +27,27 @@ from .settings import TransactionKind as Kind
 
 METHOD = "order.transaction.list"
 ITEMS = "transactions"  # result.transactions (Response_Order_Transaction_List_Result)
-COUNT = "transactions_count"
 READ = "__transactions"  # where the source puts an order's transactions before mapping
 KINDS = "__transaction_kinds"  # and the connection's ``transaction_kinds``
 # ``params`` defaults to ``id,order_id,amount,description`` (the spec): ask for what is read.
-PARAMS = ",".join((
-    "id", "transaction_id", "order_id", "parent_id", "status", "description", "gateway",
-    "currency", "amount", "created_time", "is_test_mode",
-))  # fmt: skip
+PARAMS = "id,transaction_id,order_id,parent_id,status,description,gateway,currency,amount,"
+PARAMS += "created_time,is_test_mode"
 
-
-# The status words that name what happened without doubt.  "success", "completed" and
-# the like are left out on purpose: they say a transaction went through, not whether
-# it was an authorisation or money taken.
-WORDS: Vocabulary[Kind] = Vocabulary(normalise=lambda word: word.strip().lower(), words={
-    "authorization": "authorization", "authorized": "authorization",
-    "authorised": "authorization", "authorize": "authorization", "auth": "authorization",
-    "capture": "capture", "captured": "capture",
-    "sale": "sale", "paid": "sale",
-    "void": "void", "voided": "void",
-    "refund": "refund", "refunded": "refund",
-    "pending": "pending",
-    "failed": "failure", "failure": "failure", "declined": "failure", "error": "failure",
-})  # fmt: skip
-
+# Status words that name what happened without doubt ("success", "completed" are left out:
+# they say a transaction went through, not whether it authorised or took money).
+_SPELLINGS: dict[Kind, tuple[str, ...]] = {
+    "authorization": ("authorization", "authorized", "authorised", "authorize", "auth"),
+    "capture": ("capture", "captured"),
+    "sale": ("sale", "paid"),
+    "void": ("void", "voided"),
+    "refund": ("refund", "refunded"),
+    "pending": ("pending",),
+    "failure": ("failed", "failure", "declined", "error"),
+}
+WORDS: Vocabulary[Kind] = Vocabulary(
+    normalise=lambda word: word.strip().lower(),
+    words={word: kind for kind, words in _SPELLINGS.items() for word in words},
+)
 _AS: dict[str, tuple[PaymentKind, PaymentStatus]] = {
     "authorization": (PaymentKind.AUTHORIZATION, PaymentStatus.SUCCESS),
     "capture": (PaymentKind.CAPTURE, PaymentStatus.SUCCESS),
@@ -76,8 +59,7 @@ _AS: dict[str, tuple[PaymentKind, PaymentStatus]] = {
 
 
 def kind_of(status: str | None, overrides: Mapping[str, Kind], where: str) -> Kind:
-    """What a transaction with ``status`` is: the setting first (case-insensitive too), then
-    the plain words; a status neither names parks the order."""
+    """The setting first (case-insensitive too), then the plain words; else the order parks."""
 
     def refuse(word: str | None) -> NoReturn:
         raise ValidationFailed(
@@ -99,9 +81,8 @@ def paid_through(payments: tuple[Payment, ...], fallback: str | None) -> str | N
 def payments(
     order_id: str, raw: Mapping[str, Any], currency: str, notes: dict[str, Any]
 ) -> tuple[Payment, ...] | None:
-    """The order's payments from its transactions; None when none were read (the setting
-    is off, or the cart answered an empty list: then the order's financial status is the
-    fallback, as before).  ``notes`` (the order's ``extra.api2cart``) records the source."""
+    """The order's payments from its transactions; None when none were read (the setting is
+    off, or the cart listed none: the order's financial status decides then)."""
     rows = raw.get(READ)
     if not rows:
         return None
@@ -112,7 +93,7 @@ def payments(
         where = in_order(order_id, f"transactions[{i}]")
         kind = kind_of(text(row.get("status")), overrides, where)
         if kind in ("refund", "ignore"):
-            continue  # refunds: Order.refunds[] (module docstring)
+            continue
         raw_id = text(row.get("id")) or text(row.get("transaction_id"))
         if raw_id is None:
             raise ValidationFailed(f"{where}: no id", platform=PLATFORM)

@@ -1,10 +1,9 @@
-"""API2Cart webhook deliveries: authenticate by URL token, read as hints, subscribe.
+"""API2Cart webhook deliveries: read as hints, and subscribed to.
 
-API2Cart documents no signature, and a delivery does not say which store key
-it belongs to.  So the callback URL ends with a per-connection secret token
-(``/hooks/api2cart/{connection}/{token}``), compared in constant time, and a
-delivery is only a *hint*: the engine re-reads the record through the API
-(``fetch``) before acting on it.
+API2Cart documents no signature, and a delivery does not say which store key it belongs to.
+So the callback URL ends with a per-connection secret token (checked by the source's
+``verify_webhook`` in constant time), and a delivery is only a *hint*: the engine re-reads the
+record through the API (``fetch``) before acting on it.
 """
 
 from __future__ import annotations
@@ -12,30 +11,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import SecretStr
-
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import AuthFailed, Conflict, ValidationFailed
-from ledgerbridge.http.signatures import verify_path_token
 from ledgerbridge.webhook_guards import load_json, record_id
 
 from .client import Api2CartClient
 from .envelope import PLATFORM
 from .fields import timestamp, timestamp_text
 
-_ENTITIES = {
-    "order": EntityType.ORDER,
-    "customer": EntityType.CUSTOMER,
-    "product": EntityType.PRODUCT,
-}
-
-
-def verify_delivery(request: WebhookRequest, token: SecretStr | None) -> None:
-    """Accept only deliveries whose URL path ends with the connection's token."""
-    missing = "API2Cart webhooks need secrets.webhook_token (API2Cart does not sign deliveries)"
-    verify_path_token(request.path, token, what="API2Cart webhook", missing=missing)
+_ENTITIES = {e.value: e for e in (EntityType.ORDER, EntityType.CUSTOMER, EntityType.PRODUCT)}
 
 
 def _record(body: bytes) -> dict[str, Any]:
@@ -81,9 +67,7 @@ def parse_delivery(request: WebhookRequest) -> WebhookEvent | None:
     what = f"API2Cart webhook {entity_name}.{action}"
     external_id = None if raw is None or raw == "" else text(record_id(raw, what))
     if external_id is None:
-        raise ValidationFailed(
-            f"API2Cart webhook {entity_name}.{action}: the body names no id", platform=PLATFORM
-        )
+        raise ValidationFailed(f"{what}: the body names no id", platform=PLATFORM)
     stamp = record.get("modified_at") or record.get("modified_time")
     # API2Cart sends no delivery id: the same delivery re-sent hashes to the same id.
     digest = hashlib.sha256(
@@ -112,17 +96,10 @@ async def ensure_webhook(
     if existing is not None:
         return existing
     key = hashlib.sha256(f"{entity}.{action} {callback}".encode()).hexdigest()[:32]
+    hook = {"entity": entity, "action": action, "callback": callback, "label": label}
     try:
         envelope = await client.post(
-            "webhook.create",
-            {
-                "entity": entity,
-                "action": action,
-                "callback": callback,
-                "label": label,
-                "active": True,
-                "idempotency_key": key,
-            },
+            "webhook.create", {**hook, "active": True, "idempotency_key": key}
         )
     except Conflict:
         found = await _find(client, entity, action, callback)

@@ -20,13 +20,15 @@ def test_checkpoint_round_trips_and_never_moves_back():
     cp = Checkpoint().advanced("modified", mark)
     assert Checkpoint.loads(cp.dumps()) == cp
     assert cp.advanced("modified", mark - timedelta(hours=1)) == cp
-    assert cp.advanced("deleted", mark).deleted == mark
+    assert cp.advanced("deleted", mark).lane("deleted").mark == mark
     assert Checkpoint.loads(None) == Checkpoint() == Checkpoint.loads("")
 
 
 def test_a_bare_iso_datetime_from_backfill_sets_both_watermarks():
     cp = Checkpoint.loads("2026-01-05T10:00:00+02:00")
-    assert cp.modified == cp.deleted == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    assert (
+        cp.lane("modified").mark == cp.lane("deleted").mark == datetime(2026, 1, 5, 8, tzinfo=UTC)
+    )
 
 
 def test_a_garbled_checkpoint_is_a_clear_error():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
+import httpx
 import pytest
 
 from ledgerbridge.errors import (
@@ -15,7 +17,8 @@ from ledgerbridge.errors import (
     TransientError,
     ValidationFailed,
 )
-from ledgerbridge_api2cart.envelope import decode, open_envelope
+from ledgerbridge_api2cart.client import ERRORS
+from ledgerbridge_api2cart.envelope import open_envelope
 from tests.conftest import refdata
 
 
@@ -75,17 +78,16 @@ def test_account_limit_waits_the_configured_backoff():
 def test_captured_error_envelopes(name, cls):
     body = refdata("api2cart-examples", name).read_bytes()
     with pytest.raises(cls):
-        open_envelope(decode(body, method="m", status_code=200), method="m")
+        open_envelope(json.loads(body, parse_float=Decimal), method="m")
 
 
 def test_success_opens_result_and_cursor():
-    payload = decode(
-        json.dumps(
-            {"return_code": 0, "return_message": "", "pagination": {"next": "a%2Fb"}, "result": {}}
-        ).encode(),
-        method="order.list",
-        status_code=200,
-    )
+    payload = {
+        "return_code": 0,
+        "return_message": "",
+        "pagination": {"next": "a%2Fb"},
+        "result": {},
+    }
     envelope = open_envelope(payload, method="order.list")
     assert envelope.next_cursor == "a%2Fb" and envelope.result == {}
 
@@ -99,6 +101,12 @@ def test_success_opens_result_and_cursor():
         (b"", 429, RateLimited),
     ],
 )
-def test_gateway_answers_are_transient(body, status, cls):
+def test_gateway_answers_are_transient(harness, body, status, cls):
+    """Any status but 200 is the gateway's (the client's error table); a 200 whose body is
+    not the JSON envelope too (the client's reader)."""
+    request = httpx.Request("GET", "http://api2cart.test/v1.1/order.list.json")
+    response = httpx.Response(status, content=body, request=request)
     with pytest.raises(cls):
-        decode(body, method="order.list", status_code=status)
+        if status != 200:
+            raise ERRORS.error_for(response)
+        harness.source().client._open("order.list", response)

@@ -114,7 +114,7 @@ def test_return_code_10_pauses_every_store_of_the_account(harness: Harness):
     """Store A is told the account is over its limit; store B, same key, waits too."""
     harness.state.inject(10, times=1, methods={"order.status.list"})
     store_a = harness.source(GENERIC, account_backoff=42)
-    store_a.client._policy = RetryPolicy(attempts=1)  # hand the wait to the engine
+    store_a.client.kit.policy = RetryPolicy(attempts=1)  # hand the wait to the engine
     with pytest.raises(RateLimited):
         anyio.run(lambda: collect(store_a))
     assert harness.clock.waits == []

@@ -132,7 +132,7 @@ def test_a_create_whose_answer_was_lost_is_not_duplicated(harness: Harness):
 
 def test_transport_failures_are_transient(harness: Harness):
     source = harness.source(inner=httpx.AsyncHTTPTransport(), base_url="http://127.0.0.1:9/v1.1")
-    source.client._policy = type(source.client._policy)(attempts=1)
+    source.client.kit.policy = type(source.client.kit.policy)(attempts=1)
 
     async def call():
         try:

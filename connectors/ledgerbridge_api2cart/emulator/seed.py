@@ -1,7 +1,7 @@
 """Seeded, varied API2Cart data in the unified shape, one cart style per store.
 
 Every seeded order adds up under its cart's totals semantics (the same ones
-``totals.py`` encodes): ``generic`` (Shopify/WooCommerce style: subtotal before
+``mapper.CART_TOTALS`` encodes): ``generic`` (Shopify/WooCommerce style: subtotal before
 discounts, line discounts allocated, both ``total`` and ``totals``),
 ``EtsyAPIv3`` (subtotal already net of the order discount) and ``AmazonSP``
 (``totals`` null, taxes on lines).  Amounts are ``Decimal`` throughout.
