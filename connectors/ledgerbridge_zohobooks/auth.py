@@ -21,15 +21,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
+from pydantic import SecretStr
 
-from ledgerbridge.contracts.context import CredentialStore, LockProvider
+from ledgerbridge.contracts.context import ConnectorContext
 from ledgerbridge.errors import AuthFailed, CredentialsRevoked
 from ledgerbridge.http import AccessToken, RotatingTokenAuth, TokenEndpoint
 
 from .jsonmoney import loads
+
+if TYPE_CHECKING:
+    from .settings import ZohoBooksSecrets
 
 AUTH_CODES = frozenset({14, 57})  # envelope codes of a refused access token (facts doc §4)
 REFRESH_TOKEN_KEY = "refresh_token"  # noqa: S105 - a name
@@ -107,14 +111,14 @@ def token_refused(response: httpx.Response) -> bool:
 
 
 def zoho_auth(
-    refresh: ZohoRefresh, credentials: CredentialStore, locks: LockProvider
+    context: ConnectorContext, accounts_server: str, http: httpx.AsyncClient
 ) -> RotatingTokenAuth:
     """The auth flow of a Zoho connection: ``Authorization: Zoho-oauthtoken <token>``."""
     return RotatingTokenAuth(
-        refresh,
-        credentials=credentials,
-        locks=locks,
-        lock_name=f"zohobooks:token:{refresh.connection_id}",
+        ZohoRefresh(context, accounts_server, http),
+        credentials=context.credentials,
+        locks=context.locks,
+        lock_name=f"zohobooks:token:{context.connection_id}",
         scheme="Zoho-oauthtoken",
         rejected=token_refused,
     )
@@ -126,23 +130,14 @@ class ZohoRefresh:
     one."""
 
     def __init__(
-        self,
-        *,
-        connection_id: str,
-        http: httpx.AsyncClient,
-        accounts_server: str,
-        client_id: str,
-        client_secret: str,
-        refresh_token: str | None,
-        credentials: CredentialStore,
+        self, context: ConnectorContext, accounts_server: str, http: httpx.AsyncClient
     ) -> None:
-        self.connection_id = connection_id
-        self._http = http
-        self.endpoint = ZohoTokenEndpoint(accounts_server)
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._refresh_token = refresh_token
-        self._credentials = credentials
+        secrets = cast("ZohoBooksSecrets", context.secrets)
+        self.connection_id, self._credentials = context.connection_id, context.credentials
+        self.endpoint, self._http = ZohoTokenEndpoint(accounts_server), http
+        self._client_id = _plain(secrets.client_id) or ""
+        self._client_secret = _plain(secrets.client_secret) or ""
+        self._refresh_token = _plain(secrets.refresh_token)
         self._dead: tuple[str, AuthFailed] | None = None  # (credentials digest, the refusal)
 
     def _digest(self, refresh_token: str) -> str:
@@ -186,3 +181,7 @@ class ZohoRefresh:
             self._dead = (digest, exc)
             await self._credentials.save(DEAD_KEY, digest)
             raise exc from None
+
+
+def _plain(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret else None
