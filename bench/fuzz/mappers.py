@@ -53,7 +53,7 @@ def _json(path: Path) -> Any:
 
 
 def woocommerce_targets(root: Path) -> list[Target]:
-    from ledgerbridge_woocommerce.mapper import map_customer, map_product
+    from ledgerbridge_woocommerce.catalog import map_customer, map_product
     from ledgerbridge_woocommerce.source import order_change
 
     base = root / "woocommerce-examples"

@@ -1,18 +1,12 @@
 """``/wp-json/wc/v3`` through the kit's client (``ledgerbridge.http.KitClient``): WooCommerce's
-three auth modes, its error table, and its page headers.
-
-The kit retries by error class (a host's 429/503 with or without ``Retry-After``, 5xx,
-dropped connections, an HTML page with status 200) and raises the rest as its
-``ledgerbridge.errors`` class.  Pages report ``X-WP-Total``/``X-WP-TotalPages`` and a
-``Link`` header: a page is the last when its number reaches the total pages or no
-``rel="next"`` follows; without either header (some caches strip them) a short page is.
-"""
+three auth modes, its error table (``responses``) and its page headers (``X-WP-TotalPages``
+and ``Link``, read by ``ledgerbridge.http.pagination.more_numbered_pages``)."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -79,10 +73,13 @@ class WooClient:
         self, path: str, params: dict[str, Any], expect: type, *, retry_timeouts: bool = True
     ) -> tuple[httpx.Response, Any]:
         unretried = () if retry_timeouts else (TimedOut,)
+
+        async def get() -> tuple[httpx.Response, Any]:
+            kit = self.kit
+            return await kit.request("GET", path, expect=expect, params=params, unretried=unretried)
+
         try:
-            return await self.kit.request(
-                "GET", path, expect=expect, params=params, unretried=unretried
-            )
+            return await get()
         except AuthFailed:
             if self.settings.auth != "auto" or self.mode != "basic" or self._fallback_tried:
                 raise
@@ -93,9 +90,7 @@ class WooClient:
             wrap=lambda inner: query_credentials(inner, self._key, self._secret)
         )
         try:
-            result = await self.kit.request(
-                "GET", path, expect=expect, params=params, unretried=unretried
-            )
+            result = await get()
         except AuthFailed:
             await self.kit.http.aclose()
             self.kit.http = previous
@@ -109,10 +104,9 @@ class WooClient:
         await previous.aclose()
         return result
 
-    async def get_object(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        _, data = await self._get(path, params or {}, dict)
-        result: dict[str, Any] = data
-        return result
+    async def get_object(self, path: str) -> dict[str, Any]:
+        _, data = await self._get(path, {}, dict)
+        return cast(dict[str, Any], data)
 
     async def get_page(
         self,

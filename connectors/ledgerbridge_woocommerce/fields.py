@@ -1,15 +1,16 @@
-"""WooCommerce's small readers: amounts ("" is zero), GMT dates, addresses, metadata, the
-version marker, and the order's tax rates by id -- what the order, refund and catalog
-mappers share."""
+"""WooCommerce's small readers, shared by the order, refund and catalog mappers: amounts ("" is
+zero), GMT dates, addresses, the version marker, and the order's tax rates by id."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.canonical import Address, Money, TaxLine
+from ledgerbridge.canonical import Money, TaxLine
 from ledgerbridge.canonical.money import parse_amount
 from ledgerbridge.contracts import readers
 from ledgerbridge.contracts.guard import objects, record_id
@@ -17,6 +18,19 @@ from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import ValidationFailed
 
 PLATFORM = "woocommerce"
+SAME_NAMES = ("first_name", "last_name", "company", "city", "phone", "email")
+ADDRESS = {name: name for name in SAME_NAMES} | {
+    "line1": "address_1",
+    "line2": "address_2",
+    "region_code": "state",
+    "postal_code": "postcode",
+    "country_code": "country",
+}
+MONEY_STATE = ("status", "total", "date_paid_gmt", "date_completed_gmt")
+
+address = functools.partial(readers.address, layout=ADDRESS)
+rows = functools.partial(objects, platform=PLATFORM)  # an array of objects, checked at the edge
+optional_amount = functools.partial(readers.optional_amount, platform=PLATFORM)
 
 
 class MappingError(ValidationFailed):
@@ -26,42 +40,19 @@ class MappingError(ValidationFailed):
         super().__init__(f"woocommerce: {message}", platform=PLATFORM)
 
 
-# --------------------------------------------------------------------------- small readers
-
-ADDRESS = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "company": "company",
-    "line1": "address_1",
-    "line2": "address_2",
-    "city": "city",
-    "region_code": "state",
-    "postal_code": "postcode",
-    "country_code": "country",
-    "phone": "phone",
-    "email": "email",
-}
-
-
 def amount(value: Any, where: str) -> Decimal:
-    """A money/quantity value as Decimal: strings ("0.9"), ints and Decimals; never floats.
-
-    WooCommerce writes an unset amount as ``""`` (zero); anything else goes through the
-    core edge reader, which refuses non-finite, out-of-range and non-numeric values with
-    a ``ValidationFailed`` naming ``where``.
-    """
+    """An amount or quantity as Decimal; WooCommerce writes an unset one as ``""`` (zero), and
+    anything else goes through the core edge reader, which names ``where`` when it refuses."""
     if isinstance(value, str) and not value.strip():
         return Decimal(0)
     return parse_amount(value, where, platform=PLATFORM)
 
 
-def rows(value: Any, where: str) -> list[dict[str, Any]]:
-    """An array of objects (``line_items``, ``taxes`` ...), its shape checked at the edge."""
-    return objects(value, where, platform=PLATFORM)
-
-
-def optional_amount(value: Any, where: str) -> Decimal | None:
-    return readers.optional_amount(value, where, platform=PLATFORM)
+def gross(row: Mapping[str, Any], at: str, inclusive: bool, net: str = "total") -> Decimal:
+    """``row[net]``, plus its tax (``<net>_tax``) when prices include tax: WooCommerce stores
+    line, shipping and fee amounts net of tax even then."""
+    value = amount(row.get(net), f"{at}.{net}")
+    return value + amount(row.get(f"{net}_tax"), f"{at}.{net}_tax") if inclusive else value
 
 
 def gmt(value: Any, where: str) -> datetime | None:
@@ -75,21 +66,15 @@ def gmt(value: Any, where: str) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def address(data: Any) -> Address | None:
-    return readers.address(data, ADDRESS)
-
-
 def version_of(order: Mapping[str, Any]) -> str:
     """The change marker: ``date_modified_gmt``, a digest of the state that moves money
-    (status, total, the paid and completed instants) and the refund ids the order lists, so a
-    poll and a webhook of the same state agree, a new refund is a new version, and a change is
-    a new version even within the second it was read in: WooCommerce stamps modifications to
-    the whole second, and an order paid a moment after it was placed and read keeps its
-    ``date_modified_gmt``.  82 characters at most with a well-formed stamp (the store keeps 100)."""
+    (``MONEY_STATE``) and the refund ids the order lists.  WooCommerce stamps modifications to
+    the whole second, so an order paid a moment after it was read keeps its stamp; the digest
+    makes that a new version, and a poll and a webhook of the same state agree.  At most 82
+    characters with a well-formed stamp (the store keeps 100)."""
     stamp = order.get("date_modified_gmt") or order.get("date_created_gmt") or ""
     parts = [stamp if isinstance(stamp, str) else record_id(stamp)]
-    state = "|".join(_text(order.get(k)) for k in MONEY_STATE)
-    parts.append("s=" + _digest(state))
+    parts.append("s=" + _digest("|".join(_text(order.get(k)) for k in MONEY_STATE)))
     listed = order.get("refunds")
     listed = listed if isinstance(listed, list) else []
     refund_ids = ",".join(sorted(record_id(r.get("id")) for r in listed if isinstance(r, dict)))
@@ -100,13 +85,9 @@ def version_of(order: Mapping[str, Any]) -> str:
     return ";".join(parts)[: 19 + 1 + 12 + 1 + 49]
 
 
-MONEY_STATE = ("status", "total", "date_paid_gmt", "date_completed_gmt")
-
-
 def _text(value: Any) -> str:
-    """A value of the state as text, never an exception: the version is read before the
-    order is mapped, and a malformed order (an integer of 5,000 digits, which ``str``
-    refuses) must reach the mapper and be parked there, naming its field."""
+    """Never an exception: the version is read before the order is mapped, and a malformed
+    order (an integer ``str`` refuses) must reach the mapper and be parked there."""
     try:
         return str(value or "")
     except ValueError:
@@ -114,23 +95,14 @@ def _text(value: Any) -> str:
 
 
 def _digest(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
-# --------------------------------------------------------------------------- taxes
 
 
 class TaxRates:
     """The order's ``tax_lines`` by rate id: what a bare ``taxes[{id, total}]`` entry means."""
 
     def __init__(self, tax_lines: Iterable[dict[str, Any]]) -> None:
-        self.by_id: dict[str, dict[str, Any]] = {}
-        for line in tax_lines:
-            rate_id = line.get("rate_id")
-            if rate_id is not None:
-                self.by_id[str(rate_id)] = line
+        self.by_id = {str(t["rate_id"]): t for t in tax_lines if t.get("rate_id") is not None}
 
     def tax(self, rate_id: Any, value: Decimal, currency: str) -> TaxLine:
         info = self.by_id.get(str(rate_id), {})

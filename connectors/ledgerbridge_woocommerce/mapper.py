@@ -1,19 +1,15 @@
-"""WooCommerce JSON -> canonical objects. Pure functions: no I/O, no state.
+"""WooCommerce order JSON -> canonical ``Order`` (pure; docs/connectors/woocommerce.md).
 
-Conventions (see docs/connectors/woocommerce.md for the full table):
-
-* WooCommerce stores line, shipping and fee amounts *excluding* tax even when
-  ``prices_include_tax`` is true; for such orders the canonical amounts are
-  made gross (amount + its tax) so that ``taxes_included`` reads correctly.
-* ``OrderLine.unit_price`` = ``subtotal / quantity`` (before discounts) and
-  ``OrderLine.discount`` = ``subtotal - total``; coupon lines are listed as
-  allocated discounts (their amounts already sit in the lines).
-* Line, shipping and fee taxes come from their ``taxes[]`` joined with
-  ``tax_lines`` by rate id (title = label, code = rate_code).  What
-  ``tax_lines`` report beyond the attached taxes stays as an order-level tax,
-  so nothing WooCommerce charged is lost.
-* Refund lines are negative in WooCommerce; canonical refund lines are
-  positive and point at the original line via ``_refunded_item_id``.
+* Line, shipping and fee amounts are stored net of tax even when ``prices_include_tax``; such
+  orders' canonical amounts are made gross (amount + its tax), so ``taxes_included`` holds.
+* ``OrderLine.unit_price`` = ``subtotal / quantity`` (before discounts), ``discount`` =
+  ``subtotal - total``; coupon lines are allocated discounts (their amounts sit in the lines).
+* Taxes come from each ``taxes[]`` joined with ``tax_lines`` by rate id; what ``tax_lines``
+  report beyond them stays an order-level tax, so nothing WooCommerce charged is lost.
+* Core WooCommerce has no shipment object (platform facts ``woocommerce.md`` §4, §8.2): the
+  merchant sets ``completed`` once the order is fulfilled, so a completed order is one
+  shipment of the whole order, and anything else has shipped nothing.  Partial shipments,
+  authorisations and gift cards live in plugins (docs/engine.md, "Posting triggers").
 """
 
 from __future__ import annotations
@@ -26,6 +22,8 @@ from ledgerbridge.canonical import (
     Customer,
     FeeLine,
     FinancialStatus,
+    Fulfilment,
+    FulfilmentStatus,
     Money,
     Order,
     OrderDiscount,
@@ -41,9 +39,7 @@ from ledgerbridge.contracts.readers import text
 from ledgerbridge.contracts.synthesized import paid_in_full
 from ledgerbridge.contracts.vocabulary import Vocabulary
 
-from .catalog import map_customer, map_product
-from .fields import PLATFORM, MappingError, TaxRates, address, amount, gmt, rows, version_of
-from .fulfilment import fulfilments
+from .fields import PLATFORM, MappingError, TaxRates, address, amount, gmt, gross, rows, version_of
 from .refunds import map_refund
 
 UNIT_QUANTUM = Decimal("1e-8")
@@ -63,8 +59,6 @@ STATUSES = Vocabulary(
 )
 """Anything else (plugins add custom statuses) is UNKNOWN: the engine does not post it."""
 
-# --------------------------------------------------------------------------- orders
-
 
 def _line(
     item: dict[str, Any], i: int, currency: str, inclusive: bool, rates: TaxRates, where: str
@@ -73,17 +67,13 @@ def _line(
     quantity = amount(item.get("quantity"), f"{at}.quantity")
     if quantity == 0:
         raise MappingError(f"{at} (id {item.get('id')}) has quantity 0: no unit price")
-    subtotal = amount(item.get("subtotal"), f"{at}.subtotal")
-    line_total = amount(item.get("total"), f"{at}.total")
-    if inclusive:
-        subtotal += amount(item.get("subtotal_tax"), f"{at}.subtotal_tax")
-        line_total += amount(item.get("total_tax"), f"{at}.total_tax")
+    subtotal = gross(item, at, inclusive, "subtotal")
+    discount = subtotal - gross(item, at, inclusive)
     unit = subtotal / quantity
     if unit * quantity != subtotal:
         # 10.00 / 3: no exact unit price exists. Eight decimals, and the sub-cent remainder
         # shows up as the order's explicit rounding_adjustment instead of a fake discount.
         unit = unit.quantize(UNIT_QUANTUM, ROUND_HALF_UP)
-    discount = subtotal - line_total
     variation = item.get("variation_id")
     line_meta = meta(item.get("meta_data"))
     return OrderLine(
@@ -105,8 +95,7 @@ def _line(
 def _residual_taxes(
     data: dict[str, Any], attached: list[TaxLine], rates: TaxRates, currency: str, where: str
 ) -> tuple[TaxLine, ...]:
-    """Order-level taxes: what ``tax_lines`` report beyond the taxes attached to lines,
-    shipping and fees (by rate), so nothing WooCommerce charged goes missing."""
+    """What ``tax_lines`` report beyond the taxes attached to lines, shipping and fees."""
     by_code: dict[str, Decimal] = {}
     for tax in attached:
         by_code[tax.code or ""] = by_code.get(tax.code or "", Decimal(0)) + tax.amount.amount
@@ -136,15 +125,11 @@ def _financial_status(
     )
     if not paid:
         return (
-            FinancialStatus.VOIDED
-            if status in ("cancelled", "failed")
-            else (FinancialStatus.PENDING)
+            FinancialStatus.VOIDED if status in ("cancelled", "failed") else FinancialStatus.PENDING
         )
     if status == "refunded" or (refunded and refunded >= total):
         return FinancialStatus.REFUNDED
-    if refunded:
-        return FinancialStatus.PARTIALLY_REFUNDED
-    return FinancialStatus.PAID
+    return FinancialStatus.PARTIALLY_REFUNDED if refunded else FinancialStatus.PAID
 
 
 def customer_from_order(data: dict[str, Any], store: str) -> Customer:
@@ -171,16 +156,26 @@ def customer_from_order(data: dict[str, Any], store: str) -> Customer:
     )
 
 
+def _fulfilments(data: dict[str, Any], order_id: str) -> tuple[Fulfilment, ...]:
+    if data.get("status") != "completed":
+        return ()
+    when = gmt(data.get("date_completed_gmt"), f"order {order_id}.date_completed_gmt")
+    shipped = FulfilmentStatus.SHIPPED
+    return (
+        Fulfilment(
+            external_id=f"{order_id}:completed", status=shipped, created_at=when, whole_order=True
+        ),
+    )
+
+
 def order_data(
     data: dict[str, Any],
     store: str,
     refunds: Iterable[dict[str, Any]] = (),
     status_map: Mapping[str, OrderStatus] | None = None,
 ) -> dict[str, Any]:
-    """The keyword data of a canonical Order (validate it with ``Order.model_validate``).
-
-    ``status_map`` (the connection's) names what a status outside ``STATUSES`` -- a
-    plugin's own, e.g. ``awaiting-shipment`` -- means; it wins over the table."""
+    """The keyword data of a canonical Order; ``status_map`` (the connection's) says what a
+    status outside ``STATUSES`` -- a plugin's own, e.g. ``awaiting-shipment`` -- means."""
     order_id = data.get("id")
     where = f"order {order_id}"
     currency = text(data.get("currency"))
@@ -192,25 +187,19 @@ def order_data(
     def money(value: Any, field: str) -> Money:
         return Money(amount=amount(value, f"{where}.{field}"), currency=currency)
 
+    def each(key: str) -> list[tuple[dict[str, Any], str]]:
+        """The rows of ``key`` with their paths (relative: the guard names a failure in the
+        comprehension by this ``at``)."""
+        return [(r, f"{key}[{i}]") for i, r in enumerate(rows(data.get(key), f"{where}.{key}"))]
+
     lines = tuple(
         _line(item, i, currency, inclusive, rates, where)
         for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items"))
     )
-
-    def gross(row: dict[str, Any], at: str, net: str = "total", tax: str = "total_tax") -> Decimal:
-        """``total``, plus ``total_tax`` when prices include tax (WooCommerce stores them net)."""
-        value = amount(row.get(net), f"{where}.{at}.{net}")
-        if inclusive:
-            value += amount(row.get(tax), f"{where}.{at}.{tax}")
-        return value
-
-    def each(key: str) -> list[tuple[dict[str, Any], str]]:
-        return [(r, f"{key}[{i}]") for i, r in enumerate(rows(data.get(key), f"{where}.{key}"))]
-
     shipping_lines = [
         ShippingLine(
             title=text(ship.get("method_title")) or "Shipping",
-            price=Money(amount=gross(ship, at), currency=currency),
+            price=Money(amount=gross(ship, f"{where}.{at}", inclusive), currency=currency),
             taxes=rates.taxes(ship.get("taxes"), currency, f"{where}.{at}"),
             code=text(ship.get("method_id")),
         )
@@ -219,14 +208,16 @@ def order_data(
     fees = [
         FeeLine(
             name=text(fee.get("name")) or "Fee",
-            amount=Money(amount=gross(fee, at), currency=currency),
+            amount=Money(amount=gross(fee, f"{where}.{at}", inclusive), currency=currency),
             taxes=rates.taxes(fee.get("taxes"), currency, f"{where}.{at}"),
         )
         for fee, at in each("fee_lines")
     ]
     discounts = [
         OrderDiscount(
-            amount=Money(amount=gross(coupon, at, "discount", "discount_tax"), currency=currency),
+            amount=Money(
+                amount=gross(coupon, f"{where}.{at}", inclusive, "discount"), currency=currency
+            ),
             code=text(coupon.get("code")),
             title=text(coupon.get("code")),
             kind="code",
@@ -234,11 +225,7 @@ def order_data(
         )
         for coupon, at in each("coupon_lines")
     ]
-    attached = (
-        [t for line in lines for t in line.taxes]
-        + [t for s in shipping_lines for t in s.taxes]
-        + [t for f in fees for t in f.taxes]
-    )
+    attached = [t for group in (lines, shipping_lines, fees) for row in group for t in row.taxes]
     grand_total = money(data.get("total"), "total")
     paid_at = gmt(data.get("date_paid_gmt"), f"{where}.date_paid_gmt")
     gateway = text(data.get("payment_method"))
@@ -301,7 +288,7 @@ def order_data(
             map_refund(r, data, store, currency=currency, inclusive=inclusive, rates=rates)
             for r in refunds
         ),
-        "fulfilments": fulfilments(data, str(order_id)),
+        "fulfilments": _fulfilments(data, str(order_id)),
         "payment_gateways": (gateway,) if gateway else (),
         "note": text(data.get("customer_note")),
         "source_name": text(data.get("created_via")),
@@ -329,16 +316,3 @@ def map_order(
     """A canonical Order; whatever cannot be read raises, and the core guard (``mapped``,
     ``guarded``) parks the order naming the field."""
     return Order.model_validate(order_data(data, store, refunds, status_map), context=context)
-
-
-__all__ = [
-    "STATUSES",
-    "MappingError",
-    "customer_from_order",
-    "map_customer",
-    "map_order",
-    "map_product",
-    "map_refund",
-    "order_data",
-    "version_of",
-]

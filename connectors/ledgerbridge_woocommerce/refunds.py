@@ -7,19 +7,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.canonical import (
-    Money,
-    Payment,
-    Refund,
-    RefundLine,
-    SourceRef,
-    TaxLine,
-)
+from ledgerbridge.canonical import Money, Payment, Refund, RefundLine, SourceRef, TaxLine
 from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.contracts.synthesized import paid_back
 
-from .fields import PLATFORM, TaxRates, amount, gmt, rows
+from .fields import PLATFORM, TaxRates, amount, gmt, gross, rows
 
 
 def map_refund(
@@ -42,9 +35,7 @@ def map_refund(
     lines = []
     for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items")):
         at = f"{where}.line_items[{i}]"
-        value = -amount(item.get("total"), f"{at}.total")
-        if inclusive:
-            value -= amount(item.get("total_tax"), f"{at}.total_tax")
+        value = -gross(item, at, inclusive)
         refunded_item = meta(item.get("meta_data")).get("_refunded_item_id")
         lines.append(
             RefundLine(
@@ -60,15 +51,11 @@ def map_refund(
     shipping_taxes: list[TaxLine] = []
     for i, ship in enumerate(rows(data.get("shipping_lines"), f"{where}.shipping_lines")):
         at = f"{where}.shipping_lines[{i}]"
-        shipping -= amount(ship.get("total"), f"{at}.total")
-        if inclusive:
-            shipping -= amount(ship.get("total_tax"), f"{at}.total_tax")
+        shipping -= gross(ship, at, inclusive)
         shipping_taxes += rates.taxes(ship.get("taxes"), currency, at, sign=-1)
     fees = Decimal(0)
     for i, fee in enumerate(rows(data.get("fee_lines"), f"{where}.fee_lines")):
-        at = f"{where}.fee_lines[{i}]"
-        fees -= amount(fee.get("total"), f"{at}.total")
-        fees -= amount(fee.get("total_tax"), f"{at}.total_tax")
+        fees -= gross(fee, f"{where}.fee_lines[{i}]", True)  # a fee's tax is always refunded
     stated = amount(data.get("amount"), f"{where}.amount")
     created = gmt(data.get("date_created_gmt"), f"{where}.date_created_gmt")
     refund = Refund(

@@ -1,11 +1,6 @@
-"""WooCommerce's error statuses as ``ledgerbridge.errors`` classes: the kit's table
-(``ledgerbridge.http.ErrorTable``) with WooCommerce's own codes as rules.
-
-WooCommerce errors are ``{"code", "message", "data": {"status"}}``; hosts and WAFs in front
-of WordPress add their own (HTML pages, 429/503 with or without ``Retry-After``,
-ModSecurity's 501).  A success that is not the JSON we expect (a PHP warning before the body,
-a maintenance page with status 200) is retried by the kit's client -- never an empty page.
-"""
+"""WooCommerce's error answers as ``ledgerbridge.errors`` classes: the kit's ``ErrorTable`` with
+WooCommerce's own codes as a rule.  Errors are ``{"code", "message", "data": {"status"}}``; the
+hosts and WAFs in front of WordPress add theirs (HTML pages, 429/503, ModSecurity's 501)."""
 
 from __future__ import annotations
 
@@ -46,14 +41,11 @@ ERRORS = ErrorTable(PLATFORM, timeout=TimedOut, advice=ADVICE)
 
 @ERRORS.rule
 def _woocommerce(response: httpx.Response, refusal: Refusal) -> SyncError | None:
-    status, text, kw = refusal.status, refusal.text, refusal.kw
-    if status == 404 and refusal.code == "rest_no_route":
-        return RouteMissing(
-            text + "; is WooCommerce active with pretty permalinks, and is store_url right?", **kw
+    if refusal.status == 404 and refusal.code == "rest_no_route":
+        hint = "; is WooCommerce active with pretty permalinks, and is store_url right?"
+        return RouteMissing(refusal.text + hint, **refusal.kw)
+    if refusal.status == 501:
+        return PermissionDenied(
+            refusal.text + "; blocked or unsupported by the host (WAF?)", **refusal.kw
         )
-    if status == 501:
-        return PermissionDenied(text + "; blocked or unsupported by the host (WAF?)", **kw)
     return None
-
-
-error_for = ERRORS.error_for

@@ -1,34 +1,27 @@
 """The WooCommerce ``Source``: incremental reads, single fetches, webhooks.
 
-* Orders and products: keyset reads on ``date_modified_gmt`` over the kit's shared
-  checkpoint (``ledgerbridge.incremental``).  WooCommerce pages by number over a set that
-  changes while it is read, so a record modified mid-scan would shift every later row: each
-  request asks for ``modified_after`` = the lane's mark less a second (whether WordPress
-  treats the bound as inclusive is not documented), ``orderby=modified&order=asc``, and the
-  ids already read at the mark are skipped; a page number is only walked while the mark
-  cannot advance (more than a page of ties).  Orders are read in two lanes -- ``status=any``
-  and ``status=trash`` (whether ``any`` includes trash is not documented).
-* Refunds ride on their order: the refunds listed by a page of orders are read in one
-  ``GET /refunds?include=...`` on WooCommerce 9.0+ (``refunds_endpoint: auto``, falling
-  back to ``/orders/{id}/refunds`` on older sites) or per order.
-* Customers have no date filter.  ``changes(CUSTOMER, None)`` (and
-  ``backfill``) is a full pass over ``/customers``; after it, each read takes
-  the registered customers referenced by orders modified since, fetched in
-  batches with ``include=``.  Guests exist only on their orders
-  (``Order.customer`` with ``is_guest``).
-* A site that ignores ``modified_after`` (too old) raises ``StoreTooOld``
-  instead of re-reading its whole history as if it were new.
+* Orders and products are keyset reads on ``date_modified_gmt`` (``ledgerbridge.incremental.
+  keyset``): ``modified_after`` = the lane's mark less a second (whether WordPress treats the
+  bound as inclusive is not documented), ``orderby=modified&order=asc``.  Orders are read in two
+  lanes, ``status=any`` and ``status=trash`` (whether ``any`` includes trash is not documented).
+  A site that ignores ``modified_after`` (too old) raises ``StoreTooOld`` instead of re-reading
+  its whole history as if it were new.
+* Refunds ride on their order: those a page of orders lists come in one ``GET /refunds?include=``
+  on WooCommerce 9.0+ (``refunds_endpoint: auto`` falls back to ``/orders/{id}/refunds``).
+* Customers have no date filter: the first read is a full pass over ``/customers``; after it,
+  each read takes the registered customers of the orders modified since (``include=``).  Guests
+  exist only on their orders (``Order.customer`` with ``is_guest``).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, OrderStatus, Product
+from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, OrderStatus
 from ledgerbridge.contracts import (
     Change,
     ChangePage,
@@ -58,64 +51,44 @@ log = logging.getLogger(__name__)
 ORDER_STREAMS = ("any", "trash")
 MIN_PAGE = 10  # per_page is halved on timeouts down to this, then timeouts are retried as is
 OVERLAP = timedelta(seconds=1)
+Record = dict[str, Any]
 
 
-def modified(item: dict[str, Any]) -> datetime | None:
+def modified(item: Record) -> datetime | None:
     where = f"{item.get('id')}.date_modified_gmt"
     return gmt(item.get("date_modified_gmt"), where) or gmt(item.get("date_created_gmt"), where)
 
 
-def _listing(entity: EntityType, version: Any = None, deleted: Any = None) -> Listing:
-    return Listing(
-        entity,
-        PLATFORM,
-        identify=lambda r: r.get("id"),
-        version=version or (lambda r: text(r.get("date_modified_gmt"))),
-        moment=modified,
-        strict=True,  # ordered by the same instant: a keyset
-        deleted=deleted or (lambda _r: False),
-    )
+def _listing(entity: EntityType, **declared: Any) -> Listing:
+    declared.setdefault("version", lambda r: text(r.get("date_modified_gmt")))
+    # strict: ordered by the instant the lane moves on, a keyset
+    return Listing(entity, PLATFORM, identify="id", moment=modified, strict=True, **declared)
 
 
-ORDERS = _listing(EntityType.ORDER, version_of, lambda r: r.get("status") == "trash")
+ORDERS = _listing(
+    EntityType.ORDER, version=version_of, deleted=lambda r: r.get("status") == "trash"
+)
 PRODUCTS = _listing(EntityType.PRODUCT)
 CUSTOMERS = _listing(EntityType.CUSTOMER)
-
-
-def has_more(page: Page) -> bool:
-    return page.has_more
-
-
-def _after(bound: datetime | None) -> dict[str, str]:
-    """The filter to send: GMT dates (``bound`` is the lane's mark less ``OVERLAP``)."""
-    if bound is None:
-        return {}
-    return {"modified_after": bound.strftime("%Y-%m-%dT%H:%M:%S"), "dates_are_gmt": "true"}
+LISTINGS = {listing.entity: listing for listing in (ORDERS, PRODUCTS, CUSTOMERS)}
 
 
 class WooCommerceSource(Source):
     def __init__(self, context: ConnectorContext, *, policy: RetryPolicy = DEFAULT_POLICY) -> None:
-        settings = context.settings
-        secrets = context.secrets
+        settings, secrets = context.settings, context.secrets
         if not isinstance(settings, WooCommerceSettings):
             settings = WooCommerceSettings.model_validate(settings.model_dump())
         if not isinstance(secrets, WooCommerceSecrets):
             secrets = WooCommerceSecrets.model_validate(secrets.model_dump())
-        self.context = context
-        self.settings = settings
-        self.secrets = secrets
+        self.context, self.settings, self.secrets = context, settings, secrets
         self.store = settings.store_key
         self.client = WooClient(context, settings, secrets, policy=policy)
         self._refunds_mode = settings.refunds_endpoint
         self._page_cap = 100  # lowered when the host times out on large pages
-        # X-WP-Total less the records of earlier pages of the query ``_walk`` is on: what
-        # remains from its last page on (progress only: ``ChangePage.remaining``).
-        self._remaining: int | None = None
+        self._remaining: int | None = None  # progress: X-WP-Total less the query's earlier pages
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-    # ------------------------------------------------------------------ webhooks
 
     def verify_webhook(self, request: WebhookRequest) -> None:
         secret = self.secrets.webhook_secret
@@ -124,45 +97,27 @@ class WooCommerceSource(Source):
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
         return webhooks.parse(request)
 
-    # ------------------------------------------------------------------ single records
-
     async def fetch(self, entity: EntityType, external_id: str) -> CanonicalRecord:
-        if entity is not EntityType.CUSTOMER and not external_id.isdigit():
+        if not external_id.isdigit():
             raise NotFound(
-                f"woocommerce: {entity.value} id {external_id!r} is not a WooCommerce id",
+                f"woocommerce: customer {external_id} is a guest; guests exist only on their orders"
+                if entity is EntityType.CUSTOMER
+                else f"woocommerce: {entity.value} id {external_id!r} is not a WooCommerce id",
                 platform=PLATFORM,
             )
-        if entity is EntityType.ORDER:
-            data = await self.client.get_object(f"/orders/{int(external_id)}")
-            refunds = await self._refunds_for([data])
-            with guarded(PLATFORM, entity, external_id):
-                return self._order(data, refunds.get(str(data.get("id")), []))
-        if entity is EntityType.CUSTOMER:
-            if not external_id.isdigit():
-                raise NotFound(
-                    f"woocommerce: customer {external_id} is a guest; guests exist only on "
-                    "their orders",
-                    platform=PLATFORM,
-                )
-            data = await self.client.get_object(f"/customers/{external_id}")
-            with guarded(PLATFORM, entity, external_id):
-                return map_customer(data, self.store)
-        data = await self.client.get_object(f"/products/{int(external_id)}")
-        variations = await self._variations(data)
+        number = external_id if entity is EntityType.CUSTOMER else int(external_id)
+        data = await self.client.get_object(f"/{entity.value}s/{number}")
+        [build] = await self._builders(entity, [data])
         with guarded(PLATFORM, entity, external_id):
-            return self._product(data, variations)
-
-    # ------------------------------------------------------------------ change streams
+            return build()
 
     def changes(
         self, entity: EntityType, checkpoint: str | None, *, page_size: int | None = None
     ) -> AsyncIterator[ChangePage]:
         per_page = min(page_size or self.settings.per_page, 100)
-        if entity is EntityType.ORDER:
-            return self._order_changes(checkpoint, per_page)
-        if entity is EntityType.PRODUCT:
-            return self._product_changes(checkpoint, per_page)
-        return self._customer_changes(checkpoint, per_page)
+        if entity is EntityType.CUSTOMER:
+            return self._customer_changes(checkpoint, per_page)
+        return self._keyset_changes(entity, checkpoint, per_page)
 
     def backfill(
         self, entity: EntityType, since: datetime | None = None
@@ -172,14 +127,39 @@ class WooCommerceSource(Source):
             return self._customer_changes(None, self.settings.per_page)
         return self.changes(entity, since.isoformat() if since else None)
 
+    async def _builders(
+        self, entity: EntityType, items: list[Record]
+    ) -> list[Callable[[], CanonicalRecord]]:
+        """How to map each record of a page, once what it needs is read: an order's refunds,
+        a variable product's variations."""
+        if entity is EntityType.ORDER:
+            refunds = await self._refunds_for(items)
+            return [
+                functools.partial(self._order, item, refunds.get(str(item.get("id")), []))
+                for item in items
+            ]
+        if entity is EntityType.CUSTOMER:
+            return [functools.partial(map_customer, item, self.store) for item in items]
+        currency = self.settings.currency
+        return [
+            functools.partial(
+                map_product, item, self.store, await self._variations(item), currency=currency
+            )
+            for item in items
+        ]
+
     async def _walk(
         self, path: str, params: dict[str, Any], lane: Watermark, per_page: int, listing: Listing
-    ) -> AsyncIterator[tuple[list[dict[str, Any]], Watermark]]:
-        """Pages of records modified after ``lane``, oldest first, each with the lane after it:
-        the kit's keyset read (``ledgerbridge.incremental.keyset``) over ``modified_after``."""
+    ) -> AsyncIterator[tuple[list[Record], Watermark]]:
+        """Pages of records modified after ``lane``, oldest first, each with the lane after it."""
 
         async def fetch(since: datetime | None, page: int, size: int, last_resort: bool) -> Page:
-            query = {**params, "orderby": "modified", "order": "asc", **_after(since)}
+            query = {**params, "orderby": "modified", "order": "asc"}
+            if since is not None:  # GMT dates
+                query |= {
+                    "modified_after": since.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "dates_are_gmt": "true",
+                }
             return await self.client.get_page(path, query, page, size, retry_timeouts=last_resort)
 
         def shrunk(size: int, smaller: int) -> None:
@@ -193,7 +173,7 @@ class WooCommerceSource(Source):
             )
             self._page_cap = smaller  # kept for the rest of this source's reads
 
-        def too_old(item: dict[str, Any], moment: datetime, bound: datetime) -> StoreTooOld:
+        def too_old(item: Record, moment: datetime, bound: datetime) -> StoreTooOld:
             return StoreTooOld(
                 f"woocommerce: {self.store} returned {path} {item.get('id')} modified "
                 f"{moment.isoformat()}, before modified_after={bound.isoformat()}: "
@@ -202,57 +182,35 @@ class WooCommerceSource(Source):
                 platform=PLATFORM,
             )
 
-        keyset = Keyset(
-            listing,
-            OVERLAP,
-            fetch,
-            per_page=min(per_page, self._page_cap),
-            refuse=too_old,
-            floor=MIN_PAGE,
-            timeout=TimedOut,
-            shrunk=shrunk,
-        )
+        cap = min(per_page, self._page_cap)
+        keyset = Keyset(listing, OVERLAP, fetch, cap, too_old, MIN_PAGE, TimedOut, shrunk)
         async for fresh, after in keyset.pages(lane):
             self._remaining = keyset.remaining
             yield fresh, after
 
-    async def _order_changes(
-        self, checkpoint: str | None, per_page: int
+    async def _keyset_changes(
+        self, entity: EntityType, checkpoint: str | None, per_page: int
     ) -> AsyncIterator[ChangePage]:
-        state = Checkpoint.loads(checkpoint, lanes=ORDER_STREAMS, platform=PLATFORM, what="order")
-        if "main" in state.lanes:  # an older stored bare date
-            main = state.lane("main")
-            state = Checkpoint({"any": main, "trash": main})
-        for stream in ORDER_STREAMS:
+        """Orders in their two lanes (named by status), or products in one (``main``)."""
+        orders = entity is EntityType.ORDER
+        lanes = ORDER_STREAMS if orders else ("main",)
+        state = Checkpoint.loads(checkpoint, lanes=lanes, platform=PLATFORM, what=entity.value)
+        if orders and "main" in state.lanes:  # an older stored bare date
+            state = Checkpoint({"any": state.lane("main"), "trash": state.lane("main")})
+        listing = LISTINGS[entity]
+        for stream in lanes:
             lane = state.lane(stream)
-            async for items, after in self._walk(
-                "/orders", {"status": stream}, lane, per_page, ORDERS
-            ):
-                refunds = await self._refunds_for(items)
-                changes = [
-                    self._order_change(item, refunds.get(str(item.get("id")), [])) for item in items
-                ]
+            query = {"status": stream if orders else "any"}
+            async for items, after in self._walk(f"/{entity}s", query, lane, per_page, listing):
+                builders = await self._builders(entity, items)
+                changes = [listing.change(item, b) for item, b in zip(items, builders, strict=True)]
                 state = state.with_lane(stream, after)
-                if changes or after != lane:
-                    yield ChangePage(changes, state.dumps(), remaining=self._remaining)
-                lane = after
-
-    async def _product_changes(
-        self, checkpoint: str | None, per_page: int
-    ) -> AsyncIterator[ChangePage]:
-        state = Checkpoint.loads(checkpoint, platform=PLATFORM, what="product")
-        lane = state.lane("main")
-        async for items, after in self._walk(
-            "/products", {"status": "any"}, lane, per_page, PRODUCTS
-        ):
-            changes = []
-            for item in items:
-                variations = await self._variations(item)
-                changes.append(
-                    PRODUCTS.change(item, functools.partial(self._product, item, variations))
+                if orders and not changes and after == lane:
+                    continue  # nothing handed over, no lane moved
+                yield ChangePage(
+                    changes, state.dumps(), remaining=self._remaining if orders else None
                 )
-            state = state.with_lane("main", after)
-            yield ChangePage(changes, state.dumps())
+                lane = after
 
     async def _customer_changes(
         self, checkpoint: str | None, per_page: int
@@ -269,7 +227,7 @@ class WooCommerceSource(Source):
                 result = await self.client.get_page(
                     "/customers", {"orderby": "id", "order": "asc", "role": "all"}, page, per_page
                 )
-                changes = [self._customer_change(item) for item in result.items]
+                changes = [self._customer(item) for item in result.items]
                 page += 1
                 if not result.has_more:
                     state = Checkpoint({"orders": then}, {"mode": "orders"})
@@ -279,15 +237,10 @@ class WooCommerceSource(Source):
                 yield ChangePage(changes, going.dumps())
         lane = state.lane("orders")
         async for orders, after in self._walk("/orders", {"status": "any"}, lane, per_page, ORDERS):
-            ids = sorted(
-                {
-                    str(o.get("customer_id"))
-                    for o in orders
-                    if str(o.get("customer_id") or 0) != "0"
-                },
-                key=int,
-            )
-            changes = await self._customers_by_id(ids)
+            ids = {
+                str(o.get("customer_id")) for o in orders if str(o.get("customer_id") or 0) != "0"
+            }
+            changes = await self._customers_by_id(sorted(ids, key=int))
             yield ChangePage(changes, Checkpoint({"orders": after}, {"mode": "orders"}).dumps())
 
     async def _latest_order_lane(self) -> Watermark:
@@ -310,48 +263,32 @@ class WooCommerceSource(Source):
                 "/customers", {"include": ",".join(batch), "role": "all"}, 1, 100
             )
             found = {str(item.get("id")): item for item in result.items}
-            for external_id in batch:
+            for external_id in batch:  # one missing was referenced by an order, deleted since
                 item = found.get(external_id)
-                if item is None:  # referenced by an order, deleted since
-                    changes.append(Change(EntityType.CUSTOMER, external_id, None, deleted=True))
-                else:
-                    changes.append(self._customer_change(item))
+                gone = Change(EntityType.CUSTOMER, external_id, None, deleted=True)
+                changes.append(gone if item is None else self._customer(item))
         return changes
 
-    # ------------------------------------------------------------------ mapping glue
+    def _customer(self, item: Record) -> Change:
+        return CUSTOMERS.change(item, functools.partial(map_customer, item, self.store))
 
-    def _order(self, data: dict[str, Any], refunds: list[dict[str, Any]]) -> Order:
-        return map_order(
-            data,
-            self.store,
-            refunds,
-            context=self.context.validation_context,
-            status_map=self.settings.status_map,
-        )
+    def _order(self, data: Record, refunds: list[Record]) -> Order:
+        context, status_map = self.context.validation_context, self.settings.status_map
+        return map_order(data, self.store, refunds, context=context, status_map=status_map)
 
-    def _order_change(self, data: dict[str, Any], refunds: list[dict[str, Any]]) -> Change:
-        return order_change(
-            data, refunds, self.store, self.context.validation_context, self.settings.status_map
-        )
-
-    def _customer_change(self, data: dict[str, Any]) -> Change:
-        return CUSTOMERS.change(data, lambda: map_customer(data, self.store))
-
-    async def _variations(self, data: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _variations(self, data: Record) -> list[Record]:
         if data.get("type") != "variable":
             return []
         return await self._all(f"/products/{data.get('id')}/variations", {})
 
-    def _product(self, data: dict[str, Any], variations: list[dict[str, Any]]) -> Product:
-        return map_product(data, self.store, variations, currency=self.settings.currency)
-
-    async def _all(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _all(self, path: str, params: dict[str, Any]) -> list[Record]:
         async def fetch(page: int) -> Page:
             return await self.client.get_page(path, params, page, 100)
 
-        return [item async for page in has_more_pages(fetch, has_more) for item in page.items]
+        pages = has_more_pages(fetch, lambda page: page.has_more)
+        return [item async for page in pages for item in page.items]
 
-    async def _refunds_for(self, orders: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    async def _refunds_for(self, orders: list[Record]) -> dict[str, list[Record]]:
         """Full refund objects of the orders whose ``refunds[]`` summary is not empty.
 
         With ``GET /refunds`` (WooCommerce 9.0+) the refunds of a whole page of orders come
@@ -366,10 +303,10 @@ class WooCommerceSource(Source):
         }
         if not wanted:
             return {}
-        found: dict[str, list[dict[str, Any]]] = {}
+        found: dict[str, list[Record]] = {}
         if self._refunds_mode in ("auto", "global"):
             try:
-                found = await self._refunds_by_id(wanted)
+                found = await self._refunds_by_id([rid for ids in wanted.values() for rid in ids])
             except RouteMissing:
                 if self._refunds_mode == "global":
                     raise
@@ -388,12 +325,11 @@ class WooCommerceSource(Source):
                 found.pop(oid, None)  # the order went away between the two calls
         return found
 
-    async def _refunds_by_id(self, wanted: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:
-        refund_ids = [rid for ids in wanted.values() for rid in ids]
-        found: dict[str, list[dict[str, Any]]] = {}
+    async def _refunds_by_id(self, refund_ids: list[str]) -> dict[str, list[Record]]:
+        found: dict[str, list[Record]] = {}
         for start in range(0, len(refund_ids), 100):
-            batch = refund_ids[start : start + 100]
-            for refund in await self._all("/refunds", {"include": ",".join(batch)}):
+            include = {"include": ",".join(refund_ids[start : start + 100])}
+            for refund in await self._all("/refunds", include):
                 found.setdefault(str(refund.get("parent_id")), []).append(refund)
         for refunds in found.values():  # newest first, as the per-order route lists them
             refunds.sort(key=lambda r: (str(r.get("date_created_gmt") or ""), r.get("id") or 0))
@@ -402,8 +338,8 @@ class WooCommerceSource(Source):
 
 
 def order_change(
-    data: dict[str, Any],
-    refunds: list[dict[str, Any]],
+    data: Record,
+    refunds: list[Record],
     store: str,
     context: dict[str, Any] | None = None,
     status_map: Mapping[str, OrderStatus] | None = None,

@@ -1,17 +1,16 @@
 """WooCommerce webhook deliveries: verify the signature, then say what changed.
 
-* ``X-WC-Webhook-Signature`` is base64(HMAC-SHA256(raw body, webhook secret));
-  compared in constant time on the bytes exactly as received.
-* Creating a webhook makes WooCommerce POST the unsigned form body
-  ``webhook_id=N`` with no WooCommerce headers: it must be answered 200 and
-  recorded as nothing (``parse`` returns None).
-* ``order.deleted`` (and other ``*.deleted``) carry only ``{"id": N}``.
-* The delivery id (``X-WC-Webhook-Delivery-ID``) is what the engine's inbox
-  de-duplicates on.  A delivery is a hint: the engine re-reads the record.
+* ``X-WC-Webhook-Signature`` is base64(HMAC-SHA256(raw body, webhook secret)), checked by the
+  kit in constant time on the bytes as received.
+* Creating a webhook makes WooCommerce POST the unsigned form body ``webhook_id=N`` with no
+  WooCommerce headers: it is answered 200 and recorded as nothing (``parse`` returns None).
+* ``*.deleted`` deliveries carry only ``{"id": N}``.  A delivery is a hint: the engine re-reads
+  the record, and its inbox de-duplicates on ``X-WC-Webhook-Delivery-ID``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from decimal import Decimal
@@ -19,21 +18,13 @@ from decimal import Decimal
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.contracts import WebhookEvent, WebhookRequest
 from ledgerbridge.errors import WebhookRejected
-from ledgerbridge.http import hmac_sha256, verify_hmac_sha256
+from ledgerbridge.http import verify_hmac_sha256
 from ledgerbridge.webhook_guards import load_json, record_id
 
 from .fields import MappingError, gmt, version_of
 
 PING = re.compile(rb"^webhook_id=\d+$")
-RESOURCES = {
-    "order": EntityType.ORDER,
-    "customer": EntityType.CUSTOMER,
-    "product": EntityType.PRODUCT,
-}
-
-
-def signature(body: bytes, secret: str) -> str:
-    return hmac_sha256(secret, body)
+RESOURCES = {e.value: e for e in (EntityType.ORDER, EntityType.CUSTOMER, EntityType.PRODUCT)}
 
 
 def is_ping(request: WebhookRequest) -> bool:
@@ -46,14 +37,14 @@ def is_ping(request: WebhookRequest) -> bool:
 
 
 def verify(request: WebhookRequest, secret: str | None) -> None:
-    """Raise WebhookRejected unless the delivery is authentic (or the harmless ping)."""
+    """Raise WebhookRejected unless the delivery is authentic (or the harmless ping).  No
+    secret configured refuses every delivery, saying so; a mismatch is a wrong secret, an
+    altered body, or a site filter that changed the algorithm."""
     if is_ping(request):
         return
     given = request.header("X-WC-Webhook-Signature")
     if not given:
         raise WebhookRejected("woocommerce webhook: no X-WC-Webhook-Signature header")
-    # No secret configured: the kit refuses every delivery, saying so.  A mismatch: a wrong
-    # secret, an altered body, or a site filter that changed the algorithm.
     verify_hmac_sha256(secret, request.body, given, what="woocommerce webhook")
 
 
@@ -72,20 +63,18 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
         raise WebhookRejected(f"woocommerce webhook {topic}: body is not JSON") from None
     if not isinstance(payload, dict) or payload.get("id") in (None, ""):
         raise WebhookRejected(f"woocommerce webhook {topic}: body has no resource id")
-    delivery_id = request.header("X-WC-Webhook-Delivery-ID")
-    if not delivery_id:
-        # Older sites: derive a stable id so redeliveries of the same body still collapse.
-        delivery_id = "sha256:" + hashlib.sha256(topic.encode() + request.body).hexdigest()
+    # Older sites send no delivery id: one derived from the body collapses redeliveries.
+    delivery_id = request.header("X-WC-Webhook-Delivery-ID") or (
+        "sha256:" + hashlib.sha256(topic.encode() + request.body).hexdigest()
+    )
     deleted = event == "deleted" or set(payload) == {"id"}
     version = None
     occurred = None
     if not deleted and payload.get("date_modified_gmt"):
-        version = version_of(payload) if entity is EntityType.ORDER else None
-        version = version or str(payload["date_modified_gmt"])
-        try:
+        is_order = entity is EntityType.ORDER
+        version = version_of(payload) if is_order else str(payload["date_modified_gmt"])
+        with contextlib.suppress(MappingError):
             occurred = gmt(payload.get("date_modified_gmt"), "webhook date_modified_gmt")
-        except MappingError:
-            occurred = None
     return WebhookEvent(
         delivery_id=delivery_id,
         topic=topic,

@@ -21,7 +21,6 @@ import httpx
 from cryptography.fernet import Fernet
 
 from ledgerbridge.http.signatures import hmac_sha256
-from ledgerbridge_woocommerce.webhooks import signature
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK_SECRET = "hostile-hook-secret"
@@ -121,7 +120,7 @@ def woo_delivery(
         "Content-Type": "application/json",
         "X-WC-Webhook-Topic": "order.updated",
         "X-WC-Webhook-Delivery-ID": delivery_id,
-        "X-WC-Webhook-Signature": signature(body, HOOK_SECRET),
+        "X-WC-Webhook-Signature": hmac_sha256(HOOK_SECRET, body),
     }
     return body, headers
 

@@ -16,7 +16,7 @@ from ledgerbridge.errors import (
 )
 from ledgerbridge.sandbox import FaultConfig
 from ledgerbridge_woocommerce.emulator import EmulatorConfig, create_app, seed
-from ledgerbridge_woocommerce.responses import RouteMissing, error_for
+from ledgerbridge_woocommerce.responses import ERRORS, RouteMissing
 
 from .conftest import FakeClock, make_source
 
@@ -88,21 +88,25 @@ def test_platform_errors_map_to_classes():
         request = httpx.Request("GET", "https://shop.test/wp-json/wc/v3/orders")
         return httpx.Response(status, json=body, headers=headers, request=request)
 
-    no_route = error_for(
+    no_route = ERRORS.error_for(
         response(404, {"code": "rest_no_route", "message": "No route", "data": {"status": 404}})
     )
     assert isinstance(no_route, RouteMissing) and no_route.needs_operator
-    gone = error_for(response(404, {"code": "woocommerce_rest_shop_order_invalid_id"}))
+    gone = ERRORS.error_for(response(404, {"code": "woocommerce_rest_shop_order_invalid_id"}))
     assert type(gone) is NotFound and not gone.needs_operator
-    assert type(error_for(response(410, {"code": "woocommerce_rest_already_trashed"}))) is NotFound
     assert (
-        type(error_for(response(500, {"code": "woocommerce_rest_cannot_delete"}))) is TransientError
+        type(ERRORS.error_for(response(410, {"code": "woocommerce_rest_already_trashed"})))
+        is NotFound
     )
-    waf = error_for(response(501))
+    assert (
+        type(ERRORS.error_for(response(500, {"code": "woocommerce_rest_cannot_delete"})))
+        is TransientError
+    )
+    waf = ERRORS.error_for(response(501))
     assert waf.needs_operator and not waf.retryable
-    bad = error_for(response(400, {"code": "rest_invalid_param", "message": "per_page"}))
+    bad = ERRORS.error_for(response(400, {"code": "rest_invalid_param", "message": "per_page"}))
     assert type(bad) is ValidationFailed and bad.code == "rest_invalid_param"
-    assert error_for(response(503, None, **{"Retry-After": "30"})).retry_after == 30.0
+    assert ERRORS.error_for(response(503, None, **{"Retry-After": "30"})).retry_after == 30.0
 
 
 def test_fetching_a_missing_order_is_not_found(app):

@@ -15,8 +15,9 @@ from ledgerbridge.canonical import (
     OrderStatus,
     PaymentKind,
 )
+from ledgerbridge_woocommerce.catalog import map_customer, map_product
 from ledgerbridge_woocommerce.emulator import DEFAULT_KEY, DEFAULT_SECRET
-from ledgerbridge_woocommerce.mapper import map_customer, map_order, map_product
+from ledgerbridge_woocommerce.mapper import map_order
 
 from .conftest import example, live_source
 from .contract import differences
