@@ -33,15 +33,12 @@ def query_credentials(
 
 def credentials(secrets: WooCommerceSecrets) -> tuple[str, str]:
     """The consumer key and secret, or a ConfigError naming what is missing."""
-    missing = [
-        name
-        for name in ("consumer_key", "consumer_secret")
-        if getattr(secrets, name) is None or not getattr(secrets, name).get_secret_value()
-    ]
+    pair = {name: getattr(secrets, name) for name in ("consumer_key", "consumer_secret")}
+    values = {name: value.get_secret_value() if value else "" for name, value in pair.items()}
+    missing = [name for name, value in values.items() if not value]
     if missing:
         raise ConfigError(f"woocommerce: secrets {', '.join(missing)} are required to read a store")
-    assert secrets.consumer_key is not None and secrets.consumer_secret is not None
-    return secrets.consumer_key.get_secret_value(), secrets.consumer_secret.get_secret_value()
+    return values["consumer_key"], values["consumer_secret"]
 
 
 def initial_mode(settings: WooCommerceSettings) -> str:

@@ -24,7 +24,7 @@ import typer
 from ledgerbridge.commands import config_database, exit_code, save_connection
 from ledgerbridge.errors import AuthFailed, LedgerbridgeError, ValidationFailed
 
-from .auth import parse_token_response
+from .auth import ZohoTokenEndpoint
 from .client import classify
 from .datacenters import DATA_CENTERS, data_center, trusted_accounts_server, trusted_api_domain
 from .models import Organization, TokenResponse
@@ -66,7 +66,7 @@ def exchange_code(
         },
     )
     try:
-        body = parse_token_response(response, accounts_server)
+        body = ZohoTokenEndpoint(accounts_server).read(response)
     except AuthFailed as exc:
         if exc.code != "invalid_code":
             raise

@@ -44,7 +44,7 @@ from ledgerbridge.plan import (
 )
 
 from . import customfields, models
-from .auth import ZohoRefresh, zoho_auth
+from .auth import zoho_auth
 from .client import PLATFORM, ZohoClient
 from .datacenters import data_center, trusted_accounts_server
 from .documents import Documents
@@ -52,14 +52,13 @@ from .limits import LimitConfig, limiter_for
 from .lookups import Lookups
 from .movements import MoneyMovements
 from .parties import Parties
-from .settings import ZohoBooksSecrets, ZohoBooksSettings
+from .settings import ZohoBooksSettings
 
 
 class ZohoBooksTarget(Target):
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
         self.settings = cast(ZohoBooksSettings, context.settings)
-        secrets = cast(ZohoBooksSecrets, context.secrets)
         dc = data_center(self.settings.data_center)
         overrides = frozenset(
             u.rstrip("/") for u in (self.settings.api_url, self.settings.accounts_url) if u
@@ -72,18 +71,7 @@ class ZohoBooksTarget(Target):
         self.accounts_http = httpx.AsyncClient(
             transport=context.transport, timeout=httpx.Timeout(30.0, connect=10.0)
         )
-        refresh = ZohoRefresh(
-            connection_id=context.connection_id,
-            http=self.accounts_http,
-            accounts_server=accounts,
-            client_id=secrets.client_id.get_secret_value() if secrets.client_id else "",
-            client_secret=secrets.client_secret.get_secret_value() if secrets.client_secret else "",
-            refresh_token=secrets.refresh_token.get_secret_value()
-            if secrets.refresh_token
-            else None,
-            credentials=context.credentials,
-        )
-        self.tokens = zoho_auth(refresh, context.credentials, context.locks)
+        self.tokens = zoho_auth(context, accounts, self.accounts_http)
         self.limit_config = LimitConfig.for_plan(
             self.settings.plan,
             per_minute=self.settings.requests_per_minute,

@@ -142,3 +142,27 @@ def test_static_token_refused_is_auth_failed() -> None:
                 secrets=ShopifySecrets(),
             )
         )
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(200, b"[]"), (200, b"null"), (400, b'"bad"'), (200, b'{"access_token": ""}')],
+)
+def test_a_token_answer_without_a_usable_token_is_a_refusal(status: int, body: bytes) -> None:
+    """Before the kit's grant, a JSON answer that is not an object escaped as AttributeError or
+    TypeError, and an empty access token was taken and sent."""
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=body, headers={"content-type": "application/json"})
+
+    context = ConnectorContext(
+        connection_id="c1",
+        tenant_id="t1",
+        settings=ShopifySettings(shop="emulated", base_url="http://emulated.test", client_id="id"),
+        secrets=ShopifySecrets(client_secret=SecretStr("cs"), refresh_token=SecretStr("rt")),
+        transport=httpx.MockTransport(token_endpoint),
+    )
+    source = ShopifySource(context)
+    with pytest.raises(AuthFailed, match="reconnect the shop"):
+        asyncio.run(source.shop_currency())
+    asyncio.run(source.aclose())

@@ -9,6 +9,9 @@
   so no log or cassette holds them; ``RotatingTokenAuth``, expiring OAuth access tokens minted by
   a platform's ``refresh`` callable (cached, renewed early, single-flight across processes, one
   resend after a refused token).
+- ``oauth2``: ``TokenEndpoint``, the OAuth 2.0 refresh-token grant and how a platform's answers
+  read; ``RotatingRefresh``, a refresh token replaced on every use, kept with its access token
+  as one credential.
 - ``pacing``: ``PacedTransport``, every request through the account's ``RateLimiter``; ``Pacer``
   and ``SharedPause`` for a platform that publishes no limits.
 - ``signatures``: HMAC-SHA256 webhook signatures, verified in constant time, and the matching
@@ -28,6 +31,7 @@ from .auth import (
     SecretHeaders,
 )
 from .client import KitClient
+from .oauth2 import RotatingRefresh, TokenEndpoint
 from .pacing import PacedTransport
 from .pagination import (
     complete_connection,
@@ -49,8 +53,10 @@ __all__ = [
     "OAuth1Auth",
     "PacedTransport",
     "QueryCredentials",
+    "RotatingRefresh",
     "RotatingTokenAuth",
     "SecretHeaders",
+    "TokenEndpoint",
     "complete_connection",
     "connection_items",
     "connection_pages",

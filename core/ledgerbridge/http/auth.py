@@ -162,7 +162,7 @@ class RotatingTokenAuth(httpx.Auth):
     """OAuth access tokens that expire and are minted from a refresh token, as an auth flow.
 
     The platform part is one callable, ``refresh``, that asks the platform for a new token
-    (Zoho's accounts server, Shopify's token endpoint).  What every such platform needs is
+    (``oauth2.TokenEndpoint`` makes the standard request).  What every such platform needs is
     here, once:
 
     * the token is cached and renewed ``margin`` seconds before it expires;
@@ -172,8 +172,8 @@ class RotatingTokenAuth(httpx.Auth):
       (another process may have refreshed and saved a token) and refreshing -- platforms cap
       how many tokens a refresh token may mint (Zoho: 10 per 10 minutes);
     * tokens live in the credential store (``<key>``, ``<key>_expires_at``, ``api_domain``,
-      or a platform's own layout through ``store``: Shopify keeps its rotated refresh and
-      access token as one value), never in a log line or an exception;
+      or a platform's own layout through ``store``: ``oauth2.RotatingRefresh`` keeps a rotated
+      refresh token and its access token as one value), never in a log line or an exception;
     * the token is sent as ``<header>: <scheme> <token>`` (no scheme: the bare token, as
       Shopify's ``X-Shopify-Access-Token``);
     * a response that ``rejected`` calls a refusal of the token (401; Zoho's code 57 with a
