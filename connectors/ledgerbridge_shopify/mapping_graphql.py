@@ -162,10 +162,7 @@ def refund_data(
         )
     shipping_items = nodes(data.get("refundShippingLines"))
     shipping = sum_money(
-        (
-            shop_money(s["subtotalAmountSet"], f"{where}.refundShippingLines")
-            for s in shipping_items
-        ),
+        shop_money(s["subtotalAmountSet"], f"{where}.refundShippingLines") for s in shipping_items
     )
     shipping_taxes = []
     for s in shipping_items:

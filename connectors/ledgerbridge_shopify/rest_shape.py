@@ -47,12 +47,9 @@ def check_order(data: Any) -> None:
     for key in REQUIRED:
         if data.get(key) in (None, ""):
             refuse(key, "is missing")
-    for key in OBJECTS:
-        check_object(data.get(key), key)
-    for key in ARRAYS:
-        check_objects(data.get(key), key)
-    for key in TEXTS:
-        check_text(data.get(key), key)
+    for keys, check in ((OBJECTS, check_object), (ARRAYS, check_objects), (TEXTS, check_text)):
+        for key in keys:
+            check(data.get(key), key)
     for i, fulfilment in enumerate(data.get("fulfillments") or []):
         check_objects(fulfilment.get("line_items"), f"fulfillments[{i}].line_items")
     currency = data["currency"]
