@@ -12,9 +12,7 @@ back as changes.
 Writes are one call per product or child: API2Cart has no batch update in the
 ``product.update`` family the catalog uses.  Stock is written as absolute ``quantity``
 (with ``manage_stock``): API2Cart recommends relative changes on busy stores, but an
-absolute value is what makes a repeated write harmless.  The generic parts (mapping guard,
-write bodies as field tables, one write at a time with its own outcome, exact JSON) are
-``ledgerbridge.catalog_kit``'s.
+absolute value is what makes a repeated write harmless.
 """
 
 from __future__ import annotations
@@ -193,8 +191,6 @@ class Api2CartCatalog(KitCatalog):
 
 SPEC = CatalogSpec(
     factory=Api2CartCatalog,
-    reads=frozenset(CatalogField),
-    writes=frozenset(CatalogField),
     write_paths={
         F.PRICE: "product.update / product.variant.update (one per call)",
         F.TAX: "product.update / product.variant.update (taxable)",

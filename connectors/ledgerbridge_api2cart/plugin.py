@@ -1,25 +1,18 @@
-"""Registers the API2Cart source connector and its emulator."""
+"""Registers the API2Cart source connector, its emulator and its commands."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import hookimpl
 from ledgerbridge.contracts import ConnectorKind, ConnectorSpec
 from ledgerbridge.contracts.source import STOREFRONT_CAPABILITIES
-from ledgerbridge.hookspecs import Register
+from ledgerbridge.plugin_kit import commands, sandbox_app, sources
 
+from .catalog_sync import SPEC as CATALOG
 from .settings import Api2CartSecrets, Api2CartSettings
 from .source import Api2CartSource
 
 __all__ = ["Api2CartSecrets", "Api2CartSettings", "register_commands", "register_sources"]
-
-
-def _emulator(orders: int | None = None) -> Any:
-    from .emulator import create_app
-    from .emulator.app import create_state
-
-    return create_app(create_state(orders=orders) if orders is not None else None)
 
 
 def _sandbox_info(url: str) -> Any:
@@ -36,34 +29,22 @@ def _sandbox_info(url: str) -> Any:
     )
 
 
-@hookimpl
-def register_commands(cli: Any) -> None:
-    from .cli import register
-
-    register(cli)
-
-
-@hookimpl
-def register_sources(register: Register) -> None:
-    register(
-        ConnectorSpec(
-            name="api2cart",
-            kind=ConnectorKind.SOURCE,
-            title="API2Cart",
-            factory=Api2CartSource,
-            settings_model=Api2CartSettings,
-            secrets_model=Api2CartSecrets,
-            capabilities=STOREFRONT_CAPABILITIES,
-            status="ready",
-            description="Unified cart API; cursor pagination; webhook hints.",
-            emulator=_emulator,
-            sandbox_info=_sandbox_info,
-            catalog=_catalog_spec(),
-        )
+register_commands = commands("ledgerbridge_api2cart.cli:register")
+register_sources = sources(
+    ConnectorSpec(
+        name="api2cart",
+        kind=ConnectorKind.SOURCE,
+        title="API2Cart",
+        factory=Api2CartSource,
+        settings_model=Api2CartSettings,
+        secrets_model=Api2CartSecrets,
+        capabilities=STOREFRONT_CAPABILITIES,
+        description="Unified cart API; cursor pagination; webhook hints.",
+        emulator=sandbox_app(
+            "ledgerbridge_api2cart.emulator:create_app",
+            seed="ledgerbridge_api2cart.emulator.app:create_state",
+        ),
+        sandbox_info=_sandbox_info,
+        catalog=CATALOG,
     )
-
-
-def _catalog_spec() -> Any:
-    from .catalog_sync import SPEC
-
-    return SPEC
+)

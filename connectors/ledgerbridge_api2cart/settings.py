@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from ledgerbridge.canonical import OrderStatus
 
@@ -14,9 +14,7 @@ TransactionKind = Literal[
 ]
 
 
-class Api2CartSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Api2CartSettings(BaseModel, extra="forbid"):
     base_url: str = Field(default="https://api.api2cart.com/v1.1")
     cart: str | None = Field(
         default=None,
@@ -74,9 +72,7 @@ class Api2CartSettings(BaseModel):
     )
 
 
-class Api2CartSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Api2CartSecrets(BaseModel, extra="forbid"):
     api_key: SecretStr | None = None
     store_key: SecretStr | None = None
     webhook_token: SecretStr | None = Field(

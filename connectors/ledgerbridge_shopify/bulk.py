@@ -74,8 +74,7 @@ class Reassembler:
 
     def _close(self, ident: str) -> dict[str, Any]:
         root = self._open.pop(ident)
-        stale = [k for k, (r, _) in self._owner.items() if r == ident]
-        for key in stale:
+        for key in [k for k, (r, _) in self._owner.items() if r == ident]:
             del self._owner[key]
         return root
 
@@ -83,10 +82,10 @@ class Reassembler:
         return [self._close(k) for k in list(self._open)]
 
 
+@dataclass
 class BulkRunner:
-    def __init__(self, client: ShopifyClient, poll_seconds: float = 2.0) -> None:
-        self.client = client
-        self.poll_seconds = poll_seconds
+    client: ShopifyClient
+    poll_seconds: float = 2.0
 
     async def run(self, query: str) -> dict[str, Any]:
         """Start a bulk query and wait for it; returns the finished ``BulkOperation``."""

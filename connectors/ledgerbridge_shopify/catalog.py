@@ -13,9 +13,8 @@ read again, harmlessly).  Writes (admin GraphQL 2025-01):
 - name, description, status: ``productUpdate`` (the product's title, description and
   status: a product's variants share them).
 
-Each write's outcome is kept by ``catalog_kit.Outcomes``: a request that fails fails the
-writes it carried, a mutation's ``userErrors`` (``message: String!`` in the 2025-01 schema)
-fail the writes of that product or chunk.
+A mutation's ``userErrors`` (``message: String!`` in the 2025-01 schema) fail the writes of
+its product or chunk.
 """
 
 from __future__ import annotations
@@ -166,7 +165,6 @@ class ShopifyCatalog(KitCatalog):
             for node in conn["nodes"]:
                 with page.mapping(node.get("id")):
                     page.add(map_product(node, self.store, currency))
-            # oldest first: the last product read is a safe (inclusive) checkpoint
             yield page.done(conn["nodes"][-1]["updatedAt"] if conn["nodes"] else checkpoint)
             if not conn["pageInfo"]["hasNextPage"]:
                 return
@@ -262,8 +260,6 @@ def _refused(operation: str, problems: list[dict[str, Any]]) -> SyncError:
 
 SPEC = CatalogSpec(
     factory=ShopifyCatalog,
-    reads=frozenset(CatalogField),
-    writes=frozenset(CatalogField),
     write_paths={
         F.PRICE: "productVariantsBulkUpdate (per product, aliased)",
         F.TAX: "productVariantsBulkUpdate (taxable)",

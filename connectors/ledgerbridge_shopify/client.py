@@ -1,14 +1,11 @@
 """The Admin API client: a ``KitClient`` whose error table knows Shopify's answers.
 
-* Auth is an ``httpx.Auth`` flow (``auth.shopify_auth``); transport, retries by error class,
-  ``Retry-After`` (seconds or an HTTP date) and ``Decimal`` JSON come from the kit.
-* A GraphQL answer is read from its *body* as well as its status: throttling can arrive as
-  HTTP 200 (or 429) with ``errors[].extensions.code == "THROTTLED"`` (facts doc §4.1) and
-  waits exactly the refill time ``extensions.cost`` implies; a 200 with other ``errors`` is
-  a rejected query, never an empty page.  Queries are reads: retried after a transport
-  failure although sent as POST.
-* ``CostBudget`` paces requests from ``extensions.cost`` so reads stay inside the bucket.
-* REST reads (``fetch_api: rest``) share the table; REST has no cost extension.
+A GraphQL answer is read from its *body* as well as its status: throttling can arrive as HTTP
+200 (or 429) with ``errors[].extensions.code == "THROTTLED"`` (facts doc §4.1) and waits
+exactly the refill time ``extensions.cost`` implies; a 200 with other ``errors`` is a rejected
+query, never an empty page.  Queries are reads: retried after a transport failure although
+sent as POST.  ``CostBudget`` paces requests from ``extensions.cost``; REST reads
+(``fetch_api: rest``) share the error table and have no cost extension.
 """
 
 from __future__ import annotations
@@ -84,7 +81,7 @@ class ShopifyClient(KitClient):
     """Talks to ``/admin/api/{version}/`` of one shop."""
 
     def __init__(
-        self, context: ConnectorContext, *, base_url: str, api_version: str, auth: httpx.Auth
+        self, context: ConnectorContext, base_url: str, api_version: str, auth: httpx.Auth
     ) -> None:
         self.clock = context.clock
         self.budget = CostBudget()
@@ -116,30 +113,22 @@ class ShopifyClient(KitClient):
         expected_cost: float | None = None,
     ) -> dict[str, Any]:
         """Run one query and return its ``data``; paces, retries and classifies on the way."""
-
-        async def pace() -> None:
-            pause = self.budget.wait_before(operation, self.clock.now(), expected_cost)
-            if pause > 0:
-                self.stats["paced"] += 1
-                self.paced_seconds += pause
-                await self.clock.sleep(pause)
-
         _, data = await self.request(
             "POST",
             f"{self.root}/graphql.json",
             json={"query": query, "variables": variables or {}},
             extensions={"operation": operation},
             read=lambda response: self._data(response, operation),
-            before=self._attempts(pace),
+            before=self._attempts(operation, expected_cost),
             idempotent=True,
         )
         return dict(data)
 
     def _attempts(
-        self, pace: Callable[[], Awaitable[None]] | None = None
+        self, operation: str | None = None, expected_cost: float | None = None
     ) -> Callable[[], Awaitable[None]]:
         """The kit's ``before`` hook of one call: counts its requests and the retries the kit
-        waited before (``stats``), then paces."""
+        waited before (``stats``), then paces a GraphQL ``operation`` by the cost budget."""
         attempts = 0
 
         async def before() -> None:
@@ -147,15 +136,15 @@ class ShopifyClient(KitClient):
             attempts += 1
             self.stats["requests"] += 1
             self.stats["waits"] += attempts > 1
-            if pace is not None:
-                await pace()
+            pause = 0.0
+            if operation is not None:
+                pause = self.budget.wait_before(operation, self.clock.now(), expected_cost)
+            if pause > 0:
+                self.stats["paced"] += 1
+                self.paced_seconds += pause
+                await self.clock.sleep(pause)
 
         return before
-
-    def _cost(self, body: Any, operation: str) -> dict[str, Any] | None:
-        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
-        self.budget.observe(cost, self.clock.now(), operation)
-        return cost
 
     def _throttled(self, response: httpx.Response, _refusal: Refusal) -> SyncError | None:
         """``ErrorTable`` rule: an error status whose body says the bucket is empty."""
@@ -164,17 +153,20 @@ class ShopifyClient(KitClient):
         except ValueError:
             body = None
         operation = response.request.extensions.get("operation", "")
-        return self._throttle(body, self._cost(body, operation), response.status_code, operation)
+        return self._throttle(body, response.status_code, operation)[1]
 
     def _throttle(
-        self, body: Any, cost: dict[str, Any] | None, status: int, operation: str
-    ) -> SyncError | None:
-        """A GraphQL answer (any status) saying the bucket is empty: wait the refill time."""
+        self, body: Any, status: int, operation: str
+    ) -> tuple[dict[str, Any] | None, SyncError | None]:
+        """The answer's ``extensions.cost`` (taken in by the budget) and, when a GraphQL answer
+        (any status) says the bucket is empty, the error that waits the refill time."""
+        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
+        self.budget.observe(cost, self.clock.now(), operation)
         errors = body.get("errors") if isinstance(body, dict) else None
         if not isinstance(errors, list) or not any(error_code(e) == "THROTTLED" for e in errors):
-            return None
+            return cost, None
         self.stats["throttled"] += 1
-        return RateLimited(
+        return cost, RateLimited(
             f"shopify {operation}: throttled (query cost exceeds what the bucket holds)",
             retry_after=CostBudget.throttled_wait(cost) or 1.0,
             platform=PLATFORM,
@@ -193,8 +185,7 @@ class ShopifyClient(KitClient):
         except TransientError:
             self.stats["failed"] += 1
             raise
-        cost = self._cost(body, operation)
-        throttled = self._throttle(body, cost, response.status_code, operation)
+        cost, throttled = self._throttle(body, response.status_code, operation)
         if throttled is not None:
             raise throttled
         errors, data = body.get("errors"), body.get("data")
@@ -244,12 +235,8 @@ def graphql_error(errors: list[Any], operation: str) -> SyncError:
             f"shopify {operation}: access denied ({message}){hint}", code="ACCESS_DENIED", **kw
         )
     if "MAX_COST_EXCEEDED" in codes:
-        costs = [
-            e.get("extensions", {}).get("cost")
-            for e in errors
-            if error_code(e) == "MAX_COST_EXCEEDED"
-        ]
-        kw["details"] = {"cost": costs[0] if costs else None}
+        over = next(e for e in errors if error_code(e) == "MAX_COST_EXCEEDED")
+        kw["details"] = {"cost": over["extensions"].get("cost")}
         return ValidationFailed(
             f"shopify {operation}: query cost exceeds Shopify's single-query limit ({message}); "
             "lower the page size",

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
-from ledgerbridge import hookimpl
 from ledgerbridge.canonical import OrderStatus
-from ledgerbridge.contracts import (
-    ConnectorContext,
-    ConnectorKind,
-    ConnectorSpec,
-    Source,
-    SourceCapability,
-)
-from ledgerbridge.hookspecs import Register
+from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, SourceCapability
+from ledgerbridge.contracts.source import STOREFRONT_CAPABILITIES
+from ledgerbridge.plugin_kit import lazy, sources
+
+from .catalog import SPEC as CATALOG
 
 
-class ShopifySettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShopifySettings(BaseModel, extra="forbid"):
     shop: str = Field(description="Shop subdomain: <shop>.myshopify.com")
     api_version: str = Field(default="2025-01", pattern=r"^\d{4}-\d{2}$")
     base_url: str | None = Field(
@@ -55,9 +49,7 @@ class ShopifySettings(BaseModel):
     )
 
 
-class ShopifySecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShopifySecrets(BaseModel, extra="forbid"):
     access_token: SecretStr | None = None
     refresh_token: SecretStr | None = Field(
         default=None, description="Expiring offline tokens: the first refresh token (then rotated)"
@@ -67,18 +59,6 @@ class ShopifySecrets(BaseModel):
     previous_app_secret: SecretStr | None = Field(
         default=None, description="Also accepted for webhooks while a secret rotation settles"
     )
-
-
-def build_source(context: ConnectorContext) -> Source:
-    from .source import ShopifySource
-
-    return ShopifySource(context)
-
-
-def build_emulator(**options: Any) -> Any:
-    from .emulator import create_app
-
-    return create_app(**options)
 
 
 def _sandbox_info(url: str) -> Any:
@@ -93,36 +73,18 @@ def _sandbox_info(url: str) -> Any:
     )
 
 
-@hookimpl
-def register_sources(register: Register) -> None:
-    register(
-        ConnectorSpec(
-            name="shopify",
-            kind=ConnectorKind.SOURCE,
-            title="Shopify",
-            factory=build_source,
-            settings_model=ShopifySettings,
-            secrets_model=ShopifySecrets,
-            capabilities=frozenset(
-                {
-                    SourceCapability.ORDERS,
-                    SourceCapability.CUSTOMERS,
-                    SourceCapability.PRODUCTS,
-                    SourceCapability.REFUNDS,
-                    SourceCapability.WEBHOOKS,
-                    SourceCapability.BACKFILL,
-                }
-            ),
-            status="ready",
-            description="GraphQL Admin API; bulk backfill; signed webhooks.",
-            emulator=build_emulator,
-            sandbox_info=_sandbox_info,
-            catalog=_catalog_spec(),
-        )
+register_sources = sources(
+    ConnectorSpec(
+        name="shopify",
+        kind=ConnectorKind.SOURCE,
+        title="Shopify",
+        factory=lazy("ledgerbridge_shopify.source:ShopifySource"),
+        settings_model=ShopifySettings,
+        secrets_model=ShopifySecrets,
+        capabilities=STOREFRONT_CAPABILITIES | {SourceCapability.BACKFILL},
+        description="GraphQL Admin API; bulk backfill; signed webhooks.",
+        emulator=lazy("ledgerbridge_shopify.emulator:create_app"),
+        sandbox_info=_sandbox_info,
+        catalog=CATALOG,
     )
-
-
-def _catalog_spec() -> Any:
-    from .catalog import SPEC
-
-    return SPEC
+)

@@ -193,16 +193,10 @@ ENTITIES: dict[EntityType, EntityQueries] = {
 }
 
 
-@dataclass(frozen=True)
-class NestedPage:
-    """A follow-up query for one nested connection that had more than one page."""
-
-    owner: str  # "order" | "refund" | "product"
-    field: str
-    query: str
-
-
-def _nested(owner: str, field: str, fragment: str, extra_args: str = "") -> NestedPage:
+def _nested(
+    owner: str, field: str, fragment: str, extra_args: str = ""
+) -> tuple[tuple[str, str], str]:
+    """The follow-up query for the pages after the first of ``owner``'s connection ``field``."""
     name = f"{owner.capitalize()}{field[0].upper()}{field[1:]}Page"
     args = "first: $first, after: $after" + (f", {extra_args}" if extra_args else "")
     body = (
@@ -210,12 +204,12 @@ def _nested(owner: str, field: str, fragment: str, extra_args: str = "") -> Nest
         f"    {field}({args}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ ...{fragment} }} }}"
         "\n  }\n}"
     )
-    return NestedPage(owner, field, _doc(body))
+    return (owner, field), _doc(body)
 
 
-NESTED_PAGES: dict[tuple[str, str], NestedPage] = {
-    (p.owner, p.field): p
-    for p in (
+# The source completes every connection listed here (in this order) whose first page is not all.
+NESTED_PAGES: dict[tuple[str, str], str] = dict(
+    [
         _nested("order", "lineItems", "LineItemFields"),
         _nested("order", "shippingLines", "ShippingLineFields", _NO_REMOVALS),
         _nested("refund", "refundLineItems", "RefundLineFields"),
@@ -223,8 +217,8 @@ NESTED_PAGES: dict[tuple[str, str], NestedPage] = {
         _nested("refund", "orderAdjustments", "AdjustmentFields"),
         _nested("refund", "transactions", "TransactionFields"),
         _nested("product", "variants", "VariantFields"),
-    )
-}
+    ]
+)
 
 
 def _order_query(name: str, selection: str) -> str:
@@ -299,7 +293,7 @@ ALL_QUERIES: dict[str, str] = {
     "SHOP": SHOP,
     "BULK_RUN": BULK_RUN,
     "BULK_POLL": BULK_POLL,
-    **{f"NESTED_{o}_{f}": p.query for (o, f), p in NESTED_PAGES.items()},
+    **{f"NESTED_{o}_{f}": query for (o, f), query in NESTED_PAGES.items()},
 }
 for _spec in ENTITIES.values():
     _kind = _spec.gid_type.upper()

@@ -33,14 +33,15 @@ TOPICS: dict[str, EntityType] = {
 PARENT_ORDER_TOPICS = {"refunds/create", "order_transactions/create"}
 
 
-def verify(request: WebhookRequest, secrets: Sequence[SecretStr]) -> None:
-    """Raise ``WebhookRejected`` unless one of ``secrets`` signed this exact body (the kit's
-    constant-time HMAC-SHA256 check of ``X-Shopify-Hmac-Sha256``, base64).  More than one
-    secret is accepted during a rotation (Shopify takes up to an hour to switch)."""
+def verify(request: WebhookRequest, configured: Sequence[SecretStr | None]) -> None:
+    """Raise ``WebhookRejected`` unless one of the ``configured`` secrets signed this exact body
+    (the kit's constant-time HMAC-SHA256 check of ``X-Shopify-Hmac-Sha256``, base64).  More than
+    one is accepted during a rotation (Shopify takes up to an hour to switch)."""
+    secrets = tuple(secret for secret in configured if secret is not None)
     if not secrets:
         raise WebhookRejected("shopify webhook: no app secret is configured to verify deliveries")
     given = request.header("X-Shopify-Hmac-Sha256")
-    verify_hmac_sha256(tuple(secrets), request.body, given, what="shopify webhook")
+    verify_hmac_sha256(secrets, request.body, given, what="shopify webhook")
 
 
 def parse(request: WebhookRequest) -> WebhookEvent | None:

@@ -12,8 +12,7 @@ ran is read again next time (``catalog_kit.NewestSeen``).
 Writes: ``POST /products/batch`` (simple products and the parents' name, description and
 status) and ``POST /products/{id}/variations/batch`` (a variation's price, tax, stock and
 status), up to 100 objects per request (woocommerce.md §1).  Every value is absolute, so a
-batch sent twice changes nothing twice.  The generic parts (mapping guard, checkpoint,
-chunks, per-write outcomes) are ``ledgerbridge.catalog_kit``'s.
+batch sent twice changes nothing twice.
 """
 
 from __future__ import annotations
@@ -126,6 +125,10 @@ def _more(result: Any) -> bool:
     return bool(result.items) and result.has_more
 
 
+def _gmt(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp).replace(tzinfo=UTC)
+
+
 class WooCommerceCatalog(KitCatalog):
     def __init__(self, context: ConnectorContext) -> None:
         from .source import WooCommerceSource
@@ -137,7 +140,7 @@ class WooCommerceCatalog(KitCatalog):
 
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
         currency = self.settings.currency or "USD"
-        mark = NewestSeen(checkpoint, "%Y-%m-%dT%H:%M:%S")
+        mark = NewestSeen(checkpoint, "%Y-%m-%dT%H:%M:%S", parse=_gmt)
         params: dict[str, Any] = {"orderby": "modified", "order": "asc"}
         if checkpoint:
             params.update(modified_after=checkpoint, dates_are_gmt="true")
@@ -154,9 +157,7 @@ class WooCommerceCatalog(KitCatalog):
                     if row.get("type") == "variable":
                         variations = await self._variations(int(row["id"]))
                     page.add(map_product(row, variations, self.settings.store_key, currency))
-                stamp = row.get("date_modified_gmt")
-                if stamp:
-                    mark.see(datetime.fromisoformat(stamp).replace(tzinfo=UTC))
+                mark.note(row.get("date_modified_gmt"))
             yield page.done(mark.after(_more(result)))
 
     async def _variations(self, pid: int) -> list[dict[str, Any]]:
@@ -219,8 +220,6 @@ class WooCommerceCatalog(KitCatalog):
 
 SPEC = CatalogSpec(
     factory=WooCommerceCatalog,
-    reads=frozenset(CatalogField),
-    writes=frozenset(CatalogField),
     write_paths={
         F.PRICE: "products/batch, products/{id}/variations/batch (100 per request)",
         F.TAX: "products/batch, variations/batch (tax_status)",

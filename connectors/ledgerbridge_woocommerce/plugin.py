@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import hookimpl
 from ledgerbridge.contracts import ConnectorKind, ConnectorSpec
 from ledgerbridge.contracts.source import STOREFRONT_CAPABILITIES
-from ledgerbridge.hookspecs import Register
+from ledgerbridge.plugin_kit import sandbox_app, sources
 
+from .catalog_sync import SPEC as CATALOG
 from .settings import WooCommerceSecrets, WooCommerceSettings
 from .source import WooCommerceSource
 
 __all__ = ["WooCommerceSecrets", "WooCommerceSettings", "register_sources"]
-
-
-def _emulator(orders: int | None = None) -> Any:
-    from .emulator import create_app, seed
-
-    return create_app(seed(orders=orders) if orders is not None else None)
 
 
 def _sandbox_info(url: str) -> Any:
@@ -37,27 +31,21 @@ def _sandbox_info(url: str) -> Any:
     )
 
 
-@hookimpl
-def register_sources(register: Register) -> None:
-    register(
-        ConnectorSpec(
-            name="woocommerce",
-            kind=ConnectorKind.SOURCE,
-            title="WooCommerce",
-            factory=WooCommerceSource,
-            settings_model=WooCommerceSettings,
-            secrets_model=WooCommerceSecrets,
-            capabilities=STOREFRONT_CAPABILITIES,
-            status="ready",
-            description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
-            emulator=_emulator,
-            sandbox_info=_sandbox_info,
-            catalog=_catalog_spec(),
-        )
+register_sources = sources(
+    ConnectorSpec(
+        name="woocommerce",
+        kind=ConnectorKind.SOURCE,
+        title="WooCommerce",
+        factory=WooCommerceSource,
+        settings_model=WooCommerceSettings,
+        secrets_model=WooCommerceSecrets,
+        capabilities=STOREFRONT_CAPABILITIES,
+        description="REST API v3; Basic auth or OAuth 1.0a; signed webhooks.",
+        emulator=sandbox_app(
+            "ledgerbridge_woocommerce.emulator:create_app",
+            seed="ledgerbridge_woocommerce.emulator:seed",
+        ),
+        sandbox_info=_sandbox_info,
+        catalog=CATALOG,
     )
-
-
-def _catalog_spec() -> Any:
-    from .catalog_sync import SPEC
-
-    return SPEC
+)

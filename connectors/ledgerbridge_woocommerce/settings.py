@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from ledgerbridge.canonical import OrderStatus
 
 AuthMode = Literal["auto", "basic", "query", "oauth1"]
 
 
-class WooCommerceSettings(BaseModel):
+class WooCommerceSettings(BaseModel, extra="forbid"):
     """Connection settings. ``store_url`` is the site URL as WordPress reports it."""
-
-    model_config = ConfigDict(extra="forbid")
 
     store_url: str = Field(description="https://shop.example.com")
     allow_http: bool = Field(default=False, description="Permit a plain-http store (OAuth 1.0a)")
@@ -67,9 +65,7 @@ class WooCommerceSettings(BaseModel):
         return (parts.netloc + parts.path).rstrip("/")
 
 
-class WooCommerceSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WooCommerceSecrets(BaseModel, extra="forbid"):
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None

@@ -13,14 +13,12 @@ Writes: ``PUT /items/{item_id}`` (name, description, rate) and ``POST
 /items/{item_id}/active|inactive`` (status), one item per call: Books has no batch item
 update (zoho-books.md §7.2).  Stock is not written: Books moves stock through inventory
 adjustments, not item updates, so a catalog cannot give stock to the other side.
-The generic parts (mapping guard, the skew-held checkpoint, per-write outcomes) are
-``ledgerbridge.catalog_kit``'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -104,8 +102,6 @@ class ZohoBooksCatalog(KitCatalog):
         params: dict[str, Any] = {**ALL_ITEMS, "per_page": PER_PAGE}
         if checkpoint:
             params["last_modified_time"] = checkpoint
-        # Items list in name order: the checkpoint comes with the last page, a second past
-        # the newest item read, held back by the clock-skew margin (catalog_kit.NewestSeen).
         mark = NewestSeen(checkpoint, TIME, step=STEP)
 
         async def fetch(number: int) -> dict[str, Any]:
@@ -117,9 +113,7 @@ class ZohoBooksCatalog(KitCatalog):
             for row in body.get("items") or []:
                 with page.mapping(row.get("item_id")):
                     page.add(map_item(row, self.org, currency))
-                stamp = row.get("last_modified_time")
-                if stamp:
-                    mark.see(datetime.strptime(stamp, TIME))
+                mark.note(row.get("last_modified_time"))
             yield page.done(mark.after(_more(body)))
 
     async def write_one(self, write: CatalogWrite) -> None:
@@ -136,8 +130,6 @@ class ZohoBooksCatalog(KitCatalog):
 
 SPEC = CatalogSpec(
     factory=ZohoBooksCatalog,
-    reads=frozenset(CatalogField),
-    writes=frozenset({F.NAME, F.DESCRIPTION, F.PRICE, F.STATUS}),
     write_paths={
         F.NAME: "PUT /items/{item_id} (one item per call)",
         F.DESCRIPTION: "PUT /items/{item_id}",

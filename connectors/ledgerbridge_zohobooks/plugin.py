@@ -4,29 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerbridge import hookimpl
-from ledgerbridge.contracts import ConnectorContext, ConnectorKind, ConnectorSpec, TargetCapability
-from ledgerbridge.hookspecs import Register
+from ledgerbridge.contracts import ConnectorKind, ConnectorSpec, TargetCapability
+from ledgerbridge.plugin_kit import commands, lazy, sandbox_app, targets
 
-from .settings import DataCenterCode as DataCenter
+from .catalog import SPEC as CATALOG
 from .settings import ZohoBooksSecrets, ZohoBooksSettings
 
-__all__ = ["ACCOUNT_SETTINGS", "DataCenter", "ZohoBooksSecrets", "ZohoBooksSettings"]
-
-ACCOUNT_SETTINGS = ("data_center", "organization_id")
-
-
-def _factory(context: ConnectorContext) -> Any:
-    from .target import ZohoBooksTarget
-
-    return ZohoBooksTarget(context)
-
-
-def _emulator(orders: int | None = None) -> Any:
-    """``orders`` is ignored: an organisation starts without sales documents."""
-    from .emulator import create_app
-
-    return create_app()
+__all__ = ["ZohoBooksSecrets", "ZohoBooksSettings", "register_commands", "register_targets"]
 
 
 def _sandbox_info(url: str) -> Any:
@@ -57,51 +41,37 @@ def _sandbox_info(url: str) -> Any:
     )
 
 
-def _catalog_spec() -> Any:
-    from .catalog import SPEC
-
-    return SPEC
-
-
-@hookimpl
-def register_targets(register: Register) -> None:
-    register(
-        ConnectorSpec(
-            name="zohobooks",
-            kind=ConnectorKind.TARGET,
-            title="Zoho Books",
-            factory=_factory,
-            settings_model=ZohoBooksSettings,
-            secrets_model=ZohoBooksSecrets,
-            # One Zoho Books organisation lives in one data centre: the pair is the account
-            # bound to one tenant (docs/connectors/zohobooks.md, "One organisation, one tenant").
-            account_settings=ACCOUNT_SETTINGS,
-            capabilities=frozenset(
-                {
-                    TargetCapability.INVOICES,
-                    TargetCapability.SALES_RECEIPTS,
-                    TargetCapability.CREDIT_NOTES,
-                    TargetCapability.PAYMENTS,
-                    TargetCapability.CUSTOMER_ADVANCES,
-                    TargetCapability.CREDIT_REFUNDS,
-                    TargetCapability.VOID,
-                    TargetCapability.UPSERT_BY_KEY,
-                    TargetCapability.FIND_BY_REFERENCE,
-                    TargetCapability.TAX_INCLUSIVE,
-                    TargetCapability.MULTI_CURRENCY,
-                }
-            ),
-            status="ready",
-            emulator=_emulator,
-            sandbox_info=_sandbox_info,
-            description="OAuth 2.0, all data centres; invoices, receipts, payments, credit notes.",
-            catalog=_catalog_spec(),
-        )
+register_commands = commands("ledgerbridge_zohobooks.cli:register")
+register_targets = targets(
+    ConnectorSpec(
+        name="zohobooks",
+        kind=ConnectorKind.TARGET,
+        title="Zoho Books",
+        factory=lazy("ledgerbridge_zohobooks.target:ZohoBooksTarget"),
+        settings_model=ZohoBooksSettings,
+        secrets_model=ZohoBooksSecrets,
+        # One Zoho Books organisation lives in one data centre: the pair is the account
+        # bound to one tenant (docs/connectors/zohobooks.md, "One organisation, one tenant").
+        account_settings=("data_center", "organization_id"),
+        capabilities=frozenset(
+            {
+                TargetCapability.INVOICES,
+                TargetCapability.SALES_RECEIPTS,
+                TargetCapability.CREDIT_NOTES,
+                TargetCapability.PAYMENTS,
+                TargetCapability.CUSTOMER_ADVANCES,
+                TargetCapability.CREDIT_REFUNDS,
+                TargetCapability.VOID,
+                TargetCapability.UPSERT_BY_KEY,
+                TargetCapability.FIND_BY_REFERENCE,
+                TargetCapability.TAX_INCLUSIVE,
+                TargetCapability.MULTI_CURRENCY,
+            }
+        ),
+        # ``orders`` is ignored: an organisation starts without sales documents.
+        emulator=sandbox_app("ledgerbridge_zohobooks.emulator:create_app"),
+        sandbox_info=_sandbox_info,
+        description="OAuth 2.0, all data centres; invoices, receipts, payments, credit notes.",
+        catalog=CATALOG,
     )
-
-
-@hookimpl
-def register_commands(cli: Any) -> None:
-    from .cli import register
-
-    register(cli)
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 DataCenterCode = Literal["com", "eu", "in", "com.au", "jp", "ca", "com.cn", "sa", "uk"]
 Plan = Literal["free", "standard", "professional", "premium", "elite", "ultimate"]
@@ -15,9 +15,7 @@ Module = Literal["contacts", "invoices", "salesreceipts", "creditnotes", "custom
 _LEGACY_MARK_SENT = {"true": "unless_paid", "false": "never"}
 
 
-class ZohoBooksSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ZohoBooksSettings(BaseModel, extra="forbid"):
     data_center: DataCenterCode = "com"
     organization_id: str | None = Field(default=None, pattern=r"^\d*$")
     plan: Plan = Field(default="standard", description="Sets the daily quota and in-flight cap.")
@@ -74,16 +72,12 @@ class ZohoBooksSettings(BaseModel):
     @field_validator("mark_invoices_sent", mode="before")
     @classmethod
     def _legacy_mark_sent(cls, value: Any) -> Any:
-        if isinstance(value, bool):
-            return "unless_paid" if value else "never"
-        if isinstance(value, str):
-            return _LEGACY_MARK_SENT.get(value.strip().lower(), value)
+        if isinstance(value, bool | str):
+            return _LEGACY_MARK_SENT.get(str(value).strip().lower(), value)
         return value
 
 
-class ZohoBooksSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ZohoBooksSecrets(BaseModel, extra="forbid"):
     client_id: SecretStr | None = None
     client_secret: SecretStr | None = None
     refresh_token: SecretStr | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest.mock import Mock
 
 import anyio
 import pytest
@@ -24,7 +25,7 @@ from ledgerbridge.catalog_kit import (
     refusal,
     stock,
 )
-from ledgerbridge.contracts.catalog import CatalogField, CatalogWrite
+from ledgerbridge.contracts.catalog import CatalogField, CatalogSpec, CatalogWrite
 from ledgerbridge.errors import RateLimited, SyncError, TransientError, ValidationFailed
 
 TIME = "%Y-%m-%dT%H:%M:%S%z"
@@ -54,6 +55,26 @@ def test_a_walk_that_saw_no_time_keeps_the_old_checkpoint() -> None:
     assert NewestSeen("2024-01-01T00:00:00", "%Y-%m-%dT%H:%M:%S").settled() == (
         "2024-01-01T00:00:00"
     )
+
+
+def test_a_stamp_is_noted_as_the_platform_writes_it() -> None:
+    mark = NewestSeen(None, TIME, step=timedelta(seconds=1))
+    mark.note("2024-03-01T10:00:05+0000")
+    mark.note(None)  # a record without a stamp moves nothing
+    mark.note("")
+    assert mark.settled() == "2024-03-01T10:00:06+0000"
+    iso = NewestSeen(None, "%Y-%m-%d", parse=datetime.fromisoformat)
+    iso.note("2024-03-01T10:00:05.250+00:00")  # read by ``parse``, written by ``fmt``
+    assert iso.settled() == "2024-03-01"
+    with pytest.raises(ValueError):
+        mark.note("yesterday")  # a stamp that does not parse is not silently skipped
+
+
+def test_a_catalog_spec_writes_what_it_has_write_paths_for() -> None:
+    spec = CatalogSpec(factory=Mock(), write_paths={CatalogField.PRICE: "PUT /items/{id}"})
+    assert spec.reads == frozenset(CatalogField) and spec.writes == {CatalogField.PRICE}
+    narrow = CatalogSpec(Mock(), frozenset({CatalogField.NAME}), frozenset({CatalogField.NAME}))
+    assert narrow.reads == narrow.writes == {CatalogField.NAME}
 
 
 def test_a_record_that_cannot_be_mapped_is_parked_with_its_id_and_the_rest_kept() -> None:

@@ -31,7 +31,7 @@ def test_backfill_streams_every_order_over_real_http() -> None:
         changes = [c for p in pages for c in p.changes]
         assert len(changes) == 150 and len({c.external_id for c in changes}) == 150
         assert all(p.checkpoint is None for p in pages[:-1])
-        final = Checkpoint.parse(pages[-1].checkpoint)
+        final = Checkpoint.loads(pages[-1].checkpoint)
         op = app.bulk.current()
         assert op is not None and op.status == "COMPLETED" and op.root_object_count == 150
         assert final.since == datetime.fromisoformat(op.created_at.replace("Z", "+00:00"))

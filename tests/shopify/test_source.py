@@ -323,6 +323,25 @@ def test_full_transaction_list_is_read_again_in_full() -> None:
     run(source.aclose())
 
 
+def test_an_order_with_more_transactions_than_are_read_parks() -> None:
+    from ledgerbridge_shopify.queries import TRANSACTION_MAX
+
+    clock = ScaledClock(5000)
+    app = create_app(orders=4, clock=clock.now)
+    seeded = app.shop.orders.get(5_000_000_001)
+    assert seeded is not None
+    template = seeded["transactions"][0]
+    many = [
+        {**template, "id": f"gid://shopify/OrderTransaction/{900 + i}"}
+        for i in range(TRANSACTION_MAX + 5)
+    ]
+    app.shop.touch_order(1, transactions=many)
+    source = make_source(app=app, clock=clock)
+    with pytest.raises(ValidationFailed, match="has 190 or more transactions; .* partial list"):
+        fetch(source, 1)
+    run(source.aclose())
+
+
 def test_a_429_with_an_http_date_retry_after_is_a_rate_limit_not_a_crash():
     """Shopify's edge may send ``Retry-After`` as an HTTP date (RFC 9110); ``float()`` of it
     raised ValueError out of the read."""

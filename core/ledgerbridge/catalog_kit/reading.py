@@ -22,7 +22,7 @@ call:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,7 +79,7 @@ class NewestSeen:
     Created when the walk starts (it notes the start less ``skew``).  ``step`` is added to
     the newest time when the platform's changed-since filter includes its bound, so records
     sharing that second are not read again on every run; ``fmt`` is how the platform's
-    filter takes a time.
+    filter takes a time, and ``parse`` how a record's stamp is read (default: by ``fmt``).
     """
 
     def __init__(
@@ -89,10 +89,12 @@ class NewestSeen:
         *,
         step: timedelta = timedelta(0),
         skew: timedelta = SKEW,
+        parse: Callable[[str], datetime] | None = None,
     ) -> None:
         self.checkpoint = checkpoint
         self.fmt = fmt
         self.step = step
+        self.parse = parse or (lambda stamp: datetime.strptime(stamp, fmt))
         self.started = datetime.now(UTC) - skew
         self.newest: datetime | None = None
 
@@ -100,6 +102,11 @@ class NewestSeen:
         """Note one record's modification time (None: the record carries none)."""
         if moment is not None and (self.newest is None or moment > self.newest):
             self.newest = moment
+
+    def note(self, stamp: str | None) -> None:
+        """Note one record's modification stamp as the platform writes it (empty: none)."""
+        if stamp:
+            self.see(self.parse(stamp))
 
     def settled(self) -> str | None:
         """The checkpoint after the last page: the previous one if nothing carried a time."""

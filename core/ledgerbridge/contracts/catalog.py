@@ -137,12 +137,17 @@ class CatalogSpec:
     """What a connector can do in a catalog pipeline (``ConnectorSpec.catalog``).
 
     ``write_paths`` says, per field, which platform call writes it (``ledgerbridge
-    connectors`` lists it)."""
+    connectors`` lists it).  ``reads`` defaults to every field; ``writes``, left empty, is
+    the fields ``write_paths`` names (a field written has a call that writes it)."""
 
     factory: Callable[[ConnectorContext], CatalogConnector]
-    reads: frozenset[CatalogField]
-    writes: frozenset[CatalogField]
+    reads: frozenset[CatalogField] = frozenset(CatalogField)
+    writes: frozenset[CatalogField] = frozenset()
     write_paths: Mapping[CatalogField, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.writes:
+            object.__setattr__(self, "writes", frozenset(self.write_paths))
 
 
 __all__ = [
