@@ -2,13 +2,13 @@
 the GraphQL shape, so one mapper (``mapping_graphql``) turns both into canonical objects.
 
 ``to_graphql`` renames the snake_case fields and states every amount as a ``MoneyBag``: from
-``*_set.shop_money`` when present, otherwise from the plain field in the order currency --
-which REST sometimes sends as a JSON number (refund line ``subtotal``); parsed with
-``parse_float=Decimal`` it stays exact.  Amounts, quantities and required fields are read
-here, so a record that cannot be mapped is refused naming the REST field (``line_items[1]
-.price_set``).  What REST states differently is applied to the mapped fields afterwards: the
-version in UTC, the order's customer record, the extras REST carries, a refund's
-``processed_at`` and a refund given back as a negative order adjustment.
+``*_set.shop_money`` when present, else from the plain field (a string, or a JSON number read
+exactly as Decimal) in the order currency.  Amounts, quantities and required fields are read
+here, so a record that cannot be mapped is refused naming the REST field
+(``line_items[1].price_set``); a generic renaming would name the GraphQL one.  What REST states
+differently is applied to the mapped fields afterwards: the version in UTC, the customer
+record, REST's extras, a refund's ``processed_at``, a refund given back as a negative order
+adjustment.
 """
 
 from __future__ import annotations
