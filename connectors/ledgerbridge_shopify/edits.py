@@ -1,14 +1,12 @@
 """Shopify order edits: units removed from a line after the order was placed.
 
-A ``LineItem``'s ``quantity``, ``taxLines`` and ``discountAllocations`` include removed
-units; ``currentQuantity`` excludes refunded *and* removed units, ``refundableQuantity``
-refunded ones only (refdata shopify-graphql-schema 2025-01, LineItem field
-descriptions), so ``refundableQuantity - currentQuantity`` is what an edit removed.
-The order's stated total no longer holds the removed units (``shopify.md`` §8.5: edits
-show in ``current*`` fields and ``currentQuantity``); booking the line as read would
-be held as a totals mismatch.  The line is booked with the units that remain, its
-discount and taxes cut to their share (rounded half-up in cents; the reconciliation
-tolerance takes what Shopify rounds otherwise).  A line removed entirely is dropped.
+A ``LineItem``'s ``quantity``, ``taxLines`` and ``discountAllocations`` include removed units;
+``currentQuantity`` excludes refunded *and* removed ones, ``refundableQuantity`` refunded ones
+only (refdata shopify-graphql-schema 2025-01, LineItem), so their difference is what an edit
+removed.  The order's stated total no longer holds those units (``shopify.md`` §8.5): booked as
+read, the line would be held as a totals mismatch.  It is booked with the units that remain, its
+discount and taxes cut to their share (half-up in cents; the reconciliation tolerance takes
+Shopify's rounding).  A line removed entirely is dropped.
 """
 
 from __future__ import annotations

@@ -14,14 +14,8 @@ from ledgerbridge.errors import ValidationFailed
 
 from .mapping_common import PLATFORM, decimal, legacy_id, moment
 
-_STATUS = {
-    "SUCCESS": "shipped",
-    "PENDING": "pending",
-    "OPEN": "pending",
-    "CANCELLED": "cancelled",
-    "ERROR": "cancelled",
-    "FAILURE": "cancelled",
-}
+_STATUS = {"SUCCESS": "shipped", "PENDING": "pending", "OPEN": "pending"}
+_STATUS |= dict.fromkeys(("CANCELLED", "ERROR", "FAILURE"), "cancelled")
 
 
 def rest_fulfilments(data: dict[str, Any]) -> list[dict[str, Any]]:

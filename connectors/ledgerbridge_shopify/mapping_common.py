@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from ledgerbridge.canonical import (
     FinancialStatus,
     Money,
-    Order,
     OrderDiscount,
     PaymentKind,
     PaymentStatus,
@@ -89,37 +88,12 @@ def rate(value: Any) -> Decimal | None:
     return decimal(value, "rate")
 
 
-PAYMENT_KIND = {
-    "sale": PaymentKind.SALE,
-    "capture": PaymentKind.CAPTURE,
-    "authorization": PaymentKind.AUTHORIZATION,
-    "emv_authorization": PaymentKind.AUTHORIZATION,
-    "void": PaymentKind.VOID,
-    "refund": PaymentKind.REFUND,
-    "change": PaymentKind.CHANGE,
-}
-
-PAYMENT_STATUS = {
-    "success": PaymentStatus.SUCCESS,
-    "pending": PaymentStatus.PENDING,
-    "awaiting_response": PaymentStatus.PENDING,
-    "failure": PaymentStatus.FAILURE,
-    "error": PaymentStatus.ERROR,
-}
-
+PAYMENT_KIND = {k.value: k for k in PaymentKind} | {"emv_authorization": PaymentKind.AUTHORIZATION}
+PAYMENT_STATUS = {s.value: s for s in PaymentStatus} | {"awaiting_response": PaymentStatus.PENDING}
 FINANCIAL_STATUS = {s.value: s for s in FinancialStatus} | {"expired": FinancialStatus.VOIDED}
-
-DISCOUNT_KIND = {
-    "discount_code": "code",
-    "DiscountCodeApplication": "code",
-    "automatic": "automatic",
-    "AutomaticDiscountApplication": "automatic",
-    "manual": "manual",
-    "ManualDiscountApplication": "manual",
-    "script": "script",
-    "ScriptDiscountApplication": "script",
-}
-
+DISCOUNT_KIND = {"discount_code": "code", "DiscountCodeApplication": "code"}
+DISCOUNT_KIND |= {k: k for k in ("automatic", "manual", "script")}
+DISCOUNT_KIND |= {f"{k.title()}DiscountApplication": k for k in ("automatic", "manual", "script")}
 RESTOCKING = {"return", "cancel", "legacy_restock"}
 
 
@@ -148,15 +122,12 @@ def order_level_taxes(stated: Iterable[TaxLine], attached: Iterable[TaxLine]) ->
     """
     remaining: dict[tuple[str, Decimal | None], TaxLine] = {}
     for tax in stated:
-        key = (tax.title, tax.rate)
-        prior = remaining.get(key)
+        prior = remaining.get(key := (tax.title, tax.rate))
         remaining[key] = (
             tax if prior is None else prior.model_copy(update={"amount": prior.amount + tax.amount})
         )
     for tax in attached:
-        key = (tax.title, tax.rate)
-        if key in remaining:
-            prior = remaining[key]
+        if (prior := remaining.get(key := (tax.title, tax.rate))) is not None:
             remaining[key] = prior.model_copy(update={"amount": prior.amount - tax.amount})
     return [t for t in remaining.values() if not t.amount.is_zero()]
 
@@ -164,31 +135,25 @@ def order_level_taxes(stated: Iterable[TaxLine], attached: Iterable[TaxLine]) ->
 class DiscountTally:
     """Adds up discount allocations per discount application (by its index)."""
 
-    def __init__(self, currency: str) -> None:
-        self.currency = currency
-        self._amounts: dict[int, Money] = {}
-        self._meta: dict[int, tuple[str | None, str | None, str]] = {}
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[Money, str | None, str | None, str]] = {}
 
     def add(
         self, index: int, amount: Money, code: str | None, title: str | None, kind: str
     ) -> None:
-        prior = self._amounts.get(index)
-        self._amounts[index] = amount if prior is None else prior + amount
-        self._meta.setdefault(index, (code, title, kind))
+        prior = self._found.get(index)
+        if prior is not None:  # the sum, with what the first allocation said of it
+            amount, code, title, kind = prior[0] + amount, *prior[1:]
+        self._found[index] = (amount, code, title, kind)
 
     def discounts(self) -> tuple[OrderDiscount, ...]:
-        out = []
-        for index in sorted(self._amounts):
-            code, title, kind = self._meta[index]
-            out.append(
-                OrderDiscount(
-                    amount=self._amounts[index], code=code, title=title, kind=kind, allocated=True
-                )
-            )
-        return tuple(out)
+        return tuple(
+            OrderDiscount(amount=amount, code=code, title=title, kind=kind, allocated=True)
+            for _, (amount, code, title, kind) in sorted(self._found.items())
+        )
 
 
-def sum_money(items: Iterable[Money], currency: str) -> Money | None:
+def sum_money(items: Iterable[Money]) -> Money | None:
     result: Money | None = None
     for item in items:
         result = item if result is None else result + item
@@ -227,7 +192,3 @@ def source_ref(store: str, ident: str, stamp: Any) -> SourceRef:
     return SourceRef(
         platform=PLATFORM, store=store, external_id=ident, version=stamp, updated_at=moment(stamp)
     )
-
-
-def validate_order(data: dict[str, Any], context: dict[str, Any] | None) -> Order:
-    return Order.model_validate(data, context=context)

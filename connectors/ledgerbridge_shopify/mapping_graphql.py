@@ -47,7 +47,6 @@ from .mapping_common import (
     rate,
     source_ref,
     sum_money,
-    validate_order,
 )
 
 
@@ -56,12 +55,6 @@ def shop_money(bag: dict[str, Any] | None, where: str, side: str = "shopMoney") 
         raise ValueError(f"{where} is missing")
     m = bag[side]
     return Money(amount=decimal(m["amount"], where), currency=m["currencyCode"])
-
-
-def _presentment(bag: dict[str, Any] | None) -> Money | None:
-    if not bag or not bag.get("presentmentMoney"):
-        return None
-    return shop_money(bag, "presentmentMoney", "presentmentMoney")
 
 
 def _taxes(items: list[dict[str, Any]], where: str) -> tuple[TaxLine, ...]:
@@ -100,7 +93,7 @@ def _allocations(items: list[dict[str, Any]], tally: DiscountTally, where: str) 
             DISCOUNT_KIND.get(app.get("__typename", ""), "code"),
         )
         amounts.append(amount)
-    return sum_money(amounts, tally.currency)
+    return sum_money(amounts)
 
 
 def payment(data: dict[str, Any], where: str) -> Payment:
@@ -116,6 +109,17 @@ def payment(data: dict[str, Any], where: str) -> Payment:
         reference=data.get("paymentId"),
         test=bool(data.get("test", False)),
     )
+
+
+def _refunded(data: dict[str, Any]) -> str | None:
+    """The refunded total Shopify states (kept as said, for the record)."""
+    bag = data.get("totalRefundedSet")
+    return str(shop_money(bag, "totalRefundedSet").amount) if bag else None
+
+
+def _ref_id(node: dict[str, Any] | None) -> str | None:
+    """The id of a linked product or variant (a deleted one is null)."""
+    return optional_id((node or {}).get("legacyResourceId") or (node or {}).get("id"))
 
 
 def _refund_line_taxes(line: dict[str, Any], amount: Money) -> tuple[TaxLine, ...]:
@@ -158,11 +162,7 @@ def refund_data(
         )
     shipping_items = nodes(data.get("refundShippingLines"))
     shipping = sum_money(
-        (
-            shop_money(s["subtotalAmountSet"], f"{where}.refundShippingLines")
-            for s in shipping_items
-        ),
-        currency,
+        shop_money(s["subtotalAmountSet"], f"{where}.refundShippingLines") for s in shipping_items
     )
     shipping_taxes = []
     for s in shipping_items:
@@ -178,12 +178,9 @@ def refund_data(
             )
     adjustments = nodes(data.get("orderAdjustments"))
     adjustment = sum_money(
-        (
-            shop_money(a["amountSet"], f"{where}.orderAdjustments")
-            + shop_money(a["taxAmountSet"], f"{where}.orderAdjustments")
-            for a in adjustments
-        ),
-        currency,
+        shop_money(a["amountSet"], f"{where}.orderAdjustments")
+        + shop_money(a["taxAmountSet"], f"{where}.orderAdjustments")
+        for a in adjustments
     )
     return dict(
         source=source_ref(store, rid, data.get("updatedAt")),
@@ -201,9 +198,7 @@ def refund_data(
         taxes_included=taxes_included,
         extra={
             "admin_graphql_api_id": data["id"],
-            "total_refunded": str(shop_money(data["totalRefundedSet"], "totalRefundedSet").amount)
-            if data.get("totalRefundedSet")
-            else None,
+            "total_refunded": _refunded(data),
             "adjustment_reasons": [a.get("reason") for a in adjustments],
         },
     )
@@ -232,7 +227,7 @@ def order_data(
     (the connection's) overrides what an order state means."""
     oid = node_id(data)
     currency = data["currencyCode"]
-    tally = DiscountTally(currency)
+    tally = DiscountTally()
     lines: list[dict[str, Any]] = []
     for i, item in enumerate(nodes(data.get("lineItems"))):
         where = f"lineItems[{i}]"
@@ -249,12 +244,8 @@ def order_data(
                 "discount": _allocations(item.get("discountAllocations") or [], tally, where),
                 "taxes": _taxes(item.get("taxLines") or [], where),
                 "sku": item.get("sku") or None,
-                "product_id": optional_id(
-                    (product or {}).get("legacyResourceId") or (product or {}).get("id")
-                ),
-                "variant_id": optional_id(
-                    (variant or {}).get("legacyResourceId") or (variant or {}).get("id")
-                ),
+                "product_id": _ref_id(product),
+                "variant_id": _ref_id(variant),
                 "taxable": bool(item.get("taxable", True)),
                 "is_gift_card": bool(item.get("isGiftCard", False)),
                 "product_exists": variant is not None and product is not None,
@@ -321,7 +312,9 @@ def order_data(
         "number": data["name"],
         "currency": currency,
         "presentment_currency": data.get("presentmentCurrencyCode"),
-        "presentment_total": _presentment(data.get("totalPriceSet")),
+        "presentment_total": shop_money(bag, "presentmentMoney", "presentmentMoney")
+        if (bag := data.get("totalPriceSet")) and bag.get("presentmentMoney")
+        else None,
         "taxes_included": taxes_included,
         "status": (status_map or {}).get(order_state(data), STATES[order_state(data)]),
         "source_status": order_state(data),
@@ -361,9 +354,7 @@ def order_data(
             },
             "discount_codes": list(data.get("discountCodes") or []),
             "display_financial_status": data.get("displayFinancialStatus"),
-            "total_refunded": str(shop_money(data["totalRefundedSet"], "totalRefundedSet").amount)
-            if data.get("totalRefundedSet")
-            else None,
+            "total_refunded": _refunded(data),
         },
     }
 
@@ -391,7 +382,9 @@ def order(
     ``status_map`` (the connection's) overrides what an order state means."""
     ident = str(data.get("name") or data.get("id"))
     shop = build(
-        "order", ident, lambda: validate_order(order_data(data, store, status_map), context)
+        "order",
+        ident,
+        lambda: Order.model_validate(order_data(data, store, status_map), context=context),
     )
     paid_in = data.get("presentmentCurrencyCode")
     if not paid_in or paid_in == shop.currency:
@@ -400,8 +393,8 @@ def order(
         twin = build(
             "order",
             ident,
-            lambda: validate_order(
-                order_data(in_presentment(data, paid_in), store, status_map), context
+            lambda: Order.model_validate(
+                order_data(in_presentment(data, paid_in), store, status_map), context=context
             ),
         )
     except (ValidationFailed, TotalsMismatch) as exc:

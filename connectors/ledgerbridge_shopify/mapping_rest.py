@@ -2,13 +2,13 @@
 the GraphQL shape, so one mapper (``mapping_graphql``) turns both into canonical objects.
 
 ``to_graphql`` renames the snake_case fields and states every amount as a ``MoneyBag``: from
-``*_set.shop_money`` when present, otherwise from the plain field in the order currency --
-which REST sometimes sends as a JSON number (refund line ``subtotal``); parsed with
-``parse_float=Decimal`` it stays exact.  Amounts, quantities and required fields are read
-here, so a record that cannot be mapped is refused naming the REST field (``line_items[1]
-.price_set``).  What REST states differently is applied to the mapped fields afterwards: the
-version in UTC, the order's customer record, the extras REST carries, a refund's
-``processed_at`` and a refund given back as a negative order adjustment.
+``*_set.shop_money`` when present, else from the plain field (a string, or a JSON number read
+exactly as Decimal) in the order currency.  Amounts, quantities and required fields are read
+here, so a record that cannot be mapped is refused naming the REST field
+(``line_items[1].price_set``); a generic renaming would name the GraphQL one.  What REST states
+differently is applied to the mapped fields afterwards: the version in UTC, the customer
+record, REST's extras, a refund's ``processed_at``, a refund given back as a negative order
+adjustment.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment,
 
 from . import mapping_graphql as graphql
 from .fulfilments import rest_fulfilments
-from .mapping_common import build, decimal, legacy_id, moment, source_ref, validate_order
+from .mapping_common import build, decimal, legacy_id, moment, source_ref
 from .mapping_common import money as cash
 from .rest_shape import check_object, check_order, check_refund, check_text, refuse
 
@@ -261,6 +261,19 @@ def _duties(data: Json, currency: str, where: str) -> Json | None:
     return _bag(cash(duties["amount"], currency, "duties"))
 
 
+def camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+RENAMED = {"presentmentCurrencyCode": "presentment_currency"}
+RENAMED |= {"displayFinancialStatus": "financial_status"}
+RENAMED |= {camel(f): f for f in ("duties_included", "processed_at", "updated_at")}
+RENAMED |= {camel(f): f for f in ("cancelled_at", "closed_at", "payment_gateway_names")}
+RENAMED |= {camel(f): f for f in ("test", "note", "source_name")}
+"""Order fields REST and GraphQL state alike but for their names (GraphQL's: REST's)."""
+
+
 def to_graphql(data: Json) -> Json:
     """A REST order as the GraphQL ``Order`` the mapper reads (amounts read and checked)."""
     check_order(data)
@@ -284,13 +297,9 @@ def to_graphql(data: Json) -> Json:
     if duties is not None:
         money["originalTotalDutiesSet"] = duties
     money["totalPriceSet"] = _set(data, "total_price", currency, "")
-    for key, field in (
-        ("subtotalPriceSet", "subtotal_price"),
-        ("totalDiscountsSet", "total_discounts"),
-        ("totalTaxSet", "total_tax"),
-    ):
+    for field in ("subtotal_price", "total_discounts", "total_tax"):
         if data.get(field) is not None or data.get(f"{field}_set"):
-            money[key] = _set(data, field, currency, "")
+            money[f"{camel(field)}Set"] = _set(data, field, currency, "")
     if data.get("total_shipping_price_set"):
         money["totalShippingPriceSet"] = _set(data, "total_shipping_price", currency, "")
     presentment = (data.get("total_price_set") or {}).get("presentment_money")
@@ -299,22 +308,7 @@ def to_graphql(data: Json) -> Json:
             "amount": decimal(presentment["amount"], "total_price_set"),
             "currencyCode": presentment["currency_code"],
         }
-    renamed = {
-        key: data.get(field)
-        for key, field in (
-            ("presentmentCurrencyCode", "presentment_currency"),
-            ("dutiesIncluded", "duties_included"),
-            ("displayFinancialStatus", "financial_status"),
-            ("processedAt", "processed_at"),
-            ("updatedAt", "updated_at"),
-            ("cancelledAt", "cancelled_at"),
-            ("closedAt", "closed_at"),
-            ("paymentGatewayNames", "payment_gateway_names"),
-            ("test", "test"),
-            ("note", "note"),
-            ("sourceName", "source_name"),
-        )
-    }
+    renamed = {key: data.get(field) for key, field in RENAMED.items()}
     return {
         **money,
         **renamed,
@@ -387,7 +381,9 @@ def order(
     """A canonical order from REST/webhook JSON (``status_map`` as in ``mapping_graphql``)."""
     ident = str(data.get("name") or data.get("id"))
     return build(
-        "order", ident, lambda: validate_order(order_data(data, store, status_map), context)
+        "order",
+        ident,
+        lambda: Order.model_validate(order_data(data, store, status_map), context=context),
     )
 
 

@@ -1,18 +1,14 @@
 """The shape of a REST order (webhook body, ``fetch_api: rest``), checked before it is read.
 
-Why here and not left to the guard: the guard names the field of an unforeseen exception
-from a path local (``where``/``at``) in the innermost mapper frame that holds one.  A frame
-that reads a top-level field has no path of its own, so an exception there was named after
-whatever path local the frame still held -- a loop's last ``shipping_lines[0]`` for a
-malformed ``original_total_duties_set``.  Checking each top-level field's type up front
-refuses it under its own name, before any mapper frame touches it.
+The guard names an unforeseen exception's field from a path local (``where``/``at``) of the
+innermost mapper frame; a frame that reads a top-level field has none for it.  Checking each
+top-level field's type up front refuses a malformed one under its own name.
 
 Only a value the mapper could never read is refused, so every payload that mapped before
-maps the same: a falsy value stays "absent" exactly as the mapper's ``x or {}`` reads it.
-The types are those of the vendor's REST samples (refdata shopify-examples
-``rest_fixture_order.json``, ``rest_fixture_orders_partially_refunded_full.json``) and,
-for the texts, the GraphQL ``Order`` fields they are read as (refdata shopify-graphql-schema:
-``name: String!``, ``note: String``, ``sourceName: String``, ``presentmentCurrencyCode``).
+maps the same: a falsy value stays "absent", as the mapper's ``x or {}`` reads it.  The types
+are those of the vendor's REST samples (refdata shopify-examples ``rest_fixture_order.json``,
+``rest_fixture_orders_partially_refunded_full.json``) and, for texts, of the GraphQL ``Order``
+fields they are read as (refdata shopify-graphql-schema: ``name: String!``, ``note: String``).
 """
 
 from __future__ import annotations
@@ -21,55 +17,21 @@ import re
 from datetime import datetime
 from typing import Any, NoReturn
 
-OBJECTS = (
-    "original_total_duties_set",
-    "total_price_set",
-    "subtotal_price_set",
-    "total_discounts_set",
-    "total_tax_set",
-    "total_shipping_price_set",
-    "billing_address",
-    "shipping_address",
-    "customer",
-)
-"""Top-level fields the mapper reads as JSON objects."""
-
-ARRAYS = (
-    "line_items",
-    "shipping_lines",
-    "discount_applications",
-    "tax_lines",
-    "transactions",
-    "refunds",
-    "fulfillments",
-    "note_attributes",
-    "discount_codes",
-)
-"""Top-level fields the mapper reads as arrays of objects."""
-
-TEXTS = (
-    "name",
-    "note",
-    "source_name",
-    "presentment_currency",
-    "email",
-    "contact_email",
-    "cancel_reason",
-    "financial_status",
-)
-"""Top-level fields the mapper reads as text."""
-
+# The top-level fields of an order by how the mapper reads them.
+OBJECTS: tuple[str, ...] = ("original_total_duties_set", "total_price_set", "subtotal_price_set")
+OBJECTS += ("total_discounts_set", "total_tax_set", "total_shipping_price_set")
+OBJECTS += ("billing_address", "shipping_address", "customer")
+ARRAYS: tuple[str, ...] = ("line_items", "shipping_lines", "discount_applications", "tax_lines")
+ARRAYS += ("transactions", "refunds", "fulfillments", "note_attributes", "discount_codes")
+TEXTS: tuple[str, ...] = ("name", "note", "source_name", "presentment_currency", "email")
+TEXTS += ("contact_email", "cancel_reason", "financial_status")
 MOMENTS = ("created_at", "updated_at", "processed_at", "cancelled_at", "closed_at")
-"""Top-level fields the mapper reads as ISO 8601 times."""
-
 REQUIRED = ("id", "currency", "created_at")
-"""Top-level fields without which an order cannot be mapped."""
+REFUND_ARRAYS = ("refund_line_items", "refund_shipping_lines", "order_adjustments", "transactions")
+"""A refund's fields the mapper reads as arrays of objects."""
 
 _CURRENCY = re.compile("[A-Z]{3}")
 """A currency code as the canonical ``Money`` takes it (ISO 4217, ``^[A-Z]{3}$``)."""
-
-REFUND_ARRAYS = ("refund_line_items", "refund_shipping_lines", "order_adjustments", "transactions")
-"""A refund's fields the mapper reads as arrays of objects."""
 
 
 def refuse(where: str, problem: str) -> NoReturn:
@@ -85,12 +47,9 @@ def check_order(data: Any) -> None:
     for key in REQUIRED:
         if data.get(key) in (None, ""):
             refuse(key, "is missing")
-    for key in OBJECTS:
-        check_object(data.get(key), key)
-    for key in ARRAYS:
-        check_objects(data.get(key), key)
-    for key in TEXTS:
-        check_text(data.get(key), key)
+    for keys, check in ((OBJECTS, check_object), (ARRAYS, check_objects), (TEXTS, check_text)):
+        for key in keys:
+            check(data.get(key), key)
     for i, fulfilment in enumerate(data.get("fulfillments") or []):
         check_objects(fulfilment.get("line_items"), f"fulfillments[{i}].line_items")
     currency = data["currency"]
