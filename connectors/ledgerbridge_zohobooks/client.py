@@ -274,7 +274,7 @@ class ZohoClient(KitClient):
                 "GET", path, params={**(params or {}), "page": number, "per_page": PER_PAGE}
             )
 
-        async for body in has_more_pages(page, _has_more):
+        async for body in has_more_pages(page, more_pages):
             for candidate in keys:
                 if candidate in body:
                     rows.extend(body[candidate] or [])
@@ -282,7 +282,8 @@ class ZohoClient(KitClient):
         return rows
 
 
-def _has_more(body: dict[str, Any]) -> bool:
+def more_pages(body: dict[str, Any]) -> bool:
+    """``page_context.has_more_page`` of a list answer."""
     context = body.get("page_context") or {}
     if isinstance(context, list):  # spec defect 1: typed as an array
         context = context[0] if context else {}

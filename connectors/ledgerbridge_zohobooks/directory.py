@@ -38,6 +38,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from . import models
+from .client import more_pages
 
 TTL = 120.0  # seconds at most a copy answers look-ups, even within one tenure
 OVERSIZED_TTL = 600.0  # seconds an organisation found too large is not read again
@@ -86,10 +87,7 @@ class Directory:
         read_at = self.now()  # before the call: a row created during it is in the next read
         body = await read({**self.params, "page": 1, "per_page": PAGE})
         self.reads += 1
-        context = body.get("page_context") or {}
-        if isinstance(context, list):  # facts doc §12: page_context typed as an array
-            context = context[0] if context else {}
-        if context.get("has_more_page"):
+        if more_pages(body):
             self._oversized_at = self.now()
             return
         self._oversized_at = None
