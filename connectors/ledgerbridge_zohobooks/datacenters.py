@@ -20,6 +20,10 @@ class DataCenter:
     api_domain: str
     accounts_server: str
 
+    @property
+    def api_base(self) -> str:
+        return f"{self.api_domain}/books/v3"
+
 
 DATA_CENTERS: dict[str, DataCenter] = {
     dc.code: dc

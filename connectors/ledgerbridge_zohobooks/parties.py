@@ -97,6 +97,45 @@ class Parties(Books):
         self._directories[kind].drop()  # its e-mail, key or SKU may change
         return _ref(kind, await self.client.call("PUT", f"/{kind}/{ref.target_id}", body=body))
 
+    async def find_contact(
+        self,
+        *,
+        email: str | None = None,
+        key: str | None = None,
+        name: str | None = None,
+        currency: str | None = None,
+    ) -> TargetRef | None:
+        """Our key field, then the exact e-mail; with ``currency``, only a contact in that
+        currency: a Zoho contact has one currency and its documents follow it (facts doc
+        §7.1, §15), so a EUR order never lands on the same customer's USD contact.
+        Answered from the lease tenure's copy of the contacts when it has one (``directory``)."""
+        if self._directories["contacts"].fresh():
+            found = directory.match_contact(
+                self._directories["contacts"].rows(), field=self.settings.contact_key_field,
+                key=key, email=email, name=name, currency=currency,
+            )  # fmt: skip
+            return plain_ref("contact", found) if found else None
+        return await self._search_contact(email, key, name, currency)
+
+    async def _search_contact(
+        self, email: str | None, key: str | None, name: str | None, currency: str | None
+    ) -> TargetRef | None:
+        """``find_contact`` by searches: always, after a create whose response was lost."""
+        field = self.settings.contact_key_field
+        searches: list[tuple[dict[str, Any], dict[str, str | None]]] = []
+        if key and field:
+            searches.append(({"search_text": key}, {"key": key}))
+        if email:
+            searches.append(({"email": email}, {"email": email}))
+        if name:  # GET /contacts?contact_name= (contacts.yml, list-contacts); exact match only
+            searches.append(({"contact_name": name}, {"name": name}))
+        for query, wanted in searches:
+            rows = await self.client.pages("/contacts", "contacts", query)
+            found = directory.match_contact(rows, field=field, currency=currency, **wanted)
+            if found:
+                return plain_ref("contact", found)
+        return None
+
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
         currency_id = (await self.currency(draft.currency)).currency_id if draft.currency else None
         values = dict(draft.custom_fields)
