@@ -281,12 +281,8 @@ class Books:
         params: dict[str, Any] | None = None,
         attempts: int = 3,
     ) -> dict[str, Any] | TargetRef:
-        """POST once; if the outcome is unknown, read the target before trying again.
-
-        Found: the record is returned with ``adopted=True``. Certainly absent: the POST is
-        sent again (at most ``attempts`` in all). The read failed: ``OutcomeUnknown`` is
-        raised, and the engine reads again on its next attempt before writing.
-        """
+        """POST once; if the outcome is unknown, ``find`` before sending again (at most
+        ``attempts`` in all; see the module docstring)."""
         for attempt in range(1, attempts + 1):
             try:
                 return await self.client.call("POST", path, params=params, body=body)

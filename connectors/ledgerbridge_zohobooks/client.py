@@ -224,15 +224,10 @@ class ZohoClient(KitClient):
         with_org: bool = True,
         idempotent: bool | None = None,
     ) -> dict[str, Any]:
-        """One API call with retries by error class.
+        """One API call with retries by error class (see the module docstring).
 
-        ``idempotent``: whether sending the request twice cannot change the books twice.
-        By default GET, PUT and DELETE are and POST is not; a POST that only moves a
-        document's status (mark as sent, void) passes ``True``. A request that is not
-        idempotent is retried only when it certainly did not take effect (connection never
-        made, 429, refused token); otherwise ``OutcomeUnknown`` is raised at once, and
-        the caller reads the target before deciding to send it again.
-        """
+        ``idempotent``: sending it twice cannot change the books twice -- GET, PUT and
+        DELETE by default; a POST that only moves a document's status passes ``True``."""
         query = dict(params or {})
         if str(query.get("organization_id", self.organization_id)) != str(self.organization_id):
             # The connection's own (bound) organisation only: never another one via params.

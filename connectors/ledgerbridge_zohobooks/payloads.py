@@ -163,10 +163,6 @@ RECEIPT_SPELLING = {
 }
 
 
-def receipt_payment_mode(mode: str) -> str:
-    return RECEIPT_SPELLING.get(mode, mode)
-
-
 def credit_note_extra_lines(draft: DocumentDraft, *, places: int) -> list[dict[str, Any]]:
     """A credit note's refunded shipping and its adjustment as description-only lines: the
     credit-note request schema declares no ``shipping_charge``/``adjustment`` (facts doc
@@ -209,11 +205,12 @@ def receipt_body(draft: DocumentDraft, lines: list[DocumentLine], *, places: int
         if line.tax_id:
             entry["tax_id"] = line.tax_id
         line_items.append(entry)
+    mode = draft.payment_mode or DEFAULT_PAYMENT_MODE
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
         "receipt_number": draft.key.reference,
         "date": draft.date.isoformat(),
-        "payment_mode": receipt_payment_mode(draft.payment_mode or DEFAULT_PAYMENT_MODE),
+        "payment_mode": RECEIPT_SPELLING.get(mode, mode),
         "line_items": line_items,
     }
     if draft.notes:
