@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -30,7 +30,7 @@ from ledgerbridge.contracts.advice import add_to_mapping
 from ledgerbridge.contracts.target import TargetIdentity
 from ledgerbridge.errors import NeedsMapping, OutcomeUnknown, PermissionDenied, TransientError
 from ledgerbridge.limits import RateLimiter
-from ledgerbridge.plan import TargetRef
+from ledgerbridge.plan import DocumentDraft, PaymentDraft, TargetRef
 
 from . import customfields, models
 from .auth import zoho_auth
@@ -38,6 +38,8 @@ from .client import PLATFORM, ZohoClient
 from .datacenters import data_center, trusted_accounts_server
 from .limits import LimitConfig, limiter_for
 from .settings import ZohoBooksSettings
+
+Rated = TypeVar("Rated", DocumentDraft, PaymentDraft)
 
 
 def plain_ref(kind: str, target_id: str) -> TargetRef:
@@ -239,6 +241,13 @@ class Books:
             missing=f"exchange_rate:{currency}",
             platform=PLATFORM,
         )
+
+    async def rated(self, what: str, draft: Rated) -> Rated:
+        """``draft`` with the rate it is written with (``exchange_rate``)."""
+        rate = await self.exchange_rate(
+            what, draft.currency, draft.exchange_rate, draft.stated_rates, draft.target_rate_on
+        )
+        return draft.model_copy(update={"exchange_rate": rate})
 
     async def rate_on(self, code: str, day: date) -> Decimal | None:
         """The organisation's own rate of ``code`` for ``day``: the one effective that day,

@@ -77,14 +77,7 @@ class Documents(Parties):
                     "posting_policy: invoice",
                     platform=PLATFORM,
                 )
-        rate = await self.exchange_rate(
-            f"{draft.kind.value} {draft.key.reference}",
-            draft.currency,
-            draft.exchange_rate,
-            draft.stated_rates,
-            draft.target_rate_on,
-        )
-        draft = draft.model_copy(update={"exchange_rate": rate})
+        draft = await self.rated(f"{draft.kind.value} {draft.key.reference}", draft)
         if not draft.lines:
             raise ValidationFailed(
                 f"{draft.kind.value} {draft.key.reference} has no lines", platform=PLATFORM

@@ -68,14 +68,7 @@ class MoneyMovements(Documents):
     async def record_payment(
         self, draft: PaymentDraft, *, first_attempt: bool = False
     ) -> TargetRef:
-        rate = await self.exchange_rate(
-            f"payment {draft.key.reference}",
-            draft.currency,
-            draft.exchange_rate,
-            draft.stated_rates,
-            draft.target_rate_on,
-        )
-        draft = draft.model_copy(update={"exchange_rate": rate})
+        draft = await self.rated(f"payment {draft.key.reference}", draft)
         key_field = self.settings.key_field
         fields = await self.custom_fields(
             "customerpayments", {key_field: draft.key.source_key} if key_field else {}
