@@ -164,9 +164,7 @@ class ZohoClient(KitClient):
         api_base: str,
         organization_id: str | None,
         limiter: Callable[[], RateLimiter],
-        policy: RetryPolicy | None = None,
         trusted_domains: frozenset[str] = frozenset(),
-        honour_api_domain: bool = True,
     ) -> None:
         super().__init__(
             context,
@@ -174,18 +172,17 @@ class ZohoClient(KitClient):
             ERRORS,
             auth=tokens,
             timeout=httpx.Timeout(30.0, connect=10.0),
-            policy=policy or RetryPolicy(attempts=6, max_wait=120.0),
+            policy=RetryPolicy(attempts=6, max_wait=120.0),
             limiter=limiter,
         )
         self.tokens = tokens
         self.api_base = api_base.rstrip("/")
         self.organization_id = organization_id
         self._trusted = trusted_domains
-        self._honour_api_domain = honour_api_domain
 
     async def url_for(self, path: str) -> str:
         token = await self.tokens.token()
-        if token.api_domain and self._honour_api_domain:
+        if token.api_domain:
             # The token response's api_domain wins over configuration (facts doc §1.2).
             return f"{trusted_api_domain(token.api_domain, extra=self._trusted)}/books/v3{path}"
         return self.api_base + path
