@@ -41,19 +41,21 @@ class _Kind(NamedTuple):
     id_field: str
     number_field: str
     model: type[models.Document]
+    our_number: str  # the field holding our reference, and the list's filter on it
 
 
 KINDS: dict[DocumentKind, _Kind] = {
     DocumentKind.INVOICE: _Kind(
-        "/invoices", "invoice", "invoices", "invoice_id", "invoice_number", models.Invoice
+        "/invoices", "invoice", "invoices", "invoice_id", "invoice_number", models.Invoice,
+        "reference_number",
     ),
     DocumentKind.SALES_RECEIPT: _Kind(
         "/salesreceipts", "salesreceipt", "salesreceipts", "sales_receipt_id", "receipt_number",
-        models.SalesReceipt,
+        models.SalesReceipt, "receipt_number",
     ),
     DocumentKind.CREDIT_NOTE: _Kind(
         "/creditnotes", "creditnote", "creditnotes", "creditnote_id", "creditnote_number",
-        models.CreditNote,
+        models.CreditNote, "reference_number",
     ),
 }  # fmt: skip
 
@@ -258,20 +260,11 @@ class Documents(Parties):
 
     async def find_document(self, kind: DocumentKind, key: BusinessKey) -> TargetDocument | None:
         spec = KINDS[kind]
-        if kind is DocumentKind.SALES_RECEIPT:
-            query = {"receipt_number": key.reference}
-        else:
-            query = {"reference_number": key.reference}
-        rows = await self.client.pages(spec.path, spec.list_key, query)
+        rows = await self.client.pages(spec.path, spec.list_key, {spec.our_number: key.reference})
         field = self.settings.key_field
         for row in rows:
             doc = spec.model.model_validate(row)
-            number = (
-                row.get(spec.number_field)
-                if kind is DocumentKind.SALES_RECEIPT
-                else doc.reference_number
-            )
-            if number != key.reference or doc.status == "void":
+            if getattr(doc, spec.our_number) != key.reference or doc.status == "void":
                 continue  # Zoho may match loosely; we only accept an exact match
             stored_key = doc.custom_field_hash.get(field) if field else None
             if stored_key not in (None, "", key.source_key):
