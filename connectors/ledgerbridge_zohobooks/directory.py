@@ -1,15 +1,12 @@
 """A short-lived copy of an organisation's contacts or items, read as one list page.
 
-Why: on a first run every new customer and SKU was looked up with its own search
-(``GET /contacts?email=``, ``GET /items?search_text=``) before it was created -- one
-call per new contact or item, about 0.07 calls per paid order on a 1,000-order run.
-An organisation with at most one page of them (200 rows: "paginated to 200 items by
-default", facts doc §6; ``per_page`` "Maximum value is 200", ``contacts.yml``
-list-contacts / ``items.yml`` list-items) answers every such look-up from one read.
-
-The rows are the ones a filtered search returns (the same list operation, unfiltered),
-so a look-up matches exactly as the search did: the connector always re-checks the
-e-mail, key field, name or SKU itself (facts doc §7.1, §7.2).
+Why: without it every new customer and SKU costs its own search before its create (``GET
+/contacts?email=``, ``GET /items?search_text=``).  An organisation with at most one page of
+them (200 rows: facts doc §6; ``per_page`` "Maximum value is 200", ``contacts.yml``
+list-contacts / ``items.yml`` list-items) answers every such look-up from one read.  The
+rows are those a filtered search returns (the same list operation, unfiltered), and the
+connector re-checks the e-mail, key field, name or SKU itself (facts doc §7.1, §7.2), so a
+look-up matches exactly as the search did.
 
 Freshness, and why exactly-once holds:
 
