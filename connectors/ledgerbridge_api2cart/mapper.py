@@ -31,6 +31,7 @@ from ledgerbridge.canonical import (
     SourceRef,
     TaxLine,
 )
+from ledgerbridge.canonical.money import parse_amount
 from ledgerbridge.contracts.readers import money as _money
 from ledgerbridge.contracts.readers import obj, text
 from ledgerbridge.contracts.synthesized import money_returned, paid_in_full
@@ -127,7 +128,9 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
             values[name] = amount(source.get(key), in_order(order_id, f"{origin}.{key}"))
         for name in ("shipping_discount", "shipping_tax", "wrapping"):
             values[name] = values[name] or ZERO
-        assert values["total"] is not None  # "" reads as None: parked as unmappable
+        if values["total"] is None:  # a blank "" total: refused naming the field
+            where = in_order(order_id, f"{origin}.total")
+            values["total"] = parse_amount(block["total"], where, platform=PLATFORM)
         return StatedTotals(origin=origin, **values)
     raise ValidationFailed(
         in_order(

@@ -138,6 +138,21 @@ def test_no_totals_at_all_is_a_clear_error():
         map_order(raw, scope("EtsyAPIv3"))
 
 
+@pytest.mark.parametrize("origin", ["total", "totals"])
+def test_a_blank_stated_total_parks_the_order_naming_the_field(origin):
+    """A blank ``total`` ("") is not "no total": it parks naming the field, not as AssertionError."""
+    from ledgerbridge_api2cart.source import order_change
+
+    raw = example(ETSY_INFO)["result"]
+    if origin == "totals":
+        raw["total"] = None
+    raw[origin]["total"] = ""
+    change = order_change(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert isinstance(change.error, ValidationFailed)
+    assert f"order 4130825825: {origin}.total" in str(change.error)
+    assert change.error.details["field"] == f"API2Cart order 4130825825: {origin}.total"
+
+
 def test_refunds_map_to_lines_by_order_product_id():
     raw = example(ETSY_INFO)["result"]
     raw["refunds"] = [
