@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ledgerbridge.catalog_kit import exact_json
 from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError, ValidationFailed
 from ledgerbridge.http import (
@@ -90,7 +91,14 @@ class Api2CartClient:
         return await self._call(method, "GET", query=f"page_cursor={cursor}")
 
     async def post(self, method: str, body: Mapping[str, Any]) -> Envelope:
-        return await self._call(method, "POST", body=dict(body))
+        return await self._call(method, "POST", json=dict(body))
+
+    async def put(self, method: str, body: Mapping[str, Any]) -> Envelope:
+        """A write of absolute values (sent again safely); prices go out as exact JSON
+        numbers, never through float."""
+        json_body = exact_json(body).encode()
+        headers = {"content-type": "application/json"}
+        return await self._call(method, "PUT", content=json_body, headers=headers)
 
     async def _pace(self) -> None:
         await self.gate.wait(self._now(), self.kit.sleep)
@@ -108,17 +116,15 @@ class Api2CartClient:
         self.pacer.succeeded()
         return envelope
 
-    async def _call(
-        self, method: str, verb: str, *, query: str = "", body: dict[str, Any] | None = None
-    ) -> Envelope:
+    async def _call(self, method: str, verb: str, *, query: str = "", **send: Any) -> Envelope:
         url = f"{method}.json" + (f"?{query}" if query else "")
         _, envelope = await self.kit.request(
             verb,
             url,
-            json=body,
-            idempotent=True,  # reads, and writes that carry an ``idempotency_key``
+            idempotent=True,  # reads, and writes that carry an ``idempotency_key`` or set values
             before=self._pace,
             read=lambda response: self._open(method, response),
+            **send,
         )
         return envelope  # type: ignore[no-any-return]
 
