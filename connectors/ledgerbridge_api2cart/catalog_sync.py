@@ -1,18 +1,11 @@
-"""API2Cart in a catalog pipeline: products and their children read by ``modified_at``,
-price, tax, stock, status and titles written with ``product.update`` and
-``product.variant.update``.
+"""API2Cart in a catalog pipeline: ``product.list`` walked like the source's (``walk``) with
+each page's children, written with ``product.update`` and ``product.variant.update``.
 
-Reads walk ``product.list`` sorted by ``modified_at`` from the checkpoint, with the source's
-own overlap window and cursor paging (``Api2CartSource.walk``); each page's children come
-from ``product.child_item.list`` in one call per page.  A child's change does not move its
-parent's ``modified_at`` on every platform, so a storefront-side child edit may be seen
-late; the engine keeps what it wrote as the child's state, so its own writes never come
-back as changes.
-
-Writes are one call per product or child: API2Cart has no batch update in the
-``product.update`` family the catalog uses.  Stock is written as absolute ``quantity``
-(with ``manage_stock``): API2Cart recommends relative changes on busy stores, but an
-absolute value is what makes a repeated write harmless.
+A child's change does not move its parent's ``modified_at`` on every cart, so a storefront
+edit of a child may be seen late (the engine's own writes never come back as changes).
+Writes are one call per product or child: the ``product.update`` family has no batch.  Stock
+is written as absolute ``quantity`` (with ``manage_stock``): API2Cart recommends relative
+changes on busy stores, but only an absolute value makes a repeated write harmless.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
-"""HTTP to API2Cart v1.1 through the kit's client (``ledgerbridge.http.KitClient``): its two
-key headers, its envelope, its throttling, its cursor pages.
+"""HTTP to API2Cart v1.1 on the kit's client: two key headers, the envelope, throttling, cursors.
 
 One client per store key.  API2Cart answers HTTP 200 for everything, so the envelope is
-opened inside the retried call (``envelope.py``) and its throttling codes (7/10/110) are
-waited out like a 429.  A ``Pacer`` spaces requests out after a store said "slow down", and
-return code 10 pauses every store under the API key (``ledgerbridge.http.pacing``).  Lists
-page on the kit's cursor loop: filters on page 1, then ``page_cursor`` alone until ``next``
-is null.
+opened inside the retried call and its throttling codes (7/10/110) are waited out like a 429;
+a ``Pacer`` spaces requests after a store said "slow down", and return code 10 pauses every
+store under the API key.  Lists send their filters on page 1, then ``page_cursor`` alone.
 """
 
 from __future__ import annotations

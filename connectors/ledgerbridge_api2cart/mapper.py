@@ -217,18 +217,7 @@ def _discounts(
         )
         remainder = ZERO
     values = [amount(d.get("value"), "discounts[].value") or ZERO for d in listed]
-    each = list(zip(listed, codes, values, strict=True))
-    if remainder > 0 and sum(values, ZERO) == remainder:
-        return [
-            OrderDiscount(
-                amount=_money(value, currency),
-                code=code,
-                title=text(d.get("type")),
-                allocated=False,
-            )
-            for d, code, value in each
-        ]
-    if remainder > 0:
+    if remainder > 0 and sum(values, ZERO) != remainder:
         return [
             OrderDiscount(
                 amount=_money(remainder, currency),
@@ -238,10 +227,16 @@ def _discounts(
                 allocated=False,
             )
         ]
+    unallocated = remainder > 0  # the listed discounts are the remainder, zeros included
     return [
-        OrderDiscount(amount=_money(value, currency), code=code, title=text(d.get("type")))
-        for d, code, value in each
-        if value
+        OrderDiscount(
+            amount=_money(value, currency),
+            code=code,
+            title=text(d.get("type")),
+            allocated=not unallocated,
+        )
+        for d, code, value in zip(listed, codes, values, strict=True)
+        if value or unallocated
     ]
 
 

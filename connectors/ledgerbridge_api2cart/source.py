@@ -150,7 +150,7 @@ class Api2CartSource(Source):
         ):
             yield page
 
-    async def walk(
+    def walk(
         self,
         entity: EntityType,
         params: Mapping[str, str | int | bool],
@@ -181,10 +181,7 @@ class Api2CartSource(Source):
             return pager.pages()
 
         # Handed over by this walk, or by the last one inside the overlap window, is skipped.
-        async for page in poll(
-            listing, start, phase, pages, build_page=build, matched=lambda: pager.count
-        ):
-            yield page
+        return poll(listing, start, phase, pages, build_page=build, matched=lambda: pager.count)
 
     async def _with_shipments(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The order with its transactions (``read_transactions``: one call per order) and
