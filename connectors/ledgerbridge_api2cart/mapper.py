@@ -39,7 +39,7 @@ from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, in_order, rows, timestamp, timestamp_text
+from .fields import address, amount, in_order, required, rows, timestamp, timestamp_text
 from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
@@ -278,23 +278,16 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     if order_id is None:
         raise ValidationFailed("API2Cart order without order_id or id", platform=PLATFORM)
     currency_obj = obj(raw.get("currency"))
-    currency = text(currency_obj.get("iso3")) or text(currency_obj.get("id"))
-    if currency is None:
-        raise ValidationFailed(
-            in_order(order_id, "no currency (the `currency` field must be requested explicitly)"),
-            platform=PLATFORM,
-        )
-    currency = currency.upper()
+    found = text(currency_obj.get("iso3")) or text(currency_obj.get("id"))
+    currency = required(
+        found, order_id, "currency (the `currency` field must be requested explicitly)"
+    ).upper()
 
     def money(value: Decimal) -> Money:
         return _money(value, currency)
 
     created = timestamp(raw.get("create_at"), in_order(order_id, "create_at"))
-    if created is None:
-        raise ValidationFailed(
-            in_order(order_id, "no create_at (it must be requested explicitly)"),
-            platform=PLATFORM,
-        )
+    created = required(created, order_id, "create_at (it must be requested explicitly)")
     modified = timestamp(raw.get("modified_at"), in_order(order_id, "modified_at"))
     stated = stated_totals(raw, order_id)
     notes: dict[str, Any] = {
