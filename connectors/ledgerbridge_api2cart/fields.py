@@ -36,6 +36,16 @@ def required(value: T | None, order_id: str, what: str) -> T:
     return value
 
 
+def record(value: Any, where: str) -> dict[str, Any]:
+    """An object field (blank: empty); anything else refused naming ``where``."""
+    if value and not isinstance(value, dict):
+        what = type(value).__name__
+        raise ValidationFailed(
+            f"{where} is not an object (got {what})", platform=PLATFORM, details={"field": where}
+        )
+    return value or {}
+
+
 def timestamp_text(value: Any) -> str | None:
     """The raw ``value`` of an ``A2CDateTime`` ``{value, format}`` (the record version)."""
     return text(value.get("value") if isinstance(value, dict) else value)

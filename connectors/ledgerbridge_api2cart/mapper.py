@@ -39,7 +39,7 @@ from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, in_order, required, rows, timestamp, timestamp_text
+from .fields import address, amount, in_order, record, required, rows, timestamp, timestamp_text
 from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
@@ -117,7 +117,9 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
         block = raw.get(origin)
         if not isinstance(block, dict) or block.get("total") is None:
             continue
-        more = block.get("additional_fields") or {}
+        more = record(
+            block.get("additional_fields"), in_order(order_id, f"{origin}.additional_fields")
+        )
         values: dict[str, Any] = {}
         for name, keys in _TOTALS_KEYS.items():
             spec = keys[column]
@@ -241,14 +243,15 @@ def _discounts(
 
 
 def _financial(
-    raw: Mapping[str, Any], stated: StatedTotals, refunds: tuple[Refund, ...]
+    raw: Mapping[str, Any], order_id: str, stated: StatedTotals, refunds: tuple[Refund, ...]
 ) -> FinancialStatus:
     refunded = sum((r.stated_amount.amount for r in refunds if r.stated_amount is not None), ZERO)
     if refunded > 0:
         if refunded >= stated.total:
             return FinancialStatus.REFUNDED
         return FinancialStatus.PARTIALLY_REFUNDED
-    named = FINANCIAL.known(text((raw.get("additional_fields") or {}).get("financial_status")))
+    more = record(raw.get("additional_fields"), in_order(order_id, "additional_fields"))
+    named = FINANCIAL.known(text(more.get("financial_status")))
     if named is not None:
         return named
     if stated.paid is None:
@@ -338,7 +341,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     refunds = refunds_of(raw, scope.store, order_id, currency, {ln.line_id: ln for ln in lines})
     email = text(obj(raw.get("customer")).get("email"))
     gateway = text(obj(raw.get("payment_method")).get("name"))
-    financial = _financial(raw, stated, refunds)
+    financial = _financial(raw, order_id, stated, refunds)
     read = transaction_payments(order_id, raw, currency, notes)  # ``read_transactions``
     payments: tuple[Payment, ...] = read if read is not None else ()
     # Without transactions the order's own financial status is the evidence: paid in full

@@ -153,6 +153,26 @@ def test_a_blank_stated_total_parks_the_order_naming_the_field(origin):
     assert change.error.details["field"] == f"API2Cart order 4130825825: {origin}.total"
 
 
+@pytest.mark.parametrize(
+    ("path", "mutate"),
+    [
+        ("total.additional_fields", lambda raw: raw["total"].update(additional_fields="x")),
+        ("status", lambda raw: raw.update(status="Completed")),
+        ("additional_fields", lambda raw: raw.update(additional_fields=["paid"])),
+    ],
+)
+def test_an_object_field_holding_something_else_parks_naming_it(path, mutate):
+    """Not an ``AttributeError`` naming no field."""
+    from ledgerbridge_api2cart.source import order_change
+
+    raw = example(ETSY_INFO)["result"]
+    mutate(raw)
+    change = order_change(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert isinstance(change.error, ValidationFailed)
+    assert change.error.details["field"] == f"API2Cart order 4130825825: {path}"
+    assert "is not an object" in str(change.error)
+
+
 def test_refunds_map_to_lines_by_order_product_id():
     raw = example(ETSY_INFO)["result"]
     raw["refunds"] = [
