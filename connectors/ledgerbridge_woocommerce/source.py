@@ -75,11 +75,7 @@ LISTINGS = {listing.entity: listing for listing in (ORDERS, PRODUCTS, CUSTOMERS)
 
 class WooCommerceSource(Source):
     def __init__(self, context: ConnectorContext, *, policy: RetryPolicy = DEFAULT_POLICY) -> None:
-        settings, secrets = context.settings, context.secrets
-        if not isinstance(settings, WooCommerceSettings):
-            settings = WooCommerceSettings.model_validate(settings.model_dump())
-        if not isinstance(secrets, WooCommerceSecrets):
-            secrets = WooCommerceSecrets.model_validate(secrets.model_dump())
+        settings, secrets = context.as_models(WooCommerceSettings, WooCommerceSecrets)
         self.context, self.settings, self.secrets = context, settings, secrets
         self.store = settings.store_key
         self.client = WooClient(context, settings, secrets, policy=policy)
@@ -269,12 +265,12 @@ class WooCommerceSource(Source):
                 changes.append(gone if item is None else self._customer(item))
         return changes
 
-    def _customer(self, item: Record) -> Change:
-        return CUSTOMERS.change(item, functools.partial(map_customer, item, self.store))
-
     def _order(self, data: Record, refunds: list[Record]) -> Order:
         context, status_map = self.context.validation_context, self.settings.status_map
         return map_order(data, self.store, refunds, context=context, status_map=status_map)
+
+    def _customer(self, item: Record) -> Change:
+        return CUSTOMERS.change(item, functools.partial(map_customer, item, self.store))
 
     async def _variations(self, data: Record) -> list[Record]:
         if data.get("type") != "variable":
@@ -345,6 +341,7 @@ def order_change(
     status_map: Mapping[str, OrderStatus] | None = None,
 ) -> Change:
     """One order of a page as a Change: mapped, or parked with the reason (the core guard)."""
-    return ORDERS.change(
-        data, lambda: map_order(data, store, refunds, context=context, status_map=status_map)
+    build = functools.partial(
+        map_order, data, store, refunds, context=context, status_map=status_map
     )
+    return ORDERS.change(data, build)
