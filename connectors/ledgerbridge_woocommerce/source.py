@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, OrderStatus
+from ledgerbridge.catalog_kit import chunks
 from ledgerbridge.contracts import (
     Change,
     ChangePage,
@@ -253,8 +254,7 @@ class WooCommerceSource(Source):
 
     async def _customers_by_id(self, ids: list[str]) -> list[Change]:
         changes: list[Change] = []
-        for start in range(0, len(ids), 100):
-            batch = ids[start : start + 100]
+        for batch in chunks(ids, 100):
             result = await self.client.get_page(
                 "/customers", {"include": ",".join(batch), "role": "all"}, 1, 100
             )
@@ -323,9 +323,8 @@ class WooCommerceSource(Source):
 
     async def _refunds_by_id(self, refund_ids: list[str]) -> dict[str, list[Record]]:
         found: dict[str, list[Record]] = {}
-        for start in range(0, len(refund_ids), 100):
-            include = {"include": ",".join(refund_ids[start : start + 100])}
-            for refund in await self._all("/refunds", include):
+        for batch in chunks(refund_ids, 100):
+            for refund in await self._all("/refunds", {"include": ",".join(batch)}):
                 found.setdefault(str(refund.get("parent_id")), []).append(refund)
         for refunds in found.values():  # newest first, as the per-order route lists them
             refunds.sort(key=lambda r: (str(r.get("date_created_gmt") or ""), r.get("id") or 0))
