@@ -244,9 +244,7 @@ class WooCommerceSource(Source):
         latest = await self.client.get_page(
             "/orders", {"orderby": "modified", "order": "desc", "status": "any"}, 1, 1
         )
-        if not latest.items:
-            return Watermark()
-        item = latest.items[0]
+        item = latest.items[0] if latest.items else {}
         moment = gmt(item.get("date_modified_gmt"), "latest order")
         if moment is None:
             return Watermark()
