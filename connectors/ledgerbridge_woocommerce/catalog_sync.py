@@ -137,8 +137,11 @@ class WooCommerceCatalog(KitCatalog):
 
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
         currency = self.settings.currency or "USD"
-        gmt = lambda stamp: datetime.fromisoformat(stamp).replace(tzinfo=UTC)  # noqa: E731
-        mark = NewestSeen(checkpoint, "%Y-%m-%dT%H:%M:%S", parse=gmt)
+        mark = NewestSeen(  # a ``*_gmt`` stamp is UTC written without an offset
+            checkpoint,
+            "%Y-%m-%dT%H:%M:%S",
+            parse=lambda s: datetime.fromisoformat(s).replace(tzinfo=UTC),
+        )
         params: dict[str, Any] = {"orderby": "modified", "order": "asc"}
         if checkpoint:
             params.update(modified_after=checkpoint, dates_are_gmt="true")
