@@ -37,12 +37,6 @@ class CostBudget:
         if requested is not None:
             self.expected[operation] = float(requested)
 
-    def estimate_available(self, now: float) -> float:
-        if self.maximum is None:
-            return float("inf")
-        refill = max(0.0, now - self.observed_at) * self.restore_rate
-        return min(self.maximum, self.available + refill)
-
     def wait_before(self, operation: str, now: float, expected: float | None = None) -> float:
         """Seconds to wait so the request's expected cost (plus the reserve) is available.
 
@@ -55,7 +49,8 @@ class CostBudget:
         if cost is None:
             cost = self.maximum
         needed = min(self.maximum, cost + self.reserve * self.maximum)
-        shortfall = needed - self.estimate_available(now)
+        refill = max(0.0, now - self.observed_at) * self.restore_rate
+        shortfall = needed - min(self.maximum, self.available + refill)
         return max(0.0, shortfall / self.restore_rate)
 
     @staticmethod
