@@ -1,9 +1,6 @@
-"""Client-side view of Shopify's cost bucket, fed by ``extensions.cost`` on every response.
-
-Before a request the client asks how long to wait so that the query's expected
-cost is available -- pacing keeps the bucket from emptying, so a long read does
-not run into ``THROTTLED`` at all.  Limits are read from each response, never
-hard-coded (plans differ: 50 to 2,000 points/s).
+"""Shopify's cost bucket as the client sees it from ``extensions.cost``: pacing each request
+until its expected cost is available keeps a long read from running into ``THROTTLED``.
+Limits are read from each response, never hard-coded (plans differ: 50 to 2,000 points/s).
 """
 
 from __future__ import annotations
