@@ -52,5 +52,3 @@ class Checkpoint(Shared):
             return f"updated_at:>='{start.astimezone(UTC).date().isoformat()}'"
         return f"updated_at:>='{stamp(start)}'"
 
-
-__all__ = ["LANE", "Checkpoint", "stamp"]

@@ -337,5 +337,3 @@ def _fulfilments_partial(shipped: list[dict[str, Any]]) -> bool:
         for fulfilment in shipped
     )
 
-
-__all__ = ["ENTITIES", "ShopifySource"]
