@@ -51,4 +51,3 @@ class Checkpoint(Shared):
             # customers match updated_at by whole day: ask from the start of that day
             return f"updated_at:>='{start.astimezone(UTC).date().isoformat()}'"
         return f"updated_at:>='{stamp(start)}'"
-
