@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType
 from ledgerbridge.contracts import (
@@ -84,8 +84,7 @@ class Api2CartSource(Source):
 
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
-        self.settings = cast(Api2CartSettings, context.settings)
-        self.secrets = cast(Api2CartSecrets, context.secrets)
+        self.settings, self.secrets = context.as_models(Api2CartSettings, Api2CartSecrets)
         self.store = self.settings.store_label or context.connection_id
         self.client = Api2CartClient(context, self.settings, self.secrets)
         self._statuses: StatusBook | None = None
