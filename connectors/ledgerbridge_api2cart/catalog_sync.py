@@ -1,18 +1,11 @@
-"""API2Cart in a catalog pipeline: products and their children read by ``modified_at``,
-price, tax, stock, status and titles written with ``product.update`` and
-``product.variant.update``.
+"""API2Cart in a catalog pipeline: ``product.list`` walked like the source's (``walk``) with
+each page's children, written with ``product.update`` and ``product.variant.update``.
 
-Reads walk ``product.list`` sorted by ``modified_at`` from the checkpoint, with the source's
-own overlap window and cursor paging (``Api2CartSource._walk``); each page's children come
-from ``product.child_item.list`` in one call per page.  A child's change does not move its
-parent's ``modified_at`` on every platform, so a storefront-side child edit may be seen
-late; the engine keeps what it wrote as the child's state, so its own writes never come
-back as changes.
-
-Writes are one call per product or child: API2Cart has no batch update in the
-``product.update`` family the catalog uses.  Stock is written as absolute ``quantity``
-(with ``manage_stock``): API2Cart recommends relative changes on busy stores, but an
-absolute value is what makes a repeated write harmless.
+A child's change does not move its parent's ``modified_at`` on every cart, so a storefront
+edit of a child may be seen late (the engine's own writes never come back as changes).
+Writes are one call per product or child: the ``product.update`` family has no batch.  Stock
+is written as absolute ``quantity`` (with ``manage_stock``): API2Cart recommends relative
+changes on busy stores, but only an absolute value makes a repeated write harmless.
 """
 
 from __future__ import annotations
@@ -28,7 +21,6 @@ from ledgerbridge.catalog_kit import (
     KitCatalog,
     PageOfProducts,
     catalog_product,
-    exact_json,
     money,
     stock,
 )
@@ -43,17 +35,23 @@ from ledgerbridge.contracts.catalog import (
 )
 from ledgerbridge.contracts.readers import text
 
+from .catalog import barcode_of, price_of, sku_of
 from .checkpoint import Checkpoint
 from .envelope import PLATFORM
 from .fields import timestamp_text
+from .source import Api2CartSource, listed
 
-PRODUCT_FIELDS = (
-    "{return_code,return_message,pagination,result{products_count,product{id,type,u_model,"
-    "u_sku,name,description,price,avail_sale,quantity,manage_stock,taxable,modified_at}}}"
+PRODUCT_FIELDS = listed(
+    "products_count",
+    "product",
+    "id,type,u_model,u_sku,name,description,price,avail_sale,quantity,manage_stock,taxable,"
+    "modified_at",
 )
-CHILD_FIELDS = (
-    "{return_code,return_message,pagination,result{total_count,children{id,parent_id,sku,"
-    "name,default_price,upc,ean,gtin,quantity,manage_stock,taxable,status,modified_time}}}"
+CHILD_FIELDS = listed(
+    "total_count",
+    "children",
+    "id,parent_id,sku,name,default_price,upc,ean,gtin,quantity,manage_stock,taxable,status,"
+    "modified_time",
 )
 PAGE = 100
 F = CatalogField
@@ -74,24 +72,20 @@ PARENT = FieldTable(*_PARENT)  # product.update of a child's parent
 
 
 def _variant(raw: Mapping[str, Any], currency: str, status: str | None) -> ProductVariant:
-    vid = str(raw["id"])
-    price = raw.get("default_price", raw.get("price"))
-    quantity = raw.get("quantity")
+    vid, price, quantity = str(raw["id"]), price_of(raw), raw.get("quantity")
     return ProductVariant(
         external_id=vid,
-        sku=text(raw.get("sku")) or text(raw.get("u_sku")) or text(raw.get("u_model")),
+        sku=sku_of(raw),
         price=money(price, currency) if price is not None else None,
         taxable=raw.get("taxable") is not False,
-        barcode=text(raw.get("upc")) or text(raw.get("ean")) or text(raw.get("gtin")),
+        barcode=barcode_of(raw),
         status=status,
         inventory=stock(vid, int(Decimal(str(quantity))) if quantity is not None else None),
     )
 
 
 def _child_status(value: Any) -> str | None:
-    if value is None:
-        return None
-    return ACTIVE if value in ("enabled", "active", True) else INACTIVE
+    return None if value is None else ACTIVE if value in ("enabled", "active", True) else INACTIVE
 
 
 def map_catalog_product(
@@ -115,11 +109,8 @@ def map_catalog_product(
 
 class Api2CartCatalog(KitCatalog):
     def __init__(self, context: ConnectorContext) -> None:
-        from .source import Api2CartSource
-
         self.source = Api2CartSource(context)
         super().__init__(self.source)
-        self.client = self.source.client
         self.currency = self.source.settings.currency or "USD"
 
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
@@ -127,7 +118,8 @@ class Api2CartCatalog(KitCatalog):
 
         async def build(items: list[dict[str, Any]]) -> list[Change]:
             self.read_call()
-            children = await self._children([str(i["id"]) for i in items if i.get("id")])
+            ids = [str(i["id"]) for i in items if i.get("id")]
+            children = await self.source.children(ids, CHILD_FIELDS, self.read_call)
             for item in items:
                 with page.mapping(item.get("id")):
                     found = children.get(str(item.get("id")), [])
@@ -135,7 +127,7 @@ class Api2CartCatalog(KitCatalog):
             # one placeholder change per page, so the walk hands its checkpoint over
             return [Change(EntityType.PRODUCT, "page", None)]
 
-        walk = self.source._walk(
+        walk = self.source.walk(
             EntityType.PRODUCT, {"response_fields": PRODUCT_FIELDS}, Checkpoint.loads(checkpoint),
             PAGE, build,
         )  # fmt: skip
@@ -143,50 +135,17 @@ class Api2CartCatalog(KitCatalog):
             yield page.done(walked.checkpoint)
             page = PageOfProducts("API2Cart product", PLATFORM)
 
-    async def _children(self, product_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-        from .client import CursorPaginator
-
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        if not product_ids:
-            return grouped
-        params: dict[str, str | int | bool] = {
-            "product_ids": ",".join(product_ids),
-            "response_fields": CHILD_FIELDS,
-            "count": 250,
-        }
-        async for children in CursorPaginator(
-            self.client, "product.child_item.list", params, "children"
-        ).pages():
-            self.read_call()
-            for child in children:
-                grouped.setdefault(str(child.get("parent_id")), []).append(child)
-        return grouped
-
     async def write_one(self, write: CatalogWrite) -> None:
+        product = {"id": write.product_id}
         if write.product_id == write.variant_id:  # a simple product is its own variant
-            body = SIMPLE.body(write)
-            if body:
-                await self._put("product.update", {"id": write.product_id, **body})
-            return
-        body = CHILD.body(write)
-        if body:
-            ids = {"id": write.variant_id, "product_id": write.product_id}
-            await self._put("product.variant.update", {**ids, **body})
-        parent = PARENT.body(write)
-        if parent:
-            await self._put("product.update", {"id": write.product_id, **parent})
-
-    async def _put(self, method: str, body: dict[str, Any]) -> None:
-        """One ``PUT`` through the client's kit (pacing, account gate, envelope, retries by
-        class -- absolute values, so sent again safely); the body's prices go out as exact
-        JSON numbers (never through float)."""
-        client = self.client
-        self.write_call()
-        await client.kit.request(
-            "PUT", f"{method}.json", content=exact_json(body).encode(),
-            headers={"content-type": "application/json"}, idempotent=True,
-            before=client._pace, read=lambda response: client._open(method, response),
-        )  # fmt: skip
+            calls = [(SIMPLE, "product.update", product)]
+        else:
+            child = {"id": write.variant_id, "product_id": write.product_id}
+            calls = [(CHILD, "product.variant.update", child), (PARENT, "product.update", product)]
+        for table, method, ids in calls:
+            if body := table.body(write):
+                self.write_call()
+                await self.source.client.put(method, {**ids, **body})
 
 
 SPEC = CatalogSpec(

@@ -1,12 +1,9 @@
-"""HTTP to API2Cart v1.1 through the kit's client (``ledgerbridge.http.KitClient``): its two
-key headers, its envelope, its throttling, its cursor pages.
+"""HTTP to API2Cart v1.1 on the kit's client: two key headers, the envelope, throttling, cursors.
 
 One client per store key.  API2Cart answers HTTP 200 for everything, so the envelope is
-opened inside the retried call (``envelope.py``) and its throttling codes (7/10/110) are
-waited out like a 429.  A ``Pacer`` spaces requests out after a store said "slow down", and
-return code 10 pauses every store under the API key (``ledgerbridge.http.pacing``).  Lists
-page on the kit's cursor loop: filters on page 1, then ``page_cursor`` alone until ``next``
-is null.
+opened inside the retried call and its throttling codes (7/10/110) are waited out like a 429;
+a ``Pacer`` spaces requests after a store said "slow down", and return code 10 pauses every
+store under the API key.  Lists send their filters on page 1, then ``page_cursor`` alone.
 """
 
 from __future__ import annotations
@@ -19,6 +16,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ledgerbridge.catalog_kit import exact_json
 from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, RateLimited, SyncError, TransientError, ValidationFailed
 from ledgerbridge.http import (
@@ -90,7 +88,14 @@ class Api2CartClient:
         return await self._call(method, "GET", query=f"page_cursor={cursor}")
 
     async def post(self, method: str, body: Mapping[str, Any]) -> Envelope:
-        return await self._call(method, "POST", body=dict(body))
+        return await self._call(method, "POST", json=dict(body))
+
+    async def put(self, method: str, body: Mapping[str, Any]) -> Envelope:
+        """A write of absolute values (sent again safely); prices go out as exact JSON
+        numbers, never through float."""
+        json_body = exact_json(body).encode()
+        headers = {"content-type": "application/json"}
+        return await self._call(method, "PUT", content=json_body, headers=headers)
 
     async def _pace(self) -> None:
         await self.gate.wait(self._now(), self.kit.sleep)
@@ -108,17 +113,15 @@ class Api2CartClient:
         self.pacer.succeeded()
         return envelope
 
-    async def _call(
-        self, method: str, verb: str, *, query: str = "", body: dict[str, Any] | None = None
-    ) -> Envelope:
+    async def _call(self, method: str, verb: str, *, query: str = "", **send: Any) -> Envelope:
         url = f"{method}.json" + (f"?{query}" if query else "")
         _, envelope = await self.kit.request(
             verb,
             url,
-            json=body,
-            idempotent=True,  # reads, and writes that carry an ``idempotency_key``
+            idempotent=True,  # reads, and writes that carry an ``idempotency_key`` or set values
             before=self._pace,
             read=lambda response: self._open(method, response),
+            **send,
         )
         return envelope  # type: ignore[no-any-return]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from ledgerbridge.canonical import Address
 from ledgerbridge.contracts import readers
@@ -21,11 +21,29 @@ from .envelope import PLATFORM
 
 amount = partial(readers.optional_amount, platform=PLATFORM)  # (value, where); blank: None
 rows = partial(objects, platform=PLATFORM)  # (value, where): an array of objects
+T = TypeVar("T")
 
 
 def in_order(order_id: str, path: str) -> str:
     """The field path of an order's field, as messages and parked reasons name it."""
     return f"API2Cart order {order_id}: {path}"
+
+
+def required(value: T | None, order_id: str, what: str) -> T:
+    """``value``, or the order refused as having no ``what``."""
+    if value is None:
+        raise ValidationFailed(in_order(order_id, f"no {what}"), platform=PLATFORM)
+    return value
+
+
+def record(value: Any, where: str) -> dict[str, Any]:
+    """An object field (blank: empty); anything else refused naming ``where``."""
+    if value and not isinstance(value, dict):
+        what = type(value).__name__
+        raise ValidationFailed(
+            f"{where} is not an object (got {what})", platform=PLATFORM, details={"field": where}
+        )
+    return value or {}
 
 
 def timestamp_text(value: Any) -> str | None:

@@ -31,6 +31,7 @@ from ledgerbridge.canonical import (
     SourceRef,
     TaxLine,
 )
+from ledgerbridge.canonical.money import parse_amount
 from ledgerbridge.contracts.readers import money as _money
 from ledgerbridge.contracts.readers import obj, text
 from ledgerbridge.contracts.synthesized import money_returned, paid_in_full
@@ -38,7 +39,7 @@ from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, in_order, rows, timestamp, timestamp_text
+from .fields import address, amount, in_order, record, required, rows, timestamp, timestamp_text
 from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
@@ -116,7 +117,9 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
         block = raw.get(origin)
         if not isinstance(block, dict) or block.get("total") is None:
             continue
-        more = block.get("additional_fields") or {}
+        more = record(
+            block.get("additional_fields"), in_order(order_id, f"{origin}.additional_fields")
+        )
         values: dict[str, Any] = {}
         for name, keys in _TOTALS_KEYS.items():
             spec = keys[column]
@@ -127,7 +130,9 @@ def stated_totals(raw: Mapping[str, Any], order_id: str) -> StatedTotals:
             values[name] = amount(source.get(key), in_order(order_id, f"{origin}.{key}"))
         for name in ("shipping_discount", "shipping_tax", "wrapping"):
             values[name] = values[name] or ZERO
-        assert values["total"] is not None  # "" reads as None: parked as unmappable
+        if values["total"] is None:  # a blank "" total: refused naming the field
+            where = in_order(order_id, f"{origin}.total")
+            values["total"] = parse_amount(block["total"], where, platform=PLATFORM)
         return StatedTotals(origin=origin, **values)
     raise ValidationFailed(
         in_order(
@@ -214,18 +219,7 @@ def _discounts(
         )
         remainder = ZERO
     values = [amount(d.get("value"), "discounts[].value") or ZERO for d in listed]
-    each = list(zip(listed, codes, values, strict=True))
-    if remainder > 0 and sum(values, ZERO) == remainder:
-        return [
-            OrderDiscount(
-                amount=_money(value, currency),
-                code=code,
-                title=text(d.get("type")),
-                allocated=False,
-            )
-            for d, code, value in each
-        ]
-    if remainder > 0:
+    if remainder > 0 and sum(values, ZERO) != remainder:
         return [
             OrderDiscount(
                 amount=_money(remainder, currency),
@@ -235,22 +229,29 @@ def _discounts(
                 allocated=False,
             )
         ]
+    unallocated = remainder > 0  # the listed discounts are the remainder, zeros included
     return [
-        OrderDiscount(amount=_money(value, currency), code=code, title=text(d.get("type")))
-        for d, code, value in each
-        if value
+        OrderDiscount(
+            amount=_money(value, currency),
+            code=code,
+            title=text(d.get("type")),
+            allocated=not unallocated,
+        )
+        for d, code, value in zip(listed, codes, values, strict=True)
+        if value or unallocated
     ]
 
 
 def _financial(
-    raw: Mapping[str, Any], stated: StatedTotals, refunds: tuple[Refund, ...]
+    raw: Mapping[str, Any], order_id: str, stated: StatedTotals, refunds: tuple[Refund, ...]
 ) -> FinancialStatus:
     refunded = sum((r.stated_amount.amount for r in refunds if r.stated_amount is not None), ZERO)
     if refunded > 0:
         if refunded >= stated.total:
             return FinancialStatus.REFUNDED
         return FinancialStatus.PARTIALLY_REFUNDED
-    named = FINANCIAL.known(text((raw.get("additional_fields") or {}).get("financial_status")))
+    more = record(raw.get("additional_fields"), in_order(order_id, "additional_fields"))
+    named = FINANCIAL.known(text(more.get("financial_status")))
     if named is not None:
         return named
     if stated.paid is None:
@@ -280,23 +281,16 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     if order_id is None:
         raise ValidationFailed("API2Cart order without order_id or id", platform=PLATFORM)
     currency_obj = obj(raw.get("currency"))
-    currency = text(currency_obj.get("iso3")) or text(currency_obj.get("id"))
-    if currency is None:
-        raise ValidationFailed(
-            in_order(order_id, "no currency (the `currency` field must be requested explicitly)"),
-            platform=PLATFORM,
-        )
-    currency = currency.upper()
+    found = text(currency_obj.get("iso3")) or text(currency_obj.get("id"))
+    currency = required(
+        found, order_id, "currency (the `currency` field must be requested explicitly)"
+    ).upper()
 
     def money(value: Decimal) -> Money:
         return _money(value, currency)
 
     created = timestamp(raw.get("create_at"), in_order(order_id, "create_at"))
-    if created is None:
-        raise ValidationFailed(
-            in_order(order_id, "no create_at (it must be requested explicitly)"),
-            platform=PLATFORM,
-        )
+    created = required(created, order_id, "create_at (it must be requested explicitly)")
     modified = timestamp(raw.get("modified_at"), in_order(order_id, "modified_at"))
     stated = stated_totals(raw, order_id)
     notes: dict[str, Any] = {
@@ -347,7 +341,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     refunds = refunds_of(raw, scope.store, order_id, currency, {ln.line_id: ln for ln in lines})
     email = text(obj(raw.get("customer")).get("email"))
     gateway = text(obj(raw.get("payment_method")).get("name"))
-    financial = _financial(raw, stated, refunds)
+    financial = _financial(raw, order_id, stated, refunds)
     read = transaction_payments(order_id, raw, currency, notes)  # ``read_transactions``
     payments: tuple[Payment, ...] = read if read is not None else ()
     # Without transactions the order's own financial status is the evidence: paid in full

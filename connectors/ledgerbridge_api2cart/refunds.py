@@ -18,7 +18,7 @@ from ledgerbridge.canonical.money import split_by_weights
 from ledgerbridge.contracts.readers import money, text
 
 from .envelope import PLATFORM
-from .fields import amount, in_order, rows, timestamp, timestamp_text
+from .fields import amount, in_order, record, rows, timestamp, timestamp_text
 
 ZERO = Decimal(0)
 # where a refund's lines, stated total and time are, by where it is listed
@@ -39,7 +39,7 @@ def refunds_of(
         (text(rf.get("id")) or f"{order_id}-refund-{index + 1}", f"refunds[{index}]", rf)
         for index, rf in enumerate(rows(raw.get("refunds"), in_order(order_id, "refunds")))
     ]
-    info = (raw.get("status") or {}).get("refund_info")
+    info = record(raw.get("status"), in_order(order_id, "status")).get("refund_info")
     if not found and isinstance(info, dict):
         found = [(f"{order_id}-refund-info", "status.refund_info", info)]
     refunds: list[Refund] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType
 from ledgerbridge.contracts import (
@@ -39,27 +39,35 @@ from .settings import Api2CartSecrets, Api2CartSettings
 from .statuses import StatusBook
 from .webhooks import parse_delivery
 
+
+def listed(count_key: str, items_key: str, fields: str) -> str:
+    """The ``response_fields`` of a list method: its envelope, ``result``'s count and items."""
+    return (
+        f"{{return_code,return_message,pagination,result{{{count_key},{items_key}{{{fields}}}}}}}"
+    )
+
+
 _ORDER_FIELDS = (
     "id,order_id,customer,create_at,modified_at,currency,shipping_address,billing_address,"
     "payment_method,shipping_method,status,totals,total,discounts,order_products,bundles,"
     "store_id,refunds,comment,order_details_url,additional_fields,custom_fields"
 )
-ORDER_LIST_FIELDS = (
-    "{return_code,return_message,pagination,result{orders_count,order{" + _ORDER_FIELDS + "}}}"
-)
+ORDER_LIST_FIELDS = listed("orders_count", "order", _ORDER_FIELDS)
 ORDER_INFO_FIELDS = "{return_code,return_message,result{" + _ORDER_FIELDS + "}}"
-CUSTOMER_FIELDS = (
-    "{return_code,return_message,pagination,result{customers_count,customer{id,email,"
-    "first_name,last_name,phone,company,created_time,modified_time,status,is_guest,group,"
-    "address_book,additional_fields,custom_fields}}}"
+CUSTOMER_FIELDS = listed(
+    "customers_count",
+    "customer",
+    "id,email,first_name,last_name,phone,company,created_time,modified_time,status,is_guest,"
+    "group,address_book,additional_fields,custom_fields",
 )
-PRODUCT_FIELDS = (
-    "{return_code,return_message,pagination,result{products_count,product{id,type,u_model,"
-    "u_sku,name,price,avail_sale,u_brand,create_at,modified_at,additional_fields,custom_fields}}}"
+PRODUCT_FIELDS = listed(
+    "products_count",
+    "product",
+    "id,type,u_model,u_sku,name,price,avail_sale,u_brand,create_at,modified_at,"
+    "additional_fields,custom_fields",
 )
-CHILD_FIELDS = (
-    "{return_code,return_message,pagination,result{total_count,children{id,parent_id,sku,"
-    "name,default_price,upc,ean,gtin,modified_time}}}"
+CHILD_FIELDS = listed(
+    "total_count", "children", "id,parent_id,sku,name,default_price,upc,ean,gtin,modified_time"
 )
 
 
@@ -76,8 +84,7 @@ class Api2CartSource(Source):
 
     def __init__(self, context: ConnectorContext) -> None:
         self.context = context
-        self.settings = cast(Api2CartSettings, context.settings)
-        self.secrets = cast(Api2CartSecrets, context.secrets)
+        self.settings, self.secrets = context.as_models(Api2CartSettings, Api2CartSecrets)
         self.store = self.settings.store_label or context.connection_id
         self.client = Api2CartClient(context, self.settings, self.secrets)
         self._statuses: StatusBook | None = None
@@ -119,9 +126,9 @@ class Api2CartSource(Source):
             return self._order_changes(start, count)
         if entity is EntityType.CUSTOMER:
             params: Params = {"response_fields": CUSTOMER_FIELDS, "include_guests": True}
-            return self._walk(entity, params, start, count, self._customer_changes)
+            return self.walk(entity, params, start, count, self._customer_changes)
         params = {"response_fields": PRODUCT_FIELDS}
-        return self._walk(entity, params, start, count, self._product_changes)
+        return self.walk(entity, params, start, count, self._product_changes)
 
     async def _order_changes(self, mark: Checkpoint, count: int) -> AsyncIterator[ChangePage]:
         scope = await self._scope()
@@ -131,18 +138,18 @@ class Api2CartSource(Source):
             context = self.context.validation_context
             return [order_change(item, scope, context) for item in items]
 
-        async for page in self._walk(
+        async for page in self.walk(
             EntityType.ORDER, self._orders(ORDER_LIST_FIELDS), mark, count, live
         ):
             mark = Checkpoint.loads(page.checkpoint)
             yield page
         deleted: Params = {"response_fields": ORDER_LIST_FIELDS, "is_deleted": True}
-        async for page in self._walk(
+        async for page in self.walk(
             EntityType.ORDER, deleted, mark, count, self._deleted_page, phase="deleted"
         ):
             yield page
 
-    async def _walk(
+    def walk(
         self,
         entity: EntityType,
         params: Mapping[str, str | int | bool],
@@ -173,10 +180,7 @@ class Api2CartSource(Source):
             return pager.pages()
 
         # Handed over by this walk, or by the last one inside the overlap window, is skipped.
-        async for page in poll(
-            listing, start, phase, pages, build_page=build, matched=lambda: pager.count
-        ):
-            yield page
+        return poll(listing, start, phase, pages, build_page=build, matched=lambda: pager.count)
 
     async def _with_shipments(self, raw: dict[str, Any]) -> dict[str, Any]:
         """The order with its transactions (``read_transactions``: one call per order) and
@@ -212,7 +216,7 @@ class Api2CartSource(Source):
         return [_guarded(EntityType.CUSTOMER, item, build) for item in items]
 
     async def _product_changes(self, items: list[dict[str, Any]]) -> list[Change]:
-        children = await self._children([str(i.get("id")) for i in items if i.get("id")])
+        children = await self.children([str(i.get("id")) for i in items if i.get("id")])
 
         def build(raw: dict[str, Any]) -> CanonicalRecord:
             found = children.get(str(raw.get("id")), [])
@@ -220,20 +224,27 @@ class Api2CartSource(Source):
 
         return [_guarded(EntityType.PRODUCT, item, build) for item in items]
 
-    async def _children(self, product_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    async def children(
+        self,
+        product_ids: Sequence[str],
+        fields: str = CHILD_FIELDS,
+        on_page: Callable[[], None] = lambda: None,
+    ) -> dict[str, list[dict[str, Any]]]:
         """Children of a page of products (``product.child_item.list``, not the deprecated
-        ``product.variant.list``), grouped by parent."""
+        ``product.variant.list``), grouped by parent; ``on_page`` hears of each page read."""
         grouped: dict[str, list[dict[str, Any]]] = {}
         if not product_ids:
             return grouped
         params: Params = {
             "product_ids": ",".join(product_ids),
-            "response_fields": CHILD_FIELDS,
+            "response_fields": fields,
             "count": 250,
         }
         pager = CursorPaginator(self.client, "product.child_item.list", params, "children")
-        for child in await pager.all():
-            grouped.setdefault(str(child.get("parent_id")), []).append(child)
+        async for page in pager.pages():
+            on_page()
+            for child in page:
+                grouped.setdefault(str(child.get("parent_id")), []).append(child)
         return grouped
 
     async def fetch(self, entity: EntityType, external_id: str) -> CanonicalRecord:
@@ -253,7 +264,7 @@ class Api2CartSource(Source):
                 return map_customer(customer, self.store)
         params = {"product_ids": external_id}
         product = await self._first(entity, external_id, params, PRODUCT_FIELDS)
-        children = (await self._children([external_id])).get(external_id, [])
+        children = (await self.children([external_id])).get(external_id, [])
         with guarded(PLATFORM, entity, external_id):
             return map_product(product, children, self.store, self.settings.currency)
 

@@ -1,20 +1,18 @@
 """Shopify in a catalog pipeline: products and variants read incrementally, price, tax,
-stock, status and titles written through the bulk paths.
+stock, status and titles written through the bulk paths (admin GraphQL 2025-01).
 
 Reads: ``products(query: "updated_at:>='T'", sortKey: UPDATED_AT)`` -- oldest first, so the
 last product of a page is a safe checkpoint (inclusive: a product at that very second is
-read again, harmlessly).  Writes (admin GraphQL 2025-01):
+read again, harmlessly).  Writes:
 
-- price and tax: ``productVariantsBulkUpdate``, one per product, up to ``ALIASES`` of them
-  aliased in one request (one product per mutation is the mutation's own rule);
-- stock: ``inventorySetQuantities`` with up to 250 quantities per call (shopify.md: array
-  inputs hold at most 250 items), at the variant's first location, ``ignoreCompareQuantity``
-  because the engine compares against what it last read (docs/catalog.md);
-- name, description, status: ``productUpdate`` (the product's title, description and
-  status: a product's variants share them).
+- price and tax: ``productVariantsBulkUpdate``, one per product (the mutation's own rule), up
+  to ``ALIASES`` of them aliased in one request;
+- stock: ``inventorySetQuantities``, 250 quantities per call (shopify.md: array inputs hold at
+  most 250 items), at the variant's first location, ``ignoreCompareQuantity`` because the
+  engine compares against what it last read (docs/catalog.md);
+- name, description, status: ``productUpdate`` (a product's variants share them).
 
-A mutation's ``userErrors`` (``message: String!`` in the 2025-01 schema) fail the writes of
-its product or chunk.
+A mutation's ``userErrors`` fail the writes of its product or chunk.
 """
 
 from __future__ import annotations
@@ -46,6 +44,7 @@ from ledgerbridge.contracts.catalog import (
     WriteResult,
 )
 from ledgerbridge.errors import SyncError, ValidationFailed
+from ledgerbridge.http import connection_pages
 
 from .mapping_common import PLATFORM
 
@@ -95,7 +94,6 @@ PRODUCT = FieldTable(  # ProductUpdateInput
     Column(F.STATUS, "status", lambda w: STATUS.write(w.values[F.STATUS])),
     in_write_order=True,
 )
-Group = tuple[str, list[CatalogWrite]]
 
 
 def map_product(node: dict[str, Any], store: str, currency: str) -> Product:
@@ -152,23 +150,19 @@ class ShopifyCatalog(KitCatalog):
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
         currency = await self._currency()
         query = f"updated_at:>='{checkpoint}'" if checkpoint else None
-        after: str | None = None
-        while True:
+
+        async def products(after: str | None) -> Any:
             self.read_call()
-            data = await self.client.execute(
-                PRODUCTS,
-                {"first": PAGE, "after": after, "query": query},
-                operation="catalog products",
-            )
-            conn = data["products"]
-            page = PageOfProducts("shopify product", PLATFORM)
-            for node in conn["nodes"]:
+            variables = {"first": PAGE, "after": after, "query": query}
+            data = await self.client.execute(PRODUCTS, variables, operation="catalog products")
+            return data["products"]
+
+        async for conn in connection_pages(products, platform=PLATFORM):
+            page, nodes = PageOfProducts("shopify product", PLATFORM), conn["nodes"]
+            for node in nodes:
                 with page.mapping(node.get("id")):
                     page.add(map_product(node, self.store, currency))
-            yield page.done(conn["nodes"][-1]["updatedAt"] if conn["nodes"] else checkpoint)
-            if not conn["pageInfo"]["hasNextPage"]:
-                return
-            after = conn["pageInfo"]["endCursor"]
+            yield page.done(nodes[-1]["updatedAt"] if nodes else checkpoint)
 
     async def write_variants(self, writes: Sequence[CatalogWrite]) -> list[WriteResult]:
         outcomes = Outcomes(writes)
@@ -183,7 +177,7 @@ class ShopifyCatalog(KitCatalog):
             if F.PRICE in w.values or F.TAX in w.values:
                 by_product.setdefault(w.product_id, []).append(w)
 
-        def send(chunk: list[Group]) -> Any:
+        def send(chunk: list[tuple[str, list[CatalogWrite]]]) -> Any:
             decl, body = [], []
             variables: dict[str, Any] = {}
             for i, (product_id, items) in enumerate(chunk):

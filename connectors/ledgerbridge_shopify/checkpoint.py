@@ -51,6 +51,3 @@ class Checkpoint(Shared):
             # customers match updated_at by whole day: ask from the start of that day
             return f"updated_at:>='{start.astimezone(UTC).date().isoformat()}'"
         return f"updated_at:>='{stamp(start)}'"
-
-
-__all__ = ["LANE", "Checkpoint", "stamp"]

@@ -1,11 +1,9 @@
 """Shopify-specific consistency checks beyond the canonical reconciliation.
 
-The canonical ``Order.discrepancies()`` checks the total against its parts and
-each refund's credit against its transactions.  Shopify also *states* numbers
-the canonical model does not re-derive -- the subtotal (line items after
-discounts) and the time a refund's money moved -- and the vendor samples are
-known to disagree there (facts doc §10.8).  These checks report such
-disagreements; nothing is corrected silently.
+``Order.discrepancies()`` checks the total against its parts and each refund's credit against
+its transactions.  Shopify also *states* numbers the canonical model does not re-derive -- the
+subtotal (lines after discounts) and when a refund's money moved -- and the vendor samples
+disagree there (facts doc §10.8).  These checks report such disagreements, correcting nothing.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from typing import Any
 from ledgerbridge.canonical import Customer, Money, Order, OrderStatus, Payment, Refund
 
 from . import mapping_graphql as graphql
+from .checkpoint import stamp
 from .fulfilments import rest_fulfilments
 from .mapping_common import build, decimal, legacy_id, moment, source_ref
 from .mapping_common import money as cash
@@ -28,15 +29,11 @@ from .rest_shape import check_object, check_order, check_refund, check_text, ref
 Json = dict[str, Any]
 
 
-def utc_stamp(stamp: Any) -> str | None:
-    """REST ``updated_at`` (with an offset) in GraphQL's ``updatedAt`` form (UTC, ``Z``), so
+def utc_stamp(value: Any) -> str | None:
+    """REST ``updated_at`` (with an offset; none: UTC) in GraphQL's ``updatedAt`` form, so
     the same change read through REST and through a GraphQL poll carries one version."""
-    when = moment(stamp)
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = moment(value)
+    return None if when is None else stamp(when if when.tzinfo else when.replace(tzinfo=UTC))
 
 
 def inside(where: str, name: str) -> str:

@@ -336,6 +336,3 @@ def _fulfilments_partial(shipped: list[dict[str, Any]]) -> bool:
         or (lines.get("pageInfo") or {}).get("hasNextPage")
         for fulfilment in shipped
     )
-
-
-__all__ = ["ENTITIES", "ShopifySource"]

@@ -1,9 +1,6 @@
-"""Client-side view of Shopify's cost bucket, fed by ``extensions.cost`` on every response.
-
-Before a request the client asks how long to wait so that the query's expected
-cost is available -- pacing keeps the bucket from emptying, so a long read does
-not run into ``THROTTLED`` at all.  Limits are read from each response, never
-hard-coded (plans differ: 50 to 2,000 points/s).
+"""Shopify's cost bucket as the client sees it from ``extensions.cost``: pacing each request
+until its expected cost is available keeps a long read from running into ``THROTTLED``.
+Limits are read from each response, never hard-coded (plans differ: 50 to 2,000 points/s).
 """
 
 from __future__ import annotations
@@ -37,12 +34,6 @@ class CostBudget:
         if requested is not None:
             self.expected[operation] = float(requested)
 
-    def estimate_available(self, now: float) -> float:
-        if self.maximum is None:
-            return float("inf")
-        refill = max(0.0, now - self.observed_at) * self.restore_rate
-        return min(self.maximum, self.available + refill)
-
     def wait_before(self, operation: str, now: float, expected: float | None = None) -> float:
         """Seconds to wait so the request's expected cost (plus the reserve) is available.
 
@@ -55,7 +46,8 @@ class CostBudget:
         if cost is None:
             cost = self.maximum
         needed = min(self.maximum, cost + self.reserve * self.maximum)
-        shortfall = needed - self.estimate_available(now)
+        refill = max(0.0, now - self.observed_at) * self.restore_rate
+        shortfall = needed - min(self.maximum, self.available + refill)
         return max(0.0, shortfall / self.restore_rate)
 
     @staticmethod

@@ -12,17 +12,23 @@ from ledgerbridge.contracts.readers import text
 from .fields import PLATFORM, address, gmt, optional_amount
 
 
+def _ref(data: dict[str, Any], store: str, where: str) -> SourceRef:
+    """The record's identity, versioned by its modification stamp."""
+    stamp = data.get("date_modified_gmt")
+    return SourceRef(
+        platform=PLATFORM,
+        store=store,
+        external_id=str(data.get("id")),
+        version=text(stamp),
+        updated_at=gmt(stamp, f"{where}.date_modified_gmt"),
+    )
+
+
 def map_customer(data: dict[str, Any], store: str) -> Customer:
-    where = f"customer {data.get('id')}"
+    where = f"customer {data.get('id')}"  # the guard names a failure by it
     billing = data.get("billing") or {}
     return Customer(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=str(data.get("id")),
-            version=text(data.get("date_modified_gmt")),
-            updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
-        ),
+        source=_ref(data, store, where),
         email=text(data.get("email")) or text(billing.get("email")),
         first_name=text(data.get("first_name")) or text(billing.get("first_name")),
         last_name=text(data.get("last_name")) or text(billing.get("last_name")),
@@ -75,13 +81,7 @@ def map_product(
     if not variants:
         variants = [_variant(data, currency, name)]
     return Product(
-        source=SourceRef(
-            platform=PLATFORM,
-            store=store,
-            external_id=str(data.get("id")),
-            version=text(data.get("date_modified_gmt")),
-            updated_at=gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt"),
-        ),
+        source=_ref(data, store, where),
         title=name,
         product_type=text(data.get("type")),
         status=text(data.get("status")),

@@ -1,18 +1,12 @@
-"""WooCommerce in a catalog pipeline: products and variations read incrementally, price,
-tax, stock, status and titles written through the batch endpoints.
+"""WooCommerce in a catalog pipeline: products and variations read incrementally; price, tax,
+stock, status and titles written through the batch endpoints (woocommerce.md §1).
 
-Reads: ``GET /products?modified_after=…&dates_are_gmt=true&orderby=modified&order=asc``,
-100 per page; a variable product's variations through ``GET /products/{id}/variations``
-(one call per changed variable product).  Page numbers shift when a product changes
-during the walk, so the checkpoint is given with the last page only: the newest product
-read (``modified_after`` is exclusive, and every product modified up to it was read), but
-never later than the walk's start less a minute of clock skew -- whatever changed while it
-ran is read again next time (``catalog_kit.NewestSeen``).
-
-Writes: ``POST /products/batch`` (simple products and the parents' name, description and
-status) and ``POST /products/{id}/variations/batch`` (a variation's price, tax, stock and
-status), up to 100 objects per request (woocommerce.md §1).  Every value is absolute, so a
-batch sent twice changes nothing twice.
+Reads: ``GET /products`` by ``modified`` ascending, 100 per page, a variable product's
+variations with it.  Page numbers shift when a product changes during the walk, so the
+checkpoint comes with the last page only (``catalog_kit.NewestSeen``; ``modified_after`` is
+exclusive).  Writes: ``POST /products/batch`` (simple products, parents' name, description
+and status) and ``/products/{id}/variations/batch``, up to 100 objects each; every value is
+absolute, so a batch sent twice changes nothing twice.
 """
 
 from __future__ import annotations
@@ -20,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from ledgerbridge.canonical import Product, ProductVariant
 from ledgerbridge.catalog_kit import (
@@ -49,7 +43,6 @@ from ledgerbridge.errors import TransientError
 from ledgerbridge.http import has_more_pages
 
 from .responses import PLATFORM
-from .settings import WooCommerceSettings
 
 PER_PAGE = 100
 MAX_BATCH = 100
@@ -125,10 +118,6 @@ def _more(result: Any) -> bool:
     return bool(result.items) and result.has_more
 
 
-def _gmt(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp).replace(tzinfo=UTC)
-
-
 class WooCommerceCatalog(KitCatalog):
     def __init__(self, context: ConnectorContext) -> None:
         from .source import WooCommerceSource
@@ -136,39 +125,37 @@ class WooCommerceCatalog(KitCatalog):
         self.source = WooCommerceSource(context)
         super().__init__(self.source)
         self.client = self.source.client
-        self.settings = cast(WooCommerceSettings, context.settings)
+        self.settings = self.source.settings
+
+    async def _pages(self, path: str, params: dict[str, Any]) -> AsyncIterator[Any]:
+        async def fetch(number: int) -> Any:
+            self.read_call()
+            return await self.client.get_page(path, params, number, PER_PAGE)
+
+        async for result in has_more_pages(fetch, _more):
+            yield result
 
     async def catalog_changes(self, checkpoint: str | None) -> AsyncIterator[CatalogPage]:
         currency = self.settings.currency or "USD"
-        mark = NewestSeen(checkpoint, "%Y-%m-%dT%H:%M:%S", parse=_gmt)
+        mark = NewestSeen(  # a ``*_gmt`` stamp is UTC written without an offset
+            checkpoint,
+            "%Y-%m-%dT%H:%M:%S",
+            parse=lambda s: datetime.fromisoformat(s).replace(tzinfo=UTC),
+        )
         params: dict[str, Any] = {"orderby": "modified", "order": "asc"}
         if checkpoint:
             params.update(modified_after=checkpoint, dates_are_gmt="true")
-
-        async def fetch(number: int) -> Any:
-            self.read_call()
-            return await self.client.get_page("/products", params, number, PER_PAGE)
-
-        async for result in has_more_pages(fetch, _more):
+        async for result in self._pages("/products", params):
             page = PageOfProducts("woocommerce product", PLATFORM)
             for row in result.items:
                 with page.mapping(row.get("id")):
                     variations: list[dict[str, Any]] = []
                     if row.get("type") == "variable":
-                        variations = await self._variations(int(row["id"]))
+                        path = f"/products/{int(row['id'])}/variations"
+                        variations = [v async for p in self._pages(path, {}) for v in p.items]
                     page.add(map_product(row, variations, self.settings.store_key, currency))
                 mark.note(row.get("date_modified_gmt"))
             yield page.done(mark.after(_more(result)))
-
-    async def _variations(self, pid: int) -> list[dict[str, Any]]:
-        async def fetch(number: int) -> Any:
-            self.read_call()
-            return await self.client.get_page(f"/products/{pid}/variations", {}, number, PER_PAGE)
-
-        rows: list[dict[str, Any]] = []
-        async for result in has_more_pages(fetch, _more):
-            rows += result.items
-        return rows
 
     async def write_variants(self, writes: Sequence[CatalogWrite]) -> list[WriteResult]:
         outcomes = Outcomes(writes)
@@ -191,8 +178,15 @@ class WooCommerceCatalog(KitCatalog):
         return outcomes.results()
 
     async def _batches(self, path: str, items: list[Item], outcomes: Outcomes) -> None:
-        def send(chunk: list[Item]) -> Any:
-            return self._post(path, {"update": [body for _, body in chunk]})
+        async def send(chunk: list[Item]) -> Any:
+            """Through the source's kit client (auth, error classes, retries): every value
+            is absolute, so a batch whose answer was lost is sent again safely."""
+            self.write_call()
+            body = {"update": [body for _, body in chunk]}
+            _, answer = await self.client.kit.request(
+                "POST", path, json=body, expect=dict, idempotent=True
+            )
+            return answer
 
         async for chunk, answer in outcomes.sent(items, MAX_BATCH, send, lambda i: i[0]):
             rows = answer.get("update") if isinstance(answer, dict) else None
@@ -207,15 +201,6 @@ class WooCommerceCatalog(KitCatalog):
                 problem = row.get("error") if isinstance(row, dict) else None
                 if problem:
                     outcomes.fail(ws, refusal(f"woocommerce {path}", [problem], platform=PLATFORM))
-
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        """One batch through the source's kit client (auth, error classes, retries): every
-        value is absolute, so a batch whose answer was lost is sent again safely."""
-        self.write_call()
-        _, answer = await self.client.kit.request(
-            "POST", path, json=body, expect=dict, idempotent=True
-        )
-        return answer
 
 
 SPEC = CatalogSpec(

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.canonical import CanonicalRecord, EntityType, Order, OrderStatus
+from ledgerbridge.catalog_kit import chunks
 from ledgerbridge.contracts import (
     Change,
     ChangePage,
@@ -75,11 +76,7 @@ LISTINGS = {listing.entity: listing for listing in (ORDERS, PRODUCTS, CUSTOMERS)
 
 class WooCommerceSource(Source):
     def __init__(self, context: ConnectorContext, *, policy: RetryPolicy = DEFAULT_POLICY) -> None:
-        settings, secrets = context.settings, context.secrets
-        if not isinstance(settings, WooCommerceSettings):
-            settings = WooCommerceSettings.model_validate(settings.model_dump())
-        if not isinstance(secrets, WooCommerceSecrets):
-            secrets = WooCommerceSecrets.model_validate(secrets.model_dump())
+        settings, secrets = context.as_models(WooCommerceSettings, WooCommerceSecrets)
         self.context, self.settings, self.secrets = context, settings, secrets
         self.store = settings.store_key
         self.client = WooClient(context, settings, secrets, policy=policy)
@@ -247,9 +244,7 @@ class WooCommerceSource(Source):
         latest = await self.client.get_page(
             "/orders", {"orderby": "modified", "order": "desc", "status": "any"}, 1, 1
         )
-        if not latest.items:
-            return Watermark()
-        item = latest.items[0]
+        item = latest.items[0] if latest.items else {}
         moment = gmt(item.get("date_modified_gmt"), "latest order")
         if moment is None:
             return Watermark()
@@ -257,8 +252,7 @@ class WooCommerceSource(Source):
 
     async def _customers_by_id(self, ids: list[str]) -> list[Change]:
         changes: list[Change] = []
-        for start in range(0, len(ids), 100):
-            batch = ids[start : start + 100]
+        for batch in chunks(ids, 100):
             result = await self.client.get_page(
                 "/customers", {"include": ",".join(batch), "role": "all"}, 1, 100
             )
@@ -269,12 +263,12 @@ class WooCommerceSource(Source):
                 changes.append(gone if item is None else self._customer(item))
         return changes
 
-    def _customer(self, item: Record) -> Change:
-        return CUSTOMERS.change(item, functools.partial(map_customer, item, self.store))
-
     def _order(self, data: Record, refunds: list[Record]) -> Order:
         context, status_map = self.context.validation_context, self.settings.status_map
         return map_order(data, self.store, refunds, context=context, status_map=status_map)
+
+    def _customer(self, item: Record) -> Change:
+        return CUSTOMERS.change(item, functools.partial(map_customer, item, self.store))
 
     async def _variations(self, data: Record) -> list[Record]:
         if data.get("type") != "variable":
@@ -327,9 +321,8 @@ class WooCommerceSource(Source):
 
     async def _refunds_by_id(self, refund_ids: list[str]) -> dict[str, list[Record]]:
         found: dict[str, list[Record]] = {}
-        for start in range(0, len(refund_ids), 100):
-            include = {"include": ",".join(refund_ids[start : start + 100])}
-            for refund in await self._all("/refunds", include):
+        for batch in chunks(refund_ids, 100):
+            for refund in await self._all("/refunds", {"include": ",".join(batch)}):
                 found.setdefault(str(refund.get("parent_id")), []).append(refund)
         for refunds in found.values():  # newest first, as the per-order route lists them
             refunds.sort(key=lambda r: (str(r.get("date_created_gmt") or ""), r.get("id") or 0))
@@ -345,6 +338,7 @@ def order_change(
     status_map: Mapping[str, OrderStatus] | None = None,
 ) -> Change:
     """One order of a page as a Change: mapped, or parked with the reason (the core guard)."""
-    return ORDERS.change(
-        data, lambda: map_order(data, store, refunds, context=context, status_map=status_map)
+    build = functools.partial(
+        map_order, data, store, refunds, context=context, status_map=status_map
     )
+    return ORDERS.change(data, build)

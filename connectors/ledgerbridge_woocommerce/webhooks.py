@@ -68,8 +68,7 @@ def parse(request: WebhookRequest) -> WebhookEvent | None:
         "sha256:" + hashlib.sha256(topic.encode() + request.body).hexdigest()
     )
     deleted = event == "deleted" or set(payload) == {"id"}
-    version = None
-    occurred = None
+    version = occurred = None
     if not deleted and payload.get("date_modified_gmt"):
         is_order = entity is EntityType.ORDER
         version = version_of(payload) if is_order else str(payload["date_modified_gmt"])

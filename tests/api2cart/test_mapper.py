@@ -138,6 +138,41 @@ def test_no_totals_at_all_is_a_clear_error():
         map_order(raw, scope("EtsyAPIv3"))
 
 
+@pytest.mark.parametrize("origin", ["total", "totals"])
+def test_a_blank_stated_total_parks_the_order_naming_the_field(origin):
+    """A blank ``total`` ("") is not "no total": it parks naming the field, not as AssertionError."""
+    from ledgerbridge_api2cart.source import order_change
+
+    raw = example(ETSY_INFO)["result"]
+    if origin == "totals":
+        raw["total"] = None
+    raw[origin]["total"] = ""
+    change = order_change(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert isinstance(change.error, ValidationFailed)
+    assert f"order 4130825825: {origin}.total" in str(change.error)
+    assert change.error.details["field"] == f"API2Cart order 4130825825: {origin}.total"
+
+
+@pytest.mark.parametrize(
+    ("path", "mutate"),
+    [
+        ("total.additional_fields", lambda raw: raw["total"].update(additional_fields="x")),
+        ("status", lambda raw: raw.update(status="Completed")),
+        ("additional_fields", lambda raw: raw.update(additional_fields=["paid"])),
+    ],
+)
+def test_an_object_field_holding_something_else_parks_naming_it(path, mutate):
+    """Not an ``AttributeError`` naming no field."""
+    from ledgerbridge_api2cart.source import order_change
+
+    raw = example(ETSY_INFO)["result"]
+    mutate(raw)
+    change = order_change(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert isinstance(change.error, ValidationFailed)
+    assert change.error.details["field"] == f"API2Cart order 4130825825: {path}"
+    assert "is not an object" in str(change.error)
+
+
 def test_refunds_map_to_lines_by_order_product_id():
     raw = example(ETSY_INFO)["result"]
     raw["refunds"] = [

@@ -18,7 +18,7 @@ from graphql import (
     validate,
 )
 
-from ledgerbridge_shopify import queries
+from ledgerbridge_shopify import catalog, queries
 from ledgerbridge_shopify.emulator.schema import load_schema
 from tests.conftest import refdata
 
@@ -101,6 +101,15 @@ def test_every_query_validates_against_the_official_schema(
     document = parse(queries.ALL_QUERIES[name])
     assert validate(official, document) == []
     assert validate(load_schema(), document) == []  # and the emulator can answer it
+
+
+@pytest.mark.parametrize("name", ["PRODUCTS", "SET_QUANTITIES", "PRODUCT_UPDATE"])
+def test_every_catalog_document_validates_against_the_official_schema(
+    official: GraphQLSchema, name: str
+) -> None:
+    document = parse(getattr(catalog, name))
+    assert validate(official, document) == []
+    assert validate(load_schema(), document) == []
 
 
 def test_validation_is_real(official: GraphQLSchema) -> None:

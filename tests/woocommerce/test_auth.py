@@ -11,7 +11,7 @@ import pytest
 
 from ledgerbridge.canonical import EntityType
 from ledgerbridge.errors import AuthFailed, ConfigError
-from ledgerbridge_woocommerce.auth import OAuth1Auth
+from ledgerbridge_woocommerce.client import OAuth1Auth
 from ledgerbridge_woocommerce.emulator import (
     DEFAULT_KEY,
     DEFAULT_SECRET,

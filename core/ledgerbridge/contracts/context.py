@@ -6,7 +6,7 @@ import time
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel
@@ -15,6 +15,9 @@ from ..canonical.reconcile import DEFAULT_ROUNDING_TOLERANCE
 
 if TYPE_CHECKING:
     from ..limits import LimiterProvider
+
+S = TypeVar("S", bound=BaseModel)
+T = TypeVar("T", bound=BaseModel)
 
 
 class CredentialStore(Protocol):
@@ -105,3 +108,13 @@ class ConnectorContext:
     def validation_context(self) -> dict[str, Any]:
         """Pass as ``context=`` when validating canonical orders."""
         return {"rounding_tolerance": self.rounding_tolerance}
+
+    def as_models(self, settings: type[S], secrets: type[T]) -> tuple[S, T]:
+        """The settings and secrets as the connector's own models, typed: a host that built
+        them from other models (a test's, an older schema's) has them validated again, so a
+        connector never casts or asserts them."""
+        return _as(self.settings, settings), _as(self.secrets, secrets)
+
+
+def _as(value: BaseModel, model: type[S]) -> S:
+    return value if isinstance(value, model) else model.model_validate(value.model_dump())
