@@ -38,6 +38,7 @@ from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.contracts.catalog import CatalogField, CatalogPage, CatalogSpec, CatalogWrite
 from ledgerbridge.http import has_more_pages
 
+from .client import more_pages
 from .directory import ALL_ITEMS
 
 PLATFORM = "zohobooks"
@@ -80,13 +81,6 @@ def map_item(row: dict[str, Any], org: str, currency: str) -> Product:
     )
 
 
-def _more(body: dict[str, Any]) -> bool:
-    context = body.get("page_context") or {}
-    if isinstance(context, list):
-        context = context[0] if context else {}
-    return bool(context.get("has_more_page"))
-
-
 class ZohoBooksCatalog(KitCatalog):
     def __init__(self, context: ConnectorContext) -> None:
         from .target import ZohoBooksTarget
@@ -108,13 +102,13 @@ class ZohoBooksCatalog(KitCatalog):
             self.read_call()
             return await self.client.call("GET", "/items", params={**params, "page": number})
 
-        async for body in has_more_pages(fetch, _more):
+        async for body in has_more_pages(fetch, more_pages):
             page = PageOfProducts("zohobooks item", PLATFORM)
             for row in body.get("items") or []:
                 with page.mapping(row.get("item_id")):
                     page.add(map_item(row, self.org, currency))
                 mark.note(row.get("last_modified_time"))
-            yield page.done(mark.after(_more(body)))
+            yield page.done(mark.after(more_pages(body)))
 
     async def write_one(self, write: CatalogWrite) -> None:
         body = ITEM.body(write)

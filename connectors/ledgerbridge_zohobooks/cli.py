@@ -162,21 +162,63 @@ def connect_zohobooks(
 ) -> None:
     """Authorise ledgerbridge in Zoho Books and store the connection (refresh token encrypted)."""
     try:
-        _connect(
-            client_id=client_id,
-            client_secret=client_secret,
-            tenant=tenant,
-            name=name,
-            dc_code=data_center_code,
-            redirect_uri=redirect_uri,
-            code=code,
-            accounts_server=accounts_server,
-            organization_id=organization_id,
-            accounts_url=accounts_url,
-            api_url=api_url,
-            database_url=database_url or config_database(config),
-            state=state,
+        database_url = database_url or config_database(config)
+        dc = data_center(data_center_code)
+        overrides = frozenset(u.rstrip("/") for u in (accounts_url, api_url) if u)
+        accounts = trusted_accounts_server(accounts_url or dc.accounts_server, extra=overrides)
+        typer.echo("Open this URL, approve access, and copy the `code` parameter of the redirect:")
+        typer.echo(consent_url(accounts, client_id, redirect_uri, state))
+        typer.echo(f"Scopes requested: {SCOPE_STRING}")
+        code = code or typer.prompt("Grant code")
+        if accounts_server:
+            # Multi-DC: exchange at the server the redirect named, if it is a Zoho host.
+            accounts = trusted_accounts_server(accounts_server, extra=overrides)
+        with httpx.Client(timeout=30.0) as http:
+            token = exchange_code(
+                http,
+                accounts,
+                code=code,
+                client_id=client_id,
+                client_secret=client_secret,
+                redirect_uri=redirect_uri,
+            )
+            api_domain = trusted_api_domain(
+                token.api_domain or api_url or dc.api_domain, extra=overrides
+            )
+            orgs = list_organizations(http, api_domain, token.access_token)
+        if not orgs:
+            raise ValidationFailed(
+                "this Zoho user belongs to no Books organisation", platform="zohobooks"
+            )
+        chosen = organization_id
+        listing = ", ".join(f"{o.organization_id} ({o.name})" for o in orgs)
+        if chosen is None:
+            chosen = orgs[0].organization_id if len(orgs) == 1 else choose_organization(orgs)
+        if chosen not in {o.organization_id for o in orgs}:
+            raise ValidationFailed(
+                f"organisation {chosen} is not reachable with this authorisation; "
+                f"it reaches: {listing}",
+                platform="zohobooks",
+            )
+        settings: dict[str, Any] = {"data_center": dc.code, "organization_id": chosen}
+        if accounts != dc.accounts_server:
+            settings["accounts_url"] = accounts
+        if api_domain != dc.api_domain:
+            settings["api_url"] = api_domain
+        connection_id = save_connection(
+            database_url,
+            "zohobooks",
+            tenant,
+            name,
+            settings=settings,
+            secrets={
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "refresh_token": token.refresh_token,
+            },
+            organization_id=chosen,
         )
+        typer.echo(f"Connected {connection_id} to Zoho Books organisation {chosen} ({api_domain}).")
     except LedgerbridgeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(exit_code(exc)) from None
@@ -204,62 +246,3 @@ def choose_organization(orgs: list[Organization]) -> str:
         if answer.isdigit() and 1 <= int(answer) <= len(orgs):
             return orgs[int(answer) - 1].organization_id
         typer.echo(f"{answer!r} is neither a number from the list nor an organisation id")
-
-
-def _connect(**kw: Any) -> None:
-    dc = data_center(kw["dc_code"])
-    overrides = frozenset(u.rstrip("/") for u in (kw["accounts_url"], kw["api_url"]) if u)
-    accounts = trusted_accounts_server(kw["accounts_url"] or dc.accounts_server, extra=overrides)
-    typer.echo("Open this URL, approve access, and copy the `code` parameter of the redirect:")
-    typer.echo(consent_url(accounts, kw["client_id"], kw["redirect_uri"], kw["state"]))
-    typer.echo(f"Scopes requested: {SCOPE_STRING}")
-    code = kw["code"] or typer.prompt("Grant code")
-    if kw["accounts_server"]:
-        # Multi-DC: exchange at the server the redirect named, if it is a Zoho host.
-        accounts = trusted_accounts_server(kw["accounts_server"], extra=overrides)
-    with httpx.Client(timeout=30.0) as http:
-        token = exchange_code(
-            http,
-            accounts,
-            code=code,
-            client_id=kw["client_id"],
-            client_secret=kw["client_secret"],
-            redirect_uri=kw["redirect_uri"],
-        )
-        api_domain = trusted_api_domain(
-            token.api_domain or kw["api_url"] or dc.api_domain, extra=overrides
-        )
-        orgs = list_organizations(http, api_domain, token.access_token)
-    if not orgs:
-        raise ValidationFailed(
-            "this Zoho user belongs to no Books organisation", platform="zohobooks"
-        )
-    chosen = kw["organization_id"]
-    listing = ", ".join(f"{o.organization_id} ({o.name})" for o in orgs)
-    if chosen is None:
-        chosen = orgs[0].organization_id if len(orgs) == 1 else choose_organization(orgs)
-    if chosen not in {o.organization_id for o in orgs}:
-        raise ValidationFailed(
-            f"organisation {chosen} is not reachable with this authorisation; "
-            f"it reaches: {listing}",
-            platform="zohobooks",
-        )
-    settings: dict[str, Any] = {"data_center": dc.code, "organization_id": chosen}
-    if accounts != dc.accounts_server:
-        settings["accounts_url"] = accounts
-    if api_domain != dc.api_domain:
-        settings["api_url"] = api_domain
-    connection_id = save_connection(
-        kw["database_url"],
-        "zohobooks",
-        kw["tenant"],
-        kw["name"],
-        settings=settings,
-        secrets={
-            "client_id": kw["client_id"],
-            "client_secret": kw["client_secret"],
-            "refresh_token": token.refresh_token,
-        },
-        organization_id=chosen,
-    )
-    typer.echo(f"Connected {connection_id} to Zoho Books organisation {chosen} ({api_domain}).")

@@ -164,9 +164,7 @@ class ZohoClient(KitClient):
         api_base: str,
         organization_id: str | None,
         limiter: Callable[[], RateLimiter],
-        policy: RetryPolicy | None = None,
         trusted_domains: frozenset[str] = frozenset(),
-        honour_api_domain: bool = True,
     ) -> None:
         super().__init__(
             context,
@@ -174,18 +172,17 @@ class ZohoClient(KitClient):
             ERRORS,
             auth=tokens,
             timeout=httpx.Timeout(30.0, connect=10.0),
-            policy=policy or RetryPolicy(attempts=6, max_wait=120.0),
+            policy=RetryPolicy(attempts=6, max_wait=120.0),
             limiter=limiter,
         )
         self.tokens = tokens
         self.api_base = api_base.rstrip("/")
         self.organization_id = organization_id
         self._trusted = trusted_domains
-        self._honour_api_domain = honour_api_domain
 
     async def url_for(self, path: str) -> str:
         token = await self.tokens.token()
-        if token.api_domain and self._honour_api_domain:
+        if token.api_domain:
             # The token response's api_domain wins over configuration (facts doc §1.2).
             return f"{trusted_api_domain(token.api_domain, extra=self._trusted)}/books/v3{path}"
         return self.api_base + path
@@ -224,15 +221,10 @@ class ZohoClient(KitClient):
         with_org: bool = True,
         idempotent: bool | None = None,
     ) -> dict[str, Any]:
-        """One API call with retries by error class.
+        """One API call with retries by error class (see the module docstring).
 
-        ``idempotent``: whether sending the request twice cannot change the books twice.
-        By default GET, PUT and DELETE are and POST is not; a POST that only moves a
-        document's status (mark as sent, void) passes ``True``. A request that is not
-        idempotent is retried only when it certainly did not take effect (connection never
-        made, 429, refused token); otherwise ``OutcomeUnknown`` is raised at once, and
-        the caller reads the target before deciding to send it again.
-        """
+        ``idempotent``: sending it twice cannot change the books twice -- GET, PUT and
+        DELETE by default; a POST that only moves a document's status passes ``True``."""
         query = dict(params or {})
         if str(query.get("organization_id", self.organization_id)) != str(self.organization_id):
             # The connection's own (bound) organisation only: never another one via params.
@@ -274,7 +266,7 @@ class ZohoClient(KitClient):
                 "GET", path, params={**(params or {}), "page": number, "per_page": PER_PAGE}
             )
 
-        async for body in has_more_pages(page, _has_more):
+        async for body in has_more_pages(page, more_pages):
             for candidate in keys:
                 if candidate in body:
                     rows.extend(body[candidate] or [])
@@ -282,7 +274,8 @@ class ZohoClient(KitClient):
         return rows
 
 
-def _has_more(body: dict[str, Any]) -> bool:
+def more_pages(body: dict[str, Any]) -> bool:
+    """``page_context.has_more_page`` of a list answer."""
     context = body.get("page_context") or {}
     if isinstance(context, list):  # spec defect 1: typed as an array
         context = context[0] if context else {}

@@ -29,25 +29,31 @@ PLATFORM = "zohobooks"
 SETTINGS_PATH = "/settings/fields"
 LIST_KEY = "customfields"
 
-# The ``entity`` values of the custom-fields API per module this connector writes; the
-# page names ``invoice`` and ``contact`` -- the rest are read the same way (singular),
-# both spellings with and without an underscore accepted.
-ENTITIES: dict[str, frozenset[str]] = {
-    "contacts": frozenset({"contact", "contacts", "customer"}),
-    "invoices": frozenset({"invoice", "invoices"}),
-    "salesreceipts": frozenset({"salesreceipt", "sales_receipt", "salesreceipts"}),
-    "creditnotes": frozenset({"creditnote", "credit_note", "creditnotes"}),
-    "customerpayments": frozenset(
-        {"customerpayment", "customer_payment", "customerpayments", "payment"}
-    ),
-}
-# The key each module's request schema addresses a custom field by.
-ADDRESSED_BY: dict[str, str] = {
-    "invoices": "customfield_id",
-    "creditnotes": "customfield_id",
-    "contacts": "label",
-    "customerpayments": "label",
-}
+
+@dataclass(frozen=True)
+class Module:
+    """A module whose records may carry custom fields."""
+
+    record: str  # the target-neutral record kind written into it
+    label: str  # the web app's name for it (Settings -> Preferences -> <label>)
+    # The ``entity`` values of the custom-fields API: the page names ``invoice`` and
+    # ``contact``; the rest are read the same way (singular), with and without an underscore.
+    entities: frozenset[str]
+    addressed_by: str | None  # the key its request schema addresses a field by; None: no fields
+
+
+ID, LABEL = "customfield_id", "label"
+MODULES: dict[str, Module] = {
+    "contacts": Module("contact", "Customers and Vendors",
+                       frozenset({"contact", "contacts", "customer"}), LABEL),
+    "invoices": Module("invoice", "Invoices", frozenset({"invoice", "invoices"}), ID),
+    "salesreceipts": Module("sales_receipt", "Sales Receipts",
+                            frozenset({"salesreceipt", "sales_receipt", "salesreceipts"}), None),
+    "creditnotes": Module("credit_note", "Credit Notes",
+                          frozenset({"creditnote", "credit_note", "creditnotes"}), ID),
+    "customerpayments": Module("payment", "Payments Received", frozenset(
+        {"customerpayment", "customer_payment", "customerpayments", "payment"}), LABEL),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,7 @@ class FieldDef:
 
 def _module_of(entity: str) -> str | None:
     wanted = entity.strip().lower()
-    return next((module for module, names in ENTITIES.items() if wanted in names), None)
+    return next((name for name, module in MODULES.items() if wanted in module.entities), None)
 
 
 class Catalog:
@@ -95,7 +101,7 @@ class Catalog:
         """``{name: value}`` -> the module's ``custom_fields`` list, or a clear refusal."""
         if not values:
             return []
-        how = ADDRESSED_BY.get(module)
+        how = MODULES[module].addressed_by if module in MODULES else None
         if how is None:
             raise ValidationFailed(
                 f"Zoho Books {module} take no custom fields (its request schema declares "

@@ -62,25 +62,30 @@ def data_center(code: str) -> DataCenter:
         ) from None
 
 
+def _trusted(candidate: str, known: frozenset[str], extra: frozenset[str], refusal: str) -> str:
+    host = candidate.rstrip("/")
+    if host in known or host in extra:
+        return host
+    raise AuthFailed(refusal.format(candidate=candidate), platform="zohobooks")
+
+
 def trusted_api_domain(candidate: str, *, extra: frozenset[str] = frozenset()) -> str:
     """``candidate`` if it is a Zoho API domain (or an explicitly configured override)."""
-    domain = candidate.rstrip("/")
-    if domain in KNOWN_API_DOMAINS or domain in extra:
-        return domain
-    raise AuthFailed(
-        f"the token response named api_domain {candidate!r}, which is not a Zoho data centre; "
+    return _trusted(
+        candidate,
+        KNOWN_API_DOMAINS,
+        extra,
+        "the token response named api_domain {candidate!r}, which is not a Zoho data centre; "
         "refusing to send tokens there",
-        platform="zohobooks",
     )
 
 
 def trusted_accounts_server(candidate: str, *, extra: frozenset[str] = frozenset()) -> str:
     """``candidate`` if it is a Zoho accounts host (checked before any client secret is sent)."""
-    server = candidate.rstrip("/")
-    if server in KNOWN_ACCOUNTS_SERVERS or server in extra:
-        return server
-    raise AuthFailed(
-        f"accounts-server {candidate!r} is not a Zoho accounts host; refusing to send the "
+    return _trusted(
+        candidate,
+        KNOWN_ACCOUNTS_SERVERS,
+        extra,
+        "accounts-server {candidate!r} is not a Zoho accounts host; refusing to send the "
         "client secret there (possible forged redirect)",
-        platform="zohobooks",
     )

@@ -1,15 +1,12 @@
 """A short-lived copy of an organisation's contacts or items, read as one list page.
 
-Why: on a first run every new customer and SKU was looked up with its own search
-(``GET /contacts?email=``, ``GET /items?search_text=``) before it was created -- one
-call per new contact or item, about 0.07 calls per paid order on a 1,000-order run.
-An organisation with at most one page of them (200 rows: "paginated to 200 items by
-default", facts doc §6; ``per_page`` "Maximum value is 200", ``contacts.yml``
-list-contacts / ``items.yml`` list-items) answers every such look-up from one read.
-
-The rows are the ones a filtered search returns (the same list operation, unfiltered),
-so a look-up matches exactly as the search did: the connector always re-checks the
-e-mail, key field, name or SKU itself (facts doc §7.1, §7.2).
+Why: without it every new customer and SKU costs its own search before its create (``GET
+/contacts?email=``, ``GET /items?search_text=``).  An organisation with at most one page of
+them (200 rows: facts doc §6; ``per_page`` "Maximum value is 200", ``contacts.yml``
+list-contacts / ``items.yml`` list-items) answers every such look-up from one read.  The
+rows are those a filtered search returns (the same list operation, unfiltered), and the
+connector re-checks the e-mail, key field, name or SKU itself (facts doc §7.1, §7.2), so a
+look-up matches exactly as the search did.
 
 Freshness, and why exactly-once holds:
 
@@ -38,6 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from . import models
+from .client import more_pages
 
 TTL = 120.0  # seconds at most a copy answers look-ups, even within one tenure
 OVERSIZED_TTL = 600.0  # seconds an organisation found too large is not read again
@@ -86,10 +84,7 @@ class Directory:
         read_at = self.now()  # before the call: a row created during it is in the next read
         body = await read({**self.params, "page": 1, "per_page": PAGE})
         self.reads += 1
-        context = body.get("page_context") or {}
-        if isinstance(context, list):  # facts doc §12: page_context typed as an array
-            context = context[0] if context else {}
-        if context.get("has_more_page"):
+        if more_pages(body):
             self._oversized_at = self.now()
             return
         self._oversized_at = None

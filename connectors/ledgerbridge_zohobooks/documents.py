@@ -18,71 +18,59 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.contracts.target import TargetDocument
 from ledgerbridge.errors import SyncError, ValidationFailed
 from ledgerbridge.plan import BusinessKey, DocumentDraft, DocumentKind, TargetRef
 
 from . import models, payloads, shapes
-from .books import Books
 from .client import PLATFORM
 from .parties import Parties
 
 log = logging.getLogger(__name__)
 
 
-class _Kind:
+class _Kind(NamedTuple):
     """Where each document kind lives in the API."""
 
-    def __init__(
-        self,
-        path: str,
-        key: str,
-        list_key: str,
-        id_field: str,
-        number_field: str,
-        model: type[models.Document],
-    ):
-        self.path, self.key, self.list_key = path, key, list_key
-        self.id_field, self.number_field, self.model = id_field, number_field, model
+    path: str
+    key: str
+    list_key: str
+    id_field: str
+    number_field: str
+    model: type[models.Document]
+    our_number: str  # the field holding our reference, and the list's filter on it
 
 
 KINDS: dict[DocumentKind, _Kind] = {
     DocumentKind.INVOICE: _Kind(
-        "/invoices", "invoice", "invoices", "invoice_id", "invoice_number", models.Invoice
+        "/invoices", "invoice", "invoices", "invoice_id", "invoice_number", models.Invoice,
+        "reference_number",
     ),
     DocumentKind.SALES_RECEIPT: _Kind(
-        "/salesreceipts",
-        "salesreceipt",
-        "salesreceipts",
-        "sales_receipt_id",
-        "receipt_number",
-        models.SalesReceipt,
+        "/salesreceipts", "salesreceipt", "salesreceipts", "sales_receipt_id", "receipt_number",
+        models.SalesReceipt, "receipt_number",
     ),
     DocumentKind.CREDIT_NOTE: _Kind(
-        "/creditnotes",
-        "creditnote",
-        "creditnotes",
-        "creditnote_id",
-        "creditnote_number",
-        models.CreditNote,
+        "/creditnotes", "creditnote", "creditnotes", "creditnote_id", "creditnote_number",
+        models.CreditNote, "reference_number",
     ),
-}
+}  # fmt: skip
 
 
-class Documents:
-    """The ``Target`` methods for documents, held by ``ZohoBooksTarget``."""
+class Documents(Parties):
+    """The ``Target`` methods for documents (receipts need the connector's service items)."""
 
-    def __init__(self, books: Books, parties: Parties) -> None:
-        self.books = books
-        self.parties = parties
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
         self._warned_receipt_fields = False
 
     async def _document_body(self, draft: DocumentDraft) -> dict[str, Any]:
-        currency = await self.books.currency(draft.currency)  # it must exist in the org
+        currency = await self.currency(draft.currency)  # it must exist in the org
         if draft.kind is DocumentKind.SALES_RECEIPT:
-            base = await self.books.base_currency()
+            base = await self.base_currency()
             if base and draft.currency != base:
                 raise ValidationFailed(
                     f"sales receipt {draft.key.reference} is in {draft.currency}, not the "
@@ -91,31 +79,24 @@ class Documents:
                     "posting_policy: invoice",
                     platform=PLATFORM,
                 )
-        rate = await self.books.exchange_rate(
-            f"{draft.kind.value} {draft.key.reference}",
-            draft.currency,
-            draft.exchange_rate,
-            draft.stated_rates,
-            draft.target_rate_on,
-        )
-        draft = draft.model_copy(update={"exchange_rate": rate})
+        draft = await self.rated(f"{draft.kind.value} {draft.key.reference}", draft)
         if not draft.lines:
             raise ValidationFailed(
                 f"{draft.kind.value} {draft.key.reference} has no lines", platform=PLATFORM
             )
-        places = await self.books.places(draft.currency)
+        places = await self.places(draft.currency)
         if draft.kind is DocumentKind.SALES_RECEIPT:
             return await self._receipt_body(draft, places)
         if draft.kind is DocumentKind.INVOICE:
             draft = shapes.invoice(draft)  # a taxed shipping charge becomes a line
         module = KINDS[draft.kind].list_key
         values = dict(draft.custom_fields)
-        if self.books.settings.key_field:
-            values[self.books.settings.key_field] = draft.key.source_key
+        if self.settings.key_field:
+            values[self.settings.key_field] = draft.key.source_key
         return payloads.document_body(
             draft,
             places=places,
-            fields=await self.books.custom_fields(module, values),
+            fields=await self.custom_fields(module, values),
             currency_id=currency.currency_id,
         )
 
@@ -134,8 +115,8 @@ class Documents:
                 "not written on receipts: %s",
                 ", ".join(sorted(draft.custom_fields)),
             )
-        service = {p: await self.parties.service_item(p) for p in shapes.needs_service_items(draft)}
-        tax_rates = await self.books.tax_rates() if draft.taxes_included else {}
+        service = {p: await self.service_item(p) for p in shapes.needs_service_items(draft)}
+        tax_rates = await self.tax_rates() if draft.taxes_included else {}
         lines = shapes.receipt_lines(
             draft, places=places, tax_rates=tax_rates, service_items=service
         )
@@ -171,15 +152,15 @@ class Documents:
             params["invoice_id"] = draft.against.require()
         if (
             draft.kind is DocumentKind.INVOICE
-            and self.books.settings.key_field
-            and self.books.settings.key_field_unique
+            and self.settings.key_field
+            and self.settings.key_field_unique
         ):
-            upserted = await self.books.client.call(
+            upserted = await self.client.call(
                 "PUT",
                 "/invoices",
                 body=body,
                 headers={
-                    "X-Unique-Identifier-Key": self.books.settings.key_field,
+                    "X-Unique-Identifier-Key": self.settings.key_field,
                     "X-Unique-Identifier-Value": draft.key.source_key,
                     "X-Upsert": "true",
                 },
@@ -201,7 +182,7 @@ class Documents:
             if isinstance(result, TargetRef):
                 result = result.model_copy(update={"adopted": True})
             if result is None:
-                result = await self.books.create(spec.path, body, find, params=params)
+                result = await self.create(spec.path, body, find, params=params)
             if isinstance(result, TargetRef):  # found, not created
                 ref, status = result, found[-1].status
             else:
@@ -223,7 +204,7 @@ class Documents:
         ):
             # A status move: repeating it changes nothing, so the client may retry it.
             try:
-                await self.books.client.call(
+                await self.client.call(
                     "POST", f"/invoices/{ref.target_id}/status/sent", idempotent=True
                 )
             except SyncError as exc:
@@ -241,13 +222,13 @@ class Documents:
         fail, the record is parked and its replay records the payment, so the draft
         does not stay unnoticed.
         """
-        mode = self.books.settings.mark_invoices_sent
+        mode = self.settings.mark_invoices_sent
         return mode == "always" or (mode == "unless_paid" and not draft.settled_in_plan)
 
     async def update_document(self, ref: TargetRef, draft: DocumentDraft) -> TargetRef:
         spec = KINDS[draft.kind]
         body = await self._document_body(draft)
-        result = await self.books.client.call("PUT", f"{spec.path}/{ref.target_id}", body=body)
+        result = await self.client.call("PUT", f"{spec.path}/{ref.target_id}", body=body)
         return self._ref_for(draft.kind, result[spec.key])
 
     async def void_document(self, ref: TargetRef) -> None:
@@ -258,7 +239,7 @@ class Documents:
                 "issue a credit note and refund instead",
                 platform=PLATFORM,
             )
-        await self.books.client.call(
+        await self.client.call(
             "POST", f"{KINDS[kind].path}/{ref.target_id}/status/void", idempotent=True
         )
 
@@ -279,20 +260,11 @@ class Documents:
 
     async def find_document(self, kind: DocumentKind, key: BusinessKey) -> TargetDocument | None:
         spec = KINDS[kind]
-        if kind is DocumentKind.SALES_RECEIPT:
-            query = {"receipt_number": key.reference}
-        else:
-            query = {"reference_number": key.reference}
-        rows = await self.books.client.pages(spec.path, spec.list_key, query)
-        field = self.books.settings.key_field
+        rows = await self.client.pages(spec.path, spec.list_key, {spec.our_number: key.reference})
+        field = self.settings.key_field
         for row in rows:
             doc = spec.model.model_validate(row)
-            number = (
-                row.get(spec.number_field)
-                if kind is DocumentKind.SALES_RECEIPT
-                else doc.reference_number
-            )
-            if number != key.reference or doc.status == "void":
+            if getattr(doc, spec.our_number) != key.reference or doc.status == "void":
                 continue  # Zoho may match loosely; we only accept an exact match
             stored_key = doc.custom_field_hash.get(field) if field else None
             if stored_key not in (None, "", key.source_key):
@@ -312,7 +284,7 @@ class Documents:
         lists = [(spec.path, spec.list_key) for spec in KINDS.values()]
         lists.append(("/customerpayments", "customer_payments"))
         for path, key in lists:
-            body = await self.books.client.call("GET", path, params={"page": 1, "per_page": 1})
+            body = await self.client.call("GET", path, params={"page": 1, "per_page": 1})
             if body.get(key):
                 return False
         return True
@@ -320,7 +292,7 @@ class Documents:
     async def get_document(self, ref: TargetRef) -> TargetDocument:
         kind = DocumentKind(ref.kind)
         spec = KINDS[kind]
-        body = await self.books.client.call("GET", f"{spec.path}/{ref.target_id}")
+        body = await self.client.call("GET", f"{spec.path}/{ref.target_id}")
         return self._document(kind, body[spec.key], None)
 
 

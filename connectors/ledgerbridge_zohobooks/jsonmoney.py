@@ -21,17 +21,12 @@ def quantize(amount: Decimal, places: int) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _number(value: Decimal) -> str:
-    if not value.is_finite():
-        raise ValueError(f"{value} is not a finite amount")
-    text = format(value, "f")
-    return text
-
-
 def dumps(value: Any) -> str:
     """Compact JSON with ``Decimal`` written as exact numbers (never through float)."""
     if isinstance(value, Decimal):
-        return _number(value)
+        if not value.is_finite():
+            raise ValueError(f"{value} is not a finite amount")
+        return format(value, "f")
     if isinstance(value, float):
         raise TypeError(f"refusing to encode float {value!r}: use Decimal for amounts")
     if isinstance(value, dict):

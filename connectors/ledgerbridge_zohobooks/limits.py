@@ -1,18 +1,12 @@
 """Per-organisation rate limiting: Zoho counts calls per organisation, not per token.
 
-Zoho enforces three limits on an organisation (facts doc §5): 100 calls per
-minute (429 code 44), a daily quota by plan (429 code 45) and a cap on calls in
-flight (429 code 1070).  Every connector instance writing to the same
-organisation in this process shares one ``OrgLimiter`` (``limiter_for``), so
-two pipelines into one org cannot add up to a block.  ``X-Rate-Limit-*``
-headers are used when Zoho sends them and never required.  The bucket, counters and
-cap are the kit's ``LocalLimiter`` (``ledgerbridge.limits.local``); this module knows
-Zoho's numbers.
-
-``RateLimiter`` (``ledgerbridge.limits``) is the interface the rest of the
-connector sees: when the host passes a ``LimiterProvider`` (distributed mode,
-limits shared in Redis by every worker), ``limiter_for`` returns its limiter
-instead of this process's.
+Zoho enforces three limits on an organisation (facts doc §5): 100 calls per minute (429
+code 44), a daily quota by plan (429 code 45) and a cap on calls in flight (429 code 1070).
+Every connector instance writing to the same organisation in this process shares one
+``OrgLimiter`` (``limiter_for``), so two pipelines into one org cannot add up to a block;
+with the host's ``LimiterProvider`` (distributed mode, limits shared in Redis by every
+worker) its limiter is used instead.  The bucket, counters, cap and ``X-Rate-Limit-*``
+headers are the kit's ``LocalLimiter``; this module knows Zoho's numbers.
 """
 
 from __future__ import annotations
@@ -69,6 +63,12 @@ class LimitConfig:
             max_in_flight=max_in_flight or IN_FLIGHT_BY_PLAN.get(plan, DEFAULT_IN_FLIGHT),
         )
 
+    @property
+    def account(self) -> AccountLimits:
+        return AccountLimits(
+            self.per_minute, self.daily_quota, self.max_in_flight, burst=self.burst
+        )
+
 
 class OrgLimiter(LocalLimiter):
     """The in-process limiter of one Zoho Books organisation (``ledgerbridge.limits.local``)."""
@@ -77,10 +77,7 @@ class OrgLimiter(LocalLimiter):
     quota_code = 45
 
     def __init__(self, organization_id: str, config: LimitConfig, clock: Clock | None = None):
-        limits = AccountLimits(
-            config.per_minute, config.daily_quota, config.max_in_flight, burst=config.burst
-        )
-        super().__init__("zohobooks", organization_id, limits, clock)
+        super().__init__("zohobooks", organization_id, config.account, clock)
         self.organization_id = organization_id
         self.config = config
 
@@ -100,10 +97,7 @@ def limiter_for(
     Kept per event loop: locks and semaphores belong to the loop that made them.
     """
     if shared is not None:
-        limits = AccountLimits(
-            config.per_minute, config.daily_quota, config.max_in_flight, burst=config.burst
-        )
-        return shared.limiter("zohobooks", organization_id, limits, clock or SystemClock())
+        return shared.limiter("zohobooks", organization_id, config.account, clock or SystemClock())
     loop = asyncio.get_running_loop()
     per_loop = _LIMITERS.setdefault(loop, {})
     limiter = per_loop.get(organization_id)

@@ -26,18 +26,14 @@ from ledgerbridge.plan import (
 )
 
 from . import models, payloads
-from .books import Books, plain_ref
+from .books import plain_ref
 from .client import PLATFORM
 from .documents import Documents
 from .jsonmoney import quantize
 
 
-class MoneyMovements:
-    """The ``Target`` methods that move money, held by ``ZohoBooksTarget``."""
-
-    def __init__(self, books: Books, documents: Documents) -> None:
-        self.books = books
-        self.documents = documents
+class MoneyMovements(Documents):
+    """The ``Target`` methods that move money (a refund reads its credit note)."""
 
     async def find_payment(self, key: BusinessKey) -> TargetRef | None:
         """The payment written for ``key``: exact ``reference_number``, then our key field or
@@ -47,12 +43,12 @@ class MoneyMovements:
         A payment with neither (written before payments carried the marker) is taken
         only when it is the one such payment under the reference.
         """
-        rows = await self.books.client.pages(
+        rows = await self.client.pages(
             "/customerpayments",
             ("customer_payments", "customerpayments"),  # spec defect 12: accept both keys
             {"reference_number": key.reference},
         )
-        field = self.books.settings.key_field
+        field = self.settings.key_field
         unmarked: list[models.CustomerPayment] = []
         for row in rows:
             payment = models.CustomerPayment.model_validate(row)
@@ -72,28 +68,17 @@ class MoneyMovements:
     async def record_payment(
         self, draft: PaymentDraft, *, first_attempt: bool = False
     ) -> TargetRef:
-        rate = await self.books.exchange_rate(
-            f"payment {draft.key.reference}",
-            draft.currency,
-            draft.exchange_rate,
-            draft.stated_rates,
-            draft.target_rate_on,
-        )
-        draft = draft.model_copy(update={"exchange_rate": rate})
-        key_field = self.books.settings.key_field
-        fields = await self.books.custom_fields(
+        draft = await self.rated(f"payment {draft.key.reference}", draft)
+        key_field = self.settings.key_field
+        fields = await self.custom_fields(
             "customerpayments", {key_field: draft.key.source_key} if key_field else {}
         )
-        body = payloads.payment_body(
-            draft, places=await self.books.places(draft.currency), fields=fields
-        )
+        body = payloads.payment_body(draft, places=await self.places(draft.currency), fields=fields)
         if not first_attempt:
-            existing = await self.books.find_payment(draft.key)
+            existing = await self.find_payment(draft.key)
             if existing is not None:
                 return existing.model_copy(update={"adopted": True})
-        result = await self.books.create(
-            "/customerpayments", body, lambda: self.books.find_payment(draft.key)
-        )
+        result = await self.create("/customerpayments", body, lambda: self.find_payment(draft.key))
         if isinstance(result, TargetRef):
             return result
         return plain_ref(
@@ -101,20 +86,20 @@ class MoneyMovements:
         )
 
     async def apply_credit(self, application: CreditApplication) -> TargetRef | None:
-        base = await self.books.base_currency() or "USD"
+        base = await self.base_currency() or "USD"
         note_id = application.credit_note.require()
         body = {
             "invoices": [
                 {
                     "invoice_id": application.document.require(),
-                    "amount_applied": quantize(application.amount, await self.books.places(base)),
+                    "amount_applied": quantize(application.amount, await self.places(base)),
                 }
             ]
         }
-        result = await self.books.create(
+        result = await self.create(
             f"/creditnotes/{note_id}/invoices",
             body,
-            lambda: self.books.find_credit_application(application),
+            lambda: self.find_credit_application(application),
         )
         if isinstance(result, TargetRef):
             return result
@@ -126,8 +111,8 @@ class MoneyMovements:
         a document at most once, so the pair -- with the amount -- identifies the write."""
         note_id = application.credit_note.require()
         invoice_id = application.document.require()
-        body = await self.books.client.call("GET", f"/creditnotes/{note_id}/invoices")
-        places = await self.books.places(await self.books.base_currency() or "USD")
+        body = await self.client.call("GET", f"/creditnotes/{note_id}/invoices")
+        places = await self.places(await self.base_currency() or "USD")
         wanted = quantize(application.amount, places)
         for row in body.get("invoices_credited") or []:
             credited = models.CreditedInvoice.model_validate(row)
@@ -136,7 +121,7 @@ class MoneyMovements:
         return None
 
     async def refund_credit(self, draft: CreditRefundDraft) -> TargetRef:
-        account = draft.from_account_id or self.books.settings.refund_account_id
+        account = draft.from_account_id or self.settings.refund_account_id
         if not account:
             raise NeedsMapping(
                 "a credit-note refund needs the account the money left from (from_account_id); "
@@ -145,14 +130,14 @@ class MoneyMovements:
                 missing="account:refund_from",
                 platform=PLATFORM,
             )
-        note = await self.documents.get_document(
+        note = await self.get_document(
             TargetRef(kind=DocumentKind.CREDIT_NOTE.value, target_id=draft.credit_note.require())
         )
-        places = await self.books.places(note.currency or "USD")
-        result = await self.books.create(
+        places = await self.places(note.currency or "USD")
+        result = await self.create(
             f"/creditnotes/{draft.credit_note.require()}/refunds",
             payloads.credit_refund_body(draft, places=places, from_account_id=account),
-            lambda: self.books.find_refund(draft),
+            lambda: self.find_refund(draft),
         )
         if isinstance(result, TargetRef):
             return result
@@ -165,9 +150,7 @@ class MoneyMovements:
         marker in its description. A refund with no marker of ours (written before
         refunds carried it) is taken when its reference and amount are the draft's."""
         note_id = draft.credit_note.require()
-        rows = await self.books.client.pages(
-            f"/creditnotes/{note_id}/refunds", "creditnote_refunds"
-        )
+        rows = await self.client.pages(f"/creditnotes/{note_id}/refunds", "creditnote_refunds")
         refunds = [models.CreditNoteRefund.model_validate(r) for r in rows]
         for refund in refunds:
             if payloads.has_marker(refund.description, draft.credit_note.key):

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
+from ledgerbridge.contracts import ConnectorContext
 from ledgerbridge.errors import AuthFailed, SyncError
 from ledgerbridge.plan import ContactDraft, ItemDraft, Link, TargetRef
 
@@ -23,11 +24,12 @@ from .books import Books, plain_ref
 log = logging.getLogger(__name__)
 
 
-class Parties:
-    """The ``Target`` methods for contacts and items, held by ``ZohoBooksTarget``."""
+class Parties(Books):
+    """The ``Target`` methods for contacts and items."""
 
-    def __init__(self, books: Books, now: Callable[[], float]) -> None:
-        self.books = books
+    def __init__(self, context: ConnectorContext) -> None:
+        super().__init__(context)
+        now = context.clock.now
         self._service_items: dict[str, str] = {}  # receipt service items by purpose
         # Copies of the contacts and items for one tenure of a lease (``prepare_lookups``).
         self._lookup_scope = ""
@@ -69,27 +71,31 @@ class Parties:
 
     def _reader(self, path: str) -> directory.Reader:
         async def read(params: dict[str, Any]) -> dict[str, Any]:
-            return await self.books.client.call("GET", path, params=params)
+            return await self.client.call("GET", path, params=params)
 
         return read
 
     async def _create_tracked(
         self, kind: str, body: dict[str, Any], find: Callable[[], Awaitable[TargetRef | None]]
-    ) -> dict[str, Any] | TargetRef:
+    ) -> TargetRef:
         """Create a contact or item (``kind``: ``contacts``/``items``) and keep the bulk copy
         in step: the new row is added; an adopted row (not in hand) or a failed create (it
         may exist without being in the copy) drops the copy."""
         copy = self._directories[kind]
         try:
-            result = await self.books.create(f"/{kind}", body, find)
+            result = await self.create(f"/{kind}", body, find)
         except SyncError:
             copy.drop()
             raise
         if isinstance(result, TargetRef):
             copy.drop()
-        else:
-            copy.add(result[kind[:-1]])
-        return result
+            return result
+        copy.add(result[kind[:-1]])
+        return _ref(kind, result)
+
+    async def _update(self, kind: str, ref: TargetRef, body: dict[str, Any]) -> TargetRef:
+        self._directories[kind].drop()  # its e-mail, key or SKU may change
+        return _ref(kind, await self.client.call("PUT", f"/{kind}/{ref.target_id}", body=body))
 
     async def find_contact(
         self,
@@ -105,22 +111,17 @@ class Parties:
         Answered from the lease tenure's copy of the contacts when it has one (``directory``)."""
         if self._directories["contacts"].fresh():
             found = directory.match_contact(
-                self._directories["contacts"].rows(), field=self.books.settings.contact_key_field,
+                self._directories["contacts"].rows(), field=self.settings.contact_key_field,
                 key=key, email=email, name=name, currency=currency,
             )  # fmt: skip
             return plain_ref("contact", found) if found else None
-        return await self._search_contact(email=email, key=key, name=name, currency=currency)
+        return await self._search_contact(email, key, name, currency)
 
     async def _search_contact(
-        self,
-        *,
-        email: str | None = None,
-        key: str | None = None,
-        name: str | None = None,
-        currency: str | None = None,
+        self, email: str | None, key: str | None, name: str | None, currency: str | None
     ) -> TargetRef | None:
         """``find_contact`` by searches: always, after a create whose response was lost."""
-        field = self.books.settings.contact_key_field
+        field = self.settings.contact_key_field
         searches: list[tuple[dict[str, Any], dict[str, str | None]]] = []
         if key and field:
             searches.append(({"search_text": key}, {"key": key}))
@@ -129,43 +130,31 @@ class Parties:
         if name:  # GET /contacts?contact_name= (contacts.yml, list-contacts); exact match only
             searches.append(({"contact_name": name}, {"name": name}))
         for query, wanted in searches:
-            rows = await self.books.client.pages("/contacts", "contacts", query)
+            rows = await self.client.pages("/contacts", "contacts", query)
             found = directory.match_contact(rows, field=field, currency=currency, **wanted)
             if found:
                 return plain_ref("contact", found)
         return None
 
     async def _contact_body(self, draft: ContactDraft) -> dict[str, Any]:
-        currency_id = (
-            (await self.books.currency(draft.currency)).currency_id if draft.currency else None
-        )
+        currency_id = (await self.currency(draft.currency)).currency_id if draft.currency else None
         values = dict(draft.custom_fields)
-        if self.books.settings.contact_key_field:
-            values[self.books.settings.contact_key_field] = draft.link.key
-        fields = await self.books.custom_fields("contacts", values)
+        if self.settings.contact_key_field:
+            values[self.settings.contact_key_field] = draft.link.key
+        fields = await self.custom_fields("contacts", values)
         return payloads.contact_body(draft, currency_id=currency_id, fields=fields)
 
     async def create_contact(self, draft: ContactDraft) -> TargetRef:
         body = await self._contact_body(draft)
 
         async def find() -> TargetRef | None:  # after a lost response: search, never the copy
-            return await self._search_contact(
-                email=draft.email,
-                key=draft.link.key,
-                name=draft.display_name if draft.unique_name else None,
-                currency=draft.currency,
-            )
+            name = draft.display_name if draft.unique_name else None
+            return await self._search_contact(draft.email, draft.link.key, name, draft.currency)
 
-        result = await self._create_tracked("contacts", body, find)
-        if isinstance(result, TargetRef):
-            return result
-        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+        return await self._create_tracked("contacts", body, find)
 
     async def update_contact(self, ref: TargetRef, draft: ContactDraft) -> TargetRef:
-        body = await self._contact_body(draft)
-        self._directories["contacts"].drop()  # its e-mail or key may change
-        result = await self.books.client.call("PUT", f"/contacts/{ref.target_id}", body=body)
-        return plain_ref("contact", models.Contact.model_validate(result["contact"]).contact_id)
+        return await self._update("contacts", ref, await self._contact_body(draft))
 
     async def find_item(self, *, sku: str) -> TargetRef | None:
         """The item with exactly this SKU: from the lease tenure's copy of the items when it has
@@ -179,28 +168,29 @@ class Parties:
     async def _search_item(self, sku: str) -> TargetRef | None:
         # The Books spec has no sku filter: search, then insist on an exact SKU match.
         found = directory.match_item(
-            await self.books.client.pages(
-                "/items", "items", {**directory.ALL_ITEMS, "search_text": sku}
-            ),
+            await self.client.pages("/items", "items", {**directory.ALL_ITEMS, "search_text": sku}),
             sku,
         )
         return plain_ref("item", found) if found else None
 
+    async def _item_body(self, draft: ItemDraft) -> dict[str, Any]:
+        base = await self.base_currency() or "USD"
+        return payloads.item_body(draft, places=await self.places(base))
+
     async def create_item(self, draft: ItemDraft) -> TargetRef:
-        base = await self.books.base_currency() or "USD"
-        body = payloads.item_body(draft, places=await self.books.places(base))
+        body = await self._item_body(draft)
 
         async def find() -> TargetRef | None:  # after a lost response: search, never the copy
             return await self._search_item(draft.sku) if draft.sku else None
 
-        result = await self._create_tracked("items", body, find)
-        if isinstance(result, TargetRef):
-            return result
-        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
+        return await self._create_tracked("items", body, find)
 
     async def update_item(self, ref: TargetRef, draft: ItemDraft) -> TargetRef:
-        base = await self.books.base_currency() or "USD"
-        body = payloads.item_body(draft, places=await self.books.places(base))
-        self._directories["items"].drop()  # its SKU may change
-        result = await self.books.client.call("PUT", f"/items/{ref.target_id}", body=body)
-        return plain_ref("item", models.Item.model_validate(result["item"]).item_id)
+        return await self._update("items", ref, await self._item_body(draft))
+
+
+def _ref(kind: str, answer: dict[str, Any]) -> TargetRef:
+    """The created or updated contact or item of a write's answer."""
+    if kind == "contacts":
+        return plain_ref("contact", models.Contact.model_validate(answer["contact"]).contact_id)
+    return plain_ref("item", models.Item.model_validate(answer["item"]).item_id)

@@ -22,6 +22,7 @@ from ledgerbridge.plan import (
 )
 
 from .jsonmoney import quantize
+from .shapes import undiscounted
 
 DEFAULT_PAYMENT_MODE = "others"
 
@@ -91,40 +92,16 @@ def item_body(draft: ItemDraft, *, places: int) -> dict[str, Any]:
         "rate": quantize(draft.rate or Decimal(0), places),
         "product_type": "goods",
     }
-    if draft.sku:
-        body["sku"] = draft.sku
-    if draft.tax_id:
-        body["tax_id"] = draft.tax_id
-    if draft.description:
-        body["description"] = draft.description
-    if draft.account_id:
-        body["account_id"] = draft.account_id
+    for name in ("sku", "tax_id", "description", "account_id"):
+        if getattr(draft, name):
+            body[name] = getattr(draft, name)
     return body
-
-
-def credit_line(line: DocumentLine, *, places: int) -> DocumentLine:
-    """A credit-note line carries no discount (credit-notes.yml declares none): the
-    discounted unit price when it is exact to the cent, else the line's net amount as one
-    unit, its description saying how many."""
-    if not line.discount:
-        return line
-    net = line.rate * line.quantity - line.discount
-    unit = net / line.quantity if line.quantity else net
-    if line.quantity and quantize(unit, places) * line.quantity == net:
-        return line.model_copy(update={"rate": unit, "discount": None})
-    return line.model_copy(
-        update={
-            "rate": net,
-            "quantity": Decimal(1),
-            "discount": None,
-            "description": f"{line.quantity} x {line.description}",
-        }
-    )
 
 
 def line_body(line: DocumentLine, *, places: int, kind: DocumentKind) -> dict[str, Any]:
     if kind is DocumentKind.CREDIT_NOTE:
-        line = credit_line(line, places=places)
+        # A credit-note line carries no discount (credit-notes.yml declares none).
+        line = undiscounted(line, places, counted=True)
     body: dict[str, Any] = {
         "description": line.description,
         "rate": quantize(line.rate, places),  # sent for credit notes too (spec defect 5)
@@ -156,7 +133,7 @@ def discount_fields(draft: DocumentDraft, *, places: int) -> dict[str, Any]:
                 "credit-notes.yml declares none (credit the discounted lines instead)",
                 platform="zohobooks",
             )
-        return {}  # line discounts are folded into the rates (credit_line)
+        return {}  # line discounts are folded into the rates (shapes.undiscounted)
     if draft.discount and lined:
         raise ValidationFailed(
             f"{draft.kind.value} {draft.key.reference} carries a document discount and line "
@@ -184,10 +161,6 @@ RECEIPT_SPELLING = {
     "bankremittance": "bank_remittance",
     "autotransaction": "auto_transaction",
 }
-
-
-def receipt_payment_mode(mode: str) -> str:
-    return RECEIPT_SPELLING.get(mode, mode)
 
 
 def credit_note_extra_lines(draft: DocumentDraft, *, places: int) -> list[dict[str, Any]]:
@@ -232,11 +205,12 @@ def receipt_body(draft: DocumentDraft, lines: list[DocumentLine], *, places: int
         if line.tax_id:
             entry["tax_id"] = line.tax_id
         line_items.append(entry)
+    mode = draft.payment_mode or DEFAULT_PAYMENT_MODE
     body: dict[str, Any] = {
         "customer_id": draft.contact.require(),
         "receipt_number": draft.key.reference,
         "date": draft.date.isoformat(),
-        "payment_mode": receipt_payment_mode(draft.payment_mode or DEFAULT_PAYMENT_MODE),
+        "payment_mode": RECEIPT_SPELLING.get(mode, mode),
         "line_items": line_items,
     }
     if draft.notes:

@@ -19,24 +19,11 @@ from collections.abc import Iterable, Sequence
 from ledgerbridge.contracts.target import FieldNeed, SetupProblem
 from ledgerbridge.plan import LookupEntry, LookupKind
 
+from .customfields import MODULES
 from .settings import ZohoBooksSettings
 
 # Target-neutral record kind -> the Zoho module its custom fields belong to.
-MODULES: dict[str, str] = {
-    "contact": "contacts",
-    "invoice": "invoices",
-    "sales_receipt": "salesreceipts",
-    "credit_note": "creditnotes",
-    "payment": "customerpayments",
-}
-# The web app's names for the module (Settings -> Preferences -> <label>).
-LABELS: dict[str, str] = {
-    "contacts": "Customers and Vendors",
-    "invoices": "Invoices",
-    "salesreceipts": "Sales Receipts",
-    "creditnotes": "Credit Notes",
-    "customerpayments": "Payments Received",
-}
+MODULE_OF = {module.record: name for name, module in MODULES.items()}
 # ``key_field`` is written on invoices, credit notes and payments (target.py); sales
 # receipts take no custom fields (sales-receipt.yml) and are found by receipt_number.
 KEY_FIELD_RECORDS = ("invoice", "credit_note", "payment")
@@ -53,7 +40,7 @@ def setting_needs(settings: ZohoBooksSettings) -> list[FieldNeed]:
 
 
 def how_to_create(module: str, name: str, *, unique: bool = False) -> str:
-    label = LABELS.get(module, module)
+    label = MODULES[module].label if module in MODULES else module
     rule = " and set it not to accept duplicates" if unique else ""
     return (
         f"in Zoho Books open Settings -> Preferences -> {label} -> Field Customization -> "
@@ -70,7 +57,7 @@ def custom_field_problems(
     problems: list[SetupProblem] = []
     seen: set[tuple[str, str]] = set()
     for need in [*needs, *setting_needs(settings)]:
-        module = MODULES.get(need.record)
+        module = MODULE_OF.get(need.record)
         if module is None:
             problems.append(
                 SetupProblem(need.where, f"Zoho Books has no records of kind {need.record!r}")

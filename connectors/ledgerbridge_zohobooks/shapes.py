@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from ledgerbridge.errors import ValidationFailed
 from ledgerbridge.plan import DocumentDraft, DocumentLine, Link
@@ -67,16 +68,20 @@ def invoice(draft: DocumentDraft) -> DocumentDraft:
     )
 
 
-def _undiscounted(line: DocumentLine, places: int) -> DocumentLine:
+def undiscounted(line: DocumentLine, places: int, *, counted: bool = False) -> DocumentLine:
     """A line's own discount folded into its rate: the discounted unit price when exact
-    to the cent, else the line's net amount as one unit."""
+    to the cent, else the line's net amount as one unit (``counted``: its description
+    then says how many)."""
     if not line.discount:
         return line
     net = line.rate * line.quantity - line.discount
     unit = net / line.quantity if line.quantity else net
     if line.quantity and quantize(unit, places) * line.quantity == net:
         return line.model_copy(update={"rate": unit, "discount": None})
-    return line.model_copy(update={"rate": net, "quantity": Decimal(1), "discount": None})
+    update: dict[str, Any] = {"rate": net, "quantity": Decimal(1), "discount": None}
+    if counted:
+        update["description"] = f"{line.quantity} x {line.description}"
+    return line.model_copy(update=update)
 
 
 def receipt_lines(
@@ -119,7 +124,7 @@ def _receipt_line(
     service_items: Mapping[str, str],
     subject: str,
 ) -> DocumentLine:
-    line = _undiscounted(source, places)
+    line = undiscounted(source, places)
     rate = line.rate
     if taxes_included and line.tax_id:
         pct = tax_rates.get(line.tax_id)
