@@ -46,6 +46,20 @@ def record(value: Any, where: str) -> dict[str, Any]:
     return value or {}
 
 
+def objects_in(value: Any, where: str) -> list[dict[str, Any]]:
+    """The objects an array field lists, other elements skipped; blank, a string or an object
+    lists none (read so since the first release).  A number or boolean there is refused
+    naming ``where`` -- it was a ``TypeError`` naming nothing."""
+    if not value or isinstance(value, str | dict):
+        return []
+    if not isinstance(value, list):
+        what = type(value).__name__
+        raise ValidationFailed(
+            f"{where} is not an array (got {what})", platform=PLATFORM, details={"field": where}
+        )
+    return [item for item in value if isinstance(item, dict)]
+
+
 def timestamp_text(value: Any) -> str | None:
     """The raw ``value`` of an ``A2CDateTime`` ``{value, format}`` (the record version)."""
     return text(value.get("value") if isinstance(value, dict) else value)
