@@ -21,6 +21,7 @@ from .envelope import PLATFORM
 
 amount = partial(readers.optional_amount, platform=PLATFORM)  # (value, where); blank: None
 rows = partial(objects, platform=PLATFORM)  # (value, where): an array of objects
+record = partial(readers.record, platform=PLATFORM)  # (value, where): an object, blank: {}
 T = TypeVar("T")
 
 
@@ -34,16 +35,6 @@ def required(value: T | None, order_id: str, what: str) -> T:
     if value is None:
         raise ValidationFailed(in_order(order_id, f"no {what}"), platform=PLATFORM)
     return value
-
-
-def record(value: Any, where: str) -> dict[str, Any]:
-    """An object field (blank: empty); anything else refused naming ``where``."""
-    if value and not isinstance(value, dict):
-        what = type(value).__name__
-        raise ValidationFailed(
-            f"{where} is not an object (got {what})", platform=PLATFORM, details={"field": where}
-        )
-    return value or {}
 
 
 def objects_in(value: Any, where: str) -> list[dict[str, Any]]:
