@@ -34,6 +34,7 @@ from ledgerbridge.contracts.catalog import (
     CatalogWrite,
 )
 from ledgerbridge.contracts.readers import text
+from ledgerbridge.errors import ValidationFailed
 
 from .catalog import barcode_of, price_of, sku_of
 from .checkpoint import Checkpoint
@@ -71,8 +72,21 @@ CHILD = FieldTable(  # product.variant.update
 PARENT = FieldTable(*_PARENT)  # product.update of a child's parent
 
 
+def _count(value: Any, where: str) -> int | None:
+    """A stock ``quantity`` as whole units (a fraction cut off); None when not reported.
+    Text that is no number (``"abc"``, ``NaN``) is refused naming ``where``."""
+    if value is None:
+        return None
+    try:
+        return int(Decimal(str(value)))
+    except (ArithmeticError, ValueError):
+        raise ValidationFailed(
+            f"{where} is {value!r}, not a stock count", platform=PLATFORM, details={"field": where}
+        ) from None
+
+
 def _variant(raw: Mapping[str, Any], currency: str, status: str | None) -> ProductVariant:
-    vid, price, quantity = str(raw["id"]), price_of(raw), raw.get("quantity")
+    vid, price = str(raw["id"]), price_of(raw)
     return ProductVariant(
         external_id=vid,
         sku=sku_of(raw),
@@ -80,7 +94,7 @@ def _variant(raw: Mapping[str, Any], currency: str, status: str | None) -> Produ
         taxable=raw.get("taxable") is not False,
         barcode=barcode_of(raw),
         status=status,
-        inventory=stock(vid, int(Decimal(str(quantity))) if quantity is not None else None),
+        inventory=stock(vid, _count(raw.get("quantity"), f"variant {vid}: quantity")),
     )
 
 

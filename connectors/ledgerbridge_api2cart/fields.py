@@ -21,6 +21,7 @@ from .envelope import PLATFORM
 
 amount = partial(readers.optional_amount, platform=PLATFORM)  # (value, where); blank: None
 rows = partial(objects, platform=PLATFORM)  # (value, where): an array of objects
+record = partial(readers.record, platform=PLATFORM)  # (value, where): an object, blank: {}
 T = TypeVar("T")
 
 
@@ -36,14 +37,18 @@ def required(value: T | None, order_id: str, what: str) -> T:
     return value
 
 
-def record(value: Any, where: str) -> dict[str, Any]:
-    """An object field (blank: empty); anything else refused naming ``where``."""
-    if value and not isinstance(value, dict):
+def objects_in(value: Any, where: str) -> list[dict[str, Any]]:
+    """The objects an array field lists, other elements skipped; blank, a string or an object
+    lists none (read so since the first release).  A number or boolean there is refused
+    naming ``where`` -- it was a ``TypeError`` naming nothing."""
+    if not value or isinstance(value, str | dict):
+        return []
+    if not isinstance(value, list):
         what = type(value).__name__
         raise ValidationFailed(
-            f"{where} is not an object (got {what})", platform=PLATFORM, details={"field": where}
+            f"{where} is not an array (got {what})", platform=PLATFORM, details={"field": where}
         )
-    return value or {}
+    return [item for item in value if isinstance(item, dict)]
 
 
 def timestamp_text(value: Any) -> str | None:

@@ -39,7 +39,17 @@ from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import address, amount, in_order, record, required, rows, timestamp, timestamp_text
+from .fields import (
+    address,
+    amount,
+    in_order,
+    objects_in,
+    record,
+    required,
+    rows,
+    timestamp,
+    timestamp_text,
+)
 from .refunds import refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
@@ -200,6 +210,7 @@ def _lines(raw: Mapping[str, Any], order_id: str, currency: str) -> list[OrderLi
 
 def _discounts(
     raw: Mapping[str, Any],
+    order_id: str,
     stated: StatedTotals,
     lines: list[OrderLine],
     currency: str,
@@ -208,7 +219,7 @@ def _discounts(
     """The unallocated remainder of ``total_discount`` as one discount -- or as the listed
     ``discounts[]`` when they add up to it exactly; with no remainder, the listed ones are
     kept (allocated) for reference."""
-    listed = [d for d in raw.get("discounts") or [] if isinstance(d, dict)]
+    listed = objects_in(raw.get("discounts"), in_order(order_id, "discounts"))
     allocated = sum((line.discount.amount for line in lines if line.discount), ZERO)
     remainder = (stated.discount or ZERO) - allocated - stated.shipping_discount
     codes = [text(d.get("code")) for d in listed]
@@ -304,7 +315,7 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
         # Reported, not resolved: `total` is read, the disagreement travels with the order.
         notes["totals_disagree"] = {"total": str(stated.total), "totals": str(legacy_total)}
     lines = _lines(raw, order_id, currency)
-    discounts = _discounts(raw, stated, lines, currency, notes)
+    discounts = _discounts(raw, order_id, stated, lines, currency, notes)
     shipping_lines = []
     if stated.shipping:
         shipping_lines.append(

@@ -15,16 +15,19 @@ from typing import Any
 from ledgerbridge.canonical.money import parse_amount
 from ledgerbridge.contracts.readers import text
 
-from .fields import timestamp
+from .fields import in_order, rows, timestamp
 
 METHOD = "order.shipment.list"
 SHIPPED = "__shipments"  # where the source puts an order's shipments before mapping it
 
 
 def fulfilments(order_id: str, shipments: Any) -> list[dict[str, Any]]:
+    """The order's shipments as fulfilment dicts; a shipment or item that is not an object
+    is refused naming it (``API2Cart order 7: shipments[0].items[1] is not an object``)."""
     out = []
-    for i, item in enumerate(shipments or []):
-        where = f"order {order_id} shipment[{i}]"
+    for i, item in enumerate(rows(shipments or [], in_order(order_id, "shipments"))):
+        where = in_order(order_id, f"shipments[{i}]")
+        items = rows(item.get("items") or [], f"{where}.items")
         out.append(
             {
                 "external_id": f"{order_id}:{text(item.get('id')) or i}",
@@ -33,9 +36,11 @@ def fulfilments(order_id: str, shipments: Any) -> list[dict[str, Any]]:
                 "lines": [
                     {
                         "line_id": text(line.get("order_product_id")),
-                        "quantity": parse_amount(line.get("quantity"), f"{where}.quantity"),
+                        "quantity": parse_amount(
+                            line.get("quantity"), f"{where}.items[{j}].quantity"
+                        ),
                     }
-                    for line in item.get("items") or []
+                    for j, line in enumerate(items)
                     if text(line.get("order_product_id"))
                 ],
             }

@@ -14,7 +14,7 @@ its order, so a payment's id (and ``parent_id``) is ``<order id>:<id>``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, get_args
 
 from ledgerbridge.canonical import Payment, PaymentKind, PaymentStatus
 from ledgerbridge.contracts.readers import money, text
@@ -22,7 +22,7 @@ from ledgerbridge.contracts.vocabulary import Vocabulary
 from ledgerbridge.errors import ValidationFailed
 
 from .envelope import PLATFORM
-from .fields import amount, in_order, timestamp
+from .fields import amount, in_order, record, rows, timestamp
 from .settings import TransactionKind as Kind
 
 METHOD = "order.transaction.list"
@@ -70,7 +70,15 @@ def kind_of(status: str | None, overrides: Mapping[str, Kind], where: str) -> Ki
         )
 
     own = {WORDS.normalise(k): v for k, v in overrides.items()}
-    return WORDS.required(WORDS.normalise(status or ""), overrides=own, refuse=refuse)
+    kind = WORDS.required(WORDS.normalise(status or ""), overrides=own, refuse=refuse)
+    if kind not in get_args(Kind):  # the setting is checked when loaded; the order may not be
+        raise ValidationFailed(
+            f"{where}.status {status!r}: transaction_kinds names it {kind!r}, not one of "
+            f"{', '.join(get_args(Kind))}",
+            platform=PLATFORM,
+            details={"field": f"{where}.status"},
+        )
+    return kind
 
 
 def paid_through(payments: tuple[Payment, ...], fallback: str | None) -> str | None:
@@ -83,13 +91,13 @@ def payments(
 ) -> tuple[Payment, ...] | None:
     """The order's payments from its transactions; None when none were read (the setting is
     off, or the cart listed none: the order's financial status decides then)."""
-    rows = raw.get(READ)
-    if not rows:
+    listed = raw.get(READ)
+    if not listed:
         return None
     notes["payments_from"] = METHOD
-    overrides = raw.get(KINDS) or {}
+    overrides = record(raw.get(KINDS), in_order(order_id, "transaction_kinds"))
     out = []
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows(listed, in_order(order_id, "transactions"))):
         where = in_order(order_id, f"transactions[{i}]")
         kind = kind_of(text(row.get("status")), overrides, where)
         if kind in ("refund", "ignore"):

@@ -97,8 +97,8 @@ DISCOUNT_KIND |= {f"{k.title()}DiscountApplication": k for k in ("automatic", "m
 RESTOCKING = {"return", "cancel", "legacy_restock"}
 
 
-def payment_kind(value: str) -> PaymentKind:
-    kind = PAYMENT_KIND.get(value.lower())
+def payment_kind(value: Any) -> PaymentKind:
+    kind = PAYMENT_KIND.get(value.lower()) if isinstance(value, str) else None
     if kind is None:
         # SUGGESTED_REFUND and future kinds move no money we can post: refuse loudly.
         raise ValueError(f"transaction kind {value!r} is not one ledgerbridge can post")

@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from ledgerbridge.canonical import Customer, Money, Product, ProductVariant, SourceRef
-from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
 
-from .fields import PLATFORM, address, gmt, optional_amount
+from .fields import PLATFORM, address, gmt, meta, optional_amount, record
 
 
 def _ref(data: dict[str, Any], store: str, where: str) -> SourceRef:
@@ -26,7 +25,7 @@ def _ref(data: dict[str, Any], store: str, where: str) -> SourceRef:
 
 def map_customer(data: dict[str, Any], store: str) -> Customer:
     where = f"customer {data.get('id')}"  # the guard names a failure by it
-    billing = data.get("billing") or {}
+    billing = record(data.get("billing"), f"{where}.billing")
     return Customer(
         source=_ref(data, store, where),
         email=text(data.get("email")) or text(billing.get("email")),
@@ -40,7 +39,7 @@ def map_customer(data: dict[str, Any], store: str) -> Customer:
             "role": data.get("role"),
             "username": data.get("username"),
             "is_paying_customer": data.get("is_paying_customer"),
-            "meta_data": meta(data.get("meta_data")),
+            "meta_data": meta(data.get("meta_data"), f"{where}.meta_data"),
         },
     )
 
@@ -90,6 +89,6 @@ def map_product(
             "price": data.get("price"),
             "regular_price": data.get("regular_price"),
             "tax_class": data.get("tax_class"),
-            "meta_data": meta(data.get("meta_data")),
+            "meta_data": meta(data.get("meta_data"), f"{where}.meta_data"),
         },
     )

@@ -31,6 +31,8 @@ MONEY_STATE = ("status", "total", "date_paid_gmt", "date_completed_gmt")
 address = functools.partial(readers.address, layout=ADDRESS)
 rows = functools.partial(objects, platform=PLATFORM)  # an array of objects, checked at the edge
 optional_amount = functools.partial(readers.optional_amount, platform=PLATFORM)
+record = functools.partial(readers.record, platform=PLATFORM)  # an object; blank: {}
+meta = functools.partial(readers.key_values, platform=PLATFORM)  # [{key, value}] -> {key: value}
 
 
 class MappingError(ValidationFailed):

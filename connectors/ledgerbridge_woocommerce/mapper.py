@@ -34,12 +34,23 @@ from ledgerbridge.canonical import (
     SourceRef,
     TaxLine,
 )
-from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.contracts.synthesized import paid_in_full
 from ledgerbridge.contracts.vocabulary import Vocabulary
 
-from .fields import PLATFORM, MappingError, TaxRates, address, amount, gmt, gross, rows, version_of
+from .fields import (
+    PLATFORM,
+    MappingError,
+    TaxRates,
+    address,
+    amount,
+    gmt,
+    gross,
+    meta,
+    record,
+    rows,
+    version_of,
+)
 from .refunds import map_refund
 
 UNIT_QUANTUM = Decimal("1e-8")
@@ -75,7 +86,7 @@ def _line(
         # shows up as the order's explicit rounding_adjustment instead of a fake discount.
         unit = unit.quantize(UNIT_QUANTUM, ROUND_HALF_UP)
     variation = item.get("variation_id")
-    line_meta = meta(item.get("meta_data"))
+    line_meta = meta(item.get("meta_data"), f"{at}.meta_data")
     return OrderLine(
         line_id=str(item.get("id")),
         title=text(item.get("name")) or f"Product {item.get('product_id')}",
@@ -134,7 +145,7 @@ def _financial_status(
 
 def customer_from_order(data: dict[str, Any], store: str) -> Customer:
     """The buyer as the order shows it; ``customer_id`` 0 is a guest known only by billing data."""
-    billing = data.get("billing") or {}
+    billing = record(data.get("billing"), f"order {data.get('id')}.billing")
     email = text(billing.get("email"))
     customer_id = data.get("customer_id") or 0
     guest = str(customer_id) == "0"
@@ -294,7 +305,7 @@ def order_data(
         "source_name": text(data.get("created_via")),
         "extra": {
             "status": status_raw,
-            "meta_data": meta(data.get("meta_data")),
+            "meta_data": meta(data.get("meta_data"), f"{where}.meta_data"),
             "order_key": data.get("order_key"),
             "customer_id": str(data.get("customer_id") or 0),
             "parent_id": str(data.get("parent_id") or 0),

@@ -8,11 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import Money, Payment, Refund, RefundLine, SourceRef, TaxLine
-from ledgerbridge.contracts.readers import key_values as meta
 from ledgerbridge.contracts.readers import text
 from ledgerbridge.contracts.synthesized import paid_back
 
-from .fields import PLATFORM, TaxRates, amount, gmt, gross, rows
+from .fields import PLATFORM, TaxRates, amount, gmt, gross, meta, rows
 
 
 def map_refund(
@@ -36,7 +35,7 @@ def map_refund(
     for i, item in enumerate(rows(data.get("line_items"), f"{where}.line_items")):
         at = f"{where}.line_items[{i}]"
         value = -gross(item, at, inclusive)
-        refunded_item = meta(item.get("meta_data")).get("_refunded_item_id")
+        refunded_item = meta(item.get("meta_data"), f"{at}.meta_data").get("_refunded_item_id")
         lines.append(
             RefundLine(
                 line_id=str(refunded_item) if refunded_item not in (None, "") else None,
@@ -96,7 +95,7 @@ def map_refund(
             else refund.adjustment,
             "transactions": transactions,
             "extra": {
-                "meta_data": meta(data.get("meta_data")),
+                "meta_data": meta(data.get("meta_data"), f"{where}.meta_data"),
                 "refunded_by": data.get("refunded_by"),
                 "refunded_payment": data.get("refunded_payment"),
                 "order_id": str(order.get("id")),

@@ -173,6 +173,63 @@ def test_an_object_field_holding_something_else_parks_naming_it(path, mutate):
     assert "is not an object" in str(change.error)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("discounts", 7, "discounts is not an array (got int)"),
+        ("discounts", Decimal("1.5"), "discounts is not an array (got Decimal)"),
+        ("__shipments", 3, "shipments is not an array of objects (got int)"),
+        ("__shipments", ["x"], "shipments[0] is not an object (got str)"),
+        (
+            "__shipments",
+            [{"id": "1", "items": 2}],
+            "shipments[0].items is not an array of objects (got int)",
+        ),
+        (
+            "__shipments",
+            [{"id": "1", "items": [[]]}],
+            "shipments[0].items[0] is not an object (got list)",
+        ),
+        ("__transactions", "settled", "transactions is not an array of objects (got str)"),
+        ("__transactions", [5], "transactions[0] is not an object (got int)"),
+    ],
+)
+def test_a_list_field_of_the_wrong_shape_parks_naming_it(field, value, says):
+    """Was a bare ``TypeError``/``AttributeError`` (``'int' object is not iterable``)."""
+    from ledgerbridge_api2cart.source import order_change
+
+    raw = {**example(ETSY_INFO)["result"], field: value}
+    change = order_change(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert isinstance(change.error, ValidationFailed)
+    assert str(change.error) == f"API2Cart order 4130825825: {says}"
+    assert change.error.details["field"].startswith("API2Cart order 4130825825: ")
+
+
+@pytest.mark.parametrize(
+    ("kinds", "says"),
+    [
+        ("capture", "transaction_kinds is not an object (got str)"),
+        ({"settled": -1}, "transactions[0].status 'settled': transaction_kinds names it -1"),
+    ],
+)
+def test_transaction_kinds_of_the_wrong_shape_park_naming_them(kinds, says):
+    from ledgerbridge_api2cart.source import order_change
+
+    row = {"id": "1", "status": "settled", "amount": Decimal("1"), "currency": "EUR"}
+    raw = {**example(ETSY_INFO)["result"], "__transactions": [row], "__transaction_kinds": kinds}
+    change = order_change(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert isinstance(change.error, ValidationFailed)
+    assert str(change.error).startswith(f"API2Cart order 4130825825: {says}")
+
+
+def test_a_string_or_object_where_discounts_belong_still_lists_none():
+    """Read so since the first release: the order maps as without ``discounts``."""
+    plain = example(ETSY_INFO)["result"]
+    expected = map_order(plain, scope("EtsyAPIv3"))
+    for value in ("x", {"code": "A"}, 0, None):
+        assert map_order({**plain, "discounts": value}, scope("EtsyAPIv3")) == expected
+
+
 def test_refunds_map_to_lines_by_order_product_id():
     raw = example(ETSY_INFO)["result"]
     raw["refunds"] = [

@@ -66,3 +66,33 @@ def test_a_price_edited_in_books_reaches_a_child(world: CatalogWorld) -> None:
     world.edit_item(sku, rate=Decimal("77.70"))
     assert world.run().written == 1
     assert Decimal(str(_units(world)[sku]["default_price"])) == Decimal("77.70")
+
+
+@pytest.mark.parametrize("quantity", ["abc", "", "NaN", "Infinity", True, {}])
+def test_stock_that_is_no_number_parks_the_product_naming_the_field(quantity: Any) -> None:
+    """Was parked as ``InvalidOperation: [<class 'decimal.ConversionSyntax'>]``, naming nothing."""
+    from ledgerbridge.catalog_kit import PageOfProducts
+    from ledgerbridge_api2cart.catalog_sync import map_catalog_product
+
+    page = PageOfProducts("API2Cart product", "api2cart")
+    child = {"id": 6, "parent_id": 5, "default_price": "2.50", "quantity": quantity}
+    with page.mapping(5):
+        page.add(map_catalog_product({"id": 5, "price": "1"}, [child], "s", "USD"))
+    (refused,) = page.unreadable.values()
+    assert (
+        refused.message
+        == f"API2Cart product 5: variant 6: quantity is {quantity!r}, not a stock count"
+    )
+    assert refused.details == {"field": "variant 6: quantity"}
+
+
+@pytest.mark.parametrize(
+    ("quantity", "units"), [("12.0", 12), (Decimal("1.5"), 1), (-3, -3), (None, None)]
+)
+def test_stock_that_is_a_number_reads_as_before(quantity: Any, units: int | None) -> None:
+    from ledgerbridge_api2cart.catalog_sync import map_catalog_product
+
+    product = map_catalog_product({"id": 5, "price": "1", "quantity": quantity}, [], "s", "USD")
+    assert [level.available for level in product.variants[0].inventory] == (
+        [units] if units is not None else []
+    )

@@ -11,6 +11,7 @@ from unittest.mock import Mock
 import anyio
 import pytest
 
+from ledgerbridge.canonical.money import parse_amount
 from ledgerbridge.catalog_kit import (
     Column,
     FieldTable,
@@ -95,6 +96,20 @@ def test_a_platform_error_while_mapping_is_not_swallowed() -> None:
     with pytest.raises(RateLimited), page.mapping(1):
         raise RateLimited("slow down", platform="shop")
     assert page.unreadable == {}
+
+
+def test_an_edge_readers_refusal_is_parked_naming_the_field_and_one_naming_none_is_not() -> None:
+    page = PageOfProducts("shop product", "shop")
+    with page.mapping(7):
+        parse_amount("abc", "variant 7: price", platform="shop")
+    assert (
+        page.unreadable["7"].message
+        == "shop product 7: variant 7: price is 'abc', not a decimal number"
+    )
+    assert page.unreadable["7"].details == {"field": "variant 7: price"}
+    with pytest.raises(ValidationFailed), page.mapping(8):
+        raise ValidationFailed("400 from the variations call", platform="shop")
+    assert set(page.unreadable) == {"7"}
 
 
 def test_a_field_table_writes_only_the_fields_of_the_write_and_skips_none() -> None:

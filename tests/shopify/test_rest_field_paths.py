@@ -201,3 +201,15 @@ def test_a_graphql_order_field_read_after_the_fee_loop_is_not_named_after_a_fee(
     )
     assert change.error is not None
     assert change.error.details.get("field") != "additional fees"
+
+
+@pytest.mark.parametrize("kind", [7, None, ["sale"], {"value": "sale"}])
+def test_a_transaction_kind_that_is_not_text_is_refused_as_a_kind_not_an_attribute_error(
+    kind: Any,
+) -> None:
+    data = sample()
+    transaction = loads(refdata("shopify-examples", "rest_fixture_transaction.json").read_bytes())
+    data["transactions"] = [{**transaction.get("transaction", transaction), "kind": kind}]
+    change = park(data)
+    assert change.error is not None and change.error.details["field"] == "transactions[0]"
+    assert f"transaction kind {kind!r} is not one ledgerbridge can post" in str(change.error)

@@ -56,13 +56,27 @@ class PageOfProducts:
 
     @contextmanager
     def mapping(self, record_id: Any) -> Iterator[None]:
-        """Map one record inside this block; a mapping failure parks ``record_id``."""
+        """Map one record inside this block; a mapping failure parks ``record_id``.
+
+        A failure is an unforeseen shape (``MAPPING_ERRORS``) or an edge reader's refusal: a
+        ``ValidationFailed`` naming the field (``details["field"]``, as ``parse_amount`` and
+        ``guard.objects`` give it), parked with its own words.  A ``ValidationFailed`` naming
+        no field came from a platform call made inside the block and reaches the engine."""
         try:
             yield
         except MAPPING_ERRORS as exc:
             self.unreadable[str(record_id)] = ValidationFailed(
                 f"{self.label} {record_id}: {type(exc).__name__}: {exc}",
                 platform=self.platform,
+            )
+        except ValidationFailed as exc:
+            field = exc.details.get("field")
+            if not field:  # not an edge reader's refusal: a platform call's, the engine's
+                raise
+            self.unreadable[str(record_id)] = ValidationFailed(
+                f"{self.label} {record_id}: {exc.message}",
+                platform=self.platform,
+                details={"field": field},
             )
 
     def add(self, product: Product) -> None:

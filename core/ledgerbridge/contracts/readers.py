@@ -15,6 +15,7 @@ from typing import Any
 
 from ..canonical import Address, Money
 from ..canonical.money import parse_amount
+from ..errors import ValidationFailed
 
 Field = str | Callable[[dict[str, Any]], Any]
 
@@ -32,6 +33,17 @@ def obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def record(value: Any, where: str, *, platform: str | None = None) -> dict[str, Any]:
+    """An object field (blank -- ``null``, ``""``, ``[]`` -- is an empty one); anything else
+    is refused naming ``where``, not left to fail as an ``AttributeError`` naming nothing."""
+    if value and not isinstance(value, dict):
+        what = type(value).__name__
+        raise ValidationFailed(
+            f"{where} is not an object (got {what})", platform=platform, details={"field": where}
+        )
+    return value or {}
+
+
 def optional_amount(value: Any, where: str, *, platform: str | None = None) -> Decimal | None:
     """An amount, or None when blank (``null`` or ``""``); anything else must be one."""
     if value is None or value == "":
@@ -43,10 +55,22 @@ def money(value: Decimal, currency: str) -> Money:
     return Money(amount=value, currency=currency)
 
 
-def key_values(items: Any, key: str = "key", value: str = "value") -> dict[str, Any]:
-    """``[{key, value}]`` metadata as ``{key: value}`` (the last of a repeated key wins)."""
+def key_values(
+    items: Any, where: str, key: str = "key", value: str = "value", *, platform: str | None = None
+) -> dict[str, Any]:
+    """``[{key, value}]`` metadata as ``{key: value}`` (the last of a repeated key wins).
+
+    Elements that are not such objects are skipped, and a blank, a string or an object holds
+    none; a number or boolean is refused naming ``where`` (it was a ``TypeError``)."""
     result: dict[str, Any] = {}
-    for item in items or []:
+    if not items or isinstance(items, str | dict):
+        return result
+    if not isinstance(items, list):
+        what = type(items).__name__
+        raise ValidationFailed(
+            f"{where} is not an array (got {what})", platform=platform, details={"field": where}
+        )
+    for item in items:
         if isinstance(item, dict) and key in item:
             result[str(item[key])] = item.get(value)
     return result
@@ -68,4 +92,4 @@ def address(data: Any, layout: Mapping[str, Field], **fixed: Any) -> Address | N
     return Address(**values, **fixed)
 
 
-__all__ = ["address", "key_values", "money", "obj", "optional_amount", "text"]
+__all__ = ["address", "key_values", "money", "obj", "optional_amount", "record", "text"]
