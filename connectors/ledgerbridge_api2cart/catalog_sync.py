@@ -136,7 +136,7 @@ class Api2CartCatalog(KitCatalog):
             children = await self.source.children(ids, CHILD_FIELDS, self.read_call)
             for item in items:
                 with page.mapping(item.get("id")):
-                    found = children.get(str(item.get("id")), [])
+                    found = children.of(item.get("id"))
                     page.add(map_catalog_product(item, found, self.source.store, self.currency))
             # one placeholder change per page, so the walk hands its checkpoint over
             return [Change(EntityType.PRODUCT, "page", None)]

@@ -219,7 +219,7 @@ class Api2CartSource(Source):
         children = await self.children([str(i.get("id")) for i in items if i.get("id")])
 
         def build(raw: dict[str, Any]) -> CanonicalRecord:
-            found = children.get(str(raw.get("id")), [])
+            found = children.of(raw.get("id"))
             return map_product(raw, found, self.store, self.settings.currency)
 
         return [_guarded(EntityType.PRODUCT, item, build) for item in items]
@@ -229,10 +229,10 @@ class Api2CartSource(Source):
         product_ids: Sequence[str],
         fields: str = CHILD_FIELDS,
         on_page: Callable[[], None] = lambda: None,
-    ) -> dict[str, list[dict[str, Any]]]:
+    ) -> Children:
         """Children of a page of products (``product.child_item.list``, not the deprecated
         ``product.variant.list``), grouped by parent; ``on_page`` hears of each page read."""
-        grouped: dict[str, list[dict[str, Any]]] = {}
+        grouped = Children()
         if not product_ids:
             return grouped
         params: Params = {
@@ -244,7 +244,11 @@ class Api2CartSource(Source):
         async for page in pager.pages():
             on_page()
             for child in page:
-                grouped.setdefault(str(child.get("parent_id")), []).append(child)
+                if isinstance(child, dict):
+                    grouped.setdefault(str(child.get("parent_id")), []).append(child)
+                else:
+                    grouped.malformed.append(f"children[{grouped.seen}] ({type(child).__name__})")
+                grouped.seen += 1
         return grouped
 
     async def fetch(self, entity: EntityType, external_id: str) -> CanonicalRecord:
@@ -264,9 +268,11 @@ class Api2CartSource(Source):
                 return map_customer(customer, self.store)
         params = {"product_ids": external_id}
         product = await self._first(entity, external_id, params, PRODUCT_FIELDS)
-        children = (await self.children([external_id])).get(external_id, [])
+        children = await self.children([external_id])
         with guarded(PLATFORM, entity, external_id):
-            return map_product(product, children, self.store, self.settings.currency)
+            return map_product(
+                product, children.of(external_id), self.store, self.settings.currency
+            )
 
     async def _first(
         self, entity: EntityType, external_id: str, params: Params, fields: str
@@ -286,6 +292,32 @@ class Api2CartSource(Source):
 
     def parse_webhook(self, request: WebhookRequest) -> WebhookEvent | None:
         return parse_delivery(request)
+
+
+class Children(dict[str, list[dict[str, Any]]]):
+    """A page of products' children, by parent id.
+
+    A child that is not an object names no parent, so it cannot be set aside on its own:
+    every product of the page is refused (parked, naming the entry) instead of being read
+    without a child it may have -- a catalog would take the missing one for a deleted variant.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.malformed: list[str] = []
+        self.seen = 0
+
+    def of(self, product_id: Any) -> list[dict[str, Any]]:
+        """The product's children; raises ``ValidationFailed`` when the answer held a bad one."""
+        if self.malformed:
+            where = f"product.child_item.list {self.malformed[0]}"
+            raise ValidationFailed(
+                f"API2Cart product {product_id}: {where} is not an object; the children of "
+                "this page cannot be told apart",
+                platform=PLATFORM,
+                details={"field": where},
+            )
+        return self.get(str(product_id), [])
 
 
 def _guarded(
