@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.contracts.readers import address, key_values, record, text
+from ledgerbridge.contracts.readers import address, key_values, printed, record, text
 from ledgerbridge.errors import ValidationFailed
 
 
@@ -72,3 +72,9 @@ def test_an_integer_too_long_to_print_is_refused_naming_the_field(value: Any, wh
 def test_an_address_names_the_field_it_cannot_print() -> None:
     with pytest.raises(ValidationFailed, match=r"^order 1.billing.zip is an integer of more"):
         address({"zip": HUGE}, {"postal_code": "zip"}, where="order 1.billing")
+
+
+def test_printed_is_str_and_names_an_integer_too_long_to_print() -> None:
+    assert [printed(v, "order 1.number") for v in (0, "", " 7 ", None)] == ["0", "", " 7 ", "None"]
+    with pytest.raises(ValidationFailed, match=r"^order 1.number is an integer of more than 4300"):
+        printed(HUGE, "order 1.number")

@@ -33,6 +33,7 @@ optional_amount = functools.partial(readers.optional_amount, platform=PLATFORM)
 record = functools.partial(readers.record, platform=PLATFORM)  # an object; blank: {}
 meta = functools.partial(readers.key_values, platform=PLATFORM)  # [{key, value}] -> {key: value}
 text = functools.partial(readers.text, platform=PLATFORM)  # give it the path: names a refusal
+printed = functools.partial(readers.printed, platform=PLATFORM)  # str(), naming a refusal
 
 
 class MappingError(ValidationFailed):

@@ -46,6 +46,7 @@ from .fields import (
     gmt,
     gross,
     meta,
+    printed,
     record,
     rows,
     text,
@@ -149,7 +150,7 @@ def customer_from_order(data: dict[str, Any], store: str) -> Customer:
     billing = record(data.get("billing"), f"{where}.billing")
     email = text(billing.get("email"), f"{where}.billing.email")
     customer_id = data.get("customer_id") or 0
-    guest = str(customer_id) == "0"
+    guest = printed(customer_id, f"{where}.customer_id") == "0"
     if guest:
         external_id = f"guest:{email.lower()}" if email else f"guest:order-{data.get('id')}"
     else:
@@ -253,7 +254,7 @@ def order_data(
                 reference=reference,
             )
         )
-    status_raw = str(data.get("status") or "")
+    status_raw = printed(data.get("status") or "", f"{where}.status")
     status = STATUSES.meaning(status_raw, overrides=status_map, unknown=OrderStatus.UNKNOWN)
     modified = gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt")
     created = gmt(data.get("date_created_gmt"), f"{where}.date_created_gmt")
@@ -268,7 +269,7 @@ def order_data(
             version=version_of(data),
             updated_at=modified,
         ),
-        "number": str(data.get("number") or order_id),
+        "number": printed(data.get("number") or order_id, f"{where}.number"),
         "currency": currency,
         "taxes_included": inclusive,
         "status": status,
@@ -309,7 +310,7 @@ def order_data(
             "meta_data": meta(data.get("meta_data"), f"{where}.meta_data"),
             "order_key": data.get("order_key"),
             "customer_id": str(data.get("customer_id") or 0),
-            "parent_id": str(data.get("parent_id") or 0),
+            "parent_id": printed(data.get("parent_id") or 0, f"{where}.parent_id"),
             "payment_method_title": data.get("payment_method_title"),
             "transaction_id": data.get("transaction_id"),
             "date_completed_gmt": data.get("date_completed_gmt"),

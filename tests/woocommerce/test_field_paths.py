@@ -81,6 +81,10 @@ HUGE = 10**4301  # more digits than Python prints (sys.get_int_max_str_digits, 4
     ("mutate", "field"),
     [
         (lambda o: o.update(customer_note=HUGE), "customer_note"),
+        (lambda o: o.update(number=HUGE), "number"),
+        (lambda o: o.update(status=HUGE), "status"),
+        (lambda o: o.update(customer_id=HUGE), "customer_id"),
+        (lambda o: o.update(parent_id=HUGE), "parent_id"),
         (lambda o: o.update(created_via=HUGE), "created_via"),
         (lambda o: o.update(currency=HUGE), "currency"),
         (lambda o: o.update(payment_method=HUGE), "payment_method"),

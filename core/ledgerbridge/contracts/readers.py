@@ -28,11 +28,17 @@ def text(value: Any, where: str | None = None, *, platform: str | None = None) -
     ``where`` -- it was a ``ValueError`` naming no field; without ``where`` it still raises."""
     if value is None:
         return None
+    if where is None:
+        return str(value).strip() or None
+    return printed(value, where, platform=platform).strip() or None
+
+
+def printed(value: Any, where: str, *, platform: str | None = None) -> str:
+    """``str(value)``; an integer longer than Python prints (``sys.get_int_max_str_digits``),
+    or a value holding one, is refused naming ``where`` rather than a bare ``ValueError``."""
     try:
-        result = str(value).strip()
+        return str(value)
     except ValueError:
-        if where is None:
-            raise
         digits = sys.get_int_max_str_digits()
         what = "is an integer" if isinstance(value, int) else "holds an integer"
         raise ValidationFailed(
@@ -40,7 +46,6 @@ def text(value: Any, where: str | None = None, *, platform: str | None = None) -
             platform=platform,
             details={"field": where},
         ) from None
-    return result or None
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -119,4 +124,13 @@ def address(
     return Address(**values, **fixed)
 
 
-__all__ = ["address", "key_values", "money", "obj", "optional_amount", "record", "text"]
+__all__ = [
+    "address",
+    "key_values",
+    "money",
+    "obj",
+    "optional_amount",
+    "printed",
+    "record",
+    "text",
+]
