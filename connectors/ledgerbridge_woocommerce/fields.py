@@ -109,8 +109,9 @@ class TaxRates:
         self.paths: dict[str, str] = {}  # where each rate is, for a refusal to name
         for i, t in enumerate(tax_lines):
             if t.get("rate_id") is not None:
-                self.by_id[str(t["rate_id"])] = t
-                self.paths[str(t["rate_id"])] = f"{where}[{i}]"
+                rate_id = printed(t["rate_id"], f"{where}[{i}].rate_id")
+                self.by_id[rate_id] = t
+                self.paths[rate_id] = f"{where}[{i}]"
 
     def tax(self, rate_id: Any, value: Decimal, currency: str) -> TaxLine:
         info = self.by_id.get(str(rate_id), {})

@@ -98,6 +98,7 @@ HUGE = 10**4301  # more digits than Python prints (sys.get_int_max_str_digits, 4
             "shipping_lines[0].method_title",
         ),
         (lambda o: o["tax_lines"][0].update(label=HUGE), "tax_lines[0].label"),
+        (lambda o: o["tax_lines"][0].update(rate_id=HUGE), "tax_lines[0].rate_id"),
         (lambda o: o["tax_lines"][0].update(rate_code=HUGE), "tax_lines[0].rate_code"),
     ],
 )
