@@ -35,7 +35,8 @@ RAISING = [
         ROOT / "core/ledgerbridge/mapping" / f"{name}.py"
         for name in ("context", "taxes", "lines", "charges", "payments", "refunds", "summaries")
     ),
-    ROOT / "connectors/ledgerbridge_zohobooks/target.py",
+    ROOT
+    / "connectors/ledgerbridge_zohobooks/books.py",  # the organisation: currency, exchange rate
     ROOT / "connectors/ledgerbridge_zohobooks/movements.py",
 ]
 
