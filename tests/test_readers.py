@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.contracts.readers import key_values, record
+from ledgerbridge.contracts.readers import address, key_values, printed, record, text
 from ledgerbridge.errors import ValidationFailed
 
 
@@ -41,3 +41,40 @@ def test_metadata_that_is_a_number_is_refused_naming_it(value: Any, got: str) ->
         ValidationFailed, match=rf"^order 1.meta_data is not an array \(got {got}\)$"
     ):
         key_values(value, "order 1.meta_data")
+
+
+HUGE = 10**4301  # more digits than Python prints (sys.get_int_max_str_digits, 4300)
+
+
+def test_text_reads_every_printable_value_as_before() -> None:
+    assert [text(v, "order 1.note") for v in (None, "", "  ", " a ", 12, Decimal("1.50"))] == [
+        None,
+        None,
+        None,
+        "a",
+        "12",
+        "1.50",
+    ]
+    assert text(10**4299, "order 1.note") == str(10**4299)
+
+
+@pytest.mark.parametrize(("value", "what"), [(HUGE, "is"), ([HUGE], "holds")], ids=["int", "list"])
+def test_an_integer_too_long_to_print_is_refused_naming_the_field(value: Any, what: str) -> None:
+    with pytest.raises(
+        ValidationFailed, match=rf"^order 1.note {what} an integer of more than 4300 digits$"
+    ) as caught:
+        text(value, "order 1.note", platform="shop")
+    assert caught.value.details == {"field": "order 1.note"} and caught.value.platform == "shop"
+    with pytest.raises(ValueError, match="Exceeds the limit"):
+        text(value)  # no path given: the error it always was
+
+
+def test_an_address_names_the_field_it_cannot_print() -> None:
+    with pytest.raises(ValidationFailed, match=r"^order 1.billing.zip is an integer of more"):
+        address({"zip": HUGE}, {"postal_code": "zip"}, where="order 1.billing")
+
+
+def test_printed_is_str_and_names_an_integer_too_long_to_print() -> None:
+    assert [printed(v, "order 1.number") for v in (0, "", " 7 ", None)] == ["0", "", " 7 ", "None"]
+    with pytest.raises(ValidationFailed, match=r"^order 1.number is an integer of more than 4300"):
+        printed(HUGE, "order 1.number")

@@ -12,6 +12,7 @@ import pytest
 from ledgerbridge.canonical import Money, OrderStatus, PaymentKind, Refund, SourceRef
 from ledgerbridge.contracts.synthesized import money_returned, paid_back, paid_in_full
 from ledgerbridge.contracts.vocabulary import Vocabulary, plain_words
+from ledgerbridge.errors import ValidationFailed
 
 STATUSES = Vocabulary(
     {"on hold": OrderStatus.ON_HOLD, "shipped": OrderStatus.COMPLETED}, normalise=plain_words
@@ -78,3 +79,14 @@ def test_money_returned_gives_each_refund_without_a_transaction_its_credit_back(
     assert back.amount == first.credit_total and back.processed_at == WHEN
     assert first.extra["money_back"] == "synthesized"
     assert second.transactions == (already,) and "money_back" not in second.extra
+
+
+def test_money_returned_refuses_a_refund_stating_no_amount_naming_it():
+    """No amount, no currency to pay back in: refused naming its path (or its id)."""
+    empty = Refund(source=SourceRef(platform="shop", store="s", external_id="r9"))
+    with pytest.raises(ValidationFailed, match=r"^order 1.refunds\[1\] states no amount ") as e:
+        money_returned((refund("r1", "4.00"), empty), None, ["x", "order 1.refunds[1]"])
+    assert e.value.details == {"field": "order 1.refunds[1]"}
+    with pytest.raises(ValidationFailed, match=r"^refund r9 states no amount "):
+        money_returned((empty,), None)
+    assert money_returned((), None) == ()

@@ -50,7 +50,7 @@ from .fields import (
     timestamp,
     timestamp_text,
 )
-from .refunds import refunds_of
+from .refunds import listed_at, refunds_of
 from .shipments import SHIPPED, fulfilments
 from .statuses import StatusBook
 from .transactions import paid_through
@@ -370,7 +370,8 @@ def order_data(raw: Mapping[str, Any], scope: StoreScope) -> dict[str, Any]:
     if any(p.is_money_in for p in payments):
         # Money taken as received gives the refunds' money back too (``money_returned``):
         # without it a credit note would stay open as customer credit while the cash left.
-        refunds = money_returned(refunds, paid_through(payments, gateway))
+        paths = [in_order(order_id, path) for path in listed_at(refunds)]
+        refunds = money_returned(refunds, paid_through(payments, gateway), paths, platform=PLATFORM)
     notes.update(
         store_id=raw.get("store_id"),
         order_details_url=raw.get("order_details_url"),

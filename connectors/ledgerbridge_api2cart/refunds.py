@@ -9,7 +9,7 @@ invoice did.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -110,3 +110,12 @@ def refunds_of(
             )
         )
     return tuple(refunds)
+
+
+def listed_at(refunds: Iterable[Refund]) -> list[str]:
+    """Where each of ``refunds_of``'s refunds is listed, in order: ``refunds[i]``, or
+    ``status.refund_info`` (read only when ``refunds`` lists none)."""
+    return [
+        "status.refund_info" if r.extra.get("origin") == "status.refund_info" else f"refunds[{i}]"
+        for i, r in enumerate(refunds)
+    ]

@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ledgerbridge.canonical import Customer, Money, Product, ProductVariant, SourceRef
-from ledgerbridge.contracts.readers import text
 
-from .fields import PLATFORM, address, gmt, meta, optional_amount, record
+from .fields import PLATFORM, address, gmt, meta, optional_amount, record, text
 
 
 def _ref(data: dict[str, Any], store: str, where: str) -> SourceRef:
@@ -18,7 +17,7 @@ def _ref(data: dict[str, Any], store: str, where: str) -> SourceRef:
         platform=PLATFORM,
         store=store,
         external_id=str(data.get("id")),
-        version=text(stamp),
+        version=text(stamp, f"{where}.date_modified_gmt"),
         updated_at=gmt(stamp, f"{where}.date_modified_gmt"),
     )
 
@@ -28,13 +27,16 @@ def map_customer(data: dict[str, Any], store: str) -> Customer:
     billing = record(data.get("billing"), f"{where}.billing")
     return Customer(
         source=_ref(data, store, where),
-        email=text(data.get("email")) or text(billing.get("email")),
-        first_name=text(data.get("first_name")) or text(billing.get("first_name")),
-        last_name=text(data.get("last_name")) or text(billing.get("last_name")),
-        company=text(billing.get("company")),
-        phone=text(billing.get("phone")),
-        billing_address=address(billing),
-        shipping_address=address(data.get("shipping")),
+        email=text(data.get("email"), f"{where}.email")
+        or text(billing.get("email"), f"{where}.billing.email"),
+        first_name=text(data.get("first_name"), f"{where}.first_name")
+        or text(billing.get("first_name"), f"{where}.billing.first_name"),
+        last_name=text(data.get("last_name"), f"{where}.last_name")
+        or text(billing.get("last_name"), f"{where}.billing.last_name"),
+        company=text(billing.get("company"), f"{where}.billing.company"),
+        phone=text(billing.get("phone"), f"{where}.billing.phone"),
+        billing_address=address(billing, where=f"{where}.billing"),
+        shipping_address=address(data.get("shipping"), where=f"{where}.shipping"),
         extra={
             "role": data.get("role"),
             "username": data.get("username"),
@@ -45,10 +47,11 @@ def map_customer(data: dict[str, Any], store: str) -> Customer:
 
 
 def _variant(data: dict[str, Any], currency: str | None, title: str | None) -> ProductVariant:
-    price = optional_amount(data.get("price"), f"product {data.get('id')}.price")
+    where = f"product {data.get('id')}"
+    price = optional_amount(data.get("price"), f"{where}.price")
     return ProductVariant(
         external_id=str(data.get("id")),
-        sku=text(data.get("sku")),
+        sku=text(data.get("sku"), f"{where}.sku"),
         title=title,
         price=Money(amount=price, currency=currency) if price is not None and currency else None,
         taxable=data.get("tax_status", "taxable") != "none",
@@ -68,7 +71,7 @@ def map_product(
     connection names the store currency (``settings.currency``).
     """
     where = f"product {data.get('id')}"
-    name = text(data.get("name")) or f"Product {data.get('id')}"
+    name = text(data.get("name"), f"{where}.name") or f"Product {data.get('id')}"
     variants = [
         _variant(
             v,
@@ -82,8 +85,8 @@ def map_product(
     return Product(
         source=_ref(data, store, where),
         title=name,
-        product_type=text(data.get("type")),
-        status=text(data.get("status")),
+        product_type=text(data.get("type"), f"{where}.type"),
+        status=text(data.get("status"), f"{where}.status"),
         variants=tuple(variants),
         extra={
             "price": data.get("price"),

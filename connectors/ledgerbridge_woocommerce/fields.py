@@ -14,7 +14,6 @@ from ledgerbridge.canonical import Money, TaxLine
 from ledgerbridge.canonical.money import parse_amount
 from ledgerbridge.contracts import readers
 from ledgerbridge.contracts.guard import objects, record_id
-from ledgerbridge.contracts.readers import text
 from ledgerbridge.errors import ValidationFailed
 
 PLATFORM = "woocommerce"
@@ -28,11 +27,13 @@ ADDRESS = {name: name for name in SAME_NAMES} | {
 }
 MONEY_STATE = ("status", "total", "date_paid_gmt", "date_completed_gmt")
 
-address = functools.partial(readers.address, layout=ADDRESS)
+address = functools.partial(readers.address, layout=ADDRESS, platform=PLATFORM)
 rows = functools.partial(objects, platform=PLATFORM)  # an array of objects, checked at the edge
 optional_amount = functools.partial(readers.optional_amount, platform=PLATFORM)
 record = functools.partial(readers.record, platform=PLATFORM)  # an object; blank: {}
 meta = functools.partial(readers.key_values, platform=PLATFORM)  # [{key, value}] -> {key: value}
+text = functools.partial(readers.text, platform=PLATFORM)  # give it the path: names a refusal
+printed = functools.partial(readers.printed, platform=PLATFORM)  # str(), naming a refusal
 
 
 class MappingError(ValidationFailed):
@@ -103,20 +104,27 @@ def _digest(text: str) -> str:
 class TaxRates:
     """The order's ``tax_lines`` by rate id: what a bare ``taxes[{id, total}]`` entry means."""
 
-    def __init__(self, tax_lines: Iterable[dict[str, Any]]) -> None:
-        self.by_id = {str(t["rate_id"]): t for t in tax_lines if t.get("rate_id") is not None}
+    def __init__(self, tax_lines: Iterable[dict[str, Any]], where: str = "tax_lines") -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self.paths: dict[str, str] = {}  # where each rate is, for a refusal to name
+        for i, t in enumerate(tax_lines):
+            if t.get("rate_id") is not None:
+                rate_id = printed(t["rate_id"], f"{where}[{i}].rate_id")
+                self.by_id[rate_id] = t
+                self.paths[rate_id] = f"{where}[{i}]"
 
     def tax(self, rate_id: Any, value: Decimal, currency: str) -> TaxLine:
         info = self.by_id.get(str(rate_id), {})
+        at = self.paths.get(str(rate_id), "")
         percent = info.get("rate_percent")
         rate = None
         if isinstance(percent, int | Decimal) and not isinstance(percent, bool):
             rate = Decimal(percent) / 100
         return TaxLine(
-            title=text(info.get("label")) or f"Tax rate {rate_id}",
+            title=text(info.get("label"), f"{at}.label") or f"Tax rate {rate_id}",
             rate=rate,
             amount=Money(amount=value, currency=currency),
-            code=text(info.get("rate_code")) or str(rate_id),
+            code=text(info.get("rate_code"), f"{at}.rate_code") or str(rate_id),
         )
 
     def taxes(

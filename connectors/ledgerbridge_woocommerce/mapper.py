@@ -34,7 +34,6 @@ from ledgerbridge.canonical import (
     SourceRef,
     TaxLine,
 )
-from ledgerbridge.contracts.readers import text
 from ledgerbridge.contracts.synthesized import paid_in_full
 from ledgerbridge.contracts.vocabulary import Vocabulary
 
@@ -47,8 +46,10 @@ from .fields import (
     gmt,
     gross,
     meta,
+    printed,
     record,
     rows,
+    text,
     version_of,
 )
 from .refunds import map_refund
@@ -89,12 +90,12 @@ def _line(
     line_meta = meta(item.get("meta_data"), f"{at}.meta_data")
     return OrderLine(
         line_id=str(item.get("id")),
-        title=text(item.get("name")) or f"Product {item.get('product_id')}",
+        title=text(item.get("name"), f"{at}.name") or f"Product {item.get('product_id')}",
         quantity=quantity,
         unit_price=Money(amount=unit, currency=currency),
         discount=Money(amount=discount, currency=currency) if discount else None,
         taxes=rates.taxes(item.get("taxes"), currency, at),
-        sku=text(item.get("sku")),
+        sku=text(item.get("sku"), f"{at}.sku"),
         product_id=str(item["product_id"]) if item.get("product_id") else None,
         variant_id=str(variation) if variation else None,
         taxable=bool(item.get("taxes")),
@@ -116,7 +117,7 @@ def _residual_taxes(
         stated = amount(line.get("tax_total"), f"{at}.tax_total") + amount(
             line.get("shipping_tax_total"), f"{at}.shipping_tax_total"
         )
-        code = text(line.get("rate_code")) or str(line.get("rate_id"))
+        code = text(line.get("rate_code"), f"{at}.rate_code") or str(line.get("rate_id"))
         residual = stated - by_code.pop(code, Decimal(0))
         if residual != 0:
             result.append(rates.tax(line.get("rate_id"), residual, currency))
@@ -145,10 +146,11 @@ def _financial_status(
 
 def customer_from_order(data: dict[str, Any], store: str) -> Customer:
     """The buyer as the order shows it; ``customer_id`` 0 is a guest known only by billing data."""
-    billing = record(data.get("billing"), f"order {data.get('id')}.billing")
-    email = text(billing.get("email"))
+    where = f"order {data.get('id')}"
+    billing = record(data.get("billing"), f"{where}.billing")
+    email = text(billing.get("email"), f"{where}.billing.email")
     customer_id = data.get("customer_id") or 0
-    guest = str(customer_id) == "0"
+    guest = printed(customer_id, f"{where}.customer_id") == "0"
     if guest:
         external_id = f"guest:{email.lower()}" if email else f"guest:order-{data.get('id')}"
     else:
@@ -156,13 +158,13 @@ def customer_from_order(data: dict[str, Any], store: str) -> Customer:
     return Customer(
         source=SourceRef(platform=PLATFORM, store=store, external_id=external_id),
         email=email,
-        first_name=text(billing.get("first_name")),
-        last_name=text(billing.get("last_name")),
-        company=text(billing.get("company")),
-        phone=text(billing.get("phone")),
-        currency=text(data.get("currency")),
-        billing_address=address(billing),
-        shipping_address=address(data.get("shipping")),
+        first_name=text(billing.get("first_name"), f"{where}.billing.first_name"),
+        last_name=text(billing.get("last_name"), f"{where}.billing.last_name"),
+        company=text(billing.get("company"), f"{where}.billing.company"),
+        phone=text(billing.get("phone"), f"{where}.billing.phone"),
+        currency=text(data.get("currency"), f"{where}.currency"),
+        billing_address=address(billing, where=f"{where}.billing"),
+        shipping_address=address(data.get("shipping"), where=f"{where}.shipping"),
         is_guest=guest,
     )
 
@@ -189,11 +191,11 @@ def order_data(
     status outside ``STATUSES`` -- a plugin's own, e.g. ``awaiting-shipment`` -- means."""
     order_id = data.get("id")
     where = f"order {order_id}"
-    currency = text(data.get("currency"))
+    currency = text(data.get("currency"), f"{where}.currency")
     if currency is None:
         raise MappingError(f"{where}.currency is missing")
     inclusive = bool(data.get("prices_include_tax"))
-    rates = TaxRates(rows(data.get("tax_lines"), f"{where}.tax_lines"))
+    rates = TaxRates(rows(data.get("tax_lines"), f"{where}.tax_lines"), f"{where}.tax_lines")
 
     def money(value: Any, field: str) -> Money:
         return Money(amount=amount(value, f"{where}.{field}"), currency=currency)
@@ -209,16 +211,16 @@ def order_data(
     )
     shipping_lines = [
         ShippingLine(
-            title=text(ship.get("method_title")) or "Shipping",
+            title=text(ship.get("method_title"), f"{where}.{at}.method_title") or "Shipping",
             price=Money(amount=gross(ship, f"{where}.{at}", inclusive), currency=currency),
             taxes=rates.taxes(ship.get("taxes"), currency, f"{where}.{at}"),
-            code=text(ship.get("method_id")),
+            code=text(ship.get("method_id"), f"{where}.{at}.method_id"),
         )
         for ship, at in each("shipping_lines")
     ]
     fees = [
         FeeLine(
-            name=text(fee.get("name")) or "Fee",
+            name=text(fee.get("name"), f"{where}.{at}.name") or "Fee",
             amount=Money(amount=gross(fee, f"{where}.{at}", inclusive), currency=currency),
             taxes=rates.taxes(fee.get("taxes"), currency, f"{where}.{at}"),
         )
@@ -229,8 +231,8 @@ def order_data(
             amount=Money(
                 amount=gross(coupon, f"{where}.{at}", inclusive, "discount"), currency=currency
             ),
-            code=text(coupon.get("code")),
-            title=text(coupon.get("code")),
+            code=text(coupon.get("code"), f"{where}.{at}.code"),
+            title=text(coupon.get("code"), f"{where}.{at}.code"),
             kind="code",
             allocated=True,
         )
@@ -239,10 +241,10 @@ def order_data(
     attached = [t for group in (lines, shipping_lines, fees) for row in group for t in row.taxes]
     grand_total = money(data.get("total"), "total")
     paid_at = gmt(data.get("date_paid_gmt"), f"{where}.date_paid_gmt")
-    gateway = text(data.get("payment_method"))
+    gateway = text(data.get("payment_method"), f"{where}.payment_method")
     payments = []
     if paid_at is not None and grand_total.amount != 0:
-        reference = text(data.get("transaction_id"))
+        reference = text(data.get("transaction_id"), f"{where}.transaction_id")
         payments.append(
             paid_in_full(
                 str(order_id),
@@ -252,13 +254,13 @@ def order_data(
                 reference=reference,
             )
         )
-    status_raw = str(data.get("status") or "")
+    status_raw = printed(data.get("status") or "", f"{where}.status")
     status = STATUSES.meaning(status_raw, overrides=status_map, unknown=OrderStatus.UNKNOWN)
     modified = gmt(data.get("date_modified_gmt"), f"{where}.date_modified_gmt")
     created = gmt(data.get("date_created_gmt"), f"{where}.date_created_gmt")
     if created is None:
         raise MappingError(f"{where}.date_created_gmt is missing")
-    billing = address(data.get("billing"))
+    billing = address(data.get("billing"), where=f"{where}.billing")
     return {
         "source": SourceRef(
             platform=PLATFORM,
@@ -267,7 +269,7 @@ def order_data(
             version=version_of(data),
             updated_at=modified,
         ),
-        "number": str(data.get("number") or order_id),
+        "number": printed(data.get("number") or order_id, f"{where}.number"),
         "currency": currency,
         "taxes_included": inclusive,
         "status": status,
@@ -282,7 +284,7 @@ def order_data(
         "email": billing.email if billing else None,
         "customer": customer_from_order(data, store),
         "billing_address": billing,
-        "shipping_address": address(data.get("shipping")),
+        "shipping_address": address(data.get("shipping"), where=f"{where}.shipping"),
         "lines": lines,
         "discounts": tuple(discounts),
         "tax_lines": _residual_taxes(data, attached, rates, currency, where),
@@ -301,14 +303,14 @@ def order_data(
         ),
         "fulfilments": _fulfilments(data, str(order_id)),
         "payment_gateways": (gateway,) if gateway else (),
-        "note": text(data.get("customer_note")),
-        "source_name": text(data.get("created_via")),
+        "note": text(data.get("customer_note"), f"{where}.customer_note"),
+        "source_name": text(data.get("created_via"), f"{where}.created_via"),
         "extra": {
             "status": status_raw,
             "meta_data": meta(data.get("meta_data"), f"{where}.meta_data"),
             "order_key": data.get("order_key"),
             "customer_id": str(data.get("customer_id") or 0),
-            "parent_id": str(data.get("parent_id") or 0),
+            "parent_id": printed(data.get("parent_id") or 0, f"{where}.parent_id"),
             "payment_method_title": data.get("payment_method_title"),
             "transaction_id": data.get("transaction_id"),
             "date_completed_gmt": data.get("date_completed_gmt"),

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.canonical import Money, Payment, Refund, RefundLine, SourceRef, TaxLine
-from ledgerbridge.contracts.readers import text
 from ledgerbridge.contracts.synthesized import paid_back
 
-from .fields import PLATFORM, TaxRates, amount, gmt, gross, meta, rows
+from .fields import PLATFORM, TaxRates, amount, gmt, gross, meta, rows, text
 
 
 def map_refund(
@@ -42,8 +41,8 @@ def map_refund(
                 quantity=abs(amount(item.get("quantity"), f"{at}.quantity")),
                 subtotal=Money(amount=value, currency=currency),
                 taxes=rates.taxes(item.get("taxes"), currency, at, sign=-1),
-                sku=text(item.get("sku")),
-                title=text(item.get("name")),
+                sku=text(item.get("sku"), f"{at}.sku"),
+                title=text(item.get("name"), f"{at}.name"),
             )
         )
     shipping = Decimal(0)
@@ -67,7 +66,7 @@ def map_refund(
         ),
         created_at=created,
         processed_at=created,
-        reason=text(data.get("reason")),
+        reason=text(data.get("reason"), f"{where}.reason"),
         lines=tuple(lines),
         shipping=Money(amount=shipping, currency=currency) if shipping else None,
         shipping_taxes=tuple(shipping_taxes),
@@ -83,7 +82,9 @@ def map_refund(
             paid_back(
                 f"refund:{data.get('id')}",
                 Money(amount=stated, currency=currency),
-                gateway=text(order.get("payment_method")),
+                gateway=text(
+                    order.get("payment_method"), f"order {order.get('id')}.payment_method"
+                ),
                 processed_at=created,
                 parent_id=str(order.get("id")),
             ),

@@ -252,6 +252,21 @@ def test_refunds_map_to_lines_by_order_product_id():
     assert order.financial_status is FinancialStatus.PARTIALLY_REFUNDED
 
 
+@pytest.mark.parametrize("refunds", [[{}], [{"id": "rf-9"}], [{"id": "a", "total": 1}, {}]])
+def test_a_paid_orders_refund_stating_no_amount_parks_naming_the_refund(refunds):
+    """Its money back was synthesized in no currency ("XXX"), and the order parked as not in
+    the shop currency, naming no field."""
+    raw = {**example(ETSY_INFO)["result"], "refunds": refunds}
+    at = f"API2Cart order 4130825825: refunds[{len(refunds) - 1}]"
+    with pytest.raises(ValidationFailed) as caught:
+        map_order(raw, scope("EtsyAPIv3", ("completed", "Completed")))
+    assert str(caught.value) == (
+        f"{at} states no amount (no line, shipping, adjustment or total): "
+        "the money paid back for it has no currency"
+    )
+    assert caught.value.details == {"field": at} and caught.value.platform == "api2cart"
+
+
 def test_refund_info_is_used_when_refunds_are_absent_and_disagreement_is_reported():
     raw = example(AMAZON_INFO)["result"]
     raw["status"]["refund_info"] = {

@@ -9,6 +9,7 @@ amounts go through ``canonical.money.parse_amount`` and arrays of objects throug
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -20,12 +21,31 @@ from ..errors import ValidationFailed
 Field = str | Callable[[dict[str, Any]], Any]
 
 
-def text(value: Any) -> str | None:
-    """A non-blank string (stripped), or None for ``null``/``""``/whitespace."""
+def text(value: Any, where: str | None = None, *, platform: str | None = None) -> str | None:
+    """A non-blank string (stripped), or None for ``null``/``""``/whitespace.
+
+    An integer longer than Python prints (``sys.get_int_max_str_digits``) is refused naming
+    ``where`` -- it was a ``ValueError`` naming no field; without ``where`` it still raises."""
     if value is None:
         return None
-    result = str(value).strip()
-    return result or None
+    if where is None:
+        return str(value).strip() or None
+    return printed(value, where, platform=platform).strip() or None
+
+
+def printed(value: Any, where: str, *, platform: str | None = None) -> str:
+    """``str(value)``; an integer longer than Python prints (``sys.get_int_max_str_digits``),
+    or a value holding one, is refused naming ``where`` rather than a bare ``ValueError``."""
+    try:
+        return str(value)
+    except ValueError:
+        digits = sys.get_int_max_str_digits()
+        what = "is an integer" if isinstance(value, int) else "holds an integer"
+        raise ValidationFailed(
+            f"{where} {what} of more than {digits} digits",
+            platform=platform,
+            details={"field": where},
+        ) from None
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -76,15 +96,27 @@ def key_values(
     return result
 
 
-def address(data: Any, layout: Mapping[str, Field], **fixed: Any) -> Address | None:
+def address(
+    data: Any,
+    layout: Mapping[str, Field],
+    *,
+    where: str | None = None,
+    platform: str | None = None,
+    **fixed: Any,
+) -> Address | None:
     """A canonical Address from a platform's address object, declared as ``layout``:
-    canonical field -> the platform's key (read with ``text``) or a function of the object.
-    None when the object is absent or every declared field is blank (``fixed`` values, such
-    as an email known from elsewhere, do not make an address)."""
+    canonical field -> the platform's key (read with ``text``, naming ``<where>.<key>`` when
+    it refuses) or a function of the object.  None when the object is absent or every
+    declared field is blank (``fixed`` values, such as an email known from elsewhere, do not
+    make an address)."""
     if not isinstance(data, dict):
         return None
     values = {
-        name: text(data.get(source)) if isinstance(source, str) else source(data)
+        name: (
+            text(data.get(source), where and f"{where}.{source}", platform=platform)
+            if isinstance(source, str)
+            else source(data)
+        )
         for name, source in layout.items()
     }
     if not any(values.values()):
@@ -92,4 +124,13 @@ def address(data: Any, layout: Mapping[str, Field], **fixed: Any) -> Address | N
     return Address(**values, **fixed)
 
 
-__all__ = ["address", "key_values", "money", "obj", "optional_amount", "record", "text"]
+__all__ = [
+    "address",
+    "key_values",
+    "money",
+    "obj",
+    "optional_amount",
+    "printed",
+    "record",
+    "text",
+]

@@ -16,10 +16,11 @@ the rules for that are the same on every platform, written here once:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ..canonical import Money, Payment, PaymentKind, PaymentStatus, Refund
+from ..errors import ValidationFailed
 
 
 def paid_in_full(
@@ -64,16 +65,41 @@ def paid_back(
     )
 
 
-def money_returned(refunds: Iterable[Refund], gateway: str | None) -> tuple[Refund, ...]:
+def money_returned(
+    refunds: Iterable[Refund],
+    gateway: str | None,
+    paths: Sequence[str] = (),
+    *,
+    platform: str | None = None,
+) -> tuple[Refund, ...]:
     """``refunds`` of an order whose payment was synthesized, each without a transaction
     given one refund payment of its credit, id ``<refund id>:returned`` (stable across
-    reads), and ``extra["money_back"] = "synthesized"`` saying so."""
+    reads), and ``extra["money_back"] = "synthesized"`` saying so.
+
+    A refund stating no amount at all has no currency to pay back in: it is refused naming
+    its field path (``paths``, one per refund in order; ``refund <id>`` where none is given)
+    -- it was an order "not in the shop currency" naming no field."""
     return tuple(
-        refund if refund.transactions else _returned(refund, gateway) for refund in refunds
+        refund
+        if refund.transactions
+        else _returned(refund, gateway, _path(refund, i, paths), platform)
+        for i, refund in enumerate(refunds)
     )
 
 
-def _returned(refund: Refund, gateway: str | None) -> Refund:
+def _path(refund: Refund, index: int, paths: Sequence[str]) -> str:
+    return paths[index] if index < len(paths) else f"refund {refund.source.external_id}"
+
+
+def _returned(refund: Refund, gateway: str | None, where: str, platform: str | None) -> Refund:
+    stated = (refund.shipping, refund.adjustment, refund.stated_amount)
+    if not (refund.lines or refund.shipping_taxes) and all(m is None for m in stated):
+        raise ValidationFailed(
+            f"{where} states no amount (no line, shipping, adjustment or total): "
+            "the money paid back for it has no currency",
+            platform=platform,
+            details={"field": where},
+        )
     back = paid_back(
         f"{refund.source.external_id}:returned",
         refund.credit_total,
