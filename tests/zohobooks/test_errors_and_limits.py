@@ -296,7 +296,10 @@ def test_a_raised_quota_in_headers_wins_over_the_plan():
 def test_in_flight_cap_keeps_under_zohos_concurrency_limit(zoho, max_in_flight, expect_1070):
     """Free plan: Zoho allows 5 calls in process. Our cap of 5 never trips code 1070; a
     misconfigured cap of 8 does, and the 1070s are retried until every call succeeds."""
-    zoho.emulator.limits.hold = 0.05  # each call stays "in process" for 50 ms
+    # each call stays "in process" for 300 ms: long enough that the calls a cap of 8 lets out
+    # overlap even on a loaded CI machine (at 50 ms they could arrive one after another there,
+    # and Zoho never saw more than 5 at once)
+    zoho.emulator.limits.hold = 0.3
 
     async def burst(target):
         results = []
