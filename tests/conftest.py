@@ -118,30 +118,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, secret_key: str) -> It
             st.close()
 
 
-# Tests of 25 s or more in CI (its `--durations` list) that are not end-to-end runs marked
-# ``slow``: started early too.
-LONG_RUNNING = (
-    "tests/engine/test_lease_takeover.py::",
-    "tests/engine/test_dead_credentials.py::test_a_revoked_refresh_token",
-    "tests/engine/test_adoption.py::test_a_worker_killed_right_after",
-    "tests/engine/test_exactly_once.py::test_sigkill_between",
-    "tests/operator/test_webhooks_and_run.py::test_signed_webhook",
-    "tests/engine/test_daily_summary_money.py::test_a_worker_killed_between",
-    "tests/operator/test_dry_run.py::test_a_real_sync_runs_while",
-    "tests/workers/test_distributed.py::",
-    "tests/zohobooks/test_cassettes.py::test_replay_documents",
-    "tests/zohobooks/test_done_when.py::test_refresh_storm",
-    "tests/engine/test_daily_summary_money_adoption.py::test_a_days_money",
-)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the long tests first (marked ``slow``, then ``LONG_RUNNING``): with ``-n 5`` the
-    suite's wall time is its work shared by five processes, unless a long test is handed out
-    last and runs alone at the end."""
-    items.sort(
-        key=lambda item: (
-            item.get_closest_marker("slow") is None,
-            not item.nodeid.startswith(LONG_RUNNING),
-        )
-    )
+    """Start the few long end-to-end tests (marked ``slow``) first: with ``-n 4`` the suite's
+    wall time is its work shared by four processes, unless a long test is handed out last
+    and runs alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

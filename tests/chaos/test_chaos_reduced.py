@@ -39,7 +39,13 @@ def _needs_postgres(scenario: str) -> None:
     pytest.skip(f"the concurrent scenario needs PostgreSQL: set {PG_ENV}")
 
 
-@pytest.mark.parametrize("scenario", list(REDUCED))
+# "tokens" (credentials revoked mid-run) runs in `make chaos` and `python -m bench.chaos`; in
+# this suite tests/engine/test_dead_credentials.py drives the same stop through the real CLI,
+# and leaving it out keeps CI under 15 minutes on two cores.
+IN_SUITE = [scenario for scenario in REDUCED if scenario != "tokens"]
+
+
+@pytest.mark.parametrize("scenario", IN_SUITE)
 def test_chaos_scenario_leaves_the_books_exactly_right(scenario: str, tmp_path: Path) -> None:
     _needs_postgres(scenario)
     rows = run_scenario(
